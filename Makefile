@@ -1,0 +1,124 @@
+# Metta: one build for the nucleus, its ISO, host unit tests and system tests.
+#   make          build build/metta.iso
+#   make run      boot it in QEMU, serial console on this terminal
+#   make debug    the same, QEMU waiting for gdb on :1234
+#   make test     host unit tests + system tests in QEMU
+#   make bench    Metta against Linux in the same QEMU (see bench/)
+# Variables: SMP=2 MEM=512M ACCEL=tcg|kvm CMDLINE="..."
+
+METTA_VERSION := 0.1.0
+GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null)
+VERSION := $(METTA_VERSION)$(if $(GIT_REV),-$(GIT_REV))
+
+BUILD := build
+CC := gcc
+LD := ld
+PYTHON := python3
+SETUP := $(BUILD)/.setup-done
+
+ARCH_DIR := nucleus/arch/x86_64
+KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector -fno-pic \
+	-fno-pie -mno-red-zone -mcmodel=kernel -mgeneral-regs-only \
+	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+	-Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
+	-Iinclude -Ilib -Inucleus/include -I$(ARCH_DIR)/include \
+	-DMETTA_VERSION='"$(VERSION)"' -Wa,--noexecstack -MMD -MP
+KLDFLAGS := -nostdlib -static -z max-page-size=4096 --no-warn-rwx-segments \
+	-T $(ARCH_DIR)/linker.ld
+
+# Every source linked into the nucleus: its own, the shared libraries it
+# uses, and the in-nucleus self-tests.
+NUCLEUS_SRC := $(wildcard nucleus/*.c) $(wildcard $(ARCH_DIR)/*.c) \
+	$(wildcard $(ARCH_DIR)/*.S) lib/fmt/fmt.c lib/status/status.c \
+	$(wildcard tests/nucleus/*.c)
+NUCLEUS_OBJ := $(patsubst %,$(BUILD)/nucleus/%.o,$(NUCLEUS_SRC))
+NUCLEUS := $(BUILD)/nucleus/nucleus.elf
+ISO := $(BUILD)/metta.iso
+
+.PHONY: all iso run debug test host-tests system-tests clean setup
+all: iso
+iso: $(ISO)
+
+$(SETUP): tools/setup.sh
+	@mkdir -p $(BUILD)
+	@sh tools/setup.sh
+	@touch $@
+setup: $(SETUP)
+
+$(BUILD)/nucleus/%.c.o: %.c $(SETUP) Makefile
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/nucleus/%.S.o: %.S $(SETUP) Makefile
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	@$(CC) $(KCFLAGS) -c $< -o $@
+
+# Two links: the second carries a symbol table made from the first, for
+# symbolised backtraces. The table sits after the text, so no text address
+# moves; the last step checks that.
+$(BUILD)/nucleus/ksyms0.c: tools/ksyms.py
+	@mkdir -p $(dir $@)
+	@$(PYTHON) tools/ksyms.py - $@
+$(BUILD)/nucleus/pass1.elf: $(NUCLEUS_OBJ) $(BUILD)/nucleus/ksyms0.c.o $(ARCH_DIR)/linker.ld
+	@echo "  LD      $@"
+	@$(LD) $(KLDFLAGS) -o $@ $(NUCLEUS_OBJ) $(BUILD)/nucleus/ksyms0.c.o
+$(BUILD)/nucleus/ksyms.c: $(BUILD)/nucleus/pass1.elf tools/ksyms.py
+	@nm -n $< > $(BUILD)/nucleus/pass1.syms
+	@$(PYTHON) tools/ksyms.py $(BUILD)/nucleus/pass1.syms $@
+$(BUILD)/nucleus/ksyms0.c.o $(BUILD)/nucleus/ksyms.c.o: %.c.o: %.c
+	@$(CC) $(KCFLAGS) -c $< -o $@
+$(NUCLEUS): $(BUILD)/nucleus/pass1.elf $(BUILD)/nucleus/ksyms.c.o
+	@echo "  LD      $@"
+	@$(LD) $(KLDFLAGS) -o $@ $(NUCLEUS_OBJ) $(BUILD)/nucleus/ksyms.c.o
+	@nm -n $@ > $(BUILD)/nucleus/nucleus.syms
+	@$(PYTHON) tools/ksyms.py $(BUILD)/nucleus/nucleus.syms $(BUILD)/nucleus/ksyms.check.c
+	@cmp -s $(BUILD)/nucleus/ksyms.c $(BUILD)/nucleus/ksyms.check.c || \
+		{ echo "ksyms: text moved between links" >&2; rm -f $@; exit 1; }
+
+# The ISO for `make run`: the nucleus and whatever boot modules exist.
+BOOT_MODULES :=
+$(ISO): $(NUCLEUS) tools/mkiso.sh $(BOOT_MODULES)
+	@echo "  ISO     $@"
+	@sh tools/mkiso.sh $@ "$(CMDLINE)" $(NUCLEUS) $(BOOT_MODULES)
+
+run: $(ISO)
+	@sh tools/qemu.sh $(ISO)
+
+debug: $(ISO)
+	@echo "QEMU waits for gdb: gdb $(NUCLEUS) -ex 'target remote :1234'"
+	@DEBUG=1 sh tools/qemu.sh $(ISO)
+
+# Host unit tests: pure modules built for Linux with sanitizers.
+HOST_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Werror \
+	-Iinclude -Ilib -Inucleus/include -I$(ARCH_DIR)/include -Itests/host
+HOST_TESTS := fmt pmm kmem multiboot2 acpi ksyms cmdline status
+host_src_fmt := lib/fmt/fmt.c
+host_src_pmm := nucleus/pmm.c
+host_src_kmem := nucleus/kmem.c nucleus/quota.c
+host_src_multiboot2 := $(ARCH_DIR)/multiboot2.c
+host_src_acpi := $(ARCH_DIR)/acpi.c
+host_src_ksyms := nucleus/ksyms.c
+host_src_cmdline := nucleus/cmdline.c
+host_src_status := lib/status/status.c
+HOST_BINS := $(patsubst %,$(BUILD)/host-tests/test_%,$(HOST_TESTS))
+
+$(BUILD)/host-tests/test_%: tests/host/test_%.c tests/host/check.h $(SETUP)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	@$(CC) $(HOST_CFLAGS) -o $@ $< $(host_src_$*) lib/status/status.c
+
+host-tests: $(HOST_BINS)
+
+# Test ISOs are made by the harness (one per command line) from these.
+test: $(NUCLEUS) $(HOST_BINS)
+	@$(PYTHON) tests/run.py --build $(BUILD) $(if $(ONLY),--only $(ONLY))
+
+-include bench/bench.mk
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(NUCLEUS_OBJ:.o=.d)

@@ -1,0 +1,155 @@
+/*
+ * Local APIC (per-CPU interrupts and the one-shot timer) and I/O APIC
+ * (device interrupts). The legacy PIC is remapped and masked: it would
+ * otherwise deliver its IRQs on exception vectors.
+ */
+#include <arch/acpi.h>
+#include <arch/apic.h>
+#include <arch/cpu.h>
+#include <arch/paging.h>
+#include <arch/trap.h>
+#include <arch/tsc.h>
+#include <panic.h>
+
+#define LAPIC_ID 0x20
+#define LAPIC_TPR 0x80
+#define LAPIC_EOI 0xb0
+#define LAPIC_SVR 0xf0
+#define LAPIC_LVT_TIMER 0x320
+#define LAPIC_TIMER_INIT 0x380
+#define LAPIC_TIMER_CURRENT 0x390
+#define LAPIC_TIMER_DIVIDE 0x3e0
+#define LVT_MASKED (1u << 16)
+
+#define IOAPIC_REGSEL 0x00
+#define IOAPIC_WINDOW 0x10
+#define IOAPIC_VERSION 0x01
+#define IOAPIC_REDIRECT(n) (0x10 + 2 * (n))
+
+static volatile uint32_t *lapic;
+static volatile uint32_t *ioapic;
+static uint64_t timer_hz;
+
+static uint32_t lapic_read(uint32_t reg)
+{
+	return lapic[reg / 4];
+}
+
+static void lapic_write(uint32_t reg, uint32_t v)
+{
+	lapic[reg / 4] = v;
+}
+
+static uint32_t ioapic_read(uint32_t reg)
+{
+	ioapic[IOAPIC_REGSEL / 4] = reg;
+	return ioapic[IOAPIC_WINDOW / 4];
+}
+
+static void ioapic_write(uint32_t reg, uint32_t v)
+{
+	ioapic[IOAPIC_REGSEL / 4] = reg;
+	ioapic[IOAPIC_WINDOW / 4] = v;
+}
+
+void pic_disable(void)
+{
+	/* ICW1..ICW4: cascade, vectors 0x20/0x28, then mask everything. */
+	outb(0x20, 0x11);
+	outb(0xa0, 0x11);
+	outb(0x21, VEC_PIC_BASE);
+	outb(0xa1, VEC_PIC_BASE + 8);
+	outb(0x21, 4);
+	outb(0xa1, 2);
+	outb(0x21, 1);
+	outb(0xa1, 1);
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+}
+
+void lapic_eoi(void)
+{
+	lapic_write(LAPIC_EOI, 0);
+}
+
+uint32_t lapic_id(void)
+{
+	return lapic_read(LAPIC_ID) >> 24;
+}
+
+int ioapic_inputs(void)
+{
+	if (!ioapic)
+		return 0;
+	return (int)((ioapic_read(IOAPIC_VERSION) >> 16) & 0xff) + 1;
+}
+
+static void ioapic_mask_all(void)
+{
+	int n = ioapic_inputs();
+	for (int i = 0; i < n; i++) {
+		ioapic_write(IOAPIC_REDIRECT(i), LVT_MASKED);
+		ioapic_write(IOAPIC_REDIRECT(i) + 1, 0);
+	}
+}
+
+static void spurious(struct trap_frame *f)
+{
+	(void)f; /* a spurious interrupt must not be acknowledged */
+}
+
+void apic_init(const struct acpi_info *acpi)
+{
+	/* Make sure the APIC is enabled in the MSR at the MADT's address. */
+	wrmsr(MSR_APIC_BASE, (rdmsr(MSR_APIC_BASE) | (1u << 11)));
+	lapic = vm_map_device(acpi->lapic_phys, PAGE_SIZE);
+	if (!lapic)
+		panic("cannot map the local APIC at 0x%lx", acpi->lapic_phys);
+	trap_set_handler(VEC_SPURIOUS, spurious);
+	for (int v = VEC_PIC_BASE; v < VEC_PIC_BASE + 16; v++)
+		trap_set_handler((uint8_t)v, spurious);
+	lapic_write(LAPIC_TPR, 0);
+	lapic_write(LAPIC_SVR, 0x100 | VEC_SPURIOUS);
+	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_TIMER);
+	if (acpi->nioapics > 0) {
+		ioapic = vm_map_device(acpi->ioapics[0].phys, PAGE_SIZE);
+		if (!ioapic)
+			panic("cannot map the I/O APIC");
+		ioapic_mask_all();
+	}
+}
+
+void lapic_timer_calibrate(void)
+{
+	lapic_write(LAPIC_TIMER_DIVIDE, 0xb); /* divide by 1 */
+	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_TIMER);
+	lapic_write(LAPIC_TIMER_INIT, 0xffffffff);
+	uint64_t start = rdtsc(), span = tsc_hz() / 100; /* 10 ms */
+	while (rdtsc() - start < span)
+		cpu_relax();
+	uint32_t elapsed = 0xffffffff - lapic_read(LAPIC_TIMER_CURRENT);
+	uint64_t tsc_elapsed = rdtsc() - start;
+	lapic_write(LAPIC_TIMER_INIT, 0);
+	timer_hz = mul_div(elapsed, tsc_hz(), tsc_elapsed);
+	if (timer_hz == 0)
+		panic("LAPIC timer does not count");
+}
+
+uint64_t lapic_timer_hz(void)
+{
+	return timer_hz;
+}
+
+void lapic_timer_oneshot(uint64_t tsc_ticks)
+{
+	if (tsc_ticks == 0) {
+		lapic_write(LAPIC_TIMER_INIT, 0);
+		return;
+	}
+	/* One tick more so the timer never fires before its deadline. */
+	uint64_t count = mul_div(tsc_ticks, timer_hz, tsc_hz()) + 1;
+	if (count > 0xffffffff)
+		count = 0xffffffff; /* far deadline: re-armed when this fires */
+	lapic_write(LAPIC_LVT_TIMER, VEC_TIMER); /* one-shot, unmasked */
+	lapic_write(LAPIC_TIMER_INIT, (uint32_t)count);
+}

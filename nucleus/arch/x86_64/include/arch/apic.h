@@ -1,0 +1,27 @@
+#ifndef ARCH_APIC_H
+#define ARCH_APIC_H
+
+#include <stdint.h>
+
+struct acpi_info;
+
+/* Remaps the legacy 8259 PICs out of the exception range and masks them. */
+void pic_disable(void);
+
+/* Maps and enables this CPU's local APIC; masks every I/O APIC input. */
+void apic_init(const struct acpi_info *acpi);
+
+void lapic_eoi(void);
+uint32_t lapic_id(void);
+
+/* Measures the LAPIC timer's rate against the TSC (after tsc_init). */
+void lapic_timer_calibrate(void);
+uint64_t lapic_timer_hz(void);
+
+/* Fires VEC_TIMER once, after `ticks` TSC ticks (0 stops the timer). */
+void lapic_timer_oneshot(uint64_t tsc_ticks);
+
+/* Number of inputs of the first I/O APIC (0 if none). */
+int ioapic_inputs(void);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * 4-level paging. The nucleus keeps one set of page tables for its own half
+ * (direct map, stacks, device registers, image), built once at boot; later
+ * address spaces will share those upper-half entries.
+ */
+#ifndef ARCH_PAGING_H
+#define ARCH_PAGING_H
+
+#include <arch/layout.h>
+#include <stdint.h>
+
+/* Rights and attributes of a mapping. */
+#define VM_READ 0      /* every present page is readable */
+#define VM_WRITE 1
+#define VM_EXEC 2
+#define VM_USER 4
+#define VM_NOCACHE 8
+
+struct pmm;
+
+static inline void *phys_to_virt(uint64_t phys)
+{
+	return (void *)(phys + DIRECT_MAP_BASE);
+}
+
+static inline uint64_t virt_to_phys_direct(const void *v)
+{
+	return (uint64_t)v - DIRECT_MAP_BASE;
+}
+
+/* Physical address of a symbol in the nucleus image. */
+static inline uint64_t image_phys(const void *v)
+{
+	return (uint64_t)v - KERNEL_VMA;
+}
+
+/*
+ * Builds the nucleus's page tables (direct map of [0, top) with 2 MiB pages,
+ * the image with per-section rights, empty stack/device/scratch areas) and
+ * switches to them. Page-table pages come from pmm.
+ */
+void vm_init(struct pmm *pmm, uint64_t top);
+
+/* Maps one 4 KiB page: 0, STATUS_ERR_EXIST if va is mapped, ERR_NOMEM. */
+int vm_map(uint64_t va, uint64_t pa, unsigned rights);
+
+/* Unmaps one 4 KiB page: 0 or STATUS_ERR_NOENT. Flushes the TLB entry. */
+int vm_unmap(uint64_t va);
+
+/* Looks va up: 0 with its physical address and rights, or ERR_NOENT. */
+int vm_lookup(uint64_t va, uint64_t *pa, unsigned *rights);
+
+/* Maps device registers uncached; returns their virtual address or NULL. */
+void *vm_map_device(uint64_t phys, uint64_t len);
+
+/*
+ * A nucleus stack of `pages` pages with an unmapped guard page below it;
+ * returns its top (16-byte aligned), or NULL. An overflow hits the guard.
+ */
+void *vm_alloc_stack(int pages);
+
+/* Whether the CPU enforces no-execute (EFER.NXE set). */
+int vm_nx_enabled(void);
+
+#endif

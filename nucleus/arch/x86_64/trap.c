@@ -1,0 +1,178 @@
+/*
+ * Exceptions and interrupts. A fault in the nucleus is a bug, so it gets a
+ * full report on the serial port (vector, error code, CR2, registers and a
+ * symbolised backtrace) and the machine stops, unless the faulting
+ * instruction has an entry in the exception table (safe_read64 and, later,
+ * copies from user memory), in which case execution resumes at its fixup.
+ */
+#include <arch/cpu.h>
+#include <arch/gdt.h>
+#include <arch/trap.h>
+#include <ksyms.h>
+#include <kprintf.h>
+#include <panic.h>
+
+#include <metta/status.h>
+#include <stddef.h>
+
+struct idt_entry {
+	uint16_t offset_low;
+	uint16_t selector;
+	uint8_t ist;
+	uint8_t type_attr;
+	uint16_t offset_mid;
+	uint32_t offset_high;
+	uint32_t reserved;
+} __attribute__((packed));
+
+struct extable_entry {
+	uint64_t insn, fixup;
+};
+
+extern const uint64_t trap_stub_table[256];
+extern const struct extable_entry __extable_start[], __extable_end[];
+
+static struct idt_entry idt[256] __attribute__((aligned(16)));
+static irq_handler_fn handlers[256];
+
+static const char *const exception_names[32] = {
+	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint",
+	"#OF overflow", "#BR bound range", "#UD invalid opcode",
+	"#NM device not available", "#DF double fault",
+	"coprocessor segment overrun", "#TS invalid TSS",
+	"#NP segment not present", "#SS stack fault",
+	"#GP general protection", "#PF page fault", "reserved",
+	"#MF x87 floating point", "#AC alignment check", "#MC machine check",
+	"#XM SIMD floating point", "#VE virtualization", "#CP control protection",
+};
+
+static void set_gate(int v, uint64_t handler, int ist)
+{
+	struct idt_entry *e = &idt[v];
+	e->offset_low = handler & 0xffff;
+	e->selector = SEL_KCODE;
+	e->ist = (uint8_t)ist;
+	e->type_attr = 0x8e; /* present, ring 0, interrupt gate */
+	e->offset_mid = (handler >> 16) & 0xffff;
+	e->offset_high = (uint32_t)(handler >> 32);
+	e->reserved = 0;
+}
+
+void idt_init(void)
+{
+	for (int v = 0; v < 256; v++)
+		set_gate(v, trap_stub_table[v], 0);
+	idt[8].ist = IST_DOUBLE_FAULT;
+	idt[2].ist = IST_NMI;
+	idt[18].ist = IST_MACHINE_CHECK;
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) r = { sizeof(idt) - 1, (uint64_t)idt };
+	__asm__ volatile("lidt %0" : : "m"(r));
+}
+
+void trap_set_handler(uint8_t vector, irq_handler_fn fn)
+{
+	handlers[vector] = fn;
+}
+
+static const char *exception_name(uint64_t v)
+{
+	if (v < 32 && exception_names[v])
+		return exception_names[v];
+	return v < 32 ? "reserved exception" : "interrupt";
+}
+
+static void print_symbol(uint64_t addr)
+{
+	uint64_t off;
+	const char *name = ksym_lookup(addr, &off);
+	if (name)
+		kprintf("%s+0x%lx", name, off);
+	else
+		kprintf("?");
+}
+
+/* Whether rbp can be a frame in the nucleus's half of the address space. */
+static int plausible_frame(uint64_t rbp)
+{
+	return rbp >= 0xffff800000000000ull && rbp % 8 == 0;
+}
+
+void backtrace_print(uint64_t rip, uint64_t rbp)
+{
+	kprintf("backtrace:\n");
+	for (int depth = 0; depth < 32 && rip; depth++) {
+		kprintf("  #%-2d 0x%016lx ", depth, rip);
+		print_symbol(rip);
+		kprintf("\n");
+		uint64_t next_rbp, ret;
+		if (!plausible_frame(rbp) || safe_read64((void *)rbp, &next_rbp) ||
+		    safe_read64((void *)(rbp + 8), &ret))
+			break;
+		/* Frames grow towards higher addresses; stop on a loop. */
+		if (next_rbp && next_rbp <= rbp)
+			break;
+		rip = ret;
+		rbp = next_rbp;
+	}
+}
+
+static void page_fault_detail(uint64_t err)
+{
+	kprintf(" [%s, %s, %s%s%s]", err & 1 ? "protection" : "not present",
+		err & 2 ? "write" : "read", err & 4 ? "user" : "nucleus",
+		err & 16 ? ", instruction fetch" : "",
+		err & 8 ? ", reserved bit" : "");
+}
+
+static void fault_report(const struct trap_frame *f)
+{
+	kprintf("\n*** NUCLEUS FAULT: vector %lu (%s), error code 0x%lx",
+		f->vector, exception_name(f->vector), f->error);
+	if (f->vector == VEC_PAGE_FAULT)
+		page_fault_detail(f->error);
+	kprintf("\nRIP 0x%016lx ", f->rip);
+	print_symbol(f->rip);
+	kprintf("\nCR2 0x%016lx  CR3 0x%016lx  CR0 0x%016lx  CR4 0x%016lx\n",
+		read_cr2(), read_cr3(), read_cr0(), read_cr4());
+	kprintf("RAX 0x%016lx  RBX 0x%016lx  RCX 0x%016lx  RDX 0x%016lx\n",
+		f->rax, f->rbx, f->rcx, f->rdx);
+	kprintf("RSI 0x%016lx  RDI 0x%016lx  RBP 0x%016lx  RSP 0x%016lx\n",
+		f->rsi, f->rdi, f->rbp, f->rsp);
+	kprintf("R8  0x%016lx  R9  0x%016lx  R10 0x%016lx  R11 0x%016lx\n",
+		f->r8, f->r9, f->r10, f->r11);
+	kprintf("R12 0x%016lx  R13 0x%016lx  R14 0x%016lx  R15 0x%016lx\n",
+		f->r12, f->r13, f->r14, f->r15);
+	kprintf("CS 0x%lx  SS 0x%lx  RFLAGS 0x%lx\n", f->cs, f->ss, f->rflags);
+	backtrace_print(f->rip, f->rbp);
+}
+
+/* Resumes at the fixup of a faulting instruction listed in .extable. */
+static int try_fixup(struct trap_frame *f)
+{
+	for (const struct extable_entry *e = __extable_start; e < __extable_end;
+	     e++) {
+		if (e->insn == f->rip) {
+			f->rip = e->fixup;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void trap_dispatch(struct trap_frame *f);
+
+void trap_dispatch(struct trap_frame *f)
+{
+	if (f->vector >= 32) {
+		if (handlers[f->vector])
+			handlers[f->vector](f);
+		return; /* spurious or unclaimed: nothing to acknowledge */
+	}
+	if ((f->cs & 3) == 0 && f->vector != 8 && try_fixup(f))
+		return;
+	fault_report(f);
+	panic_halt();
+}

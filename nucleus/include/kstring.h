@@ -1,0 +1,15 @@
+/* The few C string functions the freestanding nucleus needs. */
+#ifndef NUCLEUS_KSTRING_H
+#define NUCLEUS_KSTRING_H
+
+#include <stddef.h>
+
+void *memset(void *dst, int c, size_t n);
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+
+#endif

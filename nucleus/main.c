@@ -1,0 +1,57 @@
+/*
+ * The portable nucleus's start: the boot banner, then (for now, as there is
+ * no user space yet) self-tests, a deliberate fault, or power-off.
+ */
+#include <arch/power.h>
+#include <arch/tsc.h>
+#include <arch/cpu.h>
+#include <boot.h>
+#include <cmdline.h>
+#include <fault_inject.h>
+#include <kprintf.h>
+#include <selftest.h>
+
+#ifndef METTA_VERSION
+#define METTA_VERSION "unknown"
+#endif
+
+static void print_mhz(const char *what, uint64_t hz)
+{
+	kprintf("%s%lu.%03lu MHz", what, hz / 1000000, hz / 1000 % 1000);
+}
+
+static void banner(const struct boot_info *bi)
+{
+	kprintf("\nMetta %s (x86-64)\n", METTA_VERSION);
+	kprintf("cpu: %s, %d CPU%s\n", bi->cpu_model, bi->ncpus,
+		bi->ncpus == 1 ? "" : "s");
+	kprintf("memory: %lu MiB usable, %lu MiB free\n", bi->ram_bytes >> 20,
+		(bi->pmm->nfree * PMM_PAGE) >> 20);
+	kprintf("modules: %d\n", bi->nmodules);
+	for (int i = 0; i < bi->nmodules; i++)
+		kprintf("  %s (%lu bytes at 0x%lx)\n", bi->modules[i].name,
+			bi->modules[i].len, bi->modules[i].phys);
+	kprintf("command line: %s\n", bi->cmdline);
+	print_mhz("tsc: ", bi->tsc_hz);
+	kprintf(" (calibrated from %s)\n", bi->tsc_source);
+	print_mhz("timer: LAPIC one-shot, ", bi->timer_hz);
+	kprintf(", tickless\n");
+	/* The TSC counts from reset (instructions, under QEMU's -icount). */
+	uint64_t tsc = rdtsc();
+	kprintf("boot: %lu ms from reset to banner (tsc %lu)\n",
+		tsc_to_ns(tsc) / 1000000, tsc);
+}
+
+void nucleus_main(struct boot_info *bi)
+{
+	banner(bi);
+	char what[16];
+	if (cmdline_get(bi->cmdline, "fault", what, sizeof(what)))
+		fault_inject(what);
+	if (cmdline_find(bi->cmdline, "test", &(size_t){ 0 }))
+		selftest_run_all(bi);
+	kprintf("no init program yet: powering off.\n");
+	power_off();
+	kprintf("power-off failed; halting.\n");
+	power_halt();
+}

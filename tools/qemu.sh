@@ -1,0 +1,43 @@
+#!/bin/sh
+# Boots a Metta ISO in QEMU with the serial console on stdio.
+# usage: qemu.sh ISO [extra QEMU arguments...]
+# Environment:
+#   SMP=2  MEM=512M      CPUs and memory
+#   ACCEL=tcg|kvm        default: kvm only where /dev/kvm is hardware-backed
+#                        (kvm_intel/kvm_amd), else TCG; tests force tcg
+#   ICOUNT=1             -icount shift=0: the TSC counts guest instructions
+#   DEBUG=1              wait for gdb on :1234 (-s -S)
+#   TESTEXIT=1           add isa-debug-exit (port 0xf4) for test results
+set -eu
+iso=$1
+shift
+smp=${SMP:-2}
+mem=${MEM:-512M}
+
+hardware_kvm() {
+	[ -w /dev/kvm ] && { [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; }
+}
+
+accel=${ACCEL:-}
+if [ -z "$accel" ]; then
+	if hardware_kvm; then accel=kvm; else accel=tcg; fi
+fi
+case $accel in
+kvm) cpu=host ;;
+tcg) cpu=max ;;
+*) echo "qemu.sh: ACCEL must be tcg or kvm" >&2; exit 2 ;;
+esac
+
+set -- -M pc -accel "$accel" -cpu "$cpu" -smp "$smp" -m "$mem" \
+	-cdrom "$iso" -boot d -display none -no-reboot "$@"
+[ "${ICOUNT:-0}" = 1 ] && set -- "$@" -icount shift=0,align=off,sleep=off
+[ "${DEBUG:-0}" = 1 ] && set -- "$@" -s -S
+[ "${TESTEXIT:-0}" = 1 ] && set -- "$@" -device isa-debug-exit,iobase=0xf4,iosize=0x04
+# A terminal gets QEMU's monitor too (Ctrl-A X quits); a pipe gets the
+# serial port alone, so scripts can drive the console.
+if [ -t 0 ]; then
+	set -- "$@" -serial mon:stdio
+else
+	set -- "$@" -serial stdio -monitor none
+fi
+exec qemu-system-x86_64 "$@"

@@ -1,0 +1,41 @@
+#!/bin/sh
+# Install the Debian packages that building, running and testing Metta need,
+# but only those that are missing. Safe to run again and again: when all is
+# present it does nothing and prints nothing.
+set -eu
+
+# command-or-file  package
+NEEDS="
+qemu-system-x86_64 qemu-system-x86
+grub-mkrescue grub-common
+/usr/lib/grub/i386-pc/multiboot2.mod grub-pc-bin
+xorriso xorriso
+mformat mtools
+musl-gcc musl-tools
+/bin/busybox busybox-static
+gcc gcc
+make make
+python3 python3
+nm binutils
+"
+
+missing=""
+set -- $NEEDS
+while [ $# -ge 2 ]; do
+	what=$1 pkg=$2
+	shift 2
+	case $what in
+	/*) [ -e "$what" ] && continue ;;
+	*) command -v "$what" >/dev/null 2>&1 && continue ;;
+	esac
+	missing="$missing $pkg"
+done
+
+[ -z "$missing" ] && exit 0
+
+echo "setup: installing Debian packages:$missing" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >&2
+$SUDO apt-get install -y -qq --no-install-recommends $missing >&2
