@@ -19,8 +19,9 @@ SETUP := $(BUILD)/.setup-done
 ARCH_DIR := nucleus/arch/x86_64
 KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector -fno-pic \
 	-fno-pie -mno-red-zone -mcmodel=kernel -mgeneral-regs-only \
-	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
-	-Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
+	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+	-fno-optimize-sibling-calls \
+	-fno-asynchronous-unwind-tables -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	-Iinclude -Ilib -Inucleus/include -I$(ARCH_DIR)/include \
 	-DMETTA_VERSION='"$(VERSION)"' -Wa,--noexecstack -MMD -MP
 KLDFLAGS := -nostdlib -static -z max-page-size=4096 --no-warn-rwx-segments \
@@ -102,7 +103,7 @@ host_src_multiboot2 := $(ARCH_DIR)/multiboot2.c
 host_src_acpi := $(ARCH_DIR)/acpi.c
 host_src_ksyms := nucleus/ksyms.c
 host_src_cmdline := nucleus/cmdline.c
-host_src_status := lib/status/status.c
+host_src_status :=
 HOST_BINS := $(patsubst %,$(BUILD)/host-tests/test_%,$(HOST_TESTS))
 
 $(BUILD)/host-tests/test_%: tests/host/test_%.c tests/host/check.h $(SETUP)

@@ -32,8 +32,9 @@ static NOINLINE void fault_invalid_opcode(void)
 
 static NOINLINE void fault_divide(void)
 {
-	volatile unsigned zero = 0;
-	kprintf("%u\n", 1u / zero);
+	/* Both volatile: GCC turns 1/x into x==1 and would never divide. */
+	volatile unsigned n = 7, zero = 0;
+	kprintf("%u\n", n / zero);
 }
 
 /* Recurses until the stack's guard page stops it: a #PF that cannot push

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 static struct timer *queue;
+static uint64_t interrupts;
 
 /* Programs the hardware for the head of the queue, or stops it. */
 static void reprogram(void)
@@ -87,6 +88,7 @@ static void timer_interrupt(struct trap_frame *f)
 {
 	(void)f;
 	lapic_eoi();
+	interrupts++;
 	uint64_t now = clock_ns();
 	while (queue && queue->deadline <= now) {
 		struct timer *t = queue;
@@ -100,4 +102,9 @@ static void timer_interrupt(struct trap_frame *f)
 void timer_init(void)
 {
 	trap_set_handler(VEC_TIMER, timer_interrupt);
+}
+
+uint64_t timer_interrupts(void)
+{
+	return interrupts;
 }

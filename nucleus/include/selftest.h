@@ -23,7 +23,8 @@ struct selftest {
 };
 
 #define SELFTEST(name)                                                    \
-	static int selftest_##name(struct selftest_ctx *t);               \
+	static int selftest_##name(struct selftest_ctx *t                 \
+				   __attribute__((unused)));              \
 	static const struct selftest selftest_entry_##name                \
 		__attribute__((used, section(".selftests"))) = {          \
 			#name, selftest_##name                            \

@@ -30,4 +30,7 @@ int timer_cancel(struct timer *t);
 /* Number of timers pending (for tests and diagnostics). */
 int timer_pending(void);
 
+/* Timer interrupts taken so far (tests check that idle means none). */
+uint64_t timer_interrupts(void);
+
 #endif

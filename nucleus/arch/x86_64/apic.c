@@ -135,6 +135,11 @@ void lapic_timer_calibrate(void)
 		panic("LAPIC timer does not count");
 }
 
+uint32_t lapic_timer_current(void)
+{
+	return lapic_read(LAPIC_TIMER_CURRENT);
+}
+
 uint64_t lapic_timer_hz(void)
 {
 	return timer_hz;

@@ -100,23 +100,85 @@ static int plausible_frame(uint64_t rbp)
 	return rbp >= 0xffff800000000000ull && rbp % 8 == 0;
 }
 
-void backtrace_print(uint64_t rip, uint64_t rbp)
+struct walk {
+	uint64_t last;
+	int repeats, depth;
+};
+
+/* Prints one frame; a run of one return address (deep recursion) is
+ * printed once with a count. */
+static void walk_frame(struct walk *w, uint64_t rip)
 {
-	kprintf("backtrace:\n");
-	for (int depth = 0; depth < 32 && rip; depth++) {
-		kprintf("  #%-2d 0x%016lx ", depth, rip);
-		print_symbol(rip);
-		kprintf("\n");
+	if (rip == w->last) {
+		w->repeats++;
+		return;
+	}
+	if (w->repeats)
+		kprintf("      ... the same %d more times\n", w->repeats);
+	w->repeats = 0;
+	kprintf("  #%-2d 0x%016lx ", w->depth++, rip);
+	print_symbol(rip);
+	kprintf("\n");
+	w->last = rip;
+}
+
+/* Follows the frame-pointer chain from rbp. */
+static void walk_chain(struct walk *w, uint64_t rbp)
+{
+	for (int frames = 0; frames < 4096 && w->depth < 32; frames++) {
 		uint64_t next_rbp, ret;
 		if (!plausible_frame(rbp) || safe_read64((void *)rbp, &next_rbp) ||
-		    safe_read64((void *)(rbp + 8), &ret))
+		    safe_read64((void *)(rbp + 8), &ret) || !ret)
 			break;
+		walk_frame(w, ret);
 		/* Frames grow towards higher addresses; stop on a loop. */
-		if (next_rbp && next_rbp <= rbp)
+		if (next_rbp <= rbp)
 			break;
-		rip = ret;
 		rbp = next_rbp;
 	}
+	if (w->repeats)
+		kprintf("      ... the same %d more times\n", w->repeats);
+}
+
+void backtrace_print(uint64_t rip, uint64_t rbp)
+{
+	struct walk w = { 0, 0, 0 };
+	kprintf("backtrace:\n");
+	walk_frame(&w, rip);
+	walk_chain(&w, rbp);
+}
+
+/*
+ * GCC keeps no frame in small leaf functions, and no function has one
+ * before its prologue has run. Then the return address is on the stack
+ * top (or just above a pushed rbp), and rbp is still the caller's.
+ * Returns 1 with that return address, 0 if rip's function has its frame.
+ */
+static int frameless_return(uint64_t rip, uint64_t rsp, uint64_t *ret)
+{
+	static const uint8_t prologue[] = { 0x55, 0x48, 0x89, 0xe5 };
+	uint64_t off;
+	if (!ksym_lookup(rip, &off))
+		return 0;
+	const uint8_t *start = (const uint8_t *)(rip - off);
+	int has_prologue = 1;
+	for (int i = 0; i < 4; i++)
+		has_prologue &= start[i] == prologue[i];
+	if (has_prologue && off >= sizeof(prologue))
+		return 0;
+	uint64_t slot = has_prologue && off >= 1 ? rsp + 8 : rsp;
+	return safe_read64((void *)slot, ret) == 0 && ksym_lookup(*ret, &off);
+}
+
+static void fault_backtrace(const struct trap_frame *f)
+{
+	struct walk w = { 0, 0, 0 };
+	uint64_t ret;
+	kprintf("backtrace:\n");
+	walk_frame(&w, f->rip);
+	if (frameless_return(f->rip, f->rsp, &ret))
+		walk_frame(&w, ret);
+	walk_chain(&w, f->rbp);
 }
 
 static void page_fault_detail(uint64_t err)
@@ -146,7 +208,7 @@ static void fault_report(const struct trap_frame *f)
 	kprintf("R12 0x%016lx  R13 0x%016lx  R14 0x%016lx  R15 0x%016lx\n",
 		f->r12, f->r13, f->r14, f->r15);
 	kprintf("CS 0x%lx  SS 0x%lx  RFLAGS 0x%lx\n", f->cs, f->ss, f->rflags);
-	backtrace_print(f->rip, f->rbp);
+	fault_backtrace(f);
 }
 
 /* Resumes at the fixup of a faulting instruction listed in .extable. */

@@ -18,6 +18,9 @@ uint32_t lapic_id(void);
 void lapic_timer_calibrate(void);
 uint64_t lapic_timer_hz(void);
 
+/* The timer's current count: 0 when it is not running. */
+uint32_t lapic_timer_current(void);
+
 /* Fires VEC_TIMER once, after `ticks` TSC ticks (0 stops the timer). */
 void lapic_timer_oneshot(uint64_t tsc_ticks);
 

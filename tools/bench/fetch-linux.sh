@@ -1,0 +1,40 @@
+#!/bin/sh
+# Fetch Debian's own kernel (the package that linux-image-amd64 depends on)
+# and unpack only its bzImage; nothing is installed into /boot.
+#   tools/bench/fetch-linux.sh DIR
+# leaves DIR/vmlinuz and DIR/version (the package name and version).
+set -eu
+
+dir=${1:?usage: fetch-linux.sh DIR}
+mkdir -p "$dir"
+
+# The name of the real kernel package behind the meta package. apt may not
+# have its lists yet on a fresh machine: update once and ask again.
+kernel_package() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' |
+		head -n 1
+}
+pkg=$(kernel_package)
+if [ -z "$pkg" ]; then
+	SUDO=""
+	[ "$(id -u)" -ne 0 ] && SUDO=sudo
+	$SUDO apt-get update -qq >&2
+	pkg=$(kernel_package)
+fi
+[ -n "$pkg" ] || { echo "bench: no kernel package behind linux-image-amd64" >&2; exit 1; }
+
+# apt's download sandbox user may not write here; this is a plain file fetch.
+rm -f "$dir"/linux-image-*.deb
+(cd "$dir" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >&2)
+deb=$(ls "$dir"/"$pkg"_*.deb)
+
+# Only ./boot is needed, not the hundreds of MiB of modules.
+rm -rf "$dir/root"
+mkdir -p "$dir/root"
+dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dir/root" ./boot
+cp "$dir"/root/boot/vmlinuz-* "$dir/vmlinuz.tmp"
+mv "$dir/vmlinuz.tmp" "$dir/vmlinuz"
+dpkg-deb -f "$deb" Package Version | sed 's/^[^:]*: //' | paste -sd ' ' >"$dir/version"
+rm -rf "$dir/root" "$deb"
+echo "bench: Linux kernel $(cat "$dir/version")" >&2

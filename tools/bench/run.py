@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""Boot Linux and Metta under the same QEMU settings, collect their BENCH
+lines and write the comparison (see bench/README.md).
+
+  run.py --out DIR --kernel BZIMAGE --initrd CPIO [--metta-iso ISO]
+         [--rounds N]
+
+First each system boots once under -icount (instructions), then both boot
+N times in turn without it, A B A B (wall time). A Metta that is missing or
+fails leaves its rows n/a; a failing Linux is an error.
+"""
+
+import argparse
+import datetime
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import qemu      # noqa: E402
+import report    # noqa: E402
+import results   # noqa: E402
+
+DEPS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "deps.sh")
+
+
+def say(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+class System:
+    """One side of the comparison and everything its boots gave."""
+
+    def __init__(self, name, boot, timeout, done):
+        self.name = name
+        self.boot = boot        # QEMU options that load it, or None
+        self.timeout = timeout
+        self.done = done        # does a boot's output look complete?
+        self.icount = []        # converted results, one dict per boot
+        self.wall = []
+        self.ok = boot is not None
+        self.problem = None
+
+    def measure(self, measure, label, out, runs):
+        argv = qemu.command(measure, self.boot)
+        log = os.path.join(out, "logs", label.replace(" ", "-") + ".log")
+        say("%s: booting (%s)" % (label, "instructions" if measure ==
+                                  "icount" else "wall time"))
+        run = qemu.run(argv, self.timeout, log)
+        raw, mhz = results.parse(run.output)
+        complete = self.done(run.output, raw)
+        status = run.status() + ("" if complete else ", incomplete output")
+        say("%s: %s, %d figures" % (label, status, len(raw)))
+        runs.append((label, status, log))
+        if not complete:
+            self.problem = "%s: %s (see %s)" % (label, status, log)
+            if measure == "icount":
+                self.ok = False     # do not repeat a broken boot
+        if measure == "wall" and raw and not mhz:
+            say("%s: no TSC rate reported, times are missing" % label)
+        figures = results.convert(raw, mhz, measure)
+        (self.icount if measure == "icount" else self.wall).append(figures)
+        return mhz
+
+
+def linux_done(text, raw):
+    return "BENCH-END status=0" in text
+
+
+def metta_done(text, raw):
+    return "boot.banner" in raw
+
+
+def host_cpu():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+def qemu_version():
+    try:
+        out = subprocess.run([qemu.QEMU, "--version"], capture_output=True,
+                             text=True).stdout
+        return out.splitlines()[0]
+    except (OSError, IndexError):
+        return "unknown"
+
+
+def read_first_line(path, default):
+    try:
+        with open(path) as f:
+            return f.readline().strip() or default
+    except OSError:
+        return default
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--initrd", required=True)
+    ap.add_argument("--metta-iso")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--linux-timeout", type=float, default=240)
+    ap.add_argument("--metta-timeout", type=float, default=120)
+    args = ap.parse_args()
+
+    start = time.monotonic()
+    os.makedirs(os.path.join(args.out, "logs"), exist_ok=True)
+    notes = []
+
+    iso = args.metta_iso
+    if iso and not os.path.exists(iso):
+        iso = None
+    linux = System("Linux", qemu.linux_boot(args.kernel, args.initrd),
+                   args.linux_timeout, linux_done)
+    metta = System("Metta", qemu.metta_boot(iso) if iso else None,
+                   args.metta_timeout, metta_done)
+    if not iso:
+        metta.problem = "no Metta ISO (build/metta.iso could not be built)"
+    systems = [metta, linux]
+    runs = []
+    mhz = {}
+
+    for s in systems:
+        if s.ok:
+            s.measure("icount", s.name.lower() + " icount", args.out, runs)
+    for n in range(1, args.rounds + 1):
+        for s in systems:
+            if s.ok:
+                m = s.measure("wall", "%s wall %d" % (s.name.lower(), n),
+                              args.out, runs)
+                if m:
+                    mhz.setdefault(s.name, []).append(m)
+
+    rows = []
+    for measure in qemu.MEASURES:
+        rows += results.table(measure,
+                              results.combine(getattr(metta, measure)),
+                              results.combine(getattr(linux, measure)))
+
+    for s in systems:
+        if s.problem:
+            notes.append("%s: %s; its rows are n/a where it gave no figure."
+                         % (s.name, s.problem))
+    for name, values in mhz.items():
+        notes.append("%s TSC rate in the wall-time runs: %s MHz." % (
+            name, ", ".join("%.1f" % v for v in values)))
+
+    elapsed = time.monotonic() - start
+    facts = [
+        ("date", datetime.datetime.now(datetime.timezone.utc)
+         .strftime("%Y-%m-%d %H:%M UTC")),
+        ("host CPU", host_cpu()),
+        ("QEMU", qemu_version()),
+        ("Linux", read_first_line(os.path.join(
+            os.path.dirname(args.kernel), "version"), args.kernel)
+         + ", kernel command line `%s`" % qemu.LINUX_APPEND),
+        ("Metta", iso or "not booted"),
+        ("measures", "instructions: one boot each under -icount; wall time:"
+         " %d rounds, Metta and Linux in turn" % args.rounds),
+        ("each figure", "median of 11 batches inside one boot"),
+        ("run time", "%.0f s for all boots" % elapsed),
+    ]
+    linux_iso = (args.kernel, args.initrd)
+    commands = []
+    for measure in qemu.MEASURES:
+        commands.append(("Linux, " + measure, qemu.shell_line(
+            qemu.command(measure, qemu.linux_boot(*linux_iso)))))
+        commands.append(("Metta, " + measure, qemu.shell_line(
+            qemu.command(measure, qemu.metta_boot(iso or "build/metta.iso")))))
+
+    md = os.path.join(args.out, "results.md")
+    js = os.path.join(args.out, "results.json")
+    png = os.path.join(args.out, "ratios.png")
+    report.write_md(md, rows, facts, commands, runs, notes)
+    report.write_json(js, rows)
+    plot = report.write_png(png, rows, DEPS)
+
+    print()
+    print(report.text_table(rows))
+    print()
+    for n in notes:
+        print("note: " + n)
+    print("bench: %s, %s; %s; %.0f s" % (md, js, plot, elapsed))
+    if not linux.ok or linux.problem:
+        say("the Linux side failed: " + (linux.problem or "no figures"))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
