@@ -5,8 +5,9 @@
 set -eu
 out=$1 cmdline=$2 nucleus=$3
 shift 3
-root=$(mktemp -d)
-trap 'rm -rf "$root"' EXIT
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+root=$work/iso
 mkdir -p "$root/boot/grub" "$root/boot/modules"
 cp "$nucleus" "$root/boot/nucleus.elf"
 {
@@ -23,7 +24,7 @@ cp "$nucleus" "$root/boot/nucleus.elf"
 	echo "}"
 } > "$root/boot/grub/grub.cfg"
 mkdir -p "$(dirname "$out")"
-grub-mkrescue -o "$out" "$root" >"$root/log" 2>&1 || {
-	cat "$root/log" >&2
+grub-mkrescue -o "$out" "$root" >"$work/log" 2>&1 || {
+	cat "$work/log" >&2
 	exit 1
 }

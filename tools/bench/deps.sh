@@ -11,7 +11,6 @@ qemu-system-x86_64 qemu-system-x86
 musl-gcc musl-tools
 dpkg-deb dpkg
 python3 python3
-timeout coreutils
 "
 
 missing=""
@@ -33,5 +32,14 @@ echo "bench: installing Debian packages:$missing" >&2
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq >&2
-$SUDO apt-get install -y -qq --no-install-recommends $missing >&2
+# apt and dpkg talk a lot; keep it and show it only when something fails.
+log=$(mktemp)
+if ! { $SUDO apt-get update -qq && \
+	$SUDO apt-get install -y -qq --no-install-recommends $missing; } \
+	>"$log" 2>&1; then
+	cat "$log" >&2
+	rm -f "$log"
+	echo "bench: could not install:$missing" >&2
+	exit 1
+fi
+rm -f "$log"

@@ -8,25 +8,29 @@ set -eu
 dir=${1:?usage: fetch-linux.sh DIR}
 mkdir -p "$dir"
 
-# The name of the real kernel package behind the meta package. apt may not
-# have its lists yet on a fresh machine: update once and ask again.
+# The name of the real kernel package behind the meta package.
 kernel_package() {
 	apt-cache depends linux-image-amd64 2>/dev/null |
 		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' |
 		head -n 1
 }
-pkg=$(kernel_package)
-if [ -z "$pkg" ]; then
+
+# apt's download sandbox user may not write here; this is a plain file fetch.
+download() {
+	pkg=$(kernel_package)
+	[ -n "$pkg" ] || return 1
+	rm -f "$dir"/linux-image-*.deb
+	(cd "$dir" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >&2)
+}
+
+# A fresh machine has no package lists and an old one may name a version
+# the archive no longer has: then update once and try again.
+if ! download; then
 	SUDO=""
 	[ "$(id -u)" -ne 0 ] && SUDO=sudo
 	$SUDO apt-get update -qq >&2
-	pkg=$(kernel_package)
+	download || { echo "bench: cannot download the kernel behind linux-image-amd64" >&2; exit 1; }
 fi
-[ -n "$pkg" ] || { echo "bench: no kernel package behind linux-image-amd64" >&2; exit 1; }
-
-# apt's download sandbox user may not write here; this is a plain file fetch.
-rm -f "$dir"/linux-image-*.deb
-(cd "$dir" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >&2)
 deb=$(ls "$dir"/"$pkg"_*.deb)
 
 # Only ./boot is needed, not the hundreds of MiB of modules.

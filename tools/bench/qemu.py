@@ -5,7 +5,9 @@ loaded differs. Two measures:
 
   icount  -icount shift=0: the guest TSC advances one tick per guest
           instruction, so TSC deltas are instruction counts, the same on
-          every host and every run.
+          every host and every run. (With sleep=off a halted guest's clock
+          jumps to its next timer, so idle waits, which only boots have,
+          count one tick per virtual ns.)
   wall    plain TCG: the guest TSC follows the host's, so TSC deltas are
           time; the guest reports its TSC rate to turn them into ns.
 
@@ -17,8 +19,11 @@ import subprocess
 import time
 
 QEMU = "qemu-system-x86_64"
-MACHINE = ["-M", "pc", "-accel", "tcg", "-cpu", "max", "-smp", "1",
-           "-m", "512M"]
+# -cpu max offers ERMS, so Linux copies and clears pages with rep movsb /
+# rep stosb, and TCG counts every iteration of a rep string instruction as
+# one instruction: "max,-erms" gives rep movsq and an eighth of that count.
+# The default is what the figures are published with; see bench/README.md.
+CPU = "max"
 ICOUNT = ["-icount", "shift=0,align=off,sleep=off"]
 IO = ["-display", "none", "-serial", "stdio", "-no-reboot"]
 
@@ -39,11 +44,13 @@ def metta_boot(iso):
     return ["-cdrom", iso]
 
 
-def command(measure, boot):
+def command(measure, boot, cpu=CPU):
     """The full QEMU command line for one measure and one system."""
     if measure not in MEASURES:
         raise ValueError("unknown measure " + measure)
-    return ([QEMU] + MACHINE + (ICOUNT if measure == "icount" else [])
+    machine = ["-M", "pc", "-accel", "tcg", "-cpu", cpu, "-smp", "1",
+               "-m", "512M"]
+    return ([QEMU] + machine + (ICOUNT if measure == "icount" else [])
             + IO + boot)
 
 

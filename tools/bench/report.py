@@ -64,7 +64,11 @@ def md_table(rows):
 
 def json_rows(rows):
     def value(fig):
-        return None if fig is None else round(fig.median, 3)
+        if fig is None:
+            return None
+        if fig.median == int(fig.median):
+            return int(fig.median)
+        return round(fig.median, 3)
     return [{"name": r["name"], "unit": r["unit"], "metta": value(r["metta"]),
              "linux": value(r["linux"]),
              "ratio": None if r["ratio"] is None else round(r["ratio"], 4)}
@@ -84,7 +88,11 @@ def write_md(path, rows, facts, commands, runs, notes):
     out += ["", md_table(rows), ""]
     out += ["Ratios below 1 favour Metta for instructions, ns and ms; above 1"
             " for MB/s. Wall-time cells show the median of the rounds and"
-            " ± half their range. n/a: the system gave no figure.", ""]
+            " ± half their range. n/a: the system gave no figure.",
+            "Instructions are guest TSC ticks under -icount; every iteration"
+            " of a rep string instruction counts as one, and boot figures"
+            " also count idle waits in virtual ns (see bench/README.md).",
+            ""]
     if notes:
         out += ["## Notes", ""] + ["- " + n for n in notes] + [""]
     out += ["## QEMU command lines", ""]
@@ -115,12 +123,13 @@ def write_png(path, rows, deps):
     # One horizontal bar per row from 1 to the ratio, on a log scale so
     # that 2x better and 2x worse are the same length.
     script = "\n".join([
-        "set terminal png size 1000,%d" % (120 + 24 * len(data)),
+        "set terminal png noenhanced size 1000,%d" % (120 + 24 * len(data)),
         "set output '%s'" % path,
         "set title 'Metta / Linux  (left of 1: Metta better, except MB/s)'",
         "set style fill solid 0.6",
         "set logscale x 2",
-        "set yrange [-1:%d] reverse" % len(data),
+        "set yrange [%d:-1]" % len(data),
+        "set format x '%g'",
         "set grid xtics",
         "set key off",
         "set arrow from 1, graph 0 to 1, graph 1 nohead",

@@ -33,8 +33,9 @@ def say(msg):
 class System:
     """One side of the comparison and everything its boots gave."""
 
-    def __init__(self, name, boot, timeout, done):
+    def __init__(self, name, boot, cpu, timeout, done):
         self.name = name
+        self.cpu = cpu
         self.boot = boot        # QEMU options that load it, or None
         self.timeout = timeout
         self.done = done        # does a boot's output look complete?
@@ -44,7 +45,7 @@ class System:
         self.problem = None
 
     def measure(self, measure, label, out, runs):
-        argv = qemu.command(measure, self.boot)
+        argv = qemu.command(measure, self.boot, self.cpu)
         log = os.path.join(out, "logs", label.replace(" ", "-") + ".log")
         say("%s: booting (%s)" % (label, "instructions" if measure ==
                                   "icount" else "wall time"))
@@ -52,7 +53,8 @@ class System:
         raw, mhz = results.parse(run.output)
         complete = self.done(run.output, raw)
         status = run.status() + ("" if complete else ", incomplete output")
-        say("%s: %s, %d figures" % (label, status, len(raw)))
+        figures = results.convert(raw, mhz, measure)
+        say("%s: %s, %d figures" % (label, status, len(figures)))
         runs.append((label, status, log))
         if not complete:
             self.problem = "%s: %s (see %s)" % (label, status, log)
@@ -60,7 +62,6 @@ class System:
                 self.ok = False     # do not repeat a broken boot
         if measure == "wall" and raw and not mhz:
             say("%s: no TSC rate reported, times are missing" % label)
-        figures = results.convert(raw, mhz, measure)
         (self.icount if measure == "icount" else self.wall).append(figures)
         return mhz
 
@@ -108,6 +109,8 @@ def main():
     ap.add_argument("--initrd", required=True)
     ap.add_argument("--metta-iso")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--cpu", default=qemu.CPU,
+                    help="QEMU -cpu model for both systems (default %(default)s)")
     ap.add_argument("--linux-timeout", type=float, default=240)
     ap.add_argument("--metta-timeout", type=float, default=120)
     args = ap.parse_args()
@@ -120,9 +123,9 @@ def main():
     if iso and not os.path.exists(iso):
         iso = None
     linux = System("Linux", qemu.linux_boot(args.kernel, args.initrd),
-                   args.linux_timeout, linux_done)
+                   args.cpu, args.linux_timeout, linux_done)
     metta = System("Metta", qemu.metta_boot(iso) if iso else None,
-                   args.metta_timeout, metta_done)
+                   args.cpu, args.metta_timeout, metta_done)
     if not iso:
         metta.problem = "no Metta ISO (build/metta.iso could not be built)"
     systems = [metta, linux]
@@ -169,13 +172,14 @@ def main():
         ("each figure", "median of 11 batches inside one boot"),
         ("run time", "%.0f s for all boots" % elapsed),
     ]
-    linux_iso = (args.kernel, args.initrd)
     commands = []
     for measure in qemu.MEASURES:
-        commands.append(("Linux, " + measure, qemu.shell_line(
-            qemu.command(measure, qemu.linux_boot(*linux_iso)))))
-        commands.append(("Metta, " + measure, qemu.shell_line(
-            qemu.command(measure, qemu.metta_boot(iso or "build/metta.iso")))))
+        for s in (metta, linux):
+            boot = s.boot or qemu.metta_boot("build/metta.iso")
+            commands.append(("%s, %s%s" % (s.name, measure, "" if s.boot
+                                          else " (not run)"),
+                             qemu.shell_line(qemu.command(measure, boot,
+                                                          args.cpu))))
 
     md = os.path.join(args.out, "results.md")
     js = os.path.join(args.out, "results.json")

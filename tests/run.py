@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Metta's test harness.
+
+1. Host unit tests: every build/host-tests/test_* binary (pure modules built
+   for Linux with AddressSanitizer and UBSan); each prints PASS/FAIL lines.
+2. System tests: the boots in tests/system/boots.py, each a real ISO booted
+   in QEMU under TCG with a timeout, judged from the serial output and
+   QEMU's exit status.
+
+Prints one line per test and last `N passed, N failed`; exits non-zero on
+any failure or timeout.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(HERE, "system"))
+import boots  # noqa: E402
+
+BOOT_TIMEOUT = 120  # seconds; a boot takes 1-3 s under TCG
+
+
+class Tally:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def result(self, name, reason=None):
+        if reason is None:
+            self.passed += 1
+            print(f"PASS {name}", flush=True)
+        else:
+            self.failed += 1
+            print(f"FAIL {name}: {reason}", flush=True)
+
+
+def run_host_tests(build, tally):
+    bindir = os.path.join(build, "host-tests")
+    binaries = sorted(f for f in os.listdir(bindir) if f.startswith("test_"))
+    if not binaries:
+        tally.result("host", "no host test binaries built")
+    for b in binaries:
+        group = "host/" + b[len("test_"):]
+        try:
+            p = subprocess.run([os.path.join(bindir, b)], capture_output=True,
+                               text=True, timeout=120)
+        except subprocess.TimeoutExpired:
+            tally.result(group, "timed out")
+            continue
+        seen = 0
+        for line in p.stdout.splitlines():
+            m = re.match(r"(PASS|FAIL) (\S+)(?:: (.*))?$", line)
+            if m:
+                seen += 1
+                tally.result(f"{group}/{m.group(2)}",
+                             None if m.group(1) == "PASS" else m.group(3))
+        # A sanitizer report or crash ends the binary early: that fails too.
+        if p.returncode != 0 and "FAIL" not in p.stdout:
+            tail = (p.stderr.strip().splitlines() or ["no output"])[-1]
+            tally.result(f"{group}/exit", f"status {p.returncode}: {tail}")
+        elif seen == 0:
+            tally.result(group, "printed no results")
+
+
+def make_iso(build, boot, nucleus):
+    iso = os.path.join(build, "tests", boot["name"] + ".iso")
+    modules = []
+    for m in boot.get("modules", []):
+        path = os.path.join(build, "tests", m)
+        boots.GENERATED_MODULES[m](path)
+        modules.append(path)
+    subprocess.run(["sh", os.path.join(ROOT, "tools", "mkiso.sh"), iso,
+                    boot["cmdline"], nucleus, *modules], check=True)
+    return iso
+
+
+def boot_qemu(iso, boot, log):
+    env = dict(os.environ, ACCEL="tcg", TESTEXIT="1",
+               SMP=str(boot.get("smp", 2)), MEM=f"{boot.get('mem', 512)}M")
+    start = time.monotonic()
+    with open(log, "w") as out:
+        p = subprocess.Popen(["sh", os.path.join(ROOT, "tools", "qemu.sh"), iso],
+                             stdin=subprocess.DEVNULL, stdout=out,
+                             stderr=subprocess.STDOUT, env=env,
+                             start_new_session=True)
+        try:
+            status = p.wait(timeout=BOOT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, 9)
+            p.wait()
+            status = None
+    with open(log, errors="replace") as f:
+        text = f.read().replace("\r\n", "\n")
+    return status, text, time.monotonic() - start
+
+
+def judge_selftests(name, out, tally):
+    begin = re.search(r"^SELFTEST BEGIN (\d+)$", out, re.M)
+    results = re.findall(r"^SELFTEST (PASS|FAIL) (\w+)(?:: (.*))?$", out, re.M)
+    for verdict, test, why in results:
+        tally.result(f"{name}/{test}", None if verdict == "PASS" else why)
+    if not begin:
+        tally.result(f"{name}/selftests_ran", "no SELFTEST BEGIN line")
+    elif int(begin.group(1)) != len(results) or "SELFTEST END" not in out:
+        tally.result(f"{name}/selftests_complete",
+                     f"{len(results)} of {begin.group(1)} reported")
+
+
+def run_system_tests(build, tally, nucleus):
+    logdir = os.path.join(build, "tests")
+    os.makedirs(logdir, exist_ok=True)
+    for boot in boots.BOOTS:
+        name = "system/" + boot["name"]
+        try:
+            iso = make_iso(build, boot, nucleus)
+        except subprocess.CalledProcessError as e:
+            tally.result(f"{name}/iso", f"mkiso.sh failed with status {e.returncode}")
+            continue
+        log = os.path.join(logdir, boot["name"] + ".log")
+        status, out, secs = boot_qemu(iso, boot, log)
+        if status is None:
+            tally.result(f"{name}/boot", f"timed out after {BOOT_TIMEOUT} s (log: {log})")
+        elif status != boot["exit"]:
+            tally.result(f"{name}/boot", f"QEMU exit status {status}, want "
+                         f"{boot['exit']} (log: {log})")
+        else:
+            tally.result(f"{name}/boot ({secs:.1f} s)")
+        if boot.get("selftests"):
+            judge_selftests(name, out, tally)
+        for check, fn in boot["checks"]:
+            tally.result(f"{name}/{check}", fn(out))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--only", choices=["host", "system"])
+    args = ap.parse_args()
+    build = os.path.abspath(args.build)
+    nucleus = os.path.join(build, "nucleus", "nucleus.elf")
+    tally = Tally()
+    if args.only != "system":
+        run_host_tests(build, tally)
+    if args.only != "host":
+        run_system_tests(build, tally, nucleus)
+    print(f"{tally.passed} passed, {tally.failed} failed")
+    return 1 if tally.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""The system tests: boots of the real Metta ISO in QEMU (always TCG).
+
+Each boot names a nucleus command line, the QEMU machine size, the exit
+status QEMU must end with, and checks on the serial output. A check is a
+(name, function) pair; the function gets the output and returns None when
+the check passes, or a reason. A boot with `selftests` also reports each
+in-nucleus self-test (SELFTEST PASS/FAIL lines) as a test of its own.
+
+QEMU exit statuses: 0 after ACPI power-off; 0x21 (33) when self-tests all
+passed and 0x23 (35) when one failed or the nucleus panicked, through the
+isa-debug-exit device (status = code << 1 | 1).
+"""
+import re
+
+EXIT_POWEROFF = 0
+EXIT_PASS = 0x21
+EXIT_PANIC = 0x23
+
+REGISTERS = ["RAX", "RBX", "RCX", "RDX", "RSI", "RDI", "RBP", "RSP", "R8 ",
+             "R9 ", "R10", "R11", "R12", "R13", "R14", "R15", "RIP", "CR2",
+             "CR3", "RFLAGS"]
+
+
+def make_selftest_module(path):
+    """The module the selftest boot checks (see tests/nucleus/boot_tests.c)."""
+    with open(path, "w") as f:
+        for i in range(400):
+            f.write(f"metta self-test module line {i:05d}\n")
+
+
+# Modules that the harness generates into the build folder before booting.
+GENERATED_MODULES = {"selftest-module.txt": make_selftest_module}
+
+
+def contains(text, why=None):
+    def check(out):
+        return None if text in out else (why or f"output lacks {text!r}")
+    return check
+
+
+def matches(pattern, why=None):
+    def check(out):
+        return None if re.search(pattern, out, re.M) else (
+            why or f"output does not match /{pattern}/")
+    return check
+
+
+def all_registers(out):
+    missing = [r.strip() for r in REGISTERS if f"{r} 0x" not in out and
+               f"{r.strip()} 0x" not in out]
+    return f"registers missing: {missing}" if missing else None
+
+
+def backtrace_names(*functions):
+    """The backtrace lists these functions, in this order, by name."""
+    def check(out):
+        trace = out[out.find("backtrace:"):]
+        names = re.findall(r"#\d+\s+0x[0-9a-f]+ (\S+?)\+0x", trace)
+        # GCC moves cold paths into "function.cold": the same function.
+        names = [n.split(".")[0] for n in names]
+        it = iter(names)
+        if all(any(n == f for n in it) for f in functions):
+            return None
+        return f"backtrace {names} lacks {list(functions)} in order"
+    return check
+
+
+def memory_about(mib):
+    def check(out):
+        m = re.search(r"^memory: (\d+) MiB usable", out, re.M)
+        if not m:
+            return "no memory line in the banner"
+        got = int(m.group(1))
+        return None if mib - 2 <= got <= mib else f"{got} MiB usable of {mib}"
+    return check
+
+
+def banner_checks(cpus, mib):
+    word = "CPU" if cpus == 1 else "CPUs"
+    return [
+        ("banner_version", matches(r"^Metta \d+\.\d+\.\d+\S* \(x86-64\)$")),
+        ("banner_cpus", matches(rf"^cpu: .+, {cpus} {word}$",
+                                f"banner does not say {cpus} {word}")),
+        ("banner_memory", memory_about(mib)),
+        ("banner_tsc", matches(r"^tsc: \d+\.\d{3} MHz \(calibrated from ")),
+        ("banner_boot_time",
+         matches(r"^boot: \d+ ms from reset to banner \(tsc \d+\)$")),
+    ]
+
+
+def fault_boot(kind, vector, name, function, extra=()):
+    return {
+        "name": f"fault_{kind}",
+        "cmdline": f"fault={kind} panic=exit",
+        "exit": EXIT_PANIC,
+        "checks": [
+            ("report_header", contains(f"NUCLEUS FAULT: vector {vector} ({name}")),
+            ("report_registers", all_registers),
+            ("report_backtrace", backtrace_names(function, "fault_inject",
+                                                 "nucleus_main")),
+            ("report_halts", contains("nucleus halted.")),
+            *extra,
+        ],
+    }
+
+
+BOOTS = [
+    {
+        "name": "selftest",
+        "cmdline": "test marker=hello-metta expect_cpus=2 expect_mib=512 panic=exit",
+        "smp": 2, "mem": 512,
+        "modules": ["selftest-module.txt"],
+        "exit": EXIT_PASS,
+        "selftests": True,
+        "checks": banner_checks(2, 512),
+    },
+    {
+        # What `make run < /dev/null` does today: banner, then power-off.
+        "name": "poweroff_1cpu_256m",
+        "cmdline": "", "smp": 1, "mem": 256,
+        "exit": EXIT_POWEROFF,
+        "checks": banner_checks(1, 256) + [
+            ("says_why_it_stops", contains("no init program yet: powering off.")),
+        ],
+    },
+    {
+        "name": "poweroff_4cpu_1g",
+        "cmdline": "", "smp": 4, "mem": 1024,
+        "exit": EXIT_POWEROFF,
+        "checks": banner_checks(4, 1024),
+    },
+    fault_boot("pf", 14, "#PF page fault", "fault_page", [
+        ("report_cr2", contains("CR2 0xffffe0000dead000")),
+        ("report_pf_detail", contains("[not present, write, nucleus]")),
+    ]),
+    fault_boot("gp", 13, "#GP general protection", "fault_general_protection"),
+    fault_boot("ud", 6, "#UD invalid opcode", "fault_invalid_opcode"),
+    fault_boot("de", 0, "#DE divide error", "fault_divide"),
+    # A stack overflow hits the guard page; the #PF cannot be delivered on
+    # the dead stack, so the CPU raises #DF on its own IST stack.
+    fault_boot("df", 8, "#DF double fault", "fault_stack_overflow", [
+        ("report_recursion_folded", matches(r"\.\.\. the same \d+ more times")),
+    ]),
+    {
+        # Bad input on the command line: a clear message, and no harm done.
+        "name": "fault_unknown_kind",
+        "cmdline": "fault=bogus",
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("unknown_fault_reported",
+             contains("fault injection: unknown kind 'bogus'")),
+        ],
+    },
+]
