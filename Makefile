@@ -36,7 +36,7 @@ NUCLEUS_OBJ := $(patsubst %,$(BUILD)/nucleus/%.o,$(NUCLEUS_SRC))
 NUCLEUS := $(BUILD)/nucleus/nucleus.elf
 ISO := $(BUILD)/metta.iso
 
-.PHONY: all iso run debug test host-tests system-tests clean setup
+.PHONY: all iso run debug test host-tests clean setup format
 all: iso
 iso: $(ISO)
 
@@ -118,6 +118,13 @@ test: $(NUCLEUS) $(HOST_BINS)
 	@$(PYTHON) tests/run.py --build $(BUILD) $(if $(ONLY),--only $(ONLY))
 
 -include bench/bench.mk
+
+# Formats C sources with the tree's .clang-format.
+FORMAT_FILES := $(wildcard nucleus/*.[ch] nucleus/include/*.h \
+	$(ARCH_DIR)/*.c $(ARCH_DIR)/include/arch/*.h lib/*/*.[ch] \
+	include/metta/*.h tests/nucleus/*.c tests/host/*.[ch])
+format:
+	clang-format -i $(FORMAT_FILES)
 
 clean:
 	rm -rf $(BUILD)

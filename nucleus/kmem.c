@@ -11,12 +11,12 @@
 struct slab {
 	struct slab *next, *prev;
 	struct kmem_cache *cache;
-	void *free;        /* first free object */
+	void *free; /* first free object */
 	unsigned inuse;
 	unsigned magic;
 };
 
-#define SLAB_MAGIC 0x51ab51ab
+#define SLAB_MAGIC  0x51ab51ab
 #define HEADER_SIZE ((sizeof(struct slab) + 15) & ~(size_t)15)
 
 static struct kmem_page_source source;
@@ -113,11 +113,13 @@ static int allocated_in(struct slab *s, void *obj)
 
 int kmem_free(struct kmem_cache *c, struct quota *q, void *obj)
 {
-	struct slab *s = (struct slab *)((uintptr_t)obj & ~(uintptr_t)(KMEM_PAGE - 1));
+	struct slab *s =
+	    (struct slab *)((uintptr_t)obj & ~(uintptr_t)(KMEM_PAGE - 1));
 	uintptr_t off = (uintptr_t)obj - (uintptr_t)s;
 	if (!obj || s->magic != SLAB_MAGIC || s->cache != c ||
 	    off < HEADER_SIZE || (off - HEADER_SIZE) % c->size ||
-	    (off - HEADER_SIZE) / c->size >= c->per_slab || !allocated_in(s, obj))
+	    (off - HEADER_SIZE) / c->size >= c->per_slab ||
+	    !allocated_in(s, obj))
 		return STATUS_ERR_INVAL;
 	if (quota_release(q, c->size))
 		return STATUS_ERR_INVAL;

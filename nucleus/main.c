@@ -38,8 +38,10 @@ static void banner(const struct boot_info *bi)
 	kprintf(", tickless\n");
 	/* The TSC counts from reset (instructions, under QEMU's -icount). */
 	uint64_t tsc = rdtsc();
-	kprintf("boot: %lu ms from reset to banner (tsc %lu)\n",
-		tsc_to_ns(tsc) / 1000000, tsc);
+	kprintf("boot: %lu ms from reset to banner (tsc %lu), nucleus entered "
+		"at %lu ms\n",
+		tsc_to_ns(tsc) / 1000000, tsc,
+		tsc_to_ns(bi->tsc_at_entry) / 1000000);
 }
 
 void nucleus_main(struct boot_info *bi)

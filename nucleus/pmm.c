@@ -62,7 +62,8 @@ int pmm_place(const struct mem_range *usable, int nusable,
 				return STATUS_OK;
 			}
 			/* Skip past the obstacle and try again. */
-			at = (reserved[r].base + reserved[r].len + PMM_PAGE - 1) &
+			at = (reserved[r].base + reserved[r].len + PMM_PAGE -
+			      1) &
 			     ~(PMM_PAGE - 1);
 		}
 	}
@@ -143,7 +144,8 @@ static uint64_t scan(const struct pmm *p, uint64_t from)
 		uint64_t avail = p->usable[w] & ~p->used[w];
 		avail &= ~0ull << (i % 64);
 		if (avail) {
-			uint64_t found = w * 64 + (uint64_t)__builtin_ctzll(avail);
+			uint64_t found =
+			    w * 64 + (uint64_t)__builtin_ctzll(avail);
 			return found < p->npages ? found : p->npages;
 		}
 		i = (w + 1) * 64;

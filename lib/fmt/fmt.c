@@ -14,7 +14,7 @@ enum {
 struct spec {
 	unsigned flags;
 	int width;
-	int prec; /* -1: none given */
+	int prec;    /* -1: none given */
 	char length; /* 'H' hh, 'h', 'l', 'L' ll, 'z', 'j', 't', 0 */
 	char conv;
 };
@@ -105,7 +105,8 @@ static const char *parse_spec(const char *p, struct spec *s, va_list *ap)
 	} else if (p[0] == 'l' && p[1] == 'l') {
 		s->length = 'L';
 		p += 2;
-	} else if (*p == 'h' || *p == 'l' || *p == 'z' || *p == 'j' || *p == 't') {
+	} else if (*p == 'h' || *p == 'l' || *p == 'z' || *p == 'j' ||
+		   *p == 't') {
 		s->length = *p++;
 	}
 	s->conv = *p;
@@ -169,8 +170,8 @@ static char *digits(char *end, uint64_t v, unsigned base, int upper)
 }
 
 /* Lays out sign/prefix, zero padding and digits within the field width. */
-static void emit_integer(struct out *o, const struct spec *s, const char *prefix,
-			 const char *num, int numlen)
+static void emit_integer(struct out *o, const struct spec *s,
+			 const char *prefix, const char *num, int numlen)
 {
 	int plen = 0;
 	while (prefix[plen])
@@ -260,8 +261,13 @@ int fmt_vprint(fmt_put_fn put, void *ctx, const char *fmt, va_list ap)
 		struct spec s;
 		p = parse_spec(p + 1, &s, &args);
 		switch (s.conv) {
-		case 'd': case 'i': case 'u': case 'o':
-		case 'x': case 'X': case 'p':
+		case 'd':
+		case 'i':
+		case 'u':
+		case 'o':
+		case 'x':
+		case 'X':
+		case 'p':
 			format_integer(&o, &s, &args);
 			break;
 		case 's':
@@ -283,7 +289,8 @@ int fmt_vprint(fmt_put_fn put, void *ctx, const char *fmt, va_list ap)
 			emit(&o, "%", 1);
 			break;
 		case '\0':
-			/* A lone '%' at the end: print it rather than lose it. */
+			/* A lone '%' at the end: print it rather than lose it.
+			 */
 			emit(&o, percent, (size_t)(p - percent));
 			continue;
 		default:

@@ -25,6 +25,6 @@ int fmt_vprint(fmt_put_fn put, void *ctx, const char *fmt, va_list ap);
  */
 int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int fmt_snprintf(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #endif

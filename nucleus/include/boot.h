@@ -7,7 +7,7 @@
 #include <pmm.h>
 #include <stdint.h>
 
-#define BOOT_MAX_MODULES 32
+#define BOOT_MAX_MODULES  32
 #define BOOT_MAX_RESERVED 160
 
 struct boot_module {
@@ -33,6 +33,7 @@ struct boot_info {
 	const char *tsc_source;
 	uint64_t timer_hz;
 	uint64_t kernel_stack_top; /* of the stack nucleus_main runs on */
+	uint64_t tsc_at_entry;	   /* when the loader jumped to the nucleus */
 };
 
 /* The portable nucleus, entered once the machine is set up. */

@@ -15,12 +15,12 @@
 struct quota;
 struct slab;
 
-#define KMEM_PAGE 4096
+#define KMEM_PAGE	4096
 #define KMEM_MAX_OBJECT 1024
 
 struct kmem_cache {
 	const char *name;
-	size_t size;      /* object size, rounded up to 16 bytes */
+	size_t size; /* object size, rounded up to 16 bytes */
 	unsigned per_slab;
 	struct slab *partial; /* slabs with free objects */
 	struct slab *full;

@@ -28,9 +28,9 @@ struct pmm {
 	uint64_t *usable;
 	uint64_t *used;
 	uint64_t npages; /* pages covered by the bitmaps */
-	uint64_t nfree;  /* usable and not used */
+	uint64_t nfree;	 /* usable and not used */
 	uint64_t nusable;
-	uint64_t hint;   /* where the next search starts */
+	uint64_t hint; /* where the next search starts */
 };
 
 /* Bytes of bitmap storage pmm_init() needs to cover memory up to `top`. */

@@ -22,24 +22,22 @@ struct selftest {
 	int (*fn)(struct selftest_ctx *t); /* 0 = pass */
 };
 
-#define SELFTEST(name)                                                    \
-	static int selftest_##name(struct selftest_ctx *t                 \
-				   __attribute__((unused)));              \
-	static const struct selftest selftest_entry_##name                \
-		__attribute__((used, section(".selftests"))) = {          \
-			#name, selftest_##name                            \
-		};                                                        \
+#define SELFTEST(name)                                                     \
+	static int selftest_##name(struct selftest_ctx *t                  \
+				   __attribute__((unused)));               \
+	static const struct selftest selftest_entry_##name __attribute__(( \
+	    used, section(".selftests"))) = { #name, selftest_##name };    \
 	static int selftest_##name(struct selftest_ctx *t)
 
 /* Records why the test failed (printf-style) and returns 1. */
 int selftest_fail(struct selftest_ctx *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Fails the test with the message when cond is true. */
-#define FAIL_IF(cond, ...)                                                \
-	do {                                                              \
-		if (cond)                                                 \
-			return selftest_fail(t, __VA_ARGS__);             \
+#define FAIL_IF(cond, ...)                                    \
+	do {                                                  \
+		if (cond)                                     \
+			return selftest_fail(t, __VA_ARGS__); \
 	} while (0)
 
 /* Runs every registered test and ends the run; never returns. */

@@ -13,7 +13,7 @@ typedef void (*timer_fn)(struct timer *t);
 
 struct timer {
 	uint64_t deadline;
-	timer_fn fn;      /* runs in interrupt context, interrupts off */
+	timer_fn fn; /* runs in interrupt context, interrupts off */
 	struct timer *next;
 	int armed;
 };

@@ -15,24 +15,24 @@
 static int check_failures;
 static char check_msg[512];
 
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond)) {                                             \
+#define CHECK(cond)                                                         \
+	do {                                                                \
+		if (!(cond)) {                                              \
 			snprintf(check_msg, sizeof(check_msg), "%s:%d: %s", \
-				 __FILE__, __LINE__, #cond);               \
-			return 1;                                          \
-		}                                                          \
+				 __FILE__, __LINE__, #cond);                \
+			return 1;                                           \
+		}                                                           \
 	} while (0)
 
-#define CHECK_STR(got, want)                                               \
-	do {                                                               \
-		const char *g_ = (got), *w_ = (want);                      \
-		if (strcmp(g_, w_) != 0) {                                 \
-			snprintf(check_msg, sizeof(check_msg),             \
+#define CHECK_STR(got, want)                                                 \
+	do {                                                                 \
+		const char *g_ = (got), *w_ = (want);                        \
+		if (strcmp(g_, w_) != 0) {                                   \
+			snprintf(check_msg, sizeof(check_msg),               \
 				 "%s:%d: got \"%s\", want \"%s\"", __FILE__, \
-				 __LINE__, g_, w_);                        \
-			return 1;                                          \
-		}                                                          \
+				 __LINE__, g_, w_);                          \
+			return 1;                                            \
+		}                                                            \
 	} while (0)
 
 static void run_test(const char *name, int (*fn)(void))

@@ -18,9 +18,18 @@ static const void *map(uint64_t phys, size_t len)
 	return mem + (phys - BASE);
 }
 
-static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static void put16(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, 2);
+}
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+static void put64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
 
 static void checksum(uint8_t *p, size_t n, uint8_t *field)
 {
@@ -71,8 +80,10 @@ static void build_madt(uint32_t off)
 /* DSDT whose AML holds Name(_S5_, Package(4){0x05, One, 0, 0}). */
 static void build_dsdt(uint32_t off)
 {
-	static const uint8_t aml[] = { 0x10, 0x08, '_', 'S', '5', '_', 0x12, 0x08,
-				       0x04, 0x0a, 0x05, 0x01, 0x00, 0x00 };
+	static const uint8_t aml[] = {
+		0x10, 0x08, '_',  'S',	'5',  '_',  0x12,
+		0x08, 0x04, 0x0a, 0x05, 0x01, 0x00, 0x00
+	};
 	uint8_t *t = table(off, "DSDT", 36 + sizeof(aml));
 	memcpy(t + 36, aml, sizeof(aml));
 	seal(t);
@@ -236,20 +247,24 @@ static int broken_dsdt_costs_only_poweroff(void)
 static int s5_parser(void)
 {
 	uint16_t a, b;
-	static const uint8_t with_root[] = { 0x08, '\\', '_', 'S', '5', '_', 0x12,
-					     0x06, 0x04, 0x00, 0x00, 0x00, 0x00 };
+	static const uint8_t with_root[] = { 0x08, '\\', '_',  'S',  '5',
+					     '_',  0x12, 0x06, 0x04, 0x00,
+					     0x00, 0x00, 0x00 };
 	CHECK(acpi_find_s5(with_root, sizeof(with_root), &a, &b) == 0);
 	CHECK(a == 0 && b == 0);
-	static const uint8_t cut[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x04,
-				       0x0a };
+	static const uint8_t cut[] = { 0x08, '_',  'S',	 '5', '_',
+				       0x12, 0x06, 0x04, 0x0a };
 	CHECK(acpi_find_s5(cut, sizeof(cut), &a, &b) == STATUS_ERR_CORRUPT);
-	static const uint8_t not_package[] = { 0x08, '_', 'S', '5', '_', 0x0a, 1 };
+	static const uint8_t not_package[] = {
+		0x08, '_', 'S', '5', '_', 0x0a, 1
+	};
 	CHECK(acpi_find_s5(not_package, sizeof(not_package), &a, &b) ==
 	      STATUS_ERR_CORRUPT);
 	static const uint8_t absent[] = { 0x08, '_', 'S', '4', '_', 0x12 };
 	CHECK(acpi_find_s5(absent, sizeof(absent), &a, &b) == STATUS_ERR_NOENT);
 	static const uint8_t at_end[] = { 0x08, '_', 'S', '5', '_' };
-	CHECK(acpi_find_s5(at_end, sizeof(at_end), &a, &b) == STATUS_ERR_CORRUPT);
+	CHECK(acpi_find_s5(at_end, sizeof(at_end), &a, &b) ==
+	      STATUS_ERR_CORRUPT);
 	return 0;
 }
 

@@ -30,7 +30,8 @@ static int prefixes_do_not_match(void)
 static int last_word_wins(void)
 {
 	char buf[8];
-	CHECK(cmdline_get("a=1 a=2", "a", buf, sizeof(buf)) && !strcmp(buf, "2"));
+	CHECK(cmdline_get("a=1 a=2", "a", buf, sizeof(buf)) &&
+	      !strcmp(buf, "2"));
 	return 0;
 }
 

@@ -98,10 +98,12 @@ static int truncation(void)
 /* The engine must agree with the host's libc on a sweep of cases. */
 static int matches_libc(void)
 {
-	static const int values[] = { 0, 1, -1, 9, 10, -100, 12345, INT_MAX, INT_MIN };
-	static const char *formats[] = { "%d", "%5d", "%-5d|", "%05d", "%+d",
-					 "% d", "%.4d", "%8.4d", "%x", "%#x",
-					 "%o", "%#o", "%X", "%u", "%10u" };
+	static const int values[] = { 0,    1,	   -1,	    9,	    10,
+				      -100, 12345, INT_MAX, INT_MIN };
+	static const char *formats[] = {
+		"%d", "%5d", "%-5d|", "%05d", "%+d", "% d", "%.4d", "%8.4d",
+		"%x", "%#x", "%o",    "%#o",  "%X",  "%u",  "%10u"
+	};
 	char want[64];
 	for (size_t f = 0; f < sizeof(formats) / sizeof(*formats); f++) {
 		for (size_t v = 0; v < sizeof(values) / sizeof(*values); v++) {

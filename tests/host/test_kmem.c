@@ -40,7 +40,8 @@ static int alloc_free_round_trip(void)
 	for (int i = 0; i < 300; i++) {
 		CHECK(kmem_alloc(&c, &q, &objs[i]) == 0);
 		CHECK((uintptr_t)objs[i] % 16 == 0);
-		memset(objs[i], 0xab, 40); /* ASan flags any overlap or overrun */
+		memset(objs[i], 0xab,
+		       40); /* ASan flags any overlap or overrun */
 	}
 	CHECK(q.used == 300 * 48);
 	CHECK(c.objects == 300 && pages_out == (int)c.slabs && c.slabs >= 4);
@@ -117,11 +118,12 @@ static int bad_frees_are_refused(void)
 	kmem_cache_init(&b, "b", 64);
 	CHECK(kmem_alloc(&a, &q, &x) == 0);
 	CHECK(kmem_alloc(&a, &q, &y) == 0);
-	CHECK(kmem_free(&b, &q, x) == STATUS_ERR_INVAL);         /* wrong cache */
-	CHECK(kmem_free(&a, &q, (char *)x + 8) == STATUS_ERR_INVAL); /* inside */
+	CHECK(kmem_free(&b, &q, x) == STATUS_ERR_INVAL); /* wrong cache */
+	CHECK(kmem_free(&a, &q, (char *)x + 8) ==
+	      STATUS_ERR_INVAL); /* inside */
 	CHECK(kmem_free(&a, &q, NULL) == STATUS_ERR_INVAL);
 	CHECK(kmem_free(&a, &q, x) == 0);
-	CHECK(kmem_free(&a, &q, x) == STATUS_ERR_INVAL);         /* double */
+	CHECK(kmem_free(&a, &q, x) == STATUS_ERR_INVAL); /* double */
 	CHECK(q.used == 64 && a.objects == 1);
 	CHECK(kmem_free(&a, &q, y) == 0);
 	CHECK(pages_out == 0);
@@ -132,8 +134,10 @@ static int cache_sizes(void)
 {
 	struct kmem_cache c;
 	CHECK(kmem_cache_init(&c, "zero", 0) == STATUS_ERR_INVAL);
-	CHECK(kmem_cache_init(&c, "huge", KMEM_MAX_OBJECT + 1) == STATUS_ERR_INVAL);
-	CHECK(kmem_cache_init(&c, "max", KMEM_MAX_OBJECT) == 0 && c.per_slab >= 3);
+	CHECK(kmem_cache_init(&c, "huge", KMEM_MAX_OBJECT + 1) ==
+	      STATUS_ERR_INVAL);
+	CHECK(kmem_cache_init(&c, "max", KMEM_MAX_OBJECT) == 0 &&
+	      c.per_slab >= 3);
 	return 0;
 }
 

@@ -8,7 +8,9 @@ const struct ksym ksym_table[] = { { 0, "" } };
 const size_t ksym_count = 1;
 
 static const struct ksym table[] = {
-	{ 0x1000, "first" }, { 0x1040, "second" }, { 0x1100, "third" },
+	{ 0x1000, "first" },
+	{ 0x1040, "second" },
+	{ 0x1100, "third" },
 	{ 0x1200, "" }, /* end of text */
 };
 

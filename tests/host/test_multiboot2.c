@@ -76,7 +76,8 @@ static int parses_a_good_structure(void)
 	CHECK(info.mmap[1].base == 0x100000 && info.mmap[1].len == 0x1ff00000);
 	CHECK(info.mmap[2].type == MB2_MEM_RESERVED);
 	CHECK(info.nmodules == 1);
-	CHECK(info.modules[0].start == 0x200000 && info.modules[0].end == 0x201000);
+	CHECK(info.modules[0].start == 0x200000 &&
+	      info.modules[0].end == 0x201000);
 	CHECK_STR(info.modules[0].name, "init");
 	CHECK(info.rsdp && info.rsdp_len == 20);
 	return 0;

@@ -16,7 +16,7 @@ static void setup(void)
 	pmm_init(&p, bitmap, 64 * MiB);
 	pmm_add_usable(&p, 0, 640 * 1024);
 	pmm_add_usable(&p, 1 * MiB, 63 * MiB);
-	pmm_reserve(&p, 0, 1 * MiB);          /* low memory */
+	pmm_reserve(&p, 0, 1 * MiB);	      /* low memory */
 	pmm_reserve(&p, 1 * MiB, 300 * 1024); /* the nucleus image */
 	pmm_reserve(&p, 8 * MiB + 100, 5000); /* a module, unaligned */
 }
@@ -72,13 +72,13 @@ static int bad_frees_are_refused(void)
 	setup();
 	uint64_t a, before;
 	CHECK(pmm_alloc(&p, &a) == STATUS_OK);
-	CHECK(pmm_free(&p, a + 8) == STATUS_ERR_INVAL);       /* unaligned */
-	CHECK(pmm_free(&p, 1 * MiB) == STATUS_ERR_INVAL);     /* reserved */
-	CHECK(pmm_free(&p, 700 * 1024) == STATUS_ERR_INVAL);  /* hole */
-	CHECK(pmm_free(&p, 1ull << 40) == STATUS_ERR_INVAL);  /* beyond RAM */
+	CHECK(pmm_free(&p, a + 8) == STATUS_ERR_INVAL);	     /* unaligned */
+	CHECK(pmm_free(&p, 1 * MiB) == STATUS_ERR_INVAL);    /* reserved */
+	CHECK(pmm_free(&p, 700 * 1024) == STATUS_ERR_INVAL); /* hole */
+	CHECK(pmm_free(&p, 1ull << 40) == STATUS_ERR_INVAL); /* beyond RAM */
 	CHECK(pmm_free(&p, a) == STATUS_OK);
 	before = p.nfree;
-	CHECK(pmm_free(&p, a) == STATUS_ERR_INVAL);           /* double free */
+	CHECK(pmm_free(&p, a) == STATUS_ERR_INVAL); /* double free */
 	CHECK(p.nfree == before);
 	return 0;
 }
@@ -113,8 +113,10 @@ static int usable_rounds_inwards_reserve_outwards(void)
 
 static int placement_avoids_reserved(void)
 {
-	struct mem_range usable[] = { { 0, 640 * 1024 }, { 1 * MiB, 63 * MiB } };
-	struct mem_range reserved[] = { { 0, 1 * MiB }, { 1 * MiB, 2 * MiB },
+	struct mem_range usable[] = { { 0, 640 * 1024 },
+				      { 1 * MiB, 63 * MiB } };
+	struct mem_range reserved[] = { { 0, 1 * MiB },
+					{ 1 * MiB, 2 * MiB },
 					{ 3 * MiB + 5, 10 } };
 	uint64_t at;
 	CHECK(pmm_place(usable, 2, reserved, 3, 8192, 64 * MiB, &at) == 0);
@@ -132,7 +134,7 @@ static int placement_avoids_reserved(void)
 
 static int bitmap_size(void)
 {
-	CHECK(pmm_bitmap_bytes(64 * 4096) == 16);  /* 64 pages: one word each */
+	CHECK(pmm_bitmap_bytes(64 * 4096) == 16); /* 64 pages: one word each */
 	CHECK(pmm_bitmap_bytes(65 * 4096) == 32);
 	CHECK(pmm_bitmap_bytes(1) == 16);
 	return 0;

@@ -16,7 +16,8 @@ static int every_code_is_named(void)
 		CHECK(strcmp(status_name(codes[i]), "ERR_?") != 0);
 		for (size_t j = i + 1; j < n; j++) {
 			CHECK(codes[i] != codes[j]);
-			CHECK(strcmp(status_name(codes[i]), status_name(codes[j])));
+			CHECK(strcmp(status_name(codes[i]),
+				     status_name(codes[j])));
 		}
 	}
 	CHECK_STR(status_name(STATUS_ERR_QUOTA), "ERR_QUOTA");

@@ -14,8 +14,8 @@
  * than three pages, so that most of its pages share nothing with other
  * reserved memory and only the module's own reservation protects them.
  */
-#define TEST_MODULE "selftest-module.txt"
-#define MODULE_LINES 400
+#define TEST_MODULE	"selftest-module.txt"
+#define MODULE_LINES	400
 #define MODULE_LINE_LEN 34 /* "metta self-test module line 00000\n" */
 
 SELFTEST(command_line_reaches_the_nucleus)
@@ -31,8 +31,8 @@ SELFTEST(cpu_count_from_madt)
 {
 	unsigned long want = cmdline_number(t->bi->cmdline, "expect_cpus", 0);
 	FAIL_IF(want == 0, "no expect_cpus= on the command line");
-	FAIL_IF((unsigned long)t->bi->ncpus != want, "MADT lists %d CPUs, QEMU has %lu",
-		t->bi->ncpus, want);
+	FAIL_IF((unsigned long)t->bi->ncpus != want,
+		"MADT lists %d CPUs, QEMU has %lu", t->bi->ncpus, want);
 	return 0;
 }
 
@@ -42,7 +42,8 @@ SELFTEST(memory_size_from_memory_map)
 	uint64_t mib = t->bi->ram_bytes >> 20;
 	FAIL_IF(want == 0, "no expect_mib= on the command line");
 	/* Firmware keeps a little: BIOS area, ACPI tables. */
-	FAIL_IF(mib > want || mib + 2 < want, "%lu MiB usable of %lu MiB", mib, want);
+	FAIL_IF(mib > want || mib + 2 < want, "%lu MiB usable of %lu MiB", mib,
+		want);
 	return 0;
 }
 
@@ -50,7 +51,8 @@ static int module_text_ok(const char *text)
 {
 	char want[MODULE_LINE_LEN + 1];
 	for (int i = 0; i < MODULE_LINES; i++) {
-		fmt_snprintf(want, sizeof(want), "metta self-test module line %05d\n", i);
+		fmt_snprintf(want, sizeof(want),
+			     "metta self-test module line %05d\n", i);
 		if (memcmp(text + i * MODULE_LINE_LEN, want, MODULE_LINE_LEN))
 			return 0;
 	}
@@ -64,10 +66,13 @@ SELFTEST(module_loaded_and_reserved)
 		if (!strcmp(t->bi->modules[i].name, TEST_MODULE))
 			m = &t->bi->modules[i];
 	FAIL_IF(!m, "module %s not loaded", TEST_MODULE);
-	FAIL_IF(m->len != MODULE_LINES * MODULE_LINE_LEN, "module is %lu bytes", m->len);
-	FAIL_IF(!module_text_ok(phys_to_virt(m->phys)), "module content differs");
+	FAIL_IF(m->len != MODULE_LINES * MODULE_LINE_LEN, "module is %lu bytes",
+		m->len);
+	FAIL_IF(!module_text_ok(phys_to_virt(m->phys)),
+		"module content differs");
 	FAIL_IF(m->phys % PAGE_SIZE, "module not page-aligned");
 	for (uint64_t a = m->phys; a < m->phys + m->len; a += PAGE_SIZE)
-		FAIL_IF(pmm_is_usable(t->bi->pmm, a), "module page 0x%lx allocatable", a);
+		FAIL_IF(pmm_is_usable(t->bi->pmm, a),
+			"module page 0x%lx allocatable", a);
 	return 0;
 }

@@ -33,7 +33,8 @@ SELFTEST(pmm_never_hands_out_reserved)
 	struct pmm *p = t->bi->pmm;
 	uint64_t before = p->nfree, head = ~0ull, page, n = 0;
 	while (pmm_alloc(p, &page) == STATUS_OK) {
-		FAIL_IF(in_reserved(t->bi, page), "got reserved page 0x%lx", page);
+		FAIL_IF(in_reserved(t->bi, page), "got reserved page 0x%lx",
+			page);
 		*(uint64_t *)phys_to_virt(page) = head;
 		head = page;
 		n++;
@@ -47,7 +48,8 @@ SELFTEST(pmm_never_hands_out_reserved)
 		walked++;
 	}
 	FAIL_IF(walked != n, "chain broken after %lu of %lu pages", walked, n);
-	FAIL_IF(p->nfree != before, "free count %lu, was %lu", p->nfree, before);
+	FAIL_IF(p->nfree != before, "free count %lu, was %lu", p->nfree,
+		before);
 	return 0;
 }
 
@@ -99,13 +101,14 @@ SELFTEST(paging_image_rights)
 	uint64_t pa;
 	unsigned r;
 	FAIL_IF(!vm_nx_enabled(), "no-execute is not enabled");
-	FAIL_IF(vm_lookup((uint64_t)__text_start, &pa, &r) ||
-			(r & VM_WRITE) || !(r & VM_EXEC),
+	FAIL_IF(vm_lookup((uint64_t)__text_start, &pa, &r) || (r & VM_WRITE) ||
+		    !(r & VM_EXEC),
 		"text is not read+execute");
-	FAIL_IF(vm_lookup((uint64_t)&a_constant, &pa, &r) || (r & (VM_WRITE | VM_EXEC)),
+	FAIL_IF(vm_lookup((uint64_t)&a_constant, &pa, &r) ||
+		    (r & (VM_WRITE | VM_EXEC)),
 		"rodata is not read-only, no-execute");
 	FAIL_IF(vm_lookup((uint64_t)&a_variable, &pa, &r) || !(r & VM_WRITE) ||
-			(r & VM_EXEC),
+		    (r & VM_EXEC),
 		"data is not read+write, no-execute");
 	/* The CPU enforces it: a write to rodata faults (CR0.WP). */
 	FAIL_IF(safe_write64((void *)&a_constant, 7) != STATUS_ERR_FAULT,
@@ -120,7 +123,8 @@ SELFTEST(paging_no_page_writable_and_executable)
 	     va += PAGE_SIZE) {
 		uint64_t pa;
 		unsigned r;
-		FAIL_IF(vm_lookup(va, &pa, &r), "image page 0x%lx unmapped", va);
+		FAIL_IF(vm_lookup(va, &pa, &r), "image page 0x%lx unmapped",
+			va);
 		FAIL_IF((r & VM_WRITE) && (r & VM_EXEC),
 			"page 0x%lx is writable and executable", va);
 	}
@@ -147,8 +151,10 @@ SELFTEST(faults_in_marked_code_are_recovered)
 	uint64_t v;
 	/* Unmapped (#PF) and non-canonical (#GP) both end at the fixup. */
 	FAIL_IF(safe_read64((void *)(SCRATCH_AREA_BASE + 0x7000), &v) !=
-			STATUS_ERR_FAULT, "page fault not recovered");
-	FAIL_IF(safe_read64((void *)0x8000000000000000ull, &v) != STATUS_ERR_FAULT,
+		    STATUS_ERR_FAULT,
+		"page fault not recovered");
+	FAIL_IF(safe_read64((void *)0x8000000000000000ull, &v) !=
+		    STATUS_ERR_FAULT,
 		"general protection fault not recovered");
 	FAIL_IF(safe_read64(&a_variable, &v) || v != a_variable,
 		"a good read failed");
@@ -182,7 +188,8 @@ SELFTEST(kmem_objects_are_charged_and_returned)
 	}
 	FAIL_IF(q.used != 1000 * cache.size, "quota charged %lu", q.used);
 	for (int i = 0; i < 1000; i++)
-		FAIL_IF(*(uint64_t *)objs[i] != (uint64_t)i, "object %d overwritten", i);
+		FAIL_IF(*(uint64_t *)objs[i] != (uint64_t)i,
+			"object %d overwritten", i);
 	for (int i = 0; i < 1000; i++)
 		FAIL_IF(kmem_free(&cache, &q, objs[i]), "free %d failed", i);
 	FAIL_IF(q.used != 0, "quota not returned");
@@ -200,7 +207,8 @@ SELFTEST(kmem_full_quota_is_an_error)
 		"allocations within the quota failed");
 	FAIL_IF(kmem_alloc(&cache, &q, &c) != STATUS_ERR_QUOTA,
 		"allocation beyond the quota succeeded");
-	FAIL_IF(q.used != 256 || cache.objects != 2, "failed call changed state");
+	FAIL_IF(q.used != 256 || cache.objects != 2,
+		"failed call changed state");
 	kmem_free(&cache, &q, a);
 	kmem_free(&cache, &q, b);
 	return 0;

@@ -59,9 +59,21 @@ SELFTEST(timer_fires_within_tolerance)
 	return 0;
 }
 
-static void record_a(struct timer *t) { (void)t; fired_order[nfired++] = 1; }
-static void record_b(struct timer *t) { (void)t; fired_order[nfired++] = 2; }
-static void record_c(struct timer *t) { (void)t; fired_order[nfired++] = 3; }
+static void record_a(struct timer *t)
+{
+	(void)t;
+	fired_order[nfired++] = 1;
+}
+static void record_b(struct timer *t)
+{
+	(void)t;
+	fired_order[nfired++] = 2;
+}
+static void record_c(struct timer *t)
+{
+	(void)t;
+	fired_order[nfired++] = 3;
+}
 
 SELFTEST(timers_fire_in_deadline_order)
 {
@@ -72,9 +84,11 @@ SELFTEST(timers_fire_in_deadline_order)
 	timer_arm(&a, now + 1000000, record_a);
 	timer_arm(&b, now + 2000000, record_b);
 	FAIL_IF(timer_pending() != 3, "%d timers pending", timer_pending());
-	FAIL_IF(!wait_until(&nfired, 3, now + 1000000000), "only %d fired", nfired);
-	FAIL_IF(fired_order[0] != 1 || fired_order[1] != 2 || fired_order[2] != 3,
-		"order %d %d %d", fired_order[0], fired_order[1], fired_order[2]);
+	FAIL_IF(!wait_until(&nfired, 3, now + 1000000000), "only %d fired",
+		nfired);
+	FAIL_IF(
+	    fired_order[0] != 1 || fired_order[1] != 2 || fired_order[2] != 3,
+	    "order %d %d %d", fired_order[0], fired_order[1], fired_order[2]);
 	return 0;
 }
 
@@ -95,7 +109,8 @@ SELFTEST(cancelled_timer_does_not_fire)
 SELFTEST(idle_is_tickless)
 {
 	FAIL_IF(timer_pending() != 0, "timers left pending");
-	FAIL_IF(lapic_timer_current() != 0, "LAPIC timer running with no timer");
+	FAIL_IF(lapic_timer_current() != 0,
+		"LAPIC timer running with no timer");
 	uint64_t before = timer_interrupts(), end = clock_ns() + 20000000;
 	while (clock_ns() < end)
 		cpu_relax();
@@ -107,6 +122,7 @@ SELFTEST(idle_is_tickless)
 SELFTEST(lapic_timer_rate_is_plausible)
 {
 	uint64_t hz = lapic_timer_hz();
-	FAIL_IF(hz < 1000000 || hz > 10000000000ull, "LAPIC timer at %lu Hz", hz);
+	FAIL_IF(hz < 1000000 || hz > 10000000000ull, "LAPIC timer at %lu Hz",
+		hz);
 	return 0;
 }

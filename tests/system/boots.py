@@ -84,7 +84,8 @@ def banner_checks(cpus, mib):
         ("banner_memory", memory_about(mib)),
         ("banner_tsc", matches(r"^tsc: \d+\.\d{3} MHz \(calibrated from ")),
         ("banner_boot_time",
-         matches(r"^boot: \d+ ms from reset to banner \(tsc \d+\)$")),
+         matches(r"^boot: \d+ ms from reset to banner \(tsc \d+\), "
+                 r"nucleus entered at \d+ ms$")),
     ]
 
 

@@ -2,7 +2,7 @@
 #include <arch/acpi.h>
 #include <metta/status.h>
 
-#define HDR_LEN 36
+#define HDR_LEN	      36
 #define MAX_TABLE_LEN (1u << 20)
 
 static uint16_t get16(const uint8_t *p)
@@ -86,7 +86,8 @@ static int madt_entry(const uint8_t *e, uint8_t type, uint8_t len,
 		if (len < 12)
 			return fail(info, "MADT I/O APIC entry too short");
 		if (info->nioapics < ACPI_MAX_IOAPICS) {
-			struct acpi_ioapic *io = &info->ioapics[info->nioapics++];
+			struct acpi_ioapic *io =
+			    &info->ioapics[info->nioapics++];
 			io->id = e[2];
 			io->phys = get32(e + 4);
 			io->gsi_base = get32(e + 8);
@@ -97,7 +98,7 @@ static int madt_entry(const uint8_t *e, uint8_t type, uint8_t len,
 			return fail(info, "MADT override entry too short");
 		if (info->noverrides < ACPI_MAX_OVERRIDES) {
 			struct acpi_override *o =
-				&info->overrides[info->noverrides++];
+			    &info->overrides[info->noverrides++];
 			o->irq = e[3];
 			o->gsi = get32(e + 4);
 			o->flags = get16(e + 8);
@@ -166,15 +167,15 @@ static int aml_integer(const uint8_t *aml, size_t len, size_t *at,
 	return -1;
 }
 
-int acpi_find_s5(const uint8_t *aml, size_t len, uint16_t *typa,
-		 uint16_t *typb)
+int acpi_find_s5(const uint8_t *aml, size_t len, uint16_t *typa, uint16_t *typb)
 {
 	for (size_t i = 1; i + 4 <= len; i++) {
 		if (!same(aml + i, "_S5_", 4))
 			continue;
 		/* Must be a NameOp (optionally with a root prefix '\'). */
-		int named = aml[i - 1] == 0x08 ||
-			    (i >= 2 && aml[i - 1] == '\\' && aml[i - 2] == 0x08);
+		int named =
+		    aml[i - 1] == 0x08 ||
+		    (i >= 2 && aml[i - 1] == '\\' && aml[i - 2] == 0x08);
 		if (!named)
 			continue;
 		size_t at = i + 4;

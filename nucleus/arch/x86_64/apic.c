@@ -11,19 +11,19 @@
 #include <arch/tsc.h>
 #include <panic.h>
 
-#define LAPIC_ID 0x20
-#define LAPIC_TPR 0x80
-#define LAPIC_EOI 0xb0
-#define LAPIC_SVR 0xf0
-#define LAPIC_LVT_TIMER 0x320
-#define LAPIC_TIMER_INIT 0x380
+#define LAPIC_ID	    0x20
+#define LAPIC_TPR	    0x80
+#define LAPIC_EOI	    0xb0
+#define LAPIC_SVR	    0xf0
+#define LAPIC_LVT_TIMER	    0x320
+#define LAPIC_TIMER_INIT    0x380
 #define LAPIC_TIMER_CURRENT 0x390
-#define LAPIC_TIMER_DIVIDE 0x3e0
-#define LVT_MASKED (1u << 16)
+#define LAPIC_TIMER_DIVIDE  0x3e0
+#define LVT_MASKED	    (1u << 16)
 
-#define IOAPIC_REGSEL 0x00
-#define IOAPIC_WINDOW 0x10
-#define IOAPIC_VERSION 0x01
+#define IOAPIC_REGSEL	   0x00
+#define IOAPIC_WINDOW	   0x10
+#define IOAPIC_VERSION	   0x01
 #define IOAPIC_REDIRECT(n) (0x10 + 2 * (n))
 
 static volatile uint32_t *lapic;

@@ -31,7 +31,8 @@ static uint64_t gdt[7] = {
 	0x00cf92000000ffff, /* 0x10 kernel data */
 	0x00cff2000000ffff, /* 0x18 user data */
 	0x00affa000000ffff, /* 0x20 user code, 64-bit */
-	0, 0,               /* 0x28 TSS (16 bytes) */
+	0,
+	0, /* 0x28 TSS (16 bytes) */
 };
 
 static struct tss tss;

@@ -61,7 +61,8 @@ static int parse_mmap(const uint8_t *tag, uint32_t size, struct mb2_info *info)
 	return STATUS_OK;
 }
 
-static int parse_module(const uint8_t *tag, uint32_t size, struct mb2_info *info)
+static int parse_module(const uint8_t *tag, uint32_t size,
+			struct mb2_info *info)
 {
 	if (size < 17)
 		return fail(info, "module tag too small");
@@ -85,12 +86,14 @@ static int parse_tag(const uint8_t *tag, uint32_t type, uint32_t size,
 	switch (type) {
 	case TAG_CMDLINE:
 		info->cmdline = tag_string(tag + 8, size - 8);
-		return info->cmdline ? STATUS_OK
-				     : fail(info, "command line not terminated");
+		return info->cmdline
+			   ? STATUS_OK
+			   : fail(info, "command line not terminated");
 	case TAG_LOADER_NAME:
 		info->loader_name = tag_string(tag + 8, size - 8);
-		return info->loader_name ? STATUS_OK
-					 : fail(info, "loader name not terminated");
+		return info->loader_name
+			   ? STATUS_OK
+			   : fail(info, "loader name not terminated");
 	case TAG_MODULE:
 		return parse_module(tag, size, info);
 	case TAG_MMAP:
@@ -135,7 +138,8 @@ int mb2_parse(const void *mbi, size_t avail, struct mb2_info *info)
 		if (size < 8 || size > total - off)
 			return fail(info, "tag size out of bounds");
 		if (type == TAG_END)
-			return size == 8 ? STATUS_OK : fail(info, "bad end tag");
+			return size == 8 ? STATUS_OK
+					 : fail(info, "bad end tag");
 		int r = parse_tag(base + off, type, size, info);
 		if (r)
 			return r;

@@ -12,14 +12,14 @@
 
 #include <metta/status.h>
 
-#define PTE_P (1ull << 0)
-#define PTE_W (1ull << 1)
-#define PTE_U (1ull << 2)
-#define PTE_PWT (1ull << 3)
-#define PTE_PCD (1ull << 4)
-#define PTE_PS (1ull << 7)
-#define PTE_G (1ull << 8)
-#define PTE_NX (1ull << 63)
+#define PTE_P	 (1ull << 0)
+#define PTE_W	 (1ull << 1)
+#define PTE_U	 (1ull << 2)
+#define PTE_PWT	 (1ull << 3)
+#define PTE_PCD	 (1ull << 4)
+#define PTE_PS	 (1ull << 7)
+#define PTE_G	 (1ull << 8)
+#define PTE_NX	 (1ull << 63)
 #define PTE_ADDR 0x000ffffffffff000ull
 
 #define LARGE_PAGE (2ull << 20)
@@ -191,7 +191,8 @@ void vm_init(struct pmm *pmm, uint64_t top)
 void *vm_map_device(uint64_t phys, uint64_t len)
 {
 	uint64_t first = phys & ~(uint64_t)(PAGE_SIZE - 1);
-	uint64_t end = (phys + len + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+	uint64_t end =
+	    (phys + len + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
 	uint64_t va = next_mmio_va;
 	for (uint64_t pa = first; pa < end; pa += PAGE_SIZE)
 		if (vm_map(va + (pa - first), pa, VM_WRITE | VM_NOCACHE))

@@ -3,7 +3,7 @@
 #include <arch/cpu.h>
 #include <arch/power.h>
 
-#define SLP_EN (1u << 13)
+#define SLP_EN		(1u << 13)
 #define DEBUG_EXIT_PORT 0xf4
 
 static struct {

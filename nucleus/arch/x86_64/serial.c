@@ -5,7 +5,7 @@
 #include <arch/cpu.h>
 #include <arch/serial.h>
 
-#define COM1 0x3f8
+#define COM1	      0x3f8
 #define LSR_THR_EMPTY 0x20
 
 void serial_init(void)

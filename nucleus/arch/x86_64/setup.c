@@ -25,8 +25,8 @@
 #include <metta/status.h>
 
 #define MB2_BOOT_MAGIC 0x36d76289
-#define MAX_MBI_SIZE (1u << 20)
-#define LOW_MEMORY (1ull << 20) /* BIOS data, EBDA, later the AP trampoline */
+#define MAX_MBI_SIZE   (1u << 20)
+#define LOW_MEMORY     (1ull << 20) /* BIOS data, EBDA, later the AP trampoline */
 
 extern char __image_phys_start[], __image_phys_end[];
 
@@ -61,8 +61,9 @@ static void parse_boot_info(uint32_t magic, uint32_t mbi_phys)
 	reserve(mbi_phys, mb2.total_size);
 	for (int i = 0; i < mb2.nmodules; i++) {
 		struct mb2_module *m = &mb2.modules[i];
-		boot.modules[i] = (struct boot_module){ m->start,
-							 m->end - m->start, m->name };
+		boot.modules[i] =
+		    (struct boot_module){ m->start, m->end - m->start,
+					  m->name };
 		reserve(m->start, m->end - m->start);
 	}
 	boot.nmodules = mb2.nmodules;
@@ -106,7 +107,8 @@ static void memory_init(void)
 	/* Below 4 GiB: the only memory boot.S's direct map covers yet. */
 	if (pmm_place(usable, nusable, boot.reserved, boot.nreserved, bytes,
 		      EARLY_DIRECT_MAP_LIMIT, &where))
-		panic("no room for the page allocator's %zu-byte bitmap", bytes);
+		panic("no room for the page allocator's %zu-byte bitmap",
+		      bytes);
 	reserve(where, bytes);
 	pmm_init(&pmm, phys_to_virt(where), top);
 	for (int i = 0; i < nusable; i++)
@@ -193,6 +195,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys);
 
 void kmain(uint32_t magic, uint32_t mbi_phys)
 {
+	boot.tsc_at_entry = rdtsc();
 	serial_init();
 	gdt_init();
 	idt_init();

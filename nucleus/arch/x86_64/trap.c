@@ -36,14 +36,28 @@ static struct idt_entry idt[256] __attribute__((aligned(16)));
 static irq_handler_fn handlers[256];
 
 static const char *const exception_names[32] = {
-	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint",
-	"#OF overflow", "#BR bound range", "#UD invalid opcode",
-	"#NM device not available", "#DF double fault",
-	"coprocessor segment overrun", "#TS invalid TSS",
-	"#NP segment not present", "#SS stack fault",
-	"#GP general protection", "#PF page fault", "reserved",
-	"#MF x87 floating point", "#AC alignment check", "#MC machine check",
-	"#XM SIMD floating point", "#VE virtualization", "#CP control protection",
+	"#DE divide error",
+	"#DB debug",
+	"NMI",
+	"#BP breakpoint",
+	"#OF overflow",
+	"#BR bound range",
+	"#UD invalid opcode",
+	"#NM device not available",
+	"#DF double fault",
+	"coprocessor segment overrun",
+	"#TS invalid TSS",
+	"#NP segment not present",
+	"#SS stack fault",
+	"#GP general protection",
+	"#PF page fault",
+	"reserved",
+	"#MF x87 floating point",
+	"#AC alignment check",
+	"#MC machine check",
+	"#XM SIMD floating point",
+	"#VE virtualization",
+	"#CP control protection",
 };
 
 static void set_gate(int v, uint64_t handler, int ist)
@@ -127,7 +141,8 @@ static void walk_chain(struct walk *w, uint64_t rbp)
 {
 	for (int frames = 0; frames < 4096 && w->depth < 32; frames++) {
 		uint64_t next_rbp, ret;
-		if (!plausible_frame(rbp) || safe_read64((void *)rbp, &next_rbp) ||
+		if (!plausible_frame(rbp) ||
+		    safe_read64((void *)rbp, &next_rbp) ||
 		    safe_read64((void *)(rbp + 8), &ret) || !ret)
 			break;
 		walk_frame(w, ret);

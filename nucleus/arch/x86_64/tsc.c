@@ -8,9 +8,9 @@
 #include <arch/tsc.h>
 #include <panic.h>
 
-#define PIT_HZ 1193182
-#define PIT_CH2 0x42
-#define PIT_CMD 0x43
+#define PIT_HZ	 1193182
+#define PIT_CH2	 0x42
+#define PIT_CMD	 0x43
 #define PIT_GATE 0x61
 
 static uint64_t hz;
@@ -42,7 +42,8 @@ uint64_t tsc_measure_pit(unsigned ms)
 	/* OUT2 (bit 5) goes high when the count reaches zero. */
 	for (uint64_t spins = 0; !(inb(PIT_GATE) & 0x20); spins++)
 		if (spins > 100000000)
-			panic("the PIT does not count: cannot calibrate the TSC");
+			panic(
+			    "the PIT does not count: cannot calibrate the TSC");
 	uint64_t ticks = rdtsc() - start;
 	return mul_div(ticks, PIT_HZ, count);
 }
@@ -52,7 +53,7 @@ void tsc_init(void)
 	hz = hz_from_cpuid();
 	source = TSC_FROM_CPUID;
 	if (!hz) {
-		hz = tsc_measure_pit(50);
+		hz = tsc_measure_pit(10);
 		source = TSC_FROM_PIT;
 	}
 	if (hz < 1000000)

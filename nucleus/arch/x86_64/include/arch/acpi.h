@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ACPI_MAX_CPUS 64
-#define ACPI_MAX_IOAPICS 8
+#define ACPI_MAX_CPUS	   64
+#define ACPI_MAX_IOAPICS   8
 #define ACPI_MAX_OVERRIDES 24
 
 /* Returns a pointer through which len bytes at phys can be read, or NULL. */
@@ -46,9 +46,9 @@ struct acpi_info {
 	uint64_t hpet_phys; /* 0 if no HPET table */
 	uint32_t pm1a_cnt;  /* 0 if no FADT */
 	uint32_t pm1b_cnt;
-	int s5_valid;       /* \_S5 found in the DSDT */
+	int s5_valid; /* \_S5 found in the DSDT */
 	uint16_t slp_typa, slp_typb;
-	const char *error;  /* why parsing failed */
+	const char *error; /* why parsing failed */
 };
 
 /*

@@ -42,8 +42,10 @@ static inline uint64_t rdmsr(uint32_t msr)
 
 static inline void wrmsr(uint32_t msr, uint64_t v)
 {
-	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v),
-			 "d"((uint32_t)(v >> 32)));
+	__asm__ volatile("wrmsr"
+			 :
+			 : "c"(msr), "a"((uint32_t)v),
+			   "d"((uint32_t)(v >> 32)));
 }
 
 struct cpuid_regs {
@@ -137,16 +139,16 @@ static inline void cpu_idle(void)
 	__asm__ volatile("sti; hlt; cli" ::: "memory");
 }
 
-#define MSR_EFER 0xC0000080
-#define MSR_FS_BASE 0xC0000100
-#define MSR_GS_BASE 0xC0000101
+#define MSR_EFER	   0xC0000080
+#define MSR_FS_BASE	   0xC0000100
+#define MSR_GS_BASE	   0xC0000101
 #define MSR_KERNEL_GS_BASE 0xC0000102
-#define MSR_APIC_BASE 0x1B
+#define MSR_APIC_BASE	   0x1B
 
-#define CR4_PGE (1u << 7)
+#define CR4_PGE	   (1u << 7)
 #define CR4_OSFXSR (1u << 9)
-#define CR4_UMIP (1u << 11)
-#define CR4_SMEP (1u << 20)
-#define CR4_SMAP (1u << 21)
+#define CR4_UMIP   (1u << 11)
+#define CR4_SMEP   (1u << 20)
+#define CR4_SMAP   (1u << 21)
 
 #endif

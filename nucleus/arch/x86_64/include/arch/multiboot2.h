@@ -12,15 +12,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MB2_MAX_MMAP 128
+#define MB2_MAX_MMAP	128
 #define MB2_MAX_MODULES 32
 
 /* Memory map entry types (as in the specification). */
-#define MB2_MEM_AVAILABLE 1
-#define MB2_MEM_RESERVED 2
+#define MB2_MEM_AVAILABLE	 1
+#define MB2_MEM_RESERVED	 2
 #define MB2_MEM_ACPI_RECLAIMABLE 3
-#define MB2_MEM_NVS 4
-#define MB2_MEM_BADRAM 5
+#define MB2_MEM_NVS		 4
+#define MB2_MEM_BADRAM		 5
 
 struct mb2_mmap_entry {
 	uint64_t base;
@@ -29,20 +29,21 @@ struct mb2_mmap_entry {
 };
 
 struct mb2_module {
-	uint64_t start; /* physical, inclusive */
-	uint64_t end;   /* physical, exclusive */
+	uint64_t start;	  /* physical, inclusive */
+	uint64_t end;	  /* physical, exclusive */
 	const char *name; /* the module's command line, inside the structure */
 };
 
 struct mb2_info {
 	uint64_t total_size;
-	const char *cmdline;     /* "" when absent */
+	const char *cmdline;	 /* "" when absent */
 	const char *loader_name; /* "" when absent */
 	int nmmap;
 	struct mb2_mmap_entry mmap[MB2_MAX_MMAP];
 	int nmodules;
 	struct mb2_module modules[MB2_MAX_MODULES];
-	const void *rsdp; /* copy of the ACPI RSDP inside the structure, or NULL */
+	const void
+	    *rsdp; /* copy of the ACPI RSDP inside the structure, or NULL */
 	size_t rsdp_len;
 	const char *error; /* why parsing failed */
 };

@@ -10,10 +10,10 @@
 #include <stdint.h>
 
 /* Rights and attributes of a mapping. */
-#define VM_READ 0      /* every present page is readable */
-#define VM_WRITE 1
-#define VM_EXEC 2
-#define VM_USER 4
+#define VM_READ	   0 /* every present page is readable */
+#define VM_WRITE   1
+#define VM_EXEC	   2
+#define VM_USER	   4
 #define VM_NOCACHE 8
 
 struct pmm;

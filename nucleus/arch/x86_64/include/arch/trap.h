@@ -12,9 +12,9 @@ struct trap_frame {
 };
 
 #define VEC_PAGE_FAULT 14
-#define VEC_PIC_BASE 0x20   /* the masked legacy PIC's spurious IRQs */
-#define VEC_TIMER 0xf0      /* LAPIC timer */
-#define VEC_SPURIOUS 0xff   /* LAPIC spurious */
+#define VEC_PIC_BASE   0x20 /* the masked legacy PIC's spurious IRQs */
+#define VEC_TIMER      0xf0 /* LAPIC timer */
+#define VEC_SPURIOUS   0xff /* LAPIC spurious */
 
 /* Fills the IDT (all 256 vectors) and loads it. */
 void idt_init(void);
@@ -29,7 +29,7 @@ int safe_write64(void *addr, uint64_t value);
 
 /* Switches to a fresh stack and calls fn(arg) on it; never returns. */
 void call_on_stack(void *stack_top, void (*fn)(void *), void *arg)
-	__attribute__((noreturn));
+    __attribute__((noreturn));
 
 /* Prints the frame-pointer backtrace starting at (rip, rbp). */
 void backtrace_print(uint64_t rip, uint64_t rbp);
