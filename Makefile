@@ -36,7 +36,7 @@ NUCLEUS_OBJ := $(patsubst %,$(BUILD)/nucleus/%.o,$(NUCLEUS_SRC))
 NUCLEUS := $(BUILD)/nucleus/nucleus.elf
 ISO := $(BUILD)/metta.iso
 
-.PHONY: all iso run debug test host-tests clean setup format
+.PHONY: all iso run debug test host-tests clean setup format FORCE
 all: iso
 iso: $(ISO)
 
@@ -79,8 +79,15 @@ $(NUCLEUS): $(BUILD)/nucleus/pass1.elf $(BUILD)/nucleus/ksyms.c.o
 		{ echo "ksyms: text moved between links" >&2; rm -f $@; exit 1; }
 
 # The ISO for `make run`: the nucleus and whatever boot modules exist.
+# The command line is kept in a file that changes only when CMDLINE does,
+# so `make run CMDLINE=...` remakes the ISO exactly when needed.
 BOOT_MODULES :=
-$(ISO): $(NUCLEUS) tools/mkiso.sh $(BOOT_MODULES)
+CMDLINE_FILE := $(BUILD)/cmdline
+$(CMDLINE_FILE): FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(CMDLINE)' | cmp -s - $@ || echo '$(CMDLINE)' > $@
+FORCE:
+$(ISO): $(NUCLEUS) tools/mkiso.sh $(BOOT_MODULES) $(CMDLINE_FILE)
 	@echo "  ISO     $@"
 	@sh tools/mkiso.sh $@ "$(CMDLINE)" $(NUCLEUS) $(BOOT_MODULES)
 
