@@ -2,6 +2,7 @@
 # Install the Debian packages that building, running and testing Metta need,
 # but only those that are missing. Safe to run again and again: when all is
 # present it does nothing and prints nothing.
+# usage: setup.sh [COMMAND-OR-FILE PACKAGE]...   (extra needs, e.g. of bench)
 set -eu
 
 # command-or-file  package
@@ -20,7 +21,7 @@ nm binutils
 "
 
 missing=""
-set -- $NEEDS
+set -- $NEEDS "$@"
 while [ $# -ge 2 ]; do
 	what=$1 pkg=$2
 	shift 2
