@@ -30,7 +30,7 @@ KLDFLAGS := -nostdlib -static -z max-page-size=4096 --no-warn-rwx-segments \
 # Every source linked into the nucleus: its own, the shared libraries it
 # uses, and the in-nucleus self-tests.
 NUCLEUS_SRC := $(wildcard nucleus/*.c) $(wildcard $(ARCH_DIR)/*.c) \
-	$(wildcard $(ARCH_DIR)/*.S) lib/fmt/fmt.c lib/status/status.c \
+	$(wildcard $(ARCH_DIR)/*.S) lib/fmt/fmt.c lib/status/status.c lib/string/string.c \
 	$(wildcard tests/nucleus/*.c)
 NUCLEUS_OBJ := $(patsubst %,$(BUILD)/nucleus/%.o,$(NUCLEUS_SRC))
 NUCLEUS := $(BUILD)/nucleus/nucleus.elf
@@ -102,7 +102,7 @@ debug: $(ISO)
 HOST_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Werror \
 	-Iinclude -Ilib -Inucleus/include -I$(ARCH_DIR)/include -Itests/host
-HOST_TESTS := fmt pmm kmem multiboot2 acpi ksyms cmdline status
+HOST_TESTS := fmt pmm kmem multiboot2 acpi ksyms cmdline status elf
 host_src_fmt := lib/fmt/fmt.c
 host_src_pmm := nucleus/pmm.c
 host_src_kmem := nucleus/kmem.c nucleus/quota.c
@@ -111,6 +111,7 @@ host_src_acpi := $(ARCH_DIR)/acpi.c
 host_src_ksyms := nucleus/ksyms.c
 host_src_cmdline := nucleus/cmdline.c
 host_src_status :=
+host_src_elf := lib/elf/elf.c
 HOST_BINS := $(patsubst %,$(BUILD)/host-tests/test_%,$(HOST_TESTS))
 
 $(BUILD)/host-tests/test_%: tests/host/test_%.c tests/host/check.h $(SETUP)

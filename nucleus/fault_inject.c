@@ -5,7 +5,7 @@
 #include <arch/layout.h>
 #include <fault_inject.h>
 #include <kprintf.h>
-#include <kstring.h>
+#include <string/kstring.h>
 
 #include <stdint.h>
 

@@ -14,6 +14,8 @@ loaded differs. Two measures:
 KVM is never used for figures.
 """
 
+import os
+import select
 import shlex
 import subprocess
 import time
@@ -60,41 +62,69 @@ def shell_line(argv):
 
 
 class Run:
-    """What one boot printed and how it ended."""
+    """What one boot printed and how it ended: "exit" (the system powered
+    off or QEMU stopped by itself), "timeout", or "quiet" (the system had
+    printed all it was expected to but then neither spoke nor stopped)."""
 
-    def __init__(self, argv, output, seconds, returncode, timed_out):
+    def __init__(self, argv, output, seconds, returncode, ending):
         self.argv = argv
         self.output = output
         self.seconds = seconds
         self.returncode = returncode
-        self.timed_out = timed_out
+        self.ending = ending
 
     def status(self):
-        if self.timed_out:
+        if self.ending == "timeout":
             return "timed out after %.0f s" % self.seconds
+        if self.ending == "quiet":
+            return "stopped after %.0f s: done but silent, no power-off" % (
+                self.seconds)
         return "exit %d after %.1f s" % (self.returncode, self.seconds)
 
 
-def run(argv, timeout, log_path):
-    """Boot once: run argv under a timeout, keep everything the serial port
-    and QEMU printed (also in log_path), never leave QEMU behind."""
+def run(argv, timeout, log_path, finished=None, quiet=15.0):
+    """Boot once and return the Run: everything the serial port and QEMU
+    printed (kept in log_path too). QEMU is killed at the timeout, or quiet
+    seconds after its last output once finished(text) says the output is
+    complete; it is never left behind."""
     start = time.monotonic()
-    timed_out = False
     try:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT)
     except OSError as e:
         return Run(argv, "cannot start %s: %s\n" % (argv[0], e), 0.0, -1,
-                   False)
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
+                   "exit")
+    chunks = []
+    ending = "exit"
+    last = start
+    fd = proc.stdout.fileno()
+    while True:
+        now = time.monotonic()
+        if now - start >= timeout:
+            ending = "timeout"
+            break
+        if (finished and now - last >= quiet
+                and finished(_text(chunks))):
+            ending = "quiet"
+            break
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            data = os.read(fd, 65536)
+            if not data:
+                break           # QEMU closed its output: it is exiting
+            chunks.append(data)
+            last = time.monotonic()
+    if ending != "exit":
         proc.kill()
-        out, _ = proc.communicate()
+    proc.stdout.close()
+    proc.wait()
     seconds = time.monotonic() - start
-    text = out.decode("utf-8", "replace").replace("\r", "")
+    text = _text(chunks)
     with open(log_path, "w") as f:
         f.write("# " + shell_line(argv) + "\n" + text)
-    return Run(argv, text, seconds, proc.returncode, timed_out)
+    return Run(argv, text, seconds, proc.returncode, ending)
+
+
+def _text(chunks):
+    return b"".join(chunks).decode("utf-8", "replace").replace("\r", "")

@@ -13,10 +13,13 @@ fails leaves its rows n/a; a failing Linux is an error.
 import argparse
 import datetime
 import os
+import shutil
 import subprocess
 import sys
 import time
 
+# The sibling modules, without leaving compiled copies in the source tree.
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import qemu      # noqa: E402
@@ -49,16 +52,18 @@ class System:
         log = os.path.join(out, "logs", label.replace(" ", "-") + ".log")
         say("%s: booting (%s)" % (label, "instructions" if measure ==
                                   "icount" else "wall time"))
-        run = qemu.run(argv, self.timeout, log)
+        run = qemu.run(argv, self.timeout, log,
+                       lambda text: self.done(text, results.parse(text)[0]))
         raw, mhz = results.parse(run.output)
-        complete = self.done(run.output, raw)
+        done = self.done(run.output, raw)
+        complete = done and run.ending == "exit"
         status = run.status() + ("" if complete else ", incomplete output")
         figures = results.convert(raw, mhz, measure)
         say("%s: %s, %d figures" % (label, status, len(figures)))
         runs.append((label, status, log))
         if not complete:
             self.problem = "%s: %s (see %s)" % (label, status, log)
-            if measure == "icount":
+            if measure == "icount" and (not done or run.ending == "timeout"):
                 self.ok = False     # do not repeat a broken boot
         if measure == "wall" and raw and not mhz:
             say("%s: no TSC rate reported, times are missing" % label)
@@ -67,11 +72,14 @@ class System:
 
 
 def linux_done(text, raw):
+    """The suite ran to its end (the init script prints this)."""
     return "BENCH-END status=0" in text
 
 
 def metta_done(text, raw):
-    return "boot.banner" in raw
+    """The banner is there and, if Metta started the suite, it ended."""
+    return "boot.banner" in raw and ("BENCH-START" not in text
+                                     or "BENCH-END" in text)
 
 
 def host_cpu():
@@ -119,15 +127,18 @@ def main():
     os.makedirs(os.path.join(args.out, "logs"), exist_ok=True)
     notes = []
 
-    iso = args.metta_iso
-    if iso and not os.path.exists(iso):
-        iso = None
+    # Boot a copy, so that every Metta run is of the same image even if
+    # the ISO is rebuilt meanwhile.
+    iso = None
+    if args.metta_iso and os.path.exists(args.metta_iso):
+        iso = os.path.join(args.out, "metta.iso")
+        shutil.copyfile(args.metta_iso, iso)
     linux = System("Linux", qemu.linux_boot(args.kernel, args.initrd),
                    args.cpu, args.linux_timeout, linux_done)
     metta = System("Metta", qemu.metta_boot(iso) if iso else None,
                    args.cpu, args.metta_timeout, metta_done)
     if not iso:
-        metta.problem = "no Metta ISO (build/metta.iso could not be built)"
+        metta.problem = "no ISO (`make iso` failed, or none was given)"
     systems = [metta, linux]
     runs = []
     mhz = {}
@@ -144,15 +155,16 @@ def main():
                     mhz.setdefault(s.name, []).append(m)
 
     rows = []
-    for measure in qemu.MEASURES:
+    measures = [m for m in qemu.MEASURES if m == "icount" or args.rounds > 0]
+    for measure in measures:
         rows += results.table(measure,
                               results.combine(getattr(metta, measure)),
                               results.combine(getattr(linux, measure)))
 
     for s in systems:
         if s.problem:
-            notes.append("%s: %s; its rows are n/a where it gave no figure."
-                         % (s.name, s.problem))
+            notes.append("%s: %s; its rows are n/a where it gave no"
+                         " figure." % (s.name, s.problem))
     for name, values in mhz.items():
         notes.append("%s TSC rate in the wall-time runs: %s MHz." % (
             name, ", ".join("%.1f" % v for v in values)))
@@ -166,14 +178,15 @@ def main():
         ("Linux", read_first_line(os.path.join(
             os.path.dirname(args.kernel), "version"), args.kernel)
          + ", kernel command line `%s`" % qemu.LINUX_APPEND),
-        ("Metta", iso or "not booted"),
+        ("Metta", "%s (a copy of %s)" % (iso, args.metta_iso) if iso
+         else "not booted"),
         ("measures", "instructions: one boot each under -icount; wall time:"
          " %d rounds, Metta and Linux in turn" % args.rounds),
         ("each figure", "median of 11 batches inside one boot"),
         ("run time", "%.0f s for all boots" % elapsed),
     ]
     commands = []
-    for measure in qemu.MEASURES:
+    for measure in measures:
         for s in (metta, linux):
             boot = s.boot or qemu.metta_boot("build/metta.iso")
             commands.append(("%s, %s%s" % (s.name, measure, "" if s.boot

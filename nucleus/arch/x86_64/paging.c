@@ -8,7 +8,7 @@
 #include <arch/paging.h>
 #include <panic.h>
 #include <pmm.h>
-#include <kstring.h>
+#include <string/kstring.h>
 
 #include <metta/status.h>
 

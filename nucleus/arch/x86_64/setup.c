@@ -19,7 +19,7 @@
 #include <kmem.h>
 #include <kprintf.h>
 #include <panic.h>
-#include <kstring.h>
+#include <string/kstring.h>
 #include <timer.h>
 
 #include <metta/status.h>

@@ -1,5 +1,5 @@
 /* Freestanding string functions (GCC may also emit calls to these). */
-#include <kstring.h>
+#include "kstring.h"
 
 void *memset(void *dst, int c, size_t n)
 {

@@ -1,4 +1,7 @@
-/* The few C string functions the freestanding nucleus needs. */
+/*
+ * The few C string functions that freestanding code (the nucleus, native
+ * programs without libc) needs; GCC may also emit calls to memcpy/memset.
+ */
 #ifndef NUCLEUS_KSTRING_H
 #define NUCLEUS_KSTRING_H
 
