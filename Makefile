@@ -11,6 +11,7 @@ GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null)
 VERSION := $(METTA_VERSION)$(if $(GIT_REV),-$(GIT_REV))
 
 BUILD := build
+GEN := $(BUILD)/gen
 CC := gcc
 LD := ld
 PYTHON := python3
@@ -22,7 +23,7 @@ KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector -fno-pic \
 	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
 	-fno-optimize-sibling-calls \
 	-fno-asynchronous-unwind-tables -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
-	-Iinclude -Ilib -Inucleus/include -I$(ARCH_DIR)/include \
+	-Iinclude -Ilib -Inucleus/include -I$(ARCH_DIR)/include -I$(GEN) \
 	-DMETTA_VERSION='"$(VERSION)"' -Wa,--noexecstack -MMD -MP
 KLDFLAGS := -nostdlib -static -z max-page-size=4096 --no-warn-rwx-segments \
 	-T $(ARCH_DIR)/linker.ld
@@ -30,8 +31,8 @@ KLDFLAGS := -nostdlib -static -z max-page-size=4096 --no-warn-rwx-segments \
 # Every source linked into the nucleus: its own, the shared libraries it
 # uses, and the in-nucleus self-tests.
 NUCLEUS_SRC := $(wildcard nucleus/*.c) $(wildcard $(ARCH_DIR)/*.c) \
-	$(wildcard $(ARCH_DIR)/*.S) lib/fmt/fmt.c lib/status/status.c lib/string/string.c \
-	$(wildcard tests/nucleus/*.c)
+	$(wildcard $(ARCH_DIR)/*.S) lib/fmt/fmt.c lib/status/status.c \
+	lib/string/string.c lib/elf/elf.c $(wildcard tests/nucleus/*.c)
 NUCLEUS_OBJ := $(patsubst %,$(BUILD)/nucleus/%.o,$(NUCLEUS_SRC))
 NUCLEUS := $(BUILD)/nucleus/nucleus.elf
 ISO := $(BUILD)/metta.iso
@@ -46,12 +47,19 @@ $(SETUP): tools/setup.sh
 	@touch $@
 setup: $(SETUP)
 
-$(BUILD)/nucleus/%.c.o: %.c $(SETUP) Makefile
+# Call numbers, the nucleus's call table and libmetta's stubs all come from
+# include/metta/syscalls.def.
+SYSCALL_GEN := $(GEN)/metta/syscall_numbers.h $(GEN)/metta/syscall_stubs.h \
+	$(GEN)/nucleus/syscall_table.h
+$(SYSCALL_GEN) &: include/metta/syscalls.def tools/gensyscalls.py
+	@$(PYTHON) tools/gensyscalls.py include/metta/syscalls.def $(GEN)
+
+$(BUILD)/nucleus/%.c.o: %.c $(SETUP) Makefile | $(SYSCALL_GEN)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(KCFLAGS) -c $< -o $@
 
-$(BUILD)/nucleus/%.S.o: %.S $(SETUP) Makefile
+$(BUILD)/nucleus/%.S.o: %.S $(SETUP) Makefile | $(SYSCALL_GEN)
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	@$(CC) $(KCFLAGS) -c $< -o $@
@@ -98,11 +106,41 @@ debug: $(ISO)
 	@echo "QEMU waits for gdb: gdb $(NUCLEUS) -ex 'target remote :1234'"
 	@DEBUG=1 sh tools/qemu.sh $(ISO)
 
+# Native user programs: freestanding C with libmetta (and lib/fmt,
+# lib/string), linked static at the usual 0x400000.
+UCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector -fno-pic \
+	-fno-pie -Wall -Wextra -Werror -Wstrict-prototypes \
+	-Iinclude -Ilib -Ilib/libmetta -I$(GEN) -MMD -MP
+ULDFLAGS := -static -nostdlib -z max-page-size=4096 -z noexecstack
+LIBMETTA_SRC := $(wildcard lib/libmetta/*.c) \
+	$(wildcard lib/libmetta/arch/x86_64/*.S) lib/fmt/fmt.c \
+	lib/string/string.c lib/status/status.c
+LIBMETTA_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(LIBMETTA_SRC))
+LIBMETTA := $(BUILD)/user/libmetta.a
+USER_TESTS := ntest ufault
+USER_TEST_BINS := $(patsubst %,$(BUILD)/user/tests/%,$(USER_TESTS))
+
+$(BUILD)/user/%.c.o: %.c $(SETUP) Makefile | $(SYSCALL_GEN)
+	@mkdir -p $(dir $@)
+	@echo "  UCC     $<"
+	@$(CC) $(UCFLAGS) -c $< -o $@
+$(BUILD)/user/%.S.o: %.S $(SETUP) Makefile
+	@mkdir -p $(dir $@)
+	@echo "  UAS     $<"
+	@$(CC) $(UCFLAGS) -c $< -o $@
+$(LIBMETTA): $(LIBMETTA_OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
+$(BUILD)/user/tests/%: $(BUILD)/user/tests/user/%.c.o $(LIBMETTA)
+	@mkdir -p $(dir $@)
+	@echo "  ULD     $@"
+	@$(LD) $(ULDFLAGS) -e _start -o $@ $< $(LIBMETTA)
+
 # Host unit tests: pure modules built for Linux with sanitizers.
 HOST_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Werror \
 	-Iinclude -Ilib -Inucleus/include -I$(ARCH_DIR)/include -Itests/host
-HOST_TESTS := fmt pmm kmem multiboot2 acpi ksyms cmdline status elf
+HOST_TESTS := fmt pmm kmem multiboot2 acpi ksyms cmdline status elf runqueue
 host_src_fmt := lib/fmt/fmt.c
 host_src_pmm := nucleus/pmm.c
 host_src_kmem := nucleus/kmem.c nucleus/quota.c
@@ -112,6 +150,7 @@ host_src_ksyms := nucleus/ksyms.c
 host_src_cmdline := nucleus/cmdline.c
 host_src_status :=
 host_src_elf := lib/elf/elf.c
+host_src_runqueue := nucleus/runqueue.c
 HOST_BINS := $(patsubst %,$(BUILD)/host-tests/test_%,$(HOST_TESTS))
 
 $(BUILD)/host-tests/test_%: tests/host/test_%.c tests/host/check.h $(SETUP)
@@ -122,8 +161,11 @@ $(BUILD)/host-tests/test_%: tests/host/test_%.c tests/host/check.h $(SETUP)
 host-tests: $(HOST_BINS)
 
 # Test ISOs are made by the harness (one per command line) from these.
-test: $(NUCLEUS) $(HOST_BINS)
+test: $(NUCLEUS) $(HOST_BINS) $(USER_TEST_BINS)
 	@$(PYTHON) tests/run.py --build $(BUILD) $(if $(ONLY),--only $(ONLY))
+
+# Keep intermediate objects (user program objects would be deleted).
+.SECONDARY:
 
 -include bench/bench.mk
 
@@ -137,4 +179,4 @@ format:
 clean:
 	rm -rf $(BUILD)
 
--include $(NUCLEUS_OBJ:.o=.d)
+-include $(NUCLEUS_OBJ:.o=.d) $(LIBMETTA_OBJ:.o=.d)

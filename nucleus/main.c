@@ -9,7 +9,13 @@
 #include <cmdline.h>
 #include <fault_inject.h>
 #include <kprintf.h>
+#include <arch/paging.h>
+#include <domain.h>
+#include <metta/status.h>
+#include <sched.h>
 #include <selftest.h>
+#include <spawn.h>
+#include <string/kstring.h>
 
 #ifndef METTA_VERSION
 #define METTA_VERSION "unknown"
@@ -44,14 +50,52 @@ static void banner(const struct boot_info *bi)
 		tsc_to_ns(bi->tsc_at_entry) / 1000000);
 }
 
+/* The root domain's quota: all free memory but what the nucleus keeps. */
+#define NUCLEUS_RESERVE (4ull << 20)
+
+static const struct boot_module *find_module(const struct boot_info *bi,
+					     const char *name)
+{
+	for (int i = 0; i < bi->nmodules; i++)
+		if (!strcmp(bi->modules[i].name, name))
+			return &bi->modules[i];
+	return NULL;
+}
+
+/* Starts the program named by init= as the root domain, and schedules. */
+static void start_init(struct boot_info *bi, const char *name)
+{
+	const struct boot_module *m = find_module(bi, name);
+	if (!m) {
+		kprintf("init: no boot module named '%s'\n", name);
+		return;
+	}
+	uint64_t free = bi->pmm->nfree * PMM_PAGE;
+	uint64_t quota = free > 2 * NUCLEUS_RESERVE ? free - NUCLEUS_RESERVE
+						    : free / 2;
+	struct domain *d;
+	const char *why;
+	int rc = spawn_image(NULL, name, phys_to_virt(m->phys), m->len,
+			     CLASS_DRIVER, quota, &d, &why);
+	if (rc) {
+		kprintf("init: cannot start '%s': %s (%s)\n", name,
+			status_text(rc), why);
+		return;
+	}
+	kprintf("init: started '%s' as domain %d\n", name, d->id);
+	sched_start();
+}
+
 void nucleus_main(struct boot_info *bi)
 {
 	banner(bi);
-	char what[16];
+	char what[32];
 	if (cmdline_get(bi->cmdline, "fault", what, sizeof(what)))
 		fault_inject(what);
 	if (cmdline_find(bi->cmdline, "test", &(size_t){ 0 }))
 		selftest_run_all(bi);
+	if (cmdline_get(bi->cmdline, "init", what, sizeof(what)))
+		start_init(bi, what);
 	kprintf("no init program yet: powering off.\n");
 	power_off();
 	kprintf("power-off failed; halting.\n");

@@ -70,9 +70,10 @@ def run_host_tests(build, tally):
 def make_iso(build, boot, nucleus):
     iso = os.path.join(build, "tests", boot["name"] + ".iso")
     modules = []
-    for m in boot.get("modules", []):
-        path = os.path.join(build, "tests", m)
-        boots.GENERATED_MODULES[m](path)
+    for name, make in boot.get("modules", {}).items():
+        path = os.path.join(build, "tests", "modules", name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        make(build, path)
         modules.append(path)
     subprocess.run(["sh", os.path.join(ROOT, "tools", "mkiso.sh"), iso,
                     boot["cmdline"], nucleus, *modules], check=True)
@@ -99,15 +100,18 @@ def boot_qemu(iso, boot, log):
     return status, text, time.monotonic() - start
 
 
-def judge_selftests(name, out, tally):
-    begin = re.search(r"^SELFTEST BEGIN (\d+)$", out, re.M)
-    results = re.findall(r"^SELFTEST (PASS|FAIL) (\w+)(?:: (.*))?$", out, re.M)
+def judge_tests(name, prefix, out, tally):
+    """Tests that report themselves: `PREFIX BEGIN n`, `PREFIX PASS x`,
+    `PREFIX FAIL x: why`, `PREFIX END`, possibly after a `[domain] ` tag."""
+    tag = r"^(?:\[[\w.-]+\] )?" + prefix
+    begin = re.search(tag + r" BEGIN (\d+)$", out, re.M)
+    results = re.findall(tag + r" (PASS|FAIL) (\w+)(?:: (.*))?$", out, re.M)
     for verdict, test, why in results:
         tally.result(f"{name}/{test}", None if verdict == "PASS" else why)
     if not begin:
-        tally.result(f"{name}/selftests_ran", "no SELFTEST BEGIN line")
-    elif int(begin.group(1)) != len(results) or "SELFTEST END" not in out:
-        tally.result(f"{name}/selftests_complete",
+        tally.result(f"{name}/tests_ran", f"no {prefix} BEGIN line")
+    elif int(begin.group(1)) != len(results) or not re.search(tag + " END", out, re.M):
+        tally.result(f"{name}/tests_complete",
                      f"{len(results)} of {begin.group(1)} reported")
 
 
@@ -130,8 +134,8 @@ def run_system_tests(build, tally, nucleus):
                          f"{boot['exit']} (log: {log})")
         else:
             tally.result(f"{name}/boot ({secs:.1f} s)")
-        if boot.get("selftests"):
-            judge_selftests(name, out, tally)
+        if boot.get("tests"):
+            judge_tests(name, boot["tests"], out, tally)
         for check, fn in boot["checks"]:
             tally.result(f"{name}/{check}", fn(out))
 

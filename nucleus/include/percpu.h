@@ -27,6 +27,7 @@ struct cpu {
 	uint64_t user_rsp;	/* CPU_OFF_USER_RSP: scratch at entry */
 	struct thread *current;
 	struct thread *idle;
+	struct thread *zombie; /* dead, still on its stack until switched away */
 	int id;
 	uint32_t apic_id;
 	int online;

@@ -45,6 +45,9 @@ int pmm_place(const struct mem_range *usable, int nusable,
 	      const struct mem_range *reserved, int nreserved, size_t bytes,
 	      uint64_t limit, uint64_t *where);
 
+/* The nucleus's allocator of all physical memory (set up at boot). */
+extern struct pmm *nucleus_pmm;
+
 /* Starts with no usable memory; `bitmaps` holds pmm_bitmap_bytes(top). */
 void pmm_init(struct pmm *p, void *bitmaps, uint64_t top);
 

@@ -6,7 +6,7 @@
 #include <arch/paging.h>
 #include <cmdline.h>
 #include <fmt/fmt.h>
-#include <kstring.h>
+#include <string/kstring.h>
 #include <selftest.h>
 
 /*

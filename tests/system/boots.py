@@ -21,15 +21,29 @@ REGISTERS = ["RAX", "RBX", "RCX", "RDX", "RSI", "RDI", "RBP", "RSP", "R8 ",
              "CR3", "RFLAGS"]
 
 
-def make_selftest_module(path):
+import shutil
+
+
+def make_selftest_module(build, path):
     """The module the selftest boot checks (see tests/nucleus/boot_tests.c)."""
     with open(path, "w") as f:
         for i in range(400):
             f.write(f"metta self-test module line {i:05d}\n")
 
 
-# Modules that the harness generates into the build folder before booting.
-GENERATED_MODULES = {"selftest-module.txt": make_selftest_module}
+def built(relative):
+    """A module that is a file the build made (a user program)."""
+    def make(build, path):
+        shutil.copyfile(f"{build}/{relative}", path)
+    return make
+
+
+def truncated(relative, keep):
+    """A corrupt module: the first `keep` bytes of a built program."""
+    def make(build, path):
+        with open(f"{build}/{relative}", "rb") as src, open(path, "wb") as dst:
+            dst.write(src.read()[:keep])
+    return make
 
 
 def contains(text, why=None):
@@ -105,14 +119,44 @@ def fault_boot(kind, vector, name, function, extra=()):
     }
 
 
+# Each deliberate user fault and the nucleus's report of it.
+USER_FAULTS = [
+    ("null", "#PF page fault at rip 0x[0-9a-f]+, address 0x0 \\[not present, write, user\\]"),
+    ("text", "#PF page fault at rip 0x[0-9a-f]+, address 0x40[0-9a-f]+ \\[protection, write, user\\]"),
+    ("nx", "#PF page fault at rip 0x[0-9a-f]+, address 0x[0-9a-f]+ "
+           "\\[protection, read, user, instruction fetch\\]"),
+    ("nucleus", "#PF page fault at rip 0x[0-9a-f]+, address 0xffff800000001000 "
+                "\\[protection, read, user\\]"),
+    ("ud", "#UD invalid opcode at rip 0x[0-9a-f]+"),
+]
+
+
+def user_fault_boot(kind, report):
+    name = f"ufault-{kind}"
+    return {
+        "name": f"user_fault_{kind}",
+        "cmdline": f"init={name}",
+        "modules": {name: built("user/tests/ufault")},
+        # The root domain ended by a fault: a failed run, but no panic.
+        "exit": EXIT_PANIC,
+        "checks": [
+            ("fault_reported",
+             matches(rf"^\[nucleus\] domain 1 \({name}\) thread 1: {report}; "
+                     r"no fault handler: domain ended$")),
+            ("did_not_continue", lambda out: "still alive" in out and "program ran on" or None),
+            ("nucleus_carried_on", matches(rf"root domain {name} ended with status 2[0-9][0-9]")),
+        ],
+    }
+
+
 BOOTS = [
     {
         "name": "selftest",
         "cmdline": "test marker=hello-metta expect_cpus=2 expect_mib=512 panic=exit",
         "smp": 2, "mem": 512,
-        "modules": ["selftest-module.txt"],
+        "modules": {"selftest-module.txt": make_selftest_module},
         "exit": EXIT_PASS,
-        "selftests": True,
+        "tests": "SELFTEST",
         "checks": banner_checks(2, 512),
     },
     {
@@ -142,6 +186,31 @@ BOOTS = [
     fault_boot("df", 8, "#DF double fault", "fault_stack_overflow", [
         ("report_recursion_folded", matches(r"\.\.\. the same \d+ more times")),
     ]),
+    {
+        # User space: the root domain runs the nucleus tests of ntest.c.
+        "name": "user_nucleus",
+        "cmdline": "init=ntest",
+        "modules": {"ntest": built("user/tests/ntest")},
+        "exit": EXIT_POWEROFF,
+        "tests": "UTEST",
+        "checks": [
+            ("root_domain_reported", contains("root domain ntest ended with status 0")),
+        ],
+    },
+    *[user_fault_boot(kind, report) for kind, report in USER_FAULTS],
+    {
+        # A corrupt program is refused with a reason before anything is
+        # mapped, and the nucleus carries on.
+        "name": "init_corrupt_elf",
+        "cmdline": "init=broken",
+        "modules": {"broken": truncated("user/tests/ntest", 1000)},
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("refused_with_reason",
+             contains("init: cannot start 'broken': malformed data (segment data outside the file)")),
+            ("carries_on", contains("no init program yet: powering off.")),
+        ],
+    },
     {
         # Bad input on the command line: a clear message, and no harm done.
         "name": "fault_unknown_kind",

@@ -59,7 +59,8 @@ class System:
         complete = done and run.ending == "exit"
         status = run.status() + ("" if complete else ", incomplete output")
         figures = results.convert(raw, mhz, measure)
-        say("%s: %s, %d figures" % (label, status, len(figures)))
+        say("%s: %s, %d figure%s" % (label, status, len(figures),
+                                        "" if len(figures) == 1 else "s"))
         runs.append((label, status, log))
         if not complete:
             self.problem = "%s: %s (see %s)" % (label, status, log)

@@ -4,7 +4,11 @@
  * vector number, so that every trap reaches trap_dispatch() with the same
  * struct trap_frame layout (see trap.h).
  */
+#include <arch/gdt.h>
 #include <metta/status.h>
+#include <percpu.h>
+
+#define VEC_SYSCALL 0x100 /* not a real vector: marks a syscall frame */
 
 /* Vectors for which the CPU pushes an error code. */
 #define HAS_ERROR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || \
@@ -56,6 +60,8 @@ trap_common:
 	cld
 	movq %rsp, %rdi
 	call trap_dispatch
+	.global trap_exit
+trap_exit:
 	popq %r15
 	popq %r14
 	popq %r13
@@ -116,6 +122,116 @@ safe_write64:
 	.section .extable, "a"
 	.quad 3b, 4b
 	.quad 5b, 6b
+
+/*
+ * The syscall instruction lands here with interrupts masked (FMASK), the
+ * user's rip in rcx and rflags in r11, and the user's stack. Build the same
+ * struct trap_frame an interrupt would, on the thread's nucleus stack, so
+ * that every way out is trap_exit's iretq.
+ */
+	.text
+	.global syscall_entry
+syscall_entry:
+	swapgs
+	movq %rsp, %gs:CPU_OFF_USER_RSP
+	movq %gs:CPU_OFF_KERNEL_RSP, %rsp
+	pushq $SEL_UDATA
+	pushq %gs:CPU_OFF_USER_RSP
+	pushq %r11
+	pushq $SEL_UCODE
+	pushq %rcx
+	pushq $0
+	pushq $VEC_SYSCALL
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	cld
+	xorl %ebp, %ebp		/* ends nucleus backtraces here */
+	movq %rsp, %rdi
+	call syscall_dispatch
+	jmp trap_exit
+
+/*
+ * void context_switch(uint64_t *save_rsp, uint64_t new_rsp)
+ * Saves the callee-saved registers and stack of the running thread, and
+ * resumes the other one where it called context_switch (or, for a new
+ * thread, at the address arch_thread_init_user put on its stack).
+ */
+	.global context_switch
+context_switch:
+	pushq %rbp
+	pushq %rbx
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movq %rsp, (%rdi)
+	movq %rsi, %rsp
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbx
+	popq %rbp
+	ret
+
+/* A new user thread's first instructions, on its nucleus stack whose top
+ * holds the user register frame. */
+	.global thread_entry_user
+thread_entry_user:
+	call thread_first_entry
+	jmp trap_exit
+
+/*
+ * int uaccess_copy(void *dst, const void *src, size_t n)
+ * Copies to or from user memory (the caller checked the range is user
+ * space): 0, or STATUS_ERR_FAULT if a page is missing or not allowed.
+ * With SMAP on, user pages are reachable only between stac and clac; the
+ * fixup path clears AC too.
+ */
+	.global uaccess_copy
+uaccess_copy:
+	movq %rdx, %rcx
+	call uaccess_open
+7:	rep movsb
+	call uaccess_close
+	xorl %eax, %eax
+	ret
+8:	call uaccess_close
+	movl $STATUS_ERR_FAULT, %eax
+	ret
+
+/* Opens and closes the SMAP window; patched to no-ops if there is no SMAP. */
+	.global uaccess_open, uaccess_close, uaccess_smap
+uaccess_open:
+	cmpb $0, uaccess_smap(%rip)
+	je 9f
+	stac
+9:	ret
+uaccess_close:
+	cmpb $0, uaccess_smap(%rip)
+	je 9f
+	clac
+9:	ret
+
+	.section .extable, "a"
+	.quad 7b, 8b
+
+	.data
+uaccess_smap:
+	.byte 0
 
 /*
  * void call_on_stack(void *stack_top, void (*fn)(void *), void *arg)

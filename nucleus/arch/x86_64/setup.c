@@ -14,12 +14,16 @@
 #include <arch/serial.h>
 #include <arch/trap.h>
 #include <arch/tsc.h>
+#include <bkl.h>
 #include <boot.h>
 #include <cmdline.h>
 #include <kmem.h>
 #include <kprintf.h>
 #include <panic.h>
 #include <string/kstring.h>
+#include <percpu.h>
+#include <quota.h>
+#include <thread.h>
 #include <timer.h>
 
 #include <metta/status.h>
@@ -34,6 +38,9 @@ static struct boot_info boot;
 static struct mb2_info mb2;
 static struct acpi_info acpi;
 static struct pmm pmm;
+struct pmm *nucleus_pmm = &pmm;
+/* The boot CPU's IST stacks (for #DF, NMI, #MC), usable before memory is. */
+static uint8_t boot_ist[3][8192] __attribute__((aligned(16)));
 /*
  * The direct map covers the first 4 GiB whatever they hold (firmware puts
  * ACPI tables in ranges it marks reserved; MTRRs keep device holes
@@ -168,6 +175,7 @@ static void devices_init(void)
 	if (acpi_parse(mb2.rsdp, mb2.rsdp_len, acpi_map_direct, &acpi))
 		panic("ACPI tables are malformed: %s", acpi.error);
 	boot.ncpus = acpi.ncpus;
+	cpus[0].apic_id = acpi.apic_ids[0];
 	pic_disable();
 	apic_init(&acpi);
 	power_init(&acpi);
@@ -197,14 +205,21 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 {
 	boot.tsc_at_entry = rdtsc();
 	serial_init();
-	gdt_init();
+	const uint64_t ist[3] = { (uint64_t)boot_ist[0] + sizeof(boot_ist[0]),
+				  (uint64_t)boot_ist[1] + sizeof(boot_ist[1]),
+				  (uint64_t)boot_ist[2] + sizeof(boot_ist[2]) };
+	cpus[0].id = 0;
+	arch_cpu_init(&cpus[0], ist);
+	bkl_lock(); /* the boot CPU owns the nucleus until it goes idle */
 	idt_init();
 	parse_boot_info(magic, mbi_phys);
 	panic_set_exit(cmdline_is(boot.cmdline, "panic", "exit"));
 	memory_init();
-	void *stack = vm_alloc_stack(KSTACK_PAGES);
+	void *stack = vm_alloc_stack(KSTACK_PAGES, &quota_nucleus);
 	if (!stack)
 		panic("no memory for the nucleus stack");
 	boot.kernel_stack_top = (uint64_t)stack;
+	/* The boot thread becomes CPU 0's idle thread. */
+	thread_adopt_idle(&cpus[0], (uint64_t)stack);
 	call_on_stack(stack, setup_on_stack, NULL);
 }

@@ -10,7 +10,11 @@
 #include <arch/trap.h>
 #include <ksyms.h>
 #include <kprintf.h>
+#include <bkl.h>
+#include <domain.h>
 #include <panic.h>
+#include <percpu.h>
+#include <thread.h>
 
 #include <metta/status.h>
 #include <stddef.h>
@@ -239,17 +243,48 @@ static int try_fixup(struct trap_frame *f)
 	return 0;
 }
 
+/*
+ * A user thread faulted and its domain has no fault handler (fault portals
+ * come with memory objects): the domain ends, with a log line saying why.
+ */
+static void user_fault(struct trap_frame *f)
+{
+	struct thread *t = current_thread();
+	struct domain *d = t->domain;
+	kprintf("[nucleus] domain %d (%s) thread %d: %s at rip 0x%lx", d->id,
+		d->name, t->id, exception_name(f->vector), f->rip);
+	if (f->vector == VEC_PAGE_FAULT) {
+		kprintf(", address 0x%lx", read_cr2());
+		page_fault_detail(f->error);
+	}
+	kprintf("; no fault handler: domain ended\n");
+	domain_exit(d, DOMAIN_EXIT_FAULT | (int64_t)f->vector);
+}
+
 void trap_dispatch(struct trap_frame *f);
 
 void trap_dispatch(struct trap_frame *f)
 {
+	int from_user = (f->cs & 3) == 3;
+	if (f->vector < 32 && !from_user) {
+		/* A nucleus bug, unless the instruction expects to fault. */
+		if (f->vector != 8 && try_fixup(f))
+			return;
+		fault_report(f);
+		panic_halt();
+	}
+	struct cpu *c = this_cpu();
+	int took = !c->holds_bkl;
+	if (took)
+		bkl_lock();
 	if (f->vector >= 32) {
 		if (handlers[f->vector])
 			handlers[f->vector](f);
-		return; /* spurious or unclaimed: nothing to acknowledge */
+	} else {
+		user_fault(f);
 	}
-	if ((f->cs & 3) == 0 && f->vector != 8 && try_fixup(f))
-		return;
-	fault_report(f);
-	panic_halt();
+	if (from_user)
+		return_to_user();
+	else if (took)
+		bkl_unlock();
 }

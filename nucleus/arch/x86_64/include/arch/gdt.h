@@ -1,7 +1,9 @@
 #ifndef ARCH_GDT_H
 #define ARCH_GDT_H
 
+#ifndef __ASSEMBLER__
 #include <stdint.h>
+#endif
 
 #define SEL_KCODE 0x08
 #define SEL_KDATA 0x10
@@ -14,10 +16,12 @@
 #define IST_NMI		  2
 #define IST_MACHINE_CHECK 3
 
-/* Loads this CPU's GDT and TSS (with IST stacks for #DF, NMI and #MC). */
-void gdt_init(void);
+#ifndef __ASSEMBLER__
+struct arch_cpu;
 
-/* The IST stack ranges, so a backtrace knows where it may walk. */
-int gdt_ist_stack(int ist, uint64_t *bottom, uint64_t *top);
+/* Fills and loads a CPU's GDT and TSS, with the tops of its IST stacks
+ * for #DF, NMI and #MC (in that order). */
+void gdt_load(struct arch_cpu *ac, const uint64_t ist_tops[3]);
+#endif
 
 #endif

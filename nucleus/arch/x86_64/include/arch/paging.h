@@ -15,8 +15,21 @@
 #define VM_EXEC	   2
 #define VM_USER	   4
 #define VM_NOCACHE 8
+#define VM_OWNED 16 /* the space owns the page: freed with it */
+
+/* User space is [0, USER_TOP): the lower half less its last page. */
+#define USER_TOP 0x00007ffffffff000ull
 
 struct pmm;
+struct quota;
+
+/* An address space: a page-table root whose table pages are charged to a
+ * quota. Every space shares the nucleus's upper half. */
+struct aspace {
+	uint64_t root; /* physical address of the PML4 */
+	struct quota *quota;
+	uint64_t table_pages;
+};
 
 static inline void *phys_to_virt(uint64_t phys)
 {
@@ -50,14 +63,31 @@ int vm_unmap(uint64_t va);
 /* Looks va up: 0 with its physical address and rights, or ERR_NOENT. */
 int vm_lookup(uint64_t va, uint64_t *pa, unsigned *rights);
 
+/* A new user address space: 0, or STATUS_ERR_QUOTA. */
+int aspace_create(struct aspace *as, struct quota *q);
+/* Frees its tables and the pages it owns (VM_OWNED), returning quota. */
+void aspace_destroy(struct aspace *as);
+/* Maps one page: 0, ERR_EXIST, ERR_RANGE (wrong half), ERR_QUOTA, ERR_NOMEM. */
+int aspace_map(struct aspace *as, uint64_t va, uint64_t pa, unsigned rights);
+/* Unmaps one page (its address in *pa if pa): 0 or ERR_NOENT. */
+int aspace_unmap(struct aspace *as, uint64_t va, uint64_t *pa);
+int aspace_lookup(const struct aspace *as, uint64_t va, uint64_t *pa,
+		  unsigned *rights);
+/* The nucleus's own page-table root (for nucleus threads). */
+uint64_t vm_kernel_root(void);
+
 /* Maps device registers uncached; returns their virtual address or NULL. */
 void *vm_map_device(uint64_t phys, uint64_t len);
 
 /*
- * A nucleus stack of `pages` pages with an unmapped guard page below it;
- * returns its top (16-byte aligned), or NULL. An overflow hits the guard.
+ * A nucleus stack of `pages` (= KSTACK_PAGES) pages with an unmapped guard
+ * page below it, charged to q; returns its top, or NULL (nothing charged).
+ * An overflow hits the guard.
  */
-void *vm_alloc_stack(int pages);
+void *vm_alloc_stack(int pages, struct quota *q);
+
+/* Returns a stack: its first `mapped` pages and their charge. */
+void vm_free_stack(void *top, int mapped, struct quota *q);
 
 /* Whether the CPU enforces no-execute (EFER.NXE set). */
 int vm_nx_enabled(void);

@@ -1,0 +1,31 @@
+/* The big nucleus lock: a ticket lock (fair between CPUs). */
+#include <bkl.h>
+#include <percpu.h>
+#include <sched.h>
+#include <thread.h>
+
+#include <arch/cpu.h>
+
+static volatile uint32_t next_ticket, now_serving;
+
+void bkl_lock(void)
+{
+	uint32_t ticket = __atomic_fetch_add(&next_ticket, 1, __ATOMIC_RELAXED);
+	while (__atomic_load_n(&now_serving, __ATOMIC_ACQUIRE) != ticket)
+		cpu_relax();
+	this_cpu()->holds_bkl = 1;
+}
+
+void bkl_unlock(void)
+{
+	this_cpu()->holds_bkl = 0;
+	__atomic_store_n(&now_serving, now_serving + 1, __ATOMIC_RELEASE);
+}
+
+void return_to_user(void)
+{
+	struct cpu *c = this_cpu();
+	if (c->need_resched || c->current->state == THREAD_DEAD)
+		schedule();
+	bkl_unlock();
+}

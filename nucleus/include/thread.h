@@ -1,0 +1,70 @@
+/*
+ * Threads: a register context that runs in a domain (or, for the idle
+ * threads, in the nucleus alone). Each has its own nucleus stack, on which
+ * its user registers are saved while it is inside the nucleus.
+ */
+#ifndef NUCLEUS_THREAD_H
+#define NUCLEUS_THREAD_H
+
+#include <arch/thread.h>
+#include <percpu.h>
+#include <sched.h>
+#include <stdint.h>
+#include <timer.h>
+
+enum thread_state {
+	THREAD_NEW,
+	THREAD_READY,
+	THREAD_RUNNING,
+	THREAD_BLOCKED,
+	THREAD_DEAD,
+};
+
+struct domain;
+
+struct thread {
+	struct rq_node rq; /* first: a run queue node is its thread */
+	enum thread_state state;
+	int id;
+	int prio;
+	struct domain *domain; /* NULL for a nucleus thread */
+	struct thread *domain_next;
+	struct cpu *cpu;
+	uint64_t saved_rsp; /* while switched out */
+	uint64_t kstack_top;
+	struct timer timer; /* sleeps and timeouts */
+	struct arch_thread arch;
+};
+
+static inline struct thread *thread_of(struct rq_node *n)
+{
+	return (struct thread *)n;
+}
+
+static inline struct thread *current_thread(void)
+{
+	return this_cpu()->current;
+}
+
+/* The scheduling level of t (see sched.h). */
+int thread_level(const struct thread *t);
+
+/*
+ * A new thread in domain d that will start in user mode at entry with the
+ * given stack pointer; charged to d's quota. It starts when woken.
+ * Returns 0, STATUS_ERR_QUOTA or STATUS_ERR_NOMEM (nothing allocated).
+ */
+int thread_create_user(struct domain *d, uint64_t entry, uint64_t stack,
+		       int prio, struct thread **out);
+
+/* Ends t: removes it from queues and timers; frees it unless it is
+ * running, in which case the next thread on this CPU frees it. */
+void thread_kill(struct thread *t);
+
+/* Frees a dead thread that is no longer running anywhere. */
+void thread_free(struct thread *t);
+
+/* Makes the code running now this CPU's idle thread. */
+struct thread *thread_adopt_idle(struct cpu *c, uint64_t stack_top);
+
+#endif

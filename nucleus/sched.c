@@ -1,0 +1,114 @@
+/*
+ * The scheduler: per-CPU run queues ordered by level (see sched.h), round
+ * robin with a time slice inside a level, and nothing programmed in the
+ * timer unless a slice has to end.
+ */
+#include <arch/cpu.h>
+#include <arch/thread.h>
+#include <arch/tsc.h>
+#include <bkl.h>
+#include <percpu.h>
+#include <sched.h>
+#include <thread.h>
+
+struct cpu cpus[CPU_MAX];
+int ncpus = 1;
+
+static void slice_expired(struct timer *t)
+{
+	(void)t;
+	this_cpu()->need_resched = 1;
+}
+
+/* A slice ends only if another thread of the running level waits. */
+static void update_slice(struct cpu *c, struct thread *running)
+{
+	int waits = running != c->idle &&
+		    (c->rq.nonempty & (1u << running->rq.level));
+	if (waits && !c->slice_timer.armed)
+		timer_arm(&c->slice_timer, clock_ns() + SCHED_SLICE_NS,
+			  slice_expired);
+	else if (!waits)
+		timer_cancel(&c->slice_timer);
+}
+
+void sched_wake(struct thread *t)
+{
+	struct cpu *c = t->cpu;
+	if (t->state == THREAD_DEAD || t->state == THREAD_RUNNING ||
+	    t->rq.queued)
+		return;
+	t->state = THREAD_READY;
+	t->rq.level = thread_level(t);
+	rq_push(&c->rq, &t->rq);
+	struct thread *cur = c->current;
+	if (cur == c->idle || t->rq.level < cur->rq.level)
+		c->need_resched = 1;
+	else if (t->rq.level == cur->rq.level)
+		update_slice(c, cur);
+}
+
+/* Frees the thread that died on this CPU, now that we are off its stack. */
+void sched_finish_switch(void)
+{
+	struct cpu *c = this_cpu();
+	struct thread *z = c->zombie;
+	if (z) {
+		c->zombie = 0;
+		thread_free(z);
+	}
+}
+
+void schedule(void)
+{
+	struct cpu *c = this_cpu();
+	struct thread *prev = c->current;
+	c->need_resched = 0;
+	if (prev != c->idle && prev->state == THREAD_RUNNING) {
+		prev->state = THREAD_READY;
+		rq_push(&c->rq, &prev->rq);
+	}
+	struct rq_node *n = rq_pop(&c->rq);
+	struct thread *next = n ? thread_of(n) : c->idle;
+	next->state = THREAD_RUNNING;
+	update_slice(c, next);
+	if (next != prev) {
+		c->current = next;
+		arch_switch(prev, next);
+	}
+	sched_finish_switch();
+}
+
+void sched_yield(void)
+{
+	schedule();
+}
+
+void sched_preempt_point(void)
+{
+	if (this_cpu()->need_resched)
+		schedule();
+}
+
+void sched_start(void)
+{
+	struct cpu *c = this_cpu();
+	for (;;) {
+		if (c->rq.count) {
+			schedule();
+			continue;
+		}
+		bkl_unlock();
+		cpu_idle(); /* sti; hlt; cli: no wake-up is lost */
+		bkl_lock();
+	}
+}
+
+/* A new thread's first moment in the nucleus (see thread_entry_user). */
+void thread_first_entry(void);
+
+void thread_first_entry(void)
+{
+	sched_finish_switch();
+	return_to_user();
+}

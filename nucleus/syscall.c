@@ -1,0 +1,90 @@
+/*
+ * Nucleus call dispatch, and the calls that belong to no object: log,
+ * yield, exit, sleep, clock. The table is generated from
+ * include/metta/syscalls.def, like libmetta's stubs.
+ */
+#include <arch/trap.h>
+#include <arch/tsc.h>
+#include <bkl.h>
+#include <domain.h>
+#include <kprintf.h>
+#include <sched.h>
+#include <thread.h>
+#include <uaccess.h>
+
+#include <metta/status.h>
+
+#define SYSCALL_TABLE_DEFINE
+#include <nucleus/syscall_table.h>
+
+#define LOG_MAX 1024
+
+void syscall_dispatch(struct trap_frame *f);
+
+void syscall_dispatch(struct trap_frame *f)
+{
+	bkl_lock();
+	uint64_t nr = f->rax - METTA_SYSCALL_BASE;
+	if (f->rax < METTA_SYSCALL_BASE || nr >= METTA_SYSCALL_COUNT) {
+		/* Linux-numbered calls will be reflected to the runtime. */
+		f->rax = (uint64_t)STATUS_ERR_NOTSUP;
+	} else {
+		uint64_t args[6] = { f->rdi, f->rsi, f->rdx,
+				     f->r10, f->r8,  f->r9 };
+		f->rax = (uint64_t)syscall_table[nr].fn(args);
+	}
+	return_to_user();
+}
+
+long sys_log(uint64_t text, uint64_t len)
+{
+	char buf[LOG_MAX];
+	if (len > LOG_MAX)
+		return STATUS_ERR_INVAL;
+	int rc = copy_from_user(buf, text, len);
+	if (rc)
+		return rc;
+	while (len && buf[len - 1] == '\n')
+		len--;
+	struct domain *d = current_thread()->domain;
+	kprintf("[%s] %.*s\n", d->name, (int)len, buf);
+	return STATUS_OK;
+}
+
+long sys_yield(void)
+{
+	sched_yield();
+	return STATUS_OK;
+}
+
+long sys_exit(int64_t status)
+{
+	domain_exit(current_thread()->domain, status);
+	return STATUS_OK; /* never seen: the thread is dead */
+}
+
+static void wake_sleeper(struct timer *tm)
+{
+	/* The timer is inside its thread. */
+	struct thread *t =
+		(struct thread *)((char *)tm - __builtin_offsetof(struct thread, timer));
+	sched_wake(t);
+}
+
+long sys_sleep(uint64_t microseconds)
+{
+	struct thread *t = current_thread();
+	uint64_t now = clock_ns();
+	uint64_t ns = microseconds > UINT64_MAX / 1000 ? UINT64_MAX
+						       : microseconds * 1000;
+	uint64_t deadline = ns > UINT64_MAX - now ? UINT64_MAX : now + ns;
+	t->state = THREAD_BLOCKED;
+	timer_arm(&t->timer, deadline, wake_sleeper);
+	schedule();
+	return STATUS_OK;
+}
+
+long sys_clock(void)
+{
+	return (long)clock_ns();
+}
