@@ -105,7 +105,7 @@ def write_md(path, rows, facts, commands, runs, notes):
         f.write("\n".join(out) + "\n")
 
 
-def write_png(path, rows, deps):
+def write_png(path, rows, setup):
     """A bar chart of the ratios with gnuplot, installed when missing.
     Returns a message saying what happened."""
     data = [(r["name"] + " (" + r["unit"] + ")", r["ratio"]) for r in rows
@@ -114,7 +114,7 @@ def write_png(path, rows, deps):
         os.remove(path)
     if not data:
         return "no ratios yet, so no plot"
-    if subprocess.call(["sh", deps, "gnuplot", "gnuplot-nox"]) != 0:
+    if subprocess.call(["sh", setup, "gnuplot", "gnuplot-nox"]) != 0:
         return "gnuplot could not be installed, so no plot"
     dat = path + ".dat"
     with open(dat, "w") as f:

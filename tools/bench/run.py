@@ -26,7 +26,9 @@ import qemu      # noqa: E402
 import report    # noqa: E402
 import results   # noqa: E402
 
-DEPS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "deps.sh")
+# The project's installer of missing Debian packages (takes extra needs).
+SETUP = os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "setup.sh")
 
 
 def say(msg):
@@ -200,7 +202,7 @@ def main():
     png = os.path.join(args.out, "ratios.png")
     report.write_md(md, rows, facts, commands, runs, notes)
     report.write_json(js, rows)
-    plot = report.write_png(png, rows, DEPS)
+    plot = report.write_png(png, rows, SETUP)
 
     print()
     print(report.text_table(rows))

@@ -1,0 +1,71 @@
+# The benchmark suite: `make bench` runs the same static benchmark binaries
+# on Linux and on Metta under identical QEMU settings and prints them side by
+# side (see bench/README.md). Included by the top Makefile; also usable on
+# its own as `make -f bench/bench.mk bench`. Everything it makes or fetches
+# goes under build/bench/.
+
+BENCH_OUT    := build/bench
+BENCH_BIN    := $(BENCH_OUT)/bin
+BENCH_LINUX  := $(BENCH_OUT)/linux
+BENCH_CC     := musl-gcc
+BENCH_CFLAGS := -std=gnu11 -static -O2 -Wall -Wextra -Werror
+BENCH_ROUNDS ?= 3
+# QEMU -cpu for both systems; empty means the runner's default (max).
+BENCH_CPU    ?=
+
+BENCH_SUITE_SRC := bench/suite.c bench/harness.c bench/sys.c bench/ipc.c \
+		   bench/mem.c bench/proc.c bench/file.c
+BENCH_PROGS  := $(BENCH_BIN)/bench $(BENCH_BIN)/tsc $(BENCH_BIN)/nop \
+		$(BENCH_BIN)/init
+BENCH_KERNEL := $(BENCH_LINUX)/vmlinuz
+BENCH_INITRD := $(BENCH_LINUX)/initramfs.cpio
+
+.PHONY: bench bench-icount bench-files bench-deps bench-clean
+
+# The whole comparison. A Metta that cannot be built yet is not an error:
+# its rows are reported as missing.
+bench: bench-files
+	@if $(MAKE) --no-print-directory iso; then iso=build/metta.iso; \
+	else echo "bench: build/metta.iso could not be built; Metta rows will be n/a" >&2; iso=; fi; \
+	python3 -B tools/bench/run.py --out $(BENCH_OUT) --kernel $(BENCH_KERNEL) \
+		--initrd $(BENCH_INITRD) --rounds $(BENCH_ROUNDS) \
+		$(if $(BENCH_CPU),--cpu $(BENCH_CPU)) $${iso:+--metta-iso $$iso}
+
+# Instructions only (one boot of each system), for a quick look.
+bench-icount: BENCH_ROUNDS := 0
+bench-icount: bench
+
+bench-files: $(BENCH_PROGS) $(BENCH_KERNEL) $(BENCH_INITRD)
+
+# Runs every time but installs only what is missing (the project's own
+# installer knows what bench needs: QEMU, musl-tools, busybox-static).
+bench-deps:
+	@sh tools/setup.sh
+
+$(BENCH_BIN)/bench: $(BENCH_SUITE_SRC) bench/harness.h | bench-deps
+	@mkdir -p $(@D)
+	$(BENCH_CC) $(BENCH_CFLAGS) -o $@ $(BENCH_SUITE_SRC)
+
+# These two read the TSC in their very first instruction (bench/entry.c).
+$(BENCH_BIN)/init $(BENCH_BIN)/tsc: $(BENCH_BIN)/%: bench/%.c bench/entry.c \
+		bench/entry.h | bench-deps
+	@mkdir -p $(@D)
+	$(BENCH_CC) $(BENCH_CFLAGS) -Wl,-e,bench_entry -o $@ $< bench/entry.c
+
+$(BENCH_BIN)/nop: bench/nop.c | bench-deps
+	@mkdir -p $(@D)
+	$(BENCH_CC) $(BENCH_CFLAGS) -s -o $@ $<
+
+# Fetched once; delete the directory to fetch the current kernel again.
+$(BENCH_KERNEL): | bench-deps
+	sh tools/bench/fetch-linux.sh $(BENCH_LINUX)
+
+$(BENCH_INITRD): $(BENCH_PROGS) tools/bench/rc tools/bench/mkinitramfs.py
+	@mkdir -p $(@D)
+	python3 -B tools/bench/mkinitramfs.py $@ --init $(BENCH_BIN)/init \
+		--rc tools/bench/rc --busybox /bin/busybox \
+		--bin $(BENCH_BIN)/bench --bin $(BENCH_BIN)/tsc \
+		--bin $(BENCH_BIN)/nop
+
+bench-clean:
+	rm -rf $(BENCH_OUT)

@@ -1,0 +1,63 @@
+/* Creating and reaping processes. */
+#define _GNU_SOURCE
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+extern char **environ;
+
+/* The child exits at once: this times the copy of the address space, the
+ * scheduling of the child, its exit and the parent's reaping. */
+static uint64_t fork_batch(unsigned n)
+{
+	uint64_t t0 = rdtsc();
+
+	for (unsigned i = 0; i < n; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(0);
+		if (pid > 0)
+			waitpid(pid, 0, 0);
+	}
+	return rdtsc() - t0;
+}
+
+static int spawn_one(void)
+{
+	char *argv[] = { (char *)bench_spawn, 0 };
+	pid_t pid;
+
+	if (posix_spawn(&pid, bench_spawn, 0, 0, argv, environ) != 0)
+		return -1;
+	return waitpid(pid, 0, 0) == pid ? 0 : -1;
+}
+
+/* Check once that the spawn target exists, so that a missing binary is a
+ * skipped benchmark and not a figure for a failing exec. */
+static int spawn_setup(void)
+{
+	if (spawn_one() != 0) {
+		bench_warn("cannot spawn %s", bench_spawn);
+		return -1;
+	}
+	return 0;
+}
+
+static uint64_t spawn_batch(unsigned n)
+{
+	uint64_t t0 = rdtsc();
+
+	for (unsigned i = 0; i < n; i++)
+		spawn_one();
+	return rdtsc() - t0;
+}
+
+const struct bench bench_proc[] = {
+	{ "proc.fork", "fork + _exit + waitpid", 30, 0, fork_batch, 0 },
+	{ "proc.spawn", "posix_spawn + waitpid of a tiny static binary", 15,
+	  spawn_setup, spawn_batch, 0 },
+	{ 0 }
+};
