@@ -43,7 +43,7 @@ def linux_boot(kernel, initrd):
 
 def metta_boot(iso):
     """The options that load Metta: its bootable ISO."""
-    return ["-cdrom", iso]
+    return ["-cdrom", iso, "-boot", "d"]  # as tools/qemu.sh boots it
 
 
 def command(measure, boot, cpu=CPU):
