@@ -140,7 +140,7 @@ $(BUILD)/user/tests/%: $(BUILD)/user/tests/user/%.c.o $(LIBMETTA)
 HOST_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Werror \
 	-Iinclude -Ilib -Inucleus/include -I$(ARCH_DIR)/include -Itests/host
-HOST_TESTS := fmt pmm kmem multiboot2 acpi ksyms cmdline status elf runqueue
+HOST_TESTS := fmt pmm kmem multiboot2 acpi ksyms cmdline status elf runqueue cap
 host_src_fmt := lib/fmt/fmt.c
 host_src_pmm := nucleus/pmm.c
 host_src_kmem := nucleus/kmem.c nucleus/quota.c
@@ -151,6 +151,7 @@ host_src_cmdline := nucleus/cmdline.c
 host_src_status :=
 host_src_elf := lib/elf/elf.c
 host_src_runqueue := nucleus/runqueue.c
+host_src_cap := nucleus/cap.c
 HOST_BINS := $(patsubst %,$(BUILD)/host-tests/test_%,$(HOST_TESTS))
 
 $(BUILD)/host-tests/test_%: tests/host/test_%.c tests/host/check.h $(SETUP)

@@ -20,7 +20,11 @@
 	X(ERR_BUSY, -8, "busy")              \
 	X(ERR_CORRUPT, -9, "malformed data") \
 	X(ERR_NOTSUP, -10, "not supported")  \
-	X(ERR_TIMEOUT, -11, "timed out")
+	X(ERR_TIMEOUT, -11, "timed out")                 \
+	X(ERR_BADCAP, -12, "bad capability")             \
+	X(ERR_TYPE, -13, "wrong object type")            \
+	X(ERR_DENIED, -14, "permission denied")          \
+	X(ERR_DEAD, -15, "object is gone")
 
 #ifdef __ASSEMBLER__
 /* Assembly gets the same names as assembler symbols. */
