@@ -17,10 +17,12 @@ struct selftest_ctx {
 	char why[200];
 };
 
+/* Entries of a linker-built array: one fixed alignment, so that no
+ * object file's padding can open a gap between them. */
 struct selftest {
 	const char *name;
 	int (*fn)(struct selftest_ctx *t); /* 0 = pass */
-};
+} __attribute__((aligned(16)));
 
 #define SELFTEST(name)                                                     \
 	static int selftest_##name(struct selftest_ctx *t                  \

@@ -120,6 +120,7 @@ safe_write64:
 	ret
 
 	.section .extable, "a"
+	.balign 8
 	.quad 3b, 4b
 	.quad 5b, 6b
 
@@ -227,6 +228,7 @@ uaccess_close:
 9:	ret
 
 	.section .extable, "a"
+	.balign 8
 	.quad 7b, 8b
 
 	.data
