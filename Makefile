@@ -117,7 +117,7 @@ LIBMETTA_SRC := $(wildcard lib/libmetta/*.c) \
 	lib/string/string.c lib/status/status.c
 LIBMETTA_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(LIBMETTA_SRC))
 LIBMETTA := $(BUILD)/user/libmetta.a
-USER_TESTS := ntest ufault
+USER_TESTS := ntest ncap ufault
 USER_TEST_BINS := $(patsubst %,$(BUILD)/user/tests/%,$(USER_TESTS))
 
 $(BUILD)/user/%.c.o: %.c $(SETUP) Makefile | $(SYSCALL_GEN)

@@ -27,5 +27,6 @@ void return_to_user(void)
 	struct cpu *c = this_cpu();
 	if (c->need_resched || c->current->state == THREAD_DEAD)
 		schedule();
+	thread_check_suspend();
 	bkl_unlock();
 }

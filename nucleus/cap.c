@@ -92,6 +92,17 @@ int cap_insert(struct captable *t, uint32_t slot, struct kobj *obj,
 	return STATUS_OK;
 }
 
+int cap_insert_weak(struct captable *t, uint32_t slot, struct kobj *obj,
+		    uint32_t rights)
+{
+	int rc = cap_insert(t, slot, obj, rights, 0, NULL);
+	if (rc == STATUS_OK) {
+		t->slots[slot].weak = 1;
+		obj->refs--;
+	}
+	return rc;
+}
+
 int cap_copy(struct captable *from, uint32_t src, struct captable *to,
 	     uint32_t dst, uint32_t rights, uint64_t badge)
 {
@@ -139,6 +150,7 @@ int cap_move(struct captable *from, uint32_t src, struct captable *to,
 static void delete_cap(struct cap *c)
 {
 	struct kobj *obj = c->obj;
+	int weak = c->weak;
 	struct cap *parent = c->parent;
 	while (c->child) {
 		struct cap *k = c->child;
@@ -147,7 +159,8 @@ static void delete_cap(struct cap *c)
 	}
 	unlink_from_parent(c);
 	*c = (struct cap){ 0 };
-	kobj_put(obj); /* last: releasing may delete other capabilities */
+	if (!weak)
+		kobj_put(obj); /* last: releasing may delete other capabilities */
 }
 
 int cap_delete(struct captable *t, uint32_t slot)

@@ -1,6 +1,7 @@
 /* Domains: see domain.h. */
 #include <arch/paging.h>
 #include <arch/power.h>
+#include <cap.h>
 #include <domain.h>
 #include <kmem.h>
 #include <kprintf.h>
@@ -10,17 +11,80 @@
 #include <string/kstring.h>
 #include <thread.h>
 
+#include <fmt/fmt.h>
+#include <metta/abi.h>
 #include <metta/status.h>
+#include <nucleus/syscall_table.h>
+#include <uaccess.h>
 
 #define EXIT_FAIL 0x11
+#define SLOT_PAGES \
+	((CAP_SLOTS * sizeof(struct cap) + PAGE_SIZE - 1) / PAGE_SIZE)
 
 static struct kmem_cache domain_cache;
 static int next_domain_id = 1;
-extern struct pmm *nucleus_pmm;
 
-static struct quota *payer(struct domain *nester)
+static void domain_release(struct kobj *o);
+
+struct domain *current_domain(void)
+{
+	return current_thread()->domain;
+}
+
+int domain_charge(struct domain *d, uint64_t bytes)
+{
+	if (quota_charge(&d->quota, bytes))
+		return STATUS_ERR_QUOTA;
+	kobj_get(&d->obj);
+	return STATUS_OK;
+}
+
+void domain_refund(struct domain *d, uint64_t bytes)
+{
+	if (quota_release(&d->quota, bytes))
+		panic("domain %s refunded more than it paid", d->name);
+	kobj_put(&d->obj);
+}
+
+/* The nester pays for the struct and the quota it gives (the nucleus for
+ * the root domain's), and is held by a reference until both come back. */
+static struct quota *payer_quota(struct domain *nester)
 {
 	return nester ? &nester->quota : &quota_nucleus;
+}
+
+static int alloc_slots(struct domain *d)
+{
+	uint64_t pa;
+	if (domain_charge(d, SLOT_PAGES * PAGE_SIZE))
+		return STATUS_ERR_QUOTA;
+	if (pmm_alloc_range(nucleus_pmm, SLOT_PAGES, PAGE_SIZE, ~0ull, &pa)) {
+		domain_refund(d, SLOT_PAGES * PAGE_SIZE);
+		return STATUS_ERR_NOMEM;
+	}
+	captable_init(&d->caps, phys_to_virt(pa), CAP_SLOTS);
+	return STATUS_OK;
+}
+
+static void free_slots(struct domain *d)
+{
+	uint64_t pa = virt_to_phys_direct(d->caps.slots);
+	for (uint64_t i = 0; i < SLOT_PAGES; i++)
+		pmm_free(nucleus_pmm, pa + i * PAGE_SIZE);
+	d->caps = (struct captable){ 0 };
+	domain_refund(d, SLOT_PAGES * PAGE_SIZE);
+}
+
+static void set_identity(struct domain *d, const char *name, int class,
+			 int prio)
+{
+	d->id = next_domain_id++;
+	size_t n = strlen(name);
+	if (n >= sizeof(d->name))
+		n = sizeof(d->name) - 1;
+	memcpy(d->name, name, n);
+	d->class = class;
+	d->prio = prio;
 }
 
 int domain_create(struct domain *nester, const char *name, int class,
@@ -30,34 +94,41 @@ int domain_create(struct domain *nester, const char *name, int class,
 	    prio < PRIO_HIGH || prio > PRIO_LOW)
 		return STATUS_ERR_INVAL;
 	/* A domain may create only its own class or a lower one. */
-	if (nester && class < nester->class)
+	if (nester && (class < nester->class || nester->dead))
 		return STATUS_ERR_INVAL;
-	if (!domain_cache.size)
+	if (!domain_cache.size) {
 		kmem_cache_init(&domain_cache, "domain", sizeof(struct domain));
-	struct quota *q = payer(nester);
-	if (quota_charge(q, quota_bytes))
+		kobj_set_release(OBJ_DOMAIN, domain_release);
+	}
+	struct quota *pq = payer_quota(nester);
+	if (quota_bytes > UINT64_MAX / 2 || quota_charge(pq, quota_bytes))
 		return STATUS_ERR_QUOTA;
 	void *mem;
-	int rc = kmem_alloc(&domain_cache, q, &mem);
+	int rc = kmem_alloc(&domain_cache, pq, &mem);
 	if (rc) {
-		quota_release(q, quota_bytes);
+		quota_release(pq, quota_bytes);
 		return rc;
 	}
 	struct domain *d = mem;
+	kobj_init(&d->obj, OBJ_DOMAIN); /* the "alive" reference */
 	d->quota = (struct quota){ d->name, quota_bytes, 0 };
-	if ((rc = aspace_create(&d->as, &d->quota))) {
-		kmem_free(&domain_cache, q, d);
-		quota_release(q, quota_bytes);
+	d->nester = nester;
+	rc = alloc_slots(d);
+	if (rc == STATUS_OK && (rc = aspace_create(&d->as, &d->quota)))
+		free_slots(d);
+	if (rc) {
+		kmem_free(&domain_cache, pq, d);
+		quota_release(pq, quota_bytes);
 		return rc;
 	}
-	d->id = next_domain_id++;
-	size_t n = strlen(name);
-	if (n >= sizeof(d->name))
-		n = sizeof(d->name) - 1;
-	memcpy(d->name, name, n);
-	d->class = class;
-	d->prio = prio;
-	d->nester = nester;
+	if (nester)
+		kobj_get(&nester->obj);
+	set_identity(d, name, class, prio);
+	cap_insert_weak(&d->caps, CAP_SELF, &d->obj, RIGHT_ALL);
+	if (nester) {
+		d->sibling = nester->children;
+		nester->children = d;
+	}
 	*out = d;
 	return STATUS_OK;
 }
@@ -95,28 +166,30 @@ static void root_domain_ended(struct domain *d)
 	power_halt();
 }
 
-static void domain_free(struct domain *d)
+/* The last thread is gone: the rest of the domain goes too. */
+static void domain_finish(struct domain *d)
 {
-	struct quota *q = payer(d->nester);
-	aspace_destroy(&d->as);
-	if (d->quota.used != 0)
-		panic("domain %s freed with %lu bytes of quota in use",
-		      d->name, d->quota.used);
-	quota_release(q, d->quota.limit);
-	if (!d->nester && d->started) {
-		root_domain_ended(d);
+	if (d->finished)
 		return;
-	}
-	kmem_free(&domain_cache, q, d);
+	d->finished = 1;
+	captable_clear(&d->caps);
+	free_slots(d);
+	aspace_destroy(&d->as);
+	if (!d->nester && d->started)
+		root_domain_ended(d);
+	kobj_put(&d->obj); /* the "alive" reference */
 }
 
-void domain_exit(struct domain *d, int64_t status)
+void domain_kill(struct domain *d, int64_t status)
 {
-	if (d->dying)
+	if (d->dead)
 		return;
-	d->dying = 1;
+	kobj_get(&d->obj); /* finishing may drop the last other reference */
+	d->dead = 1;
 	d->exit_status = status;
-	/* thread_kill may free a thread at once: walk a snapshot. */
+	for (struct domain *c = d->children; c; c = c->sibling)
+		domain_kill(c, DOMAIN_EXIT_NESTER_DIED);
+	/* thread_kill may free a thread at once: take them off first. */
 	while (d->threads) {
 		struct thread *t = d->threads;
 		d->threads = t->domain_next;
@@ -124,17 +197,100 @@ void domain_exit(struct domain *d, int64_t status)
 		thread_kill(t);
 	}
 	if (d->nthreads == 0)
-		domain_free(d);
+		domain_finish(d);
+	kobj_put(&d->obj);
 }
 
 void domain_thread_gone(struct domain *d)
 {
 	d->nthreads--;
-	if (d->nthreads == 0) {
-		if (!d->dying) {
-			d->dying = 1;
-			d->exit_status = 0;
-		}
-		domain_free(d);
+	if (d->nthreads == 0 && !d->dead) {
+		d->dead = 1; /* its last thread ended: it ends too */
+		d->exit_status = 0;
 	}
+	if (d->nthreads == 0)
+		domain_finish(d);
+}
+
+static void unlink_child(struct domain *d)
+{
+	if (!d->nester)
+		return;
+	struct domain **p = &d->nester->children;
+	while (*p && *p != d)
+		p = &(*p)->sibling;
+	if (*p)
+		*p = d->sibling;
+}
+
+/* No reference is left: every object d paid for is gone. */
+static void domain_release(struct kobj *o)
+{
+	struct domain *d = container_of(o, struct domain, obj);
+	if (d->quota.used != 0)
+		panic("domain %s freed with %lu bytes of quota in use", d->name,
+		      d->quota.used);
+	unlink_child(d);
+	struct domain *nester = d->nester;
+	struct quota *pq = payer_quota(nester);
+	uint64_t limit = d->quota.limit;
+	kmem_free(&domain_cache, pq, d);
+	quota_release(pq, limit);
+	if (nester)
+		kobj_put(&nester->obj);
+}
+
+/* ---- calls ---- */
+
+long sys_domain_create(uint32_t dst, int64_t class, int64_t prio,
+		       uint64_t quota)
+{
+	struct domain *self = current_domain(), *d;
+	if (dst >= self->caps.nslots)
+		return STATUS_ERR_BADCAP;
+	if (self->caps.slots[dst].obj)
+		return STATUS_ERR_EXIST;
+	if (class < 0 || class > CLASS_APPLICATION || prio < 0 || prio > PRIO_LOW)
+		return STATUS_ERR_INVAL;
+	char name[32];
+	fmt_snprintf(name, sizeof(name), "%s.%d", self->name, next_domain_id);
+	int rc = domain_create(self, name, (int)class, (int)prio, quota, &d);
+	if (rc)
+		return rc;
+	cap_insert(&self->caps, dst, &d->obj, RIGHT_ALL, 0, NULL);
+	return STATUS_OK;
+}
+
+static int lookup_domain(uint32_t slot, uint32_t need, struct domain **out)
+{
+	struct cap *c;
+	int rc = cap_lookup(&current_domain()->caps, slot, OBJ_DOMAIN, need, &c);
+	if (rc == STATUS_OK)
+		*out = container_of(c->obj, struct domain, obj);
+	return rc;
+}
+
+long sys_domain_kill(uint32_t domain, int64_t status)
+{
+	struct domain *d;
+	int rc = lookup_domain(domain, RIGHT_CONTROL, &d);
+	if (rc)
+		return rc;
+	if (d->dead)
+		return STATUS_ERR_DEAD;
+	domain_kill(d, status);
+	return STATUS_OK;
+}
+
+long sys_domain_info(uint32_t domain, uint64_t out)
+{
+	struct domain *d;
+	int rc = lookup_domain(domain, 0, &d);
+	if (rc)
+		return rc;
+	struct metta_domain_info info = {
+		d->id,	       d->class,     d->prio,	   d->quota.limit,
+		d->quota.used, d->nthreads, d->dead, d->exit_status,
+	};
+	return copy_to_user(out, &info, sizeof(info));
 }

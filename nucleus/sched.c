@@ -55,7 +55,7 @@ void sched_finish_switch(void)
 	struct thread *z = c->zombie;
 	if (z) {
 		c->zombie = 0;
-		thread_free(z);
+		thread_reap(z);
 	}
 }
 

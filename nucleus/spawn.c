@@ -196,7 +196,7 @@ int spawn_image(struct domain *nester, const char *name, const void *image,
 		return rc;
 	if ((rc = populate(d, name, image, &img))) {
 		*why = "out of memory or quota while loading";
-		domain_exit(d, rc); /* frees what was mapped */
+		domain_kill(d, rc); /* frees what was mapped */
 		return rc;
 	}
 	*out = d;

@@ -31,7 +31,10 @@ void syscall_dispatch(struct trap_frame *f)
 	} else {
 		uint64_t args[6] = { f->rdi, f->rsi, f->rdx,
 				     f->r10, f->r8,  f->r9 };
-		f->rax = (uint64_t)syscall_table[nr].fn(args);
+		current_thread()->frame = f;
+		long r = syscall_table[nr].fn(args);
+		if (r != SYSCALL_RESTART)
+			f->rax = (uint64_t)r;
 	}
 	return_to_user();
 }
@@ -57,9 +60,17 @@ long sys_yield(void)
 	return STATUS_OK;
 }
 
+void syscall_restart(struct thread *t, uint64_t nr, uint64_t arg0)
+{
+	struct trap_frame *f = t->frame;
+	f->rip -= 2; /* back onto the syscall instruction */
+	f->rax = nr;
+	f->rdi = arg0;
+}
+
 long sys_exit(int64_t status)
 {
-	domain_exit(current_thread()->domain, status);
+	domain_kill(current_domain(), status);
 	return STATUS_OK; /* never seen: the thread is dead */
 }
 
@@ -81,6 +92,14 @@ long sys_sleep(uint64_t microseconds)
 	t->state = THREAD_BLOCKED;
 	timer_arm(&t->timer, deadline, wake_sleeper);
 	schedule();
+	if (t->restart) {
+		/* Interrupted (suspended): restart later for what is left. */
+		t->restart = 0;
+		uint64_t later = clock_ns();
+		uint64_t left = deadline > later ? deadline - later : 0;
+		syscall_restart(t, SYS_sleep, (left + 999) / 1000);
+		return SYSCALL_RESTART;
+	}
 	return STATUS_OK;
 }
 

@@ -70,8 +70,8 @@ def numbers_h(calls):
 
 def stubs_h(calls):
     out = [HEADER, "#ifndef METTA_SYSCALL_STUBS_H", "#define METTA_SYSCALL_STUBS_H", "",
-           "#include <metta/syscall_numbers.h>", "#include <stddef.h>",
-           "#include <stdint.h>", "",
+           "#include <metta/abi.h>", "#include <metta/syscall_numbers.h>",
+           "#include <stddef.h>", "#include <stdint.h>", "",
            "long metta_syscall(long nr, long a0, long a1, long a2, long a3, long a4,",
            "\t\t   long a5);", ""]
     for _, name, args in calls:

@@ -8,10 +8,19 @@
 #ifndef NUCLEUS_BKL_H
 #define NUCLEUS_BKL_H
 
+#include <stdint.h>
+
 void bkl_lock(void);
 void bkl_unlock(void);
 
 /* Leaves the nucleus for user mode: reschedules if asked, then unlocks. */
 void return_to_user(void);
+
+/* A handler's return value meaning "the frame is set up for a restart". */
+#define SYSCALL_RESTART (-0x7fffffffffffffffl - 1)
+
+struct thread;
+/* Rewinds t's user registers to call `nr` again with arg0 changed. */
+void syscall_restart(struct thread *t, uint64_t nr, uint64_t arg0);
 
 #endif

@@ -12,7 +12,11 @@
 #define NUCLEUS_CAP_H
 
 #include <metta/cap.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr)-offsetof(type, member)))
 
 /* The header every capability-reachable object starts with. */
 struct kobj {
@@ -24,6 +28,7 @@ struct cap {
 	struct kobj *obj; /* NULL: an empty slot */
 	uint32_t rights;
 	uint64_t badge;
+	int weak; /* holds no reference (a domain's capability to itself) */
 	struct cap *parent;	     /* derived from */
 	struct cap *child;	     /* first derived capability */
 	struct cap *next, *prev; /* siblings under the same parent */
@@ -57,6 +62,11 @@ int cap_lookup(struct captable *t, uint32_t slot, uint16_t type,
  * (NULL: an original). 0, ERR_BADCAP (bad slot) or ERR_EXIST (in use). */
 int cap_insert(struct captable *t, uint32_t slot, struct kobj *obj,
 	       uint32_t rights, uint64_t badge, struct cap *parent);
+
+/* Like cap_insert, but the slot holds no reference on obj: for a domain's
+ * capability to itself, which must not keep the domain alive. */
+int cap_insert_weak(struct captable *t, uint32_t slot, struct kobj *obj,
+		    uint32_t rights);
 
 /*
  * Copies src (in `from`) to dst (in `to`) with `rights`, which must be a

@@ -7,23 +7,29 @@
 #define NUCLEUS_THREAD_H
 
 #include <arch/thread.h>
+#include <cap.h>
 #include <percpu.h>
 #include <sched.h>
 #include <stdint.h>
 #include <timer.h>
 
+/* The same numbers as THREAD_IS_* in metta/abi.h. */
 enum thread_state {
 	THREAD_NEW,
 	THREAD_READY,
 	THREAD_RUNNING,
 	THREAD_BLOCKED,
+	THREAD_SUSPENDED,
 	THREAD_DEAD,
 };
 
 struct domain;
 
+struct trap_frame;
+
 struct thread {
 	struct rq_node rq; /* first: a run queue node is its thread */
+	struct kobj obj;   /* OBJ_THREAD */
 	enum thread_state state;
 	int id;
 	int prio;
@@ -33,6 +39,9 @@ struct thread {
 	uint64_t saved_rsp; /* while switched out */
 	uint64_t kstack_top;
 	struct timer timer; /* sleeps and timeouts */
+	struct trap_frame *frame; /* its user registers, while in the nucleus */
+	int suspend_pending;      /* suspend on the way out of the nucleus */
+	int restart;              /* abandon the blocking call; restart it */
 	struct arch_thread arch;
 };
 
@@ -57,12 +66,23 @@ int thread_level(const struct thread *t);
 int thread_create_user(struct domain *d, uint64_t entry, uint64_t stack,
 		       int prio, struct thread **out);
 
-/* Ends t: removes it from queues and timers; frees it unless it is
- * running, in which case the next thread on this CPU frees it. */
+/* Ends t: removes it from queues and timers; its resources go at once
+ * unless it is running, in which case the next thread on this CPU frees
+ * them. The struct stays while capabilities refer to it. */
 void thread_kill(struct thread *t);
 
-/* Frees a dead thread that is no longer running anywhere. */
-void thread_free(struct thread *t);
+/* Frees the resources of a dead thread no longer running anywhere. */
+void thread_reap(struct thread *t);
+
+/*
+ * Makes t, blocked in a call, leave it: the call is abandoned so that
+ * it restarts from the beginning when t next returns to user mode
+ * (Fluke's atomic calls).
+ */
+void thread_interrupt_call(struct thread *t);
+
+/* On the way out to user mode: a pending suspension takes effect. */
+void thread_check_suspend(void);
 
 /* Makes the code running now this CPU's idle thread. */
 struct thread *thread_adopt_idle(struct cpu *c, uint64_t stack_top);

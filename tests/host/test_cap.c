@@ -137,6 +137,18 @@ static int clearing_a_table_drops_everything(void)
 	return 0;
 }
 
+static int weak_capabilities_hold_no_reference(void)
+{
+	setup();
+	CHECK(cap_insert_weak(&b, 0, &obj, RIGHT_ALL) == 0);
+	CHECK(obj.refs == 1);
+	CHECK(cap_copy(&b, 0, &b, 1, RIGHT_READ, 0) == 0); /* copies are strong */
+	CHECK(obj.refs == 2);
+	captable_clear(&b);
+	CHECK(obj.refs == 1 && released == 0);
+	return 0;
+}
+
 int main(void)
 {
 	RUN(lookup_checks_slot_type_rights);
@@ -147,5 +159,6 @@ int main(void)
 	RUN(move_keeps_the_tree);
 	RUN(last_reference_releases);
 	RUN(clearing_a_table_drops_everything);
+	RUN(weak_capabilities_hold_no_reference);
 	return check_done();
 }

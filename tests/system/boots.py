@@ -197,6 +197,17 @@ BOOTS = [
             ("root_domain_reported", contains("root domain ntest ended with status 0")),
         ],
     },
+    {
+        # Capabilities, domains, quotas, threads and scheduling (ncap.c).
+        "name": "user_capabilities",
+        "cmdline": "init=ncap",
+        "modules": {"ncap": built("user/tests/ncap")},
+        "exit": EXIT_POWEROFF,
+        "tests": "UTEST",
+        "checks": [
+            ("root_domain_reported", contains("root domain ncap ended with status 0")),
+        ],
+    },
     *[user_fault_boot(kind, report) for kind, report in USER_FAULTS],
     {
         # A corrupt program is refused with a reason before anything is

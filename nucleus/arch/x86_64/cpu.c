@@ -146,6 +146,11 @@ void arch_thread_init_user(struct thread *t, uint64_t entry, uint64_t stack)
 		memcpy(t->arch.fpu, fpu_initial, sizeof(fpu_initial));
 }
 
+void arch_set_tls(uint64_t fs_base)
+{
+	wrmsr(MSR_FS_BASE, fs_base);
+}
+
 void arch_switch(struct thread *prev, struct thread *next)
 {
 	if (prev->arch.fpu && prev->state != THREAD_DEAD)

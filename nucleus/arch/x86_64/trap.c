@@ -258,7 +258,7 @@ static void user_fault(struct trap_frame *f)
 		page_fault_detail(f->error);
 	}
 	kprintf("; no fault handler: domain ended\n");
-	domain_exit(d, DOMAIN_EXIT_FAULT | (int64_t)f->vector);
+	domain_kill(d, DOMAIN_EXIT_FAULT | (int64_t)f->vector);
 }
 
 void trap_dispatch(struct trap_frame *f);

@@ -19,6 +19,9 @@ void arch_thread_init_user(struct thread *t, uint64_t entry, uint64_t stack);
  * Returns when prev is switched back in. */
 void arch_switch(struct thread *prev, struct thread *next);
 
+/* Sets the running thread's TLS base (FS). */
+void arch_set_tls(uint64_t fs_base);
+
 /* Enables FPU/SSE (and XSAVE where present) on this CPU. */
 void fpu_cpu_init(void);
 

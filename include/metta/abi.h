@@ -1,0 +1,54 @@
+/*
+ * Structures and constants of nucleus calls, shared by the nucleus and
+ * libmetta (the call list itself is include/metta/syscalls.def).
+ */
+#ifndef METTA_ABI_H
+#define METTA_ABI_H
+
+#include <stdint.h>
+
+/* Domain classes and priorities (scheduling order: class, then domain
+ * priority, then thread priority). */
+#define METTA_CLASS_DRIVER 0
+#define METTA_CLASS_SERVER 1
+#define METTA_CLASS_APPLICATION 2
+#define METTA_PRIO_HIGH 0
+#define METTA_PRIO_NORM 1
+#define METTA_PRIO_LOW 2
+
+/* What domain_info reports. */
+struct metta_domain_info {
+	int64_t id;
+	int64_t class;
+	int64_t prio;
+	uint64_t quota_limit;
+	uint64_t quota_used;
+	int64_t threads;
+	int64_t dead;
+	int64_t exit_status;
+};
+
+/* thread_ctl operations. */
+#define THREAD_START 1	  /* a new thread begins */
+#define THREAD_SUSPEND 2  /* stops; a call it is blocked in will restart */
+#define THREAD_RESUME 3
+#define THREAD_KILL 4
+#define THREAD_GET_REGS 5 /* arg: struct metta_regs * (thread suspended) */
+#define THREAD_SET_REGS 6 /* arg: const struct metta_regs * */
+#define THREAD_STATE 7	  /* returns one of THREAD_IS_* */
+
+#define THREAD_IS_NEW 0
+#define THREAD_IS_READY 1
+#define THREAD_IS_RUNNING 2
+#define THREAD_IS_BLOCKED 3
+#define THREAD_IS_SUSPENDED 4
+#define THREAD_IS_DEAD 5
+
+/* A thread's user registers. */
+struct metta_regs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rip, rflags, fs_base;
+};
+
+#endif

@@ -1,0 +1,54 @@
+/* The capability calls: copy, move, delete, revoke, inspect, give. */
+#include <cap.h>
+#include <domain.h>
+
+#include <metta/status.h>
+#include <nucleus/syscall_table.h>
+
+static struct captable *own_table(void)
+{
+	return &current_domain()->caps;
+}
+
+long sys_cap_copy(uint32_t src, uint32_t dst, uint32_t rights, uint64_t badge)
+{
+	return cap_copy(own_table(), src, own_table(), dst, rights, badge);
+}
+
+long sys_cap_move(uint32_t src, uint32_t dst)
+{
+	return cap_move(own_table(), src, own_table(), dst);
+}
+
+long sys_cap_delete(uint32_t slot)
+{
+	return cap_delete(own_table(), slot);
+}
+
+long sys_cap_revoke(uint32_t slot)
+{
+	return cap_revoke(own_table(), slot);
+}
+
+/* The object type in bits 32 and up, the rights below. */
+long sys_cap_info(uint32_t slot)
+{
+	struct cap *c;
+	int rc = cap_lookup(own_table(), slot, OBJ_NONE, 0, &c);
+	if (rc)
+		return rc;
+	return (long)((uint64_t)c->obj->type << 32 | c->rights);
+}
+
+/* Copies one of the caller's capabilities into a domain it controls. */
+long sys_cap_give(uint32_t domain, uint32_t src, uint32_t dst, uint32_t rights)
+{
+	struct cap *dc;
+	int rc = cap_lookup(own_table(), domain, OBJ_DOMAIN, RIGHT_CONTROL, &dc);
+	if (rc)
+		return rc;
+	struct domain *d = container_of(dc->obj, struct domain, obj);
+	if (d->dead)
+		return STATUS_ERR_DEAD;
+	return cap_copy(own_table(), src, &d->caps, dst, rights, 0);
+}

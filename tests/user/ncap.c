@@ -1,0 +1,333 @@
+/*
+ * Nucleus tests from user space: capabilities, domains, quotas, threads,
+ * scheduling. Run as the root domain (a driver-class domain holding most
+ * of memory) by the system test harness.
+ */
+#include <metta.h>
+#include <metta/abi.h>
+#include <metta/cap.h>
+#include <stdint.h>
+
+#include "utest.h"
+
+#define SLOT_A 10
+#define SLOT_B 11
+#define SLOT_C 12
+#define SLOT_T 20
+
+static struct metta_domain_info self_info(void)
+{
+	struct metta_domain_info i = { 0 };
+	metta_domain_info(CAP_SELF, &i);
+	return i;
+}
+
+static int cap_type(uint32_t slot)
+{
+	long r = metta_cap_info(slot);
+	return r < 0 ? (int)r : (int)(r >> 32);
+}
+
+static int self_capability(void)
+{
+	long r = metta_cap_info(CAP_SELF);
+	UCHECK(r >= 0, "cap_info(self) gave %ld", r);
+	UCHECK((r >> 32) == OBJ_DOMAIN, "self is type %ld", r >> 32);
+	UCHECK((r & 0xffffffff) == RIGHT_ALL, "self rights 0x%lx", r & 0xffffffff);
+	return 0;
+}
+
+static int bad_slots_are_errors(void)
+{
+	UCHECK(metta_cap_info(5) == STATUS_ERR_BADCAP, "empty slot");
+	UCHECK(metta_cap_info(100000) == STATUS_ERR_BADCAP, "slot out of range");
+	UCHECK(metta_cap_delete(7) == STATUS_ERR_BADCAP, "delete empty");
+	UCHECK(metta_cap_copy(7, SLOT_A, RIGHT_ALL, 0) == STATUS_ERR_BADCAP,
+	       "copy from empty");
+	UCHECK(metta_thread_ctl(CAP_SELF, THREAD_START, 0) == STATUS_ERR_TYPE,
+	       "a domain used as a thread");
+	UCHECK(metta_domain_info(CAP_SELF, (void *)0x10) == STATUS_ERR_FAULT,
+	       "bad output pointer");
+	return 0;
+}
+
+static int copies_only_shrink_rights(void)
+{
+	UCHECK(metta_cap_copy(CAP_SELF, SLOT_A, RIGHT_READ | RIGHT_GRANT, 0) == 0,
+	       "copy with fewer rights failed");
+	UCHECK((metta_cap_info(SLOT_A) & 0xffffffff) == (RIGHT_READ | RIGHT_GRANT),
+	       "rights not as asked");
+	UCHECK(metta_cap_copy(SLOT_A, SLOT_B, RIGHT_CONTROL, 0) == STATUS_ERR_DENIED,
+	       "copy gained a right");
+	UCHECK(metta_cap_copy(SLOT_A, SLOT_B, RIGHT_READ, 0) == 0, "copy failed");
+	UCHECK(metta_cap_copy(SLOT_B, SLOT_C, RIGHT_READ, 0) == STATUS_ERR_DENIED,
+	       "copied without RIGHT_GRANT");
+	/* A missing right is refused by the call that needs it. */
+	UCHECK(metta_domain_kill(SLOT_B, 0) == STATUS_ERR_DENIED,
+	       "killed without RIGHT_CONTROL");
+	UCHECK(metta_cap_copy(CAP_SELF, SLOT_A, RIGHT_READ, 0) == STATUS_ERR_EXIST,
+	       "overwrote a slot");
+	return 0;
+}
+
+static int revoke_reaches_all_copies(void)
+{
+	/* SLOT_B was derived from SLOT_A, which came from CAP_SELF. */
+	UCHECK(metta_cap_move(SLOT_B, SLOT_C) == 0, "move failed");
+	UCHECK(cap_type(SLOT_B) == STATUS_ERR_BADCAP, "move left a copy");
+	UCHECK(metta_cap_revoke(SLOT_A) == 0, "revoke failed");
+	UCHECK(cap_type(SLOT_C) == STATUS_ERR_BADCAP, "derived copy survived");
+	UCHECK(cap_type(SLOT_A) == OBJ_DOMAIN, "revoke removed the capability itself");
+	UCHECK(metta_cap_delete(SLOT_A) == 0, "delete failed");
+	UCHECK(cap_type(SLOT_A) == STATUS_ERR_BADCAP, "still there");
+	return 0;
+}
+
+static int child_domain_quota_comes_back(void)
+{
+	struct metta_domain_info before = self_info(), child;
+	UCHECK(metta_domain_create(SLOT_A, METTA_CLASS_APPLICATION,
+				   METTA_PRIO_NORM, 1 << 20) == 0,
+	       "create failed");
+	UCHECK(metta_domain_info(SLOT_A, &child) == 0, "info failed");
+	UCHECK(child.quota_limit == 1 << 20, "child quota %lu", child.quota_limit);
+	UCHECK(child.quota_used > 0, "child's tables not charged");
+	UCHECK(child.class == METTA_CLASS_APPLICATION && !child.dead, "child info");
+	UCHECK(self_info().quota_used >= before.quota_used + (1 << 20),
+	       "nester not charged");
+	UCHECK(metta_domain_kill(SLOT_A, 7) == 0, "kill failed");
+	UCHECK(metta_domain_info(SLOT_A, &child) == 0 && child.dead &&
+		       child.exit_status == 7,
+	       "dead child reports %ld/%ld", child.dead, child.exit_status);
+	UCHECK(metta_domain_kill(SLOT_A, 0) == STATUS_ERR_DEAD, "killed twice");
+	UCHECK(metta_cap_delete(SLOT_A) == 0, "delete failed");
+	UCHECK(self_info().quota_used == before.quota_used,
+	       "quota leaked: %lu before, %lu after", before.quota_used,
+	       self_info().quota_used);
+	return 0;
+}
+
+static int full_quota_is_an_error(void)
+{
+	struct metta_domain_info before = self_info();
+	uint64_t free = before.quota_limit - before.quota_used;
+	UCHECK(metta_domain_create(SLOT_A, METTA_CLASS_SERVER, METTA_PRIO_NORM,
+				   free + 4096) == STATUS_ERR_QUOTA,
+	       "quota beyond what is left was granted");
+	UCHECK(metta_domain_create(SLOT_A, METTA_CLASS_SERVER, METTA_PRIO_NORM,
+				   ~0ull) == STATUS_ERR_QUOTA,
+	       "absurd quota was granted");
+	UCHECK(cap_type(SLOT_A) == STATUS_ERR_BADCAP, "failed call filled a slot");
+	UCHECK(self_info().quota_used == before.quota_used, "failed call charged");
+	UCHECK(metta_domain_create(SLOT_A, 7, METTA_PRIO_NORM, 4096) ==
+		       STATUS_ERR_INVAL, "bad class accepted");
+	UCHECK(metta_domain_create(SLOT_A, 0, 9, 4096) == STATUS_ERR_INVAL,
+	       "bad priority accepted");
+	return 0;
+}
+
+/* ---- threads ---- */
+
+static uint8_t stacks[4][16384] __attribute__((aligned(16)));
+static volatile long counter, spins;
+
+static uint64_t stack_top(int i)
+{
+	return (uint64_t)&stacks[i][sizeof(stacks[i])] - 8;
+}
+
+static void counting_worker(void)
+{
+	for (;;) {
+		counter++;
+		metta_sleep(1000);
+	}
+}
+
+static void sleeping_worker(void)
+{
+	for (;;) {
+		counter++;
+		metta_sleep(50000);
+	}
+}
+
+/* Ends whatever thread a failed test left in a slot. */
+static void clear_thread_slot(uint32_t slot)
+{
+	metta_thread_ctl(slot, THREAD_KILL, 0);
+	metta_cap_delete(slot);
+}
+
+static void spinning_worker(void)
+{
+	for (;;)
+		spins++;
+}
+
+static void exiting_worker(void)
+{
+	counter = 12345;
+	metta_thread_exit();
+}
+
+static int thread_runs_and_is_killed(void)
+{
+	clear_thread_slot(SLOT_T);
+	struct metta_domain_info before = self_info();
+	counter = 0;
+	UCHECK(metta_thread_create(CAP_SELF, SLOT_T, (uint64_t)counting_worker,
+				   stack_top(0), METTA_PRIO_NORM) == 0,
+	       "create failed");
+	UCHECK(metta_thread_ctl(SLOT_T, THREAD_STATE, 0) == THREAD_IS_NEW, "not new");
+	UCHECK(metta_thread_ctl(SLOT_T, THREAD_START, 0) == 0, "start failed");
+	metta_sleep(20000);
+	UCHECK(counter > 3, "worker counted only %ld", counter);
+	UCHECK(metta_thread_ctl(SLOT_T, THREAD_KILL, 0) == 0, "kill failed");
+	long seen = counter;
+	metta_sleep(5000);
+	UCHECK(counter == seen, "worker ran after being killed");
+	UCHECK(metta_thread_ctl(SLOT_T, THREAD_STATE, 0) == THREAD_IS_DEAD, "not dead");
+	UCHECK(metta_thread_ctl(SLOT_T, THREAD_RESUME, 0) == STATUS_ERR_DEAD,
+	       "resumed a dead thread");
+	UCHECK(metta_cap_delete(SLOT_T) == 0, "delete failed");
+	UCHECK(self_info().quota_used == before.quota_used,
+	       "thread leaked %ld bytes", (long)(self_info().quota_used - before.quota_used));
+	return 0;
+}
+
+static int suspend_resume_and_registers(void)
+{
+	struct metta_regs r;
+	counter = 0;
+	clear_thread_slot(SLOT_T);
+	UCHECK(metta_thread_create(CAP_SELF, SLOT_T, (uint64_t)sleeping_worker,
+				   stack_top(0), METTA_PRIO_NORM) == 0, "create");
+	metta_thread_ctl(SLOT_T, THREAD_START, 0);
+	metta_sleep(10000); /* it is now in a 50 ms sleep */
+	UCHECK(metta_thread_ctl(SLOT_T, THREAD_GET_REGS, (uint64_t)&r) ==
+		       STATUS_ERR_BUSY, "registers of a running thread");
+	UCHECK(metta_thread_ctl(SLOT_T, THREAD_SUSPEND, 0) == 0, "suspend");
+	metta_sleep(2000); /* let it leave its sleep */
+	UCHECK(metta_thread_ctl(SLOT_T, THREAD_STATE, 0) == THREAD_IS_SUSPENDED,
+	       "state %ld", metta_thread_ctl(SLOT_T, THREAD_STATE, 0));
+	long seen = counter;
+	metta_sleep(10000);
+	UCHECK(counter == seen, "suspended thread ran");
+	UCHECK(metta_thread_ctl(SLOT_T, THREAD_GET_REGS, (uint64_t)&r) == 0, "regs");
+	/* Stopped in sleep: the call is set up to restart (atomic calls). */
+	UCHECK(r.rax == SYS_sleep, "rax 0x%lx is not the sleep call", r.rax);
+	UCHECK(*(uint16_t *)r.rip == 0x050f, "rip 0x%lx not at a syscall", r.rip);
+	UCHECK(r.rdi > 0 && r.rdi <= 50000, "restart sleeps %lu us", r.rdi);
+	UCHECK(r.rsp > (uint64_t)stacks[0] && r.rsp <= stack_top(0), "rsp 0x%lx", r.rsp);
+	UCHECK(metta_thread_ctl(SLOT_T, THREAD_RESUME, 0) == 0, "resume");
+	metta_sleep(r.rdi + 20000); /* the rest of its sleep, and then some */
+	UCHECK(counter > seen, "resumed thread did not run");
+	metta_thread_ctl(SLOT_T, THREAD_KILL, 0);
+	metta_cap_delete(SLOT_T);
+	return 0;
+}
+
+static int set_registers_redirects(void)
+{
+	struct metta_regs r;
+	counter = 0;
+	clear_thread_slot(SLOT_T);
+	UCHECK(metta_thread_create(CAP_SELF, SLOT_T, (uint64_t)spinning_worker,
+				   stack_top(1), METTA_PRIO_NORM) == 0, "create");
+	UCHECK(metta_thread_ctl(SLOT_T, THREAD_GET_REGS, (uint64_t)&r) == 0, "regs");
+	r.rip = (uint64_t)exiting_worker;
+	r.rip = 0xffff800000000000ul;
+	UCHECK(metta_thread_ctl(SLOT_T, THREAD_SET_REGS, (uint64_t)&r) ==
+		       STATUS_ERR_INVAL, "nucleus rip accepted");
+	r.rip = (uint64_t)exiting_worker;
+	UCHECK(metta_thread_ctl(SLOT_T, THREAD_SET_REGS, (uint64_t)&r) == 0, "set");
+	metta_thread_ctl(SLOT_T, THREAD_START, 0);
+	metta_sleep(5000);
+	UCHECK(counter == 12345, "thread did not run where it was sent");
+	UCHECK(metta_thread_ctl(SLOT_T, THREAD_STATE, 0) == THREAD_IS_DEAD,
+	       "thread_exit did not end it");
+	metta_cap_delete(SLOT_T);
+	return 0;
+}
+
+/* A thread that never calls the nucleus must not keep the CPU. */
+static int spinning_thread_is_preempted(void)
+{
+	spins = 0;
+	clear_thread_slot(SLOT_T);
+	UCHECK(metta_thread_create(CAP_SELF, SLOT_T, (uint64_t)spinning_worker,
+				   stack_top(2), METTA_PRIO_NORM) == 0, "create");
+	metta_thread_ctl(SLOT_T, THREAD_START, 0);
+	long t0 = metta_clock();
+	metta_yield(); /* the spinner runs now; a slice later we are back */
+	long waited = metta_clock() - t0;
+	UCHECK(spins > 0, "spinner never ran");
+	UCHECK(waited < 100000000, "waited %ld ns for the CPU", waited);
+	/* Sleep and wake: the waker preempts a spinner of its own level. */
+	for (int i = 0; i < 5; i++) {
+		t0 = metta_clock();
+		metta_sleep(2000);
+		waited = metta_clock() - t0;
+		UCHECK(waited < 2000000 + 15000000, "woke %ld ns late", waited);
+	}
+	metta_thread_ctl(SLOT_T, THREAD_KILL, 0);
+	metta_cap_delete(SLOT_T);
+	return 0;
+}
+
+/* Priority: a LOW spinner gets nothing while a NORM thread wants the CPU. */
+static int priorities_order_threads(void)
+{
+	spins = 0;
+	clear_thread_slot(SLOT_T);
+	UCHECK(metta_thread_create(CAP_SELF, SLOT_T, (uint64_t)spinning_worker,
+				   stack_top(3), METTA_PRIO_LOW) == 0, "create");
+	metta_thread_ctl(SLOT_T, THREAD_START, 0);
+	long t0 = metta_clock();
+	while (metta_clock() - t0 < 30000000)
+		; /* NORM spins 30 ms without a yield */
+	UCHECK(spins == 0, "LOW thread ran %ld times beside a busy NORM one", spins);
+	metta_sleep(5000); /* now it may */
+	UCHECK(spins > 0, "LOW thread never ran while NORM slept");
+	metta_thread_ctl(SLOT_T, THREAD_KILL, 0);
+	metta_cap_delete(SLOT_T);
+	return 0;
+}
+
+static int tls_base_is_per_thread(void)
+{
+	static uint64_t block[2] = { 0x7157, 0 };
+	block[1] = (uint64_t)block;
+	UCHECK(metta_set_tls((uint64_t)block) == 0, "set_tls failed");
+	uint64_t v;
+	__asm__ volatile("movq %%fs:0, %0" : "=r"(v));
+	UCHECK(v == 0x7157, "fs:0 reads 0x%lx", v);
+	metta_sleep(1000); /* survives a switch */
+	__asm__ volatile("movq %%fs:8, %0" : "=r"(v));
+	UCHECK(v == (uint64_t)block, "fs:8 reads 0x%lx after a switch", v);
+	UCHECK(metta_set_tls(0xffff800000000000ul) == STATUS_ERR_INVAL,
+	       "nucleus address accepted");
+	return 0;
+}
+
+static const struct utest tests[] = {
+	{ "self_capability", self_capability },
+	{ "bad_slots_are_errors", bad_slots_are_errors },
+	{ "copies_only_shrink_rights", copies_only_shrink_rights },
+	{ "revoke_reaches_all_copies", revoke_reaches_all_copies },
+	{ "child_domain_quota_comes_back", child_domain_quota_comes_back },
+	{ "full_quota_is_an_error", full_quota_is_an_error },
+	{ "thread_runs_and_is_killed", thread_runs_and_is_killed },
+	{ "suspend_resume_and_registers", suspend_resume_and_registers },
+	{ "set_registers_redirects", set_registers_redirects },
+	{ "spinning_thread_is_preempted", spinning_thread_is_preempted },
+	{ "priorities_order_threads", priorities_order_threads },
+	{ "tls_base_is_per_thread", tls_base_is_per_thread },
+};
+
+int main(int argc, char **argv, char **envp)
+{
+	(void)argc, (void)argv, (void)envp;
+	return utest_run(tests, sizeof(tests) / sizeof(tests[0]));
+}
