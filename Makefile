@@ -117,14 +117,14 @@ LIBMETTA_SRC := $(wildcard lib/libmetta/*.c) \
 	lib/string/string.c lib/status/status.c
 LIBMETTA_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(LIBMETTA_SRC))
 LIBMETTA := $(BUILD)/user/libmetta.a
-USER_TESTS := ntest ncap ufault
+USER_TESTS := ntest ncap nipc ufault
 USER_TEST_BINS := $(patsubst %,$(BUILD)/user/tests/%,$(USER_TESTS))
 
 $(BUILD)/user/%.c.o: %.c $(SETUP) Makefile | $(SYSCALL_GEN)
 	@mkdir -p $(dir $@)
 	@echo "  UCC     $<"
 	@$(CC) $(UCFLAGS) -c $< -o $@
-$(BUILD)/user/%.S.o: %.S $(SETUP) Makefile
+$(BUILD)/user/%.S.o: %.S $(SETUP) Makefile | $(SYSCALL_GEN)
 	@mkdir -p $(dir $@)
 	@echo "  UAS     $<"
 	@$(CC) $(UCFLAGS) -c $< -o $@

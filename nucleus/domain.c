@@ -7,6 +7,7 @@
 #include <kprintf.h>
 #include <panic.h>
 #include <pmm.h>
+#include <portal.h>
 #include <sched.h>
 #include <string/kstring.h>
 #include <thread.h>
@@ -196,6 +197,7 @@ void domain_kill(struct domain *d, int64_t status)
 		t->domain_next = NULL;
 		thread_kill(t);
 	}
+	portals_owner_gone(d);
 	if (d->nthreads == 0)
 		domain_finish(d);
 	kobj_put(&d->obj);
@@ -207,6 +209,7 @@ void domain_thread_gone(struct domain *d)
 	if (d->nthreads == 0 && !d->dead) {
 		d->dead = 1; /* its last thread ended: it ends too */
 		d->exit_status = 0;
+		portals_owner_gone(d);
 	}
 	if (d->nthreads == 0)
 		domain_finish(d);

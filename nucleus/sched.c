@@ -79,6 +79,22 @@ void schedule(void)
 	sched_finish_switch();
 }
 
+void sched_switch_to(struct thread *next)
+{
+	struct cpu *c = this_cpu();
+	struct thread *prev = c->current;
+	c->need_resched = 0;
+	if (prev->state == THREAD_RUNNING && prev != c->idle) {
+		prev->state = THREAD_READY;
+		rq_push(&c->rq, &prev->rq);
+	}
+	rq_remove(&c->rq, &next->rq);
+	next->state = THREAD_RUNNING;
+	c->current = next;
+	arch_switch(prev, next);
+	sched_finish_switch();
+}
+
 void sched_yield(void)
 {
 	schedule();

@@ -90,8 +90,10 @@ long sys_sleep(uint64_t microseconds)
 						       : microseconds * 1000;
 	uint64_t deadline = ns > UINT64_MAX - now ? UINT64_MAX : now + ns;
 	t->state = THREAD_BLOCKED;
+	t->wait = WAIT_SLEEP;
 	timer_arm(&t->timer, deadline, wake_sleeper);
 	schedule();
+	t->wait = WAIT_NONE;
 	if (t->restart) {
 		/* Interrupted (suspended): restart later for what is left. */
 		t->restart = 0;

@@ -7,6 +7,7 @@
 #include <kmem.h>
 #include <percpu.h>
 #include <pmm.h>
+#include <portal.h>
 #include <quota.h>
 #include <string/kstring.h>
 #include <thread.h>
@@ -107,6 +108,7 @@ void thread_kill(struct thread *t)
 		return;
 	timer_cancel(&t->timer);
 	rq_remove(&t->cpu->rq, &t->rq);
+	ipc_thread_gone(t);
 	t->state = THREAD_DEAD;
 	if (t->cpu->current == t)
 		t->cpu->zombie = t; /* reaped after the switch away from it */
@@ -143,9 +145,12 @@ static void thread_release(struct kobj *o)
 
 void thread_interrupt_call(struct thread *t)
 {
-	if (t->state != THREAD_BLOCKED)
+	/* A delivered call runs to its reply: only waits that have not
+	 * started anything can be abandoned and restarted. */
+	if (t->state != THREAD_BLOCKED || t->wait == WAIT_REPLY)
 		return;
 	timer_cancel(&t->timer);
+	ipc_abandon(t);
 	t->restart = 1;
 	sched_wake(t);
 }

@@ -29,6 +29,9 @@ def parse(path):
                 sys.exit(f"{path}:{lineno}: cannot parse {line!r}")
             number, name, rest = int(m.group(1)), m.group(2), m.group(3).strip()
             args = []
+            if rest == "!":  # a call with a hand-written stub
+                calls.append((number, name, None))
+                continue
             for decl in filter(None, (a.strip() for a in rest.split(","))):
                 am = re.match(r"(.+?)\s*\b(\w+)$", decl)
                 if not am:
@@ -75,6 +78,8 @@ def stubs_h(calls):
            "long metta_syscall(long nr, long a0, long a1, long a2, long a3, long a4,",
            "\t\t   long a5);", ""]
     for _, name, args in calls:
+        if args is None:
+            continue
         params = ", ".join(declare(t, n) for t, n in args) or "void"
         values = [f"(long){n}" for _, n in args] + ["0"] * (MAX_ARGS - len(args))
         out += [f"static inline long metta_{name}({params})", "{",
@@ -94,13 +99,20 @@ def nucleus_type(t):
 def table_h(calls):
     out = [HEADER, "#ifndef NUCLEUS_SYSCALL_TABLE_H", "#define NUCLEUS_SYSCALL_TABLE_H", "",
            "#include <metta/syscall_numbers.h>", "#include <stdint.h>", "",
-           "/* Handlers; pointer arguments arrive as user addresses. */"]
+           "/* Handlers; pointer arguments arrive as user addresses. Calls",
+           " * marked '!' get the whole argument array: they use registers",
+           " * beyond the usual arguments. */"]
     for _, name, args in calls:
+        if args is None:
+            out.append(f"long sys_{name}(const uint64_t *args);")
+            continue
         params = ", ".join(f"{nucleus_type(t)} {n}" for t, n in args) or "void"
         out.append(f"long sys_{name}({params});")
     out += ["", "#ifdef SYSCALL_TABLE_DEFINE",
             "/* Each thunk unpacks the argument registers for its handler. */"]
     for _, name, args in calls:
+        if args is None:
+            continue
         values = ", ".join(f"({nucleus_type(t)})a[{i}]" for i, (t, _) in enumerate(args))
         out += [f"static long thunk_{name}(const uint64_t *a)", "{"]
         if not args:
@@ -109,8 +121,9 @@ def table_h(calls):
     out += ["", "static const struct syscall_entry {", "\tconst char *name;",
             "\tlong (*fn)(const uint64_t *args);",
             "} syscall_table[METTA_SYSCALL_COUNT] = {"]
-    for number, name, _ in calls:
-        out.append(f"\t[{number}] = {{ \"{name}\", thunk_{name} }},")
+    for number, name, args in calls:
+        fn = f"sys_{name}" if args is None else f"thunk_{name}"
+        out.append(f"\t[{number}] = {{ \"{name}\", {fn} }},")
     out += ["};", "#endif", "", "#endif"]
     return out
 

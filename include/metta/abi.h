@@ -51,4 +51,28 @@ struct metta_regs {
 	uint64_t rip, rflags, fs_base;
 };
 
+/*
+ * IPC. A message is four words, plus (when a descriptor is given) a data
+ * buffer of up to METTA_MSG_MAX_DATA bytes copied once from the sender's
+ * memory into the receiver's, and up to METTA_MSG_MAX_CAPS capabilities.
+ * The words travel in registers: rdx, r10, r8, r9 on the way in and out
+ * of call, reply_wait and reply; reply_wait also returns the caller's
+ * badge in rdi. See docs/nucleus.md.
+ */
+#define METTA_MSG_WORDS 4
+#define METTA_MSG_MAX_DATA (64 * 1024)
+#define METTA_MSG_MAX_CAPS 4
+
+struct metta_msg {
+	uint64_t send_buf, send_len; /* data to send with this message */
+	uint64_t recv_buf, recv_size; /* where data sent to us may go */
+	uint64_t recv_len;	     /* out: bytes received */
+	uint32_t send_caps[METTA_MSG_MAX_CAPS]; /* own slots to pass on */
+	uint32_t nsend_caps;
+	uint32_t recv_caps[METTA_MSG_MAX_CAPS]; /* empty slots to receive in */
+	uint32_t nrecv_caps;
+	uint32_t ncaps_received; /* out */
+	uint64_t timeout_us;	 /* call: give up after this long (0: never) */
+};
+
 #endif

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 struct thread;
+struct portal;
 
 /* Exit status of a domain ended by a fault: this bit | the vector. */
 #define DOMAIN_EXIT_FAULT 0x100
@@ -39,6 +40,7 @@ struct domain {
 	struct domain *nester;
 	struct domain *children, *sibling;
 	struct thread *threads; /* linked by thread->domain_next */
+	struct portal *portals; /* it owns (linked by owner_next) */
 	int nthreads;
 	int started; /* has had a thread */
 	int dead;

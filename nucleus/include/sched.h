@@ -54,6 +54,10 @@ void sched_wake(struct thread *t);
 void schedule(void);
 /* The current thread goes to the back of its level. */
 void sched_yield(void);
+/* Switches straight to `next` (an IPC partner), bypassing the run queue;
+ * the current thread's state says what becomes of it. The time slice
+ * carries on: the partner runs on the caller's. */
+void sched_switch_to(struct thread *next);
 /* Starts scheduling on this CPU; never returns. */
 void sched_start(void) __attribute__((noreturn));
 /* Called on every return to user mode: reschedules if asked to. */

@@ -26,6 +26,27 @@ enum thread_state {
 struct domain;
 
 struct trap_frame;
+struct portal;
+
+/* What a blocked thread waits for. */
+enum wait_kind {
+	WAIT_NONE,
+	WAIT_SLEEP,	/* sleep: can be abandoned and restarted */
+	WAIT_CALL,	/* call, queued at a portal: can be restarted */
+	WAIT_RECEIVE,	/* reply_wait, waiting for a caller: can be restarted */
+	WAIT_REPLY,	/* call, delivered: runs to its reply */
+};
+
+/* A thread's part in IPC (nucleus/portal.c). */
+struct ipc_state {
+	struct portal *portal;	/* queued at (caller) or waiting at (server) */
+	struct thread *next;	/* link in that portal's queue */
+	struct thread *partner; /* caller: its server; server: its caller */
+	uint64_t desc;		/* its struct metta_msg, or 0: words only */
+	uint64_t badge;		/* caller: badge of the capability it used */
+	int own_level;		/* server: its level before taking a call */
+	long result;		/* what its blocked call returns */
+};
 
 struct thread {
 	struct rq_node rq; /* first: a run queue node is its thread */
@@ -40,6 +61,8 @@ struct thread {
 	uint64_t kstack_top;
 	struct timer timer; /* sleeps and timeouts */
 	struct trap_frame *frame; /* its user registers, while in the nucleus */
+	enum wait_kind wait;      /* while THREAD_BLOCKED */
+	struct ipc_state ipc;
 	int suspend_pending;      /* suspend on the way out of the nucleus */
 	int restart;              /* abandon the blocking call; restart it */
 	struct arch_thread arch;

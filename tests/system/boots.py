@@ -208,6 +208,17 @@ BOOTS = [
             ("root_domain_reported", contains("root domain ncap ended with status 0")),
         ],
     },
+    {
+        # Portals and IPC (nipc.c), including 3 x 100,000 calls under load.
+        "name": "user_ipc",
+        "cmdline": "init=nipc",
+        "modules": {"nipc": built("user/tests/nipc")},
+        "exit": EXIT_POWEROFF,
+        "tests": "UTEST",
+        "checks": [
+            ("root_domain_reported", contains("root domain nipc ended with status 0")),
+        ],
+    },
     *[user_fault_boot(kind, report) for kind, report in USER_FAULTS],
     {
         # A corrupt program is refused with a reason before anything is

@@ -1,0 +1,25 @@
+/*
+ * Copies into and out of any domain's address space, not only the running
+ * one's: through its page tables and the direct map. IPC uses these to
+ * copy a message once, from the sender's memory straight into the
+ * receiver's. Only user pages are reachable, and only writable ones are
+ * written; anything else is STATUS_ERR_FAULT.
+ */
+#ifndef NUCLEUS_ASPACE_COPY_H
+#define NUCLEUS_ASPACE_COPY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct aspace;
+
+/* 0 if every page of [addr, addr+n) is user memory with `write` rights. */
+int aspace_check(const struct aspace *as, uint64_t addr, size_t n, int write);
+int aspace_read(const struct aspace *as, uint64_t addr, void *dst, size_t n);
+int aspace_write(const struct aspace *as, uint64_t addr, const void *src,
+		 size_t n);
+/* Copies n bytes between two spaces (the same one is fine). */
+int aspace_copy(const struct aspace *dst, uint64_t dst_addr,
+		const struct aspace *src, uint64_t src_addr, size_t n);
+
+#endif

@@ -1,0 +1,457 @@
+/*
+ * Portals and IPC: see portal.h. The transfer is prepared (everything
+ * read and checked) and only then performed, so a call either delivers
+ * the whole message or fails with nothing moved. sys_call's fastpath is
+ * the common case taken straight: words only, a server waiting.
+ */
+#include <arch/trap.h>
+#include <arch/tsc.h>
+#include <aspace_copy.h>
+#include <bkl.h>
+#include <domain.h>
+#include <kmem.h>
+#include <portal.h>
+#include <sched.h>
+#include <string/kstring.h>
+#include <thread.h>
+
+#include <metta/abi.h>
+#include <metta/status.h>
+#include <metta/syscall_numbers.h>
+#include <nucleus/syscall_table.h>
+
+static struct kmem_cache portal_cache;
+
+static void portal_release(struct kobj *o);
+
+/* ---- queues ---- */
+
+static void push_server(struct portal *p, struct thread *t)
+{
+	t->ipc.portal = p;
+	t->ipc.next = p->servers;
+	p->servers = t;
+}
+
+static struct thread *pop_server(struct portal *p)
+{
+	struct thread *t = p->servers;
+	if (t) {
+		p->servers = t->ipc.next;
+		t->ipc.next = NULL;
+		t->ipc.portal = NULL;
+	}
+	return t;
+}
+
+static void push_caller(struct portal *p, struct thread *t)
+{
+	t->ipc.portal = p;
+	t->ipc.next = NULL;
+	if (p->callers_tail)
+		p->callers_tail->ipc.next = t;
+	else
+		p->callers = t;
+	p->callers_tail = t;
+}
+
+static struct thread *pop_caller(struct portal *p)
+{
+	struct thread *t = p->callers;
+	if (t) {
+		p->callers = t->ipc.next;
+		if (!p->callers)
+			p->callers_tail = NULL;
+		t->ipc.next = NULL;
+		t->ipc.portal = NULL;
+	}
+	return t;
+}
+
+/* Removes t from whichever queue of its portal holds it. */
+static void unqueue(struct thread *t)
+{
+	struct portal *p = t->ipc.portal;
+	if (!p)
+		return;
+	struct thread *prev = NULL;
+	for (struct thread *q = p->callers; q; prev = q, q = q->ipc.next) {
+		if (q != t)
+			continue;
+		if (prev)
+			prev->ipc.next = t->ipc.next;
+		else
+			p->callers = t->ipc.next;
+		if (p->callers_tail == t)
+			p->callers_tail = prev;
+	}
+	struct thread **s = &p->servers;
+	while (*s && *s != t)
+		s = &(*s)->ipc.next;
+	if (*s)
+		*s = t->ipc.next;
+	t->ipc.next = NULL;
+	t->ipc.portal = NULL;
+}
+
+/* ---- message transfer ---- */
+
+struct transfer {
+	struct thread *from, *to;
+	struct metta_msg sd, rd; /* the two descriptors (zero if none) */
+	int have_rd;
+	struct cap *caps[METTA_MSG_MAX_CAPS];
+};
+
+static int read_desc(struct thread *t, struct metta_msg *m)
+{
+	*m = (struct metta_msg){ 0 };
+	return t->ipc.desc ? aspace_read(&t->domain->as, t->ipc.desc, m, sizeof(*m))
+			   : STATUS_OK;
+}
+
+static int check_caps(struct transfer *x)
+{
+	struct captable *src = &x->from->domain->caps;
+	struct captable *dst = &x->to->domain->caps;
+	uint32_t n = x->sd.nsend_caps;
+	if (n > METTA_MSG_MAX_CAPS || n > x->rd.nrecv_caps ||
+	    x->rd.nrecv_caps > METTA_MSG_MAX_CAPS)
+		return STATUS_ERR_RANGE;
+	for (uint32_t i = 0; i < n; i++) {
+		int rc = cap_lookup(src, x->sd.send_caps[i], OBJ_NONE,
+				    RIGHT_GRANT, &x->caps[i]);
+		if (rc)
+			return rc;
+		uint32_t slot = x->rd.recv_caps[i];
+		if (slot >= dst->nslots || dst->slots[slot].obj)
+			return STATUS_ERR_BADCAP;
+		for (uint32_t j = 0; j < i; j++)
+			if (x->rd.recv_caps[j] == slot)
+				return STATUS_ERR_INVAL;
+	}
+	return STATUS_OK;
+}
+
+/* Reads and checks everything: after this, perform() cannot fail. */
+static int prepare(struct transfer *x)
+{
+	int rc = read_desc(x->from, &x->sd);
+	if (rc)
+		return rc;
+	if ((rc = read_desc(x->to, &x->rd)))
+		return STATUS_ERR_FAULT;
+	x->have_rd = x->to->ipc.desc != 0;
+	if (x->sd.send_len > METTA_MSG_MAX_DATA)
+		return STATUS_ERR_RANGE;
+	if (x->sd.send_len > x->rd.recv_size)
+		return STATUS_ERR_RANGE; /* the receiver has no room for it */
+	if ((rc = aspace_check(&x->from->domain->as, x->sd.send_buf,
+			       x->sd.send_len, 0)))
+		return rc;
+	if ((rc = aspace_check(&x->to->domain->as, x->rd.recv_buf,
+			       x->sd.send_len, 1)))
+		return STATUS_ERR_FAULT;
+	return check_caps(x);
+}
+
+/* The four words travel in rdx, r10, r8, r9. */
+static void move_words(struct thread *from, struct thread *to)
+{
+	struct trap_frame *s = from->frame, *d = to->frame;
+	d->rdx = s->rdx;
+	d->r10 = s->r10;
+	d->r8 = s->r8;
+	d->r9 = s->r9;
+}
+
+static void perform(struct transfer *x)
+{
+	struct domain *fd = x->from->domain, *td = x->to->domain;
+	move_words(x->from, x->to);
+	aspace_copy(&td->as, x->rd.recv_buf, &fd->as, x->sd.send_buf,
+		    x->sd.send_len);
+	for (uint32_t i = 0; i < x->sd.nsend_caps; i++)
+		cap_insert(&td->caps, x->rd.recv_caps[i], x->caps[i]->obj,
+			   x->caps[i]->rights, x->caps[i]->badge, x->caps[i]);
+	if (x->have_rd) {
+		/* Checked readable by prepare; now the two result fields. */
+		x->rd.recv_len = x->sd.send_len;
+		x->rd.ncaps_received = x->sd.nsend_caps;
+		aspace_write(&td->as, x->to->ipc.desc +
+					      __builtin_offsetof(struct metta_msg, recv_len),
+			     &x->rd.recv_len, sizeof(x->rd.recv_len));
+		aspace_write(&td->as, x->to->ipc.desc +
+					      __builtin_offsetof(struct metta_msg,
+								 ncaps_received),
+			     &x->rd.ncaps_received, sizeof(uint32_t));
+	}
+}
+
+static int transfer(struct thread *from, struct thread *to)
+{
+	struct transfer x = { .from = from, .to = to };
+	if (!from->ipc.desc) {
+		move_words(from, to); /* nothing else to check or copy */
+		return STATUS_OK;
+	}
+	int rc = prepare(&x);
+	if (rc == STATUS_OK)
+		perform(&x);
+	return rc;
+}
+
+/* ---- pairing ---- */
+
+/* The server takes the call: it runs on the caller's priority. */
+static void pair(struct thread *caller, struct thread *server)
+{
+	caller->ipc.partner = server;
+	server->ipc.partner = caller;
+	server->frame->rdi = caller->ipc.badge;
+	server->ipc.own_level = server->rq.level;
+	server->rq.level = caller->rq.level;
+	caller->wait = WAIT_REPLY;
+}
+
+static void unpair(struct thread *server)
+{
+	struct thread *caller = server->ipc.partner;
+	if (caller)
+		caller->ipc.partner = NULL;
+	server->ipc.partner = NULL;
+	server->rq.level = server->ipc.own_level;
+}
+
+static void wake_with(struct thread *t, long result)
+{
+	t->ipc.result = result;
+	t->wait = WAIT_NONE;
+	sched_wake(t);
+}
+
+/* ---- calls ---- */
+
+long sys_portal_create(uint32_t dst)
+{
+	struct domain *d = current_domain();
+	if (dst >= d->caps.nslots)
+		return STATUS_ERR_BADCAP;
+	if (d->caps.slots[dst].obj)
+		return STATUS_ERR_EXIST;
+	if (!portal_cache.size) {
+		kmem_cache_init(&portal_cache, "portal", sizeof(struct portal));
+		kobj_set_release(OBJ_PORTAL, portal_release);
+	}
+	void *mem;
+	int rc = kmem_alloc(&portal_cache, &d->quota, &mem);
+	if (rc)
+		return rc;
+	kobj_get(&d->obj); /* the owner's accounts outlive the portal */
+	struct portal *p = mem;
+	kobj_init(&p->obj, OBJ_PORTAL);
+	p->owner = d;
+	p->owner_next = d->portals;
+	d->portals = p;
+	cap_insert(&d->caps, dst, &p->obj, RIGHT_ALL, 0, NULL);
+	kobj_put(&p->obj); /* the slot holds it now */
+	return STATUS_OK;
+}
+
+static void call_timeout(struct timer *tm)
+{
+	struct thread *t = container_of(tm, struct thread, timer);
+	if (t->wait != WAIT_CALL)
+		return;
+	unqueue(t);
+	wake_with(t, STATUS_ERR_TIMEOUT);
+}
+
+static uint64_t call_timeout_us(struct thread *t)
+{
+	struct metta_msg m;
+	if (!t->ipc.desc || read_desc(t, &m))
+		return 0;
+	return m.timeout_us;
+}
+
+/* Waits until the call is answered (or fails); returns its result. */
+static long call_block(struct thread *t, struct portal *p, const uint64_t *a)
+{
+	push_caller(p, t);
+	t->state = THREAD_BLOCKED;
+	t->wait = WAIT_CALL;
+	uint64_t us = call_timeout_us(t);
+	if (us)
+		timer_arm(&t->timer, clock_ns() + us * 1000, call_timeout);
+	schedule();
+	timer_cancel(&t->timer);
+	if (t->restart) {
+		t->restart = 0;
+		syscall_restart(t, SYS_call, a[0]);
+		return SYSCALL_RESTART;
+	}
+	return t->ipc.result;
+}
+
+long sys_call(const uint64_t *a)
+{
+	struct thread *t = current_thread();
+	struct cap *c;
+	int rc = cap_lookup(&t->domain->caps, (uint32_t)a[0], OBJ_PORTAL,
+			    RIGHT_CALL, &c);
+	if (rc)
+		return rc;
+	struct portal *p = container_of(c->obj, struct portal, obj);
+	if (p->dead)
+		return STATUS_ERR_DEAD;
+	t->ipc.desc = a[1];
+	t->ipc.badge = c->badge;
+	t->ipc.result = STATUS_OK;
+	struct thread *server = p->servers;
+	if (!server)
+		return call_block(t, p, a);
+	if ((rc = transfer(t, server)))
+		return rc; /* nothing moved; the server keeps waiting */
+	pop_server(p);
+	pair(t, server);
+	t->state = THREAD_BLOCKED;
+	server->ipc.result = STATUS_OK;
+	server->wait = WAIT_NONE;
+	sched_switch_to(server); /* back here with the reply */
+	return t->ipc.result;
+}
+
+/* Answers the current caller, if any: 0, or an error with the caller
+ * still waiting (the reply did not fit, say). */
+static int reply_to_caller(struct thread *s)
+{
+	struct thread *caller = s->ipc.partner;
+	if (!caller) {
+		s->rq.level = thread_level(s);
+		return STATUS_OK;
+	}
+	int rc = transfer(s, caller);
+	if (rc)
+		return rc;
+	unpair(s);
+	wake_with(caller, STATUS_OK);
+	return STATUS_OK;
+}
+
+/* Takes the next queued caller whose message fits; 1 if one was taken. */
+static int take_queued_caller(struct thread *s, struct portal *p)
+{
+	struct thread *caller;
+	while ((caller = pop_caller(p))) {
+		timer_cancel(&caller->timer);
+		int rc = transfer(caller, s);
+		if (rc == STATUS_OK) {
+			pair(caller, s);
+			return 1;
+		}
+		wake_with(caller, rc); /* its call fails; the next may fit */
+	}
+	return 0;
+}
+
+long sys_reply_wait(const uint64_t *a)
+{
+	struct thread *s = current_thread();
+	struct cap *c;
+	int rc = cap_lookup(&s->domain->caps, (uint32_t)a[0], OBJ_PORTAL,
+			    RIGHT_SERVE, &c);
+	if (rc)
+		return rc;
+	struct portal *p = container_of(c->obj, struct portal, obj);
+	s->ipc.desc = a[1];
+	struct thread *caller = s->ipc.partner;
+	if ((rc = reply_to_caller(s)))
+		return rc;
+	if (p->dead)
+		return STATUS_ERR_DEAD;
+	if (take_queued_caller(s, p))
+		return STATUS_OK; /* a new message is in our registers */
+	push_server(p, s);
+	s->state = THREAD_BLOCKED;
+	s->wait = WAIT_RECEIVE;
+	/* Straight back to the caller we answered, if it is still ours. */
+	if (caller && caller->state == THREAD_READY && caller->cpu == s->cpu)
+		sched_switch_to(caller);
+	else
+		schedule();
+	if (s->restart) {
+		s->restart = 0;
+		syscall_restart(s, SYS_reply_wait, a[0]);
+		return SYSCALL_RESTART;
+	}
+	return s->ipc.result;
+}
+
+long sys_reply(const uint64_t *a)
+{
+	struct thread *s = current_thread();
+	s->ipc.desc = a[1];
+	if (!s->ipc.partner)
+		return STATUS_ERR_NOENT;
+	return reply_to_caller(s);
+}
+
+/* ---- ends ---- */
+
+void ipc_abandon(struct thread *t)
+{
+	if (t->wait == WAIT_CALL || t->wait == WAIT_RECEIVE)
+		unqueue(t);
+}
+
+void ipc_thread_gone(struct thread *t)
+{
+	unqueue(t);
+	struct thread *partner = t->ipc.partner;
+	if (!partner)
+		return;
+	if (t->wait == WAIT_REPLY) {
+		/* A caller died mid-call: its server will find no one. */
+		partner->ipc.partner = NULL;
+	} else {
+		/* A server died mid-call: its caller gets an error. */
+		unpair(t);
+		wake_with(partner, STATUS_ERR_DEAD);
+	}
+	t->ipc.partner = NULL;
+}
+
+static void portal_end(struct portal *p)
+{
+	if (p->dead)
+		return;
+	p->dead = 1;
+	struct thread *t;
+	while ((t = pop_caller(p))) {
+		timer_cancel(&t->timer);
+		wake_with(t, STATUS_ERR_DEAD);
+	}
+	while ((t = pop_server(p)))
+		wake_with(t, STATUS_ERR_DEAD);
+}
+
+void portals_owner_gone(struct domain *d)
+{
+	for (struct portal *p = d->portals; p; p = p->owner_next)
+		portal_end(p);
+}
+
+static void portal_release(struct kobj *o)
+{
+	struct portal *p = container_of(o, struct portal, obj);
+	struct domain *d = p->owner;
+	portal_end(p);
+	struct portal **q = &d->portals;
+	while (*q && *q != p)
+		q = &(*q)->owner_next;
+	if (*q)
+		*q = p->owner_next;
+	kmem_free(&portal_cache, &d->quota, p);
+	kobj_put(&d->obj);
+}
