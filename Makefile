@@ -21,7 +21,7 @@ ARCH_DIR := nucleus/arch/x86_64
 KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector -fno-pic \
 	-fno-pie -mno-red-zone -mcmodel=kernel -mgeneral-regs-only \
 	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
-	-fno-optimize-sibling-calls \
+	-fno-optimize-sibling-calls -fno-tree-loop-distribute-patterns \
 	-fno-asynchronous-unwind-tables -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	-Iinclude -Ilib -Inucleus/include -I$(ARCH_DIR)/include -I$(GEN) \
 	-DMETTA_VERSION='"$(VERSION)"' -Wa,--noexecstack -MMD -MP
@@ -109,6 +109,7 @@ debug: $(ISO)
 # Native user programs: freestanding C with libmetta (and lib/fmt,
 # lib/string), linked static at the usual 0x400000.
 UCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector -fno-pic \
+	-fno-tree-loop-distribute-patterns \
 	-fno-pie -Wall -Wextra -Werror -Wstrict-prototypes \
 	-Iinclude -Ilib -Ilib/libmetta -I$(GEN) -MMD -MP
 ULDFLAGS := -static -nostdlib -z max-page-size=4096 -z noexecstack

@@ -25,11 +25,23 @@ BENCH_INITRD := $(BENCH_LINUX)/initramfs.cpio
 # The whole comparison. A Metta that cannot be built yet is not an error:
 # its rows are reported as missing.
 bench: bench-files
-	@if $(MAKE) --no-print-directory iso; then iso=build/metta.iso; \
-	else echo "bench: build/metta.iso could not be built; Metta rows will be n/a" >&2; iso=; fi; \
+	@if $(MAKE) --no-print-directory $(BENCH_METTA_ISO); then iso=$(BENCH_METTA_ISO); \
+	else echo "bench: $(BENCH_METTA_ISO) could not be built; Metta rows will be n/a" >&2; iso=; fi; \
 	python3 -B tools/bench/run.py --out $(BENCH_OUT) --kernel $(BENCH_KERNEL) \
 		--initrd $(BENCH_INITRD) --rounds $(BENCH_ROUNDS) \
 		$(if $(BENCH_CPU),--cpu $(BENCH_CPU)) $${iso:+--metta-iso $$iso}
+
+# Metta's side: the nucleus with the native benchmarks as its first
+# program (bench/metta/nbench.c, built with libmetta).
+BENCH_METTA_ISO := $(BENCH_OUT)/metta-bench.iso
+BENCH_NBENCH := $(BUILD)/user/bench/nbench
+$(BENCH_NBENCH): $(BUILD)/user/bench/metta/nbench.c.o $(LIBMETTA)
+	@mkdir -p $(@D)
+	@echo "  ULD     $@"
+	@$(LD) $(ULDFLAGS) -e _start -o $@ $< $(LIBMETTA)
+$(BENCH_METTA_ISO): $(NUCLEUS) $(BENCH_NBENCH) tools/mkiso.sh
+	@echo "  ISO     $@"
+	@sh tools/mkiso.sh $@ "init=nbench" $(NUCLEUS) $(BENCH_NBENCH)
 
 # Instructions only (one boot of each system), for a quick look.
 bench-icount: BENCH_ROUNDS := 0

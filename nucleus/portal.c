@@ -190,11 +190,11 @@ static void perform(struct transfer *x)
 
 static int transfer(struct thread *from, struct thread *to)
 {
-	struct transfer x = { .from = from, .to = to };
 	if (!from->ipc.desc) {
 		move_words(from, to); /* nothing else to check or copy */
 		return STATUS_OK;
 	}
+	struct transfer x = { .from = from, .to = to };
 	int rc = prepare(&x);
 	if (rc == STATUS_OK)
 		perform(&x);
@@ -322,11 +322,15 @@ long sys_call(const uint64_t *a)
 	return t->ipc.result;
 }
 
-/* Answers the current caller, if any: 0, or an error with the caller
- * still waiting (the reply did not fit, say). */
-static int reply_to_caller(struct thread *s)
+/*
+ * Answers the current caller, if any: 0 with the answered caller (still
+ * blocked: the caller of this decides how it runs again) in *answered,
+ * or an error with the caller still waiting (the reply did not fit, say).
+ */
+static int reply_to_caller(struct thread *s, struct thread **answered)
 {
 	struct thread *caller = s->ipc.partner;
+	*answered = NULL;
 	if (!caller) {
 		s->rq.level = thread_level(s);
 		return STATUS_OK;
@@ -335,7 +339,9 @@ static int reply_to_caller(struct thread *s)
 	if (rc)
 		return rc;
 	unpair(s);
-	wake_with(caller, STATUS_OK);
+	caller->ipc.result = STATUS_OK;
+	caller->wait = WAIT_NONE;
+	*answered = caller;
 	return STATUS_OK;
 }
 
@@ -365,21 +371,27 @@ long sys_reply_wait(const uint64_t *a)
 		return rc;
 	struct portal *p = container_of(c->obj, struct portal, obj);
 	s->ipc.desc = a[1];
-	struct thread *caller = s->ipc.partner;
-	if ((rc = reply_to_caller(s)))
+	struct thread *caller;
+	if ((rc = reply_to_caller(s, &caller)))
 		return rc;
-	if (p->dead)
-		return STATUS_ERR_DEAD;
-	if (take_queued_caller(s, p))
-		return STATUS_OK; /* a new message is in our registers */
+	if (p->dead || take_queued_caller(s, p)) {
+		/* We carry on (with a new message in our registers, or to
+		 * report the dead portal); the answered caller queues up. */
+		if (caller)
+			sched_wake(caller);
+		return p->dead ? STATUS_ERR_DEAD : STATUS_OK;
+	}
 	push_server(p, s);
 	s->state = THREAD_BLOCKED;
 	s->wait = WAIT_RECEIVE;
-	/* Straight back to the caller we answered, if it is still ours. */
-	if (caller && caller->state == THREAD_READY && caller->cpu == s->cpu)
+	/* Straight back to the caller we answered, on its own time. */
+	if (caller && caller->cpu == s->cpu)
 		sched_switch_to(caller);
-	else
+	else {
+		if (caller)
+			sched_wake(caller);
 		schedule();
+	}
 	if (s->restart) {
 		s->restart = 0;
 		syscall_restart(s, SYS_reply_wait, a[0]);
@@ -390,11 +402,14 @@ long sys_reply_wait(const uint64_t *a)
 
 long sys_reply(const uint64_t *a)
 {
-	struct thread *s = current_thread();
+	struct thread *s = current_thread(), *caller;
 	s->ipc.desc = a[1];
 	if (!s->ipc.partner)
 		return STATUS_ERR_NOENT;
-	return reply_to_caller(s);
+	int rc = reply_to_caller(s, &caller);
+	if (rc == STATUS_OK && caller)
+		sched_wake(caller);
+	return rc;
 }
 
 /* ---- ends ---- */
