@@ -34,6 +34,7 @@ ROWS = [
     ("yield.pair", "sched_yield pair, two processes", "op"),
     ("portal.rtt0", "portal round trip, 0 B (Metta only)", "op"),
     ("portal.rtt4k", "portal round trip, 4 KiB (Metta only)", "op"),
+    ("thread.switch", "thread switch by yield (Metta only)", "op"),
     ("event.wake", "event wake-up (Metta only)", "op"),
     ("fault.anon", "anonymous page fault", "op"),
     ("fault.pager", "fault to user pager and back (Metta only)", "op"),
