@@ -32,7 +32,8 @@ KLDFLAGS := -nostdlib -static -z max-page-size=4096 --no-warn-rwx-segments \
 # uses, and the in-nucleus self-tests.
 NUCLEUS_SRC := $(wildcard nucleus/*.c) $(wildcard $(ARCH_DIR)/*.c) \
 	$(wildcard $(ARCH_DIR)/*.S) lib/fmt/fmt.c lib/status/status.c \
-	lib/string/string.c lib/elf/elf.c $(wildcard tests/nucleus/*.c)
+	lib/string/string.c lib/elf/elf.c lib/elf/stack.c \
+	$(wildcard tests/nucleus/*.c)
 NUCLEUS_OBJ := $(patsubst %,$(BUILD)/nucleus/%.o,$(NUCLEUS_SRC))
 NUCLEUS := $(BUILD)/nucleus/nucleus.elf
 ISO := $(BUILD)/metta.iso
@@ -115,7 +116,7 @@ UCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector -fno-pic \
 ULDFLAGS := -static -nostdlib -z max-page-size=4096 -z noexecstack
 LIBMETTA_SRC := $(wildcard lib/libmetta/*.c) \
 	$(wildcard lib/libmetta/arch/x86_64/*.S) lib/fmt/fmt.c \
-	lib/string/string.c lib/status/status.c
+	lib/string/string.c lib/status/status.c lib/elf/elf.c lib/elf/stack.c
 LIBMETTA_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(LIBMETTA_SRC))
 LIBMETTA := $(BUILD)/user/libmetta.a
 USER_TESTS := ntest ncap nipc ufault
@@ -150,7 +151,7 @@ host_src_acpi := $(ARCH_DIR)/acpi.c
 host_src_ksyms := nucleus/ksyms.c
 host_src_cmdline := nucleus/cmdline.c
 host_src_status :=
-host_src_elf := lib/elf/elf.c
+host_src_elf := lib/elf/elf.c lib/elf/stack.c
 host_src_runqueue := nucleus/runqueue.c
 host_src_cap := nucleus/cap.c
 HOST_BINS := $(patsubst %,$(BUILD)/host-tests/test_%,$(HOST_TESTS))

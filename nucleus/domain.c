@@ -7,6 +7,7 @@
 #include <kprintf.h>
 #include <panic.h>
 #include <pmm.h>
+#include <memobj.h>
 #include <portal.h>
 #include <sched.h>
 #include <string/kstring.h>
@@ -175,6 +176,11 @@ static void domain_finish(struct domain *d)
 	d->finished = 1;
 	captable_clear(&d->caps);
 	free_slots(d);
+	mappings_drop_all(d);
+	if (d->fault_cap.obj) {
+		kobj_put(d->fault_cap.obj);
+		d->fault_cap.obj = NULL;
+	}
 	aspace_destroy(&d->as);
 	if (!d->nester && d->started)
 		root_domain_ended(d);
@@ -296,4 +302,31 @@ long sys_domain_info(uint32_t domain, uint64_t out)
 		d->quota.used, d->nthreads, d->dead, d->exit_status,
 	};
 	return copy_to_user(out, &info, sizeof(info));
+}
+
+/* Sends d's faults (and exceptions) to a portal; slot 0xffffffff clears. */
+long sys_domain_set_fault(uint32_t domain, uint32_t portal)
+{
+	struct domain *d;
+	int rc = lookup_domain(domain, RIGHT_CONTROL, &d);
+	if (rc)
+		return rc;
+	if (d->dead)
+		return STATUS_ERR_DEAD;
+	struct cap *p = NULL;
+	if (portal != 0xffffffffu &&
+	    (rc = cap_lookup(&current_domain()->caps, portal, OBJ_PORTAL,
+			     RIGHT_CALL, &p)))
+		return rc;
+	if (d->fault_cap.obj)
+		kobj_put(d->fault_cap.obj);
+	d->fault_cap = (struct cap){ 0 };
+	if (p) {
+		/* A private copy: the fault path calls through it. */
+		d->fault_cap.obj = p->obj;
+		d->fault_cap.rights = p->rights;
+		d->fault_cap.badge = p->badge;
+		kobj_get(p->obj);
+	}
+	return STATUS_OK;
 }

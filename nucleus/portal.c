@@ -155,14 +155,23 @@ static int prepare(struct transfer *x)
 	return check_caps(x);
 }
 
-/* The four words travel in rdx, r10, r8, r9. */
+/* The four words travel in rdx, r10, r8, r9 (a faulting thread's in its
+ * ipc state: its registers must stay as the fault left them). */
 static void move_words(struct thread *from, struct thread *to)
 {
-	struct trap_frame *s = from->frame, *d = to->frame;
-	d->rdx = s->rdx;
-	d->r10 = s->r10;
-	d->r8 = s->r8;
-	d->r9 = s->r9;
+	uint64_t w[4];
+	if (from->ipc.faulting) {
+		memcpy(w, from->ipc.fault_words, sizeof(w));
+	} else {
+		struct trap_frame *s = from->frame;
+		w[0] = s->rdx, w[1] = s->r10, w[2] = s->r8, w[3] = s->r9;
+	}
+	if (to->ipc.faulting) {
+		memcpy(to->ipc.fault_words, w, sizeof(w));
+	} else {
+		struct trap_frame *d = to->frame;
+		d->rdx = w[0], d->r10 = w[1], d->r8 = w[2], d->r9 = w[3];
+	}
 }
 
 static void perform(struct transfer *x)
@@ -190,7 +199,7 @@ static void perform(struct transfer *x)
 
 static int transfer(struct thread *from, struct thread *to)
 {
-	if (!from->ipc.desc) {
+	if (!from->ipc.desc || to->ipc.faulting) {
 		move_words(from, to); /* nothing else to check or copy */
 		return STATUS_OK;
 	}
@@ -319,6 +328,41 @@ long sys_call(const uint64_t *a)
 	server->ipc.result = STATUS_OK;
 	server->wait = WAIT_NONE;
 	sched_switch_to(server); /* back here with the reply */
+	return t->ipc.result;
+}
+
+long ipc_fault_call(struct cap *c, const uint64_t words[4], uint64_t *answer)
+{
+	struct thread *t = current_thread();
+	struct portal *p = container_of(c->obj, struct portal, obj);
+	if (p->dead)
+		return STATUS_ERR_DEAD;
+	t->ipc.faulting = 1;
+	memcpy(t->ipc.fault_words, words, sizeof(t->ipc.fault_words));
+	t->ipc.desc = 0;
+	t->ipc.badge = c->badge;
+	t->ipc.result = STATUS_OK;
+	struct thread *server = p->servers;
+	if (server) {
+		transfer(t, server); /* words only: cannot fail */
+		pop_server(p);
+		pair(t, server);
+		t->state = THREAD_BLOCKED;
+		server->ipc.result = STATUS_OK;
+		server->wait = WAIT_NONE;
+		sched_switch_to(server);
+	} else {
+		push_caller(p, t);
+		t->state = THREAD_BLOCKED;
+		t->wait = WAIT_CALL;
+		schedule();
+	}
+	t->ipc.faulting = 0;
+	if (t->restart) {
+		t->restart = 0;
+		return SYSCALL_RESTART;
+	}
+	*answer = t->ipc.fault_words[0];
 	return t->ipc.result;
 }
 

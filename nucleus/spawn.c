@@ -8,6 +8,7 @@
 #include <arch/paging.h>
 #include <domain.h>
 #include <elf/elf.h>
+#include <elf/stack.h>
 #include <sched.h>
 #include <spawn.h>
 #include <string/kstring.h>
@@ -17,24 +18,6 @@
 
 #define STACK_TOP (USER_TOP - PAGE_SIZE)
 #define PIE_BASE 0x400000ull
-
-enum {
-	AT_NULL = 0,
-	AT_PHDR = 3,
-	AT_PHENT = 4,
-	AT_PHNUM = 5,
-	AT_PAGESZ = 6,
-	AT_ENTRY = 9,
-	AT_UID = 11,
-	AT_EUID = 12,
-	AT_GID = 13,
-	AT_EGID = 14,
-	AT_HWCAP = 16,
-	AT_CLKTCK = 17,
-	AT_SECURE = 23,
-	AT_RANDOM = 25,
-	AT_EXECFN = 31,
-};
 
 static unsigned page_rights(unsigned elf_rights)
 {
@@ -84,63 +67,15 @@ static void random_bytes(uint64_t out[2])
 	}
 }
 
-struct stack_builder {
-	uint8_t *page; /* the top stack page, through the direct map */
-	uint64_t top;  /* user address of the page's end */
-	uint64_t sp;
-};
-
-static uint64_t push_bytes(struct stack_builder *b, const void *p, size_t n)
-{
-	b->sp -= n;
-	memcpy(b->page + PAGE_SIZE - (b->top - b->sp), p, n);
-	return b->sp;
-}
-
-static void push_word(struct stack_builder *b, uint64_t w)
-{
-	push_bytes(b, &w, 8);
-}
-
-/* argc, argv = { name }, envp = { }, auxv; returns the initial rsp. */
+/* argv = { name }, no environment. */
 static uint64_t build_stack(uint8_t *page, const char *name,
 			    const struct elf_image *img, uint64_t bias)
 {
-	struct stack_builder b = { page, STACK_TOP, STACK_TOP };
-	uint64_t name_at = push_bytes(&b, name, strlen(name) + 1);
-	uint64_t rnd[2];
-	random_bytes(rnd);
-	uint64_t random_at = push_bytes(&b, rnd, sizeof(rnd));
-	const uint64_t auxv[][2] = {
-		{ AT_PHDR, img->phdr_vaddr ? img->phdr_vaddr + bias : 0 },
-		{ AT_PHENT, img->phentsize },
-		{ AT_PHNUM, img->phnum },
-		{ AT_PAGESZ, PAGE_SIZE },
-		{ AT_ENTRY, img->entry + bias },
-		{ AT_UID, 0 },
-		{ AT_EUID, 0 },
-		{ AT_GID, 0 },
-		{ AT_EGID, 0 },
-		{ AT_HWCAP, cpuid(1, 0).edx },
-		{ AT_CLKTCK, 100 },
-		{ AT_SECURE, 0 },
-		{ AT_RANDOM, random_at },
-		{ AT_EXECFN, name_at },
-		{ AT_NULL, 0 },
-	};
-	size_t words = 1 + 2 + 1 + 2 * (sizeof(auxv) / sizeof(auxv[0]));
-	b.sp &= ~15ull;
-	if (words % 2)
-		b.sp -= 8; /* rsp is 16-byte aligned at argc */
-	for (int i = (int)(sizeof(auxv) / sizeof(auxv[0])) - 1; i >= 0; i--) {
-		push_word(&b, auxv[i][1]);
-		push_word(&b, auxv[i][0]);
-	}
-	push_word(&b, 0);       /* envp end */
-	push_word(&b, 0);       /* argv end */
-	push_word(&b, name_at); /* argv[0] */
-	push_word(&b, 1);       /* argc */
-	return b.sp;
+	const char *argv[1] = { name };
+	struct stack_args a = { .argc = 1, .argv = argv, .bias = bias,
+				.hwcap = cpuid(1, 0).edx };
+	random_bytes(a.random);
+	return elf_build_stack(page, PAGE_SIZE, STACK_TOP, img, &a);
 }
 
 static int map_stack(struct domain *d, uint8_t **top_page)
@@ -170,6 +105,8 @@ static int populate(struct domain *d, const char *name, const uint8_t *file,
 	if (rc)
 		return rc;
 	uint64_t sp = build_stack(page, name, img, bias);
+	if (!sp)
+		return STATUS_ERR_RANGE; /* the name does not fit a page */
 	struct thread *t;
 	rc = thread_create_user(d, img->entry + bias, sp, PRIO_NORM, &t);
 	if (rc)

@@ -52,6 +52,18 @@ struct metta_regs {
 };
 
 /*
+ * Faults. A thread that faults in a domain with a fault portal makes a
+ * call to it on its own: the handler receives the words
+ *   w[0] = METTA_FAULT | vector, w[1] = faulting address (page faults),
+ *   w[2] = error code, w[3] = instruction address
+ * with the badge of the domain's fault capability, and answers w[0] = 0 to
+ * resume the thread at the faulting instruction (after mapping a page,
+ * say), anything else to end the domain. The thread's registers are
+ * untouched either way.
+ */
+#define METTA_FAULT 0x4641554c00000000ull /* "FAUL" */
+
+/*
  * IPC. A message is four words, plus (when a descriptor is given) a data
  * buffer of up to METTA_MSG_MAX_DATA bytes copied once from the sender's
  * memory into the receiver's, and up to METTA_MSG_MAX_CAPS capabilities.

@@ -22,6 +22,7 @@
 
 struct thread;
 struct portal;
+struct mapping;
 
 /* Exit status of a domain ended by a fault: this bit | the vector. */
 #define DOMAIN_EXIT_FAULT 0x100
@@ -41,6 +42,8 @@ struct domain {
 	struct domain *children, *sibling;
 	struct thread *threads; /* linked by thread->domain_next */
 	struct portal *portals; /* it owns (linked by owner_next) */
+	struct mapping *mappings; /* memory objects mapped in its space */
+	struct cap fault_cap;	/* the portal its faults go to, if any */
 	int nthreads;
 	int started; /* has had a thread */
 	int dead;

@@ -24,6 +24,14 @@ struct portal {
 	int dead;
 };
 
+/*
+ * The current thread, which faulted, calls the portal in `c` with the
+ * fault's words and waits for the handler. Returns the handler's answer
+ * w[0] (0: resume) in *answer and STATUS_OK, SYSCALL_RESTART if the wait
+ * was abandoned (the thread will simply fault again), or an error.
+ */
+long ipc_fault_call(struct cap *c, const uint64_t words[4], uint64_t *answer);
+
 /* Takes t out of any IPC it is part of (it is dying). */
 void ipc_thread_gone(struct thread *t);
 

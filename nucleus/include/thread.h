@@ -46,6 +46,8 @@ struct ipc_state {
 	uint64_t badge;		/* caller: badge of the capability it used */
 	int own_level;		/* server: its level before taking a call */
 	long result;		/* what its blocked call returns */
+	int faulting;		/* a fault call: words in fault_words */
+	uint64_t fault_words[4];
 };
 
 struct thread {

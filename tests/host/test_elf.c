@@ -1,5 +1,6 @@
 /* Host tests of the ELF checker: a good image, real binaries, corrupt ones. */
 #include <elf/elf.h>
+#include <elf/stack.h>
 #include <metta/status.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -156,6 +157,46 @@ static int sorts_segments(void)
 	return 0;
 }
 
+/* The stack a program starts with, read back as the program would. */
+static int initial_stack_layout(void)
+{
+	struct elf_image info;
+	good();
+	CHECK(parse(SIZE, &info) == 0);
+	static uint8_t page[4096];
+	const uint64_t top = 0x7ffff000;
+	const char *argv[] = { "prog", "-x" }, *envp[] = { "HOME=/" };
+	struct stack_args a = { 2, argv, 1, envp, { 1, 2 }, 0x178bfbff, 0 };
+	uint64_t sp = elf_build_stack(page, sizeof(page), top, &info, &a);
+	CHECK(sp != 0 && sp % 16 == 0 && sp < top && sp >= top - sizeof(page));
+#define AT(addr) (*(uint64_t *)(page + ((addr) - (top - sizeof(page)))))
+#define STR(addr) ((const char *)(page + ((addr) - (top - sizeof(page)))))
+	CHECK(AT(sp) == 2);
+	CHECK_STR(STR(AT(sp + 8)), "prog");
+	CHECK_STR(STR(AT(sp + 16)), "-x");
+	CHECK(AT(sp + 24) == 0);
+	CHECK_STR(STR(AT(sp + 32)), "HOME=/");
+	CHECK(AT(sp + 40) == 0);
+	int seen_entry = 0, seen_random = 0;
+	for (uint64_t p = sp + 48;; p += 16) {
+		uint64_t type = AT(p), value = AT(p + 8);
+		if (type == 0)
+			break;
+		if (type == 9) /* AT_ENTRY */
+			seen_entry = value == 0x400100;
+		if (type == 25) /* AT_RANDOM */
+			seen_random = AT(value) == 1 && AT(value + 8) == 2;
+		if (type == 3) /* AT_PHDR */
+			CHECK(value == 0x400040);
+	}
+	CHECK(seen_entry && seen_random);
+	/* Too small a buffer is an error, not an overrun. */
+	CHECK(elf_build_stack(page, 64, top, &info, &a) == 0);
+	a.argc = 0;
+	CHECK(elf_build_stack(page, sizeof(page), top, &info, &a) == 0);
+	return 0;
+}
+
 int main(void)
 {
 	RUN(accepts_a_good_image);
@@ -165,5 +206,6 @@ int main(void)
 	RUN(rejects_bad_segments);
 	RUN(rejects_dynamic_programs);
 	RUN(sorts_segments);
+	RUN(initial_stack_layout);
 	return check_done();
 }

@@ -12,8 +12,10 @@
 #include <kprintf.h>
 #include <bkl.h>
 #include <domain.h>
+#include <metta/abi.h>
 #include <panic.h>
 #include <percpu.h>
+#include <portal.h>
 #include <thread.h>
 
 #include <metta/status.h>
@@ -244,20 +246,31 @@ static int try_fixup(struct trap_frame *f)
 }
 
 /*
- * A user thread faulted and its domain has no fault handler (fault portals
- * come with memory objects): the domain ends, with a log line saying why.
+ * A user thread faulted (or raised an exception): its domain's fault
+ * handler decides, through a call to its fault portal; without one, or if
+ * the handler says so or is gone, the domain ends with a log line.
  */
 static void user_fault(struct trap_frame *f)
 {
 	struct thread *t = current_thread();
 	struct domain *d = t->domain;
+	uint64_t addr = f->vector == VEC_PAGE_FAULT ? read_cr2() : 0;
+	const char *why = "no fault handler";
+	if (d->fault_cap.obj) {
+		uint64_t w[4] = { METTA_FAULT | f->vector, addr, f->error, f->rip };
+		uint64_t answer = 0;
+		long rc = ipc_fault_call(&d->fault_cap, w, &answer);
+		if (rc == SYSCALL_RESTART || (rc == STATUS_OK && answer == 0))
+			return; /* back to the instruction, handled or not yet */
+		why = rc ? "fault handler gone" : "fault handler ended it";
+	}
 	kprintf("[nucleus] domain %d (%s) thread %d: %s at rip 0x%lx", d->id,
 		d->name, t->id, exception_name(f->vector), f->rip);
 	if (f->vector == VEC_PAGE_FAULT) {
-		kprintf(", address 0x%lx", read_cr2());
+		kprintf(", address 0x%lx", addr);
 		page_fault_detail(f->error);
 	}
-	kprintf("; no fault handler: domain ended\n");
+	kprintf("; %s: domain ended\n", why);
 	domain_kill(d, DOMAIN_EXIT_FAULT | (int64_t)f->vector);
 }
 

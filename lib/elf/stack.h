@@ -1,0 +1,33 @@
+/*
+ * The initial stack of a new program, as Linux lays it out (so that musl's
+ * and glibc's start-up code works unchanged): argc, argv[], NULL, envp[],
+ * NULL, the auxiliary vector, then the strings and 16 random bytes.
+ * Shared by the nucleus's first spawn and user-space loaders.
+ */
+#ifndef LIB_ELF_STACK_H
+#define LIB_ELF_STACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct elf_image;
+
+struct stack_args {
+	int argc;
+	const char *const *argv;
+	int envc;
+	const char *const *envp;
+	uint64_t random[2]; /* for AT_RANDOM */
+	uint64_t hwcap;	    /* for AT_HWCAP */
+	uint64_t bias;	    /* load address of a PIE, else 0 */
+};
+
+/*
+ * Fills buf, which will be the `size` bytes of user memory just below
+ * `top`, and returns the initial stack pointer (16-byte aligned, at argc),
+ * or 0 if it does not fit.
+ */
+uint64_t elf_build_stack(uint8_t *buf, size_t size, uint64_t top,
+			 const struct elf_image *img, const struct stack_args *a);
+
+#endif

@@ -1,0 +1,250 @@
+/*
+ * Memory objects and mappings: see memobj.h. Every call checks all its
+ * arguments and the whole range before it changes anything; a mapping
+ * that runs out of quota half-way is undone.
+ */
+#include <arch/paging.h>
+#include <domain.h>
+#include <kmem.h>
+#include <memobj.h>
+#include <pmm.h>
+#include <string/kstring.h>
+
+#include <metta/status.h>
+#include <nucleus/syscall_table.h>
+
+#define MAX_PAGES (1ull << 20) /* 4 GiB in one object */
+
+static struct kmem_cache memobj_cache, mapping_cache;
+
+static void memobj_release(struct kobj *o);
+
+static void caches_init(void)
+{
+	if (memobj_cache.size)
+		return;
+	kmem_cache_init(&memobj_cache, "memobj", sizeof(struct memobj));
+	kmem_cache_init(&mapping_cache, "mapping", sizeof(struct mapping));
+	kobj_set_release(OBJ_MEMORY, memobj_release);
+}
+
+/* Frees the object's pages and its page array, refunding the payer. */
+static void free_pages(struct memobj *m)
+{
+	for (uint64_t i = 0; i < m->npages; i++)
+		if (m->pages[i])
+			pmm_free(nucleus_pmm, m->pages[i]);
+	uint64_t pa = virt_to_phys_direct(m->pages);
+	for (uint64_t i = 0; i < m->array_pages; i++)
+		pmm_free(nucleus_pmm, pa + i * PAGE_SIZE);
+	quota_release(&m->payer->quota, (m->npages + m->array_pages) * PAGE_SIZE);
+}
+
+static int alloc_pages(struct memobj *m, struct domain *d, uint64_t npages)
+{
+	uint64_t array_pages = (npages * 8 + PAGE_SIZE - 1) / PAGE_SIZE, pa;
+	if (quota_charge(&d->quota, (npages + array_pages) * PAGE_SIZE))
+		return STATUS_ERR_QUOTA;
+	m->payer = d;
+	m->npages = 0;
+	m->array_pages = array_pages;
+	if (pmm_alloc_range(nucleus_pmm, array_pages, PAGE_SIZE, ~0ull, &pa)) {
+		quota_release(&d->quota, (npages + array_pages) * PAGE_SIZE);
+		return STATUS_ERR_NOMEM;
+	}
+	m->pages = phys_to_virt(pa);
+	for (; m->npages < npages; m->npages++) {
+		m->pages[m->npages] = 0;
+		if (pmm_alloc(nucleus_pmm, &m->pages[m->npages]))
+			break;
+		memset(phys_to_virt(m->pages[m->npages]), 0, PAGE_SIZE);
+	}
+	if (m->npages < npages) {
+		uint64_t got = m->npages;
+		m->npages = got; /* free what we took, refund all */
+		quota_release(&d->quota, (npages - got) * PAGE_SIZE);
+		free_pages(m);
+		return STATUS_ERR_NOMEM;
+	}
+	return STATUS_OK;
+}
+
+long sys_mem_create(uint32_t dst, uint64_t pages)
+{
+	struct domain *d = current_domain();
+	if (dst >= d->caps.nslots)
+		return STATUS_ERR_BADCAP;
+	if (d->caps.slots[dst].obj)
+		return STATUS_ERR_EXIST;
+	if (pages == 0 || pages > MAX_PAGES)
+		return STATUS_ERR_INVAL;
+	caches_init();
+	void *mem;
+	int rc = kmem_alloc(&memobj_cache, &d->quota, &mem);
+	if (rc)
+		return rc;
+	struct memobj *m = mem;
+	if ((rc = alloc_pages(m, d, pages))) {
+		kmem_free(&memobj_cache, &d->quota, m);
+		return rc;
+	}
+	kobj_get(&d->obj); /* the payer's accounts outlive the object */
+	kobj_init(&m->obj, OBJ_MEMORY);
+	cap_insert(&d->caps, dst, &m->obj, RIGHT_ALL, 0, NULL);
+	kobj_put(&m->obj); /* the slot holds it now */
+	return STATUS_OK;
+}
+
+static void memobj_release(struct kobj *o)
+{
+	struct memobj *m = container_of(o, struct memobj, obj);
+	struct domain *payer = m->payer;
+	free_pages(m);
+	kmem_free(&memobj_cache, &payer->quota, m);
+	kobj_put(&payer->obj);
+}
+
+/* The capability's rights as page rights. */
+static unsigned page_rights(uint32_t cap_rights)
+{
+	return (cap_rights & RIGHT_WRITE ? VM_WRITE : 0) |
+	       (cap_rights & RIGHT_EXEC ? VM_EXEC : 0);
+}
+
+static int lookup_target(uint32_t slot, struct domain **out)
+{
+	struct cap *c;
+	int rc = cap_lookup(&current_domain()->caps, slot, OBJ_DOMAIN,
+			    RIGHT_CONTROL, &c);
+	if (rc)
+		return rc;
+	*out = container_of(c->obj, struct domain, obj);
+	return (*out)->dead ? STATUS_ERR_DEAD : STATUS_OK;
+}
+
+static int check_map_args(struct memobj *m, uint64_t offset, uint64_t va,
+			  uint64_t pages, uint64_t rights, uint32_t cap_rights)
+{
+	if (pages == 0 || offset >= m->npages || pages > m->npages - offset)
+		return STATUS_ERR_RANGE;
+	if (va % PAGE_SIZE || va >= USER_TOP || pages > (USER_TOP - va) / PAGE_SIZE)
+		return STATUS_ERR_RANGE;
+	if (rights & ~(uint64_t)(RIGHT_READ | RIGHT_WRITE | RIGHT_EXEC))
+		return STATUS_ERR_INVAL;
+	if ((rights & RIGHT_WRITE) && (rights & RIGHT_EXEC))
+		return STATUS_ERR_INVAL; /* W^X, for user space too */
+	if (!(cap_rights & RIGHT_READ) || (rights & ~(uint64_t)cap_rights))
+		return STATUS_ERR_DENIED;
+	return STATUS_OK;
+}
+
+static int range_free(struct domain *d, uint64_t va, uint64_t pages)
+{
+	for (uint64_t i = 0; i < pages; i++) {
+		uint64_t pa;
+		unsigned r;
+		if (aspace_lookup(&d->as, va + i * PAGE_SIZE, &pa, &r) == STATUS_OK)
+			return 0;
+	}
+	return 1;
+}
+
+static void unmap_range(struct domain *d, uint64_t va, uint64_t pages)
+{
+	for (uint64_t i = 0; i < pages; i++)
+		aspace_unmap(&d->as, va + i * PAGE_SIZE, NULL);
+}
+
+long sys_mem_map(uint32_t domain, uint32_t mem, uint64_t offset, uint64_t va,
+		 uint64_t pages, uint64_t rights)
+{
+	struct domain *d;
+	struct cap *mc;
+	int rc = lookup_target(domain, &d);
+	if (rc || (rc = cap_lookup(&current_domain()->caps, mem, OBJ_MEMORY, 0, &mc)))
+		return rc;
+	struct memobj *m = container_of(mc->obj, struct memobj, obj);
+	if ((rc = check_map_args(m, offset, va, pages, rights, mc->rights)))
+		return rc;
+	if (!range_free(d, va, pages))
+		return STATUS_ERR_EXIST;
+	void *mem_rec;
+	if ((rc = kmem_alloc(&mapping_cache, &d->quota, &mem_rec)))
+		return rc;
+	struct mapping *map = mem_rec;
+	unsigned vr = page_rights((uint32_t)rights) | VM_USER;
+	for (uint64_t i = 0; i < pages; i++) {
+		rc = aspace_map(&d->as, va + i * PAGE_SIZE, m->pages[offset + i], vr);
+		if (rc) {
+			unmap_range(d, va, i); /* all or nothing */
+			kmem_free(&mapping_cache, &d->quota, map);
+			return rc;
+		}
+	}
+	*map = (struct mapping){ d->mappings, va, pages, offset, vr,
+				 page_rights(mc->rights) | VM_USER, m };
+	d->mappings = map;
+	kobj_get(&m->obj);
+	return STATUS_OK;
+}
+
+static struct mapping **find_mapping(struct domain *d, uint64_t va)
+{
+	struct mapping **p = &d->mappings;
+	while (*p && (*p)->va != va)
+		p = &(*p)->next;
+	return p;
+}
+
+static void drop(struct domain *d, struct mapping **p)
+{
+	struct mapping *map = *p;
+	*p = map->next;
+	unmap_range(d, map->va, map->npages);
+	kobj_put(&map->mo->obj);
+	kmem_free(&mapping_cache, &d->quota, map);
+}
+
+long sys_mem_unmap(uint32_t domain, uint64_t va)
+{
+	struct domain *d;
+	int rc = lookup_target(domain, &d);
+	if (rc)
+		return rc;
+	struct mapping **p = find_mapping(d, va);
+	if (!*p)
+		return STATUS_ERR_NOENT;
+	drop(d, p);
+	return STATUS_OK;
+}
+
+long sys_mem_protect(uint32_t domain, uint64_t va, uint64_t rights)
+{
+	struct domain *d;
+	int rc = lookup_target(domain, &d);
+	if (rc)
+		return rc;
+	struct mapping *map = *find_mapping(d, va);
+	if (!map)
+		return STATUS_ERR_NOENT;
+	if (rights & ~(uint64_t)(RIGHT_READ | RIGHT_WRITE | RIGHT_EXEC) ||
+	    ((rights & RIGHT_WRITE) && (rights & RIGHT_EXEC)))
+		return STATUS_ERR_INVAL;
+	unsigned vr = page_rights((uint32_t)rights) | VM_USER;
+	if (vr & ~map->max_rights)
+		return STATUS_ERR_DENIED;
+	/* Unmapping and mapping again cannot fail: the tables exist. */
+	for (uint64_t i = 0; i < map->npages; i++) {
+		uint64_t v = map->va + i * PAGE_SIZE;
+		aspace_unmap(&d->as, v, NULL);
+		aspace_map(&d->as, v, map->mo->pages[map->offset + i], vr);
+	}
+	map->rights = vr;
+	return STATUS_OK;
+}
+
+void mappings_drop_all(struct domain *d)
+{
+	while (d->mappings)
+		drop(d, &d->mappings);
+}
