@@ -184,8 +184,11 @@ static int initial_stack_layout(void)
 			break;
 		if (type == 9) /* AT_ENTRY */
 			seen_entry = value == 0x400100;
-		if (type == 25) /* AT_RANDOM */
-			seen_random = AT(value) == 1 && AT(value + 8) == 2;
+		if (type == 25) { /* AT_RANDOM: 16 bytes, not aligned */
+			uint64_t r[2];
+			memcpy(r, STR(value), sizeof(r));
+			seen_random = r[0] == 1 && r[1] == 2;
+		}
 		if (type == 3) /* AT_PHDR */
 			CHECK(value == 0x400040);
 	}
