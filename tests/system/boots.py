@@ -219,6 +219,20 @@ BOOTS = [
             ("root_domain_reported", contains("root domain nipc ended with status 0")),
         ],
     },
+    {
+        # Child domains loaded from ELF by libmetta: classes, isolation,
+        # portals across domains, revocation, a user pager, no leaks.
+        "name": "user_domains",
+        "cmdline": "init=ndomain",
+        "modules": {"ndomain": built("user/tests/ndomain")},
+        "exit": EXIT_POWEROFF,
+        "tests": "UTEST",
+        "checks": [
+            ("root_domain_reported", contains("root domain ndomain ended with status 0")),
+            ("refused_fault_logged",
+             matches(r"#UD invalid opcode at rip 0x[0-9a-f]+; fault handler ended it")),
+        ],
+    },
     *[user_fault_boot(kind, report) for kind, report in USER_FAULTS],
     {
         # A corrupt program is refused with a reason before anything is

@@ -311,6 +311,67 @@ static int tls_base_is_per_thread(void)
 	return 0;
 }
 
+/* ---- memory objects ---- */
+
+#define VA1 0x520000000000ull
+#define VA2 0x530000000000ull
+
+static int memory_objects_map_and_share(void)
+{
+	struct metta_domain_info before = self_info();
+	UCHECK(metta_mem_create(SLOT_A, 0) == STATUS_ERR_INVAL, "empty object");
+	UCHECK(metta_mem_create(SLOT_A, 1ull << 40) == STATUS_ERR_INVAL, "huge object");
+	UCHECK(metta_mem_create(SLOT_A, 4) == 0, "create");
+	UCHECK(self_info().quota_used >= before.quota_used + 4 * 4096, "not charged");
+	UCHECK(metta_mem_map(CAP_SELF, SLOT_A, 0, VA1, 4, RIGHT_READ | RIGHT_WRITE) == 0,
+	       "map");
+	UCHECK(metta_mem_map(CAP_SELF, SLOT_A, 2, VA2, 2, RIGHT_READ) == 0, "map 2");
+	((volatile uint64_t *)VA1)[1024] = 0xfeed; /* page 2 */
+	UCHECK(*(volatile uint64_t *)VA2 == 0xfeed, "not shared");
+	UCHECK(metta_mem_map(CAP_SELF, SLOT_A, 0, VA1, 1, RIGHT_READ) == STATUS_ERR_EXIST,
+	       "mapped over a mapping");
+	UCHECK(metta_mem_unmap(CAP_SELF, VA1 + 4096) == STATUS_ERR_NOENT,
+	       "unmapped inside a mapping");
+	UCHECK(metta_mem_protect(CAP_SELF, VA2, RIGHT_READ | RIGHT_WRITE) == 0,
+	       "protect");
+	*(volatile uint64_t *)VA2 = 0xbeef;
+	UCHECK(((volatile uint64_t *)VA1)[1024] == 0xbeef, "protect lost the page");
+	UCHECK(metta_mem_unmap(CAP_SELF, VA1) == 0 && metta_mem_unmap(CAP_SELF, VA2) == 0,
+	       "unmap");
+	UCHECK(metta_cap_delete(SLOT_A) == 0, "delete");
+	/* Page tables stay; the object and its pages come back. */
+	UCHECK(self_info().quota_used <= before.quota_used + 6 * 4096,
+	       "object not refunded (%lu more)", self_info().quota_used - before.quota_used);
+	return 0;
+}
+
+static int bad_mappings_are_refused(void)
+{
+	UCHECK(metta_mem_create(SLOT_A, 2) == 0, "create");
+	UCHECK(metta_mem_map(CAP_SELF, SLOT_A, 0, VA1, 1, RIGHT_WRITE | RIGHT_EXEC) ==
+		       STATUS_ERR_INVAL, "writable and executable");
+	UCHECK(metta_mem_map(CAP_SELF, SLOT_A, 1, VA1, 2, RIGHT_READ) == STATUS_ERR_RANGE,
+	       "beyond the object");
+	UCHECK(metta_mem_map(CAP_SELF, SLOT_A, 0, VA1 + 12, 1, RIGHT_READ) ==
+		       STATUS_ERR_RANGE, "unaligned address");
+	UCHECK(metta_mem_map(CAP_SELF, SLOT_A, 0, 0xffff800000000000ull, 1, RIGHT_READ) ==
+		       STATUS_ERR_RANGE, "nucleus address");
+	UCHECK(metta_mem_map(CAP_SELF, SLOT_A, 0, 0x7ffffffff000ull, 2, RIGHT_READ) ==
+		       STATUS_ERR_RANGE, "past the end of user space");
+	UCHECK(metta_cap_copy(SLOT_A, SLOT_B, RIGHT_READ | RIGHT_GRANT, 0) == 0, "copy");
+	UCHECK(metta_mem_map(CAP_SELF, SLOT_B, 0, VA1, 1, RIGHT_READ | RIGHT_WRITE) ==
+		       STATUS_ERR_DENIED, "more rights than the capability");
+	UCHECK(metta_mem_map(CAP_SELF, SLOT_B, 0, VA1, 1, RIGHT_READ) == 0, "read map");
+	UCHECK(metta_mem_protect(CAP_SELF, VA1, RIGHT_READ | RIGHT_WRITE) ==
+		       STATUS_ERR_DENIED, "protect beyond the capability");
+	UCHECK(metta_mem_unmap(CAP_SELF, VA1) == 0, "unmap");
+	UCHECK(metta_mem_map(CAP_SELF, CAP_SELF, 0, VA1, 1, RIGHT_READ) == STATUS_ERR_TYPE,
+	       "mapped a domain");
+	metta_cap_delete(SLOT_B);
+	metta_cap_delete(SLOT_A);
+	return 0;
+}
+
 static const struct utest tests[] = {
 	{ "self_capability", self_capability },
 	{ "bad_slots_are_errors", bad_slots_are_errors },
@@ -324,6 +385,8 @@ static const struct utest tests[] = {
 	{ "spinning_thread_is_preempted", spinning_thread_is_preempted },
 	{ "priorities_order_threads", priorities_order_threads },
 	{ "tls_base_is_per_thread", tls_base_is_per_thread },
+	{ "memory_objects_map_and_share", memory_objects_map_and_share },
+	{ "bad_mappings_are_refused", bad_mappings_are_refused },
 };
 
 int main(int argc, char **argv, char **envp)

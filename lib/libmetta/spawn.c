@@ -1,0 +1,123 @@
+/*
+ * Starting a program in a new child domain, from an ELF image in our own
+ * memory: the user-space side of the loader the nucleus uses for the
+ * first program (both check images with lib/elf). Each segment becomes a
+ * memory object, filled through a temporary mapping in our own space and
+ * then mapped into the child with exactly the segment's rights.
+ */
+#include <elf/elf.h>
+#include <elf/stack.h>
+#include <string/kstring.h>
+
+#include "metta.h"
+
+#define PAGE 4096ull
+#define USER_TOP 0x00007ffffffff000ull
+#define STACK_TOP (USER_TOP - PAGE)
+#define STACK_PAGES 16
+#define SCRATCH_VA 0x0000700000000000ull /* our window onto new objects */
+#define PIE_BASE 0x400000ull
+
+static uint32_t next_probe = 64;
+
+uint32_t metta_slot_alloc(void)
+{
+	for (uint32_t i = 0; i < CAP_SLOTS; i++) {
+		uint32_t s = next_probe + i;
+		if (s >= CAP_SLOTS)
+			s = CAP_FIRST_FREE + (s - CAP_SLOTS) % (CAP_SLOTS - CAP_FIRST_FREE);
+		if (metta_cap_info(s) == STATUS_ERR_BADCAP) {
+			next_probe = s + 1 < CAP_SLOTS ? s + 1 : CAP_FIRST_FREE;
+			return s;
+		}
+	}
+	return 0; /* CAP_SELF: never free, so 0 means none */
+}
+
+static uint64_t rights_of(unsigned elf_rights)
+{
+	return RIGHT_READ | (elf_rights & ELF_W ? RIGHT_WRITE : 0) |
+	       (elf_rights & ELF_X ? RIGHT_EXEC : 0);
+}
+
+/*
+ * A memory object of `pages` pages whose first bytes are `len` bytes of
+ * `src` placed at byte `at`; mapped into `child` at `va` with `rights`.
+ * Our own capability is dropped: the mapping keeps the object alive.
+ */
+static long place(uint32_t child, uint64_t va, uint64_t pages, const void *src,
+		  uint64_t at, uint64_t len, uint64_t rights)
+{
+	uint32_t m = metta_slot_alloc();
+	long rc = metta_mem_create(m, pages);
+	if (rc)
+		return rc;
+	rc = metta_mem_map(CAP_SELF, m, 0, SCRATCH_VA, pages,
+			   RIGHT_READ | RIGHT_WRITE);
+	if (rc == 0) {
+		memcpy((uint8_t *)SCRATCH_VA + at, src, len);
+		metta_mem_unmap(CAP_SELF, SCRATCH_VA);
+		rc = metta_mem_map(child, m, 0, va, pages, rights);
+	}
+	metta_cap_delete(m);
+	return rc;
+}
+
+static long load_segments(uint32_t child, const uint8_t *file,
+			  const struct elf_image *img, uint64_t bias)
+{
+	for (int i = 0; i < img->nsegments; i++) {
+		const struct elf_segment *s = &img->seg[i];
+		uint64_t start = (s->vaddr + bias) & ~(PAGE - 1);
+		uint64_t end = (s->vaddr + bias + s->memsz + PAGE - 1) & ~(PAGE - 1);
+		long rc = place(child, start, (end - start) / PAGE, file + s->offset,
+				s->vaddr + bias - start, s->filesz, rights_of(s->rights));
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static long make_stack(uint32_t child, const struct elf_image *img,
+		       const struct metta_spawn *a, uint64_t bias, uint64_t *sp)
+{
+	static uint8_t top_page[PAGE];
+	struct stack_args sa = { a->argc, a->argv, a->envc, a->envp,
+				 { (uint64_t)metta_clock() * 0x9e3779b97f4a7c15ull,
+				   (uint64_t)a * 0xbf58476d1ce4e5b9ull },
+				 0, bias };
+	memset(top_page, 0, sizeof(top_page));
+	*sp = elf_build_stack(top_page, PAGE, STACK_TOP, img, &sa);
+	if (!*sp)
+		return STATUS_ERR_RANGE;
+	return place(child, STACK_TOP - STACK_PAGES * PAGE, STACK_PAGES, top_page,
+		     (STACK_PAGES - 1) * PAGE, PAGE, RIGHT_READ | RIGHT_WRITE);
+}
+
+long metta_spawn(const void *image, uint64_t size, const struct metta_spawn *a,
+		 uint32_t domain_slot, uint32_t thread_slot, const char **why)
+{
+	struct elf_image img;
+	*why = "";
+	long rc = elf_parse(image, size, SCRATCH_VA - PIE_BASE, &img);
+	if (rc) {
+		*why = img.error;
+		return rc;
+	}
+	uint64_t bias = img.pie ? PIE_BASE : 0, sp;
+	rc = metta_domain_create(domain_slot, a->class, a->prio, a->quota);
+	if (rc) {
+		*why = "cannot create the domain";
+		return rc;
+	}
+	if ((rc = load_segments(domain_slot, image, &img, bias)) ||
+	    (rc = make_stack(domain_slot, &img, a, bias, &sp)) ||
+	    (rc = metta_thread_create(domain_slot, thread_slot, img.entry + bias,
+				      sp, a->prio))) {
+		*why = "cannot load it into the domain";
+		metta_domain_kill(domain_slot, rc);
+		metta_cap_delete(domain_slot);
+		return rc;
+	}
+	return 0;
+}

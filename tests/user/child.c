@@ -1,0 +1,106 @@
+/*
+ * The child program of the cross-domain tests (ndomain.c), loaded from an
+ * ELF image by libmetta's spawn. What it does is its first argument:
+ *   serve          serve the portal in slot 5 (echo words+1, reverse data)
+ *   peek ADDR      read the word at ADDR (the parent's memory: must fault)
+ *   loopcall       call the portal in slot 5 until a call fails
+ *   pagefault ADDR read ADDR, which the parent's pager maps on demand
+ *   ud             an invalid instruction (the pager ends us)
+ *   classes        try to create a domain of a higher class
+ *   callonce       call the portal in slot 5 once
+ * The exit status says what happened.
+ */
+#include <metta.h>
+#include <metta/abi.h>
+#include <stdint.h>
+#include <string/kstring.h>
+
+#define PORTAL 5
+
+static uint8_t buf[METTA_MSG_MAX_DATA];
+
+static uint64_t hex(const char *s)
+{
+	uint64_t v = 0;
+	for (; *s; s++)
+		v = v * 16 + (uint64_t)(*s <= '9' ? *s - '0' : *s - 'a' + 10);
+	return v;
+}
+
+static int serve(void)
+{
+	uint64_t w[4] = { 0 }, badge;
+	struct metta_msg m = { .recv_buf = (uint64_t)buf, .recv_size = sizeof(buf) };
+	long rc = metta_reply_wait(PORTAL, &m, w, &badge);
+	for (;;) {
+		if (rc)
+			return 50;
+		uint64_t n = m.recv_len;
+		for (uint64_t i = 0; i < n / 2; i++) {
+			uint8_t c = buf[i];
+			buf[i] = buf[n - 1 - i];
+			buf[n - 1 - i] = c;
+		}
+		if (w[0] == 98)
+			metta_exit(7); /* dies holding the call: the caller gets an error */
+		int last = w[0] == 99;
+		for (int i = 0; i < 4; i++)
+			w[i]++;
+		m = (struct metta_msg){ .send_buf = (uint64_t)buf, .send_len = n,
+					.recv_buf = (uint64_t)buf,
+					.recv_size = sizeof(buf) };
+		if (last) {
+			metta_reply(&m, w);
+			return 0;
+		}
+		rc = metta_reply_wait(PORTAL, &m, w, &badge);
+	}
+}
+
+static int loopcall(void)
+{
+	for (;;) {
+		uint64_t w[4] = { 1 };
+		long rc = metta_call(PORTAL, 0, w);
+		if (rc)
+			return (int)(100 - rc);
+	}
+}
+
+static int classes(void)
+{
+	/* An application may create applications, never drivers/servers. */
+	if (metta_domain_create(20, METTA_CLASS_DRIVER, 1, 4096) != STATUS_ERR_INVAL)
+		return 1;
+	if (metta_domain_create(20, METTA_CLASS_SERVER, 1, 4096) != STATUS_ERR_INVAL)
+		return 2;
+	if (metta_domain_create(20, METTA_CLASS_APPLICATION, 1, 64 * 1024) != 0)
+		return 3;
+	/* Our table is ours: the parent's slot 10 means nothing here. */
+	if (metta_cap_info(10) != STATUS_ERR_BADCAP)
+		return 4;
+	return 0;
+}
+
+int main(int argc, char **argv, char **envp)
+{
+	(void)envp;
+	const char *what = argc > 1 ? argv[1] : "";
+	if (!strcmp(what, "serve"))
+		return serve();
+	if (!strcmp(what, "peek") && argc > 2)
+		return (int)*(volatile uint64_t *)hex(argv[2]);
+	if (!strcmp(what, "loopcall"))
+		return loopcall();
+	if (!strcmp(what, "pagefault") && argc > 2)
+		return *(volatile uint8_t *)hex(argv[2]);
+	if (!strcmp(what, "ud"))
+		__builtin_trap();
+	if (!strcmp(what, "classes"))
+		return classes();
+	if (!strcmp(what, "callonce")) {
+		uint64_t w[4] = { 1 };
+		return (int)metta_call(PORTAL, 0, w);
+	}
+	return 99;
+}
