@@ -35,10 +35,17 @@ bench: bench-files
 # program (bench/metta/nbench.c, built with libmetta).
 BENCH_METTA_ISO := $(BENCH_OUT)/metta-bench.iso
 BENCH_NBENCH := $(BUILD)/user/bench/nbench
-$(BENCH_NBENCH): $(BUILD)/user/bench/metta/nbench.c.o $(LIBMETTA)
+# The child domain's program travels inside nbench as an ELF image.
+$(BUILD)/user/bench/bchild: $(BUILD)/user/bench/metta/bchild.c.o $(LIBMETTA)
+	@mkdir -p $(@D)
+	@$(LD) $(ULDFLAGS) -e _start -o $@ $< $(LIBMETTA)
+$(BUILD)/user/bench/bchild.bin.o: $(BUILD)/user/bench/bchild
+	@cd $(dir $<) && $(LD) -r -b binary -z noexecstack -o bchild.bin.o bchild
+$(BENCH_NBENCH): $(BUILD)/user/bench/metta/nbench.c.o \
+		$(BUILD)/user/bench/bchild.bin.o $(LIBMETTA)
 	@mkdir -p $(@D)
 	@echo "  ULD     $@"
-	@$(LD) $(ULDFLAGS) -e _start -o $@ $< $(LIBMETTA)
+	@$(LD) $(ULDFLAGS) -e _start -o $@ $^
 $(BENCH_METTA_ISO): $(NUCLEUS) $(BENCH_NBENCH) tools/mkiso.sh
 	@echo "  ISO     $@"
 	@sh tools/mkiso.sh $@ "init=nbench" $(NUCLEUS) $(BENCH_NBENCH)

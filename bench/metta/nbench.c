@@ -4,8 +4,9 @@
  * median of 11 batches, per operation, printed as the suite's
  * `BENCH name=... unit=tsc value=N` lines for tools/bench/run.py.
  *
- * The portal round trips are between two threads of one domain for now:
- * a server in a second domain needs memory objects to be loaded into it.
+ * Portal round trips and the pager fault are between this domain and a
+ * child domain running bchild.c (its ELF image is linked in and loaded
+ * with libmetta's spawn), as a server would be.
  */
 #include <metta.h>
 #include <metta/abi.h>
@@ -16,12 +17,18 @@
 #define ITERATIONS 1000
 #define PORTAL 10      /* words only: the common case */
 #define DATA_PORTAL 13 /* with a receive buffer */
-#define SERVER 11
+#define PAGER 15
 #define PEER 12
-#define DATA_SERVER 14
+#define PAGER_THREAD 16
+#define CHILD 20       /* domain and thread slots of the children */
+#define CHILD_THREAD 21
+#define FAULT_AREA 0x500000000000ull
+#define FAULT_PAGES 200
 
-static uint8_t stacks[3][16384] __attribute__((aligned(16)));
-static uint8_t data[4096], server_data[4096];
+extern const uint8_t _binary_bchild_start[], _binary_bchild_end[];
+
+static uint8_t stacks[2][16384] __attribute__((aligned(16)));
+static uint8_t data[4096];
 
 static inline uint64_t rdtsc(void)
 {
@@ -62,22 +69,6 @@ static void null_call(void)
 	metta_cap_info(CAP_SELF);
 }
 
-static void server(void)
-{
-	uint64_t w[4] = { 0 }, badge;
-	for (;;)
-		metta_reply_wait(PORTAL, 0, w, &badge);
-}
-
-static void data_server(void)
-{
-	uint64_t w[4] = { 0 }, badge;
-	struct metta_msg m = { .recv_buf = (uint64_t)server_data,
-			       .recv_size = sizeof(server_data) };
-	for (;;)
-		metta_reply_wait(DATA_PORTAL, &m, w, &badge);
-}
-
 static void round_trip_0(void)
 {
 	uint64_t w[4] = { 1, 2, 3, 4 };
@@ -111,26 +102,77 @@ static int start(uint32_t slot, void (*fn)(void), int stack)
 	return (int)metta_thread_ctl(slot, THREAD_START, 0);
 }
 
+/* Starts bchild in a new domain with `arg`, giving it `portal` in `slot`. */
+static long child(int n, const char *arg, const char *arg2, uint32_t portal,
+		  uint32_t slot, uint32_t pager)
+{
+	const char *argv[] = { "bchild", arg, arg2 };
+	struct metta_spawn a = { arg2 ? 3 : 2, argv, 0, 0, METTA_CLASS_SERVER,
+				 METTA_PRIO_NORM, 1 << 20 };
+	const char *why;
+	uint32_t d = CHILD + 2 * (uint32_t)n, t = d + 1;
+	long rc = metta_spawn(_binary_bchild_start,
+			      (uint64_t)(_binary_bchild_end - _binary_bchild_start),
+			      &a, d, t, &why);
+	if (rc == 0 && portal)
+		rc = metta_cap_give(d, portal, slot, RIGHT_SERVE);
+	if (rc == 0 && pager)
+		rc = metta_domain_set_fault(d, pager);
+	if (rc == 0)
+		rc = metta_thread_ctl(t, THREAD_START, 0);
+	if (rc)
+		metta_printf("nbench: cannot start bchild %s: %ld %s", arg, rc, why);
+	return rc;
+}
+
+/* Answers every page fault of the fault child with a fresh page. */
+static void pager(void)
+{
+	uint64_t w[4] = { 0 }, b;
+	uint32_t m = metta_slot_alloc();
+	metta_mem_create(m, FAULT_PAGES);
+	metta_reply_wait(PAGER, 0, w, &b);
+	for (;;) {
+		uint64_t page = (w[1] & ~0xfffull) - FAULT_AREA;
+		w[0] = metta_mem_map(CHILD + 4, m, page / 4096, FAULT_AREA + page, 1,
+				     RIGHT_READ) != 0;
+		metta_reply_wait(PAGER, 0, w, &b);
+	}
+}
+
+
+static int wait_dead(uint32_t d)
+{
+	struct metta_domain_info i;
+	for (int k = 0; k < 10000; k++) {
+		if (metta_domain_info(d, &i) == 0 && i.dead)
+			return (int)i.exit_status;
+		metta_sleep(1000);
+	}
+	return -1;
+}
+
 int main(int argc, char **argv, char **envp)
 {
 	(void)argc, (void)argv, (void)envp;
 	metta_printf("BENCH-START");
 	measure("nucleus.null", null_call, 1);
 	if (metta_portal_create(PORTAL) || metta_portal_create(DATA_PORTAL) ||
-	    start(SERVER, server, 0) || start(DATA_SERVER, data_server, 2)) {
-		metta_printf("nbench: cannot start the portal servers");
+	    metta_portal_create(PAGER) ||
+	    child(0, "serve-words", 0, PORTAL, 5, 0) ||
+	    child(1, "serve-data", 0, DATA_PORTAL, 6, 0))
 		return 1;
-	}
-	metta_yield(); /* the servers are now waiting */
+	metta_sleep(1000); /* the servers are now waiting */
 	measure("portal.rtt0", round_trip_0, 1);
 	measure("portal.rtt4k", round_trip_4k, 1);
-	metta_thread_ctl(SERVER, THREAD_KILL, 0);
-	metta_thread_ctl(DATA_SERVER, THREAD_KILL, 0);
 	/* Two threads yielding to each other: two switches per round. */
 	if (start(PEER, yielder, 1))
 		return 1;
 	measure("thread.switch", yield, 2);
 	metta_thread_ctl(PEER, THREAD_KILL, 0);
+	if (start(PAGER_THREAD, pager, 0) || child(2, "faults", "200", 0, 0, PAGER) ||
+	    wait_dead(CHILD + 4) != 0)
+		return 1;
 	metta_printf("BENCH-END status=0");
 	return 0;
 }
