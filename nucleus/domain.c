@@ -7,6 +7,7 @@
 #include <kprintf.h>
 #include <panic.h>
 #include <pmm.h>
+#include <event.h>
 #include <memobj.h>
 #include <portal.h>
 #include <sched.h>
@@ -168,6 +169,16 @@ static void root_domain_ended(struct domain *d)
 	power_halt();
 }
 
+/* Tells whoever watches d that it died. */
+static void signal_watcher(struct domain *d)
+{
+	if (!d->watch)
+		return;
+	event_raise(container_of(d->watch, struct event, obj), d->watch_bits);
+	kobj_put(d->watch);
+	d->watch = NULL;
+}
+
 /* The last thread is gone: the rest of the domain goes too. */
 static void domain_finish(struct domain *d)
 {
@@ -177,6 +188,7 @@ static void domain_finish(struct domain *d)
 	captable_clear(&d->caps);
 	free_slots(d);
 	mappings_drop_all(d);
+	signal_watcher(d);
 	if (d->fault_cap.obj) {
 		kobj_put(d->fault_cap.obj);
 		d->fault_cap.obj = NULL;
@@ -208,6 +220,7 @@ void domain_kill(struct domain *d, int64_t status)
 		domain_finish(d);
 	kobj_put(&d->obj);
 }
+
 
 void domain_thread_gone(struct domain *d)
 {
@@ -328,5 +341,26 @@ long sys_domain_set_fault(uint32_t domain, uint32_t portal)
 		d->fault_cap.badge = p->badge;
 		kobj_get(p->obj);
 	}
+	return STATUS_OK;
+}
+
+/* A nester asks to hear of a child's death through an event. */
+long sys_domain_watch(uint32_t domain, uint32_t event, uint64_t bits)
+{
+	struct domain *d;
+	struct cap *e;
+	int rc = lookup_domain(domain, RIGHT_CONTROL, &d);
+	if (rc || (rc = cap_lookup(&current_domain()->caps, event, OBJ_EVENT,
+				   RIGHT_WRITE, &e)))
+		return rc;
+	if (d->finished) {
+		event_raise(container_of(e->obj, struct event, obj), bits);
+		return STATUS_OK;
+	}
+	if (d->watch)
+		kobj_put(d->watch);
+	d->watch = e->obj;
+	d->watch_bits = bits;
+	kobj_get(e->obj);
 	return STATUS_OK;
 }

@@ -460,12 +460,15 @@ long sys_reply(const uint64_t *a)
 
 void ipc_abandon(struct thread *t)
 {
+	/* (event waits are event_abandon's) */
 	if (t->wait == WAIT_CALL || t->wait == WAIT_RECEIVE)
 		unqueue(t);
 }
 
 void ipc_thread_gone(struct thread *t)
 {
+	if (t->wait == WAIT_EVENT)
+		return; /* event_abandon's business */
 	unqueue(t);
 	struct thread *partner = t->ipc.partner;
 	if (!partner)

@@ -68,6 +68,14 @@ void syscall_restart(struct thread *t, uint64_t nr, uint64_t arg0)
 	f->rdi = arg0;
 }
 
+void syscall_set_arg(struct thread *t, int i, uint64_t v)
+{
+	struct trap_frame *f = t->frame;
+	uint64_t *regs[6] = { &f->rdi, &f->rsi, &f->rdx, &f->r10, &f->r8, &f->r9 };
+	if (i >= 0 && i < 6)
+		*regs[i] = v;
+}
+
 long sys_exit(int64_t status)
 {
 	domain_kill(current_domain(), status);

@@ -7,6 +7,7 @@
 #include <kmem.h>
 #include <percpu.h>
 #include <pmm.h>
+#include <event.h>
 #include <portal.h>
 #include <quota.h>
 #include <string/kstring.h>
@@ -108,6 +109,7 @@ void thread_kill(struct thread *t)
 		return;
 	timer_cancel(&t->timer);
 	rq_remove(&t->cpu->rq, &t->rq);
+	event_abandon(t);
 	ipc_thread_gone(t);
 	t->state = THREAD_DEAD;
 	if (t->cpu->current == t)
@@ -151,6 +153,7 @@ void thread_interrupt_call(struct thread *t)
 		return;
 	timer_cancel(&t->timer);
 	ipc_abandon(t);
+	event_abandon(t);
 	t->restart = 1;
 	sched_wake(t);
 }

@@ -3,6 +3,8 @@
  * an ELF image linked into nbench. What it does is its first argument:
  *   serve-words   answer calls on the portal in slot 5, words only
  *   serve-data    the same on slot 6, with a 4 KiB receive buffer
+ *   event-pong    wait for bit 1 of the event in slot 7, signal bit 1
+ *                 of the event in slot 8, and again
  *   faults N      touch N unmapped pages, each mapped by nbench's pager,
  *                 and report the cost of one fault round trip
  */
@@ -46,6 +48,11 @@ int main(int argc, char **argv, char **envp)
 		for (;;)
 			metta_reply_wait(6, &m, w, &badge);
 	}
+	if (!strcmp(what, "event-pong"))
+		for (;;) {
+			metta_event_wait(7, 1, 0);
+			metta_event_signal(8, 1);
+		}
 	if (!strcmp(what, "faults") && argc > 2) {
 		int n = 0;
 		for (const char *s = argv[2]; *s; s++)

@@ -12,6 +12,7 @@
 #include <metta/abi.h>
 #include <metta/cap.h>
 #include <stdint.h>
+#include <string/kstring.h>
 
 #define BATCHES 11
 #define ITERATIONS 1000
@@ -20,6 +21,8 @@
 #define PAGER 15
 #define PEER 12
 #define PAGER_THREAD 16
+#define PING 17 /* events to and from the event child */
+#define PONG 18
 #define CHILD 20       /* domain and thread slots of the children */
 #define CHILD_THREAD 21
 #define FAULT_AREA 0x500000000000ull
@@ -82,6 +85,13 @@ static void round_trip_4k(void)
 	metta_call(DATA_PORTAL, &m, w);
 }
 
+/* Two wake-ups per round: ours of the child, the child's of us. */
+static void event_round(void)
+{
+	metta_event_signal(PING, 1);
+	metta_event_wait(PONG, 1, 0);
+}
+
 static void yielder(void)
 {
 	for (;;)
@@ -118,6 +128,9 @@ static long child(int n, const char *arg, const char *arg2, uint32_t portal,
 		rc = metta_cap_give(d, portal, slot, RIGHT_SERVE);
 	if (rc == 0 && pager)
 		rc = metta_domain_set_fault(d, pager);
+	if (rc == 0 && !strcmp(arg, "event-pong")) /* its two events */
+		rc = metta_cap_give(d, PING, 7, RIGHT_READ) ||
+		     metta_cap_give(d, PONG, 8, RIGHT_WRITE);
 	if (rc == 0)
 		rc = metta_thread_ctl(t, THREAD_START, 0);
 	if (rc)
@@ -170,6 +183,10 @@ int main(int argc, char **argv, char **envp)
 		return 1;
 	measure("thread.switch", yield, 2);
 	metta_thread_ctl(PEER, THREAD_KILL, 0);
+	if (metta_event_create(PING) || metta_event_create(PONG) ||
+	    child(3, "event-pong", 0, 0, 0, 0))
+		return 1;
+	measure("event.wake", event_round, 2);
 	if (start(PAGER_THREAD, pager, 0) || child(2, "faults", "200", 0, 0, PAGER) ||
 	    wait_dead(CHILD + 4) != 0)
 		return 1;

@@ -22,5 +22,7 @@ void return_to_user(void);
 struct thread;
 /* Rewinds t's user registers to call `nr` again with arg0 changed. */
 void syscall_restart(struct thread *t, uint64_t nr, uint64_t arg0);
+/* Changes argument i (0-5) of t's call, for its restart. */
+void syscall_set_arg(struct thread *t, int i, uint64_t v);
 
 #endif

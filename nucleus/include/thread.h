@@ -35,6 +35,7 @@ enum wait_kind {
 	WAIT_CALL,	/* call, queued at a portal: can be restarted */
 	WAIT_RECEIVE,	/* reply_wait, waiting for a caller: can be restarted */
 	WAIT_REPLY,	/* call, delivered: runs to its reply */
+	WAIT_EVENT,	/* event_wait: can be restarted */
 };
 
 /* A thread's part in IPC (nucleus/portal.c). */

@@ -372,6 +372,80 @@ static int bad_mappings_are_refused(void)
 	return 0;
 }
 
+/* ---- events ---- */
+
+#define EV 15
+static volatile long waiter_got, waiter_took;
+
+static void event_waiter(void)
+{
+	long t0 = metta_clock();
+	waiter_got = metta_event_wait(EV, 0x10, 0);
+	waiter_took = metta_clock() - t0;
+	metta_thread_exit();
+}
+
+static int events_signal_wait_poll(void)
+{
+	UCHECK(metta_event_create(EV) == 0, "create");
+	UCHECK(metta_event_poll(EV, ~0ull >> 1) == 0, "new event has bits");
+	UCHECK(metta_event_signal(EV, 0x5) == 0, "signal");
+	UCHECK(metta_event_poll(EV, 0x1) == 0x1, "poll took the wrong bits");
+	UCHECK(metta_event_wait(EV, 0xf, 0) == 0x4, "wait did not take the rest");
+	UCHECK(metta_event_poll(EV, 0xf) == 0, "bits were not cleared");
+	UCHECK(metta_event_wait(EV, 0, 0) == STATUS_ERR_INVAL, "empty mask");
+	UCHECK(metta_event_wait(EV, 1ull << 63, 0) == STATUS_ERR_INVAL, "bit 63");
+	/* A blocked waiter wakes when its bit comes, not before. */
+	clear_thread_slot(SLOT_T);
+	waiter_got = 0;
+	UCHECK(metta_thread_create(CAP_SELF, SLOT_T, (uint64_t)event_waiter,
+				   stack_top(0), METTA_PRIO_NORM) == 0, "thread");
+	metta_thread_ctl(SLOT_T, THREAD_START, 0);
+	metta_sleep(5000);
+	metta_event_signal(EV, 0x20); /* not what it waits for */
+	metta_sleep(2000);
+	UCHECK(waiter_got == 0, "woke for the wrong bit");
+	metta_event_signal(EV, 0x10);
+	metta_sleep(2000);
+	UCHECK(waiter_got == 0x10, "waiter got %ld", waiter_got);
+	UCHECK(waiter_took >= 7000000, "woke after %ld ns", waiter_took);
+	UCHECK(metta_event_poll(EV, 0x20) == 0x20, "the other bit was lost");
+	clear_thread_slot(SLOT_T);
+	return 0;
+}
+
+static int event_timeouts_and_timers(void)
+{
+	long t0 = metta_clock();
+	UCHECK(metta_event_wait(EV, 0x100, 10000) == STATUS_ERR_TIMEOUT, "no timeout");
+	long took = metta_clock() - t0;
+	UCHECK(took >= 10000000 && took < 40000000, "timed out after %ld ns", took);
+	t0 = metta_clock();
+	UCHECK(metta_event_timer(EV, 0x200, 5000) == 0, "timer");
+	UCHECK(metta_event_wait(EV, 0x200, 0) == 0x200, "timer did not signal");
+	took = metta_clock() - t0;
+	UCHECK(took >= 5000000 && took < 30000000, "timer fired after %ld ns", took);
+	UCHECK(metta_event_timer(EV, 0x200, 5000) == 0 &&
+		       metta_event_timer(EV, 0x200, 0) == 0, "cancel");
+	UCHECK(metta_event_wait(EV, 0x200, 15000) == STATUS_ERR_TIMEOUT,
+	       "cancelled timer signalled");
+	return 0;
+}
+
+static int event_rights(void)
+{
+	UCHECK(metta_cap_copy(EV, SLOT_A, RIGHT_READ, 0) == 0, "copy");
+	UCHECK(metta_event_signal(SLOT_A, 1) == STATUS_ERR_DENIED, "signal without WRITE");
+	UCHECK(metta_cap_copy(EV, SLOT_B, RIGHT_WRITE, 0) == 0, "copy");
+	UCHECK(metta_event_wait(SLOT_B, 1, 0) == STATUS_ERR_DENIED, "wait without READ");
+	UCHECK(metta_event_poll(SLOT_B, 1) == STATUS_ERR_DENIED, "poll without READ");
+	UCHECK(metta_event_signal(CAP_SELF, 1) == STATUS_ERR_TYPE, "signalled a domain");
+	metta_cap_delete(SLOT_A);
+	metta_cap_delete(SLOT_B);
+	metta_cap_delete(EV);
+	return 0;
+}
+
 static const struct utest tests[] = {
 	{ "self_capability", self_capability },
 	{ "bad_slots_are_errors", bad_slots_are_errors },
@@ -387,6 +461,9 @@ static const struct utest tests[] = {
 	{ "tls_base_is_per_thread", tls_base_is_per_thread },
 	{ "memory_objects_map_and_share", memory_objects_map_and_share },
 	{ "bad_mappings_are_refused", bad_mappings_are_refused },
+	{ "events_signal_wait_poll", events_signal_wait_poll },
+	{ "event_timeouts_and_timers", event_timeouts_and_timers },
+	{ "event_rights", event_rights },
 };
 
 int main(int argc, char **argv, char **envp)

@@ -92,11 +92,17 @@ static uint64_t quota_used(void)
 	return i.quota_used;
 }
 
+#define EV 13
+
 static int application_cannot_climb(void)
 {
 	UCHECK(metta_portal_create(P) == 0, "portal");
+	UCHECK(metta_event_create(EV) == 0, "event");
 	UCHECK(spawn("classes", 0, METTA_CLASS_APPLICATION) == 0, "spawn");
+	UCHECK(metta_domain_watch(D, EV, 0x8) == 0, "watch");
 	UCHECK(metta_thread_ctl(T, THREAD_START, 0) == 0, "start");
+	/* The child's death signals its nester's event. */
+	UCHECK(metta_event_wait(EV, 0x8, 5000000) == 0x8, "no exit event");
 	int64_t st = wait_dead();
 	UCHECK(st == 0, "child reported %ld (1/2: made a higher class, "
 			"4: saw our capability)", st);
@@ -313,6 +319,7 @@ static int a_child_life_is_leak_free(void)
 	       (long)(quota_used() - before));
 	metta_cap_delete(P);
 	metta_cap_delete(PAGER);
+	metta_cap_delete(EV);
 	return 0;
 }
 
