@@ -119,7 +119,7 @@ LIBMETTA_SRC := $(wildcard lib/libmetta/*.c) \
 	lib/string/string.c lib/status/status.c lib/elf/elf.c lib/elf/stack.c
 LIBMETTA_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(LIBMETTA_SRC))
 LIBMETTA := $(BUILD)/user/libmetta.a
-USER_TESTS := ntest ncap nipc ndomain ufault
+USER_TESTS := ntest ncap nipc ndomain nsmp ufault
 USER_TEST_BINS := $(patsubst %,$(BUILD)/user/tests/%,$(USER_TESTS))
 
 $(BUILD)/user/%.c.o: %.c $(SETUP) Makefile | $(SYSCALL_GEN)

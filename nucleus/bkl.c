@@ -5,15 +5,21 @@
 #include <thread.h>
 
 #include <arch/cpu.h>
+#include <arch/smp.h>
 
 static volatile uint32_t next_ticket, now_serving;
 
 void bkl_lock(void)
 {
+	struct cpu *c = this_cpu();
 	uint32_t ticket = __atomic_fetch_add(&next_ticket, 1, __ATOMIC_RELAXED);
-	while (__atomic_load_n(&now_serving, __ATOMIC_ACQUIRE) != ticket)
+	while (__atomic_load_n(&now_serving, __ATOMIC_ACQUIRE) != ticket) {
+		/* The holder may be waiting for us to flush our TLB. */
+		if (c->tlb_flush_pending)
+			tlb_flush_ipi();
 		cpu_relax();
-	this_cpu()->holds_bkl = 1;
+	}
+	c->holds_bkl = 1;
 }
 
 void bkl_unlock(void)

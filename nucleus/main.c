@@ -31,6 +31,7 @@ static void banner(const struct boot_info *bi)
 	kprintf("\nMetta %s (x86-64)\n", METTA_VERSION);
 	kprintf("cpu: %s, %d CPU%s\n", bi->cpu_model, bi->ncpus,
 		bi->ncpus == 1 ? "" : "s");
+	kprintf("smp: %d of them running\n", bi->cpus_running);
 	kprintf("memory: %lu MiB usable, %lu MiB free\n", bi->ram_bytes >> 20,
 		(bi->pmm->nfree * PMM_PAGE) >> 20);
 	kprintf("modules: %d\n", bi->nmodules);

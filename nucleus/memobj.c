@@ -4,6 +4,7 @@
  * that runs out of quota half-way is undone.
  */
 #include <arch/paging.h>
+#include <arch/smp.h>
 #include <domain.h>
 #include <kmem.h>
 #include <memobj.h>
@@ -153,6 +154,8 @@ static void unmap_range(struct domain *d, uint64_t va, uint64_t pages)
 {
 	for (uint64_t i = 0; i < pages; i++)
 		aspace_unmap(&d->as, va + i * PAGE_SIZE, NULL);
+	/* Another CPU may run a thread of d with these pages cached. */
+	tlb_shootdown();
 }
 
 long sys_mem_map(uint32_t domain, uint32_t mem, uint64_t offset, uint64_t va,
@@ -239,6 +242,7 @@ long sys_mem_protect(uint32_t domain, uint64_t va, uint64_t rights)
 		aspace_unmap(&d->as, v, NULL);
 		aspace_map(&d->as, v, map->mo->pages[map->offset + i], vr);
 	}
+	tlb_shootdown();
 	map->rights = vr;
 	return STATUS_OK;
 }

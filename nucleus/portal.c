@@ -327,6 +327,7 @@ long sys_call(const uint64_t *a)
 	t->state = THREAD_BLOCKED;
 	server->ipc.result = STATUS_OK;
 	server->wait = WAIT_NONE;
+	server->cpu = t->cpu; /* the call migrates the server to our CPU */
 	sched_switch_to(server); /* back here with the reply */
 	return t->ipc.result;
 }
@@ -350,6 +351,7 @@ long ipc_fault_call(struct cap *c, const uint64_t words[4], uint64_t *answer)
 		t->state = THREAD_BLOCKED;
 		server->ipc.result = STATUS_OK;
 		server->wait = WAIT_NONE;
+		server->cpu = t->cpu;
 		sched_switch_to(server);
 	} else {
 		push_caller(p, t);

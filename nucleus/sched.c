@@ -4,6 +4,8 @@
  * timer unless a slice has to end.
  */
 #include <arch/cpu.h>
+#include <arch/smp.h>
+#include <cap.h>
 #include <arch/thread.h>
 #include <arch/tsc.h>
 #include <bkl.h>
@@ -14,10 +16,17 @@
 struct cpu cpus[CPU_MAX];
 int ncpus = 1;
 
+/* Asks CPU c to look at its run queue (at once, if it is another). */
+static void kick(struct cpu *c)
+{
+	c->need_resched = 1;
+	if (c != this_cpu())
+		ipi_send(c->apic_id, VEC_IPI_WAKE);
+}
+
 static void slice_expired(struct timer *t)
 {
-	(void)t;
-	this_cpu()->need_resched = 1;
+	kick(container_of(t, struct cpu, slice_timer));
 }
 
 /* A slice ends only if another thread of the running level waits. */
@@ -43,7 +52,7 @@ void sched_wake(struct thread *t)
 	rq_push(&c->rq, &t->rq);
 	struct thread *cur = c->current;
 	if (cur == c->idle || t->rq.level < cur->rq.level)
-		c->need_resched = 1;
+		kick(c);
 	else if (t->rq.level == cur->rq.level)
 		update_slice(c, cur);
 }

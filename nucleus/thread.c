@@ -89,7 +89,7 @@ int thread_create_user(struct domain *d, uint64_t entry, uint64_t stack,
 	kobj_init(&t->obj, OBJ_THREAD); /* the "alive" reference */
 	t->id = next_thread_id++;
 	t->prio = prio;
-	t->cpu = &cpus[0];
+	t->cpu = this_cpu(); /* where to run is the creator's policy */
 	t->kstack_top = (uint64_t)kstack;
 	t->arch.fpu = fpu;
 	t->state = THREAD_NEW;
@@ -268,6 +268,22 @@ static long regs_op(struct thread *t, int64_t op, uint64_t arg)
 	return rc ? rc : regs_to_frame(t, &r);
 }
 
+/* Sends a thread to another CPU: it runs there from its next wake-up. */
+static long move_to_cpu(struct thread *t, uint64_t cpu)
+{
+	if (cpu >= (uint64_t)ncpus || !cpus[cpu].online)
+		return STATUS_ERR_RANGE;
+	if (t->state == THREAD_RUNNING)
+		return STATUS_ERR_BUSY;
+	int queued = rq_remove(&t->cpu->rq, &t->rq);
+	t->cpu = &cpus[cpu];
+	if (queued) {
+		t->state = THREAD_SUSPENDED; /* so that sched_wake takes it */
+		sched_wake(t);
+	}
+	return STATUS_OK;
+}
+
 long sys_thread_ctl(uint32_t thread, int64_t op, uint64_t arg)
 {
 	struct cap *c;
@@ -299,6 +315,10 @@ long sys_thread_ctl(uint32_t thread, int64_t op, uint64_t arg)
 	case THREAD_GET_REGS:
 	case THREAD_SET_REGS:
 		return regs_op(t, op, arg);
+	case THREAD_CPU:
+		return t->cpu->id;
+	case THREAD_SET_CPU:
+		return move_to_cpu(t, arg);
 	default:
 		return STATUS_ERR_INVAL;
 	}

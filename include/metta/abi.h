@@ -36,6 +36,8 @@ struct metta_domain_info {
 #define THREAD_GET_REGS 5 /* arg: struct metta_regs * (thread suspended) */
 #define THREAD_SET_REGS 6 /* arg: const struct metta_regs * */
 #define THREAD_STATE 7	  /* returns one of THREAD_IS_* */
+#define THREAD_CPU 8	  /* returns the CPU it runs on */
+#define THREAD_SET_CPU 9  /* arg: the CPU to run on (not while running) */
 
 #define THREAD_IS_NEW 0
 #define THREAD_IS_READY 1

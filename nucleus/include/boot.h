@@ -20,7 +20,8 @@ struct boot_info {
 	const char *cmdline;
 	const char *loader;
 	char cpu_model[49];
-	int ncpus;
+	int ncpus;	  /* in the MADT */
+	int cpus_running; /* started */
 	uint64_t ram_bytes; /* usable RAM in the firmware's memory map */
 	int nmodules;
 	struct boot_module modules[BOOT_MAX_MODULES];

@@ -33,6 +33,8 @@ struct cpu {
 	int online;
 	int holds_bkl; /* this CPU owns the big nucleus lock */
 	int need_resched;
+	volatile int tlb_flush_pending; /* a shootdown waits for this CPU */
+	uint64_t ist_tops[3];
 	struct runqueue rq;
 	struct timer slice_timer;
 	struct arch_cpu arch;

@@ -95,6 +95,7 @@ def banner_checks(cpus, mib):
         ("banner_version", matches(r"^Metta \d+\.\d+\.\d+\S* \(x86-64\)$")),
         ("banner_cpus", matches(rf"^cpu: .+, {cpus} {word}$",
                                 f"banner does not say {cpus} {word}")),
+        ("all_cpus_started", contains(f"smp: {cpus} of them running")),
         ("banner_memory", memory_about(mib)),
         ("banner_tsc", matches(r"^tsc: \d+\.\d{3} MHz \(calibrated from ")),
         ("banner_boot_time",
@@ -231,6 +232,18 @@ BOOTS = [
             ("root_domain_reported", contains("root domain ndomain ended with status 0")),
             ("refused_fault_logged",
              matches(r"#UD invalid opcode at rip 0x[0-9a-f]+; fault handler ended it")),
+        ],
+    },
+    {
+        # Two CPUs: parallel threads, TLB shootdown, IPC across CPUs.
+        "name": "user_smp",
+        "cmdline": "init=nsmp",
+        "smp": 2,
+        "modules": {"nsmp": built("user/tests/nsmp")},
+        "exit": EXIT_POWEROFF,
+        "tests": "UTEST",
+        "checks": [
+            ("both_cpus_running", contains("smp: 2 of them running")),
         ],
     },
     *[user_fault_boot(kind, report) for kind, report in USER_FAULTS],

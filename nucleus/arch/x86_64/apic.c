@@ -98,6 +98,26 @@ static void spurious(struct trap_frame *f)
 	(void)f; /* a spurious interrupt must not be acknowledged */
 }
 
+void lapic_enable(void)
+{
+	wrmsr(MSR_APIC_BASE, (rdmsr(MSR_APIC_BASE) | (1u << 11)));
+	lapic_write(LAPIC_TPR, 0);
+	lapic_write(LAPIC_SVR, 0x100 | VEC_SPURIOUS);
+	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_TIMER);
+}
+
+#define LAPIC_ICR_LOW 0x300
+#define LAPIC_ICR_HIGH 0x310
+#define ICR_PENDING (1u << 12)
+
+void lapic_send(uint32_t apic_id, uint32_t icr)
+{
+	lapic_write(LAPIC_ICR_HIGH, apic_id << 24);
+	lapic_write(LAPIC_ICR_LOW, icr);
+	for (int i = 0; i < 1000000 && (lapic_read(LAPIC_ICR_LOW) & ICR_PENDING); i++)
+		cpu_relax();
+}
+
 void apic_init(const struct acpi_info *acpi)
 {
 	/* Make sure the APIC is enabled in the MSR at the MADT's address. */
@@ -108,9 +128,7 @@ void apic_init(const struct acpi_info *acpi)
 	trap_set_handler(VEC_SPURIOUS, spurious);
 	for (int v = VEC_PIC_BASE; v < VEC_PIC_BASE + 16; v++)
 		trap_set_handler((uint8_t)v, spurious);
-	lapic_write(LAPIC_TPR, 0);
-	lapic_write(LAPIC_SVR, 0x100 | VEC_SPURIOUS);
-	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_TIMER);
+	lapic_enable();
 	if (acpi->nioapics > 0) {
 		ioapic = vm_map_device(acpi->ioapics[0].phys, PAGE_SIZE);
 		if (!ioapic)

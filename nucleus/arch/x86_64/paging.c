@@ -6,6 +6,7 @@
  */
 #include <arch/cpu.h>
 #include <arch/paging.h>
+#include <arch/smp.h>
 #include <panic.h>
 #include <pmm.h>
 #include <quota.h>
@@ -125,6 +126,17 @@ int aspace_unmap(struct aspace *as, uint64_t va, uint64_t *pa)
 		*pa = *pte & PTE_ADDR;
 	*pte = 0;
 	invlpg(va); /* only right for the running space; others reload CR3 */
+	return STATUS_OK;
+}
+
+int vm_map_identity(uint64_t pa)
+{
+	/* Only for starting CPUs: a nucleus page in the lower half, which
+	 * user spaces never share (they copy the upper half alone). */
+	uint64_t *pte = walk(&kernel_space, pa, 0, 1);
+	if (!pte)
+		return STATUS_ERR_NOMEM;
+	*pte = (pa & PTE_ADDR) | PTE_P | PTE_W;
 	return STATUS_OK;
 }
 
@@ -325,6 +337,7 @@ void vm_free_stack(void *top, int mapped, struct quota *q)
 			pmm_free(vm_pmm, pa);
 	}
 	quota_release(q, (uint64_t)mapped * PAGE_SIZE);
+	tlb_shootdown(); /* before the slot (and its pages) can be reused */
 	if (nfree_stacks < (int)(sizeof(free_stacks) / sizeof(*free_stacks)))
 		free_stacks[nfree_stacks++] = (uint64_t)top;
 }

@@ -12,6 +12,7 @@
 #include <arch/paging.h>
 #include <arch/power.h>
 #include <arch/serial.h>
+#include <arch/smp.h>
 #include <arch/trap.h>
 #include <arch/tsc.h>
 #include <bkl.h>
@@ -175,7 +176,6 @@ static void devices_init(void)
 	if (acpi_parse(mb2.rsdp, mb2.rsdp_len, acpi_map_direct, &acpi))
 		panic("ACPI tables are malformed: %s", acpi.error);
 	boot.ncpus = acpi.ncpus;
-	cpus[0].apic_id = acpi.apic_ids[0];
 	pic_disable();
 	apic_init(&acpi);
 	power_init(&acpi);
@@ -185,6 +185,9 @@ static void devices_init(void)
 	boot.tsc_hz = tsc_hz();
 	boot.tsc_source = tsc_source() == TSC_FROM_CPUID ? "CPUID" : "the PIT";
 	boot.timer_hz = lapic_timer_hz();
+	cpus[0].online = 1;
+	cpus[0].apic_id = lapic_id();
+	boot.cpus_running = smp_start_aps(&acpi);
 }
 
 static void setup_on_stack(void *arg)

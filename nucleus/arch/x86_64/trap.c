@@ -7,6 +7,7 @@
  */
 #include <arch/cpu.h>
 #include <arch/gdt.h>
+#include <arch/smp.h>
 #include <arch/trap.h>
 #include <ksyms.h>
 #include <kprintf.h>
@@ -85,6 +86,11 @@ void idt_init(void)
 	idt[8].ist = IST_DOUBLE_FAULT;
 	idt[2].ist = IST_NMI;
 	idt[18].ist = IST_MACHINE_CHECK;
+	idt_load();
+}
+
+void idt_load(void)
+{
 	struct {
 		uint16_t limit;
 		uint64_t base;
@@ -287,6 +293,10 @@ void trap_dispatch(struct trap_frame *f)
 		panic_halt();
 	}
 	struct cpu *c = this_cpu();
+	if (f->vector == VEC_IPI_TLB) {
+		tlb_flush_ipi(); /* without the lock: its sender holds it */
+		return;
+	}
 	int took = !c->holds_bkl;
 	if (took)
 		bkl_lock();

@@ -12,6 +12,10 @@ void pic_disable(void);
 void apic_init(const struct acpi_info *acpi);
 
 void lapic_eoi(void);
+/* Enables this CPU's local APIC (its timer masked). */
+void lapic_enable(void);
+/* Sends an interrupt command (vector and delivery mode) to a CPU. */
+void lapic_send(uint32_t apic_id, uint32_t icr);
 uint32_t lapic_id(void);
 
 /* Measures the LAPIC timer's rate against the TSC (after tsc_init). */

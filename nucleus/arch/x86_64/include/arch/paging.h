@@ -54,6 +54,9 @@ static inline uint64_t image_phys(const void *v)
  */
 void vm_init(struct pmm *pmm, uint64_t top);
 
+/* Maps physical page pa at its own address (AP start-up only). */
+int vm_map_identity(uint64_t pa);
+
 /* Maps one 4 KiB page: 0, STATUS_ERR_EXIST if va is mapped, ERR_NOMEM. */
 int vm_map(uint64_t va, uint64_t pa, unsigned rights);
 

@@ -18,6 +18,8 @@ struct trap_frame {
 
 /* Fills the IDT (all 256 vectors) and loads it. */
 void idt_init(void);
+/* Loads the (filled) IDT on another CPU. */
+void idt_load(void);
 
 /* Handler for a device or timer vector (32..255); runs with interrupts off. */
 typedef void (*irq_handler_fn)(struct trap_frame *frame);
