@@ -119,7 +119,7 @@ LIBMETTA_SRC := $(wildcard lib/libmetta/*.c) \
 	lib/string/string.c lib/status/status.c lib/elf/elf.c lib/elf/stack.c
 LIBMETTA_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(LIBMETTA_SRC))
 LIBMETTA := $(BUILD)/user/libmetta.a
-USER_TESTS := ntest ncap nipc ndomain nsmp ufault
+USER_TESTS := ntest ncap nipc ndomain nsmp ndev ufault
 USER_TEST_BINS := $(patsubst %,$(BUILD)/user/tests/%,$(USER_TESTS))
 
 $(BUILD)/user/%.c.o: %.c $(SETUP) Makefile | $(SYSCALL_GEN)
@@ -143,8 +143,8 @@ $(BUILD)/user/tests/child: $(BUILD)/user/tests/user/child.c.o $(LIBMETTA)
 	@$(LD) $(ULDFLAGS) -e _start -o $@ $< $(LIBMETTA)
 $(BUILD)/user/tests/child.bin.o: $(BUILD)/user/tests/child
 	@cd $(dir $<) && $(LD) -r -b binary -z noexecstack -o child.bin.o child
-$(BUILD)/user/tests/ndomain: $(BUILD)/user/tests/user/ndomain.c.o \
-		$(BUILD)/user/tests/child.bin.o $(LIBMETTA)
+$(BUILD)/user/tests/ndomain $(BUILD)/user/tests/ndev: $(BUILD)/user/tests/%: \
+		$(BUILD)/user/tests/user/%.c.o $(BUILD)/user/tests/child.bin.o $(LIBMETTA)
 	@echo "  ULD     $@"
 	@$(LD) $(ULDFLAGS) -e _start -o $@ $^
 

@@ -1,5 +1,6 @@
 /* The capability calls: copy, move, delete, revoke, inspect, give. */
 #include <cap.h>
+#include <device.h>
 #include <domain.h>
 
 #include <metta/status.h>
@@ -50,5 +51,10 @@ long sys_cap_give(uint32_t domain, uint32_t src, uint32_t dst, uint32_t rights)
 	struct domain *d = container_of(dc->obj, struct domain, obj);
 	if (d->dead)
 		return STATUS_ERR_DEAD;
+	struct cap *s;
+	if ((rc = cap_lookup(own_table(), src, OBJ_NONE, 0, &s)))
+		return rc;
+	if (!device_cap_allowed(s->obj->type, d))
+		return STATUS_ERR_DENIED; /* devices go to drivers only */
 	return cap_copy(own_table(), src, &d->caps, dst, rights, 0);
 }

@@ -10,6 +10,7 @@
 #include <fault_inject.h>
 #include <kprintf.h>
 #include <arch/paging.h>
+#include <device.h>
 #include <domain.h>
 #include <metta/status.h>
 #include <sched.h>
@@ -83,6 +84,7 @@ static void start_init(struct boot_info *bi, const char *name)
 			status_text(rc), why);
 		return;
 	}
+	devices_give_root(d, bi->phys_top);
 	kprintf("init: started '%s' as domain %d\n", name, d->id);
 	sched_start();
 }

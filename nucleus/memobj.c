@@ -29,16 +29,18 @@ static void caches_init(void)
 	kobj_set_release(OBJ_MEMORY, memobj_release);
 }
 
-/* Frees the object's pages and its page array, refunding the payer. */
+/* Frees the object's pages (unless they are a device's) and its page
+ * array, refunding the payer. */
 static void free_pages(struct memobj *m)
 {
-	for (uint64_t i = 0; i < m->npages; i++)
+	uint64_t owned = m->device ? 0 : m->npages;
+	for (uint64_t i = 0; i < owned; i++)
 		if (m->pages[i])
 			pmm_free(nucleus_pmm, m->pages[i]);
 	uint64_t pa = virt_to_phys_direct(m->pages);
 	for (uint64_t i = 0; i < m->array_pages; i++)
 		pmm_free(nucleus_pmm, pa + i * PAGE_SIZE);
-	quota_release(&m->payer->quota, (m->npages + m->array_pages) * PAGE_SIZE);
+	quota_release(&m->payer->quota, (owned + m->array_pages) * PAGE_SIZE);
 }
 
 static int alloc_pages(struct memobj *m, struct domain *d, uint64_t npages)
@@ -70,6 +72,56 @@ static int alloc_pages(struct memobj *m, struct domain *d, uint64_t npages)
 	return STATUS_OK;
 }
 
+/* The array of a device object: physical pages, not allocated. */
+static int alloc_array(struct memobj *m, struct domain *d, uint64_t phys,
+		       uint64_t npages)
+{
+	uint64_t array_pages = (npages * 8 + PAGE_SIZE - 1) / PAGE_SIZE, pa;
+	if (quota_charge(&d->quota, array_pages * PAGE_SIZE))
+		return STATUS_ERR_QUOTA;
+	if (pmm_alloc_range(nucleus_pmm, array_pages, PAGE_SIZE, ~0ull, &pa)) {
+		quota_release(&d->quota, array_pages * PAGE_SIZE);
+		return STATUS_ERR_NOMEM;
+	}
+	m->payer = d;
+	m->device = 1;
+	m->npages = npages;
+	m->array_pages = array_pages;
+	m->pages = phys_to_virt(pa);
+	for (uint64_t i = 0; i < npages; i++)
+		m->pages[i] = phys + i * PAGE_SIZE;
+	return STATUS_OK;
+}
+
+static long install(struct domain *d, uint32_t dst, struct memobj *m)
+{
+	kobj_get(&d->obj); /* the payer's accounts outlive the object */
+	kobj_init(&m->obj, OBJ_MEMORY);
+	cap_insert(&d->caps, dst, &m->obj, RIGHT_ALL, 0, NULL);
+	kobj_put(&m->obj); /* the slot holds it now */
+	return STATUS_OK;
+}
+
+long memobj_create_physical(struct domain *d, uint32_t dst, uint64_t phys,
+			    uint64_t pages)
+{
+	if (dst >= d->caps.nslots)
+		return STATUS_ERR_BADCAP;
+	if (d->caps.slots[dst].obj)
+		return STATUS_ERR_EXIST;
+	caches_init();
+	void *mem;
+	int rc = kmem_alloc(&memobj_cache, &d->quota, &mem);
+	if (rc)
+		return rc;
+	struct memobj *m = mem;
+	if ((rc = alloc_array(m, d, phys, pages))) {
+		kmem_free(&memobj_cache, &d->quota, m);
+		return rc;
+	}
+	return install(d, dst, m);
+}
+
 long sys_mem_create(uint32_t dst, uint64_t pages)
 {
 	struct domain *d = current_domain();
@@ -89,11 +141,7 @@ long sys_mem_create(uint32_t dst, uint64_t pages)
 		kmem_free(&memobj_cache, &d->quota, m);
 		return rc;
 	}
-	kobj_get(&d->obj); /* the payer's accounts outlive the object */
-	kobj_init(&m->obj, OBJ_MEMORY);
-	cap_insert(&d->caps, dst, &m->obj, RIGHT_ALL, 0, NULL);
-	kobj_put(&m->obj); /* the slot holds it now */
-	return STATUS_OK;
+	return install(d, dst, m);
 }
 
 static void memobj_release(struct kobj *o)
@@ -175,7 +223,8 @@ long sys_mem_map(uint32_t domain, uint32_t mem, uint64_t offset, uint64_t va,
 	if ((rc = kmem_alloc(&mapping_cache, &d->quota, &mem_rec)))
 		return rc;
 	struct mapping *map = mem_rec;
-	unsigned vr = page_rights((uint32_t)rights) | VM_USER;
+	unsigned vr = page_rights((uint32_t)rights) | VM_USER |
+		      (m->device ? VM_NOCACHE : 0);
 	for (uint64_t i = 0; i < pages; i++) {
 		rc = aspace_map(&d->as, va + i * PAGE_SIZE, m->pages[offset + i], vr);
 		if (rc) {
@@ -185,7 +234,7 @@ long sys_mem_map(uint32_t domain, uint32_t mem, uint64_t offset, uint64_t va,
 		}
 	}
 	*map = (struct mapping){ d->mappings, va, pages, offset, vr,
-				 page_rights(mc->rights) | VM_USER, m };
+				 page_rights(mc->rights) | VM_USER | VM_NOCACHE, m };
 	d->mappings = map;
 	kobj_get(&m->obj);
 	return STATUS_OK;
@@ -233,7 +282,8 @@ long sys_mem_protect(uint32_t domain, uint64_t va, uint64_t rights)
 	if (rights & ~(uint64_t)(RIGHT_READ | RIGHT_WRITE | RIGHT_EXEC) ||
 	    ((rights & RIGHT_WRITE) && (rights & RIGHT_EXEC)))
 		return STATUS_ERR_INVAL;
-	unsigned vr = page_rights((uint32_t)rights) | VM_USER;
+	unsigned vr = page_rights((uint32_t)rights) | VM_USER |
+		      (map->mo->device ? VM_NOCACHE : 0);
 	if (vr & ~map->max_rights)
 		return STATUS_ERR_DENIED;
 	/* Unmapping and mapping again cannot fail: the tables exist. */

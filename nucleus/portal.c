@@ -8,6 +8,7 @@
 #include <arch/tsc.h>
 #include <aspace_copy.h>
 #include <bkl.h>
+#include <device.h>
 #include <domain.h>
 #include <kmem.h>
 #include <portal.h>
@@ -123,6 +124,8 @@ static int check_caps(struct transfer *x)
 				    RIGHT_GRANT, &x->caps[i]);
 		if (rc)
 			return rc;
+		if (!device_cap_allowed(x->caps[i]->obj->type, x->to->domain))
+			return STATUS_ERR_DENIED; /* devices go to drivers only */
 		uint32_t slot = x->rd.recv_caps[i];
 		if (slot >= dst->nslots || dst->slots[slot].obj)
 			return STATUS_ERR_BADCAP;

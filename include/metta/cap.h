@@ -30,6 +30,10 @@
 
 /* Slots every domain starts with. */
 #define CAP_SELF 0 /* the domain itself */
+/* The root domain also starts with every device: */
+#define CAP_IRQS 1    /* ISA interrupt lines 0-15 */
+#define CAP_IOPORTS 2 /* I/O ports 0-0xffff */
+#define CAP_PHYSMEM 3 /* physical memory the page allocator does not own */
 #define CAP_FIRST_FREE 4
 
 #define CAP_SLOTS 256 /* slots per domain (fixed for now) */

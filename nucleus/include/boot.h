@@ -23,6 +23,7 @@ struct boot_info {
 	int ncpus;	  /* in the MADT */
 	int cpus_running; /* started */
 	uint64_t ram_bytes; /* usable RAM in the firmware's memory map */
+	uint64_t phys_top;  /* end of the physical address space we map */
 	int nmodules;
 	struct boot_module modules[BOOT_MAX_MODULES];
 	/* Usable RAM the allocator must never hand out (image, modules...),
@@ -36,6 +37,10 @@ struct boot_info {
 	uint64_t kernel_stack_top; /* of the stack nucleus_main runs on */
 	uint64_t tsc_at_entry;	   /* when the loader jumped to the nucleus */
 };
+
+/* Whether a physical page is RAM (in the firmware's map) or a device the
+ * nucleus drives itself: never mappable as device memory. */
+int phys_is_ram_or_nucleus(uint64_t phys);
 
 /* The portable nucleus, entered once the machine is set up. */
 void nucleus_main(struct boot_info *bi) __attribute__((noreturn));

@@ -19,6 +19,7 @@ struct memobj {
 	uint64_t npages;
 	uint64_t *pages; /* physical address of each page */
 	uint64_t array_pages; /* pages holding `pages` */
+	int device; /* device memory: mapped uncached, never freed */
 };
 
 /* A mapped range of a memory object in a domain. */
@@ -31,6 +32,10 @@ struct mapping {
 	unsigned max_rights; /* what the capability allowed */
 	struct memobj *mo;
 };
+
+/* A memory object over device memory in domain d's slot dst. */
+long memobj_create_physical(struct domain *d, uint32_t dst, uint64_t phys,
+			    uint64_t pages);
 
 /* Removes every mapping of a dying domain (its space goes next). */
 void mappings_drop_all(struct domain *d);

@@ -246,6 +246,18 @@ BOOTS = [
             ("both_cpus_running", contains("smp: 2 of them running")),
         ],
     },
+    {
+        # Device capabilities: ports, an RTC interrupt to an event, VGA
+        # memory, and the rules that keep them with drivers (ndev.c).
+        "name": "user_devices",
+        "cmdline": "init=ndev",
+        "modules": {"ndev": built("user/tests/ndev")},
+        "exit": EXIT_POWEROFF,
+        "tests": "UTEST",
+        "checks": [
+            ("root_domain_reported", contains("root domain ndev ended with status 0")),
+        ],
+    },
     *[user_fault_boot(kind, report) for kind, report in USER_FAULTS],
     {
         # A corrupt program is refused with a reason before anything is

@@ -6,6 +6,7 @@
 #include <arch/acpi.h>
 #include <arch/apic.h>
 #include <arch/cpu.h>
+#include <arch/irq.h>
 #include <arch/paging.h>
 #include <arch/trap.h>
 #include <arch/tsc.h>
@@ -175,4 +176,80 @@ void lapic_timer_oneshot(uint64_t tsc_ticks)
 		count = 0xffffffff; /* far deadline: re-armed when this fires */
 	lapic_write(LAPIC_LVT_TIMER, VEC_TIMER); /* one-shot, unmasked */
 	lapic_write(LAPIC_TIMER_INIT, (uint32_t)count);
+}
+
+/* ---- device interrupts (ISA lines through the first I/O APIC) ---- */
+
+static struct {
+	uint32_t gsi;
+	uint32_t flags; /* redirection-entry bits: polarity, trigger */
+} isa[IRQ_LINES];
+
+void irq_init(const struct acpi_info *acpi)
+{
+	for (unsigned i = 0; i < IRQ_LINES; i++)
+		isa[i].gsi = i; /* ISA default: edge, active high */
+	for (int i = 0; i < acpi->noverrides; i++) {
+		const struct acpi_override *o = &acpi->overrides[i];
+		if (o->irq >= IRQ_LINES)
+			continue;
+		isa[o->irq].gsi = o->gsi;
+		isa[o->irq].flags = ((o->flags & 3) == 3 ? 1u << 13 : 0) | /* low */
+				    (((o->flags >> 2) & 3) == 3 ? 1u << 15 : 0); /* level */
+	}
+}
+
+static int redirect_index(unsigned irq)
+{
+	int gsi = (int)isa[irq].gsi;
+	return gsi < ioapic_inputs() ? gsi : -1;
+}
+
+int irq_route(unsigned irq, uint32_t apic_id)
+{
+	int n = irq < IRQ_LINES ? redirect_index(irq) : -1;
+	if (n < 0)
+		return -1;
+	ioapic_write(IOAPIC_REDIRECT(n) + 1, apic_id << 24);
+	ioapic_write(IOAPIC_REDIRECT(n),
+		     LVT_MASKED | isa[irq].flags | (VEC_IRQ_BASE + irq));
+	return 0;
+}
+
+void irq_mask(unsigned irq)
+{
+	int n = redirect_index(irq);
+	if (n >= 0)
+		ioapic_write(IOAPIC_REDIRECT(n),
+			     ioapic_read(IOAPIC_REDIRECT(n)) | LVT_MASKED);
+}
+
+void irq_unmask(unsigned irq)
+{
+	int n = redirect_index(irq);
+	if (n >= 0)
+		ioapic_write(IOAPIC_REDIRECT(n),
+			     ioapic_read(IOAPIC_REDIRECT(n)) & ~LVT_MASKED);
+}
+
+uint32_t port_in(uint16_t port, unsigned width)
+{
+	uint32_t v = 0;
+	if (width == 1)
+		v = inb(port);
+	else if (width == 2)
+		__asm__ volatile("inw %1, %w0" : "=a"(v) : "Nd"(port));
+	else
+		__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+void port_out(uint16_t port, unsigned width, uint32_t value)
+{
+	if (width == 1)
+		outb(port, (uint8_t)value);
+	else if (width == 2)
+		outw(port, (uint16_t)value);
+	else
+		outl(port, value);
 }

@@ -8,6 +8,7 @@
 #include <arch/apic.h>
 #include <arch/cpu.h>
 #include <arch/gdt.h>
+#include <arch/irq.h>
 #include <arch/multiboot2.h>
 #include <arch/paging.h>
 #include <arch/power.h>
@@ -124,6 +125,7 @@ static void memory_init(void)
 	for (int i = 0; i < boot.nreserved; i++)
 		pmm_reserve(&pmm, boot.reserved[i].base, boot.reserved[i].len);
 	boot.pmm = &pmm;
+	boot.phys_top = direct_map_top;
 	vm_init(&pmm, direct_map_top);
 }
 
@@ -179,6 +181,7 @@ static void devices_init(void)
 	pic_disable();
 	apic_init(&acpi);
 	power_init(&acpi);
+	irq_init(&acpi);
 	tsc_init();
 	lapic_timer_calibrate();
 	timer_init();
@@ -225,4 +228,21 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
 	/* The boot thread becomes CPU 0's idle thread. */
 	thread_adopt_idle(&cpus[0], (uint64_t)stack);
 	call_on_stack(stack, setup_on_stack, NULL);
+}
+
+int phys_is_ram_or_nucleus(uint64_t phys)
+{
+	for (int i = 0; i < mb2.nmmap; i++) {
+		const struct mb2_mmap_entry *e = &mb2.mmap[i];
+		if (e->type == MB2_MEM_AVAILABLE && phys >= e->base &&
+		    phys - e->base < e->len)
+			return 1;
+	}
+	/* The interrupt controllers are the nucleus's. */
+	if ((phys & ~0xfffull) == (acpi.lapic_phys & ~0xfffull))
+		return 1;
+	for (int i = 0; i < acpi.nioapics; i++)
+		if ((phys & ~0xfffull) == (acpi.ioapics[i].phys & ~0xfffull))
+			return 1;
+	return 0;
 }
