@@ -1,9 +1,10 @@
 /*
- * kprintf: the nucleus's console output. Today it goes to COM1; once a log
- * server registers (a later issue), messages will also go there.
+ * kprintf: the nucleus's console output: COM1, and the log ring once a log
+ * server has registered one (nucleus/log.c).
  */
 #include <arch/serial.h>
 #include <kprintf.h>
+#include <log.h>
 
 #include <fmt/fmt.h>
 
@@ -11,6 +12,7 @@ static void console_put(void *ctx, const char *s, size_t n)
 {
 	(void)ctx;
 	serial_write(s, n);
+	log_ring_write(s, n);
 }
 
 int kvprintf(const char *fmt, va_list ap)

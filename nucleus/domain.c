@@ -8,6 +8,7 @@
 #include <panic.h>
 #include <pmm.h>
 #include <event.h>
+#include <log.h>
 #include <memobj.h>
 #include <portal.h>
 #include <sched.h>
@@ -188,6 +189,7 @@ static void domain_finish(struct domain *d)
 	captable_clear(&d->caps);
 	free_slots(d);
 	mappings_drop_all(d);
+	log_domain_gone(d);
 	signal_watcher(d);
 	if (d->fault_cap.obj) {
 		kobj_put(d->fault_cap.obj);

@@ -16,6 +16,19 @@
 #define METTA_PRIO_NORM 1
 #define METTA_PRIO_LOW 2
 
+/*
+ * The nucleus log ring (log_register): the first page of the registered
+ * memory object starts with this header, the rest of the object holds the
+ * bytes. `head` counts every byte ever written; byte n is at
+ * data[n % size]. A reader that falls more than `size` behind lost the
+ * difference. The event is signalled after each line.
+ */
+struct metta_log_ring {
+	volatile uint64_t head;
+	uint64_t size;
+	uint8_t data[];
+};
+
 /* What domain_info reports. */
 struct metta_domain_info {
 	int64_t id;

@@ -446,6 +446,39 @@ static int event_rights(void)
 	return 0;
 }
 
+/* ---- the log ring ---- */
+
+#define LOG_VA 0x560000000000ull
+
+static int log_ring_receives_lines(void)
+{
+	UCHECK(metta_mem_create(SLOT_A, 2) == 0, "mem");
+	UCHECK(metta_event_create(SLOT_B) == 0, "event");
+	UCHECK(metta_mem_map(CAP_SELF, SLOT_A, 0, LOG_VA, 2, RIGHT_READ | RIGHT_WRITE) == 0,
+	       "map");
+	UCHECK(metta_log_register(SLOT_B, SLOT_A, 1) == STATUS_ERR_TYPE,
+	       "registered an event as the ring");
+	UCHECK(metta_log_register(SLOT_A, SLOT_B, 0x10) == 0, "register");
+	metta_printf("to the ring: %d", 4242);
+	UCHECK(metta_event_poll(SLOT_B, 0x10) == 0x10, "no event for the line");
+	struct metta_log_ring *r = (struct metta_log_ring *)LOG_VA;
+	UCHECK(r->size == 2 * 4096 - sizeof(*r), "ring size %lu", r->size);
+	const char *want = "[ncap] to the ring: 4242\n";
+	uint64_t n = 0;
+	while (want[n])
+		n++;
+	UCHECK(r->head == n, "head %lu, want %lu", r->head, n);
+	for (uint64_t i = 0; i < n; i++)
+		UCHECK(r->data[i] == (uint8_t)want[i], "byte %lu is '%c'", i, r->data[i]);
+	UCHECK(metta_log_register(0xffffffffu, 0, 0) == 0, "unregister");
+	metta_printf("not in the ring");
+	UCHECK(r->head == n, "written after unregistering");
+	metta_mem_unmap(CAP_SELF, LOG_VA);
+	metta_cap_delete(SLOT_A);
+	metta_cap_delete(SLOT_B);
+	return 0;
+}
+
 static const struct utest tests[] = {
 	{ "self_capability", self_capability },
 	{ "bad_slots_are_errors", bad_slots_are_errors },
@@ -464,6 +497,7 @@ static const struct utest tests[] = {
 	{ "events_signal_wait_poll", events_signal_wait_poll },
 	{ "event_timeouts_and_timers", event_timeouts_and_timers },
 	{ "event_rights", event_rights },
+	{ "log_ring_receives_lines", log_ring_receives_lines },
 };
 
 int main(int argc, char **argv, char **envp)

@@ -1,0 +1,97 @@
+/*
+ * The nucleus log: every line the nucleus prints (its own, and what
+ * domains send with the log call) goes to the serial port and, once a log
+ * server has registered a ring (a memory object) and an event, into that
+ * ring too, with the event signalled at each line's end. The nucleus never
+ * waits for the reader: a slow one loses the oldest bytes, and knows how
+ * many from `head`.
+ */
+#include <arch/paging.h>
+#include <domain.h>
+#include <event.h>
+#include <log.h>
+#include <memobj.h>
+#include <sched.h>
+
+#include <metta/abi.h>
+#include <metta/status.h>
+#include <nucleus/syscall_table.h>
+
+static struct {
+	struct domain *owner; /* the registered log server */
+	struct memobj *mem;
+	struct event *event;
+	uint64_t bits;
+	uint64_t size; /* data bytes */
+} ring;
+
+static uint8_t *ring_byte(uint64_t offset)
+{
+	/* The header sits in the first page; data follows it. */
+	uint64_t at = sizeof(struct metta_log_ring) + offset;
+	return (uint8_t *)phys_to_virt(ring.mem->pages[at / PAGE_SIZE]) +
+	       at % PAGE_SIZE;
+}
+
+void log_ring_write(const char *s, size_t n)
+{
+	if (!ring.mem)
+		return;
+	struct metta_log_ring *hdr = phys_to_virt(ring.mem->pages[0]);
+	int line_end = 0;
+	for (size_t i = 0; i < n; i++) {
+		*ring_byte(hdr->head % ring.size) = (uint8_t)s[i];
+		hdr->head++;
+		line_end |= s[i] == '\n';
+	}
+	if (line_end && ring.event)
+		event_raise(ring.event, ring.bits);
+}
+
+static void unregister(void)
+{
+	if (ring.mem)
+		kobj_put(&ring.mem->obj);
+	if (ring.event)
+		kobj_put(&ring.event->obj);
+	ring.mem = NULL;
+	ring.event = NULL;
+	ring.owner = NULL;
+}
+
+void log_domain_gone(struct domain *d)
+{
+	if (ring.owner == d)
+		unregister(); /* back to the serial port alone */
+}
+
+/* A server (or driver) becomes the log: mem 0xffffffff unregisters. */
+long sys_log_register(uint32_t mem, uint32_t event, uint64_t bits)
+{
+	struct domain *d = current_domain();
+	if (d->class > CLASS_SERVER)
+		return STATUS_ERR_DENIED;
+	if (mem == 0xffffffffu) {
+		unregister();
+		return STATUS_OK;
+	}
+	struct cap *mc, *ec;
+	int rc = cap_lookup(&d->caps, mem, OBJ_MEMORY, RIGHT_WRITE, &mc);
+	if (rc || (rc = cap_lookup(&d->caps, event, OBJ_EVENT, RIGHT_WRITE, &ec)))
+		return rc;
+	struct memobj *m = container_of(mc->obj, struct memobj, obj);
+	if (m->device || m->npages * PAGE_SIZE <= sizeof(struct metta_log_ring))
+		return STATUS_ERR_INVAL;
+	unregister();
+	kobj_get(mc->obj);
+	kobj_get(ec->obj);
+	ring.owner = d;
+	ring.mem = m;
+	ring.event = container_of(ec->obj, struct event, obj);
+	ring.bits = bits;
+	ring.size = m->npages * PAGE_SIZE - sizeof(struct metta_log_ring);
+	struct metta_log_ring *hdr = phys_to_virt(m->pages[0]);
+	hdr->head = 0;
+	hdr->size = ring.size;
+	return STATUS_OK;
+}
