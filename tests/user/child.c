@@ -8,6 +8,8 @@
  *   ud             an invalid instruction (the pager ends us)
  *   classes        try to create a domain of a higher class
  *   callonce       call the portal in slot 5 once
+ *   spin           spin for ever, never calling the nucleus
+ *   ticker         sleep 1 ms fifty times, then exit
  * The exit status says what happened.
  */
 #include <metta.h>
@@ -98,6 +100,14 @@ int main(int argc, char **argv, char **envp)
 		__builtin_trap();
 	if (!strcmp(what, "classes"))
 		return classes();
+	if (!strcmp(what, "spin"))
+		for (;;)
+			;
+	if (!strcmp(what, "ticker")) {
+		for (int i = 0; i < 50; i++)
+			metta_sleep(1000);
+		return 0;
+	}
 	if (!strcmp(what, "callonce")) {
 		uint64_t w[4] = { 1 };
 		return (int)metta_call(PORTAL, 0, w);

@@ -299,6 +299,34 @@ static int caller_gets_error_when_server_dies(void)
 	return 0;
 }
 
+/* A spinning application must not starve a server on the same CPU. */
+static int spinning_application_never_starves_a_server(void)
+{
+	UCHECK(spawn("spin", 0, METTA_CLASS_APPLICATION) == 0, "spawn spinner");
+	metta_thread_ctl(T, THREAD_START, 0);
+	const char *argv[] = { "child", "ticker" }, *why;
+	struct metta_spawn a = { 2, argv, 0, 0, METTA_CLASS_SERVER, METTA_PRIO_NORM,
+				 1 << 20 };
+	UCHECK(metta_spawn(_binary_child_start, child_size(), &a, 50, 51, &why) == 0,
+	       "spawn server");
+	long t0 = metta_clock();
+	metta_thread_ctl(51, THREAD_START, 0);
+	struct metta_domain_info i = { 0 };
+	for (int k = 0; k < 2000 && !i.dead; k++) {
+		metta_sleep(1000);
+		metta_domain_info(50, &i);
+	}
+	long took = metta_clock() - t0;
+	UCHECK(i.dead && i.exit_status == 0, "server did not finish");
+	/* 50 sleeps of 1 ms; a starved server would wait slices of 10 ms. */
+	UCHECK(took < 200000000, "server took %ld ms beside a spinner", took / 1000000);
+	metta_domain_kill(50, 0);
+	metta_cap_delete(51);
+	metta_cap_delete(50);
+	forget_child();
+	return 0;
+}
+
 /*
  * A whole life (spawn, serve, exit) returns every byte: our own page
  * tables, which only grow, were made by the tests before.
@@ -332,6 +360,8 @@ static const struct utest tests[] = {
 	{ "user_pager_resolves_faults", user_pager_resolves_faults },
 	{ "killed_mid_call_leaves_no_leak", killed_mid_call_leaves_no_leak },
 	{ "caller_gets_error_when_server_dies", caller_gets_error_when_server_dies },
+	{ "spinning_application_never_starves_a_server",
+	  spinning_application_never_starves_a_server },
 	{ "a_child_life_is_leak_free", a_child_life_is_leak_free },
 };
 

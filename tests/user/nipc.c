@@ -107,6 +107,21 @@ static int words_go_and_come_back(void)
 	return 0;
 }
 
+/* The short path (words only) and the general one (a descriptor) must
+ * give the same answer. */
+static int short_and_general_paths_agree(void)
+{
+	for (uint64_t k = 0; k < 50; k++) {
+		uint64_t a[4] = { OP_ECHO, k, k * 3, ~k }, b[4] = { OP_ECHO, k, k * 3, ~k };
+		struct metta_msg empty = { 0 };
+		long ra = metta_call(P, NULL, a), rb = metta_call(P, &empty, b);
+		UCHECK(ra == rb && ra == 0, "results %ld and %ld", ra, rb);
+		for (int i = 0; i < 4; i++)
+			UCHECK(a[i] == b[i], "word %d: 0x%lx against 0x%lx", i, a[i], b[i]);
+	}
+	return 0;
+}
+
 static int badge_and_rights(void)
 {
 	UCHECK(metta_cap_copy(P, P_CALL, RIGHT_CALL, 42) == 0, "badged copy");
@@ -321,6 +336,7 @@ static int many_clients_under_load(void)
 static const struct utest tests[] = {
 	{ "setup", setup },
 	{ "words_go_and_come_back", words_go_and_come_back },
+	{ "short_and_general_paths_agree", short_and_general_paths_agree },
 	{ "badge_and_rights", badge_and_rights },
 	{ "data_is_copied_whole", data_is_copied_whole },
 	{ "oversized_or_bad_messages_fail_whole", oversized_or_bad_messages_fail_whole },
