@@ -5,10 +5,12 @@
  * struct trap_frame layout (see trap.h).
  */
 #include <arch/gdt.h>
+#include <arch/layout.h>
 #include <metta/status.h>
 #include <percpu.h>
 
 #define VEC_SYSCALL 0x100 /* not a real vector: marks a syscall frame */
+#define FRAME_RIP 136	  /* offsetof(struct trap_frame, rip) */
 
 /* Vectors for which the CPU pushes an error code. */
 #define HAS_ERROR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || \
@@ -162,7 +164,37 @@ syscall_entry:
 	xorl %ebp, %ebp		/* ends nucleus backtraces here */
 	movq %rsp, %rdi
 	call syscall_dispatch
-	jmp trap_exit
+	/*
+	 * Back with sysret when the return address is a canonical user
+	 * address (sysret to a non-canonical one faults in ring 0 on Intel);
+	 * otherwise, or for a frame made up by thread_ctl, with iretq.
+	 * sysret takes rip from rcx and rflags from r11, which the syscall
+	 * instruction clobbered anyway.
+	 */
+	movq FRAME_RIP(%rsp), %rcx
+	movq $USER_TOP, %r11
+	cmpq %r11, %rcx
+	jae trap_exit
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	addq $8, %rsp		/* r11 */
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	addq $8, %rsp		/* rcx */
+	popq %rbx
+	popq %rax
+	movq 16(%rsp), %rcx	/* rip, past vector and error */
+	movq 32(%rsp), %r11	/* rflags */
+	movq 40(%rsp), %rsp	/* the user's stack: nothing of ours after this */
+	swapgs
+	sysretq
 
 /*
  * void context_switch(uint64_t *save_rsp, uint64_t new_rsp)

@@ -32,6 +32,9 @@ struct idt_entry {
 	uint32_t reserved;
 } __attribute__((packed));
 
+_Static_assert(__builtin_offsetof(struct trap_frame, rip) == 136,
+	       "entry.S's FRAME_RIP");
+
 struct extable_entry {
 	uint64_t insn, fixup;
 };

@@ -17,8 +17,6 @@
 #define VM_NOCACHE 8
 #define VM_OWNED 16 /* the space owns the page: freed with it */
 
-/* User space is [0, USER_TOP): the lower half less its last page. */
-#define USER_TOP 0x00007ffffffff000ull
 
 struct pmm;
 struct quota;
