@@ -13,6 +13,9 @@
 #ifndef ARCH_LAYOUT_H
 #define ARCH_LAYOUT_H
 
+/* User space is [0, USER_TOP): the lower half less its last page. */
+#define USER_TOP 0x00007ffffffff000
+
 #define KERNEL_VMA	  0xffffffff80000000
 #define DIRECT_MAP_BASE	  0xffff800000000000
 #define STACK_AREA_BASE	  0xffffc00000000000
