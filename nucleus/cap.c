@@ -41,8 +41,8 @@ static struct cap *slot_at(struct captable *t, uint32_t slot)
 	return slot < t->nslots ? &t->slots[slot] : NULL;
 }
 
-int cap_lookup(struct captable *t, uint32_t slot, uint16_t type,
-	       uint32_t need, struct cap **out)
+int cap_lookup(struct captable *t, uint32_t slot, uint16_t type, uint32_t need,
+	       struct cap **out)
 {
 	struct cap *c = slot_at(t, slot);
 	if (!c || !c->obj)
@@ -76,6 +76,13 @@ static void unlink_from_parent(struct cap *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	c->parent = c->next = c->prev = NULL;
+}
+
+int cap_slot_free(const struct captable *t, uint32_t slot)
+{
+	if (slot >= t->nslots)
+		return STATUS_ERR_BADCAP;
+	return t->slots[slot].obj ? STATUS_ERR_EXIST : STATUS_OK;
 }
 
 int cap_insert(struct captable *t, uint32_t slot, struct kobj *obj,
@@ -160,7 +167,8 @@ static void delete_cap(struct cap *c)
 	unlink_from_parent(c);
 	*c = (struct cap){ 0 };
 	if (!weak)
-		kobj_put(obj); /* last: releasing may delete other capabilities */
+		kobj_put(
+		    obj); /* last: releasing may delete other capabilities */
 }
 
 int cap_delete(struct captable *t, uint32_t slot)

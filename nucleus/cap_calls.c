@@ -44,13 +44,10 @@ long sys_cap_info(uint32_t slot)
 /* Copies one of the caller's capabilities into a domain it controls. */
 long sys_cap_give(uint32_t domain, uint32_t src, uint32_t dst, uint32_t rights)
 {
-	struct cap *dc;
-	int rc = cap_lookup(own_table(), domain, OBJ_DOMAIN, RIGHT_CONTROL, &dc);
+	struct domain *d;
+	int rc = domain_lookup(domain, RIGHT_CONTROL, 1, &d);
 	if (rc)
 		return rc;
-	struct domain *d = container_of(dc->obj, struct domain, obj);
-	if (d->dead)
-		return STATUS_ERR_DEAD;
 	struct cap *s;
 	if ((rc = cap_lookup(own_table(), src, OBJ_NONE, 0, &s)))
 		return rc;

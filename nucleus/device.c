@@ -48,11 +48,12 @@ void devices_give_root(struct domain *root, uint64_t phys_top)
 	kmem_cache_init(&device_cache, "device", sizeof(struct device));
 	for (int i = 0; i < 3; i++) {
 		kobj_set_release(all[i].type, device_release);
-		kobj_init(&originals[i].obj, all[i].type); /* the nucleus keeps one */
+		kobj_init(&originals[i].obj,
+			  all[i].type); /* the nucleus keeps one */
 		originals[i].base = all[i].base;
 		originals[i].count = all[i].count;
-		cap_insert(&root->caps, all[i].slot, &originals[i].obj, RIGHT_ALL, 0,
-			   NULL);
+		cap_insert(&root->caps, all[i].slot, &originals[i].obj,
+			   RIGHT_ALL, 0, NULL);
 	}
 	for (unsigned v = 0; v < IRQ_LINES; v++)
 		trap_set_handler((uint8_t)(VEC_IRQ_BASE + v), irq_interrupt);
@@ -86,10 +87,9 @@ long sys_dev_mint(uint32_t src, uint32_t dst, uint64_t base, uint64_t count)
 	if (count == 0 || base < parent->base || count > parent->count ||
 	    base - parent->base > parent->count - count)
 		return STATUS_ERR_RANGE;
-	if (dst >= d->caps.nslots)
-		return STATUS_ERR_BADCAP;
-	if (d->caps.slots[dst].obj)
-		return STATUS_ERR_EXIST;
+	int slot_rc = cap_slot_free(&d->caps, dst);
+	if (slot_rc)
+		return slot_rc;
 	void *mem;
 	if ((rc = kmem_alloc(&device_cache, &d->quota, &mem)))
 		return rc;
@@ -127,34 +127,32 @@ static void device_release(struct kobj *o)
 	kobj_put(&payer->obj);
 }
 
-static int port_ok(const struct device *p, uint64_t port, uint64_t width)
-{
-	return (width == 1 || width == 2 || width == 4) && port >= p->base &&
-	       port + width <= p->base + p->count;
-}
-
-long sys_ioport_in(uint32_t ports, uint64_t port, uint64_t width)
+/* The port range in slot `ports` allows an access of `width` at `port`. */
+static int check_port(uint32_t ports, uint64_t port, uint64_t width)
 {
 	struct device *p;
 	int rc = lookup(ports, OBJ_IOPORT, &p);
 	if (rc)
 		return rc;
-	if (!port_ok(p, port, width))
+	if ((width != 1 && width != 2 && width != 4) || port < p->base ||
+	    port + width > p->base + p->count)
 		return STATUS_ERR_RANGE;
-	return port_in((uint16_t)port, (unsigned)width);
+	return STATUS_OK;
+}
+
+long sys_ioport_in(uint32_t ports, uint64_t port, uint64_t width)
+{
+	int rc = check_port(ports, port, width);
+	return rc ? rc : (long)port_in((uint16_t)port, (unsigned)width);
 }
 
 long sys_ioport_out(uint32_t ports, uint64_t port, uint64_t width,
 		    uint64_t value)
 {
-	struct device *p;
-	int rc = lookup(ports, OBJ_IOPORT, &p);
-	if (rc)
-		return rc;
-	if (!port_ok(p, port, width))
-		return STATUS_ERR_RANGE;
-	port_out((uint16_t)port, (unsigned)width, (uint32_t)value);
-	return STATUS_OK;
+	int rc = check_port(ports, port, width);
+	if (rc == STATUS_OK)
+		port_out((uint16_t)port, (unsigned)width, (uint32_t)value);
+	return rc;
 }
 
 /* A device interrupted: the line stays masked until its driver acks. */
@@ -165,7 +163,8 @@ static void irq_interrupt(struct trap_frame *f)
 	lapic_eoi();
 	struct device *dev = irq < IRQ_LINES ? bound[irq] : NULL;
 	if (dev && dev->event)
-		event_raise(container_of(dev->event, struct event, obj), dev->bits);
+		event_raise(container_of(dev->event, struct event, obj),
+			    dev->bits);
 }
 
 /* Routes an interrupt line (a capability of one line) to an event. */

@@ -91,8 +91,8 @@ static void set_identity(struct domain *d, const char *name, int class,
 	d->prio = prio;
 }
 
-int domain_create(struct domain *nester, const char *name, int class,
-		  int prio, uint64_t quota_bytes, struct domain **out)
+int domain_create(struct domain *nester, const char *name, int class, int prio,
+		  uint64_t quota_bytes, struct domain **out)
 {
 	if (class < CLASS_DRIVER || class > CLASS_APPLICATION ||
 	    prio < PRIO_HIGH || prio > PRIO_LOW)
@@ -223,7 +223,6 @@ void domain_kill(struct domain *d, int64_t status)
 	kobj_put(&d->obj);
 }
 
-
 void domain_thread_gone(struct domain *d)
 {
 	d->nthreads--;
@@ -270,11 +269,11 @@ long sys_domain_create(uint32_t dst, int64_t class, int64_t prio,
 		       uint64_t quota)
 {
 	struct domain *self = current_domain(), *d;
-	if (dst >= self->caps.nslots)
-		return STATUS_ERR_BADCAP;
-	if (self->caps.slots[dst].obj)
-		return STATUS_ERR_EXIST;
-	if (class < 0 || class > CLASS_APPLICATION || prio < 0 || prio > PRIO_LOW)
+	int slot_rc = cap_slot_free(&self->caps, dst);
+	if (slot_rc)
+		return slot_rc;
+	if (class < 0 || class > CLASS_APPLICATION || prio < 0 ||
+	    prio > PRIO_LOW)
 		return STATUS_ERR_INVAL;
 	char name[32];
 	fmt_snprintf(name, sizeof(name), "%s.%d", self->name, next_domain_id);
@@ -285,23 +284,23 @@ long sys_domain_create(uint32_t dst, int64_t class, int64_t prio,
 	return STATUS_OK;
 }
 
-static int lookup_domain(uint32_t slot, uint32_t need, struct domain **out)
+int domain_lookup(uint32_t slot, uint32_t need, int live, struct domain **out)
 {
 	struct cap *c;
-	int rc = cap_lookup(&current_domain()->caps, slot, OBJ_DOMAIN, need, &c);
-	if (rc == STATUS_OK)
-		*out = container_of(c->obj, struct domain, obj);
-	return rc;
+	int rc =
+	    cap_lookup(&current_domain()->caps, slot, OBJ_DOMAIN, need, &c);
+	if (rc)
+		return rc;
+	*out = container_of(c->obj, struct domain, obj);
+	return live && (*out)->dead ? STATUS_ERR_DEAD : STATUS_OK;
 }
 
 long sys_domain_kill(uint32_t domain, int64_t status)
 {
 	struct domain *d;
-	int rc = lookup_domain(domain, RIGHT_CONTROL, &d);
+	int rc = domain_lookup(domain, RIGHT_CONTROL, 1, &d);
 	if (rc)
 		return rc;
-	if (d->dead)
-		return STATUS_ERR_DEAD;
 	domain_kill(d, status);
 	return STATUS_OK;
 }
@@ -309,11 +308,11 @@ long sys_domain_kill(uint32_t domain, int64_t status)
 long sys_domain_info(uint32_t domain, uint64_t out)
 {
 	struct domain *d;
-	int rc = lookup_domain(domain, 0, &d);
+	int rc = domain_lookup(domain, 0, 0, &d);
 	if (rc)
 		return rc;
 	struct metta_domain_info info = {
-		d->id,	       d->class,     d->prio,	   d->quota.limit,
+		d->id,	       d->class,    d->prio, d->quota.limit,
 		d->quota.used, d->nthreads, d->dead, d->exit_status,
 	};
 	return copy_to_user(out, &info, sizeof(info));
@@ -323,11 +322,9 @@ long sys_domain_info(uint32_t domain, uint64_t out)
 long sys_domain_set_fault(uint32_t domain, uint32_t portal)
 {
 	struct domain *d;
-	int rc = lookup_domain(domain, RIGHT_CONTROL, &d);
+	int rc = domain_lookup(domain, RIGHT_CONTROL, 1, &d);
 	if (rc)
 		return rc;
-	if (d->dead)
-		return STATUS_ERR_DEAD;
 	struct cap *p = NULL;
 	if (portal != 0xffffffffu &&
 	    (rc = cap_lookup(&current_domain()->caps, portal, OBJ_PORTAL,
@@ -351,7 +348,7 @@ long sys_domain_watch(uint32_t domain, uint32_t event, uint64_t bits)
 {
 	struct domain *d;
 	struct cap *e;
-	int rc = lookup_domain(domain, RIGHT_CONTROL, &d);
+	int rc = domain_lookup(domain, RIGHT_CONTROL, 0, &d);
 	if (rc || (rc = cap_lookup(&current_domain()->caps, event, OBJ_EVENT,
 				   RIGHT_WRITE, &e)))
 		return rc;

@@ -65,10 +65,9 @@ static int lookup(uint32_t slot, uint32_t need, struct event **out)
 long sys_event_create(uint32_t dst)
 {
 	struct domain *d = current_domain();
-	if (dst >= d->caps.nslots)
-		return STATUS_ERR_BADCAP;
-	if (d->caps.slots[dst].obj)
-		return STATUS_ERR_EXIST;
+	int slot_rc = cap_slot_free(&d->caps, dst);
+	if (slot_rc)
+		return slot_rc;
 	if (!event_cache.size) {
 		kmem_cache_init(&event_cache, "event", sizeof(struct event));
 		kobj_set_release(OBJ_EVENT, event_release);
@@ -163,7 +162,8 @@ long sys_event_wait(uint32_t event, uint64_t mask, uint64_t timeout_us)
 		t->restart = 0;
 		uint64_t now = clock_ns(), left = 1;
 		if (deadline)
-			left = deadline > now ? (deadline - now + 999) / 1000 : 1;
+			left =
+			    deadline > now ? (deadline - now + 999) / 1000 : 1;
 		syscall_restart(t, SYS_event_wait, event);
 		syscall_set_arg(t, 2, timeout_us ? left : 0);
 		return SYSCALL_RESTART;

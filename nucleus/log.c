@@ -77,7 +77,8 @@ long sys_log_register(uint32_t mem, uint32_t event, uint64_t bits)
 	}
 	struct cap *mc, *ec;
 	int rc = cap_lookup(&d->caps, mem, OBJ_MEMORY, RIGHT_WRITE, &mc);
-	if (rc || (rc = cap_lookup(&d->caps, event, OBJ_EVENT, RIGHT_WRITE, &ec)))
+	if (rc ||
+	    (rc = cap_lookup(&d->caps, event, OBJ_EVENT, RIGHT_WRITE, &ec)))
 		return rc;
 	struct memobj *m = container_of(mc->obj, struct memobj, obj);
 	if (m->device || m->npages * PAGE_SIZE <= sizeof(struct metta_log_ring))

@@ -73,8 +73,8 @@ static void start_init(struct boot_info *bi, const char *name)
 		return;
 	}
 	uint64_t free = bi->pmm->nfree * PMM_PAGE;
-	uint64_t quota = free > 2 * NUCLEUS_RESERVE ? free - NUCLEUS_RESERVE
-						    : free / 2;
+	uint64_t quota =
+	    free > 2 * NUCLEUS_RESERVE ? free - NUCLEUS_RESERVE : free / 2;
 	struct domain *d;
 	const char *why;
 	int rc = spawn_image(NULL, name, phys_to_virt(m->phys), m->len,

@@ -105,10 +105,9 @@ static long install(struct domain *d, uint32_t dst, struct memobj *m)
 long memobj_create_physical(struct domain *d, uint32_t dst, uint64_t phys,
 			    uint64_t pages)
 {
-	if (dst >= d->caps.nslots)
-		return STATUS_ERR_BADCAP;
-	if (d->caps.slots[dst].obj)
-		return STATUS_ERR_EXIST;
+	int slot_rc = cap_slot_free(&d->caps, dst);
+	if (slot_rc)
+		return slot_rc;
 	caches_init();
 	void *mem;
 	int rc = kmem_alloc(&memobj_cache, &d->quota, &mem);
@@ -125,10 +124,9 @@ long memobj_create_physical(struct domain *d, uint32_t dst, uint64_t phys,
 long sys_mem_create(uint32_t dst, uint64_t pages)
 {
 	struct domain *d = current_domain();
-	if (dst >= d->caps.nslots)
-		return STATUS_ERR_BADCAP;
-	if (d->caps.slots[dst].obj)
-		return STATUS_ERR_EXIST;
+	int slot_rc = cap_slot_free(&d->caps, dst);
+	if (slot_rc)
+		return slot_rc;
 	if (pages == 0 || pages > MAX_PAGES)
 		return STATUS_ERR_INVAL;
 	caches_init();
@@ -160,23 +158,13 @@ static unsigned page_rights(uint32_t cap_rights)
 	       (cap_rights & RIGHT_EXEC ? VM_EXEC : 0);
 }
 
-static int lookup_target(uint32_t slot, struct domain **out)
-{
-	struct cap *c;
-	int rc = cap_lookup(&current_domain()->caps, slot, OBJ_DOMAIN,
-			    RIGHT_CONTROL, &c);
-	if (rc)
-		return rc;
-	*out = container_of(c->obj, struct domain, obj);
-	return (*out)->dead ? STATUS_ERR_DEAD : STATUS_OK;
-}
-
 static int check_map_args(struct memobj *m, uint64_t offset, uint64_t va,
 			  uint64_t pages, uint64_t rights, uint32_t cap_rights)
 {
 	if (pages == 0 || offset >= m->npages || pages > m->npages - offset)
 		return STATUS_ERR_RANGE;
-	if (va % PAGE_SIZE || va >= USER_TOP || pages > (USER_TOP - va) / PAGE_SIZE)
+	if (va % PAGE_SIZE || va >= USER_TOP ||
+	    pages > (USER_TOP - va) / PAGE_SIZE)
 		return STATUS_ERR_RANGE;
 	if (rights & ~(uint64_t)(RIGHT_READ | RIGHT_WRITE | RIGHT_EXEC))
 		return STATUS_ERR_INVAL;
@@ -192,7 +180,8 @@ static int range_free(struct domain *d, uint64_t va, uint64_t pages)
 	for (uint64_t i = 0; i < pages; i++) {
 		uint64_t pa;
 		unsigned r;
-		if (aspace_lookup(&d->as, va + i * PAGE_SIZE, &pa, &r) == STATUS_OK)
+		if (aspace_lookup(&d->as, va + i * PAGE_SIZE, &pa, &r) ==
+		    STATUS_OK)
 			return 0;
 	}
 	return 1;
@@ -211,8 +200,9 @@ long sys_mem_map(uint32_t domain, uint32_t mem, uint64_t offset, uint64_t va,
 {
 	struct domain *d;
 	struct cap *mc;
-	int rc = lookup_target(domain, &d);
-	if (rc || (rc = cap_lookup(&current_domain()->caps, mem, OBJ_MEMORY, 0, &mc)))
+	int rc = domain_lookup(domain, RIGHT_CONTROL, 1, &d);
+	if (rc ||
+	    (rc = cap_lookup(&current_domain()->caps, mem, OBJ_MEMORY, 0, &mc)))
 		return rc;
 	struct memobj *m = container_of(mc->obj, struct memobj, obj);
 	if ((rc = check_map_args(m, offset, va, pages, rights, mc->rights)))
@@ -226,15 +216,21 @@ long sys_mem_map(uint32_t domain, uint32_t mem, uint64_t offset, uint64_t va,
 	unsigned vr = page_rights((uint32_t)rights) | VM_USER |
 		      (m->device ? VM_NOCACHE : 0);
 	for (uint64_t i = 0; i < pages; i++) {
-		rc = aspace_map(&d->as, va + i * PAGE_SIZE, m->pages[offset + i], vr);
+		rc = aspace_map(&d->as, va + i * PAGE_SIZE,
+				m->pages[offset + i], vr);
 		if (rc) {
 			unmap_range(d, va, i); /* all or nothing */
 			kmem_free(&mapping_cache, &d->quota, map);
 			return rc;
 		}
 	}
-	*map = (struct mapping){ d->mappings, va, pages, offset, vr,
-				 page_rights(mc->rights) | VM_USER | VM_NOCACHE, m };
+	*map = (struct mapping){ d->mappings,
+				 va,
+				 pages,
+				 offset,
+				 vr,
+				 page_rights(mc->rights) | VM_USER | VM_NOCACHE,
+				 m };
 	d->mappings = map;
 	kobj_get(&m->obj);
 	return STATUS_OK;
@@ -260,7 +256,7 @@ static void drop(struct domain *d, struct mapping **p)
 long sys_mem_unmap(uint32_t domain, uint64_t va)
 {
 	struct domain *d;
-	int rc = lookup_target(domain, &d);
+	int rc = domain_lookup(domain, RIGHT_CONTROL, 1, &d);
 	if (rc)
 		return rc;
 	struct mapping **p = find_mapping(d, va);
@@ -273,7 +269,7 @@ long sys_mem_unmap(uint32_t domain, uint64_t va)
 long sys_mem_protect(uint32_t domain, uint64_t va, uint64_t rights)
 {
 	struct domain *d;
-	int rc = lookup_target(domain, &d);
+	int rc = domain_lookup(domain, RIGHT_CONTROL, 1, &d);
 	if (rc)
 		return rc;
 	struct mapping *map = *find_mapping(d, va);

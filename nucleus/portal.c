@@ -107,8 +107,9 @@ struct transfer {
 static int read_desc(struct thread *t, struct metta_msg *m)
 {
 	*m = (struct metta_msg){ 0 };
-	return t->ipc.desc ? aspace_read(&t->domain->as, t->ipc.desc, m, sizeof(*m))
-			   : STATUS_OK;
+	return t->ipc.desc
+		   ? aspace_read(&t->domain->as, t->ipc.desc, m, sizeof(*m))
+		   : STATUS_OK;
 }
 
 static int check_caps(struct transfer *x)
@@ -125,9 +126,10 @@ static int check_caps(struct transfer *x)
 		if (rc)
 			return rc;
 		if (!device_cap_allowed(x->caps[i]->obj->type, x->to->domain))
-			return STATUS_ERR_DENIED; /* devices go to drivers only */
+			return STATUS_ERR_DENIED; /* devices go to drivers only
+						   */
 		uint32_t slot = x->rd.recv_caps[i];
-		if (slot >= dst->nslots || dst->slots[slot].obj)
+		if (cap_slot_free(dst, slot))
 			return STATUS_ERR_BADCAP;
 		for (uint32_t j = 0; j < i; j++)
 			if (x->rd.recv_caps[j] == slot)
@@ -190,13 +192,15 @@ static void perform(struct transfer *x)
 		/* Checked readable by prepare; now the two result fields. */
 		x->rd.recv_len = x->sd.send_len;
 		x->rd.ncaps_received = x->sd.nsend_caps;
-		aspace_write(&td->as, x->to->ipc.desc +
-					      __builtin_offsetof(struct metta_msg, recv_len),
+		aspace_write(&td->as,
+			     x->to->ipc.desc +
+				 __builtin_offsetof(struct metta_msg, recv_len),
 			     &x->rd.recv_len, sizeof(x->rd.recv_len));
-		aspace_write(&td->as, x->to->ipc.desc +
-					      __builtin_offsetof(struct metta_msg,
-								 ncaps_received),
-			     &x->rd.ncaps_received, sizeof(uint32_t));
+		aspace_write(
+		    &td->as,
+		    x->to->ipc.desc +
+			__builtin_offsetof(struct metta_msg, ncaps_received),
+		    &x->rd.ncaps_received, sizeof(uint32_t));
 	}
 }
 
@@ -247,10 +251,9 @@ static void wake_with(struct thread *t, long result)
 long sys_portal_create(uint32_t dst)
 {
 	struct domain *d = current_domain();
-	if (dst >= d->caps.nslots)
-		return STATUS_ERR_BADCAP;
-	if (d->caps.slots[dst].obj)
-		return STATUS_ERR_EXIST;
+	int slot_rc = cap_slot_free(&d->caps, dst);
+	if (slot_rc)
+		return slot_rc;
 	if (!portal_cache.size) {
 		kmem_cache_init(&portal_cache, "portal", sizeof(struct portal));
 		kobj_set_release(OBJ_PORTAL, portal_release);
@@ -330,7 +333,7 @@ long sys_call(const uint64_t *a)
 	t->state = THREAD_BLOCKED;
 	server->ipc.result = STATUS_OK;
 	server->wait = WAIT_NONE;
-	server->cpu = t->cpu; /* the call migrates the server to our CPU */
+	server->cpu = t->cpu;	 /* the call migrates the server to our CPU */
 	sched_switch_to(server); /* back here with the reply */
 	return t->ipc.result;
 }

@@ -32,8 +32,8 @@ static void slice_expired(struct timer *t)
 /* A slice ends only if another thread of the running level waits. */
 static void update_slice(struct cpu *c, struct thread *running)
 {
-	int waits = running != c->idle &&
-		    (c->rq.nonempty & (1u << running->rq.level));
+	int waits =
+	    running != c->idle && (c->rq.nonempty & (1u << running->rq.level));
 	if (waits && !c->slice_timer.armed)
 		timer_arm(&c->slice_timer, clock_ns() + SCHED_SLICE_NS,
 			  slice_expired);

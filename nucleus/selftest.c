@@ -23,9 +23,11 @@ int selftest_fail(struct selftest_ctx *t, const char *fmt, ...)
 void selftest_run_all(struct boot_info *bi)
 {
 	int passed = 0, failed = 0;
-	uint64_t bytes = (uint64_t)__selftests_end - (uint64_t)__selftests_start;
+	uint64_t bytes =
+	    (uint64_t)__selftests_end - (uint64_t)__selftests_start;
 	if (bytes % sizeof(struct selftest))
-		panic("the .selftests section is not an array (%lu bytes)", bytes);
+		panic("the .selftests section is not an array (%lu bytes)",
+		      bytes);
 	kprintf("SELFTEST BEGIN %d\n",
 		(int)(__selftests_end - __selftests_start));
 	for (const struct selftest *s = __selftests_start; s < __selftests_end;

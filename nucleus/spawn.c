@@ -17,7 +17,7 @@
 #include <metta/status.h>
 
 #define STACK_TOP (USER_TOP - PAGE_SIZE)
-#define PIE_BASE 0x400000ull
+#define PIE_BASE  0x400000ull
 
 static unsigned page_rights(unsigned elf_rights)
 {
@@ -33,7 +33,8 @@ static int load_segment(struct domain *d, const uint8_t *file,
 	uint64_t end = s->vaddr + bias + s->memsz;
 	for (uint64_t va = start; va < end; va += PAGE_SIZE) {
 		uint64_t pa;
-		int rc = domain_map_new_page(d, va, page_rights(s->rights), &pa);
+		int rc =
+		    domain_map_new_page(d, va, page_rights(s->rights), &pa);
 		if (rc)
 			return rc;
 		/* The part of this page that comes from the file. */
@@ -72,8 +73,9 @@ static uint64_t build_stack(uint8_t *page, const char *name,
 			    const struct elf_image *img, uint64_t bias)
 {
 	const char *argv[1] = { name };
-	struct stack_args a = { .argc = 1, .argv = argv, .bias = bias,
-				.hwcap = cpuid(1, 0).edx };
+	struct stack_args a = {
+		.argc = 1, .argv = argv, .bias = bias, .hwcap = cpuid(1, 0).edx
+	};
 	random_bytes(a.random);
 	return elf_build_stack(page, PAGE_SIZE, STACK_TOP, img, &a);
 }
@@ -82,8 +84,8 @@ static int map_stack(struct domain *d, uint8_t **top_page)
 {
 	uint64_t pa = 0;
 	for (int i = SPAWN_STACK_PAGES; i >= 1; i--) {
-		int rc = domain_map_new_page(d, STACK_TOP - (uint64_t)i * PAGE_SIZE,
-					     VM_WRITE, &pa);
+		int rc = domain_map_new_page(
+		    d, STACK_TOP - (uint64_t)i * PAGE_SIZE, VM_WRITE, &pa);
 		if (rc)
 			return rc;
 	}
@@ -121,9 +123,9 @@ int spawn_image(struct domain *nester, const char *name, const void *image,
 {
 	struct elf_image img;
 	*why = "";
-	int rc = elf_parse(image, size, STACK_TOP - PIE_BASE -
-					     (SPAWN_STACK_PAGES + 1) * PAGE_SIZE,
-			   &img);
+	int rc = elf_parse(
+	    image, size,
+	    STACK_TOP - PIE_BASE - (SPAWN_STACK_PAGES + 1) * PAGE_SIZE, &img);
 	if (rc) {
 		*why = img.error;
 		return rc;

@@ -71,7 +71,9 @@ void syscall_restart(struct thread *t, uint64_t nr, uint64_t arg0)
 void syscall_set_arg(struct thread *t, int i, uint64_t v)
 {
 	struct trap_frame *f = t->frame;
-	uint64_t *regs[6] = { &f->rdi, &f->rsi, &f->rdx, &f->r10, &f->r8, &f->r9 };
+	uint64_t *regs[6] = {
+		&f->rdi, &f->rsi, &f->rdx, &f->r10, &f->r8, &f->r9
+	};
 	if (i >= 0 && i < 6)
 		*regs[i] = v;
 }
@@ -86,7 +88,8 @@ static void wake_sleeper(struct timer *tm)
 {
 	/* The timer is inside its thread. */
 	struct thread *t =
-		(struct thread *)((char *)tm - __builtin_offsetof(struct thread, timer));
+	    (struct thread *)((char *)tm -
+			      __builtin_offsetof(struct thread, timer));
 	sched_wake(t);
 }
 
@@ -94,8 +97,8 @@ long sys_sleep(uint64_t microseconds)
 {
 	struct thread *t = current_thread();
 	uint64_t now = clock_ns();
-	uint64_t ns = microseconds > UINT64_MAX / 1000 ? UINT64_MAX
-						       : microseconds * 1000;
+	uint64_t ns =
+	    microseconds > UINT64_MAX / 1000 ? UINT64_MAX : microseconds * 1000;
 	uint64_t deadline = ns > UINT64_MAX - now ? UINT64_MAX : now + ns;
 	t->state = THREAD_BLOCKED;
 	t->wait = WAIT_SLEEP;

@@ -186,15 +186,11 @@ long sys_thread_create(uint32_t domain, uint32_t dst, uint64_t entry,
 		       uint64_t stack, int64_t prio)
 {
 	struct domain *self = current_domain();
-	struct cap *dc, *slot;
-	int rc = cap_lookup(&self->caps, domain, OBJ_DOMAIN, RIGHT_CONTROL, &dc);
-	if (rc)
+	struct cap *dc;
+	int rc =
+	    cap_lookup(&self->caps, domain, OBJ_DOMAIN, RIGHT_CONTROL, &dc);
+	if (rc || (rc = cap_slot_free(&self->caps, dst)))
 		return rc;
-	if (dst >= self->caps.nslots)
-		return STATUS_ERR_BADCAP;
-	slot = &self->caps.slots[dst];
-	if (slot->obj)
-		return STATUS_ERR_EXIST;
 	if (entry >= USER_TOP || stack > USER_TOP)
 		return STATUS_ERR_INVAL;
 	struct domain *d = container_of(dc->obj, struct domain, obj);
@@ -208,11 +204,12 @@ long sys_thread_create(uint32_t domain, uint32_t dst, uint64_t entry,
 static void regs_from_frame(const struct thread *t, struct metta_regs *r)
 {
 	const struct trap_frame *f =
-		(const struct trap_frame *)(t->kstack_top - sizeof(*f));
+	    (const struct trap_frame *)(t->kstack_top - sizeof(*f));
 	*r = (struct metta_regs){
-		f->rax, f->rbx, f->rcx, f->rdx, f->rsi, f->rdi, f->rbp, f->rsp,
-		f->r8,	f->r9,	f->r10, f->r11, f->r12, f->r13, f->r14, f->r15,
-		f->rip, f->rflags, t->arch.fs_base,
+		f->rax, f->rbx, f->rcx,	   f->rdx,	    f->rsi,
+		f->rdi, f->rbp, f->rsp,	   f->r8,	    f->r9,
+		f->r10, f->r11, f->r12,	   f->r13,	    f->r14,
+		f->r15, f->rip, f->rflags, t->arch.fs_base,
 	};
 }
 
@@ -220,7 +217,8 @@ static int regs_to_frame(struct thread *t, const struct metta_regs *r)
 {
 	if (r->rip >= USER_TOP || r->rsp > USER_TOP || r->fs_base >= USER_TOP)
 		return STATUS_ERR_INVAL;
-	struct trap_frame *f = (struct trap_frame *)(t->kstack_top - sizeof(*f));
+	struct trap_frame *f =
+	    (struct trap_frame *)(t->kstack_top - sizeof(*f));
 	f->rax = r->rax, f->rbx = r->rbx, f->rcx = r->rcx, f->rdx = r->rdx;
 	f->rsi = r->rsi, f->rdi = r->rdi, f->rbp = r->rbp, f->rsp = r->rsp;
 	f->r8 = r->r8, f->r9 = r->r9, f->r10 = r->r10, f->r11 = r->r11;

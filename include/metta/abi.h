@@ -9,12 +9,12 @@
 
 /* Domain classes and priorities (scheduling order: class, then domain
  * priority, then thread priority). */
-#define METTA_CLASS_DRIVER 0
-#define METTA_CLASS_SERVER 1
+#define METTA_CLASS_DRIVER	0
+#define METTA_CLASS_SERVER	1
 #define METTA_CLASS_APPLICATION 2
-#define METTA_PRIO_HIGH 0
-#define METTA_PRIO_NORM 1
-#define METTA_PRIO_LOW 2
+#define METTA_PRIO_HIGH		0
+#define METTA_PRIO_NORM		1
+#define METTA_PRIO_LOW		2
 
 /*
  * The nucleus log ring (log_register): the first page of the registered
@@ -42,22 +42,22 @@ struct metta_domain_info {
 };
 
 /* thread_ctl operations. */
-#define THREAD_START 1	  /* a new thread begins */
-#define THREAD_SUSPEND 2  /* stops; a call it is blocked in will restart */
-#define THREAD_RESUME 3
-#define THREAD_KILL 4
+#define THREAD_START	1 /* a new thread begins */
+#define THREAD_SUSPEND	2 /* stops; a call it is blocked in will restart */
+#define THREAD_RESUME	3
+#define THREAD_KILL	4
 #define THREAD_GET_REGS 5 /* arg: struct metta_regs * (thread suspended) */
 #define THREAD_SET_REGS 6 /* arg: const struct metta_regs * */
-#define THREAD_STATE 7	  /* returns one of THREAD_IS_* */
-#define THREAD_CPU 8	  /* returns the CPU it runs on */
-#define THREAD_SET_CPU 9  /* arg: the CPU to run on (not while running) */
+#define THREAD_STATE	7 /* returns one of THREAD_IS_* */
+#define THREAD_CPU	8 /* returns the CPU it runs on */
+#define THREAD_SET_CPU	9 /* arg: the CPU to run on (not while running) */
 
-#define THREAD_IS_NEW 0
-#define THREAD_IS_READY 1
-#define THREAD_IS_RUNNING 2
-#define THREAD_IS_BLOCKED 3
+#define THREAD_IS_NEW	    0
+#define THREAD_IS_READY	    1
+#define THREAD_IS_RUNNING   2
+#define THREAD_IS_BLOCKED   3
 #define THREAD_IS_SUSPENDED 4
-#define THREAD_IS_DEAD 5
+#define THREAD_IS_DEAD	    5
 
 /* A thread's user registers. */
 struct metta_regs {
@@ -86,14 +86,14 @@ struct metta_regs {
  * of call, reply_wait and reply; reply_wait also returns the caller's
  * badge in rdi. See docs/nucleus.md.
  */
-#define METTA_MSG_WORDS 4
+#define METTA_MSG_WORDS	   4
 #define METTA_MSG_MAX_DATA (64 * 1024)
 #define METTA_MSG_MAX_CAPS 4
 
 struct metta_msg {
-	uint64_t send_buf, send_len; /* data to send with this message */
+	uint64_t send_buf, send_len;  /* data to send with this message */
 	uint64_t recv_buf, recv_size; /* where data sent to us may go */
-	uint64_t recv_len;	     /* out: bytes received */
+	uint64_t recv_len;	      /* out: bytes received */
 	uint32_t send_caps[METTA_MSG_MAX_CAPS]; /* own slots to pass on */
 	uint32_t nsend_caps;
 	uint32_t recv_caps[METTA_MSG_MAX_CAPS]; /* empty slots to receive in */

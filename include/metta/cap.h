@@ -7,33 +7,33 @@
 #define METTA_CAP_H
 
 /* Object types. */
-#define OBJ_NONE 0
-#define OBJ_DOMAIN 1
-#define OBJ_THREAD 2
-#define OBJ_PORTAL 3
-#define OBJ_EVENT 4
-#define OBJ_MEMORY 5
-#define OBJ_IRQ 6
-#define OBJ_IOPORT 7
+#define OBJ_NONE    0
+#define OBJ_DOMAIN  1
+#define OBJ_THREAD  2
+#define OBJ_PORTAL  3
+#define OBJ_EVENT   4
+#define OBJ_MEMORY  5
+#define OBJ_IRQ	    6
+#define OBJ_IOPORT  7
 #define OBJ_PHYSMEM 8
-#define OBJ_TYPES 9
+#define OBJ_TYPES   9
 
 /* Rights. What each means depends on the type (docs/nucleus.md). */
-#define RIGHT_READ 0x01    /* memory: map readable; event: wait/poll */
-#define RIGHT_WRITE 0x02   /* memory: map writable; event: signal */
-#define RIGHT_EXEC 0x04    /* memory: map executable */
-#define RIGHT_CALL 0x08    /* portal: call it */
-#define RIGHT_SERVE 0x10   /* portal: receive and reply on it */
+#define RIGHT_READ    0x01 /* memory: map readable; event: wait/poll */
+#define RIGHT_WRITE   0x02 /* memory: map writable; event: signal */
+#define RIGHT_EXEC    0x04 /* memory: map executable */
+#define RIGHT_CALL    0x08 /* portal: call it */
+#define RIGHT_SERVE   0x10 /* portal: receive and reply on it */
 #define RIGHT_CONTROL 0x20 /* domain/thread: control, inspect, kill */
-#define RIGHT_GRANT 0x40   /* may be copied or passed on */
-#define RIGHT_ALL 0x7f
+#define RIGHT_GRANT   0x40 /* may be copied or passed on */
+#define RIGHT_ALL     0x7f
 
 /* Slots every domain starts with. */
 #define CAP_SELF 0 /* the domain itself */
 /* The root domain also starts with every device: */
-#define CAP_IRQS 1    /* ISA interrupt lines 0-15 */
-#define CAP_IOPORTS 2 /* I/O ports 0-0xffff */
-#define CAP_PHYSMEM 3 /* physical memory the page allocator does not own */
+#define CAP_IRQS       1 /* ISA interrupt lines 0-15 */
+#define CAP_IOPORTS    2 /* I/O ports 0-0xffff */
+#define CAP_PHYSMEM    3 /* physical memory the page allocator does not own */
 #define CAP_FIRST_FREE 4
 
 #define CAP_SLOTS 256 /* slots per domain (fixed for now) */

@@ -8,22 +8,22 @@
 #ifndef METTA_STATUS_H
 #define METTA_STATUS_H
 
-#define METTA_STATUS_LIST(X)                 \
-	X(OK, 0, "success")                  \
-	X(ERR_INVAL, -1, "invalid argument") \
-	X(ERR_NOMEM, -2, "out of memory")    \
-	X(ERR_QUOTA, -3, "quota exhausted")  \
-	X(ERR_FAULT, -4, "bad address")      \
-	X(ERR_RANGE, -5, "out of range")     \
-	X(ERR_NOENT, -6, "not found")        \
-	X(ERR_EXIST, -7, "already exists")   \
-	X(ERR_BUSY, -8, "busy")              \
-	X(ERR_CORRUPT, -9, "malformed data") \
-	X(ERR_NOTSUP, -10, "not supported")  \
-	X(ERR_TIMEOUT, -11, "timed out")                 \
-	X(ERR_BADCAP, -12, "bad capability")             \
-	X(ERR_TYPE, -13, "wrong object type")            \
-	X(ERR_DENIED, -14, "permission denied")          \
+#define METTA_STATUS_LIST(X)                    \
+	X(OK, 0, "success")                     \
+	X(ERR_INVAL, -1, "invalid argument")    \
+	X(ERR_NOMEM, -2, "out of memory")       \
+	X(ERR_QUOTA, -3, "quota exhausted")     \
+	X(ERR_FAULT, -4, "bad address")         \
+	X(ERR_RANGE, -5, "out of range")        \
+	X(ERR_NOENT, -6, "not found")           \
+	X(ERR_EXIST, -7, "already exists")      \
+	X(ERR_BUSY, -8, "busy")                 \
+	X(ERR_CORRUPT, -9, "malformed data")    \
+	X(ERR_NOTSUP, -10, "not supported")     \
+	X(ERR_TIMEOUT, -11, "timed out")        \
+	X(ERR_BADCAP, -12, "bad capability")    \
+	X(ERR_TYPE, -13, "wrong object type")   \
+	X(ERR_DENIED, -14, "permission denied") \
 	X(ERR_DEAD, -15, "object is gone")
 
 #ifdef __ASSEMBLER__

@@ -9,7 +9,7 @@
 #ifndef METTA_SYSCALL_H
 #define METTA_SYSCALL_H
 
-#define METTA_SYSCALL_BASE 0x4d540000 /* "MT" << 16 */
+#define METTA_SYSCALL_BASE     0x4d540000 /* "MT" << 16 */
 #define METTA_SYSCALL_MAX_ARGS 6
 
 #endif

@@ -1,11 +1,12 @@
 /* ELF64 executable checker: see elf.h. */
+#include <bytes/le.h>
 #include "elf.h"
 
 #include <metta/status.h>
 
 #define EHDR_SIZE 64
 #define PHDR_SIZE 56
-#define PAGE 4096ull
+#define PAGE	  4096ull
 #define MAX_PHNUM 64
 
 enum {
@@ -21,21 +22,6 @@ enum {
 	PF_W = 2,
 	PF_R = 4,
 };
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
 
 static int fail(struct elf_image *info, const char *why)
 {
@@ -57,20 +43,20 @@ static int check_header(const uint8_t *e, size_t size, struct elf_image *info)
 		return fail(info, "not an ELF file");
 	if (e[4] != 2 || e[5] != 1 || e[6] != 1)
 		return fail(info, "not 64-bit little-endian ELF version 1");
-	uint16_t type = get16(e + 16);
+	uint16_t type = le16(e + 16);
 	if (type != ET_EXEC && type != ET_DYN)
 		return fail(info, "not an executable");
-	if (get16(e + 18) != EM_X86_64)
+	if (le16(e + 18) != EM_X86_64)
 		return fail(info, "not for x86-64");
 	info->pie = type == ET_DYN;
-	info->entry = get64(e + 24);
-	info->phentsize = get16(e + 54);
-	info->phnum = get16(e + 56);
+	info->entry = le64(e + 24);
+	info->phentsize = le16(e + 54);
+	info->phnum = le16(e + 56);
 	if (info->phentsize != PHDR_SIZE)
 		return fail(info, "program header size is not 56");
 	if (info->phnum == 0 || info->phnum > MAX_PHNUM)
 		return fail(info, "program header count out of range");
-	uint64_t phoff = get64(e + 32);
+	uint64_t phoff = le64(e + 32);
 	if (!fits(phoff, (uint64_t)info->phnum * PHDR_SIZE, size))
 		return fail(info, "program headers outside the file");
 	return STATUS_OK;
@@ -80,12 +66,12 @@ static int add_load(const uint8_t *ph, size_t size, uint64_t limit,
 		    struct elf_image *info)
 {
 	struct elf_segment s;
-	uint32_t flags = get32(ph + 4);
-	s.offset = get64(ph + 8);
-	s.vaddr = get64(ph + 16);
-	s.filesz = get64(ph + 32);
-	s.memsz = get64(ph + 40);
-	uint64_t align = get64(ph + 48);
+	uint32_t flags = le32(ph + 4);
+	s.offset = le64(ph + 8);
+	s.vaddr = le64(ph + 16);
+	s.filesz = le64(ph + 32);
+	s.memsz = le64(ph + 40);
+	uint64_t align = le64(ph + 48);
 	s.rights = (flags & PF_R ? ELF_R : 0) | (flags & PF_W ? ELF_W : 0) |
 		   (flags & PF_X ? ELF_X : 0);
 	if (s.memsz == 0)
@@ -101,7 +87,8 @@ static int add_load(const uint8_t *ph, size_t size, uint64_t limit,
 	if (align > 1 && (align & (align - 1)))
 		return fail(info, "segment alignment not a power of two");
 	if ((s.vaddr - s.offset) % PAGE)
-		return fail(info, "segment address and offset disagree mod page");
+		return fail(info,
+			    "segment address and offset disagree mod page");
 	if (info->nsegments == ELF_MAX_SEGMENTS)
 		return fail(info, "too many loadable segments");
 	/* Keep them sorted; neighbours may not share a page. */
@@ -118,7 +105,8 @@ static int add_load(const uint8_t *ph, size_t size, uint64_t limit,
 static int check_overlaps(struct elf_image *info)
 {
 	for (int i = 1; i < info->nsegments; i++) {
-		const struct elf_segment *a = &info->seg[i - 1], *b = &info->seg[i];
+		const struct elf_segment *a = &info->seg[i - 1],
+					 *b = &info->seg[i];
 		uint64_t a_end = (a->vaddr + a->memsz + PAGE - 1) & ~(PAGE - 1);
 		if ((b->vaddr & ~(PAGE - 1)) < a_end)
 			return fail(info, "segments overlap (or share a page)");
@@ -158,19 +146,19 @@ int elf_parse(const void *image, size_t size, uint64_t limit,
 	int rc = check_header(e, size, info);
 	if (rc)
 		return rc;
-	uint64_t phoff = get64(e + 32);
+	uint64_t phoff = le64(e + 32);
 	for (int i = 0; i < info->phnum; i++) {
 		const uint8_t *ph = e + phoff + (uint64_t)i * PHDR_SIZE;
-		uint32_t type = get32(ph);
+		uint32_t type = le32(ph);
 		if (type == PT_INTERP) {
 			info->error = "dynamically linked (has an interpreter)";
 			return STATUS_ERR_NOTSUP;
 		}
 		if (type == PT_TLS) {
-			info->tls_vaddr = get64(ph + 16);
-			info->tls_filesz = get64(ph + 32);
-			info->tls_memsz = get64(ph + 40);
-			info->tls_align = get64(ph + 48);
+			info->tls_vaddr = le64(ph + 16);
+			info->tls_filesz = le64(ph + 32);
+			info->tls_memsz = le64(ph + 40);
+			info->tls_align = le64(ph + 48);
 		}
 		if (type == PT_LOAD && (rc = add_load(ph, size, limit, info)))
 			return rc;

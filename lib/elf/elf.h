@@ -21,7 +21,7 @@
 #define ELF_X 1
 
 struct elf_segment {
-	uint64_t vaddr;  /* where it goes (before any load bias) */
+	uint64_t vaddr; /* where it goes (before any load bias) */
 	uint64_t memsz;
 	uint64_t offset; /* of its bytes in the file */
 	uint64_t filesz;
@@ -29,7 +29,7 @@ struct elf_segment {
 };
 
 struct elf_image {
-	int pie;	     /* ET_DYN: every address is relative to a bias */
+	int pie; /* ET_DYN: every address is relative to a bias */
 	uint64_t entry;
 	uint64_t phdr_vaddr; /* for AT_PHDR; 0 if no segment holds them */
 	uint16_t phnum, phentsize;

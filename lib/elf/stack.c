@@ -57,7 +57,8 @@ static void push_word(struct builder *b, uint64_t w)
 }
 
 uint64_t elf_build_stack(uint8_t *buf, size_t size, uint64_t top,
-			 const struct elf_image *img, const struct stack_args *a)
+			 const struct elf_image *img,
+			 const struct stack_args *a)
 {
 	struct builder b = { buf, size, top, top, 0 };
 	uint64_t argv_at[64], envp_at[64];
@@ -86,8 +87,8 @@ uint64_t elf_build_stack(uint8_t *buf, size_t size, uint64_t top,
 		{ AT_NULL, 0 },
 	};
 	/* Words below the strings: argc, argv, NULL, envp, NULL, auxv. */
-	size_t words = 1 + (size_t)a->argc + 1 + (size_t)a->envc + 1 +
-		       2 * AUXV_ENTRIES;
+	size_t words =
+	    1 + (size_t)a->argc + 1 + (size_t)a->envc + 1 + 2 * AUXV_ENTRIES;
 	b.sp &= ~15ull;
 	if (words % 2)
 		b.sp -= 8; /* so that rsp is 16-byte aligned at argc */

@@ -28,6 +28,7 @@ struct stack_args {
  * or 0 if it does not fit.
  */
 uint64_t elf_build_stack(uint8_t *buf, size_t size, uint64_t top,
-			 const struct elf_image *img, const struct stack_args *a);
+			 const struct elf_image *img,
+			 const struct stack_args *a);
 
 #endif

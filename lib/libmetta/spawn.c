@@ -11,12 +11,12 @@
 
 #include "metta.h"
 
-#define PAGE 4096ull
-#define USER_TOP 0x00007ffffffff000ull
-#define STACK_TOP (USER_TOP - PAGE)
+#define PAGE	    4096ull
+#define USER_TOP    0x00007ffffffff000ull
+#define STACK_TOP   (USER_TOP - PAGE)
 #define STACK_PAGES 16
-#define SCRATCH_VA 0x0000700000000000ull /* our window onto new objects */
-#define PIE_BASE 0x400000ull
+#define SCRATCH_VA  0x0000700000000000ull /* our window onto new objects */
+#define PIE_BASE    0x400000ull
 
 static uint32_t next_probe = 64;
 
@@ -25,7 +25,8 @@ uint32_t metta_slot_alloc(void)
 	for (uint32_t i = 0; i < CAP_SLOTS; i++) {
 		uint32_t s = next_probe + i;
 		if (s >= CAP_SLOTS)
-			s = CAP_FIRST_FREE + (s - CAP_SLOTS) % (CAP_SLOTS - CAP_FIRST_FREE);
+			s = CAP_FIRST_FREE +
+			    (s - CAP_SLOTS) % (CAP_SLOTS - CAP_FIRST_FREE);
 		if (metta_cap_info(s) == STATUS_ERR_BADCAP) {
 			next_probe = s + 1 < CAP_SLOTS ? s + 1 : CAP_FIRST_FREE;
 			return s;
@@ -69,9 +70,11 @@ static long load_segments(uint32_t child, const uint8_t *file,
 	for (int i = 0; i < img->nsegments; i++) {
 		const struct elf_segment *s = &img->seg[i];
 		uint64_t start = (s->vaddr + bias) & ~(PAGE - 1);
-		uint64_t end = (s->vaddr + bias + s->memsz + PAGE - 1) & ~(PAGE - 1);
-		long rc = place(child, start, (end - start) / PAGE, file + s->offset,
-				s->vaddr + bias - start, s->filesz, rights_of(s->rights));
+		uint64_t end =
+		    (s->vaddr + bias + s->memsz + PAGE - 1) & ~(PAGE - 1);
+		long rc = place(child, start, (end - start) / PAGE,
+				file + s->offset, s->vaddr + bias - start,
+				s->filesz, rights_of(s->rights));
 		if (rc)
 			return rc;
 	}
@@ -82,16 +85,22 @@ static long make_stack(uint32_t child, const struct elf_image *img,
 		       const struct metta_spawn *a, uint64_t bias, uint64_t *sp)
 {
 	static uint8_t top_page[PAGE];
-	struct stack_args sa = { a->argc, a->argv, a->envc, a->envp,
-				 { (uint64_t)metta_clock() * 0x9e3779b97f4a7c15ull,
+	struct stack_args sa = { a->argc,
+				 a->argv,
+				 a->envc,
+				 a->envp,
+				 { (uint64_t)metta_clock() *
+				       0x9e3779b97f4a7c15ull,
 				   (uint64_t)a * 0xbf58476d1ce4e5b9ull },
-				 0, bias };
+				 0,
+				 bias };
 	memset(top_page, 0, sizeof(top_page));
 	*sp = elf_build_stack(top_page, PAGE, STACK_TOP, img, &sa);
 	if (!*sp)
 		return STATUS_ERR_RANGE;
-	return place(child, STACK_TOP - STACK_PAGES * PAGE, STACK_PAGES, top_page,
-		     (STACK_PAGES - 1) * PAGE, PAGE, RIGHT_READ | RIGHT_WRITE);
+	return place(child, STACK_TOP - STACK_PAGES * PAGE, STACK_PAGES,
+		     top_page, (STACK_PAGES - 1) * PAGE, PAGE,
+		     RIGHT_READ | RIGHT_WRITE);
 }
 
 long metta_spawn(const void *image, uint64_t size, const struct metta_spawn *a,
@@ -112,8 +121,8 @@ long metta_spawn(const void *image, uint64_t size, const struct metta_spawn *a,
 	}
 	if ((rc = load_segments(domain_slot, image, &img, bias)) ||
 	    (rc = make_stack(domain_slot, &img, a, bias, &sp)) ||
-	    (rc = metta_thread_create(domain_slot, thread_slot, img.entry + bias,
-				      sp, a->prio))) {
+	    (rc = metta_thread_create(domain_slot, thread_slot,
+				      img.entry + bias, sp, a->prio))) {
 		*why = "cannot load it into the domain";
 		metta_domain_kill(domain_slot, rc);
 		metta_cap_delete(domain_slot);

@@ -20,8 +20,8 @@ struct boot_info {
 	const char *cmdline;
 	const char *loader;
 	char cpu_model[49];
-	int ncpus;	  /* in the MADT */
-	int cpus_running; /* started */
+	int ncpus;	    /* in the MADT */
+	int cpus_running;   /* started */
 	uint64_t ram_bytes; /* usable RAM in the firmware's memory map */
 	uint64_t phys_top;  /* end of the physical address space we map */
 	int nmodules;

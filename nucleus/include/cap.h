@@ -29,8 +29,8 @@ struct cap {
 	uint32_t rights;
 	uint64_t badge;
 	int weak; /* holds no reference (a domain's capability to itself) */
-	struct cap *parent;	     /* derived from */
-	struct cap *child;	     /* first derived capability */
+	struct cap *parent;	 /* derived from */
+	struct cap *child;	 /* first derived capability */
 	struct cap *next, *prev; /* siblings under the same parent */
 };
 
@@ -55,8 +55,12 @@ void captable_init(struct captable *t, struct cap *slots, uint32_t n);
  * or empty), ERR_TYPE (another type; type OBJ_NONE accepts any), or
  * ERR_DENIED (a right in `need` is missing).
  */
-int cap_lookup(struct captable *t, uint32_t slot, uint16_t type,
-	       uint32_t need, struct cap **out);
+int cap_lookup(struct captable *t, uint32_t slot, uint16_t type, uint32_t need,
+	       struct cap **out);
+
+/* Whether slot can take a new capability: 0, ERR_BADCAP (out of range)
+ * or ERR_EXIST (in use). Calls that create objects check this first. */
+int cap_slot_free(const struct captable *t, uint32_t slot);
 
 /* Puts a new capability to obj in an empty slot, derived from `parent`
  * (NULL: an original). 0, ERR_BADCAP (bad slot) or ERR_EXIST (in use). */

@@ -14,7 +14,7 @@ struct domain;
 struct event;
 
 struct device {
-	struct kobj obj; /* OBJ_IRQ, OBJ_IOPORT or OBJ_PHYSMEM */
+	struct kobj obj;      /* OBJ_IRQ, OBJ_IOPORT or OBJ_PHYSMEM */
 	struct domain *payer; /* NULL for the root's originals */
 	uint64_t base, count; /* lines, ports or bytes */
 	struct kobj *event;   /* irq: bound event */

@@ -40,11 +40,11 @@ struct domain {
 	struct captable caps;
 	struct domain *nester;
 	struct domain *children, *sibling;
-	struct thread *threads; /* linked by thread->domain_next */
-	struct portal *portals; /* it owns (linked by owner_next) */
+	struct thread *threads;	  /* linked by thread->domain_next */
+	struct portal *portals;	  /* it owns (linked by owner_next) */
 	struct mapping *mappings; /* memory objects mapped in its space */
-	struct cap fault_cap;	/* the portal its faults go to, if any */
-	struct kobj *watch;	/* an event signalled when it dies */
+	struct cap fault_cap;	  /* the portal its faults go to, if any */
+	struct kobj *watch;	  /* an event signalled when it dies */
 	uint64_t watch_bits;
 	int nthreads;
 	int started; /* has had a thread */
@@ -59,8 +59,8 @@ struct domain {
  * capability to itself. Returns 0, or STATUS_ERR_QUOTA / ERR_NOMEM /
  * ERR_INVAL (a class above the nester's) with nothing changed.
  */
-int domain_create(struct domain *nester, const char *name, int class,
-		  int prio, uint64_t quota_bytes, struct domain **out);
+int domain_create(struct domain *nester, const char *name, int class, int prio,
+		  uint64_t quota_bytes, struct domain **out);
 
 /* Ends d with `status` (see the life rules above). */
 void domain_kill(struct domain *d, int64_t status);
@@ -80,6 +80,12 @@ void domain_refund(struct domain *d, uint64_t bytes);
  * error with nothing changed. */
 int domain_map_new_page(struct domain *d, uint64_t va, unsigned rights,
 			uint64_t *phys);
+
+/*
+ * The domain in the caller's slot, with rights `need`; with `live`, a dead
+ * one is STATUS_ERR_DEAD. 0 or the capability error.
+ */
+int domain_lookup(uint32_t slot, uint32_t need, int live, struct domain **out);
 
 /* The domain of the running thread. */
 struct domain *current_domain(void);

@@ -17,9 +17,9 @@ struct memobj {
 	struct kobj obj; /* OBJ_MEMORY */
 	struct domain *payer;
 	uint64_t npages;
-	uint64_t *pages; /* physical address of each page */
+	uint64_t *pages;      /* physical address of each page */
 	uint64_t array_pages; /* pages holding `pages` */
-	int device; /* device memory: mapped uncached, never freed */
+	int device;	      /* device memory: mapped uncached, never freed */
 };
 
 /* A mapped range of a memory object in a domain. */
@@ -27,8 +27,8 @@ struct mapping {
 	struct mapping *next;
 	uint64_t va;
 	uint64_t npages;
-	uint64_t offset; /* in pages, into the object */
-	unsigned rights; /* VM_* now */
+	uint64_t offset;     /* in pages, into the object */
+	unsigned rights;     /* VM_* now */
 	unsigned max_rights; /* what the capability allowed */
 	struct memobj *mo;
 };

@@ -6,9 +6,9 @@
 #ifndef NUCLEUS_PERCPU_H
 #define NUCLEUS_PERCPU_H
 
-#define CPU_OFF_SELF 0
+#define CPU_OFF_SELF	   0
 #define CPU_OFF_KERNEL_RSP 8
-#define CPU_OFF_USER_RSP 16
+#define CPU_OFF_USER_RSP   16
 
 #ifndef __ASSEMBLER__
 #include <arch/percpu.h>
@@ -22,12 +22,13 @@
 struct thread;
 
 struct cpu {
-	struct cpu *self;	/* CPU_OFF_SELF */
-	uint64_t kernel_rsp;	/* CPU_OFF_KERNEL_RSP: syscall stack top */
-	uint64_t user_rsp;	/* CPU_OFF_USER_RSP: scratch at entry */
+	struct cpu *self;    /* CPU_OFF_SELF */
+	uint64_t kernel_rsp; /* CPU_OFF_KERNEL_RSP: syscall stack top */
+	uint64_t user_rsp;   /* CPU_OFF_USER_RSP: scratch at entry */
 	struct thread *current;
 	struct thread *idle;
-	struct thread *zombie; /* dead, still on its stack until switched away */
+	struct thread
+	    *zombie; /* dead, still on its stack until switched away */
 	int id;
 	uint32_t apic_id;
 	int online;

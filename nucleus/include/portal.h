@@ -16,10 +16,10 @@ struct domain;
 struct thread;
 
 struct portal {
-	struct kobj obj; /* OBJ_PORTAL */
+	struct kobj obj;      /* OBJ_PORTAL */
 	struct domain *owner; /* pays for it; its death ends the portal */
 	struct portal *owner_next;
-	struct thread *servers;		 /* waiting in reply_wait */
+	struct thread *servers;		       /* waiting in reply_wait */
 	struct thread *callers, *callers_tail; /* queued, in order */
 	int dead;
 };

@@ -13,7 +13,7 @@
 enum domain_class { CLASS_DRIVER, CLASS_SERVER, CLASS_APPLICATION };
 enum priority { PRIO_HIGH, PRIO_NORM, PRIO_LOW };
 
-#define SCHED_LEVELS 27
+#define SCHED_LEVELS   27
 #define SCHED_SLICE_NS 10000000ull /* 10 ms */
 
 /* A run queue entry, embedded in struct thread. */

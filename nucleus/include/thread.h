@@ -31,11 +31,11 @@ struct portal;
 /* What a blocked thread waits for. */
 enum wait_kind {
 	WAIT_NONE,
-	WAIT_SLEEP,	/* sleep: can be abandoned and restarted */
-	WAIT_CALL,	/* call, queued at a portal: can be restarted */
-	WAIT_RECEIVE,	/* reply_wait, waiting for a caller: can be restarted */
-	WAIT_REPLY,	/* call, delivered: runs to its reply */
-	WAIT_EVENT,	/* event_wait: can be restarted */
+	WAIT_SLEEP,   /* sleep: can be abandoned and restarted */
+	WAIT_CALL,    /* call, queued at a portal: can be restarted */
+	WAIT_RECEIVE, /* reply_wait, waiting for a caller: can be restarted */
+	WAIT_REPLY,   /* call, delivered: runs to its reply */
+	WAIT_EVENT,   /* event_wait: can be restarted */
 };
 
 /* A thread's part in IPC (nucleus/portal.c). */
@@ -62,12 +62,12 @@ struct thread {
 	struct cpu *cpu;
 	uint64_t saved_rsp; /* while switched out */
 	uint64_t kstack_top;
-	struct timer timer; /* sleeps and timeouts */
+	struct timer timer;	  /* sleeps and timeouts */
 	struct trap_frame *frame; /* its user registers, while in the nucleus */
-	enum wait_kind wait;      /* while THREAD_BLOCKED */
+	enum wait_kind wait;	  /* while THREAD_BLOCKED */
 	struct ipc_state ipc;
-	int suspend_pending;      /* suspend on the way out of the nucleus */
-	int restart;              /* abandon the blocking call; restart it */
+	int suspend_pending; /* suspend on the way out of the nucleus */
+	int restart;	     /* abandon the blocking call; restart it */
 	struct arch_thread arch;
 };
 

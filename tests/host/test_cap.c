@@ -39,7 +39,8 @@ static int lookup_checks_slot_type_rights(void)
 	CHECK(cap_lookup(&a, 99, TEST_TYPE, 0, &c) == STATUS_ERR_BADCAP);
 	CHECK(cap_lookup(&a, 1, OBJ_PORTAL, 0, &c) == STATUS_ERR_TYPE);
 	CHECK(cap_copy(&a, 1, &a, 2, RIGHT_READ, 0) == 0);
-	CHECK(cap_lookup(&a, 2, TEST_TYPE, RIGHT_WRITE, &c) == STATUS_ERR_DENIED);
+	CHECK(cap_lookup(&a, 2, TEST_TYPE, RIGHT_WRITE, &c) ==
+	      STATUS_ERR_DENIED);
 	CHECK(cap_lookup(&a, 2, OBJ_NONE, RIGHT_READ, &c) == 0);
 	return 0;
 }
@@ -142,7 +143,8 @@ static int weak_capabilities_hold_no_reference(void)
 	setup();
 	CHECK(cap_insert_weak(&b, 0, &obj, RIGHT_ALL) == 0);
 	CHECK(obj.refs == 1);
-	CHECK(cap_copy(&b, 0, &b, 1, RIGHT_READ, 0) == 0); /* copies are strong */
+	CHECK(cap_copy(&b, 0, &b, 1, RIGHT_READ, 0) ==
+	      0); /* copies are strong */
 	CHECK(obj.refs == 2);
 	captable_clear(&b);
 	CHECK(obj.refs == 1 && released == 0);

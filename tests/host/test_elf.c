@@ -8,13 +8,22 @@
 #include "check.h"
 
 #define LIMIT 0x800000000000ull
-#define SIZE 0x1100
+#define SIZE  0x1100
 
 static uint8_t img[SIZE];
 
-static void put16(size_t o, uint16_t v) { memcpy(img + o, &v, 2); }
-static void put32(size_t o, uint32_t v) { memcpy(img + o, &v, 4); }
-static void put64(size_t o, uint64_t v) { memcpy(img + o, &v, 8); }
+static void put16(size_t o, uint16_t v)
+{
+	memcpy(img + o, &v, 2);
+}
+static void put32(size_t o, uint32_t v)
+{
+	memcpy(img + o, &v, 4);
+}
+static void put64(size_t o, uint64_t v)
+{
+	memcpy(img + o, &v, 8);
+}
 
 /* Program header i (at offset 64 + 56 i). */
 static void phdr(int i, uint32_t type, uint32_t flags, uint64_t off,
@@ -30,11 +39,14 @@ static void phdr(int i, uint32_t type, uint32_t flags, uint64_t off,
 static void good(void)
 {
 	memset(img, 0, sizeof(img));
-	memcpy(img, "\x7f" "ELF", 4);
+	memcpy(img,
+	       "\x7f"
+	       "ELF",
+	       4);
 	img[4] = 2, img[5] = 1, img[6] = 1;
 	put16(16, 2), put16(18, 62), put32(20, 1);
 	put64(24, 0x400100); /* entry */
-	put64(32, 64);       /* phoff */
+	put64(32, 64);	     /* phoff */
 	put16(52, 64), put16(54, 56), put16(56, 2);
 	phdr(0, 1, 5, 0, 0x400000, 0x1000, 0x1000);
 	phdr(1, 1, 6, 0x1000, 0x401000, 0x100, 0x3000);
@@ -52,7 +64,8 @@ static int accepts_a_good_image(void)
 	CHECK(parse(SIZE, &info) == 0);
 	CHECK(info.entry == 0x400100 && info.nsegments == 2 && !info.pie);
 	CHECK(info.seg[0].rights == (ELF_R | ELF_X));
-	CHECK(info.seg[1].rights == (ELF_R | ELF_W) && info.seg[1].memsz == 0x3000);
+	CHECK(info.seg[1].rights == (ELF_R | ELF_W) &&
+	      info.seg[1].memsz == 0x3000);
 	CHECK(info.phdr_vaddr == 0x400040 && info.phnum == 2);
 	return 0;
 }
@@ -97,7 +110,7 @@ static int rejects_truncation_everywhere(void)
 	do {                                                     \
 		good();                                          \
 		mutation;                                        \
-		CHECK(parse(SIZE, &info) == STATUS_ERR_CORRUPT);  \
+		CHECK(parse(SIZE, &info) == STATUS_ERR_CORRUPT); \
 		CHECK(strstr(info.error, reason) != NULL);       \
 	} while (0)
 
@@ -120,16 +133,22 @@ static int rejects_bad_segments(void)
 {
 	struct elf_image info;
 	REJECTS(phdr(1, 1, 6, 0x1000, 0x401000, 0x200, 0x100), "file size");
-	REJECTS(phdr(1, 1, 6, 0x1000, 0x401000, 0x200, 0x3000), "outside the file");
-	REJECTS(phdr(1, 1, 6, ~0ull - 4, 0x401000, 0x10, 0x10), "outside the file");
-	REJECTS(phdr(1, 1, 6, 0x1000, LIMIT - 0x1000, 0x100, 0x2000), "user space");
-	REJECTS(phdr(1, 1, 6, 0x1000, ~0ull - 0xfff, 0x100, 0x2000), "user space");
-	REJECTS(phdr(1, 1, 7, 0x1000, 0x401000, 0x100, 0x3000), "writable and exec");
+	REJECTS(phdr(1, 1, 6, 0x1000, 0x401000, 0x200, 0x3000),
+		"outside the file");
+	REJECTS(phdr(1, 1, 6, ~0ull - 4, 0x401000, 0x10, 0x10),
+		"outside the file");
+	REJECTS(phdr(1, 1, 6, 0x1000, LIMIT - 0x1000, 0x100, 0x2000),
+		"user space");
+	REJECTS(phdr(1, 1, 6, 0x1000, ~0ull - 0xfff, 0x100, 0x2000),
+		"user space");
+	REJECTS(phdr(1, 1, 7, 0x1000, 0x401000, 0x100, 0x3000),
+		"writable and exec");
 	REJECTS(phdr(1, 1, 6, 0x1000, 0x400000, 0x100, 0x3000), "overlap");
 	REJECTS(phdr(1, 1, 6, 0x1000, 0x401800, 0x100, 0x3000), "disagree");
 	REJECTS(put64(24, 0x401000), "entry point");
 	REJECTS(put64(24, 0x500000), "entry point");
-	REJECTS((phdr(0, 1, 5, 0, 0x400000, 0, 0), phdr(1, 1, 6, 0, 0x401000, 0, 0)),
+	REJECTS((phdr(0, 1, 5, 0, 0x400000, 0, 0),
+		 phdr(1, 1, 6, 0, 0x401000, 0, 0)),
 		"no loadable");
 	return 0;
 }
@@ -169,7 +188,7 @@ static int initial_stack_layout(void)
 	struct stack_args a = { 2, argv, 1, envp, { 1, 2 }, 0x178bfbff, 0 };
 	uint64_t sp = elf_build_stack(page, sizeof(page), top, &info, &a);
 	CHECK(sp != 0 && sp % 16 == 0 && sp < top && sp >= top - sizeof(page));
-#define AT(addr) (*(uint64_t *)(page + ((addr) - (top - sizeof(page)))))
+#define AT(addr)  (*(uint64_t *)(page + ((addr) - (top - sizeof(page)))))
 #define STR(addr) ((const char *)(page + ((addr) - (top - sizeof(page)))))
 	CHECK(AT(sp) == 2);
 	CHECK_STR(STR(AT(sp + 8)), "prog");

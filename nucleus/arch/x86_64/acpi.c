@@ -1,24 +1,10 @@
 /* ACPI table parser: see acpi.h. */
+#include <bytes/le.h>
 #include <arch/acpi.h>
 #include <metta/status.h>
 
 #define HDR_LEN	      36
 #define MAX_TABLE_LEN (1u << 20)
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
 
 static int same(const uint8_t *a, const char *b, size_t n)
 {
@@ -54,7 +40,7 @@ static const uint8_t *map_table(uint64_t phys, acpi_map_fn map, uint32_t *len,
 		info->error = "table outside memory";
 		return NULL;
 	}
-	uint32_t n = get32(h + 4);
+	uint32_t n = le32(h + 4);
 	if (n < HDR_LEN || n > MAX_TABLE_LEN) {
 		info->error = "table length out of bounds";
 		return NULL;
@@ -79,7 +65,7 @@ static int madt_entry(const uint8_t *e, uint8_t type, uint8_t len,
 	case 0: /* processor local APIC */
 		if (len < 8)
 			return fail(info, "MADT local APIC entry too short");
-		if ((get32(e + 4) & 1) && info->ncpus < ACPI_MAX_CPUS)
+		if ((le32(e + 4) & 1) && info->ncpus < ACPI_MAX_CPUS)
 			info->apic_ids[info->ncpus++] = e[3];
 		return STATUS_OK;
 	case 1: /* I/O APIC */
@@ -89,8 +75,8 @@ static int madt_entry(const uint8_t *e, uint8_t type, uint8_t len,
 			struct acpi_ioapic *io =
 			    &info->ioapics[info->nioapics++];
 			io->id = e[2];
-			io->phys = get32(e + 4);
-			io->gsi_base = get32(e + 8);
+			io->phys = le32(e + 4);
+			io->gsi_base = le32(e + 8);
 		}
 		return STATUS_OK;
 	case 2: /* interrupt source override */
@@ -100,20 +86,20 @@ static int madt_entry(const uint8_t *e, uint8_t type, uint8_t len,
 			struct acpi_override *o =
 			    &info->overrides[info->noverrides++];
 			o->irq = e[3];
-			o->gsi = get32(e + 4);
-			o->flags = get16(e + 8);
+			o->gsi = le32(e + 4);
+			o->flags = le16(e + 8);
 		}
 		return STATUS_OK;
 	case 5: /* 64-bit local APIC address */
 		if (len < 12)
 			return fail(info, "MADT APIC address entry too short");
-		info->lapic_phys = get64(e + 4);
+		info->lapic_phys = le64(e + 4);
 		return STATUS_OK;
 	case 9: /* processor local x2APIC */
 		if (len < 16)
 			return fail(info, "MADT x2APIC entry too short");
-		if ((get32(e + 8) & 1) && info->ncpus < ACPI_MAX_CPUS)
-			info->apic_ids[info->ncpus++] = get32(e + 4);
+		if ((le32(e + 8) & 1) && info->ncpus < ACPI_MAX_CPUS)
+			info->apic_ids[info->ncpus++] = le32(e + 4);
 		return STATUS_OK;
 	default:
 		return STATUS_OK;
@@ -124,7 +110,7 @@ static int parse_madt(const uint8_t *t, uint32_t len, struct acpi_info *info)
 {
 	if (len < HDR_LEN + 8)
 		return fail(info, "MADT too short");
-	info->lapic_phys = get32(t + HDR_LEN);
+	info->lapic_phys = le32(t + HDR_LEN);
 	for (uint32_t off = HDR_LEN + 8; off < len;) {
 		if (len - off < 2)
 			return fail(info, "MADT entry header cut off");
@@ -199,11 +185,11 @@ static void parse_fadt(const uint8_t *t, uint32_t len, acpi_map_fn map,
 {
 	if (len < 76)
 		return;
-	info->pm1a_cnt = get32(t + 64);
-	info->pm1b_cnt = get32(t + 68);
-	uint64_t dsdt = get32(t + 40);
-	if (len >= 148 && get64(t + 140))
-		dsdt = get64(t + 140);
+	info->pm1a_cnt = le32(t + 64);
+	info->pm1b_cnt = le32(t + 68);
+	uint64_t dsdt = le32(t + 40);
+	if (len >= 148 && le64(t + 140))
+		dsdt = le64(t + 140);
 	uint32_t dlen;
 	const char *saved = info->error;
 	const uint8_t *d = dsdt ? map_table(dsdt, map, &dlen, info) : NULL;
@@ -235,7 +221,7 @@ static int parse_table(uint64_t phys, acpi_map_fn map, struct acpi_info *info,
 	if (same(t, "FACP", 4))
 		parse_fadt(t, len, map, info);
 	else if (same(t, "HPET", 4) && len >= 56)
-		info->hpet_phys = get64(t + 44 + 4);
+		info->hpet_phys = le64(t + 44 + 4);
 	return STATUS_OK;
 }
 
@@ -250,9 +236,9 @@ static int check_rsdp(const uint8_t *r, size_t len, struct acpi_info *info)
 		info->oem[i] = (char)r[9 + i];
 	info->oem[6] = 0;
 	if (info->revision >= 2) {
-		if (len < 36 || get32(r + 20) < 36 || get32(r + 20) > len)
+		if (len < 36 || le32(r + 20) < 36 || le32(r + 20) > len)
 			return fail(info, "RSDP 2.0 length wrong");
-		if (sum(r, get32(r + 20)) != 0)
+		if (sum(r, le32(r + 20)) != 0)
 			return fail(info, "RSDP extended checksum wrong");
 	}
 	return STATUS_OK;
@@ -267,8 +253,8 @@ int acpi_parse(const void *rsdp, size_t rsdp_len, acpi_map_fn map,
 	if (rc)
 		return rc;
 
-	int xsdt = info->revision >= 2 && get64(r + 24) != 0;
-	uint64_t root = xsdt ? get64(r + 24) : get32(r + 16);
+	int xsdt = info->revision >= 2 && le64(r + 24) != 0;
+	uint64_t root = xsdt ? le64(r + 24) : le32(r + 16);
 	uint32_t len;
 	const uint8_t *t = map_table(root, map, &len, info);
 	if (!t)
@@ -279,7 +265,7 @@ int acpi_parse(const void *rsdp, size_t rsdp_len, acpi_map_fn map,
 	size_t width = xsdt ? 8 : 4;
 	int have_madt = 0;
 	for (size_t off = HDR_LEN; off + width <= len; off += width) {
-		uint64_t phys = xsdt ? get64(t + off) : get32(t + off);
+		uint64_t phys = xsdt ? le64(t + off) : le32(t + off);
 		rc = parse_table(phys, map, info, &have_madt);
 		if (rc)
 			return rc;

@@ -107,15 +107,16 @@ void lapic_enable(void)
 	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_TIMER);
 }
 
-#define LAPIC_ICR_LOW 0x300
+#define LAPIC_ICR_LOW  0x300
 #define LAPIC_ICR_HIGH 0x310
-#define ICR_PENDING (1u << 12)
+#define ICR_PENDING    (1u << 12)
 
 void lapic_send(uint32_t apic_id, uint32_t icr)
 {
 	lapic_write(LAPIC_ICR_HIGH, apic_id << 24);
 	lapic_write(LAPIC_ICR_LOW, icr);
-	for (int i = 0; i < 1000000 && (lapic_read(LAPIC_ICR_LOW) & ICR_PENDING); i++)
+	for (int i = 0;
+	     i < 1000000 && (lapic_read(LAPIC_ICR_LOW) & ICR_PENDING); i++)
 		cpu_relax();
 }
 
@@ -194,8 +195,9 @@ void irq_init(const struct acpi_info *acpi)
 		if (o->irq >= IRQ_LINES)
 			continue;
 		isa[o->irq].gsi = o->gsi;
-		isa[o->irq].flags = ((o->flags & 3) == 3 ? 1u << 13 : 0) | /* low */
-				    (((o->flags >> 2) & 3) == 3 ? 1u << 15 : 0); /* level */
+		isa[o->irq].flags =
+		    ((o->flags & 3) == 3 ? 1u << 13 : 0) |	 /* low */
+		    (((o->flags >> 2) & 3) == 3 ? 1u << 15 : 0); /* level */
 	}
 }
 

@@ -16,16 +16,16 @@
 #include <string/kstring.h>
 #include <thread.h>
 
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_FMASK 0xc0000084
-#define EFER_SCE 1
-#define RFLAGS_IF 0x200
-#define RFLAGS_DF 0x400
-#define RFLAGS_TF 0x100
-#define RFLAGS_AC 0x40000
+#define MSR_STAR       0xc0000081
+#define MSR_LSTAR      0xc0000082
+#define MSR_FMASK      0xc0000084
+#define EFER_SCE       1
+#define RFLAGS_IF      0x200
+#define RFLAGS_DF      0x400
+#define RFLAGS_TF      0x100
+#define RFLAGS_AC      0x40000
 #define CR4_OSXMMEXCPT (1u << 10)
-#define CR4_OSXSAVE (1u << 18)
+#define CR4_OSXSAVE    (1u << 18)
 
 extern void syscall_entry(void);
 extern void thread_entry_user(void);
@@ -63,16 +63,19 @@ static void syscall_init(void)
 
 static void xsetbv(uint32_t reg, uint64_t v)
 {
-	__asm__ volatile("xsetbv" : : "c"(reg), "a"((uint32_t)v),
-			 "d"((uint32_t)(v >> 32)));
+	__asm__ volatile("xsetbv"
+			 :
+			 : "c"(reg), "a"((uint32_t)v),
+			   "d"((uint32_t)(v >> 32)));
 }
 
 static void fpu_save(void *area)
 {
 	if (have_xsave)
-		__asm__ volatile("xsave64 (%0)" : : "r"(area),
-				 "a"((uint32_t)xsave_mask),
-				 "d"((uint32_t)(xsave_mask >> 32))
+		__asm__ volatile("xsave64 (%0)"
+				 :
+				 : "r"(area), "a"((uint32_t)xsave_mask),
+				   "d"((uint32_t)(xsave_mask >> 32))
 				 : "memory");
 	else
 		__asm__ volatile("fxsave64 (%0)" : : "r"(area) : "memory");
@@ -81,9 +84,10 @@ static void fpu_save(void *area)
 static void fpu_restore(const void *area)
 {
 	if (have_xsave)
-		__asm__ volatile("xrstor64 (%0)" : : "r"(area),
-				 "a"((uint32_t)xsave_mask),
-				 "d"((uint32_t)(xsave_mask >> 32))
+		__asm__ volatile("xrstor64 (%0)"
+				 :
+				 : "r"(area), "a"((uint32_t)xsave_mask),
+				   "d"((uint32_t)(xsave_mask >> 32))
 				 : "memory");
 	else
 		__asm__ volatile("fxrstor64 (%0)" : : "r"(area) : "memory");
@@ -129,7 +133,8 @@ void arch_set_kernel_stack(struct cpu *c, uint64_t top)
 
 void arch_thread_init_user(struct thread *t, uint64_t entry, uint64_t stack)
 {
-	struct trap_frame *tf = (struct trap_frame *)(t->kstack_top - sizeof(*tf));
+	struct trap_frame *tf =
+	    (struct trap_frame *)(t->kstack_top - sizeof(*tf));
 	memset(tf, 0, sizeof(*tf));
 	tf->rip = entry;
 	tf->cs = SEL_UCODE;

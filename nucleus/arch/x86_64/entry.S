@@ -17,6 +17,43 @@
 		      (v) == 21 || (v) == 29 || (v) == 30)
 
 	.altmacro
+/* The general registers in struct trap_frame order (r15 lowest). */
+	.macro push_registers
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	.endm
+
+	.macro pop_registers
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rbx
+	popq %rax
+	.endm
+
 	.macro trap_stub v
 	.balign 16
 trap_stub_\v:
@@ -44,41 +81,13 @@ trap_common:
 	testb $3, 24(%rsp)
 	jz 1f
 	swapgs
-1:	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+1:	push_registers
 	cld
 	movq %rsp, %rdi
 	call trap_dispatch
 	.global trap_exit
 trap_exit:
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rbx
-	popq %rax
+	pop_registers
 	testb $3, 24(%rsp)
 	jz 2f
 	swapgs
@@ -145,21 +154,7 @@ syscall_entry:
 	pushq %rcx
 	pushq $0
 	pushq $VEC_SYSCALL
-	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	push_registers
 	cld
 	xorl %ebp, %ebp		/* ends nucleus backtraces here */
 	movq %rsp, %rdi

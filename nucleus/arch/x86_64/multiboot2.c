@@ -1,4 +1,5 @@
 /* Multiboot2 boot information parser: see multiboot2.h. */
+#include <bytes/le.h>
 #include <arch/multiboot2.h>
 #include <metta/status.h>
 
@@ -14,17 +15,6 @@ enum {
 
 #define RSDP_V1_LEN 20
 #define RSDP_V2_LEN 36
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
 
 static int fail(struct mb2_info *info, const char *why)
 {
@@ -45,16 +35,16 @@ static int parse_mmap(const uint8_t *tag, uint32_t size, struct mb2_info *info)
 {
 	if (size < 16)
 		return fail(info, "memory map tag too small");
-	uint32_t entry_size = get32(tag + 8);
+	uint32_t entry_size = le32(tag + 8);
 	if (entry_size < 24 || entry_size % 8)
 		return fail(info, "memory map entry size invalid");
 	for (uint32_t off = 16; off + entry_size <= size; off += entry_size) {
 		if (info->nmmap == MB2_MAX_MMAP)
 			return fail(info, "memory map has too many entries");
 		struct mb2_mmap_entry *e = &info->mmap[info->nmmap++];
-		e->base = get64(tag + off);
-		e->len = get64(tag + off + 8);
-		e->type = get32(tag + off + 16);
+		e->base = le64(tag + off);
+		e->len = le64(tag + off + 8);
+		e->type = le32(tag + off + 16);
 		if (e->base + e->len < e->base)
 			return fail(info, "memory map entry wraps around");
 	}
@@ -69,8 +59,8 @@ static int parse_module(const uint8_t *tag, uint32_t size,
 	if (info->nmodules == MB2_MAX_MODULES)
 		return fail(info, "too many modules");
 	struct mb2_module *m = &info->modules[info->nmodules];
-	m->start = get32(tag + 8);
-	m->end = get32(tag + 12);
+	m->start = le32(tag + 8);
+	m->end = le32(tag + 12);
 	m->name = tag_string(tag + 16, size - 16);
 	if (!m->name)
 		return fail(info, "module name not terminated");
@@ -124,7 +114,7 @@ int mb2_parse(const void *mbi, size_t avail, struct mb2_info *info)
 		return fail(info, "structure smaller than its header");
 	if ((uintptr_t)mbi % 8)
 		return fail(info, "structure not 8-byte aligned");
-	uint32_t total = get32(base);
+	uint32_t total = le32(base);
 	if (total < 16 || total > avail)
 		return fail(info, "total size out of bounds");
 	info->total_size = total;
@@ -133,8 +123,8 @@ int mb2_parse(const void *mbi, size_t avail, struct mb2_info *info)
 	for (;;) {
 		if (off + 8 > total)
 			return fail(info, "no end tag");
-		uint32_t type = get32(base + off);
-		uint32_t size = get32(base + off + 4);
+		uint32_t type = le32(base + off);
+		uint32_t size = le32(base + off + 4);
 		if (size < 8 || size > total - off)
 			return fail(info, "tag size out of bounds");
 		if (type == TAG_END)

@@ -14,16 +14,16 @@
 
 #include <metta/status.h>
 
-#define PTE_P	 (1ull << 0)
-#define PTE_W	 (1ull << 1)
-#define PTE_U	 (1ull << 2)
-#define PTE_PWT	 (1ull << 3)
-#define PTE_PCD	 (1ull << 4)
-#define PTE_PS	 (1ull << 7)
-#define PTE_G	 (1ull << 8)
+#define PTE_P	  (1ull << 0)
+#define PTE_W	  (1ull << 1)
+#define PTE_U	  (1ull << 2)
+#define PTE_PWT	  (1ull << 3)
+#define PTE_PCD	  (1ull << 4)
+#define PTE_PS	  (1ull << 7)
+#define PTE_G	  (1ull << 8)
 #define PTE_OWNED (1ull << 9) /* available bit: the space owns the page */
-#define PTE_NX	 (1ull << 63)
-#define PTE_ADDR 0x000ffffffffff000ull
+#define PTE_NX	  (1ull << 63)
+#define PTE_ADDR  0x000ffffffffff000ull
 
 #define LARGE_PAGE (2ull << 20)
 
@@ -109,8 +109,8 @@ int aspace_map(struct aspace *as, uint64_t va, uint64_t pa, unsigned rights)
 	uint64_t *pte = walk(as, va, 0, 1);
 	if (!pte)
 		return as->quota->used + PAGE_SIZE > as->quota->limit
-			       ? STATUS_ERR_QUOTA
-			       : STATUS_ERR_NOMEM;
+			   ? STATUS_ERR_QUOTA
+			   : STATUS_ERR_NOMEM;
 	if (*pte & PTE_P)
 		return STATUS_ERR_EXIST;
 	*pte = (pa & PTE_ADDR) | pte_bits(rights);

@@ -18,9 +18,9 @@
 #include <string/kstring.h>
 #include <thread.h>
 
-#define ICR_INIT 0x4500
+#define ICR_INIT    0x4500
 #define ICR_STARTUP 0x4600
-#define ICR_FIXED 0x4000
+#define ICR_FIXED   0x4000
 
 extern char trampoline_start[], trampoline_end[];
 extern uint64_t tramp_cr3, tramp_stack, tramp_cpu, tramp_entry;
@@ -147,7 +147,8 @@ int smp_start_aps(const struct acpi_info *acpi)
 		if (start_one(c))
 			ncpus++;
 		else
-			kprintf("smp: CPU with APIC id %u did not start\n", c->apic_id);
+			kprintf("smp: CPU with APIC id %u did not start\n",
+				c->apic_id);
 	}
 	vm_unmap(TRAMPOLINE_PHYS);
 	tlb_shootdown();

@@ -266,11 +266,13 @@ static void user_fault(struct trap_frame *f)
 	uint64_t addr = f->vector == VEC_PAGE_FAULT ? read_cr2() : 0;
 	const char *why = "no fault handler";
 	if (d->fault_cap.obj) {
-		uint64_t w[4] = { METTA_FAULT | f->vector, addr, f->error, f->rip };
+		uint64_t w[4] = { METTA_FAULT | f->vector, addr, f->error,
+				  f->rip };
 		uint64_t answer = 0;
 		long rc = ipc_fault_call(&d->fault_cap, w, &answer);
 		if (rc == SYSCALL_RESTART || (rc == STATUS_OK && answer == 0))
-			return; /* back to the instruction, handled or not yet */
+			return; /* back to the instruction, handled or not yet
+				 */
 		why = rc ? "fault handler gone" : "fault handler ended it";
 	}
 	kprintf("[nucleus] domain %d (%s) thread %d: %s at rip 0x%lx", d->id,

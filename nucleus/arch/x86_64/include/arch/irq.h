@@ -5,8 +5,8 @@
 
 struct acpi_info;
 
-#define IRQ_LINES 16	   /* ISA lines, routed through the I/O APIC */
-#define VEC_IRQ_BASE 0x30  /* vector of ISA line n: VEC_IRQ_BASE + n */
+#define IRQ_LINES    16	  /* ISA lines, routed through the I/O APIC */
+#define VEC_IRQ_BASE 0x30 /* vector of ISA line n: VEC_IRQ_BASE + n */
 
 /* Remembers the MADT's ISA overrides (line -> GSI, polarity, trigger). */
 void irq_init(const struct acpi_info *acpi);

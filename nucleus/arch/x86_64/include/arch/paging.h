@@ -15,8 +15,7 @@
 #define VM_EXEC	   2
 #define VM_USER	   4
 #define VM_NOCACHE 8
-#define VM_OWNED 16 /* the space owns the page: freed with it */
-
+#define VM_OWNED   16 /* the space owns the page: freed with it */
 
 struct pmm;
 struct quota;

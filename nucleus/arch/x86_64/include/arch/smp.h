@@ -14,7 +14,7 @@ int smp_start_aps(const struct acpi_info *acpi);
 
 /* Interrupts between CPUs. */
 #define VEC_IPI_WAKE 0xf1 /* look at your run queue */
-#define VEC_IPI_TLB 0xf2  /* flush your TLB (no lock taken) */
+#define VEC_IPI_TLB  0xf2 /* flush your TLB (no lock taken) */
 
 void ipi_send(uint32_t apic_id, uint8_t vector);
 
