@@ -33,6 +33,7 @@ void return_to_user(void)
 	struct cpu *c = this_cpu();
 	if (c->need_resched || c->current->state == THREAD_DEAD)
 		schedule();
-	thread_check_suspend();
+	if (__builtin_expect(this_cpu()->current->suspend_pending, 0))
+		thread_check_suspend();
 	bkl_unlock();
 }

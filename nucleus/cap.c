@@ -41,20 +41,6 @@ static struct cap *slot_at(struct captable *t, uint32_t slot)
 	return slot < t->nslots ? &t->slots[slot] : NULL;
 }
 
-int cap_lookup(struct captable *t, uint32_t slot, uint16_t type, uint32_t need,
-	       struct cap **out)
-{
-	struct cap *c = slot_at(t, slot);
-	if (!c || !c->obj)
-		return STATUS_ERR_BADCAP;
-	if (type != OBJ_NONE && c->obj->type != type)
-		return STATUS_ERR_TYPE;
-	if ((c->rights & need) != need)
-		return STATUS_ERR_DENIED;
-	*out = c;
-	return STATUS_OK;
-}
-
 static void link_child(struct cap *parent, struct cap *c)
 {
 	c->parent = parent;

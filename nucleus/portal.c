@@ -162,7 +162,7 @@ static int prepare(struct transfer *x)
 
 /* The four words travel in rdx, r10, r8, r9 (a faulting thread's in its
  * ipc state: its registers must stay as the fault left them). */
-static void move_words(struct thread *from, struct thread *to)
+static void move_fault_words(struct thread *from, struct thread *to)
 {
 	uint64_t w[4];
 	if (from->ipc.faulting) {
@@ -177,6 +177,19 @@ static void move_words(struct thread *from, struct thread *to)
 		struct trap_frame *d = to->frame;
 		d->rdx = w[0], d->r10 = w[1], d->r8 = w[2], d->r9 = w[3];
 	}
+}
+
+static inline void move_words(struct thread *from, struct thread *to)
+{
+	if (__builtin_expect(from->ipc.faulting | to->ipc.faulting, 0)) {
+		move_fault_words(from, to);
+		return;
+	}
+	struct trap_frame *s = from->frame, *d = to->frame;
+	d->rdx = s->rdx;
+	d->r10 = s->r10;
+	d->r8 = s->r8;
+	d->r9 = s->r9;
 }
 
 static void perform(struct transfer *x)
@@ -204,12 +217,20 @@ static void perform(struct transfer *x)
 	}
 }
 
-static int transfer(struct thread *from, struct thread *to)
+static int transfer_general(struct thread *from, struct thread *to);
+
+/* The common case (words only) inline; the rest in transfer_general. */
+static inline int transfer(struct thread *from, struct thread *to)
 {
-	if (!from->ipc.desc || to->ipc.faulting) {
+	if (__builtin_expect(!from->ipc.desc || to->ipc.faulting, 1)) {
 		move_words(from, to); /* nothing else to check or copy */
 		return STATUS_OK;
 	}
+	return transfer_general(from, to);
+}
+
+static int transfer_general(struct thread *from, struct thread *to)
+{
 	struct transfer x = { .from = from, .to = to };
 	int rc = prepare(&x);
 	if (rc == STATUS_OK)

@@ -12,6 +12,7 @@
 #define NUCLEUS_CAP_H
 
 #include <metta/cap.h>
+#include <metta/status.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,10 +54,21 @@ void captable_init(struct captable *t, struct cap *slots, uint32_t n);
 /*
  * Looks up slot: 0 and the capability, or STATUS_ERR_BADCAP (out of range
  * or empty), ERR_TYPE (another type; type OBJ_NONE accepts any), or
- * ERR_DENIED (a right in `need` is missing).
+ * ERR_DENIED (a right in `need` is missing). Inline: every call does this.
  */
-int cap_lookup(struct captable *t, uint32_t slot, uint16_t type, uint32_t need,
-	       struct cap **out);
+static inline int cap_lookup(struct captable *t, uint32_t slot, uint16_t type,
+			     uint32_t need, struct cap **out)
+{
+	if (slot >= t->nslots || !t->slots[slot].obj)
+		return STATUS_ERR_BADCAP;
+	struct cap *c = &t->slots[slot];
+	if (type != OBJ_NONE && c->obj->type != type)
+		return STATUS_ERR_TYPE;
+	if ((c->rights & need) != need)
+		return STATUS_ERR_DENIED;
+	*out = c;
+	return STATUS_OK;
+}
 
 /* Whether slot can take a new capability: 0, ERR_BADCAP (out of range)
  * or ERR_EXIST (in use). Calls that create objects check this first. */

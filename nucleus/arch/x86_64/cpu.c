@@ -154,6 +154,7 @@ void arch_thread_init_user(struct thread *t, uint64_t entry, uint64_t stack)
 void arch_set_tls(uint64_t fs_base)
 {
 	wrmsr(MSR_FS_BASE, fs_base);
+	this_cpu()->arch.fs_loaded = fs_base;
 }
 
 void arch_switch(struct thread *prev, struct thread *next)
@@ -167,7 +168,12 @@ void arch_switch(struct thread *prev, struct thread *next)
 		write_cr3(root);
 	if (next->arch.fpu) {
 		fpu_restore(next->arch.fpu);
-		wrmsr(MSR_FS_BASE, next->arch.fs_base);
+		/* The MSR write is dear; threads often share a base (0). */
+		struct arch_cpu *ac = &this_cpu()->arch;
+		if (ac->fs_loaded != next->arch.fs_base) {
+			wrmsr(MSR_FS_BASE, next->arch.fs_base);
+			ac->fs_loaded = next->arch.fs_base;
+		}
 	}
 	arch_set_kernel_stack(this_cpu(), next->kstack_top);
 	context_switch(&prev->saved_rsp, next->saved_rsp);

@@ -21,6 +21,7 @@ struct tss {
 struct arch_cpu {
 	uint64_t gdt[7];
 	struct tss tss;
+	uint64_t fs_loaded; /* the FS base MSR's value */
 };
 
 struct cpu;
