@@ -132,6 +132,24 @@ USER_FAULTS = [
 ]
 
 
+def user_test_boot(name, program, extra_checks=()):
+    """A boot whose root domain is a UTEST program (tests/user/PROGRAM.c),
+    on two CPUs."""
+    return {
+        "name": name,
+        "cmdline": f"init={program}",
+        "smp": 2,
+        "modules": {program: built(f"user/tests/{program}")},
+        "exit": EXIT_POWEROFF,
+        "tests": "UTEST",
+        "checks": [
+            ("root_domain_reported",
+             contains(f"root domain {program} ended with status 0")),
+            *extra_checks,
+        ],
+    }
+
+
 def user_fault_boot(kind, report):
     name = f"ufault-{kind}"
     return {
@@ -187,77 +205,18 @@ BOOTS = [
     fault_boot("df", 8, "#DF double fault", "fault_stack_overflow", [
         ("report_recursion_folded", matches(r"\.\.\. the same \d+ more times")),
     ]),
-    {
-        # User space: the root domain runs the nucleus tests of ntest.c.
-        "name": "user_nucleus",
-        "cmdline": "init=ntest",
-        "modules": {"ntest": built("user/tests/ntest")},
-        "exit": EXIT_POWEROFF,
-        "tests": "UTEST",
-        "checks": [
-            ("root_domain_reported", contains("root domain ntest ended with status 0")),
-        ],
-    },
-    {
-        # Capabilities, domains, quotas, threads and scheduling (ncap.c).
-        "name": "user_capabilities",
-        "cmdline": "init=ncap",
-        "modules": {"ncap": built("user/tests/ncap")},
-        "exit": EXIT_POWEROFF,
-        "tests": "UTEST",
-        "checks": [
-            ("root_domain_reported", contains("root domain ncap ended with status 0")),
-        ],
-    },
-    {
-        # Portals and IPC (nipc.c), including 3 x 100,000 calls under load.
-        "name": "user_ipc",
-        "cmdline": "init=nipc",
-        "modules": {"nipc": built("user/tests/nipc")},
-        "exit": EXIT_POWEROFF,
-        "tests": "UTEST",
-        "checks": [
-            ("root_domain_reported", contains("root domain nipc ended with status 0")),
-        ],
-    },
-    {
-        # Child domains loaded from ELF by libmetta: classes, isolation,
-        # portals across domains, revocation, a user pager, no leaks.
-        "name": "user_domains",
-        "cmdline": "init=ndomain",
-        "modules": {"ndomain": built("user/tests/ndomain")},
-        "exit": EXIT_POWEROFF,
-        "tests": "UTEST",
-        "checks": [
-            ("root_domain_reported", contains("root domain ndomain ended with status 0")),
-            ("refused_fault_logged",
-             matches(r"#UD invalid opcode at rip 0x[0-9a-f]+; fault handler ended it")),
-        ],
-    },
-    {
-        # Two CPUs: parallel threads, TLB shootdown, IPC across CPUs.
-        "name": "user_smp",
-        "cmdline": "init=nsmp",
-        "smp": 2,
-        "modules": {"nsmp": built("user/tests/nsmp")},
-        "exit": EXIT_POWEROFF,
-        "tests": "UTEST",
-        "checks": [
-            ("both_cpus_running", contains("smp: 2 of them running")),
-        ],
-    },
-    {
-        # Device capabilities: ports, an RTC interrupt to an event, VGA
-        # memory, and the rules that keep them with drivers (ndev.c).
-        "name": "user_devices",
-        "cmdline": "init=ndev",
-        "modules": {"ndev": built("user/tests/ndev")},
-        "exit": EXIT_POWEROFF,
-        "tests": "UTEST",
-        "checks": [
-            ("root_domain_reported", contains("root domain ndev ended with status 0")),
-        ],
-    },
+    # User-space test programs, each run as the root domain.
+    user_test_boot("user_nucleus", "ntest"),  # nucleus calls, registers, FPU
+    user_test_boot("user_capabilities", "ncap"),  # caps, domains, threads, memory, events
+    user_test_boot("user_ipc", "nipc"),  # portals, with 3 x 100,000 calls under load
+    user_test_boot("user_domains", "ndomain", [  # child domains loaded from ELF
+        ("refused_fault_logged",
+         matches(r"#UD invalid opcode at rip 0x[0-9a-f]+; fault handler ended it")),
+    ]),
+    user_test_boot("user_smp", "nsmp", [  # two CPUs, TLB shootdown
+        ("both_cpus_running", contains("smp: 2 of them running")),
+    ]),
+    user_test_boot("user_devices", "ndev"),  # ports, an RTC interrupt, VGA memory
     *[user_fault_boot(kind, report) for kind, report in USER_FAULTS],
     {
         # A corrupt program is refused with a reason before anything is

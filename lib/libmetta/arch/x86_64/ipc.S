@@ -9,21 +9,30 @@
  */
 #include <metta/syscall_numbers.h>
 
+/* The four words between the array at rbx and their registers. */
+	.macro load_words
+	movq 0(%rbx), %rdx
+	movq 8(%rbx), %r10
+	movq 16(%rbx), %r8
+	movq 24(%rbx), %r9
+	.endm
+
+	.macro store_words
+	movq %rdx, 0(%rbx)
+	movq %r10, 8(%rbx)
+	movq %r8, 16(%rbx)
+	movq %r9, 24(%rbx)
+	.endm
+
 	.text
 	.global metta_call
 metta_call:
 	pushq %rbx
 	movq %rdx, %rbx
-	movq 0(%rbx), %rdx
-	movq 8(%rbx), %r10
-	movq 16(%rbx), %r8
-	movq 24(%rbx), %r9
+	load_words
 	movl $SYS_call, %eax
 	syscall
-	movq %rdx, 0(%rbx)
-	movq %r10, 8(%rbx)
-	movq %r8, 16(%rbx)
-	movq %r9, 24(%rbx)
+	store_words
 	popq %rbx
 	ret
 
@@ -33,16 +42,10 @@ metta_reply_wait:
 	pushq %r12
 	movq %rdx, %rbx
 	movq %rcx, %r12
-	movq 0(%rbx), %rdx
-	movq 8(%rbx), %r10
-	movq 16(%rbx), %r8
-	movq 24(%rbx), %r9
+	load_words
 	movl $SYS_reply_wait, %eax
 	syscall
-	movq %rdx, 0(%rbx)
-	movq %r10, 8(%rbx)
-	movq %r8, 16(%rbx)
-	movq %r9, 24(%rbx)
+	store_words
 	testq %r12, %r12
 	jz 1f
 	movq %rdi, (%r12)
@@ -55,10 +58,7 @@ metta_reply:
 	pushq %rbx
 	movq %rsi, %rbx
 	movq %rdi, %rsi
-	movq 0(%rbx), %rdx
-	movq 8(%rbx), %r10
-	movq 16(%rbx), %r8
-	movq 24(%rbx), %r9
+	load_words
 	movl $SYS_reply, %eax
 	syscall
 	popq %rbx
