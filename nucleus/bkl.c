@@ -34,6 +34,6 @@ void return_to_user(void)
 	if (c->need_resched || c->current->state == THREAD_DEAD)
 		schedule();
 	if (__builtin_expect(this_cpu()->current->suspend_pending, 0))
-		thread_check_suspend();
+		thread_check_suspend(); /* may switch away until resumed */
 	bkl_unlock();
 }

@@ -17,7 +17,7 @@ struct cpu cpus[CPU_MAX];
 int ncpus = 1;
 
 /* Asks CPU c to look at its run queue (at once, if it is another). */
-static void kick(struct cpu *c)
+void sched_kick(struct cpu *c)
 {
 	c->need_resched = 1;
 	if (c != this_cpu())
@@ -26,7 +26,7 @@ static void kick(struct cpu *c)
 
 static void slice_expired(struct timer *t)
 {
-	kick(container_of(t, struct cpu, slice_timer));
+	sched_kick(container_of(t, struct cpu, slice_timer));
 }
 
 /* A slice ends only if another thread of the running level waits. */
@@ -52,7 +52,7 @@ void sched_wake(struct thread *t)
 	rq_push(&c->rq, &t->rq);
 	struct thread *cur = c->current;
 	if (cur == c->idle || t->rq.level < cur->rq.level)
-		kick(c);
+		sched_kick(c);
 	else if (t->rq.level == cur->rq.level)
 		update_slice(c, cur);
 }

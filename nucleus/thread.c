@@ -112,10 +112,12 @@ void thread_kill(struct thread *t)
 	event_abandon(t);
 	ipc_thread_gone(t);
 	t->state = THREAD_DEAD;
-	if (t->cpu->current == t)
+	if (t->cpu->current == t) {
 		t->cpu->zombie = t; /* reaped after the switch away from it */
-	else
+		sched_kick(t->cpu); /* it may be running on another CPU */
+	} else {
 		thread_reap(t);
+	}
 }
 
 static void unlink_from_domain(struct thread *t)
@@ -244,8 +246,9 @@ static long suspend(struct thread *t)
 		t->suspend_pending = 1;
 		thread_interrupt_call(t); /* leaves the call, then stops */
 		return STATUS_OK;
-	case THREAD_RUNNING: /* itself */
+	case THREAD_RUNNING: /* itself, or on another CPU */
 		t->suspend_pending = 1;
+		sched_kick(t->cpu);
 		return STATUS_OK;
 	default:
 		return STATUS_ERR_DEAD;

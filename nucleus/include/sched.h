@@ -46,6 +46,7 @@ int rq_remove(struct runqueue *rq, struct rq_node *n);
 int rq_best(const struct runqueue *rq);
 
 struct thread;
+struct cpu;
 
 /* Makes t runnable (from blocked or new) on its CPU. */
 void sched_wake(struct thread *t);
@@ -60,6 +61,9 @@ void sched_yield(void);
 void sched_switch_to(struct thread *next);
 /* Starts scheduling on this CPU; never returns. */
 void sched_start(void) __attribute__((noreturn));
+/* Makes CPU c reschedule (through an IPI if it is another CPU): a thread
+ * running there was killed or suspended, or a better one woke. */
+void sched_kick(struct cpu *c);
 /* Called on every return to user mode: reschedules if asked to. */
 void sched_preempt_point(void);
 /* After a switch: frees the thread that died on this CPU, if any. */

@@ -67,8 +67,22 @@ static int threads_run_on_both_cpus(void)
 	metta_sleep(30000);
 	UCHECK(count[0] > a && count[1] > b, "a CPU made no progress (%ld, %ld)",
 	       count[0] - a, count[1] - b);
-	clear(T1);
+	/* Suspending or killing a thread running on the other CPU stops it
+	 * at once, although it never calls the nucleus. */
+	UCHECK(metta_thread_ctl(T2, THREAD_SUSPEND, 0) == 0, "suspend");
+	metta_sleep(2000);
+	b = count[1];
+	metta_sleep(10000);
+	UCHECK(count[1] == b, "suspended thread ran on (%ld)", count[1] - b);
+	UCHECK(metta_thread_ctl(T2, THREAD_RESUME, 0) == 0, "resume");
+	metta_sleep(5000);
+	UCHECK(count[1] > b, "resumed thread did not run");
 	clear(T2);
+	metta_sleep(2000);
+	b = count[1];
+	metta_sleep(10000);
+	UCHECK(count[1] == b, "killed thread ran on (%ld)", count[1] - b);
+	clear(T1);
 	return 0;
 }
 
