@@ -479,6 +479,55 @@ static int log_ring_receives_lines(void)
 	return 0;
 }
 
+/* Error paths of the thread and domain calls. */
+static int bad_thread_and_domain_calls(void)
+{
+	clear_thread_slot(SLOT_T);
+	UCHECK(metta_thread_create(CAP_SELF, SLOT_T, 0xffff800000000000ul,
+				   stack_top(0), METTA_PRIO_NORM) == STATUS_ERR_INVAL,
+	       "thread entry in the nucleus");
+	UCHECK(metta_thread_create(CAP_SELF, SLOT_T, (uint64_t)spinning_worker,
+				   stack_top(0), 7) == STATUS_ERR_INVAL, "priority 7");
+	UCHECK(metta_thread_create(CAP_SELF, CAP_SELF, (uint64_t)spinning_worker,
+				   stack_top(0), METTA_PRIO_NORM) == STATUS_ERR_EXIST,
+	       "thread into a used slot");
+	UCHECK(metta_thread_create(CAP_SELF, SLOT_T, (uint64_t)spinning_worker,
+				   stack_top(0), METTA_PRIO_NORM) == 0, "create");
+	UCHECK(metta_thread_ctl(SLOT_T, 99, 0) == STATUS_ERR_INVAL, "unknown op");
+	UCHECK(metta_thread_ctl(SLOT_T, THREAD_GET_REGS, 0x10) == STATUS_ERR_FAULT,
+	       "registers to a bad pointer");
+	UCHECK(metta_thread_ctl(SLOT_T, THREAD_START, 0) == 0 &&
+		       metta_thread_ctl(SLOT_T, THREAD_START, 0) == STATUS_ERR_BUSY,
+	       "started twice");
+	clear_thread_slot(SLOT_T);
+	/* A child too poor for a thread gets ERR_QUOTA, and nothing else. */
+	UCHECK(metta_domain_create(SLOT_A, METTA_CLASS_APPLICATION, METTA_PRIO_NORM,
+				   24 * 1024) == 0, "poor child");
+	struct metta_domain_info before, after;
+	metta_domain_info(SLOT_A, &before);
+	UCHECK(metta_thread_create(SLOT_A, SLOT_T, 0x400000, 0x500000,
+				   METTA_PRIO_NORM) == STATUS_ERR_QUOTA,
+	       "thread beyond the child's quota");
+	metta_domain_info(SLOT_A, &after);
+	UCHECK(after.quota_used == before.quota_used && after.threads == 0,
+	       "failed create changed the child");
+	UCHECK(metta_cap_info(SLOT_T) == STATUS_ERR_BADCAP, "failed create filled a slot");
+	UCHECK(metta_domain_kill(SLOT_A, 1) == 0, "kill");
+	UCHECK(metta_cap_give(SLOT_A, CAP_SELF, 5, RIGHT_READ) == STATUS_ERR_DEAD,
+	       "gave to a dead domain");
+	UCHECK(metta_domain_set_fault(SLOT_A, 0xffffffffu) == STATUS_ERR_DEAD,
+	       "fault portal of a dead domain");
+	UCHECK(metta_thread_create(SLOT_A, SLOT_T, 0x400000, 0x500000,
+				   METTA_PRIO_NORM) == STATUS_ERR_INVAL,
+	       "thread in a dead domain");
+	metta_cap_delete(SLOT_A);
+	UCHECK(metta_event_create(SLOT_B) == 0 &&
+		       metta_event_timer(SLOT_B, 1, 1ull << 50) == STATUS_ERR_RANGE,
+	       "a timer centuries away");
+	metta_cap_delete(SLOT_B);
+	return 0;
+}
+
 static const struct utest tests[] = {
 	{ "self_capability", self_capability },
 	{ "bad_slots_are_errors", bad_slots_are_errors },
@@ -498,6 +547,7 @@ static const struct utest tests[] = {
 	{ "event_timeouts_and_timers", event_timeouts_and_timers },
 	{ "event_rights", event_rights },
 	{ "log_ring_receives_lines", log_ring_receives_lines },
+	{ "bad_thread_and_domain_calls", bad_thread_and_domain_calls },
 };
 
 int main(int argc, char **argv, char **envp)
