@@ -48,7 +48,7 @@ $(BENCH_NBENCH): $(BUILD)/user/bench/metta/nbench.c.o \
 	@$(LD) $(ULDFLAGS) -e _start -o $@ $^
 $(BENCH_METTA_ISO): $(NUCLEUS) $(BENCH_NBENCH) tools/mkiso.sh
 	@echo "  ISO     $@"
-	@sh tools/mkiso.sh $@ "init=nbench" $(NUCLEUS) $(BENCH_NBENCH)
+	@sh tools/mkiso.sh $@ "root=nbench" $(NUCLEUS) $(BENCH_NBENCH)
 
 # Instructions only (one boot of each system), for a quick look.
 bench-icount: BENCH_ROUNDS := 0

@@ -12,6 +12,9 @@
 #include <arch/paging.h>
 #include <device.h>
 #include <domain.h>
+#include <fmt/fmt.h>
+#include <memobj.h>
+#include <metta/abi.h>
 #include <metta/status.h>
 #include <sched.h>
 #include <selftest.h>
@@ -64,28 +67,57 @@ static const struct boot_module *find_module(const struct boot_info *bi,
 	return NULL;
 }
 
-/* Starts the program named by init= as the root domain, and schedules. */
-static void start_init(struct boot_info *bi, const char *name)
+/* Hands the root domain the boot information and every boot module. */
+static int give_boot_modules(struct boot_info *bi, struct domain *d)
+{
+	struct memobj *info;
+	int rc = memobj_create_anon(d, CAP_BOOTINFO, 1, RIGHT_READ | RIGHT_GRANT,
+				    &info);
+	if (rc)
+		return rc;
+	struct metta_bootinfo *b = phys_to_virt(info->pages[0]);
+	_Static_assert(sizeof(*b) <= PAGE_SIZE, "boot information fits a page");
+	fmt_snprintf(b->cmdline, sizeof(b->cmdline), "%s", bi->cmdline);
+	for (int i = 0; i < bi->nmodules && i < METTA_MAX_MODULES; i++) {
+		const struct boot_module *m = &bi->modules[i];
+		rc = memobj_create_boot(d, CAP_FIRST_MODULE + (uint32_t)i, m->phys,
+					(m->len + PAGE_SIZE - 1) / PAGE_SIZE);
+		if (rc)
+			return rc;
+		fmt_snprintf(b->modules[i].name, sizeof(b->modules[i].name), "%s",
+			     m->name);
+		b->modules[i].size = m->len;
+		b->nmodules++;
+	}
+	return STATUS_OK;
+}
+
+/* Starts the program named by root= (or the module "root") as the root
+ * domain with every device and boot module, and schedules. */
+static void start_root(struct boot_info *bi, const char *name)
 {
 	const struct boot_module *m = find_module(bi, name);
 	if (!m) {
-		kprintf("init: no boot module named '%s'\n", name);
+		kprintf("root: no boot module named '%s'\n", name);
 		return;
 	}
 	uint64_t free = bi->pmm->nfree * PMM_PAGE;
-	uint64_t quota =
-	    free > 2 * NUCLEUS_RESERVE ? free - NUCLEUS_RESERVE : free / 2;
+	uint64_t quota = free > 2 * NUCLEUS_RESERVE ? free - NUCLEUS_RESERVE
+						    : free / 2;
 	struct domain *d;
 	const char *why;
 	int rc = spawn_image(NULL, name, phys_to_virt(m->phys), m->len,
 			     CLASS_DRIVER, quota, &d, &why);
 	if (rc) {
-		kprintf("init: cannot start '%s': %s (%s)\n", name,
+		kprintf("root: cannot start '%s': %s (%s)\n", name,
 			status_text(rc), why);
 		return;
 	}
 	devices_give_root(d, bi->phys_top);
-	kprintf("init: started '%s' as domain %d\n", name, d->id);
+	if ((rc = give_boot_modules(bi, d)))
+		kprintf("root: boot modules not all handed over: %s\n",
+			status_text(rc));
+	kprintf("root: started '%s' as domain %d\n", name, d->id);
 	sched_start();
 }
 
@@ -97,9 +129,11 @@ void nucleus_main(struct boot_info *bi)
 		fault_inject(what);
 	if (cmdline_find(bi->cmdline, "test", &(size_t){ 0 }))
 		selftest_run_all(bi);
-	if (cmdline_get(bi->cmdline, "init", what, sizeof(what)))
-		start_init(bi, what);
-	kprintf("no init program yet: powering off.\n");
+	if (cmdline_get(bi->cmdline, "root", what, sizeof(what)))
+		start_root(bi, what);
+	else if (find_module(bi, "root"))
+		start_root(bi, "root");
+	kprintf("no root program: powering off.\n");
 	power_off();
 	kprintf("power-off failed; halting.\n");
 	power_halt();

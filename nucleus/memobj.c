@@ -33,7 +33,7 @@ static void caches_init(void)
  * array, refunding the payer. */
 static void free_pages(struct memobj *m)
 {
-	uint64_t owned = m->device ? 0 : m->npages;
+	uint64_t owned = m->fixed ? 0 : m->npages;
 	for (uint64_t i = 0; i < owned; i++)
 		if (m->pages[i])
 			pmm_free(nucleus_pmm, m->pages[i]);
@@ -84,7 +84,6 @@ static int alloc_array(struct memobj *m, struct domain *d, uint64_t phys,
 		return STATUS_ERR_NOMEM;
 	}
 	m->payer = d;
-	m->device = 1;
 	m->npages = npages;
 	m->array_pages = array_pages;
 	m->pages = phys_to_virt(pa);
@@ -93,53 +92,68 @@ static int alloc_array(struct memobj *m, struct domain *d, uint64_t phys,
 	return STATUS_OK;
 }
 
-static long install(struct domain *d, uint32_t dst, struct memobj *m)
+static long install(struct domain *d, uint32_t dst, struct memobj *m,
+		    uint32_t rights, struct memobj **out)
 {
 	kobj_get(&d->obj); /* the payer's accounts outlive the object */
 	kobj_init(&m->obj, OBJ_MEMORY);
-	cap_insert(&d->caps, dst, &m->obj, RIGHT_ALL, 0, NULL);
+	cap_insert(&d->caps, dst, &m->obj, rights, 0, NULL);
 	kobj_put(&m->obj); /* the slot holds it now */
+	if (out)
+		*out = m;
 	return STATUS_OK;
+}
+
+/*
+ * A memory object in d's slot dst with `rights`: fresh zeroed pages, or
+ * (fixed) the physical pages from `phys`, which are not the object's to
+ * free (device memory, boot modules); `uncached` maps them so.
+ */
+static long create(struct domain *d, uint32_t dst, uint64_t pages, int fixed,
+		   uint64_t phys, int uncached, uint32_t rights,
+		   struct memobj **out)
+{
+	int rc = cap_slot_free(&d->caps, dst);
+	if (rc)
+		return rc;
+	if (pages == 0 || pages > MAX_PAGES)
+		return STATUS_ERR_INVAL;
+	caches_init();
+	void *mem;
+	if ((rc = kmem_alloc(&memobj_cache, &d->quota, &mem)))
+		return rc;
+	struct memobj *m = mem;
+	rc = fixed ? alloc_array(m, d, phys, pages) : alloc_pages(m, d, pages);
+	if (rc) {
+		kmem_free(&memobj_cache, &d->quota, m);
+		return rc;
+	}
+	m->device = uncached;
+	m->fixed = fixed;
+	return install(d, dst, m, rights, out);
 }
 
 long memobj_create_physical(struct domain *d, uint32_t dst, uint64_t phys,
 			    uint64_t pages)
 {
-	int slot_rc = cap_slot_free(&d->caps, dst);
-	if (slot_rc)
-		return slot_rc;
-	caches_init();
-	void *mem;
-	int rc = kmem_alloc(&memobj_cache, &d->quota, &mem);
-	if (rc)
-		return rc;
-	struct memobj *m = mem;
-	if ((rc = alloc_array(m, d, phys, pages))) {
-		kmem_free(&memobj_cache, &d->quota, m);
-		return rc;
-	}
-	return install(d, dst, m);
+	return create(d, dst, pages, 1, phys, 1, RIGHT_ALL, NULL);
+}
+
+long memobj_create_boot(struct domain *d, uint32_t dst, uint64_t phys,
+			uint64_t pages)
+{
+	return create(d, dst, pages, 1, phys, 0, RIGHT_READ | RIGHT_GRANT, NULL);
+}
+
+long memobj_create_anon(struct domain *d, uint32_t dst, uint64_t pages,
+			uint32_t rights, struct memobj **out)
+{
+	return create(d, dst, pages, 0, 0, 0, rights, out);
 }
 
 long sys_mem_create(uint32_t dst, uint64_t pages)
 {
-	struct domain *d = current_domain();
-	int slot_rc = cap_slot_free(&d->caps, dst);
-	if (slot_rc)
-		return slot_rc;
-	if (pages == 0 || pages > MAX_PAGES)
-		return STATUS_ERR_INVAL;
-	caches_init();
-	void *mem;
-	int rc = kmem_alloc(&memobj_cache, &d->quota, &mem);
-	if (rc)
-		return rc;
-	struct memobj *m = mem;
-	if ((rc = alloc_pages(m, d, pages))) {
-		kmem_free(&memobj_cache, &d->quota, m);
-		return rc;
-	}
-	return install(d, dst, m);
+	return memobj_create_anon(current_domain(), dst, pages, RIGHT_ALL, NULL);
 }
 
 static void memobj_release(struct kobj *o)

@@ -29,6 +29,21 @@ struct metta_log_ring {
 	uint8_t data[];
 };
 
+/*
+ * What the root domain is handed at start: this struct at the start of the
+ * memory object in slot CAP_BOOTINFO, and each boot module as a read-only
+ * memory object in slot CAP_FIRST_MODULE + i.
+ */
+#define METTA_MAX_MODULES 32
+struct metta_bootinfo {
+	char cmdline[512];
+	uint64_t nmodules;
+	struct {
+		char name[56];
+		uint64_t size; /* bytes */
+	} modules[METTA_MAX_MODULES];
+};
+
 /* What domain_info reports. */
 struct metta_domain_info {
 	int64_t id;

@@ -34,6 +34,8 @@
 #define CAP_IRQS       1 /* ISA interrupt lines 0-15 */
 #define CAP_IOPORTS    2 /* I/O ports 0-0xffff */
 #define CAP_PHYSMEM    3 /* physical memory the page allocator does not own */
+#define CAP_BOOTINFO 4 /* struct metta_bootinfo (metta/abi.h) */
+#define CAP_FIRST_MODULE 16 /* boot module i is in CAP_FIRST_MODULE + i */
 #define CAP_FIRST_FREE 4
 
 #define CAP_SLOTS 256 /* slots per domain (fixed for now) */

@@ -19,7 +19,8 @@ struct memobj {
 	uint64_t npages;
 	uint64_t *pages;      /* physical address of each page */
 	uint64_t array_pages; /* pages holding `pages` */
-	int device;	      /* device memory: mapped uncached, never freed */
+	int device; /* device memory: mapped uncached */
+	int fixed;  /* pages that are not the object's to free */
 };
 
 /* A mapped range of a memory object in a domain. */
@@ -36,6 +37,12 @@ struct mapping {
 /* A memory object over device memory in domain d's slot dst. */
 long memobj_create_physical(struct domain *d, uint32_t dst, uint64_t phys,
 			    uint64_t pages);
+/* A read-only memory object over a boot module's pages. */
+long memobj_create_boot(struct domain *d, uint32_t dst, uint64_t phys,
+			uint64_t pages);
+/* Fresh zeroed pages with the given capability rights (out: the object). */
+long memobj_create_anon(struct domain *d, uint32_t dst, uint64_t pages,
+			uint32_t rights, struct memobj **out);
 
 /* Removes every mapping of a dying domain (its space goes next). */
 void mappings_drop_all(struct domain *d);

@@ -137,7 +137,7 @@ def user_test_boot(name, program, extra_checks=()):
     on two CPUs."""
     return {
         "name": name,
-        "cmdline": f"init={program}",
+        "cmdline": f"root={program}",
         "smp": 2,
         "modules": {program: built(f"user/tests/{program}")},
         "exit": EXIT_POWEROFF,
@@ -154,7 +154,7 @@ def user_fault_boot(kind, report):
     name = f"ufault-{kind}"
     return {
         "name": f"user_fault_{kind}",
-        "cmdline": f"init={name}",
+        "cmdline": f"root={name}",
         "modules": {name: built("user/tests/ufault")},
         # The root domain ended by a fault: a failed run, but no panic.
         "exit": EXIT_PANIC,
@@ -184,7 +184,7 @@ BOOTS = [
         "cmdline": "", "smp": 1, "mem": 256,
         "exit": EXIT_POWEROFF,
         "checks": banner_checks(1, 256) + [
-            ("says_why_it_stops", contains("no init program yet: powering off.")),
+            ("says_why_it_stops", contains("no root program: powering off.")),
         ],
     },
     {
@@ -222,13 +222,13 @@ BOOTS = [
         # A corrupt program is refused with a reason before anything is
         # mapped, and the nucleus carries on.
         "name": "init_corrupt_elf",
-        "cmdline": "init=broken",
+        "cmdline": "root=broken",
         "modules": {"broken": truncated("user/tests/ntest", 1000)},
         "exit": EXIT_POWEROFF,
         "checks": [
             ("refused_with_reason",
-             contains("init: cannot start 'broken': malformed data (segment data outside the file)")),
-            ("carries_on", contains("no init program yet: powering off.")),
+             contains("root: cannot start 'broken': malformed data (segment data outside the file)")),
+            ("carries_on", contains("no root program: powering off.")),
         ],
     },
     {

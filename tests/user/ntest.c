@@ -5,7 +5,9 @@
  */
 #include <metta.h>
 #include <metta/syscall.h>
+#include <metta/abi.h>
 #include <stdint.h>
+#include <string/kstring.h>
 
 #include "utest.h"
 
@@ -123,8 +125,36 @@ static int fpu_state_survives_switches(void)
 	return 0;
 }
 
+#define INFO_VA 0x570000000000ull
+#define MOD_VA 0x580000000000ull
+
+/* The root domain is handed the boot information and every module. */
+static int boot_modules_are_handed_over(void)
+{
+	UCHECK(metta_mem_map(CAP_SELF, CAP_BOOTINFO, 0, INFO_VA, 1, RIGHT_READ) == 0,
+	       "map the boot information");
+	const struct metta_bootinfo *b = (const struct metta_bootinfo *)INFO_VA;
+	UCHECK(b->nmodules == 1, "%lu modules", b->nmodules);
+	UCHECK(!strcmp(b->modules[0].name, "ntest"), "module '%s'", b->modules[0].name);
+	int found = 0;
+	for (int i = 0; b->cmdline[i]; i++)
+		found |= !strncmp(b->cmdline + i, "root=ntest", 10);
+	UCHECK(found, "command line '%s'", b->cmdline);
+	uint64_t pages = (b->modules[0].size + 4095) / 4096;
+	UCHECK(metta_mem_map(CAP_SELF, CAP_FIRST_MODULE, 0, MOD_VA, pages,
+			     RIGHT_READ | RIGHT_WRITE) == STATUS_ERR_DENIED,
+	       "a module mapped writable");
+	UCHECK(metta_mem_map(CAP_SELF, CAP_FIRST_MODULE, 0, MOD_VA, pages, RIGHT_READ) == 0,
+	       "map the module");
+	UCHECK(!memcmp((const void *)MOD_VA, "\x7f" "ELF", 4), "module is not our ELF");
+	metta_mem_unmap(CAP_SELF, MOD_VA);
+	metta_mem_unmap(CAP_SELF, INFO_VA);
+	return 0;
+}
+
 static const struct utest tests[] = {
 	{ "log_writes", log_writes },
+	{ "boot_modules_are_handed_over", boot_modules_are_handed_over },
 	{ "log_rejects_bad_pointers", log_rejects_bad_pointers },
 	{ "unknown_calls_are_refused", unknown_calls_are_refused },
 	{ "clock_advances", clock_advances },
