@@ -87,10 +87,14 @@ $(NUCLEUS): $(BUILD)/nucleus/pass1.elf $(BUILD)/nucleus/ksyms.c.o
 	@cmp -s $(BUILD)/nucleus/ksyms.c $(BUILD)/nucleus/ksyms.check.c || \
 		{ echo "ksyms: text moved between links" >&2; rm -f $@; exit 1; }
 
-# The ISO for `make run`: the nucleus and whatever boot modules exist.
+# The ISO for `make run`: the nucleus and the boot modules (the root
+# nester, the servers as NAME.srv and the native commands).
+SERVERS := names log cons tod random
+COMMANDS := msh names log domains kill poweroff
 # The command line is kept in a file that changes only when CMDLINE does,
 # so `make run CMDLINE=...` remakes the ISO exactly when needed.
-BOOT_MODULES :=
+BOOT_MODULES := $(BUILD)/modules/root $(patsubst %,$(BUILD)/modules/%.srv,$(SERVERS)) \
+	$(patsubst %,$(BUILD)/modules/%,$(COMMANDS))
 CMDLINE_FILE := $(BUILD)/cmdline
 $(CMDLINE_FILE): FORCE
 	@mkdir -p $(BUILD)
@@ -114,7 +118,7 @@ UCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector -fno-pic \
 	-fno-pie -Wall -Wextra -Werror -Wstrict-prototypes \
 	-Iinclude -Ilib -Ilib/libmetta -I$(GEN) -MMD -MP
 ULDFLAGS := -static -nostdlib -z max-page-size=4096 -z noexecstack
-LIBMETTA_SRC := $(wildcard lib/libmetta/*.c) \
+LIBMETTA_SRC := $(wildcard lib/libmetta/*.c) lib/server/server.c \
 	$(wildcard lib/libmetta/arch/x86_64/*.S) lib/fmt/fmt.c \
 	lib/string/string.c lib/status/status.c lib/elf/elf.c lib/elf/stack.c
 LIBMETTA_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(LIBMETTA_SRC))
@@ -135,6 +139,21 @@ $(LIBMETTA): $(LIBMETTA_OBJ)
 	@ar rcs $@ $^
 $(BUILD)/user/tests/%: $(BUILD)/user/tests/user/%.c.o $(LIBMETTA)
 	@mkdir -p $(dir $@)
+	@echo "  ULD     $@"
+	@$(LD) $(ULDFLAGS) -e _start -o $@ $< $(LIBMETTA)
+
+# The first user space: the root nester, the servers (modules NAME.srv)
+# and the native commands, each a static program built with libmetta.
+define server_module
+$(BUILD)/modules/$(1)$(2): $(BUILD)/user/servers/$(1)/$(1).c.o $(LIBMETTA)
+	@mkdir -p $$(@D)
+	@echo "  ULD     $$@"
+	@$(LD) $(ULDFLAGS) -e _start -o $$@ $$< $(LIBMETTA)
+endef
+$(foreach s,$(SERVERS),$(eval $(call server_module,$(s),.srv)))
+$(eval $(call server_module,root,))
+$(BUILD)/modules/%: $(BUILD)/user/commands/%.c.o $(LIBMETTA)
+	@mkdir -p $(@D)
 	@echo "  ULD     $@"
 	@$(LD) $(ULDFLAGS) -e _start -o $@ $< $(LIBMETTA)
 

@@ -33,10 +33,24 @@ static uint8_t *ring_byte(uint64_t offset)
 	       at % PAGE_SIZE;
 }
 
+/* Until a log server registers, the newest lines wait here for it. */
+#define EARLY_SIZE 16384
+static char early[EARLY_SIZE];
+static uint64_t early_written;
+
+static void keep_early(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		early[(early_written + i) % EARLY_SIZE] = s[i];
+	early_written += n;
+}
+
 void log_ring_write(const char *s, size_t n)
 {
-	if (!ring.mem)
+	if (!ring.mem) {
+		keep_early(s, n);
 		return;
+	}
 	struct metta_log_ring *hdr = phys_to_virt(ring.mem->pages[0]);
 	int line_end = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -94,5 +108,9 @@ long sys_log_register(uint32_t mem, uint32_t event, uint64_t bits)
 	struct metta_log_ring *hdr = phys_to_virt(m->pages[0]);
 	hdr->head = 0;
 	hdr->size = ring.size;
+	/* What was said before anyone listened (the boot banner...). */
+	uint64_t from = early_written > EARLY_SIZE ? early_written - EARLY_SIZE : 0;
+	for (uint64_t i = from; i < early_written; i++)
+		log_ring_write(&early[i % EARLY_SIZE], 1);
 	return STATUS_OK;
 }

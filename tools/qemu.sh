@@ -33,11 +33,11 @@ set -- -M pc -accel "$accel" -cpu "$cpu" -smp "$smp" -m "$mem" \
 [ "${ICOUNT:-0}" = 1 ] && set -- "$@" -icount shift=0,align=off,sleep=off
 [ "${DEBUG:-0}" = 1 ] && set -- "$@" -s -S
 [ "${TESTEXIT:-0}" = 1 ] && set -- "$@" -device isa-debug-exit,iobase=0xf4,iosize=0x04
-# A terminal gets QEMU's monitor too (Ctrl-A X quits); a pipe gets the
-# serial port alone, so scripts can drive the console.
+# A terminal gets QEMU's monitor too (Ctrl-A X quits). Other input (a
+# pipe, a file) is the serial console alone, so scripts can drive it, and
+# its end reaches the console as ^D (end of input): the shell then ends
+# and the machine powers off, as a shell reading a script would.
 if [ -t 0 ]; then
-	set -- "$@" -serial mon:stdio
-else
-	set -- "$@" -serial stdio -monitor none
+	exec qemu-system-x86_64 "$@" -serial mon:stdio
 fi
-exec qemu-system-x86_64 "$@"
+{ cat; printf '\004'; } | qemu-system-x86_64 "$@" -serial stdio -monitor none

@@ -46,6 +46,33 @@ struct metta_spawn {
 long metta_spawn(const void *image, uint64_t size, const struct metta_spawn *a,
 		 uint32_t domain_slot, uint32_t thread_slot, const char **why);
 
+/*
+ * A request to a server (metta/proto.h): w[0] the operation, w[1..3] its
+ * arguments (and the reply's results), optional data out and in, and a
+ * capability out (send_cap) and in (recv_cap, an empty slot); 0 for none.
+ * Returns the reply's status, or the call's error.
+ */
+long metta_request(uint32_t portal, uint64_t w[4], const void *data,
+		   uint64_t len, void *reply, uint64_t rsize, uint64_t *rlen,
+		   uint32_t send_cap, uint32_t recv_cap);
+
+/* The console (CAP_TTY): write, printf, read a line (0 at end of input). */
+long metta_tty_write(const char *s, uint64_t n);
+int metta_tty_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+long metta_tty_read(char *buf, uint64_t max);
+
+/* The portal registered under `name` (CAP_NAMES), into slot dst. */
+long metta_names_lookup(const char *name, uint32_t dst);
+
+/* A mutex between threads of one domain (an event sleeps the waiters). */
+struct metta_mutex {
+	volatile char locked;
+	uint32_t event;
+};
+long metta_mutex_init(struct metta_mutex *m);
+void metta_mutex_lock(struct metta_mutex *m);
+void metta_mutex_unlock(struct metta_mutex *m);
+
 /* printf to the nucleus log (one call per line is best); returns length. */
 int metta_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -15,7 +15,8 @@ void serial_init(void)
 	outb(COM1 + 0, 0x01); /* 115200 baud */
 	outb(COM1 + 1, 0x00);
 	outb(COM1 + 3, 0x03); /* 8 bits, no parity, 1 stop bit */
-	outb(COM1 + 2, 0xc7); /* FIFOs on and cleared */
+	/* FIFOs left as they are: resetting them would drop input that
+	 * arrived before the console driver runs. */
 	outb(COM1 + 4, 0x03); /* DTR, RTS */
 }
 

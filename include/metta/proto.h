@@ -1,0 +1,44 @@
+/*
+ * The protocols of the first servers (docs/servers.md). A request is a
+ * portal call whose word 0 is the operation, words 1-3 its arguments,
+ * strings and bulk data in the message buffer, and capabilities in the
+ * message's slots. The reply's word 0 is a status (0 or a negative
+ * STATUS_*), words 1-3 results. 9P takes over for files with issue 5.
+ */
+#ifndef METTA_PROTO_H
+#define METTA_PROTO_H
+
+/* names: the directory of services. */
+#define NAMES_REGISTER 1   /* data: name; cap: the portal (registrar only) */
+#define NAMES_LOOKUP 2     /* data: name; reply cap: the portal */
+#define NAMES_LIST 3       /* reply data: "name\n" per service */
+#define NAMES_UNREGISTER 4 /* data: name (registrar only) */
+#define NAMES_BADGE_REGISTRAR 1
+#define NAMES_MAX_NAME 47
+
+/* cons: the console. */
+#define CONS_WRITE 1	   /* data: bytes */
+#define CONS_READ 2	   /* w1: at most; reply data: a line (cooked) or bytes */
+#define CONS_SET_RAW 3	   /* w1: 1 raw, 0 cooked */
+#define CONS_SET_FOREGROUND 4 /* cap: an event; ^C signals bit 1, ^Z bit 2 */
+#define CONS_INTR 1
+#define CONS_SUSP 2
+
+/* log: the system log. */
+#define LOG_READ 1	   /* w1: from offset; reply data; w1: next offset */
+
+/* tod: time of day. */
+#define TOD_GET 1	   /* reply w1: seconds since 1970 (UTC) */
+#define TOD_SET 2	   /* w1: seconds (privileged badge only) */
+#define TOD_BADGE_SETTER 1
+
+/* random: random bytes. */
+#define RANDOM_READ 1	   /* w1: count (<= 4096); reply data */
+
+/* The root nester's service to the shell and commands. */
+#define NESTER_SPAWN 1	   /* data: "name\0arg\0arg..."; reply cap: the domain */
+#define NESTER_DOMAINS 2   /* reply data: a table of every domain */
+#define NESTER_KILL 3	   /* w1: domain id */
+#define NESTER_POWEROFF 4
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * Client side of the first servers' protocols (metta/proto.h): one
+ * request helper and the calls every program makes (console, names).
+ */
+#include <fmt/fmt.h>
+#include <metta/proto.h>
+#include <string/kstring.h>
+
+#include "metta.h"
+
+long metta_request(uint32_t portal, uint64_t w[4], const void *data,
+		   uint64_t len, void *reply, uint64_t rsize, uint64_t *rlen,
+		   uint32_t send_cap, uint32_t recv_cap)
+{
+	struct metta_msg m = {
+		.send_buf = (uint64_t)data, .send_len = len,
+		.recv_buf = (uint64_t)reply, .recv_size = reply ? rsize : 0,
+	};
+	if (send_cap) {
+		m.send_caps[0] = send_cap;
+		m.nsend_caps = 1;
+	}
+	if (recv_cap) {
+		m.recv_caps[0] = recv_cap;
+		m.nrecv_caps = 1;
+	}
+	long rc = metta_call(portal, &m, w);
+	if (rlen)
+		*rlen = m.recv_len;
+	return rc ? rc : (long)w[0];
+}
+
+long metta_tty_write(const char *s, uint64_t n)
+{
+	uint64_t w[4] = { CONS_WRITE };
+	return metta_request(CAP_TTY, w, s, n, 0, 0, 0, 0, 0);
+}
+
+int metta_tty_printf(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = fmt_vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof(buf))
+		n = sizeof(buf) - 1;
+	metta_tty_write(buf, (uint64_t)n);
+	return n;
+}
+
+long metta_tty_read(char *buf, uint64_t max)
+{
+	uint64_t w[4] = { CONS_READ, max }, got = 0;
+	long rc = metta_request(CAP_TTY, w, 0, 0, buf, max, &got, 0, 0);
+	return rc ? rc : (long)got;
+}
+
+long metta_names_lookup(const char *name, uint32_t dst)
+{
+	uint64_t w[4] = { NAMES_LOOKUP };
+	return metta_request(CAP_NAMES, w, name, strlen(name), 0, 0, 0, 0, dst);
+}

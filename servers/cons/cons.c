@@ -1,0 +1,240 @@
+/*
+ * cons: the console, a driver of the serial port (COM1). Output is written
+ * to the UART as it comes; input arrives by interrupt (IRQ 4) and goes
+ * through a line discipline: echo, backspace, ^U (erase the line), ^D
+ * (end of input on an empty line), ^C and ^Z (bits CONS_INTR and
+ * CONS_SUSP signalled on the foreground event the shell set), or raw mode
+ * for programs that ask. The nucleus writes its own lines to the same
+ * UART (polling), so both outputs interleave by line at worst.
+ *
+ * Slots given by the root nester: 5 the portal, 12 the UART's ports
+ * (0x3f8-0x3ff), 13 the interrupt line 4.
+ */
+#include <metta.h>
+#include <metta/proto.h>
+#include <server/server.h>
+#include <string/kstring.h>
+
+#define PORTAL 5
+#define PORTS 12
+#define IRQ 13
+#define IRQ_EVENT 30
+#define INPUT_EVENT 31
+#define FOREGROUND 32
+#define COM1 0x3f8
+#define LINE_MAX 1024
+#define QUEUE 4096
+
+static uint8_t stacks[3][16384] __attribute__((aligned(16)));
+static uint8_t input_stack[16384] __attribute__((aligned(16)));
+
+static int raw, have_foreground;
+static char line[LINE_MAX];
+static int line_len;
+/* Bytes ready for readers: whole lines (cooked) or anything (raw). */
+static char queue[QUEUE];
+static int qhead, qtail, eofs;
+
+static struct metta_mutex mutex;
+
+static void take(void)
+{
+	metta_mutex_lock(&mutex);
+}
+
+static void give(void)
+{
+	metta_mutex_unlock(&mutex);
+}
+
+static void uart_put(char c)
+{
+	for (int i = 0; i < 100000; i++)
+		if (metta_ioport_in(PORTS, COM1 + 5, 1) & 0x20)
+			break;
+	metta_ioport_out(PORTS, COM1, 1, (uint8_t)c);
+}
+
+static void echo(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\n')
+			uart_put('\r');
+		uart_put(*s);
+	}
+}
+
+static void enqueue(const char *s, int n)
+{
+	for (int i = 0; i < n && (qtail + 1) % QUEUE != qhead; i++) {
+		queue[qtail] = s[i];
+		qtail = (qtail + 1) % QUEUE;
+	}
+}
+
+static void signal_foreground(uint64_t bit)
+{
+	if (have_foreground)
+		metta_event_signal(FOREGROUND, bit);
+}
+
+/* The line discipline, one input byte at a time (lock held). */
+static void discipline(char c)
+{
+	if (raw) {
+		enqueue(&c, 1);
+		return;
+	}
+	switch (c) {
+	case '\r':
+	case '\n':
+		line[line_len++] = '\n';
+		echo("\n");
+		enqueue(line, line_len);
+		line_len = 0;
+		return;
+	case 0x7f:
+	case '\b':
+		if (line_len > 0) {
+			line_len--;
+			echo("\b \b");
+		}
+		return;
+	case 0x15: /* ^U */
+		while (line_len > 0) {
+			line_len--;
+			echo("\b \b");
+		}
+		return;
+	case 0x03: /* ^C */
+		line_len = 0;
+		echo("^C\n");
+		signal_foreground(CONS_INTR);
+		return;
+	case 0x1a: /* ^Z */
+		echo("^Z\n");
+		signal_foreground(CONS_SUSP);
+		return;
+	case 0x04: /* ^D: end of input on an empty line */
+		if (line_len == 0)
+			eofs++;
+		return;
+	default:
+		if (line_len < LINE_MAX - 1 && (c >= ' ' || c == '\t')) {
+			line[line_len++] = c;
+			char s[2] = { c, 0 };
+			echo(s);
+		}
+	}
+}
+
+/* Drains the UART on each interrupt. */
+static void input_thread(void)
+{
+	for (;;) {
+		metta_event_wait(IRQ_EVENT, 1, 0);
+		take();
+		while (metta_ioport_in(PORTS, COM1 + 5, 1) & 1)
+			discipline((char)metta_ioport_in(PORTS, COM1, 1));
+		give();
+		metta_irq_ack(IRQ);
+		metta_event_signal(INPUT_EVENT, 1);
+	}
+}
+
+static long op_write(struct server_call *c)
+{
+	take();
+	for (uint64_t i = 0; i < c->len; i++) {
+		if (c->data[i] == '\n')
+			uart_put('\r');
+		uart_put((char)c->data[i]);
+	}
+	give();
+	return STATUS_OK;
+}
+
+/* Takes what a reader may have now: a line, raw bytes, or end of input. */
+static int try_read(struct server_call *c, uint64_t max)
+{
+	if (qhead == qtail) {
+		if (!eofs)
+			return 0;
+		eofs--;
+		c->reply_len = 0;
+		return 1;
+	}
+	uint64_t n = 0;
+	while (qhead != qtail && n < max) {
+		char ch = queue[qhead];
+		c->reply[n++] = (uint8_t)ch;
+		qhead = (qhead + 1) % QUEUE;
+		if (!raw && ch == '\n')
+			break;
+	}
+	c->reply_len = n;
+	return 1;
+}
+
+static long op_read(struct server_call *c)
+{
+	uint64_t max = c->w[1] ? c->w[1] : 1;
+	if (max > SERVER_BUF)
+		max = SERVER_BUF;
+	for (;;) {
+		take();
+		int got = try_read(c, max);
+		give();
+		if (got)
+			return STATUS_OK;
+		metta_event_wait(INPUT_EVENT, 1, 0);
+	}
+}
+
+static long op_set_raw(struct server_call *c)
+{
+	take();
+	raw = c->w[1] != 0;
+	give();
+	return STATUS_OK;
+}
+
+static long op_set_foreground(struct server_call *c)
+{
+	if (!c->cap_in || (metta_cap_info(c->cap_in) >> 32) != OBJ_EVENT)
+		return STATUS_ERR_INVAL;
+	metta_cap_delete(FOREGROUND);
+	metta_cap_move(c->cap_in, FOREGROUND);
+	have_foreground = 1;
+	return STATUS_OK;
+}
+
+static const server_op ops[] = {
+	[CONS_WRITE] = op_write,
+	[CONS_READ] = op_read,
+	[CONS_SET_RAW] = op_set_raw,
+	[CONS_SET_FOREGROUND] = op_set_foreground,
+};
+
+static const struct server cons = { PORTAL, ops, sizeof(ops) / sizeof(ops[0]) };
+
+int main(int argc, char **argv, char **envp)
+{
+	(void)argc, (void)argv, (void)envp;
+	if (metta_mutex_init(&mutex) || metta_event_create(IRQ_EVENT) || metta_event_create(INPUT_EVENT) ||
+	    metta_irq_bind(IRQ, IRQ_EVENT, 1))
+		return 1;
+	/* Receive interrupts on; OUT2 lets the UART's interrupt reach the PIC. */
+	metta_ioport_out(PORTS, COM1 + 1, 1, 0x01);
+	metta_ioport_out(PORTS, COM1 + 4, 1, 0x0b);
+	uint32_t t = metta_slot_alloc();
+	if (metta_thread_create(CAP_SELF, t, (uint64_t)input_thread,
+				(uint64_t)&input_stack[sizeof(input_stack)] - 8,
+				METTA_PRIO_HIGH) ||
+	    metta_thread_ctl(t, THREAD_START, 0))
+		return 2;
+	/* Three threads: readers may block while writers are served. */
+	if (server_spawn_threads(&cons, 4, stacks))
+		return 3;
+	server_run(&cons);
+}
