@@ -123,7 +123,7 @@ LIBMETTA_SRC := $(wildcard lib/libmetta/*.c) lib/server/server.c \
 	lib/string/string.c lib/status/status.c lib/elf/elf.c lib/elf/stack.c
 LIBMETTA_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(LIBMETTA_SRC))
 LIBMETTA := $(BUILD)/user/libmetta.a
-USER_TESTS := ntest ncap nipc ndomain nsmp ndev ufault
+USER_TESTS := ntest ncap nipc ndomain nsmp ndev nserv ufault
 USER_TEST_BINS := $(patsubst %,$(BUILD)/user/tests/%,$(USER_TESTS))
 
 $(BUILD)/user/%.c.o: %.c $(SETUP) Makefile | $(SYSCALL_GEN)
@@ -193,7 +193,7 @@ $(BUILD)/host-tests/test_%: tests/host/test_%.c tests/host/check.h $(SETUP)
 host-tests: $(HOST_BINS)
 
 # Test ISOs are made by the harness (one per command line) from these.
-test: $(NUCLEUS) $(HOST_BINS) $(USER_TEST_BINS)
+test: $(NUCLEUS) $(HOST_BINS) $(USER_TEST_BINS) $(BOOT_MODULES)
 	@$(PYTHON) tests/run.py --build $(BUILD) $(if $(ONLY),--only $(ONLY))
 
 # Keep intermediate objects (user program objects would be deleted).

@@ -88,6 +88,8 @@ static void run(int n, char **w)
 		return;
 	}
 	metta_domain_watch(CHILD, EVENTS, CHILD_ENDED);
+	/* A ^C typed at the prompt was for nothing that runs now. */
+	metta_event_poll(EVENTS, CONS_INTR);
 	for (;;) {
 		long bits = metta_event_wait(EVENTS, CHILD_ENDED | CONS_INTR, 0);
 		if (bits > 0 && (bits & CONS_INTR))

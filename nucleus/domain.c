@@ -363,3 +363,20 @@ long sys_domain_watch(uint32_t domain, uint32_t event, uint64_t bits)
 	kobj_get(e->obj);
 	return STATUS_OK;
 }
+
+/* Names a domain we control (for the log and for `domains`). */
+long sys_domain_set_name(uint32_t domain, uint64_t name, uint64_t len)
+{
+	struct domain *d;
+	int rc = domain_lookup(domain, RIGHT_CONTROL, 1, &d);
+	if (rc)
+		return rc;
+	char buf[sizeof(d->name)];
+	if (len == 0 || len >= sizeof(buf))
+		return STATUS_ERR_INVAL;
+	if ((rc = copy_from_user(buf, name, len)))
+		return rc;
+	memcpy(d->name, buf, len);
+	d->name[len] = 0;
+	return STATUS_OK;
+}

@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.join(HERE, "system"))
 import boots  # noqa: E402
 
 BOOT_TIMEOUT = 120  # seconds; a boot takes 1-3 s under TCG
+INPUT_PAUSE = 3     # seconds between chunks of console input
 
 
 class Tally:
@@ -70,13 +71,16 @@ def run_host_tests(build, tally):
 def make_iso(build, boot, nucleus):
     iso = os.path.join(build, "tests", boot["name"] + ".iso")
     modules = []
+    modules_from_build = [os.path.join(build, "modules", m)
+                          for m in boot.get("system_modules", [])]
     for name, make in boot.get("modules", {}).items():
         path = os.path.join(build, "tests", "modules", name)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         make(build, path)
         modules.append(path)
     subprocess.run(["sh", os.path.join(ROOT, "tools", "mkiso.sh"), iso,
-                    boot["cmdline"], nucleus, *modules], check=True)
+                    boot["cmdline"], nucleus, *modules_from_build, *modules],
+                   check=True)
     return iso
 
 
@@ -85,10 +89,19 @@ def boot_qemu(iso, boot, log):
                SMP=str(boot.get("smp", 2)), MEM=f"{boot.get('mem', 512)}M")
     start = time.monotonic()
     with open(log, "w") as out:
+        # Console input, if any, is typed at the serial port; its end
+        # reaches the console as ^D (tools/qemu.sh).
         p = subprocess.Popen(["sh", os.path.join(ROOT, "tools", "qemu.sh"), iso],
-                             stdin=subprocess.DEVNULL, stdout=out,
+                             stdin=subprocess.PIPE, stdout=out,
                              stderr=subprocess.STDOUT, env=env,
                              start_new_session=True)
+        chunks = boot.get("input", "")
+        for i, chunk in enumerate([chunks] if isinstance(chunks, str) else chunks):
+            if i:
+                time.sleep(INPUT_PAUSE)  # lets the last chunk's program start
+            p.stdin.write(chunk.encode())
+            p.stdin.flush()
+        p.stdin.close()
         try:
             status = p.wait(timeout=BOOT_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -103,7 +116,8 @@ def boot_qemu(iso, boot, log):
 def judge_tests(name, prefix, out, tally):
     """Tests that report themselves: `PREFIX BEGIN n`, `PREFIX PASS x`,
     `PREFIX FAIL x: why`, `PREFIX END`, possibly after a `[domain] ` tag."""
-    tag = r"^(?:\[[\w.-]+\] )?" + prefix
+    # Console output (a prompt, an echo) may share the line: no ^ anchor.
+    tag = r"(?:\[[\w.-]+\] )?" + prefix
     begin = re.search(tag + r" BEGIN (\d+)$", out, re.M)
     results = re.findall(tag + r" (PASS|FAIL) (\w+)(?:: (.*))?$", out, re.M)
     for verdict, test, why in results:

@@ -119,6 +119,13 @@ long metta_spawn(const void *image, uint64_t size, const struct metta_spawn *a,
 		*why = "cannot create the domain";
 		return rc;
 	}
+	/* Named after its program (the last part of argv[0]). */
+	const char *name = a->argv[0];
+	for (const char *p = name; *p; p++)
+		if (*p == '/')
+			name = p + 1;
+	uint64_t len = strlen(name);
+	metta_domain_set_name(domain_slot, name, len < 31 ? len : 31);
 	if ((rc = load_segments(domain_slot, image, &img, bias)) ||
 	    (rc = make_stack(domain_slot, &img, a, bias, &sp)) ||
 	    (rc = metta_thread_create(domain_slot, thread_slot,

@@ -159,6 +159,8 @@ static long start_service(int i)
 	return 0;
 }
 
+static long publish(void);
+
 static void restart(int i)
 {
 	struct service *s = &services[i];
@@ -170,8 +172,13 @@ static void restart(int i)
 	metta_cap_delete(s->thread);
 	metta_cap_delete(s->domain);
 	s->restarts++;
-	if (start_service(i))
+	if (start_service(i)) {
 		metta_printf("root: %s could not be restarted", s->name);
+		return;
+	}
+	/* A new name server knows nothing: tell it every name again. */
+	if (i == 0 && publish())
+		metta_printf("root: publishing names again failed");
 }
 
 /* ---- the nester service (NESTER_*) ---- */
@@ -290,8 +297,10 @@ static void nester_thread(void)
 static long publish(void)
 {
 	/* Our own badged capability to names: the registrar's. */
-	long rc = metta_cap_copy(services[0].portal, NAMES_REGISTRAR,
-				 RIGHT_CALL | RIGHT_GRANT, NAMES_BADGE_REGISTRAR);
+	long rc = 0;
+	if (metta_cap_info(NAMES_REGISTRAR) < 0)
+		rc = metta_cap_copy(services[0].portal, NAMES_REGISTRAR,
+				    RIGHT_CALL | RIGHT_GRANT, NAMES_BADGE_REGISTRAR);
 	for (int i = 0; rc == 0 && i < NSERVICES; i++) {
 		metta_cap_delete(TMP);
 		rc = metta_cap_copy(services[i].portal, TMP, RIGHT_CALL | RIGHT_GRANT, 0);

@@ -46,6 +46,51 @@ def truncated(relative, keep):
     return make
 
 
+def patched(relative, changes):
+    """A corrupt module: a built program with bytes changed at offsets."""
+    def make(build, path):
+        with open(f"{build}/{relative}", "rb") as f:
+            data = bytearray(f.read())
+        for offset, value in changes:
+            data[offset:offset + len(value)] = value
+        with open(path, "wb") as f:
+            f.write(data)
+    return make
+
+
+def first_load_flags(build):
+    """Offset of the p_flags of the first PT_LOAD of a built program."""
+    import struct
+    with open(f"{build}/user/tests/ntest", "rb") as f:
+        data = f.read()
+    phoff, = struct.unpack_from("<Q", data, 32)
+    for i in range(struct.unpack_from("<H", data, 56)[0]):
+        if struct.unpack_from("<I", data, phoff + 56 * i)[0] == 1:
+            return phoff + 56 * i + 4
+    raise ValueError("no PT_LOAD")
+
+
+def corrupt_wx(build, path):
+    """A program whose first segment is writable and executable."""
+    patched("user/tests/ntest", [(first_load_flags(build), b"\x07")])(build, path)
+
+
+# The system's own modules (make run's ISO), for the shell boots.
+SYSTEM = ["root", "names.srv", "log.srv", "cons.srv", "tod.srv", "random.srv",
+          "msh", "names", "log", "domains", "kill", "poweroff"]
+
+
+def quota_of_root(out):
+    return [int(m) for m in re.findall(r"^\s+1\s+root\s+driver\s+\w+\s+(\d+)", out, re.M)]
+
+
+def root_quota_unchanged(out):
+    q = quota_of_root(out)
+    if len(q) < 2:
+        return f"root listed {len(q)} times"
+    return None if q[0] == q[-1] else f"root's quota use went {q[0]} -> {q[-1]}"
+
+
 def contains(text, why=None):
     def check(out):
         return None if text in out else (why or f"output lacks {text!r}")
@@ -217,6 +262,85 @@ BOOTS = [
         ("both_cpus_running", contains("smp: 2 of them running")),
     ]),
     user_test_boot("user_devices", "ndev"),  # ports, an RTC interrupt, VGA memory
+    {
+        # The issue's session: the shell, the servers and the commands.
+        "name": "shell_session",
+        "cmdline": "", "smp": 2,
+        "system_modules": SYSTEM,
+        # Typed with a mistake erased (backspace), a line killed (^U), and
+        # ^C for a program that would run for ever (log -f).
+        "input": ["domains\nnamesX\x7f\njunk\x15log\nlog -f\n",
+                  "\x03echo intr $?\npoweroff\n"],
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("shell_prompt", contains("msh$ ")),
+            ("domains_with_classes",
+             matches(r"^\s+\d+\s+cons\s+driver\s+high\s+\d+\s+\d+\s+\d+\s+root$")),
+            ("domains_servers",
+             matches(r"^\s+\d+\s+names\s+server\s+")),
+            ("domains_applications",
+             matches(r"^\s+\d+\s+msh\s+application\s+")),
+            ("names_lists_services",
+             matches(r"(^|\$ )names\nlog\ncons\ntod\nrandom$")),
+            ("log_has_boot_messages",
+             matches(r"^\[\s*\d+\.\d{6}\] Metta \d+\.\d+\.\d+")),
+            ("interrupt_ends_the_foreground", contains("intr 130")),
+            ("poweroff_from_the_shell", contains("root: powering off")),
+        ],
+    },
+    {
+        # Servers answer malformed requests with errors and keep serving
+        # (nserv.c, run from the shell); a missing program is status 127;
+        # the end of input ends the shell and the machine.
+        "name": "shell_servers",
+        "cmdline": "", "smp": 2,
+        "system_modules": SYSTEM,
+        "modules": {"nserv": built("user/tests/nserv")},
+        "input": "nserv\nnosuch\necho status $?\n",
+        "exit": EXIT_POWEROFF,
+        "tests": "UTEST",
+        "checks": [
+            ("missing_program", contains("msh: nosuch: not found")),
+            ("status_127", contains("status 127")),
+            ("end_of_input_ends_it", contains("root: init ended with status 0")),
+        ],
+    },
+    {
+        # A server that dies is restarted, and its name resolves again.
+        "name": "shell_server_restart",
+        "cmdline": "", "smp": 2,
+        "system_modules": SYSTEM,
+        "input": "kill 2\nnames\nkill 99\n",
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("restart_logged", matches(r"root: names ended with status \d+; restarting it")),
+            ("names_serves_again",
+             matches(r"root: names ended[^\n]*\n(.*\n)*.*names\nlog\ncons\ntod\nrandom")),
+            ("unknown_id_refused", contains("kill: 99: not found")),
+        ],
+    },
+    {
+        # Corrupt programs are refused with a reason and leak nothing.
+        "name": "shell_corrupt_programs",
+        "cmdline": "", "smp": 2,
+        "system_modules": SYSTEM,
+        "modules": {
+            "bad-trunc": truncated("user/tests/ntest", 3000),
+            "bad-magic": patched("user/tests/ntest", [(1, b"X")]),
+            "bad-machine": patched("user/tests/ntest", [(18, b"\x28\x00")]),
+            "bad-wx": corrupt_wx,
+        },
+        "input": "domains\nbad-trunc\nbad-magic\nbad-machine\nbad-wx\ndomains\n",
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("truncated", contains("cannot start bad-trunc: malformed data (segment data outside the file)")),
+            ("bad_magic", contains("cannot start bad-magic: malformed data (not an ELF file)")),
+            ("wrong_machine", contains("cannot start bad-machine: malformed data (not for x86-64)")),
+            ("writable_and_executable",
+             contains("cannot start bad-wx: malformed data (segment both writable and executable)")),
+            ("nothing_leaked", root_quota_unchanged),
+        ],
+    },
     *[user_fault_boot(kind, report) for kind, report in USER_FAULTS],
     {
         # A corrupt program is refused with a reason before anything is
