@@ -114,6 +114,11 @@ int main(int argc, char **argv, char **envp)
 	metta_request(CAP_TTY, req, 0, 0, 0, 0, 0, EVENTS_COPY, 0);
 	metta_tty_printf("Metta native shell. Programs: names log domains kill "
 			 "poweroff; built-ins: cd echo exit.\n");
+	/* A boot milestone for the log: the TSC counts from reset (and
+	 * counts instructions under QEMU's -icount). */
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	metta_printf("msh: ready at tsc %lu", (uint64_t)hi << 32 | lo);
 	for (;;) {
 		metta_tty_printf(status ? "msh [%ld]$ " : "msh$ ", status);
 		long got = metta_tty_read(line, sizeof(line) - 1);
