@@ -84,17 +84,60 @@ def make_iso(build, boot, nucleus):
     return iso
 
 
+def monitor_session(path, steps, transcript):
+    """Talks to QEMU's monitor: (seconds to wait, command) steps; what the
+    monitor answers is appended to transcript."""
+    import socket
+    for _ in range(100):
+        try:
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(path)
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        return
+    s.settimeout(0.3)
+    for delay, command in steps:
+        time.sleep(delay)
+        try:
+            s.sendall(command.encode() + b"\n")
+        except OSError:
+            return  # the machine is gone
+        time.sleep(0.2)
+        try:
+            while True:
+                data = s.recv(65536)
+                if not data:
+                    break
+                transcript.append(data.decode(errors="replace"))
+        except OSError:
+            pass
+    s.close()
+
+
 def boot_qemu(iso, boot, log):
     env = dict(os.environ, ACCEL="tcg", TESTEXIT="1",
                SMP=str(boot.get("smp", 2)), MEM=f"{boot.get('mem', 512)}M")
     start = time.monotonic()
+    extra, transcript, helper = [], [], None
+    if boot.get("monitor"):
+        sock = log + ".monitor"
+        if os.path.exists(sock):
+            os.unlink(sock)
+        extra = ["-monitor", f"unix:{sock},server,nowait"]
+        import threading
+        helper = threading.Thread(target=monitor_session,
+                                  args=(sock, boot["monitor"], transcript))
     with open(log, "w") as out:
         # Console input, if any, is typed at the serial port; its end
         # reaches the console as ^D (tools/qemu.sh).
-        p = subprocess.Popen(["sh", os.path.join(ROOT, "tools", "qemu.sh"), iso],
+        p = subprocess.Popen(["sh", os.path.join(ROOT, "tools", "qemu.sh"), iso, *extra],
                              stdin=subprocess.PIPE, stdout=out,
                              stderr=subprocess.STDOUT, env=env,
                              start_new_session=True)
+        if helper:
+            helper.start()
         chunks = boot.get("input", "")
         for i, chunk in enumerate([chunks] if isinstance(chunks, str) else chunks):
             if i:
@@ -108,8 +151,14 @@ def boot_qemu(iso, boot, log):
             os.killpg(p.pid, 9)
             p.wait()
             status = None
+    if helper:
+        helper.join()
     with open(log, errors="replace") as f:
         text = f.read().replace("\r\n", "\n")
+    if transcript:
+        text += "\n--- monitor ---\n" + "".join(transcript)
+        with open(log, "a") as f:
+            f.write("\n--- monitor ---\n" + "".join(transcript))
     return status, text, time.monotonic() - start
 
 

@@ -40,4 +40,8 @@ set -- -M pc -accel "$accel" -cpu "$cpu" -smp "$smp" -m "$mem" \
 if [ -t 0 ]; then
 	exec qemu-system-x86_64 "$@" -serial mon:stdio
 fi
-{ cat; printf '\004'; } | qemu-system-x86_64 "$@" -serial stdio -monitor none
+case " $* " in
+*" -monitor "*) ;; # the caller brought its own monitor
+*) set -- "$@" -monitor none ;;
+esac
+{ cat; printf '\004'; } | qemu-system-x86_64 "$@" -serial stdio

@@ -7,8 +7,12 @@
  * for programs that ask. The nucleus writes its own lines to the same
  * UART (polling), so both outputs interleave by line at worst.
  *
+ * Output also goes to the VGA text screen, and the PS/2 keyboard types
+ * into the same line discipline, for when a display is attached.
+ *
  * Slots given by the root nester: 5 the portal, 12 the UART's ports
- * (0x3f8-0x3ff), 13 the interrupt line 4.
+ * (0x3f8-0x3ff), 13 the interrupt line 4, 14 VGA text memory, 15 the
+ * PS/2 controller's ports (0x60-0x64), 16 the interrupt line 1.
  */
 #include <metta.h>
 #include <metta/proto.h>
@@ -21,12 +25,23 @@
 #define IRQ_EVENT 30
 #define INPUT_EVENT 31
 #define FOREGROUND 32
+#define VGA_MEM 14
+#define KBD_PORTS 15
+#define KBD_IRQ 16
+#define KBD_EVENT 33
+#define VGA_OBJECT 34
+#define VGA_VA 0x500000000000ull
+#define COLS 80
+#define ROWS 25
 #define COM1 0x3f8
 #define LINE_MAX 1024
 #define QUEUE 4096
 
 static uint8_t stacks[3][16384] __attribute__((aligned(16)));
 static uint8_t input_stack[16384] __attribute__((aligned(16)));
+static uint8_t kbd_stack[16384] __attribute__((aligned(16)));
+static volatile uint16_t *screen; /* NULL without VGA */
+static int row, col;
 
 static int raw, have_foreground;
 static char line[LINE_MAX];
@@ -47,8 +62,36 @@ static void give(void)
 	metta_mutex_unlock(&mutex);
 }
 
+/* The VGA text screen: grey on black, scrolling at the bottom. */
+static void screen_put(char c)
+{
+	if (!screen)
+		return;
+	if (c == '\n') {
+		col = 0;
+		row++;
+	} else if (c == '\b') {
+		if (col > 0)
+			col--;
+	} else if (c != '\r') {
+		screen[row * COLS + col] = (uint16_t)(0x0700 | (uint8_t)c);
+		if (++col == COLS) {
+			col = 0;
+			row++;
+		}
+	}
+	if (row == ROWS) {
+		for (int i = 0; i < (ROWS - 1) * COLS; i++)
+			screen[i] = screen[i + COLS];
+		for (int i = 0; i < COLS; i++)
+			screen[(ROWS - 1) * COLS + i] = 0x0720;
+		row = ROWS - 1;
+	}
+}
+
 static void uart_put(char c)
 {
+	screen_put(c);
 	for (int i = 0; i < 100000; i++)
 		if (metta_ioport_in(PORTS, COM1 + 5, 1) & 0x20)
 			break;
@@ -142,6 +185,82 @@ static void input_thread(void)
 	}
 }
 
+/* PS/2 scan code set 1 to ASCII, US layout: unshifted and shifted. */
+static const char keymap[2][58] = {
+	{ 0, 27, '1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '-', '=', '\b',
+	  '\t', 'q', 'w', 'e', 'r', 't', 'y', 'u', 'i', 'o', 'p', '[', ']', '\n',
+	  0, 'a', 's', 'd', 'f', 'g', 'h', 'j', 'k', 'l', ';', '\'', '`', 0,
+	  '\\', 'z', 'x', 'c', 'v', 'b', 'n', 'm', ',', '.', '/', 0, '*', 0, ' ' },
+	{ 0, 27, '!', '@', '#', '$', '%', '^', '&', '*', '(', ')', '_', '+', '\b',
+	  '\t', 'Q', 'W', 'E', 'R', 'T', 'Y', 'U', 'I', 'O', 'P', '{', '}', '\n',
+	  0, 'A', 'S', 'D', 'F', 'G', 'H', 'J', 'K', 'L', ':', '"', '~', 0,
+	  '|', 'Z', 'X', 'C', 'V', 'B', 'N', 'M', '<', '>', '?', 0, '*', 0, ' ' },
+};
+
+static char translate(uint8_t code)
+{
+	static int shift, ctrl;
+	int up = code & 0x80;
+	uint8_t key = code & 0x7f;
+	if (key == 0x2a || key == 0x36) { /* shift */
+		shift = !up;
+		return 0;
+	}
+	if (key == 0x1d) { /* ctrl */
+		ctrl = !up;
+		return 0;
+	}
+	if (up || key >= sizeof(keymap[0]))
+		return 0;
+	char c = keymap[shift][key];
+	if (ctrl && c >= 'a' && c <= 'z')
+		return (char)(c - 'a' + 1); /* ^C is 3, ^D 4, ^U 21, ^Z 26 */
+	return c;
+}
+
+static void keyboard_thread(void)
+{
+	for (;;) {
+		metta_event_wait(KBD_EVENT, 1, 0);
+		take();
+		while (metta_ioport_in(KBD_PORTS, 0x64, 1) & 1) {
+			char c = translate((uint8_t)metta_ioport_in(KBD_PORTS, 0x60, 1));
+			if (c)
+				discipline(c);
+		}
+		give();
+		metta_irq_ack(KBD_IRQ);
+		metta_event_signal(INPUT_EVENT, 1);
+	}
+}
+
+/* The screen and keyboard are optional: without them, serial only. */
+static void start_display(void)
+{
+	if (metta_mem_phys(VGA_MEM, VGA_OBJECT, 0xb8000, 1) ||
+	    metta_mem_map(CAP_SELF, VGA_OBJECT, 0, VGA_VA, 1, RIGHT_READ | RIGHT_WRITE))
+		return;
+	screen = (volatile uint16_t *)VGA_VA;
+	for (int i = 0; i < ROWS * COLS; i++)
+		screen[i] = 0x0720;
+	/* The controller: keyboard on, its interrupt on, codes translated
+	 * to set 1 (configuration byte bits 0 and 6). */
+	metta_ioport_out(KBD_PORTS, 0x64, 1, 0xae);
+	metta_ioport_out(KBD_PORTS, 0x64, 1, 0x20);
+	for (int i = 0; i < 10000 && !(metta_ioport_in(KBD_PORTS, 0x64, 1) & 1); i++)
+		;
+	uint8_t config = (uint8_t)metta_ioport_in(KBD_PORTS, 0x60, 1);
+	metta_ioport_out(KBD_PORTS, 0x64, 1, 0x60);
+	metta_ioport_out(KBD_PORTS, 0x60, 1, config | 0x41);
+	uint32_t t = metta_slot_alloc();
+	if (metta_event_create(KBD_EVENT) || metta_irq_bind(KBD_IRQ, KBD_EVENT, 1) ||
+	    metta_thread_create(CAP_SELF, t, (uint64_t)keyboard_thread,
+				(uint64_t)&kbd_stack[sizeof(kbd_stack)] - 8,
+				METTA_PRIO_HIGH) ||
+	    metta_thread_ctl(t, THREAD_START, 0))
+		metta_printf("cons: no keyboard");
+}
+
 static long op_write(struct server_call *c)
 {
 	take();
@@ -224,6 +343,7 @@ int main(int argc, char **argv, char **envp)
 	if (metta_mutex_init(&mutex) || metta_event_create(IRQ_EVENT) || metta_event_create(INPUT_EVENT) ||
 	    metta_irq_bind(IRQ, IRQ_EVENT, 1))
 		return 1;
+	start_display();
 	/* Receive interrupts on; OUT2 lets the UART's interrupt reach the PIC. */
 	metta_ioport_out(PORTS, COM1 + 1, 1, 0x01);
 	metta_ioport_out(PORTS, COM1 + 4, 1, 0x0b);

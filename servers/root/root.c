@@ -149,6 +149,13 @@ static long start_service(int i)
 		rc = give_device(s->domain, CAP_IOPORTS, s->port_base, s->port_count, 12);
 	if (rc == 0 && s->irq >= 0)
 		rc = give_device(s->domain, CAP_IRQS, (uint64_t)s->irq, 1, 13);
+	if (rc == 0 && s->irq == 4) {
+		/* The console's screen and keyboard, for when a display is
+		 * attached: VGA text memory, the PS/2 controller, IRQ 1. */
+		give_device(s->domain, CAP_PHYSMEM, 0xb8000, 0x1000, 14);
+		give_device(s->domain, CAP_IOPORTS, 0x60, 5, 15);
+		give_device(s->domain, CAP_IRQS, 1, 1, 16);
+	}
 	if (rc == 0)
 		rc = metta_domain_watch(s->domain, DEATHS, 1ull << i);
 	if (rc == 0)

@@ -91,6 +91,17 @@ def root_quota_unchanged(out):
     return None if q[0] == q[-1] else f"root's quota use went {q[0]} -> {q[-1]}"
 
 
+def vga_shows(text):
+    """The VGA text screen, read through the monitor's `xp` dump, holds
+    text (attribute bytes dropped)."""
+    def check(out):
+        dump = out[out.find("--- monitor ---"):]
+        cells = re.findall(r"0x([0-9a-f]{4})", dump.split("xp /2000hx", 1)[-1])
+        screen = "".join(chr(int(c, 16) & 0xff) for c in cells)
+        return None if text in screen else f"screen lacks {text!r}"
+    return check
+
+
 def contains(text, why=None):
     def check(out):
         return None if text in out else (why or f"output lacks {text!r}")
@@ -269,8 +280,8 @@ BOOTS = [
         "system_modules": SYSTEM,
         # Typed with a mistake erased (backspace), a line killed (^U), and
         # ^C for a program that would run for ever (log -f).
-        "input": ["domains\nnamesX\x7f\njunk\x15log\nlog -f\n",
-                  "\x03echo intr $?\npoweroff\n"],
+        "input": ["domains\nnamesX\x7f\njunk\x15log\nlog -f\n", "\x03",
+                  "echo intr $?\n", "poweroff\n"],
         "exit": EXIT_POWEROFF,
         "checks": [
             ("shell_prompt", contains("msh$ ")),
@@ -339,6 +350,23 @@ BOOTS = [
             ("writable_and_executable",
              contains("cannot start bad-wx: malformed data (segment both writable and executable)")),
             ("nothing_leaked", root_quota_unchanged),
+        ],
+    },
+    {
+        # The screen and keyboard: keys typed on the PS/2 keyboard reach
+        # the shell, and the VGA text screen shows the session.
+        "name": "shell_keyboard_and_screen",
+        "cmdline": "", "smp": 2,
+        "system_modules": SYSTEM,
+        "input": [""] * 7,  # keeps the serial input open ~18 s
+        "monitor": [(5, "sendkey n"), (0.2, "sendkey a"), (0.2, "sendkey m"),
+                    (0.2, "sendkey e"), (0.2, "sendkey s"), (0.2, "sendkey ret"),
+                    (2, "xp /2000hx 0xb8000")],
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("typed_on_the_keyboard",
+             matches(r"(^|\$ )names\nlog\ncons\ntod\nrandom$")),
+            ("screen_shows_the_session", vga_shows("msh$ names")),
         ],
     },
     *[user_fault_boot(kind, report) for kind, report in USER_FAULTS],
