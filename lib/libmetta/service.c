@@ -36,19 +36,6 @@ long metta_tty_write(const char *s, uint64_t n)
 	return metta_request(CAP_TTY, w, s, n, 0, 0, 0, 0, 0);
 }
 
-int metta_tty_printf(const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = fmt_vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n >= (int)sizeof(buf))
-		n = sizeof(buf) - 1;
-	metta_tty_write(buf, (uint64_t)n);
-	return n;
-}
-
 long metta_tty_read(char *buf, uint64_t max)
 {
 	uint64_t w[4] = { CONS_READ, max }, got = 0;

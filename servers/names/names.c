@@ -26,12 +26,18 @@ static int find(const char *name)
 	return -1;
 }
 
+/* The name in a registrar's request: 0, ERR_DENIED or ERR_INVAL. */
+static long registrar_name(const struct server_call *c, char *name)
+{
+	if (c->badge != NAMES_BADGE_REGISTRAR)
+		return STATUS_ERR_DENIED;
+	return server_string(c, name, NAMES_MAX_NAME);
+}
+
 static long op_register(struct server_call *c)
 {
 	char name[NAMES_MAX_NAME + 1];
-	if (c->badge != NAMES_BADGE_REGISTRAR)
-		return STATUS_ERR_DENIED;
-	long rc = server_string(c, name, NAMES_MAX_NAME);
+	long rc = registrar_name(c, name);
 	if (rc)
 		return rc;
 	if (!c->cap_in || (metta_cap_info(c->cap_in) >> 32) != OBJ_PORTAL)
@@ -82,9 +88,7 @@ static long op_list(struct server_call *c)
 static long op_unregister(struct server_call *c)
 {
 	char name[NAMES_MAX_NAME + 1];
-	if (c->badge != NAMES_BADGE_REGISTRAR)
-		return STATUS_ERR_DENIED;
-	long rc = server_string(c, name, NAMES_MAX_NAME);
+	long rc = registrar_name(c, name);
 	if (rc)
 		return rc;
 	int i = find(name);
