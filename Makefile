@@ -38,7 +38,7 @@ NUCLEUS_OBJ := $(patsubst %,$(BUILD)/nucleus/%.o,$(NUCLEUS_SRC))
 NUCLEUS := $(BUILD)/nucleus/nucleus.elf
 ISO := $(BUILD)/metta.iso
 
-.PHONY: all iso run debug test host-tests clean setup format FORCE
+.PHONY: all iso run debug test host-tests fuzz clean setup format FORCE
 all: iso
 iso: $(ISO)
 
@@ -171,7 +171,7 @@ $(BUILD)/user/tests/ndomain $(BUILD)/user/tests/ndev: $(BUILD)/user/tests/%: \
 HOST_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Werror \
 	-Iinclude -Ilib -Inucleus/include -I$(ARCH_DIR)/include -Itests/host
-HOST_TESTS := fmt pmm kmem multiboot2 acpi ksyms cmdline status elf runqueue cap
+HOST_TESTS := fmt pmm kmem multiboot2 acpi ksyms cmdline status elf runqueue cap 9p
 host_src_fmt := lib/fmt/fmt.c
 host_src_pmm := nucleus/pmm.c
 host_src_kmem := nucleus/kmem.c nucleus/quota.c
@@ -183,6 +183,7 @@ host_src_status :=
 host_src_elf := lib/elf/elf.c lib/elf/stack.c
 host_src_runqueue := nucleus/runqueue.c
 host_src_cap := nucleus/cap.c
+host_src_9p := lib/9p/9p.c
 HOST_BINS := $(patsubst %,$(BUILD)/host-tests/test_%,$(HOST_TESTS))
 
 $(BUILD)/host-tests/test_%: tests/host/test_%.c tests/host/check.h $(SETUP)
@@ -190,10 +191,32 @@ $(BUILD)/host-tests/test_%: tests/host/test_%.c tests/host/check.h $(SETUP)
 	@echo "  HOSTCC  $@"
 	@$(CC) $(HOST_CFLAGS) -o $@ $< $(host_src_$*) lib/status/status.c
 
+# Each test also depends on the sources it is built from.
+$(foreach t,$(HOST_TESTS),$(eval $(BUILD)/host-tests/test_$(t): $(host_src_$(t)) lib/status/status.c))
+
 host-tests: $(HOST_BINS)
 
+# libFuzzer targets (clang): tests/fuzz/fuzz_NAME.c with the sources in
+# fuzz_src_NAME; the harness runs each for FUZZ_SECONDS from its corpus.
+FUZZ_TARGETS := 9p
+fuzz_src_9p := lib/9p/9p.c
+FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -Wall -Wextra -Werror -Iinclude -Ilib
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SETUP)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $@"
+	@clang $(FUZZ_CFLAGS) -o $@ $< $(fuzz_src_$*)
+$(foreach t,$(FUZZ_TARGETS),$(eval $(BUILD)/fuzz/fuzz_$(t): $(fuzz_src_$(t))))
+
+# Fuzz longer than make test does: make fuzz FUZZ_SECONDS=600
+fuzz: $(FUZZ_BINS)
+	@FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) $(PYTHON) tests/run.py \
+		--build $(BUILD) --only fuzz
+
 # Test ISOs are made by the harness (one per command line) from these.
-test: $(NUCLEUS) $(HOST_BINS) $(USER_TEST_BINS) $(BOOT_MODULES)
+test: $(NUCLEUS) $(HOST_BINS) $(FUZZ_BINS) $(USER_TEST_BINS) $(BOOT_MODULES)
 	@$(PYTHON) tests/run.py --build $(BUILD) $(if $(ONLY),--only $(ONLY))
 
 # Keep intermediate objects (user program objects would be deleted).
@@ -204,7 +227,7 @@ test: $(NUCLEUS) $(HOST_BINS) $(USER_TEST_BINS) $(BOOT_MODULES)
 # Formats C sources with the tree's .clang-format.
 FORMAT_FILES := $(wildcard nucleus/*.[ch] nucleus/include/*.h \
 	$(ARCH_DIR)/*.c $(ARCH_DIR)/include/arch/*.h lib/*/*.[ch] \
-	include/metta/*.h tests/nucleus/*.c tests/host/*.[ch])
+	include/metta/*.h tests/nucleus/*.c tests/host/*.[ch] tests/fuzz/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 

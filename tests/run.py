@@ -3,7 +3,10 @@
 
 1. Host unit tests: every build/host-tests/test_* binary (pure modules built
    for Linux with AddressSanitizer and UBSan); each prints PASS/FAIL lines.
-2. System tests: the boots in tests/system/boots.py, each a real ISO booted
+2. Fuzzing: every build/fuzz/fuzz_NAME libFuzzer binary runs for a bounded
+   time (FUZZ_SECONDS, default 15) from the seeds in tests/fuzz/corpus/NAME;
+   a crash fails it and leaves the input in build/fuzz/.
+3. System tests: the boots in tests/system/boots.py, each a real ISO booted
    in QEMU under TCG with a timeout, judged from the serial output and
    QEMU's exit status.
 
@@ -66,6 +69,41 @@ def run_host_tests(build, tally):
             tally.result(f"{group}/exit", f"status {p.returncode}: {tail}")
         elif seen == 0:
             tally.result(group, "printed no results")
+
+
+def run_fuzzers(build, tally):
+    fuzzdir = os.path.join(build, "fuzz")
+    if not os.path.isdir(fuzzdir):
+        return
+    seconds = int(os.environ.get("FUZZ_SECONDS", "15"))
+    for b in sorted(f for f in os.listdir(fuzzdir) if f.startswith("fuzz_")):
+        name = b[len("fuzz_"):]
+        seeds = os.path.join(ROOT, "tests", "fuzz", "corpus", name)
+        # New inputs go to a scratch folder so the tree's corpus stays put.
+        scratch = os.path.join(fuzzdir, name + "-new")
+        os.makedirs(scratch, exist_ok=True)
+        cmd = [os.path.join(fuzzdir, b), f"-max_total_time={seconds}",
+               "-print_final_stats=1",
+               "-artifact_prefix=" + os.path.join(fuzzdir, name + "-"),
+               scratch, seeds]
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True,
+                               timeout=seconds + 120)
+        except subprocess.TimeoutExpired:
+            tally.result(f"fuzz/{name}", "timed out")
+            continue
+        runs = re.search(r"stat::number_of_executed_units:\s+(\d+)",
+                         p.stderr)
+        if p.returncode != 0:
+            crash = re.search(r"Test unit written to (\S+)", p.stderr)
+            tally.result(f"fuzz/{name}", f"status {p.returncode}, input "
+                         f"{crash.group(1) if crash else 'not saved'}")
+        elif not runs or int(runs.group(1)) == 0:
+            tally.result(f"fuzz/{name}", "ran no inputs")
+        else:
+            tally.result(f"fuzz/{name}", None)
+            print(f"  fuzz/{name}: {runs.group(1)} inputs in {seconds} s",
+                  flush=True)
 
 
 def make_iso(build, boot, nucleus):
@@ -206,14 +244,16 @@ def run_system_tests(build, tally, nucleus):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
-    ap.add_argument("--only", choices=["host", "system"])
+    ap.add_argument("--only", choices=["host", "fuzz", "system"])
     args = ap.parse_args()
     build = os.path.abspath(args.build)
     nucleus = os.path.join(build, "nucleus", "nucleus.elf")
     tally = Tally()
-    if args.only != "system":
+    if args.only in (None, "host"):
         run_host_tests(build, tally)
-    if args.only != "host":
+    if args.only in (None, "fuzz"):
+        run_fuzzers(build, tally)
+    if args.only in (None, "system"):
         run_system_tests(build, tally, nucleus)
     print(f"{tally.passed} passed, {tally.failed} failed")
     return 1 if tally.failed else 0

@@ -18,6 +18,8 @@ gcc gcc
 make make
 python3 python3
 nm binutils
+clang clang
+/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a libclang-rt-14-dev
 "
 
 missing=""

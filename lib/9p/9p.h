@@ -1,0 +1,153 @@
+/*
+ * 9P2000 messages: one codec for every server and client.
+ *
+ * Wire format (Plan 9 manual, section 5): size[4] type[1] tag[2] and then the
+ * fields of the type, all little-endian; a string is len[2] and len bytes of
+ * UTF-8 without NUL. Decoding never reads past the buffer it is given and
+ * rejects anything not exactly one well-formed message. Decoded strings and
+ * data point into the buffer (no copies): keep it alive while using them.
+ */
+#ifndef LIB_9P_9P_H
+#define LIB_9P_9P_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum p9_type {
+	P9_TVERSION = 100,
+	P9_RVERSION,
+	P9_TAUTH,
+	P9_RAUTH,
+	P9_TATTACH,
+	P9_RATTACH,
+	P9_TERROR,
+	P9_RERROR,
+	P9_TFLUSH,
+	P9_RFLUSH,
+	P9_TWALK,
+	P9_RWALK,
+	P9_TOPEN,
+	P9_ROPEN,
+	P9_TCREATE,
+	P9_RCREATE,
+	P9_TREAD,
+	P9_RREAD,
+	P9_TWRITE,
+	P9_RWRITE,
+	P9_TCLUNK,
+	P9_RCLUNK,
+	P9_TREMOVE,
+	P9_RREMOVE,
+	P9_TSTAT,
+	P9_RSTAT,
+	P9_TWSTAT,
+	P9_RWSTAT,
+};
+
+#define P9_NOTAG    0xffffu
+#define P9_NOFID    0xffffffffu
+#define P9_MAXWELEM 16	/* most names in one Twalk */
+#define P9_HEADER   7	/* size[4] type[1] tag[2] */
+#define P9_IOHDR    24	/* header of Tread/Twrite/Rread beyond data */
+#define P9_MINMSIZE 256 /* smallest msize we agree to */
+#define P9_VERSION  "9P2000"
+
+/* Open modes and qid/dir bits. */
+#define P9_OREAD    0
+#define P9_OWRITE   1
+#define P9_ORDWR    2
+#define P9_OEXEC    3
+#define P9_OTRUNC   0x10
+#define P9_ORCLOSE  0x40
+#define P9_QTDIR    0x80
+#define P9_QTAPPEND 0x40
+#define P9_QTEXCL   0x20
+#define P9_QTFILE   0x00
+#define P9_DMDIR    0x80000000u
+#define P9_DMAPPEND 0x40000000u
+#define P9_DMEXCL   0x20000000u
+
+struct p9_qid {
+	uint8_t type;
+	uint32_t version;
+	uint64_t path;
+};
+
+/* A counted string; not NUL-terminated when it points into a message. */
+struct p9_str {
+	uint16_t len;
+	const char *s;
+};
+
+/* Which of these fields a message carries depends on its type. */
+struct p9_msg {
+	uint8_t type;
+	uint16_t tag;
+	uint32_t fid, newfid, afid;
+	uint32_t msize, iounit, perm, count;
+	uint16_t oldtag;
+	uint8_t mode;
+	uint64_t offset;
+	struct p9_str version, uname, aname, name, ename;
+	uint16_t nwname;
+	struct p9_str wname[P9_MAXWELEM];
+	uint16_t nwqid;
+	struct p9_qid wqid[P9_MAXWELEM];
+	struct p9_qid qid;
+	const uint8_t *data; /* Twrite, Rread: count bytes */
+	uint16_t nstat; /* Rstat, Twstat: one encoded stat of nstat bytes */
+	const uint8_t *stat;
+};
+
+/* A directory entry, as in Rstat, Twstat and the data of directory reads. */
+struct p9_stat {
+	uint16_t type;
+	uint32_t dev;
+	struct p9_qid qid;
+	uint32_t mode, atime, mtime;
+	uint64_t length;
+	struct p9_str name, uid, gid, muid;
+};
+
+/*
+ * Decode exactly one message of len bytes. Returns 0, or STATUS_ERR_CORRUPT
+ * when the size field disagrees with len, the type is unknown, a field runs
+ * past the end, bytes are left over, a string holds NUL or a count is out of
+ * range.
+ */
+int p9_decode(const uint8_t *buf, size_t len, struct p9_msg *m);
+
+/*
+ * Encode m into buf (cap bytes). Returns the message size, or
+ * STATUS_ERR_RANGE when it does not fit, STATUS_ERR_INVAL for a bad type or
+ * count.
+ */
+long p9_encode(uint8_t *buf, size_t cap, const struct p9_msg *m);
+
+/* Size of the next message in a byte stream, or 0 while fewer than 4 bytes. */
+uint32_t p9_peek_size(const uint8_t *buf, size_t len);
+
+/*
+ * One stat entry at the start of buf. Returns the bytes it takes
+ * (size[2] + size), or STATUS_ERR_CORRUPT.
+ */
+long p9_stat_decode(const uint8_t *buf, size_t len, struct p9_stat *st);
+
+/* Encode st; returns its bytes or STATUS_ERR_RANGE. */
+long p9_stat_encode(uint8_t *buf, size_t cap, const struct p9_stat *st);
+
+/* A p9_str for a NUL-terminated C string (longer than 65535 is cut). */
+struct p9_str p9_str(const char *s);
+
+/* 1 when s equals the C string c. */
+int p9_str_eq(struct p9_str s, const char *c);
+
+/*
+ * The msize both sides use: the smaller of ours and theirs, or 0 when it is
+ * below P9_MINMSIZE. Sets *version to "9P2000", or "unknown" when the
+ * client's does not start with it (intro(5)).
+ */
+uint32_t p9_negotiate(uint32_t ours, const struct p9_msg *tversion,
+		      struct p9_str *version);
+
+#endif
