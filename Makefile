@@ -89,12 +89,15 @@ $(NUCLEUS): $(BUILD)/nucleus/pass1.elf $(BUILD)/nucleus/ksyms.c.o
 
 # The ISO for `make run`: the nucleus and the boot modules (the root
 # nester, the servers as NAME.srv and the native commands).
-SERVERS := names log cons tod random
+SERVERS := names log cons tod random ramfs
 COMMANDS := msh names log domains kill poweroff
+# Commands for the Linux personality: C built with musl-gcc -static.
+POSIX_COMMANDS := ns bind mount srv
 # The command line is kept in a file that changes only when CMDLINE does,
 # so `make run CMDLINE=...` remakes the ISO exactly when needed.
 BOOT_MODULES := $(BUILD)/modules/root $(patsubst %,$(BUILD)/modules/%.srv,$(SERVERS)) \
-	$(patsubst %,$(BUILD)/modules/%,$(COMMANDS))
+	$(patsubst %,$(BUILD)/modules/%,$(COMMANDS) $(POSIX_COMMANDS)) \
+	$(BUILD)/modules/runtime $(BUILD)/modules/root.cpio
 CMDLINE_FILE := $(BUILD)/cmdline
 $(CMDLINE_FILE): FORCE
 	@mkdir -p $(BUILD)
@@ -123,6 +126,10 @@ LIBMETTA_SRC := $(wildcard lib/libmetta/*.c) lib/server/server.c \
 	lib/string/string.c lib/status/status.c lib/elf/elf.c lib/elf/stack.c
 LIBMETTA_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(LIBMETTA_SRC))
 LIBMETTA := $(BUILD)/user/libmetta.a
+# 9P: the codec, the server and client libraries, the portal transport.
+LIB9P_SRC := $(wildcard lib/9p/*.c) lib/cpio/cpio.c
+LIB9P_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(LIB9P_SRC))
+LIB9P := $(BUILD)/user/lib9p.a
 USER_TESTS := ntest ncap nipc ndomain nsmp ndev nserv ufault
 USER_TEST_BINS := $(patsubst %,$(BUILD)/user/tests/%,$(USER_TESTS))
 
@@ -137,6 +144,9 @@ $(BUILD)/user/%.S.o: %.S $(SETUP) Makefile | $(SYSCALL_GEN)
 $(LIBMETTA): $(LIBMETTA_OBJ)
 	@rm -f $@
 	@ar rcs $@ $^
+$(LIB9P): $(LIB9P_OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
 $(BUILD)/user/tests/%: $(BUILD)/user/tests/user/%.c.o $(LIBMETTA)
 	@mkdir -p $(dir $@)
 	@echo "  ULD     $@"
@@ -145,10 +155,10 @@ $(BUILD)/user/tests/%: $(BUILD)/user/tests/user/%.c.o $(LIBMETTA)
 # The first user space: the root nester, the servers (modules NAME.srv)
 # and the native commands, each a static program built with libmetta.
 define server_module
-$(BUILD)/modules/$(1)$(2): $(BUILD)/user/servers/$(1)/$(1).c.o $(LIBMETTA)
+$(BUILD)/modules/$(1)$(2): $(patsubst %,$(BUILD)/user/%.o,$(wildcard servers/$(1)/*.c)) $(LIB9P) $(LIBMETTA)
 	@mkdir -p $$(@D)
 	@echo "  ULD     $$@"
-	@$(LD) $(ULDFLAGS) -e _start -o $$@ $$< $(LIBMETTA)
+	@$(LD) $(ULDFLAGS) -e _start -o $$@ $$^
 endef
 $(foreach s,$(SERVERS),$(eval $(call server_module,$(s),.srv)))
 $(eval $(call server_module,root,))
@@ -156,6 +166,44 @@ $(BUILD)/modules/%: $(BUILD)/user/commands/%.c.o $(LIBMETTA)
 	@mkdir -p $(@D)
 	@echo "  ULD     $@"
 	@$(LD) $(ULDFLAGS) -e _start -o $@ $< $(LIBMETTA)
+
+# The POSIX runtime: a native image at a fixed address (under 2 GiB, for
+# the small code model its libraries are built with), loaded beside every
+# Linux program, whose break may grow up to it (runtime/README.md).
+RUNTIME_SRC := $(wildcard runtime/*.c) runtime/arch/x86_64/entry.S
+RUNTIME_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(RUNTIME_SRC))
+# No vector registers in the libraries: the POSIX runtime links them and
+# must leave a Linux program's registers as a system call would.
+$(LIBMETTA_OBJ) $(LIB9P_OBJ) $(RUNTIME_OBJ): UCFLAGS += -mgeneral-regs-only
+MUSL_SYSCALL_H := /usr/include/x86_64-linux-musl/bits/syscall.h
+$(GEN)/runtime/linux_names.h: tools/linuxnames.py $(SETUP)
+	@mkdir -p $(@D)
+	@$(PYTHON) tools/linuxnames.py $(MUSL_SYSCALL_H) $@
+$(BUILD)/user/runtime/start.c.o: $(GEN)/runtime/linux_names.h
+$(BUILD)/modules/runtime: $(RUNTIME_OBJ) $(LIB9P) $(LIBMETTA)
+	@mkdir -p $(@D)
+	@echo "  ULD     $@"
+	@$(LD) $(ULDFLAGS) -Ttext-segment=0x70000000 -e _start -o $@ $^
+
+# Linux programs: static musl binaries, run with the runtime.
+MUSL_CFLAGS := -static -O2 -g -Wall -Wextra -Werror
+$(BUILD)/modules/%: commands/posix/%.c $(SETUP)
+	@mkdir -p $(@D)
+	@echo "  MUSLCC  $@"
+	@musl-gcc $(MUSL_CFLAGS) -o $@ $<
+$(BUILD)/modules/posixtest: $(wildcard tests/posix/*.c tests/posix/*.h) $(SETUP)
+	@mkdir -p $(@D)
+	@echo "  MUSLCC  $@"
+	@musl-gcc $(MUSL_CFLAGS) -o $@ $(filter %.c,$^)
+
+# ramfs's first contents: the tree's rootfs/ folder and the mount points
+# (empty folders git does not keep), as a newc archive.
+$(BUILD)/modules/root.cpio: tools/mkcpio.py $(shell find rootfs -type f 2>/dev/null)
+	@mkdir -p $(@D)
+	@echo "  CPIO    $@"
+	@rm -rf $(BUILD)/rootfs && cp -r rootfs $(BUILD)/rootfs
+	@cd $(BUILD)/rootfs && mkdir -p dev proc srv tmp bin && chmod 1777 tmp
+	@$(PYTHON) tools/mkcpio.py $@ $(BUILD)/rootfs
 
 # ndomain carries the child program's image inside it.
 $(BUILD)/user/tests/child: $(BUILD)/user/tests/user/child.c.o $(LIBMETTA)
@@ -171,7 +219,7 @@ $(BUILD)/user/tests/ndomain $(BUILD)/user/tests/ndev: $(BUILD)/user/tests/%: \
 HOST_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Werror \
 	-Iinclude -Ilib -Inucleus/include -I$(ARCH_DIR)/include -Itests/host
-HOST_TESTS := fmt pmm kmem multiboot2 acpi ksyms cmdline status elf runqueue cap 9p 9p_fid
+HOST_TESTS := fmt pmm kmem multiboot2 acpi ksyms cmdline status elf runqueue cap 9p 9p_fid 9p_srv ramfs cpio
 host_src_fmt := lib/fmt/fmt.c
 host_src_pmm := nucleus/pmm.c
 host_src_kmem := nucleus/kmem.c nucleus/quota.c
@@ -185,6 +233,11 @@ host_src_runqueue := nucleus/runqueue.c
 host_src_cap := nucleus/cap.c
 host_src_9p := lib/9p/9p.c
 host_src_9p_fid := lib/9p/fid.c
+host_src_9p_srv := lib/9p/9p.c lib/9p/fid.c lib/9p/srv.c lib/9p/errstr.c \
+	lib/9p/synth.c servers/ramfs/tree.c lib/cpio/cpio.c
+host_src_ramfs := lib/9p/9p.c lib/9p/fid.c lib/9p/srv.c lib/9p/errstr.c \
+	servers/ramfs/tree.c lib/cpio/cpio.c
+host_src_cpio := lib/cpio/cpio.c
 HOST_BINS := $(patsubst %,$(BUILD)/host-tests/test_%,$(HOST_TESTS))
 
 $(BUILD)/host-tests/test_%: tests/host/test_%.c tests/host/check.h $(SETUP)
@@ -217,7 +270,8 @@ fuzz: $(FUZZ_BINS)
 		--build $(BUILD) --only fuzz
 
 # Test ISOs are made by the harness (one per command line) from these.
-test: $(NUCLEUS) $(HOST_BINS) $(FUZZ_BINS) $(USER_TEST_BINS) $(BOOT_MODULES)
+test: $(NUCLEUS) $(HOST_BINS) $(FUZZ_BINS) $(USER_TEST_BINS) $(BOOT_MODULES) \
+		$(BUILD)/modules/posixtest
 	@$(PYTHON) tests/run.py --build $(BUILD) $(if $(ONLY),--only $(ONLY))
 
 # Keep intermediate objects (user program objects would be deleted).
@@ -235,4 +289,5 @@ format:
 clean:
 	rm -rf $(BUILD)
 
--include $(NUCLEUS_OBJ:.o=.d) $(LIBMETTA_OBJ:.o=.d)
+-include $(NUCLEUS_OBJ:.o=.d) $(LIBMETTA_OBJ:.o=.d) $(LIB9P_OBJ:.o=.d) \
+	$(RUNTIME_OBJ:.o=.d)

@@ -343,6 +343,22 @@ long sys_domain_set_fault(uint32_t domain, uint32_t portal)
 	return STATUS_OK;
 }
 
+/*
+ * Where the domain's other calls (Linux-numbered) go: the entry of the
+ * runtime loaded into it, or 0 for none (they fail with ERR_NOTSUP).
+ */
+long sys_domain_set_reflect(uint32_t domain, uint64_t entry)
+{
+	struct domain *d;
+	int rc = domain_lookup(domain, RIGHT_CONTROL, 1, &d);
+	if (rc)
+		return rc;
+	if (entry >= USER_TOP)
+		return STATUS_ERR_INVAL;
+	d->reflect_entry = entry;
+	return STATUS_OK;
+}
+
 /* A nester asks to hear of a child's death through an event. */
 long sys_domain_watch(uint32_t domain, uint32_t event, uint64_t bits)
 {

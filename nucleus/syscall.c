@@ -21,13 +21,32 @@
 
 void syscall_dispatch(struct trap_frame *f);
 
+/*
+ * A call that is not the nucleus's: in a domain with a runtime (a Linux
+ * program), the thread goes on in the runtime's entry with every register
+ * as the call left them (rax the number, the arguments in place), rcx the
+ * address to return to and r11 the flags, as the syscall instruction
+ * defined them. Elsewhere it is an error.
+ */
+static void reflect(struct trap_frame *f)
+{
+	uint64_t entry = current_thread()->domain->reflect_entry;
+	if (!entry) {
+		f->rax = (uint64_t)STATUS_ERR_NOTSUP;
+		return;
+	}
+	f->rcx = f->rip;
+	f->r11 = f->rflags;
+	f->rip = entry;
+	f->vector = VEC_REFLECT; /* out through iretq: rcx and r11 kept */
+}
+
 void syscall_dispatch(struct trap_frame *f)
 {
 	bkl_lock();
 	uint64_t nr = f->rax - METTA_SYSCALL_BASE;
 	if (f->rax < METTA_SYSCALL_BASE || nr >= METTA_SYSCALL_COUNT) {
-		/* Linux-numbered calls will be reflected to the runtime. */
-		f->rax = (uint64_t)STATUS_ERR_NOTSUP;
+		reflect(f);
 	} else {
 		uint64_t args[6] = { f->rdi, f->rsi, f->rdx,
 				     f->r10, f->r8,  f->r9 };

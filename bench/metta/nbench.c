@@ -117,8 +117,7 @@ static long child(int n, const char *arg, const char *arg2, uint32_t portal,
 		  uint32_t slot, uint32_t pager)
 {
 	const char *argv[] = { "bchild", arg, arg2 };
-	struct metta_spawn a = { arg2 ? 3 : 2, argv, 0, 0, METTA_CLASS_SERVER,
-				 METTA_PRIO_NORM, 1 << 20 };
+	struct metta_spawn a = { .argc = arg2 ? 3 : 2, .argv = argv, .class = METTA_CLASS_SERVER, .prio = METTA_PRIO_NORM, .quota = 1 << 20 };
 	const char *why;
 	uint32_t d = CHILD + 2 * (uint32_t)n, t = d + 1;
 	long rc = metta_spawn(_binary_bchild_start,

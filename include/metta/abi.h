@@ -102,7 +102,9 @@ struct metta_regs {
  * badge in rdi. See docs/nucleus.md.
  */
 #define METTA_MSG_WORDS	   4
-#define METTA_MSG_MAX_DATA (64 * 1024)
+/* 64 KiB of payload and room for a protocol's header around it (9P's
+ * Rread header is 11 bytes, so a 64 KiB read is one message). */
+#define METTA_MSG_MAX_DATA (64 * 1024 + 64)
 #define METTA_MSG_MAX_CAPS 4
 
 struct metta_msg {

@@ -8,6 +8,17 @@
 #ifndef METTA_PROTO_H
 #define METTA_PROTO_H
 
+/*
+ * 9P2000 over portals (docs/design.md section 4), on any server's portal:
+ * P9_CONNECT gives back a new badged capability, a connection with its own
+ * fids; through it each P9_RPC call carries one T-message as its data and
+ * its reply carries the R-message. P9_HANGUP ends the connection (every
+ * fid clunked). Op numbers are above every word-protocol operation.
+ */
+#define P9_RPC 32
+#define P9_CONNECT 33 /* reply cap: the connection */
+#define P9_HANGUP 34
+
 /* names: the directory of services. */
 #define NAMES_REGISTER 1   /* data: name; cap: the portal (registrar only) */
 #define NAMES_LOOKUP 2     /* data: name; reply cap: the portal */
@@ -40,5 +51,6 @@
 #define NESTER_DOMAINS 2   /* reply data: a table of every domain */
 #define NESTER_KILL 3	   /* w1: domain id */
 #define NESTER_POWEROFF 4
+#define NESTER_SETNS 5	   /* data: the caller's namespace, as text */
 
 #endif

@@ -16,6 +16,7 @@ enum {
 	PT_LOAD = 1,
 	PT_DYNAMIC = 2,
 	PT_INTERP = 3,
+	PT_NOTE = 4,
 	PT_PHDR = 6,
 	PT_TLS = 7,
 	PF_X = 1,
@@ -138,6 +139,32 @@ static void find_phdrs(uint64_t phoff, struct elf_image *info)
 	}
 }
 
+/*
+ * Whether the notes in file bytes [off, off + len) hold Metta's ABI note
+ * (name "Metta", type ELF_NOTE_METTA): a native program. Notes that do
+ * not fit the file are ignored, never read past it.
+ */
+static int has_metta_note(const uint8_t *e, size_t size, uint64_t off,
+			  uint64_t len)
+{
+	if (!fits(off, len, size))
+		return 0;
+	uint64_t end = off + len;
+	while (end - off >= 12) {
+		uint64_t namesz = le32(e + off), descsz = le32(e + off + 4);
+		uint32_t type = le32(e + off + 8);
+		uint64_t name = off + 12;
+		uint64_t next = name + ((namesz + 3) & ~3ull) + ((descsz + 3) & ~3ull);
+		if (namesz > len || descsz > len || next > end)
+			return 0;
+		if (type == ELF_NOTE_METTA && namesz == 6 &&
+		    !__builtin_memcmp(e + name, "Metta", 6))
+			return 1;
+		off = next;
+	}
+	return 0;
+}
+
 int elf_parse(const void *image, size_t size, uint64_t limit,
 	      struct elf_image *info)
 {
@@ -160,6 +187,9 @@ int elf_parse(const void *image, size_t size, uint64_t limit,
 			info->tls_memsz = le64(ph + 40);
 			info->tls_align = le64(ph + 48);
 		}
+		if (type == PT_NOTE &&
+		    has_metta_note(e, size, le64(ph + 8), le64(ph + 32)))
+			info->native = 1;
 		if (type == PT_LOAD && (rc = add_load(ph, size, limit, info)))
 			return rc;
 	}

@@ -28,8 +28,16 @@ struct elf_segment {
 	unsigned rights; /* ELF_R | ELF_W | ELF_X */
 };
 
+/*
+ * Native Metta programs carry a note named "Metta" of this type (libmetta's
+ * start-up code adds it); any other program is a Linux program and runs
+ * with the POSIX runtime.
+ */
+#define ELF_NOTE_METTA 1
+
 struct elf_image {
 	int pie; /* ET_DYN: every address is relative to a bias */
+	int native; /* has the Metta note */
 	uint64_t entry;
 	uint64_t phdr_vaddr; /* for AT_PHDR; 0 if no segment holds them */
 	uint16_t phnum, phentsize;

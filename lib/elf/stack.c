@@ -8,6 +8,7 @@ enum {
 	AT_PHENT = 4,
 	AT_PHNUM = 5,
 	AT_PAGESZ = 6,
+	AT_BASE = 7,
 	AT_ENTRY = 9,
 	AT_UID = 11,
 	AT_EUID = 12,
@@ -20,7 +21,7 @@ enum {
 	AT_EXECFN = 31,
 };
 
-#define AUXV_ENTRIES 15
+#define AUXV_ENTRIES 18
 
 struct builder {
 	uint8_t *buf;
@@ -69,6 +70,7 @@ uint64_t elf_build_stack(uint8_t *buf, size_t size, uint64_t top,
 	for (int i = a->argc - 1; i >= 0; i--)
 		argv_at[i] = push_string(&b, a->argv[i]);
 	uint64_t random_at = push(&b, a->random, 16);
+	uint64_t ns_at = a->ns ? push_string(&b, a->ns) : 0;
 	const uint64_t auxv[AUXV_ENTRIES][2] = {
 		{ AT_PHDR, img->phdr_vaddr ? img->phdr_vaddr + a->bias : 0 },
 		{ AT_PHENT, img->phentsize },
@@ -84,6 +86,9 @@ uint64_t elf_build_stack(uint8_t *buf, size_t size, uint64_t top,
 		{ AT_SECURE, 0 },
 		{ AT_RANDOM, random_at },
 		{ AT_EXECFN, argv_at[0] },
+		{ AT_BASE, a->base },
+		{ AT_METTA_NS, ns_at },
+		{ AT_METTA_STACK, a->stack_low },
 		{ AT_NULL, 0 },
 	};
 	/* Words below the strings: argc, argv, NULL, envp, NULL, auxv. */

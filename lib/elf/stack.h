@@ -20,7 +20,19 @@ struct stack_args {
 	uint64_t random[2]; /* for AT_RANDOM */
 	uint64_t hwcap;	    /* for AT_HWCAP */
 	uint64_t bias;	    /* load address of a PIE, else 0 */
+	uint64_t base;	    /* AT_BASE: the runtime loaded with it, or 0 */
+	const char *ns;	    /* AT_METTA_NS: its namespace (text), or 0 */
+	uint64_t stack_low; /* AT_METTA_STACK: the stack's lowest address */
 };
+
+/*
+ * Our own auxiliary vector entry: the address of the program's namespace
+ * as text (runtime/README.md), for the POSIX runtime and native programs.
+ * Other programs ignore types they do not know.
+ */
+#define AT_METTA_NS 0x4d54
+/* And where the stack ends, so the runtime knows every mapping. */
+#define AT_METTA_STACK 0x4d55
 
 /*
  * Fills buf, which will be the `size` bytes of user memory just below

@@ -33,10 +33,17 @@ struct metta_spawn {
 	const char *const *envp;
 	int64_t class, prio;
 	uint64_t quota; /* bytes given to the child domain */
+	/* For a Linux program (no Metta note): the POSIX runtime's image,
+	 * loaded beside it and started first (0: such programs are refused). */
+	const void *runtime;
+	uint64_t runtime_size;
+	const char *ns;	      /* its namespace as text (AT_METTA_NS), or 0 */
+	uint64_t stack_pages; /* 0: the default (16, or 256 for Linux) */
 };
 
 /*
- * Loads the static ELF program `image` into a new child domain (its
+ * Loads the static ELF program `image` (and, for a Linux program, the
+ * runtime, which starts first) into a new child domain (its
  * capability in domain_slot) with one thread, not yet started (its
  * capability in thread_slot): give the child its capabilities first, then
  * start it with thread_ctl(THREAD_START). Segments and the stack are

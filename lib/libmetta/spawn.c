@@ -14,7 +14,9 @@
 #define PAGE	    4096ull
 #define USER_TOP    0x00007ffffffff000ull
 #define STACK_TOP   (USER_TOP - PAGE)
-#define STACK_PAGES 16
+#define STACK_PAGES 16	     /* native programs */
+#define LINUX_STACK_PAGES 256 /* Linux programs expect megabytes */
+#define ARGS_SIZE (2 * PAGE)  /* argv, envp, auxv and the namespace */
 #define SCRATCH_VA  0x0000700000000000ull /* our window onto new objects */
 #define PIE_BASE    0x400000ull
 
@@ -82,9 +84,13 @@ static long load_segments(uint32_t child, const uint8_t *file,
 }
 
 static long make_stack(uint32_t child, const struct elf_image *img,
-		       const struct metta_spawn *a, uint64_t bias, uint64_t *sp)
+		       const struct metta_spawn *a, uint64_t bias,
+		       uint64_t base, uint64_t *sp)
 {
-	static uint8_t top_page[PAGE];
+	static uint8_t top[ARGS_SIZE];
+	uint64_t pages = a->stack_pages ? a->stack_pages
+			 : base		? LINUX_STACK_PAGES
+					: STACK_PAGES;
 	struct stack_args sa = { a->argc,
 				 a->argv,
 				 a->envc,
@@ -93,14 +99,55 @@ static long make_stack(uint32_t child, const struct elf_image *img,
 				       0x9e3779b97f4a7c15ull,
 				   (uint64_t)a * 0xbf58476d1ce4e5b9ull },
 				 0,
-				 bias };
-	memset(top_page, 0, sizeof(top_page));
-	*sp = elf_build_stack(top_page, PAGE, STACK_TOP, img, &sa);
+				 bias,
+				 base,
+				 a->ns,
+				 STACK_TOP - pages * PAGE };
+	if (pages * PAGE < ARGS_SIZE || pages > 4096)
+		return STATUS_ERR_INVAL;
+	memset(top, 0, sizeof(top));
+	*sp = elf_build_stack(top, ARGS_SIZE, STACK_TOP, img, &sa);
 	if (!*sp)
 		return STATUS_ERR_RANGE;
-	return place(child, STACK_TOP - STACK_PAGES * PAGE, STACK_PAGES,
-		     top_page, (STACK_PAGES - 1) * PAGE, PAGE,
+	return place(child, STACK_TOP - pages * PAGE, pages, top,
+		     pages * PAGE - ARGS_SIZE, ARGS_SIZE,
 		     RIGHT_READ | RIGHT_WRITE);
+}
+
+/*
+ * A Linux program's runtime: a native, fixed-address image loaded beside
+ * it. Returns 0 and the runtime's entry and base in *entry, *base.
+ */
+static long load_runtime(uint32_t child, const struct metta_spawn *a,
+			 const struct elf_image *prog, uint64_t bias,
+			 uint64_t *entry, uint64_t *base, const char **why)
+{
+	struct elf_image rt;
+	if (!a->runtime) {
+		*why = "a Linux program, and no POSIX runtime to run it";
+		return STATUS_ERR_NOTSUP;
+	}
+	long rc = elf_parse(a->runtime, a->runtime_size, USER_TOP, &rt);
+	if (rc || rt.pie || !rt.native) {
+		*why = rc ? rt.error : "the runtime is not a fixed native image";
+		return rc ? rc : STATUS_ERR_CORRUPT;
+	}
+	/* Both images in one space: they must not overlap. */
+	uint64_t lo = rt.seg[0].vaddr & ~(PAGE - 1);
+	uint64_t hi = rt.seg[rt.nsegments - 1].vaddr + rt.seg[rt.nsegments - 1].memsz;
+	for (int i = 0; i < prog->nsegments; i++) {
+		const struct elf_segment *s = &prog->seg[i];
+		if (s->vaddr + bias < hi && lo < s->vaddr + bias + s->memsz) {
+			*why = "the program overlaps the POSIX runtime";
+			return STATUS_ERR_NOTSUP;
+		}
+	}
+	*entry = rt.entry;
+	*base = lo;
+	rc = load_segments(child, a->runtime, &rt, 0);
+	if (rc)
+		*why = "cannot load the runtime";
+	return rc;
 }
 
 long metta_spawn(const void *image, uint64_t size, const struct metta_spawn *a,
@@ -113,7 +160,8 @@ long metta_spawn(const void *image, uint64_t size, const struct metta_spawn *a,
 		*why = img.error;
 		return rc;
 	}
-	uint64_t bias = img.pie ? PIE_BASE : 0, sp;
+	uint64_t bias = img.pie ? PIE_BASE : 0, sp, entry = img.entry + bias;
+	uint64_t base = 0;
 	rc = metta_domain_create(domain_slot, a->class, a->prio, a->quota);
 	if (rc) {
 		*why = "cannot create the domain";
@@ -126,14 +174,17 @@ long metta_spawn(const void *image, uint64_t size, const struct metta_spawn *a,
 			name = p + 1;
 	uint64_t len = strlen(name);
 	metta_domain_set_name(domain_slot, name, len < 31 ? len : 31);
-	if ((rc = load_segments(domain_slot, image, &img, bias)) ||
-	    (rc = make_stack(domain_slot, &img, a, bias, &sp)) ||
-	    (rc = metta_thread_create(domain_slot, thread_slot,
-				      img.entry + bias, sp, a->prio))) {
-		*why = "cannot load it into the domain";
+	*why = "cannot load it into the domain";
+	if ((!img.native &&
+	     (rc = load_runtime(domain_slot, a, &img, bias, &entry, &base, why))) ||
+	    (rc = load_segments(domain_slot, image, &img, bias)) ||
+	    (rc = make_stack(domain_slot, &img, a, bias, base, &sp)) ||
+	    (rc = metta_thread_create(domain_slot, thread_slot, entry, sp,
+				      a->prio))) {
 		metta_domain_kill(domain_slot, rc);
 		metta_cap_delete(domain_slot);
 		return rc;
 	}
+	*why = "";
 	return 0;
 }

@@ -10,6 +10,7 @@ struct server_thread {
 	uint8_t out[SERVER_BUF];
 	uint32_t recv_slot;
 	const struct server *server;
+	int running;
 };
 
 #define MAX_THREADS 8
@@ -81,14 +82,31 @@ static void run_thread(void)
 {
 	uint64_t sp = (uint64_t)__builtin_frame_address(0);
 	int me = 1 + (int)((sp - (uint64_t)spawn_stacks) / 16384);
+	threads[me].running = 1;
 	serve(threads[me].server, &threads[me]);
 }
 
+/*
+ * The caller's own buffers: the ones server_spawn_threads set aside for it,
+ * or new ones (a program may serve several portals, a thread each).
+ */
 void server_run(const struct server *s)
 {
-	if (nprepared == 0)
-		prepare(s);
-	serve(threads[0].server, &threads[0]); /* index 0: the caller */
+	static volatile char busy; /* threads may start serving at once */
+	while (__atomic_test_and_set(&busy, __ATOMIC_ACQUIRE))
+		metta_yield();
+	int me = -1;
+	for (int i = 0; i < nprepared && me < 0; i++)
+		if (threads[i].server == s && !threads[i].running)
+			me = i;
+	if (me < 0)
+		me = prepare(s);
+	if (me >= 0)
+		threads[me].running = 1;
+	__atomic_clear(&busy, __ATOMIC_RELEASE);
+	if (me < 0)
+		metta_exit(STATUS_ERR_NOMEM);
+	serve(s, &threads[me]);
 	for (;;)
 		;
 }

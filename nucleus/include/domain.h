@@ -44,6 +44,7 @@ struct domain {
 	struct portal *portals;	  /* it owns (linked by owner_next) */
 	struct mapping *mappings; /* memory objects mapped in its space */
 	struct cap fault_cap;	  /* the portal its faults go to, if any */
+	uint64_t reflect_entry;	  /* its runtime's entry for Linux calls */
 	struct kobj *watch;	  /* an event signalled when it dies */
 	uint64_t watch_bits;
 	int nthreads;

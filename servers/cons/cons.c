@@ -14,6 +14,8 @@
  * (0x3f8-0x3ff), 13 the interrupt line 4, 14 VGA text memory, 15 the
  * PS/2 controller's ports (0x60-0x64), 16 the interrupt line 1.
  */
+#include <9p/portal.h>
+#include <9p/synth.h>
 #include <metta.h>
 #include <metta/proto.h>
 #include <server/server.h>
@@ -261,38 +263,57 @@ static void start_display(void)
 		metta_printf("cons: no keyboard");
 }
 
-static long op_write(struct server_call *c)
+static void cons_write(const uint8_t *data, uint64_t n)
 {
 	take();
-	for (uint64_t i = 0; i < c->len; i++) {
-		if (c->data[i] == '\n')
+	for (uint64_t i = 0; i < n; i++) {
+		if (data[i] == '\n')
 			uart_put('\r');
-		uart_put((char)c->data[i]);
+		uart_put((char)data[i]);
 	}
 	give();
+}
+
+static long op_write(struct server_call *c)
+{
+	cons_write(c->data, c->len);
 	return STATUS_OK;
 }
 
-/* Takes what a reader may have now: a line, raw bytes, or end of input. */
-static int try_read(struct server_call *c, uint64_t max)
+/*
+ * Takes what a reader may have now: a line, raw bytes, or end of input
+ * (0 bytes). Returns the count, or -1 when there is nothing yet.
+ */
+static long try_read(uint8_t *buf, uint64_t max)
 {
 	if (qhead == qtail) {
 		if (!eofs)
-			return 0;
+			return -1;
 		eofs--;
-		c->reply_len = 0;
-		return 1;
+		return 0;
 	}
 	uint64_t n = 0;
 	while (qhead != qtail && n < max) {
 		char ch = queue[qhead];
-		c->reply[n++] = (uint8_t)ch;
+		buf[n++] = (uint8_t)ch;
 		qhead = (qhead + 1) % QUEUE;
 		if (!raw && ch == '\n')
 			break;
 	}
-	c->reply_len = n;
-	return 1;
+	return (long)n;
+}
+
+/* Waits for input: a line (cooked), bytes (raw) or end of input. */
+static long cons_read(uint8_t *buf, uint64_t max)
+{
+	for (;;) {
+		take();
+		long got = try_read(buf, max);
+		give();
+		if (got >= 0)
+			return got;
+		metta_event_wait(INPUT_EVENT, 1, 0);
+	}
 }
 
 static long op_read(struct server_call *c)
@@ -300,15 +321,43 @@ static long op_read(struct server_call *c)
 	uint64_t max = c->w[1] ? c->w[1] : 1;
 	if (max > SERVER_BUF)
 		max = SERVER_BUF;
-	for (;;) {
-		take();
-		int got = try_read(c, max);
-		give();
-		if (got)
-			return STATUS_OK;
-		metta_event_wait(INPUT_EVENT, 1, 0);
-	}
+	c->reply_len = (uint64_t)cons_read(c->reply, max);
+	return STATUS_OK;
 }
+
+/* ---- the same as files over 9P: cons, null and zero (as Plan 9's #c) ---- */
+
+static long file_read(void *ctx, const struct p9synth_entry *e, uint64_t inst,
+		      uint64_t offset, void *buf, uint32_t count)
+{
+	(void)ctx, (void)inst, (void)offset;
+	if (!strcmp(e->name, "zero")) {
+		memset(buf, 0, count);
+		return count;
+	}
+	if (!strcmp(e->name, "null") || count == 0)
+		return 0;
+	return cons_read(buf, count);
+}
+
+static long file_write(void *ctx, const struct p9synth_entry *e, uint64_t inst,
+		       uint64_t offset, const void *data, uint32_t count)
+{
+	(void)ctx, (void)inst, (void)offset;
+	if (!strcmp(e->name, "cons"))
+		cons_write(data, count);
+	return count; /* null and zero swallow it */
+}
+
+static const struct p9synth_entry files[] = {
+	{ "/", 0, P9_DMDIR | 0555, 0, 0, 0, 0, 0 },
+	{ "cons", 1, 0666, 0, file_read, file_write, 0, 0 },
+	{ "null", 2, 0666, 0, file_read, file_write, 0, 0 },
+	{ "zero", 3, 0666, 0, file_read, file_write, 0, 0 },
+};
+static struct p9synth tree;
+static struct p9srv fs;
+static P9SRV_STORAGE(fs_store, 32, 32);
 
 static long op_set_raw(struct server_call *c)
 {
@@ -333,6 +382,9 @@ static const server_op ops[] = {
 	[CONS_READ] = op_read,
 	[CONS_SET_RAW] = op_set_raw,
 	[CONS_SET_FOREGROUND] = op_set_foreground,
+	[P9_RPC] = p9_portal_op_rpc,
+	[P9_CONNECT] = p9_portal_op_connect,
+	[P9_HANGUP] = p9_portal_op_hangup,
 };
 
 static const struct server cons = { PORTAL, ops, sizeof(ops) / sizeof(ops[0]) };
@@ -344,6 +396,10 @@ int main(int argc, char **argv, char **envp)
 	    metta_irq_bind(IRQ, IRQ_EVENT, 1))
 		return 1;
 	start_display();
+	p9synth_init(&tree, files, sizeof(files) / sizeof(files[0]), "root", 0);
+	p9srv_init(&fs, &p9synth_ops, &tree, P9_PORTAL_MSIZE,
+		   P9SRV_STORAGE_ARGS(fs_store));
+	p9_portal_init(&fs, PORTAL);
 	/* Receive interrupts on; OUT2 lets the UART's interrupt reach the PIC. */
 	metta_ioport_out(PORTS, COM1 + 1, 1, 0x01);
 	metta_ioport_out(PORTS, COM1 + 4, 1, 0x0b);

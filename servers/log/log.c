@@ -7,6 +7,8 @@
  * Slot 5: its portal.
  */
 #include <fmt/fmt.h>
+#include <9p/portal.h>
+#include <9p/synth.h>
 #include <metta.h>
 #include <metta/proto.h>
 #include <server/server.h>
@@ -70,27 +72,66 @@ static void reader(void)
 	}
 }
 
+/*
+ * Up to max bytes of the history from offset *from (moved up to the oldest
+ * byte kept when older); *from is left at the byte after them.
+ */
+static uint64_t read_history(uint8_t *buf, uint64_t max, uint64_t *from)
+{
+	take();
+	uint64_t at = *from, oldest = written > HISTORY ? written - HISTORY : 0;
+	if (at < oldest)
+		at = oldest;
+	if (at > written)
+		at = written;
+	uint64_t n = written - at;
+	if (n > max)
+		n = max;
+	for (uint64_t i = 0; i < n; i++)
+		buf[i] = (uint8_t)history[(at + i) % HISTORY];
+	give();
+	*from = at + n;
+	return n;
+}
+
 /* LOG_READ: the history from offset w1 (or its oldest byte); w1 = next. */
 static long op_read(struct server_call *c)
 {
-	take();
-	uint64_t from = c->w[1], oldest = written > HISTORY ? written - HISTORY : 0;
-	if (from < oldest)
-		from = oldest;
-	if (from > written)
-		from = written;
-	uint64_t n = written - from;
-	if (n > SERVER_BUF)
-		n = SERVER_BUF;
-	for (uint64_t i = 0; i < n; i++)
-		c->reply[i] = (uint8_t)history[(from + i) % HISTORY];
-	give();
-	c->reply_len = n;
-	c->w[1] = from + n;
+	c->reply_len = read_history(c->reply, SERVER_BUF, &c->w[1]);
 	return STATUS_OK;
 }
 
-static const server_op ops[] = { [LOG_READ] = op_read };
+/* The same as a file over 9P, /dev/log: offsets count every byte logged;
+ * a write adds lines to the log. */
+static long file_read(void *ctx, const struct p9synth_entry *e, uint64_t inst,
+		      uint64_t offset, void *buf, uint32_t count)
+{
+	(void)ctx, (void)e, (void)inst;
+	return (long)read_history(buf, count, &offset);
+}
+
+static long file_write(void *ctx, const struct p9synth_entry *e, uint64_t inst,
+		       uint64_t offset, const void *data, uint32_t count)
+{
+	(void)ctx, (void)e, (void)inst, (void)offset;
+	metta_log(data, count > 1024 ? 1024 : count);
+	return count;
+}
+
+static const struct p9synth_entry files[] = {
+	{ "/", 0, P9_DMDIR | 0555, 0, 0, 0, 0, 0 },
+	{ "log", 1, 0666, 0, file_read, file_write, 0, 0 },
+};
+static struct p9synth tree;
+static struct p9srv fs;
+static P9SRV_STORAGE(fs_store, 32, 16);
+
+static const server_op ops[] = {
+	[LOG_READ] = op_read,
+	[P9_RPC] = p9_portal_op_rpc,
+	[P9_CONNECT] = p9_portal_op_connect,
+	[P9_HANGUP] = p9_portal_op_hangup,
+};
 static const struct server log = { PORTAL, ops, sizeof(ops) / sizeof(ops[0]) };
 
 int main(int argc, char **argv, char **envp)
@@ -106,5 +147,9 @@ int main(int argc, char **argv, char **envp)
 				METTA_PRIO_NORM) ||
 	    metta_thread_ctl(t, THREAD_START, 0))
 		return 2;
+	p9synth_init(&tree, files, sizeof(files) / sizeof(files[0]), "root", 0);
+	p9srv_init(&fs, &p9synth_ops, &tree, P9_PORTAL_MSIZE,
+		   P9SRV_STORAGE_ARGS(fs_store));
+	p9_portal_init(&fs, PORTAL);
 	server_run(&log);
 }

@@ -5,6 +5,8 @@
  * or remove names; anyone may look a name up or list them. Its portal is
  * in slot 5 (given by the root nester).
  */
+#include <9p/portal.h>
+#include <9p/synth.h>
 #include <metta.h>
 #include <metta/proto.h>
 #include <server/server.h>
@@ -99,11 +101,58 @@ static long op_unregister(struct server_call *c)
 	return STATUS_OK;
 }
 
+/* ---- /srv over 9P: one entry per service ---- */
+
+static int srv_list(void *ctx, uint32_t index, char *name, uint64_t *inst)
+{
+	(void)ctx;
+	for (int i = 0; i < MAX_NAMES; i++) {
+		if (table[i].slot && index-- == 0) {
+			strcpy(name, table[i].name);
+			*inst = (uint64_t)i;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int srv_lookup(void *ctx, struct p9_str name, uint64_t *inst)
+{
+	(void)ctx;
+	for (int i = 0; i < MAX_NAMES; i++) {
+		if (table[i].slot && p9_str_eq(name, table[i].name)) {
+			*inst = (uint64_t)i;
+			return 0;
+		}
+	}
+	return -P9_ENOENT;
+}
+
+static int srv_name(void *ctx, uint64_t inst, char *name)
+{
+	(void)ctx;
+	if (inst >= MAX_NAMES || !table[inst].slot)
+		return -P9_ENOENT;
+	strcpy(name, table[inst].name);
+	return 0;
+}
+
+static const struct p9synth_dyn services = { srv_list, srv_lookup, srv_name };
+static const struct p9synth_entry files[] = {
+	{ "/", 0, P9_DMDIR | 0555, 0, 0, 0, 0, &services },
+};
+static struct p9synth tree;
+static struct p9srv fs;
+static P9SRV_STORAGE(fs_store, 32, 16);
+
 static const server_op ops[] = {
 	[NAMES_REGISTER] = op_register,
 	[NAMES_LOOKUP] = op_lookup,
 	[NAMES_LIST] = op_list,
 	[NAMES_UNREGISTER] = op_unregister,
+	[P9_RPC] = p9_portal_op_rpc,
+	[P9_CONNECT] = p9_portal_op_connect,
+	[P9_HANGUP] = p9_portal_op_hangup,
 };
 
 static const struct server names = { PORTAL, ops, sizeof(ops) / sizeof(ops[0]) };
@@ -111,5 +160,9 @@ static const struct server names = { PORTAL, ops, sizeof(ops) / sizeof(ops[0]) }
 int main(int argc, char **argv, char **envp)
 {
 	(void)argc, (void)argv, (void)envp;
+	p9synth_init(&tree, files, sizeof(files) / sizeof(files[0]), "root", 0);
+	p9srv_init(&fs, &p9synth_ops, &tree, P9_PORTAL_MSIZE,
+		   P9SRV_STORAGE_ARGS(fs_store));
+	p9_portal_init(&fs, PORTAL);
 	server_run(&names);
 }

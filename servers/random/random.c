@@ -5,6 +5,8 @@
  * request, so earlier output cannot be recomputed (fast key erasure).
  * RANDOM_READ w1 = count (at most 4096). Slot 5: its portal.
  */
+#include <9p/portal.h>
+#include <9p/synth.h>
 #include <metta.h>
 #include <metta/proto.h>
 #include <server/server.h>
@@ -81,31 +83,62 @@ static void reseed(void)
 	since_reseed = 0;
 }
 
-static long op_read(struct server_call *c)
+static void fill(uint8_t *buf, uint64_t n)
 {
-	uint64_t n = c->w[1];
-	if (n > MAX_READ)
-		return STATUS_ERR_RANGE;
 	if (since_reseed > (1u << 20))
 		reseed();
 	uint32_t out[16];
 	for (uint64_t at = 0; at < n; at += 64) {
 		block(out);
-		memcpy(c->reply + at, out, n - at < 64 ? n - at : 64);
+		memcpy(buf + at, out, n - at < 64 ? n - at : 64);
 	}
 	block(out); /* a fresh key: this output cannot be recomputed */
 	memcpy(key, out, sizeof(key));
 	since_reseed += n;
+}
+
+static long op_read(struct server_call *c)
+{
+	uint64_t n = c->w[1];
+	if (n > MAX_READ)
+		return STATUS_ERR_RANGE;
+	fill(c->reply, n);
 	c->reply_len = n;
 	return STATUS_OK;
 }
 
-static const server_op ops[] = { [RANDOM_READ] = op_read };
+/* The same as a file over 9P: /dev/random. */
+static long file_read(void *ctx, const struct p9synth_entry *e, uint64_t inst,
+		      uint64_t offset, void *buf, uint32_t count)
+{
+	(void)ctx, (void)e, (void)inst, (void)offset;
+	fill(buf, count);
+	return count;
+}
+
+static const struct p9synth_entry files[] = {
+	{ "/", 0, P9_DMDIR | 0555, 0, 0, 0, 0, 0 },
+	{ "random", 1, 0444, 0, file_read, 0, 0, 0 },
+};
+static struct p9synth tree;
+static struct p9srv fs;
+static P9SRV_STORAGE(fs_store, 32, 16);
+
+static const server_op ops[] = {
+	[RANDOM_READ] = op_read,
+	[P9_RPC] = p9_portal_op_rpc,
+	[P9_CONNECT] = p9_portal_op_connect,
+	[P9_HANGUP] = p9_portal_op_hangup,
+};
 static const struct server random = { PORTAL, ops, sizeof(ops) / sizeof(ops[0]) };
 
 int main(int argc, char **argv, char **envp)
 {
 	(void)argc, (void)argv, (void)envp;
 	reseed();
+	p9synth_init(&tree, files, sizeof(files) / sizeof(files[0]), "root", 0);
+	p9srv_init(&fs, &p9synth_ops, &tree, P9_PORTAL_MSIZE,
+		   P9SRV_STORAGE_ARGS(fs_store));
+	p9_portal_init(&fs, PORTAL);
 	server_run(&random);
 }

@@ -91,6 +91,32 @@ static int accepts_real_static_binaries(void)
 	return 0;
 }
 
+/* A PT_NOTE holding Metta's note marks a native program; others are not. */
+static int finds_the_metta_note(void)
+{
+	struct elf_image info;
+	good();
+	put16(56, 3);
+	phdr(2, 4, 4, 0x800, 0x400800, 32, 32);
+	static const uint8_t other[] = { 4, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+					 'G', 'N', 'U', 0 };
+	static const uint8_t metta[] = { 6, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+					 'M', 'e', 't', 't', 'a', 0, 0, 0 };
+	memcpy(img + 0x800, other, sizeof(other));
+	CHECK(parse(SIZE, &info) == 0 && !info.native);
+	memcpy(img + 0x800, metta, sizeof(metta));
+	phdr(2, 4, 4, 0x800, 0x400800, sizeof(metta), sizeof(metta));
+	CHECK(parse(SIZE, &info) == 0 && info.native);
+	/* A note whose sizes run past its segment is ignored, not read. */
+	put32(0x800, 0x7fffffff);
+	CHECK(parse(SIZE, &info) == 0 && !info.native);
+	/* A note segment past the end of the file likewise. */
+	memcpy(img + 0x800, metta, sizeof(metta));
+	phdr(2, 4, 4, SIZE - 8, 0x400800, sizeof(metta), sizeof(metta));
+	CHECK(parse(SIZE, &info) == 0 && !info.native);
+	return 0;
+}
+
 static int rejects_truncation_everywhere(void)
 {
 	struct elf_image info;
@@ -185,7 +211,9 @@ static int initial_stack_layout(void)
 	static uint8_t page[4096];
 	const uint64_t top = 0x7ffff000;
 	const char *argv[] = { "prog", "-x" }, *envp[] = { "HOME=/" };
-	struct stack_args a = { 2, argv, 1, envp, { 1, 2 }, 0x178bfbff, 0 };
+	struct stack_args a = { .argc = 2, .argv = argv, .envc = 1, .envp = envp,
+				.random = { 1, 2 }, .hwcap = 0x178bfbff,
+				.ns = "mount ramfs /\n" };
 	uint64_t sp = elf_build_stack(page, sizeof(page), top, &info, &a);
 	CHECK(sp != 0 && sp % 16 == 0 && sp < top && sp >= top - sizeof(page));
 #define AT(addr)  (*(uint64_t *)(page + ((addr) - (top - sizeof(page)))))
@@ -196,7 +224,7 @@ static int initial_stack_layout(void)
 	CHECK(AT(sp + 24) == 0);
 	CHECK_STR(STR(AT(sp + 32)), "HOME=/");
 	CHECK(AT(sp + 40) == 0);
-	int seen_entry = 0, seen_random = 0;
+	int seen_entry = 0, seen_random = 0, seen_ns = 0;
 	for (uint64_t p = sp + 48;; p += 16) {
 		uint64_t type = AT(p), value = AT(p + 8);
 		if (type == 0)
@@ -210,8 +238,10 @@ static int initial_stack_layout(void)
 		}
 		if (type == 3) /* AT_PHDR */
 			CHECK(value == 0x400040);
+		if (type == AT_METTA_NS)
+			seen_ns = !strcmp(STR(value), "mount ramfs /\n");
 	}
-	CHECK(seen_entry && seen_random);
+	CHECK(seen_entry && seen_random && seen_ns);
 	/* Too small a buffer is an error, not an overrun. */
 	CHECK(elf_build_stack(page, 64, top, &info, &a) == 0);
 	a.argc = 0;
@@ -229,5 +259,6 @@ int main(void)
 	RUN(rejects_dynamic_programs);
 	RUN(sorts_segments);
 	RUN(initial_stack_layout);
+	RUN(finds_the_metta_note);
 	return check_done();
 }

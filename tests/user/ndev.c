@@ -103,7 +103,7 @@ static int device_memory_but_not_ram(void)
 static int devices_go_to_drivers_only(void)
 {
 	const char *argv[] = { "child", "classes" }, *why;
-	struct metta_spawn a = { 2, argv, 0, 0, METTA_CLASS_APPLICATION, 1, 1 << 20 };
+	struct metta_spawn a = { .argc = 2, .argv = argv, .class = METTA_CLASS_APPLICATION, .prio = 1, .quota = 1 << 20 };
 	UCHECK(metta_spawn(_binary_child_start,
 			   (uint64_t)(_binary_child_end - _binary_child_start), &a,
 			   CHILD, CHILD + 1, &why) == 0, "spawn");

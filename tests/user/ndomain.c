@@ -34,8 +34,7 @@ static long spawn(const char *what, const char *arg, int64_t class)
 {
 	forget_child(); /* whatever an earlier, failed test left */
 	const char *argv[] = { "child", what, arg };
-	struct metta_spawn a = { arg ? 3 : 2, argv, 0, 0, class, METTA_PRIO_NORM,
-				 1 << 20 };
+	struct metta_spawn a = { .argc = arg ? 3 : 2, .argv = argv, .class = class, .prio = METTA_PRIO_NORM, .quota = 1 << 20 };
 	const char *why;
 	long rc = metta_spawn(_binary_child_start, child_size(), &a, D, T, &why);
 	if (rc)
@@ -115,7 +114,7 @@ static int corrupt_image_is_refused(void)
 	uint64_t before = quota_used();
 	const char *why;
 	const char *argv[] = { "child" };
-	struct metta_spawn a = { 1, argv, 0, 0, 2, 1, 1 << 20 };
+	struct metta_spawn a = { .argc = 1, .argv = argv, .class = 2, .prio = 1, .quota = 1 << 20 };
 	forget_child();
 	long rc = metta_spawn(_binary_child_start, 200, &a, D, T, &why);
 	UCHECK(rc == STATUS_ERR_CORRUPT, "truncated image gave %ld", rc);
@@ -305,8 +304,7 @@ static int spinning_application_never_starves_a_server(void)
 	UCHECK(spawn("spin", 0, METTA_CLASS_APPLICATION) == 0, "spawn spinner");
 	metta_thread_ctl(T, THREAD_START, 0);
 	const char *argv[] = { "child", "ticker" }, *why;
-	struct metta_spawn a = { 2, argv, 0, 0, METTA_CLASS_SERVER, METTA_PRIO_NORM,
-				 1 << 20 };
+	struct metta_spawn a = { .argc = 2, .argv = argv, .class = METTA_CLASS_SERVER, .prio = METTA_PRIO_NORM, .quota = 1 << 20 };
 	UCHECK(metta_spawn(_binary_child_start, child_size(), &a, 50, 51, &why) == 0,
 	       "spawn server");
 	long t0 = metta_clock();

@@ -10,6 +10,7 @@
 #include <percpu.h>
 
 #define VEC_SYSCALL 0x100 /* not a real vector: marks a syscall frame */
+#define FRAME_VECTOR 120  /* offsetof(struct trap_frame, vector) */
 #define FRAME_RIP 136	  /* offsetof(struct trap_frame, rip) */
 
 /* Vectors for which the CPU pushes an error code. */
@@ -164,8 +165,12 @@ syscall_entry:
 	 * address (sysret to a non-canonical one faults in ring 0 on Intel);
 	 * otherwise, or for a frame made up by thread_ctl, with iretq.
 	 * sysret takes rip from rcx and rflags from r11, which the syscall
-	 * instruction clobbered anyway.
+	 * instruction clobbered anyway. A call reflected to the domain's
+	 * runtime (vector changed by the dispatch) needs rcx and r11 as the
+	 * frame has them: iretq too.
 	 */
+	cmpq $VEC_SYSCALL, FRAME_VECTOR(%rsp)
+	jne trap_exit
 	movq FRAME_RIP(%rsp), %rcx
 	movq $USER_TOP, %r11
 	cmpq %r11, %rcx

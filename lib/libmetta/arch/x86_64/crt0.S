@@ -12,4 +12,6 @@ _start:
 	call metta_start
 	ud2
 
+#include "note.h"
+
 	.section .note.GNU-stack, "", @progbits

@@ -15,6 +15,8 @@ struct trap_frame {
 #define VEC_PIC_BASE   0x20 /* the masked legacy PIC's spurious IRQs */
 #define VEC_TIMER      0xf0 /* LAPIC timer */
 #define VEC_SPURIOUS   0xff /* LAPIC spurious */
+#define VEC_SYSCALL    0x100 /* not real vectors: a syscall frame, */
+#define VEC_REFLECT    0x101 /* and one reflected to the runtime */
 
 /* Fills the IDT (all 256 vectors) and loads it. */
 void idt_init(void);

@@ -1,0 +1,185 @@
+/* A 9P2000 client over any transport: see client.h. */
+#include <metta/status.h>
+#include <string/kstring.h>
+
+#include "9p/client.h"
+#include "9p/errstr.h"
+
+/*
+ * One exchange: m (its type and fields set) goes out with the next tag;
+ * the reply is decoded into c->reply and must be type + 1 with that tag.
+ */
+static int exchange(struct p9c *c, struct p9_msg *m)
+{
+	m->tag = c->tag;
+	c->tag = (uint16_t)(c->tag + 1 == P9_NOTAG ? 0 : c->tag + 1);
+	long n = p9_encode(c->t, c->msize ? c->msize : c->bufsize, m);
+	if (n < 0)
+		return n == STATUS_ERR_RANGE ? -P9_EINVAL : -P9_EIO;
+	long got = c->rpc(c->ctx, c->t, (uint32_t)n, c->r, c->bufsize);
+	if (got < 0)
+		return (int)got;
+	struct p9_msg *r = &c->reply;
+	if (p9_decode(c->r, (size_t)got, r) || r->tag != m->tag)
+		return -P9_EIO;
+	if (r->type == P9_RERROR)
+		return -p9_errno(r->ename.s, r->ename.len);
+	return r->type == m->type + 1 ? 0 : -P9_EIO;
+}
+
+int p9c_init(struct p9c *c, p9c_rpc_fn rpc, void *ctx, uint8_t *tbuf,
+	     uint8_t *rbuf, uint32_t bufsize)
+{
+	*c = (struct p9c){
+		.rpc = rpc, .ctx = ctx, .t = tbuf, .r = rbuf, .bufsize = bufsize
+	};
+	struct p9_msg m = { .type = P9_TVERSION,
+			    .msize = bufsize,
+			    .version = p9_str(P9_VERSION) };
+	int rc = exchange(c, &m);
+	if (rc)
+		return rc;
+	/* A server may lower msize, never raise it, and must speak 9P2000. */
+	if (c->reply.msize < P9_MINMSIZE || c->reply.msize > bufsize ||
+	    !p9_str_eq(c->reply.version, P9_VERSION))
+		return -P9_EIO;
+	c->msize = c->reply.msize;
+	return 0;
+}
+
+int p9c_attach(struct p9c *c, uint32_t fid, const char *uname,
+	       const char *aname, struct p9_qid *qid)
+{
+	struct p9_msg m = { .type = P9_TATTACH,
+			    .fid = fid,
+			    .afid = P9_NOFID,
+			    .uname = p9_str(uname),
+			    .aname = p9_str(aname) };
+	int rc = exchange(c, &m);
+	if (rc == 0 && qid)
+		*qid = c->reply.qid;
+	return rc;
+}
+
+int p9c_walk(struct p9c *c, uint32_t fid, uint32_t newfid, int n,
+	     const char *const *names, struct p9_qid *last)
+{
+	struct p9_msg m = { .type = P9_TWALK, .fid = fid, .newfid = newfid };
+	if (n < 0 || n > P9_MAXWELEM)
+		return -P9_EINVAL;
+	m.nwname = (uint16_t)n;
+	for (int i = 0; i < n; i++) {
+		m.wname[i] = p9_str(names[i]);
+		if (m.wname[i].len != strlen(names[i]))
+			return -P9_ENAMETOOLONG;
+	}
+	int rc = exchange(c, &m);
+	if (rc)
+		return rc;
+	int walked = c->reply.nwqid;
+	if (walked > n || (n > 0 && walked == 0))
+		return -P9_EIO; /* a first-name failure must be Rerror */
+	if (last && walked)
+		*last = c->reply.wqid[walked - 1];
+	return walked;
+}
+
+int p9c_open(struct p9c *c, uint32_t fid, uint8_t mode, struct p9_qid *qid)
+{
+	struct p9_msg m = { .type = P9_TOPEN, .fid = fid, .mode = mode };
+	int rc = exchange(c, &m);
+	if (rc == 0 && qid)
+		*qid = c->reply.qid;
+	return rc;
+}
+
+int p9c_create(struct p9c *c, uint32_t fid, const char *name, uint32_t perm,
+	       uint8_t mode, struct p9_qid *qid)
+{
+	struct p9_msg m = { .type = P9_TCREATE,
+			    .fid = fid,
+			    .perm = perm,
+			    .mode = mode,
+			    .name = p9_str(name) };
+	int rc = exchange(c, &m);
+	if (rc == 0 && qid)
+		*qid = c->reply.qid;
+	return rc;
+}
+
+long p9c_read(struct p9c *c, uint32_t fid, uint64_t offset, void *buf,
+	      uint32_t count)
+{
+	if (count > p9c_iounit(c))
+		count = p9c_iounit(c);
+	struct p9_msg m = {
+		.type = P9_TREAD, .fid = fid, .offset = offset, .count = count
+	};
+	int rc = exchange(c, &m);
+	if (rc)
+		return rc;
+	if (c->reply.count > count)
+		return -P9_EIO;
+	memcpy(buf, c->reply.data, c->reply.count);
+	return c->reply.count;
+}
+
+long p9c_write(struct p9c *c, uint32_t fid, uint64_t offset, const void *buf,
+	       uint32_t count)
+{
+	if (count > p9c_iounit(c))
+		count = p9c_iounit(c);
+	struct p9_msg m = { .type = P9_TWRITE,
+			    .fid = fid,
+			    .offset = offset,
+			    .count = count,
+			    .data = buf };
+	int rc = exchange(c, &m);
+	if (rc)
+		return rc;
+	return c->reply.count > count ? -P9_EIO : (long)c->reply.count;
+}
+
+static int fid_only(struct p9c *c, uint8_t type, uint32_t fid)
+{
+	struct p9_msg m = { .type = type, .fid = fid };
+	return exchange(c, &m);
+}
+
+int p9c_clunk(struct p9c *c, uint32_t fid)
+{
+	return fid_only(c, P9_TCLUNK, fid);
+}
+
+int p9c_remove(struct p9c *c, uint32_t fid)
+{
+	return fid_only(c, P9_TREMOVE, fid);
+}
+
+int p9c_stat(struct p9c *c, uint32_t fid, struct p9_stat *st)
+{
+	int rc = fid_only(c, P9_TSTAT, fid);
+	if (rc)
+		return rc;
+	return p9_stat_decode(c->reply.stat, c->reply.nstat, st) < 0 ? -P9_EIO
+								     : 0;
+}
+
+int p9c_wstat(struct p9c *c, uint32_t fid, const struct p9_stat *st)
+{
+	/* The stat goes in the reply buffer, unused until the reply. */
+	long n = p9_stat_encode(c->r, c->bufsize, st);
+	if (n < 0)
+		return -P9_EINVAL;
+	struct p9_msg m = { .type = P9_TWSTAT,
+			    .fid = fid,
+			    .nstat = (uint16_t)n,
+			    .stat = c->r };
+	return exchange(c, &m);
+}
+
+void p9c_nochange(struct p9_stat *st)
+{
+	memset(st, 0xff, sizeof(*st));
+	st->name = st->uid = st->gid = st->muid = (struct p9_str){ 0, "" };
+}

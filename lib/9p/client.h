@@ -1,0 +1,77 @@
+/*
+ * A 9P2000 client: one connection to one file server, one request at a
+ * time. Each call builds a T-message with the codec, hands it to the
+ * transport (on Metta a portal call, lib/9p/portal.c) and checks that the
+ * reply is the R-message of the same type and tag. Results are 0 (or a
+ * count) and failures a negative Linux errno (lib/9p/errstr.h): the
+ * server's Rerror mapped by its string, P9_EIO for a transport failure or
+ * a reply that is malformed or of the wrong kind.
+ */
+#ifndef LIB_9P_CLIENT_H
+#define LIB_9P_CLIENT_H
+
+#include <stdint.h>
+
+#include "9p/9p.h"
+
+/*
+ * The transport: send tlen bytes of T-message, receive the R-message into
+ * r (rcap bytes). Returns the R-message's length, or a negative errno.
+ */
+typedef long (*p9c_rpc_fn)(void *ctx, const uint8_t *t, uint32_t tlen,
+			   uint8_t *r, uint32_t rcap);
+
+struct p9c {
+	p9c_rpc_fn rpc;
+	void *ctx;
+	uint32_t msize; /* agreed with Tversion */
+	uint16_t tag;
+	uint8_t *t, *r; /* message buffers of bufsize bytes each */
+	uint32_t bufsize;
+	struct p9_msg reply; /* the last reply, decoded (points into r) */
+};
+
+/* Sets up c and agrees on msize (at most bufsize) with Tversion. */
+int p9c_init(struct p9c *c, p9c_rpc_fn rpc, void *ctx, uint8_t *tbuf,
+	     uint8_t *rbuf, uint32_t bufsize);
+
+/* Most data bytes one Tread or Twrite carries. */
+static inline uint32_t p9c_iounit(const struct p9c *c)
+{
+	return c->msize - P9_IOHDR;
+}
+
+int p9c_attach(struct p9c *c, uint32_t fid, const char *uname,
+	       const char *aname, struct p9_qid *qid);
+
+/*
+ * Walks newfid from fid through n names (n <= P9_MAXWELEM; 0 clones).
+ * Returns the number of names walked: n on success, fewer when a later
+ * name failed (newfid then names nothing), or an errno when the first did.
+ */
+int p9c_walk(struct p9c *c, uint32_t fid, uint32_t newfid, int n,
+	     const char *const *names, struct p9_qid *last);
+
+int p9c_open(struct p9c *c, uint32_t fid, uint8_t mode, struct p9_qid *qid);
+int p9c_create(struct p9c *c, uint32_t fid, const char *name, uint32_t perm,
+	       uint8_t mode, struct p9_qid *qid);
+
+/* At most p9c_iounit bytes; returns the count or an errno. */
+long p9c_read(struct p9c *c, uint32_t fid, uint64_t offset, void *buf,
+	      uint32_t count);
+long p9c_write(struct p9c *c, uint32_t fid, uint64_t offset, const void *buf,
+	       uint32_t count);
+
+int p9c_clunk(struct p9c *c, uint32_t fid);
+int p9c_remove(struct p9c *c, uint32_t fid);
+
+/* The file's stat; its strings point into the client's reply buffer and
+ * live until the next call. */
+int p9c_stat(struct p9c *c, uint32_t fid, struct p9_stat *st);
+
+/* Changes what st says (fields at their "don't touch" values are kept:
+ * p9c_nochange fills a stat with them). */
+int p9c_wstat(struct p9c *c, uint32_t fid, const struct p9_stat *st);
+void p9c_nochange(struct p9_stat *st);
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * The error table. The first string listed for an errno is the one
+ * p9_errstr() gives; the others are accepted by p9_errno() because the
+ * server library or other Plan 9 servers use them for more precise
+ * reasons. Choices worth knowing:
+ *   - fid errors ("unknown fid", "fid in use", "file not open for ...")
+ *     are EBADF: the client named a handle that cannot do this;
+ *   - "malformed message" and the other protocol errors are EIO: no
+ *     argument of the system call was wrong, the conversation broke;
+ *   - "authentication not required" is ENOTSUP: Tauth is not offered.
+ */
+#include "9p/errstr.h"
+
+struct p9_err {
+	const char *s;
+	int e;
+};
+
+static const struct p9_err table[] = {
+	{ "operation not permitted", P9_EPERM },
+	{ "file does not exist", P9_ENOENT },
+	{ "no such file or directory", P9_ENOENT },
+	{ "interrupted", P9_EINTR },
+	{ "i/o error", P9_EIO },
+	{ "malformed message", P9_EIO },
+	{ "message too large", P9_EIO },
+	{ "version not negotiated", P9_EIO },
+	{ "unknown connection", P9_EIO },
+	{ "reply too large", P9_EIO },
+	{ "unknown fid", P9_EBADF },
+	{ "bad fid", P9_EBADF },
+	{ "fid in use", P9_EBADF },
+	{ "file not open for reading", P9_EBADF },
+	{ "file not open for writing", P9_EBADF },
+	{ "file already open", P9_EBADF },
+	{ "walk of open fid", P9_EBADF },
+	{ "out of memory", P9_ENOMEM },
+	{ "permission denied", P9_EACCES },
+	{ "busy", P9_EBUSY },
+	{ "file exists", P9_EEXIST },
+	{ "cross-device rename", P9_EXDEV },
+	{ "not a directory", P9_ENOTDIR },
+	{ "is a directory", P9_EISDIR },
+	{ "invalid argument", P9_EINVAL },
+	{ "bad offset in directory read", P9_EINVAL },
+	{ "count too small for a directory entry", P9_EINVAL },
+	{ "illegal file name", P9_EINVAL },
+	{ "msize too small", P9_EINVAL },
+	{ "too many fids", P9_EMFILE },
+	{ "file too large", P9_EFBIG },
+	{ "no space left on device", P9_ENOSPC },
+	{ "read-only file system", P9_EROFS },
+	{ "file name too long", P9_ENAMETOOLONG },
+	{ "directory not empty", P9_ENOTEMPTY },
+	{ "operation not supported", P9_ENOTSUP },
+	{ "not supported", P9_ENOTSUP },
+	{ "authentication not required", P9_ENOTSUP },
+};
+
+#define NTABLE (sizeof(table) / sizeof(table[0]))
+
+const char *p9_errstr(int linux_errno)
+{
+	for (size_t i = 0; i < NTABLE; i++)
+		if (table[i].e == linux_errno)
+			return table[i].s;
+	return "i/o error";
+}
+
+/* 1 when the C string c is exactly the len bytes at s. */
+static int same(const char *c, const char *s, size_t len)
+{
+	size_t i = 0;
+	for (; i < len; i++)
+		if (c[i] != s[i] || !c[i])
+			return 0;
+	return c[i] == 0;
+}
+
+int p9_errno(const char *s, size_t len)
+{
+	for (size_t i = 0; i < NTABLE; i++)
+		if (same(table[i].s, s, len))
+			return table[i].e;
+	return P9_EIO;
+}

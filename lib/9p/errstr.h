@@ -1,0 +1,51 @@
+/*
+ * 9P error strings. A 9P2000 server answers a failed request with Rerror
+ * and a string (Plan 9 has no error numbers); clients that must hand an
+ * errno to a POSIX program map the string back. One table serves both
+ * directions so a server's string and a client's errno cannot drift apart.
+ *
+ * The numbers are x86-64 Linux errno values (what the POSIX personality
+ * returns); they are defined here because freestanding code has no
+ * <errno.h>. File system operations return 0 or one of them negated.
+ */
+#ifndef LIB_9P_ERRSTR_H
+#define LIB_9P_ERRSTR_H
+
+#include <stddef.h>
+
+#define P9_EPERM	1
+#define P9_ENOENT	2
+#define P9_EINTR	4
+#define P9_EIO		5
+#define P9_EBADF	9
+#define P9_ENOMEM	12
+#define P9_EACCES	13
+#define P9_EBUSY	16
+#define P9_EEXIST	17
+#define P9_EXDEV	18
+#define P9_ENOTDIR	20
+#define P9_EISDIR	21
+#define P9_EINVAL	22
+#define P9_EMFILE	24
+#define P9_EFBIG	27
+#define P9_ENOSPC	28
+#define P9_EROFS	30
+#define P9_ENAMETOOLONG 36
+#define P9_ENOTEMPTY	39
+#define P9_ENOTSUP	95
+
+/*
+ * The string a server sends for errno e (positive). Each errno has one
+ * canonical string; an unknown errno gives "i/o error".
+ */
+const char *p9_errstr(int linux_errno);
+
+/*
+ * The errno (positive) for an Rerror string of len bytes (not necessarily
+ * NUL-terminated). Every string of the table is known, including the
+ * protocol errors the server library sends ("unknown fid", "fid in use",
+ * "malformed message"...); anything else gives P9_EIO.
+ */
+int p9_errno(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * 9P2000 over portals (metta/proto.h): the Metta transport of lib/9p.
+ * One portal call carries one T-message and its reply the R-message.
+ */
+#ifndef LIB_9P_PORTAL_H
+#define LIB_9P_PORTAL_H
+
+#include <server/server.h>
+#include <stdint.h>
+
+#include "9p/client.h"
+#include "9p/srv.h"
+
+/* The message size a portal carries: 64 KiB of data and the 9P header. */
+#define P9_PORTAL_MSIZE (64 * 1024 + P9_IOHDR)
+
+/*
+ * Client side. p9_portal_connect asks the server behind `service` for a
+ * connection of our own (a badged capability, put in slot conn) and
+ * negotiates the version over it; c then talks over slot conn. The
+ * buffers are P9_PORTAL_MSIZE bytes each.
+ */
+int p9_portal_connect(struct p9c *c, uint32_t service, uint32_t conn,
+		      uint8_t *tbuf, uint8_t *rbuf);
+
+/* Ends the connection in slot conn (the server clunks its fids). */
+void p9_portal_hangup(uint32_t conn);
+
+/* A p9c_rpc_fn: ctx is the connection's slot, as (uintptr_t). */
+long p9_portal_rpc(void *ctx, const uint8_t *t, uint32_t tlen, uint8_t *r,
+		   uint32_t rcap);
+
+/*
+ * Server side: the P9_* operations for a lib/server dispatch table, for
+ * the one 9P file server s of this program, served on `portal` (which
+ * must hold CALL and GRANT besides SERVE, to mint connections). Calls are
+ * serialised: the file server need not be thread-safe.
+ */
+void p9_portal_init(struct p9srv *s, uint32_t portal);
+long p9_portal_op_rpc(struct server_call *c);
+long p9_portal_op_connect(struct server_call *c);
+long p9_portal_op_hangup(struct server_call *c);
+
+/* A program that is only a 9P server: serves s on portal for ever. */
+void p9_serve_portal(struct p9srv *s, uint32_t portal)
+    __attribute__((noreturn));
+
+#endif

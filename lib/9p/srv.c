@@ -1,0 +1,716 @@
+/*
+ * 9P2000 server library. Each request is checked completely before
+ * anything changes, so an Rerror leaves the connection as it was; fids are
+ * created last, once nothing else can fail, and node references are taken
+ * and dropped in pairs (every node handed out by the fs is either stored
+ * in a fid or unref'd before the request ends).
+ */
+#include "9p/srv.h"
+
+#include <metta/status.h>
+
+#include "bytes/le.h"
+
+/* Access bits of a mode's rwx triple. */
+#define AREAD  4
+#define AWRITE 2
+#define AEXEC  1
+
+/* Open mode bits the library understands; others are ignored. */
+#define OMODE_BITS (3 | P9_OTRUNC | P9_ORCLOSE)
+
+/* Rread: size[4] type[1] tag[2] count[4], then data. */
+#define RREAD_HDR 11
+
+/* One request in progress. */
+struct req {
+	struct p9srv *s;
+	struct p9srv_conn *c;
+	uint8_t *out;
+	size_t cap; /* what the reply may take: outcap and msize */
+	uint16_t tag;
+	long len; /* the reply's length, once built */
+};
+
+static const struct p9srv_ops *ops(const struct req *r)
+{
+	return r->s->ops;
+}
+
+static void *ctx(const struct req *r)
+{
+	return r->s->ctx;
+}
+
+static void put_le(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* The Rerror string for an fs result (a negative errno). */
+static const char *fserr(long rc)
+{
+	return p9_errstr(rc < 0 && rc > -4096 ? (int)-rc : P9_EIO);
+}
+
+/* Encode the reply m; fails only when it does not fit r->cap. */
+static const char *send(struct req *r, struct p9_msg *m)
+{
+	m->tag = r->tag;
+	long n = p9_encode(r->out, r->cap, m);
+	if (n < 0)
+		return "reply too large";
+	r->len = n;
+	return 0;
+}
+
+/* Header of a reply whose body was written in place after it. */
+static const char *finish(struct req *r, uint8_t type, size_t len)
+{
+	put_le(r->out, len, 4);
+	r->out[4] = type;
+	put_le(r->out + 5, r->tag, 2);
+	r->len = (long)len;
+	return 0;
+}
+
+static const char *reply_empty(struct req *r, uint8_t type)
+{
+	struct p9_msg m = { .type = type };
+	return send(r, &m);
+}
+
+static int str_same(struct p9_str a, struct p9_str b)
+{
+	if (a.len != b.len)
+		return 0;
+	for (uint16_t i = 0; i < a.len; i++)
+		if (a.s[i] != b.s[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * Whether the connection's user has all of want (AREAD|AWRITE|AEXEC) on a
+ * file: the owner bits when the user is the owner, the group bits when the
+ * user's name is the group (Plan 9's default of one group per user), the
+ * other bits otherwise.
+ */
+static int allowed(const struct p9srv_conn *c, const struct p9_stat *st,
+		   uint32_t want)
+{
+	uint32_t bits;
+	if (p9_str_eq(st->uid, c->uname))
+		bits = st->mode >> 6;
+	else if (p9_str_eq(st->gid, c->uname))
+		bits = st->mode >> 3;
+	else
+		bits = st->mode;
+	return (bits & want) == want;
+}
+
+static uint32_t slot_of(const struct p9srv_conn *c, const struct p9_fid *f)
+{
+	return (uint32_t)(f - c->fids.ents);
+}
+
+/*
+ * Drop fid f: remove its file first when it was opened ORCLOSE (and
+ * rclose allows it), then the fs's clunk hook and unref.
+ */
+static void release(struct p9srv *s, struct p9srv_conn *c, struct p9_fid *f,
+		    int rclose)
+{
+	void *node = f->node;
+	uint8_t mode = f->mode;
+	if (rclose && mode != P9_FID_CLOSED && (mode & P9_ORCLOSE) &&
+	    s->ops->remove)
+		s->ops->remove(s->ctx, node);
+	if (s->ops->clunk)
+		s->ops->clunk(s->ctx, node, mode);
+	s->ops->unref(s->ctx, node);
+	p9_fid_clunk(&c->fids, f->fid);
+}
+
+/* Clunk every fid of c (Tversion, hangup). */
+static void reset(struct p9srv *s, struct p9srv_conn *c)
+{
+	for (uint32_t i = 0; i < c->fids.cap; i++)
+		if (c->fids.ents[i].inuse)
+			release(s, c, &c->fids.ents[i], 1);
+}
+
+/* A name create or wstat may give: not empty, ".", ".." nor with '/'. */
+static int good_name(struct p9_str n)
+{
+	if (n.len == 0 || p9_str_eq(n, ".") || p9_str_eq(n, ".."))
+		return 0;
+	for (uint16_t i = 0; i < n.len; i++)
+		if (n.s[i] == '/')
+			return 0;
+	return 1;
+}
+
+static const char *t_version(struct req *r, const struct p9_msg *m)
+{
+	struct p9_str v;
+	uint32_t msize = p9_negotiate(r->s->msize, m, &v);
+	int known = p9_str_eq(v, P9_VERSION);
+	if (!msize && known)
+		return "msize too small";
+	if (!known) /* version(5): answer "unknown", the connection unusable */
+		msize = m->msize < r->s->msize ? m->msize : r->s->msize;
+	struct p9_msg a = { .type = P9_RVERSION, .msize = msize, .version = v };
+	const char *err = send(r, &a);
+	if (err)
+		return err;
+	/* version(5): a Tversion ends every fid of the connection. */
+	reset(r->s, r->c);
+	r->c->versioned = (uint8_t)known;
+	r->c->msize = msize;
+	return 0;
+}
+
+/* The connection's user becomes uname (checked by the caller). */
+static void set_user(struct p9srv_conn *c, struct p9_str uname)
+{
+	for (uint16_t i = 0; i < uname.len; i++)
+		c->uname[i] = uname.s[i];
+	c->uname[uname.len] = 0;
+}
+
+static const char *t_attach(struct req *r, const struct p9_msg *m)
+{
+	struct p9srv_conn *c = r->c;
+	if (m->afid != P9_NOFID)
+		return "authentication not required";
+	if (m->fid == P9_NOFID || p9_fid_get(&c->fids, m->fid))
+		return "fid in use";
+	/* One user per connection: fids of another would change hands. */
+	if (m->uname.len == 0 || m->uname.len > P9SRV_UNAME_MAX ||
+	    (c->fids.count && !p9_str_eq(m->uname, c->uname)))
+		return "permission denied";
+	if (c->fids.count == c->fids.cap)
+		return "too many fids";
+	void *root;
+	struct p9_stat st;
+	int rc = ops(r)->attach(ctx(r), m->uname, m->aname, &root);
+	if (rc)
+		return fserr(rc);
+	rc = ops(r)->stat(ctx(r), root, &st);
+	struct p9_fid *f;
+	if (rc || p9_fid_new(&c->fids, m->fid, &f)) {
+		ops(r)->unref(ctx(r), root);
+		return rc ? fserr(rc) : "too many fids";
+	}
+	set_user(c, m->uname);
+	f->node = root;
+	f->qid = st.qid;
+	c->rootpath[slot_of(c, f)] = st.qid.path;
+	struct p9_msg a = { .type = P9_RATTACH, .qid = st.qid };
+	return send(r, &a);
+}
+
+/*
+ * Walk m's names from node start (referenced here). Returns how many
+ * steps succeeded, their qids in qids, the node reached (referenced) in
+ * *end, and in *err why the next step failed.
+ */
+static uint16_t walk_names(struct req *r, const struct p9_msg *m, void *start,
+			   uint64_t rootpath, struct p9_qid *qids, void **end,
+			   const char **err)
+{
+	void *cur = start;
+	struct p9_stat st;
+	uint16_t n = 0;
+	*err = 0;
+	ops(r)->ref(ctx(r), cur);
+	int rc = m->nwname ? ops(r)->stat(ctx(r), cur, &st) : 0;
+	for (; n < m->nwname; n++) {
+		void *next;
+		if (rc) {
+			*err = fserr(rc);
+			break;
+		}
+		if (!(st.qid.type & P9_QTDIR)) {
+			*err = "not a directory";
+			break;
+		}
+		if (!allowed(r->c, &st, AEXEC)) {
+			*err = "permission denied";
+			break;
+		}
+		if (p9_str_eq(m->wname[n], "..") && st.qid.path == rootpath) {
+			ops(r)->ref(ctx(r), cur); /* the attach root's parent */
+			next = cur;
+		} else {
+			rc = ops(r)->walk1(ctx(r), cur, m->wname[n], &next);
+			if (rc) {
+				*err = fserr(rc);
+				break;
+			}
+		}
+		ops(r)->unref(ctx(r), cur);
+		cur = next;
+		rc = ops(r)->stat(ctx(r), cur, &st);
+		if (rc) {
+			*err = fserr(rc);
+			break;
+		}
+		qids[n] = st.qid;
+	}
+	*end = cur;
+	return n;
+}
+
+static const char *t_walk(struct req *r, const struct p9_msg *m)
+{
+	struct p9srv_conn *c = r->c;
+	struct p9_fid *f = p9_fid_get(&c->fids, m->fid);
+	if (!f)
+		return "unknown fid";
+	if (f->mode != P9_FID_CLOSED)
+		return "walk of open fid";
+	if (m->newfid != m->fid) {
+		if (m->newfid == P9_NOFID || p9_fid_get(&c->fids, m->newfid))
+			return "fid in use";
+		if (c->fids.count == c->fids.cap)
+			return "too many fids";
+	}
+	uint64_t rootpath = c->rootpath[slot_of(c, f)];
+	struct p9_msg a = { .type = P9_RWALK };
+	const char *err;
+	void *end;
+	a.nwqid = walk_names(r, m, f->node, rootpath, a.wqid, &end, &err);
+	if (a.nwqid < m->nwname) {
+		/* walk(5): only a failing first name is an error. */
+		ops(r)->unref(ctx(r), end);
+		return a.nwqid ? send(r, &a) : err;
+	}
+	struct p9_qid qid = a.nwqid ? a.wqid[a.nwqid - 1] : f->qid;
+	if (m->newfid == m->fid) {
+		ops(r)->unref(ctx(r), f->node);
+	} else {
+		struct p9_fid *nf;
+		if (p9_fid_new(&c->fids, m->newfid, &nf)) {
+			ops(r)->unref(ctx(r), end);
+			return "too many fids";
+		}
+		c->rootpath[slot_of(c, nf)] = rootpath;
+		f = nf;
+	}
+	f->node = end;
+	f->qid = qid;
+	return send(r, &a);
+}
+
+/* The access a Topen mode asks for. */
+static uint32_t access_of(uint8_t mode)
+{
+	static const uint32_t acc[4] = { AREAD, AWRITE, AREAD | AWRITE, AEXEC };
+	return acc[mode & 3] | (mode & P9_OTRUNC ? AWRITE : 0);
+}
+
+static void opened(struct req *r, struct p9_fid *f, uint8_t mode)
+{
+	struct p9_stat st;
+	if (ops(r)->stat(ctx(r), f->node, &st) == 0)
+		f->qid = st.qid; /* OTRUNC or create changed the version */
+	f->mode = mode;
+	f->diroffset = 0;
+	f->dirindex = 0;
+}
+
+static const char *reply_open(struct req *r, uint8_t type,
+			      const struct p9_fid *f)
+{
+	struct p9_msg a = { .type = type,
+			    .qid = f->qid,
+			    .iounit = (uint32_t)(r->cap - P9_IOHDR) };
+	return send(r, &a);
+}
+
+static const char *t_open(struct req *r, const struct p9_msg *m)
+{
+	struct p9_fid *f = p9_fid_get(&r->c->fids, m->fid);
+	if (!f)
+		return "unknown fid";
+	if (f->mode != P9_FID_CLOSED)
+		return "file already open";
+	struct p9_stat st;
+	int rc = ops(r)->stat(ctx(r), f->node, &st);
+	if (rc)
+		return fserr(rc);
+	uint8_t mode = m->mode & OMODE_BITS;
+	if ((st.qid.type & P9_QTDIR) && (mode & ~P9_ORCLOSE) != P9_OREAD)
+		return "is a directory";
+	if (!allowed(r->c, &st, access_of(mode)))
+		return "permission denied";
+	if (ops(r)->open && (rc = ops(r)->open(ctx(r), f->node, mode)))
+		return fserr(rc);
+	opened(r, f, mode);
+	return reply_open(r, P9_ROPEN, f);
+}
+
+static const char *t_create(struct req *r, const struct p9_msg *m)
+{
+	struct p9_fid *f = p9_fid_get(&r->c->fids, m->fid);
+	if (!f)
+		return "unknown fid";
+	if (f->mode != P9_FID_CLOSED)
+		return "file already open";
+	struct p9_stat st;
+	int rc = ops(r)->stat(ctx(r), f->node, &st);
+	if (rc)
+		return fserr(rc);
+	if (!(st.qid.type & P9_QTDIR))
+		return "not a directory";
+	if (!good_name(m->name))
+		return "illegal file name";
+	if (!allowed(r->c, &st, AWRITE))
+		return "permission denied";
+	uint8_t mode = m->mode & OMODE_BITS;
+	if ((m->perm & P9_DMDIR) && (mode & ~P9_ORCLOSE) != P9_OREAD)
+		return "is a directory";
+	if (!ops(r)->create)
+		return "operation not supported";
+	void *node;
+	struct p9_str uname = p9_str(r->c->uname);
+	rc = ops(r)->create(ctx(r), f->node, m->name, m->perm, mode, uname,
+			    &node);
+	if (rc)
+		return fserr(rc);
+	ops(r)->unref(ctx(r), f->node);
+	f->node = node;
+	opened(r, f, mode);
+	return reply_open(r, P9_RCREATE, f);
+}
+
+/*
+ * Whole stat entries of directory f into buf[count], from the entry the
+ * offset names: 0 restarts, the end of the previous read continues, any
+ * other offset is refused (read(5)). Returns the bytes or an error.
+ */
+static const char *dirread(struct req *r, struct p9_fid *f, uint64_t offset,
+			   uint8_t *buf, uint32_t count, uint32_t *got)
+{
+	uint32_t index, n = 0;
+	if (offset == 0)
+		index = 0;
+	else if (offset == f->diroffset)
+		index = f->dirindex;
+	else
+		return "bad offset in directory read";
+	if (!ops(r)->readdir)
+		return "operation not supported";
+	for (;;) {
+		struct p9_stat st;
+		int rc = ops(r)->readdir(ctx(r), f->node, index, &st);
+		if (rc < 0 && n == 0)
+			return fserr(rc);
+		if (rc <= 0)
+			break;
+		long k = p9_stat_encode(buf + n, count - n, &st);
+		if (k < 0 && n == 0)
+			return "count too small for a directory entry";
+		if (k < 0)
+			break;
+		n += (uint32_t)k;
+		index++;
+	}
+	f->diroffset = offset + n;
+	f->dirindex = index;
+	*got = n;
+	return 0;
+}
+
+static const char *t_read(struct req *r, const struct p9_msg *m)
+{
+	struct p9_fid *f = p9_fid_get(&r->c->fids, m->fid);
+	if (!f)
+		return "unknown fid";
+	if (f->mode == P9_FID_CLOSED || (f->mode & 3) == P9_OWRITE)
+		return "file not open for reading";
+	uint32_t count = m->count;
+	if (count > r->cap - RREAD_HDR)
+		count = (uint32_t)(r->cap - RREAD_HDR);
+	uint8_t *buf = r->out + RREAD_HDR;
+	uint32_t got = 0;
+	if (f->qid.type & P9_QTDIR) {
+		const char *err = dirread(r, f, m->offset, buf, count, &got);
+		if (err)
+			return err;
+	} else {
+		if (!ops(r)->read)
+			return "operation not supported";
+		long rc = ops(r)->read(ctx(r), f->node, m->offset, buf, count);
+		if (rc < 0)
+			return fserr(rc);
+		if (rc > (long)count)
+			return "i/o error";
+		got = (uint32_t)rc;
+	}
+	put_le(r->out + P9_HEADER, got, 4);
+	return finish(r, P9_RREAD, RREAD_HDR + (size_t)got);
+}
+
+static const char *t_write(struct req *r, const struct p9_msg *m)
+{
+	struct p9_fid *f = p9_fid_get(&r->c->fids, m->fid);
+	if (!f)
+		return "unknown fid";
+	uint8_t acc = f->mode & 3;
+	if (f->mode == P9_FID_CLOSED || (acc != P9_OWRITE && acc != P9_ORDWR))
+		return "file not open for writing";
+	uint32_t count = m->count;
+	if (count > r->c->msize - P9_IOHDR)
+		count = r->c->msize - P9_IOHDR;
+	if (!ops(r)->write)
+		return "operation not supported";
+	long rc = ops(r)->write(ctx(r), f->node, m->offset, m->data, count);
+	if (rc < 0)
+		return fserr(rc);
+	if (rc > (long)count)
+		return "i/o error";
+	struct p9_msg a = { .type = P9_RWRITE, .count = (uint32_t)rc };
+	return send(r, &a);
+}
+
+static const char *t_clunk(struct req *r, const struct p9_msg *m)
+{
+	struct p9_fid *f = p9_fid_get(&r->c->fids, m->fid);
+	if (!f)
+		return "unknown fid";
+	release(r->s, r->c, f, 1);
+	return reply_empty(r, P9_RCLUNK);
+}
+
+static const char *t_remove(struct req *r, const struct p9_msg *m)
+{
+	struct p9_fid *f = p9_fid_get(&r->c->fids, m->fid);
+	if (!f)
+		return "unknown fid";
+	int rc = ops(r)->remove ? ops(r)->remove(ctx(r), f->node) : -P9_ENOTSUP;
+	/* remove(5): the fid is clunked even when the remove fails. */
+	release(r->s, r->c, f, 0);
+	return rc ? fserr(rc) : reply_empty(r, P9_RREMOVE);
+}
+
+static const char *t_stat(struct req *r, const struct p9_msg *m)
+{
+	struct p9_fid *f = p9_fid_get(&r->c->fids, m->fid);
+	if (!f)
+		return "unknown fid";
+	struct p9_stat st;
+	int rc = ops(r)->stat(ctx(r), f->node, &st);
+	if (rc)
+		return fserr(rc);
+	/* Rstat: n[2] stat[n], the stat written in place. */
+	long k =
+	    p9_stat_encode(r->out + P9_HEADER + 2, r->cap - P9_HEADER - 2, &st);
+	if (k < 0 || k > 0xffff)
+		return "reply too large";
+	put_le(r->out + P9_HEADER, (uint64_t)k, 2);
+	return finish(r, P9_RSTAT, P9_HEADER + 2 + (size_t)k);
+}
+
+/* stat(5): type, dev and qid can never change; ~0 means "don't touch". */
+static int fixed_fields_kept(const struct p9_stat *w, const struct p9_stat *c)
+{
+	return (w->type == 0xffff || w->type == c->type) &&
+	       (w->dev == ~0u || w->dev == c->dev) &&
+	       (w->qid.type == 0xff || w->qid.type == c->qid.type) &&
+	       (w->qid.version == ~0u || w->qid.version == c->qid.version) &&
+	       (w->qid.path == ~0ull || w->qid.path == c->qid.path);
+}
+
+/*
+ * The checks of a wstat w on a file whose stat is cur: only the owner
+ * changes mode, name, times and group; anyone who may write changes the
+ * length; nobody changes the owner or a file's directory bit.
+ */
+static const char *wstat_check(struct req *r, struct p9_stat *w,
+			       const struct p9_stat *cur)
+{
+	int owner = p9_str_eq(cur->uid, r->c->uname);
+	int isdir = (cur->qid.type & P9_QTDIR) != 0;
+	if (!fixed_fields_kept(w, cur))
+		return "operation not permitted";
+	if (w->uid.len && !str_same(w->uid, cur->uid))
+		return "operation not permitted";
+	if (w->mode != ~0u && (!owner || ((w->mode ^ cur->mode) & P9_DMDIR)))
+		return "operation not permitted";
+	if (w->name.len && !str_same(w->name, cur->name)) {
+		if (!owner)
+			return "operation not permitted";
+		if (!good_name(w->name))
+			return "illegal file name";
+	}
+	if ((w->mtime != ~0u || w->atime != ~0u) && !owner)
+		return "operation not permitted";
+	if (w->gid.len && !str_same(w->gid, cur->gid) && !owner)
+		return "operation not permitted";
+	if (w->length != ~0ull && isdir) {
+		if (w->length != 0)
+			return "is a directory";
+		w->length = ~0ull; /* a directory's length is always 0 */
+	}
+	if (w->length != ~0ull && !allowed(r->c, cur, AWRITE))
+		return "permission denied";
+	w->muid.len = 0; /* the server keeps muid itself */
+	return 0;
+}
+
+static const char *t_wstat(struct req *r, const struct p9_msg *m)
+{
+	struct p9_fid *f = p9_fid_get(&r->c->fids, m->fid);
+	if (!f)
+		return "unknown fid";
+	struct p9_stat w, cur;
+	if (p9_stat_decode(m->stat, m->nstat, &w) < 0)
+		return "malformed message";
+	int rc = ops(r)->stat(ctx(r), f->node, &cur);
+	if (rc)
+		return fserr(rc);
+	const char *err = wstat_check(r, &w, &cur);
+	if (err)
+		return err;
+	if (!ops(r)->wstat)
+		return "operation not supported";
+	rc = ops(r)->wstat(ctx(r), f->node, &w);
+	if (rc)
+		return fserr(rc);
+	return reply_empty(r, P9_RWSTAT);
+}
+
+static const char *t_flush(struct req *r, const struct p9_msg *m)
+{
+	/* Synchronous: oldtag was answered already, or never existed. */
+	if (ops(r)->flush)
+		ops(r)->flush(ctx(r), r->c->id, m->oldtag);
+	return reply_empty(r, P9_RFLUSH);
+}
+
+static const char *dispatch(struct req *r, const struct p9_msg *m)
+{
+	if (m->type == P9_TVERSION)
+		return t_version(r, m);
+	if (!r->c->versioned)
+		return "version not negotiated";
+	switch (m->type) {
+	case P9_TAUTH:
+		return "authentication not required";
+	case P9_TATTACH:
+		return t_attach(r, m);
+	case P9_TFLUSH:
+		return t_flush(r, m);
+	case P9_TWALK:
+		return t_walk(r, m);
+	case P9_TOPEN:
+		return t_open(r, m);
+	case P9_TCREATE:
+		return t_create(r, m);
+	case P9_TREAD:
+		return t_read(r, m);
+	case P9_TWRITE:
+		return t_write(r, m);
+	case P9_TCLUNK:
+		return t_clunk(r, m);
+	case P9_TREMOVE:
+		return t_remove(r, m);
+	case P9_TSTAT:
+		return t_stat(r, m);
+	case P9_TWSTAT:
+		return t_wstat(r, m);
+	default:
+		return "malformed message"; /* an R-message or Terror */
+	}
+}
+
+static struct p9srv_conn *find_conn(struct p9srv *s, uint64_t id)
+{
+	for (uint32_t i = 0; i < s->nconn; i++)
+		if (s->conns[i].inuse && s->conns[i].id == id)
+			return &s->conns[i];
+	return 0;
+}
+
+static long rerror(struct req *r, const char *ename)
+{
+	struct p9_msg m = { .type = P9_RERROR, .ename = p9_str(ename) };
+	m.tag = r->tag;
+	return p9_encode(r->out, r->cap, &m);
+}
+
+long p9srv_serve(struct p9srv *s, uint64_t conn, const uint8_t *in,
+		 size_t inlen, uint8_t *out, size_t outcap)
+{
+	if (outcap < P9SRV_MINOUT)
+		return STATUS_ERR_RANGE;
+	struct req r = { .s = s,
+			 .out = out,
+			 .cap = outcap,
+			 .tag = inlen >= P9_HEADER ? le16(in + 5) : P9_NOTAG };
+	if (r.cap > s->msize)
+		r.cap = s->msize;
+	r.c = find_conn(s, conn);
+	if (!r.c)
+		return rerror(&r, "unknown connection");
+	uint32_t limit = r.c->versioned ? r.c->msize : s->msize;
+	if (r.cap > limit)
+		r.cap = limit;
+	struct p9_msg m;
+	if (inlen > limit)
+		return rerror(&r, "message too large");
+	if (p9_decode(in, inlen, &m))
+		return rerror(&r, "malformed message");
+	const char *err = dispatch(&r, &m);
+	return err ? rerror(&r, err) : r.len;
+}
+
+void p9srv_init(struct p9srv *s, const struct p9srv_ops *ops, void *ctx,
+		uint32_t msize, struct p9srv_conn *conns, uint32_t nconn,
+		struct p9_fid *fids, uint16_t *index, uint64_t *roots,
+		uint32_t nfid)
+{
+	s->ops = ops;
+	s->ctx = ctx;
+	s->msize = msize;
+	s->conns = conns;
+	s->nconn = nconn;
+	s->nextid = 1;
+	for (uint32_t i = 0; i < nconn; i++) {
+		struct p9srv_conn *c = &conns[i];
+		c->inuse = 0;
+		p9_fid_init(&c->fids, fids + (size_t)i * nfid,
+			    index + (size_t)i * 2 * nfid, nfid);
+		c->rootpath = roots + (size_t)i * nfid;
+	}
+}
+
+int p9srv_connect(struct p9srv *s, uint64_t *conn_out)
+{
+	for (uint32_t i = 0; i < s->nconn; i++) {
+		struct p9srv_conn *c = &s->conns[i];
+		if (c->inuse)
+			continue;
+		c->id = s->nextid++;
+		c->inuse = 1;
+		c->versioned = 0;
+		c->msize = 0;
+		c->uname[0] = 0;
+		*conn_out = c->id;
+		return STATUS_OK;
+	}
+	return STATUS_ERR_QUOTA;
+}
+
+void p9srv_hangup(struct p9srv *s, uint64_t conn)
+{
+	struct p9srv_conn *c = find_conn(s, conn);
+	if (!c)
+		return;
+	reset(s, c);
+	c->inuse = 0;
+}

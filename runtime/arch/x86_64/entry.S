@@ -1,0 +1,75 @@
+/*
+ * The runtime's two ways in.
+ *
+ * _start: the domain's first thread starts here, with rsp at the Linux
+ * program's argc (the spawner built the stack for the program). rt_start
+ * sets everything up and returns the program's entry, where we go on with
+ * that same stack and the registers the ELF ABI asks for (rdx: no
+ * function for atexit).
+ *
+ * rt_reflect_entry: the nucleus sends every Linux-numbered syscall of the
+ * domain here (nucleus/syscall.c), registers as the call left them: rax
+ * the number, rdi, rsi, rdx, r10, r8, r9 the arguments, rcx the return
+ * address, r11 the flags. Like Linux we keep every register but rax (the
+ * result), rcx and r11, and never touch the program's stack (it may have
+ * data in its red zone): the runtime runs on its own stack. The runtime's
+ * C code uses no vector registers (-mgeneral-regs-only), so they are kept
+ * too. One thread per program for now, so one stack.
+ */
+	.text
+	.global _start
+_start:
+	xorl %ebp, %ebp
+	movq %rsp, %r12
+	movq %rsp, %rdi
+	andq $-16, %rsp
+	call rt_start
+	movq %r12, %rsp
+	xorl %edx, %edx
+	xorl %r12d, %r12d
+	jmp *%rax
+
+	.global rt_reflect_entry
+rt_reflect_entry:
+	movq %rsp, rt_user_rsp(%rip)
+	leaq rt_stack_top(%rip), %rsp
+	pushq rt_user_rsp(%rip)
+	pushq %rcx
+	pushq %r11
+	/* struct rt_call: nr, a[0..5] */
+	pushq %r9
+	pushq %r8
+	pushq %r10
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rax
+	movq %rsp, %rdi
+	cld
+	call rt_syscall
+	addq $8, %rsp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %r10
+	popq %r8
+	popq %r9
+	popfq			/* the program's flags, from r11 */
+	pushfq			/* and r11 holds them, as after syscall */
+	popq %r11
+	popq %rcx
+	popq %rsp
+	jmp *%rcx
+
+	.bss
+	.balign 16
+rt_user_rsp:
+	.quad 0
+	.balign 16
+	.skip 65536
+rt_stack_top:
+
+/* The runtime is a native image (lib/elf/elf.h). */
+#include <arch/x86_64/note.h>
+
+	.section .note.GNU-stack, "", @progbits

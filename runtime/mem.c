@@ -1,0 +1,302 @@
+/*
+ * Memory: the runtime knows every mapping of its domain (the program's
+ * segments, its stack, and everything mapped since, which only the runtime
+ * does), so it can check a program's pointers before touching them: a bad
+ * one is EFAULT, as on Linux, never a fault in the runtime. brk, mmap,
+ * munmap and mprotect become memory objects and mappings; a part of a
+ * mapping is unmapped or reprotected by mapping the rest of the same
+ * object again around it.
+ */
+#include <fmt/fmt.h>
+#include <metta.h>
+#include <string/kstring.h>
+
+#include "rt.h"
+
+#define MAX_REGIONS 200
+#define MMAP_BASE   0x0000100000000000ull
+#define MMAP_TOP    0x0000700000000000ull
+#define STACK_TOP   0x00007fffffffe000ull
+#define BRK_TOP	    0x0000000070000000ull /* where the runtime is */
+#define BRK_STEP    (16 * RT_PAGE) /* brk maps ahead in steps like this */
+#define PT_LOAD	    1
+#define PT_PHDR	    6
+
+struct region {
+	uint64_t start, end;
+	int prot;     /* LX_PROT_* */
+	uint32_t mem; /* our memory object's slot, 0: not ours to change */
+	uint64_t off; /* its first page's offset (pages) in mem */
+};
+
+static struct region regions[MAX_REGIONS];
+static int nregions;
+static uint64_t brk_start, brk_cur, brk_mapped, mmap_next = MMAP_BASE;
+
+static uint64_t page_up(uint64_t a)
+{
+	return (a + RT_PAGE - 1) & ~(RT_PAGE - 1);
+}
+
+static int add_region(uint64_t start, uint64_t end, int prot, uint32_t mem,
+		      uint64_t off)
+{
+	if (nregions == MAX_REGIONS)
+		return -LX_ENOMEM;
+	regions[nregions++] = (struct region){ start, end, prot, mem, off };
+	return 0;
+}
+
+void mem_init(uint64_t phdr, uint64_t phnum, uint64_t stack_low)
+{
+	const uint8_t *ph = (const uint8_t *)phdr;
+	uint64_t bias = 0, top = 0;
+	for (uint64_t i = 0; ph && i < phnum; i++) {
+		const uint32_t *w = (const uint32_t *)(ph + 56 * i);
+		if (w[0] == PT_PHDR)
+			bias = phdr - *(const uint64_t *)(ph + 56 * i + 16);
+	}
+	for (uint64_t i = 0; ph && i < phnum; i++) {
+		const uint8_t *p = ph + 56 * i;
+		if (*(const uint32_t *)p != PT_LOAD)
+			continue;
+		uint32_t f = *(const uint32_t *)(p + 4);
+		uint64_t va = *(const uint64_t *)(p + 16) + bias;
+		uint64_t end = page_up(va + *(const uint64_t *)(p + 40));
+		int prot = (f & 4 ? LX_PROT_READ : 0) |
+			   (f & 2 ? LX_PROT_WRITE : 0) |
+			   (f & 1 ? LX_PROT_EXEC : 0);
+		add_region(va & ~(RT_PAGE - 1), end, prot, 0, 0);
+		if (end > top)
+			top = end;
+	}
+	add_region(stack_low, STACK_TOP, LX_PROT_READ | LX_PROT_WRITE, 0, 0);
+	/* The runtime itself: nothing a program may pass or map over. */
+	extern char __executable_start[], _end[];
+	add_region((uint64_t)__executable_start, page_up((uint64_t)_end), 0, 0,
+		   0);
+	brk_start = brk_cur = brk_mapped = top;
+}
+
+/* Whether [p, p + n) is covered by regions allowing `need`. */
+static int covered(uint64_t p, uint64_t n, int need)
+{
+	if (n == 0)
+		return 1;
+	if (p + n < p)
+		return 0;
+	uint64_t end = p + n;
+	while (p < end) {
+		int found = 0;
+		for (int i = 0; i < nregions; i++) {
+			const struct region *r = &regions[i];
+			if (p >= r->start && p < r->end &&
+			    (r->prot & need) == need) {
+				p = r->end;
+				found = 1;
+				break;
+			}
+		}
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+int user_readable(uint64_t p, uint64_t n)
+{
+	return covered(p, n, LX_PROT_READ) ? 0 : -LX_EFAULT;
+}
+
+int user_writable(uint64_t p, uint64_t n)
+{
+	return covered(p, n, LX_PROT_WRITE) ? 0 : -LX_EFAULT;
+}
+
+long user_string(uint64_t p, char *out, size_t max)
+{
+	for (size_t i = 0; i < max; i++) {
+		/* Checked a page at a time: a string may end just before a
+		 * hole. */
+		if ((i == 0 || ((p + i) & (RT_PAGE - 1)) == 0) &&
+		    user_readable(p + i, 1))
+			return -LX_EFAULT;
+		out[i] = ((const char *)p)[i];
+		if (!out[i])
+			return (long)i;
+	}
+	return -LX_ENAMETOOLONG;
+}
+
+static uint64_t rights_of(int prot)
+{
+	uint64_t r = RIGHT_READ;
+	if (prot & LX_PROT_WRITE)
+		r |= RIGHT_WRITE;
+	if (prot & LX_PROT_EXEC)
+		r |= RIGHT_EXEC;
+	return r;
+}
+
+/* Maps pages of a new object at va; its slot in *mem. */
+static long map_new(uint64_t va, uint64_t pages, int prot, uint32_t *mem)
+{
+	*mem = metta_slot_alloc();
+	if (!*mem || metta_mem_create(*mem, pages))
+		return -LX_ENOMEM;
+	if (metta_mem_map(CAP_SELF, *mem, 0, va, pages, rights_of(prot))) {
+		metta_cap_delete(*mem);
+		return -LX_ENOMEM;
+	}
+	long rc = add_region(va, va + pages * RT_PAGE, prot, *mem, 0);
+	if (rc) {
+		metta_mem_unmap(CAP_SELF, va);
+		metta_cap_delete(*mem);
+	}
+	return rc;
+}
+
+static int overlaps_any(uint64_t a, uint64_t b)
+{
+	for (int i = 0; i < nregions; i++)
+		if (regions[i].start < b && a < regions[i].end)
+			return 1;
+	return 0;
+}
+
+long sys_brk(uint64_t addr)
+{
+	if (addr < brk_start)
+		return (long)brk_cur;
+	if (addr > brk_mapped) {
+		uint64_t end = (addr + BRK_STEP - 1) & ~(BRK_STEP - 1);
+		uint32_t mem;
+		if (end > BRK_TOP || overlaps_any(brk_mapped, end) ||
+		    map_new(brk_mapped, (end - brk_mapped) / RT_PAGE,
+			    LX_PROT_READ | LX_PROT_WRITE, &mem))
+			return (long)brk_cur; /* Linux: the old break */
+		brk_mapped = end;
+	}
+	if (addr < brk_cur)
+		memset((void *)addr, 0, brk_cur - addr); /* grows back zeroed */
+	brk_cur = addr;
+	return (long)brk_cur;
+}
+
+static int mem_users(uint32_t mem)
+{
+	int n = 0;
+	for (int i = 0; i < nregions; i++)
+		n += regions[i].mem == mem;
+	return n;
+}
+
+/*
+ * Region i keeps [a, b) of itself (within it) with protection prot: maps
+ * that part of its object again. Returns 0 or an errno.
+ */
+static int remap_part(const struct region *r, uint64_t a, uint64_t b, int prot)
+{
+	if (a >= b)
+		return 0;
+	uint64_t off = r->off + (a - r->start) / RT_PAGE;
+	if (metta_mem_map(CAP_SELF, r->mem, off, a, (b - a) / RT_PAGE,
+			  rights_of(prot)))
+		return -LX_ENOMEM;
+	return add_region(a, b, prot, r->mem, off);
+}
+
+/*
+ * Changes [a, b) of every region of ours it touches: gone (prot < 0) or
+ * reprotected. The pieces outside the range keep their protection.
+ */
+static long change_range(uint64_t a, uint64_t b, int prot)
+{
+	for (int i = 0; i < nregions; i++) {
+		struct region r = regions[i];
+		if (!r.mem || r.end <= a || b <= r.start)
+			continue;
+		metta_mem_unmap(CAP_SELF, r.start);
+		regions[i] = regions[--nregions];
+		uint64_t lo = a > r.start ? a : r.start,
+			 hi = b < r.end ? b : r.end;
+		int rc = remap_part(&r, r.start, lo, r.prot);
+		if (!rc && prot >= 0)
+			rc = remap_part(&r, lo, hi, prot);
+		if (!rc)
+			rc = remap_part(&r, hi, r.end, r.prot);
+		if (rc)
+			return rc;
+		if (!mem_users(r.mem))
+			metta_cap_delete(r.mem);
+		i = -1; /* the table changed: look again from the start */
+	}
+	return 0;
+}
+
+/* Reads a file's bytes into memory we just mapped (file.c). */
+long file_pread_into(int fd, void *buf, uint64_t n, uint64_t off);
+
+long sys_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
+	      int64_t off)
+{
+	int type = flags & (LX_MAP_SHARED | LX_MAP_PRIVATE);
+	if (len == 0 || (off & (int64_t)(RT_PAGE - 1)) || off < 0 ||
+	    (type != LX_MAP_SHARED && type != LX_MAP_PRIVATE) ||
+	    len > MMAP_TOP - MMAP_BASE)
+		return -LX_EINVAL;
+	uint64_t pages = page_up(len) / RT_PAGE, va = mmap_next;
+	if (flags & (LX_MAP_FIXED | LX_MAP_FIXED_NOREPLACE)) {
+		va = addr;
+		if ((va & (RT_PAGE - 1)) || va < 0x10000 ||
+		    va + pages * RT_PAGE > MMAP_TOP ||
+		    va + pages * RT_PAGE < va)
+			return -LX_EINVAL;
+		if (overlaps_any(va, va + pages * RT_PAGE)) {
+			if (flags & LX_MAP_FIXED_NOREPLACE)
+				return -LX_EEXIST;
+			change_range(va, va + pages * RT_PAGE, -1);
+			if (overlaps_any(va, va + pages * RT_PAGE))
+				return -LX_EINVAL; /* over the program itself */
+		}
+	} else {
+		if (va + pages * RT_PAGE > MMAP_TOP)
+			return -LX_ENOMEM;
+		mmap_next = va + (pages + 1) * RT_PAGE; /* a guard gap */
+	}
+	uint32_t mem;
+	int anon = flags & LX_MAP_ANONYMOUS;
+	long rc = map_new(va, pages, anon ? prot : LX_PROT_READ | LX_PROT_WRITE,
+			  &mem);
+	if (rc)
+		return rc;
+	if (!anon) {
+		/* A copy of the file (shared mappings do not write back). */
+		rc = file_pread_into(fd, (void *)va, len, (uint64_t)off);
+		if (rc >= 0 && !(prot & LX_PROT_WRITE))
+			rc = change_range(va, va + pages * RT_PAGE, prot);
+		if (rc < 0) {
+			change_range(va, va + pages * RT_PAGE, -1);
+			return rc;
+		}
+	}
+	return (long)va;
+}
+
+long sys_munmap(uint64_t addr, uint64_t len)
+{
+	if ((addr & (RT_PAGE - 1)) || len == 0 || addr + len < addr)
+		return -LX_EINVAL;
+	return change_range(addr, addr + page_up(len), -1);
+}
+
+long sys_mprotect(uint64_t addr, uint64_t len, int prot)
+{
+	if ((addr & (RT_PAGE - 1)) || addr + len < addr ||
+	    (prot & ~(LX_PROT_READ | LX_PROT_WRITE | LX_PROT_EXEC)))
+		return -LX_EINVAL;
+	uint64_t end = addr + page_up(len);
+	if (!covered(addr, end - addr, 0))
+		return -LX_ENOMEM; /* Linux: part of it is not mapped */
+	return change_range(addr, end, prot);
+}

@@ -1,0 +1,516 @@
+/*
+ * The namespace, Plan 9 style, kept by the runtime of each process: a
+ * mount table whose entries are union lists of sources, each a directory
+ * of some 9P server (a service in `names`, connected on first use, and a
+ * path inside it). A path resolves through its longest mounted prefix:
+ * the rest is walked in each source in turn and the first that has it
+ * wins. Binds become sources too, so the table is always "mount point ->
+ * [(service, path)...]" and its text form replays into the same table.
+ * The process's nester keeps a copy (NESTER_SETNS) that its children
+ * start from and /proc/N/ns shows.
+ */
+#include <9p/errstr.h>
+#include <9p/portal.h>
+#include <fmt/fmt.h>
+#include <metta.h>
+#include <metta/proto.h>
+#include <string/kstring.h>
+
+#include "rt.h"
+
+#define MAX_CONNS  16
+#define MAX_MOUNTS 32
+#define SPATH_MAX  256
+#define MAX_NAMES  64 /* components in one walk */
+#define UNAME	   "root"
+
+struct conn {
+	char service[NAMES_MAX_NAME + 1];
+	uint32_t service_slot, slot;
+	int up;
+	struct p9c c;
+	uint32_t rootfid, nextfid;
+};
+
+struct src {
+	struct conn *c;
+	char spath[SPATH_MAX];
+	int create;
+};
+
+struct mnt {
+	char path[SPATH_MAX];
+	int n;
+	struct src s[NS_MAX_UNION];
+};
+
+static struct conn conns[MAX_CONNS];
+static struct mnt mnts[MAX_MOUNTS];
+static int nmnts;
+/* One pair of buffers serves every connection: one call at a time. */
+static uint8_t tbuf[P9_PORTAL_MSIZE], rbuf[P9_PORTAL_MSIZE];
+
+static struct conn *conn_named(const char *service)
+{
+	if (!strncmp(service, "/srv/", 5))
+		service += 5;
+	if (!*service || strlen(service) > NAMES_MAX_NAME)
+		return 0;
+	for (int i = 0; i < MAX_CONNS; i++)
+		if (conns[i].service[0] && !strcmp(conns[i].service, service))
+			return &conns[i];
+	for (int i = 0; i < MAX_CONNS; i++) {
+		if (!conns[i].service[0]) {
+			strcpy(conns[i].service, service);
+			return &conns[i];
+		}
+	}
+	return 0;
+}
+
+/* Connects and attaches on first use. */
+static int conn_up(struct conn *c)
+{
+	if (c->up)
+		return 0;
+	if (!c->service_slot) {
+		c->service_slot = metta_slot_alloc();
+		c->slot = metta_slot_alloc();
+	}
+	metta_cap_delete(c->service_slot);
+	if (metta_names_lookup(c->service, c->service_slot))
+		return -P9_ENOENT;
+	int rc = p9_portal_connect(&c->c, c->service_slot, c->slot, tbuf, rbuf);
+	if (rc == 0)
+		rc = p9c_attach(&c->c, 0, UNAME, "", 0);
+	if (rc) {
+		rt_log("cannot attach to %s: error %d", c->service, -rc);
+		return rc;
+	}
+	c->rootfid = 0;
+	c->nextfid = 1;
+	c->up = 1;
+	return 0;
+}
+
+void ns_hangup_all(void)
+{
+	for (int i = 0; i < MAX_CONNS; i++)
+		if (conns[i].up)
+			p9_portal_hangup(conns[i].slot);
+}
+
+struct p9c *loc_client(const struct loc *l)
+{
+	return &l->c->c;
+}
+
+uint32_t loc_newfid(const struct loc *l)
+{
+	return l->c->nextfid++;
+}
+
+int loc_same_server(const struct loc *a, const struct loc *b)
+{
+	return a->c == b->c;
+}
+
+const char *loc_service(const struct loc *l)
+{
+	return l->c->service;
+}
+
+void loc_clunk(struct loc *l)
+{
+	if (l->c)
+		p9c_clunk(&l->c->c, l->fid);
+	l->c = 0;
+}
+
+/* ---- paths ---- */
+
+int path_clean(const char *cwd, const char *in, char *out)
+{
+	char tmp[RT_PATH_MAX];
+	if (!*in)
+		return -P9_ENOENT;
+	int n =
+	    fmt_snprintf(tmp, sizeof(tmp), "%s/%s", *in == '/' ? "" : cwd, in);
+	if (n < 0 || n >= (int)sizeof(tmp))
+		return -P9_ENAMETOOLONG;
+	size_t len = 0;
+	for (char *p = tmp; *p;) {
+		while (*p == '/')
+			p++;
+		char *e = p;
+		while (*e && *e != '/')
+			e++;
+		size_t k = (size_t)(e - p);
+		if (k == 0 || (k == 1 && p[0] == '.')) {
+		} else if (k == 2 && p[0] == '.' && p[1] == '.') {
+			while (len > 0 && out[--len] != '/')
+				; /* ".." at the root stays at the root */
+		} else {
+			if (k > 255)
+				return -P9_ENAMETOOLONG;
+			out[len++] = '/';
+			memcpy(out + len, p, k);
+			len += k;
+		}
+		p = e;
+	}
+	if (len == 0)
+		out[len++] = '/';
+	out[len] = 0;
+	return 0;
+}
+
+/* Splits a clean path's components into names (pointers into buf). */
+static int split(char *buf, const char **names, int max)
+{
+	int n = 0;
+	for (char *p = buf; *p;) {
+		while (*p == '/')
+			*p++ = 0;
+		if (!*p)
+			break;
+		if (n == max)
+			return -P9_ENAMETOOLONG;
+		names[n++] = p;
+		while (*p && *p != '/')
+			p++;
+	}
+	return n;
+}
+
+/* Does mount point m hold path (component-wise)? Returns the rest. */
+static const char *under(const char *m, const char *path)
+{
+	size_t k = strlen(m);
+	if (k == 1)
+		return path + 1; /* "/" holds everything */
+	if (strncmp(m, path, k) || (path[k] && path[k] != '/'))
+		return 0;
+	return path[k] ? path + k + 1 : path + k;
+}
+
+static struct mnt *find_mount(const char *path, const char **rest)
+{
+	struct mnt *best = 0;
+	size_t best_len = 0;
+	for (int i = 0; i < nmnts; i++) {
+		const char *r = under(mnts[i].path, path);
+		size_t k = strlen(mnts[i].path);
+		if (r && (!best || k > best_len)) {
+			best = &mnts[i], best_len = k, *rest = r;
+		}
+	}
+	return best;
+}
+
+/* Walks a new fid from s's directory through the path `rest`. */
+static int walk_src(const struct src *s, const char *rest, struct loc *out)
+{
+	static char buf[SPATH_MAX + RT_PATH_MAX + 2];
+	const char *names[MAX_NAMES];
+	int rc = conn_up(s->c);
+	if (rc)
+		return rc;
+	fmt_snprintf(buf, sizeof(buf), "%s/%s", s->spath, rest);
+	int n = split(buf, names, MAX_NAMES);
+	if (n < 0)
+		return n;
+	struct conn *c = s->c;
+	uint32_t fid = c->nextfid++;
+	uint32_t from = c->rootfid;
+	struct p9_qid qid = { P9_QTDIR, 0, 0 };
+	int done = 0;
+	do {
+		int k = n - done > P9_MAXWELEM ? P9_MAXWELEM : n - done;
+		struct p9_qid last = qid;
+		rc = p9c_walk(&c->c, from, fid, k, names + done, &last);
+		if (rc >= 0 && rc < k) {
+			/* Partial: through a file is ENOTDIR, else ENOENT. */
+			int file = rc > 0
+				       ? !(last.type & P9_QTDIR)
+				       : (done > 0 && !(qid.type & P9_QTDIR));
+			rc = file ? -P9_ENOTDIR : -P9_ENOENT;
+		}
+		if (rc < 0) {
+			if (done)
+				p9c_clunk(&c->c, fid);
+			return rc;
+		}
+		if (k)
+			qid = last;
+		done += k;
+		from = fid;
+	} while (done < n);
+	out->c = c;
+	out->fid = fid;
+	out->qid = qid;
+	return 0;
+}
+
+int ns_walk(const char *path, struct loc *out)
+{
+	const char *rest;
+	struct mnt *m = find_mount(path, &rest);
+	int first = -P9_ENOENT;
+	if (!m)
+		return first;
+	for (int i = 0; i < m->n; i++) {
+		int rc = walk_src(&m->s[i], rest, out);
+		if (rc == 0)
+			return 0;
+		if (i == 0)
+			first = rc;
+	}
+	return first;
+}
+
+int ns_walk_union(const char *path, struct loc *out, int max)
+{
+	const char *rest;
+	struct mnt *m = find_mount(path, &rest);
+	if (!m || *rest) {
+		int rc = ns_walk(path, out);
+		return rc ? rc : 1;
+	}
+	int n = 0, first = -P9_ENOENT;
+	for (int i = 0; i < m->n && n < max; i++) {
+		int rc = walk_src(&m->s[i], "", &out[n]);
+		if (rc == 0)
+			n++;
+		else if (i == 0)
+			first = rc;
+	}
+	return n ? n : first;
+}
+
+int ns_walk_parent(const char *path, struct loc *dir, const char **name)
+{
+	static char parent[RT_PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	if (!slash || !slash[1])
+		return -P9_EEXIST; /* "/" itself */
+	*name = slash + 1;
+	size_t k = slash == path ? 1 : (size_t)(slash - path);
+	memcpy(parent, path, k);
+	parent[k] = 0;
+	const char *rest;
+	struct mnt *m = find_mount(parent, &rest);
+	if (!m)
+		return -P9_ENOENT;
+	if (!*rest && m->n > 1) {
+		/* A union: creation goes to the first source that allows it. */
+		for (int i = 0; i < m->n; i++)
+			if (m->s[i].create)
+				return walk_src(&m->s[i], "", dir);
+		return -P9_EACCES;
+	}
+	return ns_walk(parent, dir);
+}
+
+/* ---- changing it ---- */
+
+/* Tells our nester the namespace now (for our children and /proc). */
+static int tell_nester(int parent_too)
+{
+	static char text[8192];
+	long n = ns_text(text, sizeof(text));
+	uint64_t w[4] = { NESTER_SETNS, (uint64_t)parent_too };
+	if (n < 0)
+		return (int)n;
+	return metta_request(CAP_NESTER, w, text, (uint64_t)n, 0, 0, 0, 0, 0)
+		   ? -P9_EINVAL
+		   : 0;
+}
+
+static void report(void)
+{
+	tell_nester(0);
+}
+
+int ns_give_parent(void)
+{
+	return tell_nester(1);
+}
+
+/* Where path's contents come from now: the first source that has it. */
+static int source_of(const char *path, struct src *out)
+{
+	const char *rest;
+	struct mnt *m = find_mount(path, &rest);
+	if (!m)
+		return -P9_ENOENT;
+	for (int i = 0; i < m->n; i++) {
+		struct loc l;
+		if (walk_src(&m->s[i], rest, &l))
+			continue;
+		int dir = l.qid.type & P9_QTDIR;
+		loc_clunk(&l);
+		*out = m->s[i];
+		size_t k = strlen(out->spath);
+		if (*rest)
+			fmt_snprintf(out->spath + k, SPATH_MAX - k, "%s%s",
+				     k > 1 ? "/" : "", rest);
+		return dir ? 0 : -P9_ENOTDIR;
+	}
+	return -P9_ENOENT;
+}
+
+static int add_source(const char *mp, const struct src *s, int flags)
+{
+	struct mnt *m = 0;
+	for (int i = 0; i < nmnts; i++)
+		if (!strcmp(mnts[i].path, mp))
+			m = &mnts[i];
+	if (!m) {
+		struct src orig;
+		if (nmnts == MAX_MOUNTS)
+			return -P9_ENOSPC;
+		/* A union keeps what was there; a replacement hides it. */
+		if (flags & (NS_BEFORE | NS_AFTER)) {
+			int rc = source_of(mp, &orig);
+			if (rc)
+				return rc;
+		}
+		m = &mnts[nmnts++];
+		strcpy(m->path, mp);
+		m->n = 0;
+		if (flags & (NS_BEFORE | NS_AFTER))
+			m->s[m->n++] = orig;
+	}
+	if (!(flags & (NS_BEFORE | NS_AFTER)))
+		m->n = 0;
+	if (m->n == NS_MAX_UNION)
+		return -P9_ENOSPC;
+	int at = flags & NS_BEFORE ? 0 : m->n;
+	memmove(&m->s[at + 1], &m->s[at],
+		(size_t)(m->n - at) * sizeof(m->s[0]));
+	m->s[at] = *s;
+	m->s[at].create = !!(flags & NS_CREATE);
+	m->n++;
+	return 0;
+}
+
+int ns_mount(const char *service, const char *spath, const char *mp, int flags)
+{
+	struct src s = { conn_named(service), "", 0 };
+	if (!s.c || strlen(spath) >= SPATH_MAX || strlen(mp) >= SPATH_MAX)
+		return s.c ? -P9_ENAMETOOLONG : -P9_ENOENT;
+	int rc = conn_up(s.c);
+	if (rc)
+		return rc;
+	strcpy(s.spath, spath);
+	if ((rc = add_source(mp, &s, flags)) == 0)
+		report();
+	return rc;
+}
+
+int ns_bind(const char *old, const char *new, int flags)
+{
+	struct src s;
+	int rc = source_of(old, &s);
+	if (rc == 0 && strlen(new) >= SPATH_MAX)
+		rc = -P9_ENAMETOOLONG;
+	if (rc == 0 && (rc = add_source(new, &s, flags)) == 0)
+		report();
+	return rc;
+}
+
+int ns_unmount(const char *mp)
+{
+	for (int i = 0; i < nmnts; i++) {
+		if (!strcmp(mnts[i].path, mp)) {
+			mnts[i] = mnts[--nmnts];
+			report();
+			return 0;
+		}
+	}
+	return -P9_EINVAL;
+}
+
+long ns_text(char *buf, size_t cap)
+{
+	size_t n = 0;
+	for (int i = 0; i < nmnts; i++) {
+		for (int j = 0; j < mnts[i].n; j++) {
+			const struct src *s = &mnts[i].s[j];
+			const char *flag = j == 0
+					       ? (s->create ? "-c " : "")
+					       : (s->create ? "-ac " : "-a ");
+			int k = fmt_snprintf(
+			    buf + n, cap - n, "mount %s%s %s%s%s\n", flag,
+			    s->c->service, mnts[i].path,
+			    strcmp(s->spath, "/") ? " " : "",
+			    strcmp(s->spath, "/") ? s->spath : "");
+			if (k < 0 || (size_t)k >= cap - n)
+				return -P9_ENOSPC;
+			n += (size_t)k;
+		}
+	}
+	return (long)n;
+}
+
+/*
+ * Replays a namespace's text: lines "mount [-abc] service mountpoint
+ * [path]" (path: the directory inside the service, "/" by default) and
+ * "bind [-abc] old new". Mounts connect lazily: a service that is not
+ * there yet fails only when used.
+ */
+static int apply_line(char *line)
+{
+	const char *w[6];
+	int n = 0, flags = 0;
+	for (char *p = line; *p && n < 6;) {
+		while (*p == ' ' || *p == '\t')
+			*p++ = 0;
+		if (!*p)
+			break;
+		w[n++] = p;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+	}
+	if (n == 0 || w[0][0] == '#')
+		return 0;
+	int i = 1;
+	for (; i < n && w[i][0] == '-'; i++)
+		for (const char *f = w[i] + 1; *f; f++)
+			flags |= *f == 'a'   ? NS_AFTER
+				 : *f == 'b' ? NS_BEFORE
+				 : *f == 'c' ? NS_CREATE
+					     : 0;
+	if (!strcmp(w[0], "mount") && (n - i == 2 || n - i == 3)) {
+		struct src s = { conn_named(w[i]), "/", 0 };
+		if (!s.c || strlen(w[i + 1]) >= SPATH_MAX)
+			return -P9_EINVAL;
+		if (n - i == 3 && strlen(w[i + 2]) < SPATH_MAX)
+			strcpy(s.spath, w[i + 2]);
+		/* The first mount of "/" has nothing under it to look at. */
+		return add_source(w[i + 1], &s, flags);
+	}
+	if (!strcmp(w[0], "bind") && n - i == 2)
+		return ns_bind(w[i], w[i + 1], flags);
+	return -P9_EINVAL;
+}
+
+int ns_init(const char *text)
+{
+	static char line[512];
+	int bad = 0;
+	while (text && *text) {
+		size_t k = 0;
+		while (text[k] && text[k] != '\n')
+			k++;
+		if (k < sizeof(line)) {
+			memcpy(line, text, k);
+			line[k] = 0;
+			if (apply_line(line))
+				bad++;
+		}
+		text += k + (text[k] == '\n');
+	}
+	return bad ? -P9_EINVAL : 0;
+}

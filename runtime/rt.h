@@ -1,0 +1,98 @@
+/*
+ * The POSIX runtime's parts (runtime/README.md): the call dispatch
+ * (start.c), memory and user pointers (mem.c), the namespace and its
+ * connections (ns.c), open files and descriptors (fd.c), file calls
+ * (file.c) and the rest (proc.c). Calls return a value or a negative
+ * Linux errno, as the kernel does.
+ */
+#ifndef RUNTIME_RT_H
+#define RUNTIME_RT_H
+
+#include <9p/client.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "linux.h"
+
+#define RT_PATH_MAX 1024
+#define RT_PAGE	    4096ull
+
+/* What the reflect entry hands the dispatch: the number and arguments. */
+struct rt_call {
+	uint64_t nr, a[6];
+};
+long rt_syscall(struct rt_call *c);
+void rt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void rt_exit(int status);
+
+/* ---- mem.c: the address space, as the runtime keeps track of it ---- */
+void mem_init(uint64_t phdr, uint64_t phnum, uint64_t stack_low);
+/* 0 when [p, p + n) is mapped readable (writable), else -EFAULT. */
+int user_readable(uint64_t p, uint64_t n);
+int user_writable(uint64_t p, uint64_t n);
+/* Copies a NUL-terminated string of at most max - 1 bytes: its length,
+ * -EFAULT or -ENAMETOOLONG. */
+long user_string(uint64_t p, char *out, size_t max);
+long sys_brk(uint64_t addr);
+long sys_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
+	      int64_t off);
+long sys_munmap(uint64_t addr, uint64_t len);
+long sys_mprotect(uint64_t addr, uint64_t len, int prot);
+
+/* ---- ns.c: the namespace ---- */
+struct conn;
+/* A file some server has: a fid on a connection. */
+struct loc {
+	struct conn *c;
+	uint32_t fid;
+	struct p9_qid qid;
+};
+#define NS_MAX_UNION 8
+
+int ns_init(const char *text);
+/* Cleans `in` (relative to cwd) into an absolute path without . or ..
+ * (lexically, as Plan 9 does): 0 or -ENAMETOOLONG / -ENOENT (empty). */
+int path_clean(const char *cwd, const char *in, char *out);
+/* A new fid for the file at clean absolute path: 0 or an errno. */
+int ns_walk(const char *path, struct loc *out);
+/* Every directory of the union at path (one unless it is a mount point
+ * with several): their count or an errno. */
+int ns_walk_union(const char *path, struct loc *out, int max);
+/* The directory where a new `path` would be created and its last name. */
+int ns_walk_parent(const char *path, struct loc *dir, const char **name);
+void loc_clunk(struct loc *l);
+struct p9c *loc_client(const struct loc *l);
+/* A fresh fid number of l's connection (for a walk from l). */
+uint32_t loc_newfid(const struct loc *l);
+int loc_same_server(const struct loc *a, const struct loc *b);
+const char *loc_service(const struct loc *l);
+
+#define NS_BEFORE 1
+#define NS_AFTER  2
+#define NS_CREATE 4
+int ns_mount(const char *service, const char *spath, const char *mountpoint,
+	     int flags);
+int ns_bind(const char *old, const char *new, int flags);
+int ns_unmount(const char *mountpoint);
+/* Our nester gives our namespace to our parent too (NESTER_SETNS). */
+int ns_give_parent(void);
+/* The namespace as text, one mount per line; its length. */
+long ns_text(char *buf, size_t cap);
+void ns_hangup_all(void);
+
+/* ---- fd.c and file.c: open files ---- */
+void fd_init(void);
+long file_call(struct rt_call *c, int *handled);
+
+/* ---- proc.c ---- */
+long proc_call(struct rt_call *c, int *handled);
+extern char rt_cwd[RT_PATH_MAX];
+extern uint32_t rt_umask;
+
+/* Errors of the 9P client are already negative Linux errnos. */
+static inline long lx_err(int e)
+{
+	return -(long)e;
+}
+
+#endif

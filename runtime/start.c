@@ -1,0 +1,109 @@
+/*
+ * The runtime's start and its call dispatch. The spawner loads the runtime
+ * beside a Linux program and starts it first (like an ELF interpreter):
+ * rt_start reads the program's auxiliary vector, asks the nucleus to
+ * reflect the domain's Linux-numbered calls to rt_reflect_entry, sets up
+ * memory tracking, the namespace and standard input and output, and
+ * returns the program's entry point, where the assembly start-up jumps
+ * with the stack as the program expects it.
+ */
+#include <elf/stack.h>
+#include <fmt/fmt.h>
+#include <metta.h>
+#include <stdarg.h>
+
+#include <runtime/linux_names.h>
+
+#include "fd.h"
+
+#define AT_PHDR	 3
+#define AT_PHNUM 5
+#define AT_ENTRY 9
+
+void rt_reflect_entry(void);
+uint64_t rt_start(uint64_t *sp);
+
+void rt_log(const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = fmt_vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	metta_log(line, n < (int)sizeof(line) ? (uint64_t)n : sizeof(line) - 1);
+}
+
+_Noreturn void rt_exit(int status)
+{
+	ns_hangup_all();
+	metta_exit(status & 0xff);
+	for (;;)
+		;
+}
+
+uint64_t rt_start(uint64_t *sp)
+{
+	uint64_t argc = sp[0], *p = sp + 1 + argc + 1;
+	while (*p)
+		p++; /* past envp */
+	uint64_t phdr = 0, phnum = 0, entry = 0, stack = 0;
+	const char *ns = 0;
+	for (p++; p[0]; p += 2) {
+		if (p[0] == AT_PHDR)
+			phdr = p[1];
+		else if (p[0] == AT_PHNUM)
+			phnum = p[1];
+		else if (p[0] == AT_ENTRY)
+			entry = p[1];
+		else if (p[0] == AT_METTA_NS)
+			ns = (const char *)p[1];
+		else if (p[0] == AT_METTA_STACK)
+			stack = p[1];
+	}
+	if (metta_domain_set_reflect(CAP_SELF, (uint64_t)rt_reflect_entry)) {
+		rt_log("cannot take the Linux calls");
+		rt_exit(127);
+	}
+	mem_init(phdr, phnum, stack);
+	if (ns_init(ns))
+		rt_log("some of the namespace did not apply");
+	fd_init();
+	return entry;
+}
+
+/* A call we do not know: ENOSYS, and one log line the first time. */
+static long unknown(uint64_t nr)
+{
+	static uint8_t told[LX_NCALLS];
+	const char *name = nr < LINUX_NAMES ? linux_names[nr] : 0;
+	if (nr >= LX_NCALLS || !told[nr]) {
+		rt_log("unknown Linux call %lu (%s): ENOSYS", nr,
+		       name ? name : "no such call");
+		if (nr < LX_NCALLS)
+			told[nr] = 1;
+	}
+	return -LX_ENOSYS;
+}
+
+long rt_syscall(struct rt_call *c)
+{
+	uint64_t *a = c->a;
+	int handled;
+	long rc;
+	switch (c->nr) {
+	case LX_brk:
+		return sys_brk(a[0]);
+	case LX_mmap:
+		return sys_mmap(a[0], a[1], (int)a[2], (int)a[3], (int)a[4],
+				(int64_t)a[5]);
+	case LX_munmap:
+		return sys_munmap(a[0], a[1]);
+	case LX_mprotect:
+		return sys_mprotect(a[0], a[1], (int)a[2]);
+	}
+	if ((rc = file_call(c, &handled), handled) ||
+	    (rc = fd_call(c, &handled), handled) ||
+	    (rc = proc_call(c, &handled), handled))
+		return rc;
+	return unknown(c->nr);
+}

@@ -1,0 +1,110 @@
+/*
+ * ramfs: a file system in memory, served over 9P. The root nester starts
+ * it with its portal in slot 5 (serve right), a read-only memory object
+ * holding a newc cpio archive in slot 12, argv[1] the archive's size in
+ * bytes and argv[2] the heap size in KiB; the tree is filled from the
+ * archive and lives in the heap (file data and nodes both), which bounds
+ * how much the clients can store.
+ */
+#include <metta.h>
+#include <metta/proto.h>
+
+#include "9p/portal.h"
+#include "9p/srv.h"
+#include "tree.h"
+
+#define PORTAL	5
+#define ARCHIVE 12
+#define ARCH_VA 0x500000000000ull
+#define HEAP_VA 0x510000000000ull
+#define MSIZE	P9_PORTAL_MSIZE
+#define NCONN	16
+#define NFID	256
+#define OWNER	"root"
+
+static struct ramfs fs;
+static struct p9srv srv;
+static P9SRV_STORAGE(store, NCONN, NFID);
+static uint64_t boot_epoch; /* seconds since 1970 at clock() 0 */
+
+/* A decimal number, or -1 when s is empty or holds anything else. */
+static int64_t decimal(const char *s)
+{
+	int64_t v = 0;
+	if (!s || !*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (INT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return v;
+}
+
+static uint32_t now(void)
+{
+	return (uint32_t)(boot_epoch + (uint64_t)metta_clock() / 1000000000);
+}
+
+/* Ask tod once; without it timestamps count from boot. */
+static void clock_init(void)
+{
+	uint64_t w[4] = { TOD_GET };
+	if (metta_request(CAP_TOD, w, 0, 0, 0, 0, 0, 0, 0) == 0)
+		boot_epoch = w[1] - (uint64_t)metta_clock() / 1000000000;
+}
+
+static uint64_t pages(uint64_t bytes)
+{
+	return (bytes + RAMFS_PAGE - 1) / RAMFS_PAGE;
+}
+
+/* The heap of kib KiB at HEAP_VA: 0 or an error. */
+static long heap_create(uint64_t kib)
+{
+	uint32_t slot = metta_slot_alloc();
+	uint64_t n = pages(kib * 1024);
+	if (!slot)
+		return STATUS_ERR_NOMEM;
+	long rc = metta_mem_create(slot, n);
+	if (rc)
+		return rc;
+	return metta_mem_map(CAP_SELF, slot, 0, HEAP_VA, n,
+			     RIGHT_READ | RIGHT_WRITE);
+}
+
+int main(int argc, char **argv, char **envp)
+{
+	(void)envp;
+	int64_t size = argc > 2 ? decimal(argv[1]) : -1;
+	int64_t kib = argc > 2 ? decimal(argv[2]) : -1;
+	if (size < 0 || kib <= 0) {
+		metta_printf("ramfs: usage: ramfs ARCHIVE-BYTES HEAP-KIB\n");
+		return 1;
+	}
+	long rc = size ? metta_mem_map(CAP_SELF, ARCHIVE, 0, ARCH_VA,
+				       pages((uint64_t)size), RIGHT_READ)
+		       : 0;
+	if (rc == 0)
+		rc = heap_create((uint64_t)kib);
+	if (rc) {
+		metta_printf("ramfs: memory: %s\n", status_name((int)rc));
+		return 1;
+	}
+	clock_init();
+	if (ramfs_init(&fs, (void *)HEAP_VA, (size_t)kib * 1024, now, OWNER)) {
+		metta_printf("ramfs: heap too small\n");
+		return 1;
+	}
+	rc = size ? ramfs_load_cpio(&fs, (const void *)ARCH_VA, (size_t)size)
+		  : 0;
+	if (rc)
+		metta_printf("ramfs: archive: %s (kept what loaded)\n",
+			     status_name((int)rc));
+	metta_printf("ramfs: %u files, %lu KiB loaded, %lu KiB free\n",
+		     fs.loaded_files,
+		     (unsigned long)((fs.loaded_bytes + 1023) / 1024),
+		     (unsigned long)(ramfs_free_bytes(&fs) / 1024));
+	p9srv_init(&srv, &ramfs_ops, &fs, MSIZE, P9SRV_STORAGE_ARGS(store));
+	p9_serve_portal(&srv, PORTAL);
+}

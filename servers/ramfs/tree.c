@@ -1,0 +1,664 @@
+/*
+ * ramfs tree. Memory: pages come from a free list or, while the region
+ * lasts, from its never-used end; node pages are cut into nodes once and
+ * stay node pages (nodes are recycled through their own free list).
+ * Invariant: a file's pages all lie below its length, and the bytes of a
+ * page past the length are zero, so growing a file (write past the end,
+ * wstat length) never shows old data.
+ */
+#include "tree.h"
+
+#include <metta/status.h>
+#include <string/kstring.h>
+
+#include "cpio/cpio.h"
+
+#define PAGE RAMFS_PAGE
+#define PPP  RAMFS_PPP
+/* Permission and type bits a node keeps. */
+#define MODE_BITS (P9_DMDIR | P9_DMAPPEND | P9_DMEXCL | 0777u)
+
+static uint32_t now(const struct ramfs *fs)
+{
+	return fs->clock ? fs->clock() : 0;
+}
+
+static int isdir(const struct ramfs_node *n)
+{
+	return (n->mode & P9_DMDIR) != 0;
+}
+
+static void *page_alloc(struct ramfs *fs)
+{
+	void *p = fs->freepages;
+	if (p)
+		fs->freepages = *(void **)p;
+	else if (fs->nextpage < fs->npages)
+		p = fs->base + PAGE * fs->nextpage++;
+	else
+		return 0;
+	fs->pages_used++;
+	return p;
+}
+
+static void *zpage_alloc(struct ramfs *fs)
+{
+	void *p = page_alloc(fs);
+	if (p)
+		memset(p, 0, PAGE);
+	return p;
+}
+
+static void page_free(struct ramfs *fs, void *p)
+{
+	*(void **)p = fs->freepages;
+	fs->freepages = p;
+	fs->pages_used--;
+}
+
+size_t ramfs_free_bytes(const struct ramfs *fs)
+{
+	return (fs->npages - fs->pages_used) * PAGE;
+}
+
+/* A zeroed node, or 0 when no node is free and no page is left. */
+static struct ramfs_node *node_alloc(struct ramfs *fs)
+{
+	if (!fs->freenodes) {
+		struct ramfs_node *n = page_alloc(fs);
+		if (!n)
+			return 0;
+		for (size_t i = 0; i < PAGE / sizeof(*n); i++) {
+			n[i].next = fs->freenodes;
+			fs->freenodes = &n[i];
+		}
+	}
+	struct ramfs_node *n = fs->freenodes;
+	fs->freenodes = n->next;
+	memset(n, 0, sizeof(*n));
+	return n;
+}
+
+/*
+ * The slot of page pg of n, or 0 when an index page on the way is missing
+ * (and alloc is 0, or no page is left: the index pages allocated hold no
+ * data, so nothing visible changed).
+ */
+static void **page_slot(struct ramfs *fs, struct ramfs_node *n, uint64_t pg,
+			int alloc)
+{
+	if (pg < RAMFS_NDIRECT)
+		return &n->direct[pg];
+	pg -= RAMFS_NDIRECT;
+	if (pg < PPP) {
+		if (!n->ind && (!alloc || !(n->ind = zpage_alloc(fs))))
+			return 0;
+		return &n->ind[pg];
+	}
+	pg -= PPP;
+	if (pg >= (uint64_t)PPP * PPP)
+		return 0;
+	if (!n->dind && (!alloc || !(n->dind = zpage_alloc(fs))))
+		return 0;
+	void **mid = n->dind[pg / PPP];
+	if (!mid && (!alloc || !(mid = n->dind[pg / PPP] = zpage_alloc(fs))))
+		return 0;
+	return &mid[pg % PPP];
+}
+
+static void free_slot(struct ramfs *fs, void **slot)
+{
+	if (*slot) {
+		page_free(fs, *slot);
+		*slot = 0;
+	}
+}
+
+/* Free the data pages from page first on, and index pages left empty. */
+static void free_pages_from(struct ramfs *fs, struct ramfs_node *n,
+			    uint64_t first)
+{
+	for (uint64_t pg = first; pg < RAMFS_NDIRECT; pg++)
+		free_slot(fs, &n->direct[pg]);
+	uint64_t start = first > RAMFS_NDIRECT ? first - RAMFS_NDIRECT : 0;
+	if (n->ind) {
+		for (uint64_t i = start; i < PPP; i++)
+			free_slot(fs, &n->ind[i]);
+		if (start == 0)
+			free_slot(fs, (void **)&n->ind);
+	}
+	start = start > PPP ? start - PPP : 0;
+	if (!n->dind)
+		return;
+	for (uint64_t j = 0; j < PPP; j++) {
+		void **mid = n->dind[j];
+		uint64_t lo = j * PPP;
+		if (!mid || lo + PPP <= start)
+			continue;
+		for (uint64_t i = start > lo ? start - lo : 0; i < PPP; i++)
+			free_slot(fs, &mid[i]);
+		if (start <= lo)
+			free_slot(fs, &n->dind[j]);
+	}
+	if (start == 0)
+		free_slot(fs, (void **)&n->dind);
+}
+
+/* Shrink or grow n to len bytes (cannot fail: growing makes a hole). */
+static void resize(struct ramfs *fs, struct ramfs_node *n, uint64_t len)
+{
+	if (len < n->length) {
+		free_pages_from(fs, n, (len + PAGE - 1) / PAGE);
+		void **slot = page_slot(fs, n, len / PAGE, 0);
+		if (len % PAGE && slot && *slot)
+			memset((uint8_t *)*slot + len % PAGE, 0,
+			       PAGE - len % PAGE);
+	}
+	n->length = len;
+}
+
+static void node_free(struct ramfs *fs, struct ramfs_node *n)
+{
+	free_pages_from(fs, n, 0);
+	n->next = fs->freenodes;
+	fs->freenodes = n;
+	if (fs->rd_node == n || fs->rd_dir == n)
+		fs->rd_dir = 0;
+}
+
+static void touch(struct ramfs *fs, struct ramfs_node *n)
+{
+	n->mtime = now(fs);
+	n->version++;
+}
+
+static int name_is(const struct ramfs_node *n, const char *s, size_t len)
+{
+	return n->namelen == len && memcmp(n->name, s, len) == 0;
+}
+
+static struct ramfs_node *lookup(struct ramfs_node *dir, const char *s,
+				 size_t len)
+{
+	for (struct ramfs_node *c = dir->first; c; c = c->next)
+		if (name_is(c, s, len))
+			return c;
+	return 0;
+}
+
+static void set_str(char *dst, const char *s, size_t len)
+{
+	memcpy(dst, s, len);
+	dst[len] = 0;
+}
+
+static void link_child(struct ramfs_node *dir, struct ramfs_node *n)
+{
+	n->parent = dir;
+	n->prev = dir->last;
+	n->next = 0;
+	if (dir->last)
+		dir->last->next = n;
+	else
+		dir->first = n;
+	dir->last = n;
+}
+
+static void unlink_child(struct ramfs_node *n)
+{
+	struct ramfs_node *dir = n->parent;
+	if (n->prev)
+		n->prev->next = n->next;
+	else
+		dir->first = n->next;
+	if (n->next)
+		n->next->prev = n->prev;
+	else
+		dir->last = n->prev;
+	n->parent = n->prev = n->next = 0;
+}
+
+/*
+ * A new node name in dir, linked (one reference for the link), owned by
+ * uid with group gid. Checks nothing but memory: 0 when none is left.
+ */
+static struct ramfs_node *node_new(struct ramfs *fs, struct ramfs_node *dir,
+				   struct p9_str name, uint32_t mode,
+				   const char *uid, const char *gid)
+{
+	struct ramfs_node *n = node_alloc(fs);
+	if (!n)
+		return 0;
+	n->refs = 1;
+	n->mode = mode & MODE_BITS;
+	n->atime = n->mtime = now(fs);
+	n->path = fs->nextpath++;
+	n->namelen = name.len;
+	set_str(n->name, name.s, name.len);
+	set_str(n->uid, uid, strlen(uid));
+	set_str(n->gid, gid, strlen(gid));
+	set_str(n->muid, uid, strlen(uid));
+	link_child(dir, n);
+	touch(fs, dir);
+	return n;
+}
+
+int ramfs_init(struct ramfs *fs, void *base, size_t size,
+	       uint32_t (*clock)(void), const char *owner)
+{
+	memset(fs, 0, sizeof(*fs));
+	uintptr_t b = ((uintptr_t)base + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
+	size_t skip = b - (uintptr_t)base;
+	fs->base = (uint8_t *)b;
+	fs->npages = size > skip ? (size - skip) / PAGE : 0;
+	fs->clock = clock;
+	fs->nextpath = 1;
+	size_t olen = strlen(owner);
+	struct ramfs_node *r = olen <= RAMFS_UID_MAX ? node_alloc(fs) : 0;
+	if (!r)
+		return STATUS_ERR_NOMEM;
+	r->refs = 1;
+	r->mode = P9_DMDIR | 0775;
+	r->atime = r->mtime = now(fs);
+	r->path = 0;
+	r->namelen = 1;
+	set_str(r->name, "/", 1);
+	set_str(r->uid, owner, olen);
+	set_str(r->gid, owner, olen);
+	set_str(r->muid, owner, olen);
+	fs->root = r;
+	return STATUS_OK;
+}
+
+/* p9srv operations. */
+
+static int op_attach(void *ctx, struct p9_str uname, struct p9_str aname,
+		     void **root)
+{
+	struct ramfs *fs = ctx;
+	(void)uname, (void)aname;
+	fs->root->refs++;
+	*root = fs->root;
+	return 0;
+}
+
+static int op_walk1(void *ctx, void *dir, struct p9_str name, void **child)
+{
+	struct ramfs_node *d = dir, *c;
+	if (!isdir(d))
+		return -P9_ENOTDIR;
+	if (d != ((struct ramfs *)ctx)->root && !d->parent)
+		return -P9_ENOENT; /* removed: it has no entries, nor a parent
+				    */
+	if (p9_str_eq(name, ".."))
+		c = d->parent ? d->parent : d;
+	else if (!(c = lookup(d, name.s, name.len)))
+		return -P9_ENOENT;
+	c->refs++;
+	*child = c;
+	return 0;
+}
+
+static void fill_stat(const struct ramfs_node *n, struct p9_stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->qid.type = (uint8_t)(n->mode >> 24);
+	st->qid.version = n->version;
+	st->qid.path = n->path;
+	st->mode = n->mode;
+	st->atime = n->atime;
+	st->mtime = n->mtime;
+	st->length = isdir(n) ? 0 : n->length;
+	st->name = (struct p9_str){ n->namelen, n->name };
+	st->uid = p9_str(n->uid);
+	st->gid = p9_str(n->gid);
+	st->muid = p9_str(n->muid);
+}
+
+static int op_stat(void *ctx, void *node, struct p9_stat *st)
+{
+	(void)ctx;
+	fill_stat(node, st);
+	return 0;
+}
+
+static void op_ref(void *ctx, void *node)
+{
+	(void)ctx;
+	((struct ramfs_node *)node)->refs++;
+}
+
+static void op_unref(void *ctx, void *node)
+{
+	struct ramfs_node *n = node;
+	if (--n->refs == 0)
+		node_free(ctx, n);
+}
+
+static int op_open(void *ctx, void *node, uint8_t mode)
+{
+	struct ramfs_node *n = node;
+	if ((mode & P9_OTRUNC) && !isdir(n)) {
+		resize(ctx, n, 0);
+		touch(ctx, n);
+	}
+	return 0;
+}
+
+static long op_read(void *ctx, void *node, uint64_t off, void *buf,
+		    uint32_t count)
+{
+	struct ramfs *fs = ctx;
+	struct ramfs_node *n = node;
+	if (isdir(n))
+		return -P9_EISDIR;
+	if (off >= n->length)
+		return 0;
+	if (count > n->length - off)
+		count = (uint32_t)(n->length - off);
+	for (uint32_t done = 0; done < count;) {
+		uint64_t pos = off + done;
+		uint32_t k = PAGE - pos % PAGE;
+		if (k > count - done)
+			k = count - done;
+		void **slot = page_slot(fs, n, pos / PAGE, 0);
+		if (slot && *slot)
+			memcpy((uint8_t *)buf + done,
+			       (uint8_t *)*slot + pos % PAGE, k);
+		else
+			memset((uint8_t *)buf + done, 0, k); /* a hole */
+		done += k;
+	}
+	n->atime = now(fs);
+	return count;
+}
+
+static long op_write(void *ctx, void *node, uint64_t off, const void *data,
+		     uint32_t count)
+{
+	struct ramfs *fs = ctx;
+	struct ramfs_node *n = node;
+	if (isdir(n))
+		return -P9_EISDIR;
+	if (n->mode & P9_DMAPPEND)
+		off = n->length;
+	if (count == 0)
+		return 0;
+	if (off >= RAMFS_MAXFILE)
+		return -P9_EFBIG;
+	if (count > RAMFS_MAXFILE - off)
+		count = (uint32_t)(RAMFS_MAXFILE - off);
+	uint32_t done = 0;
+	while (done < count) {
+		uint64_t pos = off + done;
+		uint32_t k = PAGE - pos % PAGE;
+		if (k > count - done)
+			k = count - done;
+		void **slot = page_slot(fs, n, pos / PAGE, 1);
+		if (!slot || (!*slot && !(*slot = zpage_alloc(fs))))
+			break;
+		memcpy((uint8_t *)*slot + pos % PAGE,
+		       (const uint8_t *)data + done, k);
+		done += k;
+	}
+	if (done == 0)
+		return -P9_ENOSPC;
+	if (off + done > n->length)
+		n->length = off + done;
+	touch(fs, n);
+	return done;
+}
+
+/*
+ * Entry index of dir. Reading a directory asks for 0, 1, 2, ... in turn:
+ * a cursor remembers the last entry so that is constant time per entry;
+ * any change to the directory bumps its version and drops the cursor.
+ */
+static int op_readdir(void *ctx, void *dir, uint32_t index, struct p9_stat *st)
+{
+	struct ramfs *fs = ctx;
+	struct ramfs_node *d = dir, *c = d->first;
+	uint32_t i = 0;
+	if (fs->rd_dir == d && fs->rd_version == d->version &&
+	    fs->rd_index <= index && fs->rd_node) {
+		c = fs->rd_node;
+		i = fs->rd_index;
+	}
+	for (; c && i < index; i++)
+		c = c->next;
+	if (!c)
+		return 0;
+	fs->rd_dir = d;
+	fs->rd_version = d->version;
+	fs->rd_index = i;
+	fs->rd_node = c;
+	fill_stat(c, st);
+	return 1;
+}
+
+/* create(5): the directory's permissions limit the new file's. */
+static uint32_t create_mode(uint32_t perm, uint32_t dirmode)
+{
+	if (perm & P9_DMDIR)
+		return perm & (~0777u | (dirmode & 0777));
+	return perm & (~0666u | (dirmode & 0666));
+}
+
+static int op_create(void *ctx, void *dir, struct p9_str name, uint32_t perm,
+		     uint8_t mode, struct p9_str uname, void **node)
+{
+	struct ramfs *fs = ctx;
+	struct ramfs_node *d = dir, *n;
+	char uid[RAMFS_UID_MAX + 1];
+	(void)mode;
+	if (!isdir(d))
+		return -P9_ENOTDIR;
+	if (d != fs->root && !d->parent)
+		return -P9_ENOENT;
+	if (name.len > RAMFS_NAME_MAX || uname.len > RAMFS_UID_MAX)
+		return -P9_ENAMETOOLONG;
+	if (lookup(d, name.s, name.len))
+		return -P9_EEXIST;
+	set_str(uid, uname.s, uname.len);
+	/* create(5): the owner is the user, the group the directory's. */
+	n = node_new(fs, d, name, create_mode(perm, d->mode), uid, d->gid);
+	if (!n)
+		return -P9_ENOSPC;
+	n->refs++;
+	*node = n;
+	return 0;
+}
+
+static int op_remove(void *ctx, void *node)
+{
+	struct ramfs *fs = ctx;
+	struct ramfs_node *n = node, *dir = n->parent;
+	if (n == fs->root)
+		return -P9_EBUSY;
+	if (!dir)
+		return -P9_ENOENT;
+	if (n->first)
+		return -P9_ENOTEMPTY;
+	unlink_child(n);
+	touch(fs, dir);
+	if (--n->refs == 0)
+		node_free(fs, n);
+	return 0;
+}
+
+/* The checks of a wstat, before anything changes. */
+static int wstat_check(struct ramfs *fs, struct ramfs_node *n,
+		       const struct p9_stat *st)
+{
+	if (st->name.len && !name_is(n, st->name.s, st->name.len)) {
+		if (n == fs->root)
+			return -P9_EPERM;
+		if (!n->parent)
+			return -P9_ENOENT;
+		if (st->name.len > RAMFS_NAME_MAX)
+			return -P9_ENAMETOOLONG;
+		if (lookup(n->parent, st->name.s, st->name.len))
+			return -P9_EEXIST;
+	}
+	if (st->gid.len > RAMFS_UID_MAX)
+		return -P9_ENAMETOOLONG;
+	if (st->length != ~0ull && isdir(n))
+		return -P9_EISDIR;
+	if (st->length != ~0ull && st->length > RAMFS_MAXFILE)
+		return -P9_EFBIG;
+	return 0;
+}
+
+static int op_wstat(void *ctx, void *node, const struct p9_stat *st)
+{
+	struct ramfs *fs = ctx;
+	struct ramfs_node *n = node;
+	int rc = wstat_check(fs, n, st);
+	if (rc)
+		return rc;
+	uint32_t version = n->version;
+	if (st->length != ~0ull && st->length != n->length) {
+		resize(fs, n, st->length);
+		touch(fs, n);
+	}
+	if (st->mode != ~0u)
+		n->mode =
+		    (n->mode & P9_DMDIR) | (st->mode & MODE_BITS & ~P9_DMDIR);
+	if (st->gid.len)
+		set_str(n->gid, st->gid.s, st->gid.len);
+	if (st->name.len && !name_is(n, st->name.s, st->name.len)) {
+		n->namelen = st->name.len;
+		set_str(n->name, st->name.s, st->name.len);
+		touch(fs, n->parent);
+	}
+	if (st->mtime != ~0u)
+		n->mtime = st->mtime;
+	if (st->atime != ~0u)
+		n->atime = st->atime;
+	if (n->version == version)
+		n->version++;
+	return 0;
+}
+
+const struct p9srv_ops ramfs_ops = {
+	.attach = op_attach,
+	.walk1 = op_walk1,
+	.stat = op_stat,
+	.ref = op_ref,
+	.unref = op_unref,
+	.open = op_open,
+	.read = op_read,
+	.readdir = op_readdir,
+	.write = op_write,
+	.create = op_create,
+	.remove = op_remove,
+	.wstat = op_wstat,
+};
+
+/* Loading an archive. */
+
+/* The next path component of s[*pos..len): its bounds, skipping "/". */
+static int next_comp(const char *s, size_t len, size_t *pos, struct p9_str *c)
+{
+	while (*pos < len && s[*pos] == '/')
+		(*pos)++;
+	size_t start = *pos;
+	while (*pos < len && s[*pos] != '/')
+		(*pos)++;
+	c->s = s + start;
+	c->len = (uint16_t)(*pos - start);
+	return *pos > start;
+}
+
+/* The directory holding the last component of a path; *last is that. */
+static int load_parent(struct ramfs *fs, const struct cpio_entry *e,
+		       struct ramfs_node **dirp, struct p9_str *last)
+{
+	struct ramfs_node *dir = fs->root;
+	struct p9_str c, next;
+	size_t pos = 0;
+	int have = next_comp(e->name, e->namelen, &pos, &c);
+	last->len = 0;
+	while (have) {
+		if (c.len > RAMFS_NAME_MAX || p9_str_eq(c, ".."))
+			return STATUS_ERR_CORRUPT;
+		have = next_comp(e->name, e->namelen, &pos, &next);
+		if (p9_str_eq(c, ".")) {
+			c = next;
+			continue;
+		}
+		if (!have) {
+			*last = c;
+			break;
+		}
+		struct ramfs_node *d = lookup(dir, c.s, c.len);
+		if (!d)
+			d = node_new(fs, dir, c, P9_DMDIR | 0755, dir->uid,
+				     dir->gid);
+		if (!d)
+			return STATUS_ERR_NOMEM;
+		if (!isdir(d))
+			return STATUS_ERR_CORRUPT;
+		dir = d;
+		c = next;
+	}
+	*dirp = dir;
+	return 0;
+}
+
+static int load_entry(struct ramfs *fs, const struct cpio_entry *e)
+{
+	struct ramfs_node *dir, *n;
+	struct p9_str name;
+	int wantdir = (e->mode & CPIO_S_IFMT) == CPIO_S_IFDIR;
+	uint32_t mode = (wantdir ? P9_DMDIR : 0) | (e->mode & 0777);
+	int rc = load_parent(fs, e, &dir, &name);
+	if (rc)
+		return rc;
+	if (name.len == 0) { /* the archive's "." is our root */
+		if (!wantdir)
+			return STATUS_ERR_CORRUPT;
+		n = dir;
+	} else if ((n = lookup(dir, name.s, name.len))) {
+		if (isdir(n) != wantdir)
+			return STATUS_ERR_CORRUPT;
+	} else if (!(n = node_new(fs, dir, name, mode, dir->uid, dir->gid))) {
+		return STATUS_ERR_NOMEM;
+	}
+	n->mode = mode;
+	if (!wantdir) {
+		resize(fs, n, 0);
+		for (size_t off = 0; off < e->size;) {
+			size_t k = e->size - off > 0x40000000 ? 0x40000000
+							      : e->size - off;
+			long w =
+			    op_write(fs, n, off, (const uint8_t *)e->data + off,
+				     (uint32_t)k);
+			if (w <= 0)
+				return w == -P9_EFBIG ? STATUS_ERR_RANGE
+						      : STATUS_ERR_NOMEM;
+			off += (size_t)w;
+		}
+		fs->loaded_files++;
+		fs->loaded_bytes += e->size;
+	}
+	n->mtime = e->mtime;
+	return 0;
+}
+
+int ramfs_load_cpio(struct ramfs *fs, const void *archive, size_t len)
+{
+	struct cpio_iter it;
+	struct cpio_entry e;
+	int rc;
+	cpio_iter_init(&it, archive, len);
+	while ((rc = cpio_next(&it, &e)) > 0) {
+		uint32_t type = e.mode & CPIO_S_IFMT;
+		if (type != CPIO_S_IFDIR && type != CPIO_S_IFREG)
+			continue;
+		rc = load_entry(fs, &e);
+		if (rc)
+			return rc;
+	}
+	return rc;
+}

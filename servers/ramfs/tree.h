@@ -1,0 +1,91 @@
+/*
+ * ramfs's file tree: files and directories in memory, served through
+ * p9srv (ramfs_ops; the fs context is the struct ramfs).
+ *
+ * All memory comes from one region given at init, cut into 4 KiB pages:
+ * file data pages, the index pages that find them (8 direct pointers, one
+ * indirect and one double-indirect page per file, so any byte is found in
+ * constant time), and pages cut into nodes. An operation that needs more
+ * memory than is left fails with ENOSPC and changes nothing visible; a
+ * write stores what fits (a short count) and fails only when nothing fits.
+ *
+ * Nodes are reference counted: being linked in the tree holds one
+ * reference and each fid another, so a removed file stays readable and
+ * writable through open fids and is freed with its last reference.
+ */
+#ifndef SERVERS_RAMFS_TREE_H
+#define SERVERS_RAMFS_TREE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "9p/srv.h"
+
+#define RAMFS_PAGE     4096
+#define RAMFS_NAME_MAX 255
+#define RAMFS_UID_MAX  P9SRV_UNAME_MAX
+#define RAMFS_NDIRECT  8
+#define RAMFS_PPP      (RAMFS_PAGE / sizeof(void *)) /* pointers per page */
+#define RAMFS_MAXPAGES \
+	(RAMFS_NDIRECT + RAMFS_PPP + (uint64_t)RAMFS_PPP * RAMFS_PPP)
+#define RAMFS_MAXFILE (RAMFS_MAXPAGES * RAMFS_PAGE)
+
+struct ramfs_node {
+	struct ramfs_node *parent;	 /* 0 once unlinked */
+	struct ramfs_node *first, *last; /* children, in creation order */
+	struct ramfs_node *prev, *next;	 /* siblings */
+	uint32_t refs;
+	uint32_t mode; /* P9_DMDIR and permission bits */
+	uint32_t atime, mtime, version;
+	uint64_t path, length;
+	void *direct[RAMFS_NDIRECT];
+	void **ind;  /* RAMFS_PPP data pages */
+	void **dind; /* RAMFS_PPP pages of RAMFS_PPP data pages */
+	uint16_t namelen;
+	char name[RAMFS_NAME_MAX + 1];
+	char uid[RAMFS_UID_MAX + 1], gid[RAMFS_UID_MAX + 1];
+	char muid[RAMFS_UID_MAX + 1];
+};
+
+struct ramfs {
+	uint8_t *base;
+	size_t npages, nextpage; /* pages of the region; first never used */
+	void *freepages; /* list linked through each page's first word */
+	struct ramfs_node *freenodes; /* linked through next */
+	size_t pages_used;
+	struct ramfs_node *root;
+	uint32_t (*clock)(void); /* seconds, for timestamps; may be 0 */
+	uint64_t nextpath;
+	/* Directory read cursor: entry index of dir (at dirversion). */
+	struct ramfs_node *rd_dir, *rd_node;
+	uint32_t rd_index, rd_version;
+	/* What ramfs_load_cpio loaded. */
+	uint32_t loaded_files;
+	uint64_t loaded_bytes;
+};
+
+/*
+ * A tree with an empty root directory (mode 0775, uid and gid owner) over
+ * the region base[size] (its whole 4 KiB pages are used). Returns 0, or
+ * STATUS_ERR_NOMEM when the region cannot hold the root.
+ */
+int ramfs_init(struct ramfs *fs, void *base, size_t size,
+	       uint32_t (*clock)(void), const char *owner);
+
+/* The p9srv operations over a struct ramfs. */
+extern const struct p9srv_ops ramfs_ops;
+
+/* Bytes of the region not in use (free pages, not counting free nodes). */
+size_t ramfs_free_bytes(const struct ramfs *fs);
+
+/*
+ * Add the directories and regular files of a newc archive (other entry
+ * types are skipped), owned like the root, with the archive's modes and
+ * mtimes; a file already there is replaced. Returns 0, STATUS_ERR_CORRUPT
+ * for a corrupt archive or a path through a file or with "..",
+ * STATUS_ERR_NOMEM when the region is full; what was loaded before an
+ * error stays. Counts files and bytes in loaded_files and loaded_bytes.
+ */
+int ramfs_load_cpio(struct ramfs *fs, const void *archive, size_t len);
+
+#endif

@@ -1,0 +1,831 @@
+/*
+ * p9srv: the 9P2000 server library, driven with byte-level T-messages over
+ * ramfs's tree and a synthetic tree: version and reset, attach, walks
+ * (multi-name, partial, ".." at the root), open modes and permissions,
+ * directory reads (offset rule, whole entries), create/write/read/remove,
+ * dead fids, flush, malformed input, connections and hangup, wstat rules.
+ */
+#include <stdlib.h>
+
+#include "check.h"
+#include "9p/9p.h"
+#include "9p/srv.h"
+#include "9p/synth.h"
+#include "../../servers/ramfs/tree.h"
+#include <metta/status.h>
+
+#define MSIZE 8192
+
+static struct p9srv srv;
+static P9SRV_STORAGE(store, 2, 16);
+static struct ramfs fs;
+static uint8_t region[128 * 4096] __attribute__((aligned(4096)));
+static uint8_t tbuf[MSIZE * 2], rbuf[MSIZE * 2];
+static struct p9_msg r; /* the last reply, decoded (points into rbuf) */
+static uint16_t next_tag;
+static int flushed = -1;
+static struct p9srv_ops ops;
+
+static void flush_hook(void *ctx, uint64_t conn, uint16_t oldtag)
+{
+	(void)ctx, (void)conn;
+	flushed = oldtag;
+}
+
+/* Serve raw bytes; the reply must decode; returns its type or -1. */
+static int raw(uint64_t c, const uint8_t *in, size_t len)
+{
+	long n = p9srv_serve(&srv, c, in, len, rbuf, sizeof(rbuf));
+	if (n <= 0 || (size_t)n > MSIZE || p9_decode(rbuf, (size_t)n, &r))
+		return -1;
+	return r.type;
+}
+
+/* Send t on connection c; returns the reply type (or -1 for a bad one). */
+static int rpc(uint64_t c, struct p9_msg *t)
+{
+	t->tag = next_tag++ % 0xfff0;
+	long n = p9_encode(tbuf, sizeof(tbuf), t);
+	if (n < 0)
+		return -2;
+	int type = raw(c, tbuf, (size_t)n);
+	return type >= 0 && r.tag == t->tag ? type : -1;
+}
+
+static int is_err(const char *e)
+{
+	return r.type == P9_RERROR && p9_str_eq(r.ename, e);
+}
+
+static int version(uint64_t c, uint32_t msize, const char *v)
+{
+	struct p9_msg t = { .type = P9_TVERSION,
+			    .msize = msize,
+			    .version = p9_str(v) };
+	return rpc(c, &t);
+}
+
+static int attach(uint64_t c, uint32_t fid, const char *user)
+{
+	struct p9_msg t = { .type = P9_TATTACH,
+			    .fid = fid,
+			    .afid = P9_NOFID,
+			    .uname = p9_str(user),
+			    .aname = p9_str("") };
+	return rpc(c, &t);
+}
+
+/* Walk fid to newfid through the names of a space-free list (up to 16). */
+static int walk(uint64_t c, uint32_t fid, uint32_t newfid, int n,
+		const char **names)
+{
+	struct p9_msg t = { .type = P9_TWALK,
+			    .fid = fid,
+			    .newfid = newfid,
+			    .nwname = (uint16_t)n };
+	for (int i = 0; i < n; i++)
+		t.wname[i] = p9_str(names[i]);
+	return rpc(c, &t);
+}
+
+static int walk1(uint64_t c, uint32_t fid, uint32_t newfid, const char *name)
+{
+	return walk(c, fid, newfid, 1, &name);
+}
+
+static int topen(uint64_t c, uint32_t fid, uint8_t mode)
+{
+	struct p9_msg t = { .type = P9_TOPEN, .fid = fid, .mode = mode };
+	return rpc(c, &t);
+}
+
+static int tcreate(uint64_t c, uint32_t fid, const char *name, uint32_t perm,
+		   uint8_t mode)
+{
+	struct p9_msg t = { .type = P9_TCREATE,
+			    .fid = fid,
+			    .name = p9_str(name),
+			    .perm = perm,
+			    .mode = mode };
+	return rpc(c, &t);
+}
+
+static int tread(uint64_t c, uint32_t fid, uint64_t off, uint32_t count)
+{
+	struct p9_msg t = {
+		.type = P9_TREAD, .fid = fid, .offset = off, .count = count
+	};
+	return rpc(c, &t);
+}
+
+static int twrite(uint64_t c, uint32_t fid, uint64_t off, const char *s)
+{
+	struct p9_msg t = { .type = P9_TWRITE,
+			    .fid = fid,
+			    .offset = off,
+			    .count = (uint32_t)strlen(s),
+			    .data = (const uint8_t *)s };
+	return rpc(c, &t);
+}
+
+static int tfid(uint64_t c, uint8_t type, uint32_t fid)
+{
+	struct p9_msg t = { .type = type, .fid = fid };
+	return rpc(c, &t);
+}
+
+/* A wstat changing nothing but what the caller sets afterwards. */
+static struct p9_stat blank(void)
+{
+	struct p9_stat st;
+	memset(&st, 0xff, sizeof(st));
+	st.name = st.uid = st.gid = st.muid = p9_str("");
+	return st;
+}
+
+static int twstat(uint64_t c, uint32_t fid, const struct p9_stat *st)
+{
+	static uint8_t sb[1024];
+	long n = p9_stat_encode(sb, sizeof(sb), st);
+	struct p9_msg t = {
+		.type = P9_TWSTAT, .fid = fid, .nstat = (uint16_t)n, .stat = sb
+	};
+	return rpc(c, &t);
+}
+
+/* The stat in the last Rstat. */
+static struct p9_stat rstat(void)
+{
+	struct p9_stat st;
+	memset(&st, 0, sizeof(st));
+	p9_stat_decode(r.stat, r.nstat, &st);
+	return st;
+}
+
+/* A fresh server over a fresh ramfs; c1 (user metta) attached as fid 1. */
+static uint64_t c1, c2;
+static int setup(void)
+{
+	CHECK(ramfs_init(&fs, region, sizeof(region), 0, "metta") == 0);
+	ops = ramfs_ops;
+	ops.flush = flush_hook;
+	p9srv_init(&srv, &ops, &fs, MSIZE, P9SRV_STORAGE_ARGS(store));
+	CHECK(p9srv_connect(&srv, &c1) == 0);
+	CHECK(p9srv_connect(&srv, &c2) == 0 && c1 != c2);
+	CHECK(version(c1, 1 << 20, "9P2000") == P9_RVERSION);
+	CHECK(r.msize == MSIZE && p9_str_eq(r.version, "9P2000"));
+	CHECK(attach(c1, 1, "metta") == P9_RATTACH);
+	CHECK(r.qid.type == P9_QTDIR);
+	return 0;
+}
+
+static int version_and_reset(void)
+{
+	CHECK(setup() == 0);
+	/* Nothing but Tversion before Tversion. */
+	CHECK(attach(c2, 1, "alice") == P9_RERROR);
+	CHECK(is_err("version not negotiated"));
+	CHECK(version(c2, 100, "9P2000") == P9_RERROR);
+	CHECK(version(c2, 4096, "9P2000.u") == P9_RVERSION);
+	CHECK(r.msize == 4096 && p9_str_eq(r.version, "9P2000"));
+	CHECK(version(c2, 4096, "plan10") == P9_RVERSION);
+	CHECK(p9_str_eq(r.version, "unknown"));
+	CHECK(attach(c2, 1, "alice") == P9_RERROR);
+	/* A new Tversion clunks every fid. */
+	CHECK(fs.root->refs == 2);
+	CHECK(tfid(c1, P9_TSTAT, 1) == P9_RSTAT);
+	CHECK(version(c1, MSIZE, "9P2000") == P9_RVERSION);
+	CHECK(fs.root->refs == 1);
+	CHECK(tfid(c1, P9_TSTAT, 1) == P9_RERROR && is_err("unknown fid"));
+	CHECK(attach(c1, 1, "metta") == P9_RATTACH);
+	/* Tauth is not offered; attach must not name an afid. */
+	struct p9_msg t = { .type = P9_TAUTH,
+			    .afid = 5,
+			    .uname = p9_str("metta"),
+			    .aname = p9_str("") };
+	CHECK(rpc(c1, &t) == P9_RERROR &&
+	      is_err("authentication not required"));
+	t = (struct p9_msg){ .type = P9_TATTACH,
+			     .fid = 2,
+			     .afid = 5,
+			     .uname = p9_str("metta"),
+			     .aname = p9_str("") };
+	CHECK(rpc(c1, &t) == P9_RERROR);
+	CHECK(attach(c1, 1, "metta") == P9_RERROR && is_err("fid in use"));
+	/* One user per connection while fids remain. */
+	CHECK(attach(c1, 2, "alice") == P9_RERROR);
+	CHECK(attach(c1, 2, "") == P9_RERROR);
+	return 0;
+}
+
+/* Make a/b/f as metta through fid 1 (fid 9 is used and clunked). */
+static int make_abf(void)
+{
+	CHECK(walk(c1, 1, 9, 0, 0) == P9_RWALK);
+	CHECK(tcreate(c1, 9, "a", P9_DMDIR | 0777, P9_OREAD) == P9_RCREATE);
+	/* create(5) masked the mode with the root's 0775. */
+	CHECK(tfid(c1, P9_TSTAT, 9) == P9_RSTAT &&
+	      (rstat().mode & 0777) == 0775);
+	struct p9_stat w = blank();
+	w.mode = P9_DMDIR | 0777;
+	CHECK(twstat(c1, 9, &w) == P9_RWSTAT);
+	CHECK(tfid(c1, P9_TCLUNK, 9) == P9_RCLUNK);
+	CHECK(walk1(c1, 1, 9, "a") == P9_RWALK);
+	CHECK(tcreate(c1, 9, "b", P9_DMDIR | 0755, P9_OREAD) == P9_RCREATE);
+	CHECK(tfid(c1, P9_TCLUNK, 9) == P9_RCLUNK);
+	const char *ab[] = { "a", "b" };
+	CHECK(walk(c1, 1, 9, 2, ab) == P9_RWALK && r.nwqid == 2);
+	CHECK(tcreate(c1, 9, "f", 0644, P9_OWRITE) == P9_RCREATE);
+	CHECK(twrite(c1, 9, 0, "hello") == P9_RWRITE && r.count == 5);
+	CHECK(tfid(c1, P9_TCLUNK, 9) == P9_RCLUNK);
+	return 0;
+}
+
+static int walks(void)
+{
+	CHECK(setup() == 0);
+	CHECK(make_abf() == 0);
+	CHECK(tfid(c1, P9_TSTAT, 1) == P9_RSTAT);
+	uint64_t root = rstat().qid.path;
+	const char *abf[] = { "a", "b", "f" };
+	CHECK(walk(c1, 1, 2, 3, abf) == P9_RWALK && r.nwqid == 3);
+	CHECK(r.wqid[0].type == P9_QTDIR && r.wqid[2].type == P9_QTFILE);
+	uint64_t f = r.wqid[2].path;
+	CHECK(tfid(c1, P9_TSTAT, 2) == P9_RSTAT && rstat().qid.path == f);
+	/* Partial: one qid, newfid not made. */
+	const char *ax[] = { "a", "x", "b" };
+	CHECK(walk(c1, 1, 3, 3, ax) == P9_RWALK && r.nwqid == 1);
+	CHECK(tfid(c1, P9_TSTAT, 3) == P9_RERROR && is_err("unknown fid"));
+	CHECK(walk1(c1, 1, 3, "x") == P9_RERROR &&
+	      is_err("file does not exist"));
+	CHECK(tfid(c1, P9_TSTAT, 3) == P9_RERROR);
+	/* Through a file: not a directory. */
+	const char *fx[] = { "f", "x" };
+	CHECK(walk(c1, 1, 3, 0, 0) == P9_RWALK);
+	const char *ab[] = { "a", "b" };
+	CHECK(walk(c1, 3, 3, 2, ab) == P9_RWALK && r.nwqid == 2);
+	CHECK(walk(c1, 3, 4, 2, fx) == P9_RWALK && r.nwqid == 1);
+	CHECK(walk1(c1, 2, 4, "x") == P9_RERROR && is_err("not a directory"));
+	/* ".." at the root stays there; elsewhere it goes up. */
+	const char *up[] = { "..", "..", ".." };
+	CHECK(walk(c1, 1, 4, 3, up) == P9_RWALK && r.nwqid == 3);
+	CHECK(r.wqid[0].path == root && r.wqid[2].path == root);
+	const char *aup[] = { "a", "..", "a", "b", "..", "..", "..", ".." };
+	CHECK(walk(c1, 1, 5, 8, aup) == P9_RWALK && r.nwqid == 8);
+	CHECK(r.wqid[1].path == root && r.wqid[4].path == r.wqid[0].path);
+	CHECK(r.wqid[7].path == root);
+	/* newfid == fid moves the fid; newfid in use is refused. */
+	CHECK(walk(c1, 5, 5, 3, abf) == P9_RWALK);
+	CHECK(tfid(c1, P9_TSTAT, 5) == P9_RSTAT && rstat().qid.path == f);
+	CHECK(walk(c1, 1, 5, 0, 0) == P9_RERROR && is_err("fid in use"));
+	/* 16 names are fine. */
+	const char *many[16];
+	for (int i = 0; i < 16; i++)
+		many[i] = i % 2 ? ".." : "a";
+	CHECK(walk(c1, 1, 6, 16, many) == P9_RWALK && r.nwqid == 16);
+	/* An open fid cannot be walked. */
+	CHECK(topen(c1, 2, P9_OREAD) == P9_ROPEN);
+	CHECK(walk(c1, 2, 7, 0, 0) == P9_RERROR && is_err("walk of open fid"));
+	return 0;
+}
+
+/* An fs whose attach with aname "a" gives the subtree a. */
+static int attach_sub(void *ctx, struct p9_str uname, struct p9_str aname,
+		      void **root)
+{
+	void *top;
+	int rc = ramfs_ops.attach(ctx, uname, aname, &top);
+	if (rc || !p9_str_eq(aname, "a"))
+		return rc;
+	rc = ramfs_ops.walk1(ctx, top, aname, root);
+	ramfs_ops.unref(ctx, top);
+	return rc;
+}
+
+static int dotdot_stays_at_attach_root(void)
+{
+	CHECK(setup() == 0);
+	CHECK(make_abf() == 0);
+	ops.attach = attach_sub;
+	CHECK(version(c2, MSIZE, "9P2000") == P9_RVERSION);
+	struct p9_msg t = { .type = P9_TATTACH,
+			    .fid = 1,
+			    .afid = P9_NOFID,
+			    .uname = p9_str("metta"),
+			    .aname = p9_str("a") };
+	CHECK(rpc(c2, &t) == P9_RATTACH);
+	uint64_t a = r.qid.path;
+	/* The fs would go up to /; the library keeps the client in a. */
+	const char *up[] = { "b", "..", "..", "..", "b", "f" };
+	CHECK(walk(c2, 1, 2, 6, up) == P9_RWALK && r.nwqid == 6);
+	CHECK(r.wqid[1].path == a && r.wqid[2].path == a &&
+	      r.wqid[3].path == a);
+	CHECK(r.wqid[5].type == P9_QTFILE);
+	/* Clones keep the attach root. */
+	CHECK(walk1(c2, 1, 3, "b") == P9_RWALK);
+	const char *up2[] = { "..", "..", "b" };
+	CHECK(walk(c2, 3, 4, 3, up2) == P9_RWALK && r.nwqid == 3);
+	CHECK(r.wqid[1].path == a);
+	ops.attach = ramfs_ops.attach;
+	return 0;
+}
+
+static int open_modes_and_permissions(void)
+{
+	CHECK(setup() == 0);
+	CHECK(make_abf() == 0);
+	CHECK(version(c2, MSIZE, "9P2000") == P9_RVERSION);
+	CHECK(attach(c2, 1, "alice") == P9_RATTACH);
+	const char *abf[] = { "a", "b", "f" };
+	/* f is 0644 metta: alice reads, cannot write or truncate. */
+	CHECK(walk(c2, 1, 2, 3, abf) == P9_RWALK);
+	CHECK(topen(c2, 2, P9_OWRITE) == P9_RERROR &&
+	      is_err("permission denied"));
+	CHECK(topen(c2, 2, P9_OREAD | P9_OTRUNC) == P9_RERROR);
+	CHECK(topen(c2, 2, P9_OEXEC) == P9_RERROR);
+	CHECK(topen(c2, 2, P9_OREAD) == P9_ROPEN && r.iounit == MSIZE - 24);
+	CHECK(topen(c2, 2, P9_OREAD) == P9_RERROR &&
+	      is_err("file already open"));
+	CHECK(tread(c2, 2, 0, 100) == P9_RREAD && r.count == 5);
+	CHECK(memcmp(r.data, "hello", 5) == 0);
+	CHECK(twrite(c2, 2, 0, "x") == P9_RERROR &&
+	      is_err("file not open for writing"));
+	/* Alice may not create in b (0755 metta) but may in a (0777). */
+	const char *ab[] = { "a", "b" };
+	CHECK(walk(c2, 1, 3, 2, ab) == P9_RWALK);
+	CHECK(tcreate(c2, 3, "g", 0666, P9_OWRITE) == P9_RERROR &&
+	      is_err("permission denied"));
+	CHECK(walk1(c2, 1, 4, "a") == P9_RWALK);
+	CHECK(tcreate(c2, 4, "g", 0666, P9_ORDWR) == P9_RCREATE);
+	CHECK(twrite(c2, 4, 0, "abc") == P9_RWRITE);
+	CHECK(tfid(c2, P9_TSTAT, 4) == P9_RSTAT);
+	struct p9_stat st = rstat();
+	CHECK(p9_str_eq(st.uid, "alice") && p9_str_eq(st.gid, "metta"));
+	CHECK(st.length == 3 && (st.mode & 0777) == 0666);
+	/* Group bits apply to the group's name: metta may not write g... */
+	CHECK(walk(c1, 1, 2, 0, 0) == P9_RWALK);
+	const char *ag[] = { "a", "g" };
+	CHECK(walk(c1, 1, 3, 2, ag) == P9_RWALK);
+	struct p9_stat w = blank();
+	w.mode = 0604;
+	CHECK(twstat(c2, 4, &w) == P9_RWSTAT);
+	CHECK(topen(c1, 3, P9_OREAD) == P9_RERROR);
+	CHECK(topen(c1, 3, P9_OWRITE) == P9_RERROR);
+	/* ...but "other" may read. Directories only open for reading. */
+	w.mode = 0066;
+	CHECK(twstat(c2, 4, &w) == P9_RWSTAT);
+	CHECK(topen(c1, 3, P9_ORDWR) == P9_ROPEN);
+	CHECK(topen(c1, 2, P9_OWRITE) == P9_RERROR && is_err("is a directory"));
+	CHECK(topen(c1, 2, P9_OREAD | P9_OTRUNC) == P9_RERROR);
+	CHECK(topen(c1, 2, P9_OREAD) == P9_ROPEN);
+	CHECK(twrite(c1, 2, 0, "x") == P9_RERROR);
+	/* Truncate on open by the owner. */
+	CHECK(walk(c1, 1, 4, 3, abf) == P9_RWALK);
+	CHECK(topen(c1, 4, P9_OWRITE | P9_OTRUNC) == P9_ROPEN);
+	CHECK(tread(c1, 4, 0, 10) == P9_RERROR &&
+	      is_err("file not open for reading"));
+	CHECK(tfid(c1, P9_TSTAT, 4) == P9_RSTAT && rstat().length == 0);
+	/* A directory created must be opened OREAD. */
+	CHECK(walk(c1, 1, 5, 0, 0) == P9_RWALK);
+	CHECK(tcreate(c1, 5, "d", P9_DMDIR | 0777, P9_OWRITE) == P9_RERROR &&
+	      is_err("is a directory"));
+	CHECK(tcreate(c1, 5, "..", 0666, P9_OWRITE) == P9_RERROR);
+	CHECK(tcreate(c1, 5, "x/y", 0666, P9_OWRITE) == P9_RERROR);
+	CHECK(tcreate(c1, 5, "a", 0666, P9_OWRITE) == P9_RERROR &&
+	      is_err("file exists"));
+	CHECK(tfid(c1, P9_TSTAT, 5) == P9_RSTAT &&
+	      rstat().qid.type == P9_QTDIR);
+	return 0;
+}
+
+/* Parse a directory read: whole entries only. Returns entries or -1. */
+static int entries(const uint8_t *p, uint32_t n, char names[][32], int max,
+		   int *k)
+{
+	int got = 0;
+	while (n) {
+		struct p9_stat st;
+		long len = p9_stat_decode(p, n, &st);
+		if (len <= 0 || *k >= max || st.name.len >= 32)
+			return -1;
+		memcpy(names[*k], st.name.s, st.name.len);
+		names[(*k)++][st.name.len] = 0;
+		p += len, n -= (uint32_t)len, got++;
+	}
+	return got;
+}
+
+static int directory_reads(void)
+{
+	static char names[64][32];
+	CHECK(setup() == 0);
+	CHECK(walk(c1, 1, 2, 0, 0) == P9_RWALK);
+	char name[40];
+	for (int i = 0; i < 30; i++) {
+		snprintf(name, sizeof(name), "file-with-a-long-name-%02d",
+			 i % 100);
+		CHECK(walk(c1, 1, 3, 0, 0) == P9_RWALK);
+		CHECK(tcreate(c1, 3, name, 0644, P9_OREAD) == P9_RCREATE);
+		CHECK(tfid(c1, P9_TCLUNK, 3) == P9_RCLUNK);
+	}
+	CHECK(topen(c1, 2, P9_OREAD) == P9_ROPEN);
+	CHECK(tread(c1, 2, 0, 20) == P9_RERROR &&
+	      is_err("count too small for a directory entry"));
+	uint64_t off = 0;
+	int k = 0, reads = 0;
+	for (;;) {
+		CHECK(tread(c1, 2, off, 300) == P9_RREAD);
+		CHECK(r.count <= 300);
+		if (r.count == 0)
+			break;
+		CHECK(entries(r.data, r.count, names, 64, &k) > 0);
+		off += r.count;
+		reads++;
+	}
+	CHECK(k == 30 && reads > 5);
+	for (int i = 0; i < 30; i++) {
+		snprintf(name, sizeof(name), "file-with-a-long-name-%02d",
+			 i % 100);
+		CHECK(strcmp(names[i], name) == 0);
+	}
+	/* At the end it stays at the end; other offsets are refused. */
+	CHECK(tread(c1, 2, off, 300) == P9_RREAD && r.count == 0);
+	CHECK(tread(c1, 2, off - 1, 300) == P9_RERROR &&
+	      is_err("bad offset in directory read"));
+	CHECK(tread(c1, 2, off + 7, 300) == P9_RERROR);
+	/* The refusal changed nothing; offset 0 starts again. */
+	CHECK(tread(c1, 2, off, 300) == P9_RREAD && r.count == 0);
+	CHECK(tread(c1, 2, 0, MSIZE) == P9_RREAD);
+	k = 0;
+	CHECK(entries(r.data, r.count, names, 64, &k) == 30);
+	/* Counts beyond msize are cut to fit. */
+	CHECK(tread(c1, 2, 0, 1u << 30) == P9_RREAD && r.count <= MSIZE - 11);
+	return 0;
+}
+
+static int create_write_read_remove(void)
+{
+	CHECK(setup() == 0);
+	CHECK(walk(c1, 1, 2, 0, 0) == P9_RWALK);
+	CHECK(tcreate(c1, 2, "f", 0644, P9_ORDWR) == P9_RCREATE);
+	CHECK(r.qid.type == P9_QTFILE && r.iounit == MSIZE - 24);
+	CHECK(twrite(c1, 2, 0, "hello, world") == P9_RWRITE && r.count == 12);
+	CHECK(twrite(c1, 2, 7, "there") == P9_RWRITE);
+	CHECK(tread(c1, 2, 0, 100) == P9_RREAD && r.count == 12);
+	CHECK(memcmp(r.data, "hello, there", 12) == 0);
+	CHECK(tread(c1, 2, 12, 100) == P9_RREAD && r.count == 0);
+	/* A big write is cut at msize - 24. */
+	static char big[MSIZE];
+	memset(big, 'x', sizeof(big) - 1);
+	struct p9_msg t = { .type = P9_TWRITE,
+			    .fid = 2,
+			    .count = MSIZE - 22,
+			    .data = (const uint8_t *)big };
+	CHECK(rpc(c1, &t) == P9_RERROR && is_err("message too large"));
+	t.count = MSIZE - 23;
+	CHECK(rpc(c1, &t) == P9_RWRITE && r.count == MSIZE - 24);
+	/* Remove: gone from the tree, the fid is clunked. */
+	CHECK(walk1(c1, 1, 3, "f") == P9_RWALK);
+	CHECK(tfid(c1, P9_TREMOVE, 3) == P9_RREMOVE);
+	CHECK(tfid(c1, P9_TSTAT, 3) == P9_RERROR && is_err("unknown fid"));
+	CHECK(walk1(c1, 1, 3, "f") == P9_RERROR);
+	/* Still readable through the open fid. */
+	CHECK(tread(c1, 2, MSIZE - 23, 100) == P9_RREAD && r.count == 0);
+	CHECK(tread(c1, 2, 0, 5) == P9_RREAD &&
+	      memcmp(r.data, "xxxxx", 5) == 0);
+	/* A failing remove still clunks (remove(5)). */
+	CHECK(walk(c1, 1, 4, 0, 0) == P9_RWALK);
+	CHECK(tfid(c1, P9_TREMOVE, 4) == P9_RERROR);
+	CHECK(tfid(c1, P9_TSTAT, 4) == P9_RERROR && is_err("unknown fid"));
+	/* ORCLOSE removes at clunk. */
+	CHECK(walk(c1, 1, 5, 0, 0) == P9_RWALK);
+	CHECK(tcreate(c1, 5, "tmp", 0644, P9_OWRITE | P9_ORCLOSE) ==
+	      P9_RCREATE);
+	CHECK(walk1(c1, 1, 6, "tmp") == P9_RWALK);
+	CHECK(tfid(c1, P9_TCLUNK, 6) == P9_RCLUNK);
+	CHECK(tfid(c1, P9_TCLUNK, 5) == P9_RCLUNK);
+	CHECK(walk1(c1, 1, 6, "tmp") == P9_RERROR);
+	return 0;
+}
+
+static int clunked_fid_is_dead(void)
+{
+	CHECK(setup() == 0);
+	CHECK(walk(c1, 1, 2, 0, 0) == P9_RWALK);
+	CHECK(tcreate(c1, 2, "f", 0644, P9_ORDWR) == P9_RCREATE);
+	CHECK(tfid(c1, P9_TCLUNK, 2) == P9_RCLUNK);
+	CHECK(tfid(c1, P9_TCLUNK, 2) == P9_RERROR && is_err("unknown fid"));
+	CHECK(tfid(c1, P9_TSTAT, 2) == P9_RERROR && is_err("unknown fid"));
+	CHECK(tfid(c1, P9_TREMOVE, 2) == P9_RERROR && is_err("unknown fid"));
+	CHECK(tread(c1, 2, 0, 1) == P9_RERROR && is_err("unknown fid"));
+	CHECK(twrite(c1, 2, 0, "x") == P9_RERROR && is_err("unknown fid"));
+	CHECK(topen(c1, 2, 0) == P9_RERROR && is_err("unknown fid"));
+	CHECK(walk(c1, 2, 3, 0, 0) == P9_RERROR && is_err("unknown fid"));
+	CHECK(tcreate(c1, 2, "g", 0644, 0) == P9_RERROR &&
+	      is_err("unknown fid"));
+	struct p9_stat w = blank();
+	CHECK(twstat(c1, 2, &w) == P9_RERROR && is_err("unknown fid"));
+	/* The file itself is fine. */
+	CHECK(walk1(c1, 1, 2, "f") == P9_RWALK);
+	return 0;
+}
+
+static int flush_gets_rflush(void)
+{
+	CHECK(setup() == 0);
+	struct p9_msg t = { .type = P9_TFLUSH, .oldtag = 1234 };
+	CHECK(rpc(c1, &t) == P9_RFLUSH && flushed == 1234);
+	return 0;
+}
+
+static int malformed_input(void)
+{
+	CHECK(setup() == 0);
+	const char *abc[] = { "a", "b", "c" };
+	struct p9_msg t = {
+		.type = P9_TWALK, .tag = 77, .fid = 1, .newfid = 2, .nwname = 3
+	};
+	for (int i = 0; i < 3; i++)
+		t.wname[i] = p9_str(abc[i]);
+	static uint8_t msg[256];
+	long n = p9_encode(msg, sizeof(msg), &t);
+	CHECK(n > 0);
+	for (long len = 0; len < n; len++) {
+		uint8_t *cut = malloc(len ? (size_t)len : 1);
+		memcpy(cut, msg, (size_t)len);
+		int type = raw(c1, cut, (size_t)len);
+		free(cut);
+		CHECK(type == P9_RERROR && is_err("malformed message"));
+		CHECK(r.tag == (len >= 7 ? 77 : P9_NOTAG));
+	}
+	/* Garbage, with the size field right half the time. */
+	srand(7);
+	for (int i = 0; i < 20000; i++) {
+		size_t len = (size_t)rand() % 64;
+		uint8_t *g = malloc(len ? len : 1);
+		for (size_t j = 0; j < len; j++)
+			g[j] = (uint8_t)rand();
+		if (len >= 5 && rand() % 2) {
+			g[0] = (uint8_t)len, g[1] = g[2] = g[3] = 0;
+			g[4] = (uint8_t)(100 + rand() % 28);
+			/* These could be valid and change the state. */
+			if (g[4] == P9_TVERSION || g[4] == P9_TFLUSH ||
+			    g[4] == P9_TCLUNK || g[4] == P9_TREMOVE ||
+			    g[4] == P9_TATTACH || g[4] == P9_TWALK)
+				g[4] = P9_RCLUNK;
+		}
+		int type = raw(c1, g, len);
+		free(g);
+		CHECK(type == P9_RERROR);
+	}
+	/* An R-message is not a request. */
+	struct p9_msg rc = { .type = P9_RCLUNK };
+	CHECK(rpc(c1, &rc) == P9_RERROR);
+	/* The connection still works. */
+	CHECK(tfid(c1, P9_TSTAT, 1) == P9_RSTAT);
+	CHECK(walk(c1, 1, 2, 0, 0) == P9_RWALK);
+	/* A tiny reply buffer is refused outright. */
+	CHECK(p9srv_serve(&srv, c1, msg, (size_t)n, rbuf, 100) ==
+	      STATUS_ERR_RANGE);
+	return 0;
+}
+
+static int connections_and_hangup(void)
+{
+	CHECK(setup() == 0);
+	uint64_t c3;
+	CHECK(p9srv_connect(&srv, &c3) == STATUS_ERR_QUOTA);
+	CHECK(version(c2, MSIZE, "9P2000") == P9_RVERSION);
+	/* c2 does not see c1's fid 1, and has its own. */
+	CHECK(tfid(c2, P9_TSTAT, 1) == P9_RERROR && is_err("unknown fid"));
+	CHECK(attach(c2, 1, "metta") == P9_RATTACH);
+	CHECK(walk(c2, 1, 2, 0, 0) == P9_RWALK);
+	CHECK(tcreate(c2, 2, "tmp", 0600, P9_OWRITE | P9_ORCLOSE) ==
+	      P9_RCREATE);
+	CHECK(walk(c2, 1, 3, 0, 0) == P9_RWALK);
+	CHECK(tfid(c1, P9_TCLUNK, 1) == P9_RCLUNK);
+	CHECK(tfid(c2, P9_TSTAT, 1) == P9_RSTAT);
+	CHECK(attach(c1, 1, "metta") == P9_RATTACH);
+	CHECK(walk1(c1, 1, 5, "tmp") == P9_RWALK);
+	CHECK(tfid(c1, P9_TCLUNK, 5) == P9_RCLUNK);
+	CHECK(fs.root->refs == 4); /* link, c1's fid 1, c2's fids 1 and 3 */
+	/* Hangup clunks: the ORCLOSE file goes, references are dropped. */
+	p9srv_hangup(&srv, c2);
+	CHECK(fs.root->refs == 2);
+	CHECK(walk1(c1, 1, 5, "tmp") == P9_RERROR);
+	CHECK(tfid(c2, P9_TSTAT, 1) == P9_RERROR &&
+	      is_err("unknown connection"));
+	CHECK(p9srv_connect(&srv, &c3) == 0 && c3 != c2 && c3 != c1);
+	CHECK(tfid(c3, P9_TSTAT, 1) == P9_RERROR);
+	/* Too many fids. */
+	CHECK(version(c3, MSIZE, "9P2000") == P9_RVERSION);
+	CHECK(attach(c3, 0, "bob") == P9_RATTACH);
+	for (uint32_t f = 1; f < 16; f++)
+		CHECK(walk(c3, 0, f, 0, 0) == P9_RWALK);
+	CHECK(walk(c3, 0, 16, 0, 0) == P9_RERROR && is_err("too many fids"));
+	CHECK(attach(c3, 16, "bob") == P9_RERROR && is_err("too many fids"));
+	CHECK(fs.root->refs == 2 + 16);
+	p9srv_hangup(&srv, c3);
+	CHECK(fs.root->refs == 2);
+	return 0;
+}
+
+static int wstat_rules(void)
+{
+	CHECK(setup() == 0);
+	CHECK(make_abf() == 0);
+	CHECK(version(c2, MSIZE, "9P2000") == P9_RVERSION);
+	CHECK(attach(c2, 1, "alice") == P9_RATTACH);
+	const char *abf[] = { "a", "b", "f" };
+	CHECK(walk(c1, 1, 2, 3, abf) == P9_RWALK);
+	CHECK(walk(c2, 1, 2, 3, abf) == P9_RWALK);
+	/* Only the owner changes mode and name. */
+	struct p9_stat w = blank();
+	w.mode = 0666;
+	CHECK(twstat(c2, 2, &w) == P9_RERROR &&
+	      is_err("operation not permitted"));
+	w = blank();
+	w.name = p9_str("g");
+	CHECK(twstat(c2, 2, &w) == P9_RERROR);
+	CHECK(twstat(c1, 2, &w) == P9_RWSTAT);
+	CHECK(tfid(c2, P9_TSTAT, 2) == P9_RSTAT &&
+	      p9_str_eq(rstat().name, "g"));
+	/* Renaming onto an existing name: file exists, nothing changes. */
+	const char *ab[] = { "a", "b" };
+	CHECK(walk(c1, 1, 3, 2, ab) == P9_RWALK);
+	CHECK(tcreate(c1, 3, "h", 0644, P9_OWRITE) == P9_RCREATE);
+	w.name = p9_str("h");
+	CHECK(twstat(c1, 2, &w) == P9_RERROR && is_err("file exists"));
+	w.name = p9_str("a/b");
+	CHECK(twstat(c1, 2, &w) == P9_RERROR);
+	CHECK(tfid(c1, P9_TSTAT, 2) == P9_RSTAT &&
+	      p9_str_eq(rstat().name, "g"));
+	/* Length: anyone who may write; never a directory's. */
+	w = blank();
+	w.length = 2;
+	CHECK(twstat(c2, 2, &w) == P9_RERROR && is_err("permission denied"));
+	CHECK(twstat(c1, 2, &w) == P9_RWSTAT);
+	CHECK(tfid(c1, P9_TSTAT, 2) == P9_RSTAT && rstat().length == 2);
+	CHECK(twstat(c1, 1, &w) == P9_RERROR && is_err("is a directory"));
+	/* Owner, qid and the directory bit cannot change. */
+	w = blank();
+	w.uid = p9_str("alice");
+	CHECK(twstat(c1, 2, &w) == P9_RERROR);
+	w = blank();
+	w.qid.path = 12345;
+	CHECK(twstat(c1, 2, &w) == P9_RERROR);
+	w = blank();
+	w.mode = P9_DMDIR | 0777;
+	CHECK(twstat(c1, 2, &w) == P9_RERROR);
+	/* A wstat of nothing is a sync. */
+	w = blank();
+	CHECK(twstat(c2, 2, &w) == P9_RWSTAT);
+	return 0;
+}
+
+/* A synthetic tree: /dev/null-like "zero", /proc/N/{status,ctl}. */
+static long read_status(void *ctx, const struct p9synth_entry *e, uint64_t inst,
+			uint64_t off, void *buf, uint32_t count)
+{
+	char s[32];
+	(void)ctx, (void)e;
+	int n =
+	    snprintf(s, sizeof(s), "process %llu\n", (unsigned long long)inst);
+	if (off >= (uint64_t)n)
+		return 0;
+	if (count > n - off)
+		count = (uint32_t)(n - off);
+	memcpy(buf, s + off, count);
+	return count;
+}
+
+static char written[64];
+static long write_ctl(void *ctx, const struct p9synth_entry *e, uint64_t inst,
+		      uint64_t off, const void *data, uint32_t count)
+{
+	(void)ctx, (void)e, (void)off;
+	snprintf(written, sizeof(written), "%llu:%.*s",
+		 (unsigned long long)inst, (int)count, (const char *)data);
+	return count;
+}
+
+static const uint64_t pids[] = { 1, 7, 42 };
+static int proc_list(void *ctx, uint32_t index, char *name, uint64_t *inst)
+{
+	(void)ctx;
+	if (index >= 3)
+		return 0;
+	*inst = pids[index];
+	snprintf(name, P9SYNTH_NAMEMAX + 1, "%llu", (unsigned long long)*inst);
+	return 1;
+}
+
+static int proc_name(void *ctx, uint64_t inst, char *name)
+{
+	(void)ctx;
+	for (int i = 0; i < 3; i++)
+		if (pids[i] == inst) {
+			snprintf(name, P9SYNTH_NAMEMAX + 1, "%llu",
+				 (unsigned long long)inst);
+			return 0;
+		}
+	return -P9_ENOENT;
+}
+
+static int proc_lookup(void *ctx, struct p9_str name, uint64_t *inst)
+{
+	char s[24];
+	for (int i = 0; i < 3; i++) {
+		proc_name(ctx, pids[i], s);
+		if (p9_str_eq(name, s)) {
+			*inst = pids[i];
+			return 0;
+		}
+	}
+	return -P9_ENOENT;
+}
+
+static const struct p9synth_dyn procs = { proc_list, proc_lookup, proc_name };
+
+static const struct p9synth_entry table[] = {
+	{ "/", 1, P9_DMDIR | 0555, 0, 0, 0, 0, 0 },
+	{ "zero", 2, 0444, 0, 0, 0, 0, 0 },
+	{ "proc", 3, P9_DMDIR | 0555, 0, 0, 0, 0, &procs },
+	{ "status", 4, 0444, 2, read_status, 0, 0, 0 },
+	{ "ctl", 5, 0222, 2, 0, write_ctl, 0, 0 },
+};
+
+static int synthetic_tree(void)
+{
+	static struct p9synth syn;
+	p9synth_init(&syn, table, 5, "metta", 0);
+	p9srv_init(&srv, &p9synth_ops, &syn, MSIZE, P9SRV_STORAGE_ARGS(store));
+	CHECK(p9srv_connect(&srv, &c1) == 0);
+	CHECK(version(c1, MSIZE, "9P2000") == P9_RVERSION);
+	CHECK(attach(c1, 1, "alice") == P9_RATTACH);
+	const char *p7s[] = { "proc", "7", "status" };
+	CHECK(walk(c1, 1, 2, 3, p7s) == P9_RWALK && r.nwqid == 3);
+	CHECK(r.wqid[1].type == P9_QTDIR && r.wqid[2].type == P9_QTFILE);
+	uint64_t dir7 = r.wqid[1].path;
+	CHECK(topen(c1, 2, P9_OREAD) == P9_ROPEN);
+	CHECK(tread(c1, 2, 0, 100) == P9_RREAD && r.count == 10);
+	CHECK(memcmp(r.data, "process 7\n", 10) == 0);
+	const char *p42c[] = { "proc", "42", "ctl" };
+	CHECK(walk(c1, 1, 3, 3, p42c) == P9_RWALK);
+	CHECK(topen(c1, 3, P9_OREAD) == P9_RERROR);
+	CHECK(topen(c1, 3, P9_OWRITE) == P9_ROPEN);
+	CHECK(twrite(c1, 3, 0, "kill") == P9_RWRITE);
+	CHECK(strcmp(written, "42:kill") == 0);
+	const char *nope[] = { "proc", "8" };
+	CHECK(walk(c1, 1, 4, 2, nope) == P9_RWALK && r.nwqid == 1);
+	/* ".." from a template file is its instance directory. */
+	const char *back[] = { "proc", "7", "..", "7", "..", "42" };
+	CHECK(walk(c1, 1, 4, 6, back) == P9_RWALK && r.nwqid == 6);
+	CHECK(r.wqid[3].path == dir7 && r.wqid[2].path == r.wqid[0].path);
+	/* Walking on from a file is not possible. */
+	const char *past[] = { "proc", "7", "status", ".." };
+	CHECK(walk(c1, 1, 9, 4, past) == P9_RWALK && r.nwqid == 3);
+	CHECK(tfid(c1, P9_TSTAT, 4) == P9_RSTAT &&
+	      p9_str_eq(rstat().name, "42"));
+	/* Directory listings: the root, the instances, an instance. */
+	static char names[8][32];
+	int k = 0;
+	CHECK(walk(c1, 1, 5, 0, 0) == P9_RWALK && topen(c1, 5, 0) == P9_ROPEN);
+	CHECK(tread(c1, 5, 0, MSIZE) == P9_RREAD);
+	CHECK(entries(r.data, r.count, names, 8, &k) == 2);
+	CHECK(!strcmp(names[0], "zero") && !strcmp(names[1], "proc"));
+	k = 0;
+	CHECK(walk1(c1, 1, 6, "proc") == P9_RWALK &&
+	      topen(c1, 6, 0) == P9_ROPEN);
+	CHECK(tread(c1, 6, 0, MSIZE) == P9_RREAD);
+	CHECK(entries(r.data, r.count, names, 8, &k) == 3);
+	CHECK(!strcmp(names[0], "1") && !strcmp(names[2], "42"));
+	k = 0;
+	CHECK(topen(c1, 4, 0) == P9_ROPEN &&
+	      tread(c1, 4, 0, MSIZE) == P9_RREAD);
+	CHECK(entries(r.data, r.count, names, 8, &k) == 2);
+	CHECK(!strcmp(names[0], "status") && !strcmp(names[1], "ctl"));
+	/* Nothing can be created, removed or changed. */
+	CHECK(walk(c1, 1, 7, 0, 0) == P9_RWALK);
+	CHECK(tcreate(c1, 7, "x", 0666, 0) == P9_RERROR);
+	CHECK(walk1(c1, 1, 8, "zero") == P9_RWALK);
+	CHECK(tfid(c1, P9_TREMOVE, 8) == P9_RERROR);
+	return 0;
+}
+
+int main(void)
+{
+	RUN(version_and_reset);
+	RUN(walks);
+	RUN(dotdot_stays_at_attach_root);
+	RUN(open_modes_and_permissions);
+	RUN(directory_reads);
+	RUN(create_write_read_remove);
+	RUN(clunked_fid_is_dead);
+	RUN(flush_gets_rflush);
+	RUN(malformed_input);
+	RUN(connections_and_hangup);
+	RUN(wstat_rules);
+	RUN(synthetic_tree);
+	return check_done();
+}

@@ -1,0 +1,168 @@
+/*
+ * newc cpio reader: entries and their fields, 4-byte alignment of names
+ * and data, the trailer ends the archive (and what follows is ignored),
+ * and every truncation or corruption is refused without reading past the
+ * end (ASan checks the bound: each cut archive is its own allocation).
+ */
+#include <stdlib.h>
+
+#include "check.h"
+#include "cpio/cpio.h"
+#include <metta/status.h>
+
+static uint8_t ar[4096];
+static size_t arlen;
+
+/* Append one newc entry (magic 070701 unless m2). */
+static void add(const char *name, uint32_t mode, const char *data, int m2)
+{
+	size_t namesize = strlen(name) + 1, size = data ? strlen(data) : 0;
+	arlen += (size_t)sprintf((char *)ar + arlen,
+				 "%s%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X"
+				 "%08X%08X%08X",
+				 m2 ? "070702" : "070701", 1u, mode, 0u, 0u, 1u,
+				 1234u, (unsigned)size, 0u, 0u, 0u, 0u,
+				 (unsigned)namesize, 0u);
+	memcpy(ar + arlen, name, namesize);
+	arlen += namesize;
+	while (arlen % 4)
+		ar[arlen++] = 0;
+	memcpy(ar + arlen, data ? data : "", size);
+	arlen += size;
+	while (arlen % 4)
+		ar[arlen++] = 0;
+}
+
+static void build(void)
+{
+	arlen = 0;
+	add(".", CPIO_S_IFDIR | 0755, 0, 0);
+	add("dir", CPIO_S_IFDIR | 0700, 0, 0);
+	add("dir/file", CPIO_S_IFREG | 0644, "hello", 1);
+	add("empty", CPIO_S_IFREG | 0600, 0, 0);
+	add("odd-name", CPIO_S_IFREG | 0755, "abcdefg", 0);
+	add(CPIO_TRAILER, 0, 0, 0);
+}
+
+static int entries_and_alignment(void)
+{
+	struct cpio_iter it;
+	struct cpio_entry e;
+	static const char *names[] = { ".", "dir", "dir/file", "empty",
+				       "odd-name" };
+	build();
+	cpio_iter_init(&it, ar, arlen);
+	for (int i = 0; i < 5; i++) {
+		CHECK(cpio_next(&it, &e) == 1);
+		CHECK_STR(e.name, names[i]);
+		CHECK(e.namelen == strlen(names[i]));
+		CHECK(((const uint8_t *)e.data - ar) % 4 == 0);
+		CHECK(e.mtime == 1234 && e.nlink == 1 && e.uid == 0);
+	}
+	CHECK(cpio_next(&it, &e) == 0);
+	CHECK(cpio_next(&it, &e) == 0);
+	cpio_iter_init(&it, ar, arlen);
+	CHECK(cpio_next(&it, &e) == 1 && e.mode == (CPIO_S_IFDIR | 0755));
+	CHECK(cpio_next(&it, &e) == 1 && e.size == 0);
+	CHECK(cpio_next(&it, &e) == 1 && e.size == 5);
+	CHECK(memcmp(e.data, "hello", 5) == 0 &&
+	      e.mode == (CPIO_S_IFREG | 0644));
+	CHECK(cpio_next(&it, &e) == 1 && e.size == 0);
+	CHECK(cpio_next(&it, &e) == 1 && e.size == 7);
+	CHECK(memcmp(e.data, "abcdefg", 7) == 0);
+	return 0;
+}
+
+/* Run the whole archive a[len]: 0 at the trailer, or the error. */
+static int scan(const uint8_t *a, size_t len, int *count)
+{
+	struct cpio_iter it;
+	struct cpio_entry e;
+	int rc;
+	*count = 0;
+	cpio_iter_init(&it, a, len);
+	while ((rc = cpio_next(&it, &e)) == 1)
+		(*count)++;
+	return rc;
+}
+
+static int truncation_refused(void)
+{
+	int n;
+	build();
+	CHECK(scan(ar, arlen, &n) == 0 && n == 5);
+	for (size_t len = 0; len < arlen; len++) {
+		uint8_t *cut = malloc(len ? len : 1);
+		memcpy(cut, ar, len);
+		int rc = scan(cut, len, &n);
+		free(cut);
+		CHECK(rc == STATUS_ERR_CORRUPT);
+	}
+	return 0;
+}
+
+static int trailer_ends_it(void)
+{
+	int n;
+	build();
+	add("after", CPIO_S_IFREG | 0644, "x", 0);
+	memset(ar + arlen, 0, 100); /* and block padding */
+	CHECK(scan(ar, arlen + 100, &n) == 0 && n == 5);
+	/* No trailer at all: corrupt, not a short archive. */
+	arlen = 0;
+	add("a", CPIO_S_IFREG | 0644, "x", 0);
+	CHECK(scan(ar, arlen, &n) == STATUS_ERR_CORRUPT && n == 1);
+	return 0;
+}
+
+static int corruption_refused(void)
+{
+	int n;
+	struct cpio_iter it;
+	struct cpio_entry e;
+	build();
+	ar[0] = '1'; /* magic */
+	CHECK(scan(ar, arlen, &n) == STATUS_ERR_CORRUPT && n == 0);
+	build();
+	ar[6 + 8 + 3] = 'g'; /* not hex (mode) */
+	CHECK(scan(ar, arlen, &n) == STATUS_ERR_CORRUPT);
+	build();
+	ar[110 + 1] = 'x'; /* name "." loses its NUL */
+	CHECK(scan(ar, arlen, &n) == STATUS_ERR_CORRUPT);
+	build();
+	memcpy(ar + 6 + 8 * 6, "FFFFFFFF", 8); /* huge filesize */
+	CHECK(scan(ar, arlen, &n) == STATUS_ERR_CORRUPT);
+	build();
+	memcpy(ar + 6 + 8 * 11, "FFFFFFFF", 8); /* huge namesize */
+	CHECK(scan(ar, arlen, &n) == STATUS_ERR_CORRUPT);
+	build();
+	memcpy(ar + 6 + 8 * 11, "00000000", 8); /* no name at all */
+	CHECK(scan(ar, arlen, &n) == STATUS_ERR_CORRUPT);
+	/* Errors stick. */
+	cpio_iter_init(&it, ar, arlen);
+	CHECK(cpio_next(&it, &e) == STATUS_ERR_CORRUPT);
+	CHECK(cpio_next(&it, &e) == STATUS_ERR_CORRUPT);
+	/* Random damage never crashes or reads outside. */
+	srand(3);
+	for (int i = 0; i < 20000; i++) {
+		build();
+		for (int k = 0; k < 3; k++)
+			ar[(size_t)rand() % arlen] = (uint8_t)rand();
+		size_t len = (size_t)rand() % (arlen + 1);
+		uint8_t *cut = malloc(len ? len : 1);
+		memcpy(cut, ar, len);
+		int rc = scan(cut, len, &n);
+		free(cut);
+		CHECK(rc == 0 || rc == STATUS_ERR_CORRUPT);
+	}
+	return 0;
+}
+
+int main(void)
+{
+	RUN(entries_and_alignment);
+	RUN(truncation_refused);
+	RUN(trailer_ends_it);
+	RUN(corruption_refused);
+	return check_done();
+}

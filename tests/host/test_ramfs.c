@@ -1,0 +1,399 @@
+/*
+ * ramfs's tree through its p9srv operations: files and directories,
+ * rename, truncate, create(5) permission masking, timestamps and versions,
+ * a full region (ENOSPC changes nothing; short writes), files removed while
+ * open, large files read page by page, and loading newc archives.
+ */
+#include <stdlib.h>
+
+#include "check.h"
+#include "../../servers/ramfs/tree.h"
+#include "cpio/cpio.h"
+#include <metta/status.h>
+
+static struct ramfs fs;
+static const struct p9srv_ops *o = &ramfs_ops;
+static uint32_t clock_now;
+
+static uint32_t test_clock(void)
+{
+	return clock_now;
+}
+
+static void *region(size_t size)
+{
+	static void *mem;
+	free(mem);
+	mem = aligned_alloc(4096, size);
+	return mem;
+}
+
+static void *root(void)
+{
+	void *r;
+	o->attach(&fs, p9_str("metta"), p9_str(""), &r);
+	return r;
+}
+
+static void *mk(void *dir, const char *name, uint32_t perm)
+{
+	void *n;
+	int rc = o->create(&fs, dir, p9_str(name), perm, P9_ORDWR,
+			   p9_str("metta"), &n);
+	return rc ? 0 : n;
+}
+
+static void *look(void *dir, const char *name)
+{
+	void *n;
+	return o->walk1(&fs, dir, p9_str(name), &n) ? 0 : n;
+}
+
+static struct p9_stat st(void *n)
+{
+	struct p9_stat s;
+	o->stat(&fs, n, &s);
+	return s;
+}
+
+static struct p9_stat blank(void)
+{
+	struct p9_stat s;
+	memset(&s, 0xff, sizeof(s));
+	s.name = s.uid = s.gid = s.muid = p9_str("");
+	return s;
+}
+
+static long put(void *n, uint64_t off, const char *s)
+{
+	return o->write(&fs, n, off, s, (uint32_t)strlen(s));
+}
+
+static int files_and_directories(void)
+{
+	CHECK(ramfs_init(&fs, region(1 << 20), 1 << 20, 0, "metta") == 0);
+	void *r = root(), *d, *f;
+	CHECK(st(r).qid.type == P9_QTDIR && p9_str_eq(st(r).name, "/"));
+	CHECK((d = mk(r, "d", P9_DMDIR | 0777)) != 0);
+	CHECK(mk(r, "d", 0644) == 0);
+	void *x;
+	CHECK(o->create(&fs, r, p9_str("d"), 0644, 0, p9_str("metta"), &x) ==
+	      -P9_EEXIST);
+	CHECK((f = mk(d, "f", 0644)) != 0);
+	CHECK(put(f, 0, "hello") == 5 && st(f).length == 5);
+	char buf[16];
+	CHECK(o->read(&fs, f, 0, buf, sizeof(buf)) == 5);
+	CHECK(memcmp(buf, "hello", 5) == 0);
+	CHECK(o->read(&fs, f, 5, buf, sizeof(buf)) == 0);
+	CHECK(o->read(&fs, d, 0, buf, 1) == -P9_EISDIR);
+	CHECK(look(d, "f") == f && look(d, "..") == r && look(r, "..") == r);
+	CHECK(look(d, "g") == 0);
+	CHECK(o->walk1(&fs, f, p9_str("x"), &x) == -P9_ENOTDIR);
+	/* Holes read as zeros. */
+	CHECK(put(f, 10000, "z") == 1 && st(f).length == 10001);
+	CHECK(o->read(&fs, f, 9990, buf, 16) == 11);
+	CHECK(buf[0] == 0 && buf[9] == 0 && buf[10] == 'z');
+	/* Directory entries in creation order. */
+	struct p9_stat s;
+	CHECK(o->readdir(&fs, r, 0, &s) == 1 && p9_str_eq(s.name, "d"));
+	CHECK(o->readdir(&fs, r, 1, &s) == 0);
+	CHECK(mk(d, "g", 0644) && mk(d, "h", 0644));
+	CHECK(o->readdir(&fs, d, 2, &s) == 1 && p9_str_eq(s.name, "h"));
+	CHECK(o->readdir(&fs, d, 0, &s) == 1 && p9_str_eq(s.name, "f"));
+	CHECK(o->readdir(&fs, d, 1, &s) == 1 && p9_str_eq(s.name, "g"));
+	/* Remove: only empty directories, never the root. */
+	CHECK(o->remove(&fs, d) == -P9_ENOTEMPTY);
+	CHECK(o->remove(&fs, r) == -P9_EBUSY);
+	CHECK(o->remove(&fs, look(d, "g")) == 0 && look(d, "g") == 0);
+	CHECK(o->readdir(&fs, d, 1, &s) == 1 && p9_str_eq(s.name, "h"));
+	return 0;
+}
+
+static int rename_and_truncate(void)
+{
+	CHECK(ramfs_init(&fs, region(1 << 20), 1 << 20, 0, "metta") == 0);
+	void *r = root(), *a = mk(r, "a", 0644), *b = mk(r, "b", 0644);
+	struct p9_stat w = blank();
+	w.name = p9_str("b");
+	CHECK(o->wstat(&fs, a, &w) == -P9_EEXIST);
+	CHECK(look(r, "a") == a && p9_str_eq(st(a).name, "a"));
+	w.name = p9_str("c");
+	w.mode = 0600;
+	CHECK(o->wstat(&fs, a, &w) == 0);
+	CHECK(look(r, "a") == 0 && look(r, "c") == a && look(r, "b") == b);
+	CHECK(st(a).mode == 0600);
+	w = blank();
+	w.name = p9_str("x");
+	CHECK(o->wstat(&fs, r, &w) == -P9_EPERM);
+	/* Truncate frees pages and zeroes the tail. */
+	static char big[3 * 4096];
+	memset(big, 'q', sizeof(big));
+	size_t free0 = ramfs_free_bytes(&fs);
+	CHECK(o->write(&fs, a, 0, big, sizeof(big)) == (long)sizeof(big));
+	CHECK(ramfs_free_bytes(&fs) == free0 - 3 * 4096);
+	w = blank();
+	w.length = 100;
+	CHECK(o->wstat(&fs, a, &w) == 0 && st(a).length == 100);
+	CHECK(ramfs_free_bytes(&fs) == free0 - 4096);
+	w.length = 5000;
+	CHECK(o->wstat(&fs, a, &w) == 0 && st(a).length == 5000);
+	char buf[200];
+	CHECK(o->read(&fs, a, 0, buf, 200) == 200);
+	CHECK(buf[99] == 'q' && buf[100] == 0 && buf[199] == 0);
+	CHECK(o->open(&fs, a, P9_OWRITE | P9_OTRUNC) == 0 && st(a).length == 0);
+	CHECK(ramfs_free_bytes(&fs) == free0);
+	w = blank();
+	w.length = 1;
+	CHECK(o->wstat(&fs, r, &w) == -P9_EISDIR);
+	return 0;
+}
+
+static int permissions_masked(void)
+{
+	CHECK(ramfs_init(&fs, region(1 << 20), 1 << 20, 0, "metta") == 0);
+	void *r = root(), *d = mk(r, "d", P9_DMDIR | 0750), *n;
+	CHECK((st(d).mode & 0777) == 0750);
+	CHECK((n = mk(d, "f", 0666)) && (st(n).mode & 0777) == 0640);
+	CHECK((n = mk(d, "e", P9_DMDIR | 0777)) &&
+	      st(n).mode == (P9_DMDIR | 0750));
+	CHECK((n = mk(d, "x", 0755)) && (st(n).mode & 0777) == 0751);
+	/* Owner is the creator, group the directory's. */
+	CHECK(o->create(&fs, d, p9_str("g"), 0600, 0, p9_str("bob"), &n) == 0);
+	CHECK(p9_str_eq(st(n).uid, "bob") && p9_str_eq(st(n).gid, "metta"));
+	CHECK(p9_str_eq(st(n).muid, "bob"));
+	return 0;
+}
+
+static int timestamps_and_versions(void)
+{
+	clock_now = 100;
+	CHECK(ramfs_init(&fs, region(1 << 20), 1 << 20, test_clock, "m") == 0);
+	void *r = root();
+	uint32_t rv = st(r).qid.version;
+	clock_now = 200;
+	void *f = mk(r, "f", 0644);
+	CHECK(st(f).mtime == 200 && st(f).atime == 200);
+	CHECK(st(r).mtime == 200 && st(r).qid.version > rv);
+	uint32_t v = st(f).qid.version;
+	clock_now = 300;
+	CHECK(put(f, 0, "x") == 1);
+	CHECK(st(f).mtime == 300 && st(f).qid.version > v);
+	v = st(f).qid.version;
+	clock_now = 400;
+	char c;
+	CHECK(o->read(&fs, f, 0, &c, 1) == 1);
+	CHECK(st(f).atime == 400 && st(f).mtime == 300);
+	CHECK(st(f).qid.version == v);
+	clock_now = 500;
+	struct p9_stat w = blank();
+	w.length = 0;
+	CHECK(o->wstat(&fs, f, &w) == 0);
+	CHECK(st(f).mtime == 500 && st(f).qid.version > v);
+	v = st(f).qid.version;
+	w = blank();
+	w.mtime = 42;
+	CHECK(o->wstat(&fs, f, &w) == 0);
+	CHECK(st(f).mtime == 42 && st(f).qid.version > v);
+	return 0;
+}
+
+static int full_region(void)
+{
+	/* 16 pages: one node page (root, f and a few more), 15 for data. */
+	CHECK(ramfs_init(&fs, region(16 * 4096), 16 * 4096, 0, "metta") == 0);
+	void *r = root(), *f = mk(r, "f", 0644);
+	CHECK(f);
+	static char big[64 * 4096];
+	memset(big, 'b', sizeof(big));
+	/* 8 direct data pages, an index page, 6 more data pages. */
+	CHECK(4096 / sizeof(struct ramfs_node) >= 4);
+	long n = o->write(&fs, f, 0, big, sizeof(big));
+	CHECK(n == 14 * 4096 && st(f).length == 14 * 4096);
+	CHECK(ramfs_free_bytes(&fs) == 0);
+	uint32_t v = st(f).qid.version;
+	CHECK(o->write(&fs, f, st(f).length, "x", 1) == -P9_ENOSPC);
+	CHECK(st(f).length == 14 * 4096 && st(f).qid.version == v);
+	/* Overwriting inside needs no memory. */
+	CHECK(put(f, 10, "ok") == 2);
+	/* Nodes run out: create fails and the directory is unchanged. */
+	int made = 0;
+	char name[16];
+	for (;; made++) {
+		snprintf(name, sizeof(name), "n%d", made);
+		uint32_t dv = st(r).qid.version;
+		void *x;
+		int rc = o->create(&fs, r, p9_str(name), 0644, 0,
+				   p9_str("metta"), &x);
+		if (rc) {
+			CHECK(rc == -P9_ENOSPC && look(r, name) == 0);
+			CHECK(st(r).qid.version == dv);
+			break;
+		}
+		o->unref(&fs, x);
+	}
+	CHECK(made == (int)(4096 / sizeof(struct ramfs_node)) - 2);
+	/* Freeing data makes room again. */
+	struct p9_stat w = blank();
+	w.length = 0;
+	CHECK(o->wstat(&fs, f, &w) == 0);
+	CHECK(ramfs_free_bytes(&fs) == 15 * 4096);
+	CHECK(mk(r, name, 0644) != 0);
+	return 0;
+}
+
+static int removed_while_open(void)
+{
+	CHECK(ramfs_init(&fs, region(1 << 20), 1 << 20, 0, "metta") == 0);
+	void *r = root();
+	size_t free0 = ramfs_free_bytes(&fs);
+	void *f = mk(r, "f", 0644); /* our reference, like a fid's */
+	CHECK(put(f, 0, "data") == 4);
+	size_t used = free0 - ramfs_free_bytes(&fs);
+	CHECK(o->remove(&fs, f) == 0 && look(r, "f") == 0);
+	CHECK(o->remove(&fs, f) == -P9_ENOENT);
+	CHECK(put(f, 4, "more") == 4);
+	char buf[8];
+	CHECK(o->read(&fs, f, 0, buf, 8) == 8 &&
+	      memcmp(buf, "datamore", 8) == 0);
+	/* A name may be reused meanwhile. */
+	void *g = mk(r, "f", 0644);
+	CHECK(g && g != f && look(r, "f") == g);
+	o->unref(&fs, f);
+	CHECK(free0 - ramfs_free_bytes(&fs) <= used);
+	/* A removed directory has no entries. */
+	void *d = mk(r, "d", P9_DMDIR | 0755), *x;
+	CHECK(o->remove(&fs, d) == 0);
+	CHECK(o->walk1(&fs, d, p9_str(".."), &x) == -P9_ENOENT);
+	CHECK(o->create(&fs, d, p9_str("y"), 0644, 0, p9_str("m"), &x) ==
+	      -P9_ENOENT);
+	o->unref(&fs, d);
+	return 0;
+}
+
+static int big_file_page_by_page(void)
+{
+	size_t size = 8 << 20;
+	CHECK(ramfs_init(&fs, region(size), size, 0, "metta") == 0);
+	void *f = mk(root(), "big", 0644);
+	/* 3 MiB: direct, indirect and double-indirect pages. */
+	static uint32_t page[1024];
+	uint32_t npages = 768;
+	for (uint32_t p = 0; p < npages; p++) {
+		for (int i = 0; i < 1024; i++)
+			page[i] = p * 1024 + (uint32_t)i;
+		CHECK(o->write(&fs, f, (uint64_t)p * 4096, page, 4096) == 4096);
+	}
+	CHECK(st(f).length == (uint64_t)npages * 4096);
+	for (uint32_t p = 0; p < npages; p++) {
+		CHECK(o->read(&fs, f, (uint64_t)p * 4096, page, 4096) == 4096);
+		CHECK(page[0] == p * 1024 && page[1023] == p * 1024 + 1023);
+	}
+	/* Unaligned reads across pages. */
+	uint32_t v[3];
+	CHECK(o->read(&fs, f, 520 * 4096 - 4, v, 12) == 12);
+	CHECK(v[0] == 520 * 1024 - 1 && v[1] == 520 * 1024 && v[2] == v[1] + 1);
+	/* Freeing it returns every page (index pages too). */
+	size_t before = ramfs_free_bytes(&fs);
+	struct p9_stat w = blank();
+	w.length = 0;
+	CHECK(o->wstat(&fs, f, &w) == 0);
+	CHECK(ramfs_free_bytes(&fs) == before + (npages + 3) * 4096);
+	return 0;
+}
+
+/* A newc archive builder. */
+static uint8_t ar[8192];
+static size_t arlen;
+static void add(const char *name, uint32_t mode, const char *data)
+{
+	size_t namesize = strlen(name) + 1, size = data ? strlen(data) : 0;
+	arlen += (size_t)sprintf((char *)ar + arlen,
+				 "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X"
+				 "%08X%08X%08X%08X",
+				 1u, mode, 0u, 0u, 1u, 777u, (unsigned)size, 0u,
+				 0u, 0u, 0u, (unsigned)namesize, 0u);
+	memcpy(ar + arlen, name, namesize);
+	arlen += namesize;
+	while (arlen % 4)
+		ar[arlen++] = 0;
+	memcpy(ar + arlen, data ? data : "", size);
+	arlen += size;
+	while (arlen % 4)
+		ar[arlen++] = 0;
+}
+
+static int load_cpio(void)
+{
+	CHECK(ramfs_init(&fs, region(1 << 20), 1 << 20, 0, "metta") == 0);
+	arlen = 0;
+	add(".", CPIO_S_IFDIR | 0755, 0);
+	add("bin", CPIO_S_IFDIR | 0755, 0);
+	add("bin/ns", CPIO_S_IFREG | 0755, "#!ns");
+	add("etc/deep/motd", CPIO_S_IFREG | 0644, "hello\n");
+	add("link", CPIO_S_IFLNK | 0777, "bin/ns");
+	add("./empty", CPIO_S_IFREG | 0600, 0);
+	add(CPIO_TRAILER, 0, 0);
+	CHECK(ramfs_load_cpio(&fs, ar, arlen) == 0);
+	CHECK(fs.loaded_files == 3 && fs.loaded_bytes == 10);
+	void *r = root(), *bin = look(r, "bin"), *ns, *etc, *deep, *motd;
+	CHECK(bin && (ns = look(bin, "ns")));
+	CHECK(st(ns).mode == 0755 && st(ns).length == 4 && st(ns).mtime == 777);
+	CHECK(p9_str_eq(st(ns).uid, "metta"));
+	CHECK((etc = look(r, "etc")) && (deep = look(etc, "deep")));
+	CHECK(st(deep).mode == (P9_DMDIR | 0755));
+	CHECK((motd = look(deep, "motd")));
+	char buf[8];
+	CHECK(o->read(&fs, motd, 0, buf, 8) == 6 && !memcmp(buf, "hello\n", 6));
+	CHECK(look(r, "link") == 0);
+	CHECK(look(r, "empty") && st(look(r, "empty")).mode == 0600);
+	/* Loading again replaces files. */
+	arlen = 0;
+	add("bin/ns", CPIO_S_IFREG | 0700, "v2");
+	add(CPIO_TRAILER, 0, 0);
+	CHECK(ramfs_load_cpio(&fs, ar, arlen) == 0);
+	CHECK(st(ns).length == 2 && st(ns).mode == 0700);
+	return 0;
+}
+
+static int corrupt_cpio_refused(void)
+{
+	CHECK(ramfs_init(&fs, region(1 << 20), 1 << 20, 0, "metta") == 0);
+	arlen = 0;
+	add("a", CPIO_S_IFREG | 0644, "x");
+	add("b", CPIO_S_IFREG | 0644, "y");
+	add(CPIO_TRAILER, 0, 0);
+	/* Cut short: what came before the damage stays. */
+	CHECK(ramfs_load_cpio(&fs, ar, arlen - 1) == STATUS_ERR_CORRUPT);
+	void *r = root();
+	CHECK(look(r, "a") && look(r, "b"));
+	CHECK(ramfs_init(&fs, region(1 << 20), 1 << 20, 0, "metta") == 0);
+	ar[120] = 'X'; /* second header's magic */
+	CHECK(ramfs_load_cpio(&fs, ar, arlen) == STATUS_ERR_CORRUPT);
+	r = root();
+	CHECK(look(r, "a") && !look(r, "b"));
+	/* Paths through files or with ".." are refused. */
+	arlen = 0;
+	add("f", CPIO_S_IFREG | 0644, "x");
+	add("f/g", CPIO_S_IFREG | 0644, "x");
+	add(CPIO_TRAILER, 0, 0);
+	CHECK(ramfs_load_cpio(&fs, ar, arlen) == STATUS_ERR_CORRUPT);
+	arlen = 0;
+	add("../up", CPIO_S_IFREG | 0644, "x");
+	add(CPIO_TRAILER, 0, 0);
+	CHECK(ramfs_load_cpio(&fs, ar, arlen) == STATUS_ERR_CORRUPT);
+	return 0;
+}
+
+int main(void)
+{
+	RUN(files_and_directories);
+	RUN(rename_and_truncate);
+	RUN(permissions_masked);
+	RUN(timestamps_and_versions);
+	RUN(full_region);
+	RUN(removed_while_open);
+	RUN(big_file_page_by_page);
+	RUN(load_cpio);
+	RUN(corrupt_cpio_refused);
+	return check_done();
+}

@@ -1,0 +1,191 @@
+/* Memory: mmap (anonymous and file), munmap, mprotect, brk. */
+#include "posixtest.h"
+
+#include <stdint.h>
+#include <sys/mman.h>
+
+#define PAGE 4096
+
+static void t_mmap_anon(void)
+{
+	const size_t len = 4 << 20;
+	unsigned char *p = mmap(0, len, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECKF(p != MAP_FAILED, "mmap(0, 4 MiB, RW, PRIVATE|ANON) failed, errno %d (%s)",
+	       errno, pt_errname(errno));
+	CHECKF(((uintptr_t)p & (PAGE - 1)) == 0, "mmap returned %p, not page aligned", p);
+	/* Zero filled, every page writable. */
+	for (size_t i = 0; i < len; i += PAGE) {
+		CHECKF(p[i] == 0 && p[i + PAGE - 1] == 0, "page at +%zu not zero", i);
+		p[i] = (unsigned char)(i / PAGE);
+		p[i + PAGE - 1] = 0xa5;
+	}
+	for (size_t i = 0; i < len; i += PAGE)
+		CHECKF(p[i] == (unsigned char)(i / PAGE) && p[i + PAGE - 1] == 0xa5,
+		       "page at +%zu lost its contents", i);
+	/* A second mapping is distinct. */
+	unsigned char *q = mmap(0, PAGE, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(q != MAP_FAILED);
+	CHECK(q + PAGE <= p || q >= p + len);
+	CHECK(q[0] == 0);
+	OK(munmap(q, PAGE));
+	OK(munmap(p, len));
+	/* A length that is not a page multiple is rounded up. */
+	p = mmap(0, 100, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(p != MAP_FAILED);
+	p[99] = 1;
+	p[PAGE - 1] = 2;
+	OK(munmap(p, 100));
+}
+
+static void t_mmap_file(void)
+{
+	enum { LEN = 3 * PAGE + 123 };
+	static unsigned char data[LEN];
+	pt_pattern(data, LEN, 0x33, 0);
+	OK(pt_mkfile("f", data, LEN, 0644));
+	int fd = OK(open("f", O_RDONLY));
+	unsigned char *p = mmap(0, LEN, PROT_READ, MAP_PRIVATE, fd, 0);
+	CHECKF(p != MAP_FAILED, "mmap(0, %d, PROT_READ, MAP_PRIVATE, fd, 0) failed, errno %d (%s)",
+	       LEN, errno, pt_errname(errno));
+	CHECK(!memcmp(p, data, LEN));
+	/* The rest of the last page reads as zeros. */
+	for (int i = LEN; i < 4 * PAGE; i++)
+		CHECKF(p[i] == 0, "byte %d past the end of the file is %#x", i, p[i]);
+	OK(munmap(p, LEN));
+	/* At a page offset; the mapping outlives the descriptor. */
+	p = mmap(0, PAGE, PROT_READ, MAP_PRIVATE, fd, 2 * PAGE);
+	CHECK(p != MAP_FAILED);
+	OK(close(fd));
+	CHECK(!memcmp(p, data + 2 * PAGE, PAGE));
+	OK(munmap(p, PAGE));
+	/* A writable private mapping: changes stay private. */
+	fd = OK(open("f", O_RDWR));
+	p = mmap(0, LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	CHECK(p != MAP_FAILED);
+	CHECK(!memcmp(p, data, LEN));
+	memset(p, 'w', 100);
+	unsigned char b[100];
+	EQ(pread(fd, b, 100, 0), 100);
+	CHECK(!memcmp(b, data, 100));
+	OK(munmap(p, LEN));
+	/* An offset that is not page aligned. */
+	CHECK(mmap(0, PAGE, PROT_READ, MAP_PRIVATE, fd, 100) == MAP_FAILED && errno == EINVAL);
+	OK(close(fd));
+	OK(unlink("f"));
+}
+
+static void t_munmap(void)
+{
+	unsigned char *p = mmap(0, 4 * PAGE, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(p != MAP_FAILED);
+	memset(p, 0x11, 4 * PAGE);
+	/* Unmap the middle, then map it again in place. */
+	OK(munmap(p + PAGE, 2 * PAGE));
+	unsigned char *q = mmap(p + PAGE, 2 * PAGE, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	CHECKF(q == p + PAGE, "mmap(MAP_FIXED at %p) = %p, errno %d (%s)",
+	       (void *)(p + PAGE), (void *)q, errno, pt_errname(errno));
+	CHECK(q[0] == 0 && q[2 * PAGE - 1] == 0);
+	CHECK(p[0] == 0x11 && p[4 * PAGE - 1] == 0x11);
+	q[0] = 1;
+	/* Unmap all, then remap the whole range. */
+	OK(munmap(p, 4 * PAGE));
+	q = mmap(p, 4 * PAGE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	CHECK(q == p);
+	for (int i = 0; i < 4 * PAGE; i += PAGE)
+		CHECKF(q[i] == 0, "remapped page %d not zero", i / PAGE);
+	OK(munmap(q, 4 * PAGE));
+	/* Unmapping nothing mapped is fine; a bad address is not. */
+	OK(munmap(p, 4 * PAGE));
+	ERR(munmap(p + 1, PAGE), EINVAL);
+	ERR(munmap(p, 0), EINVAL);
+}
+
+static void t_mprotect(void)
+{
+	unsigned char *p = mmap(0, 2 * PAGE, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(p != MAP_FAILED);
+	memset(p, 0x42, 2 * PAGE);
+	OK(mprotect(p, 2 * PAGE, PROT_READ));
+	CHECK(p[0] == 0x42 && p[2 * PAGE - 1] == 0x42);
+	OK(mprotect(p, 2 * PAGE, PROT_READ | PROT_WRITE));
+	p[0] = 1;
+	p[2 * PAGE - 1] = 2;
+	CHECK(p[0] == 1 && p[2 * PAGE - 1] == 2 && p[PAGE] == 0x42);
+	/* One page of the two. */
+	OK(mprotect(p + PAGE, PAGE, PROT_READ));
+	p[0] = 3;
+	CHECK(p[PAGE] == 0x42);
+	OK(mprotect(p + PAGE, PAGE, PROT_READ | PROT_WRITE));
+	p[PAGE] = 4;
+	CHECK(p[0] == 3 && p[PAGE] == 4);
+	OK(mprotect(p, 2 * PAGE, PROT_NONE));
+	OK(mprotect(p, 2 * PAGE, PROT_READ | PROT_WRITE));
+	CHECK(p[0] == 3 && p[PAGE] == 4);
+	/* musl rounds the address down: the raw call. */
+	ERR(syscall(SYS_mprotect, p + 1, PAGE, PROT_READ), EINVAL);
+	OK(munmap(p, 2 * PAGE));
+	/* Nothing mapped there any more. */
+	ERR(mprotect(p, PAGE, PROT_READ), ENOMEM);
+}
+
+static void t_brk(void)
+{
+	uintptr_t cur = OK(syscall(SYS_brk, 0));
+	CHECK(cur != 0);
+	/* brk(0) again does not move it. */
+	EQ(syscall(SYS_brk, 0), cur);
+	uintptr_t want = cur + 64 * 1024;
+	EQ(syscall(SYS_brk, want), want);
+	EQ(syscall(SYS_brk, 0), want);
+	/* The new memory is usable (and zero). */
+	unsigned char *p = (unsigned char *)cur;
+	for (size_t i = 0; i < 64 * 1024; i += 512) {
+		CHECKF(p[i] == 0, "new brk memory at +%zu is %#x", i, p[i]);
+		p[i] = 0x7e;
+	}
+	CHECK(p[0] == 0x7e && p[64 * 1024 - 512] == 0x7e);
+	/* Grow more, then give it back. */
+	EQ(syscall(SYS_brk, want + 3 * PAGE), want + 3 * PAGE);
+	p[64 * 1024 + 3 * PAGE - 1] = 1;
+	EQ(syscall(SYS_brk, cur), cur);
+	EQ(syscall(SYS_brk, 0), cur);
+}
+
+static void t_mmap_errors(void)
+{
+	void *p = mmap(0, 0, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECKF(p == MAP_FAILED && errno == EINVAL,
+	       "mmap(length 0) = %p, errno %d (%s), expected EINVAL", p, errno, pt_errname(errno));
+	errno = 0;
+	p = mmap(0, PAGE, PROT_READ, MAP_PRIVATE, 1000, 0);
+	CHECKF(p == MAP_FAILED && errno == EBADF,
+	       "mmap(fd 1000) = %p, errno %d (%s), expected EBADF", p, errno, pt_errname(errno));
+	errno = 0;
+	/* Neither MAP_PRIVATE nor MAP_SHARED. */
+	p = mmap(0, PAGE, PROT_READ, MAP_ANONYMOUS, -1, 0);
+	CHECKF(p == MAP_FAILED && errno == EINVAL,
+	       "mmap(no PRIVATE/SHARED) = %p, errno %d (%s), expected EINVAL", p, errno,
+	       pt_errname(errno));
+	/* The raw call returns -errno in the same way. */
+	ERR(syscall(SYS_mmap, 0, 0, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), EINVAL);
+	ERR(syscall(SYS_mmap, 0, PAGE, PROT_READ, MAP_PRIVATE, 1000, 0), EBADF);
+	/* MAP_FIXED at an unaligned address. */
+	ERR(syscall(SYS_mmap, 0x10000001, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+		    -1, 0), EINVAL);
+}
+
+const struct pt_test pt_mem_tests[] = {
+	{"mmap_anon", t_mmap_anon},
+	{"mmap_file", t_mmap_file},
+	{"munmap", t_munmap},
+	{"mprotect", t_mprotect},
+	{"brk", t_brk},
+	{"mmap_errors", t_mmap_errors},
+	{0, 0},
+};
