@@ -16,6 +16,10 @@
 #define UNAME	    "root"
 
 static struct dirbuf dirbufs[MAX_DIRBUFS];
+/* The last path given had a trailing slash: it must name a directory. */
+static int want_dir;
+/* And its last name was "." (1) or ".." (2): not for rmdir or unlink. */
+static int last_dots;
 
 void dirbuf_put(struct dirbuf *b)
 {
@@ -47,6 +51,9 @@ static long user_path(int dirfd, uint64_t upath, char *out, int empty_ok)
 		return n;
 	if (n == 0 && !empty_ok)
 		return -LX_ENOENT;
+	want_dir = n > 0 && raw[n - 1] == '/';
+	const char *last = strrchr(raw, '/') ? strrchr(raw, '/') + 1 : raw;
+	last_dots = !strcmp(last, ".") ? 1 : !strcmp(last, "..") ? 2 : 0;
 	const char *base = rt_cwd;
 	if (raw[0] != '/' && dirfd != LX_AT_FDCWD) {
 		struct ofile *d = fd_get(dirfd);
@@ -61,6 +68,17 @@ static long user_path(int dirfd, uint64_t upath, char *out, int empty_ok)
 		return 0;
 	}
 	return path_clean(base, raw, out);
+}
+
+/* ns_walk for a path from user_path, honouring a trailing slash. */
+static int walk_user(const char *path, struct loc *l)
+{
+	int rc = ns_walk(path, l);
+	if (rc == 0 && want_dir && !(l->qid.type & P9_QTDIR)) {
+		loc_clunk(l);
+		rc = -LX_ENOTDIR;
+	}
+	return rc;
 }
 
 static const char *last_name(const char *path)
@@ -78,7 +96,15 @@ static void to_stat(const struct p9_stat *st, struct lx_stat *out)
 	out->st_dev = st->dev;
 	out->st_ino = st->qid.path;
 	out->st_nlink = dir ? 2 : 1;
-	out->st_mode = (dir ? LX_S_IFDIR : LX_S_IFREG) | (st->mode & 0777);
+	/* A device server marks its files with a stat type (Plan 9's device
+	 * letter): those are character devices to a Linux program. */
+	out->st_mode = (dir	   ? LX_S_IFDIR
+			: st->type ? LX_S_IFCHR
+				   : LX_S_IFREG) |
+		       (st->mode & 0777);
+	out->st_rdev = dir || !st->type
+			   ? 0
+			   : (uint64_t)st->type << 8 | (st->qid.path & 0xff);
 	out->st_size = (int64_t)st->length;
 	out->st_blksize = 4096;
 	out->st_blocks = (int64_t)((st->length + 511) / 512);
@@ -100,7 +126,7 @@ static long stat_loc(const struct loc *l, struct lx_stat *out)
 static long stat_path(const char *path, struct lx_stat *out)
 {
 	struct loc l;
-	int rc = ns_walk(path, &l);
+	int rc = walk_user(path, &l);
 	if (rc)
 		return rc;
 	rc = (int)stat_loc(&l, out);
@@ -108,10 +134,17 @@ static long stat_path(const char *path, struct lx_stat *out)
 	return rc;
 }
 
+#define AT_NO_AUTOMOUNT	   0x800
+#define AT_STATX_SYNC_TYPE 0x6000
+#define STATX_RESERVED	   0x80000000u
+
 static long do_fstatat(int dirfd, uint64_t upath, uint64_t ubuf, int flags)
 {
 	char path[RT_PATH_MAX];
 	struct lx_stat st;
+	if (flags &
+	    ~(LX_AT_SYMLINK_NOFOLLOW | LX_AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
+		return -LX_EINVAL;
 	long rc = user_writable(ubuf, sizeof(st));
 	if (rc)
 		return rc;
@@ -138,10 +171,16 @@ static long do_fstat(int fd, uint64_t ubuf)
 	return rc;
 }
 
-static long do_statx(int dirfd, uint64_t upath, int flags, uint64_t ubuf)
+static long do_statx(int dirfd, uint64_t upath, int flags, uint32_t mask,
+		     uint64_t ubuf)
 {
 	struct lx_statx sx;
 	struct lx_stat st;
+	if ((mask & STATX_RESERVED) ||
+	    (flags & ~(LX_AT_SYMLINK_NOFOLLOW | LX_AT_EMPTY_PATH |
+		       AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE)) ||
+	    (flags & AT_STATX_SYNC_TYPE) == AT_STATX_SYNC_TYPE)
+		return -LX_EINVAL;
 	long rc = user_writable(ubuf, sizeof(sx));
 	if (rc)
 		return rc;
@@ -184,7 +223,7 @@ static long open_found(struct ofile *f, int flags)
 	int dir = f->loc[0].qid.type & P9_QTDIR;
 	if (dir && (flags & LX_O_ACCMODE) != LX_O_RDONLY)
 		return -LX_EISDIR;
-	if (!dir && (flags & LX_O_DIRECTORY))
+	if (!dir && ((flags & LX_O_DIRECTORY) || want_dir))
 		return -LX_ENOTDIR;
 	f->dir = !!dir;
 	if (dir || (flags & LX_O_PATH))
@@ -257,7 +296,8 @@ static long file_length(struct ofile *f, uint64_t *len)
 
 /*
  * n bytes at off, in 9P-sized pieces; stops at a short piece (the end of
- * a file, or a line from the console). buf is checked already.
+ * a file, or a line from the console). Like Linux, only the bytes that
+ * arrive must have somewhere to go: EFAULT otherwise.
  */
 static long pread_fid(struct ofile *f, uint8_t *buf, uint64_t n, uint64_t off)
 {
@@ -266,7 +306,12 @@ static long pread_fid(struct ofile *f, uint8_t *buf, uint64_t n, uint64_t off)
 	while (done < n) {
 		uint32_t k = n - done > p9c_iounit(c) ? p9c_iounit(c)
 						      : (uint32_t)(n - done);
-		long r = p9c_read(c, f->loc[0].fid, off + done, buf + done, k);
+		const uint8_t *data;
+		long r = p9c_read_ref(c, f->loc[0].fid, off + done, k, &data);
+		if (r > 0 && user_writable((uint64_t)buf + done, (uint64_t)r))
+			r = -LX_EFAULT;
+		if (r > 0)
+			memcpy(buf + done, data, (size_t)r);
 		if (r < 0)
 			return done ? (long)done : r;
 		done += (uint64_t)r;
@@ -319,7 +364,7 @@ static long do_read(int fd, uint64_t ubuf, uint64_t n, int64_t at)
 {
 	struct ofile *f = fd_get(fd);
 	long rc = readable_file(f);
-	if (rc || (rc = user_writable(ubuf, n)))
+	if (rc)
 		return rc;
 	if (at < -1)
 		return -LX_EINVAL;
@@ -561,7 +606,9 @@ static long do_remove(int dirfd, uint64_t upath, int dir)
 	if (rc)
 		return rc;
 	struct loc l;
-	if ((rc = ns_walk(path, &l)))
+	if (dir && last_dots)
+		return last_dots == 1 ? -LX_EINVAL : -LX_ENOTEMPTY;
+	if ((rc = walk_user(path, &l)))
 		return rc;
 	int is_dir = l.qid.type & P9_QTDIR;
 	if (is_dir != (dir ? P9_QTDIR : 0)) {
@@ -590,9 +637,20 @@ static long do_renameat(int olddirfd, uint64_t uold, int newdirfd,
 	if ((rc = user_path(olddirfd, uold, from, 0)) ||
 	    (rc = user_path(newdirfd, unew, to, 0)))
 		return rc;
-	struct loc l, old;
-	if ((rc = ns_walk(from, &l)))
+	struct loc l, old, dir;
+	const char *name;
+	if ((rc = walk_user(from, &l)))
 		return rc;
+	if ((rc = ns_walk_parent(to, &dir, &name))) {
+		loc_clunk(&l);
+		return rc;
+	}
+	loc_clunk(&dir);
+	size_t k = strlen(from);
+	if (!strncmp(from, to, k) && to[k] == '/') {
+		loc_clunk(&l);
+		return -LX_EINVAL; /* a directory into itself */
+	}
 	const char *a = last_name(from), *b = last_name(to);
 	/* 9P renames within a directory only: elsewhere is another device
 	 * as far as a program can tell (mv copies then). */
@@ -643,7 +701,7 @@ static long do_truncate(uint64_t upath, int64_t len)
 	char path[RT_PATH_MAX];
 	struct loc l;
 	long rc = user_path(LX_AT_FDCWD, upath, path, 0);
-	if (rc || (rc = ns_walk(path, &l)))
+	if (rc || (rc = walk_user(path, &l)))
 		return rc;
 	rc = l.qid.type & P9_QTDIR ? -LX_EISDIR : truncate_loc(&l, len);
 	loc_clunk(&l);
@@ -676,7 +734,7 @@ static long do_fchmodat(int dirfd, uint64_t upath, int mode)
 	char path[RT_PATH_MAX];
 	struct loc l;
 	long rc = user_path(dirfd, upath, path, 0);
-	if (rc || (rc = ns_walk(path, &l)))
+	if (rc || (rc = walk_user(path, &l)))
 		return rc;
 	rc = do_chmod_loc(&l, mode);
 	loc_clunk(&l);
@@ -690,7 +748,7 @@ static long do_faccessat(int dirfd, uint64_t upath, int mode)
 	if (mode & ~7)
 		return -LX_EINVAL;
 	long rc = user_path(dirfd, upath, path, 0);
-	if (rc || (rc = ns_walk(path, &l)))
+	if (rc || (rc = walk_user(path, &l)))
 		return rc;
 	struct p9_stat st;
 	rc = mode ? p9c_stat(loc_client(&l), l.fid, &st) : 0;
@@ -714,7 +772,7 @@ static long do_readlinkat(int dirfd, uint64_t upath, uint64_t ubuf, int64_t n)
 	if (n <= 0)
 		return -LX_EINVAL;
 	long rc = user_path(dirfd, upath, path, 0);
-	if (rc || (rc = ns_walk(path, &l)))
+	if (rc || (rc = walk_user(path, &l)))
 		return rc;
 	loc_clunk(&l);
 	(void)ubuf;
@@ -724,7 +782,7 @@ static long do_readlinkat(int dirfd, uint64_t upath, uint64_t ubuf, int64_t n)
 static long do_chdir(const char *path)
 {
 	struct loc l;
-	long rc = ns_walk(path, &l);
+	long rc = walk_user(path, &l);
 	if (rc)
 		return rc;
 	int dir = l.qid.type & P9_QTDIR;
@@ -824,7 +882,8 @@ static long path_call(struct rt_call *c, int *handled)
 	case LX_newfstatat:
 		return do_fstatat((int)a[0], a[1], a[2], (int)a[3]);
 	case LX_statx:
-		return do_statx((int)a[0], a[1], (int)a[2], a[4]);
+		return do_statx((int)a[0], a[1], (int)a[2], (uint32_t)a[3],
+				a[4]);
 	case LX_mkdir:
 		return do_mkdirat(LX_AT_FDCWD, a[0], (int)a[1]);
 	case LX_mkdirat:

@@ -61,6 +61,7 @@ enum {
 	LX_geteuid = 107,
 	LX_getegid = 108,
 	LX_getppid = 110,
+	LX_rt_sigpending = 127,
 	LX_sigaltstack = 131,
 	LX_arch_prctl = 158,
 	LX_mount = 165,

@@ -212,26 +212,35 @@ static int remap_part(const struct region *r, uint64_t a, uint64_t b, int prot)
  */
 static long change_range(uint64_t a, uint64_t b, int prot)
 {
+	/* The regions it touches, taken out first: the pieces put back are
+	 * new regions, never looked at again. */
+	struct region hit[MAX_REGIONS];
+	int nhit = 0;
 	for (int i = 0; i < nregions; i++) {
-		struct region r = regions[i];
-		if (!r.mem || r.end <= a || b <= r.start)
-			continue;
-		metta_mem_unmap(CAP_SELF, r.start);
-		regions[i] = regions[--nregions];
-		uint64_t lo = a > r.start ? a : r.start,
-			 hi = b < r.end ? b : r.end;
-		int rc = remap_part(&r, r.start, lo, r.prot);
-		if (!rc && prot >= 0)
-			rc = remap_part(&r, lo, hi, prot);
-		if (!rc)
-			rc = remap_part(&r, hi, r.end, r.prot);
-		if (rc)
-			return rc;
-		if (!mem_users(r.mem))
-			metta_cap_delete(r.mem);
-		i = -1; /* the table changed: look again from the start */
+		struct region *r = &regions[i];
+		if (r->mem && r->start < b && a < r->end) {
+			hit[nhit++] = *r;
+			metta_mem_unmap(CAP_SELF, r->start);
+			regions[i--] = regions[--nregions];
+		}
 	}
-	return 0;
+	long rc = 0;
+	for (int i = 0; i < nhit; i++) {
+		const struct region *r = &hit[i];
+		uint64_t lo = a > r->start ? a : r->start;
+		uint64_t hi = b < r->end ? b : r->end;
+		int e = remap_part(r, r->start, lo, r->prot);
+		if (!e && prot >= 0)
+			e = remap_part(r, lo, hi, prot);
+		if (!e)
+			e = remap_part(r, hi, r->end, r->prot);
+		if (e)
+			rc = e;
+	}
+	for (int i = 0; i < nhit; i++)
+		if (!mem_users(hit[i].mem) && metta_cap_info(hit[i].mem) >= 0)
+			metta_cap_delete(hit[i].mem);
+	return rc;
 }
 
 /* Reads a file's bytes into memory we just mapped (file.c). */

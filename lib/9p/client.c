@@ -107,8 +107,8 @@ int p9c_create(struct p9c *c, uint32_t fid, const char *name, uint32_t perm,
 	return rc;
 }
 
-long p9c_read(struct p9c *c, uint32_t fid, uint64_t offset, void *buf,
-	      uint32_t count)
+long p9c_read_ref(struct p9c *c, uint32_t fid, uint64_t offset, uint32_t count,
+		  const uint8_t **data)
 {
 	if (count > p9c_iounit(c))
 		count = p9c_iounit(c);
@@ -120,8 +120,18 @@ long p9c_read(struct p9c *c, uint32_t fid, uint64_t offset, void *buf,
 		return rc;
 	if (c->reply.count > count)
 		return -P9_EIO;
-	memcpy(buf, c->reply.data, c->reply.count);
+	*data = c->reply.data;
 	return c->reply.count;
+}
+
+long p9c_read(struct p9c *c, uint32_t fid, uint64_t offset, void *buf,
+	      uint32_t count)
+{
+	const uint8_t *data;
+	long n = p9c_read_ref(c, fid, offset, count, &data);
+	if (n > 0)
+		memcpy(buf, data, (size_t)n);
+	return n;
 }
 
 long p9c_write(struct p9c *c, uint32_t fid, uint64_t offset, const void *buf,

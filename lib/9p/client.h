@@ -59,6 +59,10 @@ int p9c_create(struct p9c *c, uint32_t fid, const char *name, uint32_t perm,
 /* At most p9c_iounit bytes; returns the count or an errno. */
 long p9c_read(struct p9c *c, uint32_t fid, uint64_t offset, void *buf,
 	      uint32_t count);
+/* The same, leaving the bytes in the client's reply buffer at *data
+ * (valid until the next call): for callers that check where they go. */
+long p9c_read_ref(struct p9c *c, uint32_t fid, uint64_t offset, uint32_t count,
+		  const uint8_t **data);
 long p9c_write(struct p9c *c, uint32_t fid, uint64_t offset, const void *buf,
 	       uint32_t count);
 

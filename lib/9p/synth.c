@@ -36,6 +36,7 @@ void p9synth_init(struct p9synth *t, const struct p9synth_entry *ents,
 	t->ents = ents;
 	t->n = n > P9SYNTH_MAXENT ? P9SYNTH_MAXENT : n;
 	t->owner = owner;
+	t->type = 0;
 	t->ctx = ctx;
 	t->namebuf[0] = 0;
 }
@@ -114,6 +115,7 @@ static void fill(const struct p9synth *t, struct node n, const char *name,
 	const struct p9synth_entry *e = &t->ents[n.idx];
 	memset(st, 0, sizeof(*st));
 	st->mode = e->mode;
+	st->type = t->type;
 	st->qid.type = (uint8_t)(e->mode >> 24);
 	if (n.isinst || in_dyn(t, n.idx))
 		st->qid.path = DYN_PATH | n.inst << 16 | n.idx;

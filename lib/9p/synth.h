@@ -66,8 +66,9 @@ struct p9synth_entry {
 struct p9synth {
 	const struct p9synth_entry *ents;
 	uint32_t n;
-	void *ctx;			   /* passed to the callbacks */
-	const char *owner;		   /* uid and gid of every file */
+	void *ctx;	   /* passed to the callbacks */
+	const char *owner; /* uid and gid of every file */
+	uint16_t type;	   /* stat.type of its files: nonzero for devices */
 	char namebuf[P9SYNTH_NAMEMAX + 1]; /* stat names of instances */
 };
 

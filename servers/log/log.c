@@ -148,6 +148,7 @@ int main(int argc, char **argv, char **envp)
 	    metta_thread_ctl(t, THREAD_START, 0))
 		return 2;
 	p9synth_init(&tree, files, sizeof(files) / sizeof(files[0]), "root", 0);
+	tree.type = 'l'; /* devices: character special files to programs */
 	p9srv_init(&fs, &p9synth_ops, &tree, P9_PORTAL_MSIZE,
 		   P9SRV_STORAGE_ARGS(fs_store));
 	p9_portal_init(&fs, PORTAL);

@@ -137,6 +137,7 @@ int main(int argc, char **argv, char **envp)
 	(void)argc, (void)argv, (void)envp;
 	reseed();
 	p9synth_init(&tree, files, sizeof(files) / sizeof(files[0]), "root", 0);
+	tree.type = 'r'; /* devices: character special files to programs */
 	p9srv_init(&fs, &p9synth_ops, &tree, P9_PORTAL_MSIZE,
 		   P9SRV_STORAGE_ARGS(fs_store));
 	p9_portal_init(&fs, PORTAL);

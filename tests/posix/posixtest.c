@@ -242,7 +242,7 @@ static void run(const struct pt_test *t)
 
 static void usage(void)
 {
-	pt_say("usage: posixtest [-q] [-t PREFIX]... [DIR]");
+	pt_say("usage: posixtest [-q] [-e ENOSPC_DIR] [-t PREFIX]... [DIR]");
 	_exit(2);
 }
 
@@ -258,6 +258,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-q"))
 			quiet = 1;
+		else if (!strcmp(argv[i], "-e") && i + 1 < argc)
+			enospc = argv[++i]; /* as POSIXTEST_ENOSPC */
 		else if (!strcmp(argv[i], "-t") && i + 1 < argc) {
 			if (nprefixes < 64)
 				prefixes[nprefixes++] = argv[++i];
@@ -270,6 +272,8 @@ int main(int argc, char **argv)
 	}
 	if (enospc && !*enospc)
 		enospc = 0;
+	if (enospc)
+		setenv("POSIXTEST_ENOSPC", enospc, 1);
 
 	for (int fd = 0; fd < PT_MAXFD; fd++)
 		baseline[fd] = fcntl(fd, F_GETFD) >= 0;

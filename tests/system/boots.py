@@ -77,6 +77,7 @@ def corrupt_wx(build, path):
 
 # The system's own modules (make run's ISO), for the shell boots.
 SYSTEM = ["root", "names.srv", "log.srv", "cons.srv", "tod.srv", "random.srv",
+          "ramfs.srv", "root.cpio", "runtime", "ns", "bind", "mount", "srv",
           "msh", "names", "log", "domains", "kill", "poweroff"]
 
 
@@ -297,6 +298,48 @@ BOOTS = [
              matches(r"^\[\s*\d+\.\d{6}\] Metta \d+\.\d+\.\d+")),
             ("interrupt_ends_the_foreground", contains("intr 130")),
             ("poweroff_from_the_shell", contains("root: powering off")),
+        ],
+    },
+    {
+        # The musl-built POSIX suite (tests/posix) on Metta: every call of
+        # the runtime and its errors, on ramfs, with /dev from the servers;
+        # -e fills ramfs to ENOSPC and frees it again.
+        "name": "posix_suite",
+        "cmdline": "", "smp": 2,
+        "system_modules": SYSTEM,
+        "modules": {"posixtest": built("modules/posixtest")},
+        "input": "posixtest -e /tmp\necho status $?\npoweroff\n",
+        "exit": EXIT_POWEROFF,
+        "tests": "POSIX",
+        "checks": [
+            ("all_passed", contains("status 0")),
+            ("unknown_call_logged",
+             matches(r"unknown Linux call 1000 \(no such call\): ENOSYS")),
+        ],
+    },
+    {
+        # The namespace through msh: ns prints the shell's (the ramfs root,
+        # /dev as a union of the device servers, /srv, /proc); bind and
+        # mount change the shell's, which its next children start with.
+        "name": "shell_namespace",
+        "cmdline": "", "smp": 2,
+        "system_modules": SYSTEM,
+        "input": "ns\nsrv\nbind -a /etc /tmp\nmount -b random /srv\nns\n"
+                 "bind /nosuch /tmp\nmount nosuch /tmp\npoweroff\n",
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("ns_ramfs_root", matches(r"mount -c ramfs /$")),
+            ("ns_dev_union", matches(r"^mount cons /dev\nmount -a random /dev\n"
+                                     r"mount -a log /dev$")),
+            ("ns_srv_and_proc", matches(r"^mount names /srv\nmount proc /proc$")),
+            ("srv_lists_services", matches(r"(^|\$ )names\nlog\ncons\ntod\nrandom\n"
+                                           r"ramfs\nproc$")),
+            ("bind_after_union", matches(r"^mount -c ramfs /tmp /tmp\n"
+                                         r"mount -a ramfs /tmp /etc$")),
+            ("mount_before_union", matches(r"^mount random /srv\n"
+                                           r"mount -a names /srv$")),
+            ("bad_bind_refused", contains("bind: No such file or directory")),
+            ("bad_mount_refused", contains("mount: No such file or directory")),
         ],
     },
     {
