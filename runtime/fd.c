@@ -37,6 +37,8 @@ void ofile_put(struct ofile *f)
 	if (f->buf)
 		dirbuf_put(f->buf);
 	f->buf = 0;
+	if (f->chan)
+		chan_close(f);
 }
 
 int fd_install(struct ofile *f, int min, int cloexec)

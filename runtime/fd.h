@@ -19,6 +19,7 @@ struct ofile {
 	int flags; /* LX_O_ACCMODE bits, LX_O_APPEND, LX_O_NONBLOCK */
 	int dir;
 	int tty; /* the console: terminal ioctls work */
+	uint32_t chan; /* a raw 9P channel's connection (chan.c), or 0 */
 	int nloc;
 	struct loc loc[NS_MAX_UNION];
 	uint64_t offset;
@@ -50,5 +51,11 @@ struct dirbuf {
 	int nseen;
 };
 void dirbuf_put(struct dirbuf *b);
+
+/* Raw 9P channels (chan.c). */
+int chan_open(struct ofile *f, const char *service);
+long chan_write(struct ofile *f, uint64_t ubuf, uint64_t n);
+long chan_read(struct ofile *f, uint64_t ubuf, uint64_t n);
+void chan_close(struct ofile *f);
 
 #endif

@@ -152,7 +152,8 @@ static long do_fstatat(int dirfd, uint64_t upath, uint64_t ubuf, int flags)
 	if (rc)
 		return rc;
 	struct ofile *f = fd_get(dirfd);
-	int self = (flags & LX_AT_EMPTY_PATH) && f && !strcmp(path, f->path);
+	int self = (flags & LX_AT_EMPTY_PATH) && f && !f->chan &&
+		   !strcmp(path, f->path);
 	rc = self ? stat_loc(&f->loc[0], &st) : stat_path(path, &st);
 	if (rc == 0)
 		memcpy((void *)ubuf, &st, sizeof(st));
@@ -166,6 +167,12 @@ static long do_fstat(int fd, uint64_t ubuf)
 	if (!f)
 		return -LX_EBADF;
 	long rc = user_writable(ubuf, sizeof(st));
+	if (rc == 0 && f->chan) {
+		memset(&st, 0, sizeof(st));
+		st.st_mode = LX_S_IFCHR | 0600; /* a channel: like a pipe */
+		memcpy((void *)ubuf, &st, sizeof(st));
+		return 0;
+	}
 	if (rc == 0 && (rc = stat_loc(&f->loc[0], &st)) == 0)
 		memcpy((void *)ubuf, &st, sizeof(st));
 	return rc;
@@ -188,7 +195,8 @@ static long do_statx(int dirfd, uint64_t upath, int flags, uint32_t mask,
 	if ((rc = user_path(dirfd, upath, path, flags & LX_AT_EMPTY_PATH)))
 		return rc;
 	struct ofile *f = fd_get(dirfd);
-	int self = (flags & LX_AT_EMPTY_PATH) && f && !strcmp(path, f->path);
+	int self = (flags & LX_AT_EMPTY_PATH) && f && !f->chan &&
+		   !strcmp(path, f->path);
 	if ((rc = self ? stat_loc(&f->loc[0], &st) : stat_path(path, &st)))
 		return rc;
 	memset(&sx, 0, sizeof(sx));
@@ -251,6 +259,14 @@ static long create_file(struct ofile *f, const char *path, int flags, int mode)
 	return 0;
 }
 
+/* An entry of the name service's tree (not its root), opened O_RDWR. */
+static int is_service_entry(const struct loc *l, int flags)
+{
+	return (flags & LX_O_ACCMODE) == LX_O_RDWR &&
+	       (l->qid.type & P9_QTDIR) && l->qid.path != 0 &&
+	       !strcmp(loc_service(l), "names");
+}
+
 static long do_openat(int dirfd, uint64_t upath, int flags, int mode)
 {
 	char path[RT_PATH_MAX];
@@ -263,7 +279,11 @@ static long do_openat(int dirfd, uint64_t upath, int flags, int mode)
 	strcpy(f->path, path);
 	f->flags = flags & (LX_O_ACCMODE | LX_O_APPEND | LX_O_NONBLOCK);
 	int n = ns_walk_union(path, f->loc, NS_MAX_UNION);
-	if (n > 0) {
+	if (n > 0 && is_service_entry(&f->loc[0], flags)) {
+		/* /srv/NAME for reading and writing: a raw 9P channel. */
+		loc_clunk(&f->loc[0]);
+		rc = chan_open(f, last_name(path));
+	} else if (n > 0) {
 		f->nloc = n;
 		rc = (flags & LX_O_CREAT) && (flags & LX_O_EXCL)
 			 ? -LX_EEXIST
@@ -273,7 +293,8 @@ static long do_openat(int dirfd, uint64_t upath, int flags, int mode)
 	} else {
 		rc = n;
 	}
-	f->tty = !rc && !f->dir && !strcmp(loc_service(&f->loc[0]), "cons") &&
+	f->tty = !rc && !f->dir && !f->chan &&
+		 !strcmp(loc_service(&f->loc[0]), "cons") &&
 		 !strcmp(last_name(path), "cons");
 	int fd = rc ? 0 : fd_install(f, 0, !!(flags & LX_O_CLOEXEC));
 	if (rc || fd < 0) {
@@ -363,6 +384,8 @@ static long writable_file(struct ofile *f)
 static long do_read(int fd, uint64_t ubuf, uint64_t n, int64_t at)
 {
 	struct ofile *f = fd_get(fd);
+	if (f && f->chan)
+		return chan_read(f, ubuf, n);
 	long rc = readable_file(f);
 	if (rc)
 		return rc;
@@ -378,6 +401,8 @@ static long do_read(int fd, uint64_t ubuf, uint64_t n, int64_t at)
 static long do_write(int fd, uint64_t ubuf, uint64_t n, int64_t at)
 {
 	struct ofile *f = fd_get(fd);
+	if (f && f->chan)
+		return chan_write(f, ubuf, n);
 	long rc = writable_file(f);
 	if (rc || (rc = user_readable(ubuf, n)))
 		return rc;
@@ -428,6 +453,8 @@ static long do_lseek(int fd, int64_t off, int whence)
 	struct ofile *f = fd_get(fd);
 	if (!f)
 		return -LX_EBADF;
+	if (f->chan)
+		return -LX_ESPIPE;
 	uint64_t base = 0;
 	if (whence == LX_SEEK_CUR)
 		base = f->offset;
@@ -713,7 +740,7 @@ static long do_ftruncate(int fd, int64_t len)
 	struct ofile *f = fd_get(fd);
 	if (!f)
 		return -LX_EBADF;
-	if (f->dir || (f->flags & LX_O_ACCMODE) == LX_O_RDONLY)
+	if (f->dir || f->chan || (f->flags & LX_O_ACCMODE) == LX_O_RDONLY)
 		return -LX_EINVAL;
 	return truncate_loc(&f->loc[0], len);
 }
@@ -858,7 +885,7 @@ static long do_fsync(int fd)
 	/* stat(5): a wstat changing nothing asks the server to commit. */
 	struct p9_stat st;
 	p9c_nochange(&st);
-	long rc = f->dir || f->tty ? 0 : wstat_loc(&f->loc[0], &st);
+	long rc = f->dir || f->tty || f->chan ? 0 : wstat_loc(&f->loc[0], &st);
 	return rc == -LX_ENOTSUP ? 0 : rc;
 }
 
@@ -955,7 +982,9 @@ long file_call(struct rt_call *c, int *handled)
 		return do_ftruncate((int)a[0], (int64_t)a[1]);
 	case LX_fchmod:
 		f = fd_get((int)a[0]);
-		return f ? do_chmod_loc(&f->loc[0], (int)a[1]) : -LX_EBADF;
+		if (!f)
+			return -LX_EBADF;
+		return f->chan ? -LX_EINVAL : do_chmod_loc(&f->loc[0], (int)a[1]);
 	case LX_fchdir:
 		f = fd_get((int)a[0]);
 		if (!f)

@@ -109,6 +109,8 @@ extern const struct pt_test pt_mem_tests[];
 extern const struct pt_test pt_proc_tests[];
 extern const struct pt_test pt_err_tests[];
 extern const struct pt_test pt_dev_tests[];
+/* Raw 9P through /srv/ramfs: only where there is one (Metta). */
+extern const struct pt_test pt_9p_tests[];
 
 /* The ENOSPC test (t_enospc.c); runs only with POSIXTEST_ENOSPC set. */
 void pt_test_enospc(void);
