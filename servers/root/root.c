@@ -569,22 +569,32 @@ static long publish(void)
 	return rc;
 }
 
+/*
+ * The init program: `init=NAME` on the command line (msh by default), with
+ * arguments after commas: init=bench,-d,/tmp,file runs "bench -d /tmp file".
+ */
 static long start_init(void)
 {
-	char name[32] = "msh";
+	static char line[128] = "msh";
+	const char *argv[16] = { line };
+	int argc = 1;
 	const char *cmd = boot->cmdline;
 	for (int i = 0; cmd[i]; i++)
 		if (!strncmp(cmd + i, "init=", 5) && (i == 0 || cmd[i - 1] == ' ')) {
 			int k = 0;
-			for (i += 5; cmd[i] && cmd[i] != ' ' && k < 31; i++)
-				name[k++] = cmd[i];
-			name[k] = 0;
+			for (i += 5; cmd[i] && cmd[i] != ' ' && k < 127; i++) {
+				line[k] = cmd[i] == ',' ? 0 : cmd[i];
+				if (!line[k] && argc < 16)
+					argv[argc++] = line + k + 1;
+				k++;
+			}
+			line[k] = 0;
 			break;
 		}
+	const char *name = line;
 	init_domain = metta_slot_alloc();
 	uint32_t t = metta_slot_alloc();
-	const char *argv[] = { name };
-	long rc = spawn_module(name, 1, argv, METTA_CLASS_APPLICATION,
+	long rc = spawn_module(name, argc, argv, METTA_CLASS_APPLICATION,
 			       METTA_PRIO_NORM, 64 << 20, init_domain, t,
 			       default_ns);
 	if (rc)
