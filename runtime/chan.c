@@ -41,8 +41,9 @@ long chan_write(struct ofile *f, uint64_t ubuf, uint64_t n)
 		return rc;
 	if (n > P9_PORTAL_MSIZE)
 		return -LX_EINVAL;
-	long got = p9_portal_rpc((void *)(uintptr_t)f->chan, (const uint8_t *)ubuf,
-				 (uint32_t)n, reply, sizeof(reply));
+	long got =
+	    p9_portal_rpc((void *)(uintptr_t)f->chan, (const uint8_t *)ubuf,
+			  (uint32_t)n, reply, sizeof(reply));
 	if (got < 0)
 		return -LX_EIO;
 	reply_len = (uint64_t)got;

@@ -18,7 +18,7 @@ struct ofile {
 	int refs;
 	int flags; /* LX_O_ACCMODE bits, LX_O_APPEND, LX_O_NONBLOCK */
 	int dir;
-	int tty; /* the console: terminal ioctls work */
+	int tty;       /* the console: terminal ioctls work */
 	uint32_t chan; /* a raw 9P channel's connection (chan.c), or 0 */
 	int nloc;
 	struct loc loc[NS_MAX_UNION];

@@ -984,7 +984,8 @@ long file_call(struct rt_call *c, int *handled)
 		f = fd_get((int)a[0]);
 		if (!f)
 			return -LX_EBADF;
-		return f->chan ? -LX_EINVAL : do_chmod_loc(&f->loc[0], (int)a[1]);
+		return f->chan ? -LX_EINVAL
+			       : do_chmod_loc(&f->loc[0], (int)a[1]);
 	case LX_fchdir:
 		f = fd_get((int)a[0]);
 		if (!f)

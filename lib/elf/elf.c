@@ -154,7 +154,8 @@ static int has_metta_note(const uint8_t *e, size_t size, uint64_t off,
 		uint64_t namesz = le32(e + off), descsz = le32(e + off + 4);
 		uint32_t type = le32(e + off + 8);
 		uint64_t name = off + 12;
-		uint64_t next = name + ((namesz + 3) & ~3ull) + ((descsz + 3) & ~3ull);
+		uint64_t next =
+		    name + ((namesz + 3) & ~3ull) + ((descsz + 3) & ~3ull);
 		if (namesz > len || descsz > len || next > end)
 			return 0;
 		if (type == ELF_NOTE_METTA && namesz == 6 &&

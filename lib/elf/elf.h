@@ -36,7 +36,7 @@ struct elf_segment {
 #define ELF_NOTE_METTA 1
 
 struct elf_image {
-	int pie; /* ET_DYN: every address is relative to a bias */
+	int pie;    /* ET_DYN: every address is relative to a bias */
 	int native; /* has the Metta note */
 	uint64_t entry;
 	uint64_t phdr_vaddr; /* for AT_PHDR; 0 if no segment holds them */

@@ -11,14 +11,14 @@
 
 #include "metta.h"
 
-#define PAGE	    4096ull
-#define USER_TOP    0x00007ffffffff000ull
-#define STACK_TOP   (USER_TOP - PAGE)
-#define STACK_PAGES 16	     /* native programs */
-#define LINUX_STACK_PAGES 256 /* Linux programs expect megabytes */
-#define ARGS_SIZE (2 * PAGE)  /* argv, envp, auxv and the namespace */
-#define SCRATCH_VA  0x0000700000000000ull /* our window onto new objects */
-#define PIE_BASE    0x400000ull
+#define PAGE		  4096ull
+#define USER_TOP	  0x00007ffffffff000ull
+#define STACK_TOP	  (USER_TOP - PAGE)
+#define STACK_PAGES	  16	     /* native programs */
+#define LINUX_STACK_PAGES 256	     /* Linux programs expect megabytes */
+#define ARGS_SIZE	  (2 * PAGE) /* argv, envp, auxv and the namespace */
+#define SCRATCH_VA	  0x0000700000000000ull /* our window onto new objects */
+#define PIE_BASE	  0x400000ull
 
 static uint32_t next_probe = 64;
 
@@ -129,12 +129,14 @@ static long load_runtime(uint32_t child, const struct metta_spawn *a,
 	}
 	long rc = elf_parse(a->runtime, a->runtime_size, USER_TOP, &rt);
 	if (rc || rt.pie || !rt.native) {
-		*why = rc ? rt.error : "the runtime is not a fixed native image";
+		*why =
+		    rc ? rt.error : "the runtime is not a fixed native image";
 		return rc ? rc : STATUS_ERR_CORRUPT;
 	}
 	/* Both images in one space: they must not overlap. */
 	uint64_t lo = rt.seg[0].vaddr & ~(PAGE - 1);
-	uint64_t hi = rt.seg[rt.nsegments - 1].vaddr + rt.seg[rt.nsegments - 1].memsz;
+	uint64_t hi =
+	    rt.seg[rt.nsegments - 1].vaddr + rt.seg[rt.nsegments - 1].memsz;
 	for (int i = 0; i < prog->nsegments; i++) {
 		const struct elf_segment *s = &prog->seg[i];
 		if (s->vaddr + bias < hi && lo < s->vaddr + bias + s->memsz) {
@@ -175,8 +177,8 @@ long metta_spawn(const void *image, uint64_t size, const struct metta_spawn *a,
 	uint64_t len = strlen(name);
 	metta_domain_set_name(domain_slot, name, len < 31 ? len : 31);
 	*why = "cannot load it into the domain";
-	if ((!img.native &&
-	     (rc = load_runtime(domain_slot, a, &img, bias, &entry, &base, why))) ||
+	if ((!img.native && (rc = load_runtime(domain_slot, a, &img, bias,
+					       &entry, &base, why))) ||
 	    (rc = load_segments(domain_slot, image, &img, bias)) ||
 	    (rc = make_stack(domain_slot, &img, a, bias, base, &sp)) ||
 	    (rc = metta_thread_create(domain_slot, thread_slot, entry, sp,

@@ -58,8 +58,10 @@ static void serve(const struct server *s, struct server_thread *t)
 		m.recv_caps[0] = t->recv_slot;
 		m.nrecv_caps = 1;
 		rc = metta_reply_wait(s->portal, &m, w, &badge);
-		struct server_call c = { .badge = badge, .data = t->in,
-					 .len = m.recv_len, .reply = t->out };
+		struct server_call c = { .badge = badge,
+					 .data = t->in,
+					 .len = m.recv_len,
+					 .reply = t->out };
 		memcpy(c.w, w, sizeof(w));
 		c.cap_in = m.ncaps_received ? t->recv_slot : 0;
 		long status = rc ? rc : dispatch(s, &c);
@@ -111,7 +113,8 @@ void server_run(const struct server *s)
 		;
 }
 
-int server_spawn_threads(const struct server *s, int n, uint8_t (*stacks)[16384])
+int server_spawn_threads(const struct server *s, int n,
+			 uint8_t (*stacks)[16384])
 {
 	if (nprepared == 0)
 		prepare(s);
@@ -121,8 +124,8 @@ int server_spawn_threads(const struct server *s, int n, uint8_t (*stacks)[16384]
 			return 1;
 		uint32_t slot = metta_slot_alloc();
 		uint64_t top = (uint64_t)&stacks[i - 1][16384] - 8;
-		if (metta_thread_create(CAP_SELF, slot, (uint64_t)run_thread, top,
-					METTA_PRIO_NORM) ||
+		if (metta_thread_create(CAP_SELF, slot, (uint64_t)run_thread,
+					top, METTA_PRIO_NORM) ||
 		    metta_thread_ctl(slot, THREAD_START, 0))
 			return 1;
 	}

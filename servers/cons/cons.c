@@ -21,23 +21,23 @@
 #include <server/server.h>
 #include <string/kstring.h>
 
-#define PORTAL 5
-#define PORTS 12
-#define IRQ 13
-#define IRQ_EVENT 30
+#define PORTAL	    5
+#define PORTS	    12
+#define IRQ	    13
+#define IRQ_EVENT   30
 #define INPUT_EVENT 31
-#define FOREGROUND 32
-#define VGA_MEM 14
-#define KBD_PORTS 15
-#define KBD_IRQ 16
-#define KBD_EVENT 33
-#define VGA_OBJECT 34
-#define VGA_VA 0x500000000000ull
-#define COLS 80
-#define ROWS 25
-#define COM1 0x3f8
-#define LINE_MAX 1024
-#define QUEUE 4096
+#define FOREGROUND  32
+#define VGA_MEM	    14
+#define KBD_PORTS   15
+#define KBD_IRQ	    16
+#define KBD_EVENT   33
+#define VGA_OBJECT  34
+#define VGA_VA	    0x500000000000ull
+#define COLS	    80
+#define ROWS	    25
+#define COM1	    0x3f8
+#define LINE_MAX    1024
+#define QUEUE	    4096
 
 static uint8_t stacks[3][16384] __attribute__((aligned(16)));
 static uint8_t input_stack[16384] __attribute__((aligned(16)));
@@ -189,14 +189,16 @@ static void input_thread(void)
 
 /* PS/2 scan code set 1 to ASCII, US layout: unshifted and shifted. */
 static const char keymap[2][58] = {
-	{ 0, 27, '1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '-', '=', '\b',
-	  '\t', 'q', 'w', 'e', 'r', 't', 'y', 'u', 'i', 'o', 'p', '[', ']', '\n',
-	  0, 'a', 's', 'd', 'f', 'g', 'h', 'j', 'k', 'l', ';', '\'', '`', 0,
-	  '\\', 'z', 'x', 'c', 'v', 'b', 'n', 'm', ',', '.', '/', 0, '*', 0, ' ' },
-	{ 0, 27, '!', '@', '#', '$', '%', '^', '&', '*', '(', ')', '_', '+', '\b',
-	  '\t', 'Q', 'W', 'E', 'R', 'T', 'Y', 'U', 'I', 'O', 'P', '{', '}', '\n',
-	  0, 'A', 'S', 'D', 'F', 'G', 'H', 'J', 'K', 'L', ':', '"', '~', 0,
-	  '|', 'Z', 'X', 'C', 'V', 'B', 'N', 'M', '<', '>', '?', 0, '*', 0, ' ' },
+	{ 0,   27,  '1',  '2',	'3',  '4', '5', '6',  '7', '8', '9', '0',
+	  '-', '=', '\b', '\t', 'q',  'w', 'e', 'r',  't', 'y', 'u', 'i',
+	  'o', 'p', '[',  ']',	'\n', 0,   'a', 's',  'd', 'f', 'g', 'h',
+	  'j', 'k', 'l',  ';',	'\'', '`', 0,	'\\', 'z', 'x', 'c', 'v',
+	  'b', 'n', 'm',  ',',	'.',  '/', 0,	'*',  0,   ' ' },
+	{ 0,   27,  '!',  '@',	'#',  '$', '%', '^', '&', '*', '(', ')',
+	  '_', '+', '\b', '\t', 'Q',  'W', 'E', 'R', 'T', 'Y', 'U', 'I',
+	  'O', 'P', '{',  '}',	'\n', 0,   'A', 'S', 'D', 'F', 'G', 'H',
+	  'J', 'K', 'L',  ':',	'"',  '~', 0,	'|', 'Z', 'X', 'C', 'V',
+	  'B', 'N', 'M',  '<',	'>',  '?', 0,	'*', 0,	  ' ' },
 };
 
 static char translate(uint8_t code)
@@ -226,7 +228,8 @@ static void keyboard_thread(void)
 		metta_event_wait(KBD_EVENT, 1, 0);
 		take();
 		while (metta_ioport_in(KBD_PORTS, 0x64, 1) & 1) {
-			char c = translate((uint8_t)metta_ioport_in(KBD_PORTS, 0x60, 1));
+			char c = translate(
+			    (uint8_t)metta_ioport_in(KBD_PORTS, 0x60, 1));
 			if (c)
 				discipline(c);
 		}
@@ -240,7 +243,8 @@ static void keyboard_thread(void)
 static void start_display(void)
 {
 	if (metta_mem_phys(VGA_MEM, VGA_OBJECT, 0xb8000, 1) ||
-	    metta_mem_map(CAP_SELF, VGA_OBJECT, 0, VGA_VA, 1, RIGHT_READ | RIGHT_WRITE))
+	    metta_mem_map(CAP_SELF, VGA_OBJECT, 0, VGA_VA, 1,
+			  RIGHT_READ | RIGHT_WRITE))
 		return;
 	screen = (volatile uint16_t *)VGA_VA;
 	for (int i = 0; i < ROWS * COLS; i++)
@@ -249,13 +253,15 @@ static void start_display(void)
 	 * to set 1 (configuration byte bits 0 and 6). */
 	metta_ioport_out(KBD_PORTS, 0x64, 1, 0xae);
 	metta_ioport_out(KBD_PORTS, 0x64, 1, 0x20);
-	for (int i = 0; i < 10000 && !(metta_ioport_in(KBD_PORTS, 0x64, 1) & 1); i++)
+	for (int i = 0; i < 10000 && !(metta_ioport_in(KBD_PORTS, 0x64, 1) & 1);
+	     i++)
 		;
 	uint8_t config = (uint8_t)metta_ioport_in(KBD_PORTS, 0x60, 1);
 	metta_ioport_out(KBD_PORTS, 0x64, 1, 0x60);
 	metta_ioport_out(KBD_PORTS, 0x60, 1, config | 0x41);
 	uint32_t t = metta_slot_alloc();
-	if (metta_event_create(KBD_EVENT) || metta_irq_bind(KBD_IRQ, KBD_EVENT, 1) ||
+	if (metta_event_create(KBD_EVENT) ||
+	    metta_irq_bind(KBD_IRQ, KBD_EVENT, 1) ||
 	    metta_thread_create(CAP_SELF, t, (uint64_t)keyboard_thread,
 				(uint64_t)&kbd_stack[sizeof(kbd_stack)] - 8,
 				METTA_PRIO_HIGH) ||
@@ -392,7 +398,8 @@ static const struct server cons = { PORTAL, ops, sizeof(ops) / sizeof(ops[0]) };
 int main(int argc, char **argv, char **envp)
 {
 	(void)argc, (void)argv, (void)envp;
-	if (metta_mutex_init(&mutex) || metta_event_create(IRQ_EVENT) || metta_event_create(INPUT_EVENT) ||
+	if (metta_mutex_init(&mutex) || metta_event_create(IRQ_EVENT) ||
+	    metta_event_create(INPUT_EVENT) ||
 	    metta_irq_bind(IRQ, IRQ_EVENT, 1))
 		return 1;
 	start_display();
@@ -401,7 +408,8 @@ int main(int argc, char **argv, char **envp)
 	p9srv_init(&fs, &p9synth_ops, &tree, P9_PORTAL_MSIZE,
 		   P9SRV_STORAGE_ARGS(fs_store));
 	p9_portal_init(&fs, PORTAL);
-	/* Receive interrupts on; OUT2 lets the UART's interrupt reach the PIC. */
+	/* Receive interrupts on; OUT2 lets the UART's interrupt reach the PIC.
+	 */
 	metta_ioport_out(PORTS, COM1 + 1, 1, 0x01);
 	metta_ioport_out(PORTS, COM1 + 4, 1, 0x0b);
 	uint32_t t = metta_slot_alloc();

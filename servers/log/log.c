@@ -14,12 +14,12 @@
 #include <server/server.h>
 #include <string/kstring.h>
 
-#define PORTAL 5
-#define RING 20
+#define PORTAL	   5
+#define RING	   20
 #define RING_EVENT 21
-#define RING_VA 0x500000000000ull
+#define RING_VA	   0x500000000000ull
 #define RING_PAGES 16
-#define HISTORY (64 * 1024)
+#define HISTORY	   (64 * 1024)
 
 static char history[HISTORY];
 static volatile uint64_t written; /* bytes ever added to the history */
@@ -54,15 +54,18 @@ static void reader(void)
 		metta_event_wait(RING_EVENT, 1, 0);
 		uint64_t head = r->head;
 		if (head - seen > r->size)
-			seen = head - r->size; /* we fell behind: the oldest are lost */
+			seen =
+			    head -
+			    r->size; /* we fell behind: the oldest are lost */
 		take();
 		for (; seen < head; seen++) {
 			char c = (char)r->data[seen % r->size];
 			if (at_line_start) {
 				char stamp[24];
 				uint64_t ns = (uint64_t)metta_clock();
-				int k = fmt_snprintf(stamp, sizeof(stamp), "[%5lu.%06lu] ",
-						     ns / 1000000000, ns / 1000 % 1000000);
+				int k = fmt_snprintf(
+				    stamp, sizeof(stamp), "[%5lu.%06lu] ",
+				    ns / 1000000000, ns / 1000 % 1000000);
 				add(stamp, (uint64_t)k);
 			}
 			add(&c, 1);
@@ -137,13 +140,16 @@ static const struct server log = { PORTAL, ops, sizeof(ops) / sizeof(ops[0]) };
 int main(int argc, char **argv, char **envp)
 {
 	(void)argc, (void)argv, (void)envp;
-	if (metta_mutex_init(&mutex) || metta_mem_create(RING, RING_PAGES) || metta_event_create(RING_EVENT) ||
-	    metta_mem_map(CAP_SELF, RING, 0, RING_VA, RING_PAGES, RIGHT_READ | RIGHT_WRITE) ||
+	if (metta_mutex_init(&mutex) || metta_mem_create(RING, RING_PAGES) ||
+	    metta_event_create(RING_EVENT) ||
+	    metta_mem_map(CAP_SELF, RING, 0, RING_VA, RING_PAGES,
+			  RIGHT_READ | RIGHT_WRITE) ||
 	    metta_log_register(RING, RING_EVENT, 1))
 		return 1;
 	uint32_t t = metta_slot_alloc();
 	if (metta_thread_create(CAP_SELF, t, (uint64_t)reader,
-				(uint64_t)&reader_stack[sizeof(reader_stack)] - 8,
+				(uint64_t)&reader_stack[sizeof(reader_stack)] -
+				    8,
 				METTA_PRIO_NORM) ||
 	    metta_thread_ctl(t, THREAD_START, 0))
 		return 2;

@@ -12,7 +12,7 @@
 #include <server/server.h>
 #include <string/kstring.h>
 
-#define PORTAL 5
+#define PORTAL	  5
 #define MAX_NAMES 64
 
 static struct {
@@ -155,7 +155,8 @@ static const server_op ops[] = {
 	[P9_HANGUP] = p9_portal_op_hangup,
 };
 
-static const struct server names = { PORTAL, ops, sizeof(ops) / sizeof(ops[0]) };
+static const struct server names = { PORTAL, ops,
+				     sizeof(ops) / sizeof(ops[0]) };
 
 int main(int argc, char **argv, char **envp)
 {

@@ -12,7 +12,7 @@
 #include <server/server.h>
 #include <string/kstring.h>
 
-#define PORTAL 5
+#define PORTAL	 5
 #define MAX_READ 4096
 
 static uint32_t key[8];
@@ -25,7 +25,8 @@ static inline uint32_t rotl(uint32_t v, int n)
 
 #define QR(a, b, c, d)                                                    \
 	a += b, d ^= a, d = rotl(d, 16), c += d, b ^= c, b = rotl(b, 12), \
-	a += b, d ^= a, d = rotl(d, 8), c += d, b ^= c, b = rotl(b, 7)
+			a += b, d ^= a, d = rotl(d, 8), c += d, b ^= c,   \
+			b = rotl(b, 7)
 
 /* One ChaCha20 block (RFC 8439) of the current key and counter. */
 static void block(uint32_t out[16])
@@ -59,9 +60,12 @@ static int hw_random(uint64_t *v)
 	if (b & (1u << 18))
 		__asm__ volatile("rdseed %0; setc %1" : "=r"(*v), "=qm"(ok));
 	if (!ok) {
-		__asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+		__asm__("cpuid"
+			: "=a"(a), "=b"(b), "=c"(c), "=d"(d)
+			: "a"(1), "c"(0));
 		if (c & (1u << 30))
-			__asm__ volatile("rdrand %0; setc %1" : "=r"(*v), "=qm"(ok));
+			__asm__ volatile("rdrand %0; setc %1"
+					 : "=r"(*v), "=qm"(ok));
 	}
 	return ok;
 }
@@ -72,10 +76,14 @@ static void reseed(void)
 		uint64_t v = 0, t0, t1;
 		hw_random(&v);
 		__asm__ volatile("rdtsc; shlq $32, %%rdx; orq %%rdx, %%rax"
-				 : "=a"(t0) : : "rdx");
+				 : "=a"(t0)
+				 :
+				 : "rdx");
 		metta_yield(); /* scheduling jitter in the low bits */
 		__asm__ volatile("rdtsc; shlq $32, %%rdx; orq %%rdx, %%rax"
-				 : "=a"(t1) : : "rdx");
+				 : "=a"(t1)
+				 :
+				 : "rdx");
 		v ^= t0 * 0x9e3779b97f4a7c15ull ^ (t1 - t0);
 		key[i] ^= (uint32_t)v;
 		key[i + 1] ^= (uint32_t)(v >> 32);
@@ -130,7 +138,8 @@ static const server_op ops[] = {
 	[P9_CONNECT] = p9_portal_op_connect,
 	[P9_HANGUP] = p9_portal_op_hangup,
 };
-static const struct server random = { PORTAL, ops, sizeof(ops) / sizeof(ops[0]) };
+static const struct server random = { PORTAL, ops,
+				      sizeof(ops) / sizeof(ops[0]) };
 
 int main(int argc, char **argv, char **envp)
 {

@@ -17,19 +17,19 @@
 #include <server/server.h>
 #include <string/kstring.h>
 
-#define INFO_VA 0x600000000000ull
-#define MODULE_VA 0x610000000000ull
-#define RUNTIME_VA 0x620000000000ull /* the POSIX runtime's image */
-#define DEATHS 40 /* event: bit i = service i ended; bit 63-ish: init */
-#define NESTER_PORTAL 41
+#define INFO_VA		0x600000000000ull
+#define MODULE_VA	0x610000000000ull
+#define RUNTIME_VA	0x620000000000ull /* the POSIX runtime's image */
+#define DEATHS		40 /* event: bit i = service i ended; bit 63-ish: init */
+#define NESTER_PORTAL	41
 #define NAMES_REGISTRAR 42
-#define TMP 43
-#define PROC_PORTAL 44
-#define MAX_DOMAINS 64
-#define INIT_BIT 32
-#define NS_TEXT 2048
-#define APP_QUOTA (32 << 20)
-#define RAMFS_HEAP_KIB (24 * 1024)
+#define TMP		43
+#define PROC_PORTAL	44
+#define MAX_DOMAINS	64
+#define INIT_BIT	32
+#define NS_TEXT		2048
+#define APP_QUOTA	(32 << 20)
+#define RAMFS_HEAP_KIB	(24 * 1024)
 
 /* The namespace init starts with (runtime/ns.c has the syntax): the ramfs
  * root, the devices as a union in /dev, the services in /srv and the
@@ -46,21 +46,27 @@ struct service {
 	int64_t class, prio;
 	uint64_t quota;
 	uint64_t port_base, port_count; /* ports given as slot 12 */
-	int irq;			 /* line given as slot 13, or -1 */
-	const char *data;		 /* a module given as slot 12 (ramfs) */
-	uint32_t portal;		 /* ours; the server gets SERVE in 5 */
+	int irq;			/* line given as slot 13, or -1 */
+	const char *data;		/* a module given as slot 12 (ramfs) */
+	uint32_t portal;		/* ours; the server gets SERVE in 5 */
 	uint32_t domain, thread;
 	int restarts;
 };
 
 static struct service services[] = {
-	{ "names.srv", "names", METTA_CLASS_SERVER, METTA_PRIO_HIGH, 2 << 20, 0, 0, -1, 0, 0, 0, 0, 0 },
-	{ "log.srv", "log", METTA_CLASS_SERVER, METTA_PRIO_NORM, 2 << 20, 0, 0, -1, 0, 0, 0, 0, 0 },
-	{ "cons.srv", "cons", METTA_CLASS_DRIVER, METTA_PRIO_HIGH, 2 << 20, 0x3f8, 8, 4, 0, 0, 0, 0, 0 },
-	{ "tod.srv", "tod", METTA_CLASS_DRIVER, METTA_PRIO_NORM, 1 << 20, 0x70, 2, -1, 0, 0, 0, 0, 0 },
-	{ "random.srv", "random", METTA_CLASS_SERVER, METTA_PRIO_NORM, 2 << 20, 0, 0, -1, 0, 0, 0, 0, 0 },
+	{ "names.srv", "names", METTA_CLASS_SERVER, METTA_PRIO_HIGH, 2 << 20, 0,
+	  0, -1, 0, 0, 0, 0, 0 },
+	{ "log.srv", "log", METTA_CLASS_SERVER, METTA_PRIO_NORM, 2 << 20, 0, 0,
+	  -1, 0, 0, 0, 0, 0 },
+	{ "cons.srv", "cons", METTA_CLASS_DRIVER, METTA_PRIO_HIGH, 2 << 20,
+	  0x3f8, 8, 4, 0, 0, 0, 0, 0 },
+	{ "tod.srv", "tod", METTA_CLASS_DRIVER, METTA_PRIO_NORM, 1 << 20, 0x70,
+	  2, -1, 0, 0, 0, 0, 0 },
+	{ "random.srv", "random", METTA_CLASS_SERVER, METTA_PRIO_NORM, 2 << 20,
+	  0, 0, -1, 0, 0, 0, 0, 0 },
 	{ "ramfs.srv", "ramfs", METTA_CLASS_SERVER, METTA_PRIO_NORM,
-	  (RAMFS_HEAP_KIB << 10) + (4 << 20), 0, 0, -1, "root.cpio", 0, 0, 0, 0 },
+	  (RAMFS_HEAP_KIB << 10) + (4 << 20), 0, 0, -1, "root.cpio", 0, 0, 0,
+	  0 },
 };
 #define NSERVICES (int)(sizeof(services) / sizeof(services[0]))
 
@@ -70,7 +76,7 @@ static struct service services[] = {
  * is what its badged nester capability (badge = index + 1) names.
  */
 static struct {
-	uint32_t slot; /* 0: free */
+	uint32_t slot;	 /* 0: free */
 	uint32_t thread; /* its first thread, for stop and start (or 0) */
 	int parent;	 /* the record of the program that asked for it */
 	char name[32];
@@ -78,7 +84,8 @@ static struct {
 } domains[MAX_DOMAINS];
 static struct metta_mutex table_lock; /* domains[]: nester and /proc */
 
-static const struct metta_bootinfo *boot = (const struct metta_bootinfo *)INFO_VA;
+static const struct metta_bootinfo *boot =
+    (const struct metta_bootinfo *)INFO_VA;
 static uint8_t server_stacks[2][16384] __attribute__((aligned(16)));
 static const char *const class_names[] = { "driver", "server", "application" };
 static const char *const prio_names[] = { "high", "norm", "low" };
@@ -103,8 +110,10 @@ static int remember(uint32_t slot, const char *name, uint32_t thread,
 			domains[i].slot = slot;
 			domains[i].thread = thread;
 			domains[i].parent = parent;
-			fmt_snprintf(domains[i].name, sizeof(domains[i].name), "%s", name);
-			fmt_snprintf(domains[i].ns, sizeof(domains[i].ns), "%s", ns);
+			fmt_snprintf(domains[i].name, sizeof(domains[i].name),
+				     "%s", name);
+			fmt_snprintf(domains[i].ns, sizeof(domains[i].ns), "%s",
+				     ns);
 			metta_mutex_unlock(&table_lock);
 			return i;
 		}
@@ -129,8 +138,8 @@ static const void *runtime_image(uint64_t *size)
 		return 0;
 	*size = boot->modules[m].size;
 	if (mapped < 0)
-		mapped = metta_mem_map(CAP_SELF, CAP_FIRST_MODULE + (uint32_t)m, 0,
-				       RUNTIME_VA, (*size + 4095) / 4096,
+		mapped = metta_mem_map(CAP_SELF, CAP_FIRST_MODULE + (uint32_t)m,
+				       0, RUNTIME_VA, (*size + 4095) / 4096,
 				       RIGHT_READ) == 0;
 	return mapped ? (const void *)RUNTIME_VA : 0;
 }
@@ -148,12 +157,16 @@ static long spawn_module(const char *name, int argc, const char *const *argv,
 				MODULE_VA, pages, RIGHT_READ);
 	if (rc)
 		return rc;
-	struct metta_spawn a = { .argc = argc, .argv = argv, .class = class,
-				 .prio = prio, .quota = quota, .ns = ns };
+	struct metta_spawn a = { .argc = argc,
+				 .argv = argv,
+				 .class = class,
+				 .prio = prio,
+				 .quota = quota,
+				 .ns = ns };
 	a.runtime = runtime_image(&a.runtime_size);
 	const char *why;
-	rc = metta_spawn((const void *)MODULE_VA, boot->modules[m].size, &a, d, t,
-			 &why);
+	rc = metta_spawn((const void *)MODULE_VA, boot->modules[m].size, &a, d,
+			 t, &why);
 	metta_mem_unmap(CAP_SELF, MODULE_VA);
 	if (rc)
 		metta_printf("root: cannot start %s: %s (%s)", name,
@@ -180,13 +193,16 @@ static void give_environment(uint32_t d, int record)
 	static const struct {
 		const char *service;
 		uint32_t slot;
-	} env[] = { { "cons", CAP_TTY }, { "random", CAP_RANDOM },
-		    { "tod", CAP_TOD },	  { "names", CAP_NAMES },
+	} env[] = { { "cons", CAP_TTY },
+		    { "random", CAP_RANDOM },
+		    { "tod", CAP_TOD },
+		    { "names", CAP_NAMES },
 		    { "log", CAP_LOG } };
 	for (unsigned i = 0; i < sizeof(env) / sizeof(env[0]); i++)
 		for (int s = 0; s < NSERVICES; s++)
 			if (!strcmp(services[s].name, env[i].service))
-				metta_cap_give(d, services[s].portal, env[i].slot,
+				metta_cap_give(d, services[s].portal,
+					       env[i].slot,
 					       RIGHT_CALL | RIGHT_GRANT);
 	metta_cap_delete(TMP);
 	if (metta_cap_copy(NESTER_PORTAL, TMP, RIGHT_CALL | RIGHT_GRANT,
@@ -205,7 +221,8 @@ static long start_service(int i)
 	int argc = 1, data = s->data ? find_module(s->data) : -1;
 	if (data >= 0) {
 		/* ramfs: its first contents and how much it may hold. */
-		fmt_snprintf(size, sizeof(size), "%lu", boot->modules[data].size);
+		fmt_snprintf(size, sizeof(size), "%lu",
+			     boot->modules[data].size);
 		fmt_snprintf(heap, sizeof(heap), "%d", RAMFS_HEAP_KIB);
 		argc = 3;
 	}
@@ -217,10 +234,12 @@ static long start_service(int i)
 	rc = metta_cap_give(s->domain, s->portal, 5,
 			    RIGHT_SERVE | RIGHT_CALL | RIGHT_GRANT);
 	if (rc == 0 && data >= 0)
-		rc = metta_cap_give(s->domain, CAP_FIRST_MODULE + (uint32_t)data,
-				    12, RIGHT_READ | RIGHT_GRANT);
+		rc =
+		    metta_cap_give(s->domain, CAP_FIRST_MODULE + (uint32_t)data,
+				   12, RIGHT_READ | RIGHT_GRANT);
 	if (rc == 0 && s->port_count)
-		rc = give_device(s->domain, CAP_IOPORTS, s->port_base, s->port_count, 12);
+		rc = give_device(s->domain, CAP_IOPORTS, s->port_base,
+				 s->port_count, 12);
 	if (rc == 0 && s->irq >= 0)
 		rc = give_device(s->domain, CAP_IRQS, (uint64_t)s->irq, 1, 13);
 	if (rc == 0 && s->irq == 4) {
@@ -284,7 +303,8 @@ static long op_spawn(struct server_call *c)
 	metta_mutex_lock(&table_lock);
 	fmt_snprintf(ns, sizeof(ns), "%s",
 		     parent < MAX_DOMAINS && domains[parent].slot
-			     ? domains[parent].ns : default_ns);
+			 ? domains[parent].ns
+			 : default_ns);
 	metta_mutex_unlock(&table_lock);
 	long rc = spawn_module(argv[0], argc, argv, METTA_CLASS_APPLICATION,
 			       METTA_PRIO_NORM, APP_QUOTA, d, t, ns);
@@ -331,9 +351,11 @@ static void prune(void)
 {
 	for (int i = 0; i < MAX_DOMAINS; i++) {
 		struct metta_domain_info d;
-		if (!domains[i].slot || metta_domain_info(domains[i].slot, &d) || !d.dead)
+		if (!domains[i].slot ||
+		    metta_domain_info(domains[i].slot, &d) || !d.dead)
 			continue;
-		if (domains[i].slot != init_domain && !is_service(domains[i].slot)) {
+		if (domains[i].slot != init_domain &&
+		    !is_service(domains[i].slot)) {
 			metta_mutex_lock(&table_lock);
 			metta_cap_delete(domains[i].slot);
 			if (domains[i].thread)
@@ -347,25 +369,28 @@ static void prune(void)
 static long op_domains(struct server_call *c)
 {
 	prune();
-	uint64_t n = (uint64_t)fmt_snprintf((char *)c->reply, SERVER_BUF,
-		"%4s  %-12s %-11s %-4s %10s %10s %7s  %s\n", "ID", "NAME", "CLASS",
-		"PRIO", "QUOTA USED", "QUOTA", "THREADS", "NESTER");
+	uint64_t n = (uint64_t)fmt_snprintf(
+	    (char *)c->reply, SERVER_BUF,
+	    "%4s  %-12s %-11s %-4s %10s %10s %7s  %s\n", "ID", "NAME", "CLASS",
+	    "PRIO", "QUOTA USED", "QUOTA", "THREADS", "NESTER");
 	struct metta_domain_info self;
 	metta_domain_info(CAP_SELF, &self);
-	n += (uint64_t)fmt_snprintf((char *)c->reply + n, SERVER_BUF - n,
-		"%4ld  %-12s %-11s %-4s %10lu %10lu %7ld  %s\n", self.id, "root",
-		class_names[self.class], prio_names[self.prio], self.quota_used,
-		self.quota_limit, self.threads, "nucleus");
+	n += (uint64_t)fmt_snprintf(
+	    (char *)c->reply + n, SERVER_BUF - n,
+	    "%4ld  %-12s %-11s %-4s %10lu %10lu %7ld  %s\n", self.id, "root",
+	    class_names[self.class], prio_names[self.prio], self.quota_used,
+	    self.quota_limit, self.threads, "nucleus");
 	for (int i = 0; i < MAX_DOMAINS; i++) {
 		struct metta_domain_info d;
 		if (!domains[i].slot || metta_domain_info(domains[i].slot, &d))
 			continue;
 		if (d.dead)
 			continue;
-		n += (uint64_t)fmt_snprintf((char *)c->reply + n, SERVER_BUF - n,
-			"%4ld  %-12s %-11s %-4s %10lu %10lu %7ld  %s\n", d.id,
-			domains[i].name, class_names[d.class], prio_names[d.prio],
-			d.quota_used, d.quota_limit, d.threads, "root");
+		n += (uint64_t)fmt_snprintf(
+		    (char *)c->reply + n, SERVER_BUF - n,
+		    "%4ld  %-12s %-11s %-4s %10lu %10lu %7ld  %s\n", d.id,
+		    domains[i].name, class_names[d.class], prio_names[d.prio],
+		    d.quota_used, d.quota_limit, d.threads, "root");
 	}
 	c->reply_len = n;
 	return STATUS_OK;
@@ -375,7 +400,8 @@ static long op_kill(struct server_call *c)
 {
 	for (int i = 0; i < MAX_DOMAINS; i++) {
 		struct metta_domain_info d;
-		if (domains[i].slot && metta_domain_info(domains[i].slot, &d) == 0 &&
+		if (domains[i].slot &&
+		    metta_domain_info(domains[i].slot, &d) == 0 &&
 		    (uint64_t)d.id == c->w[1] && !d.dead)
 			return metta_domain_kill(domains[i].slot, 0x200 | 9);
 	}
@@ -391,13 +417,12 @@ static long op_poweroff(struct server_call *c)
 }
 
 static const server_op ops[] = {
-	[NESTER_SPAWN] = op_spawn,
-	[NESTER_DOMAINS] = op_domains,
-	[NESTER_KILL] = op_kill,
-	[NESTER_POWEROFF] = op_poweroff,
+	[NESTER_SPAWN] = op_spawn, [NESTER_DOMAINS] = op_domains,
+	[NESTER_KILL] = op_kill,   [NESTER_POWEROFF] = op_poweroff,
 	[NESTER_SETNS] = op_setns,
 };
-static const struct server nester = { NESTER_PORTAL, ops, sizeof(ops) / sizeof(ops[0]) };
+static const struct server nester = { NESTER_PORTAL, ops,
+				      sizeof(ops) / sizeof(ops[0]) };
 
 static void nester_thread(void)
 {
@@ -411,7 +436,8 @@ static int record_of(uint64_t inst)
 {
 	for (int i = 0; i < MAX_DOMAINS; i++) {
 		struct metta_domain_info d;
-		if (domains[i].slot && metta_domain_info(domains[i].slot, &d) == 0 &&
+		if (domains[i].slot &&
+		    metta_domain_info(domains[i].slot, &d) == 0 &&
 		    (uint64_t)d.id == inst && !d.dead)
 			return i;
 	}
@@ -423,8 +449,9 @@ static int proc_list(void *ctx, uint32_t index, char *name, uint64_t *inst)
 	(void)ctx;
 	for (int i = 0; i < MAX_DOMAINS; i++) {
 		struct metta_domain_info d;
-		if (!domains[i].slot || metta_domain_info(domains[i].slot, &d) ||
-		    d.dead || index-- != 0)
+		if (!domains[i].slot ||
+		    metta_domain_info(domains[i].slot, &d) || d.dead ||
+		    index-- != 0)
 			continue;
 		fmt_snprintf(name, P9SYNTH_NAMEMAX, "%ld", d.id);
 		*inst = (uint64_t)d.id;
@@ -486,13 +513,15 @@ static long proc_read(void *ctx, const struct p9synth_entry *e, uint64_t inst,
 		fmt_snprintf(text, sizeof(text), "%s", domains[r].ns);
 		metta_mutex_unlock(&table_lock);
 	} else {
-		long state = domains[r].thread ? metta_thread_ctl(domains[r].thread,
-								  THREAD_STATE, 0)
-					       : THREAD_IS_RUNNING;
-		fmt_snprintf(text, sizeof(text), "%s %s %s %lu %lu %ld %s\n",
-			     domains[r].name, class_names[d.class], prio_names[d.prio],
-			     d.quota_used, d.quota_limit, d.threads,
-			     state == THREAD_IS_SUSPENDED ? "stopped" : "running");
+		long state =
+		    domains[r].thread
+			? metta_thread_ctl(domains[r].thread, THREAD_STATE, 0)
+			: THREAD_IS_RUNNING;
+		fmt_snprintf(
+		    text, sizeof(text), "%s %s %s %lu %lu %ld %s\n",
+		    domains[r].name, class_names[d.class], prio_names[d.prio],
+		    d.quota_used, d.quota_limit, d.threads,
+		    state == THREAD_IS_SUSPENDED ? "stopped" : "running");
 	}
 	return text_slice(text, offset, buf, count);
 }
@@ -522,7 +551,8 @@ static long proc_write(void *ctx, const struct p9synth_entry *e, uint64_t inst,
 	return rc ? -P9_EINVAL : (long)count;
 }
 
-static const struct p9synth_dyn processes = { proc_list, proc_lookup, proc_name };
+static const struct p9synth_dyn processes = { proc_list, proc_lookup,
+					      proc_name };
 static const struct p9synth_entry proc_files[] = {
 	{ "/", 0, P9_DMDIR | 0555, 0, 0, 0, 0, &processes },
 	{ "status", 1, 0444, 0, proc_read, 0, 0, 0 },
@@ -548,22 +578,27 @@ static long publish(void)
 	long rc = 0;
 	if (metta_cap_info(NAMES_REGISTRAR) < 0)
 		rc = metta_cap_copy(services[0].portal, NAMES_REGISTRAR,
-				    RIGHT_CALL | RIGHT_GRANT, NAMES_BADGE_REGISTRAR);
+				    RIGHT_CALL | RIGHT_GRANT,
+				    NAMES_BADGE_REGISTRAR);
 	for (int i = 0; rc == 0 && i < NSERVICES; i++) {
 		metta_cap_delete(TMP);
-		rc = metta_cap_copy(services[i].portal, TMP, RIGHT_CALL | RIGHT_GRANT, 0);
+		rc = metta_cap_copy(services[i].portal, TMP,
+				    RIGHT_CALL | RIGHT_GRANT, 0);
 		uint64_t w[4] = { NAMES_REGISTER };
 		if (rc == 0)
 			rc = metta_request(NAMES_REGISTRAR, w, services[i].name,
-					   strlen(services[i].name), 0, 0, 0, TMP, 0);
+					   strlen(services[i].name), 0, 0, 0,
+					   TMP, 0);
 	}
 	if (rc == 0) {
 		/* Our own /proc service. */
 		metta_cap_delete(TMP);
-		rc = metta_cap_copy(PROC_PORTAL, TMP, RIGHT_CALL | RIGHT_GRANT, 0);
+		rc = metta_cap_copy(PROC_PORTAL, TMP, RIGHT_CALL | RIGHT_GRANT,
+				    0);
 		uint64_t w[4] = { NAMES_REGISTER };
 		if (rc == 0)
-			rc = metta_request(NAMES_REGISTRAR, w, "proc", 4, 0, 0, 0, TMP, 0);
+			rc = metta_request(NAMES_REGISTRAR, w, "proc", 4, 0, 0,
+					   0, TMP, 0);
 	}
 	metta_cap_delete(TMP);
 	return rc;
@@ -580,7 +615,8 @@ static long start_init(void)
 	int argc = 1;
 	const char *cmd = boot->cmdline;
 	for (int i = 0; cmd[i]; i++)
-		if (!strncmp(cmd + i, "init=", 5) && (i == 0 || cmd[i - 1] == ' ')) {
+		if (!strncmp(cmd + i, "init=", 5) &&
+		    (i == 0 || cmd[i - 1] == ' ')) {
 			int k = 0;
 			for (i += 5; cmd[i] && cmd[i] != ' ' && k < 127; i++) {
 				line[k] = cmd[i] == ',' ? 0 : cmd[i];
@@ -594,12 +630,13 @@ static long start_init(void)
 	const char *name = line;
 	init_domain = metta_slot_alloc();
 	uint32_t t = metta_slot_alloc();
-	long rc = spawn_module(name, argc, argv, METTA_CLASS_APPLICATION,
-			       METTA_PRIO_NORM, 64 << 20, init_domain, t,
-			       default_ns);
+	long rc =
+	    spawn_module(name, argc, argv, METTA_CLASS_APPLICATION,
+			 METTA_PRIO_NORM, 64 << 20, init_domain, t, default_ns);
 	if (rc)
 		return rc;
-	give_environment(init_domain, remember(init_domain, name, t, default_ns, -1));
+	give_environment(init_domain,
+			 remember(init_domain, name, t, default_ns, -1));
 	metta_domain_watch(init_domain, DEATHS, 1ull << INIT_BIT);
 	return metta_thread_ctl(t, THREAD_START, 0);
 }
@@ -618,32 +655,37 @@ int main(int argc, char **argv, char **envp)
 	}
 	for (int i = 0; i < NSERVICES; i++)
 		if (start_service(i))
-			metta_printf("root: %s did not start", services[i].name);
+			metta_printf("root: %s did not start",
+				     services[i].name);
 	long rc = publish();
 	if (rc)
-		metta_printf("root: publishing names failed: %s", status_text((int)rc));
+		metta_printf("root: publishing names failed: %s",
+			     status_text((int)rc));
 	uint32_t t = metta_slot_alloc();
 	metta_thread_create(CAP_SELF, t, (uint64_t)nester_thread,
-			    (uint64_t)&server_stacks[0][16384] - 8, METTA_PRIO_HIGH);
+			    (uint64_t)&server_stacks[0][16384] - 8,
+			    METTA_PRIO_HIGH);
 	metta_thread_ctl(t, THREAD_START, 0);
 	t = metta_slot_alloc();
 	metta_thread_create(CAP_SELF, t, (uint64_t)proc_thread,
-			    (uint64_t)&server_stacks[1][16384] - 8, METTA_PRIO_HIGH);
+			    (uint64_t)&server_stacks[1][16384] - 8,
+			    METTA_PRIO_HIGH);
 	metta_thread_ctl(t, THREAD_START, 0);
 	if ((rc = start_init())) {
 		metta_printf("root: no init program: %s", status_text((int)rc));
 		return 3;
 	}
 	for (;;) {
-		long bits = metta_event_wait(DEATHS, ((1ull << NSERVICES) - 1) |
-							     (1ull << INIT_BIT), 0);
+		long bits = metta_event_wait(
+		    DEATHS, ((1ull << NSERVICES) - 1) | (1ull << INIT_BIT), 0);
 		if (bits < 0)
 			continue;
 		if (bits & (1ull << INIT_BIT)) {
 			struct metta_domain_info i;
 			metta_domain_info(init_domain, &i);
-			metta_printf("root: init ended with status %ld; powering off",
-				     i.exit_status);
+			metta_printf(
+			    "root: init ended with status %ld; powering off",
+			    i.exit_status);
 			return 0;
 		}
 		for (int i = 0; i < NSERVICES; i++)
