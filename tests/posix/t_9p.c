@@ -9,7 +9,10 @@
 
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum { TVERSION = 100, RVERSION, TATTACH = 104, RATTACH, RERROR = 107,
@@ -65,6 +68,18 @@ static uint64_t get(const struct msg *m, size_t at, int bytes)
 	for (int i = bytes - 1; i >= 0; i--)
 		v = v << 8 | m->b[at + (size_t)i];
 	return v;
+}
+
+/* Whether path holds exactly text. */
+static int holds_text(const char *path, const char *text)
+{
+	char buf[64];
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return n == (ssize_t)strlen(text) && !memcmp(buf, text, (size_t)n);
 }
 
 /* A channel to ramfs, versioned, with fid 1 attached at its root. */
@@ -200,9 +215,50 @@ static void t_9p_malformed_messages(void)
 	OK(unlink("after"));
 }
 
+static void t_ns_mount_bind_unmount(void);
+
 const struct pt_test pt_9p_tests[] = {
 	{ "p9_dotdot_at_root", t_9p_dotdot_at_root },
 	{ "p9_clunked_fid_is_dead", t_9p_clunked_fid_is_dead },
 	{ "p9_malformed_messages", t_9p_malformed_messages },
+	{ "ns_mount_bind_unmount", t_ns_mount_bind_unmount },
 	{ 0, 0 },
 };
+
+/*
+ * The process's own namespace through Linux's mount(2) and umount2(2):
+ * Plan 9's mount (a service at a directory) and bind (MS_BIND), with
+ * unions ("a": after, "b": before). The shell that started us keeps its
+ * own (the posix_suite boot checks with ns afterwards).
+ */
+static void t_ns_mount_bind_unmount(void)
+{
+	struct stat st;
+	OK(mkdir("m", 0755));
+	OK(pt_mkfile("m/own", "own", 3, 0644));
+	OK(mount("random", "m", "9p", 0, "a")); /* after: a union */
+	OK(stat("m/own", &st));
+	OK(stat("m/random", &st));
+	CHECK(S_ISCHR(st.st_mode));
+	OK(umount2("m", 0));
+	ERR(stat("m/random", &st), ENOENT);
+	OK(mkdir("a", 0755));
+	OK(pt_mkfile("a/f", "from a", 6, 0644));
+	OK(mkdir("b", 0755));
+	char cwd[512];
+	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+	char a[600], b[600];
+	snprintf(a, sizeof(a), "%s/a", cwd);
+	snprintf(b, sizeof(b), "%s/b", cwd);
+	OK(mount(a, b, 0, MS_BIND, ""));
+	CHECK(holds_text("b/f", "from a"));
+	OK(umount2(b, 0));
+	ERR(stat("b/f", &st), ENOENT);
+	ERR(umount2(b, 0), EINVAL); /* nothing mounted there now */
+	ERR(mount("nosuchservice", "b", "9p", 0, ""), ENOENT);
+	OK(unlink("a/f"));
+	OK(unlink("m/own"));
+	OK(rmdir("a"));
+	OK(rmdir("b"));
+	OK(rmdir("m"));
+}

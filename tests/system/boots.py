@@ -308,13 +308,18 @@ BOOTS = [
         "cmdline": "", "smp": 2,
         "system_modules": SYSTEM,
         "modules": {"posixtest": built("modules/posixtest")},
-        "input": "posixtest -e /tmp\necho status $?\npoweroff\n",
+        "input": "posixtest -e /tmp\necho status $?\nns\npoweroff\n",
         "exit": EXIT_POWEROFF,
         "tests": "POSIX",
         "checks": [
             ("all_passed", contains("status 0")),
             ("unknown_call_logged",
              matches(r"unknown Linux call 1000 \(no such call\): ENOSYS")),
+            # The suite's mounts were its own: the shell's namespace after.
+            ("parent_namespace_unchanged",
+             matches(r"status 0\n(msh\$ )?mount -c ramfs /\nmount cons /dev\n"
+                     r"mount -a random /dev\nmount -a log /dev\n"
+                     r"mount names /srv\nmount proc /proc\nmsh\$ ")),
         ],
     },
     {

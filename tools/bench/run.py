@@ -2,8 +2,11 @@
 """Boot Linux and Metta under the same QEMU settings, collect their BENCH
 lines and write the comparison (see bench/README.md).
 
-  run.py --out DIR --kernel BZIMAGE --initrd CPIO [--metta-iso ISO]
+  run.py --out DIR --kernel BZIMAGE --initrd CPIO [--metta-iso ISO]...
          [--rounds N]
+
+Several Metta ISOs are booted one after the other for each measure and
+their figures taken together (the first to give a figure wins).
 
 First each system boots once under -icount (instructions), then both boot
 N times in turn without it, A B A B (wall time). A Metta that is missing or
@@ -38,19 +41,32 @@ def say(msg):
 class System:
     """One side of the comparison and everything its boots gave."""
 
-    def __init__(self, name, boot, cpu, timeout, done):
+    def __init__(self, name, boots, cpu, timeout, done):
         self.name = name
         self.cpu = cpu
-        self.boot = boot        # QEMU options that load it, or None
+        self.boots = boots or []  # QEMU options of each boot it takes
+        self.boot = boots[0] if boots else None
         self.timeout = timeout
         self.done = done        # does a boot's output look complete?
         self.icount = []        # converted results, one dict per boot
         self.wall = []
-        self.ok = boot is not None
+        self.ok = bool(boots)
         self.problem = None
 
     def measure(self, measure, label, out, runs):
-        argv = qemu.command(measure, self.boot, self.cpu)
+        figures, mhz = {}, None
+        for i, boot in enumerate(self.boots):
+            one, m = self.measure_boot(measure, label + ("" if i == 0 else
+                                                         " part %d" % (i + 1)),
+                                       boot, out, runs)
+            for name, value in one.items():
+                figures.setdefault(name, value)
+            mhz = mhz or m
+        (self.icount if measure == "icount" else self.wall).append(figures)
+        return mhz
+
+    def measure_boot(self, measure, label, boot, out, runs):
+        argv = qemu.command(measure, boot, self.cpu)
         log = os.path.join(out, "logs", label.replace(" ", "-") + ".log")
         say("%s: booting (%s)" % (label, "instructions" if measure ==
                                   "icount" else "wall time"))
@@ -70,8 +86,7 @@ class System:
                 self.ok = False     # do not repeat a broken boot
         if measure == "wall" and raw and not mhz:
             say("%s: no TSC rate reported, times are missing" % label)
-        (self.icount if measure == "icount" else self.wall).append(figures)
-        return mhz
+        return figures, mhz
 
 
 def linux_done(text, raw):
@@ -118,7 +133,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--initrd", required=True)
-    ap.add_argument("--metta-iso")
+    ap.add_argument("--metta-iso", action="append", default=[])
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--cpu", default=qemu.CPU,
                     help="QEMU -cpu model for both systems (default %(default)s)")
@@ -132,13 +147,15 @@ def main():
 
     # Boot a copy, so that every Metta run is of the same image even if
     # the ISO is rebuilt meanwhile.
-    iso = None
-    if args.metta_iso and os.path.exists(args.metta_iso):
-        iso = os.path.join(args.out, "metta.iso")
-        shutil.copyfile(args.metta_iso, iso)
-    linux = System("Linux", qemu.linux_boot(args.kernel, args.initrd),
+    isos = []
+    for i, given in enumerate(args.metta_iso):
+        if os.path.exists(given):
+            isos.append(os.path.join(args.out, "metta-%d.iso" % (i + 1)))
+            shutil.copyfile(given, isos[-1])
+    iso = isos[0] if isos else None
+    linux = System("Linux", [qemu.linux_boot(args.kernel, args.initrd)],
                    args.cpu, args.linux_timeout, linux_done)
-    metta = System("Metta", qemu.metta_boot(iso) if iso else None,
+    metta = System("Metta", [qemu.metta_boot(i) for i in isos],
                    args.cpu, args.metta_timeout, metta_done)
     if not iso:
         metta.problem = "no ISO (`make iso` failed, or none was given)"
@@ -181,7 +198,8 @@ def main():
         ("Linux", read_first_line(os.path.join(
             os.path.dirname(args.kernel), "version"), args.kernel)
          + ", kernel command line `%s`" % qemu.LINUX_APPEND),
-        ("Metta", "%s (a copy of %s)" % (iso, args.metta_iso) if iso
+        ("Metta", "; ".join("%s (a copy of %s)" % (c, g) for c, g in
+                            zip(isos, args.metta_iso)) if isos
          else "not booted"),
         ("measures", "instructions: one boot each under -icount; wall time:"
          " %d rounds, Metta and Linux in turn" % args.rounds),
@@ -191,11 +209,12 @@ def main():
     commands = []
     for measure in measures:
         for s in (metta, linux):
-            boot = s.boot or qemu.metta_boot("build/metta.iso")
-            commands.append(("%s, %s%s" % (s.name, measure, "" if s.boot
-                                          else " (not run)"),
-                             qemu.shell_line(qemu.command(measure, boot,
-                                                          args.cpu))))
+            for i, boot in enumerate(s.boots or
+                                     [qemu.metta_boot("build/metta.iso")]):
+                commands.append(("%s, %s%s%s" % (
+                    s.name, measure, " (part %d)" % (i + 1) if i else "",
+                    "" if s.boot else " (not run)"),
+                    qemu.shell_line(qemu.command(measure, boot, args.cpu))))
 
     md = os.path.join(args.out, "results.md")
     js = os.path.join(args.out, "results.json")
