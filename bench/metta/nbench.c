@@ -20,7 +20,7 @@
 #define DATA_PORTAL 13 /* with a receive buffer */
 #define PAGER 15
 #define PEER 12
-#define PAGER_THREAD 16
+#define PAGER_THREAD 30 /* clear of the boot modules (from slot 16) */
 #define PING 17 /* events to and from the event child */
 #define PONG 18
 #define CHILD 20       /* domain and thread slots of the children */
