@@ -32,7 +32,7 @@ KLDFLAGS := -nostdlib -static -z max-page-size=4096 --no-warn-rwx-segments \
 # uses, and the in-nucleus self-tests.
 NUCLEUS_SRC := $(wildcard nucleus/*.c) $(wildcard $(ARCH_DIR)/*.c) \
 	$(wildcard $(ARCH_DIR)/*.S) lib/fmt/fmt.c lib/status/status.c \
-	lib/string/string.c lib/elf/elf.c lib/elf/stack.c \
+	lib/string/string.c lib/string/arch/x86_64/copy.S lib/elf/elf.c lib/elf/stack.c \
 	$(wildcard tests/nucleus/*.c)
 NUCLEUS_OBJ := $(patsubst %,$(BUILD)/nucleus/%.o,$(NUCLEUS_SRC))
 NUCLEUS := $(BUILD)/nucleus/nucleus.elf
@@ -123,7 +123,8 @@ UCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-stack-protector -fno-pic \
 ULDFLAGS := -static -nostdlib -z max-page-size=4096 -z noexecstack
 LIBMETTA_SRC := $(wildcard lib/libmetta/*.c) lib/server/server.c \
 	$(wildcard lib/libmetta/arch/x86_64/*.S) lib/fmt/fmt.c \
-	lib/string/string.c lib/status/status.c lib/elf/elf.c lib/elf/stack.c
+	lib/string/string.c lib/string/arch/x86_64/copy.S lib/status/status.c \
+	lib/elf/elf.c lib/elf/stack.c
 LIBMETTA_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(LIBMETTA_SRC))
 LIBMETTA := $(BUILD)/user/libmetta.a
 # 9P: the codec, the server and client libraries, the portal transport.

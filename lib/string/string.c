@@ -1,32 +1,8 @@
-/* Freestanding string functions (GCC may also emit calls to these). */
+/* Freestanding string functions (GCC may also emit calls to these).
+ * memcpy and memset are in arch/x86_64/copy.S. */
 #include "kstring.h"
 
 #include <stdint.h>
-
-/* Word-sized accesses that may alias anything and need no alignment. */
-typedef uint64_t __attribute__((may_alias, aligned(1))) word_t;
-
-void *memset(void *dst, int c, size_t n)
-{
-	unsigned char *d = dst;
-	uint64_t w = 0x0101010101010101ull * (unsigned char)c;
-	for (; n >= 8; n -= 8, d += 8)
-		*(word_t *)d = w;
-	while (n--)
-		*d++ = (unsigned char)c;
-	return dst;
-}
-
-void *memcpy(void *dst, const void *src, size_t n)
-{
-	unsigned char *d = dst;
-	const unsigned char *s = src;
-	for (; n >= 8; n -= 8, d += 8, s += 8)
-		*(word_t *)d = *(const word_t *)s;
-	while (n--)
-		*d++ = *s++;
-	return dst;
-}
 
 void *memmove(void *dst, const void *src, size_t n)
 {
