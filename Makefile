@@ -241,7 +241,7 @@ host_src_ramfs := lib/9p/9p.c lib/9p/fid.c lib/9p/srv.c lib/9p/errstr.c \
 host_src_cpio := lib/cpio/cpio.c
 HOST_BINS := $(patsubst %,$(BUILD)/host-tests/test_%,$(HOST_TESTS))
 
-$(BUILD)/host-tests/test_%: tests/host/test_%.c tests/host/check.h $(SETUP)
+$(BUILD)/host-tests/test_%: tests/host/test_%.c $(wildcard tests/host/*.h) $(SETUP)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
 	@$(CC) $(HOST_CFLAGS) -o $@ $< $(host_src_$*) lib/status/status.c

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "newc.h"
 #include "cpio/cpio.h"
 #include <metta/status.h>
 
@@ -16,21 +17,9 @@ static size_t arlen;
 /* Append one newc entry (magic 070701 unless m2). */
 static void add(const char *name, uint32_t mode, const char *data, int m2)
 {
-	size_t namesize = strlen(name) + 1, size = data ? strlen(data) : 0;
-	arlen += (size_t)sprintf((char *)ar + arlen,
-				 "%s%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X"
-				 "%08X%08X%08X",
-				 m2 ? "070702" : "070701", 1u, mode, 0u, 0u, 1u,
-				 1234u, (unsigned)size, 0u, 0u, 0u, 0u,
-				 (unsigned)namesize, 0u);
-	memcpy(ar + arlen, name, namesize);
-	arlen += namesize;
-	while (arlen % 4)
-		ar[arlen++] = 0;
-	memcpy(ar + arlen, data ? data : "", size);
-	arlen += size;
-	while (arlen % 4)
-		ar[arlen++] = 0;
+	struct newc a = { ar, arlen };
+	newc_add(&a, name, mode, data, 1234, m2);
+	arlen = a.len;
 }
 
 static void build(void)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "newc.h"
 #include "../../servers/ramfs/tree.h"
 #include "cpio/cpio.h"
 #include <metta/status.h>
@@ -306,20 +307,9 @@ static uint8_t ar[8192];
 static size_t arlen;
 static void add(const char *name, uint32_t mode, const char *data)
 {
-	size_t namesize = strlen(name) + 1, size = data ? strlen(data) : 0;
-	arlen += (size_t)sprintf((char *)ar + arlen,
-				 "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X"
-				 "%08X%08X%08X%08X",
-				 1u, mode, 0u, 0u, 1u, 777u, (unsigned)size, 0u,
-				 0u, 0u, 0u, (unsigned)namesize, 0u);
-	memcpy(ar + arlen, name, namesize);
-	arlen += namesize;
-	while (arlen % 4)
-		ar[arlen++] = 0;
-	memcpy(ar + arlen, data ? data : "", size);
-	arlen += size;
-	while (arlen % 4)
-		ar[arlen++] = 0;
+	struct newc a = { ar, arlen };
+	newc_add(&a, name, mode, data, 777, 0);
+	arlen = a.len;
 }
 
 static int load_cpio(void)
