@@ -316,41 +316,38 @@ static long file_length(struct ofile *f, uint64_t *len)
 }
 
 /*
- * n bytes at off, in 9P-sized pieces; stops at a short piece (the end of
- * a file, or a line from the console). Like Linux, only the bytes that
- * arrive must have somewhere to go: EFAULT otherwise.
+ * One 9P-sized piece at off, read into or written from buf: the bytes
+ * moved, or an errno. Like Linux, a read needs somewhere to put only the
+ * bytes that arrive: EFAULT otherwise.
  */
-static long pread_fid(struct ofile *f, uint8_t *buf, uint64_t n, uint64_t off)
+static long piece(struct ofile *f, uint8_t *buf, uint32_t k, uint64_t off,
+		  int write)
 {
 	struct p9c *c = loc_client(&f->loc[0]);
-	uint64_t done = 0;
-	while (done < n) {
-		uint32_t k = n - done > p9c_iounit(c) ? p9c_iounit(c)
-						      : (uint32_t)(n - done);
-		const uint8_t *data;
-		long r = p9c_read_ref(c, f->loc[0].fid, off + done, k, &data);
-		if (r > 0 && user_writable((uint64_t)buf + done, (uint64_t)r))
-			r = -LX_EFAULT;
-		if (r > 0)
-			memcpy(buf + done, data, (size_t)r);
-		if (r < 0)
-			return done ? (long)done : r;
-		done += (uint64_t)r;
-		if ((uint32_t)r < k)
-			break;
-	}
-	return (long)done;
+	if (write)
+		return p9c_write(c, f->loc[0].fid, off, buf, k);
+	const uint8_t *data;
+	long r = p9c_read_ref(c, f->loc[0].fid, off, k, &data);
+	if (r > 0 && user_writable((uint64_t)buf, (uint64_t)r))
+		return -LX_EFAULT;
+	if (r > 0)
+		memcpy(buf, data, (size_t)r);
+	return r;
 }
 
-static long pwrite_fid(struct ofile *f, const uint8_t *buf, uint64_t n,
-		       uint64_t off)
+/*
+ * n bytes at off in 9P-sized pieces; stops at a short piece (the end of a
+ * file, or a line from the console). An error after some bytes moved
+ * gives those bytes, as Linux does.
+ */
+static long transfer(struct ofile *f, uint8_t *buf, uint64_t n, uint64_t off,
+		     int write)
 {
-	struct p9c *c = loc_client(&f->loc[0]);
+	uint32_t unit = p9c_iounit(loc_client(&f->loc[0]));
 	uint64_t done = 0;
 	while (done < n) {
-		uint32_t k = n - done > p9c_iounit(c) ? p9c_iounit(c)
-						      : (uint32_t)(n - done);
-		long r = p9c_write(c, f->loc[0].fid, off + done, buf + done, k);
+		uint32_t k = n - done > unit ? unit : (uint32_t)(n - done);
+		long r = piece(f, buf + done, k, off + done, write);
 		if (r < 0)
 			return done ? (long)done : r;
 		done += (uint64_t)r;
@@ -391,8 +388,8 @@ static long do_read(int fd, uint64_t ubuf, uint64_t n, int64_t at)
 		return rc;
 	if (at < -1)
 		return -LX_EINVAL;
-	rc = pread_fid(f, (uint8_t *)ubuf, n,
-		       at >= 0 ? (uint64_t)at : f->offset);
+	rc = transfer(f, (uint8_t *)ubuf, n, at >= 0 ? (uint64_t)at : f->offset,
+		      0);
 	if (rc > 0 && at < 0)
 		f->offset += (uint64_t)rc;
 	return rc;
@@ -412,7 +409,7 @@ static long do_write(int fd, uint64_t ubuf, uint64_t n, int64_t at)
 	if (at < 0 && (f->flags & LX_O_APPEND) && !f->tty &&
 	    (rc = file_length(f, &off)))
 		return rc;
-	rc = pwrite_fid(f, (const uint8_t *)ubuf, n, off);
+	rc = transfer(f, (uint8_t *)ubuf, n, off, 1);
 	if (rc > 0 && at < 0)
 		f->offset = off + (uint64_t)rc;
 	return rc;
@@ -445,7 +442,7 @@ long file_pread_into(int fd, void *buf, uint64_t n, uint64_t off)
 {
 	struct ofile *f = fd_get(fd);
 	long rc = readable_file(f);
-	return rc ? rc : pread_fid(f, buf, n, off);
+	return rc ? rc : transfer(f, buf, n, off, 0);
 }
 
 static long do_lseek(int fd, int64_t off, int whence)
