@@ -131,7 +131,7 @@ LIBMETTA := $(BUILD)/user/libmetta.a
 LIB9P_SRC := $(wildcard lib/9p/*.c) lib/cpio/cpio.c
 LIB9P_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(LIB9P_SRC))
 LIB9P := $(BUILD)/user/lib9p.a
-USER_TESTS := ntest ncap nipc ndomain nsmp ndev nserv ufault
+USER_TESTS := ntest ncap nipc nreply n9pheld ndomain nsmp ndev nserv ufault
 USER_TEST_BINS := $(patsubst %,$(BUILD)/user/tests/%,$(USER_TESTS))
 
 $(BUILD)/user/%.c.o: %.c $(SETUP) Makefile | $(SYSCALL_GEN)
@@ -152,6 +152,12 @@ $(BUILD)/user/tests/%: $(BUILD)/user/tests/user/%.c.o $(LIBMETTA)
 	@mkdir -p $(dir $@)
 	@echo "  ULD     $@"
 	@$(LD) $(ULDFLAGS) -e _start -o $@ $< $(LIBMETTA)
+
+# n9pheld serves and uses 9P itself.
+$(BUILD)/user/tests/n9pheld: $(BUILD)/user/tests/user/n9pheld.c.o $(LIB9P) $(LIBMETTA)
+	@mkdir -p $(dir $@)
+	@echo "  ULD     $@"
+	@$(LD) $(ULDFLAGS) -e _start -o $@ $^
 
 # The first user space: the root nester, the servers (modules NAME.srv)
 # and the native commands, each a static program built with libmetta.

@@ -6,9 +6,22 @@
 
 static kobj_release_fn release_fns[OBJ_TYPES + 4];
 
+static kobj_badge_fn badge_fns[OBJ_TYPES + 4];
+
 void kobj_set_release(uint16_t type, kobj_release_fn fn)
 {
 	release_fns[type] = fn;
+}
+
+void kobj_set_badge_hook(uint16_t type, kobj_badge_fn fn)
+{
+	badge_fns[type] = fn;
+}
+
+static int badge_change(struct kobj *obj, uint64_t badge, int delta)
+{
+	kobj_badge_fn fn = badge ? badge_fns[obj->type] : NULL;
+	return fn ? fn(obj, badge, delta) : STATUS_OK;
 }
 
 void kobj_init(struct kobj *o, uint16_t type)
@@ -79,6 +92,9 @@ int cap_insert(struct captable *t, uint32_t slot, struct kobj *obj,
 		return STATUS_ERR_BADCAP;
 	if (c->obj)
 		return STATUS_ERR_EXIST;
+	int rc = badge_change(obj, badge, 1);
+	if (rc)
+		return rc;
 	*c = (struct cap){ .obj = obj, .rights = rights, .badge = badge };
 	link_child(parent, c);
 	kobj_get(obj);
@@ -144,6 +160,7 @@ static void delete_cap(struct cap *c)
 {
 	struct kobj *obj = c->obj;
 	int weak = c->weak;
+	uint64_t badge = c->badge;
 	struct cap *parent = c->parent;
 	while (c->child) {
 		struct cap *k = c->child;
@@ -152,6 +169,7 @@ static void delete_cap(struct cap *c)
 	}
 	unlink_from_parent(c);
 	*c = (struct cap){ 0 };
+	badge_change(obj, badge, -1); /* the object is still alive here */
 	if (!weak)
 		kobj_put(
 		    obj); /* last: releasing may delete other capabilities */

@@ -10,20 +10,33 @@
 #include <bkl.h>
 #include <device.h>
 #include <domain.h>
+#include <event.h>
 #include <kmem.h>
 #include <portal.h>
 #include <sched.h>
 #include <string/kstring.h>
 #include <thread.h>
+#include <uaccess.h>
 
 #include <metta/abi.h>
 #include <metta/status.h>
 #include <metta/syscall_numbers.h>
 #include <nucleus/syscall_table.h>
 
+/* A badge's count of capabilities, and the notice when it reaches 0. */
+struct badge_ref {
+	struct badge_ref *next; /* in its bucket */
+	uint64_t badge;
+	uint64_t count;
+	struct domain *payer; /* who minted the badge */
+	struct portal_notice notice;
+};
+
 static struct kmem_cache portal_cache;
+static struct kmem_cache badge_cache;
 
 static void portal_release(struct kobj *o);
+static int portal_badge(struct kobj *o, uint64_t badge, int delta);
 
 /* ---- queues ---- */
 
@@ -238,13 +251,20 @@ static int transfer_general(struct thread *from, struct thread *to)
 	return rc;
 }
 
+int ipc_transfer(struct thread *from, struct thread *to)
+{
+	return transfer(from, to);
+}
+
 /* ---- pairing ---- */
 
 /* The server takes the call: it runs on the caller's priority. */
-static void pair(struct thread *caller, struct thread *server)
+static void pair(struct thread *caller, struct thread *server,
+		 struct portal *p)
 {
 	caller->ipc.partner = server;
 	server->ipc.partner = caller;
+	server->ipc.served = p;
 	server->frame->rdi = caller->ipc.badge;
 	server->ipc.own_level = server->rq.level;
 	server->rq.level = caller->rq.level;
@@ -277,7 +297,9 @@ long sys_portal_create(uint32_t dst)
 		return slot_rc;
 	if (!portal_cache.size) {
 		kmem_cache_init(&portal_cache, "portal", sizeof(struct portal));
+		kmem_cache_init(&badge_cache, "badge", sizeof(struct badge_ref));
 		kobj_set_release(OBJ_PORTAL, portal_release);
+		kobj_set_badge_hook(OBJ_PORTAL, portal_badge);
 	}
 	void *mem;
 	int rc = kmem_alloc(&portal_cache, &d->quota, &mem);
@@ -285,6 +307,7 @@ long sys_portal_create(uint32_t dst)
 		return rc;
 	kobj_get(&d->obj); /* the owner's accounts outlive the portal */
 	struct portal *p = mem;
+	*p = (struct portal){ 0 };
 	kobj_init(&p->obj, OBJ_PORTAL);
 	p->owner = d;
 	p->owner_next = d->portals;
@@ -314,6 +337,10 @@ static uint64_t call_timeout_us(struct thread *t)
 /* Waits until the call is answered (or fails); returns its result. */
 static long call_block(struct thread *t, struct portal *p, const uint64_t *a)
 {
+	if (t->ipc.intr_pending) {
+		t->ipc.intr_pending = 0; /* interrupted before it queued */
+		return STATUS_ERR_INTR;
+	}
 	push_caller(p, t);
 	t->state = THREAD_BLOCKED;
 	t->wait = WAIT_CALL;
@@ -350,7 +377,7 @@ long sys_call(const uint64_t *a)
 	if ((rc = transfer(t, server)))
 		return rc; /* nothing moved; the server keeps waiting */
 	pop_server(p);
-	pair(t, server);
+	pair(t, server, p);
 	t->state = THREAD_BLOCKED;
 	server->ipc.result = STATUS_OK;
 	server->wait = WAIT_NONE;
@@ -374,7 +401,7 @@ long ipc_fault_call(struct cap *c, const uint64_t words[4], uint64_t *answer)
 	if (server) {
 		transfer(t, server); /* words only: cannot fail */
 		pop_server(p);
-		pair(t, server);
+		pair(t, server, p);
 		t->state = THREAD_BLOCKED;
 		server->ipc.result = STATUS_OK;
 		server->wait = WAIT_NONE;
@@ -426,7 +453,7 @@ static int take_queued_caller(struct thread *s, struct portal *p)
 		timer_cancel(&caller->timer);
 		int rc = transfer(caller, s);
 		if (rc == STATUS_OK) {
-			pair(caller, s);
+			pair(caller, s, p);
 			return 1;
 		}
 		wake_with(caller, rc); /* its call fails; the next may fit */
@@ -498,6 +525,10 @@ void ipc_thread_gone(struct thread *t)
 {
 	if (t->wait == WAIT_EVENT)
 		return; /* event_abandon's business */
+	if (t->wait == WAIT_HELD) {
+		reply_detach(t); /* its server is told */
+		return;
+	}
 	unqueue(t);
 	struct thread *partner = t->ipc.partner;
 	if (!partner)
@@ -533,11 +564,172 @@ void portals_owner_gone(struct domain *d)
 		portal_end(p);
 }
 
+/* ---- notices: cancelled calls and badges gone ---- */
+
+static struct badge_ref **bucket(struct portal *p, uint64_t badge)
+{
+	return &p->badges[(badge ^ (badge >> 17)) % PORTAL_BADGE_BUCKETS];
+}
+
+static struct badge_ref **find_badge(struct portal *p, uint64_t badge)
+{
+	struct badge_ref **b = bucket(p, badge);
+	while (*b && (*b)->badge != badge)
+		b = &(*b)->next;
+	return b;
+}
+
+static void badge_free(struct badge_ref *b)
+{
+	struct domain *payer = b->payer;
+	kmem_free(&badge_cache, &payer->quota, b);
+	kobj_put(&payer->obj);
+}
+
+/* A new badge (a mint) costs its minter a small record. */
+static int badge_new(struct portal *p, uint64_t badge)
+{
+	struct domain *d = current_domain();
+	void *mem;
+	int rc = kmem_alloc(&badge_cache, &d->quota, &mem);
+	if (rc)
+		return rc;
+	struct badge_ref *b = mem;
+	*b = (struct badge_ref){ .badge = badge, .count = 1, .payer = d };
+	b->notice.kind = PORTAL_GONE;
+	b->notice.value = badge;
+	kobj_get(&d->obj);
+	b->next = *bucket(p, badge);
+	*bucket(p, badge) = b;
+	return STATUS_OK;
+}
+
+static int portal_badge(struct kobj *o, uint64_t badge, int delta)
+{
+	struct portal *p = container_of(o, struct portal, obj);
+	struct badge_ref **pb = find_badge(p, badge), *b = *pb;
+	if (delta > 0) {
+		if (!b)
+			return badge_new(p, badge);
+		b->count++;
+		return STATUS_OK;
+	}
+	if (!b || --b->count)
+		return STATUS_OK;
+	*pb = b->next;
+	if (p->watch && !p->dead)
+		portal_notify(p, &b->notice); /* freed when read */
+	else
+		badge_free(b);
+	return STATUS_OK;
+}
+
+void portal_notify(struct portal *p, struct portal_notice *n)
+{
+	if (n->queued || !p->watch)
+		return;
+	n->next = NULL;
+	n->queued = 1;
+	if (p->notices_tail)
+		p->notices_tail->next = n;
+	else
+		p->notices = n;
+	p->notices_tail = n;
+	event_raise(container_of(p->watch, struct event, obj), p->watch_bits);
+}
+
+void portal_unnotify(struct portal *p, struct portal_notice *n)
+{
+	if (!n->queued)
+		return;
+	struct portal_notice *prev = NULL;
+	for (struct portal_notice *q = p->notices; q; prev = q, q = q->next) {
+		if (q != n)
+			continue;
+		if (prev)
+			prev->next = n->next;
+		else
+			p->notices = n->next;
+		if (p->notices_tail == n)
+			p->notices_tail = prev;
+		break;
+	}
+	n->next = NULL;
+	n->queued = 0;
+}
+
+/* The record a notice is part of goes with it (badges), or stays with
+ * its reply capability (cancelled calls). */
+static void notice_taken(struct portal_notice *n)
+{
+	if (n->kind == PORTAL_GONE)
+		badge_free(container_of(n, struct badge_ref, notice));
+}
+
+long sys_portal_watch(uint32_t portal, uint32_t event, uint64_t bits)
+{
+	struct captable *t = &current_domain()->caps;
+	struct cap *pc, *ec;
+	int rc = cap_lookup(t, portal, OBJ_PORTAL, RIGHT_SERVE, &pc);
+	if (rc || (rc = cap_lookup(t, event, OBJ_EVENT, RIGHT_WRITE, &ec)))
+		return rc;
+	if (bits == 0 || (bits >> 63))
+		return STATUS_ERR_INVAL;
+	struct portal *p = container_of(pc->obj, struct portal, obj);
+	if (p->watch)
+		kobj_put(p->watch);
+	kobj_get(ec->obj);
+	p->watch = ec->obj;
+	p->watch_bits = bits;
+	if (p->notices) /* some came before: say so */
+		event_raise(container_of(p->watch, struct event, obj), bits);
+	return STATUS_OK;
+}
+
+long sys_portal_notice(uint32_t portal, uint64_t out)
+{
+	struct cap *pc;
+	int rc = cap_lookup(&current_domain()->caps, portal, OBJ_PORTAL,
+			    RIGHT_SERVE, &pc);
+	if (rc)
+		return rc;
+	struct portal *p = container_of(pc->obj, struct portal, obj);
+	struct portal_notice *n = p->notices;
+	if (!n)
+		return 0;
+	struct metta_notice m = { n->kind, n->value };
+	if ((rc = copy_to_user(out, &m, sizeof(m))))
+		return rc; /* it stays queued */
+	portal_unnotify(p, n);
+	notice_taken(n);
+	return 1;
+}
+
+/* Everything a dead portal still keeps: notices and badge counts. */
+static void portal_clear(struct portal *p)
+{
+	while (p->notices) {
+		struct portal_notice *n = p->notices;
+		portal_unnotify(p, n);
+		notice_taken(n);
+	}
+	for (int i = 0; i < PORTAL_BADGE_BUCKETS; i++)
+		while (p->badges[i]) {
+			struct badge_ref *b = p->badges[i];
+			p->badges[i] = b->next;
+			badge_free(b);
+		}
+	if (p->watch)
+		kobj_put(p->watch);
+	p->watch = NULL;
+}
+
 static void portal_release(struct kobj *o)
 {
 	struct portal *p = container_of(o, struct portal, obj);
 	struct domain *d = p->owner;
 	portal_end(p);
+	portal_clear(p);
 	struct portal **q = &d->portals;
 	while (*q && *q != p)
 		q = &(*q)->owner_next;

@@ -150,9 +150,14 @@ static void thread_release(struct kobj *o)
 void thread_interrupt_call(struct thread *t)
 {
 	/* A delivered call runs to its reply: only waits that have not
-	 * started anything can be abandoned and restarted. */
+	 * started anything can be abandoned and restarted, and a held call
+	 * fails with ERR_INTR (its server is told). */
 	if (t->state != THREAD_BLOCKED || t->wait == WAIT_REPLY)
 		return;
+	if (t->wait == WAIT_HELD) {
+		reply_interrupt(t);
+		return;
+	}
 	timer_cancel(&t->timer);
 	ipc_abandon(t);
 	event_abandon(t);
@@ -255,6 +260,24 @@ static long suspend(struct thread *t)
 	}
 }
 
+/* A signal for t: its held or queued call fails with ERR_INTR, or its
+ * next one will (THREAD_INTERRUPT in metta/abi.h). */
+static long interrupt(struct thread *t)
+{
+	if (t->state == THREAD_BLOCKED && t->wait == WAIT_HELD) {
+		reply_interrupt(t);
+	} else if (t->state == THREAD_BLOCKED && t->wait == WAIT_CALL) {
+		timer_cancel(&t->timer);
+		ipc_abandon(t);
+		t->ipc.result = STATUS_ERR_INTR;
+		t->wait = WAIT_NONE;
+		sched_wake(t);
+	} else {
+		t->ipc.intr_pending = 1;
+	}
+	return STATUS_OK;
+}
+
 static long regs_op(struct thread *t, int64_t op, uint64_t arg)
 {
 	struct metta_regs r;
@@ -320,6 +343,8 @@ long sys_thread_ctl(uint32_t thread, int64_t op, uint64_t arg)
 		return t->cpu->id;
 	case THREAD_SET_CPU:
 		return move_to_cpu(t, arg);
+	case THREAD_INTERRUPT:
+		return interrupt(t);
 	default:
 		return STATUS_ERR_INVAL;
 	}

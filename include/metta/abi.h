@@ -66,6 +66,11 @@ struct metta_domain_info {
 #define THREAD_STATE	7 /* returns one of THREAD_IS_* */
 #define THREAD_CPU	8 /* returns the CPU it runs on */
 #define THREAD_SET_CPU	9 /* arg: the CPU to run on (not while running) */
+/* A held or queued call of the thread returns STATUS_ERR_INTR (a held
+ * call's server gets a notice); a thread not in one gets ERR_INTR from its
+ * next call that a server holds or that must queue (so a signal sent just
+ * before the thread blocks is not lost). */
+#define THREAD_INTERRUPT 10
 
 #define THREAD_IS_NEW	    0
 #define THREAD_IS_READY	    1
@@ -117,6 +122,23 @@ struct metta_msg {
 	uint32_t nrecv_caps;
 	uint32_t ncaps_received; /* out */
 	uint64_t timeout_us;	 /* call: give up after this long (0: never) */
+};
+
+/*
+ * Answering later (docs/nucleus.md). reply_save turns the server thread's
+ * current caller into a reply capability; reply_send answers it. What
+ * portal_notice reports to the portal's server, after the event given to
+ * portal_watch was signalled:
+ *   PORTAL_GONE: the last capability carrying badge `value` went (a
+ *     client closed its connection, or died);
+ *   PORTAL_CANCELLED: the caller held under cookie `value` was
+ *     interrupted, suspended or killed: its reply capability is now dead.
+ */
+#define PORTAL_GONE	 1
+#define PORTAL_CANCELLED 2
+struct metta_notice {
+	uint64_t kind;
+	uint64_t value;
 };
 
 #endif

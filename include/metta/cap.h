@@ -16,7 +16,8 @@
 #define OBJ_IRQ	    6
 #define OBJ_IOPORT  7
 #define OBJ_PHYSMEM 8
-#define OBJ_TYPES   9
+#define OBJ_REPLY   9 /* a held call, to be answered later */
+#define OBJ_TYPES   10
 
 /* Rights. What each means depends on the type (docs/nucleus.md). */
 #define RIGHT_READ    0x01 /* memory: map readable; event: wait/poll */

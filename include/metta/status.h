@@ -24,7 +24,8 @@
 	X(ERR_BADCAP, -12, "bad capability")    \
 	X(ERR_TYPE, -13, "wrong object type")   \
 	X(ERR_DENIED, -14, "permission denied") \
-	X(ERR_DEAD, -15, "object is gone")
+	X(ERR_DEAD, -15, "object is gone")     \
+	X(ERR_INTR, -16, "interrupted")
 
 #ifdef __ASSEMBLER__
 /* Assembly gets the same names as assembler symbols. */

@@ -5,18 +5,47 @@
 #include "9p/client.h"
 #include "9p/errstr.h"
 
+static uint16_t next_tag(struct p9c *c)
+{
+	uint16_t tag = c->tag;
+	c->tag = (uint16_t)(c->tag + 1 == P9_NOTAG ? 0 : c->tag + 1);
+	return tag;
+}
+
+/*
+ * The transport says our caller was interrupted while the server held the
+ * request: Tflush it, so that the server forgets it before the tag is used
+ * again (flush(5)); a flush may itself be interrupted, and is then sent
+ * again. Whatever the server answers, the request is over.
+ */
+static void flush(struct p9c *c, uint16_t oldtag)
+{
+	for (int tries = 0; tries < 64; tries++) {
+		struct p9_msg f = { .type = P9_TFLUSH, .tag = next_tag(c),
+				    .oldtag = oldtag };
+		long n = p9_encode(c->t, c->msize ? c->msize : c->bufsize, &f);
+		if (n < 0)
+			return;
+		long got = c->rpc(c->ctx, c->t, (uint32_t)n, c->r, c->bufsize);
+		if (got != -P9_EINTR)
+			return;
+	}
+}
+
 /*
  * One exchange: m (its type and fields set) goes out with the next tag;
  * the reply is decoded into c->reply and must be type + 1 with that tag.
+ * An interrupted exchange is flushed and gives -P9_EINTR.
  */
 static int exchange(struct p9c *c, struct p9_msg *m)
 {
-	m->tag = c->tag;
-	c->tag = (uint16_t)(c->tag + 1 == P9_NOTAG ? 0 : c->tag + 1);
+	m->tag = next_tag(c);
 	long n = p9_encode(c->t, c->msize ? c->msize : c->bufsize, m);
 	if (n < 0)
 		return n == STATUS_ERR_RANGE ? -P9_EINVAL : -P9_EIO;
 	long got = c->rpc(c->ctx, c->t, (uint32_t)n, c->r, c->bufsize);
+	if (got == -P9_EINTR)
+		flush(c, m->tag);
 	if (got < 0)
 		return (int)got;
 	struct p9_msg *r = &c->reply;

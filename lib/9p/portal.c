@@ -12,6 +12,8 @@ long p9_portal_rpc(void *ctx, const uint8_t *t, uint32_t tlen, uint8_t *r,
 	uint64_t w[4] = { P9_RPC }, got = 0;
 	long rc = metta_request((uint32_t)(uintptr_t)ctx, w, t, tlen, r, rcap,
 				&got, 0, 0);
+	if (rc == STATUS_ERR_INTR)
+		return -P9_EINTR; /* the client flushes the tag */
 	return rc ? -P9_EIO : (long)got;
 }
 
@@ -41,12 +43,14 @@ void p9_portal_hangup(uint32_t conn)
 static struct p9srv *server;
 static uint32_t server_portal;
 static struct metta_mutex lock;
+static uint8_t answer_buf[P9_PORTAL_MSIZE];
+static uint8_t notice_stack[16384] __attribute__((aligned(16)));
+static uint32_t notice_event;
+static void (*own_cancel)(uint64_t cookie);
 
-void p9_portal_init(struct p9srv *s, uint32_t portal)
+void p9_portal_on_cancel(void (*fn)(uint64_t cookie))
 {
-	server = s;
-	server_portal = portal;
-	metta_mutex_init(&lock);
+	own_cancel = fn;
 }
 
 /*
@@ -55,10 +59,107 @@ void p9_portal_init(struct p9srv *s, uint32_t portal)
  */
 #define CONN_BADGE (1ull << 62)
 
+/* A held request's caller is a reply capability (handle: its slot). */
+static int answer(struct p9srv *s, uint64_t handle, const uint8_t *msg,
+		  size_t len)
+{
+	(void)s;
+	long rc = server_answer((uint32_t)handle, STATUS_OK, 0, msg, len);
+	return rc == STATUS_OK ? 0 : -P9_EINTR;
+}
+
+static void drop(struct p9srv *s, uint64_t handle)
+{
+	(void)s;
+	if (handle) /* 0: the caller was never held */
+		metta_cap_delete((uint32_t)handle);
+}
+
+/*
+ * What the nucleus tells the server: a connection's last capability went
+ * (its client closed it or died: its fids go), or a held caller gave up
+ * (its request ends unanswered).
+ */
+static void notice_thread(void)
+{
+	for (;;) {
+		metta_event_wait(notice_event, 1, 0);
+		struct metta_notice n;
+		metta_mutex_lock(&lock);
+		while (metta_portal_notice(server_portal, &n) == 1) {
+			if (n.kind == PORTAL_GONE && (n.value & CONN_BADGE))
+				p9srv_hangup(server, n.value & ~CONN_BADGE);
+			else if (n.kind != PORTAL_CANCELLED)
+				continue;
+			else if (!(n.value & P9_PORTAL_OWN_COOKIE))
+				p9srv_cancel(server, n.value);
+			else if (own_cancel)
+				own_cancel(n.value);
+		}
+		metta_mutex_unlock(&lock);
+	}
+}
+
+static int start_notice_thread(uint32_t portal)
+{
+	uint32_t ev = metta_slot_alloc(), th = metta_slot_alloc();
+	uint64_t top = (uint64_t)&notice_stack[sizeof(notice_stack)] - 8;
+	if (!ev || !th || metta_event_create(ev) ||
+	    metta_portal_watch(portal, ev, 1))
+		return -1;
+	notice_event = ev;
+	if (metta_thread_create(CAP_SELF, th, (uint64_t)notice_thread, top,
+				METTA_PRIO_NORM) ||
+	    metta_thread_ctl(th, THREAD_START, 0))
+		return -1;
+	return 0;
+}
+
+void p9_portal_init(struct p9srv *s, uint32_t portal)
+{
+	server = s;
+	server_portal = portal;
+	metta_mutex_init(&lock);
+	s->answer = answer;
+	s->drop = drop;
+	s->answer_buf = answer_buf;
+	if (start_notice_thread(portal))
+		metta_log("9p: no notices: dead clients' connections stay", 48);
+}
+
+void p9_portal_lock(void)
+{
+	metta_mutex_lock(&lock);
+}
+
+void p9_portal_unlock(void)
+{
+	metta_mutex_unlock(&lock);
+}
+
 static int conn_of(const struct server_call *c, uint64_t *id)
 {
 	*id = c->badge & ~CONN_BADGE;
 	return c->badge & CONN_BADGE ? 0 : STATUS_ERR_INVAL; /* connect first */
+}
+
+/* The request just held keeps its caller in a reply capability; if that
+ * cannot be, it is answered now with an error. Under the lock. */
+static long hold(struct server_call *c)
+{
+	struct p9srv_req *q = server->just_held;
+	uint32_t slot = server_hold(p9srv_cookie(q));
+	if (slot) {
+		q->handle = slot;
+		return SERVER_HELD;
+	}
+	/* Answer it now, through the reply buffer, as an error. */
+	uint16_t tag = q->tag;
+	q->handle = 0;
+	p9srv_cancel(server, p9srv_cookie(q));
+	struct p9_msg m = { .type = P9_RERROR, .tag = tag,
+			    .ename = p9_str(p9_errstr(P9_EBUSY)) };
+	return p9_encode(c->reply, SERVER_BUF, &m);
 }
 
 long p9_portal_op_rpc(struct server_call *c)
@@ -68,39 +169,37 @@ long p9_portal_op_rpc(struct server_call *c)
 		return STATUS_ERR_INVAL;
 	metta_mutex_lock(&lock);
 	long n = p9srv_serve(server, id, c->data, c->len, c->reply, SERVER_BUF);
+	if (n == P9SRV_HELD)
+		n = hold(c);
 	metta_mutex_unlock(&lock);
 	if (n < 0)
 		return n;
+	if (n == SERVER_HELD)
+		return SERVER_HELD;
 	c->reply_len = (uint64_t)n;
 	return STATUS_OK;
 }
 
-/* Reused for the capability sent back: replies are serialised per thread,
- * and the skeleton has sent it before this thread serves again. */
-static uint32_t conn_slot[8];
-
+/* A new connection: a capability badged with its id, handed over for
+ * good, so that its last copy going tells us the client is gone. */
 long p9_portal_op_connect(struct server_call *c)
 {
-	static int next;
 	uint64_t id;
 	metta_mutex_lock(&lock);
 	long rc = p9srv_connect(server, &id);
-	uint32_t *slot = &conn_slot[next++ % 8];
+	uint32_t slot = rc ? 0 : metta_slot_alloc();
+	if (rc == STATUS_OK &&
+	    (!slot || (rc = metta_cap_copy(server_portal, slot,
+					   RIGHT_CALL | RIGHT_GRANT,
+					   id | CONN_BADGE)))) {
+		p9srv_hangup(server, id);
+		rc = rc ? rc : STATUS_ERR_QUOTA;
+	}
 	metta_mutex_unlock(&lock);
 	if (rc)
 		return rc;
-	if (!*slot)
-		*slot = metta_slot_alloc();
-	metta_cap_delete(*slot);
-	rc = metta_cap_copy(server_portal, *slot, RIGHT_CALL | RIGHT_GRANT,
-			    id | CONN_BADGE);
-	if (rc) {
-		metta_mutex_lock(&lock);
-		p9srv_hangup(server, id);
-		metta_mutex_unlock(&lock);
-		return rc;
-	}
-	c->cap_out = *slot;
+	c->cap_out = slot;
+	c->give_cap_out = 1;
 	return STATUS_OK;
 }
 

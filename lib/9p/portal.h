@@ -34,9 +34,26 @@ long p9_portal_rpc(void *ctx, const uint8_t *t, uint32_t tlen, uint8_t *r,
  * Server side: the P9_* operations for a lib/server dispatch table, for
  * the one 9P file server s of this program, served on `portal` (which
  * must hold CALL and GRANT besides SERVE, to mint connections). Calls are
- * serialised: the file server need not be thread-safe.
+ * serialised by one lock: the file server need not be thread-safe, and
+ * never blocks under it — a read or write that must wait holds its
+ * request (p9srv_hold) and is answered later by whichever thread has
+ * what it waits for, under the same lock (p9_portal_lock). A thread
+ * started here takes the nucleus's notices: a connection whose last
+ * capability went (its client died) is hung up, a held request whose
+ * caller was interrupted ends unanswered.
  */
 void p9_portal_init(struct p9srv *s, uint32_t portal);
+/*
+ * Calls of the server's own protocol that it holds (server_hold) use
+ * cookies with this bit; when such a caller gives up, fn is called with
+ * the cookie, under the lock.
+ */
+#define P9_PORTAL_OWN_COOKIE (1ull << 63)
+void p9_portal_on_cancel(void (*fn)(uint64_t cookie));
+
+/* The lock every call into s is made under (for answering later). */
+void p9_portal_lock(void);
+void p9_portal_unlock(void);
 long p9_portal_op_rpc(struct server_call *c);
 long p9_portal_op_connect(struct server_call *c);
 long p9_portal_op_hangup(struct server_call *c);

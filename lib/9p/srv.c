@@ -30,6 +30,7 @@ struct req {
 	size_t cap; /* what the reply may take: outcap and msize */
 	uint16_t tag;
 	long len; /* the reply's length, once built */
+	struct p9srv_req serving; /* what p9srv_hold would keep */
 };
 
 static const struct p9srv_ops *ops(const struct req *r)
@@ -119,9 +120,12 @@ static uint32_t slot_of(const struct p9srv_conn *c, const struct p9_fid *f)
  * Drop fid f: remove its file first when it was opened ORCLOSE (and
  * rclose allows it), then the fs's clunk hook and unref.
  */
+static void end_held_of_fid(struct p9srv *s, uint64_t conn, uint32_t fid);
+
 static void release(struct p9srv *s, struct p9srv_conn *c, struct p9_fid *f,
 		    int rclose)
 {
+	end_held_of_fid(s, c->id, f->fid);
 	void *node = f->node;
 	uint8_t mode = f->mode;
 	if (rclose && mode != P9_FID_CLOSED && (mode & P9_ORCLOSE) &&
@@ -425,6 +429,145 @@ static const char *dirread(struct req *r, struct p9_fid *f, uint64_t offset,
 	return 0;
 }
 
+/* ---- requests held to be answered later ---- */
+
+/* What dispatch returns for a held request: no reply now. */
+static const char held_marker[] = "held";
+
+/* The request a read or write op may hold (p9srv_hold). */
+static void serving(struct req *r, const struct p9_msg *m, struct p9_fid *f,
+		    uint32_t count)
+{
+	struct p9srv_req *q = &r->serving;
+	*q = (struct p9srv_req){ .s = r->s,
+				 .conn = r->c->id,
+				 .tag = r->tag,
+				 .type = m->type,
+				 .fid = f->fid,
+				 .node = f->node,
+				 .offset = m->offset,
+				 .count = count };
+	r->s->serving = q;
+	r->s->just_held = 0;
+}
+
+static const char *held(struct req *r)
+{
+	return r->s->just_held ? held_marker : "i/o error";
+}
+
+struct p9srv_req *p9srv_hold(struct p9srv *s)
+{
+	struct p9srv_req *cur = s->serving;
+	if (!cur || s->just_held)
+		return 0;
+	for (uint32_t i = 0; i < P9SRV_MAXHELD; i++) {
+		struct p9srv_req *q = &s->held[i];
+		if (q->inuse)
+			continue;
+		uint32_t gen = q->gen + 1;
+		*q = *cur;
+		q->gen = gen;
+		q->inuse = 1;
+		s->nheld++;
+		s->just_held = q;
+		return q;
+	}
+	return 0;
+}
+
+uint64_t p9srv_cookie(const struct p9srv_req *q)
+{
+	return (uint64_t)q->gen << 16 | (uint64_t)(q - q->s->held);
+}
+
+uint32_t p9srv_nheld(const struct p9srv *s)
+{
+	return s->nheld;
+}
+
+uint32_t p9srv_nconns(const struct p9srv *s)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < s->nconn; i++)
+		n += s->conns[i].inuse;
+	return n;
+}
+
+static void free_held(struct p9srv_req *q)
+{
+	q->inuse = 0;
+	q->aux = 0;
+	q->next = 0;
+	q->s->nheld--;
+}
+
+/* q ends unanswered: the fs forgets it, the transport lets its caller go. */
+static void end_held(struct p9srv_req *q)
+{
+	struct p9srv *s = q->s;
+	if (s->forget)
+		s->forget(q);
+	if (s->drop)
+		s->drop(s, q->handle);
+	free_held(q);
+}
+
+static void end_held_of_fid(struct p9srv *s, uint64_t conn, uint32_t fid)
+{
+	for (uint32_t i = 0; s->nheld && i < P9SRV_MAXHELD; i++) {
+		struct p9srv_req *q = &s->held[i];
+		if (q->inuse && q->conn == conn && q->fid == fid)
+			end_held(q);
+	}
+}
+
+void p9srv_cancel(struct p9srv *s, uint64_t cookie)
+{
+	uint64_t i = cookie & 0xffff;
+	if (i >= P9SRV_MAXHELD)
+		return;
+	struct p9srv_req *q = &s->held[i];
+	if (q->inuse && q->gen == (uint32_t)(cookie >> 16))
+		end_held(q);
+}
+
+static int answer(struct p9srv_req *q, struct p9_msg *m)
+{
+	struct p9srv *s = q->s;
+	m->tag = q->tag;
+	long n = p9_encode(s->answer_buf, s->msize, m);
+	int rc = -P9_EIO;
+	if (n > 0 && s->answer)
+		rc = s->answer(s, q->handle, s->answer_buf, (size_t)n);
+	else if (s->drop)
+		s->drop(s, q->handle);
+	free_held(q);
+	return rc;
+}
+
+int p9srv_respond_read(struct p9srv_req *q, const void *data, uint32_t n)
+{
+	struct p9_msg m = { .type = P9_RREAD,
+			    .count = n <= q->count ? n : q->count,
+			    .data = data };
+	return answer(q, &m);
+}
+
+int p9srv_respond_write(struct p9srv_req *q, uint32_t n)
+{
+	struct p9_msg m = { .type = P9_RWRITE,
+			    .count = n <= q->count ? n : q->count };
+	return answer(q, &m);
+}
+
+int p9srv_respond_error(struct p9srv_req *q, int err)
+{
+	struct p9_msg m = { .type = P9_RERROR,
+			    .ename = p9_str(fserr(err > 0 ? -err : err)) };
+	return answer(q, &m);
+}
+
 static const char *t_read(struct req *r, const struct p9_msg *m)
 {
 	struct p9_fid *f = p9_fid_get(&r->c->fids, m->fid);
@@ -444,7 +587,10 @@ static const char *t_read(struct req *r, const struct p9_msg *m)
 	} else {
 		if (!ops(r)->read)
 			return "operation not supported";
+		serving(r, m, f, count);
 		long rc = ops(r)->read(ctx(r), f->node, m->offset, buf, count);
+		if (rc == P9SRV_HELD)
+			return held(r);
 		if (rc < 0)
 			return fserr(rc);
 		if (rc > (long)count)
@@ -468,7 +614,10 @@ static const char *t_write(struct req *r, const struct p9_msg *m)
 		count = r->c->msize - P9_IOHDR;
 	if (!ops(r)->write)
 		return "operation not supported";
+	serving(r, m, f, count);
 	long rc = ops(r)->write(ctx(r), f->node, m->offset, m->data, count);
+	if (rc == P9SRV_HELD)
+		return held(r);
 	if (rc < 0)
 		return fserr(rc);
 	if (rc > (long)count)
@@ -586,9 +735,14 @@ static const char *t_wstat(struct req *r, const struct p9_msg *m)
 
 static const char *t_flush(struct req *r, const struct p9_msg *m)
 {
-	/* Synchronous: oldtag was answered already, or never existed. */
-	if (ops(r)->flush)
-		ops(r)->flush(ctx(r), r->c->id, m->oldtag);
+	/* A held oldtag ends unanswered; any other was answered already,
+	 * or never existed. Either way Rflush follows at once. */
+	struct p9srv *s = r->s;
+	for (uint32_t i = 0; s->nheld && i < P9SRV_MAXHELD; i++) {
+		struct p9srv_req *q = &s->held[i];
+		if (q->inuse && q->conn == r->c->id && q->tag == m->oldtag)
+			end_held(q);
+	}
 	return reply_empty(r, P9_RFLUSH);
 }
 
@@ -666,6 +820,9 @@ long p9srv_serve(struct p9srv *s, uint64_t conn, const uint8_t *in,
 	if (p9_decode(in, inlen, &m))
 		return rerror(&r, "malformed message");
 	const char *err = dispatch(&r, &m);
+	s->serving = 0;
+	if (err == held_marker)
+		return P9SRV_HELD;
 	return err ? rerror(&r, err) : r.len;
 }
 
@@ -680,6 +837,14 @@ void p9srv_init(struct p9srv *s, const struct p9srv_ops *ops, void *ctx,
 	s->conns = conns;
 	s->nconn = nconn;
 	s->nextid = 1;
+	s->serving = s->just_held = 0;
+	s->nheld = 0;
+	s->forget = 0;
+	s->answer = 0;
+	s->drop = 0;
+	s->answer_buf = 0;
+	for (uint32_t i = 0; i < P9SRV_MAXHELD; i++)
+		s->held[i] = (struct p9srv_req){ .s = s };
 	for (uint32_t i = 0; i < nconn; i++) {
 		struct p9srv_conn *c = &conns[i];
 		c->inuse = 0;

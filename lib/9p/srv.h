@@ -19,8 +19,20 @@
  * Rerror leaves the connection's state as it was, except Tremove, which
  * clunks the fid even when the removal fails (remove(5)).
  *
- * The library is synchronous: a request is answered before the next one is
- * taken, so Tflush never finds its old tag pending.
+ * Answering later (Plan 9's lib9p Req/respond): a read or write that must
+ * wait (an empty pipe, the console) calls p9srv_hold() for the request
+ * being served and returns P9SRV_HELD; p9srv_serve() then returns
+ * P9SRV_HELD instead of a reply, and the transport keeps its caller (a
+ * reply capability) in the request's handle. Later the fs answers with
+ * p9srv_respond_read/_write/_error, which encode the R-message and hand
+ * it to the transport's answer function. A held request ends unanswered
+ * when it is flushed (Tflush of its tag), its fid goes, its connection
+ * hangs up, or its caller gave up (p9srv_cancel): the fs's forget
+ * function is told first, so it drops the request from its queues.
+ *
+ * The library is not thread-safe: the transport serialises every call
+ * into it (serve, hangup, respond, cancel) with one lock, and no handler
+ * ever blocks while holding it (it holds the request instead).
  */
 #ifndef LIB_9P_SRV_H
 #define LIB_9P_SRV_H
@@ -96,8 +108,27 @@ struct p9srv_ops {
 	int (*wstat)(void *ctx, void *node, const struct p9_stat *st);
 	/* A fid naming node goes away (before the library's unref). */
 	void (*clunk)(void *ctx, void *node, uint8_t mode);
-	/* Tflush of oldtag on connection conn. */
-	void (*flush)(void *ctx, uint64_t conn, uint16_t oldtag);
+};
+
+/* What read and write return after p9srv_hold(): answered later. */
+#define P9SRV_HELD (-100000)
+#define P9SRV_MAXHELD 64 /* held requests per server */
+
+/* A request held to be answered later. */
+struct p9srv_req {
+	struct p9srv *s;
+	uint64_t conn;
+	uint16_t tag;
+	uint8_t type; /* P9_TREAD or P9_TWRITE */
+	uint8_t inuse;
+	uint32_t fid;
+	void *node;
+	uint64_t offset;
+	uint32_t count;	  /* asked for (reads), clipped to the reply's room */
+	uint32_t gen;	  /* tells reuses of this slot apart (cookies) */
+	uint64_t handle;  /* the transport's: its caller */
+	void *aux;	  /* the fs's */
+	struct p9srv_req *next; /* the fs's, for its own queues */
 };
 
 /* One client connection: its fids and what Tversion and Tattach set. */
@@ -118,6 +149,18 @@ struct p9srv {
 	struct p9srv_conn *conns;
 	uint32_t nconn;
 	uint64_t nextid; /* connection ids are never reused */
+	/* Held requests; the one being served, for p9srv_hold. */
+	struct p9srv_req held[P9SRV_MAXHELD];
+	struct p9srv_req *serving, *just_held;
+	uint32_t nheld;
+	/* The fs's: a held request ends unanswered (may be 0). */
+	void (*forget)(struct p9srv_req *r);
+	/* The transport's: send an R-message to a held request's caller,
+	 * or let the caller go unanswered. */
+	int (*answer)(struct p9srv *s, uint64_t handle, const uint8_t *msg,
+		      size_t len); /* 0, or -P9_EINTR: nobody waits now */
+	void (*drop)(struct p9srv *s, uint64_t handle);
+	uint8_t *answer_buf; /* msize bytes, for encoding answers */
 };
 
 /*
@@ -172,5 +215,31 @@ void p9srv_hangup(struct p9srv *s, uint64_t conn);
  */
 long p9srv_serve(struct p9srv *s, uint64_t conn, const uint8_t *in,
 		 size_t inlen, uint8_t *out, size_t outcap);
+
+/*
+ * Inside a read or write operation: keep the request being served to
+ * answer later. The op then returns P9SRV_HELD. Returns 0 when too many
+ * requests are held already (the op should fail with -P9_EBUSY).
+ */
+struct p9srv_req *p9srv_hold(struct p9srv *s);
+
+/* Answer a held request (once): a read with n bytes of data (at most
+ * r->count), a write with the count written, or an error (a negative or
+ * positive errno). The request is free afterwards. 0, or -P9_EINTR when
+ * its caller had given up meanwhile (the fs may take back what it gave:
+ * a console or pipe puts the bytes back). */
+int p9srv_respond_read(struct p9srv_req *r, const void *data, uint32_t n);
+int p9srv_respond_write(struct p9srv_req *r, uint32_t n);
+int p9srv_respond_error(struct p9srv_req *r, int err);
+
+/* The caller of the held request with this cookie gave up (the transport
+ * learnt it): it ends unanswered. Unknown or stale cookies are ignored. */
+void p9srv_cancel(struct p9srv *s, uint64_t cookie);
+/* The cookie of a held request: its slot and generation. */
+uint64_t p9srv_cookie(const struct p9srv_req *r);
+/* How many requests are held now (tests, statistics). */
+uint32_t p9srv_nheld(const struct p9srv *s);
+/* Connections in use now (tests, statistics). */
+uint32_t p9srv_nconns(const struct p9srv *s);
 
 #endif

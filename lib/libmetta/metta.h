@@ -21,9 +21,16 @@ long metta_call(uint32_t portal, struct metta_msg *msg, uint64_t w[4]);
 long metta_reply_wait(uint32_t portal, struct metta_msg *msg, uint64_t w[4],
 		      uint64_t *badge);
 long metta_reply(struct metta_msg *msg, uint64_t w[4]);
+/* Answers a call held in a reply capability (metta_reply_save) from any
+ * thread; the capability is used up. ERR_INTR: the caller was
+ * interrupted meanwhile (the reply went nowhere). */
+long metta_reply_send(uint32_t reply, struct metta_msg *msg, uint64_t w[4]);
 
-/* A free slot of our capability table (0 if none is free). */
+/* A free slot of our capability table (0 if none is free); safe from
+ * several threads at once. */
 uint32_t metta_slot_alloc(void);
+/* A slot metta_slot_alloc must never hand out (kept empty on purpose). */
+void metta_slot_reserve(uint32_t slot);
 
 /* What a new program gets. */
 struct metta_spawn {

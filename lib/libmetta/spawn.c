@@ -20,20 +20,41 @@
 #define SCRATCH_VA	  0x0000700000000000ull /* our window onto new objects */
 #define PIE_BASE	  0x400000ull
 
-static uint32_t next_probe = 64;
+/*
+ * Free slots are handed out round robin from one atomic counter, so that
+ * threads allocating at once never get the same slot (a slot comes round
+ * again only after every other one did), skipping slots a program keeps
+ * empty on purpose (reserved: a server thread's receive slot, a scratch
+ * slot). Slots below 64 are the fixed ones programs name themselves.
+ */
+#define PROBE_FIRST 64
+static uint32_t next_probe;
+static uint64_t reserved[CAP_SLOTS / 64];
+
+void metta_slot_reserve(uint32_t slot)
+{
+	if (slot < CAP_SLOTS)
+		__atomic_fetch_or(&reserved[slot / 64], 1ull << (slot % 64),
+				  __ATOMIC_RELAXED);
+}
+
+static int is_reserved(uint32_t s)
+{
+	return (__atomic_load_n(&reserved[s / 64], __ATOMIC_RELAXED) >>
+		(s % 64)) & 1;
+}
 
 uint32_t metta_slot_alloc(void)
 {
 	for (uint32_t i = 0; i < CAP_SLOTS; i++) {
-		uint32_t s = next_probe + i;
-		if (s >= CAP_SLOTS)
-			s = CAP_FIRST_FREE +
-			    (s - CAP_SLOTS) % (CAP_SLOTS - CAP_FIRST_FREE);
-		if (metta_cap_info(s) == STATUS_ERR_BADCAP) {
-			next_probe = s + 1 < CAP_SLOTS ? s + 1 : CAP_FIRST_FREE;
+		uint32_t n = __atomic_fetch_add(&next_probe, 1, __ATOMIC_RELAXED);
+		uint32_t s = PROBE_FIRST + n % (CAP_SLOTS - PROBE_FIRST);
+		if (!is_reserved(s) && metta_cap_info(s) == STATUS_ERR_BADCAP)
 			return s;
-		}
 	}
+	for (uint32_t s = CAP_FIRST_FREE; s < PROBE_FIRST; s++)
+		if (!is_reserved(s) && metta_cap_info(s) == STATUS_ERR_BADCAP)
+			return s; /* the last resort: a low one */
 	return 0; /* CAP_SELF: never free, so 0 means none */
 }
 

@@ -25,6 +25,7 @@ static int prepare(const struct server *s)
 		return -1;
 	threads[nprepared].server = s;
 	threads[nprepared].recv_slot = metta_slot_alloc();
+	metta_slot_reserve(threads[nprepared].recv_slot); /* empty between calls */
 	return nprepared++;
 }
 
@@ -45,6 +46,35 @@ static long dispatch(const struct server *s, struct server_call *c)
 	if (op >= s->nops || !s->ops[op])
 		return STATUS_ERR_NOTSUP;
 	return s->ops[op](c);
+}
+
+uint32_t server_hold(uint64_t cookie)
+{
+	uint32_t slot = metta_slot_alloc();
+	if (slot && metta_reply_save(slot, cookie) == STATUS_OK)
+		return slot;
+	return 0;
+}
+
+long server_answer(uint32_t reply, long status, const uint64_t w[3],
+		   const void *data, uint64_t len)
+{
+	uint64_t words[4] = { (uint64_t)status, w ? w[0] : 0, w ? w[1] : 0,
+			      w ? w[2] : 0 };
+	struct metta_msg m = { .send_buf = (uint64_t)data,
+			       .send_len = status ? 0 : len };
+	long rc = metta_reply_send(reply, &m, words);
+	if (rc != STATUS_OK && rc != STATUS_ERR_INTR)
+		metta_cap_delete(reply); /* it could not go: let it go */
+	return rc;
+}
+
+/* A capability handed over for good: replied now, then ours deleted. */
+static void give_away(struct metta_msg *m, uint64_t w[4], uint32_t slot)
+{
+	metta_reply(m, w);
+	metta_cap_delete(slot);
+	*m = (struct metta_msg){ 0 };
 }
 
 static void serve(const struct server *s, struct server_thread *t)
@@ -68,6 +98,10 @@ static void serve(const struct server *s, struct server_thread *t)
 		/* A received capability the handler did not keep goes. */
 		if (c.cap_in && metta_cap_info(t->recv_slot) >= 0)
 			metta_cap_delete(t->recv_slot);
+		if (status == SERVER_HELD) {
+			m = (struct metta_msg){ 0 }; /* no caller to answer */
+			continue;
+		}
 		w[0] = (uint64_t)status;
 		w[1] = c.w[1], w[2] = c.w[2], w[3] = c.w[3];
 		m = (struct metta_msg){ .send_buf = (uint64_t)t->out,
@@ -75,6 +109,10 @@ static void serve(const struct server *s, struct server_thread *t)
 		if (c.cap_out && status == 0) {
 			m.send_caps[0] = c.cap_out;
 			m.nsend_caps = 1;
+			if (c.give_cap_out)
+				give_away(&m, w, c.cap_out);
+		} else if (c.cap_out && c.give_cap_out) {
+			metta_cap_delete(c.cap_out);
 		}
 	}
 }

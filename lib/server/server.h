@@ -23,9 +23,14 @@ struct server_call {
 	uint64_t reply_len;
 	uint32_t cap_in;  /* a received capability's slot, or 0 */
 	uint32_t cap_out; /* a capability to send back, or 0 */
+	int give_cap_out; /* cap_out is ours no more once sent (deleted) */
 };
 
-/* Returns the reply's status: 0 or a negative STATUS_*. */
+/*
+ * Returns the reply's status: 0 or a negative STATUS_*; or SERVER_HELD
+ * when the handler kept the call with server_hold() to answer it later.
+ */
+#define SERVER_HELD 1
 typedef long (*server_op)(struct server_call *c);
 
 struct server {
@@ -39,6 +44,18 @@ void server_run(const struct server *s) __attribute__((noreturn));
 
 /* Starts n - 1 more threads running server_run(s), on given stacks. */
 int server_spawn_threads(const struct server *s, int n, uint8_t (*stacks)[16384]);
+
+/*
+ * Keeps the current call (of the handler running on this thread) in a new
+ * reply capability, to answer it from any thread with server_answer; the
+ * nucleus reports a cancelled caller to the portal's watcher with
+ * `cookie`. Returns the capability's slot, or 0 (nothing changed).
+ */
+uint32_t server_hold(uint64_t cookie);
+
+/* Answers a held call: status, words 1-3, data. The slot is free after. */
+long server_answer(uint32_t reply, long status, const uint64_t w[3],
+		   const void *data, uint64_t len);
 
 /* The request's data as a NUL-terminated string of at most `max` bytes,
  * copied into out: 0 or STATUS_ERR_INVAL. */

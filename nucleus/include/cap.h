@@ -44,6 +44,15 @@ struct captable {
 typedef void (*kobj_release_fn)(struct kobj *obj);
 void kobj_set_release(uint16_t type, kobj_release_fn fn);
 
+/*
+ * Called when a capability with a badge to an object of `type` comes
+ * (delta 1) or goes (delta -1); moves do not count. A hook that fails a
+ * coming capability fails its insertion, with nothing changed. Portals
+ * use it to tell their server when a badge's last capability goes.
+ */
+typedef int (*kobj_badge_fn)(struct kobj *obj, uint64_t badge, int delta);
+void kobj_set_badge_hook(uint16_t type, kobj_badge_fn fn);
+
 void kobj_init(struct kobj *o, uint16_t type);
 void kobj_get(struct kobj *o);
 /* Drops a reference; the last one releases the object. */

@@ -15,6 +15,16 @@
 struct domain;
 struct thread;
 
+/* Something the portal's server is told (metta/abi.h PORTAL_*). */
+struct portal_notice {
+	struct portal_notice *next;
+	uint64_t kind, value;
+	int queued;
+};
+
+#define PORTAL_BADGE_BUCKETS 16
+struct badge_ref;
+
 struct portal {
 	struct kobj obj;      /* OBJ_PORTAL */
 	struct domain *owner; /* pays for it; its death ends the portal */
@@ -22,6 +32,25 @@ struct portal {
 	struct thread *servers;		       /* waiting in reply_wait */
 	struct thread *callers, *callers_tail; /* queued, in order */
 	int dead;
+	struct kobj *watch; /* event signalled when a notice is queued */
+	uint64_t watch_bits;
+	struct portal_notice *notices, *notices_tail;
+	/* Badged capabilities to this portal, counted per badge. */
+	struct badge_ref *badges[PORTAL_BADGE_BUCKETS];
+};
+
+/*
+ * A held call (OBJ_REPLY): the caller, blocked in WAIT_HELD until a
+ * thread of the server answers through the reply capability, or it is
+ * interrupted (the server gets a PORTAL_CANCELLED notice), or the last
+ * reply capability goes unanswered (the caller gets ERR_DEAD).
+ */
+struct reply {
+	struct kobj obj;
+	struct thread *caller; /* NULL once answered, cancelled or gone */
+	struct portal *portal; /* referenced: where the call came in */
+	struct domain *payer;
+	struct portal_notice notice;
 };
 
 /*
@@ -37,6 +66,20 @@ void ipc_thread_gone(struct thread *t);
 
 /* Abandons t's restartable IPC wait (queued call or receive). */
 void ipc_abandon(struct thread *t);
+
+/* Moves words (and the message, when there is one) from one thread to
+ * another, checked first: 0 or an error with nothing moved. */
+int ipc_transfer(struct thread *from, struct thread *to);
+
+/* Queues n for p's server and signals its watch event, if any. */
+void portal_notify(struct portal *p, struct portal_notice *n);
+/* Takes n off p's queue, if it is there. */
+void portal_unnotify(struct portal *p, struct portal_notice *n);
+
+/* t's held call (WAIT_HELD) is given up: its server is told. */
+void reply_detach(struct thread *t);
+/* ...and t returns ERR_INTR from it. */
+void reply_interrupt(struct thread *t);
 
 /* Ends every portal d owns: their callers and servers get ERR_DEAD. */
 void portals_owner_gone(struct domain *d);

@@ -27,6 +27,7 @@ struct domain;
 
 struct trap_frame;
 struct portal;
+struct reply;
 
 /* What a blocked thread waits for. */
 enum wait_kind {
@@ -36,6 +37,8 @@ enum wait_kind {
 	WAIT_RECEIVE, /* reply_wait, waiting for a caller: can be restarted */
 	WAIT_REPLY,   /* call, delivered: runs to its reply */
 	WAIT_EVENT,   /* event_wait: can be restarted */
+	WAIT_HELD,    /* call, held by its server (a reply capability):
+			 interrupting it fails it with ERR_INTR */
 };
 
 /* A thread's part in IPC (nucleus/portal.c). */
@@ -49,6 +52,9 @@ struct ipc_state {
 	long result;		/* what its blocked call returns */
 	int faulting;		/* a fault call: words in fault_words */
 	uint64_t fault_words[4];
+	struct portal *served; /* server: where its current call came in */
+	struct reply *held;    /* caller: the reply capability holding it */
+	int intr_pending;      /* THREAD_INTERRUPT met no interruptible call */
 };
 
 struct thread {

@@ -25,7 +25,6 @@
 #define PORTS	    12
 #define IRQ	    13
 #define IRQ_EVENT   30
-#define INPUT_EVENT 31
 #define FOREGROUND  32
 #define VGA_MEM	    14
 #define KBD_PORTS   15
@@ -53,6 +52,7 @@ static char queue[QUEUE];
 static int qhead, qtail, eofs;
 
 static struct metta_mutex mutex;
+static struct p9srv fs;
 
 static void take(void)
 {
@@ -173,6 +173,9 @@ static void discipline(char c)
 	}
 }
 
+static void input_arrived(void);
+static int readers_can_go(void);
+
 /* Drains the UART on each interrupt. */
 static void input_thread(void)
 {
@@ -181,9 +184,11 @@ static void input_thread(void)
 		take();
 		while (metta_ioport_in(PORTS, COM1 + 5, 1) & 1)
 			discipline((char)metta_ioport_in(PORTS, COM1, 1));
+		int ready = readers_can_go();
 		give();
 		metta_irq_ack(IRQ);
-		metta_event_signal(INPUT_EVENT, 1);
+		if (ready)
+			input_arrived();
 	}
 }
 
@@ -233,9 +238,11 @@ static void keyboard_thread(void)
 			if (c)
 				discipline(c);
 		}
+		int ready = readers_can_go();
 		give();
 		metta_irq_ack(KBD_IRQ);
-		metta_event_signal(INPUT_EVENT, 1);
+		if (ready)
+			input_arrived();
 	}
 }
 
@@ -309,25 +316,143 @@ static long try_read(uint8_t *buf, uint64_t max)
 	return (long)n;
 }
 
-/* Waits for input: a line (cooked), bytes (raw) or end of input. */
-static long cons_read(uint8_t *buf, uint64_t max)
+/* Puts back what a reader who gave up meanwhile was handed. */
+static void unread(const uint8_t *buf, long n)
 {
-	for (;;) {
-		take();
-		long got = try_read(buf, max);
-		give();
-		if (got >= 0)
-			return got;
-		metta_event_wait(INPUT_EVENT, 1, 0);
+	if (n == 0)
+		eofs++;
+	for (long i = n - 1; i >= 0; i--) {
+		qhead = (qhead + QUEUE - 1) % QUEUE;
+		queue[qhead] = (char)buf[i];
 	}
+}
+
+/*
+ * Readers waiting for input, in the order they came: a 9P read held by
+ * the server library, or a CONS_READ call held in a reply capability.
+ * Nobody blocks: a read that finds nothing is held, and the input
+ * threads answer it when a line (or raw bytes, or ^D) arrives.
+ */
+struct waiter {
+	struct p9srv_req *req; /* a 9P read, or 0 */
+	uint32_t slot;	       /* a CONS_READ call's reply capability */
+	uint64_t cookie;       /* ... and the cookie it was held with */
+	uint32_t max;
+};
+#define MAX_WAITERS 32
+static struct waiter waiters[MAX_WAITERS];
+static int nwaiters;
+static uint8_t answer_data[QUEUE];
+
+static void remove_waiter(int i)
+{
+	for (; i + 1 < nwaiters; i++)
+		waiters[i] = waiters[i + 1];
+	nwaiters--;
+}
+
+/* Under both locks: answers waiting readers while there is input. */
+static void serve_waiters(void)
+{
+	while (nwaiters) {
+		struct waiter w = waiters[0];
+		long got = try_read(answer_data, w.max < QUEUE ? w.max : QUEUE);
+		if (got < 0)
+			return;
+		remove_waiter(0);
+		int gone = w.req ? p9srv_respond_read(w.req, answer_data,
+						      (uint32_t)got) != 0
+				 : server_answer(w.slot, STATUS_OK, 0,
+						 answer_data, (uint64_t)got) !=
+				       STATUS_OK;
+		if (gone)
+			unread(answer_data, got); /* for the next reader */
+	}
+}
+
+/* A 9P read held by the library ended unanswered (flushed, hung up). */
+static void forget(struct p9srv_req *r)
+{
+	take();
+	for (int i = 0; i < nwaiters; i++)
+		if (waiters[i].req == r) {
+			remove_waiter(i);
+			break;
+		}
+	give();
+}
+
+/* A held CONS_READ caller gave up. */
+static void cancelled(uint64_t cookie)
+{
+	take();
+	for (int i = 0; i < nwaiters; i++)
+		if (!waiters[i].req && waiters[i].cookie == cookie) {
+			metta_cap_delete(waiters[i].slot);
+			remove_waiter(i);
+			break;
+		}
+	give();
+}
+
+/*
+ * A read: what there is now, or -1 after queueing the reader (held by
+ * `hold`, which gives 0 when it cannot). Readers queued before take the
+ * input first. Under both locks.
+ */
+static long read_or_wait(uint8_t *buf, uint32_t max, struct waiter w)
+{
+	long got = nwaiters ? -1 : try_read(buf, max);
+	if (got >= 0)
+		return got;
+	if (nwaiters == MAX_WAITERS)
+		return -P9_EBUSY;
+	w.max = max;
+	waiters[nwaiters++] = w;
+	return -1;
+}
+
+/* Whether a waiting reader can be answered now (under the cons lock: a
+ * reader queues under it too, so none is missed). Typing that completes
+ * nothing costs the input threads no trip through the 9P lock. */
+static int readers_can_go(void)
+{
+	return nwaiters && (qhead != qtail || eofs);
+}
+
+/* Input arrived (called by the input threads, holding neither lock). */
+static void input_arrived(void)
+{
+	p9_portal_lock();
+	take();
+	serve_waiters();
+	give();
+	p9_portal_unlock();
 }
 
 static long op_read(struct server_call *c)
 {
+	static uint64_t next_cookie;
 	uint64_t max = c->w[1] ? c->w[1] : 1;
 	if (max > SERVER_BUF)
 		max = SERVER_BUF;
-	c->reply_len = (uint64_t)cons_read(c->reply, max);
+	p9_portal_lock();
+	take();
+	struct waiter w = { .cookie = P9_PORTAL_OWN_COOKIE | ++next_cookie };
+	long got = read_or_wait(c->reply, (uint32_t)max, w);
+	if (got == -1) {
+		/* Queued: keep the caller, or take it back out. */
+		waiters[nwaiters - 1].slot = server_hold(w.cookie);
+		if (waiters[nwaiters - 1].slot)
+			got = SERVER_HELD;
+		else
+			nwaiters--, got = STATUS_ERR_QUOTA;
+	}
+	give();
+	p9_portal_unlock();
+	if (got < 0 || got == SERVER_HELD)
+		return got == -P9_EBUSY ? STATUS_ERR_BUSY : got;
+	c->reply_len = (uint64_t)got;
 	return STATUS_OK;
 }
 
@@ -343,7 +468,18 @@ static long file_read(void *ctx, const struct p9synth_entry *e, uint64_t inst,
 	}
 	if (!strcmp(e->name, "null") || count == 0)
 		return 0;
-	return cons_read(buf, count);
+	/* Under the 9P lock already. */
+	take();
+	long got = read_or_wait(buf, count, (struct waiter){ 0 });
+	if (got == -1) {
+		struct p9srv_req *r = p9srv_hold(&fs);
+		if (r)
+			waiters[nwaiters - 1].req = r, got = P9SRV_HELD;
+		else
+			nwaiters--, got = -P9_EBUSY;
+	}
+	give();
+	return got;
 }
 
 static long file_write(void *ctx, const struct p9synth_entry *e, uint64_t inst,
@@ -362,7 +498,6 @@ static const struct p9synth_entry files[] = {
 	{ "zero", 3, 0666, 0, file_read, file_write, 0, 0 },
 };
 static struct p9synth tree;
-static struct p9srv fs;
 static P9SRV_STORAGE(fs_store, 32, 32);
 
 static long op_set_raw(struct server_call *c)
@@ -370,6 +505,7 @@ static long op_set_raw(struct server_call *c)
 	take();
 	raw = c->w[1] != 0;
 	give();
+	input_arrived(); /* raw bytes may satisfy a waiting reader now */
 	return STATUS_OK;
 }
 
@@ -399,7 +535,6 @@ int main(int argc, char **argv, char **envp)
 {
 	(void)argc, (void)argv, (void)envp;
 	if (metta_mutex_init(&mutex) || metta_event_create(IRQ_EVENT) ||
-	    metta_event_create(INPUT_EVENT) ||
 	    metta_irq_bind(IRQ, IRQ_EVENT, 1))
 		return 1;
 	start_display();
@@ -408,6 +543,8 @@ int main(int argc, char **argv, char **envp)
 	p9srv_init(&fs, &p9synth_ops, &tree, P9_PORTAL_MSIZE,
 		   P9SRV_STORAGE_ARGS(fs_store));
 	p9_portal_init(&fs, PORTAL);
+	fs.forget = forget;
+	p9_portal_on_cancel(cancelled);
 	/* Receive interrupts on; OUT2 lets the UART's interrupt reach the PIC.
 	 */
 	metta_ioport_out(PORTS, COM1 + 1, 1, 0x01);

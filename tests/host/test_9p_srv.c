@@ -23,19 +23,57 @@ static uint8_t region[128 * 4096] __attribute__((aligned(4096)));
 static uint8_t tbuf[MSIZE * 2], rbuf[MSIZE * 2];
 static struct p9_msg r; /* the last reply, decoded (points into rbuf) */
 static uint16_t next_tag;
-static int flushed = -1;
 static struct p9srv_ops ops;
+static long served; /* what p9srv_serve returned last */
 
-static void flush_hook(void *ctx, uint64_t conn, uint16_t oldtag)
+/* Answering later: reads hold while hold_reads is set. */
+static int hold_reads;
+static struct p9srv_req *last_held;
+static int forgotten, dropped, answer_rc;
+static uint8_t answered[MSIZE];
+static long answered_len;
+static uint64_t answered_handle;
+static uint8_t answer_space[MSIZE];
+
+static long hold_read(void *ctx, void *node, uint64_t off, void *buf,
+		      uint32_t count)
 {
-	(void)ctx, (void)conn;
-	flushed = oldtag;
+	if (!hold_reads)
+		return ramfs_ops.read(ctx, node, off, buf, count);
+	struct p9srv_req *q = p9srv_hold(&srv);
+	if (!q)
+		return -P9_EBUSY;
+	last_held = q;
+	q->handle = 1000 + (uint64_t)(q - srv.held);
+	return P9SRV_HELD;
+}
+
+static void forget_hook(struct p9srv_req *q)
+{
+	(void)q;
+	forgotten++;
+}
+
+static int answer_hook(struct p9srv *s, uint64_t handle, const uint8_t *msg,
+		       size_t len)
+{
+	(void)s;
+	memcpy(answered, msg, len);
+	answered_len = (long)len;
+	answered_handle = handle;
+	return answer_rc;
+}
+
+static void drop_hook(struct p9srv *s, uint64_t handle)
+{
+	(void)s, (void)handle;
+	dropped++;
 }
 
 /* Serve raw bytes; the reply must decode; returns its type or -1. */
 static int raw(uint64_t c, const uint8_t *in, size_t len)
 {
-	long n = p9srv_serve(&srv, c, in, len, rbuf, sizeof(rbuf));
+	long n = served = p9srv_serve(&srv, c, in, len, rbuf, sizeof(rbuf));
 	if (n <= 0 || (size_t)n > MSIZE || p9_decode(rbuf, (size_t)n, &r))
 		return -1;
 	return r.type;
@@ -168,8 +206,14 @@ static int setup(void)
 {
 	CHECK(ramfs_init(&fs, region, sizeof(region), 0, "metta") == 0);
 	ops = ramfs_ops;
-	ops.flush = flush_hook;
+	ops.read = hold_read;
 	p9srv_init(&srv, &ops, &fs, MSIZE, P9SRV_STORAGE_ARGS(store));
+	srv.forget = forget_hook;
+	srv.answer = answer_hook;
+	srv.drop = drop_hook;
+	srv.answer_buf = answer_space;
+	hold_reads = forgotten = dropped = answer_rc = 0;
+	answered_len = 0;
 	CHECK(p9srv_connect(&srv, &c1) == 0);
 	CHECK(p9srv_connect(&srv, &c2) == 0 && c1 != c2);
 	CHECK(version(c1, 1 << 20, "9P2000") == P9_RVERSION);
@@ -534,7 +578,113 @@ static int flush_gets_rflush(void)
 {
 	CHECK(setup() == 0);
 	struct p9_msg t = { .type = P9_TFLUSH, .oldtag = 1234 };
-	CHECK(rpc(c1, &t) == P9_RFLUSH && flushed == 1234);
+	CHECK(rpc(c1, &t) == P9_RFLUSH && forgotten == 0 && dropped == 0);
+	return 0;
+}
+
+/* fid 2 on c: file "f" with "hello", opened for reading. */
+static int open_hello(uint64_t c, const char *name)
+{
+	CHECK(walk(c, 1, 2, 0, 0) == P9_RWALK);
+	CHECK(tcreate(c, 2, name, 0666, P9_ORDWR) == P9_RCREATE);
+	CHECK(twrite(c, 2, 0, "hello") == P9_RWRITE);
+	return 0;
+}
+
+/* A Tread that the fs holds: no reply now; its tag. */
+static int held_read(uint64_t c, uint32_t fid, uint16_t *tag)
+{
+	hold_reads = 1;
+	uint16_t t = next_tag;
+	CHECK(tread(c, fid, 0, 100) == -1 && served == P9SRV_HELD);
+	hold_reads = 0;
+	*tag = t;
+	return 0;
+}
+
+static int held_read_answered_later(void)
+{
+	CHECK(setup() == 0);
+	CHECK(open_hello(c1, "f") == 0);
+	uint16_t tag;
+	CHECK(held_read(c1, 2, &tag) == 0);
+	CHECK(p9srv_nheld(&srv) == 1 && last_held->type == P9_TREAD);
+	CHECK(last_held->count == 100 && last_held->fid == 2);
+	/* Other requests go on meanwhile. */
+	CHECK(tread(c1, 2, 0, 100) == P9_RREAD && r.count == 5);
+	CHECK(p9srv_respond_read(last_held, "later", 5) == 0);
+	CHECK(p9srv_nheld(&srv) == 0 && answered_handle == 1000);
+	struct p9_msg a;
+	CHECK(p9_decode(answered, (size_t)answered_len, &a) == 0);
+	CHECK(a.type == P9_RREAD && a.tag == tag && a.count == 5);
+	CHECK(memcmp(a.data, "later", 5) == 0);
+	/* An error answer, and a caller that gave up meanwhile. */
+	CHECK(held_read(c1, 2, &tag) == 0);
+	answer_rc = -P9_EINTR;
+	CHECK(p9srv_respond_error(last_held, P9_EIO) == -P9_EINTR);
+	CHECK(p9_decode(answered, (size_t)answered_len, &a) == 0);
+	CHECK(a.type == P9_RERROR && a.tag == tag);
+	CHECK(p9srv_nheld(&srv) == 0 && forgotten == 0 && dropped == 0);
+	return 0;
+}
+
+static int held_read_flushed(void)
+{
+	CHECK(setup() == 0);
+	CHECK(open_hello(c1, "f") == 0);
+	uint16_t tag;
+	CHECK(held_read(c1, 2, &tag) == 0);
+	/* A flush of another tag, or on another connection, leaves it. */
+	struct p9_msg t = { .type = P9_TFLUSH, .oldtag = (uint16_t)(tag + 1) };
+	CHECK(rpc(c1, &t) == P9_RFLUSH && p9srv_nheld(&srv) == 1);
+	CHECK(version(c2, MSIZE, "9P2000") == P9_RVERSION);
+	t.oldtag = tag;
+	CHECK(rpc(c2, &t) == P9_RFLUSH && p9srv_nheld(&srv) == 1);
+	CHECK(rpc(c1, &t) == P9_RFLUSH && p9srv_nheld(&srv) == 0);
+	CHECK(forgotten == 1 && dropped == 1 && answered_len == 0);
+	return 0;
+}
+
+static int held_read_ends_with_fid_conn_or_caller(void)
+{
+	CHECK(setup() == 0);
+	CHECK(open_hello(c1, "f") == 0);
+	uint16_t tag;
+	/* Its fid clunked. */
+	CHECK(held_read(c1, 2, &tag) == 0);
+	CHECK(tfid(c1, P9_TCLUNK, 2) == P9_RCLUNK);
+	CHECK(p9srv_nheld(&srv) == 0 && forgotten == 1 && dropped == 1);
+	/* Its caller gone: the cookie cancels it once, a stale one nothing. */
+	CHECK(walk(c1, 1, 2, 1, (const char *[]){ "f" }) == P9_RWALK);
+	CHECK(topen(c1, 2, P9_OREAD) == P9_ROPEN);
+	CHECK(held_read(c1, 2, &tag) == 0);
+	uint64_t cookie = p9srv_cookie(last_held);
+	p9srv_cancel(&srv, cookie);
+	CHECK(p9srv_nheld(&srv) == 0 && forgotten == 2 && dropped == 2);
+	CHECK(held_read(c1, 2, &tag) == 0); /* the same slot, reused */
+	p9srv_cancel(&srv, cookie);
+	p9srv_cancel(&srv, 0xffff);
+	CHECK(p9srv_nheld(&srv) == 1 && forgotten == 2);
+	/* Its connection hung up: every held request of it goes. */
+	CHECK(held_read(c1, 2, &tag) == 0);
+	p9srv_hangup(&srv, c1);
+	CHECK(p9srv_nheld(&srv) == 0 && forgotten == 4 && dropped == 4);
+	CHECK(p9srv_nconns(&srv) == 1);
+	return 0;
+}
+
+static int too_many_held(void)
+{
+	CHECK(setup() == 0);
+	CHECK(open_hello(c1, "f") == 0);
+	uint16_t tag;
+	for (int i = 0; i < P9SRV_MAXHELD; i++)
+		CHECK(held_read(c1, 2, &tag) == 0);
+	hold_reads = 1;
+	CHECK(tread(c1, 2, 0, 10) == P9_RERROR && is_err("busy"));
+	CHECK(p9srv_nheld(&srv) == P9SRV_MAXHELD);
+	p9srv_hangup(&srv, c1);
+	CHECK(p9srv_nheld(&srv) == 0 && dropped == P9SRV_MAXHELD);
 	return 0;
 }
 
@@ -823,6 +973,10 @@ int main(void)
 	RUN(create_write_read_remove);
 	RUN(clunked_fid_is_dead);
 	RUN(flush_gets_rflush);
+	RUN(held_read_answered_later);
+	RUN(held_read_flushed);
+	RUN(held_read_ends_with_fid_conn_or_caller);
+	RUN(too_many_held);
 	RUN(malformed_input);
 	RUN(connections_and_hangup);
 	RUN(wstat_rules);

@@ -151,6 +151,47 @@ static int weak_capabilities_hold_no_reference(void)
 	return 0;
 }
 
+/* The badge hook counts badged capabilities: copies, IPC-like inserts,
+ * moves (no change), deletes, revokes and clears; a failing hook refuses
+ * the copy with nothing changed. */
+static long badge_count[8];
+static int refuse_badge;
+
+static int count_badges(struct kobj *o, uint64_t badge, int delta)
+{
+	(void)o;
+	if (delta > 0 && refuse_badge)
+		return STATUS_ERR_QUOTA;
+	badge_count[badge] += delta;
+	return STATUS_OK;
+}
+
+static int badged_capabilities_are_counted(void)
+{
+	setup();
+	for (int i = 0; i < 8; i++)
+		badge_count[i] = 0;
+	refuse_badge = 0;
+	kobj_set_badge_hook(TEST_TYPE, count_badges);
+	CHECK(cap_copy(&a, 1, &a, 2, RIGHT_ALL, 0) == 0); /* no badge */
+	CHECK(cap_copy(&a, 1, &a, 3, RIGHT_ALL, 5) == 0);
+	CHECK(cap_copy(&a, 3, &b, 1, RIGHT_ALL, 0) == 0); /* inherits 5 */
+	CHECK(cap_copy(&b, 1, &b, 2, RIGHT_ALL, 0) == 0);
+	CHECK(badge_count[5] == 3);
+	CHECK(cap_move(&b, 2, &b, 3) == 0 && badge_count[5] == 3);
+	refuse_badge = 1;
+	CHECK(cap_copy(&a, 1, &a, 4, RIGHT_ALL, 6) == STATUS_ERR_QUOTA);
+	CHECK(cap_copy(&a, 3, &a, 4, RIGHT_ALL, 0) == STATUS_ERR_QUOTA);
+	CHECK(slots_a[4].obj == NULL && badge_count[5] == 3);
+	refuse_badge = 0;
+	CHECK(cap_delete(&b, 3) == 0 && badge_count[5] == 2);
+	CHECK(cap_revoke(&a, 3) == 0 && badge_count[5] == 1);
+	captable_clear(&a);
+	CHECK(badge_count[5] == 0 && released == 1);
+	kobj_set_badge_hook(TEST_TYPE, 0);
+	return 0;
+}
+
 int main(void)
 {
 	RUN(lookup_checks_slot_type_rights);
@@ -162,5 +203,6 @@ int main(void)
 	RUN(last_reference_releases);
 	RUN(clearing_a_table_drops_everything);
 	RUN(weak_capabilities_hold_no_reference);
+	RUN(badged_capabilities_are_counted);
 	return check_done();
 }

@@ -6,6 +6,7 @@
  * long metta_reply_wait(uint32_t portal, struct metta_msg *msg,
  *                       uint64_t w[4], uint64_t *badge)
  * long metta_reply(struct metta_msg *msg, uint64_t w[4])
+ * long metta_reply_send(uint32_t reply, struct metta_msg *msg, uint64_t w[4])
  */
 #include <metta/syscall_numbers.h>
 
@@ -60,6 +61,16 @@ metta_reply:
 	movq %rdi, %rsi
 	load_words
 	movl $SYS_reply, %eax
+	syscall
+	popq %rbx
+	ret
+
+	.global metta_reply_send
+metta_reply_send:
+	pushq %rbx
+	movq %rdx, %rbx
+	load_words
+	movl $SYS_reply_send, %eax
 	syscall
 	popq %rbx
 	ret
