@@ -18,6 +18,7 @@
 #define P9_EINTR	4
 #define P9_EIO		5
 #define P9_EBADF	9
+#define P9_EAGAIN	11
 #define P9_ENOMEM	12
 #define P9_EACCES	13
 #define P9_EBUSY	16
@@ -30,6 +31,7 @@
 #define P9_EFBIG	27
 #define P9_ENOSPC	28
 #define P9_EROFS	30
+#define P9_EPIPE	32
 #define P9_ENAMETOOLONG 36
 #define P9_ENOTEMPTY	39
 #define P9_ENOTSUP	95

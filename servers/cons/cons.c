@@ -176,19 +176,26 @@ static void discipline(char c)
 static void input_arrived(void);
 static int readers_can_go(void);
 
-/* Drains the UART on each interrupt. */
+/*
+ * Drains the UART on each interrupt. A byte that comes after the drain
+ * but before the line is unmasked raises no new edge (the line stays
+ * high), so after the acknowledgement the UART is looked at once more.
+ */
 static void input_thread(void)
 {
 	for (;;) {
 		metta_event_wait(IRQ_EVENT, 1, 0);
-		take();
-		while (metta_ioport_in(PORTS, COM1 + 5, 1) & 1)
-			discipline((char)metta_ioport_in(PORTS, COM1, 1));
-		int ready = readers_can_go();
-		give();
-		metta_irq_ack(IRQ);
-		if (ready)
-			input_arrived();
+		do {
+			take();
+			while (metta_ioport_in(PORTS, COM1 + 5, 1) & 1)
+				discipline(
+				    (char)metta_ioport_in(PORTS, COM1, 1));
+			int ready = readers_can_go();
+			give();
+			metta_irq_ack(IRQ);
+			if (ready)
+				input_arrived();
+		} while (metta_ioport_in(PORTS, COM1 + 5, 1) & 1);
 	}
 }
 
@@ -231,18 +238,20 @@ static void keyboard_thread(void)
 {
 	for (;;) {
 		metta_event_wait(KBD_EVENT, 1, 0);
-		take();
-		while (metta_ioport_in(KBD_PORTS, 0x64, 1) & 1) {
-			char c = translate(
-			    (uint8_t)metta_ioport_in(KBD_PORTS, 0x60, 1));
-			if (c)
-				discipline(c);
-		}
-		int ready = readers_can_go();
-		give();
-		metta_irq_ack(KBD_IRQ);
-		if (ready)
-			input_arrived();
+		do { /* as the UART: a code after the drain raised no edge */
+			take();
+			while (metta_ioport_in(KBD_PORTS, 0x64, 1) & 1) {
+				char c = translate((uint8_t)metta_ioport_in(
+				    KBD_PORTS, 0x60, 1));
+				if (c)
+					discipline(c);
+			}
+			int ready = readers_can_go();
+			give();
+			metta_irq_ack(KBD_IRQ);
+			if (ready)
+				input_arrived();
+		} while (metta_ioport_in(KBD_PORTS, 0x64, 1) & 1);
 	}
 }
 

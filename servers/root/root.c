@@ -67,6 +67,8 @@ static struct service services[] = {
 	{ "ramfs.srv", "ramfs", METTA_CLASS_SERVER, METTA_PRIO_NORM,
 	  (RAMFS_HEAP_KIB << 10) + (4 << 20), 0, 0, -1, "root.cpio", 0, 0, 0,
 	  0 },
+	{ "pipe.srv", "pipe", METTA_CLASS_SERVER, METTA_PRIO_NORM, 4 << 20, 0,
+	  0, -1, 0, 0, 0, 0, 0 },
 };
 #define NSERVICES (int)(sizeof(services) / sizeof(services[0]))
 

@@ -77,7 +77,7 @@ def corrupt_wx(build, path):
 
 # The system's own modules (make run's ISO), for the shell boots.
 SYSTEM = ["root", "names.srv", "log.srv", "cons.srv", "tod.srv", "random.srv",
-          "ramfs.srv", "root.cpio", "runtime", "ns", "bind", "mount", "srv",
+          "ramfs.srv", "pipe.srv", "root.cpio", "runtime", "ns", "bind", "mount", "srv",
           "msh", "names", "log", "domains", "kill", "poweroff"]
 
 
@@ -340,7 +340,7 @@ BOOTS = [
                                      r"mount -a log /dev$")),
             ("ns_srv_and_proc", matches(r"^mount names /srv\nmount proc /proc$")),
             ("srv_lists_services", matches(r"(^|\$ )names\nlog\ncons\ntod\nrandom\n"
-                                           r"ramfs\nproc$")),
+                                           r"ramfs\npipe\nproc$")),
             ("bind_after_union", matches(r"^mount -c ramfs /tmp /tmp\n"
                                          r"mount -a ramfs /tmp /etc$")),
             ("mount_before_union", matches(r"^mount random /srv\n"

@@ -1,0 +1,70 @@
+/*
+ * pipe: 4 KiB pipes as a 9P file tree (Plan 9's #|). Every Tattach makes a
+ * new pipe: a directory with two files, `data` and `data1`. What is
+ * written on one is read from the other, so a Linux pipe is `data` opened
+ * for reading and `data1` opened for writing.
+ *
+ * Each direction is a 4 KiB ring. A read of an empty ring waits (the
+ * request is held: docs/servers.md) until a writer writes, or until no
+ * file of the other end is open for writing any more: then it reads 0
+ * (end of file). A write waits until the whole of it fits, when it is at
+ * most PIPE_BUF (4 KiB) bytes (so it is atomic); a longer write takes what
+ * fits, at least one byte. A write with no reader left fails with EPIPE,
+ * and so do writes waiting when the last reader goes. A read or write
+ * whose offset has PIPE_NOWAIT set fails with EAGAIN instead of waiting
+ * (O_NONBLOCK); 9P offsets mean nothing on a pipe otherwise.
+ *
+ * Pure code over p9srv (pipe_ops; the context is the struct pipes):
+ * host-tested.
+ */
+#ifndef SERVERS_PIPE_PIPE_H
+#define SERVERS_PIPE_PIPE_H
+
+#include <stdint.h>
+
+#include "9p/srv.h"
+
+#define PIPE_BUF    4096
+#define PIPE_NOWAIT (1ull << 63) /* in a Tread/Twrite offset */
+#define MAX_PIPES   64
+
+/* One direction: a ring, and the requests waiting on it. */
+struct pipe_ring {
+	uint8_t data[PIPE_BUF];
+	uint32_t head, len;
+	uint32_t readers, writers; /* fids open to read it / to write it */
+	struct p9srv_req *rwait, *wwait; /* held reads and writes, in order */
+};
+
+/* A node is a pipe's directory or one of its two files. */
+struct pipe_node {
+	struct pipe *pipe;
+	int which; /* 0 the directory, 1 data, 2 data1 */
+};
+
+struct pipe {
+	uint32_t refs; /* nodes handed out (fids) */
+	uint32_t id;
+	struct pipe_ring ring[2]; /* 0: read on data, 1: read on data1 */
+	struct pipe_node nodes[3];
+};
+
+struct pipes {
+	struct p9srv *srv; /* for p9srv_hold */
+	struct pipe pipe[MAX_PIPES];
+	uint32_t nextid;
+	const char *owner;
+	/* Data of held writes (a held write keeps what it will write). */
+	uint8_t held_data[P9SRV_MAXHELD][PIPE_BUF];
+	uint32_t held_len[P9SRV_MAXHELD];
+};
+
+void pipes_init(struct pipes *p, struct p9srv *srv, const char *owner);
+/* The library's forget hook of srv (set by pipes_init). */
+void pipes_forget(struct p9srv_req *r);
+/* Pipes in use (tests, statistics). */
+uint32_t pipes_in_use(const struct pipes *p);
+
+extern const struct p9srv_ops pipe_ops;
+
+#endif

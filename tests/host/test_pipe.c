@@ -1,0 +1,300 @@
+/*
+ * Host tests of the pipe server's tree (servers/pipe) through p9srv: every
+ * attach a new pipe, bytes across, reads held until data or end of file,
+ * atomic writes up to PIPE_BUF held until they fit, EPIPE, EAGAIN with
+ * PIPE_NOWAIT, flushed and cancelled waiters, pipes freed with their fids.
+ */
+#include <string.h>
+
+#include "9p/9p.h"
+#include "9p/srv.h"
+#include "check.h"
+#include "../../servers/pipe/pipe.h"
+
+#define MSIZE (8192 + 24)
+
+static struct p9srv srv;
+static P9SRV_STORAGE(store, 2, 80);
+static struct pipes pipes;
+static uint8_t tbuf[MSIZE * 2], rbuf[MSIZE * 2], answer_space[MSIZE];
+static struct p9_msg r;
+static long served;
+static uint16_t next_tag;
+
+/* Answers of held requests, by handle (= the held slot). */
+static uint8_t answers[P9SRV_MAXHELD][MSIZE];
+static long answer_len[P9SRV_MAXHELD];
+static int gone[P9SRV_MAXHELD]; /* the caller gave up: answers fail */
+static int held_rc;
+
+static int answer(struct p9srv *s, uint64_t h, const uint8_t *m, size_t n)
+{
+	(void)s;
+	memcpy(answers[h], m, n);
+	answer_len[h] = (long)n;
+	return gone[h] ? -4 : 0;
+}
+
+static void drop(struct p9srv *s, uint64_t h)
+{
+	(void)s;
+	answer_len[h] = -1;
+}
+
+static int rpc(uint64_t c, struct p9_msg *t)
+{
+	t->tag = next_tag++;
+	long n = p9_encode(tbuf, sizeof(tbuf), t);
+	if (n < 0)
+		return -2;
+	served = p9srv_serve(&srv, c, tbuf, (size_t)n, rbuf, sizeof(rbuf));
+	if (served == P9SRV_HELD) {
+		/* The transport keeps the caller under the held slot. */
+		srv.just_held->handle = (uint64_t)(srv.just_held - srv.held);
+		held_rc = (int)srv.just_held->handle;
+		answer_len[held_rc] = 0;
+		return 0;
+	}
+	if (served <= 0 || p9_decode(rbuf, (size_t)served, &r))
+		return -1;
+	return r.type;
+}
+
+/* The answer a held request got (decoded into *m): its type, 0 if none
+ * yet, -1 if it was dropped unanswered. */
+static int answered(int h, struct p9_msg *m)
+{
+	if (answer_len[h] <= 0)
+		return (int)answer_len[h];
+	return p9_decode(answers[h], (size_t)answer_len[h], m) ? -2 : m->type;
+}
+
+static uint64_t c1;
+
+static int setup(void)
+{
+	p9srv_init(&srv, &pipe_ops, &pipes, MSIZE, P9SRV_STORAGE_ARGS(store));
+	pipes_init(&pipes, &srv, "root");
+	srv.answer = answer;
+	srv.drop = drop;
+	srv.answer_buf = answer_space;
+	memset(gone, 0, sizeof(gone));
+	CHECK(p9srv_connect(&srv, &c1) == 0);
+	struct p9_msg t = { .type = P9_TVERSION, .msize = MSIZE,
+			    .version = p9_str("9P2000") };
+	CHECK(rpc(c1, &t) == P9_RVERSION);
+	return 0;
+}
+
+/* A new pipe: fid base is its directory, base+1 data (read end), base+2
+ * data1 (write end), both open. */
+static int new_pipe(uint32_t base)
+{
+	struct p9_msg t = { .type = P9_TATTACH, .fid = base, .afid = P9_NOFID,
+			    .uname = p9_str("root"), .aname = p9_str("") };
+	CHECK(rpc(c1, &t) == P9_RATTACH);
+	const char *names[2] = { "data", "data1" };
+	for (int i = 0; i < 2; i++) {
+		struct p9_msg w = { .type = P9_TWALK, .fid = base,
+				    .newfid = base + 1 + (uint32_t)i,
+				    .nwname = 1 };
+		w.wname[0] = p9_str(names[i]);
+		CHECK(rpc(c1, &w) == P9_RWALK);
+		struct p9_msg o = { .type = P9_TOPEN,
+				    .fid = base + 1 + (uint32_t)i,
+				    .mode = i ? P9_OWRITE : P9_OREAD };
+		CHECK(rpc(c1, &o) == P9_ROPEN);
+	}
+	return 0;
+}
+
+static int twrite(uint32_t fid, const void *data, uint32_t n, uint64_t off)
+{
+	struct p9_msg t = { .type = P9_TWRITE, .fid = fid, .offset = off,
+			    .count = n, .data = data };
+	return rpc(c1, &t);
+}
+
+static int tread(uint32_t fid, uint32_t n, uint64_t off)
+{
+	struct p9_msg t = { .type = P9_TREAD, .fid = fid, .offset = off,
+			    .count = n };
+	return rpc(c1, &t);
+}
+
+static int clunk(uint32_t fid)
+{
+	struct p9_msg t = { .type = P9_TCLUNK, .fid = fid };
+	return rpc(c1, &t);
+}
+
+static int is_err(const char *e)
+{
+	return r.type == P9_RERROR && p9_str_eq(r.ename, e);
+}
+
+static int bytes_go_across(void)
+{
+	CHECK(setup() == 0 && new_pipe(1) == 0);
+	CHECK(twrite(3, "hello", 5, 0) == P9_RWRITE && r.count == 5);
+	CHECK(tread(2, 100, 0) == P9_RREAD && r.count == 5);
+	CHECK(memcmp(r.data, "hello", 5) == 0);
+	/* Each attach is a pipe of its own. */
+	CHECK(new_pipe(11) == 0 && pipes_in_use(&pipes) == 2);
+	CHECK(twrite(13, "b", 1, 0) == P9_RWRITE);
+	CHECK(twrite(3, "a", 1, 0) == P9_RWRITE);
+	CHECK(tread(12, 100, 0) == P9_RREAD && r.count == 1 && r.data[0] == 'b');
+	/* Reading the write end reads the other direction (Plan 9's #|). */
+	CHECK(tread(2, 100, 0) == P9_RREAD && r.data[0] == 'a');
+	return 0;
+}
+
+static int empty_read_waits_for_data_or_eof(void)
+{
+	CHECK(setup() == 0 && new_pipe(1) == 0);
+	CHECK(tread(2, 100, 0) == 0 && served == P9SRV_HELD);
+	int h = held_rc;
+	struct p9_msg m;
+	CHECK(answered(h, &m) == 0);
+	CHECK(twrite(3, "late", 4, 0) == P9_RWRITE);
+	CHECK(answered(h, &m) == P9_RREAD && m.count == 4);
+	CHECK(memcmp(m.data, "late", 4) == 0);
+	/* The last writer gone: a waiting reader reads 0, and later ones. */
+	CHECK(tread(2, 100, 0) == 0 && served == P9SRV_HELD);
+	h = held_rc;
+	CHECK(clunk(3) == P9_RCLUNK);
+	CHECK(answered(h, &m) == P9_RREAD && m.count == 0);
+	CHECK(tread(2, 100, 0) == P9_RREAD && r.count == 0);
+	return 0;
+}
+
+static int nowait_is_eagain(void)
+{
+	CHECK(setup() == 0 && new_pipe(1) == 0);
+	CHECK(tread(2, 100, PIPE_NOWAIT) == P9_RERROR);
+	CHECK(is_err("resource temporarily unavailable"));
+	static uint8_t full[PIPE_BUF];
+	CHECK(twrite(3, full, PIPE_BUF, 0) == P9_RWRITE && r.count == PIPE_BUF);
+	CHECK(twrite(3, "x", 1, PIPE_NOWAIT) == P9_RERROR);
+	CHECK(is_err("resource temporarily unavailable"));
+	return 0;
+}
+
+static int atomic_writes_wait_until_they_fit(void)
+{
+	CHECK(setup() == 0 && new_pipe(1) == 0);
+	static uint8_t big[PIPE_BUF], got[2 * PIPE_BUF];
+	for (int i = 0; i < PIPE_BUF; i++)
+		big[i] = (uint8_t)i;
+	CHECK(twrite(3, big, PIPE_BUF - 10, 0) == P9_RWRITE);
+	/* 100 bytes do not fit in the 10 left: held whole, not split. */
+	CHECK(twrite(3, big, 100, 0) == 0 && served == P9SRV_HELD);
+	int h = held_rc;
+	struct p9_msg m;
+	CHECK(tread(2, 50, 0) == P9_RREAD && r.count == 50);
+	memcpy(got, r.data, 50);
+	CHECK(answered(h, &m) == 0); /* 60 free: still not 100 */
+	CHECK(tread(2, 100, 0) == P9_RREAD && r.count == 100);
+	memcpy(got + 50, r.data, 100);
+	CHECK(answered(h, &m) == P9_RWRITE && m.count == 100);
+	/* The bytes come out in order, the held write's last. */
+	uint32_t total = 150;
+	while (total < PIPE_BUF - 10 + 100) {
+		CHECK(tread(2, 4000, 0) == P9_RREAD && r.count > 0);
+		memcpy(got + total, r.data, r.count);
+		total += r.count;
+	}
+	CHECK(memcmp(got, big, PIPE_BUF - 10) == 0);
+	CHECK(memcmp(got + PIPE_BUF - 10, big, 100) == 0);
+	/* A write over PIPE_BUF takes what fits. */
+	static uint8_t huge[PIPE_BUF + 100];
+	CHECK(twrite(3, huge, sizeof(huge), 0) == P9_RWRITE);
+	CHECK(r.count == PIPE_BUF);
+	return 0;
+}
+
+static int no_reader_is_epipe(void)
+{
+	CHECK(setup() == 0 && new_pipe(1) == 0);
+	static uint8_t full[PIPE_BUF];
+	CHECK(twrite(3, full, PIPE_BUF, 0) == P9_RWRITE);
+	CHECK(twrite(3, "x", 1, 0) == 0 && served == P9SRV_HELD);
+	int h = held_rc;
+	CHECK(clunk(2) == P9_RCLUNK);
+	struct p9_msg m;
+	CHECK(answered(h, &m) == P9_RERROR && p9_str_eq(m.ename, "broken pipe"));
+	CHECK(twrite(3, "x", 1, 0) == P9_RERROR && is_err("broken pipe"));
+	return 0;
+}
+
+static int flushed_and_cancelled_waiters_go(void)
+{
+	CHECK(setup() == 0 && new_pipe(1) == 0);
+	CHECK(tread(2, 100, 0) == 0);
+	int h1 = held_rc;
+	uint16_t tag1 = (uint16_t)(next_tag - 1);
+	CHECK(tread(2, 100, 0) == 0);
+	int h2 = held_rc;
+	struct p9_msg f = { .type = P9_TFLUSH, .oldtag = tag1 };
+	CHECK(rpc(c1, &f) == P9_RFLUSH);
+	struct p9_msg m;
+	CHECK(answered(h1, &m) == -1);
+	/* The second reader gave up too, but its notice is not in yet: its
+	 * bytes go back for the next reader. */
+	gone[h2] = 1;
+	CHECK(twrite(3, "abc", 3, 0) == P9_RWRITE);
+	CHECK(answered(h2, &m) == P9_RREAD);
+	CHECK(tread(2, 100, 0) == P9_RREAD && r.count == 3);
+	CHECK(p9srv_nheld(&srv) == 0);
+	/* A cancelled waiter (its caller interrupted) is forgotten. */
+	CHECK(tread(2, 100, 0) == 0);
+	p9srv_cancel(&srv, p9srv_cookie(&srv.held[held_rc]));
+	CHECK(answered(held_rc, &m) == -1 && p9srv_nheld(&srv) == 0);
+	return 0;
+}
+
+static int attach(uint32_t fid)
+{
+	struct p9_msg t = { .type = P9_TATTACH, .fid = fid, .afid = P9_NOFID,
+			    .uname = p9_str("root"), .aname = p9_str("") };
+	return rpc(c1, &t);
+}
+
+static int pipes_go_with_their_fids(void)
+{
+	CHECK(setup() == 0 && new_pipe(1) == 0 && new_pipe(11) == 0);
+	CHECK(tread(2, 100, 0) == 0 && p9srv_nheld(&srv) == 1);
+	CHECK(pipes_in_use(&pipes) == 2);
+	/* One pipe lives while any of its fids does. */
+	CHECK(clunk(11) == P9_RCLUNK && clunk(12) == P9_RCLUNK);
+	CHECK(pipes_in_use(&pipes) == 2);
+	CHECK(clunk(13) == P9_RCLUNK && pipes_in_use(&pipes) == 1);
+	/* A hangup takes the rest, waiting reader included. */
+	p9srv_hangup(&srv, c1);
+	CHECK(pipes_in_use(&pipes) == 0 && p9srv_nheld(&srv) == 0);
+	return 0;
+}
+
+static int too_many_pipes_is_enospc(void)
+{
+	CHECK(setup() == 0);
+	for (uint32_t i = 0; i < MAX_PIPES; i++)
+		CHECK(attach(100 + i) == P9_RATTACH);
+	CHECK(attach(99) == P9_RERROR && is_err("no space left on device"));
+	CHECK(pipes_in_use(&pipes) == MAX_PIPES);
+	CHECK(clunk(100) == P9_RCLUNK && attach(99) == P9_RATTACH);
+	return 0;
+}
+
+int main(void)
+{
+	RUN(bytes_go_across);
+	RUN(empty_read_waits_for_data_or_eof);
+	RUN(nowait_is_eagain);
+	RUN(atomic_writes_wait_until_they_fit);
+	RUN(no_reader_is_epipe);
+	RUN(flushed_and_cancelled_waiters_go);
+	RUN(pipes_go_with_their_fids);
+	RUN(too_many_pipes_is_enospc);
+	return check_done();
+}
