@@ -203,14 +203,30 @@ $(BUILD)/modules/posixtest: $(wildcard tests/posix/*.c tests/posix/*.h) $(SETUP)
 	@echo "  MUSLCC  $@"
 	@musl-gcc $(MUSL_CFLAGS) -o $@ $(filter %.c,$^)
 
-# ramfs's first contents: the tree's rootfs/ folder and the mount points
-# (empty folders git does not keep), as a newc archive.
-$(BUILD)/modules/root.cpio: tools/mkcpio.py $(shell find rootfs -type f 2>/dev/null)
+# Debian's own static busybox and bash, fetched at build time from the
+# machine's apt sources (never kept in the tree): deb_NAME is the package
+# and the file in it that becomes $(DEBS)/NAME. Fetched once; only a new
+# fetch script fetches again.
+DEBS := $(BUILD)/debs
+deb_busybox := busybox-static bin/busybox
+deb_bash := bash-static bin/bash-static
+$(DEBS)/%: tools/fetch-deb.sh | $(SETUP)
+	@echo "  FETCH   $@"
+	@sh tools/fetch-deb.sh $@ $(deb_$*)
+
+# ramfs's first contents: the tree's rootfs/ folder, the mount points and
+# root's home (empty folders git does not keep), busybox with its applets
+# as symbolic links and bash in /bin, and a manifest of the two (name,
+# size, CRC-32) for the POSIX suite's image tests, as a newc archive.
+$(BUILD)/modules/root.cpio: tools/mkcpio.py $(shell find rootfs -type f 2>/dev/null) \
+		$(DEBS)/busybox $(DEBS)/bash
 	@mkdir -p $(@D)
 	@echo "  CPIO    $@"
 	@rm -rf $(BUILD)/rootfs && cp -r rootfs $(BUILD)/rootfs
-	@cd $(BUILD)/rootfs && mkdir -p dev proc srv tmp bin && chmod 1777 tmp
-	@$(PYTHON) tools/mkcpio.py $@ $(BUILD)/rootfs
+	@cd $(BUILD)/rootfs && mkdir -p dev proc srv tmp bin root && \
+		chmod 1777 tmp && chmod 700 root
+	@$(PYTHON) tools/mkcpio.py $@ $(BUILD)/rootfs bin/bash=$(DEBS)/bash \
+		--applets bin/busybox=$(DEBS)/busybox --manifest etc/image-manifest
 
 # ndomain carries the child program's image inside it.
 $(BUILD)/user/tests/child: $(BUILD)/user/tests/user/child.c.o $(LIBMETTA)
@@ -247,12 +263,28 @@ host_src_ramfs := lib/9p/9p.c lib/9p/fid.c lib/9p/srv.c lib/9p/errstr.c \
 host_src_cpio := lib/cpio/cpio.c
 host_src_pipe := lib/9p/9p.c lib/9p/fid.c lib/9p/srv.c lib/9p/errstr.c \
 	servers/pipe/pipe.c lib/string/string.c
-HOST_BINS := $(patsubst %,$(BUILD)/host-tests/test_%,$(HOST_TESTS))
+HOST_BINS := $(patsubst %,$(BUILD)/host-tests/test_%,$(HOST_TESTS)) \
+	$(BUILD)/host-tests/test_mkcpio
 
 $(BUILD)/host-tests/test_%: tests/host/test_%.c $(wildcard tests/host/*.h) $(SETUP)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
-	@$(CC) $(HOST_CFLAGS) -o $@ $< $(host_src_$*) lib/status/status.c
+	@$(CC) $(HOST_CFLAGS) $(host_cflags_$*) -o $@ $< $(host_src_$*) lib/status/status.c
+
+# tools/mkcpio.py: its errors (a Python test), and an archive it made with
+# a stand-in busybox, which test_cpio reads through lib/cpio.
+MKCPIO_SAMPLE := $(BUILD)/host-tests/mkcpio-sample.cpio
+$(MKCPIO_SAMPLE): tools/mkcpio.py tests/host/fake-busybox
+	@rm -rf $@.d && mkdir -p $@.d/bin
+	@echo 'taken by a file' > $@.d/bin/bash
+	@$(PYTHON) tools/mkcpio.py $@ $@.d --link etc/rc=/bin/sh \
+		--applets bin/busybox=tests/host/fake-busybox --manifest etc/image-manifest
+host_cflags_cpio := -DMKCPIO_SAMPLE='"$(MKCPIO_SAMPLE)"'
+$(BUILD)/host-tests/test_cpio: $(MKCPIO_SAMPLE)
+$(BUILD)/host-tests/test_mkcpio: tests/host/test_mkcpio.py tools/mkcpio.py tests/host/fake-busybox
+	@mkdir -p $(@D)
+	@printf '#!/bin/sh\nexec $(PYTHON) -B %s\n' "$(abspath tests/host/test_mkcpio.py)" > $@
+	@chmod +x $@
 
 # Each test also depends on the sources it is built from.
 $(foreach t,$(HOST_TESTS),$(eval $(BUILD)/host-tests/test_$(t): $(host_src_$(t)) lib/status/status.c))

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Install the Debian packages that building, running and testing Metta need,
-# but only those that are missing. Safe to run again and again: when all is
-# present it does nothing and prints nothing.
+# but only those that are missing, and make sure apt knows Debian's source
+# packages (a deb-src entry), which the build fetches busybox's source from.
+# Safe to run again and again: when all is present it does nothing and
+# prints nothing.
 # usage: setup.sh [COMMAND-OR-FILE PACKAGE]...   (extra needs, e.g. of bench)
 set -eu
 
@@ -16,6 +18,8 @@ musl-gcc musl-tools
 /bin/busybox busybox-static
 gcc gcc
 make make
+dpkg-deb dpkg
+apt-get apt
 python3 python3
 nm binutils
 clang clang
@@ -34,11 +38,31 @@ while [ $# -ge 2 ]; do
 	missing="$missing $pkg"
 done
 
-[ -z "$missing" ] && exit 0
+# Is any deb-src entry there, in the one-line format (.list) or in
+# deb822 (.sources, "Types: deb deb-src")? Files apt ignores do not count.
+have_deb_src() {
+	grep -Eqs '^[[:space:]]*deb-src[[:space:]]' /etc/apt/sources.list \
+		/etc/apt/sources.list.d/*.list ||
+		grep -Eqis '^Types:.*[[:space:]]deb-src([[:space:]]|$)' \
+			/etc/apt/sources.list.d/*.sources
+}
 
-echo "setup: installing Debian packages:$missing" >&2
+# Debian 12's own archive: the source of the packages the image holds.
+DEB_SRC_FILE=/etc/apt/sources.list.d/debian-src.list
+DEB_SRC_LINE="deb-src http://deb.debian.org/debian bookworm main"
+
+need_src=""
+have_deb_src || need_src=1
+[ -z "$missing" ] && [ -z "$need_src" ] && exit 0
+
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
+if [ -n "$need_src" ]; then
+	echo "setup: adding Debian's source packages to apt ($DEB_SRC_FILE)" >&2
+	echo "$DEB_SRC_LINE" | $SUDO tee "$DEB_SRC_FILE" >/dev/null
+fi
 $SUDO apt-get update -qq >&2
+[ -z "$missing" ] && exit 0
+echo "setup: installing Debian packages:$missing" >&2
 $SUDO apt-get install -y -qq --no-install-recommends $missing >&2

@@ -75,11 +75,10 @@ static int scan(const uint8_t *a, size_t len, int *count)
 	return rc;
 }
 
-static int truncation_refused(void)
+/* Every cut of the archive in ar is refused as corrupt. */
+static int cuts_refused(void)
 {
 	int n;
-	build();
-	CHECK(scan(ar, arlen, &n) == 0 && n == 5);
 	for (size_t len = 0; len < arlen; len++) {
 		uint8_t *cut = malloc(len ? len : 1);
 		memcpy(cut, ar, len);
@@ -88,6 +87,14 @@ static int truncation_refused(void)
 		CHECK(rc == STATUS_ERR_CORRUPT);
 	}
 	return 0;
+}
+
+static int truncation_refused(void)
+{
+	int n;
+	build();
+	CHECK(scan(ar, arlen, &n) == 0 && n == 5);
+	return cuts_refused();
 }
 
 static int trailer_ends_it(void)
@@ -147,11 +154,103 @@ static int corruption_refused(void)
 	return 0;
 }
 
+/* A symbolic link (newc: mode 0120000, the target as the data). */
+static int symlink_entry(void)
+{
+	struct cpio_iter it;
+	struct cpio_entry e;
+	arlen = 0;
+	add(".", CPIO_S_IFDIR | 0755, 0, 0);
+	add("bin/sh", CPIO_S_IFLNK | 0777, "busybox", 0);
+	add(CPIO_TRAILER, 0, 0, 0);
+	cpio_iter_init(&it, ar, arlen);
+	CHECK(cpio_next(&it, &e) == 1);
+	CHECK(cpio_next(&it, &e) == 1);
+	CHECK_STR(e.name, "bin/sh");
+	CHECK(e.mode == (CPIO_S_IFLNK | 0777));
+	CHECK((e.mode & CPIO_S_IFMT) == CPIO_S_IFLNK);
+	CHECK(e.size == 7 && memcmp(e.data, "busybox", 7) == 0);
+	CHECK(cpio_next(&it, &e) == 0);
+	return cuts_refused();
+}
+
+/*
+ * The archive the build made with tools/mkcpio.py from a tree holding
+ * bin/bash, a link etc/rc -> /bin/sh, a stand-in busybox (whose --list
+ * names busybox, sh, ls and bash) and a manifest: each entry as meant.
+ */
+#ifndef MKCPIO_SAMPLE
+#error "MKCPIO_SAMPLE: the path of the archive the Makefile makes"
+#endif
+static uint8_t *read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	static uint8_t buf[1 << 16];
+	if (!f)
+		return 0;
+	*len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	return *len < sizeof(buf) ? buf : 0;
+}
+
+/* The entry called name, if the archive has exactly one. */
+static int find(const uint8_t *a, size_t len, const char *name,
+		struct cpio_entry *out)
+{
+	struct cpio_iter it;
+	struct cpio_entry e;
+	int found = 0, rc;
+	cpio_iter_init(&it, a, len);
+	while ((rc = cpio_next(&it, &e)) == 1)
+		if (!strcmp(e.name, name)) {
+			*out = e;
+			found++;
+		}
+	return rc == 0 && found == 1;
+}
+
+static int link_to(const uint8_t *a, size_t len, const char *name,
+		   const char *target)
+{
+	struct cpio_entry e;
+	return find(a, len, name, &e) && e.mode == (CPIO_S_IFLNK | 0777) &&
+	       e.size == strlen(target) && !memcmp(e.data, target, e.size);
+}
+
+static int mkcpio_archive(void)
+{
+	size_t len;
+	const uint8_t *a = read_all(MKCPIO_SAMPLE, &len);
+	struct cpio_entry bb, e;
+	char want[64];
+	CHECK(a);
+	CHECK(find(a, len, "bin/busybox", &bb));
+	/* Modes are the files' (a checkout's umask may vary them). */
+	CHECK((bb.mode & CPIO_S_IFMT) == CPIO_S_IFREG && (bb.mode & 0100));
+	CHECK(bb.size > 0);
+	CHECK(memcmp(bb.data, "#!/bin/sh", 9) == 0);
+	CHECK(link_to(a, len, "bin/sh", "busybox"));
+	CHECK(link_to(a, len, "bin/ls", "busybox"));
+	CHECK(link_to(a, len, "etc/rc", "/bin/sh"));
+	/* The applet named like a file already there is left out. */
+	CHECK(find(a, len, "bin/bash", &e));
+	CHECK((e.mode & CPIO_S_IFMT) == CPIO_S_IFREG);
+	CHECK(e.size == 16 && !memcmp(e.data, "taken by a file\n", 16));
+	/* The manifest: "/bin/busybox SIZE CRC32", one line. */
+	CHECK(find(a, len, "etc/image-manifest", &e));
+	int n = snprintf(want, sizeof(want), "/bin/busybox %zu ", bb.size);
+	CHECK(e.size == (size_t)n + 9 && !memcmp(e.data, want, (size_t)n));
+	CHECK(((const char *)e.data)[e.size - 1] == '\n');
+	return 0;
+}
+
 int main(void)
 {
 	RUN(entries_and_alignment);
 	RUN(truncation_refused);
 	RUN(trailer_ends_it);
 	RUN(corruption_refused);
+	RUN(symlink_entry);
+	RUN(mkcpio_archive);
 	return check_done();
 }

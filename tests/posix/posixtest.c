@@ -188,8 +188,17 @@ static int selected(const char *name, char **prefixes, int nprefixes)
 static const struct pt_test *lists[] = {
 	pt_file_tests, pt_fd_tests, pt_dir_tests, pt_mem_tests,
 	pt_proc_tests, pt_err_tests, pt_dev_tests, pt_9p_tests,
+	pt_image_tests,
 };
 static const struct pt_test no_tests[] = { { 0, 0 } };
+
+/* Leaves a list out of this run. */
+static void drop(const struct pt_test *list)
+{
+	for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
+		if (lists[l] == list)
+			lists[l] = no_tests;
+}
 
 static int passed, failed;
 static unsigned char baseline[PT_MAXFD];
@@ -278,9 +287,12 @@ int main(int argc, char **argv)
 
 	for (int fd = 0; fd < PT_MAXFD; fd++)
 		baseline[fd] = fcntl(fd, F_GETFD) >= 0;
-	/* The 9P tests need a 9P server in /srv (Metta's ramfs). */
+	/* The 9P tests need a 9P server in /srv (Metta's ramfs), the image
+	 * tests the image's manifest. */
 	if (access("/srv/ramfs", F_OK) != 0)
-		lists[sizeof lists / sizeof lists[0] - 1] = no_tests;
+		drop(pt_9p_tests);
+	if (access(PT_IMAGE_MANIFEST, F_OK) != 0)
+		drop(pt_image_tests);
 
 	for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
 		for (const struct pt_test *t = lists[l]; t->name; t++)

@@ -111,6 +111,9 @@ extern const struct pt_test pt_err_tests[];
 extern const struct pt_test pt_dev_tests[];
 /* Raw 9P through /srv/ramfs: only where there is one (Metta). */
 extern const struct pt_test pt_9p_tests[];
+/* The system image's files: only where its manifest is (Metta). */
+#define PT_IMAGE_MANIFEST "/etc/image-manifest"
+extern const struct pt_test pt_image_tests[];
 
 /* The ENOSPC test (t_enospc.c); runs only with POSIXTEST_ENOSPC set. */
 void pt_test_enospc(void);

@@ -109,6 +109,12 @@ def contains(text, why=None):
     return check
 
 
+def lacks(text):
+    def check(out):
+        return None if text not in out else f"output has {text!r}"
+    return check
+
+
 def matches(pattern, why=None):
     def check(out):
         return None if re.search(pattern, out, re.M) else (
@@ -317,6 +323,11 @@ BOOTS = [
             ("all_passed", contains("status 0")),
             ("unknown_call_logged",
              matches(r"unknown Linux call 1000 \(no such call\): ENOSYS")),
+            # The image's busybox and bash, read whole through the runtime
+            # (tests/posix/t_image.c; the sizes come from the build).
+            ("image_binaries_as_built", contains("POSIX PASS image_manifest")),
+            ("image_etc_files", contains("POSIX PASS image_etc")),
+            ("image_loaded_whole", lacks("ramfs: archive:")),
             # The suite's mounts were its own: the shell's namespace after.
             ("parent_namespace_unchanged",
              matches(r"status 0\n(msh\$ )?mount -c ramfs /\nmount cons /dev\n"

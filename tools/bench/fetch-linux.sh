@@ -15,23 +15,11 @@ kernel_package() {
 		head -n 1
 }
 
-# apt's download sandbox user may not write here; this is a plain file fetch.
-download() {
-	pkg=$(kernel_package)
-	[ -n "$pkg" ] || return 1
-	rm -f "$dir"/linux-image-*.deb
-	(cd "$dir" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >&2)
-}
-
-# A fresh machine has no package lists and an old one may name a version
-# the archive no longer has: then update once and try again.
-if ! download; then
-	SUDO=""
-	[ "$(id -u)" -ne 0 ] && SUDO=sudo
-	$SUDO apt-get update -qq >&2
-	download || { echo "bench: cannot download the kernel behind linux-image-amd64" >&2; exit 1; }
-fi
-deb=$(ls "$dir"/"$pkg"_*.deb)
+. "$(dirname "$0")/../apt.sh"
+rm -f "$dir"/linux-image-*.deb
+apt_download "$dir" kernel_package ||
+	{ echo "bench: cannot download the kernel behind linux-image-amd64" >&2; exit 1; }
+deb=$(ls "$dir"/linux-image-*.deb)
 
 # Only ./boot is needed, not the hundreds of MiB of modules.
 rm -rf "$dir/root"
