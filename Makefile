@@ -131,7 +131,7 @@ LIBMETTA := $(BUILD)/user/libmetta.a
 LIB9P_SRC := $(wildcard lib/9p/*.c) lib/cpio/cpio.c
 LIB9P_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(LIB9P_SRC))
 LIB9P := $(BUILD)/user/lib9p.a
-USER_TESTS := ntest ncap nipc nreply n9pheld ndomain nsmp ndev nserv ufault
+USER_TESTS := ntest ncap nipc nreply n9pheld nfork ndomain nsmp ndev nserv ufault
 USER_TEST_BINS := $(patsubst %,$(BUILD)/user/tests/%,$(USER_TESTS))
 
 $(BUILD)/user/%.c.o: %.c $(SETUP) Makefile | $(SYSCALL_GEN)
@@ -228,13 +228,20 @@ $(BUILD)/modules/root.cpio: tools/mkcpio.py $(shell find rootfs -type f 2>/dev/n
 	@$(PYTHON) tools/mkcpio.py $@ $(BUILD)/rootfs bin/bash=$(DEBS)/bash \
 		--applets bin/busybox=$(DEBS)/busybox --manifest etc/image-manifest
 
-# ndomain carries the child program's image inside it.
-$(BUILD)/user/tests/child: $(BUILD)/user/tests/user/child.c.o $(LIBMETTA)
+# ndomain and ndev carry the child program's image inside them, nfork the
+# forker's (programs they spawn: _binary_NAME_start/_end).
+EMBEDDED := child forker
+$(patsubst %,$(BUILD)/user/tests/%,$(EMBEDDED)): $(BUILD)/user/tests/%: \
+		$(BUILD)/user/tests/user/%.c.o $(LIBMETTA)
 	@$(LD) $(ULDFLAGS) -e _start -o $@ $< $(LIBMETTA)
-$(BUILD)/user/tests/child.bin.o: $(BUILD)/user/tests/child
-	@cd $(dir $<) && $(LD) -r -b binary -z noexecstack -o child.bin.o child
+$(BUILD)/user/tests/%.bin.o: $(BUILD)/user/tests/%
+	@cd $(dir $<) && $(LD) -r -b binary -z noexecstack -o $*.bin.o $*
 $(BUILD)/user/tests/ndomain $(BUILD)/user/tests/ndev: $(BUILD)/user/tests/%: \
 		$(BUILD)/user/tests/user/%.c.o $(BUILD)/user/tests/child.bin.o $(LIBMETTA)
+	@echo "  ULD     $@"
+	@$(LD) $(ULDFLAGS) -e _start -o $@ $^
+$(BUILD)/user/tests/nfork: $(BUILD)/user/tests/user/nfork.c.o \
+		$(BUILD)/user/tests/forker.bin.o $(LIBMETTA)
 	@echo "  ULD     $@"
 	@$(LD) $(ULDFLAGS) -e _start -o $@ $^
 

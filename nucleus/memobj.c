@@ -11,6 +11,7 @@
 #include <pmm.h>
 #include <string/kstring.h>
 
+#include <metta/abi.h>
 #include <metta/status.h>
 #include <nucleus/syscall_table.h>
 
@@ -209,6 +210,33 @@ static void unmap_range(struct domain *d, uint64_t va, uint64_t pages)
 	tlb_shootdown();
 }
 
+/* Maps pages [offset, offset + pages) of m at va in d with page rights
+ * vr (at most max later): all or nothing. The mapping holds a reference. */
+static long map_object(struct domain *d, struct memobj *m, uint64_t offset,
+		       uint64_t va, uint64_t pages, unsigned vr, unsigned max)
+{
+	if (!range_free(d, va, pages))
+		return STATUS_ERR_EXIST;
+	void *mem_rec;
+	int rc = kmem_alloc(&mapping_cache, &d->quota, &mem_rec);
+	if (rc)
+		return rc;
+	struct mapping *map = mem_rec;
+	for (uint64_t i = 0; i < pages; i++) {
+		rc = aspace_map(&d->as, va + i * PAGE_SIZE,
+				m->pages[offset + i], vr);
+		if (rc) {
+			unmap_range(d, va, i); /* all or nothing */
+			kmem_free(&mapping_cache, &d->quota, map);
+			return rc;
+		}
+	}
+	*map = (struct mapping){ d->mappings, va, pages, offset, vr, max, m };
+	d->mappings = map;
+	kobj_get(&m->obj);
+	return STATUS_OK;
+}
+
 long sys_mem_map(uint32_t domain, uint32_t mem, uint64_t offset, uint64_t va,
 		 uint64_t pages, uint64_t rights)
 {
@@ -221,33 +249,10 @@ long sys_mem_map(uint32_t domain, uint32_t mem, uint64_t offset, uint64_t va,
 	struct memobj *m = container_of(mc->obj, struct memobj, obj);
 	if ((rc = check_map_args(m, offset, va, pages, rights, mc->rights)))
 		return rc;
-	if (!range_free(d, va, pages))
-		return STATUS_ERR_EXIST;
-	void *mem_rec;
-	if ((rc = kmem_alloc(&mapping_cache, &d->quota, &mem_rec)))
-		return rc;
-	struct mapping *map = mem_rec;
 	unsigned vr = page_rights((uint32_t)rights) | VM_USER |
 		      (m->device ? VM_NOCACHE : 0);
-	for (uint64_t i = 0; i < pages; i++) {
-		rc = aspace_map(&d->as, va + i * PAGE_SIZE,
-				m->pages[offset + i], vr);
-		if (rc) {
-			unmap_range(d, va, i); /* all or nothing */
-			kmem_free(&mapping_cache, &d->quota, map);
-			return rc;
-		}
-	}
-	*map = (struct mapping){ d->mappings,
-				 va,
-				 pages,
-				 offset,
-				 vr,
-				 page_rights(mc->rights) | VM_USER | VM_NOCACHE,
-				 m };
-	d->mappings = map;
-	kobj_get(&m->obj);
-	return STATUS_OK;
+	return map_object(d, m, offset, va, pages, vr,
+			  page_rights(mc->rights) | VM_USER | VM_NOCACHE);
 }
 
 static struct mapping **find_mapping(struct domain *d, uint64_t va)
@@ -305,6 +310,64 @@ long sys_mem_protect(uint32_t domain, uint64_t va, uint64_t rights)
 	tlb_shootdown();
 	map->rights = vr;
 	return STATUS_OK;
+}
+
+/* A new object in d's quota holding a copy of pages [offset, offset + n)
+ * of m; it has no capability (its mapping will hold it). */
+static long copy_object(struct domain *d, struct memobj *m, uint64_t offset,
+			uint64_t n, struct memobj **out)
+{
+	caches_init();
+	void *mem;
+	int rc = kmem_alloc(&memobj_cache, &d->quota, &mem);
+	if (rc)
+		return rc;
+	struct memobj *c = mem;
+	if ((rc = alloc_pages(c, d, n))) {
+		kmem_free(&memobj_cache, &d->quota, c);
+		return rc;
+	}
+	for (uint64_t i = 0; i < n; i++)
+		memcpy(phys_to_virt(c->pages[i]),
+		       phys_to_virt(m->pages[offset + i]), PAGE_SIZE);
+	c->device = c->fixed = 0;
+	kobj_get(&d->obj); /* the payer's accounts outlive the object */
+	kobj_init(&c->obj, OBJ_MEMORY);
+	*out = c;
+	return STATUS_OK;
+}
+
+/*
+ * Gives a child (d, which we control) what we have mapped at va, at the
+ * same address with the same rights: the same pages (MEM_FORK_SHARE), or
+ * a copy of them paid by d (MEM_FORK_COPY). A fork is one call per
+ * mapping; device memory is never handed on this way.
+ */
+long sys_mem_fork(uint32_t domain, uint64_t va, uint64_t how)
+{
+	struct domain *self = current_domain(), *d;
+	int rc = domain_lookup(domain, RIGHT_CONTROL, 1, &d);
+	if (rc)
+		return rc;
+	if (d == self || (how != MEM_FORK_SHARE && how != MEM_FORK_COPY))
+		return STATUS_ERR_INVAL;
+	struct mapping *src = *find_mapping(self, va);
+	if (!src)
+		return STATUS_ERR_NOENT;
+	if (src->mo->device)
+		return STATUS_ERR_DENIED;
+	if (!range_free(d, va, src->npages))
+		return STATUS_ERR_EXIST;
+	if (how == MEM_FORK_SHARE)
+		return map_object(d, src->mo, src->offset, va, src->npages,
+				  src->rights, src->max_rights);
+	struct memobj *copy;
+	if ((rc = copy_object(d, src->mo, src->offset, src->npages, &copy)))
+		return rc;
+	rc = map_object(d, copy, 0, va, src->npages, src->rights,
+			src->max_rights);
+	kobj_put(&copy->obj); /* the mapping holds it, or it goes now */
+	return rc;
 }
 
 void mappings_drop_all(struct domain *d)

@@ -124,6 +124,10 @@ struct metta_msg {
 	uint64_t timeout_us;	 /* call: give up after this long (0: never) */
 };
 
+/* mem_fork: how a child gets a mapping of ours. */
+#define MEM_FORK_SHARE 0 /* the same pages (text, shared memory) */
+#define MEM_FORK_COPY  1 /* a copy, paid by the child */
+
 /*
  * Answering later (docs/nucleus.md). reply_save turns the server thread's
  * current caller into a reply capability; reply_send answers it. What

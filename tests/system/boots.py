@@ -274,6 +274,7 @@ BOOTS = [
     user_test_boot("user_ipc", "nipc"),  # portals, with 3 x 100,000 calls under load
     user_test_boot("user_reply", "nreply"),  # answering later, cancellation, notices
     user_test_boot("user_9p_held", "n9pheld"),  # held 9P reads; 100 dead clients
+    user_test_boot("user_fork", "nfork"),  # mem_fork: a program copies itself
     user_test_boot("user_domains", "ndomain", [  # child domains loaded from ELF
         ("refused_fault_logged",
          matches(r"#UD invalid opcode at rip 0x[0-9a-f]+; fault handler ended it")),
