@@ -170,17 +170,20 @@ $(BUILD)/modules/%: $(BUILD)/user/commands/%.c.o $(LIBMETTA)
 
 # The POSIX runtime: a native image at a fixed address (under 2 GiB, for
 # the small code model its libraries are built with), loaded beside every
-# Linux program, whose break may grow up to it (runtime/README.md).
+# Linux program, whose break may grow up to it (runtime/README.md). Its
+# Linux call numbers, names and dispatch table come from musl's header
+# and runtime/calls.def.
 RUNTIME_SRC := $(wildcard runtime/*.c) runtime/arch/x86_64/entry.S
 RUNTIME_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(RUNTIME_SRC))
 # No vector registers in the libraries: the POSIX runtime links them and
 # must leave a Linux program's registers as a system call would.
 $(LIBMETTA_OBJ) $(LIB9P_OBJ) $(RUNTIME_OBJ): UCFLAGS += -mgeneral-regs-only
 MUSL_SYSCALL_H := /usr/include/x86_64-linux-musl/bits/syscall.h
-$(GEN)/runtime/linux_names.h: tools/linuxnames.py $(SETUP)
-	@mkdir -p $(@D)
-	@$(PYTHON) tools/linuxnames.py $(MUSL_SYSCALL_H) $@
-$(BUILD)/user/runtime/start.c.o: $(GEN)/runtime/linux_names.h
+RUNTIME_GEN := $(GEN)/runtime/linux_calls.h $(GEN)/runtime/linux_names.h \
+	$(GEN)/runtime/call_table.h
+$(RUNTIME_GEN) &: tools/linuxnames.py runtime/calls.def $(SETUP)
+	@$(PYTHON) tools/linuxnames.py $(MUSL_SYSCALL_H) runtime/calls.def $(GEN)
+$(RUNTIME_OBJ): | $(RUNTIME_GEN)
 $(BUILD)/modules/runtime: $(RUNTIME_OBJ) $(LIB9P) $(LIBMETTA)
 	@mkdir -p $(@D)
 	@echo "  ULD     $@"

@@ -16,38 +16,13 @@
 #include <metta/proto.h>
 #include <string/kstring.h>
 
-#include "rt.h"
+#include "state.h"
 
-#define MAX_CONNS  16
-#define MAX_MOUNTS 32
-#define SPATH_MAX  256
-#define MAX_NAMES  64 /* components in one walk */
-#define UNAME	   "root"
+#define MAX_NAMES 64 /* components in one walk */
+#define UNAME	  "root"
 
-struct conn {
-	char service[NAMES_MAX_NAME + 1];
-	uint32_t service_slot, slot;
-	int up;
-	struct p9c c;
-	uint32_t rootfid, nextfid;
-};
-
-struct src {
-	struct conn *c;
-	char spath[SPATH_MAX];
-	int create;
-};
-
-struct mnt {
-	char path[SPATH_MAX];
-	int n;
-	struct src s[NS_MAX_UNION];
-};
-
-static struct conn conns[MAX_CONNS];
-static struct mnt mnts[MAX_MOUNTS];
-static int nmnts;
-/* One pair of buffers serves every connection: one call at a time. */
+/* One pair of buffers serves every connection: one call at a time. They
+ * are scratch, not state: nothing is left in them between calls. */
 static uint8_t tbuf[P9_PORTAL_MSIZE], rbuf[P9_PORTAL_MSIZE];
 
 static struct conn *conn_named(const char *service)
@@ -57,12 +32,12 @@ static struct conn *conn_named(const char *service)
 	if (!*service || strlen(service) > NAMES_MAX_NAME)
 		return 0;
 	for (int i = 0; i < MAX_CONNS; i++)
-		if (conns[i].service[0] && !strcmp(conns[i].service, service))
-			return &conns[i];
+		if (rt.conns[i].service[0] && !strcmp(rt.conns[i].service, service))
+			return &rt.conns[i];
 	for (int i = 0; i < MAX_CONNS; i++) {
-		if (!conns[i].service[0]) {
-			strcpy(conns[i].service, service);
-			return &conns[i];
+		if (!rt.conns[i].service[0]) {
+			strcpy(rt.conns[i].service, service);
+			return &rt.conns[i];
 		}
 	}
 	return 0;
@@ -96,8 +71,8 @@ static int conn_up(struct conn *c)
 void ns_hangup_all(void)
 {
 	for (int i = 0; i < MAX_CONNS; i++)
-		if (conns[i].up)
-			p9_portal_hangup(conns[i].slot);
+		if (rt.conns[i].up)
+			p9_portal_hangup(rt.conns[i].slot);
 }
 
 struct p9c *loc_client(const struct loc *l)
@@ -198,11 +173,11 @@ static struct mnt *find_mount(const char *path, const char **rest)
 {
 	struct mnt *best = 0;
 	size_t best_len = 0;
-	for (int i = 0; i < nmnts; i++) {
-		const char *r = under(mnts[i].path, path);
-		size_t k = strlen(mnts[i].path);
+	for (int i = 0; i < rt.nmnts; i++) {
+		const char *r = under(rt.mnts[i].path, path);
+		size_t k = strlen(rt.mnts[i].path);
 		if (r && (!best || k > best_len)) {
-			best = &mnts[i], best_len = k, *rest = r;
+			best = &rt.mnts[i], best_len = k, *rest = r;
 		}
 	}
 	return best;
@@ -363,12 +338,12 @@ static int source_of(const char *path, struct src *out)
 static int add_source(const char *mp, const struct src *s, int flags)
 {
 	struct mnt *m = 0;
-	for (int i = 0; i < nmnts; i++)
-		if (!strcmp(mnts[i].path, mp))
-			m = &mnts[i];
+	for (int i = 0; i < rt.nmnts; i++)
+		if (!strcmp(rt.mnts[i].path, mp))
+			m = &rt.mnts[i];
 	if (!m) {
 		struct src orig;
-		if (nmnts == MAX_MOUNTS)
+		if (rt.nmnts == MAX_MOUNTS)
 			return -P9_ENOSPC;
 		/* A union keeps what was there; a replacement hides it. */
 		if (flags & (NS_BEFORE | NS_AFTER)) {
@@ -376,7 +351,7 @@ static int add_source(const char *mp, const struct src *s, int flags)
 			if (rc)
 				return rc;
 		}
-		m = &mnts[nmnts++];
+		m = &rt.mnts[rt.nmnts++];
 		strcpy(m->path, mp);
 		m->n = 0;
 		if (flags & (NS_BEFORE | NS_AFTER))
@@ -422,9 +397,9 @@ int ns_bind(const char *old, const char *new, int flags)
 
 int ns_unmount(const char *mp)
 {
-	for (int i = 0; i < nmnts; i++) {
-		if (!strcmp(mnts[i].path, mp)) {
-			mnts[i] = mnts[--nmnts];
+	for (int i = 0; i < rt.nmnts; i++) {
+		if (!strcmp(rt.mnts[i].path, mp)) {
+			rt.mnts[i] = rt.mnts[--rt.nmnts];
 			report();
 			return 0;
 		}
@@ -435,15 +410,15 @@ int ns_unmount(const char *mp)
 long ns_text(char *buf, size_t cap)
 {
 	size_t n = 0;
-	for (int i = 0; i < nmnts; i++) {
-		for (int j = 0; j < mnts[i].n; j++) {
-			const struct src *s = &mnts[i].s[j];
+	for (int i = 0; i < rt.nmnts; i++) {
+		for (int j = 0; j < rt.mnts[i].n; j++) {
+			const struct src *s = &rt.mnts[i].s[j];
 			const char *flag = j == 0
 					       ? (s->create ? "-c " : "")
 					       : (s->create ? "-ac " : "-a ");
 			int k = fmt_snprintf(
 			    buf + n, cap - n, "mount %s%s %s%s%s\n", flag,
-			    s->c->service, mnts[i].path,
+			    s->c->service, rt.mnts[i].path,
 			    strcmp(s->spath, "/") ? " " : "",
 			    strcmp(s->spath, "/") ? s->spath : "");
 			if (k < 0 || (size_t)k >= cap - n)
