@@ -180,7 +180,7 @@ RUNTIME_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(RUNTIME_SRC))
 $(LIBMETTA_OBJ) $(LIB9P_OBJ) $(RUNTIME_OBJ): UCFLAGS += -mgeneral-regs-only
 MUSL_SYSCALL_H := /usr/include/x86_64-linux-musl/bits/syscall.h
 RUNTIME_GEN := $(GEN)/runtime/linux_calls.h $(GEN)/runtime/linux_names.h \
-	$(GEN)/runtime/call_table.h
+	$(GEN)/runtime/call_handlers.h $(GEN)/runtime/call_table.h
 $(RUNTIME_GEN) &: tools/linuxnames.py runtime/calls.def $(SETUP)
 	@$(PYTHON) tools/linuxnames.py $(MUSL_SYSCALL_H) runtime/calls.def $(GEN)
 $(RUNTIME_OBJ): | $(RUNTIME_GEN)
@@ -199,6 +199,13 @@ $(BUILD)/modules/posixtest: $(wildcard tests/posix/*.c tests/posix/*.h) $(SETUP)
 	@mkdir -p $(@D)
 	@echo "  MUSLCC  $@"
 	@musl-gcc $(MUSL_CFLAGS) -o $@ $(filter %.c,$^)
+
+# A static glibc program, built by the host's gcc: glibc's start-up on
+# the runtime (tests/glibc).
+$(BUILD)/modules/glibctest: tests/glibc/hello.c $(SETUP)
+	@mkdir -p $(@D)
+	@echo "  GLIBCC  $@"
+	@$(CC) -static -O2 -g -Wall -Wextra -Werror -o $@ $<
 
 # ramfs's first contents: the tree's rootfs/ folder and the mount points
 # (empty folders git does not keep), as a newc archive.
@@ -275,7 +282,7 @@ fuzz: $(FUZZ_BINS)
 
 # Test ISOs are made by the harness (one per command line) from these.
 test: $(NUCLEUS) $(HOST_BINS) $(FUZZ_BINS) $(USER_TEST_BINS) $(BOOT_MODULES) \
-		$(BUILD)/modules/posixtest
+		$(BUILD)/modules/posixtest $(BUILD)/modules/glibctest
 	@$(PYTHON) tests/run.py --build $(BUILD) $(if $(ONLY),--only $(ONLY))
 
 # Keep intermediate objects (user program objects would be deleted).

@@ -143,6 +143,40 @@ struct lx_winsize {
 #define LX_MS_BIND    4096
 #define LX_MNT_DETACH 2
 
+/* Resource limits (prlimit64); RLIMIT_NOFILE's is MAX_FDS (fd.h). */
+#define LX_RLIMIT_STACK	  3
+#define LX_RLIMIT_CORE	  4
+#define LX_RLIMIT_NOFILE  7
+#define LX_RLIMIT_MEMLOCK 8
+#define LX_RLIM_NLIMITS	  16
+#define LX_RLIM_INFINITY  (~0ull)
+
+struct lx_rlimit {
+	uint64_t cur, max;
+};
+
+struct lx_sysinfo {
+	int64_t uptime;
+	uint64_t loads[3], totalram, freeram, sharedram, bufferram;
+	uint64_t totalswap, freeswap;
+	uint16_t procs, pad;
+	uint64_t totalhigh, freehigh;
+	uint32_t mem_unit;
+	char reserved[4];
+};
+
+struct lx_timeval {
+	int64_t tv_sec, tv_usec;
+};
+
+struct lx_rusage {
+	struct lx_timeval utime, stime;
+	int64_t rest[14]; /* maxrss ... nivcsw */
+};
+
+#define LX_PR_SET_NAME 15
+#define LX_PR_GET_NAME 16
+
 #define LX_ARCH_SET_FS 0x1002
 #define LX_ARCH_GET_FS 0x1003
 

@@ -1,6 +1,12 @@
 /*
- * The process: identity, the thread pointer, umask, the namespace's
- * calls (mount, umount2: Plan 9's mount and bind), and the end.
+ * The process: identity, limits, accounting, the thread pointer, umask,
+ * the namespace's calls (mount, umount2: Plan 9's mount and bind), and
+ * the end.
+ *
+ * Until the process server keeps processes, each program is alone: its
+ * pid is its domain's id, its parent is 1, and it leads its own process
+ * group and session (getpgrp, getpgid, getsid give the pid). One user,
+ * root: every uid and gid is 0, and the set*id calls accept only 0.
  */
 #include <metta.h>
 #include <metta/proto.h>
@@ -23,10 +29,14 @@ static long do_uname(uint64_t ubuf)
 	if (rc)
 		return rc;
 	memset(&u, 0, sizeof(u));
-	strcpy(u.sysname, "Metta");
+	/* "Linux" and a release glibc's version checks accept: programs
+	 * ask to learn which kernel's calls they may make, and they are
+	 * Linux's (runtime/README.md). */
+	strcpy(u.sysname, "Linux");
 	strcpy(u.nodename, "metta");
-	strcpy(u.release, "0.1");
-	strcpy(u.version, "Metta POSIX runtime");
+	strcpy(u.release, "6.1.0-metta");
+	strcpy(u.version, "#1 Metta POSIX runtime");
+	strcpy(u.domainname, "(none)");
 	strcpy(u.machine, "x86_64");
 	memcpy((void *)ubuf, &u, sizeof(u));
 	return 0;
@@ -110,6 +120,11 @@ long sys_getpid(const uint64_t *a)
 	return rt_getpid();
 }
 
+long sys_getsid(const uint64_t *a)
+{
+	return sys_getpgid(a);
+}
+
 long sys_getppid(const uint64_t *a)
 {
 	(void)a;
@@ -148,4 +163,243 @@ long sys_mount(const uint64_t *a)
 long sys_umount2(const uint64_t *a)
 {
 	return do_umount(a[0], a[1]);
+}
+
+/* pid 0 or ours: 0; another process: ESRCH (there are none yet). */
+static long only_self(int64_t pid)
+{
+	return pid == 0 || pid == rt_getpid() ? 0 : -P9_ESRCH;
+}
+
+long sys_getpgid(const uint64_t *a)
+{
+	long rc = only_self((int64_t)a[0]);
+	return rc ? rc : rt_getpid();
+}
+
+long sys_getpgrp(const uint64_t *a)
+{
+	(void)a;
+	return rt_getpid();
+}
+
+long sys_set_tid_address(const uint64_t *a)
+{
+	rt.clear_tid = a[0];
+	return rt_getpid();
+}
+
+long sys_set_robust_list(const uint64_t *a)
+{
+	if (a[1] != 24) /* sizeof(struct robust_list_head) */
+		return -P9_EINVAL;
+	rt.robust_list = a[0];
+	rt.robust_len = a[1];
+	return 0;
+}
+
+/* A call that is known but not provided: ENOSYS without a log line
+ * (rseq: glibc takes ENOSYS as "no restartable sequences"). */
+long sys_nosys(const uint64_t *a)
+{
+	(void)a;
+	return -P9_ENOSYS;
+}
+
+/* ---- ids: one user, root ---- */
+
+long sys_getgroups(const uint64_t *a)
+{
+	return (int)a[0] < 0 ? -P9_EINVAL : 0; /* no supplementary groups */
+}
+
+/* setuid, setgid, setfsuid...: to 0 (or -1, "unchanged"), or EPERM. */
+static long only_root(const uint64_t *a, int n)
+{
+	for (int i = 0; i < n; i++)
+		if ((uint32_t)a[i] != 0 && (uint32_t)a[i] != 0xffffffffu)
+			return -P9_EPERM;
+	return 0;
+}
+
+long sys_setuid(const uint64_t *a)
+{
+	return only_root(a, 1);
+}
+
+long sys_setreuid(const uint64_t *a)
+{
+	return only_root(a, 2);
+}
+
+long sys_setresuid(const uint64_t *a)
+{
+	return only_root(a, 3);
+}
+
+long sys_setgroups(const uint64_t *a)
+{
+	if ((int64_t)a[0] < 0 || a[0] > 65536)
+		return -P9_EINVAL;
+	long rc = user_readable(a[1], a[0] * 4);
+	for (uint64_t i = 0; rc == 0 && i < a[0]; i++)
+		if (((const uint32_t *)a[1])[i] != 0)
+			rc = -P9_EPERM;
+	return rc;
+}
+
+/* getresuid and getresgid: three zeros. */
+long sys_getresuid(const uint64_t *a)
+{
+	for (int i = 0; i < 3; i++)
+		if (user_writable(a[i], 4))
+			return -P9_EFAULT;
+	for (int i = 0; i < 3; i++)
+		*(uint32_t *)a[i] = 0;
+	return 0;
+}
+
+/* ---- limits ---- */
+
+void proc_init(const char *execfn)
+{
+	for (int i = 0; i < LX_RLIM_NLIMITS; i++)
+		rt.rlimits[i] = (struct lx_rlimit){ LX_RLIM_INFINITY,
+						    LX_RLIM_INFINITY };
+	rt.rlimits[LX_RLIMIT_STACK].cur = 8 << 20;
+	rt.rlimits[LX_RLIMIT_CORE].cur = 0;
+	rt.rlimits[LX_RLIMIT_NOFILE] = (struct lx_rlimit){ MAX_FDS, MAX_FDS };
+	rt.rlimits[LX_RLIMIT_MEMLOCK] = (struct lx_rlimit){ 8 << 20, 8 << 20 };
+	/* The program's path, absolute (the spawner may give a name only). */
+	if (!execfn || path_clean("/", execfn, rt.exe))
+		strcpy(rt.exe, "/");
+	const char *base = strrchr(rt.exe, '/') + 1;
+	size_t k = strlen(base);
+	k = k < sizeof(rt.comm) - 1 ? k : sizeof(rt.comm) - 1;
+	memcpy(rt.comm, base, k);
+	rt.comm[k] = 0;
+}
+
+static long do_prlimit(int64_t pid, uint64_t res, uint64_t unew, uint64_t uold)
+{
+	struct lx_rlimit nl;
+	long rc = only_self(pid);
+	if (rc)
+		return rc;
+	if (res >= LX_RLIM_NLIMITS)
+		return -P9_EINVAL;
+	if ((unew && (rc = user_readable(unew, sizeof(nl)))) ||
+	    (uold && (rc = user_writable(uold, sizeof(nl)))))
+		return rc;
+	if (unew) {
+		memcpy(&nl, (const void *)unew, sizeof(nl));
+		if (nl.cur > nl.max)
+			return -P9_EINVAL;
+		if (res == LX_RLIMIT_NOFILE && nl.max > MAX_FDS)
+			return -P9_EPERM; /* Linux: above fs.nr_open */
+	}
+	if (uold)
+		memcpy((void *)uold, &rt.rlimits[res], sizeof(nl));
+	if (unew)
+		rt.rlimits[res] = nl;
+	return 0;
+}
+
+long sys_prlimit64(const uint64_t *a)
+{
+	return do_prlimit((int64_t)(int32_t)a[0], a[1], a[2], a[3]);
+}
+
+long sys_getrlimit(const uint64_t *a)
+{
+	return do_prlimit(0, a[0], 0, a[1]);
+}
+
+long sys_setrlimit(const uint64_t *a)
+{
+	return do_prlimit(0, a[0], a[1], 0);
+}
+
+/* ---- names ---- */
+
+long sys_prctl(const uint64_t *a)
+{
+	long rc;
+	switch (a[0]) {
+	case LX_PR_SET_NAME: {
+		char name[sizeof(rt.comm)];
+		rc = user_string(a[1], name, sizeof(name));
+		if (rc == -P9_ENAMETOOLONG)
+			rc = 0; /* Linux keeps the first 15 bytes */
+		if (rc < 0)
+			return rc;
+		name[sizeof(name) - 1] = 0;
+		memcpy(rt.comm, name, sizeof(name));
+		return 0;
+	}
+	case LX_PR_GET_NAME:
+		if ((rc = user_writable(a[1], sizeof(rt.comm))))
+			return rc;
+		memcpy((void *)a[1], rt.comm, sizeof(rt.comm));
+		return 0;
+	}
+	return -P9_EINVAL;
+}
+
+/* ---- accounting ---- */
+
+long sys_sysinfo(const uint64_t *a)
+{
+	struct lx_sysinfo si;
+	struct metta_domain_info d;
+	long rc = user_writable(a[0], sizeof(si));
+	if (rc)
+		return rc;
+	memset(&si, 0, sizeof(si));
+	si.uptime = (int64_t)(metta_clock() / 1000000000ull);
+	/* Memory as this domain sees it: its quota. */
+	if (metta_domain_info(CAP_SELF, &d) == 0) {
+		si.totalram = d.quota_limit;
+		si.freeram = d.quota_limit - d.quota_used;
+	}
+	si.procs = 1;
+	si.mem_unit = 1;
+	memcpy((void *)a[0], &si, sizeof(si));
+	return 0;
+}
+
+/* The nucleus does not count CPU time per domain yet: times and
+ * getrusage report none used. */
+long sys_times(const uint64_t *a)
+{
+	if (a[0] && user_writable(a[0], 4 * 8))
+		return -P9_EFAULT;
+	if (a[0])
+		memset((void *)a[0], 0, 4 * 8);
+	return (long)(metta_clock() / 10000000ull); /* 100 ticks a second */
+}
+
+long sys_getrusage(const uint64_t *a)
+{
+	int who = (int)a[0];
+	if (who != 0 && who != -1 && who != 1) /* SELF, CHILDREN, THREAD */
+		return -P9_EINVAL;
+	long rc = user_writable(a[1], sizeof(struct lx_rusage));
+	if (rc == 0)
+		memset((void *)a[1], 0, sizeof(struct lx_rusage));
+	return rc;
+}
+
+/* One CPU: a program here has one thread. */
+long sys_sched_getaffinity(const uint64_t *a)
+{
+	long rc = only_self((int64_t)(int32_t)a[0]);
+	if (rc)
+		return rc;
+	if (a[1] < 8 || (a[1] & 7))
+		return -P9_EINVAL;
+	if ((rc = user_writable(a[2], 8)))
+		return rc;
+	*(uint64_t *)a[2] = 1;
+	return 8;
 }

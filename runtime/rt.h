@@ -81,6 +81,8 @@ void ns_hangup_all(void);
 
 /* Our pid (proc.c). */
 long rt_getpid(void);
+/* Limits and names at start: the program's path from AT_EXECFN. */
+void proc_init(const char *execfn);
 
 /* Errors of the 9P client are already negative Linux errnos. */
 static inline long lx_err(int e)

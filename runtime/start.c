@@ -19,7 +19,8 @@
 
 #define AT_PHDR	 3
 #define AT_PHNUM 5
-#define AT_ENTRY 9
+#define AT_ENTRY	 9
+#define AT_EXECFN 31
 
 /* The process: see state.h. */
 struct rt_proc rt = {
@@ -62,7 +63,7 @@ uint64_t rt_start(uint64_t *sp)
 	while (*p)
 		p++; /* past envp */
 	uint64_t phdr = 0, phnum = 0, entry = 0, stack = 0;
-	const char *ns = 0;
+	const char *ns = 0, *execfn = 0;
 	for (p++; p[0]; p += 2) {
 		if (p[0] == AT_PHDR)
 			phdr = p[1];
@@ -72,6 +73,8 @@ uint64_t rt_start(uint64_t *sp)
 			entry = p[1];
 		else if (p[0] == AT_METTA_NS)
 			ns = (const char *)p[1];
+		else if (p[0] == AT_EXECFN)
+			execfn = (const char *)p[1];
 		else if (p[0] == AT_METTA_STACK)
 			stack = p[1];
 	}
@@ -80,6 +83,7 @@ uint64_t rt_start(uint64_t *sp)
 		rt_exit(127);
 	}
 	mem_init(phdr, phnum, stack);
+	proc_init(execfn);
 	if (ns_init(ns))
 		rt_log("some of the namespace did not apply");
 	fd_init();

@@ -14,6 +14,8 @@
 
 #include "fd.h"
 
+#include <runtime/call_handlers.h>
+
 #define MAX_CONNS   16
 #define MAX_MOUNTS  32
 #define SPATH_MAX   256
@@ -94,8 +96,13 @@ struct rt_proc {
 	struct lx_sigaction actions[NSIG + 1];
 	uint64_t sigmask;
 
-	/* Identity (proc.c). */
+	/* Identity and limits (proc.c). pid 0: not asked yet. */
 	long pid;
+	char exe[RT_PATH_MAX]; /* the program's path: /proc/self/exe */
+	char comm[16];	       /* prctl's PR_SET_NAME, NUL-terminated */
+	struct lx_rlimit rlimits[LX_RLIM_NLIMITS];
+	uint64_t robust_list, robust_len; /* set_robust_list: recorded */
+	uint64_t clear_tid;		  /* set_tid_address: recorded */
 	int64_t tod_base; /* seconds since 1970 at clock 0, -1: not asked */
 };
 

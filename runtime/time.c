@@ -124,3 +124,25 @@ long sys_getrandom(const uint64_t *a)
 {
 	return do_getrandom(a[0], a[1], a[2]);
 }
+
+long sys_gettimeofday(const uint64_t *a)
+{
+	if (a[0] && user_writable(a[0], sizeof(struct lx_timeval)))
+		return -P9_EFAULT;
+	if (a[0]) {
+		int64_t ns = realtime_ns();
+		*(struct lx_timeval *)a[0] =
+		    (struct lx_timeval){ ns / NS_PER_S, ns % NS_PER_S / 1000 };
+	}
+	return 0; /* the time zone (a[1]) is UTC, as Linux's usually is */
+}
+
+long sys_time(const uint64_t *a)
+{
+	int64_t s = realtime_ns() / NS_PER_S;
+	if (a[0] && user_writable(a[0], 8))
+		return -P9_EFAULT;
+	if (a[0])
+		*(int64_t *)a[0] = s;
+	return s;
+}

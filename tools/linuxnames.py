@@ -9,7 +9,8 @@ usage: linuxnames.py SYSCALL_H CALLS_DEF OUTDIR
 Writes:
   OUTDIR/runtime/linux_calls.h   LX_<name> numbers of every call, LX_NCALLS
   OUTDIR/runtime/linux_names.h   the name of every number (for log lines)
-  OUTDIR/runtime/call_table.h    handler prototypes and the dispatch table
+  OUTDIR/runtime/call_handlers.h the handlers' prototypes
+  OUTDIR/runtime/call_table.h    the dispatch table
 A handler is `long handler(const uint64_t *a)`: a[0..5] are the call's
 arguments as the registers held them; it returns a value or -errno.
 """
@@ -67,11 +68,15 @@ def main():
            "static const char *const linux_names[LX_NCALLS] = {"] +
           [f'\t[{n}] = "{name}",' for n, name in byn] + ["};"])
     handlers = sorted({h for _, _, h in calls})
+    write(f"{out}/runtime/call_handlers.h",
+          [head + " and runtime/calls.def. */",
+           "#ifndef RUNTIME_CALL_HANDLERS_H", "#define RUNTIME_CALL_HANDLERS_H",
+           "#include <stdint.h>"] +
+          [f"long {h}(const uint64_t *a);" for h in handlers] + ["#endif"])
     write(f"{out}/runtime/call_table.h",
           [head + " and runtime/calls.def. */",
-           "#include <stdint.h>"] +
-          [f"long {h}(const uint64_t *a);" for h in handlers] +
-          ["typedef long (*rt_handler)(const uint64_t *a);",
+           "#include <runtime/call_handlers.h>",
+           "typedef long (*rt_handler)(const uint64_t *a);",
            "static const rt_handler call_table[LX_NCALLS] = {"] +
           [f"\t[LX_{name}] = {h}," for _, name, h in calls] + ["};"])
 

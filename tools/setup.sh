@@ -15,6 +15,7 @@ mformat mtools
 musl-gcc musl-tools
 /bin/busybox busybox-static
 gcc gcc
+/usr/lib/x86_64-linux-gnu/libc.a libc6-dev
 make make
 python3 python3
 nm binutils

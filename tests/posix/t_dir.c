@@ -523,7 +523,8 @@ static void t_rename(void)
 static int renames_across_directories(void)
 {
 	struct utsname u;
-	return uname(&u) != 0 || strcmp(u.sysname, "Metta") != 0;
+	/* Metta answers sysname "Linux" (for glibc), its release says. */
+	return uname(&u) != 0 || strstr(u.release, "-metta") == NULL;
 }
 
 static void t_rename_dirs(void)
