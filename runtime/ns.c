@@ -183,65 +183,167 @@ static struct mnt *find_mount(const char *path, const char **rest)
 	return best;
 }
 
-/* Walks a new fid from s's directory through the path `rest`. */
-static int walk_src(const struct src *s, const char *rest, struct loc *out)
+/*
+ * Walks a new fid from c's root through names[0..n): 0 and *out; or an
+ * errno. Either way *walked is how many names were walked and *qid the
+ * last of those's qid (the root's when none).
+ */
+static int walk_names(struct conn *c, const char *const *names, int n,
+		      struct loc *out, int *walked, struct p9_qid *qid)
 {
-	static char buf[SPATH_MAX + RT_PATH_MAX + 2];
-	const char *names[MAX_NAMES];
-	int rc = conn_up(s->c);
-	if (rc)
-		return rc;
-	fmt_snprintf(buf, sizeof(buf), "%s/%s", s->spath, rest);
-	int n = split(buf, names, MAX_NAMES);
-	if (n < 0)
-		return n;
-	struct conn *c = s->c;
-	uint32_t fid = c->nextfid++;
-	uint32_t from = c->rootfid;
-	struct p9_qid qid = { P9_QTDIR, 0, 0 };
-	int done = 0;
+	uint32_t fid = c->nextfid++, from = c->rootfid;
+	int done = 0, rc;
+	*qid = (struct p9_qid){ P9_QTDIR, 0, 0 };
 	do {
 		int k = n - done > P9_MAXWELEM ? P9_MAXWELEM : n - done;
-		struct p9_qid last = qid;
+		struct p9_qid last = *qid;
 		rc = p9c_walk(&c->c, from, fid, k, names + done, &last);
 		if (rc >= 0 && rc < k) {
 			/* Partial: through a file is ENOTDIR, else ENOENT. */
-			int file = rc > 0
-				       ? !(last.type & P9_QTDIR)
-				       : (done > 0 && !(qid.type & P9_QTDIR));
-			rc = file ? -P9_ENOTDIR : -P9_ENOENT;
+			done += rc;
+			if (rc)
+				*qid = last;
+			rc = done && !(qid->type & P9_QTDIR) ? -P9_ENOTDIR
+							     : -P9_ENOENT;
 		}
-		if (rc < 0) {
-			if (done)
-				p9c_clunk(&c->c, fid);
-			return rc;
-		}
+		if (rc < 0)
+			break;
 		if (k)
-			qid = last;
+			*qid = last;
 		done += k;
 		from = fid;
 	} while (done < n);
-	out->c = c;
-	out->fid = fid;
-	out->qid = qid;
+	*walked = done;
+	if (rc < 0) {
+		if (from == fid)
+			p9c_clunk(&c->c, fid);
+		return rc;
+	}
+	*out = (struct loc){ c, fid, *qid };
 	return 0;
+}
+
+/* A symbolic link's target (l is clunked): its length, or an errno. */
+static int read_link(struct loc *l, char *target)
+{
+	int rc = p9c_open(loc_client(l), l->fid, P9_OREAD, 0);
+	long n = rc ? rc
+		    : p9c_read(loc_client(l), l->fid, 0, (uint8_t *)target,
+			       RT_PATH_MAX - 1);
+	loc_clunk(l);
+	if (n == 0)
+		return -P9_ENOENT; /* Linux: an empty target names nothing */
+	if (n < 0)
+		return (int)n;
+	target[n] = 0;
+	return strlen(target) == (size_t)n ? (int)n : -P9_EIO;
+}
+
+/*
+ * Walks a new fid from s's directory through the path `rest`: 0 and *out,
+ * an errno, or NS_LINK when a symbolic link stands at component *at of
+ * rest (the last one only when follow), with its target in target. With
+ * no `at`, links are not followed: one on the way is ENOTDIR.
+ */
+#define NS_LINK 1
+static int walk_src(const struct src *s, const char *rest, int follow,
+		    struct loc *out, int *at, char *target)
+{
+	static char buf[SPATH_MAX + RT_PATH_MAX + 2];
+	const char *names[MAX_NAMES];
+	int rc = conn_up(s->c), walked;
+	if (rc)
+		return rc;
+	strcpy(buf, s->spath);
+	int nsrc = split(buf, names, MAX_NAMES); /* the source's own */
+	fmt_snprintf(buf, sizeof(buf), "%s/%s", s->spath, rest);
+	int n = split(buf, names, MAX_NAMES);
+	if (n < 0 || nsrc < 0)
+		return n < 0 ? n : nsrc;
+	struct p9_qid qid;
+	rc = walk_names(s->c, names, n, out, &walked, &qid);
+	int link = (qid.type & P9_QTSYMLINK) && walked > nsrc &&
+		   (walked < n || (rc == 0 && follow));
+	if (!link)
+		return rc;
+	if (rc == 0)
+		loc_clunk(out); /* read again below: one path for both */
+	if (!at)
+		return -P9_ENOTDIR;
+	*at = walked - 1 - nsrc;
+	if ((rc = walk_names(s->c, names, walked, out, &walked, &qid)))
+		return rc;
+	rc = read_link(out, target);
+	return rc < 0 ? rc : NS_LINK;
+}
+
+/*
+ * The path with the link at component `at` of rest (a pointer into path)
+ * replaced by its target, clean, into path: 0 or -ENAMETOOLONG.
+ */
+static int substitute(char *path, const char *rest, int at,
+		      const char *target)
+{
+	static char dir[RT_PATH_MAX], tail[2 * RT_PATH_MAX];
+	const char *p = rest, *after;
+	for (int i = 0;; i++) {
+		for (after = p; *after && *after != '/'; after++)
+			;
+		if (i == at)
+			break;
+		p = after + 1;
+	}
+	size_t k = p > path + 1 ? (size_t)(p - path - 1) : 0;
+	memcpy(dir, path, k);
+	strcpy(dir + k, k ? "" : "/");
+	int n = fmt_snprintf(tail, sizeof(tail), "%s%s", target, after);
+	if (n < 0 || n >= RT_PATH_MAX)
+		return -P9_ENAMETOOLONG;
+	return path_clean(dir, tail, path);
+}
+
+/* One pass over path's mount: the first source that has it wins. */
+static int walk_once(const char *path, int follow, struct loc *out,
+		     const char **rest, int *at, char *target)
+{
+	struct mnt *m = find_mount(path, rest);
+	int first = -P9_ENOENT;
+	for (int i = 0; m && i < m->n; i++) {
+		int rc = walk_src(&m->s[i], *rest, follow, out, at, target);
+		if (rc >= 0)
+			return rc;
+		if (i == 0)
+			first = rc;
+	}
+	return first;
+}
+
+int ns_lookup(char *path, int follow, struct loc *out)
+{
+	static char target[RT_PATH_MAX];
+	for (int links = 0;; links++) {
+		const char *rest;
+		int at, rc = walk_once(path, follow, out, &rest, &at, target);
+		if (rc != NS_LINK)
+			return rc;
+		if (links == NS_MAX_LINKS)
+			return -P9_ELOOP;
+		if ((rc = substitute(path, rest, at, target)))
+			return rc;
+	}
 }
 
 int ns_walk(const char *path, struct loc *out)
 {
 	const char *rest;
+	return walk_once(path, 0, out, &rest, 0, 0);
+}
+
+int ns_is_union(const char *path)
+{
+	const char *rest;
 	struct mnt *m = find_mount(path, &rest);
-	int first = -P9_ENOENT;
-	if (!m)
-		return first;
-	for (int i = 0; i < m->n; i++) {
-		int rc = walk_src(&m->s[i], rest, out);
-		if (rc == 0)
-			return 0;
-		if (i == 0)
-			first = rc;
-	}
-	return first;
+	return m && !*rest && m->n > 1;
 }
 
 int ns_walk_union(const char *path, struct loc *out, int max)
@@ -254,7 +356,7 @@ int ns_walk_union(const char *path, struct loc *out, int max)
 	}
 	int n = 0, first = -P9_ENOENT;
 	for (int i = 0; i < m->n && n < max; i++) {
-		int rc = walk_src(&m->s[i], "", &out[n]);
+		int rc = walk_src(&m->s[i], "", 0, &out[n], 0, 0);
 		if (rc == 0)
 			n++;
 		else if (i == 0)
@@ -281,7 +383,7 @@ int ns_walk_parent(const char *path, struct loc *dir, const char **name)
 		/* A union: creation goes to the first source that allows it. */
 		for (int i = 0; i < m->n; i++)
 			if (m->s[i].create)
-				return walk_src(&m->s[i], "", dir);
+				return walk_src(&m->s[i], "", 0, dir, 0, 0);
 		return -P9_EACCES;
 	}
 	return ns_walk(parent, dir);
@@ -321,7 +423,7 @@ static int source_of(const char *path, struct src *out)
 		return -P9_ENOENT;
 	for (int i = 0; i < m->n; i++) {
 		struct loc l;
-		if (walk_src(&m->s[i], rest, &l))
+		if (walk_src(&m->s[i], rest, 0, &l, 0, 0))
 			continue;
 		int dir = l.qid.type & P9_QTDIR;
 		loc_clunk(&l);

@@ -52,10 +52,14 @@ static long user_path(int dirfd, uint64_t upath, struct upath *out,
 	return path_clean(base, raw, out->path);
 }
 
-/* ns_walk for a path from user_path, honouring a trailing slash. */
-static int walk_user(const struct upath *p, struct loc *l)
+/*
+ * ns_lookup for a path from user_path: symbolic links on the way are
+ * followed, the last one when follow or when a trailing slash asks for a
+ * directory; p->path becomes the path found (or where it would be).
+ */
+static int walk_user(struct upath *p, int follow, struct loc *l)
 {
-	int rc = ns_walk(p->path, l);
+	int rc = ns_lookup(p->path, follow || p->want_dir, l);
 	if (rc == 0 && p->want_dir && !(l->qid.type & P9_QTDIR)) {
 		loc_clunk(l);
 		rc = -P9_ENOTDIR;
@@ -85,7 +89,7 @@ static long stat_at(int dirfd, uint64_t upath, int flags, struct lx_stat *st)
 	struct ofile *f = fd_get(dirfd);
 	if ((flags & LX_AT_EMPTY_PATH) && f && !strcmp(p.path, f->path))
 		return f->ops->stat(f, st);
-	if ((rc = walk_user(&p, &l)))
+	if ((rc = walk_user(&p, !(flags & LX_AT_SYMLINK_NOFOLLOW), &l)))
 		return rc;
 	rc = stat_loc(&l, st);
 	loc_clunk(&l);
@@ -192,6 +196,35 @@ static int is_service_entry(const struct loc *l, int flags)
 	       !strcmp(loc_service(l), "names");
 }
 
+/*
+ * What the path names, for open: a fid in f->loc (every member of a
+ * union directory), or -ENOENT with p->path where it would be created.
+ * O_NOFOLLOW (and O_CREAT with O_EXCL) do not follow a last link; a link
+ * opened so is ELOOP, unless only its place is wanted (O_PATH).
+ */
+static long open_walk(struct ofile *f, struct upath *p, int flags)
+{
+	int excl = (flags & LX_O_CREAT) && (flags & LX_O_EXCL);
+	int follow = !(flags & LX_O_NOFOLLOW) && !excl;
+	struct loc l;
+	long rc = walk_user(p, follow, &l);
+	if (rc)
+		return rc;
+	if (excl || ((l.qid.type & P9_QTSYMLINK) && !(flags & LX_O_PATH))) {
+		loc_clunk(&l);
+		return excl ? -P9_EEXIST : -P9_ELOOP;
+	}
+	if (!ns_is_union(p->path)) {
+		f->loc[0] = l;
+		f->nloc = 1;
+		return 0;
+	}
+	loc_clunk(&l);
+	int n = ns_walk_union(p->path, f->loc, NS_MAX_UNION);
+	f->nloc = n > 0 ? n : 0;
+	return n > 0 ? 0 : n;
+}
+
 static long do_openat(int dirfd, uint64_t upath, int flags, int mode)
 {
 	struct upath p;
@@ -201,24 +234,20 @@ static long do_openat(int dirfd, uint64_t upath, int flags, int mode)
 	struct ofile *f = ofile_new(&file9p_ops);
 	if (!f)
 		return -P9_ENFILE;
-	strcpy(f->path, p.path);
 	f->flags = flags & (LX_O_ACCMODE | LX_O_APPEND | LX_O_NONBLOCK);
-	int n = ns_walk_union(p.path, f->loc, NS_MAX_UNION);
-	if (n > 0 && is_service_entry(&f->loc[0], flags)) {
+	rc = open_walk(f, &p, flags);
+	if (rc == 0 && is_service_entry(&f->loc[0], flags)) {
 		/* /srv/NAME for reading and writing: a raw 9P channel. */
 		loc_clunk(&f->loc[0]);
+		f->nloc = 0;
 		f->ops = &chan_ops;
 		rc = chan_open(f, last_name(p.path));
-	} else if (n > 0) {
-		f->nloc = n;
-		rc = (flags & LX_O_CREAT) && (flags & LX_O_EXCL)
-			 ? -P9_EEXIST
-			 : open_found(f, &p, flags);
-	} else if (n == -P9_ENOENT && (flags & LX_O_CREAT)) {
+	} else if (rc == 0) {
+		rc = open_found(f, &p, flags);
+	} else if (rc == -P9_ENOENT && (flags & LX_O_CREAT)) {
 		rc = create_file(f, p.path, flags, mode);
-	} else {
-		rc = n;
 	}
+	strcpy(f->path, p.path);
 	int fd = rc ? 0 : fd_install(f, 0, !!(flags & LX_O_CLOEXEC));
 	if (rc || fd < 0) {
 		ofile_put(f);
@@ -236,10 +265,12 @@ static long do_mkdirat(int dirfd, uint64_t upath, int mode)
 	if (rc)
 		return rc;
 	struct loc l, dir;
-	if (ns_walk(p.path, &l) == 0) {
+	if ((rc = walk_user(&p, 0, &l)) == 0) {
 		loc_clunk(&l);
 		return -P9_EEXIST;
 	}
+	if (rc != -P9_ENOENT)
+		return rc;
 	const char *name;
 	if ((rc = ns_walk_parent(p.path, &dir, &name)))
 		return rc;
@@ -260,8 +291,8 @@ static long do_remove(int dirfd, uint64_t upath, int dir)
 	struct loc l;
 	if (dir && p.dots)
 		return p.dots == 1 ? -P9_EINVAL : -P9_ENOTEMPTY;
-	if ((rc = walk_user(&p, &l)))
-		return rc;
+	if ((rc = walk_user(&p, 0, &l)))
+		return rc; /* a link is removed, not what it names */
 	int is_dir = l.qid.type & P9_QTDIR;
 	if (is_dir != (dir ? P9_QTDIR : 0)) {
 		loc_clunk(&l);
@@ -274,64 +305,69 @@ static long do_remove(int dirfd, uint64_t upath, int dir)
 	return p9c_remove(loc_client(&l), l.fid); /* clunks it either way */
 }
 
+/*
+ * Whether from may be renamed to (both clean, links on the way followed):
+ * 0 to go ahead, 1 when they are the same name, or an errno. 9P renames
+ * within a directory only: elsewhere is another device as far as a
+ * program can tell (mv copies then).
+ */
+static long rename_check(const char *from, const char *to)
+{
+	size_t k = strlen(from);
+	if (!strncmp(from, to, k) && to[k] == '/')
+		return -P9_EINVAL; /* a directory into itself */
+	const char *a = last_name(from), *b = last_name(to);
+	if (a - from != b - to || strncmp(from, to, (size_t)(a - from)))
+		return -P9_EXDEV;
+	return !strcmp(a, b);
+}
+
+/* POSIX: the new name is replaced, if it is the same kind (old is
+ * clunked either way). */
+static long replace(struct loc *old, const struct loc *l)
+{
+	int odir = old->qid.type & P9_QTDIR, ndir = l->qid.type & P9_QTDIR;
+	long rc = odir && !ndir	  ? -P9_EISDIR
+		  : !odir && ndir ? -P9_ENOTDIR
+				  : 0;
+	if (rc) {
+		loc_clunk(old);
+		return rc;
+	}
+	return p9c_remove(loc_client(old), old->fid);
+}
+
+/* Neither name's last link is followed: a link is renamed itself. */
 static long do_renameat(int olddirfd, uint64_t uold, int newdirfd,
 			uint64_t unew, uint64_t flags)
 {
 	struct upath pf, pt;
-	const char *from = pf.path, *to = pt.path;
+	struct loc l, old, dir;
+	const char *name;
 	long rc;
 	if (flags)
 		return -P9_EINVAL;
 	if ((rc = user_path(olddirfd, uold, &pf, 0)) ||
-	    (rc = user_path(newdirfd, unew, &pt, 0)))
+	    (rc = user_path(newdirfd, unew, &pt, 0)) ||
+	    (rc = walk_user(&pf, 0, &l)))
 		return rc;
-	struct loc l, old, dir;
-	const char *name;
-	if ((rc = walk_user(&pf, &l)))
-		return rc;
-	if ((rc = ns_walk_parent(to, &dir, &name))) {
-		loc_clunk(&l);
-		return rc;
+	int have_old = (rc = walk_user(&pt, 0, &old)) == 0;
+	if (rc == -P9_ENOENT && (rc = ns_walk_parent(pt.path, &dir, &name)) == 0)
+		loc_clunk(&dir);
+	if (rc == 0)
+		rc = rename_check(pf.path, pt.path);
+	if (rc == 0 && have_old)
+		rc = replace(&old, &l), have_old = 0;
+	if (have_old)
+		loc_clunk(&old);
+	if (rc == 0) {
+		struct p9_stat st;
+		p9c_nochange(&st);
+		st.name = p9_str(last_name(pt.path));
+		rc = wstat_loc(&l, &st);
 	}
-	loc_clunk(&dir);
-	size_t k = strlen(from);
-	if (!strncmp(from, to, k) && to[k] == '/') {
-		loc_clunk(&l);
-		return -P9_EINVAL; /* a directory into itself */
-	}
-	const char *a = last_name(from), *b = last_name(to);
-	/* 9P renames within a directory only: elsewhere is another device
-	 * as far as a program can tell (mv copies then). */
-	if (a - from != b - to || strncmp(from, to, (size_t)(a - from))) {
-		loc_clunk(&l);
-		return -P9_EXDEV;
-	}
-	if (!strcmp(a, b)) {
-		loc_clunk(&l);
-		return 0;
-	}
-	if (ns_walk(to, &old) == 0) {
-		/* POSIX: the new name is replaced, if it is the same kind. */
-		int odir = old.qid.type & P9_QTDIR,
-		    ndir = l.qid.type & P9_QTDIR;
-		rc = odir && !ndir   ? -P9_EISDIR
-		     : !odir && ndir ? -P9_ENOTDIR
-				     : 0;
-		if (rc == 0)
-			rc = p9c_remove(loc_client(&old), old.fid);
-		else
-			loc_clunk(&old);
-		if (rc) {
-			loc_clunk(&l);
-			return rc;
-		}
-	}
-	struct p9_stat st;
-	p9c_nochange(&st);
-	st.name = p9_str(b);
-	rc = wstat_loc(&l, &st);
 	loc_clunk(&l);
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
 static long do_truncate(uint64_t upath, int64_t len)
@@ -339,7 +375,7 @@ static long do_truncate(uint64_t upath, int64_t len)
 	struct upath p;
 	struct loc l;
 	long rc = user_path(LX_AT_FDCWD, upath, &p, 0);
-	if (rc || (rc = walk_user(&p, &l)))
+	if (rc || (rc = walk_user(&p, 1, &l)))
 		return rc;
 	rc = l.qid.type & P9_QTDIR ? -P9_EISDIR : truncate_loc(&l, len);
 	loc_clunk(&l);
@@ -351,7 +387,7 @@ static long do_fchmodat(int dirfd, uint64_t upath, int mode)
 	struct upath p;
 	struct loc l;
 	long rc = user_path(dirfd, upath, &p, 0);
-	if (rc || (rc = walk_user(&p, &l)))
+	if (rc || (rc = walk_user(&p, 1, &l)))
 		return rc;
 	rc = chmod_loc(&l, mode);
 	loc_clunk(&l);
@@ -365,7 +401,7 @@ static long do_faccessat(int dirfd, uint64_t upath, int mode)
 	if (mode & ~7)
 		return -P9_EINVAL;
 	long rc = user_path(dirfd, upath, &p, 0);
-	if (rc || (rc = walk_user(&p, &l)))
+	if (rc || (rc = walk_user(&p, 1, &l)))
 		return rc;
 	struct p9_stat st;
 	rc = mode ? p9c_stat(loc_client(&l), l.fid, &st) : 0;
@@ -396,6 +432,7 @@ static long give_target(const char *target, size_t len, uint64_t ubuf,
 
 static long do_readlinkat(int dirfd, uint64_t upath, uint64_t ubuf, int64_t n)
 {
+	static char target[RT_PATH_MAX];
 	struct upath p;
 	struct loc l;
 	if (n <= 0)
@@ -406,16 +443,63 @@ static long do_readlinkat(int dirfd, uint64_t upath, uint64_t ubuf, int64_t n)
 	/* Ours until a process server serves /proc/self/exe. */
 	if (!strcmp(p.path, "/proc/self/exe"))
 		return give_target(rt.exe, strlen(rt.exe), ubuf, n);
-	if ((rc = walk_user(&p, &l)))
+	if ((rc = walk_user(&p, 0, &l)))
 		return rc;
+	if (!(l.qid.type & P9_QTSYMLINK)) {
+		loc_clunk(&l);
+		return -P9_EINVAL; /* not a link */
+	}
+	rc = p9c_open(loc_client(&l), l.fid, P9_OREAD, 0);
+	if (rc == 0)
+		rc = p9c_read(loc_client(&l), l.fid, 0, (uint8_t *)target,
+			      sizeof(target));
 	loc_clunk(&l);
-	return -P9_EINVAL; /* there are no symbolic links */
+	return rc < 0 ? rc : give_target(target, (size_t)rc, ubuf, n);
 }
 
-static long do_chdir(const struct upath *p)
+/*
+ * A symbolic link at linkpath with contents target (docs/servers.md):
+ * Tcreate with DMSYMLINK, then Twrite of the target; a link that could
+ * not be written is removed again.
+ */
+static long do_symlinkat(uint64_t utarget, int dirfd, uint64_t upath)
+{
+	static char target[RT_PATH_MAX];
+	struct upath p;
+	struct loc l;
+	const char *name;
+	long rc = user_string(utarget, target, sizeof(target));
+	if (rc == 0)
+		return -P9_ENOENT;
+	if (rc < 0 || (rc = user_path(dirfd, upath, &p, 0)))
+		return rc;
+	if ((rc = walk_user(&p, 0, &l)) == 0) {
+		loc_clunk(&l);
+		return -P9_EEXIST;
+	}
+	if (rc != -P9_ENOENT || (rc = ns_walk_parent(p.path, &l, &name)))
+		return rc;
+	rc = p9c_create(loc_client(&l), l.fid, name, P9_DMSYMLINK | 0777,
+			P9_OWRITE, 0);
+	if (rc) {
+		loc_clunk(&l);
+		return rc;
+	}
+	size_t k = strlen(target);
+	rc = p9c_write(loc_client(&l), l.fid, 0, (const uint8_t *)target,
+		       (uint32_t)k);
+	if (rc == (long)k) {
+		loc_clunk(&l);
+		return 0;
+	}
+	p9c_remove(loc_client(&l), l.fid);
+	return rc < 0 ? rc : -P9_ENOSPC;
+}
+
+static long do_chdir(struct upath *p)
 {
 	struct loc l;
-	long rc = walk_user(p, &l);
+	long rc = walk_user(p, 1, &l);
 	if (rc)
 		return rc;
 	int dir = l.qid.type & P9_QTDIR;
@@ -542,6 +626,16 @@ long sys_readlink(const uint64_t *a)
 long sys_readlinkat(const uint64_t *a)
 {
 	return do_readlinkat((int)a[0], a[1], a[2], (int64_t)a[3]);
+}
+
+long sys_symlink(const uint64_t *a)
+{
+	return do_symlinkat(a[0], LX_AT_FDCWD, a[1]);
+}
+
+long sys_symlinkat(const uint64_t *a)
+{
+	return do_symlinkat(a[0], (int)a[1], a[2]);
 }
 
 long sys_chmod(const uint64_t *a)

@@ -60,6 +60,17 @@ static long do_arch_prctl(int code, uint64_t addr)
 	return -P9_EINVAL;
 }
 
+/* A path of mount(2) or umount2(2), clean, absolute and with its
+ * symbolic links followed (when it exists): 0 or an errno. */
+static long mount_path(const char *in, char *out)
+{
+	struct loc l;
+	long rc = path_clean(rt.cwd, in, out);
+	if (rc == 0 && ns_lookup(out, 1, &l) == 0)
+		loc_clunk(&l);
+	return rc;
+}
+
 /* mount(2) and umount2(2) as Plan 9's mount and bind. */
 static long do_mount(uint64_t usrc, uint64_t utarget, uint64_t flags,
 		     uint64_t udata)
@@ -70,7 +81,7 @@ static long do_mount(uint64_t usrc, uint64_t utarget, uint64_t flags,
 	if (rc < 0 || (rc = user_string(utarget, tmp, sizeof(tmp))) < 0 ||
 	    (udata && (rc = user_string(udata, opt, sizeof(opt))) < 0))
 		return rc == -P9_ENAMETOOLONG && udata ? -P9_EINVAL : rc;
-	if ((rc = path_clean(rt.cwd, tmp, target)))
+	if ((rc = mount_path(tmp, target)))
 		return rc;
 	/* Ours: MS_REMOUNT of "/" with "parent" hands our namespace to the
 	 * process that started us (the bind and mount commands). */
@@ -85,7 +96,7 @@ static long do_mount(uint64_t usrc, uint64_t utarget, uint64_t flags,
 	if ((f & NS_AFTER) && (f & NS_BEFORE))
 		return -P9_EINVAL;
 	if (flags & LX_MS_BIND) {
-		if ((rc = path_clean(rt.cwd, src, tmp)))
+		if ((rc = mount_path(src, tmp)))
 			return rc;
 		return ns_bind(tmp, target, f);
 	}
@@ -104,7 +115,7 @@ static long do_umount(uint64_t utarget, uint64_t flags)
 		return rc;
 	if (flags & ~(uint64_t)(LX_MNT_DETACH | 1 /* MNT_FORCE */))
 		return -P9_EINVAL;
-	if ((rc = path_clean(rt.cwd, tmp, target)))
+	if ((rc = mount_path(tmp, target)))
 		return rc;
 	return ns_unmount(target);
 }

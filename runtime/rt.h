@@ -52,8 +52,20 @@ int ns_init(const char *text);
 /* Cleans `in` (relative to cwd) into an absolute path without . or ..
  * (lexically, as Plan 9 does): 0 or -ENAMETOOLONG / -ENOENT (empty). */
 int path_clean(const char *cwd, const char *in, char *out);
-/* A new fid for the file at clean absolute path: 0 or an errno. */
+/* A new fid for the file at clean absolute path, no symbolic link on
+ * the way (ENOTDIR), one at the end not followed: 0 or an errno. */
 int ns_walk(const char *path, struct loc *out);
+/*
+ * A new fid for the file at clean absolute path, following symbolic links
+ * on the way, and the last one too when follow (at most NS_MAX_LINKS in
+ * all, then -ELOOP). path (RT_PATH_MAX bytes) is rewritten with every
+ * link followed replaced by its target: the path of what was found or,
+ * on -ENOENT, where it would be. 0 or an errno.
+ */
+#define NS_MAX_LINKS 40
+int ns_lookup(char *path, int follow, struct loc *out);
+/* Whether path is a mount point with several sources. */
+int ns_is_union(const char *path);
 /* Every directory of the union at path (one unless it is a mount point
  * with several): their count or an errno. */
 int ns_walk_union(const char *path, struct loc *out, int max);
