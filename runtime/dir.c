@@ -105,10 +105,10 @@ static long put_dots(struct ofile *f, uint8_t *out, uint64_t count,
 {
 	static const char *const dots[] = { ".", ".." };
 	while (f->dots < 2) {
-		uint64_t k = put_dirent(out + *used, count - *used,
-					f->loc[0].qid.path, f->cookie + 1,
-					LX_DT_DIR, dots[f->dots],
-					strlen(dots[f->dots]));
+		uint64_t k =
+		    put_dirent(out + *used, count - *used, f->loc[0].qid.path,
+			       f->cookie + 1, LX_DT_DIR, dots[f->dots],
+			       strlen(dots[f->dots]));
 		if (!k)
 			return *used ? 1 : -P9_EINVAL;
 		*used += k, f->cookie++, f->dots++;
@@ -152,10 +152,10 @@ static long dir_getdents(struct ofile *f, uint64_t ubuf, uint64_t count)
 		if (n < 0)
 			return used ? (long)used : -P9_EIO;
 		if (!listed(f, &st)) {
-			uint64_t k = put_dirent(out + used, count - used,
-						st.qid.path, f->cookie + 1,
-						dirent_type(&st), st.name.s,
-						st.name.len);
+			uint64_t k =
+			    put_dirent(out + used, count - used, st.qid.path,
+				       f->cookie + 1, dirent_type(&st),
+				       st.name.s, st.name.len);
 			if (!k)
 				return used ? (long)used : -P9_EINVAL;
 			used += k, f->cookie++;
@@ -171,8 +171,7 @@ static long dir_read(struct ofile *f, uint64_t ubuf, uint64_t n)
 	return -P9_EISDIR;
 }
 
-static long dir_pread(struct ofile *f, uint64_t ubuf, uint64_t n,
-		      uint64_t off)
+static long dir_pread(struct ofile *f, uint64_t ubuf, uint64_t n, uint64_t off)
 {
 	(void)off;
 	return dir_read(f, ubuf, n);

@@ -13,14 +13,13 @@
 
 #include "state.h"
 
-#define MMAP_BASE   0x0000100000000000ull
-#define MMAP_TOP    0x0000700000000000ull
-#define STACK_TOP   0x00007fffffffe000ull
-#define BRK_TOP	    0x0000000070000000ull /* where the runtime is */
-#define BRK_STEP    (16 * RT_PAGE) /* brk maps ahead in steps like this */
-#define PT_LOAD	    1
-#define PT_PHDR	    6
-
+#define MMAP_BASE 0x0000100000000000ull
+#define MMAP_TOP  0x0000700000000000ull
+#define STACK_TOP 0x00007fffffffe000ull
+#define BRK_TOP	  0x0000000070000000ull /* where the runtime is */
+#define BRK_STEP  (16 * RT_PAGE)	/* brk maps ahead in steps like this */
+#define PT_LOAD	  1
+#define PT_PHDR	  6
 
 static uint64_t page_up(uint64_t a)
 {
@@ -32,7 +31,8 @@ static int add_region(uint64_t start, uint64_t end, int prot, uint32_t mem,
 {
 	if (rt.nregions == MAX_REGIONS)
 		return -P9_ENOMEM;
-	rt.regions[rt.nregions++] = (struct region){ start, end, prot, mem, off };
+	rt.regions[rt.nregions++] =
+	    (struct region){ start, end, prot, mem, off };
 	return 0;
 }
 
@@ -168,7 +168,8 @@ static long do_brk(uint64_t addr)
 		rt.brk_mapped = end;
 	}
 	if (addr < rt.brk_cur)
-		memset((void *)addr, 0, rt.brk_cur - addr); /* grows back zeroed */
+		memset((void *)addr, 0,
+		       rt.brk_cur - addr); /* grows back zeroed */
 	rt.brk_cur = addr;
 	return (long)rt.brk_cur;
 }
@@ -234,7 +235,7 @@ static long change_range(uint64_t a, uint64_t b, int prot)
 }
 
 static long do_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
-		   int64_t off)
+		    int64_t off)
 {
 	int type = flags & (LX_MAP_SHARED | LX_MAP_PRIVATE);
 	if (len == 0 || (off & (int64_t)(RT_PAGE - 1)) || off < 0 ||

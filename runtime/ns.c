@@ -32,7 +32,8 @@ static struct conn *conn_named(const char *service)
 	if (!*service || strlen(service) > NAMES_MAX_NAME)
 		return 0;
 	for (int i = 0; i < MAX_CONNS; i++)
-		if (rt.conns[i].service[0] && !strcmp(rt.conns[i].service, service))
+		if (rt.conns[i].service[0] &&
+		    !strcmp(rt.conns[i].service, service))
 			return &rt.conns[i];
 	for (int i = 0; i < MAX_CONNS; i++) {
 		if (!rt.conns[i].service[0]) {
@@ -281,8 +282,7 @@ static int walk_src(const struct src *s, const char *rest, int follow,
  * The path with the link at component `at` of rest (a pointer into path)
  * replaced by its target, clean, into path: 0 or -ENAMETOOLONG.
  */
-static int substitute(char *path, const char *rest, int at,
-		      const char *target)
+static int substitute(char *path, const char *rest, int at, const char *target)
 {
 	static char dir[RT_PATH_MAX], tail[2 * RT_PATH_MAX];
 	const char *p = rest, *after;

@@ -291,9 +291,14 @@ static long do_remove(int dirfd, uint64_t upath, int dir)
 	struct loc l;
 	if (dir && p.dots)
 		return p.dots == 1 ? -P9_EINVAL : -P9_ENOTEMPTY;
-	if ((rc = walk_user(&p, 0, &l)))
-		return rc; /* a link is removed, not what it names */
+	/* A link is removed, not what it names; "link/" is ENOTDIR. */
+	if ((rc = ns_lookup(p.path, 0, &l)))
+		return rc;
 	int is_dir = l.qid.type & P9_QTDIR;
+	if (p.want_dir && !is_dir) {
+		loc_clunk(&l);
+		return -P9_ENOTDIR;
+	}
 	if (is_dir != (dir ? P9_QTDIR : 0)) {
 		loc_clunk(&l);
 		return dir ? -P9_ENOTDIR : -P9_EISDIR;
@@ -327,9 +332,7 @@ static long rename_check(const char *from, const char *to)
 static long replace(struct loc *old, const struct loc *l)
 {
 	int odir = old->qid.type & P9_QTDIR, ndir = l->qid.type & P9_QTDIR;
-	long rc = odir && !ndir	  ? -P9_EISDIR
-		  : !odir && ndir ? -P9_ENOTDIR
-				  : 0;
+	long rc = odir && !ndir ? -P9_EISDIR : !odir && ndir ? -P9_ENOTDIR : 0;
 	if (rc) {
 		loc_clunk(old);
 		return rc;
@@ -352,7 +355,8 @@ static long do_renameat(int olddirfd, uint64_t uold, int newdirfd,
 	    (rc = walk_user(&pf, 0, &l)))
 		return rc;
 	int have_old = (rc = walk_user(&pt, 0, &old)) == 0;
-	if (rc == -P9_ENOENT && (rc = ns_walk_parent(pt.path, &dir, &name)) == 0)
+	if (rc == -P9_ENOENT &&
+	    (rc = ns_walk_parent(pt.path, &dir, &name)) == 0)
 		loc_clunk(&dir);
 	if (rc == 0)
 		rc = rename_check(pf.path, pt.path);
@@ -521,7 +525,6 @@ static long do_getcwd(uint64_t ubuf, uint64_t size)
 	memcpy((void *)ubuf, rt.cwd, n);
 	return (long)n;
 }
-
 
 /* ---- the calls ---- */
 

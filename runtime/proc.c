@@ -275,8 +275,8 @@ long sys_getresuid(const uint64_t *a)
 void proc_init(const char *execfn)
 {
 	for (int i = 0; i < LX_RLIM_NLIMITS; i++)
-		rt.rlimits[i] = (struct lx_rlimit){ LX_RLIM_INFINITY,
-						    LX_RLIM_INFINITY };
+		rt.rlimits[i] =
+		    (struct lx_rlimit){ LX_RLIM_INFINITY, LX_RLIM_INFINITY };
 	rt.rlimits[LX_RLIMIT_STACK].cur = 8 << 20;
 	rt.rlimits[LX_RLIMIT_CORE].cur = 0;
 	rt.rlimits[LX_RLIMIT_NOFILE] = (struct lx_rlimit){ MAX_FDS, MAX_FDS };

@@ -48,7 +48,8 @@ static long do_sigprocmask(int how, uint64_t uset, uint64_t uold, uint64_t size)
 		else
 			return -P9_EINVAL;
 		/* SIGKILL and SIGSTOP cannot be blocked. */
-		rt.sigmask &= ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
+		rt.sigmask &=
+		    ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
 	}
 	if (uold)
 		*(uint64_t *)uold = old;

@@ -17,9 +17,9 @@
 #include <runtime/call_table.h>
 #include <runtime/linux_names.h>
 
-#define AT_PHDR	 3
-#define AT_PHNUM 5
-#define AT_ENTRY	 9
+#define AT_PHDR	  3
+#define AT_PHNUM  5
+#define AT_ENTRY  9
 #define AT_EXECFN 31
 
 /* The process: see state.h. */

@@ -17,9 +17,10 @@ static int64_t realtime_ns(void)
 	if (rt.tod_base < 0) {
 		uint64_t w[4] = { TOD_GET };
 		int64_t now = metta_clock();
-		rt.tod_base = metta_request(CAP_TOD, w, 0, 0, 0, 0, 0, 0, 0) == 0
-			       ? (int64_t)w[1] - now / NS_PER_S
-			       : 0;
+		rt.tod_base =
+		    metta_request(CAP_TOD, w, 0, 0, 0, 0, 0, 0, 0) == 0
+			? (int64_t)w[1] - now / NS_PER_S
+			: 0;
 	}
 	return rt.tod_base * NS_PER_S + metta_clock();
 }

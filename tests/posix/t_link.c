@@ -227,6 +227,9 @@ static void t_last_not_followed(void)
 	OK(symlink("d", "dl"));
 	OK(symlink("f", "fl"));
 	ERR(rmdir("dl"), ENOTDIR);
+	ERR(rmdir("dl/"), ENOTDIR);
+	ERR(unlink("fl/"), ENOTDIR);
+	ERR(unlink("dl/"), ENOTDIR);
 	ERR(mkdir("dl", 0755), EEXIST);
 	OK(symlink("nowhere", "dangling"));
 	ERR(mkdir("dangling", 0755), EEXIST);
