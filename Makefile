@@ -176,17 +176,20 @@ $(BUILD)/modules/%: $(BUILD)/user/commands/%.c.o $(LIBMETTA)
 
 # The POSIX runtime: a native image at a fixed address (under 2 GiB, for
 # the small code model its libraries are built with), loaded beside every
-# Linux program, whose break may grow up to it (runtime/README.md).
+# Linux program, whose break may grow up to it (runtime/README.md). Its
+# Linux call numbers, names and dispatch table come from musl's header
+# and runtime/calls.def.
 RUNTIME_SRC := $(wildcard runtime/*.c) runtime/arch/x86_64/entry.S
 RUNTIME_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(RUNTIME_SRC))
 # No vector registers in the libraries: the POSIX runtime links them and
 # must leave a Linux program's registers as a system call would.
 $(LIBMETTA_OBJ) $(LIB9P_OBJ) $(RUNTIME_OBJ): UCFLAGS += -mgeneral-regs-only
 MUSL_SYSCALL_H := /usr/include/x86_64-linux-musl/bits/syscall.h
-$(GEN)/runtime/linux_names.h: tools/linuxnames.py $(SETUP)
-	@mkdir -p $(@D)
-	@$(PYTHON) tools/linuxnames.py $(MUSL_SYSCALL_H) $@
-$(BUILD)/user/runtime/start.c.o: $(GEN)/runtime/linux_names.h
+RUNTIME_GEN := $(GEN)/runtime/linux_calls.h $(GEN)/runtime/linux_names.h \
+	$(GEN)/runtime/call_handlers.h $(GEN)/runtime/call_table.h
+$(RUNTIME_GEN) &: tools/linuxnames.py runtime/calls.def $(SETUP)
+	@$(PYTHON) tools/linuxnames.py $(MUSL_SYSCALL_H) runtime/calls.def $(GEN)
+$(RUNTIME_OBJ): | $(RUNTIME_GEN)
 $(BUILD)/modules/runtime: $(RUNTIME_OBJ) $(LIB9P) $(LIBMETTA)
 	@mkdir -p $(@D)
 	@echo "  ULD     $@"
@@ -202,6 +205,13 @@ $(BUILD)/modules/posixtest: $(wildcard tests/posix/*.c tests/posix/*.h) $(SETUP)
 	@mkdir -p $(@D)
 	@echo "  MUSLCC  $@"
 	@musl-gcc $(MUSL_CFLAGS) -o $@ $(filter %.c,$^)
+
+# A static glibc program, built by the host's gcc: glibc's start-up on
+# the runtime (tests/glibc).
+$(BUILD)/modules/glibctest: tests/glibc/hello.c $(SETUP)
+	@mkdir -p $(@D)
+	@echo "  GLIBCC  $@"
+	@$(CC) -static -O2 -g -Wall -Wextra -Werror -o $@ $<
 
 # Debian's own static busybox and bash, fetched at build time from the
 # machine's apt sources (never kept in the tree): deb_NAME is the package
@@ -319,7 +329,7 @@ fuzz: $(FUZZ_BINS)
 
 # Test ISOs are made by the harness (one per command line) from these.
 test: $(NUCLEUS) $(HOST_BINS) $(FUZZ_BINS) $(USER_TEST_BINS) $(BOOT_MODULES) \
-		$(BUILD)/modules/posixtest
+		$(BUILD)/modules/posixtest $(BUILD)/modules/glibctest
 	@$(PYTHON) tests/run.py --build $(BUILD) $(if $(ONLY),--only $(ONLY))
 
 # Keep intermediate objects (user program objects would be deleted).

@@ -1,28 +1,23 @@
 /* Open files and descriptors: see fd.h. */
 #include <string/kstring.h>
 
-#include "fd.h"
-
-static struct ofile files[MAX_FILES];
-static struct {
-	struct ofile *f;
-	int cloexec;
-} fds[MAX_FDS];
+#include "state.h"
 
 struct ofile *fd_get(int fd)
 {
 	if (fd < 0 || fd >= MAX_FDS)
 		return 0;
-	return fds[fd].f;
+	return rt.fds[fd].f;
 }
 
-struct ofile *ofile_new(void)
+struct ofile *ofile_new(const struct file_ops *ops)
 {
 	for (int i = 0; i < MAX_FILES; i++) {
-		if (!files[i].refs) {
-			memset(&files[i], 0, sizeof(files[i]));
-			files[i].refs = 1;
-			return &files[i];
+		if (!rt.files[i].refs) {
+			memset(&rt.files[i], 0, sizeof(rt.files[i]));
+			rt.files[i].refs = 1;
+			rt.files[i].ops = ops;
+			return &rt.files[i];
 		}
 	}
 	return 0;
@@ -32,33 +27,31 @@ void ofile_put(struct ofile *f)
 {
 	if (--f->refs > 0)
 		return;
+	if (f->ops->close)
+		f->ops->close(f);
 	for (int i = 0; i < f->nloc; i++)
 		loc_clunk(&f->loc[i]);
-	if (f->buf)
-		dirbuf_put(f->buf);
-	f->buf = 0;
-	if (f->chan)
-		chan_close(f);
+	f->nloc = 0;
 }
 
 int fd_install(struct ofile *f, int min, int cloexec)
 {
 	for (int fd = min < 0 ? 0 : min; fd < MAX_FDS; fd++) {
-		if (!fds[fd].f) {
-			fds[fd].f = f;
-			fds[fd].cloexec = cloexec;
+		if (!rt.fds[fd].f) {
+			rt.fds[fd].f = f;
+			rt.fds[fd].cloexec = cloexec;
 			return fd;
 		}
 	}
-	return -LX_EMFILE;
+	return -P9_EMFILE;
 }
 
 static long do_close(int fd)
 {
 	struct ofile *f = fd_get(fd);
 	if (!f)
-		return -LX_EBADF;
-	fds[fd].f = 0;
+		return -P9_EBADF;
+	rt.fds[fd].f = 0;
 	ofile_put(f);
 	return 0;
 }
@@ -67,7 +60,7 @@ static long do_dup(int fd, int min, int cloexec)
 {
 	struct ofile *f = fd_get(fd);
 	if (!f)
-		return -LX_EBADF;
+		return -P9_EBADF;
 	int nfd = fd_install(f, min, cloexec);
 	if (nfd >= 0)
 		f->refs++;
@@ -79,16 +72,16 @@ static long do_dup3(int oldfd, int newfd, int flags, int is_dup3)
 {
 	struct ofile *f = fd_get(oldfd);
 	if (!f)
-		return -LX_EBADF;
+		return -P9_EBADF;
 	if (newfd < 0 || newfd >= MAX_FDS)
-		return -LX_EBADF;
+		return -P9_EBADF;
 	if ((flags & ~LX_O_CLOEXEC) || (is_dup3 && oldfd == newfd))
-		return -LX_EINVAL;
+		return -P9_EINVAL;
 	if (oldfd == newfd)
 		return newfd;
 	do_close(newfd);
-	fds[newfd].f = f;
-	fds[newfd].cloexec = !!(flags & LX_O_CLOEXEC);
+	rt.fds[newfd].f = f;
+	rt.fds[newfd].cloexec = !!(flags & LX_O_CLOEXEC);
 	f->refs++;
 	return newfd;
 }
@@ -97,17 +90,17 @@ static long do_fcntl(int fd, int cmd, uint64_t arg)
 {
 	struct ofile *f = fd_get(fd);
 	if (!f)
-		return -LX_EBADF;
+		return -P9_EBADF;
 	switch (cmd) {
 	case LX_F_DUPFD:
 	case LX_F_DUPFD_CLOEXEC:
 		if ((int64_t)arg < 0 || arg >= MAX_FDS)
-			return -LX_EINVAL;
+			return -P9_EINVAL;
 		return do_dup(fd, (int)arg, cmd == LX_F_DUPFD_CLOEXEC);
 	case LX_F_GETFD:
-		return fds[fd].cloexec ? LX_FD_CLOEXEC : 0;
+		return rt.fds[fd].cloexec ? LX_FD_CLOEXEC : 0;
 	case LX_F_SETFD:
-		fds[fd].cloexec = arg & LX_FD_CLOEXEC;
+		rt.fds[fd].cloexec = arg & LX_FD_CLOEXEC;
 		return 0;
 	case LX_F_GETFL:
 		return f->flags;
@@ -117,25 +110,30 @@ static long do_fcntl(int fd, int cmd, uint64_t arg)
 			   ((int)arg & (LX_O_APPEND | LX_O_NONBLOCK));
 		return 0;
 	}
-	return -LX_EINVAL;
+	return -P9_EINVAL;
 }
 
-long fd_call(struct rt_call *c, int *handled)
+long sys_close(const uint64_t *a)
 {
-	uint64_t *a = c->a;
-	*handled = 1;
-	switch (c->nr) {
-	case LX_close:
-		return do_close((int)a[0]);
-	case LX_dup:
-		return do_dup((int)a[0], 0, 0);
-	case LX_dup2:
-		return do_dup3((int)a[0], (int)a[1], 0, 0);
-	case LX_dup3:
-		return do_dup3((int)a[0], (int)a[1], (int)a[2], 1);
-	case LX_fcntl:
-		return do_fcntl((int)a[0], (int)a[1], a[2]);
-	}
-	*handled = 0;
-	return 0;
+	return do_close((int)a[0]);
+}
+
+long sys_dup(const uint64_t *a)
+{
+	return do_dup((int)a[0], 0, 0);
+}
+
+long sys_dup2(const uint64_t *a)
+{
+	return do_dup3((int)a[0], (int)a[1], 0, 0);
+}
+
+long sys_dup3(const uint64_t *a)
+{
+	return do_dup3((int)a[0], (int)a[1], (int)a[2], 1);
+}
+
+long sys_fcntl(const uint64_t *a)
+{
+	return do_fcntl((int)a[0], (int)a[1], a[2]);
 }

@@ -1,8 +1,14 @@
 /*
  * Open files and file descriptors. An open file is what open() made: its
- * fid (several for a union directory), offset and flags; descriptors
- * point at open files, and dup() shares one, offset included, as POSIX
- * says. Close-on-exec belongs to the descriptor.
+ * kind's operations, its fids (several for a union directory), offset and
+ * flags; descriptors point at open files, and dup() shares one, offset
+ * included, as POSIX says. Close-on-exec belongs to the descriptor.
+ *
+ * Each kind of open file (a 9P file, a directory, a raw 9P channel, the
+ * terminal; pipes and sockets later) is reached through one table of
+ * operations, as Plan 9 reaches each device through its Dev: the calls in
+ * file.c check the descriptor and the access mode, then call the kind's
+ * operation. A missing operation has a fixed answer (see file_ops).
  */
 #ifndef RUNTIME_FD_H
 #define RUNTIME_FD_H
@@ -13,13 +19,43 @@
 #define MAX_FILES 64
 
 struct dirbuf;
+struct ofile;
+
+struct file_ops {
+	const char *kind;
+	/* At the file's offset, moving it (NULL: EINVAL). */
+	long (*read)(struct ofile *f, uint64_t ubuf, uint64_t n);
+	long (*write)(struct ofile *f, uint64_t ubuf, uint64_t n);
+	/* At off, the offset unchanged (NULL: ESPIPE, as for a pipe). */
+	long (*pread)(struct ofile *f, uint64_t ubuf, uint64_t n, uint64_t off);
+	long (*pwrite)(struct ofile *f, uint64_t ubuf, uint64_t n,
+		       uint64_t off);
+	/* lseek's new offset from the one asked for (NULL: ESPIPE). */
+	long (*seek)(struct ofile *f, int64_t off, int whence);
+	/* The last reference went (NULL: nothing to do). */
+	void (*close)(struct ofile *f);
+	long (*stat)(struct ofile *f, struct lx_stat *st);
+	/* NULL: ENOTTY. */
+	long (*ioctl)(struct ofile *f, uint64_t req, uint64_t arg);
+	/* NULL: ENOTDIR. */
+	long (*getdents)(struct ofile *f, uint64_t ubuf, uint64_t n);
+	/* NULL: EINVAL. */
+	long (*truncate)(struct ofile *f, int64_t len);
+	long (*chmod)(struct ofile *f, int mode);
+	/* NULL: nothing to commit. */
+	long (*sync)(struct ofile *f);
+	/* Readiness for poll and select (LX_POLLIN/OUT), when they come;
+	 * NULL: always ready, as a regular file is. */
+	int (*poll)(struct ofile *f, int events);
+};
+
+extern const struct file_ops file9p_ops, dir_ops, tty_ops, chan_ops;
 
 struct ofile {
+	const struct file_ops *ops;
 	int refs;
-	int flags; /* LX_O_ACCMODE bits, LX_O_APPEND, LX_O_NONBLOCK */
-	int dir;
-	int tty;       /* the console: terminal ioctls work */
-	uint32_t chan; /* a raw 9P channel's connection (chan.c), or 0 */
+	int flags;     /* LX_O_ACCMODE bits, LX_O_APPEND, LX_O_NONBLOCK */
+	uint32_t chan; /* a raw 9P channel's connection (chan.c) */
 	int nloc;
 	struct loc loc[NS_MAX_UNION];
 	uint64_t offset;
@@ -34,15 +70,16 @@ struct ofile {
 
 /* The open file of fd, or 0 (EBADF). */
 struct ofile *fd_get(int fd);
-/* A new open file with one reference, or 0 (ENFILE). */
-struct ofile *ofile_new(void);
+/* A new open file of a kind, with one reference, or 0 (ENFILE). */
+struct ofile *ofile_new(const struct file_ops *ops);
 void ofile_put(struct ofile *f);
 /* The lowest free descriptor >= min for f (which it now holds a
  * reference of): the descriptor or -EMFILE. */
 int fd_install(struct ofile *f, int min, int cloexec);
-long fd_call(struct rt_call *c, int *handled);
+/* Standard input, output and error: the console (file.c). */
+void fd_init(void);
 
-/* Raw directory entries not yet handed out (file.c). */
+/* Raw directory entries not yet handed out (dir.c). */
 struct dirbuf {
 	int used;
 	uint32_t len, pos;
@@ -50,12 +87,19 @@ struct dirbuf {
 	uint64_t seen[256]; /* hashes of names listed: unions list once */
 	int nseen;
 };
-void dirbuf_put(struct dirbuf *b);
 
-/* Raw 9P channels (chan.c). */
+/* 9P files (file9p.c): n bytes at off in 9P-sized pieces (the bytes
+ * moved or an errno), and stat, wstat, truncate and chmod of a fid. */
+long file9p_transfer(struct ofile *f, uint8_t *buf, uint64_t n, uint64_t off,
+		     int write);
+long file9p_stat(struct ofile *f, struct lx_stat *st);
+long file9p_chmod(struct ofile *f, int mode);
+long stat_loc(const struct loc *l, struct lx_stat *out);
+long wstat_loc(struct loc *l, const struct p9_stat *st);
+long truncate_loc(struct loc *l, int64_t len);
+long chmod_loc(struct loc *l, int mode);
+
+/* A raw 9P channel to service (chan.c). */
 int chan_open(struct ofile *f, const char *service);
-long chan_write(struct ofile *f, uint64_t ubuf, uint64_t n);
-long chan_read(struct ofile *f, uint64_t ubuf, uint64_t n);
-void chan_close(struct ofile *f);
 
 #endif

@@ -8,122 +8,11 @@
 
 #include <stdint.h>
 
-/* Call numbers. */
-enum {
-	LX_read = 0,
-	LX_write = 1,
-	LX_open = 2,
-	LX_close = 3,
-	LX_stat = 4,
-	LX_fstat = 5,
-	LX_lstat = 6,
-	LX_lseek = 8,
-	LX_mmap = 9,
-	LX_mprotect = 10,
-	LX_munmap = 11,
-	LX_brk = 12,
-	LX_rt_sigaction = 13,
-	LX_rt_sigprocmask = 14,
-	LX_ioctl = 16,
-	LX_pread64 = 17,
-	LX_pwrite64 = 18,
-	LX_readv = 19,
-	LX_writev = 20,
-	LX_access = 21,
-	LX_sched_yield = 24,
-	LX_madvise = 28,
-	LX_dup = 32,
-	LX_dup2 = 33,
-	LX_nanosleep = 35,
-	LX_getpid = 39,
-	LX_exit = 60,
-	LX_kill = 62,
-	LX_uname = 63,
-	LX_fcntl = 72,
-	LX_fsync = 74,
-	LX_fdatasync = 75,
-	LX_truncate = 76,
-	LX_ftruncate = 77,
-	LX_getcwd = 79,
-	LX_chdir = 80,
-	LX_fchdir = 81,
-	LX_rename = 82,
-	LX_mkdir = 83,
-	LX_rmdir = 84,
-	LX_creat = 85,
-	LX_unlink = 87,
-	LX_readlink = 89,
-	LX_chmod = 90,
-	LX_fchmod = 91,
-	LX_umask = 95,
-	LX_getuid = 102,
-	LX_getgid = 104,
-	LX_geteuid = 107,
-	LX_getegid = 108,
-	LX_getppid = 110,
-	LX_rt_sigpending = 127,
-	LX_sigaltstack = 131,
-	LX_arch_prctl = 158,
-	LX_mount = 165,
-	LX_umount2 = 166,
-	LX_gettid = 186,
-	LX_tkill = 200,
-	LX_getdents64 = 217,
-	LX_set_tid_address = 218,
-	LX_clock_gettime = 228,
-	LX_clock_getres = 229,
-	LX_clock_nanosleep = 230,
-	LX_exit_group = 231,
-	LX_tgkill = 234,
-	LX_openat = 257,
-	LX_mkdirat = 258,
-	LX_newfstatat = 262,
-	LX_unlinkat = 263,
-	LX_renameat = 264,
-	LX_readlinkat = 267,
-	LX_fchmodat = 268,
-	LX_faccessat = 269,
-	LX_dup3 = 292,
-	LX_prlimit64 = 302,
-	LX_getrandom = 318,
-	LX_statx = 332,
-	LX_renameat2 = 316,
-	LX_faccessat2 = 439,
-	LX_NCALLS = 440,
-};
-
-/* errno values. */
-enum {
-	LX_EPERM = 1,
-	LX_ENOENT = 2,
-	LX_ESRCH = 3,
-	LX_EINTR = 4,
-	LX_EIO = 5,
-	LX_EBADF = 9,
-	LX_EAGAIN = 11,
-	LX_ENOMEM = 12,
-	LX_EACCES = 13,
-	LX_EFAULT = 14,
-	LX_EBUSY = 16,
-	LX_EEXIST = 17,
-	LX_EXDEV = 18,
-	LX_ENOTDIR = 20,
-	LX_EISDIR = 21,
-	LX_EINVAL = 22,
-	LX_ENFILE = 23,
-	LX_EMFILE = 24,
-	LX_ENOTTY = 25,
-	LX_EFBIG = 27,
-	LX_ENOSPC = 28,
-	LX_ESPIPE = 29,
-	LX_EROFS = 30,
-	LX_ERANGE = 34,
-	LX_ENAMETOOLONG = 36,
-	LX_ENOSYS = 38,
-	LX_ENOTEMPTY = 39,
-	LX_ELOOP = 40,
-	LX_ENOTSUP = 95,
-};
+/* Call numbers: generated from musl's bits/syscall.h (tools/linuxnames.py);
+ * errno values: lib/9p/errstr.h (P9_E*), the one list of Linux's numbers
+ * that servers, clients and the runtime share. */
+#include <9p/errstr.h>
+#include <runtime/linux_calls.h>
 
 /* open and fcntl. */
 #define LX_O_ACCMODE	       03
@@ -165,9 +54,11 @@ enum {
 #define LX_S_IFDIR 0040000
 #define LX_S_IFCHR 0020000
 #define LX_S_IFREG 0100000
+#define LX_S_IFLNK 0120000
 #define LX_DT_CHR  2
 #define LX_DT_DIR  4
 #define LX_DT_REG  8
+#define LX_DT_LNK  10
 
 struct lx_timespec {
 	int64_t tv_sec, tv_nsec;
@@ -251,6 +142,40 @@ struct lx_winsize {
 #define LX_MS_REMOUNT 32
 #define LX_MS_BIND    4096
 #define LX_MNT_DETACH 2
+
+/* Resource limits (prlimit64); RLIMIT_NOFILE's is MAX_FDS (fd.h). */
+#define LX_RLIMIT_STACK	  3
+#define LX_RLIMIT_CORE	  4
+#define LX_RLIMIT_NOFILE  7
+#define LX_RLIMIT_MEMLOCK 8
+#define LX_RLIM_NLIMITS	  16
+#define LX_RLIM_INFINITY  (~0ull)
+
+struct lx_rlimit {
+	uint64_t cur, max;
+};
+
+struct lx_sysinfo {
+	int64_t uptime;
+	uint64_t loads[3], totalram, freeram, sharedram, bufferram;
+	uint64_t totalswap, freeswap;
+	uint16_t procs, pad;
+	uint64_t totalhigh, freehigh;
+	uint32_t mem_unit;
+	char reserved[4];
+};
+
+struct lx_timeval {
+	int64_t tv_sec, tv_usec;
+};
+
+struct lx_rusage {
+	struct lx_timeval utime, stime;
+	int64_t rest[14]; /* maxrss ... nivcsw */
+};
+
+#define LX_PR_SET_NAME 15
+#define LX_PR_GET_NAME 16
 
 #define LX_ARCH_SET_FS 0x1002
 #define LX_ARCH_GET_FS 0x1003

@@ -11,27 +11,15 @@
 #include <metta.h>
 #include <string/kstring.h>
 
-#include "rt.h"
+#include "state.h"
 
-#define MAX_REGIONS 200
-#define MMAP_BASE   0x0000100000000000ull
-#define MMAP_TOP    0x0000700000000000ull
-#define STACK_TOP   0x00007fffffffe000ull
-#define BRK_TOP	    0x0000000070000000ull /* where the runtime is */
-#define BRK_STEP    (16 * RT_PAGE) /* brk maps ahead in steps like this */
-#define PT_LOAD	    1
-#define PT_PHDR	    6
-
-struct region {
-	uint64_t start, end;
-	int prot;     /* LX_PROT_* */
-	uint32_t mem; /* our memory object's slot, 0: not ours to change */
-	uint64_t off; /* its first page's offset (pages) in mem */
-};
-
-static struct region regions[MAX_REGIONS];
-static int nregions;
-static uint64_t brk_start, brk_cur, brk_mapped, mmap_next = MMAP_BASE;
+#define MMAP_BASE 0x0000100000000000ull
+#define MMAP_TOP  0x0000700000000000ull
+#define STACK_TOP 0x00007fffffffe000ull
+#define BRK_TOP	  0x0000000070000000ull /* where the runtime is */
+#define BRK_STEP  (16 * RT_PAGE)	/* brk maps ahead in steps like this */
+#define PT_LOAD	  1
+#define PT_PHDR	  6
 
 static uint64_t page_up(uint64_t a)
 {
@@ -41,9 +29,10 @@ static uint64_t page_up(uint64_t a)
 static int add_region(uint64_t start, uint64_t end, int prot, uint32_t mem,
 		      uint64_t off)
 {
-	if (nregions == MAX_REGIONS)
-		return -LX_ENOMEM;
-	regions[nregions++] = (struct region){ start, end, prot, mem, off };
+	if (rt.nregions == MAX_REGIONS)
+		return -P9_ENOMEM;
+	rt.regions[rt.nregions++] =
+	    (struct region){ start, end, prot, mem, off };
 	return 0;
 }
 
@@ -75,7 +64,8 @@ void mem_init(uint64_t phdr, uint64_t phnum, uint64_t stack_low)
 	extern char __executable_start[], _end[];
 	add_region((uint64_t)__executable_start, page_up((uint64_t)_end), 0, 0,
 		   0);
-	brk_start = brk_cur = brk_mapped = top;
+	rt.brk_start = rt.brk_cur = rt.brk_mapped = top;
+	rt.mmap_next = MMAP_BASE;
 }
 
 /* Whether [p, p + n) is covered by regions allowing `need`. */
@@ -88,8 +78,8 @@ static int covered(uint64_t p, uint64_t n, int need)
 	uint64_t end = p + n;
 	while (p < end) {
 		int found = 0;
-		for (int i = 0; i < nregions; i++) {
-			const struct region *r = &regions[i];
+		for (int i = 0; i < rt.nregions; i++) {
+			const struct region *r = &rt.regions[i];
 			if (p >= r->start && p < r->end &&
 			    (r->prot & need) == need) {
 				p = r->end;
@@ -105,12 +95,12 @@ static int covered(uint64_t p, uint64_t n, int need)
 
 int user_readable(uint64_t p, uint64_t n)
 {
-	return covered(p, n, LX_PROT_READ) ? 0 : -LX_EFAULT;
+	return covered(p, n, LX_PROT_READ) ? 0 : -P9_EFAULT;
 }
 
 int user_writable(uint64_t p, uint64_t n)
 {
-	return covered(p, n, LX_PROT_WRITE) ? 0 : -LX_EFAULT;
+	return covered(p, n, LX_PROT_WRITE) ? 0 : -P9_EFAULT;
 }
 
 long user_string(uint64_t p, char *out, size_t max)
@@ -120,12 +110,12 @@ long user_string(uint64_t p, char *out, size_t max)
 		 * hole. */
 		if ((i == 0 || ((p + i) & (RT_PAGE - 1)) == 0) &&
 		    user_readable(p + i, 1))
-			return -LX_EFAULT;
+			return -P9_EFAULT;
 		out[i] = ((const char *)p)[i];
 		if (!out[i])
 			return (long)i;
 	}
-	return -LX_ENAMETOOLONG;
+	return -P9_ENAMETOOLONG;
 }
 
 static uint64_t rights_of(int prot)
@@ -143,10 +133,10 @@ static long map_new(uint64_t va, uint64_t pages, int prot, uint32_t *mem)
 {
 	*mem = metta_slot_alloc();
 	if (!*mem || metta_mem_create(*mem, pages))
-		return -LX_ENOMEM;
+		return -P9_ENOMEM;
 	if (metta_mem_map(CAP_SELF, *mem, 0, va, pages, rights_of(prot))) {
 		metta_cap_delete(*mem);
-		return -LX_ENOMEM;
+		return -P9_ENOMEM;
 	}
 	long rc = add_region(va, va + pages * RT_PAGE, prot, *mem, 0);
 	if (rc) {
@@ -158,36 +148,37 @@ static long map_new(uint64_t va, uint64_t pages, int prot, uint32_t *mem)
 
 static int overlaps_any(uint64_t a, uint64_t b)
 {
-	for (int i = 0; i < nregions; i++)
-		if (regions[i].start < b && a < regions[i].end)
+	for (int i = 0; i < rt.nregions; i++)
+		if (rt.regions[i].start < b && a < rt.regions[i].end)
 			return 1;
 	return 0;
 }
 
-long sys_brk(uint64_t addr)
+static long do_brk(uint64_t addr)
 {
-	if (addr < brk_start)
-		return (long)brk_cur;
-	if (addr > brk_mapped) {
+	if (addr < rt.brk_start)
+		return (long)rt.brk_cur;
+	if (addr > rt.brk_mapped) {
 		uint64_t end = (addr + BRK_STEP - 1) & ~(BRK_STEP - 1);
 		uint32_t mem;
-		if (end > BRK_TOP || overlaps_any(brk_mapped, end) ||
-		    map_new(brk_mapped, (end - brk_mapped) / RT_PAGE,
+		if (end > BRK_TOP || overlaps_any(rt.brk_mapped, end) ||
+		    map_new(rt.brk_mapped, (end - rt.brk_mapped) / RT_PAGE,
 			    LX_PROT_READ | LX_PROT_WRITE, &mem))
-			return (long)brk_cur; /* Linux: the old break */
-		brk_mapped = end;
+			return (long)rt.brk_cur; /* Linux: the old break */
+		rt.brk_mapped = end;
 	}
-	if (addr < brk_cur)
-		memset((void *)addr, 0, brk_cur - addr); /* grows back zeroed */
-	brk_cur = addr;
-	return (long)brk_cur;
+	if (addr < rt.brk_cur)
+		memset((void *)addr, 0,
+		       rt.brk_cur - addr); /* grows back zeroed */
+	rt.brk_cur = addr;
+	return (long)rt.brk_cur;
 }
 
 static int mem_users(uint32_t mem)
 {
 	int n = 0;
-	for (int i = 0; i < nregions; i++)
-		n += regions[i].mem == mem;
+	for (int i = 0; i < rt.nregions; i++)
+		n += rt.regions[i].mem == mem;
 	return n;
 }
 
@@ -202,7 +193,7 @@ static int remap_part(const struct region *r, uint64_t a, uint64_t b, int prot)
 	uint64_t off = r->off + (a - r->start) / RT_PAGE;
 	if (metta_mem_map(CAP_SELF, r->mem, off, a, (b - a) / RT_PAGE,
 			  rights_of(prot)))
-		return -LX_ENOMEM;
+		return -P9_ENOMEM;
 	return add_region(a, b, prot, r->mem, off);
 }
 
@@ -216,12 +207,12 @@ static long change_range(uint64_t a, uint64_t b, int prot)
 	 * new regions, never looked at again. */
 	struct region hit[MAX_REGIONS];
 	int nhit = 0;
-	for (int i = 0; i < nregions; i++) {
-		struct region *r = &regions[i];
+	for (int i = 0; i < rt.nregions; i++) {
+		struct region *r = &rt.regions[i];
 		if (r->mem && r->start < b && a < r->end) {
 			hit[nhit++] = *r;
 			metta_mem_unmap(CAP_SELF, r->start);
-			regions[i--] = regions[--nregions];
+			rt.regions[i--] = rt.regions[--rt.nregions];
 		}
 	}
 	long rc = 0;
@@ -243,35 +234,32 @@ static long change_range(uint64_t a, uint64_t b, int prot)
 	return rc;
 }
 
-/* Reads a file's bytes into memory we just mapped (file.c). */
-long file_pread_into(int fd, void *buf, uint64_t n, uint64_t off);
-
-long sys_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
-	      int64_t off)
+static long do_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
+		    int64_t off)
 {
 	int type = flags & (LX_MAP_SHARED | LX_MAP_PRIVATE);
 	if (len == 0 || (off & (int64_t)(RT_PAGE - 1)) || off < 0 ||
 	    (type != LX_MAP_SHARED && type != LX_MAP_PRIVATE) ||
 	    len > MMAP_TOP - MMAP_BASE)
-		return -LX_EINVAL;
-	uint64_t pages = page_up(len) / RT_PAGE, va = mmap_next;
+		return -P9_EINVAL;
+	uint64_t pages = page_up(len) / RT_PAGE, va = rt.mmap_next;
 	if (flags & (LX_MAP_FIXED | LX_MAP_FIXED_NOREPLACE)) {
 		va = addr;
 		if ((va & (RT_PAGE - 1)) || va < 0x10000 ||
 		    va + pages * RT_PAGE > MMAP_TOP ||
 		    va + pages * RT_PAGE < va)
-			return -LX_EINVAL;
+			return -P9_EINVAL;
 		if (overlaps_any(va, va + pages * RT_PAGE)) {
 			if (flags & LX_MAP_FIXED_NOREPLACE)
-				return -LX_EEXIST;
+				return -P9_EEXIST;
 			change_range(va, va + pages * RT_PAGE, -1);
 			if (overlaps_any(va, va + pages * RT_PAGE))
-				return -LX_EINVAL; /* over the program itself */
+				return -P9_EINVAL; /* over the program itself */
 		}
 	} else {
 		if (va + pages * RT_PAGE > MMAP_TOP)
-			return -LX_ENOMEM;
-		mmap_next = va + (pages + 1) * RT_PAGE; /* a guard gap */
+			return -P9_ENOMEM;
+		rt.mmap_next = va + (pages + 1) * RT_PAGE; /* a guard gap */
 	}
 	uint32_t mem;
 	int anon = flags & LX_MAP_ANONYMOUS;
@@ -292,20 +280,46 @@ long sys_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
 	return (long)va;
 }
 
-long sys_munmap(uint64_t addr, uint64_t len)
+static long do_munmap(uint64_t addr, uint64_t len)
 {
 	if ((addr & (RT_PAGE - 1)) || len == 0 || addr + len < addr)
-		return -LX_EINVAL;
+		return -P9_EINVAL;
 	return change_range(addr, addr + page_up(len), -1);
 }
 
-long sys_mprotect(uint64_t addr, uint64_t len, int prot)
+static long do_mprotect(uint64_t addr, uint64_t len, int prot)
 {
 	if ((addr & (RT_PAGE - 1)) || addr + len < addr ||
 	    (prot & ~(LX_PROT_READ | LX_PROT_WRITE | LX_PROT_EXEC)))
-		return -LX_EINVAL;
+		return -P9_EINVAL;
 	uint64_t end = addr + page_up(len);
 	if (!covered(addr, end - addr, 0))
-		return -LX_ENOMEM; /* Linux: part of it is not mapped */
+		return -P9_ENOMEM; /* Linux: part of it is not mapped */
 	return change_range(addr, end, prot);
+}
+
+long sys_brk(const uint64_t *a)
+{
+	return do_brk(a[0]);
+}
+
+long sys_mmap(const uint64_t *a)
+{
+	return do_mmap(a[0], a[1], (int)a[2], (int)a[3], (int)a[4],
+		       (int64_t)a[5]);
+}
+
+long sys_munmap(const uint64_t *a)
+{
+	return do_munmap(a[0], a[1]);
+}
+
+long sys_mprotect(const uint64_t *a)
+{
+	return do_mprotect(a[0], a[1], (int)a[2]);
+}
+
+long sys_madvise(const uint64_t *a)
+{
+	return (a[0] & (RT_PAGE - 1)) ? -P9_EINVAL : 0;
 }

@@ -16,38 +16,13 @@
 #include <metta/proto.h>
 #include <string/kstring.h>
 
-#include "rt.h"
+#include "state.h"
 
-#define MAX_CONNS  16
-#define MAX_MOUNTS 32
-#define SPATH_MAX  256
-#define MAX_NAMES  64 /* components in one walk */
-#define UNAME	   "root"
+#define MAX_NAMES 64 /* components in one walk */
+#define UNAME	  "root"
 
-struct conn {
-	char service[NAMES_MAX_NAME + 1];
-	uint32_t service_slot, slot;
-	int up;
-	struct p9c c;
-	uint32_t rootfid, nextfid;
-};
-
-struct src {
-	struct conn *c;
-	char spath[SPATH_MAX];
-	int create;
-};
-
-struct mnt {
-	char path[SPATH_MAX];
-	int n;
-	struct src s[NS_MAX_UNION];
-};
-
-static struct conn conns[MAX_CONNS];
-static struct mnt mnts[MAX_MOUNTS];
-static int nmnts;
-/* One pair of buffers serves every connection: one call at a time. */
+/* One pair of buffers serves every connection: one call at a time. They
+ * are scratch, not state: nothing is left in them between calls. */
 static uint8_t tbuf[P9_PORTAL_MSIZE], rbuf[P9_PORTAL_MSIZE];
 
 static struct conn *conn_named(const char *service)
@@ -57,12 +32,13 @@ static struct conn *conn_named(const char *service)
 	if (!*service || strlen(service) > NAMES_MAX_NAME)
 		return 0;
 	for (int i = 0; i < MAX_CONNS; i++)
-		if (conns[i].service[0] && !strcmp(conns[i].service, service))
-			return &conns[i];
+		if (rt.conns[i].service[0] &&
+		    !strcmp(rt.conns[i].service, service))
+			return &rt.conns[i];
 	for (int i = 0; i < MAX_CONNS; i++) {
-		if (!conns[i].service[0]) {
-			strcpy(conns[i].service, service);
-			return &conns[i];
+		if (!rt.conns[i].service[0]) {
+			strcpy(rt.conns[i].service, service);
+			return &rt.conns[i];
 		}
 	}
 	return 0;
@@ -96,8 +72,8 @@ static int conn_up(struct conn *c)
 void ns_hangup_all(void)
 {
 	for (int i = 0; i < MAX_CONNS; i++)
-		if (conns[i].up)
-			p9_portal_hangup(conns[i].slot);
+		if (rt.conns[i].up)
+			p9_portal_hangup(rt.conns[i].slot);
 }
 
 struct p9c *loc_client(const struct loc *l)
@@ -198,75 +174,176 @@ static struct mnt *find_mount(const char *path, const char **rest)
 {
 	struct mnt *best = 0;
 	size_t best_len = 0;
-	for (int i = 0; i < nmnts; i++) {
-		const char *r = under(mnts[i].path, path);
-		size_t k = strlen(mnts[i].path);
+	for (int i = 0; i < rt.nmnts; i++) {
+		const char *r = under(rt.mnts[i].path, path);
+		size_t k = strlen(rt.mnts[i].path);
 		if (r && (!best || k > best_len)) {
-			best = &mnts[i], best_len = k, *rest = r;
+			best = &rt.mnts[i], best_len = k, *rest = r;
 		}
 	}
 	return best;
 }
 
-/* Walks a new fid from s's directory through the path `rest`. */
-static int walk_src(const struct src *s, const char *rest, struct loc *out)
+/*
+ * Walks a new fid from c's root through names[0..n): 0 and *out; or an
+ * errno. Either way *walked is how many names were walked and *qid the
+ * last of those's qid (the root's when none).
+ */
+static int walk_names(struct conn *c, const char *const *names, int n,
+		      struct loc *out, int *walked, struct p9_qid *qid)
 {
-	static char buf[SPATH_MAX + RT_PATH_MAX + 2];
-	const char *names[MAX_NAMES];
-	int rc = conn_up(s->c);
-	if (rc)
-		return rc;
-	fmt_snprintf(buf, sizeof(buf), "%s/%s", s->spath, rest);
-	int n = split(buf, names, MAX_NAMES);
-	if (n < 0)
-		return n;
-	struct conn *c = s->c;
-	uint32_t fid = c->nextfid++;
-	uint32_t from = c->rootfid;
-	struct p9_qid qid = { P9_QTDIR, 0, 0 };
-	int done = 0;
+	uint32_t fid = c->nextfid++, from = c->rootfid;
+	int done = 0, rc;
+	*qid = (struct p9_qid){ P9_QTDIR, 0, 0 };
 	do {
 		int k = n - done > P9_MAXWELEM ? P9_MAXWELEM : n - done;
-		struct p9_qid last = qid;
+		struct p9_qid last = *qid;
 		rc = p9c_walk(&c->c, from, fid, k, names + done, &last);
 		if (rc >= 0 && rc < k) {
 			/* Partial: through a file is ENOTDIR, else ENOENT. */
-			int file = rc > 0
-				       ? !(last.type & P9_QTDIR)
-				       : (done > 0 && !(qid.type & P9_QTDIR));
-			rc = file ? -P9_ENOTDIR : -P9_ENOENT;
+			done += rc;
+			if (rc)
+				*qid = last;
+			rc = done && !(qid->type & P9_QTDIR) ? -P9_ENOTDIR
+							     : -P9_ENOENT;
 		}
-		if (rc < 0) {
-			if (done)
-				p9c_clunk(&c->c, fid);
-			return rc;
-		}
+		if (rc < 0)
+			break;
 		if (k)
-			qid = last;
+			*qid = last;
 		done += k;
 		from = fid;
 	} while (done < n);
-	out->c = c;
-	out->fid = fid;
-	out->qid = qid;
+	*walked = done;
+	if (rc < 0) {
+		if (from == fid)
+			p9c_clunk(&c->c, fid);
+		return rc;
+	}
+	*out = (struct loc){ c, fid, *qid };
 	return 0;
+}
+
+/* A symbolic link's target (l is clunked): its length, or an errno. */
+static int read_link(struct loc *l, char *target)
+{
+	int rc = p9c_open(loc_client(l), l->fid, P9_OREAD, 0);
+	long n = rc ? rc
+		    : p9c_read(loc_client(l), l->fid, 0, (uint8_t *)target,
+			       RT_PATH_MAX - 1);
+	loc_clunk(l);
+	if (n == 0)
+		return -P9_ENOENT; /* Linux: an empty target names nothing */
+	if (n < 0)
+		return (int)n;
+	target[n] = 0;
+	return strlen(target) == (size_t)n ? (int)n : -P9_EIO;
+}
+
+/*
+ * Walks a new fid from s's directory through the path `rest`: 0 and *out,
+ * an errno, or NS_LINK when a symbolic link stands at component *at of
+ * rest (the last one only when follow), with its target in target. With
+ * no `at`, links are not followed: one on the way is ENOTDIR.
+ */
+#define NS_LINK 1
+static int walk_src(const struct src *s, const char *rest, int follow,
+		    struct loc *out, int *at, char *target)
+{
+	static char buf[SPATH_MAX + RT_PATH_MAX + 2];
+	const char *names[MAX_NAMES];
+	int rc = conn_up(s->c), walked;
+	if (rc)
+		return rc;
+	strcpy(buf, s->spath);
+	int nsrc = split(buf, names, MAX_NAMES); /* the source's own */
+	fmt_snprintf(buf, sizeof(buf), "%s/%s", s->spath, rest);
+	int n = split(buf, names, MAX_NAMES);
+	if (n < 0 || nsrc < 0)
+		return n < 0 ? n : nsrc;
+	struct p9_qid qid;
+	rc = walk_names(s->c, names, n, out, &walked, &qid);
+	int link = (qid.type & P9_QTSYMLINK) && walked > nsrc &&
+		   (walked < n || (rc == 0 && follow));
+	if (!link)
+		return rc;
+	if (rc == 0)
+		loc_clunk(out); /* read again below: one path for both */
+	if (!at)
+		return -P9_ENOTDIR;
+	*at = walked - 1 - nsrc;
+	if ((rc = walk_names(s->c, names, walked, out, &walked, &qid)))
+		return rc;
+	rc = read_link(out, target);
+	return rc < 0 ? rc : NS_LINK;
+}
+
+/*
+ * The path with the link at component `at` of rest (a pointer into path)
+ * replaced by its target, clean, into path: 0 or -ENAMETOOLONG.
+ */
+static int substitute(char *path, const char *rest, int at, const char *target)
+{
+	static char dir[RT_PATH_MAX], tail[2 * RT_PATH_MAX];
+	const char *p = rest, *after;
+	for (int i = 0;; i++) {
+		for (after = p; *after && *after != '/'; after++)
+			;
+		if (i == at)
+			break;
+		p = after + 1;
+	}
+	size_t k = p > path + 1 ? (size_t)(p - path - 1) : 0;
+	memcpy(dir, path, k);
+	strcpy(dir + k, k ? "" : "/");
+	int n = fmt_snprintf(tail, sizeof(tail), "%s%s", target, after);
+	if (n < 0 || n >= RT_PATH_MAX)
+		return -P9_ENAMETOOLONG;
+	return path_clean(dir, tail, path);
+}
+
+/* One pass over path's mount: the first source that has it wins. */
+static int walk_once(const char *path, int follow, struct loc *out,
+		     const char **rest, int *at, char *target)
+{
+	struct mnt *m = find_mount(path, rest);
+	int first = -P9_ENOENT;
+	for (int i = 0; m && i < m->n; i++) {
+		int rc = walk_src(&m->s[i], *rest, follow, out, at, target);
+		if (rc >= 0)
+			return rc;
+		if (i == 0)
+			first = rc;
+	}
+	return first;
+}
+
+int ns_lookup(char *path, int follow, struct loc *out)
+{
+	static char target[RT_PATH_MAX];
+	for (int links = 0;; links++) {
+		const char *rest;
+		int at, rc = walk_once(path, follow, out, &rest, &at, target);
+		if (rc != NS_LINK)
+			return rc;
+		if (links == NS_MAX_LINKS)
+			return -P9_ELOOP;
+		if ((rc = substitute(path, rest, at, target)))
+			return rc;
+	}
 }
 
 int ns_walk(const char *path, struct loc *out)
 {
 	const char *rest;
+	return walk_once(path, 0, out, &rest, 0, 0);
+}
+
+int ns_is_union(const char *path)
+{
+	const char *rest;
 	struct mnt *m = find_mount(path, &rest);
-	int first = -P9_ENOENT;
-	if (!m)
-		return first;
-	for (int i = 0; i < m->n; i++) {
-		int rc = walk_src(&m->s[i], rest, out);
-		if (rc == 0)
-			return 0;
-		if (i == 0)
-			first = rc;
-	}
-	return first;
+	return m && !*rest && m->n > 1;
 }
 
 int ns_walk_union(const char *path, struct loc *out, int max)
@@ -279,7 +356,7 @@ int ns_walk_union(const char *path, struct loc *out, int max)
 	}
 	int n = 0, first = -P9_ENOENT;
 	for (int i = 0; i < m->n && n < max; i++) {
-		int rc = walk_src(&m->s[i], "", &out[n]);
+		int rc = walk_src(&m->s[i], "", 0, &out[n], 0, 0);
 		if (rc == 0)
 			n++;
 		else if (i == 0)
@@ -306,7 +383,7 @@ int ns_walk_parent(const char *path, struct loc *dir, const char **name)
 		/* A union: creation goes to the first source that allows it. */
 		for (int i = 0; i < m->n; i++)
 			if (m->s[i].create)
-				return walk_src(&m->s[i], "", dir);
+				return walk_src(&m->s[i], "", 0, dir, 0, 0);
 		return -P9_EACCES;
 	}
 	return ns_walk(parent, dir);
@@ -346,7 +423,7 @@ static int source_of(const char *path, struct src *out)
 		return -P9_ENOENT;
 	for (int i = 0; i < m->n; i++) {
 		struct loc l;
-		if (walk_src(&m->s[i], rest, &l))
+		if (walk_src(&m->s[i], rest, 0, &l, 0, 0))
 			continue;
 		int dir = l.qid.type & P9_QTDIR;
 		loc_clunk(&l);
@@ -363,12 +440,12 @@ static int source_of(const char *path, struct src *out)
 static int add_source(const char *mp, const struct src *s, int flags)
 {
 	struct mnt *m = 0;
-	for (int i = 0; i < nmnts; i++)
-		if (!strcmp(mnts[i].path, mp))
-			m = &mnts[i];
+	for (int i = 0; i < rt.nmnts; i++)
+		if (!strcmp(rt.mnts[i].path, mp))
+			m = &rt.mnts[i];
 	if (!m) {
 		struct src orig;
-		if (nmnts == MAX_MOUNTS)
+		if (rt.nmnts == MAX_MOUNTS)
 			return -P9_ENOSPC;
 		/* A union keeps what was there; a replacement hides it. */
 		if (flags & (NS_BEFORE | NS_AFTER)) {
@@ -376,7 +453,7 @@ static int add_source(const char *mp, const struct src *s, int flags)
 			if (rc)
 				return rc;
 		}
-		m = &mnts[nmnts++];
+		m = &rt.mnts[rt.nmnts++];
 		strcpy(m->path, mp);
 		m->n = 0;
 		if (flags & (NS_BEFORE | NS_AFTER))
@@ -422,9 +499,9 @@ int ns_bind(const char *old, const char *new, int flags)
 
 int ns_unmount(const char *mp)
 {
-	for (int i = 0; i < nmnts; i++) {
-		if (!strcmp(mnts[i].path, mp)) {
-			mnts[i] = mnts[--nmnts];
+	for (int i = 0; i < rt.nmnts; i++) {
+		if (!strcmp(rt.mnts[i].path, mp)) {
+			rt.mnts[i] = rt.mnts[--rt.nmnts];
 			report();
 			return 0;
 		}
@@ -435,15 +512,15 @@ int ns_unmount(const char *mp)
 long ns_text(char *buf, size_t cap)
 {
 	size_t n = 0;
-	for (int i = 0; i < nmnts; i++) {
-		for (int j = 0; j < mnts[i].n; j++) {
-			const struct src *s = &mnts[i].s[j];
+	for (int i = 0; i < rt.nmnts; i++) {
+		for (int j = 0; j < rt.mnts[i].n; j++) {
+			const struct src *s = &rt.mnts[i].s[j];
 			const char *flag = j == 0
 					       ? (s->create ? "-c " : "")
 					       : (s->create ? "-ac " : "-a ");
 			int k = fmt_snprintf(
 			    buf + n, cap - n, "mount %s%s %s%s%s\n", flag,
-			    s->c->service, mnts[i].path,
+			    s->c->service, rt.mnts[i].path,
 			    strcmp(s->spath, "/") ? " " : "",
 			    strcmp(s->spath, "/") ? s->spath : "");
 			if (k < 0 || (size_t)k >= cap - n)

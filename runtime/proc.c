@@ -1,40 +1,25 @@
 /*
- * The calls that are not about files or memory: identity, time, random
- * numbers, signal state (recorded; nothing delivers signals yet), the
- * namespace (mount, umount2: Plan 9's mount and bind), and the end.
+ * The process: identity, limits, accounting, the thread pointer, umask,
+ * the namespace's calls (mount, umount2: Plan 9's mount and bind), and
+ * the end.
+ *
+ * Until the process server keeps processes, each program is alone: its
+ * pid is its domain's id, its parent is 1, and it leads its own process
+ * group and session (getpgrp, getpgid, getsid give the pid). One user,
+ * root: every uid and gid is 0, and the set*id calls accept only 0.
  */
-#include <9p/errstr.h>
 #include <metta.h>
 #include <metta/proto.h>
 #include <string/kstring.h>
 
-#include "rt.h"
+#include "state.h"
 
-#define NSIG	      64
-#define SIGKILL	      9
-#define SIGSTOP	      19
-#define TIMER_ABSTIME 1
-#define GRND_VALID    7 /* GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE */
-#define NS_PER_S      1000000000ll
-
-char rt_cwd[RT_PATH_MAX] = "/";
-uint32_t rt_umask = 022;
-
-struct lx_sigaction {
-	uint64_t handler, flags, restorer, mask;
-};
-static struct lx_sigaction actions[NSIG + 1];
-static uint64_t sigmask;
-static uint64_t fs_base;
-static int64_t tod_base = -1; /* seconds since 1970 at clock 0 */
-
-static long getpid(void)
+long rt_getpid(void)
 {
-	static long pid;
 	struct metta_domain_info i;
-	if (!pid && metta_domain_info(CAP_SELF, &i) == 0)
-		pid = i.id;
-	return pid;
+	if (!rt.pid && metta_domain_info(CAP_SELF, &i) == 0)
+		rt.pid = i.id;
+	return rt.pid;
 }
 
 static long do_uname(uint64_t ubuf)
@@ -44,134 +29,16 @@ static long do_uname(uint64_t ubuf)
 	if (rc)
 		return rc;
 	memset(&u, 0, sizeof(u));
-	strcpy(u.sysname, "Metta");
+	/* "Linux" and a release glibc's version checks accept: programs
+	 * ask to learn which kernel's calls they may make, and they are
+	 * Linux's (runtime/README.md). */
+	strcpy(u.sysname, "Linux");
 	strcpy(u.nodename, "metta");
-	strcpy(u.release, "0.1");
-	strcpy(u.version, "Metta POSIX runtime");
+	strcpy(u.release, "6.1.0-metta");
+	strcpy(u.version, "#1 Metta POSIX runtime");
+	strcpy(u.domainname, "(none)");
 	strcpy(u.machine, "x86_64");
 	memcpy((void *)ubuf, &u, sizeof(u));
-	return 0;
-}
-
-static int64_t realtime_ns(void)
-{
-	if (tod_base < 0) {
-		uint64_t w[4] = { TOD_GET };
-		int64_t now = metta_clock();
-		tod_base = metta_request(CAP_TOD, w, 0, 0, 0, 0, 0, 0, 0) == 0
-			       ? (int64_t)w[1] - now / NS_PER_S
-			       : 0;
-	}
-	return tod_base * NS_PER_S + metta_clock();
-}
-
-static long do_clock_gettime(int clk, uint64_t uts)
-{
-	long rc = user_writable(uts, sizeof(struct lx_timespec));
-	if (rc)
-		return rc;
-	int64_t ns;
-	switch (clk) {
-	case 0: /* REALTIME */
-	case 5: /* REALTIME_COARSE */
-		ns = realtime_ns();
-		break;
-	case 1:
-	case 2:
-	case 3:
-	case 4:
-	case 6:
-	case 7:
-		ns =
-		    metta_clock(); /* monotonic, CPU time and boot time alike */
-		break;
-	default:
-		return -LX_EINVAL;
-	}
-	struct lx_timespec *ts = (struct lx_timespec *)uts;
-	ts->tv_sec = ns / NS_PER_S;
-	ts->tv_nsec = ns % NS_PER_S;
-	return 0;
-}
-
-static long do_nanosleep(int clk, int flags, uint64_t ureq)
-{
-	long rc = user_readable(ureq, sizeof(struct lx_timespec));
-	if (rc)
-		return rc;
-	const struct lx_timespec *t = (const struct lx_timespec *)ureq;
-	if (t->tv_nsec < 0 || t->tv_nsec >= NS_PER_S || t->tv_sec < 0)
-		return -LX_EINVAL;
-	int64_t ns = t->tv_sec * NS_PER_S + t->tv_nsec;
-	if (flags & TIMER_ABSTIME)
-		ns -= clk == LX_CLOCK_REALTIME ? realtime_ns() : metta_clock();
-	if (ns > 0)
-		metta_sleep((uint64_t)(ns + 999) / 1000);
-	return 0;
-}
-
-static long do_getrandom(uint64_t ubuf, uint64_t n, uint64_t flags)
-{
-	if (flags & ~(uint64_t)GRND_VALID)
-		return -LX_EINVAL;
-	long rc = user_writable(ubuf, n);
-	if (rc)
-		return rc;
-	uint64_t done = 0;
-	while (done < n) {
-		uint64_t k = n - done > 4096 ? 4096 : n - done, got = 0;
-		uint64_t w[4] = { RANDOM_READ, k };
-		if (metta_request(CAP_RANDOM, w, 0, 0, (void *)(ubuf + done), k,
-				  &got, 0, 0) ||
-		    got != k)
-			return done ? (long)done : -LX_EIO;
-		done += k;
-	}
-	return (long)n;
-}
-
-static long do_sigaction(int sig, uint64_t uact, uint64_t uold, uint64_t size)
-{
-	struct lx_sigaction *a = &actions[sig > 0 && sig <= NSIG ? sig : 0];
-	if (size != 8 || sig < 1 || sig > NSIG ||
-	    (uact && (sig == SIGKILL || sig == SIGSTOP)))
-		return -LX_EINVAL;
-	long rc;
-	if ((uact && (rc = user_readable(uact, sizeof(*a)))) ||
-	    (uold && (rc = user_writable(uold, sizeof(*a)))))
-		return rc;
-	struct lx_sigaction old = *a;
-	if (uact)
-		memcpy(a, (const void *)uact, sizeof(*a));
-	if (uold)
-		memcpy((void *)uold, &old, sizeof(old));
-	return 0;
-}
-
-static long do_sigprocmask(int how, uint64_t uset, uint64_t uold, uint64_t size)
-{
-	long rc;
-	if (size != 8)
-		return -LX_EINVAL;
-	if ((uset && (rc = user_readable(uset, 8))) ||
-	    (uold && (rc = user_writable(uold, 8))))
-		return rc;
-	uint64_t old = sigmask;
-	if (uset) {
-		uint64_t set = *(const uint64_t *)uset;
-		if (how == 0)
-			sigmask |= set;
-		else if (how == 1)
-			sigmask &= ~set;
-		else if (how == 2)
-			sigmask = set;
-		else
-			return -LX_EINVAL;
-		/* SIGKILL and SIGSTOP cannot be blocked. */
-		sigmask &= ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
-	}
-	if (uold)
-		*(uint64_t *)uold = old;
 	return 0;
 }
 
@@ -180,30 +47,28 @@ static long do_arch_prctl(int code, uint64_t addr)
 	if (code == LX_ARCH_SET_FS) {
 		long rc = metta_set_tls(addr);
 		if (rc)
-			return -LX_EPERM;
-		fs_base = addr;
+			return -P9_EPERM;
+		rt.fs_base = addr;
 		return 0;
 	}
 	if (code == LX_ARCH_GET_FS) {
 		long rc = user_writable(addr, 8);
 		if (rc == 0)
-			*(uint64_t *)addr = fs_base;
+			*(uint64_t *)addr = rt.fs_base;
 		return rc;
 	}
-	return -LX_EINVAL;
+	return -P9_EINVAL;
 }
 
-/* A signal to ourselves: nothing handles it yet, so its default. */
-static long signal_self(int pid, int sig)
+/* A path of mount(2) or umount2(2), clean, absolute and with its
+ * symbolic links followed (when it exists): 0 or an errno. */
+static long mount_path(const char *in, char *out)
 {
-	if (sig < 0 || sig > NSIG)
-		return -LX_EINVAL;
-	if (pid != getpid() && pid != 0)
-		return -LX_ESRCH;
-	if (sig == 0 || actions[sig].handler == 1 /* SIG_IGN */)
-		return 0;
-	rt_log("signal %d: ending", sig);
-	rt_exit(128 + sig);
+	struct loc l;
+	long rc = path_clean(rt.cwd, in, out);
+	if (rc == 0 && ns_lookup(out, 1, &l) == 0)
+		loc_clunk(&l);
+	return rc;
 }
 
 /* mount(2) and umount2(2) as Plan 9's mount and bind. */
@@ -215,8 +80,8 @@ static long do_mount(uint64_t usrc, uint64_t utarget, uint64_t flags,
 	long rc = user_string(usrc, src, sizeof(src));
 	if (rc < 0 || (rc = user_string(utarget, tmp, sizeof(tmp))) < 0 ||
 	    (udata && (rc = user_string(udata, opt, sizeof(opt))) < 0))
-		return rc == -LX_ENAMETOOLONG && udata ? -LX_EINVAL : rc;
-	if ((rc = path_clean(rt_cwd, tmp, target)))
+		return rc == -P9_ENAMETOOLONG && udata ? -P9_EINVAL : rc;
+	if ((rc = mount_path(tmp, target)))
 		return rc;
 	/* Ours: MS_REMOUNT of "/" with "parent" hands our namespace to the
 	 * process that started us (the bind and mount commands). */
@@ -229,9 +94,9 @@ static long do_mount(uint64_t usrc, uint64_t utarget, uint64_t flags,
 		     : *o == 'c' ? NS_CREATE
 				 : 0;
 	if ((f & NS_AFTER) && (f & NS_BEFORE))
-		return -LX_EINVAL;
+		return -P9_EINVAL;
 	if (flags & LX_MS_BIND) {
-		if ((rc = path_clean(rt_cwd, src, tmp)))
+		if ((rc = mount_path(src, tmp)))
 			return rc;
 		return ns_bind(tmp, target, f);
 	}
@@ -249,84 +114,303 @@ static long do_umount(uint64_t utarget, uint64_t flags)
 	if (rc < 0)
 		return rc;
 	if (flags & ~(uint64_t)(LX_MNT_DETACH | 1 /* MNT_FORCE */))
-		return -LX_EINVAL;
-	if ((rc = path_clean(rt_cwd, tmp, target)))
+		return -P9_EINVAL;
+	if ((rc = mount_path(tmp, target)))
 		return rc;
 	return ns_unmount(target);
 }
 
-long proc_call(struct rt_call *c, int *handled)
+long sys_exit(const uint64_t *a)
 {
-	uint64_t *a = c->a;
-	*handled = 1;
-	switch (c->nr) {
-	case LX_exit:
-	case LX_exit_group:
-		rt_exit((int)a[0]);
-	case LX_getpid:
-	case LX_gettid:
-	case LX_set_tid_address:
-		return getpid();
-	case LX_getppid:
-		return 1;
-	case LX_getuid:
-	case LX_geteuid:
-	case LX_getgid:
-	case LX_getegid:
-		return 0;
-	case LX_uname:
-		return do_uname(a[0]);
-	case LX_clock_gettime:
-		return do_clock_gettime((int)a[0], a[1]);
-	case LX_clock_getres:
-		if (a[1] && user_writable(a[1], sizeof(struct lx_timespec)))
-			return -LX_EFAULT;
-		if (a[1])
-			*(struct lx_timespec *)a[1] =
-			    (struct lx_timespec){ 0, 1 };
-		return (int)a[0] >= 0 && a[0] <= 7 ? 0 : -LX_EINVAL;
-	case LX_nanosleep:
-		return do_nanosleep(LX_CLOCK_MONOTONIC, 0, a[0]);
-	case LX_clock_nanosleep:
-		return do_nanosleep((int)a[0], (int)a[1], a[2]);
-	case LX_getrandom:
-		return do_getrandom(a[0], a[1], a[2]);
-	case LX_rt_sigaction:
-		return do_sigaction((int)a[0], a[1], a[2], a[3]);
-	case LX_rt_sigprocmask:
-		return do_sigprocmask((int)a[0], a[1], a[2], a[3]);
-	case LX_sigaltstack:
-		return 0;
-	case LX_rt_sigpending:
-		if (a[1] != 8)
-			return -LX_EINVAL;
-		if (user_writable(a[0], 8))
-			return -LX_EFAULT;
-		*(uint64_t *)a[0] = 0; /* nothing is ever pending yet */
-		return 0;
-	case LX_arch_prctl:
-		return do_arch_prctl((int)a[0], a[1]);
-	case LX_sched_yield:
-		metta_yield();
-		return 0;
-	case LX_umask: {
-		uint32_t old = rt_umask;
-		rt_umask = (uint32_t)a[0] & 0777;
-		return old;
-	}
-	case LX_kill:
-		return signal_self((int)a[0], (int)a[1]);
-	case LX_tkill:
-		return signal_self((int)a[0], (int)a[1]);
-	case LX_tgkill:
-		return signal_self((int)a[0], (int)a[2]);
-	case LX_madvise:
-		return (a[0] & (RT_PAGE - 1)) ? -LX_EINVAL : 0;
-	case LX_mount:
-		return do_mount(a[0], a[1], a[3], a[4]);
-	case LX_umount2:
-		return do_umount(a[0], a[1]);
-	}
-	*handled = 0;
+	rt_exit((int)a[0]);
+}
+
+long sys_getpid(const uint64_t *a)
+{
+	(void)a;
+	return rt_getpid();
+}
+
+long sys_getsid(const uint64_t *a)
+{
+	return sys_getpgid(a);
+}
+
+long sys_getppid(const uint64_t *a)
+{
+	(void)a;
+	return 1;
+}
+
+/* Calls whose answer is 0 for now: one user, root. */
+long sys_zero(const uint64_t *a)
+{
+	(void)a;
 	return 0;
+}
+
+long sys_uname(const uint64_t *a)
+{
+	return do_uname(a[0]);
+}
+
+long sys_arch_prctl(const uint64_t *a)
+{
+	return do_arch_prctl((int)a[0], a[1]);
+}
+
+long sys_umask(const uint64_t *a)
+{
+	uint32_t old = rt.umask;
+	rt.umask = (uint32_t)a[0] & 0777;
+	return old;
+}
+
+long sys_mount(const uint64_t *a)
+{
+	return do_mount(a[0], a[1], a[3], a[4]);
+}
+
+long sys_umount2(const uint64_t *a)
+{
+	return do_umount(a[0], a[1]);
+}
+
+/* pid 0 or ours: 0; another process: ESRCH (there are none yet). */
+static long only_self(int64_t pid)
+{
+	return pid == 0 || pid == rt_getpid() ? 0 : -P9_ESRCH;
+}
+
+long sys_getpgid(const uint64_t *a)
+{
+	long rc = only_self((int64_t)a[0]);
+	return rc ? rc : rt_getpid();
+}
+
+long sys_getpgrp(const uint64_t *a)
+{
+	(void)a;
+	return rt_getpid();
+}
+
+long sys_set_tid_address(const uint64_t *a)
+{
+	rt.clear_tid = a[0];
+	return rt_getpid();
+}
+
+long sys_set_robust_list(const uint64_t *a)
+{
+	if (a[1] != 24) /* sizeof(struct robust_list_head) */
+		return -P9_EINVAL;
+	rt.robust_list = a[0];
+	rt.robust_len = a[1];
+	return 0;
+}
+
+/* A call that is known but not provided: ENOSYS without a log line
+ * (rseq: glibc takes ENOSYS as "no restartable sequences"). */
+long sys_nosys(const uint64_t *a)
+{
+	(void)a;
+	return -P9_ENOSYS;
+}
+
+/* ---- ids: one user, root ---- */
+
+long sys_getgroups(const uint64_t *a)
+{
+	return (int)a[0] < 0 ? -P9_EINVAL : 0; /* no supplementary groups */
+}
+
+/* setuid, setgid, setfsuid...: to 0 (or -1, "unchanged"), or EPERM. */
+static long only_root(const uint64_t *a, int n)
+{
+	for (int i = 0; i < n; i++)
+		if ((uint32_t)a[i] != 0 && (uint32_t)a[i] != 0xffffffffu)
+			return -P9_EPERM;
+	return 0;
+}
+
+long sys_setuid(const uint64_t *a)
+{
+	return only_root(a, 1);
+}
+
+long sys_setreuid(const uint64_t *a)
+{
+	return only_root(a, 2);
+}
+
+long sys_setresuid(const uint64_t *a)
+{
+	return only_root(a, 3);
+}
+
+long sys_setgroups(const uint64_t *a)
+{
+	if ((int64_t)a[0] < 0 || a[0] > 65536)
+		return -P9_EINVAL;
+	long rc = user_readable(a[1], a[0] * 4);
+	for (uint64_t i = 0; rc == 0 && i < a[0]; i++)
+		if (((const uint32_t *)a[1])[i] != 0)
+			rc = -P9_EPERM;
+	return rc;
+}
+
+/* getresuid and getresgid: three zeros. */
+long sys_getresuid(const uint64_t *a)
+{
+	for (int i = 0; i < 3; i++)
+		if (user_writable(a[i], 4))
+			return -P9_EFAULT;
+	for (int i = 0; i < 3; i++)
+		*(uint32_t *)a[i] = 0;
+	return 0;
+}
+
+/* ---- limits ---- */
+
+void proc_init(const char *execfn)
+{
+	for (int i = 0; i < LX_RLIM_NLIMITS; i++)
+		rt.rlimits[i] =
+		    (struct lx_rlimit){ LX_RLIM_INFINITY, LX_RLIM_INFINITY };
+	rt.rlimits[LX_RLIMIT_STACK].cur = 8 << 20;
+	rt.rlimits[LX_RLIMIT_CORE].cur = 0;
+	rt.rlimits[LX_RLIMIT_NOFILE] = (struct lx_rlimit){ MAX_FDS, MAX_FDS };
+	rt.rlimits[LX_RLIMIT_MEMLOCK] = (struct lx_rlimit){ 8 << 20, 8 << 20 };
+	/* The program's path, absolute (the spawner may give a name only). */
+	if (!execfn || path_clean("/", execfn, rt.exe))
+		strcpy(rt.exe, "/");
+	const char *base = strrchr(rt.exe, '/') + 1;
+	size_t k = strlen(base);
+	k = k < sizeof(rt.comm) - 1 ? k : sizeof(rt.comm) - 1;
+	memcpy(rt.comm, base, k);
+	rt.comm[k] = 0;
+}
+
+static long do_prlimit(int64_t pid, uint64_t res, uint64_t unew, uint64_t uold)
+{
+	struct lx_rlimit nl;
+	long rc = only_self(pid);
+	if (rc)
+		return rc;
+	if (res >= LX_RLIM_NLIMITS)
+		return -P9_EINVAL;
+	if ((unew && (rc = user_readable(unew, sizeof(nl)))) ||
+	    (uold && (rc = user_writable(uold, sizeof(nl)))))
+		return rc;
+	if (unew) {
+		memcpy(&nl, (const void *)unew, sizeof(nl));
+		if (nl.cur > nl.max)
+			return -P9_EINVAL;
+		if (res == LX_RLIMIT_NOFILE && nl.max > MAX_FDS)
+			return -P9_EPERM; /* Linux: above fs.nr_open */
+	}
+	if (uold)
+		memcpy((void *)uold, &rt.rlimits[res], sizeof(nl));
+	if (unew)
+		rt.rlimits[res] = nl;
+	return 0;
+}
+
+long sys_prlimit64(const uint64_t *a)
+{
+	return do_prlimit((int64_t)(int32_t)a[0], a[1], a[2], a[3]);
+}
+
+long sys_getrlimit(const uint64_t *a)
+{
+	return do_prlimit(0, a[0], 0, a[1]);
+}
+
+long sys_setrlimit(const uint64_t *a)
+{
+	return do_prlimit(0, a[0], a[1], 0);
+}
+
+/* ---- names ---- */
+
+long sys_prctl(const uint64_t *a)
+{
+	long rc;
+	switch (a[0]) {
+	case LX_PR_SET_NAME: {
+		char name[sizeof(rt.comm)];
+		rc = user_string(a[1], name, sizeof(name));
+		if (rc == -P9_ENAMETOOLONG)
+			rc = 0; /* Linux keeps the first 15 bytes */
+		if (rc < 0)
+			return rc;
+		name[sizeof(name) - 1] = 0;
+		memcpy(rt.comm, name, sizeof(name));
+		return 0;
+	}
+	case LX_PR_GET_NAME:
+		if ((rc = user_writable(a[1], sizeof(rt.comm))))
+			return rc;
+		memcpy((void *)a[1], rt.comm, sizeof(rt.comm));
+		return 0;
+	}
+	return -P9_EINVAL;
+}
+
+/* ---- accounting ---- */
+
+long sys_sysinfo(const uint64_t *a)
+{
+	struct lx_sysinfo si;
+	struct metta_domain_info d;
+	long rc = user_writable(a[0], sizeof(si));
+	if (rc)
+		return rc;
+	memset(&si, 0, sizeof(si));
+	si.uptime = (int64_t)(metta_clock() / 1000000000ull);
+	/* Memory as this domain sees it: its quota. */
+	if (metta_domain_info(CAP_SELF, &d) == 0) {
+		si.totalram = d.quota_limit;
+		si.freeram = d.quota_limit - d.quota_used;
+	}
+	si.procs = 1;
+	si.mem_unit = 1;
+	memcpy((void *)a[0], &si, sizeof(si));
+	return 0;
+}
+
+/* The nucleus does not count CPU time per domain yet: times and
+ * getrusage report none used. */
+long sys_times(const uint64_t *a)
+{
+	if (a[0] && user_writable(a[0], 4 * 8))
+		return -P9_EFAULT;
+	if (a[0])
+		memset((void *)a[0], 0, 4 * 8);
+	return (long)(metta_clock() / 10000000ull); /* 100 ticks a second */
+}
+
+long sys_getrusage(const uint64_t *a)
+{
+	int who = (int)a[0];
+	if (who != 0 && who != -1 && who != 1) /* SELF, CHILDREN, THREAD */
+		return -P9_EINVAL;
+	long rc = user_writable(a[1], sizeof(struct lx_rusage));
+	if (rc == 0)
+		memset((void *)a[1], 0, sizeof(struct lx_rusage));
+	return rc;
+}
+
+/* One CPU: a program here has one thread. */
+long sys_sched_getaffinity(const uint64_t *a)
+{
+	long rc = only_self((int64_t)(int32_t)a[0]);
+	if (rc)
+		return rc;
+	if (a[1] < 8 || (a[1] & 7))
+		return -P9_EINVAL;
+	if ((rc = user_writable(a[2], 8)))
+		return rc;
+	*(uint64_t *)a[2] = 1;
+	return 8;
 }

@@ -1,9 +1,11 @@
 /*
  * The POSIX runtime's parts (runtime/README.md): the call dispatch
- * (start.c), memory and user pointers (mem.c), the namespace and its
- * connections (ns.c), open files and descriptors (fd.c), file calls
- * (file.c) and the rest (proc.c). Calls return a value or a negative
- * Linux errno, as the kernel does.
+ * (start.c, from calls.def), memory and user pointers (mem.c), the
+ * namespace and its connections (ns.c), descriptors (fd.c), open files by
+ * kind (file.c and its kinds), names (path.c), the process (proc.c),
+ * time (time.c) and signals (signal.c). The process's state is one
+ * structure (state.h). Calls return a value or a negative Linux errno, as
+ * the kernel does.
  */
 #ifndef RUNTIME_RT_H
 #define RUNTIME_RT_H
@@ -33,11 +35,8 @@ int user_writable(uint64_t p, uint64_t n);
 /* Copies a NUL-terminated string of at most max - 1 bytes: its length,
  * -EFAULT or -ENAMETOOLONG. */
 long user_string(uint64_t p, char *out, size_t max);
-long sys_brk(uint64_t addr);
-long sys_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
-	      int64_t off);
-long sys_munmap(uint64_t addr, uint64_t len);
-long sys_mprotect(uint64_t addr, uint64_t len, int prot);
+/* Reads a file's bytes into memory just mapped (file.c). */
+long file_pread_into(int fd, void *buf, uint64_t n, uint64_t off);
 
 /* ---- ns.c: the namespace ---- */
 struct conn;
@@ -53,8 +52,20 @@ int ns_init(const char *text);
 /* Cleans `in` (relative to cwd) into an absolute path without . or ..
  * (lexically, as Plan 9 does): 0 or -ENAMETOOLONG / -ENOENT (empty). */
 int path_clean(const char *cwd, const char *in, char *out);
-/* A new fid for the file at clean absolute path: 0 or an errno. */
+/* A new fid for the file at clean absolute path, no symbolic link on
+ * the way (ENOTDIR), one at the end not followed: 0 or an errno. */
 int ns_walk(const char *path, struct loc *out);
+/*
+ * A new fid for the file at clean absolute path, following symbolic links
+ * on the way, and the last one too when follow (at most NS_MAX_LINKS in
+ * all, then -ELOOP). path (RT_PATH_MAX bytes) is rewritten with every
+ * link followed replaced by its target: the path of what was found or,
+ * on -ENOENT, where it would be. 0 or an errno.
+ */
+#define NS_MAX_LINKS 40
+int ns_lookup(char *path, int follow, struct loc *out);
+/* Whether path is a mount point with several sources. */
+int ns_is_union(const char *path);
 /* Every directory of the union at path (one unless it is a mount point
  * with several): their count or an errno. */
 int ns_walk_union(const char *path, struct loc *out, int max);
@@ -80,14 +91,10 @@ int ns_give_parent(void);
 long ns_text(char *buf, size_t cap);
 void ns_hangup_all(void);
 
-/* ---- fd.c and file.c: open files ---- */
-void fd_init(void);
-long file_call(struct rt_call *c, int *handled);
-
-/* ---- proc.c ---- */
-long proc_call(struct rt_call *c, int *handled);
-extern char rt_cwd[RT_PATH_MAX];
-extern uint32_t rt_umask;
+/* Our pid (proc.c). */
+long rt_getpid(void);
+/* Limits and names at start: the program's path from AT_EXECFN. */
+void proc_init(const char *execfn);
 
 /* Errors of the 9P client are already negative Linux errnos. */
 static inline long lx_err(int e)

@@ -12,13 +12,29 @@
 #include <metta.h>
 #include <stdarg.h>
 
+#include "state.h"
+
+#include <runtime/call_table.h>
 #include <runtime/linux_names.h>
 
-#include "fd.h"
+#define AT_PHDR	  3
+#define AT_PHNUM  5
+#define AT_ENTRY  9
+#define AT_EXECFN 31
 
-#define AT_PHDR	 3
-#define AT_PHNUM 5
-#define AT_ENTRY 9
+/* The process: see state.h. */
+struct rt_proc rt = {
+	.cwd = "/",
+	.umask = 022,
+	.tod_base = -1,
+	.termios = {
+		.c_iflag = 0x500,
+		.c_oflag = 5,
+		.c_cflag = 0xbf,
+		.c_lflag = LX_ICANON | LX_ECHO | 0x8a00 | 1,
+		.c_cc = { 3, 28, 127, 21, 4, 0, 1 },
+	},
+};
 
 void rt_reflect_entry(void);
 uint64_t rt_start(uint64_t *sp);
@@ -47,7 +63,7 @@ uint64_t rt_start(uint64_t *sp)
 	while (*p)
 		p++; /* past envp */
 	uint64_t phdr = 0, phnum = 0, entry = 0, stack = 0;
-	const char *ns = 0;
+	const char *ns = 0, *execfn = 0;
 	for (p++; p[0]; p += 2) {
 		if (p[0] == AT_PHDR)
 			phdr = p[1];
@@ -57,6 +73,8 @@ uint64_t rt_start(uint64_t *sp)
 			entry = p[1];
 		else if (p[0] == AT_METTA_NS)
 			ns = (const char *)p[1];
+		else if (p[0] == AT_EXECFN)
+			execfn = (const char *)p[1];
 		else if (p[0] == AT_METTA_STACK)
 			stack = p[1];
 	}
@@ -65,6 +83,7 @@ uint64_t rt_start(uint64_t *sp)
 		rt_exit(127);
 	}
 	mem_init(phdr, phnum, stack);
+	proc_init(execfn);
 	if (ns_init(ns))
 		rt_log("some of the namespace did not apply");
 	fd_init();
@@ -75,35 +94,18 @@ uint64_t rt_start(uint64_t *sp)
 static long unknown(uint64_t nr)
 {
 	static uint8_t told[LX_NCALLS];
-	const char *name = nr < LINUX_NAMES ? linux_names[nr] : 0;
+	const char *name = nr < LX_NCALLS ? linux_names[nr] : 0;
 	if (nr >= LX_NCALLS || !told[nr]) {
 		rt_log("unknown Linux call %lu (%s): ENOSYS", nr,
 		       name ? name : "no such call");
 		if (nr < LX_NCALLS)
 			told[nr] = 1;
 	}
-	return -LX_ENOSYS;
+	return -P9_ENOSYS;
 }
 
 long rt_syscall(struct rt_call *c)
 {
-	uint64_t *a = c->a;
-	int handled;
-	long rc;
-	switch (c->nr) {
-	case LX_brk:
-		return sys_brk(a[0]);
-	case LX_mmap:
-		return sys_mmap(a[0], a[1], (int)a[2], (int)a[3], (int)a[4],
-				(int64_t)a[5]);
-	case LX_munmap:
-		return sys_munmap(a[0], a[1]);
-	case LX_mprotect:
-		return sys_mprotect(a[0], a[1], (int)a[2]);
-	}
-	if ((rc = file_call(c, &handled), handled) ||
-	    (rc = fd_call(c, &handled), handled) ||
-	    (rc = proc_call(c, &handled), handled))
-		return rc;
-	return unknown(c->nr);
+	rt_handler h = c->nr < LX_NCALLS ? call_table[c->nr] : 0;
+	return h ? h(c->a) : unknown(c->nr);
 }

@@ -17,6 +17,7 @@ mformat mtools
 musl-gcc musl-tools
 /bin/busybox busybox-static
 gcc gcc
+/usr/lib/x86_64-linux-gnu/libc.a libc6-dev
 make make
 dpkg-deb dpkg
 apt-get apt

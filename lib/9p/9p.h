@@ -66,6 +66,10 @@ enum p9_type {
 #define P9_DMDIR    0x80000000u
 #define P9_DMAPPEND 0x40000000u
 #define P9_DMEXCL   0x20000000u
+/* Symbolic links, as 9P2000.u marks them (docs/servers.md): a file whose
+ * contents are the target; its qid type has P9_QTSYMLINK. */
+#define P9_DMSYMLINK 0x02000000u
+#define P9_QTSYMLINK 0x02
 
 struct p9_qid {
 	uint8_t type;

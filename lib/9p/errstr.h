@@ -6,7 +6,8 @@
  *
  * The numbers are x86-64 Linux errno values (what the POSIX personality
  * returns); they are defined here because freestanding code has no
- * <errno.h>. File system operations return 0 or one of them negated.
+ * <errno.h>, and only here: the runtime returns these too. File system
+ * operations return 0 or one of them negated.
  */
 #ifndef LIB_9P_ERRSTR_H
 #define LIB_9P_ERRSTR_H
@@ -15,25 +16,34 @@
 
 #define P9_EPERM	1
 #define P9_ENOENT	2
+#define P9_ESRCH	3
 #define P9_EINTR	4
 #define P9_EIO		5
 #define P9_EBADF	9
+#define P9_ECHILD	10
 #define P9_EAGAIN	11
 #define P9_ENOMEM	12
 #define P9_EACCES	13
+#define P9_EFAULT	14
 #define P9_EBUSY	16
 #define P9_EEXIST	17
 #define P9_EXDEV	18
 #define P9_ENOTDIR	20
 #define P9_EISDIR	21
 #define P9_EINVAL	22
+#define P9_ENFILE	23
 #define P9_EMFILE	24
+#define P9_ENOTTY	25
 #define P9_EFBIG	27
 #define P9_ENOSPC	28
+#define P9_ESPIPE	29
 #define P9_EROFS	30
 #define P9_EPIPE	32
+#define P9_ERANGE	34
 #define P9_ENAMETOOLONG 36
+#define P9_ENOSYS	38
 #define P9_ENOTEMPTY	39
+#define P9_ELOOP	40
 #define P9_ENOTSUP	95
 
 /*

@@ -101,8 +101,8 @@ int main(int argc, char **argv, char **envp)
 	if (rc)
 		metta_printf("ramfs: archive: %s (kept what loaded)\n",
 			     status_name((int)rc));
-	metta_printf("ramfs: %u files, %lu KiB loaded, %lu KiB free\n",
-		     fs.loaded_files,
+	metta_printf("ramfs: %u files, %u links, %lu KiB loaded, %lu KiB free\n",
+		     fs.loaded_files, fs.loaded_links,
 		     (unsigned long)((fs.loaded_bytes + 1023) / 1024),
 		     (unsigned long)(ramfs_free_bytes(&fs) / 1024));
 	p9srv_init(&srv, &ramfs_ops, &fs, MSIZE, P9SRV_STORAGE_ARGS(store));

@@ -15,8 +15,9 @@
 
 #define PAGE RAMFS_PAGE
 #define PPP  RAMFS_PPP
-/* Permission and type bits a node keeps. */
-#define MODE_BITS (P9_DMDIR | P9_DMAPPEND | P9_DMEXCL | 0777u)
+/* Permission and type bits a node keeps; the type bits never change. */
+#define TYPE_BITS (P9_DMDIR | P9_DMSYMLINK)
+#define MODE_BITS (TYPE_BITS | P9_DMAPPEND | P9_DMEXCL | 0777u)
 
 static uint32_t now(const struct ramfs *fs)
 {
@@ -436,9 +437,12 @@ static int op_readdir(void *ctx, void *dir, uint32_t index, struct p9_stat *st)
 	return 1;
 }
 
-/* create(5): the directory's permissions limit the new file's. */
+/* create(5): the directory's permissions limit the new file's; a
+ * symbolic link's are always 0777, as Linux's. */
 static uint32_t create_mode(uint32_t perm, uint32_t dirmode)
 {
+	if (perm & P9_DMSYMLINK)
+		return P9_DMSYMLINK | 0777;
 	if (perm & P9_DMDIR)
 		return perm & (~0777u | (dirmode & 0777));
 	return perm & (~0666u | (dirmode & 0666));
@@ -451,6 +455,8 @@ static int op_create(void *ctx, void *dir, struct p9_str name, uint32_t perm,
 	struct ramfs_node *d = dir, *n;
 	char uid[RAMFS_UID_MAX + 1];
 	(void)mode;
+	if ((perm & P9_DMDIR) && (perm & P9_DMSYMLINK))
+		return -P9_EINVAL;
 	if (!isdir(d))
 		return -P9_ENOTDIR;
 	if (d != fs->root && !d->parent)
@@ -522,8 +528,8 @@ static int op_wstat(void *ctx, void *node, const struct p9_stat *st)
 		touch(fs, n);
 	}
 	if (st->mode != ~0u)
-		n->mode =
-		    (n->mode & P9_DMDIR) | (st->mode & MODE_BITS & ~P9_DMDIR);
+		n->mode = (n->mode & TYPE_BITS) |
+			  (st->mode & MODE_BITS & ~TYPE_BITS);
 	if (st->gid.len)
 		set_str(n->gid, st->gid.s, st->gid.len);
 	if (st->name.len && !name_is(n, st->name.s, st->name.len)) {
@@ -606,12 +612,42 @@ static int load_parent(struct ramfs *fs, const struct cpio_entry *e,
 	return 0;
 }
 
+/* The node mode of an archive entry of a type we load. */
+static uint32_t entry_mode(const struct cpio_entry *e)
+{
+	switch (e->mode & CPIO_S_IFMT) {
+	case CPIO_S_IFDIR:
+		return P9_DMDIR | (e->mode & 0777);
+	case CPIO_S_IFLNK: /* its data is the target */
+		return P9_DMSYMLINK | 0777;
+	}
+	return e->mode & 0777;
+}
+
+/* A file's or a link's contents: the entry's data. */
+static int load_data(struct ramfs *fs, struct ramfs_node *n,
+		     const struct cpio_entry *e)
+{
+	resize(fs, n, 0);
+	for (size_t off = 0; off < e->size;) {
+		size_t k =
+		    e->size - off > 0x40000000 ? 0x40000000 : e->size - off;
+		long w = op_write(fs, n, off, (const uint8_t *)e->data + off,
+				  (uint32_t)k);
+		if (w <= 0)
+			return w == -P9_EFBIG ? STATUS_ERR_RANGE
+					      : STATUS_ERR_NOMEM;
+		off += (size_t)w;
+	}
+	return 0;
+}
+
 static int load_entry(struct ramfs *fs, const struct cpio_entry *e)
 {
 	struct ramfs_node *dir, *n;
 	struct p9_str name;
-	int wantdir = (e->mode & CPIO_S_IFMT) == CPIO_S_IFDIR;
-	uint32_t mode = (wantdir ? P9_DMDIR : 0) | (e->mode & 0777);
+	uint32_t mode = entry_mode(e);
+	int wantdir = (mode & P9_DMDIR) != 0;
 	int rc = load_parent(fs, e, &dir, &name);
 	if (rc)
 		return rc;
@@ -626,19 +662,11 @@ static int load_entry(struct ramfs *fs, const struct cpio_entry *e)
 		return STATUS_ERR_NOMEM;
 	}
 	n->mode = mode;
-	if (!wantdir) {
-		resize(fs, n, 0);
-		for (size_t off = 0; off < e->size;) {
-			size_t k = e->size - off > 0x40000000 ? 0x40000000
-							      : e->size - off;
-			long w =
-			    op_write(fs, n, off, (const uint8_t *)e->data + off,
-				     (uint32_t)k);
-			if (w <= 0)
-				return w == -P9_EFBIG ? STATUS_ERR_RANGE
-						      : STATUS_ERR_NOMEM;
-			off += (size_t)w;
-		}
+	if (!wantdir && (rc = load_data(fs, n, e)))
+		return rc;
+	if (mode & P9_DMSYMLINK) {
+		fs->loaded_links++;
+	} else if (!wantdir) {
 		fs->loaded_files++;
 		fs->loaded_bytes += e->size;
 	}
@@ -654,8 +682,9 @@ int ramfs_load_cpio(struct ramfs *fs, const void *archive, size_t len)
 	cpio_iter_init(&it, archive, len);
 	while ((rc = cpio_next(&it, &e)) > 0) {
 		uint32_t type = e.mode & CPIO_S_IFMT;
-		if (type != CPIO_S_IFDIR && type != CPIO_S_IFREG)
-			continue;
+		if (type != CPIO_S_IFDIR && type != CPIO_S_IFREG &&
+		    type != CPIO_S_IFLNK)
+			continue; /* devices, fifos, sockets: not kept */
 		rc = load_entry(fs, &e);
 		if (rc)
 			return rc;

@@ -1,6 +1,10 @@
 /*
- * ramfs's file tree: files and directories in memory, served through
- * p9srv (ramfs_ops; the fs context is the struct ramfs).
+ * ramfs's file tree: files, directories and symbolic links in memory,
+ * served through p9srv (ramfs_ops; the fs context is the struct ramfs).
+ * A symbolic link is a file with P9_DMSYMLINK in its mode (its qid type
+ * P9_QTSYMLINK) whose contents are the target (docs/servers.md): made by
+ * a create with that bit and a write; walks never go through one (it is
+ * not a directory), clients follow links themselves.
  *
  * All memory comes from one region given at init, cut into 4 KiB pages:
  * file data pages, the index pages that find them (8 direct pointers, one
@@ -59,8 +63,9 @@ struct ramfs {
 	/* Directory read cursor: entry index of dir (at dirversion). */
 	struct ramfs_node *rd_dir, *rd_node;
 	uint32_t rd_index, rd_version;
-	/* What ramfs_load_cpio loaded. */
-	uint32_t loaded_files;
+	/* What ramfs_load_cpio loaded: regular files (and their bytes),
+	 * symbolic links. */
+	uint32_t loaded_files, loaded_links;
 	uint64_t loaded_bytes;
 };
 
@@ -79,12 +84,14 @@ extern const struct p9srv_ops ramfs_ops;
 size_t ramfs_free_bytes(const struct ramfs *fs);
 
 /*
- * Add the directories and regular files of a newc archive (other entry
- * types are skipped), owned like the root, with the archive's modes and
- * mtimes; a file already there is replaced. Returns 0, STATUS_ERR_CORRUPT
- * for a corrupt archive or a path through a file or with "..",
+ * Add the directories, regular files and symbolic links (mode 0120000,
+ * the data is the target) of a newc archive (other entry types are
+ * skipped), owned like the root, with the archive's modes and mtimes; a
+ * file already there is replaced. Returns 0, STATUS_ERR_CORRUPT for a
+ * corrupt archive or a path through a file or link or with "..",
  * STATUS_ERR_NOMEM when the region is full; what was loaded before an
- * error stays. Counts files and bytes in loaded_files and loaded_bytes.
+ * error stays. Counts files and bytes in loaded_files and loaded_bytes,
+ * links in loaded_links.
  */
 int ramfs_load_cpio(struct ramfs *fs, const void *archive, size_t len);
 

@@ -1,6 +1,6 @@
 /*
  * newc cpio reader: entries and their fields, 4-byte alignment of names
- * and data, the trailer ends the archive (and what follows is ignored),
+ * and data, symbolic links' entries, the trailer ends the archive (and what follows is ignored),
  * and every truncation or corruption is refused without reading past the
  * end (ASan checks the bound: each cut archive is its own allocation).
  */
@@ -59,6 +59,32 @@ static int entries_and_alignment(void)
 	CHECK(cpio_next(&it, &e) == 1 && e.size == 0);
 	CHECK(cpio_next(&it, &e) == 1 && e.size == 7);
 	CHECK(memcmp(e.data, "abcdefg", 7) == 0);
+	return 0;
+}
+
+/* A symbolic link's entry: its type in the mode, its target as data
+ * (what ramfs makes a link of). */
+static int symlink_entry(void)
+{
+	struct cpio_iter it;
+	struct cpio_entry e;
+	arlen = 0;
+	add("bin/sh", CPIO_S_IFLNK | 0777, "busybox", 0);
+	add("dangling", CPIO_S_IFLNK | 0777, "/no/such/file", 1);
+	add(CPIO_TRAILER, 0, 0, 0);
+	cpio_iter_init(&it, ar, arlen);
+	CHECK(cpio_next(&it, &e) == 1 && (e.mode & CPIO_S_IFMT) == CPIO_S_IFLNK);
+	CHECK(e.size == 7 && memcmp(e.data, "busybox", 7) == 0);
+	CHECK_STR(e.name, "bin/sh");
+	CHECK(cpio_next(&it, &e) == 1 && e.mode == (CPIO_S_IFLNK | 0777));
+	CHECK(e.size == 13 && memcmp(e.data, "/no/such/file", 13) == 0);
+	CHECK(cpio_next(&it, &e) == 0);
+	/* Cut inside the target: refused like any other data. */
+	uint8_t *cut = malloc(arlen - 8);
+	memcpy(cut, ar, arlen - 8);
+	cpio_iter_init(&it, cut, 110 + 8 + 4);
+	CHECK(cpio_next(&it, &e) == STATUS_ERR_CORRUPT);
+	free(cut);
 	return 0;
 }
 
@@ -155,7 +181,7 @@ static int corruption_refused(void)
 }
 
 /* A symbolic link (newc: mode 0120000, the target as the data). */
-static int symlink_entry(void)
+static int symlink_entry_and_its_cuts(void)
 {
 	struct cpio_iter it;
 	struct cpio_entry e;
@@ -247,10 +273,11 @@ static int mkcpio_archive(void)
 int main(void)
 {
 	RUN(entries_and_alignment);
+	RUN(symlink_entry);
 	RUN(truncation_refused);
 	RUN(trailer_ends_it);
 	RUN(corruption_refused);
-	RUN(symlink_entry);
+	RUN(symlink_entry_and_its_cuts);
 	RUN(mkcpio_archive);
 	return check_done();
 }

@@ -2,7 +2,8 @@
  * ramfs's tree through its p9srv operations: files and directories,
  * rename, truncate, create(5) permission masking, timestamps and versions,
  * a full region (ENOSPC changes nothing; short writes), files removed while
- * open, large files read page by page, and loading newc archives.
+ * open, large files read page by page, symbolic links, and loading newc
+ * archives (links too).
  */
 #include <stdlib.h>
 
@@ -325,6 +326,7 @@ static int load_cpio(void)
 	add(CPIO_TRAILER, 0, 0);
 	CHECK(ramfs_load_cpio(&fs, ar, arlen) == 0);
 	CHECK(fs.loaded_files == 3 && fs.loaded_bytes == 10);
+	CHECK(fs.loaded_links == 1);
 	void *r = root(), *bin = look(r, "bin"), *ns, *etc, *deep, *motd;
 	CHECK(bin && (ns = look(bin, "ns")));
 	CHECK(st(ns).mode == 0755 && st(ns).length == 4 && st(ns).mtime == 777);
@@ -334,7 +336,11 @@ static int load_cpio(void)
 	CHECK((motd = look(deep, "motd")));
 	char buf[8];
 	CHECK(o->read(&fs, motd, 0, buf, 8) == 6 && !memcmp(buf, "hello\n", 6));
-	CHECK(look(r, "link") == 0);
+	/* The link: its target as contents, its type in mode and qid. */
+	void *link = look(r, "link");
+	CHECK(link && st(link).mode == (P9_DMSYMLINK | 0777));
+	CHECK(st(link).qid.type == P9_QTSYMLINK && st(link).length == 6);
+	CHECK(o->read(&fs, link, 0, buf, 8) == 6 && !memcmp(buf, "bin/ns", 6));
 	CHECK(look(r, "empty") && st(look(r, "empty")).mode == 0600);
 	/* Loading again replaces files. */
 	arlen = 0;
@@ -342,6 +348,64 @@ static int load_cpio(void)
 	add(CPIO_TRAILER, 0, 0);
 	CHECK(ramfs_load_cpio(&fs, ar, arlen) == 0);
 	CHECK(st(ns).length == 2 && st(ns).mode == 0700);
+	return 0;
+}
+
+/* A path through a link in an archive is refused (as through a file). */
+static int cpio_path_through_link(void)
+{
+	CHECK(ramfs_init(&fs, region(1 << 20), 1 << 20, 0, "metta") == 0);
+	arlen = 0;
+	add("bin", CPIO_S_IFLNK | 0777, "usr/bin");
+	add("bin/sh", CPIO_S_IFREG | 0755, "x");
+	add(CPIO_TRAILER, 0, 0);
+	CHECK(ramfs_load_cpio(&fs, ar, arlen) == STATUS_ERR_CORRUPT);
+	/* A link where the archive has a directory already: corrupt too. */
+	CHECK(ramfs_init(&fs, region(1 << 20), 1 << 20, 0, "metta") == 0);
+	arlen = 0;
+	add("d", CPIO_S_IFDIR | 0755, 0);
+	add("d", CPIO_S_IFLNK | 0777, "e");
+	add(CPIO_TRAILER, 0, 0);
+	CHECK(ramfs_load_cpio(&fs, ar, arlen) == STATUS_ERR_CORRUPT);
+	return 0;
+}
+
+/*
+ * Symbolic links as docs/servers.md gives them: a create with
+ * P9_DMSYMLINK, then a write of the target; walks do not go through one.
+ */
+static int symlinks(void)
+{
+	CHECK(ramfs_init(&fs, region(1 << 20), 1 << 20, 0, "metta") == 0);
+	void *r = root(), *d, *l, *x;
+	CHECK((d = mk(r, "d", P9_DMDIR | 0700)) != 0);
+	CHECK((l = mk(d, "l", P9_DMSYMLINK | 0600)) != 0);
+	CHECK(put(l, 0, "../target") == 9);
+	/* Always 0777, whatever was asked or the directory allows. */
+	CHECK(st(l).mode == (P9_DMSYMLINK | 0777) && st(l).length == 9);
+	CHECK(st(l).qid.type == P9_QTSYMLINK);
+	char buf[16];
+	CHECK(o->read(&fs, l, 0, buf, sizeof(buf)) == 9);
+	CHECK(!memcmp(buf, "../target", 9));
+	/* Not a directory: a walk stops at it. */
+	CHECK(o->walk1(&fs, l, p9_str("x"), &x) == -P9_ENOTDIR);
+	/* The name is taken; a directory cannot be a link too. */
+	void *n;
+	CHECK(o->create(&fs, d, p9_str("l"), P9_DMSYMLINK | 0777, P9_OWRITE,
+			p9_str("metta"), &n) == -P9_EEXIST);
+	CHECK(o->create(&fs, d, p9_str("m"), P9_DMSYMLINK | P9_DMDIR | 0777,
+			P9_OWRITE, p9_str("metta"), &n) == -P9_EINVAL);
+	CHECK(look(d, "m") == 0);
+	/* A directory listing shows the type. */
+	struct p9_stat e;
+	CHECK(o->readdir(&fs, d, 0, &e) == 1 && (e.mode & P9_DMSYMLINK));
+	/* wstat may change the permissions, never the type. */
+	struct p9_stat w = blank();
+	w.mode = 0644;
+	CHECK(o->wstat(&fs, l, &w) == 0);
+	CHECK(st(l).mode == (P9_DMSYMLINK | 0644));
+	/* Removed like a file. */
+	CHECK(o->remove(&fs, l) == 0 && look(d, "l") == 0);
 	return 0;
 }
 
@@ -383,7 +447,9 @@ int main(void)
 	RUN(full_region);
 	RUN(removed_while_open);
 	RUN(big_file_page_by_page);
+	RUN(symlinks);
 	RUN(load_cpio);
+	RUN(cpio_path_through_link);
 	RUN(corrupt_cpio_refused);
 	return check_done();
 }

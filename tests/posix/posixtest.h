@@ -39,6 +39,25 @@ void pt_fail(const char *file, int line, const char *fmt, ...)
 void pt_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *pt_errname(int e);
 
+/* statx, through the raw system call, with its own structure. */
+struct pt_statx_ts { int64_t tv_sec; uint32_t tv_nsec; int32_t pad; };
+struct pt_statx {
+	uint32_t mask, blksize;
+	uint64_t attributes;
+	uint32_t nlink, uid, gid;
+	uint16_t mode, pad0;
+	uint64_t ino, size, blocks, attributes_mask;
+	struct pt_statx_ts atime, btime, ctime, mtime;
+	uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
+	uint64_t spare[14];
+};
+#define PT_STATX_TYPE 0x1u
+#define PT_STATX_MODE 0x2u
+#define PT_STATX_INO 0x100u
+#define PT_STATX_SIZE 0x200u
+#define PT_STATX_BASIC 0x7ffu
+#define PT_STATX_RESERVED 0x80000000u
+
 /* Helpers (posixtest.c). */
 int pt_mkfile(const char *path, const void *data, size_t len, mode_t mode);
 void pt_pattern(void *buf, size_t len, unsigned seed, size_t off);
@@ -114,6 +133,7 @@ extern const struct pt_test pt_9p_tests[];
 /* The system image's files: only where its manifest is (Metta). */
 #define PT_IMAGE_MANIFEST "/etc/image-manifest"
 extern const struct pt_test pt_image_tests[];
+extern const struct pt_test pt_link_tests[];
 
 /* The ENOSPC test (t_enospc.c); runs only with POSIXTEST_ENOSPC set. */
 void pt_test_enospc(void);

@@ -125,24 +125,6 @@ static void t_stat_raw(void)
 	OK(unlink("f"));
 }
 
-/* statx, through the raw system call, with its own structure. */
-struct pt_statx_ts { int64_t tv_sec; uint32_t tv_nsec; int32_t pad; };
-struct pt_statx {
-	uint32_t mask, blksize;
-	uint64_t attributes;
-	uint32_t nlink, uid, gid;
-	uint16_t mode, pad0;
-	uint64_t ino, size, blocks, attributes_mask;
-	struct pt_statx_ts atime, btime, ctime, mtime;
-	uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
-	uint64_t spare[14];
-};
-#define PT_STATX_TYPE 0x1u
-#define PT_STATX_MODE 0x2u
-#define PT_STATX_INO 0x100u
-#define PT_STATX_SIZE 0x200u
-#define PT_STATX_BASIC 0x7ffu
-#define PT_STATX_RESERVED 0x80000000u
 
 static void t_statx(void)
 {
@@ -523,7 +505,8 @@ static void t_rename(void)
 static int renames_across_directories(void)
 {
 	struct utsname u;
-	return uname(&u) != 0 || strcmp(u.sysname, "Metta") != 0;
+	/* Metta answers sysname "Linux" (for glibc), its release says. */
+	return uname(&u) != 0 || strstr(u.release, "-metta") == NULL;
 }
 
 static void t_rename_dirs(void)

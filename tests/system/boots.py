@@ -337,6 +337,36 @@ BOOTS = [
         ],
     },
     {
+        # A static glibc program from the host's gcc (tests/glibc): glibc's
+        # start-up calls, then the process calls, each answer printed.
+        "name": "glibc_start",
+        "cmdline": "", "smp": 2,
+        "system_modules": SYSTEM,
+        "modules": {"glibctest": built("modules/glibctest")},
+        # Typed once msh is up: keys typed during the boot may be lost
+        # when the machine is busy.
+        "input": ["\n", "glibctest\necho status $?\npoweroff\n"],
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("own_checks_passed", contains("GLIBC END ok")),
+            ("exit_status_0", contains("status 0")),
+            ("no_unknown_call", lambda out: None if "unknown Linux call"
+             not in out else "a Linux call it made is unknown"),
+            ("uname_linux_release", matches(r"GLIBC uname: Linux 6\.1\.0-metta x86_64$")),
+            ("alone_for_now", matches(r"GLIBC pid: (\d+) ppid 1 pgrp \1 sid \1$")),
+            ("ids_root", contains("GLIBC ids: uid 0 euid 0 gid 0 egid 0 groups 0")),
+            ("umask", contains("GLIBC umask: 022")),
+            ("prctl_name", contains("GLIBC comm: renamed-by-test")),
+            ("proc_self_exe", contains("GLIBC exe: /glibctest")),
+            ("rlimit_nofile", contains("GLIBC nofile: 256 256")),
+            ("rlimit_stack", contains("GLIBC stack: 8388608")),
+            ("one_cpu", contains("GLIBC cpus: 1")),
+            ("rseq_enosys", contains("GLIBC rseq: -1 ENOSYS")),
+            ("other_pid_esrch", contains("GLIBC prlimit of pid 1: -1 No such process")),
+            ("other_user_eperm", contains("GLIBC setuid 1000: -1 Operation not permitted")),
+        ],
+    },
+    {
         # The namespace through msh: ns prints the shell's (the ramfs root,
         # /dev as a union of the device servers, /srv, /proc); bind and
         # mount change the shell's, which its next children start with.

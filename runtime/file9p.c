@@ -1,0 +1,273 @@
+/*
+ * Two kinds of open file that are plain 9P files on some server: a file
+ * (reads and writes at an offset, in 9P-sized pieces) and the terminal
+ * (the console's cons file: no offset, and the terminal's ioctls).
+ */
+#include <metta.h>
+#include <metta/proto.h>
+#include <string/kstring.h>
+
+#include "state.h"
+
+/* ---- stat ---- */
+
+static uint32_t file_type(const struct p9_stat *st)
+{
+	if (st->mode & P9_DMDIR)
+		return LX_S_IFDIR;
+	if (st->mode & P9_DMSYMLINK)
+		return LX_S_IFLNK;
+	/* A device server marks its files with a stat type (Plan 9's device
+	 * letter): those are character devices to a Linux program. */
+	return st->type ? LX_S_IFCHR : LX_S_IFREG;
+}
+
+static void to_stat(const struct p9_stat *st, struct lx_stat *out)
+{
+	memset(out, 0, sizeof(*out));
+	uint32_t type = file_type(st);
+	out->st_dev = st->dev;
+	out->st_ino = st->qid.path;
+	out->st_nlink = type == LX_S_IFDIR ? 2 : 1;
+	out->st_mode = type | (st->mode & 0777);
+	out->st_rdev = type == LX_S_IFCHR
+			   ? (uint64_t)st->type << 8 | (st->qid.path & 0xff)
+			   : 0;
+	out->st_size = (int64_t)st->length;
+	out->st_blksize = 4096;
+	out->st_blocks = (int64_t)((st->length + 511) / 512);
+	out->st_atim.tv_sec = st->atime;
+	out->st_mtim.tv_sec = st->mtime;
+	out->st_ctim.tv_sec = st->mtime;
+}
+
+long stat_loc(const struct loc *l, struct lx_stat *out)
+{
+	struct p9_stat st;
+	int rc = p9c_stat(loc_client(l), l->fid, &st);
+	if (rc)
+		return rc;
+	to_stat(&st, out);
+	return 0;
+}
+
+long wstat_loc(struct loc *l, const struct p9_stat *st)
+{
+	return p9c_wstat(loc_client(l), l->fid, st);
+}
+
+long truncate_loc(struct loc *l, int64_t len)
+{
+	struct p9_stat st;
+	if (len < 0)
+		return -P9_EINVAL;
+	p9c_nochange(&st);
+	st.length = (uint64_t)len;
+	return wstat_loc(l, &st);
+}
+
+long chmod_loc(struct loc *l, int mode)
+{
+	struct p9_stat st, now;
+	int rc = p9c_stat(loc_client(l), l->fid, &now);
+	if (rc)
+		return rc;
+	p9c_nochange(&st);
+	st.mode = (now.mode & ~0777u) | ((uint32_t)mode & 0777);
+	return wstat_loc(l, &st);
+}
+
+long file9p_stat(struct ofile *f, struct lx_stat *st)
+{
+	return stat_loc(&f->loc[0], st);
+}
+
+long file9p_chmod(struct ofile *f, int mode)
+{
+	return chmod_loc(&f->loc[0], mode);
+}
+
+static long file_length(struct ofile *f, uint64_t *len)
+{
+	struct p9_stat st;
+	int rc = p9c_stat(loc_client(&f->loc[0]), f->loc[0].fid, &st);
+	if (rc == 0)
+		*len = st.length;
+	return rc;
+}
+
+/* ---- moving bytes ---- */
+
+/*
+ * One 9P-sized piece at off, read into or written from buf: the bytes
+ * moved, or an errno. Like Linux, a read needs somewhere to put only the
+ * bytes that arrive: EFAULT otherwise.
+ */
+static long piece(struct ofile *f, uint8_t *buf, uint32_t k, uint64_t off,
+		  int write)
+{
+	struct p9c *c = loc_client(&f->loc[0]);
+	if (write)
+		return p9c_write(c, f->loc[0].fid, off, buf, k);
+	const uint8_t *data;
+	long r = p9c_read_ref(c, f->loc[0].fid, off, k, &data);
+	if (r > 0 && user_writable((uint64_t)buf, (uint64_t)r))
+		return -P9_EFAULT;
+	if (r > 0)
+		memcpy(buf, data, (size_t)r);
+	return r;
+}
+
+/*
+ * n bytes at off in 9P-sized pieces; stops at a short piece (the end of a
+ * file, or a line from the console). An error after some bytes moved
+ * gives those bytes, as Linux does.
+ */
+long file9p_transfer(struct ofile *f, uint8_t *buf, uint64_t n, uint64_t off,
+		     int write)
+{
+	uint32_t unit = p9c_iounit(loc_client(&f->loc[0]));
+	uint64_t done = 0;
+	while (done < n) {
+		uint32_t k = n - done > unit ? unit : (uint32_t)(n - done);
+		long r = piece(f, buf + done, k, off + done, write);
+		if (r < 0)
+			return done ? (long)done : r;
+		done += (uint64_t)r;
+		if ((uint32_t)r < k)
+			break;
+	}
+	return (long)done;
+}
+
+static long file9p_pread(struct ofile *f, uint64_t ubuf, uint64_t n,
+			 uint64_t off)
+{
+	return file9p_transfer(f, (uint8_t *)ubuf, n, off, 0);
+}
+
+static long file9p_pwrite(struct ofile *f, uint64_t ubuf, uint64_t n,
+			  uint64_t off)
+{
+	return file9p_transfer(f, (uint8_t *)ubuf, n, off, 1);
+}
+
+static long file9p_read(struct ofile *f, uint64_t ubuf, uint64_t n)
+{
+	long rc = file9p_pread(f, ubuf, n, f->offset);
+	if (rc > 0)
+		f->offset += (uint64_t)rc;
+	return rc;
+}
+
+/* At the offset, or at the end with O_APPEND. */
+static long file9p_write(struct ofile *f, uint64_t ubuf, uint64_t n)
+{
+	uint64_t off = f->offset;
+	long rc = (f->flags & LX_O_APPEND) ? file_length(f, &off) : 0;
+	if (rc == 0)
+		rc = file9p_pwrite(f, ubuf, n, off);
+	if (rc > 0)
+		f->offset = off + (uint64_t)rc;
+	return rc;
+}
+
+static long file9p_seek(struct ofile *f, int64_t off, int whence)
+{
+	uint64_t base = 0;
+	if (whence == LX_SEEK_CUR)
+		base = f->offset;
+	else if (whence == LX_SEEK_END) {
+		long rc = file_length(f, &base);
+		if (rc)
+			return rc;
+	} else if (whence != LX_SEEK_SET)
+		return -P9_EINVAL;
+	int64_t to = (int64_t)base + off;
+	if (to < 0)
+		return -P9_EINVAL;
+	f->offset = (uint64_t)to;
+	return to;
+}
+
+static long file9p_truncate(struct ofile *f, int64_t len)
+{
+	return truncate_loc(&f->loc[0], len);
+}
+
+/* stat(5): a wstat changing nothing asks the server to commit. */
+static long file9p_sync(struct ofile *f)
+{
+	struct p9_stat st;
+	p9c_nochange(&st);
+	long rc = wstat_loc(&f->loc[0], &st);
+	return rc == -P9_ENOTSUP ? 0 : rc;
+}
+
+const struct file_ops file9p_ops = {
+	.kind = "file",
+	.read = file9p_read,
+	.write = file9p_write,
+	.pread = file9p_pread,
+	.pwrite = file9p_pwrite,
+	.seek = file9p_seek,
+	.stat = file9p_stat,
+	.truncate = file9p_truncate,
+	.chmod = file9p_chmod,
+	.sync = file9p_sync,
+};
+
+/* ---- the terminal ---- */
+
+/* A terminal has no offset: every read and write is at 0. */
+static long tty_read(struct ofile *f, uint64_t ubuf, uint64_t n)
+{
+	return file9p_transfer(f, (uint8_t *)ubuf, n, 0, 0);
+}
+
+static long tty_write(struct ofile *f, uint64_t ubuf, uint64_t n)
+{
+	return file9p_transfer(f, (uint8_t *)ubuf, n, 0, 1);
+}
+
+static long tty_ioctl(struct ofile *f, uint64_t req, uint64_t arg)
+{
+	struct lx_termios *tio = &rt.termios;
+	long rc;
+	(void)f;
+	switch (req) {
+	case LX_TCGETS:
+		if ((rc = user_writable(arg, sizeof(*tio))))
+			return rc;
+		memcpy((void *)arg, tio, sizeof(*tio));
+		return 0;
+	case LX_TCSETS:
+	case LX_TCSETSW:
+	case LX_TCSETSF: {
+		if ((rc = user_readable(arg, sizeof(*tio))))
+			return rc;
+		memcpy(tio, (const void *)arg, sizeof(*tio));
+		/* Non-canonical input is the console's raw mode. */
+		uint64_t w[4] = { CONS_SET_RAW, !(tio->c_lflag & LX_ICANON) };
+		metta_request(CAP_TTY, w, 0, 0, 0, 0, 0, 0, 0);
+		return 0;
+	}
+	case LX_TIOCGWINSZ: {
+		struct lx_winsize ws = { 25, 80, 0, 0 };
+		if ((rc = user_writable(arg, sizeof(ws))))
+			return rc;
+		memcpy((void *)arg, &ws, sizeof(ws));
+		return 0;
+	}
+	}
+	return -P9_EINVAL;
+}
+
+const struct file_ops tty_ops = {
+	.kind = "terminal",
+	.read = tty_read,
+	.write = tty_write,
+	.stat = file9p_stat,
+	.ioctl = tty_ioctl,
+	.chmod = file9p_chmod,
+};

@@ -1,0 +1,675 @@
+/*
+ * The calls that name files: paths resolve through the namespace (ns.c)
+ * to a fid on some server, and open, stat, mkdir, unlink, rename... become
+ * Twalk, Topen, Tcreate, Tstat, Tremove, Twstat on it. Every user pointer
+ * is checked first (EFAULT) and nothing changes on an error.
+ */
+#include <9p/errstr.h>
+#include <string/kstring.h>
+
+#include "state.h"
+
+#define UNAME "root"
+
+/* A path a program gave, made clean and absolute. */
+struct upath {
+	char path[RT_PATH_MAX];
+	int want_dir; /* it ended in '/': it must name a directory */
+	int dots;     /* its last name was "." (1) or ".." (2) */
+};
+
+/* ---- paths ---- */
+
+/*
+ * The clean absolute path of `upath` (a user pointer) relative to dirfd
+ * (AT_FDCWD or a directory's descriptor).
+ */
+static long user_path(int dirfd, uint64_t upath, struct upath *out,
+		      int empty_ok)
+{
+	char raw[RT_PATH_MAX];
+	long n = user_string(upath, raw, sizeof(raw));
+	if (n < 0)
+		return n;
+	if (n == 0 && !empty_ok)
+		return -P9_ENOENT;
+	out->want_dir = n > 0 && raw[n - 1] == '/';
+	const char *last = strrchr(raw, '/') ? strrchr(raw, '/') + 1 : raw;
+	out->dots = !strcmp(last, ".") ? 1 : !strcmp(last, "..") ? 2 : 0;
+	const char *base = rt.cwd;
+	if (raw[0] != '/' && dirfd != LX_AT_FDCWD) {
+		struct ofile *d = fd_get(dirfd);
+		if (!d)
+			return -P9_EBADF;
+		if (d->ops != &dir_ops && n > 0)
+			return -P9_ENOTDIR;
+		base = d->path;
+	}
+	if (n == 0) {
+		strcpy(out->path, base);
+		return 0;
+	}
+	return path_clean(base, raw, out->path);
+}
+
+/*
+ * ns_lookup for a path from user_path: symbolic links on the way are
+ * followed, the last one when follow or when a trailing slash asks for a
+ * directory; p->path becomes the path found (or where it would be).
+ */
+static int walk_user(struct upath *p, int follow, struct loc *l)
+{
+	int rc = ns_lookup(p->path, follow || p->want_dir, l);
+	if (rc == 0 && p->want_dir && !(l->qid.type & P9_QTDIR)) {
+		loc_clunk(l);
+		rc = -P9_ENOTDIR;
+	}
+	return rc;
+}
+
+static const char *last_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+#define AT_NO_AUTOMOUNT	   0x800
+#define AT_STATX_SYNC_TYPE 0x6000
+#define STATX_RESERVED	   0x80000000u
+
+/* The stat of what dirfd and upath name (dirfd itself with an empty path
+ * and AT_EMPTY_PATH): 0 or an errno. */
+static long stat_at(int dirfd, uint64_t upath, int flags, struct lx_stat *st)
+{
+	struct upath p;
+	struct loc l;
+	long rc = user_path(dirfd, upath, &p, flags & LX_AT_EMPTY_PATH);
+	if (rc)
+		return rc;
+	struct ofile *f = fd_get(dirfd);
+	if ((flags & LX_AT_EMPTY_PATH) && f && !strcmp(p.path, f->path))
+		return f->ops->stat(f, st);
+	if ((rc = walk_user(&p, !(flags & LX_AT_SYMLINK_NOFOLLOW), &l)))
+		return rc;
+	rc = stat_loc(&l, st);
+	loc_clunk(&l);
+	return rc;
+}
+
+static long do_fstatat(int dirfd, uint64_t upath, uint64_t ubuf, int flags)
+{
+	struct lx_stat st;
+	if (flags &
+	    ~(LX_AT_SYMLINK_NOFOLLOW | LX_AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
+		return -P9_EINVAL;
+	long rc = user_writable(ubuf, sizeof(st));
+	if (rc == 0 && (rc = stat_at(dirfd, upath, flags, &st)) == 0)
+		memcpy((void *)ubuf, &st, sizeof(st));
+	return rc;
+}
+
+static long do_statx(int dirfd, uint64_t upath, int flags, uint32_t mask,
+		     uint64_t ubuf)
+{
+	struct lx_statx sx;
+	struct lx_stat st;
+	if ((mask & STATX_RESERVED) ||
+	    (flags & ~(LX_AT_SYMLINK_NOFOLLOW | LX_AT_EMPTY_PATH |
+		       AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE)) ||
+	    (flags & AT_STATX_SYNC_TYPE) == AT_STATX_SYNC_TYPE)
+		return -P9_EINVAL;
+	long rc = user_writable(ubuf, sizeof(sx));
+	if (rc || (rc = stat_at(dirfd, upath, flags, &st)))
+		return rc;
+	memset(&sx, 0, sizeof(sx));
+	sx.stx_mask = LX_STATX_BASIC_STATS;
+	sx.stx_blksize = (uint32_t)st.st_blksize;
+	sx.stx_nlink = (uint32_t)st.st_nlink;
+	sx.stx_mode = (uint16_t)st.st_mode;
+	sx.stx_ino = st.st_ino;
+	sx.stx_size = (uint64_t)st.st_size;
+	sx.stx_blocks = (uint64_t)st.st_blocks;
+	sx.stx_atime.tv_sec = st.st_atim.tv_sec;
+	sx.stx_mtime.tv_sec = st.st_mtim.tv_sec;
+	sx.stx_ctime.tv_sec = st.st_ctim.tv_sec;
+	memcpy((void *)ubuf, &sx, sizeof(sx));
+	return 0;
+}
+
+/* ---- open ---- */
+
+static uint8_t open_mode(int flags)
+{
+	int acc = flags & LX_O_ACCMODE;
+	uint8_t m = acc == LX_O_WRONLY ? P9_OWRITE
+		    : acc == LX_O_RDWR ? P9_ORDWR
+				       : P9_OREAD;
+	return (uint8_t)(m | (flags & LX_O_TRUNC && acc ? P9_OTRUNC : 0));
+}
+
+/*
+ * Opens what a walk found: each member of a union directory, or a file;
+ * the console's cons file is the terminal.
+ */
+static long open_found(struct ofile *f, const struct upath *p, int flags)
+{
+	int dir = f->loc[0].qid.type & P9_QTDIR;
+	if (dir && (flags & LX_O_ACCMODE) != LX_O_RDONLY)
+		return -P9_EISDIR;
+	if (!dir && ((flags & LX_O_DIRECTORY) || p->want_dir))
+		return -P9_ENOTDIR;
+	f->ops = dir ? &dir_ops
+		 : !strcmp(loc_service(&f->loc[0]), "cons") &&
+			 !strcmp(last_name(p->path), "cons")
+		     ? &tty_ops
+		     : &file9p_ops;
+	if (dir || (flags & LX_O_PATH))
+		return 0; /* directories open on their first read */
+	return p9c_open(loc_client(&f->loc[0]), f->loc[0].fid, open_mode(flags),
+			0);
+}
+
+static long create_file(struct ofile *f, const char *path, int flags, int mode)
+{
+	struct loc dir;
+	const char *name;
+	int rc = ns_walk_parent(path, &dir, &name);
+	if (rc)
+		return rc;
+	uint32_t perm = (uint32_t)mode & 0777 & ~rt.umask;
+	rc = p9c_create(loc_client(&dir), dir.fid, name, perm,
+			(uint8_t)(open_mode(flags) & ~P9_OTRUNC), &dir.qid);
+	if (rc) {
+		loc_clunk(&dir);
+		return rc;
+	}
+	f->loc[0] = dir; /* the directory's fid is the new file now */
+	f->nloc = 1;
+	return 0;
+}
+
+/* An entry of the name service's tree (not its root), opened O_RDWR. */
+static int is_service_entry(const struct loc *l, int flags)
+{
+	return (flags & LX_O_ACCMODE) == LX_O_RDWR &&
+	       (l->qid.type & P9_QTDIR) && l->qid.path != 0 &&
+	       !strcmp(loc_service(l), "names");
+}
+
+/*
+ * What the path names, for open: a fid in f->loc (every member of a
+ * union directory), or -ENOENT with p->path where it would be created.
+ * O_NOFOLLOW (and O_CREAT with O_EXCL) do not follow a last link; a link
+ * opened so is ELOOP, unless only its place is wanted (O_PATH).
+ */
+static long open_walk(struct ofile *f, struct upath *p, int flags)
+{
+	int excl = (flags & LX_O_CREAT) && (flags & LX_O_EXCL);
+	int follow = !(flags & LX_O_NOFOLLOW) && !excl;
+	struct loc l;
+	long rc = walk_user(p, follow, &l);
+	if (rc)
+		return rc;
+	if (excl || ((l.qid.type & P9_QTSYMLINK) && !(flags & LX_O_PATH))) {
+		loc_clunk(&l);
+		return excl ? -P9_EEXIST : -P9_ELOOP;
+	}
+	if (!ns_is_union(p->path)) {
+		f->loc[0] = l;
+		f->nloc = 1;
+		return 0;
+	}
+	loc_clunk(&l);
+	int n = ns_walk_union(p->path, f->loc, NS_MAX_UNION);
+	f->nloc = n > 0 ? n : 0;
+	return n > 0 ? 0 : n;
+}
+
+static long do_openat(int dirfd, uint64_t upath, int flags, int mode)
+{
+	struct upath p;
+	long rc = user_path(dirfd, upath, &p, 0);
+	if (rc)
+		return rc;
+	struct ofile *f = ofile_new(&file9p_ops);
+	if (!f)
+		return -P9_ENFILE;
+	f->flags = flags & (LX_O_ACCMODE | LX_O_APPEND | LX_O_NONBLOCK);
+	rc = open_walk(f, &p, flags);
+	if (rc == 0 && is_service_entry(&f->loc[0], flags)) {
+		/* /srv/NAME for reading and writing: a raw 9P channel. */
+		loc_clunk(&f->loc[0]);
+		f->nloc = 0;
+		f->ops = &chan_ops;
+		rc = chan_open(f, last_name(p.path));
+	} else if (rc == 0) {
+		rc = open_found(f, &p, flags);
+	} else if (rc == -P9_ENOENT && (flags & LX_O_CREAT)) {
+		rc = create_file(f, p.path, flags, mode);
+	}
+	strcpy(f->path, p.path);
+	int fd = rc ? 0 : fd_install(f, 0, !!(flags & LX_O_CLOEXEC));
+	if (rc || fd < 0) {
+		ofile_put(f);
+		return rc ? rc : fd;
+	}
+	return fd;
+}
+
+/* ---- changing the tree ---- */
+
+static long do_mkdirat(int dirfd, uint64_t upath, int mode)
+{
+	struct upath p;
+	long rc = user_path(dirfd, upath, &p, 0);
+	if (rc)
+		return rc;
+	struct loc l, dir;
+	if ((rc = walk_user(&p, 0, &l)) == 0) {
+		loc_clunk(&l);
+		return -P9_EEXIST;
+	}
+	if (rc != -P9_ENOENT)
+		return rc;
+	const char *name;
+	if ((rc = ns_walk_parent(p.path, &dir, &name)))
+		return rc;
+	rc = p9c_create(loc_client(&dir), dir.fid, name,
+			P9_DMDIR | ((uint32_t)mode & 0777 & ~rt.umask),
+			P9_OREAD, 0);
+	loc_clunk(&dir);
+	return rc;
+}
+
+/* unlink (dir 0), rmdir (dir 1). */
+static long do_remove(int dirfd, uint64_t upath, int dir)
+{
+	struct upath p;
+	long rc = user_path(dirfd, upath, &p, 0);
+	if (rc)
+		return rc;
+	struct loc l;
+	if (dir && p.dots)
+		return p.dots == 1 ? -P9_EINVAL : -P9_ENOTEMPTY;
+	/* A link is removed, not what it names; "link/" is ENOTDIR. */
+	if ((rc = ns_lookup(p.path, 0, &l)))
+		return rc;
+	int is_dir = l.qid.type & P9_QTDIR;
+	if (p.want_dir && !is_dir) {
+		loc_clunk(&l);
+		return -P9_ENOTDIR;
+	}
+	if (is_dir != (dir ? P9_QTDIR : 0)) {
+		loc_clunk(&l);
+		return dir ? -P9_ENOTDIR : -P9_EISDIR;
+	}
+	if (!strcmp(p.path, "/")) {
+		loc_clunk(&l);
+		return -P9_EBUSY;
+	}
+	return p9c_remove(loc_client(&l), l.fid); /* clunks it either way */
+}
+
+/*
+ * Whether from may be renamed to (both clean, links on the way followed):
+ * 0 to go ahead, 1 when they are the same name, or an errno. 9P renames
+ * within a directory only: elsewhere is another device as far as a
+ * program can tell (mv copies then).
+ */
+static long rename_check(const char *from, const char *to)
+{
+	size_t k = strlen(from);
+	if (!strncmp(from, to, k) && to[k] == '/')
+		return -P9_EINVAL; /* a directory into itself */
+	const char *a = last_name(from), *b = last_name(to);
+	if (a - from != b - to || strncmp(from, to, (size_t)(a - from)))
+		return -P9_EXDEV;
+	return !strcmp(a, b);
+}
+
+/* POSIX: the new name is replaced, if it is the same kind (old is
+ * clunked either way). */
+static long replace(struct loc *old, const struct loc *l)
+{
+	int odir = old->qid.type & P9_QTDIR, ndir = l->qid.type & P9_QTDIR;
+	long rc = odir && !ndir ? -P9_EISDIR : !odir && ndir ? -P9_ENOTDIR : 0;
+	if (rc) {
+		loc_clunk(old);
+		return rc;
+	}
+	return p9c_remove(loc_client(old), old->fid);
+}
+
+/* Neither name's last link is followed: a link is renamed itself. */
+static long do_renameat(int olddirfd, uint64_t uold, int newdirfd,
+			uint64_t unew, uint64_t flags)
+{
+	struct upath pf, pt;
+	struct loc l, old, dir;
+	const char *name;
+	long rc;
+	if (flags)
+		return -P9_EINVAL;
+	if ((rc = user_path(olddirfd, uold, &pf, 0)) ||
+	    (rc = user_path(newdirfd, unew, &pt, 0)) ||
+	    (rc = walk_user(&pf, 0, &l)))
+		return rc;
+	int have_old = (rc = walk_user(&pt, 0, &old)) == 0;
+	if (rc == -P9_ENOENT &&
+	    (rc = ns_walk_parent(pt.path, &dir, &name)) == 0)
+		loc_clunk(&dir);
+	if (rc == 0)
+		rc = rename_check(pf.path, pt.path);
+	if (rc == 0 && have_old)
+		rc = replace(&old, &l), have_old = 0;
+	if (have_old)
+		loc_clunk(&old);
+	if (rc == 0) {
+		struct p9_stat st;
+		p9c_nochange(&st);
+		st.name = p9_str(last_name(pt.path));
+		rc = wstat_loc(&l, &st);
+	}
+	loc_clunk(&l);
+	return rc < 0 ? rc : 0;
+}
+
+static long do_truncate(uint64_t upath, int64_t len)
+{
+	struct upath p;
+	struct loc l;
+	long rc = user_path(LX_AT_FDCWD, upath, &p, 0);
+	if (rc || (rc = walk_user(&p, 1, &l)))
+		return rc;
+	rc = l.qid.type & P9_QTDIR ? -P9_EISDIR : truncate_loc(&l, len);
+	loc_clunk(&l);
+	return rc;
+}
+
+static long do_fchmodat(int dirfd, uint64_t upath, int mode)
+{
+	struct upath p;
+	struct loc l;
+	long rc = user_path(dirfd, upath, &p, 0);
+	if (rc || (rc = walk_user(&p, 1, &l)))
+		return rc;
+	rc = chmod_loc(&l, mode);
+	loc_clunk(&l);
+	return rc;
+}
+
+static long do_faccessat(int dirfd, uint64_t upath, int mode)
+{
+	struct upath p;
+	struct loc l;
+	if (mode & ~7)
+		return -P9_EINVAL;
+	long rc = user_path(dirfd, upath, &p, 0);
+	if (rc || (rc = walk_user(&p, 1, &l)))
+		return rc;
+	struct p9_stat st;
+	rc = mode ? p9c_stat(loc_client(&l), l.fid, &st) : 0;
+	if (rc == 0 && mode) {
+		/* The bits that apply to us: the owner's, else others'. */
+		uint32_t bits =
+		    p9_str_eq(st.uid, UNAME) ? st.mode >> 6 : st.mode;
+		if ((mode & LX_R_OK && !(bits & 4)) ||
+		    (mode & LX_W_OK && !(bits & 2)) ||
+		    (mode & LX_X_OK && !(bits & 1)))
+			rc = -P9_EACCES;
+	}
+	loc_clunk(&l);
+	return rc;
+}
+
+/* A link's target into the user's buffer, cut to fit, no NUL: as Linux. */
+static long give_target(const char *target, size_t len, uint64_t ubuf,
+			int64_t n)
+{
+	uint64_t k = len < (uint64_t)n ? len : (uint64_t)n;
+	long rc = user_writable(ubuf, k);
+	if (rc)
+		return rc;
+	memcpy((void *)ubuf, target, k);
+	return (long)k;
+}
+
+static long do_readlinkat(int dirfd, uint64_t upath, uint64_t ubuf, int64_t n)
+{
+	static char target[RT_PATH_MAX];
+	struct upath p;
+	struct loc l;
+	if (n <= 0)
+		return -P9_EINVAL;
+	long rc = user_path(dirfd, upath, &p, 0);
+	if (rc)
+		return rc;
+	/* Ours until a process server serves /proc/self/exe. */
+	if (!strcmp(p.path, "/proc/self/exe"))
+		return give_target(rt.exe, strlen(rt.exe), ubuf, n);
+	if ((rc = walk_user(&p, 0, &l)))
+		return rc;
+	if (!(l.qid.type & P9_QTSYMLINK)) {
+		loc_clunk(&l);
+		return -P9_EINVAL; /* not a link */
+	}
+	rc = p9c_open(loc_client(&l), l.fid, P9_OREAD, 0);
+	if (rc == 0)
+		rc = p9c_read(loc_client(&l), l.fid, 0, (uint8_t *)target,
+			      sizeof(target));
+	loc_clunk(&l);
+	return rc < 0 ? rc : give_target(target, (size_t)rc, ubuf, n);
+}
+
+/*
+ * A symbolic link at linkpath with contents target (docs/servers.md):
+ * Tcreate with DMSYMLINK, then Twrite of the target; a link that could
+ * not be written is removed again.
+ */
+static long do_symlinkat(uint64_t utarget, int dirfd, uint64_t upath)
+{
+	static char target[RT_PATH_MAX];
+	struct upath p;
+	struct loc l;
+	const char *name;
+	long rc = user_string(utarget, target, sizeof(target));
+	if (rc == 0)
+		return -P9_ENOENT;
+	if (rc < 0 || (rc = user_path(dirfd, upath, &p, 0)))
+		return rc;
+	if ((rc = walk_user(&p, 0, &l)) == 0) {
+		loc_clunk(&l);
+		return -P9_EEXIST;
+	}
+	if (rc != -P9_ENOENT || (rc = ns_walk_parent(p.path, &l, &name)))
+		return rc;
+	rc = p9c_create(loc_client(&l), l.fid, name, P9_DMSYMLINK | 0777,
+			P9_OWRITE, 0);
+	if (rc) {
+		loc_clunk(&l);
+		return rc;
+	}
+	size_t k = strlen(target);
+	rc = p9c_write(loc_client(&l), l.fid, 0, (const uint8_t *)target,
+		       (uint32_t)k);
+	if (rc == (long)k) {
+		loc_clunk(&l);
+		return 0;
+	}
+	p9c_remove(loc_client(&l), l.fid);
+	return rc < 0 ? rc : -P9_ENOSPC;
+}
+
+static long do_chdir(struct upath *p)
+{
+	struct loc l;
+	long rc = walk_user(p, 1, &l);
+	if (rc)
+		return rc;
+	int dir = l.qid.type & P9_QTDIR;
+	loc_clunk(&l);
+	if (!dir)
+		return -P9_ENOTDIR;
+	strcpy(rt.cwd, p->path);
+	return 0;
+}
+
+static long do_getcwd(uint64_t ubuf, uint64_t size)
+{
+	uint64_t n = strlen(rt.cwd) + 1;
+	if (size < n)
+		return -P9_ERANGE;
+	long rc = user_writable(ubuf, n);
+	if (rc)
+		return rc;
+	memcpy((void *)ubuf, rt.cwd, n);
+	return (long)n;
+}
+
+/* ---- the calls ---- */
+
+long sys_open(const uint64_t *a)
+{
+	return do_openat(LX_AT_FDCWD, a[0], (int)a[1], (int)a[2]);
+}
+
+long sys_creat(const uint64_t *a)
+{
+	return do_openat(LX_AT_FDCWD, a[0],
+			 LX_O_CREAT | LX_O_WRONLY | LX_O_TRUNC, (int)a[1]);
+}
+
+long sys_openat(const uint64_t *a)
+{
+	return do_openat((int)a[0], a[1], (int)a[2], (int)a[3]);
+}
+
+long sys_stat(const uint64_t *a)
+{
+	return do_fstatat(LX_AT_FDCWD, a[0], a[1], 0);
+}
+
+long sys_lstat(const uint64_t *a)
+{
+	return do_fstatat(LX_AT_FDCWD, a[0], a[1], LX_AT_SYMLINK_NOFOLLOW);
+}
+
+long sys_newfstatat(const uint64_t *a)
+{
+	return do_fstatat((int)a[0], a[1], a[2], (int)a[3]);
+}
+
+long sys_statx(const uint64_t *a)
+{
+	return do_statx((int)a[0], a[1], (int)a[2], (uint32_t)a[3], a[4]);
+}
+
+long sys_mkdir(const uint64_t *a)
+{
+	return do_mkdirat(LX_AT_FDCWD, a[0], (int)a[1]);
+}
+
+long sys_mkdirat(const uint64_t *a)
+{
+	return do_mkdirat((int)a[0], a[1], (int)a[2]);
+}
+
+long sys_rmdir(const uint64_t *a)
+{
+	return do_remove(LX_AT_FDCWD, a[0], 1);
+}
+
+long sys_unlink(const uint64_t *a)
+{
+	return do_remove(LX_AT_FDCWD, a[0], 0);
+}
+
+long sys_unlinkat(const uint64_t *a)
+{
+	if (a[2] & ~(uint64_t)LX_AT_REMOVEDIR)
+		return -P9_EINVAL;
+	return do_remove((int)a[0], a[1], !!(a[2] & LX_AT_REMOVEDIR));
+}
+
+long sys_rename(const uint64_t *a)
+{
+	return do_renameat(LX_AT_FDCWD, a[0], LX_AT_FDCWD, a[1], 0);
+}
+
+long sys_renameat(const uint64_t *a)
+{
+	return do_renameat((int)a[0], a[1], (int)a[2], a[3], 0);
+}
+
+long sys_renameat2(const uint64_t *a)
+{
+	return do_renameat((int)a[0], a[1], (int)a[2], a[3], a[4]);
+}
+
+long sys_truncate(const uint64_t *a)
+{
+	return do_truncate(a[0], (int64_t)a[1]);
+}
+
+long sys_access(const uint64_t *a)
+{
+	return do_faccessat(LX_AT_FDCWD, a[0], (int)a[1]);
+}
+
+long sys_faccessat(const uint64_t *a)
+{
+	return do_faccessat((int)a[0], a[1], (int)a[2]);
+}
+
+long sys_readlink(const uint64_t *a)
+{
+	return do_readlinkat(LX_AT_FDCWD, a[0], a[1], (int64_t)a[2]);
+}
+
+long sys_readlinkat(const uint64_t *a)
+{
+	return do_readlinkat((int)a[0], a[1], a[2], (int64_t)a[3]);
+}
+
+long sys_symlink(const uint64_t *a)
+{
+	return do_symlinkat(a[0], LX_AT_FDCWD, a[1]);
+}
+
+long sys_symlinkat(const uint64_t *a)
+{
+	return do_symlinkat(a[0], (int)a[1], a[2]);
+}
+
+long sys_chmod(const uint64_t *a)
+{
+	return do_fchmodat(LX_AT_FDCWD, a[0], (int)a[1]);
+}
+
+long sys_fchmodat(const uint64_t *a)
+{
+	return do_fchmodat((int)a[0], a[1], (int)a[2]);
+}
+
+long sys_chdir(const uint64_t *a)
+{
+	struct upath p;
+	long rc = user_path(LX_AT_FDCWD, a[0], &p, 0);
+	return rc ? rc : do_chdir(&p);
+}
+
+long sys_fchdir(const uint64_t *a)
+{
+	struct ofile *f = fd_get((int)a[0]);
+	if (!f)
+		return -P9_EBADF;
+	if (f->ops != &dir_ops)
+		return -P9_ENOTDIR;
+	strcpy(rt.cwd, f->path);
+	return 0;
+}
+
+long sys_getcwd(const uint64_t *a)
+{
+	return do_getcwd(a[0], a[1]);
+}

@@ -1,0 +1,149 @@
+/*
+ * Time, sleeping and random numbers: the nucleus's clock (monotonic, in
+ * nanoseconds since boot), tod's time of day (asked once), and the random
+ * server.
+ */
+#include <metta.h>
+#include <metta/proto.h>
+
+#include "state.h"
+
+#define TIMER_ABSTIME 1
+#define GRND_VALID    7 /* GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE */
+#define NS_PER_S      1000000000ll
+
+static int64_t realtime_ns(void)
+{
+	if (rt.tod_base < 0) {
+		uint64_t w[4] = { TOD_GET };
+		int64_t now = metta_clock();
+		rt.tod_base =
+		    metta_request(CAP_TOD, w, 0, 0, 0, 0, 0, 0, 0) == 0
+			? (int64_t)w[1] - now / NS_PER_S
+			: 0;
+	}
+	return rt.tod_base * NS_PER_S + metta_clock();
+}
+
+static long do_clock_gettime(int clk, uint64_t uts)
+{
+	long rc = user_writable(uts, sizeof(struct lx_timespec));
+	if (rc)
+		return rc;
+	int64_t ns;
+	switch (clk) {
+	case 0: /* REALTIME */
+	case 5: /* REALTIME_COARSE */
+		ns = realtime_ns();
+		break;
+	case 1:
+	case 2:
+	case 3:
+	case 4:
+	case 6:
+	case 7:
+		ns =
+		    metta_clock(); /* monotonic, CPU time and boot time alike */
+		break;
+	default:
+		return -P9_EINVAL;
+	}
+	struct lx_timespec *ts = (struct lx_timespec *)uts;
+	ts->tv_sec = ns / NS_PER_S;
+	ts->tv_nsec = ns % NS_PER_S;
+	return 0;
+}
+
+static long do_nanosleep(int clk, int flags, uint64_t ureq)
+{
+	long rc = user_readable(ureq, sizeof(struct lx_timespec));
+	if (rc)
+		return rc;
+	const struct lx_timespec *t = (const struct lx_timespec *)ureq;
+	if (t->tv_nsec < 0 || t->tv_nsec >= NS_PER_S || t->tv_sec < 0)
+		return -P9_EINVAL;
+	int64_t ns = t->tv_sec * NS_PER_S + t->tv_nsec;
+	if (flags & TIMER_ABSTIME)
+		ns -= clk == LX_CLOCK_REALTIME ? realtime_ns() : metta_clock();
+	if (ns > 0)
+		metta_sleep((uint64_t)(ns + 999) / 1000);
+	return 0;
+}
+
+static long do_getrandom(uint64_t ubuf, uint64_t n, uint64_t flags)
+{
+	if (flags & ~(uint64_t)GRND_VALID)
+		return -P9_EINVAL;
+	long rc = user_writable(ubuf, n);
+	if (rc)
+		return rc;
+	uint64_t done = 0;
+	while (done < n) {
+		uint64_t k = n - done > 4096 ? 4096 : n - done, got = 0;
+		uint64_t w[4] = { RANDOM_READ, k };
+		if (metta_request(CAP_RANDOM, w, 0, 0, (void *)(ubuf + done), k,
+				  &got, 0, 0) ||
+		    got != k)
+			return done ? (long)done : -P9_EIO;
+		done += k;
+	}
+	return (long)n;
+}
+
+long sys_clock_gettime(const uint64_t *a)
+{
+	return do_clock_gettime((int)a[0], a[1]);
+}
+
+long sys_clock_getres(const uint64_t *a)
+{
+	if (a[1] && user_writable(a[1], sizeof(struct lx_timespec)))
+		return -P9_EFAULT;
+	if (a[1])
+		*(struct lx_timespec *)a[1] = (struct lx_timespec){ 0, 1 };
+	return (int)a[0] >= 0 && a[0] <= 7 ? 0 : -P9_EINVAL;
+}
+
+long sys_nanosleep(const uint64_t *a)
+{
+	return do_nanosleep(LX_CLOCK_MONOTONIC, 0, a[0]);
+}
+
+long sys_clock_nanosleep(const uint64_t *a)
+{
+	return do_nanosleep((int)a[0], (int)a[1], a[2]);
+}
+
+long sys_sched_yield(const uint64_t *a)
+{
+	(void)a;
+	metta_yield();
+	return 0;
+}
+
+long sys_getrandom(const uint64_t *a)
+{
+	return do_getrandom(a[0], a[1], a[2]);
+}
+
+long sys_gettimeofday(const uint64_t *a)
+{
+	if (a[0] && user_writable(a[0], sizeof(struct lx_timeval)))
+		return -P9_EFAULT;
+	if (a[0]) {
+		int64_t ns = realtime_ns();
+		*(struct lx_timeval *)a[0] =
+		    (struct lx_timeval){ ns / NS_PER_S, ns % NS_PER_S / 1000 };
+	}
+	return 0; /* the time zone (a[1]) is UTC, as Linux's usually is */
+}
+
+long sys_time(const uint64_t *a)
+{
+	int64_t s = realtime_ns() / NS_PER_S;
+	if (a[0] && user_writable(a[0], 8))
+		return -P9_EFAULT;
+	if (a[0])
+		*(int64_t *)a[0] = s;
+	return s;
+}
