@@ -49,7 +49,7 @@ struct file_ops {
 	int (*poll)(struct ofile *f, int events);
 };
 
-extern const struct file_ops file9p_ops, dir_ops, tty_ops, chan_ops;
+extern const struct file_ops file9p_ops, dir_ops, tty_ops, chan_ops, pipe_ops;
 
 struct ofile {
 	const struct file_ops *ops;

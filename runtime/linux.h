@@ -55,6 +55,7 @@
 #define LX_S_IFCHR 0020000
 #define LX_S_IFREG 0100000
 #define LX_S_IFLNK 0120000
+#define LX_S_IFIFO 0010000
 #define LX_DT_CHR  2
 #define LX_DT_DIR  4
 #define LX_DT_REG  8

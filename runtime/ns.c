@@ -69,6 +69,20 @@ static int conn_up(struct conn *c)
 	return 0;
 }
 
+int ns_attach(const char *service, const char *aname, struct loc *out)
+{
+	struct conn *c = conn_named(service);
+	if (!c)
+		return -P9_ENOENT;
+	int rc = conn_up(c);
+	if (rc)
+		return rc;
+	out->c = c;
+	out->fid = c->nextfid++;
+	rc = p9c_attach(&c->c, out->fid, UNAME, aname, &out->qid);
+	return rc;
+}
+
 void ns_hangup_all(void)
 {
 	for (int i = 0; i < MAX_CONNS; i++)

@@ -72,6 +72,9 @@ int ns_walk_union(const char *path, struct loc *out, int max);
 /* The directory where a new `path` would be created and its last name. */
 int ns_walk_parent(const char *path, struct loc *dir, const char **name);
 void loc_clunk(struct loc *l);
+/* A fresh attach of service's tree with aname (a connection made on first
+ * use): 0 and its fid in out, or an errno. */
+int ns_attach(const char *service, const char *aname, struct loc *out);
 struct p9c *loc_client(const struct loc *l);
 /* A fresh fid number of l's connection (for a walk from l). */
 uint32_t loc_newfid(const struct loc *l);

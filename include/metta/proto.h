@@ -46,6 +46,11 @@
 /* random: random bytes. */
 #define RANDOM_READ 1	   /* w1: count (<= 4096); reply data */
 
+/* pipe (9P only): an attach with this aname makes a new pipe; a Tread or
+ * Twrite whose offset has PIPE_NOWAIT fails with EAGAIN rather than wait. */
+#define PIPE_ANAME "pipe"
+#define PIPE_NOWAIT (1ull << 63)
+
 /* The root nester's service to the shell and commands. */
 #define NESTER_SPAWN 1	   /* data: "name\0arg\0arg..."; reply cap: the domain */
 #define NESTER_DOMAINS 2   /* reply data: a table of every domain */

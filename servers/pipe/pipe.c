@@ -13,6 +13,7 @@ void pipes_init(struct pipes *p, struct p9srv *srv, const char *owner)
 	p->srv = srv;
 	p->owner = owner;
 	p->nextid = 1;
+	p->top = (struct pipe_node){ 0, 0 };
 	srv->forget = pipes_forget;
 	the_pipes = p;
 }
@@ -174,8 +175,13 @@ static struct pipe *new_pipe(struct pipes *ps)
 static int op_attach(void *ctx, struct p9_str uname, struct p9_str aname,
 		     void **root)
 {
-	(void)uname, (void)aname;
-	struct pipe *p = new_pipe(ctx);
+	struct pipes *ps = ctx;
+	(void)uname;
+	if (!p9_str_eq(aname, PIPE_ANAME)) {
+		*root = &ps->top; /* a client's first attach: no pipe */
+		return 0;
+	}
+	struct pipe *p = new_pipe(ps);
 	if (!p)
 		return -P9_ENOSPC;
 	p->refs = 1;
@@ -187,6 +193,12 @@ static int op_walk1(void *ctx, void *dir, struct p9_str name, void **child)
 {
 	(void)ctx;
 	struct pipe_node *d = dir;
+	if (!d->pipe) { /* the top: empty */
+		if (!p9_str_eq(name, ".."))
+			return -P9_ENOENT;
+		*child = d;
+		return 0;
+	}
 	int which = p9_str_eq(name, "data")	 ? 1
 		    : p9_str_eq(name, "data1") ? 2
 		    : p9_str_eq(name, "..")	 ? 0
@@ -205,7 +217,8 @@ static int op_stat(void *ctx, void *node, struct p9_stat *st)
 	struct pipes *ps = ctx;
 	struct pipe_node *n = node;
 	memset(st, 0, sizeof(*st));
-	st->qid.path = (uint64_t)n->pipe->id << 2 | (uint64_t)n->which;
+	st->qid.path = n->pipe ? (uint64_t)n->pipe->id << 2 | (uint64_t)n->which
+			       : 0;
 	if (n->which == 0) {
 		st->qid.type = P9_QTDIR;
 		st->mode = P9_DMDIR | 0555;
@@ -222,13 +235,17 @@ static int op_stat(void *ctx, void *node, struct p9_stat *st)
 static void op_ref(void *ctx, void *node)
 {
 	(void)ctx;
-	((struct pipe_node *)node)->pipe->refs++;
+	struct pipe *p = ((struct pipe_node *)node)->pipe;
+	if (p)
+		p->refs++;
 }
 
 static void op_unref(void *ctx, void *node)
 {
 	(void)ctx;
-	((struct pipe_node *)node)->pipe->refs--;
+	struct pipe *p = ((struct pipe_node *)node)->pipe;
+	if (p)
+		p->refs--;
 }
 
 /* The ring a file reads from, and the one it writes to. */
@@ -336,7 +353,7 @@ static int op_readdir(void *ctx, void *dir, uint32_t index,
 		      struct p9_stat *st)
 {
 	struct pipe_node *d = dir;
-	if (index >= 2)
+	if (index >= 2 || !d->pipe)
 		return 0;
 	return op_stat(ctx, &d->pipe->nodes[index + 1], st) == 0;
 }

@@ -1,6 +1,8 @@
 /*
- * pipe: 4 KiB pipes as a 9P file tree (Plan 9's #|). Every Tattach makes a
- * new pipe: a directory with two files, `data` and `data1`. What is
+ * pipe: 4 KiB pipes as a 9P file tree (Plan 9's #|). Every Tattach with
+ * aname "pipe" makes a new pipe: a directory with two files, `data` and
+ * `data1` (any other attach is an empty directory, so that connecting
+ * costs no pipe). What is
  * written on one is read from the other, so a Linux pipe is `data` opened
  * for reading and `data1` opened for writing.
  *
@@ -24,9 +26,10 @@
 
 #include "9p/srv.h"
 
-#define PIPE_BUF    4096
-#define PIPE_NOWAIT (1ull << 63) /* in a Tread/Twrite offset */
-#define MAX_PIPES   64
+#include <metta/proto.h> /* PIPE_ANAME, PIPE_NOWAIT */
+
+#define PIPE_BUF  4096
+#define MAX_PIPES 64
 
 /* One direction: a ring, and the requests waiting on it. */
 struct pipe_ring {
@@ -51,6 +54,7 @@ struct pipe {
 
 struct pipes {
 	struct p9srv *srv; /* for p9srv_hold */
+	struct pipe_node top; /* what other attaches get */
 	struct pipe pipe[MAX_PIPES];
 	uint32_t nextid;
 	const char *owner;

@@ -91,7 +91,7 @@ static int setup(void)
 static int new_pipe(uint32_t base)
 {
 	struct p9_msg t = { .type = P9_TATTACH, .fid = base, .afid = P9_NOFID,
-			    .uname = p9_str("root"), .aname = p9_str("") };
+			    .uname = p9_str("root"), .aname = p9_str(PIPE_ANAME) };
 	CHECK(rpc(c1, &t) == P9_RATTACH);
 	const char *names[2] = { "data", "data1" };
 	for (int i = 0; i < 2; i++) {
@@ -253,10 +253,10 @@ static int flushed_and_cancelled_waiters_go(void)
 	return 0;
 }
 
-static int attach(uint32_t fid)
+static int attach(uint32_t fid, const char *aname)
 {
 	struct p9_msg t = { .type = P9_TATTACH, .fid = fid, .afid = P9_NOFID,
-			    .uname = p9_str("root"), .aname = p9_str("") };
+			    .uname = p9_str("root"), .aname = p9_str(aname) };
 	return rpc(c1, &t);
 }
 
@@ -279,10 +279,17 @@ static int too_many_pipes_is_enospc(void)
 {
 	CHECK(setup() == 0);
 	for (uint32_t i = 0; i < MAX_PIPES; i++)
-		CHECK(attach(100 + i) == P9_RATTACH);
-	CHECK(attach(99) == P9_RERROR && is_err("no space left on device"));
+		CHECK(attach(100 + i, PIPE_ANAME) == P9_RATTACH);
+	CHECK(attach(99, PIPE_ANAME) == P9_RERROR &&
+	      is_err("no space left on device"));
 	CHECK(pipes_in_use(&pipes) == MAX_PIPES);
-	CHECK(clunk(100) == P9_RCLUNK && attach(99) == P9_RATTACH);
+	/* A plain attach costs no pipe, and has nothing in it. */
+	CHECK(attach(98, "") == P9_RATTACH && r.qid.type == P9_QTDIR);
+	struct p9_msg w = { .type = P9_TWALK, .fid = 98, .newfid = 97,
+			    .nwname = 1 };
+	w.wname[0] = p9_str("data");
+	CHECK(rpc(c1, &w) == P9_RERROR);
+	CHECK(clunk(100) == P9_RCLUNK && attach(99, PIPE_ANAME) == P9_RATTACH);
 	return 0;
 }
 

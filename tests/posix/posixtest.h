@@ -134,6 +134,7 @@ extern const struct pt_test pt_9p_tests[];
 #define PT_IMAGE_MANIFEST "/etc/image-manifest"
 extern const struct pt_test pt_image_tests[];
 extern const struct pt_test pt_link_tests[];
+extern const struct pt_test pt_pipe_tests[];
 
 /* The ENOSPC test (t_enospc.c); runs only with POSIXTEST_ENOSPC set. */
 void pt_test_enospc(void);

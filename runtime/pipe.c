@@ -1,0 +1,142 @@
+/*
+ * Pipes: pipe and pipe2 over the pipe server (servers/pipe: a new pipe per
+ * attach, `data` to read and `data1` to write). A read waits in the
+ * server until bytes come or the last writer closes (0: end of file); a
+ * write of up to PIPE_BUF bytes goes whole or waits; with O_NONBLOCK both
+ * fail with EAGAIN instead (PIPE_NOWAIT in the offset). The ends are open
+ * files like any other, so dup and close work, and an end stays open while
+ * any descriptor names it.
+ */
+#include <metta/proto.h>
+#include <string/kstring.h>
+
+#include "state.h"
+
+#define PIPE_SERVICE "pipe"
+
+static uint64_t wait_flag(const struct ofile *f)
+{
+	return (f->flags & LX_O_NONBLOCK) ? PIPE_NOWAIT : 0;
+}
+
+/* One read: what the pipe has (at least a byte), 0 at its end. */
+static long pipe_read(struct ofile *f, uint64_t ubuf, uint64_t n)
+{
+	struct p9c *c = loc_client(&f->loc[0]);
+	uint32_t unit = p9c_iounit(c);
+	uint32_t k = n > unit ? unit : (uint32_t)n;
+	if (k == 0)
+		return 0;
+	const uint8_t *data;
+	long r = p9c_read_ref(c, f->loc[0].fid, wait_flag(f), k, &data);
+	if (r > 0 && user_writable(ubuf, (uint64_t)r))
+		return -P9_EFAULT; /* the bytes are lost, as on Linux */
+	if (r > 0)
+		memcpy((void *)ubuf, data, (size_t)r);
+	return r;
+}
+
+/*
+ * All n bytes, in pieces the server takes (each whole if at most
+ * PIPE_BUF); without waiting, what went (EAGAIN if nothing did). An error
+ * after some bytes went gives those bytes.
+ */
+static long pipe_write(struct ofile *f, uint64_t ubuf, uint64_t n)
+{
+	struct p9c *c = loc_client(&f->loc[0]);
+	uint32_t unit = p9c_iounit(c);
+	uint64_t done = 0;
+	while (done < n) {
+		uint32_t k = n - done > unit ? unit : (uint32_t)(n - done);
+		long r = p9c_write(c, f->loc[0].fid, wait_flag(f),
+				   (const uint8_t *)ubuf + done, k);
+		if (r <= 0)
+			return done ? (long)done : (r ? r : -P9_EIO);
+		done += (uint64_t)r;
+	}
+	return (long)done;
+}
+
+static long pipe_stat(struct ofile *f, struct lx_stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = f->loc[0].qid.path;
+	st->st_mode = LX_S_IFIFO | 0600;
+	st->st_nlink = 1;
+	st->st_blksize = 4096;
+	return 0;
+}
+
+const struct file_ops pipe_ops = {
+	.kind = "pipe",
+	.read = pipe_read,
+	.write = pipe_write,
+	.stat = pipe_stat,
+};
+
+/* One end: the file `name` of the pipe at dir, opened with mode. */
+static struct ofile *open_end(struct loc *dir, const char *name, uint8_t mode,
+			      int flags)
+{
+	struct loc end = { dir->c, loc_newfid(dir), { 0 } };
+	const char *names[] = { name };
+	struct p9c *c = loc_client(dir);
+	if (p9c_walk(c, dir->fid, end.fid, 1, names, &end.qid) != 1)
+		return 0;
+	struct ofile *f = ofile_new(&pipe_ops);
+	if (!f || p9c_open(c, end.fid, mode, 0)) {
+		if (f)
+			ofile_put(f);
+		p9c_clunk(c, end.fid);
+		return 0;
+	}
+	f->loc[0] = end;
+	f->nloc = 1;
+	f->flags = flags;
+	strcpy(f->path, "pipe:");
+	return f;
+}
+
+static long do_pipe2(uint64_t ufds, uint64_t flags)
+{
+	if (flags & ~(uint64_t)(LX_O_CLOEXEC | LX_O_NONBLOCK))
+		return -P9_EINVAL;
+	long rc = user_writable(ufds, 2 * sizeof(int));
+	if (rc)
+		return rc;
+	struct loc dir;
+	if ((rc = ns_attach(PIPE_SERVICE, PIPE_ANAME, &dir)))
+		return rc == -P9_ENOSPC ? -P9_ENFILE : rc;
+	int nb = (int)(flags & LX_O_NONBLOCK), cloexec = !!(flags & LX_O_CLOEXEC);
+	struct ofile *r = open_end(&dir, "data", P9_OREAD, LX_O_RDONLY | nb);
+	struct ofile *w =
+	    r ? open_end(&dir, "data1", P9_OWRITE, LX_O_WRONLY | nb) : 0;
+	loc_clunk(&dir);
+	if (!w) {
+		if (r)
+			ofile_put(r);
+		return -P9_ENFILE;
+	}
+	int fr = fd_install(r, 0, cloexec);
+	int fw = fr < 0 ? fr : fd_install(w, 0, cloexec);
+	if (fw < 0) {
+		if (fr >= 0)
+			rt.fds[fr].f = 0;
+		ofile_put(r);
+		ofile_put(w);
+		return fw;
+	}
+	((int *)ufds)[0] = fr;
+	((int *)ufds)[1] = fw;
+	return 0;
+}
+
+long sys_pipe(const uint64_t *a)
+{
+	return do_pipe2(a[0], 0);
+}
+
+long sys_pipe2(const uint64_t *a)
+{
+	return do_pipe2(a[0], a[1]);
+}
