@@ -20,8 +20,18 @@
 #define RT_PAGE	    4096ull
 
 /* What the reflect entry hands the dispatch: the number and arguments. */
+/*
+ * What the reflect entry saved (arch/x86_64/entry.S): the number, the
+ * arguments, and every other register of the program as the call left
+ * them, which the way out restores from here: so fork can start a child
+ * with them, and signal delivery and sigreturn can change them.
+ */
 struct rt_call {
-	uint64_t nr, a[6];
+	uint64_t nr, a[6]; /* rax; rdi, rsi, rdx, r10, r8, r9 */
+	uint64_t r15, r14, r13, r12, rbp, rbx;
+	uint64_t rflags; /* r11 */
+	uint64_t rip;	 /* rcx */
+	uint64_t rsp;
 };
 long rt_syscall(struct rt_call *c);
 void rt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -12,7 +12,9 @@
  * the number, rdi, rsi, rdx, r10, r8, r9 the arguments, rcx the return
  * address, r11 the flags. Like Linux we keep every register but rax (the
  * result), rcx and r11, and never touch the program's stack (it may have
- * data in its red zone): the runtime runs on its own stack. The runtime's
+ * data in its red zone): the runtime runs on its own stack. Every register
+ * is saved in a struct rt_call and restored from it, so that the runtime
+ * may change them (signals, sigreturn) or copy them (fork). The runtime's
  * C code uses no vector registers (-mgeneral-regs-only), so they are kept
  * too. One thread per program for now, so one stack.
  */
@@ -33,10 +35,17 @@ _start:
 rt_reflect_entry:
 	movq %rsp, rt_user_rsp(%rip)
 	leaq rt_stack_top(%rip), %rsp
+	/* struct rt_call, from its end: rsp, rip, rflags, the registers C
+	 * keeps, then nr and a[0..5] */
 	pushq rt_user_rsp(%rip)
 	pushq %rcx
 	pushq %r11
-	/* struct rt_call: nr, a[0..5] */
+	pushq %rbx
+	pushq %rbp
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
 	pushq %r9
 	pushq %r8
 	pushq %r10
@@ -54,6 +63,12 @@ rt_reflect_entry:
 	popq %r10
 	popq %r8
 	popq %r9
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %rbp
+	popq %rbx
 	popfq			/* the program's flags, from r11 */
 	pushfq			/* and r11 holds them, as after syscall */
 	popq %r11
