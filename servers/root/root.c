@@ -20,11 +20,15 @@
 #define INFO_VA		0x600000000000ull
 #define MODULE_VA	0x610000000000ull
 #define RUNTIME_VA	0x620000000000ull /* the POSIX runtime's image */
-#define DEATHS		40 /* event: bit i = service i ended; bit 63-ish: init */
-#define NESTER_PORTAL	41
-#define NAMES_REGISTRAR 42
-#define TMP		43
-#define PROC_PORTAL	44
+/* Our own fixed slots come after every slot a boot module may hold (and
+ * before the first slot metta_slot_alloc hands out). */
+#define FIXED_SLOTS	(CAP_FIRST_MODULE + METTA_MAX_MODULES)
+#define DEATHS		(FIXED_SLOTS + 0) /* event: bit i = service i ended */
+#define NESTER_PORTAL	(FIXED_SLOTS + 1)
+#define NAMES_REGISTRAR (FIXED_SLOTS + 2)
+#define TMP		(FIXED_SLOTS + 3)
+#define PROC_PORTAL	(FIXED_SLOTS + 4)
+_Static_assert(PROC_PORTAL < 64, "fixed slots below metta_slot_alloc's");
 #define MAX_DOMAINS	64
 #define INIT_BIT	32
 #define NS_TEXT		2048
@@ -92,12 +96,49 @@ static const char *const prio_names[] = { "high", "norm", "low" };
 static volatile int init_ended;
 static uint32_t init_domain;
 
+/* Modules we will not use (check_modules), never found by name. */
+static uint8_t refused[METTA_MAX_MODULES];
+
 static int find_module(const char *name)
 {
-	for (uint64_t i = 0; i < boot->nmodules; i++)
-		if (!strcmp(boot->modules[i].name, name))
+	for (uint64_t i = 0; i < boot->nmodules && i < METTA_MAX_MODULES; i++)
+		if (!refused[i] && !strcmp(boot->modules[i].name, name))
 			return (int)i;
 	return -1;
+}
+
+/* Why module i cannot be used, or 0. */
+static const char *module_fault(uint64_t i)
+{
+	if (boot->modules[i].size == 0)
+		return "it is empty";
+	if (metta_cap_info(CAP_FIRST_MODULE + (uint32_t)i) < 0)
+		return "the nucleus handed over no memory object for it";
+	for (uint64_t j = 0; j < i; j++)
+		if (!refused[j] &&
+		    !strcmp(boot->modules[j].name, boot->modules[i].name))
+			return "an earlier module has the same name";
+	return 0;
+}
+
+/* Refuses, by name and with the reason, every module we cannot use; the
+ * others are handed over as usual. */
+static void check_modules(void)
+{
+	uint64_t n = boot->nmodules;
+	if (n > METTA_MAX_MODULES) {
+		metta_printf("root: %lu modules named, only %d used", n,
+			     METTA_MAX_MODULES);
+		n = METTA_MAX_MODULES;
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		const char *why = module_fault(i);
+		if (!why)
+			continue;
+		refused[i] = 1;
+		metta_printf("root: module %s refused: %s",
+			     boot->modules[i].name, why);
+	}
 }
 
 /* A record for a new domain: its index, or -1 when the table is full. */
@@ -646,12 +687,18 @@ int main(int argc, char **argv, char **envp)
 	(void)argc, (void)argv, (void)envp;
 	if (metta_mem_map(CAP_SELF, CAP_BOOTINFO, 0, INFO_VA, 1, RIGHT_READ) ||
 	    metta_event_create(DEATHS) || metta_portal_create(NESTER_PORTAL) ||
-	    metta_portal_create(PROC_PORTAL) || metta_mutex_init(&table_lock))
+	    metta_portal_create(PROC_PORTAL) || metta_mutex_init(&table_lock)) {
+		metta_printf("root: cannot set up its own slots");
 		return 1;
+	}
+	check_modules();
 	for (int i = 0; i < NSERVICES; i++) {
 		services[i].portal = metta_slot_alloc();
-		if (metta_portal_create(services[i].portal))
+		if (metta_portal_create(services[i].portal)) {
+			metta_printf("root: cannot create %s's portal",
+				     services[i].name);
 			return 2;
+		}
 	}
 	for (int i = 0; i < NSERVICES; i++)
 		if (start_service(i))

@@ -81,6 +81,25 @@ SYSTEM = ["root", "names.srv", "log.srv", "cons.srv", "tod.srv", "random.srv",
           "msh", "names", "log", "domains", "kill", "poweroff"]
 
 
+def max_modules():
+    """The nucleus's limit on boot modules (METTA_MAX_MODULES)."""
+    import os
+    abi = os.path.join(os.path.dirname(__file__), "..", "..", "include",
+                       "metta", "abi.h")
+    with open(abi) as f:
+        return int(re.search(r"#define METTA_MAX_MODULES (\d+)", f.read()).group(1))
+
+
+def dummy(build, path):
+    """A module nobody uses: a line of text."""
+    with open(path, "w") as f:
+        f.write("a boot module nobody asks for\n")
+
+
+def empty(build, path):
+    open(path, "w").close()
+
+
 def quota_of_root(out):
     return [int(m) for m in re.findall(r"^\s+1\s+root\s+driver\s+\w+\s+(\d+)", out, re.M)]
 
@@ -415,6 +434,41 @@ BOOTS = [
             ("typed_on_the_keyboard",
              matches(r"(^|\$ )names\nlog\ncons\ntod\nrandom$")),
             ("screen_shows_the_session", vga_shows("msh$ names")),
+        ],
+    },
+    {
+        # As many modules as the nucleus hands over: the system's, dummies,
+        # and last a test program, which the shell still finds and runs.
+        "name": "boot_max_modules",
+        "cmdline": "", "smp": 2,
+        "system_modules": SYSTEM,
+        "modules": {
+            **{f"dummy{i:02d}": dummy
+               for i in range(max_modules() - len(SYSTEM) - 1)},
+            "nserv": built("user/tests/nserv"),
+        },
+        "input": "nserv\npoweroff\n",
+        "exit": EXIT_POWEROFF,
+        "tests": "UTEST",
+        "checks": [
+            ("shell_prompt", contains("msh$ ")),
+            ("nothing_refused", lambda out: "refused" in out and "a module was refused" or None),
+        ],
+    },
+    {
+        # An empty module is refused by name; the modules after it are
+        # handed over (nserv runs) and the system carries on.
+        "name": "boot_empty_module",
+        "cmdline": "", "smp": 2,
+        "system_modules": SYSTEM,
+        "modules": {"hollow": empty, "nserv": built("user/tests/nserv")},
+        "input": "hollow\nnserv\npoweroff\n",
+        "exit": EXIT_POWEROFF,
+        "tests": "UTEST",
+        "checks": [
+            ("refused_by_name", contains("root: module hollow refused: it is empty")),
+            ("shell_prompt", contains("msh$ ")),
+            ("not_run", contains("msh: hollow: not found")),
         ],
     },
     *[user_fault_boot(kind, report) for kind, report in USER_FAULTS],
