@@ -66,6 +66,8 @@ enum p9_type {
 #define P9_DMDIR    0x80000000u
 #define P9_DMAPPEND 0x40000000u
 #define P9_DMEXCL   0x20000000u
+/* 9P2000.u's symbolic link: a file whose contents are its target. */
+#define P9_DMSYMLINK 0x02000000u
 
 struct p9_qid {
 	uint8_t type;

@@ -187,7 +187,8 @@ static int selected(const char *name, char **prefixes, int nprefixes)
 
 static const struct pt_test *lists[] = {
 	pt_file_tests, pt_fd_tests, pt_dir_tests, pt_mem_tests,
-	pt_proc_tests, pt_err_tests, pt_dev_tests, pt_9p_tests,
+	pt_proc_tests, pt_err_tests, pt_dev_tests, pt_procfs_tests,
+	pt_9p_tests, /* last: left out without a 9P server */
 };
 static const struct pt_test no_tests[] = { { 0, 0 } };
 
