@@ -8,8 +8,7 @@
  * and serves /proc (procfs.c). Its quota pays for every process, so
  * processes outlive their parents.
  *
- * argv: "proc.srv" and init's command line (root's init=), only at the
- * first start: a restarted process server starts no second init.
+ * argv: "proc.srv" and init's command line (root's init=).
  */
 #include <9p/portal.h>
 #include <elf/elf.h>
@@ -384,11 +383,8 @@ static void watch(void)
 	}
 }
 
-/*
- * init: argv after our own (root's init=); a name with a slash is a file
- * in the tree, anything else a boot module. Without it (a restart) no
- * init is started again.
- */
+/* init: argv after our own (root's init=); an absolute path is a file in
+ * the tree, anything else a boot module. */
 static void start_init(int argc, char **argv)
 {
 	long rc;

@@ -240,7 +240,7 @@ static int init_line(const char **argv, int max)
 }
 
 /* Its arguments: ramfs's first contents and heap; the process server's,
- * init's command line (at its first start only). */
+ * init's command line. */
 static int service_args(int i, const char **argv, char (*num)[24])
 {
 	struct service *s = &services[i];
@@ -252,7 +252,7 @@ static int service_args(int i, const char **argv, char (*num)[24])
 		argv[1] = num[0], argv[2] = num[1];
 		return 3;
 	}
-	if (i == PROC && s->restarts == 0)
+	if (i == PROC)
 		return 1 + init_line(argv + 1, MAX_ARGS - 1);
 	return 1;
 }
@@ -304,6 +304,13 @@ static void restart(int i)
 	struct service *s = &services[i];
 	struct metta_domain_info info;
 	metta_domain_info(s->domain, &info);
+	if (i == PROC) {
+		/* Every process was its child, and ended with it. */
+		metta_printf("root: proc ended with status %ld, and every "
+			     "process with it; powering off",
+			     info.exit_status);
+		metta_exit(0);
+	}
 	metta_printf("root: %s ended with status %ld; restarting it", s->name,
 		     info.exit_status);
 	metta_cap_delete(s->thread);

@@ -506,6 +506,22 @@ BOOTS = [
         ],
     },
     {
+        # The process server killed: its processes end with it (they are
+        # its children), so the machine powers off rather than go on
+        # without a shell.
+        "name": "proc_killed",
+        "cmdline": "", "smp": 2,
+        "system_modules": SYSTEM,
+        "input": ["", "domains\n", "kill 8\n"],
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("proc_is_8", matches(r"^\s+8\s+proc\s+server\s+")),
+            ("powers_off",
+             matches(r"root: proc ended with status \d+, and every process "
+                     r"with it; powering off")),
+        ],
+    },
+    {
         # init names a file that is not there: refused with the reason,
         # and the machine powers off.
         "name": "init_missing_file",
