@@ -173,11 +173,14 @@ static void discipline(char c)
 	}
 }
 
-/* Drains the UART on each interrupt. */
+/* Drains the UART on each interrupt. The interrupt is edge-triggered: a
+ * byte that came after the last drain, while the line was still raised,
+ * brings no new edge, so the UART is looked at before waiting. */
 static void input_thread(void)
 {
 	for (;;) {
-		metta_event_wait(IRQ_EVENT, 1, 0);
+		if (!(metta_ioport_in(PORTS, COM1 + 5, 1) & 1))
+			metta_event_wait(IRQ_EVENT, 1, 0);
 		take();
 		while (metta_ioport_in(PORTS, COM1 + 5, 1) & 1)
 			discipline((char)metta_ioport_in(PORTS, COM1, 1));

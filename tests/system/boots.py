@@ -116,12 +116,13 @@ def archive_with(files):
 
 
 def shell_boot(name, modules, program, checks):
-    """A boot of the system with extra modules, where the shell runs a
-    UTEST program and powers off."""
+    """A boot of the system with extra modules (or ones in place of the
+    system's of the same name), where the shell runs a UTEST program and
+    powers off."""
     return {
         "name": name,
         "cmdline": "", "smp": 2,
-        "system_modules": SYSTEM,
+        "system_modules": [m for m in SYSTEM if m not in modules],
         "modules": modules,
         "input": f"{program}\npoweroff\n",
         "exit": EXIT_POWEROFF,
@@ -485,11 +486,16 @@ BOOTS = [
     ]),
     # The process server: 100 children spawned and ended leave its quota
     # where it was; malformed requests are refused.
-    shell_boot("proc_processes", {"nproc": built("user/tests/nproc")}, "nproc", [
+    shell_boot("proc_processes", {
+        "nproc": built("user/tests/nproc"),
+        "root.cpio": archive_with({"bin/notexec": "cmdline"}),  # mode 0644
+    }, "nproc", [
         ("missing_file_logged",
          contains("proc: cannot start /no/such: not found (no such file)")),
         ("directory_logged",
          contains("proc: cannot start /bin: permission denied (a directory)")),
+        ("not_executable_logged",
+         contains("proc: cannot start /bin/notexec: permission denied (not executable)")),
     ]),
     {
         # init from a file in the tree (not a boot module): the POSIX

@@ -101,6 +101,10 @@ static int bad_requests_refused(void)
 	UCHECK(metta_request(CAP_NESTER, w, "/bin\0", 5, 0, 0, 0, 0, CHILD) ==
 		   STATUS_ERR_DENIED,
 	       "a directory");
+	w[0] = NESTER_SPAWN;
+	UCHECK(metta_request(CAP_NESTER, w, "/bin/notexec\0", 13, 0, 0, 0, 0,
+			     CHILD) == STATUS_ERR_DENIED,
+	       "a file that is not executable");
 	w[0] = NESTER_KILL, w[1] = 99999;
 	UCHECK(metta_request(CAP_NESTER, w, 0, 0, 0, 0, 0, 0, 0) ==
 		   STATUS_ERR_NOENT,
