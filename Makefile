@@ -89,7 +89,7 @@ $(NUCLEUS): $(BUILD)/nucleus/pass1.elf $(BUILD)/nucleus/ksyms.c.o
 
 # The ISO for `make run`: the nucleus and the boot modules (the root
 # nester, the servers as NAME.srv and the native commands).
-SERVERS := names log cons tod random ramfs pipe
+SERVERS := names log cons tod random ramfs pipe proc
 COMMANDS := msh names log domains kill poweroff
 # Commands for the Linux personality: C built with musl-gcc -static.
 POSIX_COMMANDS := ns bind mount srv
@@ -131,7 +131,7 @@ LIBMETTA := $(BUILD)/user/libmetta.a
 LIB9P_SRC := $(wildcard lib/9p/*.c) lib/cpio/cpio.c
 LIB9P_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(LIB9P_SRC))
 LIB9P := $(BUILD)/user/lib9p.a
-USER_TESTS := ntest ncap nipc nreply n9pheld nfork ndomain nsmp ndev nserv ufault
+USER_TESTS := ntest ncap nipc nreply n9pheld nfork ndomain nsmp ndev nserv nproc ufault
 USER_TEST_BINS := $(patsubst %,$(BUILD)/user/tests/%,$(USER_TESTS))
 
 $(BUILD)/user/%.c.o: %.c $(SETUP) Makefile | $(SYSCALL_GEN)

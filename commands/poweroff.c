@@ -1,4 +1,5 @@
-/* poweroff: asks the root nester to end the system (ACPI soft-off). */
+/* poweroff: asks the process server (and through it the root nester) to
+ * end the system (ACPI soft-off). */
 #include <metta.h>
 #include <metta/proto.h>
 

@@ -67,7 +67,12 @@ static const struct boot_module *find_module(const struct boot_info *bi,
 	return NULL;
 }
 
-/* Hands the root domain the boot information and every boot module. */
+/*
+ * Hands the root domain the boot information and every boot module. An
+ * empty module has no pages to make an object of: it is still named (size
+ * 0, its slot left empty), so the root nester can refuse it by name and
+ * the modules after it keep their slots.
+ */
 static int give_boot_modules(struct boot_info *bi, struct domain *d)
 {
 	struct memobj *info;
@@ -80,8 +85,10 @@ static int give_boot_modules(struct boot_info *bi, struct domain *d)
 	fmt_snprintf(b->cmdline, sizeof(b->cmdline), "%s", bi->cmdline);
 	for (int i = 0; i < bi->nmodules && i < METTA_MAX_MODULES; i++) {
 		const struct boot_module *m = &bi->modules[i];
-		rc = memobj_create_boot(d, CAP_FIRST_MODULE + (uint32_t)i, m->phys,
-					(m->len + PAGE_SIZE - 1) / PAGE_SIZE);
+		rc = m->len == 0 ? STATUS_OK
+				 : memobj_create_boot(d, CAP_FIRST_MODULE + (uint32_t)i,
+						      m->phys,
+						      (m->len + PAGE_SIZE - 1) / PAGE_SIZE);
 		if (rc)
 			return rc;
 		fmt_snprintf(b->modules[i].name, sizeof(b->modules[i].name), "%s",

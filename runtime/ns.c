@@ -53,10 +53,16 @@ static int conn_up(struct conn *c)
 		c->service_slot = metta_slot_alloc();
 		c->slot = metta_slot_alloc();
 	}
+	/* The process server knows us by our nester capability (badged with
+	 * our pid): connected through it, /proc/self is us. */
+	uint32_t via = c->service_slot;
+	if (!strcmp(c->service, "proc"))
+		via = CAP_NESTER;
 	metta_cap_delete(c->service_slot);
-	if (metta_names_lookup(c->service, c->service_slot))
+	if (via != CAP_NESTER &&
+	    metta_names_lookup(c->service, c->service_slot))
 		return -P9_ENOENT;
-	int rc = p9_portal_connect(&c->c, c->service_slot, c->slot, tbuf, rbuf);
+	int rc = p9_portal_connect(&c->c, via, c->slot, tbuf, rbuf);
 	if (rc == 0)
 		rc = p9c_attach(&c->c, 0, UNAME, "", 0);
 	if (rc) {

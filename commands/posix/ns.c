@@ -1,6 +1,6 @@
 /*
  * ns [pid]: prints a process's namespace (its own by default), one mount
- * per line, as /proc/PID/ns has it: the form `mount` and the runtime's
+ * per line, as /proc/PID/ns has it (its own: /proc/self/ns): the form `mount` and the runtime's
  * namespace files take back.
  */
 #include <fcntl.h>
@@ -11,8 +11,10 @@
 int main(int argc, char **argv)
 {
 	char path[64], buf[4096];
-	long pid = argc > 1 ? atol(argv[1]) : (long)getpid();
-	snprintf(path, sizeof(path), "/proc/%ld/ns", pid);
+	if (argc > 1)
+		snprintf(path, sizeof(path), "/proc/%ld/ns", atol(argv[1]));
+	else
+		snprintf(path, sizeof(path), "/proc/self/ns");
 	int fd = open(path, O_RDONLY);
 	if (fd < 0) {
 		perror(path);

@@ -38,13 +38,13 @@
 #define CAP_BOOTINFO 4 /* struct metta_bootinfo (metta/abi.h) */
 #define CAP_FIRST_MODULE 16 /* boot module i is in CAP_FIRST_MODULE + i */
 
-/* The environment every process started by the root nester gets. */
+/* The environment every process gets from the process server. */
 #define CAP_TTY 5	/* the console (cons) */
 #define CAP_RANDOM 6	/* random numbers */
 #define CAP_TOD 7	/* time of day */
 #define CAP_ROOT 8	/* its namespace root (with the file layer) */
 #define CAP_NAMES 9	/* the name service */
-#define CAP_NESTER 10	/* its nester's service: spawn, domains, kill */
+#define CAP_NESTER 10	/* the process server, badged with its pid: spawn... */
 #define CAP_LOG 11	/* the log server */
 #define CAP_FIRST_FREE 4
 

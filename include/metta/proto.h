@@ -51,11 +51,29 @@
 #define PIPE_ANAME "pipe"
 #define PIPE_NOWAIT (1ull << 63)
 
-/* The root nester's service to the shell and commands. */
-#define NESTER_SPAWN 1	   /* data: "name\0arg\0arg..."; reply cap: the domain */
+/*
+ * The nester service: the process server's to every process it starts
+ * (CAP_NESTER, badged with the pid), the root nester's to the process
+ * server (domains, kill and power off only).
+ */
+#define NESTER_SPAWN 1	   /* data: "program\0arg\0arg..."; reply cap: the domain */
 #define NESTER_DOMAINS 2   /* reply data: a table of every domain */
 #define NESTER_KILL 3	   /* w1: domain id */
 #define NESTER_POWEROFF 4
 #define NESTER_SETNS 5	   /* data: the caller's namespace, as text */
+/* A nester's own watcher thread to its server thread: w1 = bits of the
+ * children that died (only through the nester's own badged capability). */
+#define NESTER_DEATHS 16
+
+/*
+ * What the root nester hands the process server (docs/servers.md): its
+ * portal (SERVE) in slot 5, the boot information and every boot module it
+ * accepted in the nucleus's slots (CAP_BOOTINFO, CAP_FIRST_MODULE + i),
+ * and these. Whatever is in PROC_SLOT_ENV + s goes to every process in
+ * slot s (CAP_TTY, CAP_RANDOM, ...).
+ */
+#define PROC_SLOT_FILES 12  /* ramfs's portal: the files programs come from */
+#define PROC_SLOT_NESTER 13 /* the root nester's service */
+#define PROC_SLOT_ENV 48    /* + CAP_*: the environment of every process */
 
 #endif

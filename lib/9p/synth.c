@@ -49,6 +49,8 @@ static int is_dyn(const struct p9synth *t, uint32_t idx)
 /* Whether entry idx is a template inside a dynamic directory. */
 static int in_dyn(const struct p9synth *t, uint32_t idx)
 {
+	if (t->ents[idx].mode & P9SYNTH_FIXED)
+		return 0;
 	for (int depth = 0; idx != 0 && depth < P9SYNTH_MAXENT; depth++) {
 		idx = t->ents[idx].parent;
 		if (idx >= t->n)
@@ -67,11 +69,26 @@ static int op_attach(void *ctx, struct p9_str uname, struct p9_str aname,
 	return 0;
 }
 
-/* The index-th child entry of idx (not counting the root), or -1. */
-static int64_t child(const struct p9synth *t, uint32_t idx, uint32_t index)
+/* The index-th child entry of idx (not counting the root), or -1: of
+ * a dynamic directory's own files (fixed) or of its template. */
+static int64_t child(const struct p9synth *t, uint32_t idx, int fixed,
+		     uint32_t index)
 {
 	for (uint32_t i = 1; i < t->n; i++)
-		if (t->ents[i].parent == idx && index-- == 0)
+		if (t->ents[i].parent == idx &&
+		    !!(t->ents[i].mode & P9SYNTH_FIXED) == fixed &&
+		    index-- == 0)
+			return i;
+	return -1;
+}
+
+/* Child entry `name` of idx, as child() counts them, or -1. */
+static int64_t child_named(const struct p9synth *t, uint32_t idx, int fixed,
+			   struct p9_str name)
+{
+	int64_t i;
+	for (uint32_t k = 0; (i = child(t, idx, fixed, k)) >= 0; k++)
+		if (p9_str_eq(name, t->ents[i].name))
 			return i;
 	return -1;
 }
@@ -85,10 +102,19 @@ static int op_walk1(void *ctx, void *dir, struct p9_str name, void **out)
 		if (d.isinst || d.idx == 0)
 			*out = enc(d.idx, 0, 0); /* the dynamic dir, or root */
 		else
-			*out = enc(p, is_dyn(t, p), d.inst);
+			*out = enc(p,
+				   is_dyn(t, p) &&
+				       !(t->ents[d.idx].mode & P9SYNTH_FIXED),
+				   d.inst);
 		return 0;
 	}
-	if (is_dyn(t, d.idx) && !d.isinst) {
+	int fixed = is_dyn(t, d.idx) && !d.isinst;
+	int64_t i = child_named(t, d.idx, fixed, name);
+	if (i >= 0) {
+		*out = enc((uint32_t)i, 0, d.inst);
+		return 0;
+	}
+	if (fixed) {
 		uint64_t inst;
 		int rc = t->ents[d.idx].dyn->lookup(t->ctx, name, &inst);
 		if (rc)
@@ -97,13 +123,6 @@ static int op_walk1(void *ctx, void *dir, struct p9_str name, void **out)
 			return -P9_ENOENT;
 		*out = enc(d.idx, 1, inst);
 		return 0;
-	}
-	for (uint32_t i = 1; i < t->n; i++) {
-		if (t->ents[i].parent == d.idx &&
-		    p9_str_eq(name, t->ents[i].name)) {
-			*out = enc(i, 0, d.inst);
-			return 0;
-		}
 	}
 	return -P9_ENOENT;
 }
@@ -114,7 +133,7 @@ static void fill(const struct p9synth *t, struct node n, const char *name,
 {
 	const struct p9synth_entry *e = &t->ents[n.idx];
 	memset(st, 0, sizeof(*st));
-	st->mode = e->mode;
+	st->mode = e->mode & ~P9SYNTH_FIXED;
 	st->type = t->type;
 	st->qid.type = (uint8_t)(e->mode >> 24);
 	if (n.isinst || in_dyn(t, n.idx))
@@ -145,10 +164,21 @@ static int op_readdir(void *ctx, void *dir, uint32_t index, struct p9_stat *st)
 {
 	struct p9synth *t = ctx;
 	struct node d = dec(dir);
-	if (is_dyn(t, d.idx) && !d.isinst) {
+	int fixed = is_dyn(t, d.idx) && !d.isinst;
+	int64_t i = child(t, d.idx, fixed, index);
+	if (i >= 0) {
+		fill(t, (struct node){ (uint32_t)i, 0, d.inst },
+		     t->ents[i].name, st);
+		return 1;
+	}
+	if (fixed) {
+		/* The instances come after the directory's own files. */
+		uint32_t own = 0;
+		while (child(t, d.idx, 1, own) >= 0)
+			own++;
 		uint64_t inst;
-		int rc =
-		    t->ents[d.idx].dyn->list(t->ctx, index, t->namebuf, &inst);
+		int rc = t->ents[d.idx].dyn->list(t->ctx, index - own,
+						  t->namebuf, &inst);
 		if (rc <= 0)
 			return rc;
 		t->namebuf[P9SYNTH_NAMEMAX] = 0;
@@ -156,11 +186,7 @@ static int op_readdir(void *ctx, void *dir, uint32_t index, struct p9_stat *st)
 		     t->namebuf, st);
 		return 1;
 	}
-	int64_t i = child(t, d.idx, index);
-	if (i < 0)
-		return 0;
-	fill(t, (struct node){ (uint32_t)i, 0, d.inst }, t->ents[i].name, st);
-	return 1;
+	return 0;
 }
 
 static void op_ref(void *ctx, void *node)

@@ -833,7 +833,8 @@ static int wstat_rules(void)
 	return 0;
 }
 
-/* A synthetic tree: /dev/null-like "zero", /proc/N/{status,ctl}. */
+/* A synthetic tree: /dev/null-like "zero", /proc/N/{status,ctl}, and
+ * /proc/meminfo, a file of the dynamic directory itself. */
 static long read_status(void *ctx, const struct p9synth_entry *e, uint64_t inst,
 			uint64_t off, void *buf, uint32_t count)
 {
@@ -903,12 +904,13 @@ static const struct p9synth_entry table[] = {
 	{ "proc", 3, P9_DMDIR | 0555, 0, 0, 0, 0, &procs },
 	{ "status", 4, 0444, 2, read_status, 0, 0, 0 },
 	{ "ctl", 5, 0222, 2, 0, write_ctl, 0, 0 },
+	{ "meminfo", 6, P9SYNTH_FIXED | 0444, 2, read_status, 0, 0, 0 },
 };
 
 static int synthetic_tree(void)
 {
 	static struct p9synth syn;
-	p9synth_init(&syn, table, 5, "metta", 0);
+	p9synth_init(&syn, table, 6, "metta", 0);
 	p9srv_init(&srv, &p9synth_ops, &syn, MSIZE, P9SRV_STORAGE_ARGS(store));
 	CHECK(p9srv_connect(&srv, &c1) == 0);
 	CHECK(version(c1, MSIZE, "9P2000") == P9_RVERSION);
@@ -948,13 +950,24 @@ static int synthetic_tree(void)
 	CHECK(walk1(c1, 1, 6, "proc") == P9_RWALK &&
 	      topen(c1, 6, 0) == P9_ROPEN);
 	CHECK(tread(c1, 6, 0, MSIZE) == P9_RREAD);
-	CHECK(entries(r.data, r.count, names, 8, &k) == 3);
-	CHECK(!strcmp(names[0], "1") && !strcmp(names[2], "42"));
+	CHECK(entries(r.data, r.count, names, 8, &k) == 4);
+	CHECK(!strcmp(names[0], "meminfo") && !strcmp(names[1], "1") &&
+	      !strcmp(names[3], "42"));
 	k = 0;
 	CHECK(topen(c1, 4, 0) == P9_ROPEN &&
 	      tread(c1, 4, 0, MSIZE) == P9_RREAD);
 	CHECK(entries(r.data, r.count, names, 8, &k) == 2);
 	CHECK(!strcmp(names[0], "status") && !strcmp(names[1], "ctl"));
+	/* The directory's own file, not repeated in its instances. */
+	const char *mem[] = { "proc", "meminfo" };
+	CHECK(walk(c1, 1, 10, 2, mem) == P9_RWALK && r.nwqid == 2);
+	CHECK(r.wqid[1].type == P9_QTFILE && r.wqid[1].path == 6);
+	CHECK(tfid(c1, P9_TSTAT, 10) == P9_RSTAT && rstat().mode == 0444);
+	CHECK(topen(c1, 10, P9_OREAD) == P9_ROPEN);
+	CHECK(tread(c1, 10, 0, 100) == P9_RREAD && r.count == 10);
+	CHECK(memcmp(r.data, "process 0\n", 10) == 0);
+	const char *inst_mem[] = { "proc", "7", "meminfo" };
+	CHECK(walk(c1, 1, 11, 3, inst_mem) == P9_RWALK && r.nwqid == 2);
 	/* Nothing can be created, removed or changed. */
 	CHECK(walk(c1, 1, 7, 0, 0) == P9_RWALK);
 	CHECK(tcreate(c1, 7, "x", 0666, 0) == P9_RERROR);

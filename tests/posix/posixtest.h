@@ -129,6 +129,7 @@ extern const struct pt_test pt_proc_tests[];
 extern const struct pt_test pt_err_tests[];
 extern const struct pt_test pt_dev_tests[];
 /* Raw 9P through /srv/ramfs: only where there is one (Metta). */
+extern const struct pt_test pt_procfs_tests[];
 extern const struct pt_test pt_9p_tests[];
 /* The system image's files: only where its manifest is (Metta). */
 #define PT_IMAGE_MANIFEST "/etc/image-manifest"

@@ -21,7 +21,10 @@ REGISTERS = ["RAX", "RBX", "RCX", "RDX", "RSI", "RDI", "RBP", "RSP", "R8 ",
              "CR3", "RFLAGS"]
 
 
+import os
 import shutil
+
+ROOT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 
 def make_selftest_module(build, path):
@@ -77,8 +80,56 @@ def corrupt_wx(build, path):
 
 # The system's own modules (make run's ISO), for the shell boots.
 SYSTEM = ["root", "names.srv", "log.srv", "cons.srv", "tod.srv", "random.srv",
-          "ramfs.srv", "pipe.srv", "root.cpio", "runtime", "ns", "bind", "mount", "srv",
+          "ramfs.srv", "pipe.srv", "proc.srv", "root.cpio", "runtime", "ns", "bind",
+          "mount", "srv",
           "msh", "names", "log", "domains", "kill", "poweroff"]
+
+
+def max_modules():
+    """The nucleus's limit on boot modules (METTA_MAX_MODULES)."""
+    import os
+    abi = os.path.join(os.path.dirname(__file__), "..", "..", "include",
+                       "metta", "abi.h")
+    with open(abi) as f:
+        return int(re.search(r"#define METTA_MAX_MODULES (\d+)", f.read()).group(1))
+
+
+def dummy(build, path):
+    """A module nobody uses: a line of text."""
+    with open(path, "w") as f:
+        f.write("a boot module nobody asks for\n")
+
+
+def empty(build, path):
+    open(path, "w").close()
+
+
+def archive_with(files):
+    """A root.cpio of the tree's rootfs (as the build makes it) plus files:
+    {path in the archive: built program}."""
+    def make(build, path):
+        import subprocess
+        import sys
+        extra = [f"{dest}={build}/{src}" for dest, src in files.items()]
+        subprocess.run([sys.executable, f"{ROOT_DIR}/tools/mkcpio.py", path,
+                        f"{build}/rootfs", *extra], check=True)
+    return make
+
+
+def shell_boot(name, modules, program, checks):
+    """A boot of the system with extra modules (or ones in place of the
+    system's of the same name), where the shell runs a UTEST program and
+    powers off."""
+    return {
+        "name": name,
+        "cmdline": "", "smp": 2,
+        "system_modules": [m for m in SYSTEM if m not in modules],
+        "modules": modules,
+        "input": f"{program}\npoweroff\n",
+        "exit": EXIT_POWEROFF,
+        "tests": "UTEST",
+        "checks": [("shell_prompt", contains("msh$ ")), *checks],
+    }
 
 
 def quota_of_root(out):
@@ -290,7 +341,9 @@ BOOTS = [
         "system_modules": SYSTEM,
         # Typed with a mistake erased (backspace), a line killed (^U), and
         # ^C for a program that would run for ever (log -f).
-        "input": ["domains\nnamesX\x7f\njunk\x15log\nlog -f\n", "\x03",
+        # The first chunk waits for the shell: typed-ahead echo would
+        # interleave with the output the checks read.
+        "input": ["", "domains\nnamesX\x7f\njunk\x15log\nlog -f\n", "\x03",
                   "echo intr $?\n", "poweroff\n"],
         "exit": EXIT_POWEROFF,
         "checks": [
@@ -373,8 +426,8 @@ BOOTS = [
         "name": "shell_namespace",
         "cmdline": "", "smp": 2,
         "system_modules": SYSTEM,
-        "input": "ns\nsrv\nbind -a /etc /tmp\nmount -b random /srv\nns\n"
-                 "bind /nosuch /tmp\nmount nosuch /tmp\npoweroff\n",
+        "input": ["", "ns\nsrv\nbind -a /etc /tmp\nmount -b random /srv\nns\n"
+                 "bind /nosuch /tmp\nmount nosuch /tmp\npoweroff\n"],
         "exit": EXIT_POWEROFF,
         "checks": [
             ("ns_ramfs_root", matches(r"mount -c ramfs /$")),
@@ -405,7 +458,7 @@ BOOTS = [
         "checks": [
             ("missing_program", contains("msh: nosuch: not found")),
             ("status_127", contains("status 127")),
-            ("end_of_input_ends_it", contains("root: init ended with status 0")),
+            ("end_of_input_ends_it", contains("proc: init ended with status 0; powering off")),
         ],
     },
     {
@@ -459,6 +512,79 @@ BOOTS = [
             ("typed_on_the_keyboard",
              matches(r"(^|\$ )names\nlog\ncons\ntod\nrandom$")),
             ("screen_shows_the_session", vga_shows("msh$ names")),
+        ],
+    },
+    # As many modules as the nucleus hands over: the system's, dummies,
+    # and last a test program, which the shell still finds and runs.
+    shell_boot("boot_max_modules", {
+        **{f"dummy{i:02d}": dummy for i in range(max_modules() - len(SYSTEM) - 1)},
+        "nserv": built("user/tests/nserv"),
+    }, "nserv", [
+        ("nothing_refused", lambda out: "refused" in out and "a module was refused" or None),
+    ]),
+    # An empty module is refused by name; the modules after it are handed
+    # over (nserv runs) and the system carries on.
+    shell_boot("boot_empty_module", {"hollow": empty, "nserv": built("user/tests/nserv")},
+               "hollow\nnserv", [
+        ("refused_by_name", contains("root: module hollow refused: it is empty")),
+        ("not_run", contains("msh: hollow: not found")),
+    ]),
+    # The process server: 100 children spawned and ended leave its quota
+    # where it was; malformed requests are refused.
+    shell_boot("proc_processes", {
+        "nproc": built("user/tests/nproc"),
+        "root.cpio": archive_with({"bin/notexec": "cmdline"}),  # mode 0644
+    }, "nproc", [
+        ("missing_file_logged",
+         contains("proc: cannot start /no/such: not found (no such file)")),
+        ("directory_logged",
+         contains("proc: cannot start /bin: permission denied (a directory)")),
+        ("not_executable_logged",
+         contains("proc: cannot start /bin/notexec: permission denied (not executable)")),
+    ]),
+    {
+        # init from a file in the tree (not a boot module): the POSIX
+        # suite's /proc tests as pid 1, then the machine powers off.
+        "name": "init_from_file",
+        "cmdline": "init=/bin/posixtest,-t,procfs,/tmp", "smp": 2,
+        "system_modules": [m for m in SYSTEM if m != "root.cpio"],
+        "modules": {"root.cpio": archive_with({"bin/posixtest": "modules/posixtest"})},
+        "exit": EXIT_POWEROFF,
+        "tests": "POSIX",
+        "checks": [
+            ("init_ended_well", contains("proc: init ended with status 0; powering off")),
+            ("no_shell", lambda out: "msh$" in out and "the shell ran" or None),
+        ],
+    },
+    {
+        # The process server killed: its processes end with it (they are
+        # its children), so the machine powers off rather than go on
+        # without a shell.
+        "name": "proc_killed",
+        "cmdline": "", "smp": 2,
+        "system_modules": SYSTEM,
+        # proc is started last, after the other services (domain 9).
+        "input": ["", "domains\n", "kill 9\n"],
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("proc_is_9", matches(r"^\s+9\s+proc\s+server\s+")),
+            ("powers_off",
+             matches(r"root: proc ended with status \d+, and every process "
+                     r"with it; powering off")),
+        ],
+    },
+    {
+        # init names a file that is not there: refused with the reason,
+        # and the machine powers off.
+        "name": "init_missing_file",
+        "cmdline": "init=/bin/nosuch", "smp": 2,
+        "system_modules": SYSTEM,
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("refused_with_reason",
+             contains("proc: cannot start /bin/nosuch: not found (no such file)")),
+            ("powers_off", contains("proc: no init program: not found; powering off")),
+            ("root_obeys", contains("root: powering off")),
         ],
     },
     *[user_fault_boot(kind, report) for kind, report in USER_FAULTS],

@@ -1,0 +1,64 @@
+/*
+ * The process server's table of processes, shared by its nester service
+ * (proc.c), its /proc tree (procfs.c) and the program reader (file.c).
+ * Everything here is touched by the one server thread only: deaths reach
+ * it as calls from the watcher thread (PROC_DEATHS), so nothing is locked.
+ */
+#ifndef PROC_PROC_H
+#define PROC_PROC_H
+
+#include <metta/abi.h>
+#include <stdint.h>
+
+#define MAX_PROCS   63 /* one death-event bit each (bit 63 is no event's) */
+#define NS_TEXT	    2048
+#define CMDLINE_MAX 256
+#define EXE_MAX	    128
+
+enum proc_state { PROC_FREE, PROC_LIVE, PROC_ZOMBIE };
+
+struct process {
+	enum proc_state state;
+	int pid, ppid;
+	int native;		   /* a Metta program (no POSIX runtime) */
+	uint32_t domain, thread;   /* our CONTROL capabilities */
+	int64_t domain_id;	   /* the nucleus's id (domains, kill) */
+	int64_t exit_status;	   /* a zombie's */
+	uint64_t start_ns;	   /* metta_clock() at its start */
+	char comm[16];		   /* the last part of argv[0], as Linux's */
+	char exe[EXE_MAX];	   /* the program: a path or a boot module */
+	char cmdline[CMDLINE_MAX]; /* argv, each ending in NUL */
+	uint32_t cmdline_len;
+	char ns[NS_TEXT]; /* its namespace, as its runtime last said */
+};
+
+extern struct process procs[MAX_PROCS];
+
+/* The live or zombie process with this pid, or 0. */
+struct process *proc_by_pid(int pid);
+
+/* The pid the current 9P request comes from (by its connection), or 0. */
+extern int proc_asking;
+
+/*
+ * /proc (procfs.c): served by the 9P operations of our portal, which
+ * note whose each connection is (a process's badged capability) and set
+ * proc_asking for each request. procfs_forget drops a gone pid's.
+ */
+struct server_call;
+void procfs_init(uint32_t portal);
+long procfs_op_rpc(struct server_call *c);
+long procfs_op_connect(struct server_call *c);
+long procfs_op_hangup(struct server_call *c);
+void procfs_forget(int pid);
+
+/*
+ * The program at absolute path `path` in the file tree, read over 9P into
+ * memory mapped at *image (file.c): 0 and its size, or a negative status
+ * with a reason in *why. proc_file_done unmaps it.
+ */
+long proc_file_read(const char *path, const void **image, uint64_t *size,
+		    const char **why);
+void proc_file_done(void);
+
+#endif

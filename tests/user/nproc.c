@@ -1,0 +1,131 @@
+/*
+ * Tests of the process server through its nester service, run from msh
+ * (so this program is a process with a pid): 100 children spawned and
+ * ended leave the process server's quota where it started; malformed
+ * requests are refused and change nothing. `nproc child` just ends.
+ */
+#include <fmt/fmt.h>
+#include <metta.h>
+#include <metta/proto.h>
+#include <string/kstring.h>
+
+#include "utest.h"
+
+#define CHILD	  40
+#define EVENTS	  41
+#define ROUNDS	  100
+#define SETTLE_MS 2000
+
+/* The process server's quota in use, from the domains table, or 0. */
+static uint64_t proc_quota_used(void)
+{
+	static char table[METTA_MSG_MAX_DATA];
+	uint64_t w[4] = { NESTER_DOMAINS }, n = 0;
+	if (metta_request(CAP_NESTER, w, 0, 0, table, sizeof(table) - 1, &n, 0,
+			  0))
+		return 0;
+	table[n] = 0;
+	/* "  ID  proc         server      high  USED  QUOTA ..." */
+	for (char *line = table; *line;) {
+		char *end = line;
+		while (*end && *end != '\n')
+			end++;
+		char *p = line;
+		while (*p == ' ' || (*p >= '0' && *p <= '9'))
+			p++;
+		if (!strncmp(p, "proc ", 5)) {
+			p += 5;
+			while (*p && (*p < '0' || *p > '9'))
+				p++;
+			uint64_t used = 0;
+			while (*p >= '0' && *p <= '9')
+				used = used * 10 + (uint64_t)(*p++ - '0');
+			return used;
+		}
+		line = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+/* Spawns `nproc child` and waits for it to end: 0 or why not. */
+static long spawn_and_wait(void)
+{
+	static const char args[] = "nproc\0child";
+	uint64_t w[4] = { NESTER_SPAWN };
+	metta_cap_delete(CHILD);
+	long rc =
+	    metta_request(CAP_NESTER, w, args, sizeof(args), 0, 0, 0, 0, CHILD);
+	if (rc)
+		return rc;
+	rc = metta_domain_watch(CHILD, EVENTS, 1);
+	if (rc == 0)
+		rc = metta_event_wait(EVENTS, 1, 0) == 1 ? 0 : STATUS_ERR_INVAL;
+	metta_cap_delete(CHILD);
+	return rc;
+}
+
+static int hundred_children_leave_no_trace(void)
+{
+	UCHECK(metta_event_create(EVENTS) == 0, "event");
+	uint64_t before = proc_quota_used();
+	UCHECK(before > 0, "no proc row in the domains table");
+	for (int i = 0; i < ROUNDS; i++) {
+		long rc = spawn_and_wait();
+		UCHECK(rc == 0, "child %d: %s", i, status_text((int)rc));
+		/* The process server reaps it when it learns of its death
+		 * (within its poll period: our watch displaced its own). */
+		uint64_t after = proc_quota_used();
+		for (int ms = 0; after != before && ms < SETTLE_MS; ms += 10) {
+			metta_sleep(10000);
+			after = proc_quota_used();
+		}
+		UCHECK(after == before,
+		       "child %d: proc's quota use went %lu -> %lu", i, before,
+		       after);
+	}
+	return 0;
+}
+
+static int bad_requests_refused(void)
+{
+	uint64_t before = proc_quota_used();
+	uint64_t w[4] = { NESTER_SPAWN };
+	UCHECK(metta_request(CAP_NESTER, w, "nproc", 5, 0, 0, 0, 0, CHILD) ==
+		   STATUS_ERR_INVAL,
+	       "arguments without their final NUL");
+	w[0] = NESTER_SPAWN;
+	UCHECK(metta_request(CAP_NESTER, w, "/no/such\0", 9, 0, 0, 0, 0,
+			     CHILD) == STATUS_ERR_NOENT,
+	       "a missing file");
+	w[0] = NESTER_SPAWN;
+	UCHECK(metta_request(CAP_NESTER, w, "/bin\0", 5, 0, 0, 0, 0, CHILD) ==
+		   STATUS_ERR_DENIED,
+	       "a directory");
+	w[0] = NESTER_SPAWN;
+	UCHECK(metta_request(CAP_NESTER, w, "/bin/notexec\0", 13, 0, 0, 0, 0,
+			     CHILD) == STATUS_ERR_DENIED,
+	       "a file that is not executable");
+	w[0] = NESTER_KILL, w[1] = 99999;
+	UCHECK(metta_request(CAP_NESTER, w, 0, 0, 0, 0, 0, 0, 0) ==
+		   STATUS_ERR_NOENT,
+	       "an unknown domain");
+	w[0] = NESTER_DEATHS, w[1] = ~0ull;
+	UCHECK(metta_request(CAP_NESTER, w, 0, 0, 0, 0, 0, 0, 0) ==
+		   STATUS_ERR_DENIED,
+	       "a death report from a process");
+	UCHECK(proc_quota_used() == before, "a refusal changed proc's quota");
+	return 0;
+}
+
+static const struct utest tests[] = {
+	{ "hundred_children_leave_no_trace", hundred_children_leave_no_trace },
+	{ "bad_requests_refused", bad_requests_refused },
+};
+
+int main(int argc, char **argv, char **envp)
+{
+	(void)envp;
+	if (argc > 1 && !strcmp(argv[1], "child"))
+		return 0;
+	return utest_run(tests, sizeof(tests) / sizeof(tests[0]));
+}
