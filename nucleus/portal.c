@@ -262,8 +262,8 @@ int ipc_transfer(struct thread *from, struct thread *to)
 static void pair(struct thread *caller, struct thread *server,
 		 struct portal *p)
 {
-	caller->ipc.partner = server;
-	server->ipc.partner = caller;
+	caller->ipc.server = server;
+	server->ipc.caller = caller;
 	server->ipc.served = p;
 	server->frame->rdi = caller->ipc.badge;
 	server->ipc.own_level = server->rq.level;
@@ -273,10 +273,10 @@ static void pair(struct thread *caller, struct thread *server,
 
 static void unpair(struct thread *server)
 {
-	struct thread *caller = server->ipc.partner;
+	struct thread *caller = server->ipc.caller;
 	if (caller)
-		caller->ipc.partner = NULL;
-	server->ipc.partner = NULL;
+		caller->ipc.server = NULL;
+	server->ipc.caller = NULL;
 	server->rq.level = server->ipc.own_level;
 }
 
@@ -429,7 +429,7 @@ long ipc_fault_call(struct cap *c, const uint64_t words[4], uint64_t *answer)
  */
 static int reply_to_caller(struct thread *s, struct thread **answered)
 {
-	struct thread *caller = s->ipc.partner;
+	struct thread *caller = s->ipc.caller;
 	*answered = NULL;
 	if (!caller) {
 		s->rq.level = thread_level(s);
@@ -504,7 +504,7 @@ long sys_reply(const uint64_t *a)
 {
 	struct thread *s = current_thread(), *caller;
 	s->ipc.desc = a[1];
-	if (!s->ipc.partner)
+	if (!s->ipc.caller)
 		return STATUS_ERR_NOENT;
 	int rc = reply_to_caller(s, &caller);
 	if (rc == STATUS_OK && caller)
@@ -523,25 +523,25 @@ void ipc_abandon(struct thread *t)
 
 void ipc_thread_gone(struct thread *t)
 {
-	if (t->wait == WAIT_EVENT)
-		return; /* event_abandon's business */
+	/* Its own call, if it was making one... */
 	if (t->wait == WAIT_HELD) {
 		reply_detach(t); /* its server is told */
-		return;
+	} else if (t->wait != WAIT_EVENT) { /* (event_abandon's business) */
+		unqueue(t);
+		if (t->wait == WAIT_REPLY && t->ipc.server) {
+			/* A caller died mid-call: its server will find no
+			 * one. */
+			t->ipc.server->ipc.caller = NULL;
+			t->ipc.server = NULL;
+		}
 	}
-	unqueue(t);
-	struct thread *partner = t->ipc.partner;
-	if (!partner)
-		return;
-	if (t->wait == WAIT_REPLY) {
-		/* A caller died mid-call: its server will find no one. */
-		partner->ipc.partner = NULL;
-	} else {
+	/* ...and the call it was serving, whatever it waited for. */
+	struct thread *caller = t->ipc.caller;
+	if (caller) {
 		/* A server died mid-call: its caller gets an error. */
 		unpair(t);
-		wake_with(partner, STATUS_ERR_DEAD);
+		wake_with(caller, STATUS_ERR_DEAD);
 	}
-	t->ipc.partner = NULL;
 }
 
 static void portal_end(struct portal *p)

@@ -62,7 +62,7 @@ long sys_reply_save(uint32_t dst, uint64_t cookie)
 {
 	struct thread *s = current_thread();
 	struct domain *d = s->domain;
-	struct thread *caller = s->ipc.partner;
+	struct thread *caller = s->ipc.caller;
 	if (!caller)
 		return STATUS_ERR_NOENT;
 	if (caller->ipc.faulting)
@@ -86,9 +86,9 @@ long sys_reply_save(uint32_t dst, uint64_t cookie)
 	kobj_get(&d->obj);
 	kobj_get(&r->portal->obj);
 	/* The server thread is free again, at its own level. */
-	s->ipc.partner = NULL;
+	s->ipc.caller = NULL;
 	s->rq.level = s->ipc.own_level;
-	caller->ipc.partner = NULL;
+	caller->ipc.server = NULL;
 	caller->ipc.held = r;
 	caller->wait = WAIT_HELD;
 	cap_insert(&d->caps, dst, &r->obj, RIGHT_WRITE | RIGHT_GRANT, 0, NULL);

@@ -45,7 +45,10 @@ enum wait_kind {
 struct ipc_state {
 	struct portal *portal;	/* queued at (caller) or waiting at (server) */
 	struct thread *next;	/* link in that portal's queue */
-	struct thread *partner; /* caller: its server; server: its caller */
+	/* A thread may be both at once: a server that calls another server
+	 * while it serves a caller (a nested call). */
+	struct thread *server; /* as a caller: who serves its call now */
+	struct thread *caller; /* as a server: whom it serves now */
 	uint64_t desc;		/* its struct metta_msg, or 0: words only */
 	uint64_t badge;		/* caller: badge of the capability it used */
 	int own_level;		/* server: its level before taking a call */

@@ -21,7 +21,10 @@
 #define BADGED	 32
 #define BADGED2	 33
 
-enum { OP_ECHO = 1, OP_HOLD };
+enum { OP_ECHO = 1, OP_HOLD, OP_NEST };
+
+#define P2	 23 /* a second server's portal, for nested calls */
+#define T_SERVER2 24
 
 static uint8_t stacks[4][16384] __attribute__((aligned(16)));
 static uint8_t reply_data[64];
@@ -43,6 +46,12 @@ static void server(void)
 		if (w[0] == OP_HOLD) {
 			long rc = metta_reply_save(R, w[1]);
 			held = rc == 0 ? 1 : rc;
+		} else if (w[0] == OP_NEST) {
+			/* Serving our caller, we call another server. */
+			uint64_t n[4] = { OP_ECHO, w[1], w[2], w[3] };
+			long rc = metta_call(P2, NULL, n);
+			w[0] = (uint64_t)rc;
+			w[1] = n[1] * 10;
 		} else {
 			for (int i = 1; i < 4; i++)
 				w[i]++;
@@ -261,6 +270,40 @@ static int queued_call_is_interrupted(void)
 	return 0;
 }
 
+/* The second server: echoes words (+1). */
+static void server2(void)
+{
+	uint64_t w[4] = { 0 }, badge;
+	metta_reply_wait(P2, NULL, w, &badge);
+	for (;;) {
+		for (int i = 1; i < 4; i++)
+			w[i]++;
+		w[0] = 0;
+		metta_reply_wait(P2, NULL, w, &badge);
+	}
+}
+
+/* A server that calls another server while serving keeps its caller:
+ * the answer comes back to the first caller, and both go on serving. */
+static int nested_call_keeps_the_caller(void)
+{
+	UCHECK(metta_portal_create(P2) == 0, "portal");
+	UCHECK(metta_thread_create(CAP_SELF, T_SERVER2, (uint64_t)server2,
+				   stack_top(2), METTA_PRIO_NORM) == 0 &&
+		   metta_thread_ctl(T_SERVER2, THREAD_START, 0) == 0,
+	       "server2");
+	for (uint64_t i = 1; i <= 3; i++) {
+		uint64_t w[4] = { OP_NEST, i, 0, 0 };
+		long rc = metta_call(P, NULL, w);
+		UCHECK(rc == 0 && w[0] == 0 && w[1] == (i + 1) * 10,
+		       "nested call %lu: rc %ld, w0 %lu, w1 %lu", i, rc, w[0],
+		       w[1]);
+	}
+	uint64_t e[4] = { OP_ECHO, 5, 5, 5 };
+	UCHECK(metta_call(P, NULL, e) == 0 && e[1] == 6, "server stuck");
+	return 0;
+}
+
 static int last_badge_going_is_reported(void)
 {
 	struct metta_domain_info before, after;
@@ -295,6 +338,7 @@ static const struct utest tests[] = {
 	{ "killed_held_caller_is_reported", killed_held_caller_is_reported },
 	{ "dropped_reply_fails_the_call", dropped_reply_fails_the_call },
 	{ "queued_call_is_interrupted", queued_call_is_interrupted },
+	{ "nested_call_keeps_the_caller", nested_call_keeps_the_caller },
 	{ "last_badge_going_is_reported", last_badge_going_is_reported },
 };
 
