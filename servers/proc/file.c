@@ -7,6 +7,7 @@
 #include <9p/portal.h>
 #include <metta.h>
 #include <metta/proto.h>
+#include <fmt/fmt.h>
 #include <string/kstring.h>
 
 #include "proc.h"
@@ -35,27 +36,89 @@ static int files_up(void)
 	return rc;
 }
 
-/* Walks FILE_FID to the absolute path, one name at a time. */
-static int walk_path(const char *path)
+#define PATH_LEN  1024 /* bytes of a path, links substituted */
+#define MAX_LINKS 40   /* links followed in one path, as Linux */
+
+/* A link's target, read through FILE_FID (which it leaves open). */
+static int read_link(char *target, size_t cap)
 {
-	int rc = p9c_walk(&files, ROOT_FID, FILE_FID, 0, 0, 0);
-	while (rc >= 0 && *path) {
-		char part[PATH_PART];
-		int n = 0;
-		while (*path == '/')
-			path++;
-		while (*path && *path != '/' && n < PATH_PART - 1)
-			part[n++] = *path++;
-		part[n] = 0;
-		if (*path && *path != '/')
-			rc = -P9_ENAMETOOLONG;
-		else if (n) {
+	if (p9c_open(&files, FILE_FID, P9_OREAD, 0))
+		return -P9_EACCES;
+	long n = p9c_read(&files, FILE_FID, 0, target, (uint32_t)cap - 1);
+	if (n <= 0)
+		return n < 0 ? (int)n : -P9_ENOENT;
+	target[n] = 0;
+	return 0;
+}
+
+/*
+ * path with the link just reached substituted: its target (absolute, or
+ * relative to the link's directory `dir`, dlen bytes of path), then the
+ * rest of the path after the link.
+ */
+static int substitute(char *path, size_t dlen, const char *target,
+		      const char *rest)
+{
+	char out[PATH_LEN];
+	int n = target[0] == '/'
+		    ? fmt_snprintf(out, sizeof(out), "%s%s", target, rest)
+		    : fmt_snprintf(out, sizeof(out), "%.*s/%s%s", (int)dlen,
+				   path, target, rest);
+	if (n < 0 || (size_t)n >= sizeof(out))
+		return -P9_ENAMETOOLONG;
+	memcpy(path, out, (size_t)n + 1);
+	return 0;
+}
+
+/*
+ * Walks FILE_FID along the absolute path, one name at a time; a name that
+ * is a symbolic link (busybox's applets are) puts the link's target in
+ * its place, and the walk starts again, 40 links at most.
+ */
+static int walk_path(const char *in)
+{
+	char path[PATH_LEN];
+	if (strlen(in) >= sizeof(path))
+		return -P9_ENAMETOOLONG;
+	strcpy(path, in);
+	for (int links = 0; links <= MAX_LINKS; links++) {
+		int rc = p9c_walk(&files, ROOT_FID, FILE_FID, 0, 0, 0);
+		const char *p = path;
+		int again = 0;
+		while (rc >= 0 && *p && !again) {
+			char part[PATH_PART];
+			int n = 0;
+			while (*p == '/')
+				p++;
+			const char *start = p;
+			while (*p && *p != '/' && n < PATH_PART - 1)
+				part[n++] = *p++;
+			part[n] = 0;
+			if (*p && *p != '/') {
+				rc = -P9_ENAMETOOLONG;
+				break;
+			}
+			if (!n)
+				break;
 			const char *names[1] = { part };
-			rc = p9c_walk(&files, FILE_FID, FILE_FID, 1, names, 0);
+			struct p9_qid q;
+			rc = p9c_walk(&files, FILE_FID, FILE_FID, 1, names, &q);
 			rc = rc == 1 ? 0 : rc < 0 ? rc : -P9_ENOENT;
+			if (rc == 0 && (q.type & P9_QTSYMLINK)) {
+				char target[PATH_LEN];
+				rc = read_link(target, sizeof(target));
+				if (rc == 0)
+					rc = substitute(
+					    path, (size_t)(start - path - 1),
+					    target, p);
+				p9c_clunk(&files, FILE_FID);
+				again = rc == 0;
+			}
 		}
+		if (!again)
+			return rc < 0 ? rc : 0;
 	}
-	return rc < 0 ? rc : 0;
+	return -P9_ELOOP;
 }
 
 /* Reads the open FILE_FID's size bytes to FILE_VA. */

@@ -390,6 +390,26 @@ BOOTS = [
         ],
     },
     {
+        # Debian's own busybox and bash, unmodified, from the file tree
+        # (one process each: fork and exec come next): applets by their
+        # link names, as busybox finds them from argv[0].
+        "name": "debian_programs",
+        "cmdline": "", "smp": 2,
+        "system_modules": SYSTEM,
+        "input": ["\n", "/bin/busybox echo hello-from-busybox\n",
+                  "/bin/ls /etc\n", "/bin/wc -l /etc/passwd\n",
+                  "/bin/bash --version\n", "/bin/sh -c exit\necho st $?\n",
+                  "poweroff\n"],
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("busybox_echo", matches(r"^hello-from-busybox\r?$")),
+            ("ls_through_a_link", matches(r"^group\s+image-manifest\s+passwd\r?$")),
+            ("wc_counts", matches(r"^1 /etc/passwd\r?$")),
+            ("bash_runs", contains("GNU bash, version 5.")),
+            ("sh_through_a_link", contains("st 0")),
+        ],
+    },
+    {
         # A static glibc program from the host's gcc (tests/glibc): glibc's
         # start-up calls, then the process calls, each answer printed.
         "name": "glibc_start",
