@@ -14,11 +14,27 @@
 
 #include "state.h"
 
+/* Our pid and our parent's, as the process server knows them (asked
+ * once); a program with no process server is alone: its domain's id, and
+ * parent 1. */
+static void identity(void)
+{
+	uint64_t w[4] = { NESTER_IDENTITY };
+	struct metta_domain_info i;
+	if (rt.pid)
+		return;
+	if (metta_request(CAP_NESTER, w, 0, 0, 0, 0, 0, 0, 0) == 0) {
+		rt.pid = (long)w[1];
+		rt.ppid = (long)w[2];
+	} else if (metta_domain_info(CAP_SELF, &i) == 0) {
+		rt.pid = i.id;
+		rt.ppid = 1;
+	}
+}
+
 long rt_getpid(void)
 {
-	struct metta_domain_info i;
-	if (!rt.pid && metta_domain_info(CAP_SELF, &i) == 0)
-		rt.pid = i.id;
+	identity();
 	return rt.pid;
 }
 
@@ -139,7 +155,8 @@ long sys_getsid(const uint64_t *a)
 long sys_getppid(const uint64_t *a)
 {
 	(void)a;
-	return 1;
+	identity();
+	return rt.ppid;
 }
 
 /* Calls whose answer is 0 for now: one user, root. */

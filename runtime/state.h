@@ -97,7 +97,7 @@ struct rt_proc {
 	uint64_t sigmask;
 
 	/* Identity and limits (proc.c). pid 0: not asked yet. */
-	long pid;
+	long pid, ppid;
 	char exe[RT_PATH_MAX]; /* the program's path: /proc/self/exe */
 	char comm[16];	       /* prctl's PR_SET_NAME, NUL-terminated */
 	struct lx_rlimit rlimits[LX_RLIM_NLIMITS];

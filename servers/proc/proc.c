@@ -307,6 +307,17 @@ static long op_setns(struct server_call *c)
 	return STATUS_OK;
 }
 
+/* Who the caller is: its pid and its parent's (getpid, getppid). */
+static long op_identity(struct server_call *c)
+{
+	struct process *p = caller(c);
+	if (!p)
+		return STATUS_ERR_DENIED;
+	c->w[1] = (uint64_t)p->pid;
+	c->w[2] = (uint64_t)p->ppid;
+	return STATUS_OK;
+}
+
 /* The root nester's table (itself and the servers), then our processes. */
 static long op_domains(struct server_call *c)
 {
@@ -438,6 +449,7 @@ static const server_op ops[] = {
 	[NESTER_SPAWN] = by_worker,	[NESTER_DOMAINS] = by_worker,
 	[NESTER_KILL] = by_worker,	[NESTER_POWEROFF] = by_worker,
 	[NESTER_SETNS] = op_setns,	[NESTER_DEATHS] = by_worker,
+	[NESTER_IDENTITY] = op_identity,
 	[P9_RPC] = procfs_op_rpc,	[P9_CONNECT] = procfs_op_connect,
 	[P9_HANGUP] = procfs_op_hangup,
 };

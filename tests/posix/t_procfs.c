@@ -2,8 +2,7 @@
  * /proc as Linux programs read it (busybox ps, top, free, uptime, pidof):
  * self and N/{stat,status,cmdline}, meminfo, uptime, loadavg, mounts, the
  * directory listing, and on Metta its N/ctl refusing nonsense. The pid in
- * /proc/self is checked against /proc/N (on Metta the runtime's getpid is
- * not yet the process server's pid; on Linux both agree with getpid).
+ * /proc/self is checked against /proc/N, getpid and getppid.
  */
 #include "posixtest.h"
 
@@ -64,8 +63,9 @@ static void t_procfs_stat(void)
 	snprintf(path, sizeof path, "/proc/%d/stat", pid);
 	OK(slurp(path, again, sizeof again));
 	CHECK(!strncmp(buf, again, (size_t)(strchr(buf, ')') - buf)));
-	if (getpid() == pid)
-		pt_say("posixtest: /proc/self is getpid's %d", pid);
+	/* getpid and getppid are the process server's. */
+	EQ(getpid(), pid);
+	EQ(getppid(), ppid);
 }
 
 /* The value after "key:\t" in a status text, or NULL. */
