@@ -15,7 +15,7 @@
 
 #define MMAP_BASE 0x0000100000000000ull
 #define MMAP_TOP  0x0000700000000000ull
-#define STACK_TOP 0x00007fffffffe000ull
+#define STACK_TOP RT_STACK_TOP
 #define BRK_TOP	  0x0000000070000000ull /* where the runtime is */
 #define BRK_STEP  (16 * RT_PAGE)	/* brk maps ahead in steps like this */
 #define PT_LOAD	  1

@@ -18,6 +18,7 @@
 
 #define RT_PATH_MAX 1024
 #define RT_PAGE	    4096ull
+#define RT_STACK_TOP 0x00007fffffffe000ull /* a Linux program's stack's end */
 
 /* What the reflect entry hands the dispatch: the number and arguments. */
 /*
@@ -34,6 +35,8 @@ struct rt_call {
 	uint64_t rsp;
 };
 long rt_syscall(struct rt_call *c);
+/* The call being handled (exec replaces its registers). */
+extern struct rt_call *rt_call_now;
 void rt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void rt_exit(int status);
 

@@ -104,8 +104,11 @@ static long unknown(uint64_t nr)
 	return -P9_ENOSYS;
 }
 
+struct rt_call *rt_call_now;
+
 long rt_syscall(struct rt_call *c)
 {
+	rt_call_now = c;
 	rt_handler h = c->nr < LX_NCALLS ? call_table[c->nr] : 0;
 	return h ? h(c->a) : unknown(c->nr);
 }

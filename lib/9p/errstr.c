@@ -22,6 +22,8 @@ static const struct p9_err table[] = {
 	{ "no such file or directory", P9_ENOENT },
 	{ "interrupted", P9_EINTR },
 	{ "i/o error", P9_EIO },
+	{ "argument list too long", P9_E2BIG },
+	{ "exec format error", P9_ENOEXEC },
 	{ "malformed message", P9_EIO },
 	{ "message too large", P9_EIO },
 	{ "version not negotiated", P9_EIO },

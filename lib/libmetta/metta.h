@@ -57,6 +57,22 @@ struct metta_spawn {
  * memory objects paid for by the caller. Returns 0 or an error, with a
  * reason in *why; nothing is left behind on error.
  */
+/*
+ * The loader's two halves, for a program that replaces itself (exec, with
+ * domain CAP_SELF): an ELF image's segments, each a new memory object
+ * mapped at its address plus bias; and the initial stack (argv, envp,
+ * auxv; base: the POSIX runtime's load address, or 0) below STACK_TOP,
+ * whose pointer goes to *sp.
+ */
+#define METTA_PIE_BASE 0x400000ull /* where a position-independent one goes */
+#define METTA_LINUX_STACK_PAGES 256 /* a Linux program's stack */
+struct elf_image;
+long metta_load_segments(uint32_t domain, const void *image,
+			 const struct elf_image *img, uint64_t bias);
+long metta_make_stack(uint32_t domain, const struct elf_image *img,
+		      const struct metta_spawn *a, uint64_t bias,
+		      uint64_t base, uint64_t *sp);
+
 long metta_spawn(const void *image, uint64_t size, const struct metta_spawn *a,
 		 uint32_t domain_slot, uint32_t thread_slot, const char **why);
 

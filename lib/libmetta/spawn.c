@@ -15,10 +15,10 @@
 #define USER_TOP	  0x00007ffffffff000ull
 #define STACK_TOP	  (USER_TOP - PAGE)
 #define STACK_PAGES	  16	     /* native programs */
-#define LINUX_STACK_PAGES 256	     /* Linux programs expect megabytes */
+#define LINUX_STACK_PAGES METTA_LINUX_STACK_PAGES
 #define ARGS_SIZE	  (2 * PAGE) /* argv, envp, auxv and the namespace */
 #define SCRATCH_VA	  0x0000700000000000ull /* our window onto new objects */
-#define PIE_BASE	  0x400000ull
+#define PIE_BASE	  METTA_PIE_BASE
 
 /*
  * Free slots are handed out round robin from one atomic counter, so that
@@ -87,9 +87,10 @@ static long place(uint32_t child, uint64_t va, uint64_t pages, const void *src,
 	return rc;
 }
 
-static long load_segments(uint32_t child, const uint8_t *file,
-			  const struct elf_image *img, uint64_t bias)
+long metta_load_segments(uint32_t child, const void *image,
+			 const struct elf_image *img, uint64_t bias)
 {
+	const uint8_t *file = image;
 	for (int i = 0; i < img->nsegments; i++) {
 		const struct elf_segment *s = &img->seg[i];
 		uint64_t start = (s->vaddr + bias) & ~(PAGE - 1);
@@ -104,9 +105,9 @@ static long load_segments(uint32_t child, const uint8_t *file,
 	return 0;
 }
 
-static long make_stack(uint32_t child, const struct elf_image *img,
-		       const struct metta_spawn *a, uint64_t bias,
-		       uint64_t base, uint64_t *sp)
+long metta_make_stack(uint32_t child, const struct elf_image *img,
+		      const struct metta_spawn *a, uint64_t bias, uint64_t base,
+		      uint64_t *sp)
 {
 	static uint8_t top[ARGS_SIZE];
 	uint64_t pages = a->stack_pages ? a->stack_pages
@@ -167,7 +168,7 @@ static long load_runtime(uint32_t child, const struct metta_spawn *a,
 	}
 	*entry = rt.entry;
 	*base = lo;
-	rc = load_segments(child, a->runtime, &rt, 0);
+	rc = metta_load_segments(child, a->runtime, &rt, 0);
 	if (rc)
 		*why = "cannot load the runtime";
 	return rc;
@@ -200,8 +201,8 @@ long metta_spawn(const void *image, uint64_t size, const struct metta_spawn *a,
 	*why = "cannot load it into the domain";
 	if ((!img.native && (rc = load_runtime(domain_slot, a, &img, bias,
 					       &entry, &base, why))) ||
-	    (rc = load_segments(domain_slot, image, &img, bias)) ||
-	    (rc = make_stack(domain_slot, &img, a, bias, base, &sp)) ||
+	    (rc = metta_load_segments(domain_slot, image, &img, bias)) ||
+	    (rc = metta_make_stack(domain_slot, &img, a, bias, base, &sp)) ||
 	    (rc = metta_thread_create(domain_slot, thread_slot, entry, sp,
 				      a->prio))) {
 		metta_domain_kill(domain_slot, rc);

@@ -104,13 +104,17 @@ def empty(build, path):
     open(path, "w").close()
 
 
-def archive_with(files):
+def archive_with(files, programs=False):
     """A root.cpio of the tree's rootfs (as the build makes it) plus files:
-    {path in the archive: built program}."""
+    {path in the archive: built program}; with programs, Debian's busybox
+    (and its applets' links) and bash as in the system's archive."""
     def make(build, path):
         import subprocess
         import sys
         extra = [f"{dest}={build}/{src}" for dest, src in files.items()]
+        if programs:
+            extra += [f"bin/bash={build}/debs/bash", "--applets",
+                      f"bin/busybox={build}/debs/busybox"]
         subprocess.run([sys.executable, f"{ROOT_DIR}/tools/mkcpio.py", path,
                         f"{build}/rootfs", *extra], check=True)
     return make
@@ -407,6 +411,31 @@ BOOTS = [
             ("wc_counts", matches(r"^1 /etc/passwd\r?$")),
             ("bash_runs", contains("GNU bash, version 5.")),
             ("sh_through_a_link", contains("st 0")),
+        ],
+    },
+    {
+        # execve in place, through busybox's env applet (it execs its
+        # argument): an ELF file through a link, a missing file, a
+        # directory, a #! script with its interpreter's argument, and a
+        # file that is neither (ENOEXEC, which execvp hands to sh).
+        "name": "exec_programs",
+        "cmdline": "", "smp": 2,
+        "system_modules": [m for m in SYSTEM if m != "root.cpio"],
+        "modules": {"root.cpio": archive_with({
+            "bin/hello.sh": "../tests/system/files/hello.sh",
+            "bin/notelf": "../tests/system/files/notelf"}, programs=True)},
+        "input": ["\n", "/bin/env /bin/echo exec-works\n",
+                  "/bin/env /no/such\n", "/bin/env /etc\n",
+                  "/bin/env /bin/hello.sh first\n", "/bin/env /bin/notelf\n",
+                  "poweroff\n"],
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("elf_through_a_link", matches(r"^exec-works\r?$")),
+            ("enoent", contains("can't execute '/no/such': No such file or directory")),
+            ("eacces", contains("can't execute '/etc': Permission denied")),
+            ("script_with_interpreter", matches(r"^script-ran /bin/hello.sh first\r?$")),
+            # execvp runs a file exec refused with ENOEXEC as a script
+            ("enoexec_then_sh", contains("/bin/notelf: line 1: not: not found")),
         ],
     },
     {

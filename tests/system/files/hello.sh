@@ -1,0 +1,2 @@
+#!/bin/sh -e
+echo script-ran "$0" "$1"
