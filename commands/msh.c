@@ -71,14 +71,8 @@ static void echo(int n, char **w)
 static void run(int n, char **w)
 {
 	char args[512];
-	uint64_t len = 0;
-	for (int i = 0; i < n; i++) {
-		uint64_t k = strlen(w[i]) + 1;
-		if (len + k > sizeof(args))
-			break;
-		memcpy(args + len, w[i], k);
-		len += k;
-	}
+	uint64_t len =
+	    metta_pack_strings(args, sizeof(args), n, (const char *const *)w);
 	uint64_t req[4] = { NESTER_SPAWN };
 	long rc = metta_request(CAP_NESTER, req, args, len, 0, 0, 0, 0, CHILD);
 	if (rc) {

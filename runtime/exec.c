@@ -11,6 +11,7 @@
  */
 #include <elf/elf.h>
 #include <metta.h>
+#include <metta/proto.h>
 #include <string/kstring.h>
 
 #include "state.h"
@@ -191,7 +192,21 @@ static void unmap_program(void)
 	rt.nregions = 0;
 }
 
-static void exec_state(const char *path)
+/* The process server learns the new program (/proc/N/cmdline, exe,
+ * comm); a process without one carries on. */
+static void tell_proc(const char *path, const char *given)
+{
+	static char msg[4096];
+	const char *parts[MAX_ARGS + 2] = { path, given };
+	int k = 2;
+	for (int i = 0; i < argc_new && k < MAX_ARGS + 2; i++)
+		parts[k++] = argv_new[i];
+	uint64_t n = metta_pack_strings(msg, sizeof(msg), k, parts);
+	uint64_t w[4] = { NESTER_EXEC };
+	metta_request(CAP_NESTER, w, msg, n, 0, 0, 0, 0, 0);
+}
+
+static void exec_state(const char *path, const char *given)
 {
 	for (int fd = 0; fd < MAX_FDS; fd++)
 		if (rt.fds[fd].f && rt.fds[fd].cloexec) {
@@ -202,8 +217,8 @@ static void exec_state(const char *path)
 		if (rt.actions[s].handler != 1) /* SIG_IGN stays */
 			rt.actions[s] = (struct lx_sigaction){ 0, 0, 0, 0 };
 	strcpy(rt.exe, path);
-	const char *base = path;
-	for (const char *p = path; *p; p++)
+	const char *base = given; /* comm: the name it was run by, as Linux */
+	for (const char *p = given; *p; p++)
 		if (*p == '/')
 			base = p + 1;
 	memset(rt.comm, 0, sizeof(rt.comm));
@@ -215,7 +230,8 @@ static void exec_state(const char *path)
 }
 
 /* Loads the parsed image in place of the old program: never fails back. */
-static void replace(const struct elf_image *img, const char *path)
+static void replace(const struct elf_image *img, const char *path,
+		    const char *given)
 {
 	uint64_t bias = img->pie ? METTA_PIE_BASE : 0, sp = 0;
 	struct metta_spawn a = { .argc = argc_new, .argv = argv_new,
@@ -230,7 +246,8 @@ static void replace(const struct elf_image *img, const char *path)
 	file_drop();
 	mem_init(img->phdr_vaddr ? img->phdr_vaddr + bias : 0, img->phnum,
 		 RT_STACK_TOP - METTA_LINUX_STACK_PAGES * RT_PAGE);
-	exec_state(path);
+	exec_state(path, given);
+	tell_proc(path, given);
 	struct rt_call *c = rt_call_now;
 	uint64_t rsp = sp;
 	memset(c, 0, sizeof(*c));
@@ -284,7 +301,7 @@ static long do_execve(uint64_t upath, uint64_t uargv, uint64_t uenvp)
 		file_drop();
 		return -P9_ENOEXEC;
 	}
-	replace(&img, path);
+	replace(&img, path, given);
 	return 0;
 }
 

@@ -62,6 +62,7 @@
 #define NESTER_POWEROFF 4
 #define NESTER_SETNS 5	   /* data: the caller's namespace, as text */
 #define NESTER_IDENTITY 6  /* reply w1: the caller's pid, w2: its parent's */
+#define NESTER_EXEC 7	   /* data: "file\0name\0arg\0...": a new program */
 /* A nester's own watcher thread to its server thread: w1 = bits of the
  * children that died (only through the nester's own badged capability). */
 #define NESTER_DEATHS 16

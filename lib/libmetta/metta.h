@@ -88,6 +88,10 @@ long metta_request(uint32_t portal, uint64_t w[4], const void *data,
 
 /* The console (CAP_TTY): write, printf, read a line (0 at end of input). */
 long metta_tty_write(const char *s, uint64_t n);
+/* Strings s[0..n) one after another, each with its NUL, as long as they
+ * fit in buf[cap] (the protocols' argument lists): the bytes used. */
+uint64_t metta_pack_strings(char *buf, uint64_t cap, int n,
+			    const char *const *s);
 int metta_tty_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 long metta_tty_read(char *buf, uint64_t max);
 

@@ -30,6 +30,20 @@ long metta_request(uint32_t portal, uint64_t w[4], const void *data,
 	return rc ? rc : (long)w[0];
 }
 
+uint64_t metta_pack_strings(char *buf, uint64_t cap, int n,
+			    const char *const *s)
+{
+	uint64_t len = 0;
+	for (int i = 0; i < n; i++) {
+		uint64_t k = strlen(s[i]) + 1;
+		if (len + k > cap)
+			break;
+		memcpy(buf + len, s[i], k);
+		len += k;
+	}
+	return len;
+}
+
 long metta_tty_write(const char *s, uint64_t n)
 {
 	uint64_t w[4] = { CONS_WRITE };

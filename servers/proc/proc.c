@@ -142,20 +142,17 @@ static struct process *new_record(void)
 	return 0;
 }
 
-/* Fills a new record: pid, parent, names, arguments, namespace. */
-static void describe(struct process *p, int ppid, int argc,
-		     const char *const *argv, const char *ns)
+/* Its program: the file (exe), the name it was started by (comm is its
+ * last part, as Linux's), and the arguments (cmdline). */
+static void set_program(struct process *p, const char *exe, const char *name,
+			int argc, const char *const *argv)
 {
-	const char *base = argv[0];
-	for (const char *s = argv[0]; *s; s++)
+	const char *base = name;
+	for (const char *s = name; *s; s++)
 		if (*s == '/')
 			base = s + 1;
-	p->pid = next_pid++;
-	p->ppid = ppid;
-	p->start_ns = (uint64_t)metta_clock();
 	fmt_snprintf(p->comm, sizeof(p->comm), "%s", base);
-	fmt_snprintf(p->exe, sizeof(p->exe), "%s", argv[0]);
-	fmt_snprintf(p->ns, sizeof(p->ns), "%s", ns);
+	fmt_snprintf(p->exe, sizeof(p->exe), "%s", exe);
 	p->cmdline_len = 0;
 	for (int i = 0; i < argc; i++) {
 		uint32_t k = (uint32_t)strlen(argv[i]) + 1;
@@ -164,6 +161,17 @@ static void describe(struct process *p, int ppid, int argc,
 		memcpy(p->cmdline + p->cmdline_len, argv[i], k);
 		p->cmdline_len += k;
 	}
+}
+
+/* Fills a new record: pid, parent, names, arguments, namespace. */
+static void describe(struct process *p, int ppid, int argc,
+		     const char *const *argv, const char *ns)
+{
+	p->pid = next_pid++;
+	p->ppid = ppid;
+	p->start_ns = (uint64_t)metta_clock();
+	fmt_snprintf(p->ns, sizeof(p->ns), "%s", ns);
+	set_program(p, argv[0], argv[0], argc, argv);
 }
 
 /* The capabilities every process gets: the environment the root nester
@@ -269,19 +277,29 @@ static void ended(struct process *p)
 
 /* ---- the nester service (NESTER_*) ---- */
 
+/* A request's strings ("a\0b\0...", the last NUL included) into v[max]:
+ * their count, or -1 when the data is not such a list. */
+static int unpack(const struct server_call *c, const char **v, int max)
+{
+	int n = 0;
+	if (c->len == 0 || c->data[c->len - 1] != 0)
+		return -1;
+	for (uint64_t at = 0; at < c->len && n < max;) {
+		v[n++] = (const char *)c->data + at;
+		at += strlen((const char *)c->data + at) + 1;
+	}
+	return n;
+}
+
 static long op_spawn(struct server_call *c)
 {
 	const char *argv[MAX_ARGS];
-	int argc = 0;
 	struct process *parent = caller(c);
 	if (!parent)
 		return STATUS_ERR_DENIED;
-	if (c->len == 0 || c->data[c->len - 1] != 0)
+	int argc = unpack(c, argv, MAX_ARGS);
+	if (argc < 0)
 		return STATUS_ERR_INVAL;
-	for (uint64_t at = 0; at < c->len && argc < MAX_ARGS;) {
-		argv[argc++] = (const char *)c->data + at;
-		at += strlen((const char *)c->data + at) + 1;
-	}
 	static char ns[NS_TEXT]; /* the parent's: its record may move */
 	memcpy(ns, parent->ns, sizeof(ns));
 	long rc;
@@ -304,6 +322,21 @@ static long op_setns(struct server_call *c)
 	p->ns[c->len] = 0;
 	if (parent)
 		memcpy(parent->ns, p->ns, sizeof(p->ns));
+	return STATUS_OK;
+}
+
+/* The caller's runtime replaced its program (execve): data is
+ * "file\0name\0arg\0arg...", the last NUL included. */
+static long op_exec(struct server_call *c)
+{
+	const char *v[MAX_ARGS + 2];
+	struct process *p = caller(c);
+	if (!p)
+		return STATUS_ERR_DENIED;
+	int n = unpack(c, v, MAX_ARGS + 2);
+	if (n < 2)
+		return STATUS_ERR_INVAL;
+	set_program(p, v[0], v[1], n - 2, v + 2);
 	return STATUS_OK;
 }
 
@@ -449,7 +482,7 @@ static const server_op ops[] = {
 	[NESTER_SPAWN] = by_worker,	[NESTER_DOMAINS] = by_worker,
 	[NESTER_KILL] = by_worker,	[NESTER_POWEROFF] = by_worker,
 	[NESTER_SETNS] = op_setns,	[NESTER_DEATHS] = by_worker,
-	[NESTER_IDENTITY] = op_identity,
+	[NESTER_IDENTITY] = op_identity, [NESTER_EXEC] = op_exec,
 	[P9_RPC] = procfs_op_rpc,	[P9_CONNECT] = procfs_op_connect,
 	[P9_HANGUP] = procfs_op_hangup,
 };

@@ -427,7 +427,8 @@ BOOTS = [
         "input": ["\n", "/bin/env /bin/echo exec-works\n",
                   "/bin/env /no/such\n", "/bin/env /etc\n",
                   "/bin/env /bin/hello.sh first\n", "/bin/env /bin/notelf\n",
-                  "poweroff\n"],
+                  "/bin/env /bin/cat /proc/self/stat\n",
+                  "/bin/env /bin/readlink /proc/self/exe\n", "poweroff\n"],
         "exit": EXIT_POWEROFF,
         "checks": [
             ("elf_through_a_link", matches(r"^exec-works\r?$")),
@@ -436,6 +437,9 @@ BOOTS = [
             ("script_with_interpreter", matches(r"^script-ran /bin/hello.sh first\r?$")),
             # execvp runs a file exec refused with ENOEXEC as a script
             ("enoexec_then_sh", contains("/bin/notelf: line 1: not: not found")),
+            # the process server and the runtime know the new program
+            ("proc_knows_the_name", matches(r"^\d+ \(cat\) [RS] ")),
+            ("exe_is_the_file", matches(r"^/bin/busybox\r?$")),
         ],
     },
     {
