@@ -5,8 +5,6 @@
 
 #include "9p/errstr.h"
 
-static struct pipes *the_pipes; /* for the forget hook */
-
 void pipes_init(struct pipes *p, struct p9srv *srv, const char *owner)
 {
 	memset(p, 0, sizeof(*p));
@@ -15,7 +13,6 @@ void pipes_init(struct pipes *p, struct p9srv *srv, const char *owner)
 	p->nextid = 1;
 	p->top = (struct pipe_node){ 0, 0 };
 	srv->forget = pipes_forget;
-	the_pipes = p;
 }
 
 uint32_t pipes_in_use(const struct pipes *p)
@@ -144,6 +141,7 @@ static void wake(struct pipes *ps, struct pipe_ring *r)
 
 void pipes_forget(struct p9srv_req *q)
 {
+	struct pipes *ps = q->s->ctx;
 	struct pipe_node *n = q->node;
 	struct pipe *p = n->pipe;
 	for (int i = 0; i < 2; i++) {
@@ -151,8 +149,8 @@ void pipes_forget(struct p9srv_req *q)
 		dequeue(&p->ring[i].wwait, q);
 	}
 	/* A writer gone may let the next in line go. */
-	wake(the_pipes, &p->ring[0]);
-	wake(the_pipes, &p->ring[1]);
+	wake(ps, &p->ring[0]);
+	wake(ps, &p->ring[1]);
 }
 
 /* ---- p9srv operations ---- */

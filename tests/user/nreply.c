@@ -316,6 +316,9 @@ static int last_badge_going_is_reported(void)
 	       "reported while a copy lives");
 	UCHECK(metta_cap_delete(BADGED2) == 0, "delete");
 	UCHECK(metta_event_poll(EV, 1) == 1, "watch event not signalled");
+	/* A bad pointer takes nothing: the notice stays for the next try. */
+	UCHECK(metta_portal_notice(P, (struct metta_notice *)0x10) ==
+		   STATUS_ERR_FAULT, "bad pointer");
 	UCHECK(notice(&v) == PORTAL_GONE && v == 0x55, "notice %lx", v);
 	UCHECK(notice(&v) == 0, "a second notice");
 	metta_domain_info(CAP_SELF, &after);
