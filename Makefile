@@ -349,3 +349,6 @@ clean:
 
 -include $(NUCLEUS_OBJ:.o=.d) $(LIBMETTA_OBJ:.o=.d) $(LIB9P_OBJ:.o=.d) \
 	$(RUNTIME_OBJ:.o=.d)
+# Every other user object's (servers, commands, tests): a header change
+# rebuilds what includes it.
+-include $(shell find $(BUILD)/user -name '*.d' 2>/dev/null)

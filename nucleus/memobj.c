@@ -337,13 +337,24 @@ static long copy_object(struct domain *d, struct memobj *m, uint64_t offset,
 	return STATUS_OK;
 }
 
+/* A mapping's page rights as a capability's. */
+static uint32_t cap_rights_of(unsigned vr)
+{
+	return RIGHT_READ | RIGHT_GRANT | (vr & VM_WRITE ? RIGHT_WRITE : 0) |
+	       (vr & VM_EXEC ? RIGHT_EXEC : 0);
+}
+
 /*
  * Gives a child (d, which we control) what we have mapped at va, at the
  * same address with the same rights: the same pages (MEM_FORK_SHARE), or
- * a copy of them paid by d (MEM_FORK_COPY). A fork is one call per
- * mapping; device memory is never handed on this way.
+ * a copy of them paid by d (MEM_FORK_COPY); and, when dst is not 0, a
+ * capability to that object (the copy: all rights; the same object: what
+ * the mapping may do) in the child's slot dst, so that the child can map
+ * it again (unmap or reprotect a part). A fork is one call per mapping;
+ * device memory is never handed on this way. On any error nothing
+ * changed.
  */
-long sys_mem_fork(uint32_t domain, uint64_t va, uint64_t how)
+long sys_mem_fork(uint32_t domain, uint64_t va, uint64_t how, uint32_t dst)
 {
 	struct domain *self = current_domain(), *d;
 	int rc = domain_lookup(domain, RIGHT_CONTROL, 1, &d);
@@ -356,17 +367,26 @@ long sys_mem_fork(uint32_t domain, uint64_t va, uint64_t how)
 		return STATUS_ERR_NOENT;
 	if (src->mo->device)
 		return STATUS_ERR_DENIED;
+	if (dst && (rc = cap_slot_free(&d->caps, dst)))
+		return rc;
 	if (!range_free(d, va, src->npages))
 		return STATUS_ERR_EXIST;
-	if (how == MEM_FORK_SHARE)
-		return map_object(d, src->mo, src->offset, va, src->npages,
-				  src->rights, src->max_rights);
-	struct memobj *copy;
-	if ((rc = copy_object(d, src->mo, src->offset, src->npages, &copy)))
-		return rc;
-	rc = map_object(d, copy, 0, va, src->npages, src->rights,
+	struct memobj *m = src->mo;
+	uint64_t offset = src->offset;
+	uint32_t rights = cap_rights_of(src->max_rights);
+	if (how == MEM_FORK_COPY) {
+		if ((rc = copy_object(d, src->mo, src->offset, src->npages,
+				      &m)))
+			return rc;
+		offset = 0;
+		rights = RIGHT_ALL;
+	}
+	rc = map_object(d, m, offset, va, src->npages, src->rights,
 			src->max_rights);
-	kobj_put(&copy->obj); /* the mapping holds it, or it goes now */
+	if (rc == STATUS_OK && dst)
+		rc = cap_insert(&d->caps, dst, &m->obj, rights, 0, NULL);
+	if (how == MEM_FORK_COPY)
+		kobj_put(&m->obj); /* the mapping holds it, or it goes now */
 	return rc;
 }
 

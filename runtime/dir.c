@@ -11,9 +11,14 @@
 static struct dirbuf *dirbuf_get(void)
 {
 	for (int i = 0; i < MAX_DIRBUFS; i++) {
-		if (!rt.dirbufs[i].used) {
-			rt.dirbufs[i] = (struct dirbuf){ .used = 1 };
-			return &rt.dirbufs[i];
+		struct dirbuf *b = &rt_shared->dirbufs[i];
+		int zero = 0;
+		if (__atomic_compare_exchange_n(&b->used, &zero, 1, 0,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED)) {
+			b->len = b->pos = 0;
+			b->nseen = 0;
+			return b;
 		}
 	}
 	return 0;

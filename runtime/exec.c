@@ -183,12 +183,20 @@ static long script(char *path, const char *given)
 
 /* ---- the switch ---- */
 
-/* The old program's mappings go; the runtime's own stays. */
+/* The old program's mappings go (and our capabilities to what we
+ * mapped); the runtime's own and the state shared with forked processes
+ * stay. */
 static void unmap_program(void)
 {
-	for (int i = 0; i < rt.nregions; i++)
-		if (rt.regions[i].start != (uint64_t)__executable_start)
-			metta_mem_unmap(CAP_SELF, rt.regions[i].start);
+	for (int i = 0; i < rt.nregions; i++) {
+		const struct region *r = &rt.regions[i];
+		if (r->start == (uint64_t)__executable_start ||
+		    r->start == RT_SHARED_VA)
+			continue;
+		metta_mem_unmap(CAP_SELF, r->start);
+		if (r->mem && metta_cap_info(r->mem) >= 0)
+			metta_cap_delete(r->mem);
+	}
 	rt.nregions = 0;
 }
 

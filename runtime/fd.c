@@ -10,28 +10,44 @@ struct ofile *fd_get(int fd)
 	return rt.fds[fd].f;
 }
 
+/* The table is shared by forked processes (state.h): an entry is taken
+ * by moving its count from 0 to 1 atomically. */
 struct ofile *ofile_new(const struct file_ops *ops)
 {
 	for (int i = 0; i < MAX_FILES; i++) {
-		if (!rt.files[i].refs) {
-			memset(&rt.files[i], 0, sizeof(rt.files[i]));
-			rt.files[i].refs = 1;
-			rt.files[i].ops = ops;
-			return &rt.files[i];
+		struct ofile *f = &rt_shared->files[i];
+		int zero = 0;
+		if (f->refs == 0 &&
+		    __atomic_compare_exchange_n(&f->refs, &zero, -1, 0,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED)) {
+			/* -1 while it is being set up: not free, not used. */
+			memset((char *)f + sizeof(f->refs), 0,
+			       sizeof(*f) - sizeof(f->refs));
+			f->ops = ops;
+			__atomic_store_n(&f->refs, 1, __ATOMIC_RELEASE);
+			return f;
 		}
 	}
 	return 0;
 }
 
+void ofile_hold(struct ofile *f)
+{
+	__atomic_add_fetch(&f->refs, 1, __ATOMIC_RELAXED);
+}
+
 void ofile_put(struct ofile *f)
 {
-	if (--f->refs > 0)
+	if (__atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
+	__atomic_store_n(&f->refs, -1, __ATOMIC_RELAXED); /* closing */
 	if (f->ops->close)
 		f->ops->close(f);
 	for (int i = 0; i < f->nloc; i++)
 		loc_clunk(&f->loc[i]);
 	f->nloc = 0;
+	__atomic_store_n(&f->refs, 0, __ATOMIC_RELEASE);
 }
 
 int fd_install(struct ofile *f, int min, int cloexec)
@@ -44,6 +60,16 @@ int fd_install(struct ofile *f, int min, int cloexec)
 		}
 	}
 	return -P9_EMFILE;
+}
+
+void fd_close_all(void)
+{
+	for (int fd = 0; fd < MAX_FDS; fd++) {
+		struct ofile *f = rt.fds[fd].f;
+		rt.fds[fd].f = 0;
+		if (f)
+			ofile_put(f);
+	}
 }
 
 static long do_close(int fd)
@@ -63,7 +89,7 @@ static long do_dup(int fd, int min, int cloexec)
 		return -P9_EBADF;
 	int nfd = fd_install(f, min, cloexec);
 	if (nfd >= 0)
-		f->refs++;
+		ofile_hold(f);
 	return nfd;
 }
 
@@ -82,7 +108,7 @@ static long do_dup3(int oldfd, int newfd, int flags, int is_dup3)
 	do_close(newfd);
 	rt.fds[newfd].f = f;
 	rt.fds[newfd].cloexec = !!(flags & LX_O_CLOEXEC);
-	f->refs++;
+	ofile_hold(f);
 	return newfd;
 }
 

@@ -16,7 +16,7 @@
 #include "rt.h"
 
 #define MAX_FDS	  256
-#define MAX_FILES 64
+#define MAX_FILES 128 /* for all the processes sharing them */
 
 struct dirbuf;
 struct ofile;
@@ -52,8 +52,11 @@ struct file_ops {
 extern const struct file_ops file9p_ops, dir_ops, tty_ops, chan_ops, pipe_ops;
 
 struct ofile {
-	const struct file_ops *ops;
+	/* First, so that a new file is cleared after it (fd.c). Shared by
+	 * forked processes: changed atomically; -1 while being set up or
+	 * closed. */
 	int refs;
+	const struct file_ops *ops;
 	int flags;     /* LX_O_ACCMODE bits, LX_O_APPEND, LX_O_NONBLOCK */
 	uint32_t chan; /* a raw 9P channel's connection (chan.c) */
 	int nloc;
@@ -72,10 +75,14 @@ struct ofile {
 struct ofile *fd_get(int fd);
 /* A new open file of a kind, with one reference, or 0 (ENFILE). */
 struct ofile *ofile_new(const struct file_ops *ops);
+/* One more reference (a descriptor, here or in a forked process). */
+void ofile_hold(struct ofile *f);
 void ofile_put(struct ofile *f);
 /* The lowest free descriptor >= min for f (which it now holds a
  * reference of): the descriptor or -EMFILE. */
 int fd_install(struct ofile *f, int min, int cloexec);
+/* Closes every descriptor (the end of the process). */
+void fd_close_all(void);
 /* Standard input, output and error: the console (file.c). */
 void fd_init(void);
 

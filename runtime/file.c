@@ -195,7 +195,7 @@ void fd_init(void)
 			fd_install(f, 0, 0);
 			for (int fd = 1; fd <= 2; fd++)
 				if (fd_install(f, fd, 0) == fd)
-					f->refs++;
+					ofile_hold(f);
 			return;
 		}
 	}

@@ -184,4 +184,23 @@ struct lx_rusage {
 #define LX_CLOCK_REALTIME  0
 #define LX_CLOCK_MONOTONIC 1
 
+/* clone's flags (fork.c). */
+#define LX_CLONE_VM		0x00000100
+#define LX_CLONE_VFORK		0x00004000
+#define LX_CLONE_THREAD		0x00010000
+#define LX_CLONE_SETTLS		0x00080000
+#define LX_CLONE_PARENT_SETTID	0x00100000
+#define LX_CLONE_CHILD_CLEARTID 0x00200000
+#define LX_CLONE_CHILD_SETTID	0x01000000
+
+/* wait4 and waitid (fork.c): options beyond NESTER_W* (metta/proto.h),
+ * and waitid's id types. */
+#define LX_WNOTHREAD 0x20000000
+#define LX_WALL	     0x40000000
+#define LX_WCLONE    0x80000000
+#define LX_P_ALL     0
+#define LX_P_PID     1
+#define LX_P_PGID    2
+#define LX_SIGCHLD   17
+
 #endif

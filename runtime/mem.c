@@ -26,13 +26,30 @@ static uint64_t page_up(uint64_t a)
 	return (a + RT_PAGE - 1) & ~(RT_PAGE - 1);
 }
 
+static uint64_t shared_pages(void)
+{
+	return page_up(sizeof(struct shared_state)) / RT_PAGE;
+}
+
+/* The state forked processes share (state.h): a new process's own. */
+int mem_shared_init(void)
+{
+	uint32_t m = metta_slot_alloc();
+	if (!m || metta_mem_create(m, shared_pages()) ||
+	    metta_mem_map(CAP_SELF, m, 0, RT_SHARED_VA, shared_pages(),
+			  RIGHT_READ | RIGHT_WRITE))
+		return -P9_ENOMEM;
+	metta_cap_delete(m); /* the mapping keeps it */
+	return 0;
+}
+
 static int add_region(uint64_t start, uint64_t end, int prot, uint32_t mem,
 		      uint64_t off)
 {
 	if (rt.nregions == MAX_REGIONS)
 		return -P9_ENOMEM;
 	rt.regions[rt.nregions++] =
-	    (struct region){ start, end, prot, mem, off };
+	    (struct region){ start, end, prot, mem, off, 0 };
 	return 0;
 }
 
@@ -60,9 +77,12 @@ void mem_init(uint64_t phdr, uint64_t phnum, uint64_t stack_low)
 			top = end;
 	}
 	add_region(stack_low, STACK_TOP, LX_PROT_READ | LX_PROT_WRITE, 0, 0);
-	/* The runtime itself: nothing a program may pass or map over. */
+	/* The runtime itself and what it shares with forked processes:
+	 * nothing a program may pass or map over. */
 	extern char __executable_start[], _end[];
 	add_region((uint64_t)__executable_start, page_up((uint64_t)_end), 0, 0,
+		   0);
+	add_region(RT_SHARED_VA, RT_SHARED_VA + shared_pages() * RT_PAGE, 0, 0,
 		   0);
 	rt.brk_start = rt.brk_cur = rt.brk_mapped = top;
 	rt.mmap_next = MMAP_BASE;
@@ -194,7 +214,10 @@ static int remap_part(const struct region *r, uint64_t a, uint64_t b, int prot)
 	if (metta_mem_map(CAP_SELF, r->mem, off, a, (b - a) / RT_PAGE,
 			  rights_of(prot)))
 		return -P9_ENOMEM;
-	return add_region(a, b, prot, r->mem, off);
+	int rc = add_region(a, b, prot, r->mem, off);
+	if (rc == 0)
+		rt.regions[rt.nregions - 1].shared = r->shared;
+	return rc;
 }
 
 /*
@@ -267,6 +290,9 @@ static long do_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
 			  &mem);
 	if (rc)
 		return rc;
+	/* Anonymous shared memory stays shared with forked children; a
+	 * file's is a copy here, so each process has its own. */
+	rt.regions[rt.nregions - 1].shared = anon && type == LX_MAP_SHARED;
 	if (!anon) {
 		/* A copy of the file (shared mappings do not write back). */
 		rc = file_pread_into(fd, (void *)va, len, (uint64_t)off);

@@ -44,6 +44,13 @@ static struct conn *conn_named(const char *service)
 	return 0;
 }
 
+/* A fid for any connection: fork shares connections, so fids come from
+ * one counter all the sharing processes use (state.h). */
+static uint32_t new_fid(void)
+{
+	return __atomic_add_fetch(&rt_shared->nextfid, 1, __ATOMIC_RELAXED);
+}
+
 /* Connects and attaches on first use. */
 static int conn_up(struct conn *c)
 {
@@ -63,14 +70,15 @@ static int conn_up(struct conn *c)
 	    metta_names_lookup(c->service, c->service_slot))
 		return -P9_ENOENT;
 	int rc = p9_portal_connect(&c->c, via, c->slot, tbuf, rbuf);
-	if (rc == 0)
+	if (rc == 0) {
+		c->c.tags = &rt_shared->nexttag; /* see new_fid */
 		rc = p9c_attach(&c->c, 0, UNAME, "", 0);
+	}
 	if (rc) {
 		rt_log("cannot attach to %s: error %d", c->service, -rc);
 		return rc;
 	}
-	c->rootfid = 0;
-	c->nextfid = 1;
+	c->rootfid = 0; /* a connection's own: each attaches on its own */
 	c->up = 1;
 	return 0;
 }
@@ -84,16 +92,9 @@ int ns_attach(const char *service, const char *aname, struct loc *out)
 	if (rc)
 		return rc;
 	out->c = c;
-	out->fid = c->nextfid++;
+	out->fid = new_fid();
 	rc = p9c_attach(&c->c, out->fid, UNAME, aname, &out->qid);
 	return rc;
-}
-
-void ns_hangup_all(void)
-{
-	for (int i = 0; i < MAX_CONNS; i++)
-		if (rt.conns[i].up)
-			p9_portal_hangup(rt.conns[i].slot);
 }
 
 struct p9c *loc_client(const struct loc *l)
@@ -103,7 +104,8 @@ struct p9c *loc_client(const struct loc *l)
 
 uint32_t loc_newfid(const struct loc *l)
 {
-	return l->c->nextfid++;
+	(void)l;
+	return new_fid();
 }
 
 int loc_same_server(const struct loc *a, const struct loc *b)
@@ -212,7 +214,7 @@ static struct mnt *find_mount(const char *path, const char **rest)
 static int walk_names(struct conn *c, const char *const *names, int n,
 		      struct loc *out, int *walked, struct p9_qid *qid)
 {
-	uint32_t fid = c->nextfid++, from = c->rootfid;
+	uint32_t fid = new_fid(), from = c->rootfid;
 	int done = 0, rc;
 	*qid = (struct p9_qid){ P9_QTDIR, 0, 0 };
 	do {

@@ -138,7 +138,7 @@ static long do_umount(uint64_t utarget, uint64_t flags)
 
 long sys_exit(const uint64_t *a)
 {
-	rt_exit((int)a[0]);
+	rt_exit((int)a[0] & 0xff);
 }
 
 long sys_getpid(const uint64_t *a)

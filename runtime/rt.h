@@ -42,6 +42,8 @@ _Noreturn void rt_exit(int status);
 
 /* ---- mem.c: the address space, as the runtime keeps track of it ---- */
 void mem_init(uint64_t phdr, uint64_t phnum, uint64_t stack_low);
+/* Maps the state forked processes share (state.h), once, at start. */
+int mem_shared_init(void);
 /* 0 when [p, p + n) is mapped readable (writable), else -EFAULT. */
 int user_readable(uint64_t p, uint64_t n);
 int user_writable(uint64_t p, uint64_t n);
@@ -105,7 +107,6 @@ int ns_unmount(const char *mountpoint);
 int ns_give_parent(void);
 /* The namespace as text, one mount per line; its length. */
 long ns_text(char *buf, size_t cap);
-void ns_hangup_all(void);
 
 /* Our pid (proc.c). */
 long rt_getpid(void);

@@ -49,10 +49,15 @@ void rt_log(const char *fmt, ...)
 	metta_log(line, n < (int)sizeof(line) ? (uint64_t)n : sizeof(line) - 1);
 }
 
+/* The end, with the domain's exit status (the exit code, or 0x200 | a
+ * signal): our descriptors are closed first, since forked processes
+ * share the open files (a pipe's writer must go for its reader to see
+ * the end); the connections go with the domain, and their servers hear
+ * of it when the last process sharing one is gone. */
 _Noreturn void rt_exit(int status)
 {
-	ns_hangup_all();
-	metta_exit(status & 0xff);
+	fd_close_all();
+	metta_exit(status);
 	for (;;)
 		;
 }
@@ -80,6 +85,10 @@ uint64_t rt_start(uint64_t *sp)
 	}
 	if (metta_domain_set_reflect(CAP_SELF, (uint64_t)rt_reflect_entry)) {
 		rt_log("cannot take the Linux calls");
+		rt_exit(127);
+	}
+	if (mem_shared_init()) {
+		rt_log("no memory for the open files");
 		rt_exit(127);
 	}
 	mem_init(phdr, phnum, stack);

@@ -29,7 +29,7 @@ struct conn {
 	uint32_t service_slot, slot;
 	int up;
 	struct p9c c;
-	uint32_t rootfid, nextfid;
+	uint32_t rootfid;
 };
 
 /* One source of a mount: a directory of a service (ns.c). */
@@ -52,6 +52,7 @@ struct region {
 	int prot;     /* LX_PROT_* */
 	uint32_t mem; /* our memory object's slot, 0: not ours to change */
 	uint64_t off; /* its first page's offset (pages) in mem */
+	int shared;   /* MAP_SHARED: fork shares it, else copies */
 };
 
 struct lx_sigaction {
@@ -63,13 +64,28 @@ struct fd_slot {
 	int cloexec;
 };
 
-struct rt_proc {
-	/* Descriptors point at open files (fd.c); directory reads buffer
-	 * raw entries (dir.c); a raw channel's reply waits for its read
-	 * (chan.c). */
-	struct fd_slot fds[MAX_FDS];
+/*
+ * What a process shares with every process forked from it (and they with
+ * theirs): the open files, whose offsets and status flags Linux shares
+ * across fork, their directory buffers, and the counters every
+ * connection's fids and 9P tags come from, since the connections are
+ * shared too (the same capabilities, so the same server-side fids). One
+ * memory object at RT_SHARED_VA, made at start, handed on by fork as
+ * shared memory; counts and counters change atomically, so no lock.
+ */
+struct shared_state {
+	uint32_t nextfid; /* the next fid, on any connection */
+	uint32_t nexttag; /* the next 9P tag (mod P9_NOTAG) */
 	struct ofile files[MAX_FILES];
 	struct dirbuf dirbufs[MAX_DIRBUFS];
+};
+#define RT_SHARED_VA 0x00007ff000000000ull /* above mmap, below the stack */
+#define rt_shared    ((struct shared_state *)RT_SHARED_VA)
+
+struct rt_proc {
+	/* Descriptors point at open files, which are shared (rt_shared,
+	 * fd.c); a raw channel's reply waits for its read (chan.c). */
+	struct fd_slot fds[MAX_FDS];
 	const struct ofile *chan_owner;
 	uint64_t chan_len;
 	uint8_t chan_reply[P9_PORTAL_MSIZE];

@@ -63,9 +63,27 @@
 #define NESTER_SETNS 5	   /* data: the caller's namespace, as text */
 #define NESTER_IDENTITY 6  /* reply w1: the caller's pid, w2: its parent's */
 #define NESTER_EXEC 7	   /* data: "file\0name\0arg\0...": a new program */
+/* fork: a child domain for the caller to fill (reply cap: it, with
+ * CONTROL; w1: the child's pid), then started with the registers given
+ * (data: struct metta_regs; no data: abandoned). */
+#define NESTER_FORK 8
+#define NESTER_FORK_START 9 /* w1: the child's pid; data: its registers */
+/* wait4/waitid: w1 which children (Linux's pid argument: > 0 that one,
+ * -1 any, 0 our group's, < -1 that group's), w2 options (LX_W*); reply
+ * w1 the child's pid (0: none yet, with WNOHANG), w2 its Linux wait
+ * status, w3 the si_code waitid reports. Held until a child changes. */
+#define NESTER_WAIT 10
+#define NESTER_WNOHANG	  1 /* NESTER_WAIT's options: Linux's values */
+#define NESTER_WUNTRACED  2
+#define NESTER_WEXITED	  4
+#define NESTER_WCONTINUED 8
+#define NESTER_WNOWAIT	  0x01000000
+#define NESTER_WAITID	  0x00010000 /* waitid: WEXITED as asked */
 /* A nester's own watcher thread to its server thread: w1 = bits of the
  * children that died (only through the nester's own badged capability). */
 #define NESTER_DEATHS 16
+/* The same watcher: a held call's caller was interrupted (w1: cookie). */
+#define NESTER_CANCELLED 17
 
 /*
  * What the root nester hands the process server (docs/servers.md): its

@@ -7,6 +7,10 @@
 
 static uint16_t next_tag(struct p9c *c)
 {
+	if (c->tags)
+		return (uint16_t)(__atomic_fetch_add(c->tags, 1,
+						     __ATOMIC_RELAXED) %
+				  P9_NOTAG);
 	uint16_t tag = c->tag;
 	c->tag = (uint16_t)(c->tag + 1 == P9_NOTAG ? 0 : c->tag + 1);
 	return tag;

@@ -26,6 +26,10 @@ struct p9c {
 	void *ctx;
 	uint32_t msize; /* agreed with Tversion */
 	uint16_t tag;
+	/* Set by a client that shares the connection with other processes
+	 * (the POSIX runtime after fork): tags then come from this counter,
+	 * which they all use, so no two requests in flight share a tag. */
+	uint32_t *tags;
 	uint8_t *t, *r; /* message buffers of bufsize bytes each */
 	uint32_t bufsize;
 	struct p9_msg reply; /* the last reply, decoded (points into r) */

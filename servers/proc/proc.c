@@ -29,7 +29,6 @@
 #define APP_QUOTA     (32 << 20)
 #define INIT_QUOTA    (64 << 20)
 #define MAX_ARGS      16
-#define WATCH_BADGE   (1ull << 61) /* the watcher's capability */
 #define PID_BADGE_MAX (1u << 31)
 #define KILLED	      (0x200 | 9)
 #define POLL_US	      100000 /* deaths nobody told us of: see watch() */
@@ -39,7 +38,13 @@ _Static_assert(PROC_SLOT_ENV == CAP_FIRST_MODULE + METTA_MAX_MODULES,
 
 struct process procs[MAX_PROCS];
 static int next_pid = 1;
-static uint32_t deaths, watcher, jobs;
+
+int proc_next_pid(void)
+{
+	return next_pid++;
+}
+static uint32_t watcher, jobs;
+uint32_t proc_deaths;
 static const struct metta_bootinfo *boot =
     (const struct metta_bootinfo *)INFO_VA;
 static uint8_t watcher_stack[16384] __attribute__((aligned(16)));
@@ -64,7 +69,7 @@ struct process *proc_by_pid(int pid)
 }
 
 /* The live process a request comes from (its capability's badge), or 0. */
-static struct process *caller(const struct server_call *c)
+struct process *proc_caller(const struct server_call *c)
 {
 	struct process *p =
 	    c->badge < PID_BADGE_MAX ? proc_by_pid((int)c->badge) : 0;
@@ -126,7 +131,7 @@ static void image_done(const char *program)
 /* ---- the table ---- */
 
 /* Forgets a process for good: its record, its pid, our capabilities. */
-static void reap(struct process *p)
+void proc_reap(struct process *p)
 {
 	procfs_forget(p->pid);
 	metta_cap_delete(p->domain);
@@ -134,7 +139,7 @@ static void reap(struct process *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static struct process *new_record(void)
+struct process *proc_new_record(void)
 {
 	for (int i = 0; i < MAX_PROCS; i++)
 		if (procs[i].state == PROC_FREE)
@@ -167,8 +172,11 @@ static void set_program(struct process *p, const char *exe, const char *name,
 static void describe(struct process *p, int ppid, int argc,
 		     const char *const *argv, const char *ns)
 {
-	p->pid = next_pid++;
+	p->pid = proc_next_pid();
 	p->ppid = ppid;
+	struct process *parent = proc_by_pid(ppid);
+	p->pgid = parent ? parent->pgid : p->pid; /* init leads its own */
+	p->sid = parent ? parent->sid : p->pid;
 	p->start_ns = (uint64_t)metta_clock();
 	fmt_snprintf(p->ns, sizeof(p->ns), "%s", ns);
 	set_program(p, argv[0], argv[0], argc, argv);
@@ -176,7 +184,7 @@ static void describe(struct process *p, int ppid, int argc,
 
 /* The capabilities every process gets: the environment the root nester
  * gave us (PROC_SLOT_ENV + slot), and our portal badged with its pid. */
-static long give_environment(const struct process *p)
+long proc_give_environment(const struct process *p)
 {
 	for (uint32_t s = CAP_TTY; s <= CAP_LOG; s++)
 		if (s != CAP_NESTER && metta_cap_info(PROC_SLOT_ENV + s) >= 0)
@@ -201,7 +209,7 @@ static long give_environment(const struct process *p)
 static struct process *start(int ppid, int argc, const char *const *argv,
 			     const char *ns, uint64_t quota, long *rc)
 {
-	struct process *p = new_record();
+	struct process *p = proc_new_record();
 	const void *image;
 	uint64_t size;
 	const char *why = "the process table is full";
@@ -232,23 +240,24 @@ static struct process *start(int ppid, int argc, const char *const *argv,
 	p->domain_id = d.id;
 	p->state = PROC_LIVE;
 	describe(p, ppid, argc, argv, ns);
-	if ((*rc = give_environment(p)) ||
+	if ((*rc = proc_give_environment(p)) ||
 	    (*rc =
-		 metta_domain_watch(p->domain, deaths, 1ull << (p - procs))) ||
+		 metta_domain_watch(p->domain, proc_deaths, 1ull << (p - procs))) ||
 	    (*rc = metta_thread_ctl(p->thread, THREAD_START, 0))) {
 		metta_printf("proc: cannot start %s: %s (setting it up)",
 			     argv[0], status_text((int)*rc));
 		metta_domain_kill(p->domain, *rc);
-		reap(p);
+		proc_reap(p);
 		return 0;
 	}
 	return p;
 }
 
 /*
- * A process ended: it is a zombie until its parent collects it. Nothing
- * collects yet (wait comes with fork), so a zombie whose parent is gone or
- * is a native program is reaped at once; its own children pass to init.
+ * A process ended: it is a zombie until its parent collects it (wait), or
+ * at once when nobody will: its parent is gone or is a native program.
+ * Its own children pass to init (their zombies with them); a child its
+ * parent never started dies with it.
  */
 static void ended(struct process *p)
 {
@@ -263,16 +272,26 @@ static void ended(struct process *p)
 		metta_request(PROC_SLOT_NESTER, w, 0, 0, 0, 0, 0, 0, 0);
 	}
 	for (int i = 0; i < MAX_PROCS; i++) {
-		if (procs[i].state == PROC_FREE || procs[i].ppid != p->pid)
+		struct process *c = &procs[i];
+		if (c->state == PROC_FREE || c->ppid != p->pid)
 			continue;
-		if (procs[i].state == PROC_ZOMBIE)
-			reap(&procs[i]);
-		else
-			procs[i].ppid = 1;
+		if (c->forking || c->state == PROC_ZOMBIE) {
+			if (c->state == PROC_LIVE)
+				metta_domain_kill(c->domain, KILLED);
+			proc_reap(c);
+			continue;
+		}
+		/* init adopts it, and collects it at once when it ends (an
+		 * init that is a shell waits only for its own jobs). */
+		c->ppid = 1;
+		c->orphan = 1;
 	}
 	struct process *parent = proc_by_pid(p->ppid);
-	if (!parent || parent->state != PROC_LIVE || parent->native)
-		reap(p);
+	if (!parent || parent->state != PROC_LIVE || parent->native ||
+	    p->orphan)
+		proc_reap(p);
+	else
+		proc_child_changed(p);
 }
 
 /* ---- the nester service (NESTER_*) ---- */
@@ -294,7 +313,7 @@ static int unpack(const struct server_call *c, const char **v, int max)
 static long op_spawn(struct server_call *c)
 {
 	const char *argv[MAX_ARGS];
-	struct process *parent = caller(c);
+	struct process *parent = proc_caller(c);
 	if (!parent)
 		return STATUS_ERR_DENIED;
 	int argc = unpack(c, argv, MAX_ARGS);
@@ -314,7 +333,7 @@ static long op_spawn(struct server_call *c)
  * parent takes it too (the bind and mount commands change their shell's). */
 static long op_setns(struct server_call *c)
 {
-	struct process *p = caller(c);
+	struct process *p = proc_caller(c);
 	if (!p || c->len >= NS_TEXT)
 		return STATUS_ERR_INVAL;
 	struct process *parent = c->w[1] ? proc_by_pid(p->ppid) : 0;
@@ -330,7 +349,7 @@ static long op_setns(struct server_call *c)
 static long op_exec(struct server_call *c)
 {
 	const char *v[MAX_ARGS + 2];
-	struct process *p = caller(c);
+	struct process *p = proc_caller(c);
 	if (!p)
 		return STATUS_ERR_DENIED;
 	int n = unpack(c, v, MAX_ARGS + 2);
@@ -343,7 +362,7 @@ static long op_exec(struct server_call *c)
 /* Who the caller is: its pid and its parent's (getpid, getppid). */
 static long op_identity(struct server_call *c)
 {
-	struct process *p = caller(c);
+	struct process *p = proc_caller(c);
 	if (!p)
 		return STATUS_ERR_DENIED;
 	c->w[1] = (uint64_t)p->pid;
@@ -417,7 +436,7 @@ static void watch(void)
 {
 	for (;;) {
 		long bits =
-		    metta_event_wait(deaths, (1ull << MAX_PROCS) - 1, POLL_US);
+		    metta_event_wait(proc_deaths, (1ull << MAX_PROCS) - 1, POLL_US);
 		uint64_t w[4] = { NESTER_DEATHS, (uint64_t)bits };
 		if (bits == STATUS_ERR_TIMEOUT)
 			w[1] = (1ull << MAX_PROCS) - 1;
@@ -425,6 +444,14 @@ static void watch(void)
 			continue;
 		metta_request(watcher, w, 0, 0, 0, 0, 0, 0, 0);
 	}
+}
+
+/* The portal's notice thread: a held wait's caller was interrupted; the
+ * server thread alone changes the table, so it is told. */
+static void wait_cancelled(uint64_t cookie)
+{
+	uint64_t w[4] = { NESTER_CANCELLED, cookie };
+	metta_request(watcher, w, 0, 0, 0, 0, 0, 0, 0);
 }
 
 /* init: argv after our own (root's init=); an absolute path is a file in
@@ -483,6 +510,8 @@ static const server_op ops[] = {
 	[NESTER_KILL] = by_worker,	[NESTER_POWEROFF] = by_worker,
 	[NESTER_SETNS] = op_setns,	[NESTER_DEATHS] = by_worker,
 	[NESTER_IDENTITY] = op_identity, [NESTER_EXEC] = op_exec,
+	[NESTER_FORK] = fork_op_fork,	[NESTER_FORK_START] = fork_op_start,
+	[NESTER_WAIT] = fork_op_wait,	[NESTER_CANCELLED] = fork_op_cancelled,
 	[P9_RPC] = procfs_op_rpc,	[P9_CONNECT] = procfs_op_connect,
 	[P9_HANGUP] = procfs_op_hangup,
 };
@@ -502,11 +531,11 @@ int main(int argc, char **argv, char **envp)
 	(void)envp;
 	static const struct server srv = { PORTAL, ops,
 					   sizeof(ops) / sizeof(ops[0]) };
-	deaths = metta_slot_alloc();
+	proc_deaths = metta_slot_alloc();
 	watcher = metta_slot_alloc();
 	jobs = metta_slot_alloc();
 	if (metta_mem_map(CAP_SELF, CAP_BOOTINFO, 0, INFO_VA, 1, RIGHT_READ) ||
-	    metta_event_create(deaths) || metta_event_create(jobs) ||
+	    metta_event_create(proc_deaths) || metta_event_create(jobs) ||
 	    metta_cap_copy(PORTAL, watcher, RIGHT_CALL, WATCH_BADGE) ||
 	    run_thread(watch, watcher_stack) ||
 	    run_thread(worker, worker_stack)) {
@@ -514,6 +543,7 @@ int main(int argc, char **argv, char **envp)
 		return 1;
 	}
 	procfs_init(PORTAL);
+	p9_portal_on_cancel(wait_cancelled);
 	start_init(argc, argv);
 	server_run(&srv);
 }

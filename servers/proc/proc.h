@@ -14,13 +14,18 @@
 #define NS_TEXT	    2048
 #define CMDLINE_MAX 256
 #define EXE_MAX	    128
+#define WATCH_BADGE (1ull << 61) /* our own watcher thread's capability */
 
 enum proc_state { PROC_FREE, PROC_LIVE, PROC_ZOMBIE };
 
 struct process {
 	enum proc_state state;
 	int pid, ppid;
+	int pgid, sid;		   /* its process group and session */
 	int native;		   /* a Metta program (no POSIX runtime) */
+	int forking;		   /* forked, its parent still filling it */
+	int orphan;		   /* its parent ended: init adopted it */
+	int report;		   /* a stop or continue to report to wait */
 	uint32_t domain, thread;   /* our CONTROL capabilities */
 	int64_t domain_id;	   /* the nucleus's id (domains, kill) */
 	int64_t exit_status;	   /* a zombie's */
@@ -37,6 +42,32 @@ extern struct process procs[MAX_PROCS];
 /* The live or zombie process with this pid, or 0. */
 struct process *proc_by_pid(int pid);
 
+/* Table keeping (proc.c): a free record, one forgotten for good, the
+ * capabilities every process gets, and the process a request comes from
+ * (by its capability's badge), or 0. */
+struct server_call;
+struct process *proc_new_record(void);
+int proc_next_pid(void);
+void proc_reap(struct process *p);
+long proc_give_environment(const struct process *p);
+struct process *proc_caller(const struct server_call *c);
+/* The death-event bit of a record (proc.c's watcher). */
+extern uint32_t proc_deaths;
+
+/*
+ * fork and wait (fork.c): NESTER_FORK, NESTER_FORK_START, NESTER_WAIT
+ * and its cancellation. proc_child_changed tells a waiting parent that p
+ * ended, stopped or continued (p->report); it may reap p. proc_orphaned:
+ * p's parent ended before starting it.
+ */
+long fork_op_fork(struct server_call *c);
+long fork_op_start(struct server_call *c);
+long fork_op_wait(struct server_call *c);
+long fork_op_cancelled(struct server_call *c);
+void proc_child_changed(struct process *p);
+/* The Linux wait status of a zombie (from its domain's exit status). */
+int proc_wait_status(const struct process *p);
+
 /* The pid the current 9P request comes from (by its connection), or 0. */
 extern int proc_asking;
 
@@ -45,7 +76,6 @@ extern int proc_asking;
  * note whose each connection is (a process's badged capability) and set
  * proc_asking for each request. procfs_forget drops a gone pid's.
  */
-struct server_call;
 void procfs_init(uint32_t portal);
 long procfs_op_rpc(struct server_call *c);
 long procfs_op_connect(struct server_call *c);

@@ -406,7 +406,7 @@ BOOTS = [
                   "poweroff\n"],
         "exit": EXIT_POWEROFF,
         "checks": [
-            ("busybox_echo", matches(r"^hello-from-busybox\r?$")),
+            ("busybox_echo", matches(r"(^|\$ )hello-from-busybox\r?$")),
             ("ls_through_a_link", matches(r"^group\s+image-manifest\s+passwd\r?$")),
             ("wc_counts", matches(r"^1 /etc/passwd\r?$")),
             ("bash_runs", contains("GNU bash, version 5.")),

@@ -15,6 +15,11 @@
 #define PORTAL 20 /* the same slot in both */
 #define CHILD  21
 #define THREAD 22
+#define OBJ    23	   /* ours: an object mapped at OBJ_VA */
+#define OBJ_VA 0x500000000ull
+#define OBJ2_VA 0x500010000ull
+#define GIVEN  5	   /* the child's slot for the copy of OBJ_VA's */
+#define SEE_VA 0x500020000ull /* where the child maps it again */
 
 extern char __executable_start[], etext[], end[];
 
@@ -27,6 +32,9 @@ static void child_main(void)
 	uint64_t w[4] = { 1, value, 0, 0 };
 	value = 0x5555;
 	w[2] = value;
+	/* The capability mem_fork gave: the same copied pages, again. */
+	if (metta_mem_map(CAP_SELF, GIVEN, 0, SEE_VA, 1, RIGHT_READ) == 0)
+		w[3] = *(volatile uint64_t *)SEE_VA;
 	metta_call(PORTAL, NULL, w);
 	metta_thread_exit();
 }
@@ -39,7 +47,7 @@ static int fork_image(void)
 	for (uint64_t va = from; va < (uint64_t)end; va += 4096) {
 		uint64_t how = va < (uint64_t)etext ? MEM_FORK_SHARE
 						    : MEM_FORK_COPY;
-		long rc = metta_mem_fork(CHILD, va, how);
+		long rc = metta_mem_fork(CHILD, va, how, 0);
 		if (rc == 0)
 			n++;
 		else if (rc != STATUS_ERR_NOENT)
@@ -51,16 +59,28 @@ static int fork_image(void)
 static int check_errors(void)
 {
 	uint64_t text = (uint64_t)__executable_start & ~4095ull;
-	if (metta_mem_fork(CAP_SELF, text, MEM_FORK_SHARE) != STATUS_ERR_INVAL)
+	if (metta_mem_fork(CAP_SELF, text, MEM_FORK_SHARE, 0) != STATUS_ERR_INVAL)
 		return 1;
-	if (metta_mem_fork(CHILD, text, 7) != STATUS_ERR_INVAL)
+	if (metta_mem_fork(CHILD, text, 7, 0) != STATUS_ERR_INVAL)
 		return 2;
-	if (metta_mem_fork(CHILD, 0x1000, MEM_FORK_COPY) != STATUS_ERR_NOENT)
+	if (metta_mem_fork(CHILD, 0x1000, MEM_FORK_COPY, 0) != STATUS_ERR_NOENT)
 		return 3;
-	if (metta_mem_fork(CHILD, text, MEM_FORK_SHARE) != STATUS_ERR_EXIST)
+	if (metta_mem_fork(CHILD, text, MEM_FORK_SHARE, 0) != STATUS_ERR_EXIST)
 		return 4; /* given already */
-	if (metta_mem_fork(PORTAL, text, MEM_FORK_SHARE) != STATUS_ERR_TYPE)
+	if (metta_mem_fork(PORTAL, text, MEM_FORK_SHARE, 0) != STATUS_ERR_TYPE)
 		return 5;
+	/* A capability for the child: a bad slot or a busy one changes
+	 * nothing (the mapping is not made either). */
+	if (metta_mem_fork(CHILD, OBJ_VA, MEM_FORK_COPY, CAP_SLOTS) !=
+	    STATUS_ERR_BADCAP)
+		return 6;
+	if (metta_mem_fork(CHILD, OBJ_VA, MEM_FORK_COPY, GIVEN) != 0)
+		return 7;
+	if (metta_mem_fork(CHILD, OBJ2_VA, MEM_FORK_SHARE, GIVEN) !=
+	    STATUS_ERR_EXIST)
+		return 8; /* the slot is taken */
+	if (metta_mem_fork(CHILD, OBJ2_VA, MEM_FORK_SHARE, 0) != 0)
+		return 9; /* so nothing was mapped by the refusal */
 	return 0;
 }
 
@@ -73,6 +93,11 @@ int main(int argc, char **argv, char **envp)
 		return 10;
 	struct metta_domain_info before, after;
 	metta_domain_info(CHILD, &before);
+	if (metta_mem_create(OBJ, 1) ||
+	    metta_mem_map(CAP_SELF, OBJ, 0, OBJ_VA, 1, RIGHT_READ | RIGHT_WRITE) ||
+	    metta_mem_map(CAP_SELF, OBJ, 0, OBJ2_VA, 1, RIGHT_READ))
+		return 17;
+	*(volatile uint64_t *)OBJ_VA = 0x7777;
 	value = 0x1234; /* what the child must see */
 	int n = fork_image();
 	if (n < 2)
@@ -97,6 +122,8 @@ int main(int argc, char **argv, char **envp)
 		return 15; /* the child did not see the fork's moment */
 	if (w[2] != 0x5555 || value != 0x9999)
 		return 16; /* a write crossed over */
+	if (w[3] != 0x7777)
+		return 18; /* the given capability is not the copy */
 	metta_reply(NULL, w);
 	metta_domain_kill(CHILD, 0);
 	return 0;
