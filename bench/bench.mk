@@ -55,14 +55,21 @@ $(BENCH_METTA_ISO): $(NUCLEUS) $(BENCH_NBENCH) tools/mkiso.sh
 # The same static suite binary Linux runs, on Metta: the whole system
 # (servers, ramfs, the POSIX runtime) with it as init; /tmp is ramfs.
 BENCH_METTA_POSIX_ISO := $(BENCH_OUT)/metta-posix-bench.iso
-BENCH_POSIX_ROWS := file,syscall,fault
+BENCH_POSIX_ROWS := file,syscall,fault,proc,pipe
 $(BENCH_OUT)/modules/bench: $(BENCH_BIN)/bench
 	@mkdir -p $(@D)
 	@cp $< $@
-$(BENCH_METTA_POSIX_ISO): $(NUCLEUS) $(BOOT_MODULES) $(BENCH_OUT)/modules/bench tools/mkiso.sh
+# The system's file tree with the spawn target Linux runs too (/bin/nop).
+$(BENCH_OUT)/modules/root.cpio: $(BUILD)/modules/root.cpio $(BENCH_BIN)/nop
+	@mkdir -p $(@D)
+	@$(PYTHON) tools/mkcpio.py $@ $(BUILD)/rootfs bin/bash=$(DEBS)/bash \
+		bin/nop=$(BENCH_BIN)/nop --applets bin/busybox=$(DEBS)/busybox
+BENCH_POSIX_MODULES := $(filter-out $(BUILD)/modules/root.cpio,$(BOOT_MODULES)) \
+	$(BENCH_OUT)/modules/root.cpio $(BENCH_OUT)/modules/bench
+$(BENCH_METTA_POSIX_ISO): $(NUCLEUS) $(BENCH_POSIX_MODULES) tools/mkiso.sh
 	@echo "  ISO     $@"
 	@sh tools/mkiso.sh $@ "init=bench,-d,/tmp,$(BENCH_POSIX_ROWS)" $(NUCLEUS) \
-		$(BOOT_MODULES) $(BENCH_OUT)/modules/bench
+		$(BENCH_POSIX_MODULES)
 
 # Instructions only (one boot of each system), for a quick look.
 bench-icount: BENCH_ROUNDS := 0

@@ -74,11 +74,18 @@ long fork_op_fork(struct server_call *c)
 	if (!p)
 		return STATUS_ERR_QUOTA; /* EAGAIN: the table is full */
 	p->domain = metta_slot_alloc();
-	p->thread = metta_slot_alloc();
 	long rc = metta_domain_create(p->domain, METTA_CLASS_APPLICATION,
 				      METTA_PRIO_NORM, FORK_QUOTA);
 	if (rc)
 		return rc;
+	/* Its thread now (its registers come with NESTER_FORK_START), so
+	 * that its slot is taken from the start. */
+	p->thread = metta_slot_alloc();
+	if ((rc = metta_thread_create(p->domain, p->thread, 0, 0,
+				      METTA_PRIO_NORM))) {
+		metta_cap_delete(p->domain);
+		return rc;
+	}
 	struct metta_domain_info d;
 	metta_domain_info(p->domain, &d);
 	metta_domain_set_name(p->domain, parent->comm, strlen(parent->comm));
@@ -122,10 +129,7 @@ long fork_op_start(struct server_call *c)
 	if (c->len != sizeof(r))
 		return STATUS_ERR_INVAL;
 	memcpy(&r, c->data, sizeof(r));
-	long rc = metta_thread_create(p->domain, p->thread, r.rip, r.rsp,
-				      METTA_PRIO_NORM);
-	if (rc == 0)
-		rc = metta_thread_ctl(p->thread, THREAD_SET_REGS, (uint64_t)&r);
+	long rc = metta_thread_ctl(p->thread, THREAD_SET_REGS, (uint64_t)&r);
 	if (rc == 0)
 		rc = metta_domain_watch(p->domain, proc_deaths,
 					1ull << (p - procs));
