@@ -3,6 +3,7 @@
 #   make run      boot it in QEMU, serial console on this terminal
 #   make debug    the same, QEMU waiting for gdb on :1234
 #   make test     host unit tests + system tests in QEMU
+#   make test-soak  the long process storm (1,000 forks and pipelines)
 #   make bench    Metta against Linux in the same QEMU (see bench/)
 # Variables: SMP=2 MEM=512M ACCEL=tcg|kvm CMDLINE="..."
 
@@ -38,7 +39,7 @@ NUCLEUS_OBJ := $(patsubst %,$(BUILD)/nucleus/%.o,$(NUCLEUS_SRC))
 NUCLEUS := $(BUILD)/nucleus/nucleus.elf
 ISO := $(BUILD)/metta.iso
 
-.PHONY: all iso run debug test host-tests fuzz clean setup format FORCE
+.PHONY: all iso run debug test test-soak host-tests fuzz clean setup format FORCE
 all: iso
 iso: $(ISO)
 
@@ -90,7 +91,7 @@ $(NUCLEUS): $(BUILD)/nucleus/pass1.elf $(BUILD)/nucleus/ksyms.c.o
 # The ISO for `make run`: the nucleus and the boot modules (the root
 # nester, the servers as NAME.srv and the native commands).
 SERVERS := names log cons tod random ramfs pipe proc
-COMMANDS := msh names log domains kill poweroff
+COMMANDS := msh names log domains kill poweroff srvstat
 # Commands for the Linux personality: C built with musl-gcc -static.
 POSIX_COMMANDS := ns bind mount srv
 # The command line is kept in a file that changes only when CMDLINE does,
@@ -331,6 +332,12 @@ fuzz: $(FUZZ_BINS)
 test: $(NUCLEUS) $(HOST_BINS) $(FUZZ_BINS) $(USER_TEST_BINS) $(BOOT_MODULES) \
 		$(BUILD)/modules/posixtest $(BUILD)/modules/glibctest
 	@$(PYTHON) tests/run.py --build $(BUILD) $(if $(ONLY),--only $(ONLY))
+
+# The long runs: 1,000 forks and 1,000 pipelines of three processes, and
+# nothing left behind in any server or quota (about 10 minutes).
+test-soak: $(NUCLEUS) $(BOOT_MODULES)
+	@METTA_SOAK=1 $(PYTHON) tests/run.py --build $(BUILD) --only system \
+		--boot process_storm_soak
 
 # Keep intermediate objects (user program objects would be deleted).
 .SECONDARY:

@@ -18,6 +18,9 @@
 #define P9_RPC 32
 #define P9_CONNECT 33 /* reply cap: the connection */
 #define P9_HANGUP 34
+/* Anyone may ask a 9P server how much it holds for its clients: reply
+ * w1 connections, w2 fids, w3 requests held (tests: nothing leaks). */
+#define P9_STATS 35
 
 /* names: the directory of services. */
 #define NAMES_REGISTER 1   /* data: name; cap: the portal (registrar only) */

@@ -183,12 +183,23 @@ long p9_portal_op_hangup(struct server_call *c)
 	return STATUS_OK;
 }
 
+long p9_portal_op_stats(struct server_call *c)
+{
+	metta_mutex_lock(&lock);
+	c->w[1] = p9srv_nconns(server);
+	c->w[2] = p9srv_nfids(server);
+	c->w[3] = p9srv_nheld(server);
+	metta_mutex_unlock(&lock);
+	return STATUS_OK;
+}
+
 void p9_serve_portal(struct p9srv *s, uint32_t portal)
 {
 	static const server_op ops[] = {
 		[P9_RPC] = p9_portal_op_rpc,
 		[P9_CONNECT] = p9_portal_op_connect,
 		[P9_HANGUP] = p9_portal_op_hangup,
+		[P9_STATS] = p9_portal_op_stats,
 	};
 	static struct server srv = { 0, ops, sizeof(ops) / sizeof(ops[0]) };
 	srv.portal = portal;

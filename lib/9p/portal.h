@@ -57,6 +57,7 @@ void p9_portal_unlock(void);
 long p9_portal_op_rpc(struct server_call *c);
 long p9_portal_op_connect(struct server_call *c);
 long p9_portal_op_hangup(struct server_call *c);
+long p9_portal_op_stats(struct server_call *c);
 
 /* A program that is only a 9P server: serves s on portal for ever. */
 void p9_serve_portal(struct p9srv *s, uint32_t portal)

@@ -494,6 +494,15 @@ uint32_t p9srv_nconns(const struct p9srv *s)
 	return n;
 }
 
+uint32_t p9srv_nfids(const struct p9srv *s)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < s->nconn; i++)
+		if (s->conns[i].inuse)
+			n += s->conns[i].fids.count;
+	return n;
+}
+
 static void free_held(struct p9srv_req *q)
 {
 	q->inuse = 0;

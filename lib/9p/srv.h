@@ -239,7 +239,8 @@ void p9srv_cancel(struct p9srv *s, uint64_t cookie);
 uint64_t p9srv_cookie(const struct p9srv_req *r);
 /* How many requests are held now (tests, statistics). */
 uint32_t p9srv_nheld(const struct p9srv *s);
-/* Connections in use now (tests, statistics). */
+/* Connections in use now, and their fids (tests, statistics). */
 uint32_t p9srv_nconns(const struct p9srv *s);
+uint32_t p9srv_nfids(const struct p9srv *s);
 
 #endif

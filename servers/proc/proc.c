@@ -513,7 +513,7 @@ static const server_op ops[] = {
 	[NESTER_FORK] = fork_op_fork,	[NESTER_FORK_START] = fork_op_start,
 	[NESTER_WAIT] = fork_op_wait,	[NESTER_CANCELLED] = fork_op_cancelled,
 	[P9_RPC] = procfs_op_rpc,	[P9_CONNECT] = procfs_op_connect,
-	[P9_HANGUP] = procfs_op_hangup,
+	[P9_HANGUP] = procfs_op_hangup,	[P9_STATS] = p9_portal_op_stats,
 };
 
 /* A thread of ours (running) on its own stack. */

@@ -137,6 +137,7 @@ static const server_op ops[] = {
 	[P9_RPC] = p9_portal_op_rpc,
 	[P9_CONNECT] = p9_portal_op_connect,
 	[P9_HANGUP] = p9_portal_op_hangup,
+	[P9_STATS] = p9_portal_op_stats,
 };
 static const struct server random = { PORTAL, ops,
 				      sizeof(ops) / sizeof(ops[0]) };

@@ -82,7 +82,7 @@ def corrupt_wx(build, path):
 SYSTEM = ["root", "names.srv", "log.srv", "cons.srv", "tod.srv", "random.srv",
           "ramfs.srv", "pipe.srv", "proc.srv", "root.cpio", "runtime", "ns", "bind",
           "mount", "srv",
-          "msh", "names", "log", "domains", "kill", "poweroff"]
+          "msh", "names", "log", "domains", "kill", "poweroff", "srvstat"]
 
 
 def max_modules():
@@ -285,6 +285,73 @@ def user_fault_boot(kind, report):
         ],
     }
 
+
+
+SERVICES = "ramfs pipe cons proc names log"
+
+
+def storm_input(n):
+    """msh's input: one program from a file first (the process server
+    then has its connection to ramfs), what the servers hold and every
+    domain's quota, then the storm (tests/system/files/storm.sh), then the
+    same figures again, after a pause: a dead client's connections go
+    when the server hears of it."""
+    return ["\n", "/bin/true\n", f"srvstat {SERVICES}\n", "domains\n",
+            f"/bin/sh /bin/storm.sh {n}\n", "/bin/sleep 1\n",
+            f"srvstat {SERVICES}\n", "domains\n", "poweroff\n"]
+
+
+def _quota_tables(out):
+    """[{domain name: quota used}] of each `domains` listing in out."""
+    tables, cur = [], None
+    for line in out.splitlines():
+        if re.match(r"^(msh\$ )?\s*ID\s+NAME\s+CLASS", line):
+            cur = {}
+            tables.append(cur)
+            continue
+        f = line.split()
+        if cur is not None and len(f) >= 8 and f[0].isdigit() and f[4].isdigit():
+            cur[f[1]] = int(f[4])
+        else:
+            cur = None
+    return tables
+
+
+def storm_left_nothing(out):
+    """The servers hold what they held before, and every domain that lived
+    through the storm uses the quota it used before."""
+    stats = re.findall(r"srvstat (\S+) conns (\d+) fids (\d+) held (\d+)", out)
+    half = len(stats) // 2
+    if half == 0 or len(stats) != 2 * half:
+        return f"expected two srvstat reports, got {len(stats)} lines"
+    if stats[:half] != stats[half:]:
+        return f"servers hold more after the storm: {stats[:half]} then {stats[half:]}"
+    tables = _quota_tables(out)
+    if len(tables) < 2:
+        return "expected two domain listings"
+    before, after = tables[0], tables[-1]
+    grew = {n: (before[n], after[n]) for n in before
+            if n in after and after[n] != before[n]}
+    return f"quota used changed: {grew}" if grew else None
+
+
+def storm_boot(name, n):
+    return {
+        # Processes come and go: nothing stays behind in any server or
+        # in any domain's quota (forks, exits, waits, pipes).
+        "name": name,
+        "cmdline": "", "smp": 2,
+        "system_modules": [m for m in SYSTEM if m != "root.cpio"],
+        "modules": {"root.cpio": archive_with({
+            "bin/storm.sh": "../tests/system/files/storm.sh"}, programs=True)},
+        "input": storm_input(n),
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("forks_done", contains("forks-done")),
+            ("pipes_done", contains("pipes-done")),
+            ("nothing_left", storm_left_nothing),
+        ],
+    }
 
 BOOTS = [
     {
@@ -665,4 +732,9 @@ BOOTS = [
              contains("fault injection: unknown kind 'bogus'")),
         ],
     },
+    storm_boot("process_storm", 30),
 ]
+
+# `make test-soak`: the same storm, ten times longer.
+if os.environ.get("METTA_SOAK"):
+    BOOTS.append(storm_boot("process_storm_soak", 1000))
