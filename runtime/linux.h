@@ -203,4 +203,16 @@ struct lx_rusage {
 #define LX_P_PGID    2
 #define LX_SIGCHLD   17
 
+/* reboot's magic words and commands (proc.c). */
+#define LX_REBOOT_MAGIC1   0xfee1deadu
+#define LX_REBOOT_MAGIC2   672274793u
+#define LX_REBOOT_MAGIC2A  85072278u
+#define LX_REBOOT_MAGIC2B  369367448u
+#define LX_REBOOT_MAGIC2C  537993216u
+#define LX_REBOOT_POWEROFF 0x4321fedcu
+#define LX_REBOOT_HALT	   0xcdef0123u
+#define LX_REBOOT_RESTART  0x01234567u
+#define LX_REBOOT_CAD_ON   0x89abcdefu
+#define LX_REBOOT_CAD_OFF  0u
+
 #endif

@@ -159,6 +159,34 @@ long sys_getppid(const uint64_t *a)
 	return rt.ppid;
 }
 
+/*
+ * reboot(2): power off (and halt, the same on a machine with nobody at it)
+ * through the process server, which asks the root nester; restart is not
+ * offered by the nester yet (EINVAL, as a command Linux does not know).
+ * Ctrl-Alt-Del settings are accepted and have no effect.
+ */
+long sys_reboot(const uint64_t *a)
+{
+	uint32_t m2 = (uint32_t)a[1], cmd = (uint32_t)a[2];
+	if ((uint32_t)a[0] != LX_REBOOT_MAGIC1 ||
+	    (m2 != LX_REBOOT_MAGIC2 && m2 != LX_REBOOT_MAGIC2A &&
+	     m2 != LX_REBOOT_MAGIC2B && m2 != LX_REBOOT_MAGIC2C))
+		return -P9_EINVAL;
+	if (cmd == LX_REBOOT_CAD_ON || cmd == LX_REBOOT_CAD_OFF)
+		return 0;
+	if (cmd != LX_REBOOT_POWEROFF && cmd != LX_REBOOT_HALT)
+		return -P9_EINVAL;
+	uint64_t w[4] = { NESTER_POWEROFF };
+	long rc = metta_request(CAP_NESTER, w, 0, 0, 0, 0, 0, 0, 0);
+	return rc ? -P9_EPERM : 0;
+}
+
+/* syncfs: the descriptor must be open; every server writes through. */
+long sys_syncfs(const uint64_t *a)
+{
+	return fd_get((int)a[0]) ? 0 : -P9_EBADF;
+}
+
 /* Calls whose answer is 0 for now: one user, root. */
 long sys_zero(const uint64_t *a)
 {

@@ -282,7 +282,22 @@ static void t_enosys(void)
 	CHECK(getpid() > 0);
 }
 
+/* reboot's refusals (the machine stays up): a caller without the right
+ * is refused first (Linux checks CAP_SYS_BOOT), then bad magic and
+ * unknown commands. */
+static void t_reboot_refused(void)
+{
+	int want = getuid() == 0 ? EINVAL : EPERM;
+	ERR(syscall(SYS_reboot, 0x1234, 672274793, 0x4321fedc, 0), want);
+	ERR(syscall(SYS_reboot, 0xfee1dead, 1, 0x4321fedc, 0), want);
+	if (getuid() == 0)
+		ERR(syscall(SYS_reboot, 0xfee1dead, 672274793, 0x777, 0), EINVAL);
+	OK(syncfs(1));
+	ERR(syncfs(999), EBADF);
+}
+
 const struct pt_test pt_proc_tests[] = {
+	{"reboot_refused", t_reboot_refused},
 	{"getpid", t_getpid},
 	{"uname", t_uname},
 	{"clock_gettime", t_clock_gettime},
