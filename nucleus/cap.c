@@ -24,10 +24,15 @@ static int badge_change(struct kobj *obj, uint64_t badge, int delta)
 	return fn ? fn(obj, badge, delta) : STATUS_OK;
 }
 
+/* Live objects by type (the stats call). */
+uint64_t kobj_live[OBJ_TYPES];
+
 void kobj_init(struct kobj *o, uint16_t type)
 {
 	o->type = type;
 	o->refs = 1; /* the creator's reference */
+	if (type < OBJ_TYPES)
+		kobj_live[type]++;
 }
 
 void kobj_get(struct kobj *o)
@@ -37,7 +42,11 @@ void kobj_get(struct kobj *o)
 
 void kobj_put(struct kobj *o)
 {
-	if (--o->refs == 0 && release_fns[o->type])
+	if (--o->refs != 0)
+		return;
+	if (o->type < OBJ_TYPES)
+		kobj_live[o->type]--;
+	if (release_fns[o->type])
 		release_fns[o->type](o);
 }
 

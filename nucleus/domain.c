@@ -161,6 +161,13 @@ int domain_map_new_page(struct domain *d, uint64_t va, unsigned rights,
 /* The nucleus is the root domain's nester: it reports and stops. */
 static void root_domain_ended(struct domain *d)
 {
+	if (d->exit_status == METTA_EXIT_REBOOT) {
+		kprintf("root domain %s asked for a reset: rebooting.\n",
+			d->name);
+		power_reset();
+		kprintf("reset failed; powering off.\n");
+		d->exit_status = 0;
+	}
 	kprintf("root domain %s ended with status %ld: powering off.\n",
 		d->name, d->exit_status);
 	if (d->exit_status != 0)

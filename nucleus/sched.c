@@ -123,9 +123,11 @@ void sched_start(void)
 			schedule();
 			continue;
 		}
+		uint64_t t0 = clock_ns();
 		bkl_unlock();
 		cpu_idle(); /* sti; hlt; cli: no wake-up is lost */
 		bkl_lock();
+		c->idle_ns += clock_ns() - t0;
 	}
 }
 

@@ -51,6 +51,7 @@ void syscall_dispatch(struct trap_frame *f)
 		uint64_t args[6] = { f->rdi, f->rsi, f->rdx,
 				     f->r10, f->r8,  f->r9 };
 		current_thread()->frame = f;
+		this_cpu()->calls++;
 		long r = syscall_table[nr].fn(args);
 		if (r != SYSCALL_RESTART)
 			f->rax = (uint64_t)r;

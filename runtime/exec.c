@@ -18,24 +18,55 @@
 
 #define EXEC_VA	   0x0000710000000000ull /* the file, while it is read */
 #define FILE_MAX   (64ull << 20)
-#define ARGS_BYTES (32 * 1024)
-#define MAX_ARGS   512
+#define ARGS_VA	   0x0000720000000000ull /* the arguments, meanwhile */
+#define ARGS_BYTES (192 * 1024) /* their strings */
+#define MAX_ARGS   4096
+#define PROC_ARGS  64 /* the arguments the process server is told of */
+#define ARG_STRLEN (128 * 1024) /* one string at most, as Linux's */
 #define MAX_INTERP 4 /* scripts whose interpreter is a script... */
 #define LINE_MAX   256
 
 extern char __executable_start[], _end[];
 
-/* The arguments, copied out of the old program's memory. */
-static char argbuf[ARGS_BYTES];
-static const char *argv_new[MAX_ARGS + 4], *envp_new[MAX_ARGS];
+/*
+ * The arguments, copied out of the old program's memory into an object
+ * mapped only while exec runs (so that neither its size nor a fork pays
+ * for it the rest of the time).
+ */
+struct exec_args {
+	const char *argv[MAX_ARGS + 4], *envp[MAX_ARGS];
+	char buf[ARGS_BYTES];
+};
+#define args	 ((struct exec_args *)ARGS_VA)
+#define argv_new (args->argv)
+#define envp_new (args->envp)
 static int argc_new, envc_new;
 static size_t argused;
 
+static long args_map(void)
+{
+	uint32_t m = metta_slot_alloc();
+	uint64_t pages = (sizeof(struct exec_args) + RT_PAGE - 1) / RT_PAGE;
+	long rc = m ? metta_mem_create(m, pages) : STATUS_ERR_QUOTA;
+	if (rc == 0)
+		rc = metta_mem_map(CAP_SELF, m, 0, ARGS_VA, pages,
+				   RIGHT_READ | RIGHT_WRITE);
+	if (m)
+		metta_cap_delete(m); /* the mapping keeps it */
+	argused = 0;
+	return rc ? -P9_ENOMEM : 0;
+}
+
+static void args_unmap(void)
+{
+	metta_mem_unmap(CAP_SELF, ARGS_VA);
+}
+
 static const char *keep(const char *s, size_t n)
 {
-	if (argused + n + 1 > sizeof(argbuf))
+	if (argused + n + 1 > ARGS_BYTES)
 		return 0;
-	char *d = argbuf + argused;
+	char *d = args->buf + argused;
 	memcpy(d, s, n);
 	d[n] = 0;
 	argused += n + 1;
@@ -55,12 +86,13 @@ static long copy_strings(uint64_t uarr, const char **out, int max)
 			break;
 		if (n == max)
 			return -P9_E2BIG;
-		static char one[4096];
-		long len = user_string(p, one, sizeof(one));
+		size_t room = ARGS_BYTES - argused;
+		long len = user_string(p, args->buf + argused,
+				       room < ARG_STRLEN ? room : ARG_STRLEN);
 		if (len < 0)
 			return len == -P9_ENAMETOOLONG ? -P9_E2BIG : len;
-		if (!(out[n] = keep(one, (size_t)len)))
-			return -P9_E2BIG;
+		out[n] = args->buf + argused;
+		argused += (size_t)len + 1;
 	}
 	out[n] = 0;
 	return n;
@@ -205,9 +237,9 @@ static void unmap_program(void)
 static void tell_proc(const char *path, const char *given)
 {
 	static char msg[4096];
-	const char *parts[MAX_ARGS + 2] = { path, given };
+	const char *parts[PROC_ARGS + 2] = { path, given };
 	int k = 2;
-	for (int i = 0; i < argc_new && k < MAX_ARGS + 2; i++)
+	for (int i = 0; i < argc_new && k < PROC_ARGS + 2; i++)
 		parts[k++] = argv_new[i];
 	uint64_t n = metta_pack_strings(msg, sizeof(msg), k, parts);
 	uint64_t w[4] = { NESTER_EXEC };
@@ -256,6 +288,7 @@ static void replace(const struct elf_image *img, const char *path,
 		 RT_STACK_TOP - METTA_LINUX_STACK_PAGES * RT_PAGE);
 	exec_state(path, given);
 	tell_proc(path, given);
+	args_unmap();
 	struct rt_call *c = rt_call_now;
 	uint64_t rsp = sp;
 	memset(c, 0, sizeof(*c));
@@ -275,13 +308,22 @@ static int overlaps_runtime(const struct elf_image *img, uint64_t bias)
 	return 0;
 }
 
-static long do_execve(uint64_t upath, uint64_t uargv, uint64_t uenvp)
+/* What the new stack's top must hold besides the strings: the pointer
+ * arrays, the auxiliary vector, the namespace text and a margin (libmetta
+ * gives a Linux stack at most 256 KiB for all of it). */
+static int args_fit(void)
+{
+	uint64_t need = argused + 8 * (uint64_t)(argc_new + envc_new + 64) +
+			RT_PATH_MAX + 4096;
+	return need <= 256 * 1024;
+}
+
+static long execve_args(uint64_t upath, uint64_t uargv, uint64_t uenvp)
 {
 	char given[RT_PATH_MAX], path[RT_PATH_MAX];
 	long rc = user_string(upath, given, sizeof(given));
 	if (rc < 0)
 		return rc;
-	argused = 0;
 	if ((rc = copy_strings(uargv, argv_new, MAX_ARGS)) < 0)
 		return rc;
 	argc_new = (int)rc;
@@ -309,11 +351,18 @@ static long do_execve(uint64_t upath, uint64_t uargv, uint64_t uenvp)
 		file_drop();
 		return -P9_ENOEXEC;
 	}
+	if (!args_fit()) {
+		file_drop();
+		return -P9_E2BIG;
+	}
 	replace(&img, path, given);
 	return 0;
 }
 
 long sys_execve(const uint64_t *a)
 {
-	return do_execve(a[0], a[1], a[2]);
+	long rc = args_map();
+	if (rc == 0 && (rc = execve_args(a[0], a[1], a[2])))
+		args_unmap();
+	return rc;
 }

@@ -161,8 +161,7 @@ long sys_getppid(const uint64_t *a)
 
 /*
  * reboot(2): power off (and halt, the same on a machine with nobody at it)
- * through the process server, which asks the root nester; restart is not
- * offered by the nester yet (EINVAL, as a command Linux does not know).
+ * or restart, through the process server, which asks the root nester.
  * Ctrl-Alt-Del settings are accepted and have no effect.
  */
 long sys_reboot(const uint64_t *a)
@@ -174,9 +173,11 @@ long sys_reboot(const uint64_t *a)
 		return -P9_EINVAL;
 	if (cmd == LX_REBOOT_CAD_ON || cmd == LX_REBOOT_CAD_OFF)
 		return 0;
-	if (cmd != LX_REBOOT_POWEROFF && cmd != LX_REBOOT_HALT)
+	if (cmd != LX_REBOOT_POWEROFF && cmd != LX_REBOOT_HALT &&
+	    cmd != LX_REBOOT_RESTART)
 		return -P9_EINVAL;
-	uint64_t w[4] = { NESTER_POWEROFF };
+	uint64_t w[4] = { cmd == LX_REBOOT_RESTART ? NESTER_REBOOT
+						   : NESTER_POWEROFF };
 	long rc = metta_request(CAP_NESTER, w, 0, 0, 0, 0, 0, 0, 0);
 	return rc ? -P9_EPERM : 0;
 }

@@ -56,6 +56,21 @@ struct metta_domain_info {
 	int64_t exit_status;
 };
 
+/* What the stats call reports: the machine as the nucleus sees it. */
+#define METTA_STATS_CPUS 16 /* CPUs reported (the first ones) */
+struct metta_stats {
+	uint64_t now_ns; /* since reset */
+	uint64_t ncpus;
+	uint64_t idle_ns[METTA_STATS_CPUS]; /* each CPU's time with nothing to run */
+	uint64_t calls[METTA_STATS_CPUS];   /* nucleus calls made on each CPU */
+	uint64_t pages_total, pages_free;   /* physical memory, 4 KiB pages */
+	uint64_t objects[16];		    /* live objects by type (OBJ_*) */
+};
+
+/* A root domain's exit status that asks the nucleus to reset the machine
+ * rather than power it off. */
+#define METTA_EXIT_REBOOT 0x100
+
 /* thread_ctl operations. */
 #define THREAD_START	1 /* a new thread begins */
 #define THREAD_SUSPEND	2 /* stops; a call it is blocked in will restart */

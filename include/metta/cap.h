@@ -18,6 +18,10 @@
 #define OBJ_PHYSMEM 8
 #define OBJ_REPLY   9 /* a held call, to be answered later */
 #define OBJ_TYPES   10
+/* Their names, in the same order (statistics, listings). */
+#define OBJ_NAMES                                                     \
+	{ "none", "domain", "thread", "portal", "event", "memory", "irq", \
+	  "ioport", "physmem", "reply" }
 
 /* Rights. What each means depends on the type (docs/nucleus.md). */
 #define RIGHT_READ    0x01 /* memory: map readable; event: wait/poll */

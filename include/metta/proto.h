@@ -87,6 +87,7 @@
 #define NESTER_DEATHS 16
 /* The same watcher: a held call's caller was interrupted (w1: cookie). */
 #define NESTER_CANCELLED 17
+#define NESTER_REBOOT 18 /* like NESTER_POWEROFF, but the machine resets */
 
 /*
  * What the root nester hands the process server (docs/servers.md): its

@@ -16,7 +16,9 @@
 #define STACK_TOP	  (USER_TOP - PAGE)
 #define STACK_PAGES	  16	     /* native programs */
 #define LINUX_STACK_PAGES METTA_LINUX_STACK_PAGES
-#define ARGS_SIZE	  (2 * PAGE) /* argv, envp, auxv and the namespace */
+/* At most this much of a stack's top holds argv, envp, auxv and the
+ * namespace (and never more than a quarter of the stack). */
+#define ARGS_MAX	  (256 * 1024)
 #define SCRATCH_VA	  0x0000700000000000ull /* our window onto new objects */
 #define PIE_BASE	  METTA_PIE_BASE
 
@@ -109,7 +111,6 @@ long metta_make_stack(uint32_t child, const struct elf_image *img,
 		      const struct metta_spawn *a, uint64_t bias, uint64_t base,
 		      uint64_t *sp)
 {
-	static uint8_t top[ARGS_SIZE];
 	uint64_t pages = a->stack_pages ? a->stack_pages
 			 : base		? LINUX_STACK_PAGES
 					: STACK_PAGES;
@@ -125,15 +126,28 @@ long metta_make_stack(uint32_t child, const struct elf_image *img,
 				 base,
 				 a->ns,
 				 STACK_TOP - pages * PAGE };
-	if (pages * PAGE < ARGS_SIZE || pages > 4096)
+	if (pages < 4 || pages > 4096)
 		return STATUS_ERR_INVAL;
-	memset(top, 0, sizeof(top));
-	*sp = elf_build_stack(top, ARGS_SIZE, STACK_TOP, img, &sa);
-	if (!*sp)
-		return STATUS_ERR_RANGE;
-	return place(child, STACK_TOP - pages * PAGE, pages, top,
-		     pages * PAGE - ARGS_SIZE, ARGS_SIZE,
-		     RIGHT_READ | RIGHT_WRITE);
+	uint64_t args = pages * PAGE / 4 < ARGS_MAX ? pages * PAGE / 4
+						    : ARGS_MAX;
+	/* Built in place, at the top of the stack's own object. */
+	uint32_t m = metta_slot_alloc();
+	long rc = metta_mem_create(m, pages);
+	if (rc)
+		return rc;
+	rc = metta_mem_map(CAP_SELF, m, 0, SCRATCH_VA, pages,
+			   RIGHT_READ | RIGHT_WRITE);
+	if (rc == 0) {
+		*sp = elf_build_stack(
+		    (uint8_t *)SCRATCH_VA + pages * PAGE - args, args,
+		    STACK_TOP, img, &sa);
+		metta_mem_unmap(CAP_SELF, SCRATCH_VA);
+		rc = *sp ? metta_mem_map(child, m, 0, STACK_TOP - pages * PAGE,
+					 pages, RIGHT_READ | RIGHT_WRITE)
+			 : STATUS_ERR_RANGE;
+	}
+	metta_cap_delete(m);
+	return rc;
 }
 
 /*

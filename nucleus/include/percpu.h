@@ -38,6 +38,8 @@ struct cpu {
 	uint64_t ist_tops[3];
 	struct runqueue rq;
 	struct timer slice_timer;
+	uint64_t idle_ns; /* time with nothing to run (stats.c) */
+	uint64_t calls;	  /* nucleus calls made here */
 	struct arch_cpu arch;
 };
 

@@ -43,6 +43,11 @@ int proc_next_pid(void)
 {
 	return next_pid++;
 }
+
+int proc_next_started(void)
+{
+	return next_pid - 1; /* pids are never reused */
+}
 static uint32_t watcher, jobs;
 uint32_t proc_deaths;
 static const struct metta_bootinfo *boot =
@@ -404,10 +409,11 @@ static long op_kill(struct server_call *c)
 	return metta_request(PROC_SLOT_NESTER, w, 0, 0, 0, 0, 0, 0, 0);
 }
 
-static long op_poweroff(struct server_call *c)
+/* Power-off and reboot: the root nester's to do. */
+static long op_power(struct server_call *c)
 {
-	(void)c;
-	uint64_t w[4] = { NESTER_POWEROFF };
+	uint64_t w[4] = { c->w[0] == NESTER_REBOOT ? NESTER_REBOOT
+						  : NESTER_POWEROFF };
 	return metta_request(PROC_SLOT_NESTER, w, 0, 0, 0, 0, 0, 0, 0);
 }
 
@@ -480,7 +486,8 @@ static void start_init(int argc, char **argv)
 #define JOB_DONE 2
 static const server_op work[] = {
 	[NESTER_SPAWN] = op_spawn,   [NESTER_DOMAINS] = op_domains,
-	[NESTER_KILL] = op_kill,     [NESTER_POWEROFF] = op_poweroff,
+	[NESTER_KILL] = op_kill,     [NESTER_POWEROFF] = op_power,
+	[NESTER_REBOOT] = op_power,
 	[NESTER_DEATHS] = op_deaths,
 };
 static struct server_call *job;
@@ -508,6 +515,7 @@ static long by_worker(struct server_call *c)
 static const server_op ops[] = {
 	[NESTER_SPAWN] = by_worker,	[NESTER_DOMAINS] = by_worker,
 	[NESTER_KILL] = by_worker,	[NESTER_POWEROFF] = by_worker,
+	[NESTER_REBOOT] = by_worker,
 	[NESTER_SETNS] = op_setns,	[NESTER_DEATHS] = by_worker,
 	[NESTER_IDENTITY] = op_identity, [NESTER_EXEC] = op_exec,
 	[NESTER_FORK] = fork_op_fork,	[NESTER_FORK_START] = fork_op_start,

@@ -48,6 +48,8 @@ struct process *proc_by_pid(int pid);
 struct server_call;
 struct process *proc_new_record(void);
 int proc_next_pid(void);
+/* How many processes were started since boot. */
+int proc_next_started(void);
 void proc_reap(struct process *p);
 long proc_give_environment(const struct process *p);
 struct process *proc_caller(const struct server_call *c);

@@ -10,6 +10,7 @@
 #include <9p/synth.h>
 #include <fmt/fmt.h>
 #include <metta.h>
+#include <metta/proto.h>
 #include <string/kstring.h>
 
 #include "proc.h"
@@ -229,12 +230,98 @@ static int meminfo_text(void)
 			    total, free, free);
 }
 
-/* Seconds since boot and idle seconds (not counted yet: 0). */
+/* Seconds since boot, and the seconds every CPU was idle, summed. */
 static int uptime_text(void)
 {
+	struct metta_stats st;
+	uint64_t idle = 0;
+	if (metta_stats(&st) == 0)
+		for (uint64_t i = 0; i < st.ncpus && i < METTA_STATS_CPUS; i++)
+			idle += st.idle_ns[i];
 	uint64_t cs = (uint64_t)metta_clock() / 10000000ull;
-	return fmt_snprintf(text, sizeof(text), "%lu.%02lu 0.00\n", cs / 100,
-			    cs % 100);
+	idle /= 10000000ull;
+	return fmt_snprintf(text, sizeof(text), "%lu.%02lu %lu.%02lu\n",
+			    cs / 100, cs % 100, idle / 100, idle % 100);
+}
+
+/*
+ * Linux's /proc/stat, what top and vmstat read: each CPU's time in
+ * USER_HZ ticks. The nucleus tells busy from idle only, so busy time is
+ * all "user"; processes counts those started since boot.
+ */
+static int stat_all_text(void)
+{
+	struct metta_stats st;
+	if (metta_stats(&st))
+		return 0;
+	uint64_t n = st.ncpus < METTA_STATS_CPUS ? st.ncpus : METTA_STATS_CPUS;
+	uint64_t tick = 1000000000ull / HZ, busy = 0, idle = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		idle += st.idle_ns[i] / tick;
+		busy += (st.now_ns - st.idle_ns[i]) / tick;
+	}
+	int len = fmt_snprintf(text, sizeof(text),
+			       "cpu  %lu 0 0 %lu 0 0 0 0 0 0\n", busy, idle);
+	for (uint64_t i = 0; i < n; i++)
+		len += fmt_snprintf(text + len, sizeof(text) - (uint64_t)len,
+				    "cpu%lu %lu 0 0 %lu 0 0 0 0 0 0\n", i,
+				    (st.now_ns - st.idle_ns[i]) / tick,
+				    st.idle_ns[i] / tick);
+	int running = 0;
+	for (int i = 0; i < MAX_PROCS; i++)
+		running += procs[i].state == PROC_LIVE;
+	len += fmt_snprintf(text + len, sizeof(text) - (uint64_t)len,
+			    "intr 0\nctxt 0\nbtime 0\nprocesses %d\n"
+			    "procs_running %d\nprocs_blocked 0\nsoftirq 0\n",
+			    proc_next_started(), running);
+	return len;
+}
+
+/*
+ * /proc/metta/stats: the nucleus's own figures, Metta's way: per CPU its
+ * idle time and calls, physical memory, live objects by type.
+ */
+static int metta_stats_text(void)
+{
+	static const char *const types[OBJ_TYPES] = OBJ_NAMES;
+	struct metta_stats st;
+	if (metta_stats(&st))
+		return 0;
+	int len = fmt_snprintf(text, sizeof(text), "uptime_ns %lu\ncpus %lu\n",
+			       st.now_ns, st.ncpus);
+	for (uint64_t i = 0; i < st.ncpus && i < METTA_STATS_CPUS; i++)
+		len += fmt_snprintf(text + len, sizeof(text) - (uint64_t)len,
+				    "cpu%lu idle_ns %lu calls %lu\n", i,
+				    st.idle_ns[i], st.calls[i]);
+	len += fmt_snprintf(text + len, sizeof(text) - (uint64_t)len,
+			    "pages %lu free %lu\n", st.pages_total,
+			    st.pages_free);
+	for (unsigned t = 1; t < sizeof(types) / sizeof(types[0]); t++)
+		len += fmt_snprintf(text + len, sizeof(text) - (uint64_t)len,
+				    "objects %s %lu\n", types[t], st.objects[t]);
+	return len;
+}
+
+/* /proc/metta/ctl: "poweroff" or "reboot" (a trailing newline allowed). */
+static long power_write(void *ctx, const struct p9synth_entry *e,
+			uint64_t inst, uint64_t offset, const void *data,
+			uint32_t count)
+{
+	(void)ctx, (void)e, (void)inst, (void)offset;
+	char cmd[16];
+	if (count == 0 || count >= sizeof(cmd))
+		return -P9_EINVAL;
+	memcpy(cmd, data, count);
+	cmd[count] = 0;
+	if (cmd[count - 1] == '\n')
+		cmd[count - 1] = 0;
+	uint64_t w[4] = { !strcmp(cmd, "reboot")     ? NESTER_REBOOT
+			  : !strcmp(cmd, "poweroff") ? NESTER_POWEROFF
+						     : 0 };
+	if (!w[0])
+		return -P9_EINVAL;
+	metta_request(PROC_SLOT_NESTER, w, 0, 0, 0, 0, 0, 0, 0);
+	return count;
 }
 
 /* No load is measured yet: zeros, then running/all and the newest pid. */
@@ -300,10 +387,13 @@ static long sys_read(void *ctx, const struct p9synth_entry *e, uint64_t inst,
 	int n = !strcmp(e->name, "meminfo")   ? meminfo_text()
 		: !strcmp(e->name, "uptime")  ? uptime_text()
 		: !strcmp(e->name, "loadavg") ? loadavg_text()
+		: !strcmp(e->name, "stat")    ? stat_all_text()
+		: !strcmp(e->name, "stats")   ? metta_stats_text()
 					      : mounts_text();
 	return slice(text, (uint64_t)n, offset, buf, count);
 }
 
+#define METTA_DIR 12 /* /proc/metta's index in files[] */
 static const struct p9synth_dyn pids = { pid_list, pid_lookup, pid_name };
 static const struct p9synth_entry files[] = {
 	{ "/", 0, P9_DMDIR | 0555, 0, 0, 0, 0, &pids },
@@ -317,6 +407,10 @@ static const struct p9synth_entry files[] = {
 	{ "uptime", 8, P9SYNTH_FIXED | 0444, 0, sys_read, 0, 0, 0 },
 	{ "loadavg", 9, P9SYNTH_FIXED | 0444, 0, sys_read, 0, 0, 0 },
 	{ "mounts", 10, P9SYNTH_FIXED | 0444, 0, sys_read, 0, 0, 0 },
+	{ "stat", 11, P9SYNTH_FIXED | 0444, 0, sys_read, 0, 0, 0 },
+	{ "metta", 12, P9SYNTH_FIXED | P9_DMDIR | 0555, 0, 0, 0, 0, 0 },
+	{ "stats", 13, 0444, METTA_DIR, sys_read, 0, 0, 0 },
+	{ "ctl", 14, 0200, METTA_DIR, 0, power_write, 0, 0 },
 };
 
 /* ---- the 9P operations, knowing who asks ---- */

@@ -378,10 +378,19 @@ static long op_poweroff(struct server_call *c)
 	return STATUS_OK;
 }
 
+static long op_reboot(struct server_call *c)
+{
+	(void)c;
+	metta_printf("root: rebooting");
+	metta_exit(METTA_EXIT_REBOOT); /* the nucleus resets the machine */
+	return STATUS_OK;
+}
+
 static const server_op ops[] = {
 	[NESTER_DOMAINS] = op_domains,
 	[NESTER_KILL] = op_kill,
 	[NESTER_POWEROFF] = op_poweroff,
+	[NESTER_REBOOT] = op_reboot,
 };
 static const struct server nester = { NESTER_PORTAL, ops,
 				      sizeof(ops) / sizeof(ops[0]) };

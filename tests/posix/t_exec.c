@@ -21,6 +21,11 @@ static void t_exec_errors(void)
 	ERR(execve(badpath, argv, envp), EFAULT);
 	ERR(execve("text", bad, envp), EFAULT);
 	ERR(execve("text", argv, bad), EFAULT);
+	/* One argument longer than Linux's 128 KiB: E2BIG, nothing else. */
+	static char huge[130 * 1024];
+	memset(huge, 'a', sizeof huge - 1);
+	char *big[] = { "x", huge, 0 };
+	ERR(execve("text", big, envp), E2BIG);
 	OK(unlink("plain"));
 	OK(unlink("empty"));
 	OK(unlink("text"));

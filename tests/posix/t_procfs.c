@@ -187,13 +187,19 @@ static void t_procfs_listing(void)
 	ERR(open("/proc/nosuch", O_RDONLY), ENOENT);
 }
 
+/* Metta says it is Linux, with a release of its own. */
+static int on_metta(void)
+{
+	struct utsname u;
+	return uname(&u) == 0 && strstr(u.release, "-metta") != NULL;
+}
+
 /* Metta's N/ctl (Linux has none): nonsense is refused, nothing changes. */
 static void t_procfs_ctl(void)
 {
 	char path[64], comm[64], long_word[100];
 	int pid;
-	struct utsname u;
-	if (uname(&u) != 0 || strcmp(u.sysname, "Metta"))
+	if (!on_metta())
 		return; /* Linux: no ctl */
 	CHECK(self_stat(&pid, comm, sizeof comm) == 0);
 	snprintf(path, sizeof path, "/proc/%d/ctl", pid);
@@ -211,7 +217,45 @@ static void t_procfs_ctl(void)
 	CHECK(strchr("RSD", *field(buf, "State")) != NULL);
 }
 
+/* /proc/stat as top reads it: the sum line, one per CPU, processes. */
+static void t_procfs_stat_all(void)
+{
+	char buf[TEXT];
+	unsigned long long v[4];
+	OK(slurp("/proc/stat", buf, sizeof buf));
+	CHECKF(sscanf(buf, "cpu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+		      &v[3]) == 4, "first line: %.40s", buf);
+	CHECK(v[0] + v[1] + v[2] + v[3] > 0);
+	CHECK(strstr(buf, "\ncpu0 ") != NULL);
+	char *p = strstr(buf, "\nprocesses ");
+	CHECK(p && atol(p + 11) > 0);
+}
+
+/* Metta's /proc/metta: the nucleus's figures, and power control that
+ * refuses nonsense. */
+static void t_procfs_metta(void)
+{
+	char buf[TEXT];
+	if (!on_metta())
+		return;
+	OK(slurp("/proc/metta/stats", buf, sizeof buf));
+	char *p = strstr(buf, "objects domain ");
+	CHECK(p && atol(p + 15) > 1);
+	unsigned long total = 0, free_ = 0;
+	p = strstr(buf, "pages ");
+	CHECK(p && sscanf(p, "pages %lu free %lu", &total, &free_) == 2);
+	CHECKF(free_ > 0 && free_ < total, "pages %lu free %lu", total, free_);
+	CHECK(strstr(buf, "cpu0 idle_ns ") != NULL);
+	int fd = OK(open("/proc/metta/ctl", O_WRONLY));
+	ERR(write(fd, "bogus\n", 6), EINVAL);
+	ERR(write(fd, "poweroffnow", 11), EINVAL);
+	close(fd);
+	ERR(open("/proc/metta/ctl", O_RDONLY), EACCES);
+}
+
 const struct pt_test pt_procfs_tests[] = {
+	{ "procfs_stat_all", t_procfs_stat_all },
+	{ "procfs_metta", t_procfs_metta },
 	{ "procfs_stat", t_procfs_stat },
 	{ "procfs_status", t_procfs_status },
 	{ "procfs_cmdline", t_procfs_cmdline },

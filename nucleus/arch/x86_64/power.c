@@ -34,6 +34,21 @@ void power_off(void)
 		cpu_relax();
 }
 
+#define RESET_CONTROL 0xcf9 /* PCI: bit 1 hard reset, bit 2 do it */
+#define KBC_COMMAND   0x64
+#define KBC_PULSE_RESET 0xfe
+
+void power_reset(void)
+{
+	outb(RESET_CONTROL, 0x02);
+	outb(RESET_CONTROL, 0x06);
+	for (int i = 0; i < 1000000; i++)
+		cpu_relax();
+	outb(KBC_COMMAND, KBC_PULSE_RESET);
+	for (int i = 0; i < 1000000; i++)
+		cpu_relax();
+}
+
 void power_test_exit(unsigned code)
 {
 	outl(DEBUG_EXIT_PORT, code);

@@ -15,6 +15,10 @@ void power_off(void);
  */
 void power_test_exit(unsigned code);
 
+/* Resets the machine (the PCI reset register, then the keyboard
+ * controller). Returns only if neither worked. */
+void power_reset(void);
+
 /* Stops this CPU for good. */
 void power_halt(void) __attribute__((noreturn));
 
