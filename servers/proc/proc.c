@@ -61,6 +61,7 @@ static uint8_t worker_stack[16384] __attribute__((aligned(16)));
 static const char default_ns[] = "mount -c ramfs /\n"
 				 "mount cons /dev\n"
 				 "mount -a random /dev\n"
+				 "mount -a tod /dev\n"
 				 "mount -a log /dev\n"
 				 "mount names /srv\n"
 				 "mount proc /proc\n";

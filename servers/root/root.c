@@ -51,7 +51,7 @@ static struct service services[] = {
 	  -1, 0, 0, 0, 0, 0 },
 	{ "cons.srv", "cons", METTA_CLASS_DRIVER, METTA_PRIO_HIGH, 2 << 20,
 	  0x3f8, 8, 4, 0, 0, 0, 0, 0 },
-	{ "tod.srv", "tod", METTA_CLASS_DRIVER, METTA_PRIO_NORM, 1 << 20, 0x70,
+	{ "tod.srv", "tod", METTA_CLASS_DRIVER, METTA_PRIO_NORM, 2 << 20, 0x70,
 	  2, -1, 0, 0, 0, 0, 0 },
 	{ "random.srv", "random", METTA_CLASS_SERVER, METTA_PRIO_NORM, 2 << 20,
 	  0, 0, -1, 0, 0, 0, 0, 0 },

@@ -2,8 +2,13 @@
  * tod: the time of day, from the CMOS real-time clock (ports 0x70-0x71,
  * given as slot 12). TOD_GET gives seconds since 1970 (UTC); TOD_SET sets
  * the clock, for callers through a capability badged TOD_BADGE_SETTER
- * only. Slot 5: its portal.
+ * only. Slot 5: its portal. The same time is a file over 9P, so that
+ * every service speaks 9P: /dev/time, "seconds since 1970\n" (read-only:
+ * setting the clock needs the setter's capability).
  */
+#include <9p/portal.h>
+#include <9p/synth.h>
+#include <fmt/fmt.h>
 #include <metta.h>
 #include <metta/proto.h>
 #include <server/server.h>
@@ -62,7 +67,8 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 	*y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
-static long op_get(struct server_call *c)
+/* Seconds since 1970 (UTC) by the clock. */
+static int64_t now(void)
 {
 	while (cmos(0x0a) & 0x80) /* an update is in progress */
 		metta_yield();
@@ -70,8 +76,29 @@ static long op_get(struct server_call *c)
 	unsigned h = from_cmos(cmos(4) & 0x7f), d = from_cmos(cmos(7));
 	unsigned mo = from_cmos(cmos(8)), y = from_cmos(cmos(9));
 	int64_t days = days_from_civil(2000 + y, mo, d);
-	c->w[1] = (uint64_t)(days * 86400 + h * 3600 + mi * 60 + s);
+	return days * 86400 + h * 3600 + mi * 60 + s;
+}
+
+static long op_get(struct server_call *c)
+{
+	c->w[1] = (uint64_t)now();
 	return STATUS_OK;
+}
+
+/* /dev/time over 9P: the whole line at offset 0, nothing after it. */
+static long time_read(void *ctx, const struct p9synth_entry *e, uint64_t inst,
+		      uint64_t offset, void *buf, uint32_t count)
+{
+	(void)ctx, (void)e, (void)inst;
+	char line[32];
+	int n = fmt_snprintf(line, sizeof(line), "%ld\n", now());
+	if (offset >= (uint64_t)n)
+		return 0;
+	uint32_t k = (uint32_t)n - (uint32_t)offset;
+	k = k < count ? k : count;
+	for (uint32_t i = 0; i < k; i++)
+		((char *)buf)[i] = line[offset + i];
+	return k;
 }
 
 static long op_set(struct server_call *c)
@@ -93,11 +120,30 @@ static long op_set(struct server_call *c)
 	return STATUS_OK;
 }
 
-static const server_op ops[] = { [TOD_GET] = op_get, [TOD_SET] = op_set };
+static const struct p9synth_entry files[] = {
+	{ "/", 0, P9_DMDIR | 0555, 0, 0, 0, 0, 0 },
+	{ "time", 1, 0444, 0, time_read, 0, 0, 0 },
+};
+static struct p9synth tree;
+static struct p9srv fs;
+static P9SRV_STORAGE(fs_store, 16, 8);
+
+static const server_op ops[] = {
+	[TOD_GET] = op_get,
+	[TOD_SET] = op_set,
+	[P9_RPC] = p9_portal_op_rpc,
+	[P9_CONNECT] = p9_portal_op_connect,
+	[P9_HANGUP] = p9_portal_op_hangup,
+	[P9_STATS] = p9_portal_op_stats,
+};
 static const struct server tod = { PORTAL, ops, sizeof(ops) / sizeof(ops[0]) };
 
 int main(int argc, char **argv, char **envp)
 {
 	(void)argc, (void)argv, (void)envp;
+	p9synth_init(&tree, files, sizeof(files) / sizeof(files[0]), "root", 0);
+	p9srv_init(&fs, &p9synth_ops, &tree, P9_PORTAL_MSIZE,
+		   P9SRV_STORAGE_ARGS(fs_store));
+	p9_portal_init(&fs, PORTAL);
 	server_run(&tod);
 }

@@ -1,6 +1,9 @@
 /* Devices and standard streams: /dev/null, /dev/zero, /dev/random, stdout. */
 #include "posixtest.h"
 
+#include <stdlib.h>
+#include <time.h>
+
 static void t_dev_null(void)
 {
 	char buf[16];
@@ -71,7 +74,26 @@ static void t_stdout(void)
 		EQ(write(2, "", 0), 0);
 }
 
+/* Metta's /dev/time (tod over 9P): seconds since 1970, the same clock
+ * time() reads; read-only. Linux has no such file. */
+static void t_dev_time(void)
+{
+	char buf[64] = { 0 };
+	int fd = open("/dev/time", O_RDONLY);
+	if (fd < 0 && errno == ENOENT)
+		return; /* Linux */
+	CHECK(fd >= 0);
+	long n = OK(read(fd, buf, sizeof buf - 1));
+	CHECK(n > 1 && buf[n - 1] == '\n');
+	long t = atol(buf), now = (long)time(0);
+	CHECKF(t > 1600000000 && t <= now + 2 && t >= now - 2, "time %ld, now %ld", t, now);
+	EQ(read(fd, buf, sizeof buf), 0);
+	OK(close(fd));
+	ERR(open("/dev/time", O_WRONLY), EACCES);
+}
+
 const struct pt_test pt_dev_tests[] = {
+	{"dev_time", t_dev_time},
 	{"dev_null", t_dev_null},
 	{"dev_zero", t_dev_zero},
 	{"dev_random", t_dev_random},
