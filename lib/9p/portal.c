@@ -196,10 +196,7 @@ long p9_portal_op_stats(struct server_call *c)
 void p9_serve_portal(struct p9srv *s, uint32_t portal)
 {
 	static const server_op ops[] = {
-		[P9_RPC] = p9_portal_op_rpc,
-		[P9_CONNECT] = p9_portal_op_connect,
-		[P9_HANGUP] = p9_portal_op_hangup,
-		[P9_STATS] = p9_portal_op_stats,
+		P9_PORTAL_OPS,
 	};
 	static struct server srv = { 0, ops, sizeof(ops) / sizeof(ops[0]) };
 	srv.portal = portal;

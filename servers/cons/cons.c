@@ -533,10 +533,7 @@ static const server_op ops[] = {
 	[CONS_READ] = op_read,
 	[CONS_SET_RAW] = op_set_raw,
 	[CONS_SET_FOREGROUND] = op_set_foreground,
-	[P9_RPC] = p9_portal_op_rpc,
-	[P9_CONNECT] = p9_portal_op_connect,
-	[P9_HANGUP] = p9_portal_op_hangup,
-	[P9_STATS] = p9_portal_op_stats,
+	P9_PORTAL_OPS,
 };
 
 static const struct server cons = { PORTAL, ops, sizeof(ops) / sizeof(ops[0]) };

@@ -150,10 +150,7 @@ static const server_op ops[] = {
 	[NAMES_LOOKUP] = op_lookup,
 	[NAMES_LIST] = op_list,
 	[NAMES_UNREGISTER] = op_unregister,
-	[P9_RPC] = p9_portal_op_rpc,
-	[P9_CONNECT] = p9_portal_op_connect,
-	[P9_HANGUP] = p9_portal_op_hangup,
-	[P9_STATS] = p9_portal_op_stats,
+	P9_PORTAL_OPS,
 };
 
 static const struct server names = { PORTAL, ops,

@@ -22,10 +22,7 @@ int main(int argc, char **argv, char **envp)
 {
 	(void)argc, (void)argv, (void)envp;
 	static const server_op ops[] = {
-		[P9_RPC] = p9_portal_op_rpc,
-		[P9_CONNECT] = p9_portal_op_connect,
-		[P9_HANGUP] = p9_portal_op_hangup,
-		[P9_STATS] = p9_portal_op_stats,
+		P9_PORTAL_OPS,
 	};
 	static const struct server s = { PORTAL, ops,
 					 sizeof(ops) / sizeof(ops[0]) };

@@ -134,10 +134,7 @@ static P9SRV_STORAGE(fs_store, 32, 16);
 
 static const server_op ops[] = {
 	[RANDOM_READ] = op_read,
-	[P9_RPC] = p9_portal_op_rpc,
-	[P9_CONNECT] = p9_portal_op_connect,
-	[P9_HANGUP] = p9_portal_op_hangup,
-	[P9_STATS] = p9_portal_op_stats,
+	P9_PORTAL_OPS,
 };
 static const struct server random = { PORTAL, ops,
 				      sizeof(ops) / sizeof(ops[0]) };

@@ -131,10 +131,7 @@ static P9SRV_STORAGE(fs_store, 16, 8);
 static const server_op ops[] = {
 	[TOD_GET] = op_get,
 	[TOD_SET] = op_set,
-	[P9_RPC] = p9_portal_op_rpc,
-	[P9_CONNECT] = p9_portal_op_connect,
-	[P9_HANGUP] = p9_portal_op_hangup,
-	[P9_STATS] = p9_portal_op_stats,
+	P9_PORTAL_OPS,
 };
 static const struct server tod = { PORTAL, ops, sizeof(ops) / sizeof(ops[0]) };
 
