@@ -5,6 +5,8 @@
  * is checked first (EFAULT) and nothing changes on an error.
  */
 #include <9p/errstr.h>
+#include <metta.h>
+#include <metta/proto.h>
 #include <string/kstring.h>
 
 #include "state.h"
@@ -500,6 +502,16 @@ static long do_symlinkat(uint64_t utarget, int dirfd, uint64_t upath)
 	return rc < 0 ? rc : -P9_ENOSPC;
 }
 
+/* The current directory, which the process server shows as /proc/N/cwd
+ * (told at each change: a change is rare, a look at it rarer). */
+static void set_cwd(const char *path)
+{
+	strcpy(rt.cwd, path);
+	uint64_t w[4] = { NESTER_SETCWD };
+	metta_request(CAP_NESTER, w, rt.cwd, strlen(rt.cwd) + 1, 0, 0, 0, 0,
+		      0);
+}
+
 static long do_chdir(struct upath *p)
 {
 	struct loc l;
@@ -510,7 +522,7 @@ static long do_chdir(struct upath *p)
 	loc_clunk(&l);
 	if (!dir)
 		return -P9_ENOTDIR;
-	strcpy(rt.cwd, p->path);
+	set_cwd(p->path);
 	return 0;
 }
 
@@ -665,7 +677,7 @@ long sys_fchdir(const uint64_t *a)
 		return -P9_EBADF;
 	if (f->ops != &dir_ops)
 		return -P9_ENOTDIR;
-	strcpy(rt.cwd, f->path);
+	set_cwd(f->path);
 	return 0;
 }
 

@@ -88,6 +88,7 @@
 /* The same watcher: a held call's caller was interrupted (w1: cookie). */
 #define NESTER_CANCELLED 17
 #define NESTER_REBOOT 18 /* like NESTER_POWEROFF, but the machine resets */
+#define NESTER_SETCWD 19 /* data: the caller's current directory, NUL-ended */
 
 /*
  * What the root nester hands the process server (docs/servers.md): its

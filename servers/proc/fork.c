@@ -63,6 +63,7 @@ static void copy_description(struct process *p, const struct process *from)
 	memcpy(p->cmdline, from->cmdline, sizeof(p->cmdline));
 	p->cmdline_len = from->cmdline_len;
 	memcpy(p->ns, from->ns, sizeof(p->ns));
+	memcpy(p->cwd, from->cwd, sizeof(p->cwd));
 }
 
 long fork_op_fork(struct server_call *c)

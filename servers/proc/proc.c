@@ -181,6 +181,7 @@ static void describe(struct process *p, int ppid, int argc,
 	p->pid = proc_next_pid();
 	p->ppid = ppid;
 	struct process *parent = proc_by_pid(ppid);
+	memcpy(p->cwd, parent ? parent->cwd : "/", parent ? CWD_MAX : 2);
 	p->pgid = parent ? parent->pgid : p->pid; /* init leads its own */
 	p->sid = parent ? parent->sid : p->pid;
 	p->start_ns = (uint64_t)metta_clock();
@@ -365,6 +366,22 @@ static long op_exec(struct server_call *c)
 	return STATUS_OK;
 }
 
+/* The caller's current directory changed (/proc/N/cwd); one too long
+ * for the record is shown as "/". */
+static long op_setcwd(struct server_call *c)
+{
+	struct process *p = proc_caller(c);
+	if (!p)
+		return STATUS_ERR_DENIED;
+	if (c->len == 0 || c->data[c->len - 1] != 0 || c->data[0] != '/')
+		return STATUS_ERR_INVAL;
+	if (c->len > sizeof(p->cwd))
+		strcpy(p->cwd, "/");
+	else
+		memcpy(p->cwd, c->data, c->len);
+	return STATUS_OK;
+}
+
 /* Who the caller is: its pid and its parent's (getpid, getppid). */
 static long op_identity(struct server_call *c)
 {
@@ -519,6 +536,7 @@ static const server_op ops[] = {
 	[NESTER_REBOOT] = by_worker,
 	[NESTER_SETNS] = op_setns,	[NESTER_DEATHS] = by_worker,
 	[NESTER_IDENTITY] = op_identity, [NESTER_EXEC] = op_exec,
+	[NESTER_SETCWD] = op_setcwd,
 	[NESTER_FORK] = fork_op_fork,	[NESTER_FORK_START] = fork_op_start,
 	[NESTER_WAIT] = fork_op_wait,	[NESTER_CANCELLED] = fork_op_cancelled,
 	[P9_RPC] = procfs_op_rpc,	[P9_CONNECT] = procfs_op_connect,

@@ -14,6 +14,7 @@
 #define NS_TEXT	    2048
 #define CMDLINE_MAX 256
 #define EXE_MAX	    128
+#define CWD_MAX	    256
 #define WATCH_BADGE (1ull << 61) /* our own watcher thread's capability */
 
 enum proc_state { PROC_FREE, PROC_LIVE, PROC_ZOMBIE };
@@ -35,6 +36,7 @@ struct process {
 	char cmdline[CMDLINE_MAX]; /* argv, each ending in NUL */
 	uint32_t cmdline_len;
 	char ns[NS_TEXT]; /* its namespace, as its runtime last said */
+	char cwd[CWD_MAX]; /* its current directory, as its runtime said */
 };
 
 extern struct process procs[MAX_PROCS];

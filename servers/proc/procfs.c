@@ -166,6 +166,7 @@ static long pid_read(void *ctx, const struct p9synth_entry *e, uint64_t inst,
 		return slice(p->cmdline, p->cmdline_len, offset, buf, count);
 	const char *s = !strcmp(e->name, "ns")	  ? p->ns
 			: !strcmp(e->name, "exe") ? p->exe
+			: !strcmp(e->name, "cwd") ? p->cwd
 						  : text;
 	if (!strcmp(e->name, "stat"))
 		stat_text(p);
@@ -411,6 +412,7 @@ static const struct p9synth_entry files[] = {
 	{ "metta", 12, P9SYNTH_FIXED | P9_DMDIR | 0555, 0, 0, 0, 0, 0 },
 	{ "stats", 13, 0444, METTA_DIR, sys_read, 0, 0, 0 },
 	{ "ctl", 14, 0200, METTA_DIR, 0, power_write, 0, 0 },
+	{ "cwd", 15, P9_DMSYMLINK | 0777, 0, pid_read, 0, 0, 0 },
 };
 
 /* ---- the 9P operations, knowing who asks ---- */

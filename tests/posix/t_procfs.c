@@ -253,7 +253,31 @@ static void t_procfs_metta(void)
 	ERR(open("/proc/metta/ctl", O_RDONLY), EACCES);
 }
 
+/* /proc/self/cwd follows chdir and fchdir. */
+static void t_procfs_cwd(void)
+{
+	char here[4096], link[4096];
+	CHECK(getcwd(here, sizeof here) != NULL);
+	long n = OK(readlink("/proc/self/cwd", link, sizeof link - 1));
+	link[n] = 0;
+	CHECKF(!strcmp(link, here), "cwd link %s, getcwd %s", link, here);
+	OK(mkdir("sub", 0755));
+	OK(chdir("sub"));
+	n = OK(readlink("/proc/self/cwd", link, sizeof link - 1));
+	link[n] = 0;
+	CHECKF(strstr(link, "/sub") && !strcmp(strstr(link, "/sub"), "/sub"),
+	       "cwd link %s", link);
+	int fd = OK(open(here, O_RDONLY | O_DIRECTORY));
+	OK(fchdir(fd));
+	OK(close(fd));
+	n = OK(readlink("/proc/self/cwd", link, sizeof link - 1));
+	link[n] = 0;
+	CHECKF(!strcmp(link, here), "cwd link %s after fchdir", link);
+	OK(rmdir("sub"));
+}
+
 const struct pt_test pt_procfs_tests[] = {
+	{ "procfs_cwd", t_procfs_cwd },
 	{ "procfs_stat_all", t_procfs_stat_all },
 	{ "procfs_metta", t_procfs_metta },
 	{ "procfs_stat", t_procfs_stat },
