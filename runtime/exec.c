@@ -216,6 +216,8 @@ static void exec_state(const char *path, const char *given)
 	for (int s = 1; s <= NSIG; s++)
 		if (rt.actions[s].handler != 1) /* SIG_IGN stays */
 			rt.actions[s] = (struct lx_sigaction){ 0, 0, 0, 0 };
+	rt.altstack = (struct lx_stack){ 0, 0, 0, 0 };
+	sig_publish();
 	strcpy(rt.exe, path);
 	const char *base = given; /* comm: the name it was run by, as Linux */
 	for (const char *p = given; *p; p++)

@@ -107,6 +107,20 @@ int ns_give_parent(void);
 long ns_text(char *buf, size_t cap);
 void ns_hangup_all(void);
 
+/* ---- signal.c ---- */
+/* The signal page (proc's, or our own without a process server). */
+void sig_init(void);
+/* Tells proc what we block, handle and ignore (after a change). */
+void sig_publish(void);
+/* Marks sig pending for ourselves, with siginfo's si_code `code`. */
+void sig_raise(int sig, int code);
+/* Around every call (start.c): delivery of pending signals; they return
+ * the value for rax (sig_enter: 1 when the call is not to run now). */
+int sig_enter(struct rt_call *c, long *rax);
+long sig_leave(struct rt_call *c, long rc);
+/* A process server's status as kill's, setpgid's errno (0 for 0). */
+long sig_errno(long status);
+
 /* Our pid (proc.c). */
 long rt_getpid(void);
 /* Limits and names at start: the program's path from AT_EXECFN. */

@@ -44,6 +44,7 @@ static const struct metta_bootinfo *boot =
     (const struct metta_bootinfo *)INFO_VA;
 static uint8_t watcher_stack[16384] __attribute__((aligned(16)));
 static uint8_t worker_stack[16384] __attribute__((aligned(16)));
+static uint8_t alarm_stack[16384] __attribute__((aligned(16)));
 
 /* The namespace init starts with (runtime/ns.c has the syntax): the ramfs
  * root, the devices as a union in /dev, the services in /srv and the
@@ -64,7 +65,7 @@ struct process *proc_by_pid(int pid)
 }
 
 /* The live process a request comes from (its capability's badge), or 0. */
-static struct process *caller(const struct server_call *c)
+struct process *proc_caller(const struct server_call *c)
 {
 	struct process *p =
 	    c->badge < PID_BADGE_MAX ? proc_by_pid((int)c->badge) : 0;
@@ -129,6 +130,7 @@ static void image_done(const char *program)
 static void reap(struct process *p)
 {
 	procfs_forget(p->pid);
+	proc_signals_end(p);
 	metta_cap_delete(p->domain);
 	metta_cap_delete(p->thread);
 	memset(p, 0, sizeof(*p));
@@ -232,6 +234,12 @@ static struct process *start(int ppid, int argc, const char *const *argv,
 	p->domain_id = d.id;
 	p->state = PROC_LIVE;
 	describe(p, ppid, argc, argv, ns);
+	proc_signals_init(p);
+	struct process *parent = proc_by_pid(ppid);
+	if (parent) { /* a child is in its parent's group and session */
+		p->pgid = parent->pgid;
+		p->sid = parent->sid;
+	}
 	if ((*rc = give_environment(p)) ||
 	    (*rc =
 		 metta_domain_watch(p->domain, deaths, 1ull << (p - procs))) ||
@@ -294,7 +302,7 @@ static int unpack(const struct server_call *c, const char **v, int max)
 static long op_spawn(struct server_call *c)
 {
 	const char *argv[MAX_ARGS];
-	struct process *parent = caller(c);
+	struct process *parent = proc_caller(c);
 	if (!parent)
 		return STATUS_ERR_DENIED;
 	int argc = unpack(c, argv, MAX_ARGS);
@@ -314,7 +322,7 @@ static long op_spawn(struct server_call *c)
  * parent takes it too (the bind and mount commands change their shell's). */
 static long op_setns(struct server_call *c)
 {
-	struct process *p = caller(c);
+	struct process *p = proc_caller(c);
 	if (!p || c->len >= NS_TEXT)
 		return STATUS_ERR_INVAL;
 	struct process *parent = c->w[1] ? proc_by_pid(p->ppid) : 0;
@@ -330,20 +338,21 @@ static long op_setns(struct server_call *c)
 static long op_exec(struct server_call *c)
 {
 	const char *v[MAX_ARGS + 2];
-	struct process *p = caller(c);
+	struct process *p = proc_caller(c);
 	if (!p)
 		return STATUS_ERR_DENIED;
 	int n = unpack(c, v, MAX_ARGS + 2);
 	if (n < 2)
 		return STATUS_ERR_INVAL;
 	set_program(p, v[0], v[1], n - 2, v + 2);
+	p->execed = 1;
 	return STATUS_OK;
 }
 
 /* Who the caller is: its pid and its parent's (getpid, getppid). */
 static long op_identity(struct server_call *c)
 {
-	struct process *p = caller(c);
+	struct process *p = proc_caller(c);
 	if (!p)
 		return STATUS_ERR_DENIED;
 	c->w[1] = (uint64_t)p->pid;
@@ -404,6 +413,12 @@ static long op_deaths(struct server_call *c)
 			ended(&procs[i]);
 	}
 	return STATUS_OK;
+}
+
+/* Our timer thread's word: some alarm is due. */
+static long op_alarms(struct server_call *c)
+{
+	return c->badge == WATCH_BADGE ? sig_op_alarms(c) : STATUS_ERR_DENIED;
 }
 
 /*
@@ -483,9 +498,18 @@ static const server_op ops[] = {
 	[NESTER_KILL] = by_worker,	[NESTER_POWEROFF] = by_worker,
 	[NESTER_SETNS] = op_setns,	[NESTER_DEATHS] = by_worker,
 	[NESTER_IDENTITY] = op_identity, [NESTER_EXEC] = op_exec,
+	[NESTER_SIGNAL] = sig_op_signal, [NESTER_SETPGID] = sig_op_setpgid,
+	[NESTER_SETSID] = sig_op_setsid, [NESTER_GETPGID] = sig_op_getpgid,
+	[NESTER_GETSID] = sig_op_getsid, [NESTER_STOP] = sig_op_stop,
+	[NESTER_ALARM] = sig_op_alarm,	[NESTER_ALARMS] = op_alarms,
 	[P9_RPC] = procfs_op_rpc,	[P9_CONNECT] = procfs_op_connect,
 	[P9_HANGUP] = procfs_op_hangup,
 };
+
+static void alarms(void)
+{
+	proc_alarm_thread(watcher);
+}
 
 /* A thread of ours (running) on its own stack. */
 static long run_thread(void (*fn)(void), uint8_t *stack)
@@ -509,7 +533,8 @@ int main(int argc, char **argv, char **envp)
 	    metta_event_create(deaths) || metta_event_create(jobs) ||
 	    metta_cap_copy(PORTAL, watcher, RIGHT_CALL, WATCH_BADGE) ||
 	    run_thread(watch, watcher_stack) ||
-	    run_thread(worker, worker_stack)) {
+	    run_thread(worker, worker_stack) || proc_alarms_init() ||
+	    run_thread(alarms, alarm_stack)) {
 		metta_printf("proc: cannot set up");
 		return 1;
 	}

@@ -30,12 +30,50 @@ struct process {
 	char cmdline[CMDLINE_MAX]; /* argv, each ending in NUL */
 	uint32_t cmdline_len;
 	char ns[NS_TEXT]; /* its namespace, as its runtime last said */
+
+	/* Signals, groups and sessions (signal.c). A fork copies pgid and
+	 * sid from the parent after proc_signals_init. */
+	int pgid, sid;
+	int execed;	    /* it ran execve (setpgid on it is EACCES) */
+	int stopped;	    /* by a stop signal, until SIGCONT */
+	int report;	    /* a wait status for its parent, 0: none */
+	uint32_t sigmem;    /* its signal page (RT_SIGPAGE_VA), ours */
+	uint64_t alarm_ns;  /* metta_clock() of its SIGALRM, 0: none */
+	uint64_t alarm_every_ns; /* setitimer's interval */
 };
 
 extern struct process procs[MAX_PROCS];
 
 /* The live or zombie process with this pid, or 0. */
 struct process *proc_by_pid(int pid);
+
+/*
+ * Signals (signal.c). proc_signals_init gives a new process (started or
+ * forked) its signal page and leaves it in its own group and session;
+ * the caller then sets pgid and sid when the process inherits them.
+ * proc_signals_end undoes it when the record goes. proc_signal sends one
+ * signal (SI_KERNEL; SIGCHLD as CLD_EXITED) to one live process.
+ * proc_child_changed tells a waiting parent that p stopped or went on
+ * (p->report); wait's code provides it.
+ */
+void proc_signals_init(struct process *p);
+void proc_signals_end(struct process *p);
+void proc_signal(struct process *p, int sig);
+void proc_child_changed(struct process *p);
+struct server_call;
+long sig_op_signal(struct server_call *c);
+long sig_op_setpgid(struct server_call *c);
+long sig_op_setsid(struct server_call *c);
+long sig_op_getpgid(struct server_call *c);
+long sig_op_getsid(struct server_call *c);
+long sig_op_stop(struct server_call *c);
+long sig_op_alarm(struct server_call *c);
+long sig_op_alarms(struct server_call *c);
+/* The live process a request comes from (its badge), or 0 (proc.c). */
+struct process *proc_caller(const struct server_call *c);
+/* The timer thread's body: calls `portal` (NESTER_ALARMS) when due. */
+void proc_alarm_thread(uint32_t portal);
+int proc_alarms_init(void);
 
 /* The pid the current 9P request comes from (by its connection), or 0. */
 extern int proc_asking;
