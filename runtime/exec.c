@@ -183,11 +183,13 @@ static long script(char *path, const char *given)
 
 /* ---- the switch ---- */
 
-/* The old program's mappings go; the runtime's own stays. */
+/* The old program's mappings go; the runtime's own and the signal page
+ * stay (pending signals outlive an exec). */
 static void unmap_program(void)
 {
 	for (int i = 0; i < rt.nregions; i++)
-		if (rt.regions[i].start != (uint64_t)__executable_start)
+		if (rt.regions[i].start != (uint64_t)__executable_start &&
+		    rt.regions[i].start != RT_SIGPAGE_VA)
 			metta_mem_unmap(CAP_SELF, rt.regions[i].start);
 	rt.nregions = 0;
 }

@@ -109,6 +109,8 @@ static void go_on(struct process *p)
 static int act_now(struct process *p, struct rt_sigpage *pg, int sig)
 {
 	uint64_t bit = LX_SIGBIT(sig);
+	if (p->pid == 1 && !(bit & pg->caught & ~LX_SIG_UNCATCHABLE))
+		return 1; /* as Linux's init: only what it handles reaches it */
 	if (sig == LX_SIGKILL) {
 		metta_domain_kill(p->domain, METTA_EXIT_SIGNAL(sig));
 		return 1;
@@ -140,6 +142,8 @@ static void post(struct process *p, int sig, int code, int from)
 	if (p->state != PROC_LIVE || sig < 1 || sig > LX_NSIG)
 		return;
 	if (!p->sigmem) { /* no page: only the defaults */
+		if (p->pid == 1)
+			return;
 		if (sig == LX_SIGKILL ||
 		    !(LX_SIGBIT(sig) & LX_SIG_IGNORED_BY_DEFAULT))
 			metta_domain_kill(p->domain, METTA_EXIT_SIGNAL(sig));
