@@ -18,8 +18,9 @@
  * Linux's -ERESTART* rules say; a call interrupted without a signal to
  * deliver (the interrupt was for one delivered since) is restarted.
  *
- * A signal reaches us only at a call: a program that makes none (a loop)
- * gets its handlers at its next call; default actions need no call.
+ * A thread in the program's own code when a signal it handles comes is
+ * sent by proc to rt_async_entry (entry.S), which delivers and goes back
+ * with every register as it was (rt_async, rt_resume_full).
  */
 #include <metta.h>
 #include <metta/signals.h>
@@ -35,6 +36,19 @@
 
 static volatile struct rt_sigpage *page;
 static uint32_t mxcsr_mask = 0xffbf;
+
+/* The registers rt_resume_full (entry.S) goes on with, when set. */
+struct metta_regs rt_full;
+uint8_t rt_full_pending;
+/* rcx and r11 of an interruption that was not a call (a signal between
+ * calls, or a frame rt_sigreturn restores): a call's are rip and flags. */
+static struct {
+	int active;
+	uint64_t rcx, r11;
+} extra;
+
+void rt_async_entry(void);
+extern char __executable_start[], _end[];
 
 static uint64_t bit(int sig)
 {
@@ -57,6 +71,9 @@ void sig_publish(void)
 	page->blocked = rt.sigmask;
 	page->caught = caught;
 	page->ignored = ignored;
+	page->rt_lo = (uint64_t)__executable_start;
+	page->rt_hi = (uint64_t)_end;
+	page->async_entry = (uint64_t)rt_async_entry;
 }
 
 /* The page proc mapped for us; a program without a process server (a
@@ -150,6 +167,21 @@ static void save_regs(struct lx_sigcontext *m, const struct rt_call *c,
 		.rdx = c->a[2], .rax = (uint64_t)rax, .rcx = c->rip,
 		.rsp = c->rsp, .rip = c->rip, .eflags = c->rflags,
 		.cs = 0x33, .ss = 0x2b,
+	};
+	if (extra.active)
+		m->rcx = extra.rcx, m->r11 = extra.r11;
+}
+
+/* rt_full from c, rax and extra's rcx and r11. */
+static void full_from(const struct rt_call *c, long rax)
+{
+	rt_full = (struct metta_regs){
+		.rax = (uint64_t)rax, .rbx = c->rbx, .rcx = extra.rcx,
+		.rdx = c->a[2], .rsi = c->a[1], .rdi = c->a[0],
+		.rbp = c->rbp, .rsp = c->rsp, .r8 = c->a[4], .r9 = c->a[5],
+		.r10 = c->a[3], .r11 = extra.r11, .r12 = c->r12,
+		.r13 = c->r13, .r14 = c->r14, .r15 = c->r15, .rip = c->rip,
+		.rflags = c->rflags,
 	};
 }
 
@@ -303,18 +335,12 @@ static long deliver(struct rt_call *c, int sig, long rc, int interrupted,
 	return 0; /* the handler starts with rax 0, as Linux's */
 }
 
-/*
- * On the way back to the program from call c, which answered rc: every
- * pending signal we do not block is delivered. Returns what rax gets.
- */
-long sig_leave(struct rt_call *c, long rc)
+/* Every pending signal we do not block, delivered to the program whose
+ * registers are c's (rax: rc); `interrupted`: rc is a call's answer that
+ * may restart it. Returns what rax gets. */
+static long deliver_all(struct rt_call *c, long rc, int interrupted)
 {
 	uint64_t r;
-	/* (rt_sigreturn's answer is the frame's rax: never a restart) */
-	int interrupted = c->nr != LX_rt_sigreturn && restartable(rc);
-	if (rc == -P9_EPIPE && (c->nr == LX_write || c->nr == LX_writev ||
-				c->nr == LX_pwrite64))
-		sig_raise(LX_SIGPIPE, LX_SI_USER); /* as Linux's pipe_write */
 	int handled = 0;
 	while ((r = ready())) {
 		int sig = __builtin_ctzll(r) + 1, ran;
@@ -332,6 +358,49 @@ long sig_leave(struct rt_call *c, long rc)
 	if (!handled && interrupted)
 		rc = restart(c, rc); /* no handler: the call goes on */
 	return rc;
+}
+
+/*
+ * On the way back to the program from call c, which answered rc: every
+ * pending signal we do not block is delivered. Returns what rax gets.
+ * After rt_sigreturn the way back is rt_resume_full's (rcx and r11).
+ */
+long sig_leave(struct rt_call *c, long rc)
+{
+	/* (rt_sigreturn's answer is the frame's rax: never a restart) */
+	int interrupted = c->nr != LX_rt_sigreturn && restartable(rc);
+	if (rc == -P9_EPIPE && (c->nr == LX_write || c->nr == LX_writev ||
+				c->nr == LX_pwrite64))
+		sig_raise(LX_SIGPIPE, LX_SI_USER); /* as Linux's pipe_write */
+	rc = deliver_all(c, rc, interrupted);
+	if (extra.active) {
+		full_from(c, rc);
+		rt_full_pending = 1;
+		extra.active = 0;
+	}
+	return rc;
+}
+
+/* The process server sent us here from the program's code (entry.S):
+ * its registers are in the signal page. Delivers, and leaves in rt_full
+ * the registers to go on with. */
+void rt_async(void)
+{
+	struct metta_regs r = page->async_regs;
+	struct rt_call c = {
+		.nr = r.rax,
+		.a = { r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9 },
+		.r15 = r.r15, .r14 = r.r14, .r13 = r.r13, .r12 = r.r12,
+		.rbp = r.rbp, .rbx = r.rbx, .rflags = r.rflags, .rip = r.rip,
+		.rsp = r.rsp,
+	};
+	rt_call_now = &c;
+	extra.active = 1;
+	extra.rcx = r.rcx;
+	extra.r11 = r.r11;
+	long rax = deliver_all(&c, (long)r.rax, 0);
+	full_from(&c, rax);
+	extra.active = 0;
 }
 
 /* Before a call: a signal already pending is delivered first, and the
@@ -595,6 +664,9 @@ long sys_rt_sigreturn(const uint64_t *a)
 		__asm__ volatile("fxrstor64 (%0)" : : "r"(fx) : "memory");
 	}
 	rt.sigmask = uc->uc_sigmask & ~LX_SIG_UNCATCHABLE;
+	extra.active = 1; /* back through rt_resume_full, rcx and r11 too */
+	extra.rcx = m->rcx;
+	extra.r11 = m->r11;
 	if (!on_altstack(c->rsp) && uc->uc_stack.ss_size &&
 	    !(uc->uc_stack.ss_flags & LX_SS_DISABLE))
 		rt.altstack = uc->uc_stack, rt.altstack.ss_flags &=

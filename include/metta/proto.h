@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include <metta/abi.h>
+
 /*
  * 9P2000 over portals (docs/design.md section 4), on any server's portal:
  * P9_CONNECT gives back a new badged capability, a connection with its own
@@ -97,6 +99,12 @@
  * bit atomically when it delivers the signal, and writes what it blocks,
  * handles and ignores, which proc reads to take a default action at once
  * (the end, a stop) or to drop an ignored signal. Bit n - 1 is signal n.
+ *
+ * A thread running the program's own code (outside [rt_lo, rt_hi), the
+ * runtime's image) when a signal it handles comes is suspended by proc,
+ * its registers put in async_regs and its rip set to async_entry, the
+ * runtime's entry for signals between calls; then resumed. The runtime
+ * writes the three (0: not ready) whenever it publishes its masks.
  */
 #define RT_SIGPAGE_VA 0x0000720000000000ull
 struct rt_sigpage {
@@ -107,6 +115,8 @@ struct rt_sigpage {
 	struct {
 		volatile int32_t pid, code; /* sender, and siginfo's si_code */
 	} from[64];
+	volatile uint64_t async_entry, rt_lo, rt_hi; /* the runtime's */
+	struct metta_regs async_regs;		      /* proc's */
 };
 
 /*

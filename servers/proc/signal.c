@@ -136,6 +136,38 @@ static int act_now(struct process *p, struct rt_sigpage *pg, int sig)
 	return 1;
 }
 
+/*
+ * A thread running the program's code is sent to the runtime's entry for
+ * signals (struct rt_sigpage), which delivers what is pending and goes
+ * back to the program with every register as it was. One in a call
+ * needs nothing: the interrupt ends its wait, and the runtime delivers
+ * on its way back. A thread we cannot catch outside the nucleus soon is
+ * left alone: its next call delivers.
+ */
+#define SUSPEND_TRIES 200
+static void redirect(struct process *p, struct rt_sigpage *pg)
+{
+	long st = metta_thread_ctl(p->thread, THREAD_STATE, 0);
+	uint64_t entry = pg->async_entry;
+	if (!entry || p->stopped ||
+	    (st != THREAD_IS_RUNNING && st != THREAD_IS_READY))
+		return;
+	metta_thread_ctl(p->thread, THREAD_SUSPEND, 0);
+	for (int i = 0; i < SUSPEND_TRIES && st != THREAD_IS_SUSPENDED; i++) {
+		metta_yield();
+		st = metta_thread_ctl(p->thread, THREAD_STATE, 0);
+	}
+	struct metta_regs r;
+	if (st == THREAD_IS_SUSPENDED &&
+	    metta_thread_ctl(p->thread, THREAD_GET_REGS, (uint64_t)&r) == 0 &&
+	    (r.rip < pg->rt_lo || r.rip >= pg->rt_hi)) {
+		pg->async_regs = r;
+		r.rip = entry;
+		metta_thread_ctl(p->thread, THREAD_SET_REGS, (uint64_t)&r);
+	}
+	metta_thread_ctl(p->thread, THREAD_RESUME, 0);
+}
+
 /* Sends sig to live process p, from pid `from` (0: the system). */
 static void post(struct process *p, int sig, int code, int from)
 {
@@ -157,6 +189,8 @@ static void post(struct process *p, int sig, int code, int from)
 	pg->from[sig - 1].code = code;
 	__atomic_fetch_or(&pg->pending, LX_SIGBIT(sig), __ATOMIC_SEQ_CST);
 	metta_thread_ctl(p->thread, THREAD_INTERRUPT, 0);
+	if (!(LX_SIGBIT(sig) & pg->blocked))
+		redirect(p, pg);
 }
 
 void proc_signal(struct process *p, int sig)

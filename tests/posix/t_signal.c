@@ -173,6 +173,48 @@ static void t_sig_registers_restored(void)
 	       (unsigned long)want);
 }
 
+/* A signal comes while the program runs its own code (no call for the
+ * runtime to deliver at): the handler runs, and every register of the
+ * loop, rcx and r11 too, is as it was. */
+static volatile int loop_flag;
+static void set_flag(int sig)
+{
+	note(sig);
+	loop_flag = 1;
+}
+
+static void t_sig_during_a_loop(void)
+{
+	uint64_t rcx, r11, rax, rdx, left;
+	loop_flag = 0;
+	OK(catch(SIGALRM, set_flag, 0));
+	OK(timer_us(30000));
+	__asm__ volatile(
+	    "movq $0x1c1c, %%rcx\n\t"
+	    "movq $0x1111, %%r11\n\t"
+	    "movq $0xaaaa, %%rax\n\t"
+	    "movq $0xdddd, %%rdx\n\t"
+	    "movq $4000000000, %%r8\n\t"
+	    "1: cmpl $0, %[flag]\n\t"
+	    "jne 2f\n\t"
+	    "decq %%r8\n\t"
+	    "jnz 1b\n\t"
+	    "2: movq %%rcx, %[rcx]\n\t"
+	    "movq %%r11, %[r11]\n\t"
+	    "movq %%rax, %[rax]\n\t"
+	    "movq %%rdx, %[rdx]\n\t"
+	    "movq %%r8, %[left]\n\t"
+	    : [rcx] "=m"(rcx), [r11] "=m"(r11), [rax] "=m"(rax),
+	      [rdx] "=m"(rdx), [left] "=m"(left)
+	    : [flag] "m"(loop_flag)
+	    : "rax", "rcx", "rdx", "r8", "r11", "cc", "memory");
+	CHECKF(left != 0, "the loop ended without the signal");
+	EQ(got, 1);
+	CHECKF(rcx == 0x1c1c && r11 == 0x1111 && rax == 0xaaaa && rdx == 0xdddd,
+	       "rcx %#lx r11 %#lx rax %#lx rdx %#lx", (unsigned long)rcx,
+	       (unsigned long)r11, (unsigned long)rax, (unsigned long)rdx);
+}
+
 static void t_sig_mask(void)
 {
 	sigset_t set, pend;
@@ -453,6 +495,7 @@ static void t_sig_alarm(void)
 const struct pt_test pt_signal_tests[] = {
 	{ "sig_handler_siginfo", t_sig_handler_siginfo },
 	{ "sig_registers_restored", t_sig_registers_restored },
+	{ "sig_during_a_loop", t_sig_during_a_loop },
 	{ "sig_mask", t_sig_mask },
 	{ "sig_handler_mask", t_sig_handler_mask },
 	{ "sig_resethand", t_sig_resethand },
