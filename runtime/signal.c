@@ -588,7 +588,7 @@ long sys_rt_sigtimedwait(const uint64_t *a)
 	}
 	if (!page)
 		return -P9_EAGAIN;
-	while (wait_signal(set | ready(), until)) {
+	while (wait_signal(set | ~rt.sigmask, until)) {
 		uint64_t mine = page->pending & set;
 		if (!mine)
 			return -LX_ERESTARTNOHAND; /* another one, to deliver */

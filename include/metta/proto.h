@@ -60,7 +60,8 @@
  * (CAP_NESTER, badged with the pid), the root nester's to the process
  * server (domains, kill and power off only).
  */
-#define NESTER_SPAWN 1	   /* data: "program\0arg\0arg..."; reply cap: the domain */
+#define NESTER_SPAWN 1	   /* data: "program\0arg\0arg..."; reply cap: the
+			      domain, w1: the pid */
 #define NESTER_DOMAINS 2   /* reply data: a table of every domain */
 #define NESTER_KILL 3	   /* w1: domain id */
 #define NESTER_POWEROFF 4

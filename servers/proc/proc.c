@@ -315,6 +315,7 @@ static long op_spawn(struct server_call *c)
 	if (!p)
 		return rc;
 	c->cap_out = p->domain;
+	c->w[1] = (uint64_t)p->pid;
 	return STATUS_OK;
 }
 

@@ -52,13 +52,16 @@ struct process *proc_by_pid(int pid);
  * forked) its signal page and leaves it in its own group and session;
  * the caller then sets pgid and sid when the process inherits them.
  * proc_signals_end undoes it when the record goes. proc_signal sends one
- * signal (SI_KERNEL; SIGCHLD as CLD_EXITED) to one live process.
+ * signal (SI_KERNEL; SIGCHLD as CLD_EXITED) to one live process;
+ * proc_child_ended sends SIGCHLD to a dead child's parent (CLD_EXITED or
+ * CLD_KILLED from its exit_status, si_pid the child's).
  * proc_child_changed tells a waiting parent that p stopped or went on
  * (p->report); wait's code provides it.
  */
 void proc_signals_init(struct process *p);
 void proc_signals_end(struct process *p);
 void proc_signal(struct process *p, int sig);
+void proc_child_ended(struct process *child);
 void proc_child_changed(struct process *p);
 struct server_call;
 long sig_op_signal(struct server_call *c);

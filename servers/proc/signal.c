@@ -198,6 +198,15 @@ void proc_signal(struct process *p, int sig)
 	post(p, sig, sig == LX_SIGCHLD ? LX_CLD_EXITED : LX_SI_KERNEL, 0);
 }
 
+void proc_child_ended(struct process *child)
+{
+	struct process *parent = proc_by_pid(child->ppid);
+	int killed = (child->exit_status & ~0xff) == METTA_EXIT_SIGNAL(0);
+	if (parent && parent->state == PROC_LIVE)
+		post(parent, LX_SIGCHLD, killed ? LX_CLD_KILLED : LX_CLD_EXITED,
+		     child->pid);
+}
+
 /* ---- kill(2)'s routing ---- */
 
 /* Sends sig (0: none) to every live process `match` accepts except

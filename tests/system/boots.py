@@ -611,11 +611,13 @@ BOOTS = [
         ("not_run", contains("msh: hollow: not found")),
     ]),
     # The process server: 100 children spawned and ended leave its quota
-    # where it was; malformed requests are refused.
+    # where it was; malformed requests are refused; signals to busybox's
+    # sleep stop, continue and end it.
     shell_boot("proc_processes", {
         "nproc": built("user/tests/nproc"),
         # a non-executable file (mode 0644): one the build always makes
-        "root.cpio": archive_with({"bin/notexec": "rootfs/etc/motd"}),
+        "root.cpio": archive_with({"bin/notexec": "rootfs/etc/motd"},
+                                  programs=True),
     }, "nproc", [
         ("missing_file_logged",
          contains("proc: cannot start /no/such: not found (no such file)")),
