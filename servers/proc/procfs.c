@@ -101,13 +101,12 @@ static char state_of(const struct process *p, const char **name)
 		*name = "zombie";
 		return 'Z';
 	}
+	/* (a thread suspended for a moment by a signal is not stopped) */
 	long s = metta_thread_ctl(p->thread, THREAD_STATE, 0);
-	*name = s == THREAD_IS_SUSPENDED ? "stopped"
+	*name = p->stopped		 ? "stopped"
 		: s == THREAD_IS_BLOCKED ? "sleeping"
 					 : "running";
-	return s == THREAD_IS_SUSPENDED ? 'T'
-	       : s == THREAD_IS_BLOCKED ? 'S'
-					: 'R';
+	return p->stopped ? 'T' : s == THREAD_IS_BLOCKED ? 'S' : 'R';
 }
 
 /* Its domain's report; a zombie's domain is gone: zeros. */

@@ -16,6 +16,7 @@
 
 #define CHILD	  40
 #define EVENTS	  41
+#define UNBADGED  42 /* proc's portal from names, as the console has it */
 #define ROUNDS	  100
 #define SETTLE_MS 2000
 
@@ -134,10 +135,15 @@ static int spawn_sleep(const char *secs)
 	return (int)w[1];
 }
 
-static long signal_to(int64_t pid, int sig)
+static long signal_through(uint32_t cap, int64_t pid, int sig)
 {
 	uint64_t w[4] = { NESTER_SIGNAL, (uint64_t)pid, (uint64_t)sig };
-	return metta_request(CAP_NESTER, w, 0, 0, 0, 0, 0, 0, 0);
+	return metta_request(cap, w, 0, 0, 0, 0, 0, 0, 0);
+}
+
+static long signal_to(int64_t pid, int sig)
+{
+	return signal_through(CAP_NESTER, pid, sig);
 }
 
 /* The child's exit status once its domain is dead (within ms), or -1. */
@@ -179,6 +185,7 @@ static int default_actions_end_it(void)
 	}
 	/* Stopped, a terminating signal still ends it (as on Linux). */
 	int pid = spawn_sleep("30");
+	UCHECK(pid > 0, "no child");
 	UCHECK(signal_to(pid, LX_SIGTSTP) == 0, "SIGTSTP");
 	UCHECK(signal_to(pid, LX_SIGTERM) == 0, "SIGTERM");
 	UCHECK(end_of_child(2000) == METTA_EXIT_SIGNAL(LX_SIGTERM), "stopped");
@@ -208,12 +215,35 @@ static int group_routing_and_errors(void)
 	return 0;
 }
 
+/* A server that is no process (the console) signals through proc's
+ * portal from names: a pid or a group, never "my group". */
+static int signals_from_no_process(void)
+{
+	UCHECK(metta_names_lookup("proc", UNBADGED) == 0, "proc not in names");
+	int pid = spawn_sleep("30");
+	UCHECK(pid > 0, "no child");
+	UCHECK(signal_through(UNBADGED, 0, LX_SIGINT) == STATUS_ERR_INVAL,
+	       "pid 0 from no process");
+	uint64_t w[4] = { NESTER_GETPGID, (uint64_t)pid };
+	UCHECK(metta_request(UNBADGED, w, 0, 0, 0, 0, 0, 0, 0) == 0,
+	       "getpgid from no process");
+	w[0] = NESTER_SETSID;
+	UCHECK(metta_request(UNBADGED, w, 0, 0, 0, 0, 0, 0, 0) ==
+		   STATUS_ERR_DENIED, "setsid from no process");
+	UCHECK(signal_through(UNBADGED, pid, LX_SIGINT) == 0, "SIGINT");
+	int64_t st = end_of_child(2000);
+	UCHECK(st == METTA_EXIT_SIGNAL(LX_SIGINT), "status %ld", st);
+	metta_cap_delete(UNBADGED);
+	return 0;
+}
+
 static const struct utest tests[] = {
 	{ "hundred_children_leave_no_trace", hundred_children_leave_no_trace },
 	{ "bad_requests_refused", bad_requests_refused },
 	{ "stop_and_continue", stop_and_continue },
 	{ "default_actions_end_it", default_actions_end_it },
 	{ "group_routing_and_errors", group_routing_and_errors },
+	{ "signals_from_no_process", signals_from_no_process },
 };
 
 int main(int argc, char **argv, char **envp)
