@@ -153,11 +153,8 @@ long sys_getpid(const uint64_t *a)
 static long ask_group(uint64_t op, int64_t pid, int64_t pgid)
 {
 	uint64_t w[4] = { op, (uint64_t)pid, (uint64_t)pgid };
-	long rc;
-	do
-		rc = metta_request(CAP_NESTER, w, 0, 0, 0, 0, 0, 0, 0);
-	while (rc == STATUS_ERR_INTR);
-	if (rc == STATUS_ERR_BADCAP || rc == STATUS_ERR_TYPE) /* alone */
+	long rc = rt_ask_proc(w);
+	if (sig_alone(rc))
 		return pid == 0 || pid == rt_getpid()
 			   ? (op == NESTER_SETPGID ? 0 : rt_getpid())
 			   : -P9_ESRCH;

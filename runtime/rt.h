@@ -120,6 +120,11 @@ int sig_enter(struct rt_call *c, long *rax);
 long sig_leave(struct rt_call *c, long rc);
 /* A process server's status as kill's, setpgid's errno (0 for 0). */
 long sig_errno(long status);
+/* A request (words w, w[0] the op) to our nester, the process server,
+ * made again when a pending interrupt ends it: its status. */
+long rt_ask_proc(uint64_t *w);
+/* Whether a nester's status says there is no process server. */
+int sig_alone(long status);
 
 /* Our pid (proc.c). */
 long rt_getpid(void);

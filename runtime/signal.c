@@ -274,12 +274,13 @@ static long restart(struct rt_call *c, long rc)
 
 /* A request to the process server (words in w): its status. A pending
  * interrupt (for a signal we deliver anyway) does not stop it. */
-static long ask_proc(uint64_t *w)
+long rt_ask_proc(uint64_t *w)
 {
-	uint64_t op = w[0];
+	uint64_t ask[4];
+	memcpy(ask, w, sizeof(ask));
 	long rc;
 	do {
-		w[0] = op;
+		memcpy(w, ask, sizeof(ask));
 		rc = metta_request(CAP_NESTER, w, 0, 0, 0, 0, 0, 0, 0);
 	} while (rc == STATUS_ERR_INTR);
 	return rc;
@@ -293,7 +294,7 @@ static void take_default(int sig)
 		return;
 	if (b & LX_SIG_STOPS) {
 		uint64_t w[4] = { NESTER_STOP, (uint64_t)sig };
-		ask_proc(w);
+		rt_ask_proc(w);
 		return; /* we stopped on the way back, and went on since */
 	}
 	die(sig);
@@ -469,6 +470,14 @@ static long do_sigprocmask(int how, uint64_t uset, uint64_t uold, uint64_t size)
 	return 0;
 }
 
+/* Whether a nester's answer means there is no process server (no
+ * nester, or one that is not proc: it knows no such request). */
+int sig_alone(long status)
+{
+	return status == STATUS_ERR_BADCAP || status == STATUS_ERR_TYPE ||
+	       status == STATUS_ERR_NOTSUP;
+}
+
 /* proc's statuses as kill's and setpgid's errnos (metta/proto.h). */
 long sig_errno(long status)
 {
@@ -492,8 +501,8 @@ static long send(int64_t pid, int64_t sig)
 	if (sig < 0 || sig > NSIG)
 		return -P9_EINVAL;
 	uint64_t w[4] = { NESTER_SIGNAL, (uint64_t)pid, (uint64_t)sig };
-	long rc = ask_proc(w);
-	if (rc != STATUS_ERR_BADCAP && rc != STATUS_ERR_TYPE)
+	long rc = rt_ask_proc(w);
+	if (!sig_alone(rc))
 		return sig_errno(rc);
 	if (pid != 0 && pid != rt_getpid())
 		return -P9_ESRCH;
@@ -683,7 +692,7 @@ static long set_alarm(uint64_t us, uint64_t every, int ask, uint64_t *left,
 		      uint64_t *interval)
 {
 	uint64_t w[4] = { NESTER_ALARM, us, every, (uint64_t)ask };
-	long rc = ask_proc(w);
+	long rc = rt_ask_proc(w);
 	if (rc == STATUS_ERR_RANGE)
 		return -P9_EINVAL;
 	if (rc)
