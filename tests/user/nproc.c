@@ -117,6 +117,21 @@ static int bad_requests_refused(void)
 	UCHECK(metta_request(CAP_NESTER, w, 0, 0, 0, 0, 0, 0, 0) ==
 		   STATUS_ERR_DENIED,
 	       "a death report from a process");
+	w[0] = NESTER_ALARMS;
+	UCHECK(metta_request(CAP_NESTER, w, 0, 0, 0, 0, 0, 0, 0) ==
+		   STATUS_ERR_DENIED,
+	       "an alarm report from a process");
+	w[0] = NESTER_ALARM, w[1] = 1ull << 41, w[2] = 0, w[3] = 0;
+	UCHECK(metta_request(CAP_NESTER, w, 0, 0, 0, 0, 0, 0, 0) ==
+		   STATUS_ERR_RANGE,
+	       "an alarm too far");
+	w[0] = NESTER_ALARM, w[1] = 0, w[2] = 0, w[3] = 1;
+	UCHECK(metta_request(CAP_NESTER, w, 0, 0, 0, 0, 0, 0, 0) == 0 &&
+		   w[1] == 0, "the refused alarm was set");
+	w[0] = NESTER_STOP, w[1] = LX_SIGINT;
+	UCHECK(metta_request(CAP_NESTER, w, 0, 0, 0, 0, 0, 0, 0) ==
+		   STATUS_ERR_INVAL,
+	       "a stop by a signal that does not stop");
 	UCHECK(proc_quota_used() == before, "a refusal changed proc's quota");
 	return 0;
 }
