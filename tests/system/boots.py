@@ -418,8 +418,8 @@ BOOTS = [
         # domain's status: the end by signal N is 0x200 | N), with
         # Debian's busybox sh sending them to itself with its kill
         # built-in (tests/system/files/signals.sh): SIGUSR1 ends it
-        # (522), SIGCHLD is ignored, a trap is a handler that runs, and
-        # ESRCH for a missing pid.
+        # (522), SIGCHLD is ignored, a trap is a handler that runs (in
+        # bash too), and ESRCH for a missing pid.
         "name": "signal_defaults",
         "cmdline": "", "smp": 2,
         "system_modules": [m for m in SYSTEM if m != "root.cpio"],
@@ -428,6 +428,7 @@ BOOTS = [
         "input": ["\n", "/bin/sh /bin/signals.sh usr1\necho st $?\n",
                   "/bin/sh /bin/signals.sh chld\necho st $?\n",
                   "/bin/sh /bin/signals.sh trap\n",
+                  "/bin/bash /bin/signals.sh bash\n",
                   "/bin/sh /bin/signals.sh esrch\necho st $?\n",
                   "poweroff\n"],
         "exit": EXIT_POWEROFF,
@@ -436,6 +437,7 @@ BOOTS = [
             ("nothing_after_the_end", lacks("survived")),
             ("sigchld_ignored", matches(r"^chld-ignored\r?$")),
             ("trap_handler_runs", matches(r"trapped\r?\nafter-trap\r?$")),
+            ("bash_trap_runs", matches(r"bash-trapped\r?\nbash-after-trap\r?$")),
             ("esrch", contains("No such process")),
         ],
     },
