@@ -420,6 +420,22 @@ static void t_sig_nanosleep_eintr(void)
 	       "rem %ld.%09ld", (long)rem.tv_sec, (long)rem.tv_nsec);
 }
 
+/* A signal delivered before a sleep does not cut the sleep short (on
+ * Metta the interrupt that brought it is still pending: the sleep is
+ * restarted, through restart_syscall, for what is left). */
+static void t_sig_sleep_after_signal(void)
+{
+	struct timespec req = { 0, 50000000 }, t0, t1;
+	OK(catch(SIGUSR1, plain, 0));
+	OK(raise(SIGUSR1));
+	EQ(got, 1);
+	OK(clock_gettime(CLOCK_MONOTONIC, &t0));
+	OK(nanosleep(&req, NULL));
+	OK(clock_gettime(CLOCK_MONOTONIC, &t1));
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	CHECKF(ms >= 49, "slept %ld ms", ms);
+}
+
 static void t_sig_sigpipe(void)
 {
 	int p[2];
@@ -508,6 +524,7 @@ const struct pt_test pt_signal_tests[] = {
 	{ "sig_pipe_read_eintr", t_sig_pipe_read_eintr },
 	{ "sig_pipe_read_restarted", t_sig_pipe_read_restarted },
 	{ "sig_nanosleep_eintr", t_sig_nanosleep_eintr },
+	{ "sig_sleep_after_signal", t_sig_sleep_after_signal },
 	{ "sig_sigpipe", t_sig_sigpipe },
 	{ "sig_sigtimedwait", t_sig_sigtimedwait },
 	{ "sig_altstack", t_sig_altstack },
