@@ -93,8 +93,9 @@ long sys_reply_save(uint32_t dst, uint64_t cookie)
 	caller->wait = WAIT_HELD;
 	cap_insert(&d->caps, dst, &r->obj, RIGHT_WRITE | RIGHT_GRANT, 0, NULL);
 	kobj_put(&r->obj); /* the slot holds it now */
+	/* Interrupted while the server decided: fail it now. */
 	if (thread_take_intr(caller))
-		reply_interrupt(caller); /* interrupted while the server decided */
+		reply_interrupt(caller);
 	return STATUS_OK;
 }
 

@@ -196,10 +196,10 @@ struct lx_rusage {
 #define LX_SIG_IGN	1
 
 /* sigaltstack */
-#define LX_SS_ONSTACK	  1
-#define LX_SS_DISABLE	  2
-#define LX_SS_AUTODISARM  (1u << 31)
-#define LX_MINSIGSTKSZ	  2048
+#define LX_SS_ONSTACK	 1
+#define LX_SS_DISABLE	 2
+#define LX_SS_AUTODISARM (1u << 31)
+#define LX_MINSIGSTKSZ	 2048
 struct lx_stack {
 	uint64_t ss_sp;
 	int32_t ss_flags, pad;

@@ -142,8 +142,8 @@ static int wait_signal(uint64_t mask, int64_t until)
 		int64_t now = metta_clock();
 		if (until && now >= until)
 			return 0;
-		uint64_t us = until ? (uint64_t)(until - now + 999) / 1000
-				    : 1ull << 40;
+		uint64_t us =
+		    until ? (uint64_t)(until - now + 999) / 1000 : 1ull << 40;
 		metta_sleep(us); /* an interrupt ends it at once */
 	}
 }
@@ -160,13 +160,26 @@ static void save_regs(struct lx_sigcontext *m, const struct rt_call *c,
 		      long rax)
 {
 	*m = (struct lx_sigcontext){
-		.r8 = c->a[4], .r9 = c->a[5], .r10 = c->a[3],
-		.r11 = c->rflags, .r12 = c->r12, .r13 = c->r13,
-		.r14 = c->r14, .r15 = c->r15, .rdi = c->a[0],
-		.rsi = c->a[1], .rbp = c->rbp, .rbx = c->rbx,
-		.rdx = c->a[2], .rax = (uint64_t)rax, .rcx = c->rip,
-		.rsp = c->rsp, .rip = c->rip, .eflags = c->rflags,
-		.cs = 0x33, .ss = 0x2b,
+		.r8 = c->a[4],
+		.r9 = c->a[5],
+		.r10 = c->a[3],
+		.r11 = c->rflags,
+		.r12 = c->r12,
+		.r13 = c->r13,
+		.r14 = c->r14,
+		.r15 = c->r15,
+		.rdi = c->a[0],
+		.rsi = c->a[1],
+		.rbp = c->rbp,
+		.rbx = c->rbx,
+		.rdx = c->a[2],
+		.rax = (uint64_t)rax,
+		.rcx = c->rip,
+		.rsp = c->rsp,
+		.rip = c->rip,
+		.eflags = c->rflags,
+		.cs = 0x33,
+		.ss = 0x2b,
 	};
 	if (extra.active)
 		m->rcx = extra.rcx, m->r11 = extra.r11;
@@ -176,11 +189,23 @@ static void save_regs(struct lx_sigcontext *m, const struct rt_call *c,
 static void full_from(const struct rt_call *c, long rax)
 {
 	rt_full = (struct metta_regs){
-		.rax = (uint64_t)rax, .rbx = c->rbx, .rcx = extra.rcx,
-		.rdx = c->a[2], .rsi = c->a[1], .rdi = c->a[0],
-		.rbp = c->rbp, .rsp = c->rsp, .r8 = c->a[4], .r9 = c->a[5],
-		.r10 = c->a[3], .r11 = extra.r11, .r12 = c->r12,
-		.r13 = c->r13, .r14 = c->r14, .r15 = c->r15, .rip = c->rip,
+		.rax = (uint64_t)rax,
+		.rbx = c->rbx,
+		.rcx = extra.rcx,
+		.rdx = c->a[2],
+		.rsi = c->a[1],
+		.rdi = c->a[0],
+		.rbp = c->rbp,
+		.rsp = c->rsp,
+		.r8 = c->a[4],
+		.r9 = c->a[5],
+		.r10 = c->a[3],
+		.r11 = extra.r11,
+		.r12 = c->r12,
+		.r13 = c->r13,
+		.r14 = c->r14,
+		.r15 = c->r15,
+		.rip = c->rip,
 		.rflags = c->rflags,
 	};
 }
@@ -205,8 +230,8 @@ static uint64_t frame_place(const struct lx_sigaction *a, uint64_t sp,
  * with rax = rax, and points c at the handler: 0, or -1 when the frame
  * cannot be written (the caller ends us with SIGSEGV, as Linux does).
  */
-static int setup_frame(struct rt_call *c, int sig,
-		       const struct lx_sigaction *a, long rax, uint64_t mask)
+static int setup_frame(struct rt_call *c, int sig, const struct lx_sigaction *a,
+		       long rax, uint64_t mask)
 {
 	uint64_t fx, at = frame_place(a, c->rsp, &fx);
 	if (!(a->flags & LX_SA_RESTORER) ||
@@ -330,7 +355,8 @@ static long deliver(struct rt_call *c, int sig, long rc, int interrupted,
 		*a = (struct lx_sigaction){ 0, 0, 0, 0 };
 	if (setup_frame(c, sig, &saved, rc, old))
 		die(LX_SIGSEGV);
-	rt.sigmask |= saved.mask | ((saved.flags & LX_SA_NODEFER) ? 0 : bit(sig));
+	rt.sigmask |=
+	    saved.mask | ((saved.flags & LX_SA_NODEFER) ? 0 : bit(sig));
 	rt.sigmask &= ~LX_SIG_UNCATCHABLE;
 	*ran = 1;
 	return 0; /* the handler starts with rax 0, as Linux's */
@@ -370,8 +396,8 @@ long sig_leave(struct rt_call *c, long rc)
 {
 	/* (rt_sigreturn's answer is the frame's rax: never a restart) */
 	int interrupted = c->nr != LX_rt_sigreturn && restartable(rc);
-	if (rc == -P9_EPIPE && (c->nr == LX_write || c->nr == LX_writev ||
-				c->nr == LX_pwrite64))
+	if (rc == -P9_EPIPE &&
+	    (c->nr == LX_write || c->nr == LX_writev || c->nr == LX_pwrite64))
 		sig_raise(LX_SIGPIPE, LX_SI_USER); /* as Linux's pipe_write */
 	rc = deliver_all(c, rc, interrupted);
 	if (extra.active) {
@@ -391,8 +417,14 @@ void rt_async(void)
 	struct rt_call c = {
 		.nr = r.rax,
 		.a = { r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9 },
-		.r15 = r.r15, .r14 = r.r14, .r13 = r.r13, .r12 = r.r12,
-		.rbp = r.rbp, .rbx = r.rbx, .rflags = r.rflags, .rip = r.rip,
+		.r15 = r.r15,
+		.r14 = r.r14,
+		.r13 = r.r13,
+		.r12 = r.r12,
+		.rbp = r.rbp,
+		.rbx = r.rbx,
+		.rflags = r.rflags,
+		.rip = r.rip,
 		.rsp = r.rsp,
 	};
 	rt_call_now = &c;
@@ -678,8 +710,8 @@ long sys_rt_sigreturn(const uint64_t *a)
 	extra.r11 = m->r11;
 	if (!on_altstack(c->rsp) && uc->uc_stack.ss_size &&
 	    !(uc->uc_stack.ss_flags & LX_SS_DISABLE))
-		rt.altstack = uc->uc_stack, rt.altstack.ss_flags &=
-					    (int32_t)LX_SS_AUTODISARM;
+		rt.altstack = uc->uc_stack,
+		rt.altstack.ss_flags &= (int32_t)LX_SS_AUTODISARM;
 	sig_publish();
 	return (long)m->rax;
 }
@@ -749,9 +781,9 @@ static long itimer(int which, uint64_t unew, uint64_t uold)
 	}
 	long rc = set_alarm(us, every, !unew, &left, &interval);
 	if (rc == 0 && uold)
-		*(struct lx_itimerval *)uold = (struct lx_itimerval){
-			us_tv(left ? interval : 0), us_tv(left)
-		};
+		*(struct lx_itimerval *)uold =
+		    (struct lx_itimerval){ us_tv(left ? interval : 0),
+					   us_tv(left) };
 	return rc;
 }
 

@@ -34,11 +34,11 @@ struct process {
 	/* Signals, groups and sessions (signal.c). A fork copies pgid and
 	 * sid from the parent after proc_signals_init. */
 	int pgid, sid;
-	int execed;	    /* it ran execve (setpgid on it is EACCES) */
-	int stopped;	    /* by a stop signal, until SIGCONT */
-	int report;	    /* a wait status for its parent, 0: none */
-	uint32_t sigmem;    /* its signal page (RT_SIGPAGE_VA), ours */
-	uint64_t alarm_ns;  /* metta_clock() of its SIGALRM, 0: none */
+	int execed;		 /* it ran execve (setpgid on it is EACCES) */
+	int stopped;		 /* by a stop signal, until SIGCONT */
+	int report;		 /* a wait status for its parent, 0: none */
+	uint32_t sigmem;	 /* its signal page (RT_SIGPAGE_VA), ours */
+	uint64_t alarm_ns;	 /* metta_clock() of its SIGALRM, 0: none */
 	uint64_t alarm_every_ns; /* setitimer's interval */
 };
 

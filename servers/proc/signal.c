@@ -35,7 +35,8 @@ static uint32_t alarm_event;
 
 static struct rt_sigpage *page_of(const struct process *p)
 {
-	return (struct rt_sigpage *)(SIGPAGES_VA + (uint64_t)(p - procs) * 4096);
+	return (struct rt_sigpage *)(SIGPAGES_VA +
+				     (uint64_t)(p - procs) * 4096);
 }
 
 /* Weak until wait exists: nobody waits for a report yet. */
@@ -419,7 +420,8 @@ void proc_alarm_thread(uint32_t portal)
 			metta_request(portal, w, 0, 0, 0, 0, 0, 0, 0);
 			continue;
 		}
-		uint64_t us = next ? (next - now + NS_PER_US - 1) / NS_PER_US : 0;
+		uint64_t us =
+		    next ? (next - now + NS_PER_US - 1) / NS_PER_US : 0;
 		metta_event_wait(alarm_event, ALARM_BIT, us);
 	}
 }

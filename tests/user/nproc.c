@@ -127,7 +127,8 @@ static int bad_requests_refused(void)
 	       "an alarm too far");
 	w[0] = NESTER_ALARM, w[1] = 0, w[2] = 0, w[3] = 1;
 	UCHECK(metta_request(CAP_NESTER, w, 0, 0, 0, 0, 0, 0, 0) == 0 &&
-		   w[1] == 0, "the refused alarm was set");
+		   w[1] == 0,
+	       "the refused alarm was set");
 	w[0] = NESTER_STOP, w[1] = LX_SIGINT;
 	UCHECK(metta_request(CAP_NESTER, w, 0, 0, 0, 0, 0, 0, 0) ==
 		   STATUS_ERR_INVAL,
@@ -195,8 +196,8 @@ static int default_actions_end_it(void)
 		UCHECK(signal_to(pid, 0) == 0, "probe");
 		UCHECK(signal_to(pid, sigs[i]) == 0, "signal %d", sigs[i]);
 		int64_t st = end_of_child(2000);
-		UCHECK(st == METTA_EXIT_SIGNAL(sigs[i]), "signal %d: status %ld",
-		       sigs[i], st);
+		UCHECK(st == METTA_EXIT_SIGNAL(sigs[i]),
+		       "signal %d: status %ld", sigs[i], st);
 	}
 	/* Stopped, a terminating signal still ends it (as on Linux). */
 	int pid = spawn_sleep("30");
@@ -216,10 +217,12 @@ static int group_routing_and_errors(void)
 	       "setpgid of the child");
 	w[0] = NESTER_GETPGID, w[1] = (uint64_t)pid;
 	UCHECK(metta_request(CAP_NESTER, w, 0, 0, 0, 0, 0, 0, 0) == 0 &&
-		   w[1] == (uint64_t)pid, "its group %lu", w[1]);
+		   w[1] == (uint64_t)pid,
+	       "its group %lu", w[1]);
 	w[0] = NESTER_SETPGID, w[1] = 1, w[2] = 0;
 	UCHECK(metta_request(CAP_NESTER, w, 0, 0, 0, 0, 0, 0, 0) ==
-		   STATUS_ERR_NOENT, "setpgid of init, not our child");
+		   STATUS_ERR_NOENT,
+	       "setpgid of init, not our child");
 	UCHECK(signal_to(pid, 65) == STATUS_ERR_INVAL, "signal 65");
 	UCHECK(signal_to(99999, 0) == STATUS_ERR_NOENT, "no such pid");
 	UCHECK(signal_to(-99999, LX_SIGTERM) == STATUS_ERR_NOENT, "no group");
@@ -244,7 +247,8 @@ static int signals_from_no_process(void)
 	       "getpgid from no process");
 	w[0] = NESTER_SETSID;
 	UCHECK(metta_request(UNBADGED, w, 0, 0, 0, 0, 0, 0, 0) ==
-		   STATUS_ERR_DENIED, "setsid from no process");
+		   STATUS_ERR_DENIED,
+	       "setsid from no process");
 	UCHECK(signal_through(UNBADGED, pid, LX_SIGINT) == 0, "SIGINT");
 	int64_t st = end_of_child(2000);
 	UCHECK(st == METTA_EXIT_SIGNAL(LX_SIGINT), "status %ld", st);
