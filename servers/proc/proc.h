@@ -59,6 +59,11 @@ struct process *proc_by_pid(int pid);
  * (p->report); wait's code provides it.
  */
 void proc_signals_init(struct process *p);
+/* A fork's child (after proc_signals_init): its parent's group, session,
+ * and what the parent's runtime blocks, handles and ignores, so that no
+ * signal takes a default the child's runtime would not (its runtime is a
+ * copy of the parent's); no pending signal, no alarm. */
+void proc_signals_inherit(struct process *child, const struct process *parent);
 void proc_signals_end(struct process *p);
 void proc_signal(struct process *p, int sig);
 void proc_child_ended(struct process *child);

@@ -64,6 +64,21 @@ void proc_signals_init(struct process *p)
 	p->sigmem = m;
 }
 
+void proc_signals_inherit(struct process *child, const struct process *parent)
+{
+	child->pgid = parent->pgid;
+	child->sid = parent->sid;
+	if (!child->sigmem || !parent->sigmem)
+		return;
+	struct rt_sigpage *c = page_of(child), *p = page_of(parent);
+	c->blocked = p->blocked;
+	c->caught = p->caught;
+	c->ignored = p->ignored;
+	c->rt_lo = p->rt_lo;
+	c->rt_hi = p->rt_hi;
+	c->async_entry = p->async_entry;
+}
+
 void proc_signals_end(struct process *p)
 {
 	if (!p->sigmem)
