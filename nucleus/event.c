@@ -144,6 +144,8 @@ long sys_event_wait(uint32_t event, uint64_t mask, uint64_t timeout_us)
 		return (long)got;
 	}
 	struct thread *t = current_thread();
+	if (thread_take_intr(t))
+		return STATUS_ERR_INTR;
 	kobj_get(&e->obj); /* it must outlive our wait, capability or not */
 	t->ipc.badge = mask;
 	t->ipc.portal = (struct portal *)e;

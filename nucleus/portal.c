@@ -337,10 +337,8 @@ static uint64_t call_timeout_us(struct thread *t)
 /* Waits until the call is answered (or fails); returns its result. */
 static long call_block(struct thread *t, struct portal *p, const uint64_t *a)
 {
-	if (t->ipc.intr_pending) {
-		t->ipc.intr_pending = 0; /* interrupted before it queued */
-		return STATUS_ERR_INTR;
-	}
+	if (thread_take_intr(t))
+		return STATUS_ERR_INTR; /* interrupted before it queued */
 	push_caller(p, t);
 	t->state = THREAD_BLOCKED;
 	t->wait = WAIT_CALL;
@@ -480,6 +478,11 @@ long sys_reply_wait(const uint64_t *a)
 		if (caller)
 			sched_wake(caller);
 		return p->dead ? STATUS_ERR_DEAD : STATUS_OK;
+	}
+	if (thread_take_intr(s)) {
+		if (caller)
+			sched_wake(caller);
+		return STATUS_ERR_INTR;
 	}
 	push_server(p, s);
 	s->state = THREAD_BLOCKED;

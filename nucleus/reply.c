@@ -93,11 +93,9 @@ long sys_reply_save(uint32_t dst, uint64_t cookie)
 	caller->wait = WAIT_HELD;
 	cap_insert(&d->caps, dst, &r->obj, RIGHT_WRITE | RIGHT_GRANT, 0, NULL);
 	kobj_put(&r->obj); /* the slot holds it now */
-	if (caller->ipc.intr_pending) {
-		/* Interrupted while the server was deciding: fail it now. */
-		caller->ipc.intr_pending = 0;
+	/* Interrupted while the server decided: fail it now. */
+	if (thread_take_intr(caller))
 		reply_interrupt(caller);
-	}
 	return STATUS_OK;
 }
 

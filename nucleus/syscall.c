@@ -120,6 +120,9 @@ long sys_sleep(uint64_t microseconds)
 	uint64_t ns =
 	    microseconds > UINT64_MAX / 1000 ? UINT64_MAX : microseconds * 1000;
 	uint64_t deadline = ns > UINT64_MAX - now ? UINT64_MAX : now + ns;
+	if (thread_take_intr(t))
+		return STATUS_ERR_INTR;
+	t->ipc.result = STATUS_OK; /* or ERR_INTR from an interrupt */
 	t->state = THREAD_BLOCKED;
 	t->wait = WAIT_SLEEP;
 	timer_arm(&t->timer, deadline, wake_sleeper);
@@ -133,7 +136,7 @@ long sys_sleep(uint64_t microseconds)
 		syscall_restart(t, SYS_sleep, (left + 999) / 1000);
 		return SYSCALL_RESTART;
 	}
-	return STATUS_OK;
+	return t->ipc.result;
 }
 
 long sys_clock(void)

@@ -260,15 +260,24 @@ static long suspend(struct thread *t)
 	}
 }
 
-/* A signal for t: its held or queued call fails with ERR_INTR, or its
- * next one will (THREAD_INTERRUPT in metta/abi.h). */
+/* The waits a signal breaks: everything not yet delivered to a server. */
+static int interruptible(const struct thread *t)
+{
+	return t->state == THREAD_BLOCKED &&
+	       (t->wait == WAIT_SLEEP || t->wait == WAIT_CALL ||
+		t->wait == WAIT_RECEIVE || t->wait == WAIT_EVENT);
+}
+
+/* A signal for t: its held call or its wait fails with ERR_INTR, or its
+ * next wait will (THREAD_INTERRUPT in metta/abi.h). */
 static long interrupt(struct thread *t)
 {
 	if (t->state == THREAD_BLOCKED && t->wait == WAIT_HELD) {
 		reply_interrupt(t);
-	} else if (t->state == THREAD_BLOCKED && t->wait == WAIT_CALL) {
+	} else if (interruptible(t)) {
 		timer_cancel(&t->timer);
 		ipc_abandon(t);
+		event_abandon(t);
 		t->ipc.result = STATUS_ERR_INTR;
 		t->wait = WAIT_NONE;
 		sched_wake(t);
@@ -276,6 +285,14 @@ static long interrupt(struct thread *t)
 		t->ipc.intr_pending = 1;
 	}
 	return STATUS_OK;
+}
+
+int thread_take_intr(struct thread *t)
+{
+	if (!t->ipc.intr_pending)
+		return 0;
+	t->ipc.intr_pending = 0;
+	return 1;
 }
 
 static long regs_op(struct thread *t, int64_t op, uint64_t arg)

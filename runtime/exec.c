@@ -18,7 +18,7 @@
 
 #define EXEC_VA	   0x0000710000000000ull /* the file, while it is read */
 #define FILE_MAX   (64ull << 20)
-#define ARGS_VA	   0x0000720000000000ull /* the arguments, meanwhile */
+#define ARGS_VA	   0x0000730000000000ull /* the arguments, meanwhile */
 #define ARGS_BYTES (192 * 1024) /* their strings */
 #define MAX_ARGS   4096
 #define PROC_ARGS  64 /* the arguments the process server is told of */
@@ -216,14 +216,14 @@ static long script(char *path, const char *given)
 /* ---- the switch ---- */
 
 /* The old program's mappings go (and our capabilities to what we
- * mapped); the runtime's own and the state shared with forked processes
- * stay. */
+ * mapped); the runtime's own, the state shared with forked processes and
+ * the signal page (pending signals outlive an exec) stay. */
 static void unmap_program(void)
 {
 	for (int i = 0; i < rt.nregions; i++) {
 		const struct region *r = &rt.regions[i];
 		if (r->start == (uint64_t)__executable_start ||
-		    r->start == RT_SHARED_VA)
+		    r->start == RT_SHARED_VA || r->start == RT_SIGPAGE_VA)
 			continue;
 		metta_mem_unmap(CAP_SELF, r->start);
 		if (r->mem && metta_cap_info(r->mem) >= 0)
@@ -256,6 +256,8 @@ static void exec_state(const char *path, const char *given)
 	for (int s = 1; s <= NSIG; s++)
 		if (rt.actions[s].handler != 1) /* SIG_IGN stays */
 			rt.actions[s] = (struct lx_sigaction){ 0, 0, 0, 0 };
+	rt.altstack = (struct lx_stack){ 0, 0, 0, 0 };
+	sig_publish();
 	strcpy(rt.exe, path);
 	const char *base = given; /* comm: the name it was run by, as Linux */
 	for (const char *p = given; *p; p++)

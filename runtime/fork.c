@@ -24,6 +24,7 @@
 #include <metta.h>
 #include <metta/abi.h>
 #include <metta/proto.h>
+#include <metta/signals.h>
 #include <string/kstring.h>
 
 #include "state.h"
@@ -52,10 +53,12 @@ static uint64_t how_of(const struct region *r)
 	return MEM_FORK_COPY;
 }
 
+/* The runtime's own regions: its image and the shared state go by
+ * give_runtime; the signal page is proc's, a fresh one per process. */
 static int runtime_own(const struct region *r)
 {
 	return r->start == (uint64_t)__executable_start ||
-	       r->start == RT_SHARED_VA;
+	       r->start == RT_SHARED_VA || r->start == RT_SIGPAGE_VA;
 }
 
 /* The slot region i's object has in the child: ours for its first
@@ -377,7 +380,7 @@ static long do_waitid(int type, int64_t id, uint64_t uinfo, uint64_t opts)
 	i->pid = (int32_t)got[0];
 	i->status = (st & 0x7f) == 0	 ? (st >> 8) & 0xff /* exited */
 		    : (st & 0xff) == 0x7f ? (st >> 8) & 0xff /* stopped */
-		    : st == 0xffff	 ? 18		    /* SIGCONT */
+		    : st == LX_W_CONTINUED ? LX_SIGCONT
 					 : st & 0x7f;
 	return 0;
 }

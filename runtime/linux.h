@@ -201,7 +201,6 @@ struct lx_rusage {
 #define LX_P_ALL     0
 #define LX_P_PID     1
 #define LX_P_PGID    2
-#define LX_SIGCHLD   17
 
 /* reboot's magic words and commands (proc.c). */
 #define LX_REBOOT_MAGIC1   0xfee1deadu
@@ -214,5 +213,70 @@ struct lx_rusage {
 #define LX_REBOOT_RESTART  0x01234567u
 #define LX_REBOOT_CAD_ON   0x89abcdefu
 #define LX_REBOOT_CAD_OFF  0u
+
+/* Signals (numbers: metta/signals.h). sigaction's flags. */
+#define LX_SA_NOCLDSTOP 0x00000001u
+#define LX_SA_SIGINFO	0x00000004u
+#define LX_SA_RESTORER	0x04000000u
+#define LX_SA_ONSTACK	0x08000000u
+#define LX_SA_RESTART	0x10000000u
+#define LX_SA_NODEFER	0x40000000u
+#define LX_SA_RESETHAND 0x80000000u
+#define LX_SIG_DFL	0
+#define LX_SIG_IGN	1
+
+/* sigaltstack */
+#define LX_SS_ONSTACK	 1
+#define LX_SS_DISABLE	 2
+#define LX_SS_AUTODISARM (1u << 31)
+#define LX_MINSIGSTKSZ	 2048
+struct lx_stack {
+	uint64_t ss_sp;
+	int32_t ss_flags, pad;
+	uint64_t ss_size;
+};
+
+/* The kernel's internal "restart" answers (never seen by a program). */
+#define LX_ERESTARTSYS		 512
+#define LX_ERESTARTNOINTR	 513
+#define LX_ERESTARTNOHAND	 514
+#define LX_ERESTART_RESTARTBLOCK 516
+
+struct lx_siginfo {
+	int32_t si_signo, si_errno, si_code, pad;
+	int32_t si_pid, si_uid; /* kill, and SIGCHLD's child */
+	int32_t si_status, pad2;
+	uint8_t rest[128 - 32];
+};
+
+/* x86-64's struct sigcontext (uc_mcontext), in the kernel's order. */
+struct lx_sigcontext {
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+	uint16_t cs, gs, fs, ss;
+	uint64_t err, trapno, oldmask, cr2;
+	uint64_t fpstate; /* the FXSAVE area, 0: none */
+	uint64_t reserved1[8];
+};
+
+struct lx_ucontext {
+	uint64_t uc_flags, uc_link;
+	struct lx_stack uc_stack;
+	struct lx_sigcontext uc_mcontext;
+	uint64_t uc_sigmask;
+};
+
+/* What a handler finds at its stack pointer: the return address (the
+ * restorer, which calls rt_sigreturn), then the context and the info. */
+struct lx_rt_sigframe {
+	uint64_t pretcode;
+	struct lx_ucontext uc;
+	struct lx_siginfo info;
+};
+#define LX_FXSAVE_SIZE 512
+
+struct lx_itimerval {
+	struct lx_timeval interval, value;
+};
 
 #endif

@@ -84,6 +84,8 @@ void mem_init(uint64_t phdr, uint64_t phnum, uint64_t stack_low)
 		   0);
 	add_region(RT_SHARED_VA, RT_SHARED_VA + shared_pages() * RT_PAGE, 0, 0,
 		   0);
+	/* The signal page (signal.c): the runtime's too. */
+	add_region(RT_SIGPAGE_VA, RT_SIGPAGE_VA + RT_PAGE, 0, 0, 0);
 	rt.brk_start = rt.brk_cur = rt.brk_mapped = top;
 	rt.mmap_next = MMAP_BASE;
 }

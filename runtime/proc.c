@@ -1,12 +1,13 @@
 /*
- * The process: identity, limits, accounting, the thread pointer, umask,
- * the namespace's calls (mount, umount2: Plan 9's mount and bind), and
- * the end.
+ * The process: identity, process groups and sessions (the process
+ * server's), limits, accounting, the thread pointer, umask, the
+ * namespace's calls (mount, umount2: Plan 9's mount and bind), and the
+ * end.
  *
- * Until the process server keeps processes, each program is alone: its
- * pid is its domain's id, its parent is 1, and it leads its own process
- * group and session (getpgrp, getpgid, getsid give the pid). One user,
- * root: every uid and gid is 0, and the set*id calls accept only 0.
+ * A program without a process server is alone: its pid is its domain's
+ * id, its parent is 1, and it leads its own process group and session.
+ * One user, root: every uid and gid is 0, and the set*id calls accept
+ * only 0.
  */
 #include <metta.h>
 #include <metta/proto.h>
@@ -147,9 +148,35 @@ long sys_getpid(const uint64_t *a)
 	return rt_getpid();
 }
 
+/* A group or session question to the process server (op, pid, pgid):
+ * its answer, or alone, ours for ourselves. */
+static long ask_group(uint64_t op, int64_t pid, int64_t pgid)
+{
+	uint64_t w[4] = { op, (uint64_t)pid, (uint64_t)pgid };
+	long rc = rt_ask_proc(w);
+	if (sig_alone(rc))
+		return pid == 0 || pid == rt_getpid()
+			   ? (op == NESTER_SETPGID ? 0 : rt_getpid())
+			   : -P9_ESRCH;
+	if (rc)
+		return sig_errno(rc);
+	return op == NESTER_SETPGID ? 0 : (long)w[1];
+}
+
 long sys_getsid(const uint64_t *a)
 {
-	return sys_getpgid(a);
+	return ask_group(NESTER_GETSID, (int)a[0], 0);
+}
+
+long sys_setsid(const uint64_t *a)
+{
+	(void)a;
+	return ask_group(NESTER_SETSID, 0, 0);
+}
+
+long sys_setpgid(const uint64_t *a)
+{
+	return ask_group(NESTER_SETPGID, (int)a[0], (int)a[1]);
 }
 
 long sys_getppid(const uint64_t *a)
@@ -222,7 +249,7 @@ long sys_umount2(const uint64_t *a)
 	return do_umount(a[0], a[1]);
 }
 
-/* pid 0 or ours: 0; another process: ESRCH (there are none yet). */
+/* pid 0 or ours: 0; another process: ESRCH (limits are our own). */
 static long only_self(int64_t pid)
 {
 	return pid == 0 || pid == rt_getpid() ? 0 : -P9_ESRCH;
@@ -230,14 +257,13 @@ static long only_self(int64_t pid)
 
 long sys_getpgid(const uint64_t *a)
 {
-	long rc = only_self((int64_t)a[0]);
-	return rc ? rc : rt_getpid();
+	return ask_group(NESTER_GETPGID, (int)a[0], 0);
 }
 
 long sys_getpgrp(const uint64_t *a)
 {
 	(void)a;
-	return rt_getpid();
+	return ask_group(NESTER_GETPGID, 0, 0);
 }
 
 long sys_set_tid_address(const uint64_t *a)

@@ -108,6 +108,25 @@ int ns_give_parent(void);
 /* The namespace as text, one mount per line; its length. */
 long ns_text(char *buf, size_t cap);
 
+/* ---- signal.c ---- */
+/* The signal page (proc's, or our own without a process server). */
+void sig_init(void);
+/* Tells proc what we block, handle and ignore (after a change). */
+void sig_publish(void);
+/* Marks sig pending for ourselves, with siginfo's si_code `code`. */
+void sig_raise(int sig, int code);
+/* Around every call (start.c): delivery of pending signals; they return
+ * the value for rax (sig_enter: 1 when the call is not to run now). */
+int sig_enter(struct rt_call *c, long *rax);
+long sig_leave(struct rt_call *c, long rc);
+/* A process server's status as kill's, setpgid's errno (0 for 0). */
+long sig_errno(long status);
+/* A request (words w, w[0] the op) to our nester, the process server,
+ * made again when a pending interrupt ends it: its status. */
+long rt_ask_proc(uint64_t *w);
+/* Whether a nester's status says there is no process server. */
+int sig_alone(long status);
+
 /* Our pid (proc.c). */
 long rt_getpid(void);
 /* Limits and names at start: the program's path from AT_EXECFN. */

@@ -92,6 +92,7 @@ uint64_t rt_start(uint64_t *sp)
 		rt_exit(127);
 	}
 	mem_init(phdr, phnum, stack);
+	sig_init();
 	proc_init(execfn);
 	if (ns_init(ns))
 		rt_log("some of the namespace did not apply");
@@ -115,9 +116,15 @@ static long unknown(uint64_t nr)
 
 struct rt_call *rt_call_now;
 
+/* A call: signals already pending are delivered first, and those that
+ * are pending when it ends on the way back (signal.c). */
 long rt_syscall(struct rt_call *c)
 {
+	long rc;
 	rt_call_now = c;
+	if (sig_enter(c, &rc))
+		return rc;
 	rt_handler h = c->nr < LX_NCALLS ? call_table[c->nr] : 0;
-	return h ? h(c->a) : unknown(c->nr);
+	rc = h ? h(c->a) : unknown(c->nr);
+	return sig_leave(c, rc);
 }

@@ -108,9 +108,17 @@ struct rt_proc {
 	uint64_t brk_start, brk_cur, brk_mapped, mmap_next;
 	uint64_t fs_base;
 
-	/* Signals: recorded, not yet delivered (signal.c). */
+	/* Signals (signal.c): actions, the mask, the alternate stack; the
+	 * mask sigsuspend replaced (to restore after the handler); what an
+	 * interrupted nanosleep has left (restart_syscall). Pending signals
+	 * are in the page proc shares with us (RT_SIGPAGE_VA). */
 	struct lx_sigaction actions[NSIG + 1];
 	uint64_t sigmask;
+	struct lx_stack altstack;
+	uint64_t suspend_mask;
+	int suspended;
+	int64_t sleep_until; /* metta_clock() */
+	uint64_t sleep_rem;  /* nanosleep's rem pointer, 0: none */
 
 	/* Identity and limits (proc.c). pid 0: not asked yet. */
 	long pid, ppid;

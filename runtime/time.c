@@ -54,7 +54,29 @@ static long do_clock_gettime(int clk, uint64_t uts)
 	return 0;
 }
 
-static long do_nanosleep(int clk, int flags, uint64_t ureq)
+/*
+ * Sleeps until metta_clock() reaches `until`. A signal interrupts it:
+ * what is left goes to *urem (when given), and the call is restarted
+ * through restart_syscall for the rest, or returns EINTR to a handler
+ * (Linux's -ERESTART_RESTARTBLOCK; signal.c decides).
+ */
+static long sleep_until(int64_t until, uint64_t urem)
+{
+	int64_t now = metta_clock();
+	if (until <= now ||
+	    metta_sleep((uint64_t)(until - now + 999) / 1000) != STATUS_ERR_INTR)
+		return 0;
+	now = metta_clock();
+	int64_t left = until > now ? until - now : 0;
+	if (urem && user_writable(urem, sizeof(struct lx_timespec)) == 0)
+		*(struct lx_timespec *)urem =
+		    (struct lx_timespec){ left / NS_PER_S, left % NS_PER_S };
+	rt.sleep_until = until;
+	rt.sleep_rem = urem;
+	return -LX_ERESTART_RESTARTBLOCK;
+}
+
+static long do_nanosleep(int clk, int flags, uint64_t ureq, uint64_t urem)
 {
 	long rc = user_readable(ureq, sizeof(struct lx_timespec));
 	if (rc)
@@ -63,11 +85,11 @@ static long do_nanosleep(int clk, int flags, uint64_t ureq)
 	if (t->tv_nsec < 0 || t->tv_nsec >= NS_PER_S || t->tv_sec < 0)
 		return -P9_EINVAL;
 	int64_t ns = t->tv_sec * NS_PER_S + t->tv_nsec;
-	if (flags & TIMER_ABSTIME)
+	if (flags & TIMER_ABSTIME) {
 		ns -= clk == LX_CLOCK_REALTIME ? realtime_ns() : metta_clock();
-	if (ns > 0)
-		metta_sleep((uint64_t)(ns + 999) / 1000);
-	return 0;
+		urem = 0; /* an absolute sleep has nothing left to say */
+	}
+	return ns > 0 ? sleep_until(metta_clock() + ns, urem) : 0;
 }
 
 static long do_getrandom(uint64_t ubuf, uint64_t n, uint64_t flags)
@@ -106,12 +128,21 @@ long sys_clock_getres(const uint64_t *a)
 
 long sys_nanosleep(const uint64_t *a)
 {
-	return do_nanosleep(LX_CLOCK_MONOTONIC, 0, a[0]);
+	return do_nanosleep(LX_CLOCK_MONOTONIC, 0, a[0], a[1]);
 }
 
 long sys_clock_nanosleep(const uint64_t *a)
 {
-	return do_nanosleep((int)a[0], (int)a[1], a[2]);
+	return do_nanosleep((int)a[0], (int)a[1], a[2], a[3]);
+}
+
+/* The rest of a sleep a signal interrupted (without a handler). */
+long sys_restart_syscall(const uint64_t *a)
+{
+	(void)a;
+	if (!rt.sleep_until)
+		return -P9_EINTR;
+	return sleep_until(rt.sleep_until, rt.sleep_rem);
 }
 
 long sys_sched_yield(const uint64_t *a)

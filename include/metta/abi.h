@@ -81,10 +81,12 @@ struct metta_stats {
 #define THREAD_STATE	7 /* returns one of THREAD_IS_* */
 #define THREAD_CPU	8 /* returns the CPU it runs on */
 #define THREAD_SET_CPU	9 /* arg: the CPU to run on (not while running) */
-/* A held or queued call of the thread returns STATUS_ERR_INTR (a held
- * call's server gets a notice); a thread not in one gets ERR_INTR from its
- * next call that a server holds or that must queue (so a signal sent just
- * before the thread blocks is not lost). */
+/* A signal: the thread's held call, queued call, sleep, event_wait or
+ * reply_wait returns STATUS_ERR_INTR at once (a held call's server gets a
+ * notice; a call already delivered runs to its reply). A thread in none of
+ * them keeps the interrupt pending: its next wait of those kinds returns
+ * ERR_INTR at once instead of blocking (so a signal sent just before the
+ * thread blocks is not lost); waits that need not block do not take it. */
 #define THREAD_INTERRUPT 10
 
 #define THREAD_IS_NEW	    0

@@ -8,6 +8,10 @@
 #ifndef METTA_PROTO_H
 #define METTA_PROTO_H
 
+#include <stdint.h>
+
+#include <metta/abi.h>
+
 /*
  * 9P2000 over portals (docs/design.md section 4), on any server's portal:
  * P9_CONNECT gives back a new badged capability, a connection with its own
@@ -59,7 +63,8 @@
  * (CAP_NESTER, badged with the pid), the root nester's to the process
  * server (domains, kill and power off only).
  */
-#define NESTER_SPAWN 1	   /* data: "program\0arg\0arg..."; reply cap: the domain */
+#define NESTER_SPAWN 1	   /* data: "program\0arg\0arg..."; reply cap: the
+			      domain, w1: the pid */
 #define NESTER_DOMAINS 2   /* reply data: a table of every domain */
 #define NESTER_KILL 3	   /* w1: domain id */
 #define NESTER_POWEROFF 4
@@ -82,13 +87,62 @@
 #define NESTER_WCONTINUED 8
 #define NESTER_WNOWAIT	  0x01000000
 #define NESTER_WAITID	  0x00010000 /* waitid: WEXITED as asked */
+/*
+ * Signals, process groups and sessions (servers/proc/signal.c). Errors:
+ * ERR_NOENT is ESRCH, ERR_DENIED EPERM, ERR_INVAL EINVAL, ERR_BUSY EACCES.
+ * NESTER_SIGNAL is also taken from a caller that is no process (the
+ * console, through proc's unbadged portal from names): pid 0 is then
+ * EINVAL and -1 means every process but init.
+ */
+#define NESTER_SIGNAL 11   /* w1: kill()'s pid (>0, 0 own group, -1 all,
+			      <-1 a group), w2: signal (0: does it exist) */
+#define NESTER_SETPGID 12  /* w1: pid (0: caller), w2: pgid (0: that pid) */
+#define NESTER_SETSID 13   /* reply w1: the new session (and group) */
+#define NESTER_GETPGID 14  /* w1: pid (0: caller); reply w1: its group */
+#define NESTER_GETSID 15   /* w1: pid (0: caller); reply w1: its session */
 /* A nester's own watcher thread to its server thread: w1 = bits of the
  * children that died (only through the nester's own badged capability). */
 #define NESTER_DEATHS 16
-/* The same watcher: a held call's caller was interrupted (w1: cookie). */
-#define NESTER_CANCELLED 17
-#define NESTER_REBOOT 18 /* like NESTER_POWEROFF, but the machine resets */
-#define NESTER_SETCWD 19 /* data: the caller's current directory, NUL-ended */
+#define NESTER_STOP 17	   /* w1: the stop signal whose default the caller
+			      takes: it stops (a parent sees it) */
+#define NESTER_ALARM 18	   /* w1: microseconds to SIGALRM (0: none), w2:
+			      then every (0: once), w3: 1 only asks; reply
+			      w1, w2: what was left of the last, its every */
+#define NESTER_ALARMS 19   /* proc's timer thread: alarms are due */
+/* proc's own watcher again: a held call's caller was interrupted (w1:
+ * cookie). */
+#define NESTER_CANCELLED 20
+#define NESTER_REBOOT 21 /* like NESTER_POWEROFF, but the machine resets */
+#define NESTER_SETCWD 22 /* data: the caller's current directory, NUL-ended */
+
+/*
+ * Each process's signal page: a memory object the process server maps
+ * into itself and into the process's domain at RT_SIGPAGE_VA (above any
+ * mapping of a Linux program and below its stack; a fork does not copy
+ * it: the child gets a fresh one). proc sets a pending bit atomically,
+ * then interrupts the thread (THREAD_INTERRUPT); the runtime takes the
+ * bit atomically when it delivers the signal, and writes what it blocks,
+ * handles and ignores, which proc reads to take a default action at once
+ * (the end, a stop) or to drop an ignored signal. Bit n - 1 is signal n.
+ *
+ * A thread running the program's own code (outside [rt_lo, rt_hi), the
+ * runtime's image) when a signal it handles comes is suspended by proc,
+ * its registers put in async_regs and its rip set to async_entry, the
+ * runtime's entry for signals between calls; then resumed. The runtime
+ * writes the three (0: not ready) whenever it publishes its masks.
+ */
+#define RT_SIGPAGE_VA 0x0000720000000000ull
+struct rt_sigpage {
+	volatile uint64_t pending; /* proc sets, the runtime takes */
+	volatile uint64_t blocked; /* the runtime's mask */
+	volatile uint64_t caught;  /* the runtime's: with a handler */
+	volatile uint64_t ignored; /* the runtime's: SIG_IGN */
+	struct {
+		volatile int32_t pid, code; /* sender, and siginfo's si_code */
+	} from[64];
+	volatile uint64_t async_entry, rt_lo, rt_hi; /* the runtime's */
+	struct metta_regs async_regs;		      /* proc's */
+};
 
 /*
  * What the root nester hands the process server (docs/servers.md): its

@@ -116,6 +116,10 @@ void thread_reap(struct thread *t);
  */
 void thread_interrupt_call(struct thread *t);
 
+/* Whether an interrupt (THREAD_INTERRUPT) waits for t's next wait: it is
+ * taken (the wait is to return STATUS_ERR_INTR at once). */
+int thread_take_intr(struct thread *t);
+
 /* On the way out to user mode: a pending suspension takes effect. */
 void thread_check_suspend(void);
 

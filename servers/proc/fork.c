@@ -22,20 +22,15 @@
 #include <metta.h>
 #include <metta/abi.h>
 #include <metta/proto.h>
+#include <metta/signals.h>
 #include <server/server.h>
 #include <string/kstring.h>
 
 #include "proc.h"
 
 #define FORK_QUOTA  (32 << 20)
-#define KILLED	    (0x200 | 9)
+#define KILLED	    METTA_EXIT_SIGNAL(LX_SIGKILL)
 #define MAX_WAITERS 32
-
-/* Linux's si_code values for SIGCHLD (waitid's infop). */
-#define CLD_EXITED    1
-#define CLD_KILLED    2
-#define CLD_STOPPED   5
-#define CLD_CONTINUED 6
 
 /* A held wait: who, for which children, how to answer. */
 struct waiter {
@@ -55,8 +50,6 @@ static void copy_description(struct process *p, const struct process *from)
 {
 	p->native = 0;
 	p->ppid = from->pid;
-	p->pgid = from->pgid;
-	p->sid = from->sid;
 	p->start_ns = (uint64_t)metta_clock();
 	memcpy(p->comm, from->comm, sizeof(p->comm));
 	memcpy(p->exe, from->exe, sizeof(p->exe));
@@ -95,6 +88,8 @@ long fork_op_fork(struct server_call *c)
 	copy_description(p, parent);
 	p->state = PROC_LIVE;
 	p->forking = 1;
+	proc_signals_init(p); /* its own signal page, before it runs */
+	proc_signals_inherit(p, parent);
 	if ((rc = proc_give_environment(p))) {
 		metta_domain_kill(p->domain, rc);
 		proc_reap(p);
@@ -150,7 +145,7 @@ long fork_op_start(struct server_call *c)
 int proc_wait_status(const struct process *p)
 {
 	int64_t s = p->exit_status;
-	if (s & 0x200)
+	if ((s & ~0xff) == METTA_EXIT_SIGNAL(0))
 		return (int)(s & 0x7f); /* ended by a signal */
 	return (int)((s & 0xff) << 8);
 }
@@ -175,17 +170,17 @@ static int change_of(const struct process *c, uint64_t opts, int *code)
 	uint64_t exited = !(opts & NESTER_WAITID) || (opts & NESTER_WEXITED);
 	if (c->state == PROC_ZOMBIE && exited) {
 		int st = proc_wait_status(c);
-		*code = (st & 0x7f) ? CLD_KILLED : CLD_EXITED;
+		*code = (st & 0x7f) ? LX_CLD_KILLED : LX_CLD_EXITED;
 		return st ? st : 0x10000; /* 0x10000: "exited with 0" */
 	}
 	if (c->state != PROC_LIVE || !c->report)
 		return 0;
-	if (c->report == 0xffff && (opts & NESTER_WCONTINUED)) {
-		*code = CLD_CONTINUED;
+	if (c->report == LX_W_CONTINUED && (opts & NESTER_WCONTINUED)) {
+		*code = LX_CLD_CONTINUED;
 		return c->report;
 	}
 	if ((c->report & 0xff) == 0x7f && (opts & NESTER_WUNTRACED)) {
-		*code = CLD_STOPPED;
+		*code = LX_CLD_STOPPED;
 		return c->report;
 	}
 	return 0;

@@ -54,6 +54,7 @@ static const struct metta_bootinfo *boot =
     (const struct metta_bootinfo *)INFO_VA;
 static uint8_t watcher_stack[16384] __attribute__((aligned(16)));
 static uint8_t worker_stack[16384] __attribute__((aligned(16)));
+static uint8_t alarm_stack[16384] __attribute__((aligned(16)));
 
 /* The namespace init starts with (runtime/ns.c has the syntax): the ramfs
  * root, the devices as a union in /dev, the services in /srv and the
@@ -140,6 +141,7 @@ static void image_done(const char *program)
 void proc_reap(struct process *p)
 {
 	procfs_forget(p->pid);
+	proc_signals_end(p);
 	metta_cap_delete(p->domain);
 	metta_cap_delete(p->thread);
 	memset(p, 0, sizeof(*p));
@@ -182,8 +184,6 @@ static void describe(struct process *p, int ppid, int argc,
 	p->ppid = ppid;
 	struct process *parent = proc_by_pid(ppid);
 	memcpy(p->cwd, parent ? parent->cwd : "/", parent ? CWD_MAX : 2);
-	p->pgid = parent ? parent->pgid : p->pid; /* init leads its own */
-	p->sid = parent ? parent->sid : p->pid;
 	p->start_ns = (uint64_t)metta_clock();
 	fmt_snprintf(p->ns, sizeof(p->ns), "%s", ns);
 	set_program(p, argv[0], argv[0], argc, argv);
@@ -247,6 +247,12 @@ static struct process *start(int ppid, int argc, const char *const *argv,
 	p->domain_id = d.id;
 	p->state = PROC_LIVE;
 	describe(p, ppid, argc, argv, ns);
+	proc_signals_init(p);
+	struct process *parent = proc_by_pid(ppid);
+	if (parent) { /* a child is in its parent's group and session */
+		p->pgid = parent->pgid;
+		p->sid = parent->sid;
+	}
 	if ((*rc = proc_give_environment(p)) ||
 	    (*rc =
 		 metta_domain_watch(p->domain, proc_deaths, 1ull << (p - procs))) ||
@@ -295,10 +301,12 @@ static void ended(struct process *p)
 	}
 	struct process *parent = proc_by_pid(p->ppid);
 	if (!parent || parent->state != PROC_LIVE || parent->native ||
-	    p->orphan)
+	    p->orphan) {
 		proc_reap(p);
-	else
-		proc_child_changed(p);
+		return;
+	}
+	proc_child_ended(p); /* SIGCHLD, before a wait may reap it */
+	proc_child_changed(p);
 }
 
 /* ---- the nester service (NESTER_*) ---- */
@@ -333,6 +341,7 @@ static long op_spawn(struct server_call *c)
 	if (!p)
 		return rc;
 	c->cap_out = p->domain;
+	c->w[1] = (uint64_t)p->pid;
 	return STATUS_OK;
 }
 
@@ -363,6 +372,7 @@ static long op_exec(struct server_call *c)
 	if (n < 2)
 		return STATUS_ERR_INVAL;
 	set_program(p, v[0], v[1], n - 2, v + 2);
+	p->execed = 1;
 	return STATUS_OK;
 }
 
@@ -447,6 +457,12 @@ static long op_deaths(struct server_call *c)
 			ended(&procs[i]);
 	}
 	return STATUS_OK;
+}
+
+/* Our timer thread's word: some alarm is due. */
+static long op_alarms(struct server_call *c)
+{
+	return c->badge == WATCH_BADGE ? sig_op_alarms(c) : STATUS_ERR_DENIED;
 }
 
 /*
@@ -539,9 +555,18 @@ static const server_op ops[] = {
 	[NESTER_SETCWD] = op_setcwd,
 	[NESTER_FORK] = fork_op_fork,	[NESTER_FORK_START] = fork_op_start,
 	[NESTER_WAIT] = fork_op_wait,	[NESTER_CANCELLED] = fork_op_cancelled,
+	[NESTER_SIGNAL] = sig_op_signal, [NESTER_SETPGID] = sig_op_setpgid,
+	[NESTER_SETSID] = sig_op_setsid, [NESTER_GETPGID] = sig_op_getpgid,
+	[NESTER_GETSID] = sig_op_getsid, [NESTER_STOP] = sig_op_stop,
+	[NESTER_ALARM] = sig_op_alarm,	[NESTER_ALARMS] = op_alarms,
 	[P9_RPC] = procfs_op_rpc,	[P9_CONNECT] = procfs_op_connect,
 	[P9_HANGUP] = procfs_op_hangup,	[P9_STATS] = p9_portal_op_stats,
 };
+
+static void alarms(void)
+{
+	proc_alarm_thread(watcher);
+}
 
 /* A thread of ours (running) on its own stack. */
 static long run_thread(void (*fn)(void), uint8_t *stack)
@@ -565,7 +590,8 @@ int main(int argc, char **argv, char **envp)
 	    metta_event_create(proc_deaths) || metta_event_create(jobs) ||
 	    metta_cap_copy(PORTAL, watcher, RIGHT_CALL, WATCH_BADGE) ||
 	    run_thread(watch, watcher_stack) ||
-	    run_thread(worker, worker_stack)) {
+	    run_thread(worker, worker_stack) || proc_alarms_init() ||
+	    run_thread(alarms, alarm_stack)) {
 		metta_printf("proc: cannot set up");
 		return 1;
 	}

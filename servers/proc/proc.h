@@ -22,11 +22,9 @@ enum proc_state { PROC_FREE, PROC_LIVE, PROC_ZOMBIE };
 struct process {
 	enum proc_state state;
 	int pid, ppid;
-	int pgid, sid;		   /* its process group and session */
 	int native;		   /* a Metta program (no POSIX runtime) */
 	int forking;		   /* forked, its parent still filling it */
 	int orphan;		   /* its parent ended: init adopted it */
-	int report;		   /* a stop or continue to report to wait */
 	uint32_t domain, thread;   /* our CONTROL capabilities */
 	int64_t domain_id;	   /* the nucleus's id (domains, kill) */
 	int64_t exit_status;	   /* a zombie's */
@@ -37,6 +35,16 @@ struct process {
 	uint32_t cmdline_len;
 	char ns[NS_TEXT]; /* its namespace, as its runtime last said */
 	char cwd[CWD_MAX]; /* its current directory, as its runtime said */
+
+	/* Signals, groups and sessions (signal.c). A fork copies pgid and
+	 * sid from the parent after proc_signals_init. */
+	int pgid, sid;
+	int execed;		 /* it ran execve (setpgid on it is EACCES) */
+	int stopped;		 /* by a stop signal, until SIGCONT */
+	int report;		 /* a wait status for its parent, 0: none */
+	uint32_t sigmem;	 /* its signal page (RT_SIGPAGE_VA), ours */
+	uint64_t alarm_ns;	 /* metta_clock() of its SIGALRM, 0: none */
+	uint64_t alarm_every_ns; /* setitimer's interval */
 };
 
 extern struct process procs[MAX_PROCS];
@@ -71,6 +79,37 @@ long fork_op_cancelled(struct server_call *c);
 void proc_child_changed(struct process *p);
 /* The Linux wait status of a zombie (from its domain's exit status). */
 int proc_wait_status(const struct process *p);
+/*
+ * Signals (signal.c). proc_signals_init gives a new process (started or
+ * forked) its signal page and leaves it in its own group and session;
+ * the caller then sets pgid and sid when the process inherits them.
+ * proc_signals_end undoes it when the record goes. proc_signal sends one
+ * signal (SI_KERNEL; SIGCHLD as CLD_EXITED) to one live process;
+ * proc_child_ended sends SIGCHLD to a dead child's parent (CLD_EXITED or
+ * CLD_KILLED from its exit_status, si_pid the child's).
+ * proc_child_changed tells a waiting parent that p stopped or went on
+ * (p->report); wait's code provides it.
+ */
+void proc_signals_init(struct process *p);
+/* A fork's child (after proc_signals_init): its parent's group, session,
+ * and what the parent's runtime blocks, handles and ignores, so that no
+ * signal takes a default the child's runtime would not (its runtime is a
+ * copy of the parent's); no pending signal, no alarm. */
+void proc_signals_inherit(struct process *child, const struct process *parent);
+void proc_signals_end(struct process *p);
+void proc_signal(struct process *p, int sig);
+void proc_child_ended(struct process *child);
+long sig_op_signal(struct server_call *c);
+long sig_op_setpgid(struct server_call *c);
+long sig_op_setsid(struct server_call *c);
+long sig_op_getpgid(struct server_call *c);
+long sig_op_getsid(struct server_call *c);
+long sig_op_stop(struct server_call *c);
+long sig_op_alarm(struct server_call *c);
+long sig_op_alarms(struct server_call *c);
+/* The timer thread's body: calls `portal` (NESTER_ALARMS) when due. */
+void proc_alarm_thread(uint32_t portal);
+int proc_alarms_init(void);
 
 /* The pid the current 9P request comes from (by its connection), or 0. */
 extern int proc_asking;

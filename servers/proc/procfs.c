@@ -13,6 +13,8 @@
 #include <metta/proto.h>
 #include <string/kstring.h>
 
+#include <metta/signals.h>
+
 #include "proc.h"
 
 #define TEXT_MAX   4096
@@ -100,13 +102,12 @@ static char state_of(const struct process *p, const char **name)
 		*name = "zombie";
 		return 'Z';
 	}
+	/* (a thread suspended for a moment by a signal is not stopped) */
 	long s = metta_thread_ctl(p->thread, THREAD_STATE, 0);
-	*name = s == THREAD_IS_SUSPENDED ? "stopped"
+	*name = p->stopped		 ? "stopped"
 		: s == THREAD_IS_BLOCKED ? "sleeping"
 					 : "running";
-	return s == THREAD_IS_SUSPENDED ? 'T'
-	       : s == THREAD_IS_BLOCKED ? 'S'
-					: 'R';
+	return p->stopped ? 'T' : s == THREAD_IS_BLOCKED ? 'S' : 'R';
 }
 
 /* Its domain's report; a zombie's domain is gone: zeros. */
@@ -118,8 +119,8 @@ static void info_of(const struct process *p, struct metta_domain_info *d)
 }
 
 /*
- * /proc/N/stat: Linux's 52 fields. No process groups or sessions yet (each
- * is its own), no terminal, no CPU times; vsize and rss are the quota the
+ * /proc/N/stat: Linux's 52 fields, with its group and session; no
+ * terminal, no CPU times; vsize and rss are the quota the
  * domain uses; starttime is in ticks since boot.
  */
 static int stat_text(const struct process *p)
@@ -133,7 +134,7 @@ static int stat_text(const struct process *p)
 	    "%d (%s) %c %d %d %d 0 -1 0 0 0 0 0 0 0 0 0 20 0 %ld 0 %lu %lu "
 	    "%lu 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 "
 	    "0 0 0 0 0 0 0 %ld\n",
-	    p->pid, p->comm, st, p->ppid, p->pid, p->pid, d.threads,
+	    p->pid, p->comm, st, p->ppid, p->pgid, p->sid, d.threads,
 	    p->start_ns / (1000000000ul / HZ), d.quota_used,
 	    d.quota_used / 4096, p->state == PROC_ZOMBIE ? p->exit_status : 0);
 }
@@ -191,16 +192,15 @@ static long ctl_write(void *ctx, const struct p9synth_entry *e, uint64_t inst,
 	if (count == 0 || count >= sizeof(cmd))
 		return -P9_EINVAL;
 	memcpy(cmd, data, count);
-	long rc;
 	if (!strcmp(cmd, "kill"))
-		rc = metta_domain_kill(p->domain, 0x200 | 9);
+		proc_signal(p, LX_SIGKILL);
 	else if (!strcmp(cmd, "stop"))
-		rc = metta_thread_ctl(p->thread, THREAD_SUSPEND, 0);
+		proc_signal(p, LX_SIGSTOP);
 	else if (!strcmp(cmd, "start"))
-		rc = metta_thread_ctl(p->thread, THREAD_RESUME, 0);
+		proc_signal(p, LX_SIGCONT);
 	else
 		return -P9_EINVAL;
-	return rc ? -P9_EINVAL : (long)whole;
+	return (long)whole;
 }
 
 /* ---- the files about the whole system ---- */

@@ -189,7 +189,7 @@ static const struct pt_test *lists[] = {
 	pt_file_tests, pt_fd_tests, pt_dir_tests, pt_mem_tests,
 	pt_proc_tests, pt_err_tests, pt_dev_tests, pt_link_tests, pt_pipe_tests,
 	pt_fork_tests,
-	pt_exec_tests,
+	pt_exec_tests, pt_signal_tests,
 	pt_procfs_tests, pt_9p_tests, pt_image_tests, /* dropped where they cannot run */
 };
 static const struct pt_test no_tests[] = { { 0, 0 } };

@@ -138,6 +138,7 @@ extern const struct pt_test pt_link_tests[];
 extern const struct pt_test pt_pipe_tests[];
 extern const struct pt_test pt_fork_tests[];
 extern const struct pt_test pt_exec_tests[];
+extern const struct pt_test pt_signal_tests[];
 
 /* The ENOSPC test (t_enospc.c); runs only with POSIXTEST_ENOSPC set. */
 void pt_test_enospc(void);

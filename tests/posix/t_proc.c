@@ -1,6 +1,6 @@
 /*
  * Process: getpid, uname, clocks and sleeping, getrandom, signal masks and
- * actions (never delivered), errno and TLS, set_tid_address, arch_prctl,
+ * actions (delivery: t_signal.c), errno and TLS, set_tid_address, arch_prctl,
  * unknown system calls.
  */
 #include "posixtest.h"

@@ -179,14 +179,17 @@ static int interrupted_held_call_is_cancelled(void)
 }
 
 /* An interrupt that finds no call waits for the next held one. */
+static volatile int spin_go;
 static void sleepy_client(void)
 {
-	metta_sleep(20000);
+	while (!spin_go)
+		;
 	client();
 }
 
 static int early_interrupt_is_not_lost(void)
 {
+	spin_go = 0;
 	client_result = 99;
 	held = 0;
 	metta_cap_delete(T_CLIENT);
@@ -195,6 +198,7 @@ static int early_interrupt_is_not_lost(void)
 	metta_thread_ctl(T_CLIENT, THREAD_START, 0);
 	metta_sleep(2000);
 	UCHECK(metta_thread_ctl(T_CLIENT, THREAD_INTERRUPT, 0) == 0, "intr");
+	spin_go = 1;
 	UCHECK(wait_until(&client_result, STATUS_ERR_INTR), "client got %ld",
 	       client_result);
 	uint64_t v = 0;
@@ -205,6 +209,85 @@ static int early_interrupt_is_not_lost(void)
 	uint64_t w[4] = { 0, 1, 1, 1 };
 	UCHECK(metta_reply_send(R, NULL, w) == 0, "reply_send");
 	UCHECK(wait_until(&client_result, 0), "client got %ld", client_result);
+	return 0;
+}
+
+/* Sleeps and event waits are broken by an interrupt too (a signal must
+ * reach a runtime that sleeps in nanosleep or waits for a timer). */
+#define EV2 25
+static volatile long wait_result = 99, wait_again = 99;
+static volatile int wait_kind;
+
+static void waiter(void)
+{
+	if (wait_kind == 0) {
+		wait_result = metta_sleep(5000000);
+		wait_again = metta_sleep(1000);
+	} else if (wait_kind == 1) {
+		wait_result = metta_event_wait(EV2, 1, 0);
+		wait_again = metta_event_wait(EV2, 1, 1000);
+	} else {
+		while (!spin_go)
+			;
+		/* The interrupt came while we ran: this wait takes it. */
+		wait_result = metta_sleep(5000000);
+		wait_again = metta_sleep(1000);
+	}
+	metta_thread_exit();
+}
+
+static int interrupt_waiter(int kind)
+{
+	wait_kind = kind;
+	wait_result = wait_again = 99;
+	spin_go = 0;
+	metta_cap_delete(T_CLIENT);
+	UCHECK(metta_thread_create(CAP_SELF, T_CLIENT, (uint64_t)waiter,
+				   stack_top(1), METTA_PRIO_NORM) == 0 &&
+		   metta_thread_ctl(T_CLIENT, THREAD_START, 0) == 0,
+	       "create");
+	metta_sleep(2000);
+	if (kind != 2)
+		UCHECK(metta_thread_ctl(T_CLIENT, THREAD_STATE, 0) ==
+			   THREAD_IS_BLOCKED, "not waiting");
+	uint64_t t0 = (uint64_t)metta_clock();
+	UCHECK(metta_thread_ctl(T_CLIENT, THREAD_INTERRUPT, 0) == 0, "intr");
+	spin_go = 1;
+	UCHECK(wait_until(&wait_result, STATUS_ERR_INTR), "wait gave %ld",
+	       wait_result);
+	UCHECK((uint64_t)metta_clock() - t0 < 1000000000ull, "too slow");
+	/* Taken once: the next wait waits (and times out, or sleeps). */
+	long want = kind == 1 ? STATUS_ERR_TIMEOUT : 0;
+	UCHECK(wait_until(&wait_again, want), "next wait gave %ld", wait_again);
+	return 0;
+}
+
+static int interrupted_sleep_returns_intr(void)
+{
+	return interrupt_waiter(0);
+}
+
+static int interrupted_event_wait_returns_intr(void)
+{
+	UCHECK(metta_event_create(EV2) == 0, "event");
+	return interrupt_waiter(1);
+}
+
+static int pending_interrupt_breaks_next_sleep(void)
+{
+	return interrupt_waiter(2);
+}
+
+static int interrupt_checks_its_capability(void)
+{
+	UCHECK(metta_thread_ctl(200, THREAD_INTERRUPT, 0) == STATUS_ERR_BADCAP,
+	       "empty slot");
+	UCHECK(metta_thread_ctl(EV, THREAD_INTERRUPT, 0) == STATUS_ERR_TYPE,
+	       "an event");
+	UCHECK(metta_cap_copy(T_SERVER, 41, RIGHT_READ, 0) == 0, "copy");
+	UCHECK(metta_thread_ctl(41, THREAD_INTERRUPT, 0) == STATUS_ERR_DENIED,
+	       "no CONTROL");
+	metta_cap_delete(41);
 	return 0;
 }
 
@@ -337,6 +420,12 @@ static const struct utest tests[] = {
 	{ "interrupted_held_call_is_cancelled",
 	  interrupted_held_call_is_cancelled },
 	{ "early_interrupt_is_not_lost", early_interrupt_is_not_lost },
+	{ "interrupted_sleep_returns_intr", interrupted_sleep_returns_intr },
+	{ "interrupted_event_wait_returns_intr",
+	  interrupted_event_wait_returns_intr },
+	{ "pending_interrupt_breaks_next_sleep",
+	  pending_interrupt_breaks_next_sleep },
+	{ "interrupt_checks_its_capability", interrupt_checks_its_capability },
 	{ "suspended_held_call_is_cancelled", suspended_held_call_is_cancelled },
 	{ "killed_held_caller_is_reported", killed_held_caller_is_reported },
 	{ "dropped_reply_fails_the_call", dropped_reply_fails_the_call },

@@ -17,6 +17,13 @@
  * may change them (signals, sigreturn) or copy them (fork). The runtime's
  * C code uses no vector registers (-mgeneral-regs-only), so they are kept
  * too. One thread per program for now, so one stack.
+ *
+ * rt_async_entry: where the process server sends a thread it found in the
+ * program's own code when a signal came (runtime/signal.c): every
+ * register is the program's but rip, which proc kept in the signal page.
+ * rt_async returns the registers to go on with, and rt_resume_full loads
+ * all of them (rcx and r11 too, which the way back from a call cannot);
+ * rt_sigreturn takes that way too when rt_full_pending is set.
  */
 	.text
 	.global _start
@@ -56,6 +63,8 @@ rt_reflect_entry:
 	movq %rsp, %rdi
 	cld
 	call rt_syscall
+	cmpb $0, rt_full_pending(%rip)
+	jne rt_resume_full
 	addq $8, %rsp
 	popq %rdi
 	popq %rsi
@@ -75,6 +84,40 @@ rt_reflect_entry:
 	popq %rcx
 	popq %rsp
 	jmp *%rcx
+
+	.global rt_async_entry
+rt_async_entry:
+	leaq rt_stack_top(%rip), %rsp
+	cld
+	call rt_async
+	/* fall through */
+
+/* Every register from rt_full (struct metta_regs: rax rbx rcx rdx rsi
+ * rdi rbp rsp r8-r15 rip rflags), then on at its rip. Moves leave the
+ * flags alone, so they are set first. */
+	.global rt_resume_full
+rt_resume_full:
+	movb $0, rt_full_pending(%rip)
+	leaq rt_full(%rip), %rax
+	pushq 136(%rax)
+	popfq
+	movq 8(%rax), %rbx
+	movq 16(%rax), %rcx
+	movq 24(%rax), %rdx
+	movq 32(%rax), %rsi
+	movq 40(%rax), %rdi
+	movq 48(%rax), %rbp
+	movq 64(%rax), %r8
+	movq 72(%rax), %r9
+	movq 80(%rax), %r10
+	movq 88(%rax), %r11
+	movq 96(%rax), %r12
+	movq 104(%rax), %r13
+	movq 112(%rax), %r14
+	movq 120(%rax), %r15
+	movq 56(%rax), %rsp
+	movq 0(%rax), %rax
+	jmp *rt_full+128(%rip)
 
 	.bss
 	.balign 16
