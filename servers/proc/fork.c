@@ -187,11 +187,12 @@ static int change_of(const struct process *c, uint64_t opts, int *code)
 }
 
 /*
- * Looks for a child of pid that a wait (spec, opts) may collect: 1 and
- * the answer's words when one has changed (reaped unless WNOWAIT), 0 when
- * some match but none changed, -1 when none match.
+ * Looks for a child of pid that a wait (spec, opts) may collect: 1, the
+ * child in *out and the answer's words when one has changed, 0 when some
+ * match but none changed, -1 when none match.
  */
-static int collect(int pid, int64_t spec, uint64_t opts, uint64_t w[3])
+static int find_change(int pid, int64_t spec, uint64_t opts, uint64_t w[3],
+		       struct process **out)
 {
 	struct process *me = proc_by_pid(pid);
 	int any = 0;
@@ -206,25 +207,32 @@ static int collect(int pid, int64_t spec, uint64_t opts, uint64_t w[3])
 		w[0] = (uint64_t)c->pid;
 		w[1] = (uint64_t)(st & 0xffff);
 		w[2] = (uint64_t)code;
-		if (opts & NESTER_WNOWAIT)
-			return 1;
-		if (c->state == PROC_ZOMBIE)
-			proc_reap(c);
-		else
-			c->report = 0;
+		*out = c;
 		return 1;
 	}
 	return any ? 0 : -1;
 }
 
+/* The parent has the news: a zombie goes, a report is spent (unless
+ * WNOWAIT leaves them for the next wait). */
+static void consume(struct process *c, uint64_t opts)
+{
+	if (opts & NESTER_WNOWAIT)
+		return;
+	if (c->state == PROC_ZOMBIE)
+		proc_reap(c);
+	else
+		c->report = 0;
+}
+
 long fork_op_wait(struct server_call *c)
 {
-	struct process *me = proc_caller(c);
+	struct process *me = proc_caller(c), *child = 0;
 	if (!me)
 		return STATUS_ERR_DENIED;
 	int64_t spec = (int64_t)c->w[1];
 	uint64_t opts = c->w[2], w[3] = { 0, 0, 0 };
-	int found = collect(me->pid, spec, opts, w);
+	int found = find_change(me->pid, spec, opts, w, &child);
 	if (found < 0)
 		return STATUS_ERR_NOENT; /* ECHILD */
 	if (found == 0 && !(opts & NESTER_WNOHANG)) {
@@ -241,30 +249,39 @@ long fork_op_wait(struct server_call *c)
 		*h = (struct waiter){ 1, me->pid, spec, opts, cookie, reply };
 		return SERVER_HELD;
 	}
+	if (child)
+		consume(child, opts); /* the caller is in its call: it hears */
 	c->w[1] = w[0];
 	c->w[2] = w[1];
 	c->w[3] = w[2];
 	return STATUS_OK;
 }
 
-/* Answers the held waits p's change satisfies (one per change, unless
- * WNOWAIT leaves it for the next). */
+/*
+ * Answers the held waits p's change satisfies. A child is collected only
+ * when the answer reached its caller: one interrupted meanwhile (a
+ * signal, SIGCHLD itself) gets EINTR and finds the child at its next
+ * wait.
+ */
 void proc_child_changed(struct process *p)
 {
 	int pid = p->ppid;
 	for (int i = 0; i < MAX_WAITERS && p->state != PROC_FREE; i++) {
 		struct waiter *h = &waiters[i];
+		struct process *child = 0;
 		uint64_t w[3];
 		if (!h->used || h->pid != pid)
 			continue;
-		int found = collect(pid, h->spec, h->opts, w);
+		int found = find_change(pid, h->spec, h->opts, w, &child);
 		if (found == 0)
 			continue;
 		h->used = 0;
-		if (found > 0)
-			server_answer(h->reply, STATUS_OK, w, 0, 0);
-		else
+		if (found < 0) {
 			server_answer(h->reply, STATUS_ERR_NOENT, 0, 0, 0);
+			continue;
+		}
+		if (server_answer(h->reply, STATUS_OK, w, 0, 0) == STATUS_OK)
+			consume(child, h->opts);
 	}
 }
 

@@ -114,13 +114,31 @@ static void go_on(struct process *p)
 	tell_parent(p, LX_W_CONTINUED, LX_CLD_CONTINUED);
 }
 
+/*
+ * busybox's poweroff, reboot and halt signal init (SIGUSR2, SIGTERM,
+ * SIGUSR1: busybox init's protocol). An init that does not handle them
+ * (a shell) would ignore them, as Linux's would; the process server is
+ * the system's true init here, so it does what busybox init would.
+ */
+static void init_power_signal(int sig)
+{
+	uint64_t w[4] = { sig == LX_SIGTERM ? NESTER_REBOOT : NESTER_POWEROFF };
+	if (sig != LX_SIGUSR2 && sig != LX_SIGTERM && sig != LX_SIGUSR1)
+		return;
+	metta_printf("proc: init does not handle signal %d: %s", sig,
+		     sig == LX_SIGTERM ? "rebooting" : "powering off");
+	metta_request(PROC_SLOT_NESTER, w, 0, 0, 0, 0, 0, 0, 0);
+}
+
 /* What to do now, before the runtime sees it: 1 when the signal is
  * done with (its default taken, or dropped), 0 when it must be posted. */
 static int act_now(struct process *p, struct rt_sigpage *pg, int sig)
 {
 	uint64_t bit = LX_SIGBIT(sig);
-	if (p->pid == 1 && !(bit & pg->caught & ~LX_SIG_UNCATCHABLE))
+	if (p->pid == 1 && !(bit & pg->caught & ~LX_SIG_UNCATCHABLE)) {
+		init_power_signal(sig);
 		return 1; /* as Linux's init: only what it handles reaches it */
+	}
 	if (sig == LX_SIGKILL) {
 		metta_domain_kill(p->domain, METTA_EXIT_SIGNAL(sig));
 		return 1;

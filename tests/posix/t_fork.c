@@ -226,6 +226,38 @@ static void t_fork_exec(void)
 	ERR(waitpid(-1, &st, WNOHANG), ECHILD);
 }
 
+static volatile int got_chld;
+static void on_chld(int sig)
+{
+	(void)sig;
+	got_chld++;
+}
+
+/* As a shell waits: SIGCHLD's handler, sigsuspend until it ran, then
+ * waitpid with WNOHANG; the status is the child's. */
+static void t_fork_sigchld(void)
+{
+	struct sigaction sa = { .sa_handler = on_chld }, old;
+	sigset_t block, orig;
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	OK(sigaction(SIGCHLD, &sa, &old));
+	OK(sigprocmask(SIG_BLOCK, &block, &orig));
+	got_chld = 0;
+	pid_t pid = OK(fork());
+	if (pid == 0)
+		_exit(3);
+	sigset_t wait_mask = orig;
+	sigdelset(&wait_mask, SIGCHLD);
+	while (!got_chld)
+		sigsuspend(&wait_mask);
+	int st = 0;
+	EQ(waitpid(-1, &st, WNOHANG), pid);
+	CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 3, "status %#x", st);
+	OK(sigprocmask(SIG_SETMASK, &orig, 0));
+	OK(sigaction(SIGCHLD, &old, 0));
+}
+
 /* Many in a row: nothing is left behind (the table would fill). */
 static void t_fork_many(void)
 {
@@ -245,6 +277,7 @@ const struct pt_test pt_fork_tests[] = {
 	{"fork_wait", t_fork_wait},
 	{"fork_clone", t_fork_clone},
 	{"fork_exec", t_fork_exec},
+	{"fork_sigchld", t_fork_sigchld},
 	{"fork_many", t_fork_many},
 	{0, 0},
 };
