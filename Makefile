@@ -347,5 +347,8 @@ format:
 clean:
 	rm -rf $(BUILD)
 
+# Servers', commands' and tests' objects too: a header they share with
+# another file (servers/pipe/pipe.h) must rebuild them all.
 -include $(NUCLEUS_OBJ:.o=.d) $(LIBMETTA_OBJ:.o=.d) $(LIB9P_OBJ:.o=.d) \
-	$(RUNTIME_OBJ:.o=.d)
+	$(RUNTIME_OBJ:.o=.d) $(wildcard $(BUILD)/user/servers/*/*.d \
+	$(BUILD)/user/commands/*.d $(BUILD)/user/tests/*/*.d)

@@ -95,6 +95,10 @@ static void run(int n, char **w)
 	metta_domain_info(CHILD, &info);
 	status = info.exit_status;
 	metta_cap_delete(CHILD);
+	/* The terminal is ours again: no foreground group a program set
+	 * (TIOCSPGRP) outlives it. */
+	uint64_t fg[4] = { CONS_SET_PGRP, 0 };
+	metta_request(CAP_TTY, fg, 0, 0, 0, 0, 0, 0, 0);
 }
 
 int main(int argc, char **argv, char **envp)

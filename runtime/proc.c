@@ -147,9 +147,16 @@ long sys_getpid(const uint64_t *a)
 	return rt_getpid();
 }
 
+/* pid 0 or ours: 0; another process: ESRCH (there are none yet). */
+static long only_self(int64_t pid)
+{
+	return pid == 0 || pid == rt_getpid() ? 0 : -P9_ESRCH;
+}
+
 long sys_getsid(const uint64_t *a)
 {
-	return sys_getpgid(a);
+	long rc = only_self((int64_t)a[0]);
+	return rc ? rc : rt_getsid();
 }
 
 long sys_getppid(const uint64_t *a)
@@ -193,22 +200,28 @@ long sys_umount2(const uint64_t *a)
 	return do_umount(a[0], a[1]);
 }
 
-/* pid 0 or ours: 0; another process: ESRCH (there are none yet). */
-static long only_self(int64_t pid)
+
+/* Our process group and session: our pid until groups exist. */
+long rt_getpgrp(void)
 {
-	return pid == 0 || pid == rt_getpid() ? 0 : -P9_ESRCH;
+	return rt_getpid();
+}
+
+long rt_getsid(void)
+{
+	return rt_getpid();
 }
 
 long sys_getpgid(const uint64_t *a)
 {
 	long rc = only_self((int64_t)a[0]);
-	return rc ? rc : rt_getpid();
+	return rc ? rc : rt_getpgrp();
 }
 
 long sys_getpgrp(const uint64_t *a)
 {
 	(void)a;
-	return rt_getpid();
+	return rt_getpgrp();
 }
 
 long sys_set_tid_address(const uint64_t *a)

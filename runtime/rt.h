@@ -107,8 +107,10 @@ int ns_give_parent(void);
 long ns_text(char *buf, size_t cap);
 void ns_hangup_all(void);
 
-/* Our pid (proc.c). */
+/* Our pid, process group and session (proc.c). */
 long rt_getpid(void);
+long rt_getpgrp(void);
+long rt_getsid(void);
 /* Limits and names at start: the program's path from AT_EXECFN. */
 void proc_init(const char *execfn);
 

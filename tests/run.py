@@ -216,10 +216,12 @@ def judge_tests(name, prefix, out, tally):
                      f"{len(results)} of {begin.group(1)} reported")
 
 
-def run_system_tests(build, tally, nucleus):
+def run_system_tests(build, tally, nucleus, only=None):
     logdir = os.path.join(build, "tests")
     os.makedirs(logdir, exist_ok=True)
     for boot in boots.BOOTS:
+        if only and boot["name"] not in only:
+            continue
         name = "system/" + boot["name"]
         try:
             iso = make_iso(build, boot, nucleus)
@@ -245,6 +247,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--only", choices=["host", "fuzz", "system"])
+    ap.add_argument("--boot", action="append",
+                    help="run only this system boot (repeatable)")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
     nucleus = os.path.join(build, "nucleus", "nucleus.elf")
@@ -254,7 +258,7 @@ def main():
     if args.only in (None, "fuzz"):
         run_fuzzers(build, tally)
     if args.only in (None, "system"):
-        run_system_tests(build, tally, nucleus)
+        run_system_tests(build, tally, nucleus, args.boot)
     print(f"{tally.passed} passed, {tally.failed} failed")
     return 1 if tally.failed else 0
 
