@@ -32,7 +32,7 @@ static int jobsig_off(int sig)
 
 static uint64_t job_offset(const struct ofile *f, int sig)
 {
-	uint64_t off = (uint64_t)rt_getpgrp() & CONS_PGRP_MASK;
+	uint64_t off = CONS_JOB | ((uint64_t)rt_getpgrp() & CONS_PGRP_MASK);
 	if (jobsig_off(sig))
 		off |= CONS_JOBSIG_OFF;
 	if (f->flags & LX_O_NONBLOCK)

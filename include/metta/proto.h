@@ -32,16 +32,20 @@
 #define CONS_READ 2	   /* w1: at most; reply data: a line (cooked) or bytes */
 #define CONS_SET_PGRP 3	   /* w1: the foreground process group (0: none) */
 #define CONS_SET_FOREGROUND 4 /* cap: an event; ^C signals bit 1, ^Z bit 2 */
+#define CONS_SAVE 5	   /* keeps the termios settings (a native shell's) */
+#define CONS_RESTORE 6	   /* puts back what CONS_SAVE kept */
 #define CONS_INTR 1
 #define CONS_SUSP 2
 
 /*
- * cons over 9P (docs/servers.md): a Tread or Twrite of `cons` carries in
- * its offset the caller's process group (low 32 bits, 0: unknown) for
- * job control, CONS_JOBSIG_OFF when the caller blocks or ignores SIGTTIN
- * and SIGTTOU, and PIPE_NOWAIT (O_NONBLOCK). `consctl` is the terminal's
- * settings as text (termios, winsize, pgrp, session), and takes commands.
+ * cons over 9P (docs/servers.md): a Tread or Twrite of `cons` (or a Twrite
+ * of `consctl`) whose offset has CONS_JOB carries in it the caller's
+ * process group (low 32 bits) for job control, CONS_JOBSIG_OFF when the
+ * caller blocks or ignores SIGTTIN and SIGTTOU, and PIPE_NOWAIT
+ * (O_NONBLOCK). `consctl` is the terminal's settings as text (termios,
+ * winsize, pgrp, session), and takes commands.
  */
+#define CONS_JOB (1ull << 60)
 #define CONS_JOBSIG_OFF (1ull << 61)
 #define CONS_PGRP_MASK 0xffffffffull
 

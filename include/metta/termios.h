@@ -33,6 +33,7 @@ struct lx_winsize {
 #define LX_VSUSP    10
 #define LX_VEOL	    11
 #define LX_VREPRINT 12
+#define LX_VDISCARD 13
 #define LX_VWERASE  14
 #define LX_VLNEXT   15
 #define LX_VEOL2    16

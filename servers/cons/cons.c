@@ -166,7 +166,8 @@ static void input_thread(void)
 			take();
 			while (metta_ioport_in(PORTS, COM1 + 5, 1) & 1)
 				tty_input(
-				    (uint8_t)metta_ioport_in(PORTS, COM1, 1));
+				    (uint8_t)metta_ioport_in(PORTS, COM1, 1),
+				    (uint64_t)metta_clock());
 			int ready = readers_can_go();
 			give();
 			metta_irq_ack(IRQ);
@@ -220,7 +221,8 @@ static void keyboard_thread(void)
 				char c = translate((uint8_t)metta_ioport_in(
 				    KBD_PORTS, 0x60, 1));
 				if (c)
-					tty_input((uint8_t)c);
+					tty_input((uint8_t)c,
+						  (uint64_t)metta_clock());
 			}
 			int ready = readers_can_go();
 			give();
@@ -617,6 +619,25 @@ static long op_set_pgrp(struct server_call *c)
 	return STATUS_OK;
 }
 
+static long op_save(struct server_call *c)
+{
+	(void)c;
+	take();
+	tty_save();
+	give();
+	return STATUS_OK;
+}
+
+static long op_restore(struct server_call *c)
+{
+	(void)c;
+	take();
+	tty_restore();
+	give();
+	input_arrived(); /* canonical or not, readers may go now */
+	return STATUS_OK;
+}
+
 static long op_set_foreground(struct server_call *c)
 {
 	if (!c->cap_in || (metta_cap_info(c->cap_in) >> 32) != OBJ_EVENT)
@@ -632,6 +653,8 @@ static const server_op ops[] = {
 	[CONS_READ] = op_read,
 	[CONS_SET_PGRP] = op_set_pgrp,
 	[CONS_SET_FOREGROUND] = op_set_foreground,
+	[CONS_SAVE] = op_save,
+	[CONS_RESTORE] = op_restore,
 	[P9_RPC] = p9_portal_op_rpc,
 	[P9_CONNECT] = p9_portal_op_connect,
 	[P9_HANGUP] = p9_portal_op_hangup,

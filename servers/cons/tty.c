@@ -3,7 +3,6 @@
 
 #include <9p/errstr.h>
 #include <fmt/fmt.h>
-#include <metta.h>
 #include <metta/proto.h>
 #include <string/kstring.h>
 
@@ -33,7 +32,8 @@ static const uint8_t default_cc[LX_NCCS] = {
 	[LX_VINTR] = 3,	     [LX_VQUIT] = 0x1c,	  [LX_VERASE] = 0x7f,
 	[LX_VKILL] = 0x15,   [LX_VEOF] = 4,	  [LX_VMIN] = 1,
 	[LX_VSTART] = 0x11,  [LX_VSTOP] = 0x13,	  [LX_VSUSP] = 0x1a,
-	[LX_VREPRINT] = 0x12, [LX_VWERASE] = 0x17, [LX_VLNEXT] = 0x16,
+	[LX_VREPRINT] = 0x12, [LX_VDISCARD] = 0x0f, [LX_VWERASE] = 0x17,
+	[LX_VLNEXT] = 0x16, /* Linux's INIT_C_CC; ^O itself is not done */
 };
 
 void tty_init(void)
@@ -249,10 +249,10 @@ static void canonical(uint8_t c)
 	}
 }
 
-void tty_input(uint8_t c)
+void tty_input(uint8_t c, uint64_t now)
 {
 	uint32_t i = tty.tio.c_iflag;
-	tty.last_input = (uint64_t)metta_clock();
+	tty.last_input = now;
 	if (i & LX_ISTRIP)
 		c &= 0x7f;
 	if (literal_next) {
@@ -371,9 +371,15 @@ uint64_t tty_deadline(uint64_t since)
 
 /* ---- job control ---- */
 
+/* The group a request names (CONS_JOB), 0: none, no job control. */
+static uint32_t group_of(uint64_t offset)
+{
+	return offset & CONS_JOB ? (uint32_t)(offset & CONS_PGRP_MASK) : 0;
+}
+
 long tty_job_control(uint64_t offset, int sig)
 {
-	uint32_t pg = (uint32_t)(offset & CONS_PGRP_MASK);
+	uint32_t pg = group_of(offset);
 	if (!tty.pgrp || !pg || pg == tty.pgrp)
 		return 0;
 	if (sig == LX_SIGTTOU && !lflag(LX_TOSTOP))
@@ -388,11 +394,29 @@ long tty_job_control(uint64_t offset, int sig)
  * tty_check_change), unless the caller blocks or ignores it. */
 static long check_change(uint64_t offset)
 {
-	uint32_t pg = (uint32_t)(offset & CONS_PGRP_MASK);
+	uint32_t pg = group_of(offset);
 	if (!tty.pgrp || !pg || pg == tty.pgrp || (offset & CONS_JOBSIG_OFF))
 		return 0;
 	queue_signal(-(long)pg, LX_SIGTTOU);
 	return -P9_EINTR;
+}
+
+static struct lx_termios saved;
+static int have_saved;
+
+void tty_save(void)
+{
+	saved = tty.tio;
+	have_saved = 1;
+}
+
+void tty_restore(void)
+{
+	if (!have_saved)
+		return;
+	if ((tty.tio.c_lflag & LX_ICANON) && !(saved.c_lflag & LX_ICANON))
+		push_line(0);
+	tty.tio = saved;
 }
 
 void tty_set_pgrp(uint32_t pgrp)

@@ -5,7 +5,7 @@
  * does, the queue of input ready for readers, and `consctl`, the text
  * form of the settings (docs/servers.md).
  *
- * Pure code: cons.c calls it under its lock, and it calls back
+ * Pure code (host-tested): cons.c calls it under its lock, and it calls back
  * cons_put() for every byte to show. Signals it decides on (^C,
  * SIGTTOU, SIGWINCH...) are queued here and sent by cons.c once the lock
  * is given back (tty_next_signal).
@@ -27,8 +27,8 @@ extern struct tty tty;
 
 /* Linux's settings at boot: cooked, echoing, ^C ^\ ^Z, 80x24. */
 void tty_init(void);
-/* A byte typed. */
-void tty_input(uint8_t c);
+/* A byte typed, at now (ns since boot: VTIME). */
+void tty_input(uint8_t c, uint64_t now);
 /* Bytes written: output processing (OPOST, ONLCR, OCRNL). */
 void tty_output(const uint8_t *data, uint64_t n);
 /*
@@ -45,13 +45,17 @@ uint64_t tty_deadline(uint64_t since);
 void tty_flush_input(void);
 /*
  * Job control for a read (SIGTTIN) or a write (SIGTTOU, with TOSTOP) whose
- * 9P offset names the caller's group: 0 to go on, -EIO (a read, the
+ * 9P offset names the caller's group (CONS_JOB): 0 to go on, -EIO (a read, the
  * signal blocked or ignored) or -EINTR (the signal is queued).
  */
 long tty_job_control(uint64_t offset, int sig);
 /* consctl: the settings as text, and commands (all or nothing). */
 long tty_ctl_read(char *buf, uint32_t cap);
 long tty_ctl_write(const char *text, uint32_t n, uint64_t offset);
+/* A native shell's copy of the termios settings (CONS_SAVE), put back
+ * after a program that died with the terminal changed (CONS_RESTORE). */
+void tty_save(void);
+void tty_restore(void);
 /* A native shell's foreground group (CONS_SET_PGRP). */
 void tty_set_pgrp(uint32_t pgrp);
 /* The next signal to send: 1 and (Linux kill()'s pid, signal), or 0. */

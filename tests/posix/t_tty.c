@@ -146,9 +146,36 @@ static void t_tty_intr(void)
 	CHECK(memcmp(buf, "after\n", 6) == 0);
 }
 
+/* Metta's consctl: the settings as text; a bad command changes nothing. */
+static void t_tty_consctl(void)
+{
+	char text[512];
+	struct winsize ws;
+	int fd = OK(open("/dev/consctl", O_RDWR));
+	long n = OK(read(fd, text, sizeof text - 1));
+	text[n] = 0;
+	CHECKF(!strncmp(text, "termios ", 8) && strstr(text, "\nwinsize 24 80 "),
+	       "consctl: %s", text);
+	static const char *const bad[] = {
+		"bogus\n", "winsize 1 2 3\n", "termios 1 2\n",
+		"winsize 30 90 0 0\nbogus\n", "winsize 99999999999 1 1 1\n",
+		"pgrp 0 0\n", "flush sideways\n", "winsize 30 x 0 0\n",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ERR(write(fd, bad[i], strlen(bad[i])), EINVAL);
+	OK(ioctl(0, TIOCGWINSZ, &ws));
+	CHECK(ws.ws_row == 24 && ws.ws_col == 80);
+	EQ(write(fd, "winsize 30 90 0 0\n", 18), 18);
+	OK(ioctl(0, TIOCGWINSZ, &ws));
+	CHECK(ws.ws_row == 30 && ws.ws_col == 90);
+	EQ(write(fd, "winsize 24 80 0 0\n", 18), 18);
+	OK(close(fd));
+}
+
 const struct pt_test pt_tty_tests[] = {
 	{"tty_settings", t_tty_settings},
 	{"tty_errors", t_tty_errors},
+	{"tty_consctl", t_tty_consctl},
 	{"tty_raw", t_tty_raw},
 	{"tty_wait", t_tty_wait},
 	{"tty_intr", t_tty_intr},
