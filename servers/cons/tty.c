@@ -422,6 +422,8 @@ void tty_restore(void)
 void tty_set_pgrp(uint32_t pgrp)
 {
 	tty.pgrp = pgrp;
+	if (!pgrp)
+		tty.session = 0; /* free: no session outlives its programs */
 }
 
 /* ---- consctl ---- */

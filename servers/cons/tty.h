@@ -56,7 +56,8 @@ long tty_ctl_write(const char *text, uint32_t n, uint64_t offset);
  * after a program that died with the terminal changed (CONS_RESTORE). */
 void tty_save(void);
 void tty_restore(void);
-/* A native shell's foreground group (CONS_SET_PGRP). */
+/* A native shell's foreground group (CONS_SET_PGRP); 0 frees the
+ * terminal of any session too. */
 void tty_set_pgrp(uint32_t pgrp);
 /* The next signal to send: 1 and (Linux kill()'s pid, signal), or 0. */
 int tty_next_signal(long *target, int *sig);

@@ -172,10 +172,32 @@ static void t_tty_consctl(void)
 	OK(close(fd));
 }
 
+/* TIOCSCTTY: a session leader takes the terminal; TIOCNOTTY lets it go
+ * (SIGHUP and SIGCONT to the foreground group, ours: SIGHUP ignored). */
+static void t_tty_ctty(void)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	CHECK(getsid(0) == getpid());
+	OK(sigaction(SIGHUP, &ign, &old));
+	long take = ioctl(0, TIOCSCTTY, 0);
+	int e = errno;
+	long pg = tcgetpgrp(0);
+	int fd = open("/dev/tty", O_RDWR);
+	long drop = ioctl(0, TIOCNOTTY);
+	int e2 = errno;
+	sigaction(SIGHUP, &old, 0);
+	CHECKF(take == 0, "TIOCSCTTY: errno %d", e);
+	EQ(pg, getpgrp());
+	CHECK(fd >= 0);
+	OK(close(fd));
+	CHECKF(drop == 0, "TIOCNOTTY: errno %d", e2);
+}
+
 const struct pt_test pt_tty_tests[] = {
 	{"tty_settings", t_tty_settings},
 	{"tty_errors", t_tty_errors},
 	{"tty_consctl", t_tty_consctl},
+	{"tty_ctty", t_tty_ctty},
 	{"tty_raw", t_tty_raw},
 	{"tty_wait", t_tty_wait},
 	{"tty_intr", t_tty_intr},

@@ -417,7 +417,8 @@ BOOTS = [
         # The console's terminal (servers/cons/tty.c), typed at: line
         # editing as Linux's n_tty (erase, ^W, ^U, ^D ending a line and
         # then the input), through Debian's busybox cat; stty changing
-        # settings that outlive it (cons keeps them, not the runtime).
+        # settings that outlive it (cons keeps them, not the runtime);
+        # busybox's interactive sh.
         "name": "terminal",
         "cmdline": "", "smp": 2,
         "system_modules": SYSTEM,
@@ -426,7 +427,8 @@ BOOTS = [
                   "/bin/stty -a\n", "/bin/stty rows 40 cols 100 -echo\n",
                   "/bin/stty size\n", "/bin/stty -a\n",
                   "/bin/stty echo rows 24 cols 80\n", "/bin/stty size\n",
-                  "poweroff\n"],
+                  "/bin/sh -i\n", "echo a\x7fbc\n", "exit 7\n",
+                  "echo back $?\n", "poweroff\n"],
         "exit": EXIT_POWEROFF,
         "checks": [
             # cat's output (the echo of what was typed ahead, interleaved
@@ -441,6 +443,10 @@ BOOTS = [
             ("stty_size_kept", matches(r"(^|\$ )40 100$")),
             ("stty_echo_off_kept", matches(r"isig icanon iexten -echo echoe echok")),
             ("stty_back", matches(r"^24 80\r?$")),
+            # busybox's interactive sh edits in raw mode (its own erase,
+            # poll for the cursor report), and leaves cooked mode behind.
+            ("sh_raw_line_editing", matches(r"^bc$")),
+            ("sh_exit_then_cooked", contains("back 7")),
         ],
     },
     {
