@@ -506,14 +506,15 @@ static long hold_last(void)
 /* A readiness query: the answer now, or held until there is one. */
 static long query(uint64_t offset, uint8_t *buf)
 {
-	uint8_t r = readiness((uint8_t)offset);
-	if (r || (offset & PIPE_NOWAIT)) {
+	uint8_t interest = (uint8_t)(offset & (READY_IN | READY_OUT));
+	uint8_t r = readiness(interest);
+	if (r || !interest || (offset & PIPE_NOWAIT)) {
 		buf[0] = r;
 		return 1;
 	}
 	if (nwaiters == MAX_WAITERS)
 		return -P9_EBUSY;
-	waiters[nwaiters++] = (struct waiter){ .query = (uint8_t)offset };
+	waiters[nwaiters++] = (struct waiter){ .query = interest };
 	return hold_last();
 }
 

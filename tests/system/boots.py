@@ -418,7 +418,7 @@ BOOTS = [
         # editing as Linux's n_tty (erase, ^W, ^U, ^D ending a line and
         # then the input), through Debian's busybox cat; stty changing
         # settings that outlive it (cons keeps them, not the runtime);
-        # busybox's interactive sh.
+        # the interactive shells of busybox and bash.
         "name": "terminal",
         "cmdline": "", "smp": 2,
         "system_modules": SYSTEM,
@@ -428,7 +428,9 @@ BOOTS = [
                   "/bin/stty size\n", "/bin/stty -a\n",
                   "/bin/stty echo rows 24 cols 80\n", "/bin/stty size\n",
                   "/bin/sh -i\n", "echo a\x7fbc\n", "exit 7\n",
-                  "echo back $?\n", "poweroff\n"],
+                  "echo back $?\n", "/bin/bash -i\n",
+                  "echo hi-from-\x7f-bash\n", "exit 3\n", "echo bash $?\n",
+                  "poweroff\n"],
         "exit": EXIT_POWEROFF,
         "checks": [
             # cat's output (the echo of what was typed ahead, interleaved
@@ -447,6 +449,9 @@ BOOTS = [
             # poll for the cursor report), and leaves cooked mode behind.
             ("sh_raw_line_editing", matches(r"^bc$")),
             ("sh_exit_then_cooked", contains("back 7")),
+            # and bash's readline
+            ("bash_readline", matches(r"^hi-from-bash$")),
+            ("bash_exit", contains("bash 3")),
         ],
     },
     {
