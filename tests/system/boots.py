@@ -464,12 +464,13 @@ BOOTS = [
         "cmdline": "", "smp": 2,
         "system_modules": SYSTEM,
         "modules": {"posixtest": built("modules/posixtest")},
-        # Nothing typed while the first tests time out; then a line,
-        # then "lost", ^C and a line (ISIG: the group signalled through
-        # the process server, whose refusal cons logs until it delivers
-        # signals: NESTER_SIGNAL), each after a pause.
-        "input": ["\n", "posixtest -t tty /tmp\n", "", "typed\n",
-                  "lost\x03after\n", "echo status $?\n", "poweroff\n"],
+        # Nothing typed while the first tests time out (they take about
+        # 2 s; 12 s are left for a loaded machine); then a line, then
+        # "lost", ^C and a line (ISIG: the group signalled through the
+        # process server, whose refusal cons logs until it delivers
+        # signals: NESTER_SIGNAL).
+        "input": ["\n", "posixtest -t tty /tmp\n", "", "", "", "typed\n",
+                  "", "lost\x03after\n", "echo status $?\n", "poweroff\n"],
         "exit": EXIT_POWEROFF,
         "tests": "POSIX",
         "checks": [
