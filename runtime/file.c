@@ -194,8 +194,8 @@ static long send_pieces(int out, int in, uint64_t buf, int64_t *off,
 {
 	uint64_t done = 0;
 	while (done < count) {
-		uint64_t k = count - done < SENDFILE_BUF ? count - done
-							 : SENDFILE_BUF;
+		uint64_t k =
+		    count - done < SENDFILE_BUF ? count - done : SENDFILE_BUF;
 		long r = do_read(in, buf, k, off ? *off : -1);
 		if (r <= 0)
 			return done ? (long)done : r;
@@ -235,8 +235,12 @@ static long do_sendfile(int out, int in, uint64_t uoff, uint64_t count)
 		count = 0x7ffff000; /* Linux's MAX_RW_COUNT */
 	if (count == 0)
 		return 0;
-	uint64_t m[6] = { 0, SENDFILE_BUF, LX_PROT_READ | LX_PROT_WRITE,
-			  LX_MAP_PRIVATE | LX_MAP_ANONYMOUS, (uint64_t)-1, 0 };
+	uint64_t m[6] = { 0,
+			  SENDFILE_BUF,
+			  LX_PROT_READ | LX_PROT_WRITE,
+			  LX_MAP_PRIVATE | LX_MAP_ANONYMOUS,
+			  (uint64_t)-1,
+			  0 };
 	long buf = sys_mmap(m);
 	if (buf < 0)
 		return buf;

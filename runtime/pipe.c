@@ -45,8 +45,8 @@ static long pipe_stat(struct ofile *f, struct lx_stat *st)
  * readers (POLLERR), whatever the events asked (Linux reports those). */
 static int pipe_poll(struct ofile *f, int interest, int wait)
 {
-	int end = (f->flags & LX_O_ACCMODE) == LX_O_WRONLY ? READY_OUT
-							    : READY_IN;
+	int end =
+	    (f->flags & LX_O_ACCMODE) == LX_O_WRONLY ? READY_OUT : READY_IN;
 	if (wait && !(interest & end))
 		return -P9_EAGAIN; /* nothing it could be held for */
 	return ready_query(f, end, wait);
@@ -93,7 +93,8 @@ static long do_pipe2(uint64_t ufds, uint64_t flags)
 	struct loc dir;
 	if ((rc = ns_attach(PIPE_SERVICE, PIPE_ANAME, &dir)))
 		return rc == -P9_ENOSPC ? -P9_ENFILE : rc;
-	int nb = (int)(flags & LX_O_NONBLOCK), cloexec = !!(flags & LX_O_CLOEXEC);
+	int nb = (int)(flags & LX_O_NONBLOCK),
+	    cloexec = !!(flags & LX_O_CLOEXEC);
 	struct ofile *r = open_end(&dir, "data", P9_OREAD, LX_O_RDONLY | nb);
 	struct ofile *w =
 	    r ? open_end(&dir, "data1", P9_OWRITE, LX_O_WRONLY | nb) : 0;

@@ -17,7 +17,7 @@
 #include "state.h"
 
 #define POLL_NAP_NS 10000000ll /* 10 ms */
-#define ALWAYS (LX_POLLIN | LX_POLLOUT | LX_POLLRDNORM | LX_POLLWRNORM)
+#define ALWAYS	    (LX_POLLIN | LX_POLLOUT | LX_POLLRDNORM | LX_POLLWRNORM)
 
 int ready_query(struct ofile *f, int interest, int wait)
 {
@@ -145,8 +145,9 @@ static long read_time(uint64_t ut, int usec, int64_t *ns)
 	if (t[0] < 0 || t[1] < 0 || (!usec && t[1] >= 1000000000) ||
 	    (usec && t[1] >= 1000000000000ll))
 		return -P9_EINVAL;
-	*ns = t[0] > INT64_MAX / 1000000000 - 1 ? INT64_MAX / 2
-						 : t[0] * 1000000000 + t[1] * unit;
+	*ns = t[0] > INT64_MAX / 1000000000 - 1
+		  ? INT64_MAX / 2
+		  : t[0] * 1000000000 + t[1] * unit;
 	return 0;
 }
 
@@ -241,8 +242,8 @@ static long to_pollfds(struct sets *s, int nfds, struct lx_pollfd *p)
 	return n;
 }
 
-static void from_pollfds(struct sets *s, int nfds,
-			 const struct lx_pollfd *p, long n)
+static void from_pollfds(struct sets *s, int nfds, const struct lx_pollfd *p,
+			 long n)
 {
 	size_t bytes = (size_t)(nfds + 63) / 64 * 8;
 	for (int j = 0; j < 3; j++)

@@ -200,7 +200,6 @@ long sys_umount2(const uint64_t *a)
 	return do_umount(a[0], a[1]);
 }
 
-
 /* Our process group and session: our pid until groups exist. */
 long rt_getpgrp(void)
 {

@@ -114,8 +114,8 @@ static long ctl_get(struct ofile *f, struct ttyctl *t)
 	long rc = ctl_fid(f, &fid);
 	const uint8_t *data;
 	long n = rc ? rc
-		    : p9c_read_ref(loc_client(&f->loc[1]), fid, 0,
-				   CTL_MAX - 1, &data);
+		    : p9c_read_ref(loc_client(&f->loc[1]), fid, 0, CTL_MAX - 1,
+				   &data);
 	if (n < 0)
 		return n;
 	memcpy(text, data, (size_t)n);
@@ -204,9 +204,8 @@ static long set_winsize(struct ofile *f, uint64_t arg)
 /* Whether the terminal is ours: no session holds it, or ours does. */
 static long ours(const struct ttyctl *t)
 {
-	return !t->session || t->session == (uint32_t)rt_getsid()
-		   ? 0
-		   : -P9_ENOTTY;
+	return !t->session || t->session == (uint32_t)rt_getsid() ? 0
+								  : -P9_ENOTTY;
 }
 
 /* The foreground group; while none is set, every process counts as in

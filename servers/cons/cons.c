@@ -303,9 +303,9 @@ static void remove_waiter(int i)
 
 static uint8_t readiness(uint8_t interest)
 {
-	return (uint8_t)(((interest & READY_IN) && tty_readable() ? READY_IN
-								 : 0) |
-			 (interest & READY_OUT));
+	return (
+	    uint8_t)(((interest & READY_IN) && tty_readable() ? READY_IN : 0) |
+		     (interest & READY_OUT));
 }
 
 /* 0, or 1 when the waiter's caller is gone. */

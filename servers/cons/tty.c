@@ -29,9 +29,9 @@ static struct {
 static int npending;
 
 static const uint8_t default_cc[LX_NCCS] = {
-	[LX_VINTR] = 3,	     [LX_VQUIT] = 0x1c,	  [LX_VERASE] = 0x7f,
-	[LX_VKILL] = 0x15,   [LX_VEOF] = 4,	  [LX_VMIN] = 1,
-	[LX_VSTART] = 0x11,  [LX_VSTOP] = 0x13,	  [LX_VSUSP] = 0x1a,
+	[LX_VINTR] = 3,	      [LX_VQUIT] = 0x1c,    [LX_VERASE] = 0x7f,
+	[LX_VKILL] = 0x15,    [LX_VEOF] = 4,	    [LX_VMIN] = 1,
+	[LX_VSTART] = 0x11,   [LX_VSTOP] = 0x13,    [LX_VSUSP] = 0x1a,
 	[LX_VREPRINT] = 0x12, [LX_VDISCARD] = 0x0f, [LX_VWERASE] = 0x17,
 	[LX_VLNEXT] = 0x16, /* Linux's INIT_C_CC; ^O itself is not done */
 };
@@ -434,8 +434,8 @@ long tty_ctl_read(char *buf, uint32_t cap)
 	int n = fmt_snprintf(buf, cap, "termios %u %u %u %u %u", t->c_iflag,
 			     t->c_oflag, t->c_cflag, t->c_lflag, t->c_line);
 	for (int i = 0; i < LX_NCCS; i++)
-		n += fmt_snprintf(buf + n, cap - (uint32_t)n, " %u",
-				  t->c_cc[i]);
+		n +=
+		    fmt_snprintf(buf + n, cap - (uint32_t)n, " %u", t->c_cc[i]);
 	n += fmt_snprintf(buf + n, cap - (uint32_t)n,
 			  "\nwinsize %u %u %u %u\npgrp %u\nsession %u\n",
 			  tty.ws.ws_row, tty.ws.ws_col, tty.ws.ws_xpixel,
@@ -508,8 +508,8 @@ static long set_winsize(const uint64_t *v, int n, int apply)
 	if (n != 4 || v[0] > 0xffff || v[1] > 0xffff || v[2] > 0xffff ||
 	    v[3] > 0xffff)
 		return -P9_EINVAL;
-	struct lx_winsize ws = { (uint16_t)v[0], (uint16_t)v[1],
-				 (uint16_t)v[2], (uint16_t)v[3] };
+	struct lx_winsize ws = { (uint16_t)v[0], (uint16_t)v[1], (uint16_t)v[2],
+				 (uint16_t)v[3] };
 	if (apply && memcmp(&ws, &tty.ws, sizeof(ws))) {
 		tty.ws = ws;
 		if (tty.pgrp)
@@ -579,8 +579,7 @@ static long flush(const char *s, const char *end, int apply)
 }
 
 /* One command line; applied only when apply. */
-static long command(const char *s, const char *end, uint64_t offset,
-		    int apply)
+static long command(const char *s, const char *end, uint64_t offset, int apply)
 {
 	uint64_t v[MAX_ARGS];
 	size_t k;

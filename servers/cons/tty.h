@@ -19,8 +19,8 @@
 struct tty {
 	struct lx_termios tio;
 	struct lx_winsize ws;
-	uint32_t pgrp;	  /* the foreground process group, 0: none */
-	uint32_t session; /* the session it is the terminal of, 0: none */
+	uint32_t pgrp;	     /* the foreground process group, 0: none */
+	uint32_t session;    /* the session it is the terminal of, 0: none */
 	uint64_t last_input; /* when the last byte came (ns): VTIME */
 };
 extern struct tty tty;

@@ -56,7 +56,8 @@ static int canonical_editing(void)
 	type("c\n");
 	CHECK(take(buf, 64) == 4 && !strcmp(buf, "abc\n"));
 	CHECK(!strcmp(shown, "abx\b \bc\r\n"));
-	type("foo bar\x17" "baz\n"); /* ^W: the word */
+	type("foo bar\x17"
+	     "baz\n"); /* ^W: the word */
 	CHECK(take(buf, 64) == 8 && !strcmp(buf, "foo baz\n"));
 	type("junk\x15ok\n"); /* ^U: the line */
 	CHECK(take(buf, 64) == 3 && !strcmp(buf, "ok\n"));
@@ -101,11 +102,11 @@ static int set_raw(uint32_t lflag, int vmin, int vtime)
 {
 	char cmd[256];
 	const struct lx_termios *t = &tty.tio;
-	int n = snprintf(cmd, sizeof(cmd), "termios %u %u %u %u 0",
-			 t->c_iflag, t->c_oflag, t->c_cflag, lflag);
+	int n = snprintf(cmd, sizeof(cmd), "termios %u %u %u %u 0", t->c_iflag,
+			 t->c_oflag, t->c_cflag, lflag);
 	for (int i = 0; i < LX_NCCS; i++)
 		n += snprintf(cmd + n, sizeof(cmd) - (size_t)n, " %u",
-			      i == LX_VMIN	? (unsigned)vmin
+			      i == LX_VMIN    ? (unsigned)vmin
 			      : i == LX_VTIME ? (unsigned)vtime
 					      : t->c_cc[i]);
 	return set(cmd) == n ? 0 : -1;
@@ -183,7 +184,7 @@ static int job_control(void)
 	CHECK(set("pgrp 5 0\n") > 0);
 	CHECK(tty_job_control(g5, LX_SIGTTIN) == 0);
 	CHECK(tty_job_control(CONS_JOB, LX_SIGTTIN) == 0); /* unknown */
-	CHECK(tty_job_control(6, LX_SIGTTIN) == 0); /* no group named */
+	CHECK(tty_job_control(6, LX_SIGTTIN) == 0);	   /* no group named */
 	CHECK(tty_job_control(g6, LX_SIGTTIN) == -P9_EINTR);
 	CHECK(tty_next_signal(&target, &sig) && target == -6 && sig == 21);
 	CHECK(tty_job_control(g6 | CONS_JOBSIG_OFF, LX_SIGTTIN) == -P9_EIO);
@@ -204,14 +205,22 @@ static int consctl(void)
 	char text[512];
 	reset();
 	long n = tty_ctl_read(text, sizeof(text));
-	CHECK(n > 0 && !strcmp(text, "termios 1280 5 1215 35387 0 3 28 127 21 4 "
-				     "0 1 0 17 19 26 0 18 15 23 22 0 0 0\n"
-				     "winsize 24 80 0 0\npgrp 0\nsession 0\n"));
+	CHECK(n > 0 &&
+	      !strcmp(text, "termios 1280 5 1215 35387 0 3 28 127 21 4 "
+			    "0 1 0 17 19 26 0 18 15 23 22 0 0 0\n"
+			    "winsize 24 80 0 0\npgrp 0\nsession 0\n"));
 	/* Every line checked before any is applied. */
 	static const char *const bad[] = {
-		"bogus", "winsize 1 2 3", "winsize 30 90 0 0\nbogus",
-		"winsize 70000 1 1 1", "termios 1 2", "pgrp 0 0",
-		"pgrp 1", "flush sideways", "winsize 30 x 0 0", "ctty 0 1 0",
+		"bogus",
+		"winsize 1 2 3",
+		"winsize 30 90 0 0\nbogus",
+		"winsize 70000 1 1 1",
+		"termios 1 2",
+		"pgrp 0 0",
+		"pgrp 1",
+		"flush sideways",
+		"winsize 30 x 0 0",
+		"ctty 0 1 0",
 		"termios 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 256",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
