@@ -73,7 +73,8 @@ static void run(int n, char **w)
 	char args[512];
 	uint64_t len =
 	    metta_pack_strings(args, sizeof(args), n, (const char *const *)w);
-	uint64_t req[4] = { NESTER_SPAWN };
+	uint64_t req[4] = { NESTER_SPAWN }, keep[4] = { CONS_SAVE };
+	metta_request(CAP_TTY, keep, 0, 0, 0, 0, 0, 0, 0);
 	long rc = metta_request(CAP_NESTER, req, args, len, 0, 0, 0, 0, CHILD);
 	if (rc) {
 		metta_tty_printf("msh: %s: %s\n", w[0],
@@ -95,6 +96,13 @@ static void run(int n, char **w)
 	metta_domain_info(CHILD, &info);
 	status = info.exit_status;
 	metta_cap_delete(CHILD);
+	/* The terminal is ours again: no foreground group a program set
+	 * (TIOCSPGRP) outlives it, and a program that died (a signal, ^C)
+	 * leaves no raw mode behind (as bash restores the terminal). */
+	uint64_t fg[4] = { CONS_SET_PGRP, 0 }, back[4] = { CONS_RESTORE };
+	metta_request(CAP_TTY, fg, 0, 0, 0, 0, 0, 0, 0);
+	if (status >= 128)
+		metta_request(CAP_TTY, back, 0, 0, 0, 0, 0, 0, 0);
 }
 
 int main(int argc, char **argv, char **envp)

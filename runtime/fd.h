@@ -44,9 +44,10 @@ struct file_ops {
 	long (*chmod)(struct ofile *f, int mode);
 	/* NULL: nothing to commit. */
 	long (*sync)(struct ofile *f);
-	/* Readiness for poll and select (LX_POLLIN/OUT), when they come;
-	 * NULL: always ready, as a regular file is. */
-	int (*poll)(struct ofile *f, int events);
+	/* Readiness for poll and select: READY_* bits (metta/proto.h, Linux's
+	 * POLL* values) or an errno; wait: until some bit is set (poll.c).
+	 * NULL: always ready for reading and writing, as a regular file is. */
+	int (*poll)(struct ofile *f, int events, int wait);
 };
 
 extern const struct file_ops file9p_ops, dir_ops, tty_ops, chan_ops, pipe_ops;
@@ -101,10 +102,19 @@ long file9p_transfer(struct ofile *f, uint8_t *buf, uint64_t n, uint64_t off,
 		     int write);
 long file9p_stat(struct ofile *f, struct lx_stat *st);
 long file9p_chmod(struct ofile *f, int mode);
+/* Streams (pipes, the terminal): the 9P offset carries flags. */
+long stream_read(struct ofile *f, uint64_t ubuf, uint64_t n, uint64_t flags);
+long stream_write(struct ofile *f, uint64_t ubuf, uint64_t n, uint64_t flags);
 long stat_loc(const struct loc *l, struct lx_stat *out);
 long wstat_loc(struct loc *l, const struct p9_stat *st);
 long truncate_loc(struct loc *l, int64_t len);
 long chmod_loc(struct loc *l, int mode);
+
+/* The server's readiness of f's first fid (READY_QUERY): poll.c. */
+int ready_query(struct ofile *f, int interest, int wait);
+/* After opening the terminal as name ("cons", "tty"): 0 or an errno
+ * (tty.c; /dev/tty is ENXIO when another session holds the console). */
+long tty_opened(struct ofile *f, const char *name);
 
 /* A raw 9P channel to service (chan.c). */
 int chan_open(struct ofile *f, const char *service);

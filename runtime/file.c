@@ -180,6 +180,83 @@ long sys_ioctl(const uint64_t *a)
 	return f->ops->ioctl ? f->ops->ioctl(f, a[1], a[2]) : -P9_ENOTTY;
 }
 
+/*
+ * sendfile: count bytes from in (at *offset, which moves, or at its own
+ * offset) to out, through a buffer mapped in the program's memory for the
+ * call, so every kind's read and write take it as they take the
+ * program's. Linux's order of checks; an error after some bytes went
+ * gives those bytes.
+ */
+#define SENDFILE_BUF 65536
+
+static long send_pieces(int out, int in, uint64_t buf, int64_t *off,
+			uint64_t count)
+{
+	uint64_t done = 0;
+	while (done < count) {
+		uint64_t k =
+		    count - done < SENDFILE_BUF ? count - done : SENDFILE_BUF;
+		long r = do_read(in, buf, k, off ? *off : -1);
+		if (r <= 0)
+			return done ? (long)done : r;
+		long w = do_write(out, buf, (uint64_t)r, -1);
+		if (w < 0)
+			return done ? (long)done : w;
+		if (off)
+			*off += w;
+		else if (w < r && fd_get(in)->ops->seek)
+			fd_get(in)->ops->seek(fd_get(in), w - r, LX_SEEK_CUR);
+		done += (uint64_t)w;
+		if (w < r || (uint64_t)r < k)
+			break;
+	}
+	return (long)done;
+}
+
+static long do_sendfile(int out, int in, uint64_t uoff, uint64_t count)
+{
+	int64_t off = 0;
+	if (uoff && (user_readable(uoff, 8) || user_writable(uoff, 8)))
+		return -P9_EFAULT;
+	if (uoff)
+		off = *(const int64_t *)uoff;
+	struct ofile *fi = fd_get(in), *fo = fd_get(out);
+	if (readable(fi))
+		return -P9_EBADF;
+	if (uoff && !fi->ops->pread)
+		return -P9_ESPIPE;
+	if (off < 0)
+		return -P9_EINVAL;
+	if (!fo || (fo->flags & LX_O_ACCMODE) == LX_O_RDONLY)
+		return -P9_EBADF;
+	if (fo->flags & LX_O_APPEND)
+		return -P9_EINVAL;
+	if (count > 0x7ffff000)
+		count = 0x7ffff000; /* Linux's MAX_RW_COUNT */
+	if (count == 0)
+		return 0;
+	uint64_t m[6] = { 0,
+			  SENDFILE_BUF,
+			  LX_PROT_READ | LX_PROT_WRITE,
+			  LX_MAP_PRIVATE | LX_MAP_ANONYMOUS,
+			  (uint64_t)-1,
+			  0 };
+	long buf = sys_mmap(m);
+	if (buf < 0)
+		return buf;
+	long rc = send_pieces(out, in, (uint64_t)buf, uoff ? &off : 0, count);
+	uint64_t u[2] = { (uint64_t)buf, SENDFILE_BUF };
+	sys_munmap(u);
+	if (uoff)
+		*(int64_t *)uoff = off;
+	return rc;
+}
+
+long sys_sendfile(const uint64_t *a)
+{
+	return do_sendfile((int)a[0], (int)a[1], a[2], a[3]);
+}
+
 /* Standard input, output and error: the console, as the namespace has it. */
 void fd_init(void)
 {

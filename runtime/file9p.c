@@ -1,7 +1,7 @@
 /*
- * Two kinds of open file that are plain 9P files on some server: a file
- * (reads and writes at an offset, in 9P-sized pieces) and the terminal
- * (the console's cons file: no offset, and the terminal's ioctls).
+ * A kind of open file that is a plain 9P file on some server: reads and
+ * writes at an offset, in 9P-sized pieces; and the reads and writes of
+ * streams, 9P files without offsets (pipe.c's and tty.c's kinds).
  */
 #include <metta.h>
 #include <metta/proto.h>
@@ -217,57 +217,47 @@ const struct file_ops file9p_ops = {
 	.sync = file9p_sync,
 };
 
-/* ---- the terminal ---- */
+/* ---- streams: 9P files without offsets (pipes, the terminal) ---- */
 
-/* A terminal has no offset: every read and write is at 0. */
-static long tty_read(struct ofile *f, uint64_t ubuf, uint64_t n)
+/*
+ * One read of a stream, the 9P offset carrying flags (PIPE_NOWAIT, the
+ * caller's group): what the server has (a line, the bytes a pipe holds),
+ * 0 at its end. The bytes are lost when ubuf cannot take them, as on
+ * Linux.
+ */
+long stream_read(struct ofile *f, uint64_t ubuf, uint64_t n, uint64_t flags)
 {
-	return file9p_transfer(f, (uint8_t *)ubuf, n, 0, 0);
+	struct p9c *c = loc_client(&f->loc[0]);
+	uint32_t unit = p9c_iounit(c);
+	uint32_t k = n > unit ? unit : (uint32_t)n;
+	if (k == 0)
+		return 0;
+	const uint8_t *data;
+	long r = p9c_read_ref(c, f->loc[0].fid, flags, k, &data);
+	if (r > 0 && user_writable(ubuf, (uint64_t)r))
+		return -P9_EFAULT;
+	if (r > 0)
+		memcpy((void *)ubuf, data, (size_t)r);
+	return r;
 }
 
-static long tty_write(struct ofile *f, uint64_t ubuf, uint64_t n)
+/*
+ * All n bytes, in pieces the server takes (a pipe takes each whole if at
+ * most PIPE_BUF); without waiting, what went (EAGAIN if nothing did). An
+ * error after some bytes went gives those bytes.
+ */
+long stream_write(struct ofile *f, uint64_t ubuf, uint64_t n, uint64_t flags)
 {
-	return file9p_transfer(f, (uint8_t *)ubuf, n, 0, 1);
+	struct p9c *c = loc_client(&f->loc[0]);
+	uint32_t unit = p9c_iounit(c);
+	uint64_t done = 0;
+	while (done < n) {
+		uint32_t k = n - done > unit ? unit : (uint32_t)(n - done);
+		long r = p9c_write(c, f->loc[0].fid, flags,
+				   (const uint8_t *)ubuf + done, k);
+		if (r <= 0)
+			return done ? (long)done : (r ? r : -P9_EIO);
+		done += (uint64_t)r;
+	}
+	return (long)done;
 }
-
-static long tty_ioctl(struct ofile *f, uint64_t req, uint64_t arg)
-{
-	struct lx_termios *tio = &rt.termios;
-	long rc;
-	(void)f;
-	switch (req) {
-	case LX_TCGETS:
-		if ((rc = user_writable(arg, sizeof(*tio))))
-			return rc;
-		memcpy((void *)arg, tio, sizeof(*tio));
-		return 0;
-	case LX_TCSETS:
-	case LX_TCSETSW:
-	case LX_TCSETSF: {
-		if ((rc = user_readable(arg, sizeof(*tio))))
-			return rc;
-		memcpy(tio, (const void *)arg, sizeof(*tio));
-		/* Non-canonical input is the console's raw mode. */
-		uint64_t w[4] = { CONS_SET_RAW, !(tio->c_lflag & LX_ICANON) };
-		metta_request(CAP_TTY, w, 0, 0, 0, 0, 0, 0, 0);
-		return 0;
-	}
-	case LX_TIOCGWINSZ: {
-		struct lx_winsize ws = { 25, 80, 0, 0 };
-		if ((rc = user_writable(arg, sizeof(ws))))
-			return rc;
-		memcpy((void *)arg, &ws, sizeof(ws));
-		return 0;
-	}
-	}
-	return -P9_EINVAL;
-}
-
-const struct file_ops tty_ops = {
-	.kind = "terminal",
-	.read = tty_read,
-	.write = tty_write,
-	.stat = file9p_stat,
-	.ioctl = tty_ioctl,
-	.chmod = file9p_chmod,
-};

@@ -109,24 +109,24 @@ struct lx_utsname {
 	    domainname[65];
 };
 
-/* Terminal ioctls. */
-#define LX_TCGETS     0x5401
-#define LX_TCSETS     0x5402
-#define LX_TCSETSW    0x5403
-#define LX_TCSETSF    0x5404
-#define LX_TIOCGWINSZ 0x5413
-#define LX_TIOCSWINSZ 0x5414
-#define LX_TIOCGPGRP  0x540f
-#define LX_ICANON     0000002
-#define LX_ECHO	      0000010
+/* Terminals: termios, window size, their ioctls (shared with cons). */
+#include <metta/proto.h>
+#include <metta/termios.h>
 
-struct lx_termios {
-	uint32_t c_iflag, c_oflag, c_cflag, c_lflag;
-	uint8_t c_line, c_cc[19];
-};
+/* poll and select: the bits servers answer readiness queries with are
+ * Linux's (metta/proto.h). */
+#define LX_POLLIN     READY_IN
+#define LX_POLLPRI    0x002
+#define LX_POLLOUT    READY_OUT
+#define LX_POLLERR    READY_ERR
+#define LX_POLLHUP    READY_HUP
+#define LX_POLLNVAL   0x020
+#define LX_POLLRDNORM 0x040
+#define LX_POLLWRNORM 0x100
 
-struct lx_winsize {
-	uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel;
+struct lx_pollfd {
+	int32_t fd;
+	int16_t events, revents;
 };
 
 /* mmap. */

@@ -160,15 +160,15 @@ static long open_found(struct ofile *f, const struct upath *p, int flags)
 		return -P9_EISDIR;
 	if (!dir && ((flags & LX_O_DIRECTORY) || p->want_dir))
 		return -P9_ENOTDIR;
-	f->ops = dir ? &dir_ops
-		 : !strcmp(loc_service(&f->loc[0]), "cons") &&
-			 !strcmp(last_name(p->path), "cons")
-		     ? &tty_ops
-		     : &file9p_ops;
+	const char *name = last_name(p->path);
+	int tty = !strcmp(loc_service(&f->loc[0]), "cons") &&
+		  (!strcmp(name, "cons") || !strcmp(name, "tty"));
+	f->ops = dir ? &dir_ops : tty ? &tty_ops : &file9p_ops;
 	if (dir || (flags & LX_O_PATH))
 		return 0; /* directories open on their first read */
-	return p9c_open(loc_client(&f->loc[0]), f->loc[0].fid, open_mode(flags),
-			0);
+	long rc = p9c_open(loc_client(&f->loc[0]), f->loc[0].fid,
+			   open_mode(flags), 0);
+	return rc || !tty ? rc : tty_opened(f, name);
 }
 
 static long create_file(struct ofile *f, const char *path, int flags, int mode)

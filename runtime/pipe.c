@@ -22,39 +22,12 @@ static uint64_t wait_flag(const struct ofile *f)
 /* One read: what the pipe has (at least a byte), 0 at its end. */
 static long pipe_read(struct ofile *f, uint64_t ubuf, uint64_t n)
 {
-	struct p9c *c = loc_client(&f->loc[0]);
-	uint32_t unit = p9c_iounit(c);
-	uint32_t k = n > unit ? unit : (uint32_t)n;
-	if (k == 0)
-		return 0;
-	const uint8_t *data;
-	long r = p9c_read_ref(c, f->loc[0].fid, wait_flag(f), k, &data);
-	if (r > 0 && user_writable(ubuf, (uint64_t)r))
-		return -P9_EFAULT; /* the bytes are lost, as on Linux */
-	if (r > 0)
-		memcpy((void *)ubuf, data, (size_t)r);
-	return r;
+	return stream_read(f, ubuf, n, wait_flag(f));
 }
 
-/*
- * All n bytes, in pieces the server takes (each whole if at most
- * PIPE_BUF); without waiting, what went (EAGAIN if nothing did). An error
- * after some bytes went gives those bytes.
- */
 static long pipe_write(struct ofile *f, uint64_t ubuf, uint64_t n)
 {
-	struct p9c *c = loc_client(&f->loc[0]);
-	uint32_t unit = p9c_iounit(c);
-	uint64_t done = 0;
-	while (done < n) {
-		uint32_t k = n - done > unit ? unit : (uint32_t)(n - done);
-		long r = p9c_write(c, f->loc[0].fid, wait_flag(f),
-				   (const uint8_t *)ubuf + done, k);
-		if (r <= 0)
-			return done ? (long)done : (r ? r : -P9_EIO);
-		done += (uint64_t)r;
-	}
-	return (long)done;
+	return stream_write(f, ubuf, n, wait_flag(f));
 }
 
 static long pipe_stat(struct ofile *f, struct lx_stat *st)
@@ -67,11 +40,24 @@ static long pipe_stat(struct ofile *f, struct lx_stat *st)
 	return 0;
 }
 
+/* An end is ready for what it was opened for: the read end asks the
+ * server about bytes and writers (POLLHUP), the write end about room and
+ * readers (POLLERR), whatever the events asked (Linux reports those). */
+static int pipe_poll(struct ofile *f, int interest, int wait)
+{
+	int end =
+	    (f->flags & LX_O_ACCMODE) == LX_O_WRONLY ? READY_OUT : READY_IN;
+	if (wait && !(interest & end))
+		return -P9_EAGAIN; /* nothing it could be held for */
+	return ready_query(f, end, wait);
+}
+
 const struct file_ops pipe_ops = {
 	.kind = "pipe",
 	.read = pipe_read,
 	.write = pipe_write,
 	.stat = pipe_stat,
+	.poll = pipe_poll,
 };
 
 /* One end: the file `name` of the pipe at dir, opened with mode. */
@@ -107,7 +93,8 @@ static long do_pipe2(uint64_t ufds, uint64_t flags)
 	struct loc dir;
 	if ((rc = ns_attach(PIPE_SERVICE, PIPE_ANAME, &dir)))
 		return rc == -P9_ENOSPC ? -P9_ENFILE : rc;
-	int nb = (int)(flags & LX_O_NONBLOCK), cloexec = !!(flags & LX_O_CLOEXEC);
+	int nb = (int)(flags & LX_O_NONBLOCK),
+	    cloexec = !!(flags & LX_O_CLOEXEC);
 	struct ofile *r = open_end(&dir, "data", P9_OREAD, LX_O_RDONLY | nb);
 	struct ofile *w =
 	    r ? open_end(&dir, "data1", P9_OWRITE, LX_O_WRONLY | nb) : 0;

@@ -255,6 +255,19 @@ static long only_self(int64_t pid)
 	return pid == 0 || pid == rt_getpid() ? 0 : -P9_ESRCH;
 }
 
+/* Our process group and session, as the process server knows them now
+ * (another process may have moved us: asked each time; the terminal's
+ * job control needs them at each read and write). */
+long rt_getpgrp(void)
+{
+	return ask_group(NESTER_GETPGID, 0, 0);
+}
+
+long rt_getsid(void)
+{
+	return ask_group(NESTER_GETSID, 0, 0);
+}
+
 long sys_getpgid(const uint64_t *a)
 {
 	return ask_group(NESTER_GETPGID, (int)a[0], 0);
@@ -263,7 +276,7 @@ long sys_getpgid(const uint64_t *a)
 long sys_getpgrp(const uint64_t *a)
 {
 	(void)a;
-	return ask_group(NESTER_GETPGID, 0, 0);
+	return rt_getpgrp();
 }
 
 long sys_set_tid_address(const uint64_t *a)

@@ -127,8 +127,10 @@ long rt_ask_proc(uint64_t *w);
 /* Whether a nester's status says there is no process server. */
 int sig_alone(long status);
 
-/* Our pid (proc.c). */
+/* Our pid, process group and session (proc.c). */
 long rt_getpid(void);
+long rt_getpgrp(void);
+long rt_getsid(void);
 /* Limits and names at start: the program's path from AT_EXECFN. */
 void proc_init(const char *execfn);
 

@@ -27,13 +27,6 @@ struct rt_proc rt = {
 	.cwd = "/",
 	.umask = 022,
 	.tod_base = -1,
-	.termios = {
-		.c_iflag = 0x500,
-		.c_oflag = 5,
-		.c_cflag = 0xbf,
-		.c_lflag = LX_ICANON | LX_ECHO | 0x8a00 | 1,
-		.c_cc = { 3, 28, 127, 21, 4, 0, 1 },
-	},
 };
 
 void rt_reflect_entry(void);

@@ -90,9 +90,6 @@ struct rt_proc {
 	uint64_t chan_len;
 	uint8_t chan_reply[P9_PORTAL_MSIZE];
 
-	/* The terminal's settings, until cons keeps them (file9p.c). */
-	struct lx_termios termios;
-
 	/* Names. */
 	char cwd[RT_PATH_MAX];
 	uint32_t umask;

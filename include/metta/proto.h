@@ -37,10 +37,38 @@
 /* cons: the console. */
 #define CONS_WRITE 1	   /* data: bytes */
 #define CONS_READ 2	   /* w1: at most; reply data: a line (cooked) or bytes */
-#define CONS_SET_RAW 3	   /* w1: 1 raw, 0 cooked */
+#define CONS_SET_PGRP 3	   /* w1: the foreground process group (0: none) */
 #define CONS_SET_FOREGROUND 4 /* cap: an event; ^C signals bit 1, ^Z bit 2 */
+#define CONS_SAVE 5	   /* keeps the termios settings (a native shell's) */
+#define CONS_RESTORE 6	   /* puts back what CONS_SAVE kept */
 #define CONS_INTR 1
 #define CONS_SUSP 2
+
+/*
+ * cons over 9P (docs/servers.md): a Tread or Twrite of `cons` (or a Twrite
+ * of `consctl`) whose offset has CONS_JOB carries in it the caller's
+ * process group (low 32 bits) for job control, CONS_JOBSIG_OFF when the
+ * caller blocks or ignores SIGTTIN and SIGTTOU, and PIPE_NOWAIT
+ * (O_NONBLOCK). `consctl` is the terminal's settings as text (termios,
+ * winsize, pgrp, session), and takes commands.
+ */
+#define CONS_JOB (1ull << 60)
+#define CONS_JOBSIG_OFF (1ull << 61)
+#define CONS_PGRP_MASK 0xffffffffull
+
+/*
+ * Readiness, for poll and select (pipe, cons): a Tread whose offset has
+ * READY_QUERY asks what the fid is ready for, consuming nothing; the low
+ * byte of the offset is the caller's interest (READY_IN, READY_OUT: the
+ * ends it opened). The reply is one byte of READY_* bits. Without
+ * PIPE_NOWAIT the server holds the query until some bit is set.
+ * The bits are Linux's POLLIN, POLLOUT, POLLERR, POLLHUP.
+ */
+#define READY_QUERY (1ull << 62)
+#define READY_IN 0x01
+#define READY_OUT 0x04
+#define READY_ERR 0x08
+#define READY_HUP 0x10
 
 /* log: the system log. */
 #define LOG_READ 1	   /* w1: from offset; reply data; w1: next offset */

@@ -19,6 +19,7 @@
 #define P9_ESRCH	3
 #define P9_EINTR	4
 #define P9_EIO		5
+#define P9_ENXIO	6
 #define P9_E2BIG	7
 #define P9_ENOEXEC	8
 #define P9_EBADF	9

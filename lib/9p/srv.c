@@ -7,6 +7,8 @@
  */
 #include "9p/srv.h"
 
+#include <metta/proto.h> /* READY_QUERY */
+
 #include <metta/status.h>
 
 #include "bytes/le.h"
@@ -582,7 +584,10 @@ static const char *t_read(struct req *r, const struct p9_msg *m)
 	struct p9_fid *f = p9_fid_get(&r->c->fids, m->fid);
 	if (!f)
 		return "unknown fid";
-	if (f->mode == P9_FID_CLOSED || (f->mode & 3) == P9_OWRITE)
+	/* A readiness query (poll) reads no data: any open file may ask. */
+	int query = (m->offset & READY_QUERY) && !(f->qid.type & P9_QTDIR);
+	if (f->mode == P9_FID_CLOSED ||
+	    ((f->mode & 3) == P9_OWRITE && !query))
 		return "file not open for reading";
 	uint32_t count = m->count;
 	if (count > r->cap - RREAD_HDR)

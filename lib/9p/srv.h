@@ -19,6 +19,10 @@
  * Rerror leaves the connection's state as it was, except Tremove, which
  * clunks the fid even when the removal fails (remove(5)).
  *
+ * A Tread whose offset has READY_QUERY (metta/proto.h) is a readiness
+ * query for poll: it reads no data, so a file open only for writing may
+ * ask it too; the fs answers it in its read operation.
+ *
  * Answering later (Plan 9's lib9p Req/respond): a read or write that must
  * wait (an empty pipe, the console) calls p9srv_hold() for the request
  * being served and returns P9SRV_HELD; p9srv_serve() then returns

@@ -131,12 +131,33 @@ static int wake_writers(struct pipes *ps, struct pipe_ring *r)
 	return went;
 }
 
+/* The readiness of a node for the interest (READY_IN, READY_OUT). */
+static uint8_t readiness(struct pipe_node *n, uint64_t interest);
+
+/* Answers the pipe's held readiness queries that have an answer now. */
+static void wake_queries(struct pipe *p)
+{
+	struct p9srv_req **at = &p->qwait;
+	while (*at) {
+		struct p9srv_req *q = *at;
+		uint8_t r = readiness(q->node, q->offset);
+		if (!r) {
+			at = &q->next;
+			continue;
+		}
+		*at = q->next;
+		q->next = 0;
+		p9srv_respond_read(q, &r, 1);
+	}
+}
+
 /* Lets whatever waits on r go, in the order each side came, until
- * nothing more can. */
+ * nothing more can; then readiness queries. */
 static void wake(struct pipes *ps, struct pipe_ring *r)
 {
 	while (wake_readers(r) | wake_writers(ps, r))
 		;
+	wake_queries(r->pipe);
 }
 
 void pipes_forget(struct p9srv_req *q)
@@ -148,6 +169,7 @@ void pipes_forget(struct p9srv_req *q)
 		dequeue(&p->ring[i].rwait, q);
 		dequeue(&p->ring[i].wwait, q);
 	}
+	dequeue(&p->qwait, q);
 	/* A writer gone may let the next in line go. */
 	wake(ps, &p->ring[0]);
 	wake(ps, &p->ring[1]);
@@ -165,6 +187,7 @@ static struct pipe *new_pipe(struct pipes *ps)
 		p->id = ps->nextid++;
 		for (int k = 0; k < 3; k++)
 			p->nodes[k] = (struct pipe_node){ p, k };
+		p->ring[0].pipe = p->ring[1].pipe = p;
 		return p;
 	}
 	return 0;
@@ -306,6 +329,32 @@ static long wait_for(struct pipes *ps, struct p9srv_req **queue,
 	return P9SRV_HELD;
 }
 
+static uint8_t readiness(struct pipe_node *n, uint64_t interest)
+{
+	uint8_t ready = 0;
+	if (interest & READY_IN) {
+		struct pipe_ring *r = read_ring(n);
+		ready |= (r->len ? READY_IN : 0) | (r->writers ? 0 : READY_HUP);
+	}
+	if (interest & READY_OUT) {
+		struct pipe_ring *w = write_ring(n);
+		ready |= (ring_room(w) ? READY_OUT : 0) |
+			 (w->readers ? 0 : READY_ERR);
+	}
+	return ready;
+}
+
+/* A readiness query: its answer (one byte), or held until there is one. */
+static long query(struct pipes *ps, struct pipe_node *n, uint64_t offset,
+		  uint8_t *buf)
+{
+	buf[0] = readiness(n, offset);
+	if (buf[0] || (offset & PIPE_NOWAIT) ||
+	    !(offset & (READY_IN | READY_OUT)))
+		return 1;
+	return wait_for(ps, &n->pipe->qwait, offset);
+}
+
 static long op_read(void *ctx, void *node, uint64_t offset, void *buf,
 		    uint32_t count)
 {
@@ -313,6 +362,8 @@ static long op_read(void *ctx, void *node, uint64_t offset, void *buf,
 	struct pipe_ring *r = read_ring(n);
 	if (count == 0)
 		return 0;
+	if (offset & READY_QUERY)
+		return query(ctx, n, offset, buf);
 	if (r->rwait || (r->len == 0 && r->writers))
 		return wait_for(ctx, &r->rwait, offset);
 	long got = ring_get(r, buf, count);

@@ -14,7 +14,11 @@
  * fits, at least one byte. A write with no reader left fails with EPIPE,
  * and so do writes waiting when the last reader goes. A read or write
  * whose offset has PIPE_NOWAIT set fails with EAGAIN instead of waiting
- * (O_NONBLOCK); 9P offsets mean nothing on a pipe otherwise.
+ * (O_NONBLOCK); 9P offsets mean nothing on a pipe otherwise. A read
+ * whose offset has READY_QUERY is a readiness query (poll): one byte of
+ * READY_* bits for the interest in the offset's low byte (READY_IN: bytes
+ * to read, READY_HUP: no writer; READY_OUT: room, READY_ERR: no reader),
+ * held until some bit is set unless PIPE_NOWAIT is there too.
  *
  * Pure code over p9srv (pipe_ops; the context is the struct pipes):
  * host-tested.
@@ -37,6 +41,7 @@ struct pipe_ring {
 	uint32_t head, len;
 	uint32_t readers, writers; /* fids open to read it / to write it */
 	struct p9srv_req *rwait, *wwait; /* held reads and writes, in order */
+	struct pipe *pipe;		 /* the pipe it is a direction of */
 };
 
 /* A node is a pipe's directory or one of its two files. */
@@ -50,6 +55,7 @@ struct pipe {
 	uint32_t id;
 	struct pipe_ring ring[2]; /* 0: read on data, 1: read on data1 */
 	struct pipe_node nodes[3];
+	struct p9srv_req *qwait; /* held readiness queries (READY_QUERY) */
 };
 
 struct pipes {

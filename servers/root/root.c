@@ -291,6 +291,10 @@ static long start_service(int i)
 		give_device(s->domain, CAP_PHYSMEM, 0xb8000, 0x1000, 14);
 		give_device(s->domain, CAP_IOPORTS, 0x60, 5, 15);
 		give_device(s->domain, CAP_IRQS, 1, 1, 16);
+		/* The name service: cons finds the process server there to
+		 * send the signals typed (^C) and job control's. */
+		rc = metta_cap_give(s->domain, portal_of("names"), CAP_NAMES,
+				    RIGHT_CALL);
 	}
 	if (rc == 0)
 		rc = metta_domain_watch(s->domain, DEATHS, 1ull << i);

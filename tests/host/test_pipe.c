@@ -2,7 +2,8 @@
  * Host tests of the pipe server's tree (servers/pipe) through p9srv: every
  * attach a new pipe, bytes across, reads held until data or end of file,
  * atomic writes up to PIPE_BUF held until they fit, EPIPE, EAGAIN with
- * PIPE_NOWAIT, flushed and cancelled waiters, pipes freed with their fids.
+ * PIPE_NOWAIT, flushed and cancelled waiters, pipes freed with their fids,
+ * readiness queries (poll), answered now or held.
  */
 #include <string.h>
 
@@ -293,6 +294,59 @@ static int too_many_pipes_is_enospc(void)
 	return 0;
 }
 
+/* A readiness query (poll) of fid for interest: its one byte, or -1. */
+static int ready(uint32_t fid, uint64_t interest)
+{
+	if (tread(fid, 1, READY_QUERY | PIPE_NOWAIT | interest) != P9_RREAD ||
+	    r.count != 1)
+		return -1;
+	return r.data[0];
+}
+
+static int readiness_queries(void)
+{
+	CHECK(setup() == 0 && new_pipe(1) == 0);
+	/* Empty: the read end not ready, the write end (write-only, and
+	 * still allowed to ask) has room. Nothing is consumed. */
+	CHECK(ready(2, READY_IN) == 0);
+	CHECK(ready(3, READY_OUT) == READY_OUT);
+	CHECK(twrite(3, "ab", 2, 0) == P9_RWRITE);
+	CHECK(ready(2, READY_IN) == READY_IN);
+	CHECK(ready(2, READY_IN) == READY_IN);
+	CHECK(tread(2, 100, 0) == P9_RREAD && r.count == 2);
+	/* Full: no room. */
+	static uint8_t full[PIPE_BUF];
+	CHECK(twrite(3, full, PIPE_BUF, 0) == P9_RWRITE);
+	CHECK(ready(3, READY_OUT) == 0);
+	CHECK(tread(2, PIPE_BUF, 0) == P9_RREAD);
+	/* A query that waits is held until the pipe changes. */
+	CHECK(tread(2, 1, READY_QUERY | READY_IN) == 0 &&
+	      served == P9SRV_HELD);
+	int h = held_rc;
+	struct p9_msg m;
+	CHECK(answered(h, &m) == 0);
+	CHECK(twrite(3, "x", 1, 0) == P9_RWRITE);
+	CHECK(answered(h, &m) == P9_RREAD && m.count == 1 &&
+	      m.data[0] == READY_IN);
+	CHECK(tread(2, 1, 0) == P9_RREAD); /* the byte was still there */
+	/* The writer gone: POLLHUP; the reader gone: POLLERR. */
+	CHECK(tread(2, 1, READY_QUERY | READY_IN) == 0 &&
+	      served == P9SRV_HELD);
+	h = held_rc;
+	CHECK(clunk(3) == P9_RCLUNK);
+	CHECK(answered(h, &m) == P9_RREAD && m.data[0] == READY_HUP);
+	CHECK(new_pipe(11) == 0 && clunk(12) == P9_RCLUNK);
+	CHECK(ready(13, READY_OUT) == (READY_OUT | READY_ERR));
+	/* A held query whose fid goes is dropped unanswered. */
+	CHECK(new_pipe(21) == 0);
+	CHECK(tread(22, 1, READY_QUERY | READY_IN) == 0 &&
+	      served == P9SRV_HELD);
+	h = held_rc;
+	CHECK(clunk(22) == P9_RCLUNK);
+	CHECK(answered(h, &m) == -1);
+	return 0;
+}
+
 int main(void)
 {
 	RUN(bytes_go_across);
@@ -303,5 +357,6 @@ int main(void)
 	RUN(flushed_and_cancelled_waiters_go);
 	RUN(pipes_go_with_their_fids);
 	RUN(too_many_pipes_is_enospc);
+	RUN(readiness_queries);
 	return check_done();
 }

@@ -17,6 +17,8 @@
  */
 #include "posixtest.h"
 
+#include <time.h>
+
 #include <dirent.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -175,6 +177,14 @@ static int probe_perm(void)
 	return real;
 }
 
+long pt_elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000 +
+	       (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
 static int selected(const char *name, char **prefixes, int nprefixes)
 {
 	if (!nprefixes)
@@ -185,11 +195,20 @@ static int selected(const char *name, char **prefixes, int nprefixes)
 	return 0;
 }
 
+/* Whether a -t prefix names these tests (not just every test). */
+static int asked_for(const char *name, char **prefixes, int nprefixes)
+{
+	for (int i = 0; i < nprefixes; i++)
+		if (!strncmp(prefixes[i], name, strlen(name)))
+			return 1;
+	return 0;
+}
+
 static const struct pt_test *lists[] = {
 	pt_file_tests, pt_fd_tests, pt_dir_tests, pt_mem_tests,
 	pt_proc_tests, pt_err_tests, pt_dev_tests, pt_link_tests, pt_pipe_tests,
 	pt_fork_tests,
-	pt_exec_tests, pt_signal_tests,
+	pt_exec_tests, pt_signal_tests, pt_poll_tests, pt_tty_tests,
 	pt_procfs_tests, pt_9p_tests, pt_image_tests, /* dropped where they cannot run */
 };
 static const struct pt_test no_tests[] = { { 0, 0 } };
@@ -295,6 +314,8 @@ int main(int argc, char **argv)
 		drop(pt_9p_tests);
 	if (access(PT_IMAGE_MANIFEST, F_OK) != 0)
 		drop(pt_image_tests);
+	if (!asked_for("tty", prefixes, nprefixes))
+		drop(pt_tty_tests);
 
 	for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
 		for (const struct pt_test *t = lists[l]; t->name; t++)

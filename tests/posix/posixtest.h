@@ -61,6 +61,9 @@ struct pt_statx {
 /* Helpers (posixtest.c). */
 int pt_mkfile(const char *path, const void *data, size_t len, mode_t mode);
 void pt_pattern(void *buf, size_t len, unsigned seed, size_t off);
+/* Milliseconds since *t0 (CLOCK_MONOTONIC). */
+struct timespec;
+long pt_elapsed_ms(const struct timespec *t0);
 int pt_rmtree(int dirfd, const char *name);
 
 /* The expression's value as a long, with errno cleared before it. */
@@ -139,6 +142,10 @@ extern const struct pt_test pt_pipe_tests[];
 extern const struct pt_test pt_fork_tests[];
 extern const struct pt_test pt_exec_tests[];
 extern const struct pt_test pt_signal_tests[];
+extern const struct pt_test pt_poll_tests[];
+/* The terminal, typed at (Metta's console): only when asked for (-t tty),
+ * as they read what is typed. */
+extern const struct pt_test pt_tty_tests[];
 
 /* The ENOSPC test (t_enospc.c); runs only with POSIXTEST_ENOSPC set. */
 void pt_test_enospc(void);
