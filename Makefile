@@ -3,6 +3,7 @@
 #   make run      boot it in QEMU, serial console on this terminal
 #   make debug    the same, QEMU waiting for gdb on :1234
 #   make test     host unit tests + system tests in QEMU
+#   make test-busybox  busybox's own testsuite inside Metta (tests/busybox/)
 #   make bench    Metta against Linux in the same QEMU (see bench/)
 # Variables: SMP=2 MEM=512M ACCEL=tcg|kvm CMDLINE="..."
 
@@ -38,7 +39,7 @@ NUCLEUS_OBJ := $(patsubst %,$(BUILD)/nucleus/%.o,$(NUCLEUS_SRC))
 NUCLEUS := $(BUILD)/nucleus/nucleus.elf
 ISO := $(BUILD)/metta.iso
 
-.PHONY: all iso run debug test host-tests fuzz clean setup format FORCE
+.PHONY: all iso run debug test test-busybox host-tests fuzz clean setup format FORCE
 all: iso
 iso: $(ISO)
 
@@ -224,6 +225,15 @@ $(DEBS)/%: tools/fetch-deb.sh | $(SETUP)
 	@echo "  FETCH   $@"
 	@sh tools/fetch-deb.sh $@ $(deb_$*)
 
+# busybox's own testsuite, run inside Metta (tests/busybox/harness.py),
+# comes from the source package Debian built that busybox from, fetched
+# with apt-get source once into $(BUILD)/src/busybox (its .version file
+# marks a finished fetch).
+BUSYBOX_SRC := $(BUILD)/src/busybox.version
+$(BUSYBOX_SRC): tools/fetch-src.sh $(DEBS)/busybox | $(SETUP)
+	@echo "  FETCH   $(@:.version=)"
+	@sh tools/fetch-src.sh $(@:.version=) $(DEBS)/busybox.version
+
 # ramfs's first contents: the tree's rootfs/ folder, the mount points and
 # root's home (empty folders git does not keep), busybox with its applets
 # as symbolic links and bash in /bin, and a manifest of the two (name,
@@ -331,6 +341,12 @@ fuzz: $(FUZZ_BINS)
 test: $(NUCLEUS) $(HOST_BINS) $(FUZZ_BINS) $(USER_TEST_BINS) $(BOOT_MODULES) \
 		$(BUILD)/modules/posixtest $(BUILD)/modules/glibctest
 	@$(PYTHON) tests/run.py --build $(BUILD) $(if $(ONLY),--only $(ONLY))
+
+# busybox's testsuite: on Linux (a chroot of the same tree), then on Metta,
+# judged against tests/busybox/expected-failures. BUSYBOX_ARGS passes
+# options (e.g. --linux, --regenerate --reason TEXT).
+test-busybox: $(NUCLEUS) $(BOOT_MODULES) $(BUSYBOX_SRC)
+	@$(PYTHON) tests/busybox/harness.py --build $(BUILD) $(BUSYBOX_ARGS)
 
 # Keep intermediate objects (user program objects would be deleted).
 .SECONDARY:
