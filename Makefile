@@ -291,7 +291,7 @@ host_src_cpio := lib/cpio/cpio.c
 host_src_pipe := lib/9p/9p.c lib/9p/fid.c lib/9p/srv.c lib/9p/errstr.c \
 	servers/pipe/pipe.c lib/string/string.c
 HOST_BINS := $(patsubst %,$(BUILD)/host-tests/test_%,$(HOST_TESTS)) \
-	$(BUILD)/host-tests/test_mkcpio
+	$(BUILD)/host-tests/test_mkcpio $(BUILD)/host-tests/test_busybox_harness
 
 $(BUILD)/host-tests/test_%: tests/host/test_%.c $(wildcard tests/host/*.h) $(SETUP)
 	@mkdir -p $(dir $@)
@@ -308,9 +308,13 @@ $(MKCPIO_SAMPLE): tools/mkcpio.py tests/host/fake-busybox
 		--applets bin/busybox=tests/host/fake-busybox --manifest etc/image-manifest
 host_cflags_cpio := -DMKCPIO_SAMPLE='"$(MKCPIO_SAMPLE)"'
 $(BUILD)/host-tests/test_cpio: $(MKCPIO_SAMPLE)
-$(BUILD)/host-tests/test_mkcpio: tests/host/test_mkcpio.py tools/mkcpio.py tests/host/fake-busybox
+# Python tests run as host tests: a script that runs the test's file.
+$(BUILD)/host-tests/test_mkcpio: tools/mkcpio.py tests/host/fake-busybox
+$(BUILD)/host-tests/test_busybox_harness: tests/busybox/harness.py tests/run.py \
+	tools/mkcpio.py tests/host/fake-busybox
+$(BUILD)/host-tests/test_%: tests/host/test_%.py tests/host/pycheck.py
 	@mkdir -p $(@D)
-	@printf '#!/bin/sh\nexec $(PYTHON) -B %s\n' "$(abspath tests/host/test_mkcpio.py)" > $@
+	@printf '#!/bin/sh\nexec $(PYTHON) -B %s\n' "$(abspath $<)" > $@
 	@chmod +x $@
 
 # Each test also depends on the sources it is built from.
