@@ -4,6 +4,7 @@
 #   make debug    the same, QEMU waiting for gdb on :1234
 #   make test     host unit tests + system tests in QEMU
 #   make test-soak  the long process storm (1,000 forks and pipelines)
+#   make test-busybox  busybox's own testsuite inside Metta (tests/busybox/)
 #   make bench    Metta against Linux in the same QEMU (see bench/)
 # Variables: SMP=2 MEM=512M ACCEL=tcg|kvm CMDLINE="..."
 
@@ -39,7 +40,7 @@ NUCLEUS_OBJ := $(patsubst %,$(BUILD)/nucleus/%.o,$(NUCLEUS_SRC))
 NUCLEUS := $(BUILD)/nucleus/nucleus.elf
 ISO := $(BUILD)/metta.iso
 
-.PHONY: all iso run debug test test-soak host-tests fuzz clean setup format FORCE
+.PHONY: all iso run debug test test-soak test-busybox host-tests fuzz clean setup format FORCE
 all: iso
 iso: $(ISO)
 
@@ -225,6 +226,15 @@ $(DEBS)/%: tools/fetch-deb.sh | $(SETUP)
 	@echo "  FETCH   $@"
 	@sh tools/fetch-deb.sh $@ $(deb_$*)
 
+# busybox's own testsuite, run inside Metta (tests/busybox/harness.py),
+# comes from the source package Debian built that busybox from, fetched
+# with apt-get source once into $(BUILD)/src/busybox (its .version file
+# marks a finished fetch).
+BUSYBOX_SRC := $(BUILD)/src/busybox.version
+$(BUSYBOX_SRC): tools/fetch-src.sh $(DEBS)/busybox | $(SETUP)
+	@echo "  FETCH   $(@:.version=)"
+	@sh tools/fetch-src.sh $(@:.version=) $(DEBS)/busybox.version
+
 # ramfs's first contents: the tree's rootfs/ folder, the mount points and
 # root's home (empty folders git does not keep), busybox with its applets
 # as symbolic links and bash in /bin, and a manifest of the two (name,
@@ -283,7 +293,7 @@ host_src_pipe := lib/9p/9p.c lib/9p/fid.c lib/9p/srv.c lib/9p/errstr.c \
 	servers/pipe/pipe.c lib/string/string.c
 host_src_tty := servers/cons/tty.c lib/fmt/fmt.c lib/string/string.c
 HOST_BINS := $(patsubst %,$(BUILD)/host-tests/test_%,$(HOST_TESTS)) \
-	$(BUILD)/host-tests/test_mkcpio
+	$(BUILD)/host-tests/test_mkcpio $(BUILD)/host-tests/test_busybox_harness
 
 $(BUILD)/host-tests/test_%: tests/host/test_%.c $(wildcard tests/host/*.h) $(SETUP)
 	@mkdir -p $(dir $@)
@@ -300,9 +310,13 @@ $(MKCPIO_SAMPLE): tools/mkcpio.py tests/host/fake-busybox
 		--applets bin/busybox=tests/host/fake-busybox --manifest etc/image-manifest
 host_cflags_cpio := -DMKCPIO_SAMPLE='"$(MKCPIO_SAMPLE)"'
 $(BUILD)/host-tests/test_cpio: $(MKCPIO_SAMPLE)
-$(BUILD)/host-tests/test_mkcpio: tests/host/test_mkcpio.py tools/mkcpio.py tests/host/fake-busybox
+# Python tests run as host tests: a script that runs the test's file.
+$(BUILD)/host-tests/test_mkcpio: tools/mkcpio.py tests/host/fake-busybox
+$(BUILD)/host-tests/test_busybox_harness: tests/busybox/harness.py tests/run.py \
+	tools/mkcpio.py tests/host/fake-busybox
+$(BUILD)/host-tests/test_%: tests/host/test_%.py tests/host/pycheck.py
 	@mkdir -p $(@D)
-	@printf '#!/bin/sh\nexec $(PYTHON) -B %s\n' "$(abspath tests/host/test_mkcpio.py)" > $@
+	@printf '#!/bin/sh\nexec $(PYTHON) -B %s\n' "$(abspath $<)" > $@
 	@chmod +x $@
 
 # Each test also depends on the sources it is built from.
@@ -339,6 +353,11 @@ test: $(NUCLEUS) $(HOST_BINS) $(FUZZ_BINS) $(USER_TEST_BINS) $(BOOT_MODULES) \
 test-soak: $(NUCLEUS) $(BOOT_MODULES)
 	@METTA_SOAK=1 $(PYTHON) tests/run.py --build $(BUILD) --only system \
 		--boot process_storm_soak
+# busybox's testsuite: on Linux (a chroot of the same tree), then on Metta,
+# judged against tests/busybox/expected-failures. BUSYBOX_ARGS passes
+# options (e.g. --linux, --regenerate --reason TEXT).
+test-busybox: $(NUCLEUS) $(BOOT_MODULES) $(BUSYBOX_SRC)
+	@$(PYTHON) tests/busybox/harness.py --build $(BUILD) $(BUSYBOX_ARGS)
 
 # Keep intermediate objects (user program objects would be deleted).
 .SECONDARY:

@@ -184,7 +184,7 @@ def boot_qemu(iso, boot, log):
             p.stdin.flush()
         p.stdin.close()
         try:
-            status = p.wait(timeout=BOOT_TIMEOUT)
+            status = p.wait(timeout=boot.get("timeout", BOOT_TIMEOUT))
         except subprocess.TimeoutExpired:
             os.killpg(p.pid, 9)
             p.wait()

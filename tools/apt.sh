@@ -1,14 +1,20 @@
 # Fetching Debian packages with apt, for scripts that source this file.
 #   apt_download DIR COMMAND [ARG...]
 # downloads (does not install) the package whose name COMMAND prints into
-# DIR. A fresh machine has no package lists and an old one may name a
+# DIR: a binary package, or with APT_SOURCE=1 a source package's files
+# (its .dsc and tarballs; COMMAND may print NAME=VERSION). A fresh machine has no package lists and an old one may name a
 # version the archive no longer has: then the lists are updated once and
 # the name asked for again. Returns non-zero, having said so, on failure.
 
 apt_fetch_once() {
 	apt_name=$("$@") && [ -n "$apt_name" ] || return 1
 	# apt's download sandbox user may not write DIR; this is a plain fetch.
-	(cd "$apt_dir" && apt-get download -qq -o APT::Sandbox::User=root \
+	if [ "${APT_SOURCE:-0}" = 1 ]; then
+		set -- source --download-only
+	else
+		set -- download
+	fi
+	(cd "$apt_dir" && apt-get "$@" -qq -o APT::Sandbox::User=root \
 		"$apt_name" >&2)
 }
 

@@ -7,8 +7,9 @@ PASS/FAIL line per test, as the C host tests do."""
 import os
 import subprocess
 import sys
-import tempfile
 import zlib
+
+import pycheck
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -83,18 +84,10 @@ TESTS = {
 
 
 def main():
-    failed = 0
-    for name, test in TESTS.items():
-        with tempfile.TemporaryDirectory() as work:
-            if name != "not_a_directory":
-                os.mkdir(os.path.join(work, "tree"))
-            try:
-                why = test(work)
-            except Exception as e:  # a broken test fails, it does not stop
-                why = f"{type(e).__name__}: {e}"
-        print(f"PASS {name}" if why is None else f"FAIL {name}: {why}")
-        failed += why is not None
-    return 1 if failed else 0
+    def prepare(name, work):
+        if name != "not_a_directory":
+            os.mkdir(os.path.join(work, "tree"))
+    return pycheck.run(TESTS, prepare)
 
 
 if __name__ == "__main__":
