@@ -187,6 +187,8 @@ static void t_tty_consctl(void)
 static void t_tty_ctty(void)
 {
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	if (getsid(0) != getpid())
+		OK(setsid()); /* a session of our own, to lead */
 	CHECK(getsid(0) == getpid());
 	OK(sigaction(SIGHUP, &ign, &old));
 	long take = ioctl(0, TIOCSCTTY, 0);
