@@ -95,6 +95,9 @@ SERVERS := names log cons tod random ramfs pipe proc
 COMMANDS := msh names log domains kill poweroff srvstat
 # Commands for the Linux personality: C built with musl-gcc -static.
 POSIX_COMMANDS := ns bind mount srv
+# `make run` boots into Debian's busybox sh as init (init=msh for the
+# native shell; tests give their own command lines).
+CMDLINE ?= init=/bin/sh
 # The command line is kept in a file that changes only when CMDLINE does,
 # so `make run CMDLINE=...` remakes the ISO exactly when needed.
 BOOT_MODULES := $(BUILD)/modules/root $(patsubst %,$(BUILD)/modules/%.srv,$(SERVERS)) \
