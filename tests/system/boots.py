@@ -832,6 +832,33 @@ BOOTS = [
              contains("fault injection: unknown kind 'bogus'")),
         ],
     },
+    {
+        # make run's shell: Debian's busybox sh as init on the console, job
+        # control through cons and the process server: ^C ends the
+        # foreground job (status 130) and the shell lives; ^Z stops one,
+        # jobs lists it, bg and fg move it, ^C ends it; a background cat
+        # that reads the terminal is stopped by SIGTTIN; poweroff (SIGUSR2
+        # to init) powers off. The empty chunks give the shell time to
+        # start (each chunk comes 3 s after the last).
+        "name": "job_control",
+        "cmdline": "init=/bin/sh", "smp": 2,
+        "system_modules": SYSTEM,
+        "input": ["", "", "", "", "", "sleep 100\n", "\x03", "echo alive-$?\n",
+                  "sleep 100\n", "\x1a", "jobs\n", "bg\n", "fg\n", "\x03",
+                  "echo back-$?\n", "cat &\n", "jobs\n", "kill %1\n",
+                  "echo end-of-jobs\n", "poweroff\n"],
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("intr_ends_the_job", matches(r"(^|# )alive-130\r?$")),
+            ("stop", contains("Stopped                    sleep 100")),
+            ("bg", matches(r"^\[1\] sleep 100\r?$")),
+            ("intr_after_fg", matches(r"(^|# )back-130\r?$")),
+            ("sigttin", contains("Stopped (tty input)        cat")),
+            ("kill_a_job", contains("Terminated                 cat")),
+            ("shell_lives", matches(r"(^|# )end-of-jobs\r?$")),
+            ("poweroff", contains("proc: init does not handle signal 12: powering off")),
+        ],
+    },
     storm_boot("process_storm", 30),
 ]
 
