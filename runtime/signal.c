@@ -392,6 +392,12 @@ static long deliver_all(struct rt_call *c, long rc, int interrupted)
  */
 long sig_leave(struct rt_call *c, long rc)
 {
+	/* The common case first, in a few instructions: nothing pending,
+	 * nothing to restart, nothing to raise. */
+	if ((rc >= 0 || (rc > -LX_ERESTARTSYS && rc != -P9_EINTR &&
+			 rc != -P9_EPIPE)) &&
+	    !ready() && !extra.active && !rt.suspended)
+		return rc;
 	/* (rt_sigreturn's answer is the frame's rax: never a restart) */
 	int interrupted = c->nr != LX_rt_sigreturn && restartable(rc);
 	if (rc == -P9_EPIPE &&
