@@ -48,6 +48,10 @@ import boots  # noqa: E402
 
 EXPECTED = os.path.join(HERE, "expected-failures")
 SEPARATOR = " :: "  # between a test's name and its reason; no name has it
+# A reason that starts so marks a test seen both passing and failing on
+# Metta with the same code (timing under TCG): either outcome is taken,
+# and the entry stays until its cause is fixed.
+FLAKY = "flaky:"
 TIMEOUT = 30 * 60   # seconds for one whole run, on Linux or on Metta
 BEGIN, END = "BUSYBOX-SUITE BEGIN", "BUSYBOX-SUITE END"
 VERDICT = re.compile(r"^(PASS|FAIL|SKIPPED|UNTESTED): (.*)$")
@@ -286,6 +290,8 @@ def judge(out, expected):
     """The complaints: failures not listed, listed tests that pass."""
     problems = []
     for name, (v, why) in out.items():
+        if expected.get(name, "").startswith(FLAKY):
+            continue
         if v == "FAIL" and name not in expected:
             problems.append(f"unexpected failure: {name} ({why})")
         elif v != "FAIL" and name in expected:
@@ -303,6 +309,9 @@ def write_expected(path, out, expected, linux, reason):
     linux_verdict = dict(linux)
     entries, missing = {}, []
     for name, (v, why) in out.items():
+        if expected.get(name, "").startswith(FLAKY):
+            entries[name] = expected[name]
+            continue
         if v != "FAIL":
             continue
         if name in expected:
