@@ -178,3 +178,69 @@ long sys_time(const uint64_t *a)
 		*(int64_t *)a[0] = s;
 	return s;
 }
+
+/*
+ * futex, for a process of one thread (threads come with their own
+ * issue): nobody else in the process can wake a waiter, so FUTEX_WAKE
+ * wakes none, and FUTEX_WAIT on a word that still holds its value sleeps
+ * until its timeout or a signal (EINTR), as it would on Linux with no
+ * other thread; a word that changed is EAGAIN. FUTEX_WAIT's timeout is
+ * relative, FUTEX_WAIT_BITSET's absolute (CLOCK_REALTIME with the flag).
+ * Other operations, and shared futexes between processes, are ENOSYS.
+ */
+#define FUTEX_WAIT	       0
+#define FUTEX_WAKE	       1
+#define FUTEX_WAIT_BITSET      9
+#define FUTEX_WAKE_BITSET      10
+#define FUTEX_PRIVATE	       128
+#define FUTEX_CLOCK_REALTIME   256
+#define FUTEX_FOREVER_US       (3600ull * 1000000)
+
+static long futex_wait(uint64_t uaddr, uint32_t val, uint64_t uts, int abs,
+		       int realtime)
+{
+	if (uaddr & 3 || user_readable(uaddr, 4))
+		return -P9_EFAULT;
+	if (*(volatile uint32_t *)uaddr != val)
+		return -P9_EAGAIN;
+	int64_t until = 0;
+	if (uts) {
+		if (user_readable(uts, sizeof(struct lx_timespec)))
+			return -P9_EFAULT;
+		const struct lx_timespec *t = (const void *)uts;
+		if (t->tv_sec < 0 || t->tv_nsec < 0 || t->tv_nsec >= NS_PER_S)
+			return -P9_EINVAL;
+		int64_t ns = t->tv_sec * NS_PER_S + t->tv_nsec;
+		until = abs ? ns - (realtime ? realtime_ns() : metta_clock()) +
+				  metta_clock()
+			    : metta_clock() + ns;
+	}
+	for (;;) {
+		int64_t now = metta_clock();
+		if (uts && until <= now)
+			return -P9_ETIMEDOUT;
+		uint64_t us = uts ? (uint64_t)(until - now + 999) / 1000
+				  : FUTEX_FOREVER_US;
+		if (metta_sleep(us) == STATUS_ERR_INTR)
+			return -P9_EINTR;
+	}
+}
+
+long sys_futex(const uint64_t *a)
+{
+	int op = (int)a[1];
+	int cmd = op & ~(FUTEX_PRIVATE | FUTEX_CLOCK_REALTIME);
+	switch (cmd) {
+	case FUTEX_WAKE:
+	case FUTEX_WAKE_BITSET:
+		return (a[0] & 3 || user_readable(a[0], 4)) ? -P9_EFAULT : 0;
+	case FUTEX_WAIT:
+		return futex_wait(a[0], (uint32_t)a[2], a[3], 0, 0);
+	case FUTEX_WAIT_BITSET:
+		if ((uint32_t)a[5] == 0)
+			return -P9_EINVAL; /* an empty bitset */
+		return futex_wait(a[0], (uint32_t)a[2], a[3], 1,
+				  !!(op & FUTEX_CLOCK_REALTIME));
+	}
+	return -P9_ENOSYS;
+}

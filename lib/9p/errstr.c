@@ -61,6 +61,7 @@ static const struct p9_err table[] = {
 	{ "operation not supported", P9_ENOTSUP },
 	{ "not supported", P9_ENOTSUP },
 	{ "authentication not required", P9_ENOTSUP },
+	{ "timed out", P9_ETIMEDOUT },
 };
 
 #define NTABLE (sizeof(table) / sizeof(table[0]))

@@ -48,6 +48,7 @@
 #define P9_ENOTEMPTY	39
 #define P9_ELOOP	40
 #define P9_ENOTSUP	95
+#define P9_ETIMEDOUT	110
 
 /*
  * The string a server sends for errno e (positive). Each errno has one

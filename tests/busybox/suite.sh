@@ -6,11 +6,12 @@
 # printed, and everything on the console between two markers the host
 # looks for. The same file runs on Linux in a chroot of the same tree.
 #
-# Each applet's test file runs with a time limit (APPLET_LIMIT seconds,
-# in a session of its own, killed whole when it is over): one applet that
-# is too slow must not take the rest of the run with it. Its tests not
-# yet reported then count as not run. runtest itself is unchanged; the
-# copy it runs from (runtest.limited) calls `limited` for each file.
+# Each applet's test file, and each old-style test case, runs with a time
+# limit (APPLET_LIMIT seconds, in a session of its own, killed whole when
+# it is over): one that is too slow or hangs must not take the rest of
+# the run with it. Its tests not yet reported then count as not run.
+# runtest itself is unchanged; the copy it runs from (runtest.limited)
+# calls `limited` for each.
 exec </dev/null 2>&1
 export PATH=/bin HOME=/root TERM=dumb SHELL=/bin/sh
 export SKIP_KNOWN_BUGS=y SKIP_INTERNET_TESTS=y LANG=C.UTF-8 LC_ALL=C.UTF-8
@@ -30,8 +31,11 @@ limited() {
 	return $rc
 }
 export -f limited
-sed 's|^\t\t\t"$tsdir/$applet.tests"$|\t\t\tlimited "$tsdir/$applet.tests"|' \
+sed -e 's|^\t\t\t"$tsdir/$applet.tests"$|\t\t\tlimited "$tsdir/$applet.tests"|' \
+	-e 's|^\t\tsh -x -e "$testcase"|\t\tlimited sh -x -e "$testcase"|' \
 	runtest >runtest.limited
+grep -c '^[[:space:]]*limited ' runtest.limited | grep -qx 2 ||
+	echo "BUSYBOX-SUITE: runtest changed shape; tests run without limits"
 echo "BUSYBOX-SUITE BEGIN"
 bash ./runtest.limited -v
 echo "BUSYBOX-SUITE END $?"

@@ -296,7 +296,24 @@ static void t_reboot_refused(void)
 	ERR(syncfs(999), EBADF);
 }
 
+/* futex in a process of one thread: a changed word, a timeout, a wake
+ * with nobody waiting, bad arguments. */
+static void t_futex(void)
+{
+	static unsigned word = 7;
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	ERR(syscall(SYS_futex, &word, 128 /* WAIT|PRIVATE */, 8, 0, 0, 0),
+	    EAGAIN);
+	ERR(syscall(SYS_futex, &word, 128, 7, &ts, 0, 0), ETIMEDOUT);
+	EQ(syscall(SYS_futex, &word, 129 /* WAKE|PRIVATE */, 1, 0, 0, 0), 0);
+	ERR(syscall(SYS_futex, (void *)8, 128, 7, &ts, 0, 0), EFAULT);
+	struct timespec bad = { 0, 2000000000L };
+	ERR(syscall(SYS_futex, &word, 128, 7, &bad, 0, 0), EINVAL);
+	ERR(syscall(SYS_futex, &word, 99, 7, 0, 0, 0), ENOSYS);
+}
+
 const struct pt_test pt_proc_tests[] = {
+	{"futex", t_futex},
 	{"reboot_refused", t_reboot_refused},
 	{"getpid", t_getpid},
 	{"uname", t_uname},
