@@ -55,9 +55,31 @@ static uint64_t spawn_batch(unsigned n)
 	return rdtsc() - t0;
 }
 
+/* fork, then execve of the tiny static binary in the child, and wait:
+ * what a shell does for every external command. */
+static uint64_t exec_batch(unsigned n)
+{
+	char *argv[] = { (char *)bench_spawn, 0 };
+	uint64_t t0 = rdtsc();
+
+	for (unsigned i = 0; i < n; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			execve(bench_spawn, argv, environ);
+			_exit(127);
+		}
+		if (pid > 0)
+			waitpid(pid, 0, 0);
+	}
+	return rdtsc() - t0;
+}
+
 const struct bench bench_proc[] = {
 	{ "proc.fork", "fork + _exit + waitpid", 30, 0, fork_batch, 0 },
 	{ "proc.spawn", "posix_spawn + waitpid of a tiny static binary", 15,
 	  spawn_setup, spawn_batch, 0 },
+	{ "proc.exec", "fork + execve of a tiny static binary + waitpid", 15,
+	  spawn_setup, exec_batch, 0 },
 	{ 0 }
 };
