@@ -26,7 +26,8 @@ limited() {
 	local watchdog=$!
 	wait "$pid"
 	local rc=$?
-	kill -KILL -- "-$watchdog" 2>/dev/null
+	# Its group (if its setsid ran yet) and itself (if not yet).
+	kill -KILL -- "-$watchdog" "$watchdog" 2>/dev/null
 	wait "$watchdog" 2>/dev/null
 	return $rc
 }
