@@ -52,7 +52,7 @@ SEPARATOR = " :: "  # between a test's name and its reason; no name has it
 # Metta with the same code (timing under TCG): either outcome is taken,
 # and the entry stays until its cause is fixed.
 FLAKY = "flaky:"
-TIMEOUT = 30 * 60   # seconds for one whole run, on Linux or on Metta
+TIMEOUT = 50 * 60   # seconds for one whole run, on Linux or on Metta
 BEGIN, END = "BUSYBOX-SUITE BEGIN", "BUSYBOX-SUITE END"
 VERDICT = re.compile(r"^(PASS|FAIL|SKIPPED|UNTESTED): (.*)$")
 # The verbose preamble testing() prints before each new-style test.
