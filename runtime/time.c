@@ -182,11 +182,14 @@ long sys_time(const uint64_t *a)
 /*
  * futex, for a process of one thread (threads come with their own
  * issue): nobody else in the process can wake a waiter, so FUTEX_WAKE
- * wakes none, and FUTEX_WAIT on a word that still holds its value sleeps
- * until its timeout or a signal (EINTR), as it would on Linux with no
- * other thread; a word that changed is EAGAIN. FUTEX_WAIT's timeout is
- * relative, FUTEX_WAIT_BITSET's absolute (CLOCK_REALTIME with the flag).
- * Other operations, and shared futexes between processes, are ENOSYS.
+ * wakes none. FUTEX_WAIT on a word that changed is EAGAIN; on one that
+ * still holds its value, with a timeout, it sleeps until then or a
+ * signal (EINTR); without one it yields and returns 0, a spurious
+ * wake-up (which futex's contract allows: callers check the word again),
+ * since the word may be in memory another process shares and changes
+ * (shared futexes are not kept yet; glibc's static programs were seen
+ * waiting so). FUTEX_WAIT's timeout is relative, FUTEX_WAIT_BITSET's
+ * absolute (CLOCK_REALTIME with the flag). Other operations are ENOSYS.
  */
 #define FUTEX_WAIT	       0
 #define FUTEX_WAKE	       1
@@ -194,7 +197,6 @@ long sys_time(const uint64_t *a)
 #define FUTEX_WAKE_BITSET      10
 #define FUTEX_PRIVATE	       128
 #define FUTEX_CLOCK_REALTIME   256
-#define FUTEX_FOREVER_US       (3600ull * 1000000)
 
 static long futex_wait(uint64_t uaddr, uint32_t val, uint64_t uts, int abs,
 		       int realtime)
@@ -215,13 +217,16 @@ static long futex_wait(uint64_t uaddr, uint32_t val, uint64_t uts, int abs,
 				  metta_clock()
 			    : metta_clock() + ns;
 	}
+	if (!uts) {
+		metta_yield();
+		return 0;
+	}
 	for (;;) {
 		int64_t now = metta_clock();
-		if (uts && until <= now)
+		if (until <= now)
 			return -P9_ETIMEDOUT;
-		uint64_t us = uts ? (uint64_t)(until - now + 999) / 1000
-				  : FUTEX_FOREVER_US;
-		if (metta_sleep(us) == STATUS_ERR_INTR)
+		if (metta_sleep((uint64_t)(until - now + 999) / 1000) ==
+		    STATUS_ERR_INTR)
 			return -P9_EINTR;
 	}
 }
