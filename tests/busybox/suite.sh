@@ -7,11 +7,13 @@
 # looks for. The same file runs on Linux in a chroot of the same tree.
 #
 # Each applet's test file, and each old-style test case, runs with a time
-# limit (APPLET_LIMIT seconds, in a session of its own, killed whole when
-# it is over): one that is too slow or hangs must not take the rest of
-# the run with it. Its tests not yet reported then count as not run.
-# runtest itself is unchanged; the copy it runs from (runtest.limited)
-# calls `limited` for each.
+# limit (APPLET_LIMIT seconds: busybox's timeout, in a session of its own
+# whose other processes are killed when it is over): one that is too slow
+# or hangs must not take the rest of the run with it. Its tests not yet
+# reported then count as not run. Nothing is killed when a test ends in
+# time (a killed process keeps its open files' references, see the
+# runtime's README). runtest itself is unchanged; the copy it runs from
+# (runtest.limited) calls `limited` for each.
 exec </dev/null 2>&1
 export PATH=/bin HOME=/root TERM=dumb SHELL=/bin/sh
 export SKIP_KNOWN_BUGS=y SKIP_INTERNET_TESTS=y LANG=C.UTF-8 LC_ALL=C.UTF-8
@@ -19,16 +21,15 @@ export APPLET_LIMIT=${APPLET_LIMIT:-240}
 cd /bbtest/testsuite || exit 1
 
 limited() {
-	setsid "$@" &
-	local pid=$!
-	setsid sh -c 'sleep "$1"; echo "BUSYBOX-SUITE LIMIT $2"; kill -9 -"$3"' \
-		sh "$APPLET_LIMIT" "$1" "$pid" &
-	local watchdog=$!
-	wait "$pid"
+	local pidfile=/tmp/limited.$$
+	timeout -s KILL "$APPLET_LIMIT" \
+		setsid sh -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@"
 	local rc=$?
-	# Its group (if its setsid ran yet) and itself (if not yet).
-	kill -KILL -- "-$watchdog" "$watchdog" 2>/dev/null
-	wait "$watchdog" 2>/dev/null
+	if [ $rc = 137 ] && [ -s "$pidfile" ]; then
+		echo "BUSYBOX-SUITE LIMIT $*"
+		kill -KILL -- "-$(cat "$pidfile")" 2>/dev/null
+	fi
+	rm -f "$pidfile"
 	return $rc
 }
 export -f limited
