@@ -364,7 +364,7 @@ def one_run(what, status, text, secs, work, results_of):
     keep_failures(os.path.join(work, f"{what}-failures"), output)
     p, f, s = counts(results)
     state = "complete" if complete else (
-        "timed out" if status is None else "incomplete")
+        "timed out" if status is None else f"incomplete, exit status {status}")
     print(f"busybox-test: {what}: {p} passed, {f} failed, {s} skipped, "
           f"{state}, {secs:.0f} s (log: {os.path.join(work, what + '.log')})",
           flush=True)
