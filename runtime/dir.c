@@ -202,4 +202,5 @@ const struct file_ops dir_ops = {
 	.stat = file9p_stat,
 	.getdents = dir_getdents,
 	.chmod = file9p_chmod,
+	.wstat = file9p_wstat,
 };

@@ -42,6 +42,8 @@ struct file_ops {
 	/* NULL: EINVAL. */
 	long (*truncate)(struct ofile *f, int64_t len);
 	long (*chmod)(struct ofile *f, int mode);
+	/* A wstat of the file's first fid (times): NULL: EPERM. */
+	long (*wstat)(struct ofile *f, const struct p9_stat *st);
 	/* NULL: nothing to commit. */
 	long (*sync)(struct ofile *f);
 	/* Readiness for poll and select: READY_* bits (metta/proto.h, Linux's
@@ -102,6 +104,7 @@ long file9p_transfer(struct ofile *f, uint8_t *buf, uint64_t n, uint64_t off,
 		     int write);
 long file9p_stat(struct ofile *f, struct lx_stat *st);
 long file9p_chmod(struct ofile *f, int mode);
+long file9p_wstat(struct ofile *f, const struct p9_stat *st);
 /* Streams (pipes, the terminal): the 9P offset carries flags. */
 long stream_read(struct ofile *f, uint64_t ubuf, uint64_t n, uint64_t flags);
 long stream_write(struct ofile *f, uint64_t ubuf, uint64_t n, uint64_t flags);

@@ -82,6 +82,11 @@ long file9p_stat(struct ofile *f, struct lx_stat *st)
 	return stat_loc(&f->loc[0], st);
 }
 
+long file9p_wstat(struct ofile *f, const struct p9_stat *st)
+{
+	return wstat_loc(&f->loc[0], st);
+}
+
 long file9p_chmod(struct ofile *f, int mode)
 {
 	return chmod_loc(&f->loc[0], mode);
@@ -214,6 +219,7 @@ const struct file_ops file9p_ops = {
 	.stat = file9p_stat,
 	.truncate = file9p_truncate,
 	.chmod = file9p_chmod,
+	.wstat = file9p_wstat,
 	.sync = file9p_sync,
 };
 

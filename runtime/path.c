@@ -424,6 +424,107 @@ static long do_faccessat(int dirfd, uint64_t upath, int mode)
 	return rc;
 }
 
+/* ---- times ---- */
+
+#define UTIME_NOW  ((1l << 30) - 1)
+#define UTIME_OMIT ((1l << 30) - 2)
+#define NS_PER_S   1000000000l
+
+/* A time utimensat asks for as a 9P time (32-bit seconds: one outside
+ * their range is clamped, as Linux clamps to a file system's range),
+ * ~0 for "leave it" (UTIME_OMIT). */
+static long time_9p(int64_t sec, int64_t nsec, uint32_t *out)
+{
+	if (nsec == UTIME_OMIT) {
+		*out = ~0u;
+		return 0;
+	}
+	if (nsec == UTIME_NOW)
+		sec = rt_realtime_ns() / NS_PER_S;
+	else if (nsec < 0 || nsec >= NS_PER_S)
+		return -P9_EINVAL;
+	*out = sec < 0 ? 0 : sec >= 0xffffffffll ? 0xfffffffeu : (uint32_t)sec;
+	return 0;
+}
+
+/*
+ * The atime and mtime of a times argument: two timespecs, or two timevals
+ * (us), in t (user memory; both "now" when 0).
+ */
+static long user_times(uint64_t ut, int us, struct p9_stat *st)
+{
+	int64_t t[4] = { 0, UTIME_NOW, 0, UTIME_NOW };
+	long rc = 0;
+	if (ut) {
+		if ((rc = user_readable(ut, sizeof(t))))
+			return rc;
+		memcpy(t, (const void *)ut, sizeof(t));
+		for (int i = 1; us && i < 4; i += 2) {
+			if (t[i] < 0 || t[i] >= 1000000)
+				return -P9_EINVAL;
+			t[i] *= 1000;
+		}
+	}
+	p9c_nochange(st);
+	if ((rc = time_9p(t[0], t[1], &st->atime)) == 0)
+		rc = time_9p(t[2], t[3], &st->mtime);
+	return rc;
+}
+
+static long times_of_file(struct ofile *f, const struct p9_stat *st)
+{
+	if (!f)
+		return -P9_EBADF;
+	return f->ops->wstat ? f->ops->wstat(f, st) : -P9_EPERM;
+}
+
+/*
+ * utimensat's work: st's times on what dirfd and upath name, or on
+ * dirfd's own file when upath is 0 (or empty, with AT_EMPTY_PATH).
+ */
+static long set_times(int dirfd, uint64_t upath, int flags,
+		      const struct p9_stat *st)
+{
+	struct upath p;
+	struct loc l;
+	if (flags & ~(LX_AT_SYMLINK_NOFOLLOW | LX_AT_EMPTY_PATH))
+		return -P9_EINVAL;
+	if (!upath) {
+		if (dirfd == LX_AT_FDCWD)
+			return -P9_EFAULT;
+		if (flags & LX_AT_SYMLINK_NOFOLLOW)
+			return -P9_EINVAL;
+		return times_of_file(fd_get(dirfd), st);
+	}
+	long rc = user_path(dirfd, upath, &p, flags & LX_AT_EMPTY_PATH);
+	if (rc)
+		return rc;
+	struct ofile *f = fd_get(dirfd);
+	if ((flags & LX_AT_EMPTY_PATH) && f && !strcmp(p.path, f->path))
+		return times_of_file(f, st);
+	if ((rc = walk_user(&p, !(flags & LX_AT_SYMLINK_NOFOLLOW), &l)))
+		return rc;
+	rc = wstat_loc(&l, st);
+	loc_clunk(&l);
+	return rc;
+}
+
+/* utimensat (us 0) and futimesat (us 1). Linux: both times UTIME_OMIT
+ * is done at once, before the file is looked for. */
+static long do_utimensat(int dirfd, uint64_t upath, uint64_t ut, int flags,
+			 int us)
+{
+	struct p9_stat st;
+	long rc = user_times(ut, us, &st);
+	if (rc)
+		return rc;
+	if (st.atime == ~0u && st.mtime == ~0u)
+		return flags & ~(LX_AT_SYMLINK_NOFOLLOW | LX_AT_EMPTY_PATH)
+			   ? -P9_EINVAL
+			   : 0;
+	return set_times(dirfd, upath, flags, &st);
+}
+
 /* A link's target into the user's buffer, cut to fit, no NUL: as Linux. */
 static long give_target(const char *target, size_t len, uint64_t ubuf,
 			int64_t n)
@@ -661,6 +762,39 @@ long sys_chmod(const uint64_t *a)
 long sys_fchmodat(const uint64_t *a)
 {
 	return do_fchmodat((int)a[0], a[1], (int)a[2]);
+}
+
+long sys_utimensat(const uint64_t *a)
+{
+	return do_utimensat((int)a[0], a[1], a[2], (int)a[3], 0);
+}
+
+long sys_futimesat(const uint64_t *a)
+{
+	return do_utimensat((int)a[0], a[1], a[2], 0, 1);
+}
+
+long sys_utimes(const uint64_t *a)
+{
+	return a[0] ? do_utimensat(LX_AT_FDCWD, a[0], a[1], 0, 1) : -P9_EFAULT;
+}
+
+/* utime: a struct utimbuf, whole seconds. */
+long sys_utime(const uint64_t *a)
+{
+	int64_t t[2];
+	if (!a[0])
+		return -P9_EFAULT;
+	if (!a[1])
+		return do_utimensat(LX_AT_FDCWD, a[0], 0, 0, 0);
+	if (user_readable(a[1], sizeof(t)))
+		return -P9_EFAULT;
+	memcpy(t, (const void *)a[1], sizeof(t));
+	struct p9_stat st;
+	p9c_nochange(&st);
+	time_9p(t[0], 0, &st.atime);
+	time_9p(t[1], 0, &st.mtime);
+	return set_times(LX_AT_FDCWD, a[0], 0, &st);
 }
 
 long sys_chdir(const uint64_t *a)

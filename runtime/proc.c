@@ -486,16 +486,47 @@ long sys_getrusage(const uint64_t *a)
 	return rc;
 }
 
-/* One CPU: a program here has one thread. */
+/*
+ * A process has one thread, and a thread stays on the CPU it was made on
+ * (the nucleus moves it only at its nester's word): its affinity is that
+ * one CPU, shown as CPU 0's bit since the runtime cannot tell which.
+ */
+#define AFFINITY_MASK 1ull
+
+/* The process an affinity call names: 0 or an errno (ESRCH). */
+static long affinity_of(int64_t pid)
+{
+	if (pid < 0)
+		return -P9_ESRCH;
+	long rc = pid == 0 ? 0 : rt_kill(pid, 0);
+	return rc == -P9_EPERM ? 0 : rc; /* it exists */
+}
+
 long sys_sched_getaffinity(const uint64_t *a)
 {
-	long rc = only_self((int64_t)(int32_t)a[0]);
+	long rc = affinity_of((int64_t)(int32_t)a[0]);
 	if (rc)
 		return rc;
 	if (a[1] < 8 || (a[1] & 7))
 		return -P9_EINVAL;
 	if ((rc = user_writable(a[2], 8)))
 		return rc;
-	*(uint64_t *)a[2] = 1;
+	*(uint64_t *)a[2] = AFFINITY_MASK;
 	return 8;
+}
+
+/* Linux's EINVAL for a mask without a CPU the process may use: here any
+ * mask holding its one CPU is kept (nothing moves), others are refused. */
+long sys_sched_setaffinity(const uint64_t *a)
+{
+	long rc = affinity_of((int64_t)(int32_t)a[0]);
+	if (rc)
+		return rc;
+	if (a[1] == 0)
+		return -P9_EINVAL;
+	if ((rc = user_readable(a[2], a[1] < 8 ? a[1] : 8)))
+		return rc;
+	uint64_t mask = 0;
+	memcpy(&mask, (const void *)a[2], a[1] < 8 ? a[1] : 8);
+	return mask & AFFINITY_MASK ? 0 : -P9_EINVAL;
 }

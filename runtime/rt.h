@@ -126,6 +126,10 @@ long sig_errno(long status);
 long rt_ask_proc(uint64_t *w);
 /* Whether a nester's status says there is no process server. */
 int sig_alone(long status);
+/* kill(pid, sig) (sig 0: whether pid exists and may be signalled). */
+long rt_kill(int64_t pid, int64_t sig);
+/* The time of day in nanoseconds since 1970 (time.c). */
+int64_t rt_realtime_ns(void);
 
 /* Our pid, process group and session (proc.c). */
 long rt_getpid(void);

@@ -532,7 +532,7 @@ long sig_errno(long status)
 }
 
 /* kill(2) through the process server; alone (no proc), only ourselves. */
-static long send(int64_t pid, int64_t sig)
+long rt_kill(int64_t pid, int64_t sig)
 {
 	if (sig < 0 || sig > NSIG)
 		return -P9_EINVAL;
@@ -554,7 +554,7 @@ static long send_thread(int64_t tgid, int64_t tid, int64_t sig)
 		return -P9_EINVAL;
 	if (tid != rt_getpid() || (tgid != -1 && tgid != rt_getpid()))
 		return -P9_ESRCH;
-	return send(tid, sig);
+	return rt_kill(tid, sig);
 }
 
 long sys_rt_sigaction(const uint64_t *a)
@@ -579,7 +579,7 @@ long sys_rt_sigpending(const uint64_t *a)
 
 long sys_kill(const uint64_t *a)
 {
-	return send((int)a[0], (int)a[1]);
+	return rt_kill((int)a[0], (int)a[1]);
 }
 
 long sys_tkill(const uint64_t *a)

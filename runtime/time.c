@@ -12,7 +12,7 @@
 #define GRND_VALID    7 /* GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE */
 #define NS_PER_S      1000000000ll
 
-static int64_t realtime_ns(void)
+int64_t rt_realtime_ns(void)
 {
 	if (rt.tod_base < 0) {
 		uint64_t w[4] = { TOD_GET };
@@ -34,7 +34,7 @@ static long do_clock_gettime(int clk, uint64_t uts)
 	switch (clk) {
 	case 0: /* REALTIME */
 	case 5: /* REALTIME_COARSE */
-		ns = realtime_ns();
+		ns = rt_realtime_ns();
 		break;
 	case 1:
 	case 2:
@@ -86,7 +86,7 @@ static long do_nanosleep(int clk, int flags, uint64_t ureq, uint64_t urem)
 		return -P9_EINVAL;
 	int64_t ns = t->tv_sec * NS_PER_S + t->tv_nsec;
 	if (flags & TIMER_ABSTIME) {
-		ns -= clk == LX_CLOCK_REALTIME ? realtime_ns() : metta_clock();
+		ns -= clk == LX_CLOCK_REALTIME ? rt_realtime_ns() : metta_clock();
 		urem = 0; /* an absolute sleep has nothing left to say */
 	}
 	return ns > 0 ? sleep_until(metta_clock() + ns, urem) : 0;
@@ -162,7 +162,7 @@ long sys_gettimeofday(const uint64_t *a)
 	if (a[0] && user_writable(a[0], sizeof(struct lx_timeval)))
 		return -P9_EFAULT;
 	if (a[0]) {
-		int64_t ns = realtime_ns();
+		int64_t ns = rt_realtime_ns();
 		*(struct lx_timeval *)a[0] =
 		    (struct lx_timeval){ ns / NS_PER_S, ns % NS_PER_S / 1000 };
 	}
@@ -171,7 +171,7 @@ long sys_gettimeofday(const uint64_t *a)
 
 long sys_time(const uint64_t *a)
 {
-	int64_t s = realtime_ns() / NS_PER_S;
+	int64_t s = rt_realtime_ns() / NS_PER_S;
 	if (a[0] && user_writable(a[0], 8))
 		return -P9_EFAULT;
 	if (a[0])
@@ -213,7 +213,7 @@ static long futex_wait(uint64_t uaddr, uint32_t val, uint64_t uts, int abs,
 		if (t->tv_sec < 0 || t->tv_nsec < 0 || t->tv_nsec >= NS_PER_S)
 			return -P9_EINVAL;
 		int64_t ns = t->tv_sec * NS_PER_S + t->tv_nsec;
-		until = abs ? ns - (realtime ? realtime_ns() : metta_clock()) +
+		until = abs ? ns - (realtime ? rt_realtime_ns() : metta_clock()) +
 				  metta_clock()
 			    : metta_clock() + ns;
 	}

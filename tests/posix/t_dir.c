@@ -8,6 +8,9 @@
 #include <stdint.h>
 #include <sys/utsname.h>
 #include <stdio.h>
+#include <sys/time.h>
+#include <time.h>
+#include <utime.h>
 
 /* ---- stat ---- */
 
@@ -787,6 +790,84 @@ static void t_path_walk(void)
 	OK(rmdir("d"));
 }
 
+/* ---- times ---- */
+
+static void t_utimensat(void)
+{
+	struct stat st;
+	struct timespec ts[2] = { { 1000000, 0 }, { 2000000, 500 } };
+	OK(pt_mkfile("f", "x", 1, 0644));
+	OK(utimensat(AT_FDCWD, "f", ts, 0));
+	OK(stat("f", &st));
+	EQ(st.st_atim.tv_sec, 1000000);
+	EQ(st.st_mtim.tv_sec, 2000000);
+	/* UTIME_OMIT leaves a time; UTIME_NOW is now. */
+	time_t before = time(0);
+	ts[0].tv_nsec = UTIME_OMIT;
+	ts[1].tv_nsec = UTIME_NOW;
+	OK(utimensat(AT_FDCWD, "f", ts, 0));
+	OK(stat("f", &st));
+	EQ(st.st_atim.tv_sec, 1000000);
+	CHECK(st.st_mtim.tv_sec >= before && st.st_mtim.tv_sec <= time(0) + 1);
+	/* Through a descriptor (futimens) and a directory's descriptor. */
+	int fd = OK(open("f", O_RDONLY));
+	struct timespec t3[2] = { { 3000000, 0 }, { 4000000, 0 } };
+	OK(futimens(fd, t3));
+	OK(fstat(fd, &st));
+	EQ(st.st_mtim.tv_sec, 4000000);
+	OK(mkdir("d", 0755));
+	int dfd = OK(open("d", O_RDONLY | O_DIRECTORY));
+	OK(pt_mkfile("d/g", "", 0, 0644));
+	OK(utimensat(dfd, "g", t3, 0));
+	OK(stat("d/g", &st));
+	EQ(st.st_atim.tv_sec, 3000000);
+	OK(utimensat(dfd, "", ts, AT_EMPTY_PATH)); /* the directory itself */
+	OK(stat("d", &st));
+	CHECK(st.st_mtim.tv_sec >= before);
+	/* utimes and utime, older forms. */
+	struct timeval tv[2] = { { 5000000, 0 }, { 6000000, 999999 } };
+	OK(utimes("f", tv));
+	OK(stat("f", &st));
+	EQ(st.st_mtim.tv_sec, 6000000);
+	struct utimbuf ub = { 7000000, 8000000 };
+	OK(utime("f", &ub));
+	OK(stat("f", &st));
+	EQ(st.st_atim.tv_sec, 7000000);
+	EQ(st.st_mtim.tv_sec, 8000000);
+	/* Now for both (NULL times). */
+	OK(utimensat(AT_FDCWD, "f", 0, 0));
+	OK(stat("f", &st));
+	CHECK(st.st_mtim.tv_sec >= before);
+	OK(close(dfd));
+	OK(close(fd));
+	OK(unlink("d/g"));
+	OK(rmdir("d"));
+	OK(unlink("f"));
+}
+
+static void t_utimensat_errors(void)
+{
+	struct stat st, after;
+	struct timespec bad[2] = { { 1, 1000000000 }, { 1, 0 } };
+	struct timeval badtv[2] = { { 1, 1000000 }, { 1, 0 } };
+	OK(pt_mkfile("f", "x", 1, 0644));
+	OK(stat("f", &st));
+	ERR(utimensat(AT_FDCWD, "f", bad, 0), EINVAL);
+	ERR(utimes("f", badtv), EINVAL);
+	ERR(utimensat(AT_FDCWD, "f", 0, 0x4000), EINVAL);
+	ERR(utimensat(AT_FDCWD, "missing", 0, 0), ENOENT);
+	ERR(utimensat(AT_FDCWD, "f/x", 0, 0), ENOTDIR);
+	ERR(utimensat(1000, 0, 0, 0), EBADF);
+	ERR(syscall(SYS_utimensat, AT_FDCWD, "f", (void *)8, 0), EFAULT);
+	ERR(syscall(SYS_utimensat, AT_FDCWD, (void *)8, 0, 0), EFAULT);
+	OK(stat("f", &after));
+	EQ(after.st_mtim.tv_sec, st.st_mtim.tv_sec); /* nothing changed */
+	/* Both omitted: nothing to do, not even a look for the file. */
+	struct timespec omit[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };
+	OK(utimensat(AT_FDCWD, "missing", omit, 0));
+	OK(unlink("f"));
+}
+
 const struct pt_test pt_dir_tests[] = {
 	{"stat_file", t_stat_file},
 	{"stat_dir", t_stat_dir},
@@ -810,5 +891,7 @@ const struct pt_test pt_dir_tests[] = {
 	{"access_denied", t_access_denied},
 	{"readlink", t_readlink},
 	{"path_walk", t_path_walk},
+	{"utimensat", t_utimensat},
+	{"utimensat_errors", t_utimensat_errors},
 	{0, 0},
 };

@@ -9,6 +9,7 @@
 #define ARCH_SET_FS 0x1002
 #define ARCH_GET_FS 0x1003
 #endif
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/random.h>
@@ -312,6 +313,29 @@ static void t_futex(void)
 	ERR(syscall(SYS_futex, &word, 99, 7, 0, 0, 0), ENOSYS);
 }
 
+/* sched_getaffinity/setaffinity: a mask with some CPU, ours or another
+ * process's; the same mask given back is taken; errors. */
+static void t_affinity(void)
+{
+	cpu_set_t set, other;
+	CPU_ZERO(&set);
+	OK(sched_getaffinity(0, sizeof(set), &set));
+	CHECK(CPU_COUNT(&set) >= 1);
+	OK(sched_setaffinity(0, sizeof(set), &set));
+	OK(sched_getaffinity(getpid(), sizeof(other), &other));
+	CHECK(CPU_EQUAL(&set, &other));
+	if (getppid() > 0)
+		OK(sched_getaffinity(getppid(), sizeof(other), &other));
+	ERR(sched_getaffinity(0x7ffffff0, sizeof(other), &other), ESRCH);
+	ERR(syscall(SYS_sched_getaffinity, 0, 4, &other), EINVAL);
+	ERR(syscall(SYS_sched_getaffinity, 0, sizeof(other), (void *)8),
+	    EFAULT);
+	CPU_ZERO(&other);
+	ERR(sched_setaffinity(0, sizeof(other), &other), EINVAL);
+	OK(sched_getaffinity(0, sizeof(other), &other));
+	CHECK(CPU_EQUAL(&set, &other)); /* unchanged by the refusal */
+}
+
 const struct pt_test pt_proc_tests[] = {
 	{"futex", t_futex},
 	{"reboot_refused", t_reboot_refused},
@@ -326,5 +350,6 @@ const struct pt_test pt_proc_tests[] = {
 	{"set_tid_address", t_set_tid_address},
 	{"arch_prctl", t_arch_prctl},
 	{"enosys", t_enosys},
+	{"affinity", t_affinity},
 	{0, 0},
 };
