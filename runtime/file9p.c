@@ -26,9 +26,10 @@ static void to_stat(const struct p9_stat *st, struct lx_stat *out)
 {
 	memset(out, 0, sizeof(*out));
 	uint32_t type = file_type(st);
-	out->st_dev = st->dev;
 	out->st_ino = st->qid.path;
-	out->st_nlink = type == LX_S_IFDIR ? 2 : 1;
+	/* A server with hard links gives a file's count in dev
+	 * (docs/servers.md); others give 0: one name. */
+	out->st_nlink = type == LX_S_IFDIR ? 2 : st->dev ? st->dev : 1;
 	out->st_mode = type | (st->mode & 0777);
 	out->st_rdev = type == LX_S_IFCHR
 			   ? (uint64_t)st->type << 8 | (st->qid.path & 0xff)

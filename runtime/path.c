@@ -603,6 +603,45 @@ static long do_symlinkat(uint64_t utarget, int dirfd, uint64_t upath)
 	return rc < 0 ? rc : -P9_ENOSPC;
 }
 
+/*
+ * A hard link (docs/servers.md: Tlink): newpath names oldpath's file too.
+ * Both on one server (one connection), else EXDEV; a server without
+ * links refuses (EPERM, as Linux's file systems without them). The old
+ * name's last link is followed only with AT_SYMLINK_FOLLOW.
+ */
+#define AT_SYMLINK_FOLLOW 0x400
+
+static long do_linkat(int olddirfd, uint64_t uold, int newdirfd,
+		      uint64_t unew, int flags)
+{
+	struct upath po, pn;
+	struct loc old, dir;
+	const char *name;
+	if (flags & ~(AT_SYMLINK_FOLLOW | LX_AT_EMPTY_PATH))
+		return -P9_EINVAL;
+	long rc = user_path(olddirfd, uold, &po, flags & LX_AT_EMPTY_PATH);
+	if (rc || (rc = user_path(newdirfd, unew, &pn, 0)))
+		return rc;
+	if ((rc = walk_user(&po, flags & AT_SYMLINK_FOLLOW, &old)))
+		return rc;
+	if (old.qid.type & P9_QTDIR) {
+		loc_clunk(&old);
+		return -P9_EPERM;
+	}
+	if ((rc = walk_user(&pn, 0, &dir)) == 0) {
+		loc_clunk(&dir);
+		rc = -P9_EEXIST;
+	} else if (rc == -P9_ENOENT && !pn.want_dir &&
+		   (rc = ns_walk_parent(pn.path, &dir, &name)) == 0) {
+		rc = dir.c != old.c ? -P9_EXDEV
+				    : p9c_link(loc_client(&dir), dir.fid,
+					       old.fid, name);
+		loc_clunk(&dir);
+	}
+	loc_clunk(&old);
+	return rc == -P9_ENOTSUP ? -P9_EPERM : rc;
+}
+
 /* The current directory, which the process server shows as /proc/N/cwd
  * (told at each change: a change is rare, a look at it rarer). */
 static void set_cwd(const char *path)
@@ -762,6 +801,16 @@ long sys_chmod(const uint64_t *a)
 long sys_fchmodat(const uint64_t *a)
 {
 	return do_fchmodat((int)a[0], a[1], (int)a[2]);
+}
+
+long sys_link(const uint64_t *a)
+{
+	return do_linkat(LX_AT_FDCWD, a[0], LX_AT_FDCWD, a[1], 0);
+}
+
+long sys_linkat(const uint64_t *a)
+{
+	return do_linkat((int)a[0], a[1], (int)a[2], a[3], (int)a[4]);
 }
 
 long sys_utimensat(const uint64_t *a)

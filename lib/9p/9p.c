@@ -36,6 +36,10 @@ static const char *const layouts[] = {
 
 static const char *layout(uint8_t type)
 {
+	if (type == P9_TLINK)
+		return "fFx"; /* dfid fid name */
+	if (type == P9_RLINK)
+		return "";
 	if (type < P9_TVERSION || type > P9_RWSTAT)
 		return 0;
 	return layouts[type - P9_TVERSION];

@@ -14,6 +14,14 @@
 #include <stdint.h>
 
 enum p9_type {
+	/*
+	 * Metta's one extension: a hard link, as 9P2000.L's Tlink (same
+	 * number and layout: dfid[4] fid[4] name[s], in fid, newfid and
+	 * name of struct p9_msg). A server that does not know it answers
+	 * Rerror (docs/servers.md).
+	 */
+	P9_TLINK = 70,
+	P9_RLINK,
 	P9_TVERSION = 100,
 	P9_RVERSION,
 	P9_TAUTH,

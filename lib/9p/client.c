@@ -199,6 +199,14 @@ int p9c_remove(struct p9c *c, uint32_t fid)
 	return fid_only(c, P9_TREMOVE, fid);
 }
 
+int p9c_link(struct p9c *c, uint32_t dfid, uint32_t fid, const char *name)
+{
+	struct p9_msg m = {
+		.type = P9_TLINK, .fid = dfid, .newfid = fid, .name = p9_str(name)
+	};
+	return exchange(c, &m);
+}
+
 int p9c_stat(struct p9c *c, uint32_t fid, struct p9_stat *st)
 {
 	int rc = fid_only(c, P9_TSTAT, fid);

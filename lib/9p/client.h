@@ -72,6 +72,8 @@ long p9c_write(struct p9c *c, uint32_t fid, uint64_t offset, const void *buf,
 
 int p9c_clunk(struct p9c *c, uint32_t fid);
 int p9c_remove(struct p9c *c, uint32_t fid);
+/* A hard link name in directory dfid to the file fid (Tlink). */
+int p9c_link(struct p9c *c, uint32_t dfid, uint32_t fid, const char *name);
 
 /* The file's stat; its strings point into the client's reply buffer and
  * live until the next call. */

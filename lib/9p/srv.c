@@ -359,6 +359,22 @@ static const char *t_open(struct req *r, const struct p9_msg *m)
 	return reply_open(r, P9_ROPEN, f);
 }
 
+/* Whether the user may make name in the directory dir (create, link). */
+static const char *may_add_name(struct req *r, void *dir, struct p9_str name)
+{
+	struct p9_stat st;
+	int rc = ops(r)->stat(ctx(r), dir, &st);
+	if (rc)
+		return fserr(rc);
+	if (!(st.qid.type & P9_QTDIR))
+		return "not a directory";
+	if (!good_name(name))
+		return "illegal file name";
+	if (!allowed(r->c, &st, AWRITE))
+		return "permission denied";
+	return 0;
+}
+
 static const char *t_create(struct req *r, const struct p9_msg *m)
 {
 	struct p9_fid *f = p9_fid_get(&r->c->fids, m->fid);
@@ -366,16 +382,9 @@ static const char *t_create(struct req *r, const struct p9_msg *m)
 		return "unknown fid";
 	if (f->mode != P9_FID_CLOSED)
 		return "file already open";
-	struct p9_stat st;
-	int rc = ops(r)->stat(ctx(r), f->node, &st);
-	if (rc)
-		return fserr(rc);
-	if (!(st.qid.type & P9_QTDIR))
-		return "not a directory";
-	if (!good_name(m->name))
-		return "illegal file name";
-	if (!allowed(r->c, &st, AWRITE))
-		return "permission denied";
+	const char *err = may_add_name(r, f->node, m->name);
+	if (err)
+		return err;
 	uint8_t mode = m->mode & OMODE_BITS;
 	if ((m->perm & P9_DMDIR) && (mode & ~P9_ORCLOSE) != P9_OREAD)
 		return "is a directory";
@@ -383,7 +392,7 @@ static const char *t_create(struct req *r, const struct p9_msg *m)
 		return "operation not supported";
 	void *node;
 	struct p9_str uname = p9_str(r->c->uname);
-	rc = ops(r)->create(ctx(r), f->node, m->name, m->perm, mode, uname,
+	int rc = ops(r)->create(ctx(r), f->node, m->name, m->perm, mode, uname,
 			    &node);
 	if (rc)
 		return fserr(rc);
@@ -747,6 +756,32 @@ static const char *t_wstat(struct req *r, const struct p9_msg *m)
 	return reply_empty(r, P9_RWSTAT);
 }
 
+/*
+ * Tlink (Metta's extension, 9P2000.L's message): a new name in directory
+ * fid for the file newfid, which must not be a directory (Linux's EPERM);
+ * the user must be allowed to write the directory, as for a create.
+ */
+static const char *t_link(struct req *r, const struct p9_msg *m)
+{
+	struct p9_fid *d = p9_fid_get(&r->c->fids, m->fid);
+	struct p9_fid *f = p9_fid_get(&r->c->fids, m->newfid);
+	struct p9_stat st;
+	if (!d || !f)
+		return "unknown fid";
+	int rc = ops(r)->stat(ctx(r), f->node, &st);
+	if (rc)
+		return fserr(rc);
+	if (st.qid.type & P9_QTDIR)
+		return "operation not permitted";
+	const char *err = may_add_name(r, d->node, m->name);
+	if (err)
+		return err;
+	if (!ops(r)->link)
+		return "operation not supported";
+	rc = ops(r)->link(ctx(r), d->node, m->name, f->node);
+	return rc ? fserr(rc) : reply_empty(r, P9_RLINK);
+}
+
 static const char *t_flush(struct req *r, const struct p9_msg *m)
 {
 	/* A held oldtag ends unanswered; any other was answered already,
@@ -789,6 +824,8 @@ static const char *dispatch(struct req *r, const struct p9_msg *m)
 		return t_remove(r, m);
 	case P9_TSTAT:
 		return t_stat(r, m);
+	case P9_TLINK:
+		return t_link(r, m);
 	case P9_TWSTAT:
 		return t_wstat(r, m);
 	default:

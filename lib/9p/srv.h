@@ -110,6 +110,14 @@ struct p9srv_ops {
 	 * -P9_EEXIST. length is only set on files.
 	 */
 	int (*wstat)(void *ctx, void *node, const struct p9_stat *st);
+	/*
+	 * A hard link (Tlink): name in dir for node, a file (not a
+	 * directory) of this fs. The library checked write permission on
+	 * dir and the name; the fs answers -P9_EEXIST for a name in use,
+	 * -P9_ENOENT for a removed dir. A fs with links gives each file's
+	 * link count in its stat's dev (docs/servers.md).
+	 */
+	int (*link)(void *ctx, void *dir, struct p9_str name, void *node);
 	/* A fid naming node goes away (before the library's unref). */
 	void (*clunk)(void *ctx, void *node, uint8_t mode);
 };

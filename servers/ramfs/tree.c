@@ -24,6 +24,12 @@ static uint32_t now(const struct ramfs *fs)
 	return fs->clock ? fs->clock() : 0;
 }
 
+/* The node holding the file a name names: a hard link's target. */
+static struct ramfs_node *ino(struct ramfs_node *n)
+{
+	return n->target ? n->target : n;
+}
+
 static int isdir(const struct ramfs_node *n)
 {
 	return (n->mode & P9_DMDIR) != 0;
@@ -160,11 +166,14 @@ static void resize(struct ramfs *fs, struct ramfs_node *n, uint64_t len)
 
 static void node_free(struct ramfs *fs, struct ramfs_node *n)
 {
+	struct ramfs_node *t = n->target;
 	free_pages_from(fs, n, 0);
 	n->next = fs->freenodes;
 	fs->freenodes = n;
 	if (fs->rd_node == n || fs->rd_dir == n)
 		fs->rd_dir = 0;
+	if (t && --t->refs == 0) /* a hard link held its file */
+		node_free(fs, t);
 }
 
 static void touch(struct ramfs *fs, struct ramfs_node *n)
@@ -231,6 +240,7 @@ static struct ramfs_node *node_new(struct ramfs *fs, struct ramfs_node *dir,
 	if (!n)
 		return 0;
 	n->refs = 1;
+	n->nlink = 1;
 	n->mode = mode & MODE_BITS;
 	n->atime = n->mtime = now(fs);
 	n->path = fs->nextpath++;
@@ -300,8 +310,10 @@ static int op_walk1(void *ctx, void *dir, struct p9_str name, void **child)
 	return 0;
 }
 
-static void fill_stat(const struct ramfs_node *n, struct p9_stat *st)
+/* The stat of the file n names, with n's name. */
+static void fill_stat(struct ramfs_node *name, struct p9_stat *st)
 {
+	const struct ramfs_node *n = ino(name);
 	memset(st, 0, sizeof(*st));
 	st->qid.type = (uint8_t)(n->mode >> 24);
 	st->qid.version = n->version;
@@ -310,7 +322,8 @@ static void fill_stat(const struct ramfs_node *n, struct p9_stat *st)
 	st->atime = n->atime;
 	st->mtime = n->mtime;
 	st->length = isdir(n) ? 0 : n->length;
-	st->name = (struct p9_str){ n->namelen, n->name };
+	st->dev = isdir(n) ? 0 : n->nlink;
+	st->name = (struct p9_str){ name->namelen, name->name };
 	st->uid = p9_str(n->uid);
 	st->gid = p9_str(n->gid);
 	st->muid = p9_str(n->muid);
@@ -338,7 +351,7 @@ static void op_unref(void *ctx, void *node)
 
 static int op_open(void *ctx, void *node, uint8_t mode)
 {
-	struct ramfs_node *n = node;
+	struct ramfs_node *n = ino(node);
 	if ((mode & P9_OTRUNC) && !isdir(n)) {
 		resize(ctx, n, 0);
 		touch(ctx, n);
@@ -350,7 +363,7 @@ static long op_read(void *ctx, void *node, uint64_t off, void *buf,
 		    uint32_t count)
 {
 	struct ramfs *fs = ctx;
-	struct ramfs_node *n = node;
+	struct ramfs_node *n = ino(node);
 	if (isdir(n))
 		return -P9_EISDIR;
 	if (off >= n->length)
@@ -378,7 +391,7 @@ static long op_write(void *ctx, void *node, uint64_t off, const void *data,
 		     uint32_t count)
 {
 	struct ramfs *fs = ctx;
-	struct ramfs_node *n = node;
+	struct ramfs_node *n = ino(node);
 	if (isdir(n))
 		return -P9_EISDIR;
 	if (n->mode & P9_DMAPPEND)
@@ -486,15 +499,17 @@ static int op_remove(void *ctx, void *node)
 	if (n->first)
 		return -P9_ENOTEMPTY;
 	unlink_child(n);
+	ino(n)->nlink--;
 	touch(fs, dir);
 	if (--n->refs == 0)
 		node_free(fs, n);
 	return 0;
 }
 
-/* The checks of a wstat, before anything changes. */
+/* The checks of a wstat of name n (a hard link's file is f), before
+ * anything changes. */
 static int wstat_check(struct ramfs *fs, struct ramfs_node *n,
-		       const struct p9_stat *st)
+		       struct ramfs_node *f, const struct p9_stat *st)
 {
 	if (st->name.len && !name_is(n, st->name.s, st->name.len)) {
 		if (n == fs->root)
@@ -508,41 +523,70 @@ static int wstat_check(struct ramfs *fs, struct ramfs_node *n,
 	}
 	if (st->gid.len > RAMFS_UID_MAX)
 		return -P9_ENAMETOOLONG;
-	if (st->length != ~0ull && isdir(n))
+	if (st->length != ~0ull && isdir(f))
 		return -P9_EISDIR;
 	if (st->length != ~0ull && st->length > RAMFS_MAXFILE)
 		return -P9_EFBIG;
 	return 0;
 }
 
+/* A wstat: the name is the name's (n), the rest the file's (f). */
 static int op_wstat(void *ctx, void *node, const struct p9_stat *st)
 {
 	struct ramfs *fs = ctx;
-	struct ramfs_node *n = node;
-	int rc = wstat_check(fs, n, st);
+	struct ramfs_node *n = node, *f = ino(n);
+	int rc = wstat_check(fs, n, f, st);
 	if (rc)
 		return rc;
-	uint32_t version = n->version;
-	if (st->length != ~0ull && st->length != n->length) {
-		resize(fs, n, st->length);
-		touch(fs, n);
+	uint32_t version = f->version;
+	if (st->length != ~0ull && st->length != f->length) {
+		resize(fs, f, st->length);
+		touch(fs, f);
 	}
 	if (st->mode != ~0u)
-		n->mode = (n->mode & TYPE_BITS) |
+		f->mode = (f->mode & TYPE_BITS) |
 			  (st->mode & MODE_BITS & ~TYPE_BITS);
 	if (st->gid.len)
-		set_str(n->gid, st->gid.s, st->gid.len);
+		set_str(f->gid, st->gid.s, st->gid.len);
 	if (st->name.len && !name_is(n, st->name.s, st->name.len)) {
 		n->namelen = st->name.len;
 		set_str(n->name, st->name.s, st->name.len);
 		touch(fs, n->parent);
 	}
 	if (st->mtime != ~0u)
-		n->mtime = st->mtime;
+		f->mtime = st->mtime;
 	if (st->atime != ~0u)
-		n->atime = st->atime;
-	if (n->version == version)
-		n->version++;
+		f->atime = st->atime;
+	if (f->version == version)
+		f->version++;
+	return 0;
+}
+
+/* Tlink: a new name in dir for node's file (docs/servers.md). */
+static int op_link(void *ctx, void *dir, struct p9_str name, void *node)
+{
+	struct ramfs *fs = ctx;
+	struct ramfs_node *d = dir, *f = ino(node), *n;
+	if (!isdir(d))
+		return -P9_ENOTDIR;
+	if ((d != fs->root && !d->parent) || f->nlink == 0)
+		return -P9_ENOENT; /* a removed directory, or file (Linux) */
+	if (isdir(f))
+		return -P9_EPERM;
+	if (name.len > RAMFS_NAME_MAX)
+		return -P9_ENAMETOOLONG;
+	if (lookup(d, name.s, name.len))
+		return -P9_EEXIST;
+	if (!(n = node_alloc(fs)))
+		return -P9_ENOSPC;
+	n->refs = 1;
+	n->target = f;
+	f->refs++;
+	f->nlink++;
+	n->namelen = name.len;
+	set_str(n->name, name.s, name.len);
+	link_child(d, n);
+	touch(fs, d);
 	return 0;
 }
 
@@ -559,6 +603,7 @@ const struct p9srv_ops ramfs_ops = {
 	.create = op_create,
 	.remove = op_remove,
 	.wstat = op_wstat,
+	.link = op_link,
 };
 
 /* Loading an archive. */
@@ -656,6 +701,7 @@ static int load_entry(struct ramfs *fs, const struct cpio_entry *e)
 			return STATUS_ERR_CORRUPT;
 		n = dir;
 	} else if ((n = lookup(dir, name.s, name.len))) {
+		n = ino(n);
 		if (isdir(n) != wantdir)
 			return STATUS_ERR_CORRUPT;
 	} else if (!(n = node_new(fs, dir, name, mode, dir->uid, dir->gid))) {

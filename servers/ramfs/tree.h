@@ -16,6 +16,13 @@
  * Nodes are reference counted: being linked in the tree holds one
  * reference and each fid another, so a removed file stays readable and
  * writable through open fids and is freed with its last reference.
+ *
+ * A hard link (Tlink) is a node of its own in its directory, a name only:
+ * its target is the file's first node, which holds the data, mode, times
+ * and qid, and which the link holds a reference of. So every name of a
+ * file shows the same file, removing any name (the first too) leaves the
+ * others whole, and the file goes with its last name and fid. nlink
+ * counts the names; a stat gives it in its dev field (docs/servers.md).
  */
 #ifndef SERVERS_RAMFS_TREE_H
 #define SERVERS_RAMFS_TREE_H
@@ -35,11 +42,13 @@
 #define RAMFS_MAXFILE (RAMFS_MAXPAGES * RAMFS_PAGE)
 
 struct ramfs_node {
+	struct ramfs_node *target;	 /* a hard link's file, else 0 */
 	struct ramfs_node *parent;	 /* 0 once unlinked */
 	struct ramfs_node *first, *last; /* children, in creation order */
 	struct ramfs_node *prev, *next;	 /* siblings */
 	uint32_t refs;
-	uint32_t mode; /* P9_DMDIR and permission bits */
+	uint32_t nlink; /* names in the tree (a file's first node) */
+	uint32_t mode;	/* P9_DMDIR and permission bits */
 	uint32_t atime, mtime, version;
 	uint64_t path, length;
 	void *direct[RAMFS_NDIRECT];

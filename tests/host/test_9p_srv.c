@@ -442,6 +442,53 @@ static int open_modes_and_permissions(void)
 	return 0;
 }
 
+static int tlink(uint64_t c, uint32_t dfid, uint32_t fid, const char *name)
+{
+	struct p9_msg t = {
+		.type = P9_TLINK, .fid = dfid, .newfid = fid, .name = p9_str(name)
+	};
+	return rpc(c, &t);
+}
+
+/* Tlink (Metta's extension): the library's checks, then the fs's link. */
+static int hard_links(void)
+{
+	CHECK(setup() == 0);
+	CHECK(make_abf() == 0);
+	CHECK(version(c2, MSIZE, "9P2000") == P9_RVERSION);
+	CHECK(attach(c2, 1, "alice") == P9_RATTACH);
+	const char *abf[] = { "a", "b", "f" }, *ab[] = { "a", "b" };
+	CHECK(walk(c1, 1, 2, 3, abf) == P9_RWALK);
+	CHECK(walk1(c1, 1, 3, "a") == P9_RWALK);
+	CHECK(tlink(c1, 3, 2, "g") == P9_RLINK);
+	CHECK(walk1(c1, 3, 4, "g") == P9_RWALK);
+	CHECK(tread(c1, 4, 0, 0) == P9_RERROR); /* not open: the same file */
+	CHECK(topen(c1, 4, P9_OREAD) == P9_ROPEN);
+	CHECK(tread(c1, 4, 0, 100) == P9_RREAD && r.count == 5 &&
+	      !memcmp(r.data, "hello", 5));
+	CHECK(tfid(c1, P9_TSTAT, 4) == P9_RSTAT && rstat().dev == 2);
+	/* Refused: unknown fids, a directory, a file as the directory, a
+	 * name in use or not a name, a directory alice may not write. */
+	CHECK(tlink(c1, 3, 99, "h") == P9_RERROR && is_err("unknown fid"));
+	CHECK(tlink(c1, 99, 2, "h") == P9_RERROR && is_err("unknown fid"));
+	CHECK(tlink(c1, 1, 3, "a2") == P9_RERROR &&
+	      is_err("operation not permitted"));
+	CHECK(tlink(c1, 2, 2, "h") == P9_RERROR && is_err("not a directory"));
+	CHECK(tlink(c1, 3, 2, "g") == P9_RERROR && is_err("file exists"));
+	CHECK(tlink(c1, 3, 2, "..") == P9_RERROR);
+	CHECK(tlink(c1, 3, 2, "x/y") == P9_RERROR);
+	CHECK(walk(c2, 1, 2, 3, abf) == P9_RWALK);
+	CHECK(walk(c2, 1, 3, 2, ab) == P9_RWALK);
+	CHECK(tlink(c2, 3, 2, "h") == P9_RERROR && is_err("permission denied"));
+	CHECK(tfid(c1, P9_TSTAT, 4) == P9_RSTAT && rstat().dev == 2);
+	/* A server without links says so. */
+	ops.link = 0;
+	CHECK(tlink(c1, 3, 2, "h") == P9_RERROR &&
+	      is_err("operation not supported"));
+	ops.link = ramfs_ops.link;
+	return 0;
+}
+
 /* Parse a directory read: whole entries only. Returns entries or -1. */
 static int entries(const uint8_t *p, uint32_t n, char names[][32], int max,
 		   int *k)
@@ -993,6 +1040,7 @@ int main(void)
 	RUN(malformed_input);
 	RUN(connections_and_hangup);
 	RUN(wstat_rules);
+	RUN(hard_links);
 	RUN(synthetic_tree);
 	return check_done();
 }

@@ -2,7 +2,8 @@
  * ramfs's tree through its p9srv operations: files and directories,
  * rename, truncate, create(5) permission masking, timestamps and versions,
  * a full region (ENOSPC changes nothing; short writes), files removed while
- * open, large files read page by page, symbolic links, and loading newc
+ * open, large files read page by page, symbolic links, hard links, and
+ * loading newc
  * archives (links too).
  */
 #include <stdlib.h>
@@ -409,6 +410,89 @@ static int symlinks(void)
 	return 0;
 }
 
+static void drop(void *n)
+{
+	o->unref(&fs, n);
+}
+
+/* What dir's name names (0: nothing), without keeping a reference. */
+static void *peek(void *dir, const char *name)
+{
+	void *n = look(dir, name);
+	if (n)
+		drop(n);
+	return n;
+}
+
+/* Hard links: every name shows one file; removing any name (the first
+ * too) leaves the others; the memory goes with the last name and fid. */
+static int hard_links(void)
+{
+	CHECK(ramfs_init(&fs, region(1 << 20), 1 << 20, 0, "metta") == 0);
+	void *r = root(), *tmp[8];
+	/* Node pages stay node pages: make the nodes used below first. */
+	for (int i = 0; i < 8; i++)
+		tmp[i] = mk(r, (char[]){ (char)('a' + i), 0 }, 0644);
+	for (int i = 0; i < 8; i++) {
+		CHECK(o->remove(&fs, tmp[i]) == 0);
+		drop(tmp[i]);
+	}
+	size_t free0 = ramfs_free_bytes(&fs);
+	void *d = mk(r, "d", P9_DMDIR | 0777), *f = mk(r, "f", 0640);
+	static char big[2 * 4096];
+	memset(big, 'q', sizeof(big));
+	CHECK(o->write(&fs, f, 0, big, sizeof(big)) == (long)sizeof(big));
+	CHECK(st(f).dev == 1);
+	CHECK(o->link(&fs, d, p9_str("g"), f) == 0);
+	void *g = look(d, "g");
+	CHECK(g && g != f);
+	CHECK(st(g).qid.path == st(f).qid.path && st(g).length == sizeof(big));
+	CHECK(st(g).dev == 2 && st(f).dev == 2 && st(g).mode == 0640);
+	CHECK(p9_str_eq(st(g).name, "g") && p9_str_eq(st(f).name, "f"));
+	struct p9_stat e;
+	CHECK(o->readdir(&fs, d, 0, &e) == 1 && p9_str_eq(e.name, "g") &&
+	      e.dev == 2 && e.qid.path == st(f).qid.path);
+	/* A write, a truncate, a chmod through one name show in the other. */
+	CHECK(put(g, 0, "new") == 3);
+	char buf[4];
+	CHECK(o->read(&fs, f, 0, buf, 3) == 3 && !memcmp(buf, "new", 3));
+	struct p9_stat w = blank();
+	w.length = 10;
+	w.mode = 0600;
+	CHECK(o->wstat(&fs, g, &w) == 0);
+	CHECK(st(f).length == 10 && st(f).mode == 0600);
+	/* A rename renames the name, not the file's other names. */
+	w = blank();
+	w.name = p9_str("h");
+	CHECK(o->wstat(&fs, g, &w) == 0 && peek(d, "h") == g && !peek(d, "g"));
+	CHECK(p9_str_eq(st(f).name, "f"));
+	/* Refusals, which change nothing. */
+	CHECK(o->link(&fs, d, p9_str("h"), f) == -P9_EEXIST);
+	CHECK(o->link(&fs, r, p9_str("d2"), d) == -P9_EPERM);
+	CHECK(o->link(&fs, f, p9_str("x"), f) == -P9_ENOTDIR);
+	CHECK(st(f).dev == 2);
+	/* Removing the first name: the file lives on under the other. */
+	CHECK(o->remove(&fs, f) == 0 && !peek(r, "f"));
+	CHECK(st(g).dev == 1);
+	CHECK(o->read(&fs, g, 0, buf, 3) == 3 && !memcmp(buf, "new", 3));
+	drop(f);
+	/* A link to a link's file; then every name and fid goes. */
+	CHECK(o->link(&fs, r, p9_str("k"), g) == 0 && st(g).dev == 2);
+	void *k = look(r, "k");
+	CHECK(o->remove(&fs, g) == 0);
+	drop(g);
+	CHECK(ramfs_free_bytes(&fs) < free0);
+	CHECK(o->remove(&fs, k) == 0);
+	/* A file with no name left cannot get one again (Linux: ENOENT). */
+	CHECK(o->link(&fs, r, p9_str("back"), k) == -P9_ENOENT);
+	drop(k);
+	CHECK(o->remove(&fs, d) == 0);
+	drop(d);
+	CHECK(ramfs_free_bytes(&fs) == free0);
+	drop(r);
+	return 0;
+}
+
 static int corrupt_cpio_refused(void)
 {
 	CHECK(ramfs_init(&fs, region(1 << 20), 1 << 20, 0, "metta") == 0);
@@ -448,6 +532,7 @@ int main(void)
 	RUN(removed_while_open);
 	RUN(big_file_page_by_page);
 	RUN(symlinks);
+	RUN(hard_links);
 	RUN(load_cpio);
 	RUN(cpio_path_through_link);
 	RUN(corrupt_cpio_refused);

@@ -5,6 +5,8 @@
  * 40 of them), O_NOFOLLOW, a link as the last name of unlink, rename and
  * mkdir (not followed), DT_LNK in getdents64, and the errors: ENOENT for a
  * dangling link or an empty target, ELOOP, EEXIST, ENOTDIR, EINVAL.
+ * Hard links: link/linkat, st_nlink and st_ino, one file under every
+ * name, AT_SYMLINK_FOLLOW, and EEXIST, EPERM, ENOENT, EXDEV, EFAULT.
  */
 #include "posixtest.h"
 
@@ -298,7 +300,105 @@ static void t_getdents_link(void)
 	OK(rmdir("d"));
 }
 
+/* ---- hard links ---- */
+
+static void t_hard_link(void)
+{
+	struct stat a, b;
+	char buf[8];
+	OK(pt_mkfile("f", "hello", 5, 0640));
+	OK(mkdir("d", 0755));
+	OK(link("f", "d/g"));
+	OK(stat("f", &a));
+	OK(stat("d/g", &b));
+	CHECK(a.st_ino == b.st_ino && a.st_dev == b.st_dev);
+	EQ(a.st_nlink, 2);
+	EQ(b.st_nlink, 2);
+	EQ(b.st_size, 5);
+	/* One file: a write or a chmod through one name shows in the other. */
+	int fd = OK(open("d/g", O_WRONLY | O_APPEND));
+	EQ(write(fd, "!", 1), 1);
+	OK(close(fd));
+	OK(chmod("f", 0600));
+	OK(stat("d/g", &b));
+	EQ(b.st_size, 6);
+	EQ(b.st_mode & 07777, 0600);
+	/* linkat from a directory descriptor; then each name goes in turn. */
+	int dfd = OK(open("d", O_RDONLY | O_DIRECTORY));
+	OK(linkat(dfd, "g", AT_FDCWD, "h", 0));
+	OK(stat("h", &b));
+	EQ(b.st_nlink, 3);
+	OK(unlink("f"));
+	OK(stat("h", &b));
+	EQ(b.st_nlink, 2);
+	fd = OK(open("d/g", O_RDONLY));
+	EQ(read(fd, buf, sizeof(buf)), 6);
+	CHECK(!memcmp(buf, "hello!", 6));
+	OK(close(fd));
+	OK(unlinkat(dfd, "g", 0));
+	OK(stat("h", &b));
+	EQ(b.st_nlink, 1);
+	/* A rename of one name leaves the file's other names alone. */
+	OK(link("h", "d/x"));
+	OK(rename("d/x", "d/y"));
+	OK(stat("h", &a));
+	OK(stat("d/y", &b));
+	CHECK(a.st_ino == b.st_ino && a.st_nlink == 2);
+	OK(unlink("d/y"));
+	OK(close(dfd));
+	OK(unlink("h"));
+	OK(rmdir("d"));
+}
+
+/* The old name's last symbolic link is not followed, unless asked. */
+static void t_hard_link_symlink(void)
+{
+	struct stat st;
+	OK(pt_mkfile("f", "x", 1, 0644));
+	OK(symlink("f", "l"));
+	OK(linkat(AT_FDCWD, "l", AT_FDCWD, "l2", 0));
+	OK(lstat("l2", &st));
+	CHECK(S_ISLNK(st.st_mode));
+	OK(linkat(AT_FDCWD, "l", AT_FDCWD, "f2", AT_SYMLINK_FOLLOW));
+	OK(lstat("f2", &st));
+	CHECK(S_ISREG(st.st_mode) && st.st_nlink == 2);
+	OK(unlink("l2"));
+	OK(unlink("f2"));
+	OK(unlink("l"));
+	OK(unlink("f"));
+}
+
+static void t_hard_link_errors(void)
+{
+	struct stat st;
+	OK(pt_mkfile("f", "x", 1, 0644));
+	OK(pt_mkfile("g", "y", 1, 0644));
+	OK(mkdir("d", 0755));
+	ERR(link("f", "g"), EEXIST);
+	ERR(link("f", "d"), EEXIST);
+	ERR(link("d", "d2"), EPERM);
+	ERR(link("missing", "m"), ENOENT);
+	ERR(link("f", "nodir/f"), ENOENT);
+	ERR(link("f/x", "m"), ENOTDIR);
+	ERR(linkat(AT_FDCWD, "f", AT_FDCWD, "m", 0x1), EINVAL);
+	ERR(syscall(SYS_link, (void *)8, "m"), EFAULT);
+	ERR(syscall(SYS_link, "f", (void *)8), EFAULT);
+	ERR(linkat(1000, "f", AT_FDCWD, "m", 0), EBADF);
+	/* Another file system (here, the process server's): EXDEV. */
+	if (access("/proc/uptime", F_OK) == 0)
+		ERR(link("/proc/uptime", "m"), EXDEV);
+	ERR(stat("m", &st), ENOENT); /* nothing was made */
+	OK(stat("f", &st));
+	EQ(st.st_nlink, 1);
+	OK(unlink("f"));
+	OK(unlink("g"));
+	OK(rmdir("d"));
+}
+
 const struct pt_test pt_link_tests[] = {
+	{"hard_link", t_hard_link},
+	{"hard_link_symlink", t_hard_link_symlink},
+	{"hard_link_errors", t_hard_link_errors},
 	{"symlink_readlink", t_symlink_readlink},
 	{"symlinkat", t_symlinkat},
 	{"symlink_errors", t_symlink_errors},
