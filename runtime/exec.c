@@ -249,9 +249,9 @@ static void tell_proc(const char *path, const char *given)
 static void exec_state(const char *path, const char *given)
 {
 	for (int fd = 0; fd < MAX_FDS; fd++)
-		if (rt.fds[fd].f && rt.fds[fd].cloexec) {
-			ofile_put(rt.fds[fd].f);
-			rt.fds[fd].f = 0;
+		if (fd_get(fd) && fd_cloexec(fd)) {
+			ofile_put(fd_get(fd));
+			fd_set(fd, 0, 0);
 		}
 	for (int s = 1; s <= NSIG; s++)
 		if (rt.actions[s].handler != 1) /* SIG_IGN stays */

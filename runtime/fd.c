@@ -3,31 +3,58 @@
 
 #include "state.h"
 
+static struct ofile *slot_file(const struct fd_slot *s)
+{
+	return s->file ? &rt_shared->files[s->file - 1] : 0;
+}
+
 struct ofile *fd_get(int fd)
 {
 	if (fd < 0 || fd >= MAX_FDS)
 		return 0;
-	return rt.fds[fd].f;
+	return slot_file(&rt.fdt->fds[fd]);
+}
+
+void fd_set(int fd, struct ofile *f, int cloexec)
+{
+	rt.fdt->fds[fd] = (struct fd_slot){
+		f ? (uint8_t)(f - rt_shared->files + 1) : 0, (uint8_t)!!cloexec
+	};
+}
+
+int fd_cloexec(int fd)
+{
+	return rt.fdt->fds[fd].cloexec;
+}
+
+
+/* A shared entry is taken by moving its word from `from` to a busy mark
+ * atomically: one process wins. */
+static int take(int *word, int from, int busy)
+{
+	return __atomic_compare_exchange_n(word, &from, busy, 0,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
 
 /* The table is shared by forked processes (state.h): an entry is taken
- * by moving its count from 0 to 1 atomically. */
+ * by moving its count from 0 to -1 (being set up) atomically; when none
+ * is free, the files of processes gone without their runtime are let go
+ * first. */
 struct ofile *ofile_new(const struct file_ops *ops)
 {
-	for (int i = 0; i < MAX_FILES; i++) {
-		struct ofile *f = &rt_shared->files[i];
-		int zero = 0;
-		if (f->refs == 0 &&
-		    __atomic_compare_exchange_n(&f->refs, &zero, -1, 0,
-						__ATOMIC_ACQUIRE,
-						__ATOMIC_RELAXED)) {
-			/* -1 while it is being set up: not free, not used. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < MAX_FILES; i++) {
+			struct ofile *f = &rt_shared->files[i];
+			if (f->refs != 0 || !take(&f->refs, 0, -1))
+				continue;
 			memset((char *)f + sizeof(f->refs), 0,
 			       sizeof(*f) - sizeof(f->refs));
 			f->ops = ops;
 			__atomic_store_n(&f->refs, 1, __ATOMIC_RELEASE);
 			return f;
 		}
+		if (!fd_sweep())
+			break;
 	}
 	return 0;
 }
@@ -53,23 +80,113 @@ void ofile_put(struct ofile *f)
 int fd_install(struct ofile *f, int min, int cloexec)
 {
 	for (int fd = min < 0 ? 0 : min; fd < MAX_FDS; fd++) {
-		if (!rt.fds[fd].f) {
-			rt.fds[fd].f = f;
-			rt.fds[fd].cloexec = cloexec;
+		if (!rt.fdt->fds[fd].file) {
+			fd_set(fd, f, cloexec);
 			return fd;
 		}
 	}
 	return -P9_EMFILE;
 }
 
-void fd_close_all(void)
+/* ---- descriptor tables (state.h) ---- */
+
+/* Closes every descriptor of t, which is ours to change. */
+static void table_close(struct fd_table *t)
 {
 	for (int fd = 0; fd < MAX_FDS; fd++) {
-		struct ofile *f = rt.fds[fd].f;
-		rt.fds[fd].f = 0;
+		struct ofile *f = slot_file(&t->fds[fd]);
+		t->fds[fd] = (struct fd_slot){ 0, 0 };
 		if (f)
 			ofile_put(f);
 	}
+}
+
+/* A free table, claimed for owner with no descriptor open: 0 if none. */
+static struct fd_table *table_claim(int32_t owner)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < MAX_FD_TABLES; i++) {
+			struct fd_table *t = &rt_shared->tables[i];
+			if (t->owner != FDT_FREE ||
+			    !take(&t->owner, FDT_FREE, FDT_BUSY))
+				continue;
+			memset(t->fds, 0, sizeof(t->fds));
+			__atomic_store_n(&t->owner, owner, __ATOMIC_RELEASE);
+			return t;
+		}
+		if (!fd_sweep())
+			break;
+	}
+	return 0;
+}
+
+/* Lets go of t's files and frees it, if it is still owner's: 1 when this
+ * call did (several processes may try at once). */
+static int table_release(struct fd_table *t, int32_t owner)
+{
+	if (owner == FDT_FREE || owner == FDT_BUSY ||
+	    !take(&t->owner, owner, FDT_BUSY))
+		return 0;
+	table_close(t);
+	__atomic_store_n(&t->owner, FDT_FREE, __ATOMIC_RELEASE);
+	return 1;
+}
+
+/* The tables of processes that ended without their runtime (they no
+ * longer exist), freed: how many. Asked only when tables or open files
+ * run out, so a process server call per table is cheap enough. */
+int fd_sweep(void)
+{
+	int n = 0;
+	long me = rt_getpid();
+	for (int i = 0; i < MAX_FD_TABLES; i++) {
+		struct fd_table *t = &rt_shared->tables[i];
+		int32_t o = __atomic_load_n(&t->owner, __ATOMIC_ACQUIRE);
+		if (o > 0 && o != me && rt_kill(o, 0) == -P9_ESRCH)
+			n += table_release(t, o);
+	}
+	return n;
+}
+
+struct fd_table *fd_fork(long pid)
+{
+	if (rt.fdt->owner == FDT_ALONE) /* others may now look for us */
+		__atomic_store_n(&rt.fdt->owner, (int32_t)rt_getpid(),
+				 __ATOMIC_RELEASE);
+	struct fd_table *t = table_claim((int32_t)pid);
+	if (!t)
+		return 0;
+	for (int fd = 0; fd < MAX_FDS; fd++) {
+		struct ofile *f = fd_get(fd);
+		if (f)
+			ofile_hold(f);
+		t->fds[fd] = rt.fdt->fds[fd];
+	}
+	return t;
+}
+
+void fd_reap(long pid)
+{
+	for (int i = 0; pid > 0 && i < MAX_FD_TABLES; i++)
+		if (rt_shared->tables[i].owner == (int32_t)pid)
+			table_release(&rt_shared->tables[i], (int32_t)pid);
+}
+
+/* The end of the process: every descriptor closed, the table freed. */
+void fd_close_all(void)
+{
+	if (!rt.fdt)
+		return;
+	table_close(rt.fdt);
+	__atomic_store_n(&rt.fdt->owner, FDT_FREE, __ATOMIC_RELEASE);
+	rt.fdt = 0;
+}
+
+/* A new process's table: the first of its new shared state. */
+int fd_table_init(void)
+{
+	rt.fdt = table_claim(FDT_ALONE);
+	return rt.fdt ? 0 : -P9_ENFILE;
 }
 
 static long do_close(int fd)
@@ -77,7 +194,7 @@ static long do_close(int fd)
 	struct ofile *f = fd_get(fd);
 	if (!f)
 		return -P9_EBADF;
-	rt.fds[fd].f = 0;
+	fd_set(fd, 0, 0);
 	ofile_put(f);
 	return 0;
 }
@@ -106,9 +223,8 @@ static long do_dup3(int oldfd, int newfd, int flags, int is_dup3)
 	if (oldfd == newfd)
 		return newfd;
 	do_close(newfd);
-	rt.fds[newfd].f = f;
-	rt.fds[newfd].cloexec = !!(flags & LX_O_CLOEXEC);
 	ofile_hold(f);
+	fd_set(newfd, f, flags & LX_O_CLOEXEC);
 	return newfd;
 }
 
@@ -124,9 +240,9 @@ static long do_fcntl(int fd, int cmd, uint64_t arg)
 			return -P9_EINVAL;
 		return do_dup(fd, (int)arg, cmd == LX_F_DUPFD_CLOEXEC);
 	case LX_F_GETFD:
-		return rt.fds[fd].cloexec ? LX_FD_CLOEXEC : 0;
+		return fd_cloexec(fd) ? LX_FD_CLOEXEC : 0;
 	case LX_F_SETFD:
-		rt.fds[fd].cloexec = arg & LX_FD_CLOEXEC;
+		fd_set(fd, f, arg & LX_FD_CLOEXEC);
 		return 0;
 	case LX_F_GETFL:
 		return f->flags;

@@ -76,6 +76,18 @@ struct ofile {
 
 /* The open file of fd, or 0 (EBADF). */
 struct ofile *fd_get(int fd);
+/* Points descriptor fd at f (0: none), which holds a reference for it. */
+void fd_set(int fd, struct ofile *f, int cloexec);
+int fd_cloexec(int fd);
+/* A forked child's descriptors: a table for pid, a copy of ours, each
+ * file held once more; 0 when no table is left. */
+struct fd_table *fd_fork(long pid);
+/* Lets go of the descriptors of process pid, if its runtime did not
+ * (a child reaped), or of the table fd_fork gave (a fork undone). */
+void fd_reap(long pid);
+/* Lets go of the descriptors of every process of ours that ended without
+ * its runtime (found gone): how many. For when something runs out. */
+int fd_sweep(void);
 /* A new open file of a kind, with one reference, or 0 (ENFILE). */
 struct ofile *ofile_new(const struct file_ops *ops);
 /* One more reference (a descriptor, here or in a forked process). */
@@ -86,6 +98,8 @@ void ofile_put(struct ofile *f);
 int fd_install(struct ofile *f, int min, int cloexec);
 /* Closes every descriptor (the end of the process). */
 void fd_close_all(void);
+/* A new process's descriptor table (before any open): 0 or -ENFILE. */
+int fd_table_init(void);
 /* Standard input, output and error: the console (file.c). */
 void fd_init(void);
 
@@ -112,6 +126,10 @@ long stat_loc(const struct loc *l, struct lx_stat *out);
 long wstat_loc(struct loc *l, const struct p9_stat *st);
 long truncate_loc(struct loc *l, int64_t len);
 long chmod_loc(struct loc *l, int mode);
+/* A Linux mode's permission bits (07777) as a 9P mode's (0777 and
+ * 9P2000.u's DMSETUID, DMSETGID, DMSETVTX), and back. */
+uint32_t perm_to_9p(uint32_t mode);
+uint32_t perm_from_9p(uint32_t p9mode);
 
 /* The server's readiness of f's first fid (READY_QUERY): poll.c. */
 int ready_query(struct ofile *f, int interest, int wait);

@@ -261,6 +261,8 @@ long sys_sendfile(const uint64_t *a)
 void fd_init(void)
 {
 	static const char cons[] = "/dev/cons";
+	if (fd_table_init())
+		return;
 	struct ofile *f = ofile_new(&tty_ops);
 	int n = f ? ns_walk_union(cons, f->loc, 1) : -P9_ENFILE;
 	if (n > 0) {

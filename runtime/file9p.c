@@ -22,6 +22,24 @@ static uint32_t file_type(const struct p9_stat *st)
 	return st->type ? LX_S_IFCHR : LX_S_IFREG;
 }
 
+#define LX_S_ISUID 04000
+#define LX_S_ISGID 02000
+#define LX_S_ISVTX 01000
+
+uint32_t perm_to_9p(uint32_t mode)
+{
+	return (mode & 0777) | (mode & LX_S_ISUID ? P9_DMSETUID : 0) |
+	       (mode & LX_S_ISGID ? P9_DMSETGID : 0) |
+	       (mode & LX_S_ISVTX ? P9_DMSETVTX : 0);
+}
+
+uint32_t perm_from_9p(uint32_t p9mode)
+{
+	return (p9mode & 0777) | (p9mode & P9_DMSETUID ? LX_S_ISUID : 0) |
+	       (p9mode & P9_DMSETGID ? LX_S_ISGID : 0) |
+	       (p9mode & P9_DMSETVTX ? LX_S_ISVTX : 0);
+}
+
 static void to_stat(const struct p9_stat *st, struct lx_stat *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -30,7 +48,7 @@ static void to_stat(const struct p9_stat *st, struct lx_stat *out)
 	/* A server with hard links gives a file's count in dev
 	 * (docs/servers.md); others give 0: one name. */
 	out->st_nlink = type == LX_S_IFDIR ? 2 : st->dev ? st->dev : 1;
-	out->st_mode = type | (st->mode & 0777);
+	out->st_mode = type | perm_from_9p(st->mode);
 	out->st_rdev = type == LX_S_IFCHR
 			   ? (uint64_t)st->type << 8 | (st->qid.path & 0xff)
 			   : 0;
@@ -74,7 +92,8 @@ long chmod_loc(struct loc *l, int mode)
 	if (rc)
 		return rc;
 	p9c_nochange(&st);
-	st.mode = (now.mode & ~0777u) | ((uint32_t)mode & 0777);
+	st.mode = (now.mode & ~(0777u | P9_DMSPECIAL)) |
+		  perm_to_9p((uint32_t)mode & 07777);
 	return wstat_loc(l, &st);
 }
 

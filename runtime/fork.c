@@ -38,6 +38,7 @@ extern char __executable_start[];
 /* What the child's view changes, kept to put back. */
 struct view {
 	long pid, ppid;
+	struct fd_table *fdt; /* the child's descriptors */
 	uint64_t fs_base, clear_tid;
 	int proc_conn; /* the process server's connection, or -1 */
 	uint32_t mem[MAX_REGIONS];
@@ -80,6 +81,9 @@ static void view_enter(struct view *v, long pid, uint64_t fs_base)
 	v->ppid = rt.ppid;
 	v->fs_base = rt.fs_base;
 	v->clear_tid = rt.clear_tid;
+	struct fd_table *child_fdt = v->fdt;
+	v->fdt = rt.fdt;
+	rt.fdt = child_fdt;
 	rt.ppid = rt_getpid();
 	rt.pid = pid;
 	rt.fs_base = fs_base;
@@ -111,6 +115,7 @@ static void view_leave(const struct view *v)
 	rt.ppid = v->ppid;
 	rt.fs_base = v->fs_base;
 	rt.clear_tid = v->clear_tid;
+	rt.fdt = v->fdt;
 	if (v->proc_conn >= 0)
 		rt.conns[v->proc_conn].up = 1;
 	for (int i = 0; i < rt.nregions; i++) {
@@ -179,7 +184,7 @@ static long give_caps(uint32_t child)
 			rc = give_cap(child, c->service_slot);
 	}
 	for (int fd = 0; fd < MAX_FDS && !rc; fd++) {
-		const struct ofile *f = rt.fds[fd].f;
+		const struct ofile *f = fd_get(fd);
 		if (f && f->ops == &chan_ops)
 			rc = give_cap(child, f->chan);
 	}
@@ -213,23 +218,14 @@ static void child_regs(struct metta_regs *r, uint64_t stack, uint64_t fs)
 	};
 }
 
-static void hold_files(int delta)
-{
-	for (int fd = 0; fd < MAX_FDS; fd++) {
-		struct ofile *f = rt.fds[fd].f;
-		if (f && delta > 0)
-			ofile_hold(f);
-		else if (f)
-			ofile_put(f);
-	}
-}
-
 /* Fills the child the process server made and starts it: 0 or -errno. */
 static long fill_child(uint32_t child, long pid, uint64_t stack,
 		       uint64_t fs, uint64_t ctid)
 {
-	struct view v = { .ctid = ctid };
-	long rc = metta_domain_set_reflect(child, (uint64_t)rt_reflect_entry);
+	struct view v = { .ctid = ctid, .fdt = fd_fork(pid) };
+	long rc = v.fdt ? metta_domain_set_reflect(child,
+						   (uint64_t)rt_reflect_entry)
+			: STATUS_ERR_NOMEM;
 	if (rc == 0)
 		rc = give_caps(child);
 	if (rc == 0) {
@@ -240,14 +236,14 @@ static long fill_child(uint32_t child, long pid, uint64_t stack,
 	uint64_t w[4] = { NESTER_FORK_START, (uint64_t)pid };
 	if (rc) {
 		metta_request(CAP_NESTER, w, 0, 0, 0, 0, 0, 0, 0);
+		fd_reap(pid);
 		return rc == STATUS_ERR_QUOTA ? -P9_ENOMEM : -P9_EAGAIN;
 	}
 	struct metta_regs r;
 	child_regs(&r, stack, fs);
-	hold_files(1); /* the child's descriptors */
 	rc = metta_request(CAP_NESTER, w, &r, sizeof(r), 0, 0, 0, 0, 0);
 	if (rc) {
-		hold_files(-1);
+		fd_reap(pid); /* it never ran */
 		return -P9_EAGAIN;
 	}
 	return pid;
@@ -308,6 +304,11 @@ static long wait_for(int64_t spec, uint64_t opts, uint64_t out[3])
 	out[0] = w[1];
 	out[1] = w[2];
 	out[2] = w[3];
+	/* A child reaped: what it held, if it ended without its runtime. */
+	int st = (int)w[2];
+	if (w[1] && !(opts & NESTER_WNOWAIT) && (st & 0xff) != 0x7f &&
+	    st != LX_W_CONTINUED)
+		fd_reap((long)w[1]);
 	return w[1] != 0;
 }
 

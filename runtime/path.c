@@ -178,7 +178,7 @@ static long create_file(struct ofile *f, const char *path, int flags, int mode)
 	int rc = ns_walk_parent(path, &dir, &name);
 	if (rc)
 		return rc;
-	uint32_t perm = (uint32_t)mode & 0777 & ~rt.umask;
+	uint32_t perm = perm_to_9p((uint32_t)mode & ~rt.umask);
 	rc = p9c_create(loc_client(&dir), dir.fid, name, perm,
 			(uint8_t)(open_mode(flags) & ~P9_OTRUNC), &dir.qid);
 	if (rc) {
@@ -277,7 +277,7 @@ static long do_mkdirat(int dirfd, uint64_t upath, int mode)
 	if ((rc = ns_walk_parent(p.path, &dir, &name)))
 		return rc;
 	rc = p9c_create(loc_client(&dir), dir.fid, name,
-			P9_DMDIR | ((uint32_t)mode & 0777 & ~rt.umask),
+			P9_DMDIR | perm_to_9p((uint32_t)mode & ~rt.umask),
 			P9_OREAD, 0);
 	loc_clunk(&dir);
 	return rc;
@@ -422,6 +422,30 @@ static long do_faccessat(int dirfd, uint64_t upath, int mode)
 	}
 	loc_clunk(&l);
 	return rc;
+}
+
+/* ---- owners ---- */
+
+/*
+ * chown and its kin. One user, root (runtime/README.md): every file is
+ * uid and gid 0, so giving it to 0 (or -1, "unchanged") is done once the
+ * file is found; any other owner is EPERM, as setuid's other ids are.
+ */
+static long owner_ok(uint32_t uid, uint32_t gid)
+{
+	return (uid == 0 || uid == ~0u) && (gid == 0 || gid == ~0u)
+		   ? 0
+		   : -P9_EPERM;
+}
+
+static long do_fchownat(int dirfd, uint64_t upath, uint32_t uid,
+			uint32_t gid, int flags)
+{
+	struct lx_stat st;
+	if (flags & ~(LX_AT_SYMLINK_NOFOLLOW | LX_AT_EMPTY_PATH))
+		return -P9_EINVAL;
+	long rc = stat_at(dirfd, upath, flags, &st);
+	return rc ? rc : owner_ok(uid, gid);
 }
 
 /* ---- times ---- */
@@ -801,6 +825,30 @@ long sys_chmod(const uint64_t *a)
 long sys_fchmodat(const uint64_t *a)
 {
 	return do_fchmodat((int)a[0], a[1], (int)a[2]);
+}
+
+long sys_chown(const uint64_t *a)
+{
+	return do_fchownat(LX_AT_FDCWD, a[0], (uint32_t)a[1], (uint32_t)a[2],
+			   0);
+}
+
+long sys_lchown(const uint64_t *a)
+{
+	return do_fchownat(LX_AT_FDCWD, a[0], (uint32_t)a[1], (uint32_t)a[2],
+			   LX_AT_SYMLINK_NOFOLLOW);
+}
+
+long sys_fchownat(const uint64_t *a)
+{
+	return do_fchownat((int)a[0], a[1], (uint32_t)a[2], (uint32_t)a[3],
+			   (int)a[4]);
+}
+
+long sys_fchown(const uint64_t *a)
+{
+	return fd_get((int)a[0]) ? owner_ok((uint32_t)a[1], (uint32_t)a[2])
+				 : -P9_EBADF;
 }
 
 long sys_link(const uint64_t *a)

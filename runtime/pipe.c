@@ -83,6 +83,24 @@ static struct ofile *open_end(struct loc *dir, const char *name, uint8_t mode,
 	return f;
 }
 
+/* A new pipe's two ends: 0 or an errno (ENFILE when the server has no
+ * room for another pipe or its fids). */
+static long make_pipe(int nb, struct ofile **r, struct ofile **w)
+{
+	struct loc dir;
+	long rc = ns_attach(PIPE_SERVICE, PIPE_ANAME, &dir);
+	if (rc)
+		return rc == -P9_ENOSPC || rc == -P9_EMFILE ? -P9_ENFILE : rc;
+	*r = open_end(&dir, "data", P9_OREAD, LX_O_RDONLY | nb);
+	*w = *r ? open_end(&dir, "data1", P9_OWRITE, LX_O_WRONLY | nb) : 0;
+	loc_clunk(&dir);
+	if (*w)
+		return 0;
+	if (*r)
+		ofile_put(*r);
+	return -P9_ENFILE;
+}
+
 static long do_pipe2(uint64_t ufds, uint64_t flags)
 {
 	if (flags & ~(uint64_t)(LX_O_CLOEXEC | LX_O_NONBLOCK))
@@ -90,25 +108,19 @@ static long do_pipe2(uint64_t ufds, uint64_t flags)
 	long rc = user_writable(ufds, 2 * sizeof(int));
 	if (rc)
 		return rc;
-	struct loc dir;
-	if ((rc = ns_attach(PIPE_SERVICE, PIPE_ANAME, &dir)))
-		return rc == -P9_ENOSPC ? -P9_ENFILE : rc;
 	int nb = (int)(flags & LX_O_NONBLOCK),
 	    cloexec = !!(flags & LX_O_CLOEXEC);
-	struct ofile *r = open_end(&dir, "data", P9_OREAD, LX_O_RDONLY | nb);
-	struct ofile *w =
-	    r ? open_end(&dir, "data1", P9_OWRITE, LX_O_WRONLY | nb) : 0;
-	loc_clunk(&dir);
-	if (!w) {
-		if (r)
-			ofile_put(r);
-		return -P9_ENFILE;
-	}
+	struct ofile *r, *w;
+	rc = make_pipe(nb, &r, &w);
+	if (rc == -P9_ENFILE && fd_sweep()) /* pipes held by the dead? */
+		rc = make_pipe(nb, &r, &w);
+	if (rc)
+		return rc;
 	int fr = fd_install(r, 0, cloexec);
 	int fw = fr < 0 ? fr : fd_install(w, 0, cloexec);
 	if (fw < 0) {
 		if (fr >= 0)
-			rt.fds[fr].f = 0;
+			fd_set(fr, 0, 0);
 		ofile_put(r);
 		ofile_put(w);
 		return fw;

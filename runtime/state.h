@@ -59,10 +59,30 @@ struct lx_sigaction {
 	uint64_t handler, flags, restorer, mask;
 };
 
+/* A descriptor: its open file (index + 1 in the shared files, 0: none)
+ * and its close-on-exec flag. */
 struct fd_slot {
-	struct ofile *f;
-	int cloexec;
+	uint8_t file;
+	uint8_t cloexec;
 };
+_Static_assert(MAX_FILES < 256, "a descriptor holds a file's index");
+
+/*
+ * A process's descriptors. They live in the shared state (below) so that
+ * when a process ends without its runtime (SIGKILL, or a terminating
+ * signal whose default the process server takes itself) another process
+ * can let go of the open files it held: its parent when it reaps it
+ * (wait4, waitid), or any process of the group that runs out of tables
+ * or open files and finds the owner gone (fd.c).
+ */
+struct fd_table {
+	int32_t owner; /* its process's pid, or one of FDT_* */
+	struct fd_slot fds[MAX_FDS];
+};
+#define FDT_FREE  0
+#define FDT_BUSY  (-1) /* being claimed or released */
+#define FDT_ALONE (-2) /* a process that never forked: its pid not asked */
+#define MAX_FD_TABLES 128
 
 /*
  * What a process shares with every process forked from it (and they with
@@ -78,14 +98,16 @@ struct shared_state {
 	uint32_t nexttag; /* the next 9P tag (mod P9_NOTAG) */
 	struct ofile files[MAX_FILES];
 	struct dirbuf dirbufs[MAX_DIRBUFS];
+	struct fd_table tables[MAX_FD_TABLES];
 };
 #define RT_SHARED_VA 0x00007ff000000000ull /* above mmap, below the stack */
 #define rt_shared    ((struct shared_state *)RT_SHARED_VA)
 
 struct rt_proc {
-	/* Descriptors point at open files, which are shared (rt_shared,
-	 * fd.c); a raw channel's reply waits for its read (chan.c). */
-	struct fd_slot fds[MAX_FDS];
+	/* Our descriptors (in the shared state) name open files, which are
+	 * shared (rt_shared, fd.c); a raw channel's reply waits for its
+	 * read (chan.c). */
+	struct fd_table *fdt;
 	const struct ofile *chan_owner;
 	uint64_t chan_len;
 	uint8_t chan_reply[P9_PORTAL_MSIZE];

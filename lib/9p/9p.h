@@ -78,6 +78,11 @@ enum p9_type {
  * contents are the target; its qid type has P9_QTSYMLINK. */
 #define P9_DMSYMLINK 0x02000000u
 #define P9_QTSYMLINK 0x02
+/* Set-user-id, set-group-id and sticky, as 9P2000.u marks them. */
+#define P9_DMSETUID 0x00080000u
+#define P9_DMSETGID 0x00040000u
+#define P9_DMSETVTX 0x00010000u
+#define P9_DMSPECIAL (P9_DMSETUID | P9_DMSETGID | P9_DMSETVTX)
 
 struct p9_qid {
 	uint8_t type;

@@ -265,8 +265,12 @@ long fork_op_wait(struct server_call *c)
  */
 void proc_child_changed(struct process *p)
 {
-	int pid = p->ppid;
-	for (int i = 0; i < MAX_WAITERS && p->state != PROC_FREE; i++) {
+	proc_waits_recheck(p->ppid);
+}
+
+void proc_waits_recheck(int pid)
+{
+	for (int i = 0; i < MAX_WAITERS; i++) {
 		struct waiter *h = &waiters[i];
 		struct process *child = 0;
 		uint64_t w[3];

@@ -268,7 +268,8 @@ static struct process *start(int ppid, int argc, const char *const *argv,
 
 /*
  * A process ended: it is a zombie until its parent collects it (wait), or
- * at once when nobody will: its parent is gone or is a native program.
+ * at once when nobody will: its parent is gone, is a native program, or
+ * ignores SIGCHLD (SIG_IGN: Linux reaps such a parent's children).
  * Its own children pass to init (their zombies with them); a child its
  * parent never started dies with it.
  */
@@ -303,6 +304,11 @@ static void ended(struct process *p)
 	if (!parent || parent->state != PROC_LIVE || parent->native ||
 	    p->orphan) {
 		proc_reap(p);
+		return;
+	}
+	if (proc_discards_children(parent)) { /* no zombie, no SIGCHLD */
+		proc_reap(p);
+		proc_waits_recheck(parent->pid); /* ECHILD when none is left */
 		return;
 	}
 	proc_child_ended(p); /* SIGCHLD, before a wait may reap it */

@@ -77,6 +77,8 @@ long fork_op_start(struct server_call *c);
 long fork_op_wait(struct server_call *c);
 long fork_op_cancelled(struct server_call *c);
 void proc_child_changed(struct process *p);
+/* A waiting pid's held waits looked at again (a child of it went). */
+void proc_waits_recheck(int pid);
 /* The Linux wait status of a zombie (from its domain's exit status). */
 int proc_wait_status(const struct process *p);
 /*
@@ -99,6 +101,9 @@ void proc_signals_inherit(struct process *child, const struct process *parent);
 void proc_signals_end(struct process *p);
 void proc_signal(struct process *p, int sig);
 void proc_child_ended(struct process *child);
+/* Whether p's children are reaped as they end, unwaited for: its SIGCHLD
+ * is SIG_IGN (Linux's rule; SA_NOCLDWAIT is not told to us). */
+int proc_discards_children(const struct process *p);
 long sig_op_signal(struct server_call *c);
 long sig_op_setpgid(struct server_call *c);
 long sig_op_setsid(struct server_call *c);

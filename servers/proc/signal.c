@@ -226,6 +226,11 @@ void proc_signal(struct process *p, int sig)
 	post(p, sig, sig == LX_SIGCHLD ? LX_CLD_EXITED : LX_SI_KERNEL, 0);
 }
 
+int proc_discards_children(const struct process *p)
+{
+	return p->sigmem && (page_of(p)->ignored & LX_SIGBIT(LX_SIGCHLD));
+}
+
 void proc_child_ended(struct process *child)
 {
 	struct process *parent = proc_by_pid(child->ppid);

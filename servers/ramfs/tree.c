@@ -17,7 +17,7 @@
 #define PPP  RAMFS_PPP
 /* Permission and type bits a node keeps; the type bits never change. */
 #define TYPE_BITS (P9_DMDIR | P9_DMSYMLINK)
-#define MODE_BITS (TYPE_BITS | P9_DMAPPEND | P9_DMEXCL | 0777u)
+#define MODE_BITS (TYPE_BITS | P9_DMAPPEND | P9_DMEXCL | P9_DMSPECIAL | 0777u)
 
 static uint32_t now(const struct ramfs *fs)
 {

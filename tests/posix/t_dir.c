@@ -790,6 +790,59 @@ static void t_path_walk(void)
 	OK(rmdir("d"));
 }
 
+/* ---- special mode bits and owners ---- */
+
+static void t_mode_special_bits(void)
+{
+	struct stat st;
+	OK(pt_mkfile("f", "x", 1, 0644));
+	OK(chmod("f", 06755));
+	OK(stat("f", &st));
+	EQ(st.st_mode & 07777, 06755);
+	int fd = OK(open("f", O_RDONLY));
+	OK(fchmod(fd, 0700));
+	OK(fstat(fd, &st));
+	EQ(st.st_mode & 07777, 0700);
+	OK(close(fd));
+	OK(mkdir("d", 01777));
+	OK(stat("d", &st));
+	EQ(st.st_mode & 07777, 01755); /* the umask (022) applies to 0777 */
+	OK(chmod("d", 01777));
+	OK(stat("d", &st));
+	EQ(st.st_mode & 07777, 01777);
+	OK(rmdir("d"));
+	OK(unlink("f"));
+}
+
+static void t_chown(void)
+{
+	struct stat st;
+	OK(pt_mkfile("f", "x", 1, 0644));
+	OK(symlink("f", "l"));
+	OK(stat("f", &st));
+	/* To the owner it has (here, as root on Linux or on Metta, 0). */
+	OK(chown("f", st.st_uid, st.st_gid));
+	OK(chown("f", -1, -1));
+	OK(lchown("l", st.st_uid, -1));
+	OK(fchownat(AT_FDCWD, "f", -1, st.st_gid, 0));
+	OK(fchownat(AT_FDCWD, "l", -1, -1, AT_SYMLINK_NOFOLLOW));
+	int fd = OK(open("f", O_RDONLY));
+	OK(fchown(fd, st.st_uid, st.st_gid));
+	OK(close(fd));
+	ERR(chown("missing", 0, 0), ENOENT);
+	ERR(chown("f/x", 0, 0), ENOTDIR);
+	ERR(fchown(1000, 0, 0), EBADF);
+	ERR(fchownat(AT_FDCWD, "f", 0, 0, 0x1), EINVAL);
+	ERR(syscall(SYS_chown, (void *)8, 0, 0), EFAULT);
+	/* Another owner: only a privileged user may give a file away. */
+	if (pt_perm)
+		ERR(chown("f", st.st_uid + 1234, -1), EPERM);
+	OK(stat("f", &st));
+	EQ(st.st_mode & 07777, 0644);
+	OK(unlink("l"));
+	OK(unlink("f"));
+}
+
 /* ---- times ---- */
 
 static void t_utimensat(void)
@@ -891,6 +944,8 @@ const struct pt_test pt_dir_tests[] = {
 	{"access_denied", t_access_denied},
 	{"readlink", t_readlink},
 	{"path_walk", t_path_walk},
+	{"mode_special_bits", t_mode_special_bits},
+	{"chown", t_chown},
 	{"utimensat", t_utimensat},
 	{"utimensat_errors", t_utimensat_errors},
 	{0, 0},

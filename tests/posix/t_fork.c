@@ -269,6 +269,68 @@ static void t_fork_many(void)
 	}
 }
 
+/* A child that holds a pipe's write end and waits to be killed. */
+static pid_t holder(int p[2])
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		for (;;)
+			pause();
+	}
+	return pid;
+}
+
+/* Whether the pipe's read end p0 is at its end: no writer left. */
+static int at_end(int p0)
+{
+	char c;
+	return fcntl(p0, F_SETFL, O_NONBLOCK) == 0 && read(p0, &c, 1) == 0;
+}
+
+/*
+ * A process killed (SIGKILL, or a signal it does not handle) lets go of
+ * its open files as one that exits does: the pipe's reader sees the end
+ * once the killed writer is reaped, and many in a row exhaust nothing
+ * (more than the pipes and open files a process group may hold).
+ */
+static void t_fork_killed_release(void)
+{
+	for (int i = 0; i < 150; i++) {
+		int p[2], st;
+		OK(pipe(p));
+		pid_t pid = OK(holder(p));
+		OK(close(p[1]));
+		int sig = i & 1 ? SIGKILL : SIGTERM;
+		OK(kill(pid, sig));
+		EQ(waitpid(pid, &st, 0), pid);
+		CHECKF(WIFSIGNALED(st) && WTERMSIG(st) == sig, "status %#x", st);
+		CHECKF(at_end(p[0]), "round %d: a writer is left", i);
+		OK(close(p[0]));
+	}
+}
+
+/* Killed children nobody waits for (SIGCHLD ignored: reaped at once)
+ * leave nothing behind either. */
+static void t_fork_killed_unwaited(void)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	OK(sigaction(SIGCHLD, &ign, &old));
+	for (int i = 0; i < 150; i++) {
+		int p[2];
+		OK(pipe(p));
+		pid_t pid = OK(holder(p));
+		OK(close(p[1]));
+		OK(close(p[0]));
+		OK(kill(pid, SIGKILL));
+	}
+	OK(sigaction(SIGCHLD, &old, 0));
+	int p[2];
+	OK(pipe(p));
+	OK(close(p[0]));
+	OK(close(p[1]));
+}
+
 const struct pt_test pt_fork_tests[] = {
 	{"fork_status", t_fork_status},
 	{"fork_memory", t_fork_memory},
@@ -279,5 +341,7 @@ const struct pt_test pt_fork_tests[] = {
 	{"fork_exec", t_fork_exec},
 	{"fork_sigchld", t_fork_sigchld},
 	{"fork_many", t_fork_many},
+	{"fork_killed_release", t_fork_killed_release},
+	{"fork_killed_unwaited", t_fork_killed_unwaited},
 	{0, 0},
 };
