@@ -70,6 +70,9 @@ enum p9_type {
  * contents are the target; its qid type has P9_QTSYMLINK. */
 #define P9_DMSYMLINK 0x02000000u
 #define P9_QTSYMLINK 0x02
+/* Named pipes (FIFOs), as 9P2000.u marks them: a file of no contents on
+ * its server; clients that open one get a pipe of the pipe server. */
+#define P9_DMNAMEDPIPE 0x00200000u
 
 struct p9_qid {
 	uint8_t type;

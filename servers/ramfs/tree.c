@@ -16,7 +16,7 @@
 #define PAGE RAMFS_PAGE
 #define PPP  RAMFS_PPP
 /* Permission and type bits a node keeps; the type bits never change. */
-#define TYPE_BITS (P9_DMDIR | P9_DMSYMLINK)
+#define TYPE_BITS (P9_DMDIR | P9_DMSYMLINK | P9_DMNAMEDPIPE)
 #define MODE_BITS (TYPE_BITS | P9_DMAPPEND | P9_DMEXCL | 0777u)
 
 static uint32_t now(const struct ramfs *fs)
@@ -437,8 +437,8 @@ static int op_readdir(void *ctx, void *dir, uint32_t index, struct p9_stat *st)
 	return 1;
 }
 
-/* create(5): the directory's permissions limit the new file's; a
- * symbolic link's are always 0777, as Linux's. */
+/* create(5): the directory's permissions limit the new file's (a named
+ * pipe's as a file's); a symbolic link's are always 0777, as Linux's. */
 static uint32_t create_mode(uint32_t perm, uint32_t dirmode)
 {
 	if (perm & P9_DMSYMLINK)
@@ -455,8 +455,9 @@ static int op_create(void *ctx, void *dir, struct p9_str name, uint32_t perm,
 	struct ramfs_node *d = dir, *n;
 	char uid[RAMFS_UID_MAX + 1];
 	(void)mode;
-	if ((perm & P9_DMDIR) && (perm & P9_DMSYMLINK))
-		return -P9_EINVAL;
+	uint32_t type = perm & TYPE_BITS;
+	if (type & (type - 1))
+		return -P9_EINVAL; /* one type at most */
 	if (!isdir(d))
 		return -P9_ENOTDIR;
 	if (d != fs->root && !d->parent)
