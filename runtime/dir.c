@@ -101,6 +101,8 @@ static uint8_t dirent_type(const struct p9_stat *st)
 {
 	if (st->mode & P9_DMDIR)
 		return LX_DT_DIR;
+	if (st->mode & P9_DMNAMEDPIPE)
+		return LX_DT_FIFO;
 	return st->mode & P9_DMSYMLINK ? LX_DT_LNK : LX_DT_REG;
 }
 

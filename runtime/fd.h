@@ -5,7 +5,7 @@
  * included, as POSIX says. Close-on-exec belongs to the descriptor.
  *
  * Each kind of open file (a 9P file, a directory, a raw 9P channel, the
- * terminal; pipes and sockets later) is reached through one table of
+ * terminal, a pipe or FIFO; sockets later) is reached through one table of
  * operations, as Plan 9 reaches each device through its Dev: the calls in
  * file.c check the descriptor and the access mode, then call the kind's
  * operation. A missing operation has a fixed answer (see file_ops).
@@ -136,6 +136,10 @@ int ready_query(struct ofile *f, int interest, int wait);
 /* After opening the terminal as name ("cons", "tty"): 0 or an errno
  * (tty.c; /dev/tty is ENXIO when another session holds the console). */
 long tty_opened(struct ofile *f, const char *name);
+
+/* f, whose loc[0] is a FIFO's file, opened as the pipe server's named
+ * pipe for it with the open's flags: 0 or an errno (pipe.c). */
+long fifo_open(struct ofile *f, int flags);
 
 /* A raw 9P channel to service (chan.c). */
 int chan_open(struct ofile *f, const char *service);

@@ -50,16 +50,19 @@
 #define LX_R_OK		       4
 
 /* File types in st_mode. */
-#define LX_S_IFMT  0170000
-#define LX_S_IFDIR 0040000
-#define LX_S_IFCHR 0020000
-#define LX_S_IFREG 0100000
-#define LX_S_IFLNK 0120000
-#define LX_S_IFIFO 0010000
-#define LX_DT_CHR  2
-#define LX_DT_DIR  4
-#define LX_DT_REG  8
-#define LX_DT_LNK  10
+#define LX_S_IFMT   0170000
+#define LX_S_IFDIR  0040000
+#define LX_S_IFCHR  0020000
+#define LX_S_IFREG  0100000
+#define LX_S_IFLNK  0120000
+#define LX_S_IFIFO  0010000
+#define LX_S_IFBLK  0060000
+#define LX_S_IFSOCK 0140000
+#define LX_DT_FIFO  1
+#define LX_DT_CHR   2
+#define LX_DT_DIR   4
+#define LX_DT_REG   8
+#define LX_DT_LNK   10
 
 struct lx_timespec {
 	int64_t tv_sec, tv_nsec;

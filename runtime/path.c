@@ -149,9 +149,19 @@ static uint8_t open_mode(int flags)
 	return (uint8_t)(m | (flags & LX_O_TRUNC && acc ? P9_OTRUNC : 0));
 }
 
+/* Whether l is a FIFO: its stat has DMNAMEDPIPE (no qid bit says so).
+ * Asked only when a Topen failed: a file server refuses to open a FIFO
+ * (ramfs: ENXIO), so opening other files costs no Tstat. */
+static int is_fifo(const struct loc *l)
+{
+	struct p9_stat st;
+	return p9c_stat(loc_client(l), l->fid, &st) == 0 &&
+	       (st.mode & P9_DMNAMEDPIPE);
+}
+
 /*
  * Opens what a walk found: each member of a union directory, or a file;
- * the console's cons file is the terminal.
+ * the console's cons file is the terminal, a FIFO a pipe (pipe.c).
  */
 static long open_found(struct ofile *f, const struct upath *p, int flags)
 {
@@ -168,6 +178,8 @@ static long open_found(struct ofile *f, const struct upath *p, int flags)
 		return 0; /* directories open on their first read */
 	long rc = p9c_open(loc_client(&f->loc[0]), f->loc[0].fid,
 			   open_mode(flags), 0);
+	if (rc && !tty && is_fifo(&f->loc[0]))
+		return fifo_open(f, flags);
 	return rc || !tty ? rc : tty_opened(f, name);
 }
 
@@ -260,27 +272,60 @@ static long do_openat(int dirfd, uint64_t upath, int flags, int mode)
 
 /* ---- changing the tree ---- */
 
-static long do_mkdirat(int dirfd, uint64_t upath, int mode)
+/*
+ * Makes the name upath names: a Tcreate with perm (opened to read, then
+ * clunked). EEXIST when the name is taken (its last link not followed);
+ * "name/" makes only a directory (ENOENT); refusal (an errno, or 0) comes
+ * after the name's errors, as Linux's EPERM for a device node does.
+ */
+static long create_new(int dirfd, uint64_t upath, uint32_t perm, long refusal)
 {
 	struct upath p;
+	struct loc l;
+	const char *name;
 	long rc = user_path(dirfd, upath, &p, 0);
 	if (rc)
 		return rc;
-	struct loc l, dir;
 	if ((rc = walk_user(&p, 0, &l)) == 0) {
 		loc_clunk(&l);
 		return -P9_EEXIST;
 	}
-	if (rc != -P9_ENOENT)
+	if (rc != -P9_ENOENT || (rc = ns_walk_parent(p.path, &l, &name)))
 		return rc;
-	const char *name;
-	if ((rc = ns_walk_parent(p.path, &dir, &name)))
-		return rc;
-	rc = p9c_create(loc_client(&dir), dir.fid, name,
-			P9_DMDIR | perm_to_9p((uint32_t)mode & ~rt.umask),
-			P9_OREAD, 0);
-	loc_clunk(&dir);
+	if (p.want_dir && !(perm & P9_DMDIR))
+		rc = -P9_ENOENT;
+	else if (!(rc = refusal))
+		rc = p9c_create(loc_client(&l), l.fid, name, perm, P9_OREAD, 0);
+	loc_clunk(&l);
 	return rc;
+}
+
+static long do_mkdirat(int dirfd, uint64_t upath, int mode)
+{
+	return create_new(dirfd, upath,
+			  P9_DMDIR | perm_to_9p((uint32_t)mode & ~rt.umask), 0);
+}
+
+/*
+ * mknod: a FIFO (Tcreate with DMNAMEDPIPE) or, for type 0 or S_IFREG, an
+ * empty file, as Linux makes. No device nodes: a Metta device is a
+ * server's file in the namespace (/dev is cons's, random's...), not a
+ * number a node could carry, so S_IFCHR and S_IFBLK are EPERM, Linux's
+ * answer where nodes cannot be made; so are sockets (no socket files). An
+ * unknown type is EINVAL before the name is looked at; EEXIST, ENOENT and
+ * ENOTDIR come before EPERM, as on Linux.
+ */
+static long do_mknodat(int dirfd, uint64_t upath, uint32_t mode)
+{
+	uint32_t type = mode & LX_S_IFMT;
+	uint32_t perm = perm_to_9p(mode & 07777 & ~rt.umask);
+	if (type == 0 || type == LX_S_IFREG)
+		return create_new(dirfd, upath, perm, 0);
+	if (type == LX_S_IFIFO)
+		return create_new(dirfd, upath, P9_DMNAMEDPIPE | perm, 0);
+	if (type == LX_S_IFCHR || type == LX_S_IFBLK || type == LX_S_IFSOCK)
+		return create_new(dirfd, upath, perm, -P9_EPERM);
+	return -P9_EINVAL;
 }
 
 /* unlink (dir 0), rmdir (dir 1). */
@@ -748,6 +793,16 @@ long sys_mkdir(const uint64_t *a)
 long sys_mkdirat(const uint64_t *a)
 {
 	return do_mkdirat((int)a[0], a[1], (int)a[2]);
+}
+
+long sys_mknod(const uint64_t *a)
+{
+	return do_mknodat(LX_AT_FDCWD, a[0], (uint32_t)a[1]);
+}
+
+long sys_mknodat(const uint64_t *a)
+{
+	return do_mknodat((int)a[0], a[1], (uint32_t)a[2]);
 }
 
 long sys_rmdir(const uint64_t *a)

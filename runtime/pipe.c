@@ -6,7 +6,11 @@
  * fail with EAGAIN instead (PIPE_NOWAIT in the offset). The ends are open
  * files like any other, so dup and close work, and an end stays open while
  * any descriptor names it.
+ *
+ * FIFOs (files whose stat has DMNAMEDPIPE) open as the pipe server's named
+ * pipe for the file (fifo_open); its file stays at loc[1] for fstat.
  */
+#include <fmt/fmt.h>
 #include <metta/proto.h>
 #include <string/kstring.h>
 
@@ -32,6 +36,8 @@ static long pipe_write(struct ofile *f, uint64_t ubuf, uint64_t n)
 
 static long pipe_stat(struct ofile *f, struct lx_stat *st)
 {
+	if (f->nloc > 1)
+		return stat_loc(&f->loc[1], st); /* a FIFO: its file's */
 	memset(st, 0, sizeof(*st));
 	st->st_ino = f->loc[0].qid.path;
 	st->st_mode = LX_S_IFIFO | 0600;
@@ -45,8 +51,10 @@ static long pipe_stat(struct ofile *f, struct lx_stat *st)
  * readers (POLLERR), whatever the events asked (Linux reports those). */
 static int pipe_poll(struct ofile *f, int interest, int wait)
 {
-	int end =
-	    (f->flags & LX_O_ACCMODE) == LX_O_WRONLY ? READY_OUT : READY_IN;
+	int acc = f->flags & LX_O_ACCMODE;
+	int end = acc == LX_O_WRONLY ? READY_OUT
+		  : acc == LX_O_RDWR ? READY_IN | READY_OUT
+				     : READY_IN;
 	if (wait && !(interest & end))
 		return -P9_EAGAIN; /* nothing it could be held for */
 	return ready_query(f, end, wait);
@@ -60,20 +68,31 @@ const struct file_ops pipe_ops = {
 	.poll = pipe_poll,
 };
 
+/* The file `name` of the pipe at dir, opened with mode, at end: 0 or an
+ * errno. */
+static long walk_open(struct loc *dir, const char *name, uint8_t mode,
+		      struct loc *end)
+{
+	const char *names[] = { name };
+	struct p9c *c = loc_client(dir);
+	*end = (struct loc){ dir->c, loc_newfid(dir), { 0 } };
+	if (p9c_walk(c, dir->fid, end->fid, 1, names, &end->qid) != 1)
+		return -P9_ENOENT;
+	long rc = p9c_open(c, end->fid, mode, 0);
+	if (rc)
+		p9c_clunk(c, end->fid);
+	return rc;
+}
+
 /* One end: the file `name` of the pipe at dir, opened with mode. */
 static struct ofile *open_end(struct loc *dir, const char *name, uint8_t mode,
 			      int flags)
 {
-	struct loc end = { dir->c, loc_newfid(dir), { 0 } };
-	const char *names[] = { name };
-	struct p9c *c = loc_client(dir);
-	if (p9c_walk(c, dir->fid, end.fid, 1, names, &end.qid) != 1)
-		return 0;
+	struct loc end;
 	struct ofile *f = ofile_new(&pipe_ops);
-	if (!f || p9c_open(c, end.fid, mode, 0)) {
+	if (!f || walk_open(dir, name, mode, &end)) {
 		if (f)
 			ofile_put(f);
-		p9c_clunk(c, end.fid);
 		return 0;
 	}
 	f->loc[0] = end;
@@ -128,6 +147,46 @@ static long do_pipe2(uint64_t ufds, uint64_t flags)
 	((int *)ufds)[0] = fr;
 	((int *)ufds)[1] = fw;
 	return 0;
+}
+
+/*
+ * Opens f, whose loc[0] is a FIFO, as a pipe: the pipe server's named pipe
+ * "fifo:SERVICE:QIDPATH" (the file server's name in `names` and the file's
+ * qid path: the same for every process that opens the file), `data` for
+ * reading, `data1` for writing, `data` for both with O_RDWR (Linux's:
+ * never waits, a reader and a writer at once). The open does not wait for
+ * the other end (the server holds the first reads and writes instead),
+ * but O_WRONLY|O_NONBLOCK with no reader is ENXIO, as on Linux.
+ */
+long fifo_open(struct ofile *f, int flags)
+{
+	char aname[sizeof(FIFO_ANAME) + FIFO_NAME_MAX];
+	struct loc dir, end;
+	int acc = flags & LX_O_ACCMODE;
+	fmt_snprintf(aname, sizeof(aname), "%s%s:%llx", FIFO_ANAME,
+		     loc_service(&f->loc[0]),
+		     (unsigned long long)f->loc[0].qid.path);
+	long rc = ns_attach(PIPE_SERVICE, aname, &dir);
+	if (rc)
+		return rc == -P9_ENOSPC ? -P9_ENFILE : rc;
+	rc = walk_open(&dir, acc == LX_O_WRONLY ? "data1" : "data",
+		       acc == LX_O_WRONLY ? P9_OWRITE
+		       : acc == LX_O_RDWR ? P9_ORDWR
+					  : P9_OREAD,
+		       &end);
+	loc_clunk(&dir);
+	if (rc)
+		return rc;
+	f->loc[1] = f->loc[0];
+	f->loc[0] = end;
+	f->nloc = 2;
+	f->ops = &pipe_ops;
+	if (acc != LX_O_WRONLY || !(flags & LX_O_NONBLOCK))
+		return 0;
+	int ready = ready_query(f, READY_OUT, 0);
+	if (ready < 0)
+		return ready;
+	return ready & READY_ERR ? -P9_ENXIO : 0; /* the caller closes f */
 }
 
 long sys_pipe(const uint64_t *a)

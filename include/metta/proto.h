@@ -82,8 +82,12 @@
 #define RANDOM_READ 1	   /* w1: count (<= 4096); reply data */
 
 /* pipe (9P only): an attach with this aname makes a new pipe; a Tread or
- * Twrite whose offset has PIPE_NOWAIT fails with EAGAIN rather than wait. */
+ * Twrite whose offset has PIPE_NOWAIT fails with EAGAIN rather than wait.
+ * An attach with FIFO_ANAME followed by a name (at most FIFO_NAME_MAX
+ * bytes) finds the named pipe of that name, or makes it: a FIFO. */
 #define PIPE_ANAME "pipe"
+#define FIFO_ANAME "fifo:"
+#define FIFO_NAME_MAX 80
 #define PIPE_NOWAIT (1ull << 63)
 
 /*

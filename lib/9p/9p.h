@@ -83,6 +83,9 @@ enum p9_type {
 #define P9_DMSETGID 0x00040000u
 #define P9_DMSETVTX 0x00010000u
 #define P9_DMSPECIAL (P9_DMSETUID | P9_DMSETGID | P9_DMSETVTX)
+/* Named pipes (FIFOs), as 9P2000.u marks them: a file of no contents on
+ * its server; clients that open one get a pipe of the pipe server. */
+#define P9_DMNAMEDPIPE 0x00200000u
 
 struct p9_qid {
 	uint8_t type;

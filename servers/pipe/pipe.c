@@ -94,13 +94,27 @@ static uint32_t slot_of(struct pipes *ps, struct p9srv_req *q)
 	return (uint32_t)(q - ps->srv->held);
 }
 
-/* Answers waiting reads while there are bytes (or no writer: end of
- * file); 1 if any went. */
+/* Whether a read of the empty ring r is at the end: no writer, and
+ * (a named pipe) there was one once; a read that does not wait takes no
+ * writer as the end in any case, as Linux's O_NONBLOCK read does. */
+static int at_end(const struct pipe_ring *r, uint64_t offset)
+{
+	return !r->writers && (r->pipe->connected || (offset & PIPE_NOWAIT));
+}
+
+/* Whether a write to r fails with EPIPE: no reader, and there was one. */
+static int broken(const struct pipe_ring *r)
+{
+	return !r->readers && r->pipe->connected;
+}
+
+/* Answers waiting reads while there are bytes (or end of file); 1 if any
+ * went. */
 static int wake_readers(struct pipe_ring *r)
 {
 	static uint8_t buf[PIPE_BUF];
 	int went = 0;
-	while (r->rwait && (r->len || !r->writers)) {
+	while (r->rwait && (r->len || at_end(r, 0))) {
 		struct p9srv_req *q = r->rwait;
 		uint32_t n = ring_get(r, buf, q->count);
 		dequeue(&r->rwait, q);
@@ -118,14 +132,14 @@ static int wake_writers(struct pipes *ps, struct pipe_ring *r)
 	while (r->wwait) {
 		struct p9srv_req *q = r->wwait;
 		uint32_t i = slot_of(ps, q), n = ps->held_len[i];
-		if (r->readers && !can_write(r, n))
+		if (!broken(r) && !(r->readers && can_write(r, n)))
 			break;
 		dequeue(&r->wwait, q);
-		if (r->readers)
+		if (broken(r))
+			p9srv_respond_error(q, P9_EPIPE);
+		else
 			p9srv_respond_write(
 			    q, ring_put(r, ps->held_data[i], can_write(r, n)));
-		else
-			p9srv_respond_error(q, P9_EPIPE);
 		went = 1;
 	}
 	return went;
@@ -177,35 +191,66 @@ void pipes_forget(struct p9srv_req *q)
 
 /* ---- p9srv operations ---- */
 
-static struct pipe *new_pipe(struct pipes *ps)
+/* A new pipe named name (len 0: unnamed), with one reference; 0 when
+ * MAX_PIPES are in use. */
+static struct pipe *new_pipe(struct pipes *ps, const char *name, uint16_t len)
 {
 	for (int i = 0; i < MAX_PIPES; i++) {
 		struct pipe *p = &ps->pipe[i];
 		if (p->refs)
 			continue;
 		memset(p, 0, sizeof(*p));
+		p->refs = 1;
 		p->id = ps->nextid++;
 		for (int k = 0; k < 3; k++)
 			p->nodes[k] = (struct pipe_node){ p, k };
 		p->ring[0].pipe = p->ring[1].pipe = p;
+		memcpy(p->name, name, len);
+		p->namelen = len;
+		p->connected = len == 0;
 		return p;
 	}
 	return 0;
 }
 
+/* The live pipe named name, with one more reference, or a new one. */
+static struct pipe *named_pipe(struct pipes *ps, const char *name, uint16_t len)
+{
+	for (int i = 0; i < MAX_PIPES; i++) {
+		struct pipe *p = &ps->pipe[i];
+		if (p->refs && p->namelen == len &&
+		    memcmp(p->name, name, len) == 0) {
+			p->refs++;
+			return p;
+		}
+	}
+	return new_pipe(ps, name, len);
+}
+
+/* "" is the top (a client's first attach: no pipe), PIPE_ANAME a new
+ * pipe, FIFO_ANAME and a name a named pipe. */
 static int op_attach(void *ctx, struct p9_str uname, struct p9_str aname,
 		     void **root)
 {
 	struct pipes *ps = ctx;
+	const size_t k = sizeof(FIFO_ANAME) - 1;
+	struct pipe *p;
 	(void)uname;
-	if (!p9_str_eq(aname, PIPE_ANAME)) {
-		*root = &ps->top; /* a client's first attach: no pipe */
+	if (aname.len == 0) {
+		*root = &ps->top;
 		return 0;
 	}
-	struct pipe *p = new_pipe(ps);
+	if (p9_str_eq(aname, PIPE_ANAME)) {
+		p = new_pipe(ps, "", 0);
+	} else if (aname.len > k && memcmp(aname.s, FIFO_ANAME, k) == 0) {
+		if (aname.len - k > FIFO_NAME_MAX)
+			return -P9_ENAMETOOLONG;
+		p = named_pipe(ps, aname.s + k, (uint16_t)(aname.len - k));
+	} else {
+		return -P9_EINVAL; /* no such tree (and "fifo:" names none) */
+	}
 	if (!p)
 		return -P9_ENOSPC;
-	p->refs = 1;
 	*root = &p->nodes[0];
 	return 0;
 }
@@ -269,15 +314,16 @@ static void op_unref(void *ctx, void *node)
 		p->refs--;
 }
 
-/* The ring a file reads from, and the one it writes to. */
+/* The ring a file reads from, and the one it writes to (a named pipe
+ * has one). */
 static struct pipe_ring *read_ring(struct pipe_node *n)
 {
-	return &n->pipe->ring[n->which - 1];
+	return &n->pipe->ring[n->pipe->namelen ? 0 : n->which - 1];
 }
 
 static struct pipe_ring *write_ring(struct pipe_node *n)
 {
-	return &n->pipe->ring[2 - n->which];
+	return &n->pipe->ring[n->pipe->namelen ? 0 : 2 - n->which];
 }
 
 static int reads(uint8_t mode)
@@ -292,7 +338,6 @@ static int writes(uint8_t mode)
 
 static int op_open(void *ctx, void *node, uint8_t mode)
 {
-	(void)ctx;
 	struct pipe_node *n = node;
 	if (n->which == 0)
 		return 0;
@@ -300,6 +345,13 @@ static int op_open(void *ctx, void *node, uint8_t mode)
 		read_ring(n)->readers++;
 	if (writes(mode))
 		write_ring(n)->writers++;
+	struct pipe_ring *r = read_ring(n);
+	if (!n->pipe->connected && r->readers && r->writers) {
+		/* A named pipe's ends have met: what waited for the other
+		 * end goes, and from now on it is an ordinary pipe. */
+		n->pipe->connected = 1;
+		wake(ctx, r);
+	}
 	return 0;
 }
 
@@ -334,7 +386,8 @@ static uint8_t readiness(struct pipe_node *n, uint64_t interest)
 	uint8_t ready = 0;
 	if (interest & READY_IN) {
 		struct pipe_ring *r = read_ring(n);
-		ready |= (r->len ? READY_IN : 0) | (r->writers ? 0 : READY_HUP);
+		ready |=
+		    (r->len ? READY_IN : 0) | (at_end(r, 0) ? READY_HUP : 0);
 	}
 	if (interest & READY_OUT) {
 		struct pipe_ring *w = write_ring(n);
@@ -364,7 +417,7 @@ static long op_read(void *ctx, void *node, uint64_t offset, void *buf,
 		return 0;
 	if (offset & READY_QUERY)
 		return query(ctx, n, offset, buf);
-	if (r->rwait || (r->len == 0 && r->writers))
+	if (r->rwait || (r->len == 0 && !at_end(r, offset)))
 		return wait_for(ctx, &r->rwait, offset);
 	long got = ring_get(r, buf, count);
 	wake(ctx, r); /* room for waiting writers */
@@ -377,11 +430,12 @@ static long op_write(void *ctx, void *node, uint64_t offset, const void *data,
 	struct pipes *ps = ctx;
 	struct pipe_node *n = node;
 	struct pipe_ring *r = write_ring(n);
-	if (!r->readers)
+	if (broken(r))
 		return -P9_EPIPE;
 	if (count == 0)
 		return 0;
-	uint32_t now = r->wwait ? 0 : can_write(r, count);
+	/* No reader yet (a named pipe never connected): it waits for one. */
+	uint32_t now = r->wwait || !r->readers ? 0 : can_write(r, count);
 	if (now) {
 		ring_put(r, data, now);
 		wake(ps, r); /* readers waiting for bytes */

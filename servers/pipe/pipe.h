@@ -1,10 +1,26 @@
 /*
  * pipe: 4 KiB pipes as a 9P file tree (Plan 9's #|). Every Tattach with
  * aname "pipe" makes a new pipe: a directory with two files, `data` and
- * `data1` (any other attach is an empty directory, so that connecting
- * costs no pipe). What is
+ * `data1` (an attach with aname "" is an empty directory, so that
+ * connecting costs no pipe; other anames are EINVAL). What is
  * written on one is read from the other, so a Linux pipe is `data` opened
  * for reading and `data1` opened for writing.
+ *
+ * Named pipes (FIFOs): a Tattach with aname "fifo:NAME" finds the live
+ * pipe named NAME or makes one (an empty or longer than FIFO_NAME_MAX NAME
+ * is EINVAL or ENAMETOOLONG, and nothing is made); it is freed with its
+ * last fid, as an unnamed one. A named pipe has one ring, which both files
+ * read and write: `data` opened for reading is a reader, `data1` opened
+ * for writing a writer, `data` opened for both is both (Linux's O_RDWR).
+ * Until it has had a reader and a writer open at once (never connected),
+ * a read finding no writer waits instead of reading end of file, and a
+ * write finding no reader waits instead of failing with EPIPE: this stands
+ * for Linux's open of a FIFO, which waits for the other end (our opens do
+ * not wait). A read with PIPE_NOWAIT and no writer reads 0, as Linux's
+ * O_NONBLOCK read; readiness says READY_HUP only once connected, and
+ * READY_ERR whenever no reader is open (how a client tells an open for
+ * writing with O_NONBLOCK that it is ENXIO). Once connected it is an
+ * ordinary pipe.
  *
  * Each direction is a 4 KiB ring. A read of an empty ring waits (the
  * request is held: docs/servers.md) until a writer writes, or until no
@@ -30,7 +46,7 @@
 
 #include "9p/srv.h"
 
-#include <metta/proto.h> /* PIPE_ANAME, PIPE_NOWAIT */
+#include <metta/proto.h> /* PIPE_ANAME, FIFO_ANAME, PIPE_NOWAIT */
 
 #define PIPE_BUF  4096
 #define MAX_PIPES 64
@@ -53,7 +69,11 @@ struct pipe_node {
 struct pipe {
 	uint32_t refs; /* nodes handed out (fids) */
 	uint32_t id;
-	struct pipe_ring ring[2]; /* 0: read on data, 1: read on data1 */
+	uint16_t namelen;	  /* 0: unnamed */
+	char name[FIFO_NAME_MAX]; /* a named pipe's (not a C string) */
+	int connected;		  /* unnamed, or has had both ends */
+	/* 0: read on data, 1: read on data1; a named pipe uses 0 only */
+	struct pipe_ring ring[2];
 	struct pipe_node nodes[3];
 	struct p9srv_req *qwait; /* held readiness queries (READY_QUERY) */
 };

@@ -16,8 +16,9 @@
 #define PAGE RAMFS_PAGE
 #define PPP  RAMFS_PPP
 /* Permission and type bits a node keeps; the type bits never change. */
-#define TYPE_BITS (P9_DMDIR | P9_DMSYMLINK)
-#define MODE_BITS (TYPE_BITS | P9_DMAPPEND | P9_DMEXCL | P9_DMSPECIAL | 0777u)
+#define TYPE_BITS (P9_DMDIR | P9_DMSYMLINK | P9_DMNAMEDPIPE)
+#define MODE_BITS \
+	(TYPE_BITS | P9_DMAPPEND | P9_DMEXCL | P9_DMSPECIAL | 0777u)
 
 static uint32_t now(const struct ramfs *fs)
 {
@@ -349,9 +350,13 @@ static void op_unref(void *ctx, void *node)
 		node_free(ctx, n);
 }
 
+/* A FIFO has no bytes here: clients open the pipe server's pipe of that
+ * name instead (docs/servers.md), and learn it from this refusal. */
 static int op_open(void *ctx, void *node, uint8_t mode)
 {
 	struct ramfs_node *n = ino(node);
+	if (n->mode & P9_DMNAMEDPIPE)
+		return -P9_ENXIO;
 	if ((mode & P9_OTRUNC) && !isdir(n)) {
 		resize(ctx, n, 0);
 		touch(ctx, n);
@@ -450,8 +455,8 @@ static int op_readdir(void *ctx, void *dir, uint32_t index, struct p9_stat *st)
 	return 1;
 }
 
-/* create(5): the directory's permissions limit the new file's; a
- * symbolic link's are always 0777, as Linux's. */
+/* create(5): the directory's permissions limit the new file's (a named
+ * pipe's as a file's); a symbolic link's are always 0777, as Linux's. */
 static uint32_t create_mode(uint32_t perm, uint32_t dirmode)
 {
 	if (perm & P9_DMSYMLINK)
@@ -468,8 +473,9 @@ static int op_create(void *ctx, void *dir, struct p9_str name, uint32_t perm,
 	struct ramfs_node *d = dir, *n;
 	char uid[RAMFS_UID_MAX + 1];
 	(void)mode;
-	if ((perm & P9_DMDIR) && (perm & P9_DMSYMLINK))
-		return -P9_EINVAL;
+	uint32_t type = perm & TYPE_BITS;
+	if (type & (type - 1))
+		return -P9_EINVAL; /* one type at most */
 	if (!isdir(d))
 		return -P9_ENOTDIR;
 	if (d != fs->root && !d->parent)

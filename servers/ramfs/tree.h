@@ -4,7 +4,9 @@
  * A symbolic link is a file with P9_DMSYMLINK in its mode (its qid type
  * P9_QTSYMLINK) whose contents are the target (docs/servers.md): made by
  * a create with that bit and a write; walks never go through one (it is
- * not a directory), clients follow links themselves.
+ * not a directory), clients follow links themselves. A named pipe is a
+ * file with P9_DMNAMEDPIPE, made by a create with that bit: ramfs keeps
+ * only its name and mode (clients open it as the pipe server's).
  *
  * All memory comes from one region given at init, cut into 4 KiB pages:
  * file data pages, the index pages that find them (8 direct pointers, one

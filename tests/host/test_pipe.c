@@ -3,7 +3,8 @@
  * attach a new pipe, bytes across, reads held until data or end of file,
  * atomic writes up to PIPE_BUF held until they fit, EPIPE, EAGAIN with
  * PIPE_NOWAIT, flushed and cancelled waiters, pipes freed with their fids,
- * readiness queries (poll), answered now or held.
+ * readiness queries (poll), answered now or held; named pipes (FIFOs):
+ * one per name, held until both ends have met, freed with their fids.
  */
 #include <string.h>
 
@@ -87,25 +88,33 @@ static int setup(void)
 	return 0;
 }
 
+static int attach(uint32_t fid, const char *aname)
+{
+	struct p9_msg t = { .type = P9_TATTACH, .fid = fid, .afid = P9_NOFID,
+			    .uname = p9_str("root"), .aname = p9_str(aname) };
+	return rpc(c1, &t);
+}
+
+/* The file name of the pipe at fid dir as newfid, opened with mode. */
+static int walk_open(uint32_t dir, uint32_t newfid, const char *name,
+		     uint8_t mode)
+{
+	struct p9_msg w = { .type = P9_TWALK, .fid = dir, .newfid = newfid,
+			    .nwname = 1 };
+	w.wname[0] = p9_str(name);
+	CHECK(rpc(c1, &w) == P9_RWALK);
+	struct p9_msg o = { .type = P9_TOPEN, .fid = newfid, .mode = mode };
+	CHECK(rpc(c1, &o) == P9_ROPEN);
+	return 0;
+}
+
 /* A new pipe: fid base is its directory, base+1 data (read end), base+2
  * data1 (write end), both open. */
 static int new_pipe(uint32_t base)
 {
-	struct p9_msg t = { .type = P9_TATTACH, .fid = base, .afid = P9_NOFID,
-			    .uname = p9_str("root"), .aname = p9_str(PIPE_ANAME) };
-	CHECK(rpc(c1, &t) == P9_RATTACH);
-	const char *names[2] = { "data", "data1" };
-	for (int i = 0; i < 2; i++) {
-		struct p9_msg w = { .type = P9_TWALK, .fid = base,
-				    .newfid = base + 1 + (uint32_t)i,
-				    .nwname = 1 };
-		w.wname[0] = p9_str(names[i]);
-		CHECK(rpc(c1, &w) == P9_RWALK);
-		struct p9_msg o = { .type = P9_TOPEN,
-				    .fid = base + 1 + (uint32_t)i,
-				    .mode = i ? P9_OWRITE : P9_OREAD };
-		CHECK(rpc(c1, &o) == P9_ROPEN);
-	}
+	CHECK(attach(base, PIPE_ANAME) == P9_RATTACH);
+	CHECK(walk_open(base, base + 1, "data", P9_OREAD) == 0);
+	CHECK(walk_open(base, base + 2, "data1", P9_OWRITE) == 0);
 	return 0;
 }
 
@@ -254,13 +263,6 @@ static int flushed_and_cancelled_waiters_go(void)
 	return 0;
 }
 
-static int attach(uint32_t fid, const char *aname)
-{
-	struct p9_msg t = { .type = P9_TATTACH, .fid = fid, .afid = P9_NOFID,
-			    .uname = p9_str("root"), .aname = p9_str(aname) };
-	return rpc(c1, &t);
-}
-
 static int pipes_go_with_their_fids(void)
 {
 	CHECK(setup() == 0 && new_pipe(1) == 0 && new_pipe(11) == 0);
@@ -347,6 +349,120 @@ static int readiness_queries(void)
 	return 0;
 }
 
+/* One end of the named pipe aname: fid base its directory, base+1 the
+ * file opened: `data` to read (OREAD, ORDWR), `data1` to write. */
+static int fifo_end(uint32_t base, const char *aname, uint8_t mode)
+{
+	CHECK(attach(base, aname) == P9_RATTACH);
+	return walk_open(base, base + 1, mode == P9_OWRITE ? "data1" : "data",
+			 mode);
+}
+
+static int fifo_one_pipe_per_name(void)
+{
+	CHECK(setup() == 0);
+	CHECK(fifo_end(1, "fifo:ramfs:1", P9_OREAD) == 0);
+	CHECK(fifo_end(11, "fifo:ramfs:1", P9_OWRITE) == 0);
+	CHECK(pipes_in_use(&pipes) == 1);
+	CHECK(twrite(12, "hi", 2, 0) == P9_RWRITE && r.count == 2);
+	CHECK(tread(2, 100, 0) == P9_RREAD && r.count == 2);
+	CHECK(memcmp(r.data, "hi", 2) == 0);
+	/* Another name is another pipe. */
+	CHECK(fifo_end(21, "fifo:ramfs:2", P9_OREAD) == 0);
+	CHECK(fifo_end(31, "fifo:ramfs:2", P9_OWRITE) == 0);
+	CHECK(pipes_in_use(&pipes) == 2);
+	CHECK(twrite(32, "b", 1, 0) == P9_RWRITE);
+	CHECK(tread(2, 100, PIPE_NOWAIT) == P9_RERROR &&
+	      is_err("resource temporarily unavailable"));
+	CHECK(tread(22, 100, 0) == P9_RREAD && r.count == 1 &&
+	      r.data[0] == 'b');
+	/* Both ends of one open (O_RDWR): what it writes, it reads. */
+	CHECK(fifo_end(41, "fifo:ramfs:3", P9_ORDWR) == 0);
+	CHECK(twrite(42, "me", 2, 0) == P9_RWRITE);
+	CHECK(tread(42, 100, 0) == P9_RREAD && r.count == 2);
+	CHECK(tread(42, 100, PIPE_NOWAIT) == P9_RERROR);
+	return 0;
+}
+
+static int fifo_waits_until_connected(void)
+{
+	CHECK(setup() == 0);
+	/* A reader alone: its read waits, not end of file; without waiting
+	 * it reads 0 (Linux's O_NONBLOCK read of a FIFO with no writer). */
+	CHECK(fifo_end(1, "fifo:r", P9_OREAD) == 0);
+	CHECK(tread(2, 1, READY_QUERY | PIPE_NOWAIT | READY_IN) == P9_RREAD &&
+	      r.data[0] == 0); /* no POLLHUP yet */
+	CHECK(tread(2, 100, PIPE_NOWAIT) == P9_RREAD && r.count == 0);
+	CHECK(tread(2, 100, 0) == 0 && served == P9SRV_HELD);
+	int h = held_rc;
+	struct p9_msg m;
+	CHECK(fifo_end(11, "fifo:r", P9_OWRITE) == 0);
+	CHECK(answered(h, &m) == 0); /* connected, but no bytes yet */
+	CHECK(twrite(12, "z", 1, 0) == P9_RWRITE);
+	CHECK(answered(h, &m) == P9_RREAD && m.count == 1 && m.data[0] == 'z');
+	/* Connected: an ordinary pipe, end of file with no writer. */
+	CHECK(clunk(12) == P9_RCLUNK);
+	CHECK(tread(2, 100, 0) == P9_RREAD && r.count == 0);
+	/* A writer alone: its write waits, not EPIPE; poll says no reader. */
+	CHECK(fifo_end(21, "fifo:w", P9_OWRITE) == 0);
+	CHECK(tread(22, 1, READY_QUERY | PIPE_NOWAIT | READY_OUT) == P9_RREAD &&
+	      (r.data[0] & READY_ERR));
+	CHECK(twrite(22, "q", 1, PIPE_NOWAIT) == P9_RERROR &&
+	      is_err("resource temporarily unavailable"));
+	CHECK(twrite(22, "q", 1, 0) == 0 && served == P9SRV_HELD);
+	h = held_rc;
+	CHECK(fifo_end(31, "fifo:w", P9_OREAD) == 0);
+	CHECK(answered(h, &m) == P9_RWRITE && m.count == 1);
+	CHECK(tread(32, 100, 0) == P9_RREAD && r.count == 1 &&
+	      r.data[0] == 'q');
+	CHECK(clunk(32) == P9_RCLUNK);
+	CHECK(twrite(22, "q", 1, 0) == P9_RERROR && is_err("broken pipe"));
+	/* A held read stays cancellable (a signal: EINTR). */
+	CHECK(fifo_end(41, "fifo:c", P9_OREAD) == 0);
+	CHECK(tread(42, 100, 0) == 0);
+	p9srv_cancel(&srv, p9srv_cookie(&srv.held[held_rc]));
+	CHECK(answered(held_rc, &m) == -1 && p9srv_nheld(&srv) == 0);
+	return 0;
+}
+
+static int fifo_goes_with_its_last_fid(void)
+{
+	CHECK(setup() == 0);
+	CHECK(fifo_end(1, "fifo:f", P9_OREAD) == 0);
+	CHECK(fifo_end(11, "fifo:f", P9_OWRITE) == 0);
+	CHECK(twrite(12, "old", 3, 0) == P9_RWRITE);
+	CHECK(clunk(1) == P9_RCLUNK && clunk(2) == P9_RCLUNK);
+	CHECK(clunk(11) == P9_RCLUNK && pipes_in_use(&pipes) == 1);
+	CHECK(clunk(12) == P9_RCLUNK && pipes_in_use(&pipes) == 0);
+	/* The name again: a new pipe, empty and never connected. */
+	CHECK(fifo_end(1, "fifo:f", P9_OREAD) == 0);
+	CHECK(pipes_in_use(&pipes) == 1);
+	CHECK(tread(2, 100, 0) == 0 && served == P9SRV_HELD);
+	/* A hangup takes it, the waiting reader included. */
+	p9srv_hangup(&srv, c1);
+	CHECK(pipes_in_use(&pipes) == 0 && p9srv_nheld(&srv) == 0);
+	return 0;
+}
+
+static int fifo_bad_anames_refused(void)
+{
+	CHECK(setup() == 0 && fifo_end(1, "fifo:x", P9_OREAD) == 0);
+	CHECK(attach(11, "fifo:") == P9_RERROR && is_err("invalid argument"));
+	CHECK(attach(11, "fifox") == P9_RERROR && is_err("invalid argument"));
+	CHECK(attach(11, "pipes") == P9_RERROR && is_err("invalid argument"));
+	static char name[sizeof(FIFO_ANAME) + FIFO_NAME_MAX + 1];
+	strcpy(name, FIFO_ANAME);
+	memset(name + strlen(name), 'n', FIFO_NAME_MAX + 1);
+	CHECK(attach(11, name) == P9_RERROR && is_err("file name too long"));
+	CHECK(pipes_in_use(&pipes) == 1);
+	/* Refused, the fid is free, and the longest name is fine. */
+	name[strlen(name) - 1] = 0;
+	CHECK(attach(11, name) == P9_RATTACH && pipes_in_use(&pipes) == 2);
+	/* The pipe there is untouched: its reader still waits for a writer. */
+	CHECK(tread(2, 100, 0) == 0 && served == P9SRV_HELD);
+	return 0;
+}
+
 int main(void)
 {
 	RUN(bytes_go_across);
@@ -358,5 +474,9 @@ int main(void)
 	RUN(pipes_go_with_their_fids);
 	RUN(too_many_pipes_is_enospc);
 	RUN(readiness_queries);
+	RUN(fifo_one_pipe_per_name);
+	RUN(fifo_waits_until_connected);
+	RUN(fifo_goes_with_its_last_fid);
+	RUN(fifo_bad_anames_refused);
 	return check_done();
 }

@@ -46,6 +46,14 @@ static void *mk(void *dir, const char *name, uint32_t perm)
 	return rc ? 0 : n;
 }
 
+/* The answer of a create that is to fail. */
+static int mk_rc(void *dir, const char *name, uint32_t perm)
+{
+	void *n;
+	return o->create(&fs, dir, p9_str(name), perm, P9_OREAD,
+			 p9_str("metta"), &n);
+}
+
 static void *look(void *dir, const char *name)
 {
 	void *n;
@@ -371,6 +379,19 @@ static int cpio_path_through_link(void)
 	return 0;
 }
 
+/* wstat changes n's permissions, never its type; then n (name in d) is
+ * removed like a file. */
+static int type_kept_then_removed(void *d, void *n, const char *name,
+				  uint32_t type)
+{
+	struct p9_stat w = blank();
+	w.mode = 0604;
+	CHECK(o->wstat(&fs, n, &w) == 0);
+	CHECK(st(n).mode == (type | 0604));
+	CHECK(o->remove(&fs, n) == 0 && look(d, name) == 0);
+	return 0;
+}
+
 /*
  * Symbolic links as docs/servers.md gives them: a create with
  * P9_DMSYMLINK, then a write of the target; walks do not go through one.
@@ -400,14 +421,28 @@ static int symlinks(void)
 	/* A directory listing shows the type. */
 	struct p9_stat e;
 	CHECK(o->readdir(&fs, d, 0, &e) == 1 && (e.mode & P9_DMSYMLINK));
-	/* wstat may change the permissions, never the type. */
-	struct p9_stat w = blank();
-	w.mode = 0644;
-	CHECK(o->wstat(&fs, l, &w) == 0);
-	CHECK(st(l).mode == (P9_DMSYMLINK | 0644));
-	/* Removed like a file. */
-	CHECK(o->remove(&fs, l) == 0 && look(d, "l") == 0);
-	return 0;
+	return type_kept_then_removed(d, l, "l", P9_DMSYMLINK);
+}
+
+/* Named pipes: a create with P9_DMNAMEDPIPE; a type bit like a link's,
+ * its permissions limited by the directory's as a file's. */
+static int named_pipes(void)
+{
+	CHECK(ramfs_init(&fs, region(1 << 20), 1 << 20, 0, "metta") == 0);
+	void *r = root(), *d, *p;
+	CHECK((d = mk(r, "d", P9_DMDIR | 0750)) != 0);
+	CHECK((p = mk(d, "p", P9_DMNAMEDPIPE | 0666)) != 0);
+	CHECK(st(p).mode == (P9_DMNAMEDPIPE | 0640) && st(p).length == 0);
+	CHECK(st(p).qid.type == P9_QTFILE);
+	struct p9_stat e;
+	CHECK(o->readdir(&fs, d, 0, &e) == 1 && e.mode == st(p).mode);
+	/* Never a directory or a link as well; the name is taken. */
+	CHECK(mk_rc(d, "q", P9_DMNAMEDPIPE | P9_DMDIR | 0777) == -P9_EINVAL);
+	CHECK(mk_rc(d, "q", P9_DMNAMEDPIPE | P9_DMSYMLINK | 0777) ==
+	      -P9_EINVAL);
+	CHECK(look(d, "q") == 0);
+	CHECK(mk_rc(d, "p", P9_DMNAMEDPIPE | 0666) == -P9_EEXIST);
+	return type_kept_then_removed(d, p, "p", P9_DMNAMEDPIPE);
 }
 
 static void drop(void *n)
@@ -536,5 +571,6 @@ int main(void)
 	RUN(load_cpio);
 	RUN(cpio_path_through_link);
 	RUN(corrupt_cpio_refused);
+	RUN(named_pipes);
 	return check_done();
 }

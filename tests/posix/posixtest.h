@@ -65,6 +65,9 @@ void pt_pattern(void *buf, size_t len, unsigned seed, size_t off);
 struct timespec;
 long pt_elapsed_ms(const struct timespec *t0);
 int pt_rmtree(int dirfd, const char *name);
+/* Whether we run on Metta: it answers sysname "Linux" (for glibc), its
+ * release says. */
+int pt_on_metta(void);
 
 /* The expression's value as a long, with errno cleared before it. */
 #define PT_EVAL(expr) ({ errno = 0; (long)(expr); })
@@ -139,6 +142,7 @@ extern const struct pt_test pt_9p_tests[];
 extern const struct pt_test pt_image_tests[];
 extern const struct pt_test pt_link_tests[];
 extern const struct pt_test pt_pipe_tests[];
+extern const struct pt_test pt_fifo_tests[];
 extern const struct pt_test pt_fork_tests[];
 extern const struct pt_test pt_exec_tests[];
 extern const struct pt_test pt_signal_tests[];

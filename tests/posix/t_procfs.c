@@ -7,7 +7,6 @@
 #include "posixtest.h"
 
 #include <stdlib.h>
-#include <sys/utsname.h>
 #include <time.h>
 
 #define TEXT 8192
@@ -187,19 +186,12 @@ static void t_procfs_listing(void)
 	ERR(open("/proc/nosuch", O_RDONLY), ENOENT);
 }
 
-/* Metta says it is Linux, with a release of its own. */
-static int on_metta(void)
-{
-	struct utsname u;
-	return uname(&u) == 0 && strstr(u.release, "-metta") != NULL;
-}
-
 /* Metta's N/ctl (Linux has none): nonsense is refused, nothing changes. */
 static void t_procfs_ctl(void)
 {
 	char path[64], comm[64], long_word[100];
 	int pid;
-	if (!on_metta())
+	if (!pt_on_metta())
 		return; /* Linux: no ctl */
 	CHECK(self_stat(&pid, comm, sizeof comm) == 0);
 	snprintf(path, sizeof path, "/proc/%d/ctl", pid);
@@ -236,7 +228,7 @@ static void t_procfs_stat_all(void)
 static void t_procfs_metta(void)
 {
 	char buf[TEXT];
-	if (!on_metta())
+	if (!pt_on_metta())
 		return;
 	OK(slurp("/proc/metta/stats", buf, sizeof buf));
 	char *p = strstr(buf, "objects domain ");
