@@ -250,8 +250,10 @@ static void exec_state(const char *path, const char *given)
 {
 	for (int fd = 0; fd < MAX_FDS; fd++)
 		if (fd_get(fd) && fd_cloexec(fd)) {
-			ofile_put(fd_get(fd));
-			fd_set(fd, 0, 0);
+			struct ofile *f = fd_get(fd);
+			fd_set(fd, 0, 0); /* first: a table never names a file
+					   * it holds no reference of (fd.c) */
+			ofile_put(f);
 		}
 	for (int s = 1; s <= NSIG; s++)
 		if (rt.actions[s].handler != 1) /* SIG_IGN stays */

@@ -204,9 +204,11 @@ static long do_dup(int fd, int min, int cloexec)
 	struct ofile *f = fd_get(fd);
 	if (!f)
 		return -P9_EBADF;
+	ofile_hold(f); /* first: a table never names a file it holds no
+			* reference of, whenever the process is killed */
 	int nfd = fd_install(f, min, cloexec);
-	if (nfd >= 0)
-		ofile_hold(f);
+	if (nfd < 0)
+		ofile_put(f);
 	return nfd;
 }
 

@@ -235,13 +235,13 @@ static long fill_child(uint32_t child, long pid, uint64_t stack,
 	}
 	uint64_t w[4] = { NESTER_FORK_START, (uint64_t)pid };
 	if (rc) {
-		metta_request(CAP_NESTER, w, 0, 0, 0, 0, 0, 0, 0);
+		rt_ask_proc(w);
 		fd_reap(pid);
 		return rc == STATUS_ERR_QUOTA ? -P9_ENOMEM : -P9_EAGAIN;
 	}
 	struct metta_regs r;
 	child_regs(&r, stack, fs);
-	rc = metta_request(CAP_NESTER, w, &r, sizeof(r), 0, 0, 0, 0, 0);
+	rc = rt_ask_proc_with(w, &r, sizeof(r), 0);
 	if (rc) {
 		fd_reap(pid); /* it never ran */
 		return -P9_EAGAIN;
@@ -262,7 +262,7 @@ static long do_fork(uint64_t flags, uint64_t stack, uint64_t ptid,
 		flags &= ~(uint64_t)LX_CLONE_CHILD_SETTID;
 	uint32_t child = metta_slot_alloc();
 	uint64_t w[4] = { NESTER_FORK };
-	long rc = metta_request(CAP_NESTER, w, 0, 0, 0, 0, 0, 0, child);
+	long rc = rt_ask_proc_with(w, 0, 0, child);
 	if (rc)
 		return rc == STATUS_ERR_QUOTA ? -P9_EAGAIN : -P9_ENOMEM;
 	long pid = (long)w[1];

@@ -221,6 +221,11 @@ static int walk_names(struct conn *c, const char *const *names, int n,
 		int k = n - done > P9_MAXWELEM ? P9_MAXWELEM : n - done;
 		struct p9_qid last = *qid;
 		rc = p9c_walk(&c->c, from, fid, k, names + done, &last);
+		/* No fid left for us on that server: the open files of
+		 * processes gone without their runtime may hold them. */
+		if (rc == -P9_EMFILE && from != fid && fd_sweep())
+			rc = p9c_walk(&c->c, from, fid, k, names + done,
+				      &last);
 		if (rc >= 0 && rc < k) {
 			/* Partial: through a file is ENOTDIR, else ENOENT. */
 			done += rc;

@@ -124,6 +124,11 @@ long sig_errno(long status);
 /* A request (words w, w[0] the op) to our nester, the process server,
  * made again when a pending interrupt ends it: its status. */
 long rt_ask_proc(uint64_t *w);
+/* The same with a message and a capability slot for the answer's (fork:
+ * an interrupted request was queued, not delivered, so asking again is
+ * right, and Linux restarts a fork a signal interrupts). */
+long rt_ask_proc_with(uint64_t *w, const void *msg, uint64_t len,
+		      uint32_t recv_cap);
 /* Whether a nester's status says there is no process server. */
 int sig_alone(long status);
 /* kill(pid, sig) (sig 0: whether pid exists and may be signalled). */

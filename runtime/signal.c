@@ -297,16 +297,23 @@ static long restart(struct rt_call *c, long rc)
 
 /* A request to the process server (words in w): its status. A pending
  * interrupt (for a signal we deliver anyway) does not stop it. */
-long rt_ask_proc(uint64_t *w)
+long rt_ask_proc_with(uint64_t *w, const void *msg, uint64_t len,
+		      uint32_t recv_cap)
 {
 	uint64_t ask[4];
 	memcpy(ask, w, sizeof(ask));
 	long rc;
 	do {
 		memcpy(w, ask, sizeof(ask));
-		rc = metta_request(CAP_NESTER, w, 0, 0, 0, 0, 0, 0, 0);
+		rc = metta_request(CAP_NESTER, w, msg, len, 0, 0, 0, 0,
+				   recv_cap);
 	} while (rc == STATUS_ERR_INTR);
 	return rc;
+}
+
+long rt_ask_proc(uint64_t *w)
+{
+	return rt_ask_proc_with(w, 0, 0, 0);
 }
 
 /* The default action of sig, not handled: returns when it is done. */

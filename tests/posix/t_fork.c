@@ -331,6 +331,34 @@ static void t_fork_killed_unwaited(void)
 	OK(close(p[1]));
 }
 
+/* The same with files opened on a server (each a fid there: a server
+ * gives a client only so many), by children killed unwaited for. */
+static void t_fork_killed_fids(void)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	OK(sigaction(SIGCHLD, &ign, &old));
+	for (int i = 0; i < 60; i++) {
+		int p[2];
+		char c;
+		OK(pipe(p));
+		pid_t pid = OK(fork());
+		if (pid == 0) {
+			int fd = open("/dev/null", O_RDONLY);
+			(void)!write(p[1], fd >= 0 ? "y" : "n", 1);
+			for (;;)
+				pause();
+		}
+		OK(close(p[1]));
+		EQ(read(p[0], &c, 1), 1);
+		CHECKF(c == 'y', "round %d: the child could not open", i);
+		OK(close(p[0]));
+		OK(kill(pid, SIGKILL));
+	}
+	OK(sigaction(SIGCHLD, &old, 0));
+	for (int i = 0; i < 10; i++)
+		OK(close(OK(open("/dev/null", O_RDONLY))));
+}
+
 const struct pt_test pt_fork_tests[] = {
 	{"fork_status", t_fork_status},
 	{"fork_memory", t_fork_memory},
@@ -343,5 +371,6 @@ const struct pt_test pt_fork_tests[] = {
 	{"fork_many", t_fork_many},
 	{"fork_killed_release", t_fork_killed_release},
 	{"fork_killed_unwaited", t_fork_killed_unwaited},
+	{"fork_killed_fids", t_fork_killed_fids},
 	{0, 0},
 };
