@@ -64,11 +64,20 @@ void ofile_hold(struct ofile *f)
 	__atomic_add_fetch(&f->refs, 1, __ATOMIC_RELAXED);
 }
 
+/*
+ * The last reference goes straight from 1 to -1 (closing), never through
+ * 0: at 0 the entry is free, and another process's ofile_new could take
+ * it while this one still closes it (two files in one entry).
+ */
 void ofile_put(struct ofile *f)
 {
-	if (__atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) > 0)
+	int r = __atomic_load_n(&f->refs, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(&f->refs, &r, r == 1 ? -1 : r - 1,
+					    0, __ATOMIC_ACQ_REL,
+					    __ATOMIC_RELAXED))
+		;
+	if (r != 1)
 		return;
-	__atomic_store_n(&f->refs, -1, __ATOMIC_RELAXED); /* closing */
 	if (f->ops->close)
 		f->ops->close(f);
 	for (int i = 0; i < f->nloc; i++)
