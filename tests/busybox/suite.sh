@@ -38,6 +38,49 @@ sed -e 's|^\t\t\t"$tsdir/$applet.tests"$|\t\t\tlimited "$tsdir/$applet.tests"|' 
 	runtest >runtest.limited
 grep -c '^[[:space:]]*limited ' runtest.limited | grep -qx 2 ||
 	echo "BUSYBOX-SUITE: runtest changed shape; tests run without limits"
+
+# Each new-style test (testing.sh's `testing`) has a limit of its own too,
+# TEST_LIMIT seconds: its command runs in a background subshell that a
+# watchdog kills, with every process under it, when the time is up (no
+# process groups: the suite's shells have no terminal, so no job
+# control); the test fails with what it printed so far and the applet's
+# later tests still run. (bc's "printing of numbers" writes five million
+# times: without this, it took every bc test after it down with it.)
+export TEST_LIMIT=${TEST_LIMIT:-100}
+sed -i 's/^  \$ECHO -ne "\$5" | eval "\$2" > actual$/  limited_eval "$5" "$2"/' \
+	testing.sh
+grep -q '^  limited_eval ' testing.sh ||
+	echo "BUSYBOX-SUITE: testing.sh changed shape; tests run without limits"
+cat >>testing.sh <<'LIMITED'
+
+# Kills process $1 and everything under it (children first, found by
+# their parent in /proc/N/stat).
+limited_kill()
+{
+  local pid=$1 d line
+  for d in /proc/[0-9]*; do
+    read -r line < "$d/stat" 2>/dev/null || continue
+    set -- ${line##*) }
+    [ "$2" = "$pid" ] && limited_kill "${d#/proc/}"
+  done
+  kill -KILL "$pid" 2>/dev/null
+}
+
+limited_eval()
+{
+  { $ECHO -ne "$1" | eval "$2" > actual; } &
+  local job=$!
+  { if sleep "$TEST_LIMIT"; then
+      echo "BUSYBOX-SUITE TEST LIMIT $NAME"; limited_kill $job
+    fi; } </dev/null 2>/dev/null &
+  local dog=$!
+  wait $job
+  local rc=$?
+  limited_kill $dog
+  wait $dog 2>/dev/null
+  return $rc
+}
+LIMITED
 echo "BUSYBOX-SUITE BEGIN"
 bash ./runtest.limited -v
 echo "BUSYBOX-SUITE END $?"
