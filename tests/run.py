@@ -156,7 +156,8 @@ def monitor_session(path, steps, transcript):
 
 def boot_qemu(iso, boot, log):
     env = dict(os.environ, ACCEL="tcg", TESTEXIT="1",
-               SMP=str(boot.get("smp", 2)), MEM=f"{boot.get('mem', 512)}M")
+               SMP=str(boot.get("smp", 2)), MEM=f"{boot.get('mem', 512)}M",
+               ICOUNT="1" if boot.get("icount") else "0")
     start = time.monotonic()
     extra, transcript, helper = [], [], None
     if boot.get("monitor"):

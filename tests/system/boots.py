@@ -250,13 +250,17 @@ USER_FAULTS = [
 ]
 
 
-def user_test_boot(name, program, extra_checks=()):
+def user_test_boot(name, program, extra_checks=(), timed=False):
     """A boot whose root domain is a UTEST program (tests/user/PROGRAM.c),
-    on two CPUs."""
+    on two CPUs. A `timed` boot asserts bounds on the guest's clock, so it
+    runs under -icount: its clock then counts guest instructions and a
+    busy host cannot stretch it (a vCPU thread descheduled for 30 ms would
+    otherwise read as a thread that woke 30 ms late)."""
     return {
         "name": name,
         "cmdline": f"root={program}",
         "smp": 2,
+        "icount": timed,
         "modules": {program: built(f"user/tests/{program}")},
         "exit": EXIT_POWEROFF,
         "tests": "UTEST",
@@ -358,6 +362,7 @@ BOOTS = [
         "name": "selftest",
         "cmdline": "test marker=hello-metta expect_cpus=2 expect_mib=512 panic=exit",
         "smp": 2, "mem": 512,
+        "icount": True,  # the timer tests bound the clock (see user_test_boot)
         "modules": {"selftest-module.txt": make_selftest_module},
         "exit": EXIT_PASS,
         "tests": "SELFTEST",
@@ -392,7 +397,7 @@ BOOTS = [
     ]),
     # User-space test programs, each run as the root domain.
     user_test_boot("user_nucleus", "ntest"),  # nucleus calls, registers, FPU
-    user_test_boot("user_capabilities", "ncap"),  # caps, domains, threads, memory, events
+    user_test_boot("user_capabilities", "ncap", timed=True),  # caps, domains, threads, memory, events
     user_test_boot("user_ipc", "nipc"),  # portals, with 3 x 100,000 calls under load
     user_test_boot("user_reply", "nreply"),  # answering later, cancellation, notices
     user_test_boot("user_9p_held", "n9pheld"),  # held 9P reads; 100 dead clients
@@ -400,10 +405,10 @@ BOOTS = [
     user_test_boot("user_domains", "ndomain", [  # child domains loaded from ELF
         ("refused_fault_logged",
          matches(r"#UD invalid opcode at rip 0x[0-9a-f]+; fault handler ended it")),
-    ]),
+    ], timed=True),
     user_test_boot("user_smp", "nsmp", [  # two CPUs, TLB shootdown
         ("both_cpus_running", contains("smp: 2 of them running")),
-    ]),
+    ]),  # not timed: under -icount QEMU runs the CPUs in turn, not at once
     user_test_boot("user_devices", "ndev"),  # ports, an RTC interrupt, VGA memory
     {
         # The issue's session: the shell, the servers and the commands.

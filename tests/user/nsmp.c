@@ -54,6 +54,16 @@ static void spin1(void)
 		count[1]++;
 }
 
+/* Waits up to a second for spinner `i` to count past `since`. The boot
+ * runs on the host's clock, and a busy host can hold a virtual CPU off for
+ * tens of milliseconds, so progress is awaited rather than timed. */
+static int progressed(int i, long since)
+{
+	for (int ms = 0; ms < 1000 && count[i] == since; ms++)
+		metta_sleep(1000);
+	return count[i] > since;
+}
+
 static int threads_run_on_both_cpus(void)
 {
 	UCHECK(start_on(T1, spin0, 0, 0) == 0, "thread on CPU 0");
@@ -64,8 +74,7 @@ static int threads_run_on_both_cpus(void)
 		       metta_thread_ctl(T2, THREAD_SET_CPU, 7) == STATUS_ERR_BUSY,
 	       "moved to a CPU that does not exist");
 	long a = count[0], b = count[1];
-	metta_sleep(30000);
-	UCHECK(count[0] > a && count[1] > b, "a CPU made no progress (%ld, %ld)",
+	UCHECK(progressed(0, a) && progressed(1, b), "a CPU made no progress (%ld, %ld)",
 	       count[0] - a, count[1] - b);
 	/* Suspending or killing a thread running on the other CPU stops it
 	 * at once, although it never calls the nucleus. */
@@ -75,8 +84,7 @@ static int threads_run_on_both_cpus(void)
 	metta_sleep(10000);
 	UCHECK(count[1] == b, "suspended thread ran on (%ld)", count[1] - b);
 	UCHECK(metta_thread_ctl(T2, THREAD_RESUME, 0) == 0, "resume");
-	metta_sleep(5000);
-	UCHECK(count[1] > b, "resumed thread did not run");
+	UCHECK(progressed(1, b), "resumed thread did not run");
 	clear(T2);
 	metta_sleep(2000);
 	b = count[1];
@@ -162,7 +170,10 @@ static void remote_client(void)
 	long t0 = metta_clock();
 	metta_sleep(5000); /* woken on CPU 1 by a timer from anywhere */
 	long took = metta_clock() - t0;
-	remote_slept_ok = took >= 5000000 && took < 30000000;
+	/* The upper bound only catches a lost wakeup: this boot runs on the
+	 * host's clock (two CPUs at once need it), and a busy host can hold a
+	 * virtual CPU off for tens of milliseconds. */
+	remote_slept_ok = took >= 5000000 && took < 1000000000;
 	metta_thread_exit();
 }
 
