@@ -396,9 +396,9 @@ BOOTS = [
         ("report_recursion_folded", matches(r"\.\.\. the same \d+ more times")),
     ]),
     # User-space test programs, each run as the root domain.
-    user_test_boot("user_nucleus", "ntest"),  # nucleus calls, registers, FPU
+    user_test_boot("user_nucleus", "ntest", timed=True),  # nucleus calls, registers, FPU
     user_test_boot("user_capabilities", "ncap", timed=True),  # caps, domains, threads, memory, events
-    user_test_boot("user_ipc", "nipc"),  # portals, with 3 x 100,000 calls under load
+    user_test_boot("user_ipc", "nipc", timed=True),  # portals, with 3 x 100,000 calls under load
     user_test_boot("user_reply", "nreply"),  # answering later, cancellation, notices
     user_test_boot("user_9p_held", "n9pheld"),  # held 9P reads; 100 dead clients
     user_test_boot("user_fork", "nfork"),  # mem_fork: a program copies itself
