@@ -5,7 +5,7 @@
  * included, as POSIX says. Close-on-exec belongs to the descriptor.
  *
  * Each kind of open file (a 9P file, a directory, a raw 9P channel, the
- * terminal, a pipe or FIFO; sockets later) is reached through one table of
+ * terminal, a pipe or FIFO, a Unix-domain socket) is reached through one table of
  * operations, as Plan 9 reaches each device through its Dev: the calls in
  * file.c check the descriptor and the access mode, then call the kind's
  * operation. A missing operation has a fixed answer (see file_ops).
@@ -52,7 +52,21 @@ struct file_ops {
 	int (*poll)(struct ofile *f, int events, int wait);
 };
 
-extern const struct file_ops file9p_ops, dir_ops, tty_ops, chan_ops, pipe_ops;
+extern const struct file_ops file9p_ops, dir_ops, tty_ops, chan_ops, pipe_ops,
+    sock_ops;
+
+/* A socket's own state (socket.c); its fids are the open file's loc. */
+enum { SK_NEW, SK_LISTEN, SK_CONN };
+struct sock {
+	uint8_t type;  /* LX_SOCK_STREAM, LX_SOCK_DGRAM */
+	uint8_t state; /* SK_*: loc[0] none, the listener's data (loc[1]
+			* its directory), the connection's end */
+	uint8_t passcred;
+	uint32_t rcvbuf, sndbuf; /* as set (the rings stay 4 KiB) */
+	char name[LX_SUN_PATH];	 /* bound to, as given ("": none) */
+	char peer[LX_SUN_PATH];	 /* connected to, as given */
+	char lname[FIFO_NAME_MAX + 1]; /* the pipe server's name for it */
+};
 
 struct ofile {
 	/* First, so that a new file is cleared after it (fd.c). Shared by
@@ -72,6 +86,7 @@ struct ofile {
 	unsigned opened; /* members opened for reading (bit i) */
 	uint64_t dir_offset, cookie;
 	struct dirbuf *buf;
+	struct sock sock; /* a socket's */
 };
 
 /* The open file of fd, or 0 (EBADF). */
@@ -140,6 +155,21 @@ long tty_opened(struct ofile *f, const char *name);
 /* f, whose loc[0] is a FIFO's file, opened as the pipe server's named
  * pipe for it with the open's flags: 0 or an errno (pipe.c). */
 long fifo_open(struct ofile *f, int flags);
+
+/* The pipe server (pipe.c): its service name; the file `name` of the pipe
+ * at dir, opened with mode, at end (0 or an errno); the name of the pipe
+ * server's FIFO or listener for the file at l ("SERVICE:QIDPATH", the
+ * same in every process). */
+#define PIPE_SERVICE "pipe"
+long pipe_walk_open(struct loc *dir, const char *name, uint8_t mode,
+		    struct loc *end);
+void pipe_name_of(const struct loc *l, char *out, size_t cap);
+
+/* Opens the clean absolute path with open's flags (path.c, for a file
+ * passed over a socket): a descriptor or an errno. */
+long path_open(const char *path, int flags, int cloexec);
+/* Makes a socket's file at the clean absolute path: 0 or an errno. */
+long path_mksock(const char *path);
 
 /* A raw 9P channel to service (chan.c). */
 int chan_open(struct ofile *f, const char *service);

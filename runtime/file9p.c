@@ -19,6 +19,8 @@ static uint32_t file_type(const struct p9_stat *st)
 		return LX_S_IFLNK;
 	if (st->mode & P9_DMNAMEDPIPE)
 		return LX_S_IFIFO;
+	if (st->mode & P9_DMSOCKET)
+		return LX_S_IFSOCK;
 	/* A device server marks its files with a stat type (Plan 9's device
 	 * letter): those are character devices to a Linux program. */
 	return st->type ? LX_S_IFCHR : LX_S_IFREG;

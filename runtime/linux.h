@@ -63,6 +63,7 @@
 #define LX_DT_DIR   4
 #define LX_DT_REG   8
 #define LX_DT_LNK   10
+#define LX_DT_SOCK  12
 
 struct lx_timespec {
 	int64_t tv_sec, tv_nsec;
@@ -280,6 +281,61 @@ struct lx_rt_sigframe {
 
 struct lx_itimerval {
 	struct lx_timeval interval, value;
+};
+
+/* Sockets (Unix-domain only: socket.c). */
+#define LX_AF_UNIX	   1
+#define LX_SOCK_STREAM	   1
+#define LX_SOCK_DGRAM	   2
+#define LX_SOCK_RAW	   3
+#define LX_SOCK_TYPE_MASK  0xf
+#define LX_SOCK_NONBLOCK   LX_O_NONBLOCK
+#define LX_SOCK_CLOEXEC	   LX_O_CLOEXEC
+#define LX_SOCK_MAX	   11
+#define LX_MSG_OOB	   0x1
+#define LX_MSG_PEEK	   0x2
+#define LX_MSG_CTRUNC	   0x8
+#define LX_MSG_TRUNC	   0x20
+#define LX_MSG_DONTWAIT	   0x40
+#define LX_MSG_WAITALL	   0x100
+#define LX_MSG_NOSIGNAL	   0x4000
+#define LX_MSG_CMSG_CLOEXEC 0x40000000
+#define LX_SOL_SOCKET	   1
+#define LX_SO_TYPE	   3
+#define LX_SO_ERROR	   4
+#define LX_SO_SNDBUF	   7
+#define LX_SO_RCVBUF	   8
+#define LX_SO_PASSCRED	   16
+#define LX_SO_PEERCRED	   17
+#define LX_SO_ACCEPTCONN   30
+#define LX_SO_DOMAIN	   39
+#define LX_SCM_RIGHTS	   1
+#define LX_SCM_CREDENTIALS 2
+#define LX_SHUT_RDWR	   2
+#define LX_SUN_PATH	   108
+#define LX_SCM_MAX_FD	   SOCK_CTL_FILES /* in one message (Linux: 253) */
+
+struct lx_sockaddr_un {
+	uint16_t sun_family;
+	char sun_path[LX_SUN_PATH];
+};
+
+struct lx_msghdr {
+	uint64_t name;
+	uint32_t namelen, pad0;
+	uint64_t iov, iovlen, control, controllen;
+	int32_t flags, pad1;
+};
+
+struct lx_cmsghdr {
+	uint64_t len;
+	int32_t level, type;
+};
+#define LX_CMSG_ALIGN(n) (((n) + 7) & ~(uint64_t)7)
+
+struct lx_ucred {
+	int32_t pid;
+	uint32_t uid, gid;
 };
 
 #endif

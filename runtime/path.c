@@ -239,29 +239,48 @@ static long open_walk(struct ofile *f, struct upath *p, int flags)
 	return n > 0 ? 0 : n;
 }
 
+static long open_upath(struct upath *p, int flags, int mode);
+
 static long do_openat(int dirfd, uint64_t upath, int flags, int mode)
 {
 	struct upath p;
 	long rc = user_path(dirfd, upath, &p, 0);
-	if (rc)
-		return rc;
+	return rc ? rc : open_upath(&p, flags, mode);
+}
+
+long path_open(const char *path, int flags, int cloexec)
+{
+	static struct upath p;
+	if (strlen(path) >= sizeof(p.path))
+		return -P9_ENAMETOOLONG;
+	strcpy(p.path, path);
+	p.want_dir = p.dots = 0;
+	return open_upath(&p, (flags & ~(LX_O_CREAT | LX_O_TRUNC)) |
+				  (cloexec ? LX_O_CLOEXEC : 0),
+			  0);
+}
+
+/* open of the path p names, made clean: a descriptor or an errno. */
+static long open_upath(struct upath *p, int flags, int mode)
+{
+	long rc;
 	struct ofile *f = ofile_new(&file9p_ops);
 	if (!f)
 		return -P9_ENFILE;
 	f->flags = flags & (LX_O_ACCMODE | LX_O_APPEND | LX_O_NONBLOCK);
-	rc = open_walk(f, &p, flags);
+	rc = open_walk(f, p, flags);
 	if (rc == 0 && is_service_entry(&f->loc[0], flags)) {
 		/* /srv/NAME for reading and writing: a raw 9P channel. */
 		loc_clunk(&f->loc[0]);
 		f->nloc = 0;
 		f->ops = &chan_ops;
-		rc = chan_open(f, last_name(p.path));
+		rc = chan_open(f, last_name(p->path));
 	} else if (rc == 0) {
-		rc = open_found(f, &p, flags);
+		rc = open_found(f, p, flags);
 	} else if (rc == -P9_ENOENT && (flags & LX_O_CREAT)) {
-		rc = create_file(f, p.path, flags, mode);
+		rc = create_file(f, p->path, flags, mode);
 	}
-	strcpy(f->path, p.path);
+	strcpy(f->path, p->path);
 	int fd = rc ? 0 : fd_install(f, 0, !!(flags & LX_O_CLOEXEC));
 	if (rc || fd < 0) {
 		ofile_put(f);
@@ -311,7 +330,8 @@ static long do_mkdirat(int dirfd, uint64_t upath, int mode)
  * empty file, as Linux makes. No device nodes: a Metta device is a
  * server's file in the namespace (/dev is cons's, random's...), not a
  * number a node could carry, so S_IFCHR and S_IFBLK are EPERM, Linux's
- * answer where nodes cannot be made; so are sockets (no socket files). An
+ * answer where nodes cannot be made. S_IFSOCK makes a socket's file
+ * (DMSOCKET), as bind does, that no listener is behind. An
  * unknown type is EINVAL before the name is looked at; EEXIST, ENOENT and
  * ENOTDIR come before EPERM, as on Linux.
  */
@@ -323,9 +343,32 @@ static long do_mknodat(int dirfd, uint64_t upath, uint32_t mode)
 		return create_new(dirfd, upath, perm, 0);
 	if (type == LX_S_IFIFO)
 		return create_new(dirfd, upath, P9_DMNAMEDPIPE | perm, 0);
-	if (type == LX_S_IFCHR || type == LX_S_IFBLK || type == LX_S_IFSOCK)
+	if (type == LX_S_IFSOCK)
+		return create_new(dirfd, upath, P9_DMSOCKET | perm, 0);
+	if (type == LX_S_IFCHR || type == LX_S_IFBLK)
 		return create_new(dirfd, upath, perm, -P9_EPERM);
 	return -P9_EINVAL;
+}
+
+/* A socket's file: a Tcreate with DMSOCKET, as mknod makes a FIFO; a
+ * name taken (a file, or a socket's left behind) is EADDRINUSE. */
+long path_mksock(const char *path)
+{
+	struct loc l;
+	const char *name;
+	static char found[RT_PATH_MAX];
+	strcpy(found, path);
+	long rc = ns_lookup(found, 0, &l);
+	if (rc == 0) {
+		loc_clunk(&l);
+		return -P9_EADDRINUSE;
+	}
+	if (rc != -P9_ENOENT || (rc = ns_walk_parent(path, &l, &name)))
+		return rc;
+	rc = p9c_create(loc_client(&l), l.fid, name,
+			P9_DMSOCKET | perm_to_9p(0777 & ~rt.umask), P9_OREAD, 0);
+	loc_clunk(&l);
+	return rc == -P9_EEXIST ? -P9_EADDRINUSE : rc;
 }
 
 /* unlink (dir 0), rmdir (dir 1). */

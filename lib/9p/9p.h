@@ -86,6 +86,9 @@ enum p9_type {
 /* Named pipes (FIFOs), as 9P2000.u marks them: a file of no contents on
  * its server; clients that open one get a pipe of the pipe server. */
 #define P9_DMNAMEDPIPE 0x00200000u
+/* Unix-domain sockets' files, as 9P2000.u marks them: a file of no
+ * contents, through which connect finds the pipe server's listener. */
+#define P9_DMSOCKET 0x00100000u
 
 struct p9_qid {
 	uint8_t type;

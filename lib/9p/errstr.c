@@ -62,6 +62,14 @@ static const struct p9_err table[] = {
 	{ "not supported", P9_ENOTSUP },
 	{ "authentication not required", P9_ENOTSUP },
 	{ "timed out", P9_ETIMEDOUT },
+	{ "socket operation on non-socket", P9_ENOTSOCK },
+	{ "message too long", P9_EMSGSIZE },
+	{ "protocol wrong type for socket", P9_EPROTOTYPE },
+	{ "address already in use", P9_EADDRINUSE },
+	{ "connection reset by peer", P9_ECONNRESET },
+	{ "no buffer space available", P9_ENOBUFS },
+	{ "transport endpoint is not connected", P9_ENOTCONN },
+	{ "connection refused", P9_ECONNREFUSED },
 };
 
 #define NTABLE (sizeof(table) / sizeof(table[0]))

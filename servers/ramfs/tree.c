@@ -16,7 +16,7 @@
 #define PAGE RAMFS_PAGE
 #define PPP  RAMFS_PPP
 /* Permission and type bits a node keeps; the type bits never change. */
-#define TYPE_BITS (P9_DMDIR | P9_DMSYMLINK | P9_DMNAMEDPIPE)
+#define TYPE_BITS (P9_DMDIR | P9_DMSYMLINK | P9_DMNAMEDPIPE | P9_DMSOCKET)
 #define MODE_BITS \
 	(TYPE_BITS | P9_DMAPPEND | P9_DMEXCL | P9_DMSPECIAL | 0777u)
 
@@ -355,8 +355,8 @@ static void op_unref(void *ctx, void *node)
 static int op_open(void *ctx, void *node, uint8_t mode)
 {
 	struct ramfs_node *n = ino(node);
-	if (n->mode & P9_DMNAMEDPIPE)
-		return -P9_ENXIO;
+	if (n->mode & (P9_DMNAMEDPIPE | P9_DMSOCKET))
+		return -P9_ENXIO; /* (a socket's: Linux's answer too) */
 	if ((mode & P9_OTRUNC) && !isdir(n)) {
 		resize(ctx, n, 0);
 		touch(ctx, n);

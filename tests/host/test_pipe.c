@@ -16,7 +16,7 @@
 #define MSIZE (8192 + 24)
 
 static struct p9srv srv;
-static P9SRV_STORAGE(store, 2, 80);
+static P9SRV_STORAGE(store, 2, 160);
 static struct pipes pipes;
 static uint8_t tbuf[MSIZE * 2], rbuf[MSIZE * 2], answer_space[MSIZE];
 static struct p9_msg r;
@@ -76,7 +76,7 @@ static uint64_t c1;
 static int setup(void)
 {
 	p9srv_init(&srv, &pipe_ops, &pipes, MSIZE, P9SRV_STORAGE_ARGS(store));
-	pipes_init(&pipes, &srv, "root");
+	pipes_init(&pipes, &srv, "root", 0);
 	srv.answer = answer;
 	srv.drop = drop;
 	srv.answer_buf = answer_space;
