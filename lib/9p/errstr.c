@@ -70,6 +70,7 @@ static const struct p9_err table[] = {
 	{ "no buffer space available", P9_ENOBUFS },
 	{ "transport endpoint is not connected", P9_ENOTCONN },
 	{ "connection refused", P9_ECONNREFUSED },
+	{ "too many references", P9_ETOOMANYREFS },
 };
 
 #define NTABLE (sizeof(table) / sizeof(table[0]))

@@ -7,7 +7,7 @@
  */
 #include "9p/srv.h"
 
-#include <metta/proto.h> /* READY_QUERY */
+#include <metta/proto.h> /* READY_QUERY, SOCK_INFO */
 
 #include <metta/status.h>
 
@@ -593,8 +593,10 @@ static const char *t_read(struct req *r, const struct p9_msg *m)
 	struct p9_fid *f = p9_fid_get(&r->c->fids, m->fid);
 	if (!f)
 		return "unknown fid";
-	/* A readiness query (poll) reads no data: any open file may ask. */
-	int query = (m->offset & READY_QUERY) && !(f->qid.type & P9_QTDIR);
+	/* A readiness query (poll) and the pipe server's SOCK_INFO read no
+	 * data: any open file may ask. */
+	int query = (m->offset & (READY_QUERY | SOCK_INFO)) &&
+		    !(f->qid.type & P9_QTDIR);
 	if (f->mode == P9_FID_CLOSED ||
 	    ((f->mode & 3) == P9_OWRITE && !query))
 		return "file not open for reading";

@@ -21,7 +21,8 @@
  *
  * A Tread whose offset has READY_QUERY (metta/proto.h) is a readiness
  * query for poll: it reads no data, so a file open only for writing may
- * ask it too; the fs answers it in its read operation.
+ * ask it too; the fs answers it in its read operation. So may a Tread
+ * with SOCK_INFO (the pipe server's: who is at a socket's other end).
  *
  * Answering later (Plan 9's lib9p Req/respond): a read or write that must
  * wait (an empty pipe, the console) calls p9srv_hold() for the request

@@ -104,6 +104,23 @@ static uint32_t can_write(const struct pipe_ring *r, uint32_t n)
 	return ring_room(r);
 }
 
+/* Whether a read of the empty ring r is at the end: shut down, or no
+ * writer and (a named pipe) there was one once; a read that does not
+ * wait takes no writer as the end in any case, as Linux's O_NONBLOCK
+ * read does. */
+static int at_end(const struct pipe_ring *r, uint64_t offset)
+{
+	return r->rshut || r->wshut ||
+	       (!r->writers && (r->pipe->connected || (offset & PIPE_NOWAIT)));
+}
+
+/* Whether a write to r fails with EPIPE: its reader shut it, or no
+ * reader and there was one. */
+static int broken(const struct pipe_ring *r)
+{
+	return r->rshut || (!r->readers && r->pipe->connected);
+}
+
 /* ---- control records ---- */
 
 static void unref_pipe(struct pipes *ps, struct pipe *p);
@@ -238,6 +255,8 @@ static long ctl_put(struct pipes *ps, struct pipe_ring *r, const void *data,
 	c->len = len;
 	memcpy(c->data, data, len);
 	long rc = find_holds(ps, r->pipe, c);
+	if (rc == 0 && (broken(r) || r->wshut))
+		rc = -P9_EPIPE; /* (after the record's own errors, as Linux) */
 	if (rc) {
 		c->nhold = 0;
 		return rc;
@@ -329,23 +348,6 @@ static void dequeue(struct p9srv_req **p, struct p9srv_req *q)
 static uint32_t slot_of(struct pipes *ps, struct p9srv_req *q)
 {
 	return (uint32_t)(q - ps->srv->held);
-}
-
-/* Whether a read of the empty ring r is at the end: shut down, or no
- * writer and (a named pipe) there was one once; a read that does not
- * wait takes no writer as the end in any case, as Linux's O_NONBLOCK
- * read does. */
-static int at_end(const struct pipe_ring *r, uint64_t offset)
-{
-	return r->rshut || r->wshut ||
-	       (!r->writers && (r->pipe->connected || (offset & PIPE_NOWAIT)));
-}
-
-/* Whether a write to r fails with EPIPE: its reader shut it, or no
- * reader and there was one. */
-static int broken(const struct pipe_ring *r)
-{
-	return r->rshut || (!r->readers && r->pipe->connected);
 }
 
 /* Answers waiting reads while there are bytes (or end of file); 1 if any
@@ -984,11 +986,11 @@ static long op_write(void *ctx, void *node, uint64_t offset, const void *data,
 		return count;
 	}
 	struct pipe_ring *r = write_ring(n);
-	if (broken(r) || r->wshut)
-		return -P9_EPIPE;
 	if (offset & SOCK_CTL)
 		return is_socket(n->pipe) ? ctl_put(ps, r, data, count)
 					  : -P9_EINVAL;
+	if (broken(r) || r->wshut)
+		return -P9_EPIPE;
 	if (count == 0)
 		return 0;
 	if (n->pipe->dgram && count > PIPE_BUF - DGRAM_HDR)

@@ -273,15 +273,21 @@ static int receive_fds(int s, pid_t sender)
 			    .msg_controllen = sizeof u.buf };
 	if (write(s, "go", 2) != 2 || recvmsg(s, &m, 0) != 1 || data != 'r')
 		return 20;
+	int w = -1;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
 		if (c->cmsg_type == SCM_RIGHTS &&
-		    c->cmsg_len == CMSG_LEN(2 * sizeof(int)))
+		    c->cmsg_len == CMSG_LEN(3 * sizeof(int))) {
 			memcpy(fds, CMSG_DATA(c), sizeof fds);
+			memcpy(&w, CMSG_DATA(c) + sizeof fds, sizeof w);
+		}
 		if (c->cmsg_type == SCM_CREDENTIALS)
 			from = ((struct ucred *)CMSG_DATA(c))->pid;
 	}
-	if (fds[0] < 0 || fds[1] < 0)
+	if (fds[0] < 0 || fds[1] < 0 || w < 0)
 		return 21;
+	/* A pipe's write end: the sender reads what we write. */
+	if (write(w, "back", 4) != 4)
+		return 25;
 	if (from != sender)
 		return 22;
 	/* The pipe's read end: what the sender writes after. */
@@ -295,12 +301,13 @@ static int receive_fds(int s, pid_t sender)
 
 static void t_unix_rights(void)
 {
-	int sv[2], p[2];
+	int sv[2], p[2], q[2];
 	char buf[4];
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
 	OK(sigaction(SIGPIPE, &ign, &old));
 	OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
 	OK(pipe(p));
+	OK(pipe(q));
 	fcntl(p[1], F_SETFL, O_NONBLOCK); /* a lost reader is EAGAIN/EPIPE */
 	OK(pt_mkfile("rights.txt", "hello world", 11, 0600));
 	int f = OK(open("rights.txt", O_RDONLY));
@@ -311,20 +318,39 @@ static void t_unix_rights(void)
 		close(sv[0]);
 		close(p[0]);
 		close(f);
+		close(q[0]);
+		close(q[1]);
 		_exit(receive_fds(sv[1], me));
 	}
 	OK(close(sv[1]));
 	EQ(read(sv[0], buf, 2), 2); /* it set SO_PASSCRED */
-	int fds[2] = { p[0], f };
-	EQ(send_fds(sv[0], fds, 2, 1), 1);
+	int fds[3] = { p[0], f, q[1] };
+	EQ(send_fds(sv[0], fds, 3, 1), 1);
 	OK(close(p[0]));
 	OK(close(f));
+	OK(close(q[1]));
 	EQ(write(p[1], "piped", 5), 5);
 	EQ(wait_child(pid), 0);
+	EQ(read(q[0], buf, 4), 4);
+	CHECK(memcmp(buf, "back", 4) == 0);
+	EQ(read(q[0], buf, 4), 0); /* its last writer was the child's */
+	OK(close(q[0]));
 	OK(sigaction(SIGPIPE, &old, 0));
 	/* Errors: a bad descriptor to pass is EBADF, nothing sent. */
 	int bad[1] = { 999 };
 	ERR(send_fds(sv[0], bad, 1, 0), EBADF);
+	if (pt_on_metta()) {
+		/* What cannot travel on Metta (Linux passes these). */
+		int l = listener("rights.sock", 0), two[2];
+		CHECK(l >= 0);
+		OK(socketpair(AF_UNIX, SOCK_STREAM, 0, two));
+		ERR(send_fds(two[0], &l, 1, 0), EOPNOTSUPP);
+		ERR(send_fds(two[0], &two[1], 1, 0), ETOOMANYREFS);
+		OK(close(two[0]));
+		OK(close(two[1]));
+		OK(close(l));
+		OK(unlink("rights.sock"));
+	}
 	OK(close(p[1]));
 	OK(close(sv[0]));
 	OK(unlink("rights.txt"));
