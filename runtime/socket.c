@@ -389,12 +389,13 @@ static long connect_on(struct ofile *f, const uint64_t *a)
 	long rc;
 	if ((rc = user_sun(a[1], a[2], path)))
 		return rc == -P9_ENOTSUP ? -P9_EINVAL : rc;
+	/* The address first, then our state, as Linux. */
+	if ((rc = name_of_file(path, lname)))
+		return rc;
 	if (f->sock.state == SK_CONN)
 		return -P9_EISCONN;
 	if (f->sock.state == SK_LISTEN)
 		return -P9_EINVAL;
-	if ((rc = name_of_file(path, lname)))
-		return rc;
 	if (f->sock.type != LX_SOCK_STREAM)
 		return -P9_ENOTSUP; /* datagrams travel between pairs only */
 	while ((rc = connect_once(f, lname, &end)) == -P9_EAGAIN &&

@@ -405,6 +405,43 @@ static void t_unix_errors(void)
 	ERR(syscall(SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, (int *)8), EFAULT);
 	int q[2]; /* (Linux writes it even so) */
 	ERR(socketpair(1000, SOCK_STREAM, 0, q), EAFNOSUPPORT);
+	/* Bad pointers and lengths on a connected pair. */
+	int e[2];
+	OK(socketpair(AF_UNIX, SOCK_STREAM, 0, e));
+	EQ(write(e[0], "data", 4), 4);
+	ERR(syscall(SYS_recvfrom, e[1], (void *)8, 4, 0, 0, 0), EFAULT);
+	ERR(syscall(SYS_recvmsg, e[1], (void *)8, 0), EFAULT);
+	ERR(syscall(SYS_sendmsg, e[0], (void *)8, 0), EFAULT);
+	ERR(syscall(SYS_sendto, e[0], (void *)8, 4, 0, 0, 0), EFAULT);
+	struct iovec biov = { (void *)8, 4 };
+	struct msghdr bm = { .msg_iov = &biov, .msg_iovlen = 1 };
+	ERR(sendmsg(e[0], &bm, 0), EFAULT);
+	bm.msg_iovlen = 5000;
+	ERR(sendmsg(e[0], &bm, 0), EMSGSIZE);
+	vl = (socklen_t)-1;
+	ERR(getsockopt(e[0], SOL_SOCKET, SO_TYPE, &v, &vl), EINVAL);
+	vl = sizeof v;
+	ERR(getsockopt(e[0], SOL_SOCKET, 12345, &v, &vl), ENOPROTOOPT);
+	ERR(syscall(SYS_getsockopt, e[0], SOL_SOCKET, SO_TYPE, &v, (void *)8),
+	    EFAULT);
+	ERR(setsockopt(e[0], SOL_SOCKET, SO_RCVBUF, &v, 1), EINVAL);
+	ERR(syscall(SYS_setsockopt, e[0], SOL_SOCKET, SO_RCVBUF, (void *)8,
+		    sizeof v),
+	    EFAULT);
+	ERR(accept4(e[0], 0, 0, 0x1234), EINVAL);
+	ERR(accept(e[0], 0, 0), EINVAL); /* not listening */
+	ERR(listen(e[0], 1), EINVAL);	 /* connected */
+	int il = listener("isconn.sock", 0);
+	CHECK(il >= 0);
+	len = addr_of(&sa, "isconn.sock");
+	ERR(connect(e[0], (struct sockaddr *)&sa, len), EISCONN);
+	OK(close(il));
+	OK(unlink("isconn.sock"));
+	char four[4];
+	EQ(read(e[1], four, 4), 4); /* nothing was taken */
+	CHECK(memcmp(four, "data", 4) == 0);
+	OK(close(e[0]));
+	OK(close(e[1]));
 	/* EPIPE, and SIGPIPE unless MSG_NOSIGNAL. */
 	int sv[2];
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
