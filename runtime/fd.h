@@ -56,11 +56,14 @@ extern const struct file_ops file9p_ops, dir_ops, tty_ops, chan_ops, pipe_ops,
     sock_ops;
 
 /* A socket's own state (socket.c); its fids are the open file's loc. */
-enum { SK_NEW, SK_LISTEN, SK_CONN };
+enum { SK_NEW, SK_LISTEN, SK_CONN, SK_DGRAM };
 struct sock {
 	uint8_t type;  /* LX_SOCK_STREAM, LX_SOCK_DGRAM */
 	uint8_t state; /* SK_*: loc[0] none, the listener's data (loc[1]
-			* its directory), the connection's end */
+			* its directory), the connection's end; a datagram
+			* socket bound or connected to a path: below */
+	uint8_t bound; /* SK_DGRAM: loc[0] is our bound ring's `data` */
+	uint8_t tx;    /* SK_DGRAM: 1 + the loc sends go to (0: none) */
 	uint8_t passcred;
 	uint32_t rcvbuf, sndbuf; /* as set (the rings stay 4 KiB) */
 	char name[LX_SUN_PATH];	 /* bound to, as given ("": none) */

@@ -9,6 +9,11 @@
  * through the file. Waits (accept, a full peer, no bytes yet) are held
  * by the server, or EAGAIN with O_NONBLOCK / MSG_DONTWAIT.
  *
+ * A datagram socket bound to a path reads the pipe server's ring for it
+ * (DBIND_ANAME); sendto a path, or connect to one, writes that ring's
+ * `data1` (DSEND_ANAME). Receivers see no sender's address (the length
+ * is 0, as Linux gives for an unbound sender).
+ *
  * Ancillary data travels as a control record the server ties to the next
  * byte sent (SOCK_CTL), text made here: "c PID" for SCM_CREDENTIALS, and
  * one line per descriptor of SCM_RIGHTS: "j ID:KEY FILE MODE FLAGS TYPE"
@@ -85,6 +90,38 @@ static void sock_connected(struct ofile *f, const struct loc *end)
 	f->loc[0] = *end;
 	f->nloc = 1;
 	f->sock.state = SK_CONN;
+}
+
+/* The fid f reads from, and the one its sends go to (0: none). */
+static struct loc *rx_of(struct ofile *f)
+{
+	int ok = f->sock.state == SK_CONN ||
+		 (f->sock.state == SK_DGRAM && f->sock.bound);
+	return ok ? &f->loc[0] : 0;
+}
+
+static struct loc *tx_of(struct ofile *f)
+{
+	if (f->sock.state == SK_CONN)
+		return &f->loc[0];
+	return f->sock.state == SK_DGRAM && f->sock.tx ? &f->loc[f->sock.tx - 1]
+						       : 0;
+}
+
+/* The file `file` of the pipe server's tree prefix"T:PID:LNAME" (ours),
+ * opened with mode: 0 or an errno. */
+static long sock_open(const char *prefix, char type, const char *lname,
+		      const char *file, uint8_t mode, struct loc *end)
+{
+	char rest[32 + FIFO_NAME_MAX];
+	struct loc dir;
+	fmt_snprintf(rest, sizeof(rest), "%c:%ld:%s", type, rt_getpid(), lname);
+	long rc = attach(prefix, rest, &dir);
+	if (rc)
+		return rc;
+	rc = pipe_walk_open(&dir, file, mode, end);
+	loc_clunk(&dir);
+	return rc;
 }
 
 /* f installed (cloexec) or let go: the descriptor or an errno. */
@@ -254,17 +291,40 @@ static long name_of_file(const char *path, char *lname)
 
 /* ---- bind, listen, accept, connect ---- */
 
+/* A datagram socket's own ring, at loc[0] (a connection's way moved
+ * after it): 0 or an errno (the socket's file stays, as Linux's). */
+static long dgram_bind(struct ofile *f)
+{
+	struct loc data;
+	long rc = sock_open(DBIND_ANAME, SOCK_DGRAM_CH, f->sock.lname, "data",
+			    P9_OREAD, &data);
+	if (rc)
+		return rc;
+	if (f->sock.tx) {
+		f->loc[1] = f->loc[0];
+		f->sock.tx = 2;
+	}
+	f->loc[0] = data;
+	f->nloc = f->sock.tx ? 2 : 1;
+	f->sock.bound = 1;
+	f->sock.state = SK_DGRAM;
+	return 0;
+}
+
 static long bind_on(struct ofile *f, const uint64_t *a)
 {
 	static char path[LX_SUN_PATH + 1], clean[RT_PATH_MAX];
 	long rc;
 	if ((rc = user_sun(a[1], a[2], path)))
 		return rc;
-	if (f->sock.name[0] || f->sock.state != SK_NEW)
+	if (f->sock.name[0] || f->sock.state == SK_CONN ||
+	    f->sock.state == SK_LISTEN)
 		return -P9_EINVAL;
 	if ((rc = path_clean(rt.cwd, path, clean)) || (rc = path_mksock(clean)))
 		return rc;
 	if ((rc = name_of_file(clean, f->sock.lname)))
+		return rc;
+	if (f->sock.type == LX_SOCK_DGRAM && (rc = dgram_bind(f)))
 		return rc;
 	strcpy(f->sock.name, path);
 	return 0;
@@ -333,7 +393,7 @@ static long do_accept(int fd, uint64_t uaddr, uint64_t ulen, uint64_t flags)
 	if (!f)
 		return rc;
 	if (f->sock.state != SK_LISTEN)
-		return -P9_EINVAL;
+		return f->sock.type == LX_SOCK_STREAM ? -P9_EINVAL : -P9_ENOTSUP;
 	if (uaddr && (user_readable(ulen, 4) || user_writable(ulen, 4)))
 		return -P9_EFAULT;
 	/* Held on the listener's readiness until a client comes. */
@@ -367,19 +427,26 @@ long sys_accept4(const uint64_t *a)
 	return do_accept((int)a[0], a[1], a[2], a[3]);
 }
 
-/* One try at the listener lname: 0, or EAGAIN when it is full. */
-static long connect_once(struct ofile *f, const char *lname, struct loc *end)
+/* A datagram socket's sends go to the one bound at lname, path (again
+ * and again: connect may change it). */
+static long dgram_connect(struct ofile *f, const char *lname,
+			  const char *path)
 {
-	char rest[32 + FIFO_NAME_MAX];
-	struct loc dir;
-	fmt_snprintf(rest, sizeof(rest), "%c:%ld:%s", type_ch(f->sock.type),
-		     rt_getpid(), lname);
-	long rc = attach(CONNECT_ANAME, rest, &dir);
+	struct loc end;
+	long rc = sock_open(DSEND_ANAME, SOCK_DGRAM_CH, lname, "data1",
+			    P9_OWRITE, &end);
 	if (rc)
 		return rc;
-	rc = pipe_walk_open(&dir, "data1", P9_ORDWR, end);
-	loc_clunk(&dir);
-	return rc;
+	if (f->sock.tx) {
+		loc_clunk(&f->loc[f->sock.tx - 1]);
+	} else {
+		f->sock.tx = (uint8_t)(f->nloc + 1);
+		f->nloc++;
+	}
+	f->loc[f->sock.tx - 1] = end;
+	f->sock.state = SK_DGRAM;
+	strcpy(f->sock.peer, path);
+	return 0;
 }
 
 static long connect_on(struct ofile *f, const uint64_t *a)
@@ -396,9 +463,11 @@ static long connect_on(struct ofile *f, const uint64_t *a)
 		return -P9_EISCONN;
 	if (f->sock.state == SK_LISTEN)
 		return -P9_EINVAL;
-	if (f->sock.type != LX_SOCK_STREAM)
-		return -P9_ENOTSUP; /* datagrams travel between pairs only */
-	while ((rc = connect_once(f, lname, &end)) == -P9_EAGAIN &&
+	if (f->sock.type == LX_SOCK_DGRAM)
+		return dgram_connect(f, lname, path);
+	/* A full listener: EAGAIN, or naps until there is room. */
+	while ((rc = sock_open(CONNECT_ANAME, SOCK_STREAM_CH, lname, "data1",
+			       P9_ORDWR, &end)) == -P9_EAGAIN &&
 	       !(f->flags & LX_O_NONBLOCK)) {
 		if (metta_sleep(CONNECT_NAP_US))
 			return -P9_EINTR;
@@ -449,7 +518,7 @@ long sys_getsockname(const uint64_t *a)
 
 static long getpeername_on(struct ofile *f, const uint64_t *a)
 {
-	if (f->sock.state != SK_CONN)
+	if (!tx_of(f))
 		return -P9_ENOTCONN;
 	if (user_readable(a[2], 4))
 		return -P9_EFAULT;
@@ -813,8 +882,9 @@ static long iov_total(const struct lx_iovec *iov, uint64_t cnt)
 
 /* Bytes of iovecs sent: a stream's in order, a datagram as one message
  * (gathered). */
-static long send_iov(struct ofile *f, const struct lx_iovec *iov,
-		     uint64_t cnt, long total, uint64_t off)
+static long send_iov(struct ofile *f, struct loc *to,
+		     const struct lx_iovec *iov, uint64_t cnt, long total,
+		     uint64_t off)
 {
 	static uint8_t msg[4096];
 	if (f->sock.type == LX_SOCK_DGRAM) {
@@ -823,8 +893,8 @@ static long send_iov(struct ofile *f, const struct lx_iovec *iov,
 		uint64_t k = 0;
 		for (uint64_t i = 0; i < cnt; i++, k += iov[i - 1].len)
 			memcpy(msg + k, (const void *)iov[i].base, iov[i].len);
-		long r = p9c_write(loc_client(&f->loc[0]), f->loc[0].fid, off,
-				   msg, (uint32_t)total);
+		long r = p9c_write(loc_client(to), to->fid, off, msg,
+				   (uint32_t)total);
 		return r == -P9_EPIPE ? -P9_ECONNREFUSED : r; /* Linux's */
 	}
 	long done = 0;
@@ -841,8 +911,25 @@ static long send_iov(struct ofile *f, const struct lx_iovec *iov,
 	return done;
 }
 
+/* One datagram to the socket bound at the address the program gave. */
+static long send_to(struct ofile *f, uint64_t uaddr, uint64_t ulen,
+		    const struct lx_iovec *iov, uint64_t cnt, long total,
+		    uint64_t off)
+{
+	static char path[LX_SUN_PATH + 1], lname[FIFO_NAME_MAX + 1];
+	struct loc to;
+	long rc = user_sun(uaddr, ulen, path);
+	if (rc || (rc = name_of_file(path, lname)) ||
+	    (rc = sock_open(DSEND_ANAME, SOCK_DGRAM_CH, lname, "data1",
+			    P9_OWRITE, &to)))
+		return rc;
+	rc = send_iov(f, &to, iov, cnt, total, off);
+	loc_clunk(&to);
+	return rc;
+}
+
 static long do_send(int fd, const struct lx_iovec *iov, uint64_t cnt, int flags,
-		    struct lx_msghdr *m, uint64_t uaddr)
+		    struct lx_msghdr *m, uint64_t uaddr, uint64_t ulen)
 {
 	static char rec[SOCK_CTL_MAX];
 	size_t reclen = 0;
@@ -855,21 +942,23 @@ static long do_send(int fd, const struct lx_iovec *iov, uint64_t cnt, int flags,
 		return total;
 	if (flags & LX_MSG_OOB)
 		return -P9_ENOTSUP;
-	if (uaddr)
-		return f->sock.state == SK_CONN && f->sock.type == LX_SOCK_STREAM
-			   ? -P9_EISCONN
-			   : -P9_ENOTSUP;
-	if (f->sock.state != SK_CONN)
-		return f->sock.type == LX_SOCK_STREAM ? -P9_ENOTCONN
-						      : -P9_EDESTADDRREQ;
+	uint64_t off = nowait(f, flags);
+	if (uaddr && f->sock.type == LX_SOCK_STREAM)
+		return f->sock.state == SK_CONN ? -P9_EISCONN : -P9_ENOTSUP;
+	if (uaddr) /* (descriptors do not travel this way: EOPNOTSUPP) */
+		return m && m->controllen ? -P9_ENOTSUP
+					  : send_to(f, uaddr, ulen, iov, cnt,
+						    total, off);
+	struct loc *to = tx_of(f);
+	if (!to)
+		return -P9_ENOTCONN;
 	if (m && (rc = encode_control(m, rec, &reclen)))
 		return rc;
-	uint64_t off = nowait(f, flags);
-	struct p9c *c = loc_client(&f->loc[0]);
-	if (reclen && (rc = p9c_write(c, f->loc[0].fid, SOCK_CTL | off,
-				      (const uint8_t *)rec, (uint32_t)reclen)) < 0)
+	if (reclen &&
+	    (rc = p9c_write(loc_client(to), to->fid, SOCK_CTL | off,
+			    (const uint8_t *)rec, (uint32_t)reclen)) < 0)
 		goto out;
-	rc = total ? send_iov(f, iov, cnt, total, off) : 0;
+	rc = total ? send_iov(f, to, iov, cnt, total, off) : 0;
 out:
 	if (rc == -P9_EPIPE && !(flags & LX_MSG_NOSIGNAL))
 		sig_raise(LX_SIGPIPE, LX_SI_USER);
@@ -893,13 +982,16 @@ static void scatter(const struct lx_iovec *iov, uint64_t cnt,
 static long recv_once(struct ofile *f, const struct lx_iovec *iov,
 		      uint64_t cnt, uint64_t total, uint64_t off)
 {
-	struct p9c *c = loc_client(&f->loc[0]);
+	struct loc *from = rx_of(f);
+	if (!from)
+		return f->sock.state == SK_LISTEN ? -P9_EINVAL : -P9_ENOTCONN;
+	struct p9c *c = loc_client(from);
 	uint32_t unit = p9c_iounit(c);
 	uint32_t k = total > unit ? unit : (uint32_t)total;
 	const uint8_t *data;
 	if (k == 0 && f->sock.type == LX_SOCK_STREAM)
 		return 0;
-	long r = p9c_read_ref(c, f->loc[0].fid, off, k ? k : 1, &data);
+	long r = p9c_read_ref(c, from->fid, off, k ? k : 1, &data);
 	if (r > (long)k)
 		r = (long)k;
 	if (r > 0)
@@ -941,7 +1033,7 @@ static long do_recv(int fd, const struct lx_iovec *iov, uint64_t cnt, int flags,
 		return total;
 	if (flags & LX_MSG_OOB)
 		return -P9_ENOTSUP;
-	if (f->sock.state != SK_CONN)
+	if (!rx_of(f))
 		return f->sock.state == SK_LISTEN ? -P9_EINVAL : -P9_ENOTCONN;
 	uint64_t off = nowait(f, flags) | (flags & LX_MSG_PEEK ? SOCK_PEEK : 0);
 	long got = recv_once(f, iov, cnt, (uint64_t)total, off);
@@ -983,17 +1075,7 @@ static long give_from(uint64_t uaddr, uint64_t ulen)
 long sys_sendto(const uint64_t *a)
 {
 	struct lx_iovec iov = { a[1], a[2] };
-	if (a[4] && user_readable(a[4], a[5] < 2 ? 1 : a[5]))
-		return -P9_EFAULT;
-	long rc;
-	struct ofile *f = sock_get((int)a[0], &rc);
-	if (!f)
-		return rc;
-	return do_send((int)a[0], &iov, 1, (int)a[3], 0,
-		       f->sock.state == SK_CONN &&
-				   f->sock.type == LX_SOCK_DGRAM
-			       ? 0
-			       : a[4]);
+	return do_send((int)a[0], &iov, 1, (int)a[3], 0, a[4], a[5]);
 }
 
 long sys_recvfrom(const uint64_t *a)
@@ -1027,8 +1109,7 @@ long sys_sendmsg(const uint64_t *a)
 	if (rc)
 		return rc;
 	return do_send((int)a[0], (const struct lx_iovec *)m.iov, m.iovlen,
-		       (int)a[2], &m,
-		       m.namelen ? m.name : 0);
+		       (int)a[2], &m, m.namelen ? m.name : 0, m.namelen);
 }
 
 long sys_recvmsg(const uint64_t *a)
@@ -1054,19 +1135,18 @@ long sys_recvmsg(const uint64_t *a)
 static long sock_read(struct ofile *f, uint64_t ubuf, uint64_t n)
 {
 	struct lx_iovec iov = { ubuf, n };
-	if (f->sock.state != SK_CONN)
-		return f->sock.state == SK_LISTEN ? -P9_EINVAL : -P9_ENOTCONN;
 	return recv_once(f, &iov, 1, n, nowait(f, 0));
 }
 
 static long sock_write(struct ofile *f, uint64_t ubuf, uint64_t n)
 {
 	struct lx_iovec iov = { ubuf, n };
-	if (f->sock.state != SK_CONN)
+	struct loc *to = tx_of(f);
+	if (!to)
 		return -P9_ENOTCONN;
 	if (n == 0)
 		return 0;
-	return send_iov(f, &iov, 1, (long)n, nowait(f, 0));
+	return send_iov(f, to, &iov, 1, (long)n, nowait(f, 0));
 }
 
 static long sock_stat(struct ofile *f, struct lx_stat *st)
@@ -1087,6 +1167,16 @@ static int sock_poll(struct ofile *f, int interest, int wait)
 {
 	if (f->sock.state == SK_NEW)
 		return wait ? -P9_EAGAIN : LX_POLLOUT | LX_POLLHUP;
+	if (f->sock.state == SK_DGRAM) {
+		/* Its own ring, if bound; sending is taken as ready (a full
+		 * receiver holds the send). */
+		if (wait)
+			return interest & READY_OUT ? READY_OUT
+			       : f->sock.bound ? ready_query(f, READY_IN, 1)
+					       : -P9_EAGAIN;
+		int r = f->sock.bound ? ready_query(f, READY_IN, 0) : 0;
+		return r < 0 ? r : r | READY_OUT;
+	}
 	int end = f->sock.state == SK_LISTEN ? READY_IN : READY_IN | READY_OUT;
 	if (wait && !(interest & end))
 		return -P9_EAGAIN;

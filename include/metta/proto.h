@@ -97,8 +97,12 @@
  * listener for NAME (EADDRINUSE while one lives); CONNECT_ANAME
  * "T:PID:NAME" a connection to NAME's listener (ECONNREFUSED, EPROTOTYPE
  * for another type), queued on it when `data1` is opened and taken by a
- * walk of the listener's SOCK_ACCEPT_NAME; JOIN_ANAME "ID:KEY" the live
- * pipe ID again (how a descriptor travels: struct sock_info gives both).
+ * walk of the listener's SOCK_ACCEPT_NAME; DBIND_ANAME "d:PID:NAME" the
+ * receiving ring of a datagram socket bound to NAME (`data` its reader;
+ * EADDRINUSE while one lives); DSEND_ANAME "d:PID:NAME" a sender's way
+ * to it (`data1`; ECONNREFUSED when nobody reads there, EPROTOTYPE for a
+ * stream listener's name); JOIN_ANAME "ID:KEY" the live pipe ID again
+ * (how a descriptor travels: struct sock_info gives both).
  * PID is the process at that end (SO_PEERCRED). Offset bits of a Tread or
  * Twrite of a pipe's file: SOCK_PEEK reads without taking, SOCK_CTL writes
  * a control record before the next bytes (read back by the reader of
@@ -119,6 +123,8 @@
 #define SOCKPAIR_ANAME "spair:"
 #define LISTEN_ANAME "listen:"
 #define CONNECT_ANAME "connect:"
+#define DBIND_ANAME "dbind:"
+#define DSEND_ANAME "dsend:"
 #define JOIN_ANAME "join:"
 #define SOCK_ACCEPT_NAME "next"
 #define SOCK_STREAM_CH 's'

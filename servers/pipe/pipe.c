@@ -110,6 +110,8 @@ static uint32_t can_write(const struct pipe_ring *r, uint32_t n)
  * read does. */
 static int at_end(const struct pipe_ring *r, uint64_t offset)
 {
+	if (r->pipe->kind == PIPE_DGRAM)
+		return r->rshut; /* senders come and go */
 	return r->rshut || r->wshut ||
 	       (!r->writers && (r->pipe->connected || (offset & PIPE_NOWAIT)));
 }
@@ -178,7 +180,8 @@ static long parse_hold(struct pipes *ps, const struct pipe *carrier,
 		return -P9_EINVAL;
 	uint64_t key = hex_at(&s, end);
 	struct pipe *p = find_id(ps, (uint32_t)id);
-	if (!p || p->key != key || p->kind == PIPE_LISTEN)
+	if (!p || p->key != key || p->kind == PIPE_LISTEN ||
+	    p->kind == PIPE_DGRAM)
 		return -P9_EBADF;
 	if (p == carrier)
 		return -P9_ETOOMANYREFS;
@@ -247,6 +250,8 @@ static long ctl_put(struct pipes *ps, struct pipe_ring *r, const void *data,
 	struct pipe_ctl **at = &r->ctl;
 	for (; *at; at = &(*at)->next)
 		n++;
+	if (r->pipe->kind == PIPE_DGRAM)
+		return -P9_ENOTSUP;
 	if (len > SOCK_CTL_MAX)
 		return -P9_EMSGSIZE;
 	if (!ps->freectl || n >= MAX_RING_CTL)
@@ -471,7 +476,8 @@ static struct pipe *new_pipe(struct pipes *ps, int kind, const char *name,
 		p->ring[0].pipe = p->ring[1].pipe = p;
 		memcpy(p->name, name, len);
 		p->namelen = len;
-		p->connected = kind == PIPE_PLAIN || kind == PIPE_PAIR;
+		p->connected = kind == PIPE_PLAIN || kind == PIPE_PAIR ||
+			       kind == PIPE_DGRAM;
 		return p;
 	}
 	return 0;
@@ -619,8 +625,12 @@ static long attach_connect(struct pipes *ps, struct p9_str a,
 	struct p9_str name;
 	struct pipe *l;
 	int rc = parse_listener(ps, a, &type, &pid, &name, &l);
-	if (rc || !l)
-		return rc ? rc : -P9_ECONNREFUSED;
+	if (rc)
+		return rc;
+	if (!l)
+		return find_named(ps, PIPE_DGRAM, name.s, name.len)
+			   ? -P9_EPROTOTYPE
+			   : -P9_ECONNREFUSED;
 	if (l->type != type)
 		return -P9_EPROTOTYPE;
 	struct pipe *p = new_pipe(ps, PIPE_CONN, "", 0);
@@ -631,6 +641,36 @@ static long attach_connect(struct pipes *ps, struct p9_str a,
 	p->pid[0] = l->pid[0];
 	p->pid[1] = pid;
 	p->lid = l->id;
+	*out = p;
+	return 0;
+}
+
+/* A bound datagram socket's ring (dbind), or a sender's way to it. */
+static long attach_dgram(struct pipes *ps, struct p9_str a, int bind,
+			 struct pipe **out)
+{
+	char type;
+	int32_t pid;
+	struct p9_str name;
+	int rc = parse_sock(a, &type, &pid, &name);
+	if (rc || type != SOCK_DGRAM_CH)
+		return rc ? rc : -P9_EINVAL;
+	struct pipe *p = find_named(ps, PIPE_DGRAM, name.s, name.len);
+	if (bind) {
+		if (p)
+			return -P9_EADDRINUSE;
+		if (!(p = new_pipe(ps, PIPE_DGRAM, name.s, name.len)))
+			return -P9_ENOSPC;
+		p->type = type;
+		p->dgram = 1;
+		p->pid[0] = pid;
+	} else if (!p || !p->ring[0].readers) {
+		return find_named(ps, PIPE_LISTEN, name.s, name.len)
+			   ? -P9_EPROTOTYPE
+			   : -P9_ECONNREFUSED;
+	} else {
+		p->refs++;
+	}
 	*out = p;
 	return 0;
 }
@@ -653,7 +693,8 @@ static long attach_join(struct pipes *ps, struct p9_str a, struct pipe **out)
 			v[k] = v[k] << 4 | (uint64_t)d;
 	}
 	struct pipe *p = k ? find_id(ps, (uint32_t)v[0]) : 0;
-	if (!p || p->key != v[1] || p->kind == PIPE_LISTEN)
+	if (!p || p->key != v[1] || p->kind == PIPE_LISTEN ||
+	    p->kind == PIPE_DGRAM)
 		return -P9_ENOENT;
 	p->refs++;
 	*out = p;
@@ -686,6 +727,10 @@ static int op_attach(void *ctx, struct p9_str uname, struct p9_str aname,
 		rc = attach_listen(ps, a, &p);
 	} else if (prefixed(aname, CONNECT_ANAME, &a)) {
 		rc = attach_connect(ps, a, &p);
+	} else if (prefixed(aname, DBIND_ANAME, &a)) {
+		rc = attach_dgram(ps, a, 1, &p);
+	} else if (prefixed(aname, DSEND_ANAME, &a)) {
+		rc = attach_dgram(ps, a, 0, &p);
 	} else if (prefixed(aname, JOIN_ANAME, &a)) {
 		rc = attach_join(ps, a, &p);
 	} else {
@@ -775,16 +820,21 @@ static void op_unref(void *ctx, void *node)
 		unref_pipe(ctx, p);
 }
 
-/* The ring a file reads from, and the one it writes to (a named pipe
- * has one). */
+/* Whether p has one ring that both its files use. */
+static int one_ring(const struct pipe *p)
+{
+	return p->kind == PIPE_FIFO || p->kind == PIPE_DGRAM;
+}
+
+/* The ring a file reads from, and the one it writes to. */
 static struct pipe_ring *read_ring(struct pipe_node *n)
 {
-	return &n->pipe->ring[n->pipe->kind == PIPE_FIFO ? 0 : n->which - 1];
+	return &n->pipe->ring[one_ring(n->pipe) ? 0 : n->which - 1];
 }
 
 static struct pipe_ring *write_ring(struct pipe_node *n)
 {
-	return &n->pipe->ring[n->pipe->kind == PIPE_FIFO ? 0 : 2 - n->which];
+	return &n->pipe->ring[one_ring(n->pipe) ? 0 : 2 - n->which];
 }
 
 static int reads(uint8_t mode)

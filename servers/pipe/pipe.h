@@ -45,6 +45,11 @@
  * oldest queued connection (EAGAIN when none), a pipe whose `data1` the
  * client opened (that open queues it: ECONNREFUSED when the listener has
  * gone, EAGAIN when MAX_BACKLOG wait) and whose `data` the acceptor opens.
+ * A bound datagram socket is a named pipe of one ring of messages (as a
+ * FIFO's): its socket reads `data`, every sender writes `data1`; its
+ * reader never sees an end of file, its senders get EPIPE once it has
+ * gone; control records may not travel on it (EOPNOTSUPP: writes of
+ * several senders would fall between a record and its bytes).
  * A client may write before it is accepted; a listener that goes leaves
  * its queued clients at end of file and EPIPE. Control records (the
  * descriptors and credentials of SCM_RIGHTS and SCM_CREDENTIALS, as the
@@ -119,6 +124,7 @@ enum pipe_kind {
 	PIPE_PAIR,   /* socketpair */
 	PIPE_LISTEN, /* a listening socket: rings unused */
 	PIPE_CONN,   /* a connection a client made to a listener */
+	PIPE_DGRAM,  /* a bound datagram socket's: one ring, many senders */
 };
 
 struct pipe {

@@ -652,6 +652,42 @@ static int control_records_hold_files(void)
 	return 0;
 }
 
+static int bound_datagram_sockets(void)
+{
+	struct p9_msg m;
+	CHECK(setup() == 0);
+	CHECK(listen_name(1, DSEND_ANAME, 'd', "g") == P9_RERROR &&
+	      is_err("connection refused"));
+	CHECK(listen_name(1, DBIND_ANAME, 'd', "g") == P9_RATTACH);
+	CHECK(walk_open(1, 2, "data", P9_OREAD) == 0);
+	CHECK(listen_name(3, DBIND_ANAME, 'd', "g") == P9_RERROR &&
+	      is_err("address already in use"));
+	CHECK(listen_name(3, DBIND_ANAME, 's', "h") == P9_RERROR);
+	CHECK(listen_name(3, CONNECT_ANAME, 's', "g") == P9_RERROR &&
+	      is_err("protocol wrong type for socket"));
+	/* Two senders; the reader waits, and never reads an end. */
+	CHECK(tread(2, 100, 0) == 0 && served == P9SRV_HELD);
+	int h = held_rc;
+	CHECK(listen_name(3, DSEND_ANAME, 'd', "g") == P9_RATTACH);
+	CHECK(walk_open(3, 4, "data1", P9_OWRITE) == 0);
+	CHECK(listen_name(5, DSEND_ANAME, 'd', "g") == P9_RATTACH);
+	CHECK(walk_open(5, 6, "data1", P9_OWRITE) == 0);
+	CHECK(twrite(4, "from4", 5, 0) == P9_RWRITE);
+	CHECK(answered(h, &m) == P9_RREAD && m.count == 5);
+	CHECK(twrite(6, "6", 1, 0) == P9_RWRITE);
+	CHECK(clunk(4) == P9_RCLUNK && clunk(3) == P9_RCLUNK);
+	CHECK(tread(2, 100, 0) == P9_RREAD && r.count == 1);
+	CHECK(tread(2, 100, PIPE_NOWAIT) == P9_RERROR);
+	CHECK(twrite(6, "c 1\n", 4, SOCK_CTL) == P9_RERROR);
+	/* The reader gone: senders get EPIPE, new ones are refused. */
+	CHECK(clunk(2) == P9_RCLUNK && clunk(1) == P9_RCLUNK);
+	CHECK(twrite(6, "x", 1, 0) == P9_RERROR && is_err("broken pipe"));
+	CHECK(listen_name(3, DSEND_ANAME, 'd', "g") == P9_RERROR);
+	CHECK(clunk(6) == P9_RCLUNK && clunk(5) == P9_RCLUNK);
+	CHECK(pipes_in_use(&pipes) == 0);
+	return 0;
+}
+
 static int socket_bad_anames_refused(void)
 {
 	CHECK(setup() == 0);
@@ -684,6 +720,7 @@ int main(void)
 	RUN(socket_pairs);
 	RUN(listeners_and_connections);
 	RUN(control_records_hold_files);
+	RUN(bound_datagram_sockets);
 	RUN(socket_bad_anames_refused);
 	return check_done();
 }

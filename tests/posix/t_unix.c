@@ -527,6 +527,63 @@ static void t_unix_dead_client(void)
 	OK(unlink("dead.sock"));
 }
 
+/* Datagram sockets bound to paths: sendto, connect, a forked sender. */
+static void t_unix_dgram_bound(void)
+{
+	struct sockaddr_un sa, from;
+	socklen_t len = addr_of(&sa, "dg.sock"), flen;
+	char buf[64];
+	int r = OK(socket(AF_UNIX, SOCK_DGRAM, 0));
+	OK(bind(r, (struct sockaddr *)&sa, len));
+	int s = OK(socket(AF_UNIX, SOCK_DGRAM, 0));
+	EQ(sendto(s, "one", 3, 0, (struct sockaddr *)&sa, len), 3);
+	EQ(sendto(s, "second", 6, 0, (struct sockaddr *)&sa, len), 6);
+	struct pollfd pf = { r, POLLIN, 0 };
+	EQ(poll(&pf, 1, 1000), 1);
+	EQ(pf.revents, POLLIN);
+	flen = sizeof from;
+	EQ(recvfrom(r, buf, sizeof buf, 0, (struct sockaddr *)&from, &flen),
+	   3);
+	CHECK(flen <= sizeof(sa_family_t)); /* an unbound sender */
+	EQ(recv(r, buf, 3, 0), 3); /* the rest of the message is dropped */
+	CHECK(memcmp(buf, "sec", 3) == 0);
+	ERR(recv(r, buf, sizeof buf, MSG_DONTWAIT), EAGAIN);
+	/* Connected: send and write go there; a forked sender too. */
+	OK(connect(s, (struct sockaddr *)&sa, len));
+	EQ(send(s, "c1", 2, 0), 2);
+	EQ(write(s, "c2", 2), 2);
+	pid_t pid = OK(fork());
+	if (pid == 0)
+		_exit(send(s, "child", 5, 0) == 5 ? 0 : 1);
+	EQ(wait_child(pid), 0);
+	EQ(read(r, buf, sizeof buf), 2);
+	EQ(read(r, buf, sizeof buf), 2);
+	EQ(read(r, buf, sizeof buf), 5);
+	CHECK(memcmp(buf, "child", 5) == 0);
+	len = sizeof from;
+	OK(getpeername(s, (struct sockaddr *)&from, &len));
+	CHECK(strcmp(from.sun_path, "dg.sock") == 0);
+	/* The name is taken; no such name; a stream socket's name. */
+	int r2 = OK(socket(AF_UNIX, SOCK_DGRAM, 0));
+	len = addr_of(&sa, "dg.sock");
+	ERR(bind(r2, (struct sockaddr *)&sa, len), EADDRINUSE);
+	len = addr_of(&sa, "nodg.sock");
+	ERR(sendto(r2, "x", 1, 0, (struct sockaddr *)&sa, len), ENOENT);
+	int l = listener("st.sock", 0);
+	CHECK(l >= 0);
+	len = addr_of(&sa, "st.sock");
+	ERR(sendto(r2, "x", 1, 0, (struct sockaddr *)&sa, len), EPROTOTYPE);
+	ERR(connect(r2, (struct sockaddr *)&sa, len), EPROTOTYPE);
+	/* The receiver gone: ECONNREFUSED. */
+	OK(close(r));
+	ERR(send(s, "x", 1, 0), ECONNREFUSED);
+	OK(close(l));
+	OK(close(r2));
+	OK(close(s));
+	OK(unlink("dg.sock"));
+	OK(unlink("st.sock"));
+}
+
 /* More sockets come and go than the server has room for at once
  * (Metta's pipe server: 128): nothing stays behind. */
 static void t_unix_no_leak(void)
@@ -567,6 +624,7 @@ const struct pt_test pt_unix_tests[] = {
 	{ "unix_errors", t_unix_errors },
 	{ "unix_poll", t_unix_poll },
 	{ "unix_dead_client", t_unix_dead_client },
+	{ "unix_dgram_bound", t_unix_dgram_bound },
 	{ "unix_no_leak", t_unix_no_leak },
 	{ 0, 0 },
 };
