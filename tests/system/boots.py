@@ -409,6 +409,7 @@ BOOTS = [
     user_test_boot("user_smp", "nsmp", [  # two CPUs, TLB shootdown
         ("both_cpus_running", contains("smp: 2 of them running")),
     ]),  # not timed: under -icount QEMU runs the CPUs in turn, not at once
+    user_test_boot("user_sync", "nsync"),  # mutex, semaphore, barrier, await
     user_test_boot("user_devices", "ndev"),  # ports, an RTC interrupt, VGA memory
     {
         # The session: the shell, the servers and the commands.
