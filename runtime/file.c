@@ -392,6 +392,18 @@ static long grow_with_zeros(struct ofile *f, uint64_t from, uint64_t to)
 	return 0;
 }
 
+/* Whether f's server has room for n more bytes, as its Tstatfs says (a
+ * server that keeps no count may have): so a size far beyond it fails at
+ * once rather than after writing all it has. */
+static int room_for(struct ofile *f, uint64_t n)
+{
+	struct p9_statfs sf;
+	if (p9c_statfs(loc_client(&f->loc[0]), f->loc[0].fid, &sf) ||
+	    sf.bsize == 0)
+		return 1;
+	return n / sf.bsize <= sf.bavail;
+}
+
 static long do_fallocate(int fd, int mode, int64_t off, int64_t len)
 {
 	struct ofile *f = fd_get(fd);
@@ -415,6 +427,8 @@ static long do_fallocate(int fd, int mode, int64_t off, int64_t len)
 	long rc = f->ops->stat(f, &st);
 	if (rc || st.st_size >= off + len)
 		return rc;
+	if (!room_for(f, (uint64_t)(off + len - st.st_size)))
+		return -P9_ENOSPC;
 	return grow_with_zeros(f, (uint64_t)st.st_size, (uint64_t)(off + len));
 }
 

@@ -93,6 +93,10 @@ static void t_fallocate(void)
 	OK(fstat(fd, &st));
 	EQ(st.st_size, 20096);
 	CHECK(zeros_at("f", 10000, 4096));
+	/* Far more than there is room for: nothing changes. */
+	ERR2(fallocate_(fd, 0, 0, 1ll << 62), EFBIG, ENOSPC);
+	OK(fstat(fd, &st));
+	EQ(st.st_size, 20096);
 	ERR(fallocate_(fd, 0, 0, 0), EINVAL);
 	ERR(fallocate_(fd, 0, -1, 10), EINVAL);
 	ERR(fallocate_(fd, 0, 0, -5), EINVAL);
