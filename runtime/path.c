@@ -387,9 +387,10 @@ static long rename_by_wstat(struct loc *l, struct loc *old, int have_old,
 	int odir = l->qid.type & P9_QTDIR;
 	int ndir = have_old ? old->qid.type & P9_QTDIR : odir;
 	long rc = odir && !ndir ? -P9_EISDIR : !odir && ndir ? -P9_ENOTDIR : 0;
-	if (have_old)
-		rc = rc ? (loc_clunk(old), rc)
-			: p9c_remove(loc_client(old), old->fid);
+	if (have_old && rc)
+		loc_clunk(old);
+	else if (have_old)
+		rc = p9c_remove(loc_client(old), old->fid); /* clunks it */
 	if (rc == 0) {
 		struct p9_stat st;
 		p9c_nochange(&st);
@@ -458,6 +459,8 @@ static long do_renameat(int olddirfd, uint64_t uold, int newdirfd,
 		loc_clunk(&dir);
 	if (rc == 0 && have_old && (flags & LX_RENAME_NOREPLACE))
 		rc = -P9_EEXIST;
+	if (rc == 0 && (!strcmp(pf.path, "/") || !strcmp(pt.path, "/")))
+		rc = -P9_EBUSY; /* the root has no name to change */
 	if (rc == 0)
 		rc = rename_check(pf.path, pt.path);
 	if (rc == 0)

@@ -158,6 +158,7 @@ static void t_errors(void)
 	ERR(rename("d1/f", "d2/f/x"), ENOTDIR);
 	ERR(rename("d1/f/", "d2/y"), ENOTDIR);
 	ERR(rename("d1/f", ""), ENOENT);
+	ERR(rename("/", "d2/root"), EBUSY);
 	ERR(syscall(SYS_rename, (char *)8, "d2/y"), EFAULT);
 	ERR(syscall(SYS_rename, "d1/f", (char *)8), EFAULT);
 	/* Nothing moved. */
