@@ -72,6 +72,36 @@ long stat_loc(const struct loc *l, struct lx_stat *out)
 	return 0;
 }
 
+long statfs_loc(const struct loc *l, uint64_t ubuf)
+{
+	struct p9_statfs sf;
+	struct lx_statfs out;
+	long rc = user_writable(ubuf, sizeof(out));
+	if (rc)
+		return rc;
+	rc = l ? p9c_statfs(loc_client(l), l->fid, &sf) : -P9_ENOTSUP;
+	if (rc == -P9_ENOTSUP)
+		sf = (struct p9_statfs){ .type = P9_STATFS_MAGIC,
+					 .bsize = 4096,
+					 .namelen = 255 };
+	else if (rc)
+		return rc;
+	out = (struct lx_statfs){ .f_type = sf.type,
+				  .f_bsize = sf.bsize,
+				  .f_blocks = sf.blocks,
+				  .f_bfree = sf.bfree,
+				  .f_bavail = sf.bavail,
+				  .f_files = sf.files,
+				  .f_ffree = sf.ffree,
+				  .f_fsid = { (int32_t)sf.fsid,
+					      (int32_t)(sf.fsid >> 32) },
+				  .f_namelen = sf.namelen,
+				  .f_frsize = sf.bsize,
+				  .f_flags = LX_ST_VALID };
+	memcpy((void *)ubuf, &out, sizeof(out));
+	return 0;
+}
+
 long wstat_loc(struct loc *l, const struct p9_stat *st)
 {
 	return p9c_wstat(loc_client(l), l->fid, st);

@@ -34,6 +34,9 @@
 #define LX_AT_REMOVEDIR	       0x200
 #define LX_AT_EACCESS	       0x200
 #define LX_AT_EMPTY_PATH       0x1000
+#define LX_RENAME_NOREPLACE    1
+#define LX_RENAME_EXCHANGE     2
+#define LX_RENAME_WHITEOUT     4
 #define LX_F_DUPFD	       0
 #define LX_F_GETFD	       1
 #define LX_F_SETFD	       2
@@ -76,6 +79,14 @@ struct lx_stat {
 	struct lx_timespec st_atim, st_mtim, st_ctim;
 	int64_t reserved[3];
 };
+
+struct lx_statfs {
+	int64_t f_type, f_bsize;
+	uint64_t f_blocks, f_bfree, f_bavail, f_files, f_ffree;
+	int32_t f_fsid[2];
+	int64_t f_namelen, f_frsize, f_flags, f_spare[4];
+};
+#define LX_ST_VALID 0x20 /* f_flags: they are given */
 
 struct lx_statx_timestamp {
 	int64_t tv_sec;

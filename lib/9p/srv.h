@@ -118,6 +118,20 @@ struct p9srv_ops {
 	 * link count in its stat's dev (docs/servers.md).
 	 */
 	int (*link)(void *ctx, void *dir, struct p9_str name, void *node);
+	/*
+	 * Trenameat: the entry oldname of olddir becomes newname of newdir
+	 * (both directories of this fs), at once or not at all, as Linux's
+	 * rename(2): an existing newname is replaced (a file by a file, an
+	 * empty directory by a directory: else -P9_EISDIR, -P9_ENOTDIR,
+	 * -P9_ENOTEMPTY); a directory into itself or below is -P9_EINVAL;
+	 * two names of one file, or a name onto itself, change nothing. The
+	 * file keeps its qid, and fids naming it follow it. The library
+	 * checked write permission on both directories and both names.
+	 */
+	int (*rename)(void *ctx, void *olddir, struct p9_str oldname,
+		      void *newdir, struct p9_str newname);
+	/* Tstatfs: the size and free space of the fs node is on. */
+	int (*statfs)(void *ctx, void *node, struct p9_statfs *sf);
 	/* A fid naming node goes away (before the library's unref). */
 	void (*clunk)(void *ctx, void *node, uint8_t mode);
 };

@@ -80,9 +80,11 @@ static struct ramfs_node *node_alloc(struct ramfs *fs)
 			n[i].next = fs->freenodes;
 			fs->freenodes = &n[i];
 		}
+		fs->nfreenodes += PAGE / sizeof(*n);
 	}
 	struct ramfs_node *n = fs->freenodes;
 	fs->freenodes = n->next;
+	fs->nfreenodes--;
 	memset(n, 0, sizeof(*n));
 	return n;
 }
@@ -171,6 +173,7 @@ static void node_free(struct ramfs *fs, struct ramfs_node *n)
 	free_pages_from(fs, n, 0);
 	n->next = fs->freenodes;
 	fs->freenodes = n;
+	fs->nfreenodes++;
 	if (fs->rd_node == n || fs->rd_dir == n)
 		fs->rd_dir = 0;
 	if (t && --t->refs == 0) /* a hard link held its file */
@@ -596,6 +599,92 @@ static int op_link(void *ctx, void *dir, struct p9_str name, void *node)
 	return 0;
 }
 
+/* Whether d is n or lies below it (a directory cannot move there). */
+static int within(const struct ramfs_node *d, const struct ramfs_node *n)
+{
+	for (; d; d = d->parent)
+		if (d == n)
+			return 1;
+	return 0;
+}
+
+/* Whether n (a name moving) may replace t (a name there, or 0). */
+static int may_replace(const struct ramfs_node *n, const struct ramfs_node *t)
+{
+	if (!t)
+		return 0;
+	if (isdir(n))
+		return !isdir(t) ? -P9_ENOTDIR : t->first ? -P9_ENOTEMPTY : 0;
+	return isdir(t) ? -P9_EISDIR : 0;
+}
+
+/* The checks of a rename, before anything changes: 0, 1 when there is
+ * nothing to do, or an errno. */
+static int rename_check(struct ramfs *fs, struct ramfs_node *od,
+			struct ramfs_node *nd, struct ramfs_node *n,
+			struct ramfs_node *t, struct p9_str newname)
+{
+	if (!isdir(od) || !isdir(nd))
+		return -P9_ENOTDIR;
+	if ((od != fs->root && !od->parent) || (nd != fs->root && !nd->parent))
+		return -P9_ENOENT; /* a removed directory */
+	if (!n)
+		return -P9_ENOENT;
+	if (newname.len > RAMFS_NAME_MAX)
+		return -P9_ENAMETOOLONG;
+	if (isdir(n) && within(nd, n))
+		return -P9_EINVAL;
+	if (t && ino(t) == ino(n))
+		return 1; /* itself, or another name of it: Linux does nothing
+			   */
+	return may_replace(n, t);
+}
+
+/* Trenameat: n moves, keeping its node (so its qid and every fid). */
+static int op_rename(void *ctx, void *olddir, struct p9_str oldname,
+		     void *newdir, struct p9_str newname)
+{
+	struct ramfs *fs = ctx;
+	struct ramfs_node *od = olddir, *nd = newdir;
+	struct ramfs_node *n =
+	    isdir(od) ? lookup(od, oldname.s, oldname.len) : 0;
+	struct ramfs_node *t =
+	    isdir(nd) ? lookup(nd, newname.s, newname.len) : 0;
+	int rc = rename_check(fs, od, nd, n, t, newname);
+	if (rc)
+		return rc < 0 ? rc : 0;
+	if (t)
+		op_remove(fs, t); /* checked above: it cannot fail */
+	unlink_child(n);
+	n->namelen = newname.len;
+	set_str(n->name, newname.s, newname.len);
+	link_child(nd, n);
+	touch(fs, od);
+	if (nd != od)
+		touch(fs, nd);
+	return 0;
+}
+
+/* Tstatfs: the region's pages are the blocks, nodes the files. */
+#define NODES_PER_PAGE (PAGE / sizeof(struct ramfs_node))
+
+static int op_statfs(void *ctx, void *node, struct p9_statfs *sf)
+{
+	struct ramfs *fs = ctx;
+	(void)node;
+	uint64_t freepages = fs->npages - fs->pages_used;
+	*sf = (struct p9_statfs){ .type = P9_STATFS_MAGIC,
+				  .bsize = PAGE,
+				  .blocks = fs->npages,
+				  .bfree = freepages,
+				  .bavail = freepages,
+				  .files = fs->npages * NODES_PER_PAGE,
+				  .ffree = fs->nfreenodes +
+					   freepages * NODES_PER_PAGE,
+				  .namelen = RAMFS_NAME_MAX };
+	return 0;
+}
+
 const struct p9srv_ops ramfs_ops = {
 	.attach = op_attach,
 	.walk1 = op_walk1,
@@ -610,6 +699,8 @@ const struct p9srv_ops ramfs_ops = {
 	.remove = op_remove,
 	.wstat = op_wstat,
 	.link = op_link,
+	.rename = op_rename,
+	.statfs = op_statfs,
 };
 
 /* Loading an archive. */

@@ -25,6 +25,11 @@
  * file shows the same file, removing any name (the first too) leaves the
  * others whole, and the file goes with its last name and fid. nlink
  * counts the names; a stat gives it in its dev field (docs/servers.md).
+ *
+ * A rename (Trenameat) moves a name node to its new directory: the file
+ * keeps its node, so its qid and every fid, and a replaced name goes as
+ * a remove does. It allocates nothing, so it cannot fail halfway.
+ * Tstatfs counts the region's pages as blocks and nodes as files.
  */
 #ifndef SERVERS_RAMFS_TREE_H
 #define SERVERS_RAMFS_TREE_H
@@ -67,6 +72,7 @@ struct ramfs {
 	size_t npages, nextpage; /* pages of the region; first never used */
 	void *freepages; /* list linked through each page's first word */
 	struct ramfs_node *freenodes; /* linked through next */
+	size_t nfreenodes;
 	size_t pages_used;
 	struct ramfs_node *root;
 	uint32_t (*clock)(void); /* seconds, for timestamps; may be 0 */

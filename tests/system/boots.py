@@ -865,6 +865,34 @@ BOOTS = [
             ("poweroff", contains("proc: init does not handle signal 12: powering off")),
         ],
     },
+    {
+        # Busybox's mv over Trenameat: a file into another directory is a
+        # rename (the same inode, no copy), the old name gone; a directory
+        # moves too; df asks ramfs its size (Tstatfs).
+        "name": "shell_rename",
+        "cmdline": "init=/bin/sh", "smp": 2,
+        "system_modules": SYSTEM,
+        "input": ["", "", "", "",
+                  "mkdir -p /tmp/d1 /tmp/d2; echo moved > /tmp/d1/a; "
+                  "mv /tmp/d1/a /tmp/d2/b && cat /tmp/d2/b\n",
+                  "test -e /tmp/d1/a; echo old-name-$?\n",
+                  "echo x > /tmp/d1/c; stat -c %i /tmp/d1/c > /tmp/ino; "
+                  "mv /tmp/d1/c /tmp/d2/c; stat -c %i /tmp/d2/c | "
+                  "cmp - /tmp/ino && echo same-inode\n",
+                  "mkdir /tmp/d1/sub; echo deep > /tmp/d1/sub/f; "
+                  "mv /tmp/d1/sub /tmp/d2/ && cat /tmp/d2/sub/f\n",
+                  "df / | tail -n 1\n",
+                  "poweroff\n"],
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("mv_across_directories", matches(r"(^|# )moved\r?$")),
+            ("old_name_gone", matches(r"(^|# )old-name-1\r?$")),
+            ("renamed_not_copied", matches(r"(^|# )same-inode\r?$")),
+            ("directory_moved", matches(r"(^|# )deep\r?$")),
+            ("df_from_statfs", matches(r"^\S+\s+\d+\s+\d+\s+\d+\s+\d+% /\r?$")),
+            ("no_copy_fallback", lacks("mv: ")),
+        ],
+    },
     storm_boot("process_storm", 30),
 ]
 
