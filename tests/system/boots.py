@@ -405,6 +405,10 @@ BOOTS = [
     user_test_boot("user_domains", "ndomain", [  # child domains loaded from ELF
         ("refused_fault_logged",
          matches(r"#UD invalid opcode at rip 0x[0-9a-f]+; fault handler ended it")),
+        ("out_of_quota_fault_logged",
+         matches(r"domain \d+ \(child\) thread \d+: #PF page fault at rip 0x[0-9a-f]+, "
+                 r"address 0x58[0-9a-f]+ \[not present, write, user\], "
+                 r"out of quota for the page; no fault handler: domain ended")),
     ], timed=True),
     user_test_boot("user_smp", "nsmp", [  # two CPUs, TLB shootdown
         ("both_cpus_running", contains("smp: 2 of them running")),
