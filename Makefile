@@ -211,6 +211,12 @@ $(BUILD)/modules/posixtest: $(wildcard tests/posix/*.c tests/posix/*.h) $(SETUP)
 	@echo "  MUSLCC  $@"
 	@musl-gcc $(MUSL_CFLAGS) -o $@ $(filter %.c,$^)
 
+# The system tests' memory program (tests/system/boots.py).
+$(BUILD)/modules/memtouch: tests/system/files/memtouch.c $(SETUP)
+	@mkdir -p $(@D)
+	@echo "  MUSLCC  $@"
+	@musl-gcc $(MUSL_CFLAGS) -o $@ $<
+
 # A static glibc program, built by the host's gcc: glibc's start-up on
 # the runtime (tests/glibc).
 $(BUILD)/modules/glibctest: tests/glibc/hello.c $(SETUP)
@@ -348,7 +354,8 @@ fuzz: $(FUZZ_BINS)
 
 # Test ISOs are made by the harness (one per command line) from these.
 test: $(NUCLEUS) $(HOST_BINS) $(FUZZ_BINS) $(USER_TEST_BINS) $(BOOT_MODULES) \
-		$(BUILD)/modules/posixtest $(BUILD)/modules/glibctest
+		$(BUILD)/modules/posixtest $(BUILD)/modules/glibctest \
+		$(BUILD)/modules/memtouch
 	@$(PYTHON) tests/run.py --build $(BUILD) $(if $(ONLY),--only $(ONLY))
 
 # The long runs: 1,000 forks and 1,000 pipelines of three processes, and

@@ -153,6 +153,22 @@ struct lx_pollfd {
 #define LX_MAP_ANONYMOUS       0x20
 #define LX_MAP_FIXED_NOREPLACE 0x100000
 
+/* madvise advice. */
+#define LX_MADV_NORMAL	    0
+#define LX_MADV_RANDOM	    1
+#define LX_MADV_SEQUENTIAL  2
+#define LX_MADV_WILLNEED    3
+#define LX_MADV_DONTNEED    4
+#define LX_MADV_FREE	    8
+#define LX_MADV_DONTFORK    10
+#define LX_MADV_DOFORK	    11
+#define LX_MADV_MERGEABLE   12
+#define LX_MADV_UNMERGEABLE 13
+#define LX_MADV_HUGEPAGE    14
+#define LX_MADV_NOHUGEPAGE  15
+#define LX_MADV_DONTDUMP    16
+#define LX_MADV_DODUMP	    17
+
 /* mount flags we understand. */
 #define LX_MS_REMOUNT 32
 #define LX_MS_BIND    4096

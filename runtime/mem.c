@@ -5,7 +5,10 @@
  * one is EFAULT, as on Linux, never a fault in the runtime. brk, mmap,
  * munmap and mprotect become memory objects and mappings; a part of a
  * mapping is unmapped or reprotected by mapping the rest of the same
- * object again around it.
+ * object again around it. Nothing here touches the memory it maps: the
+ * nucleus brings each page in when the program first touches it, so a
+ * large mmap costs only what is used; madvise(MADV_DONTNEED) and a
+ * shrinking brk give pages back (mem_discard).
  */
 #include <fmt/fmt.h>
 #include <metta.h>
@@ -49,7 +52,7 @@ static int add_region(uint64_t start, uint64_t end, int prot, uint32_t mem,
 	if (rt.nregions == MAX_REGIONS)
 		return -P9_ENOMEM;
 	rt.regions[rt.nregions++] =
-	    (struct region){ start, end, prot, mem, off, 0 };
+	    (struct region){ start, end, prot, mem, off, 0, 0 };
 	return 0;
 }
 
@@ -164,8 +167,30 @@ static long map_new(uint64_t va, uint64_t pages, int prot, uint32_t *mem)
 	if (rc) {
 		metta_mem_unmap(CAP_SELF, va);
 		metta_cap_delete(*mem);
+	} else {
+		rt.regions[rt.nregions - 1].anon = 1; /* until a file fills it */
 	}
 	return rc;
+}
+
+/*
+ * Gives back the pages of [a, b) (page aligned) in our private anonymous
+ * regions: they read as zeros after, and their quota returns. Other
+ * regions (shared memory, a file's copy, the program's segments) keep
+ * theirs.
+ */
+static void discard_range(uint64_t a, uint64_t b)
+{
+	for (int i = 0; i < rt.nregions; i++) {
+		const struct region *r = &rt.regions[i];
+		if (!r->mem || !r->anon || r->shared || r->end <= a ||
+		    b <= r->start)
+			continue;
+		uint64_t lo = a > r->start ? a : r->start;
+		uint64_t hi = b < r->end ? b : r->end;
+		metta_mem_discard(r->mem, r->off + (lo - r->start) / RT_PAGE,
+				  (hi - lo) / RT_PAGE);
+	}
 }
 
 static int overlaps_any(uint64_t a, uint64_t b)
@@ -189,9 +214,16 @@ static long do_brk(uint64_t addr)
 			return (long)rt.brk_cur; /* Linux: the old break */
 		rt.brk_mapped = end;
 	}
-	if (addr < rt.brk_cur)
+	if (addr < rt.brk_cur) {
+		/* What the break gives up goes back (and grows back
+		 * zeroed): whole pages to the nucleus, the rest of the
+		 * page the break is in by hand. */
+		uint64_t whole = page_up(addr);
 		memset((void *)addr, 0,
-		       rt.brk_cur - addr); /* grows back zeroed */
+		       (whole < rt.brk_cur ? whole : rt.brk_cur) - addr);
+		if (whole < rt.brk_cur)
+			discard_range(whole, page_up(rt.brk_cur));
+	}
 	rt.brk_cur = addr;
 	return (long)rt.brk_cur;
 }
@@ -217,8 +249,10 @@ static int remap_part(const struct region *r, uint64_t a, uint64_t b, int prot)
 			  rights_of(prot)))
 		return -P9_ENOMEM;
 	int rc = add_region(a, b, prot, r->mem, off);
-	if (rc == 0)
+	if (rc == 0) {
 		rt.regions[rt.nregions - 1].shared = r->shared;
+		rt.regions[rt.nregions - 1].anon = r->anon;
+	}
 	return rc;
 }
 
@@ -295,6 +329,7 @@ static long do_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
 	/* Anonymous shared memory stays shared with forked children; a
 	 * file's is a copy here, so each process has its own. */
 	rt.regions[rt.nregions - 1].shared = anon && type == LX_MAP_SHARED;
+	rt.regions[rt.nregions - 1].anon = anon != 0;
 	if (!anon) {
 		/* A copy of the file (shared mappings do not write back). */
 		rc = file_pread_into(fd, (void *)va, len, (uint64_t)off);
@@ -347,7 +382,35 @@ long sys_mprotect(const uint64_t *a)
 	return do_mprotect(a[0], a[1], (int)a[2]);
 }
 
+/*
+ * madvise: MADV_DONTNEED gives back the pages of private anonymous memory
+ * (zeros after, their quota returned); the rest of Linux's advice is
+ * accepted and changes nothing here (memory comes on first touch anyway,
+ * there are no huge pages to refuse), except what Linux refuses.
+ */
+static long do_madvise(uint64_t addr, uint64_t len, int advice)
+{
+	if ((addr & (RT_PAGE - 1)) || addr + len < addr)
+		return -P9_EINVAL;
+	switch (advice) {
+	case LX_MADV_NORMAL: case LX_MADV_RANDOM: case LX_MADV_SEQUENTIAL:
+	case LX_MADV_WILLNEED: case LX_MADV_DONTNEED: case LX_MADV_FREE:
+	case LX_MADV_DONTFORK: case LX_MADV_DOFORK: case LX_MADV_MERGEABLE:
+	case LX_MADV_UNMERGEABLE: case LX_MADV_HUGEPAGE:
+	case LX_MADV_NOHUGEPAGE: case LX_MADV_DONTDUMP: case LX_MADV_DODUMP:
+		break;
+	default:
+		return -P9_EINVAL;
+	}
+	uint64_t end = addr + page_up(len);
+	if (!covered(addr, end - addr, 0))
+		return -P9_ENOMEM; /* Linux: part of it is not mapped */
+	if (advice == LX_MADV_DONTNEED)
+		discard_range(addr, end);
+	return 0;
+}
+
 long sys_madvise(const uint64_t *a)
 {
-	return (a[0] & (RT_PAGE - 1)) ? -P9_EINVAL : 0;
+	return do_madvise(a[0], a[1], (int)a[2]);
 }

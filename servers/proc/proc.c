@@ -278,7 +278,7 @@ static void ended(struct process *p)
 	struct metta_domain_info d;
 	metta_domain_info(p->domain, &d);
 	p->state = PROC_ZOMBIE;
-	p->exit_status = d.exit_status;
+	p->exit_status = proc_linux_status(d.exit_status);
 	if (p->pid == 1) {
 		uint64_t w[4] = { NESTER_POWEROFF };
 		metta_printf("proc: init ended with status %ld; powering off",

@@ -1,8 +1,11 @@
-/* Memory: mmap (anonymous and file), munmap, mprotect, brk. */
+/* Memory: mmap (anonymous and file), munmap, mprotect, brk, madvise. */
 #include "posixtest.h"
 
+#include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 #define PAGE 4096
 
@@ -155,6 +158,83 @@ static void t_brk(void)
 	p[64 * 1024 + 3 * PAGE - 1] = 1;
 	EQ(syscall(SYS_brk, cur), cur);
 	EQ(syscall(SYS_brk, 0), cur);
+	/* What grows back after a shrink is zero again. */
+	EQ(syscall(SYS_brk, want + 3 * PAGE), want + 3 * PAGE);
+	for (size_t i = 0; i < 64 * 1024 + 3 * PAGE; i += 512)
+		CHECKF(p[i] == 0, "brk memory at +%zu is %#x after shrink and growth", i, p[i]);
+	EQ(syscall(SYS_brk, cur), cur);
+}
+
+/* 1 GiB of anonymous memory, of which four pages are used: it is there
+ * (Linux overcommits, Metta brings pages in when first touched). */
+static void t_mmap_large(void)
+{
+	const size_t len = (size_t)1 << 30;
+	const size_t at[4] = { 0, 1000 * PAGE, len / 2, len - PAGE };
+	unsigned char *p = mmap(0, len, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECKF(p != MAP_FAILED, "mmap(0, 1 GiB, RW, PRIVATE|ANON) failed, errno %d (%s)",
+	       errno, pt_errname(errno));
+	for (int i = 0; i < 4; i++)
+		p[at[i] + 7] = (unsigned char)(0x40 + i);
+	for (int i = 0; i < 4; i++)
+		CHECKF(p[at[i] + 7] == 0x40 + i, "byte at +%zu lost", at[i] + 7);
+	CHECK(p[5 * PAGE] == 0 && p[len - 1] == 0 && p[at[1]] == 0);
+	OK(munmap(p, len));
+}
+
+/* MADV_DONTNEED: private anonymous pages read as zeros after; shared
+ * memory keeps its contents; other advice is accepted. */
+static void t_madvise(void)
+{
+	unsigned char *p = mmap(0, 4 * PAGE, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(p != MAP_FAILED);
+	for (int i = 0; i < 4; i++) {
+		p[i * PAGE] = (unsigned char)(0x11 + i);
+		p[i * PAGE + PAGE - 1] = 0x22;
+	}
+	OK(madvise(p + PAGE, 2 * PAGE, MADV_DONTNEED));
+	CHECK(p[0] == 0x11 && p[PAGE - 1] == 0x22);
+	CHECK(p[3 * PAGE] == 0x14 && p[4 * PAGE - 1] == 0x22);
+	for (int i = 1; i < 3; i++)
+		CHECKF(p[i * PAGE] == 0 && p[i * PAGE + PAGE - 1] == 0,
+		       "page %d not zero after MADV_DONTNEED", i);
+	p[PAGE] = 5;
+	CHECK(p[PAGE] == 5);
+	OK(madvise(p, 4 * PAGE, MADV_NOHUGEPAGE));
+	OK(madvise(p, 4 * PAGE, MADV_NORMAL));
+	OK(madvise(p, 4 * PAGE, MADV_WILLNEED));
+	CHECK(p[0] == 0x11 && p[PAGE] == 5);
+	ERR(madvise(p + 1, PAGE, MADV_DONTNEED), EINVAL);
+	ERR(madvise(p, PAGE, 9999), EINVAL);
+	OK(munmap(p, 4 * PAGE));
+	ERR(madvise(p, PAGE, MADV_DONTNEED), ENOMEM);
+	unsigned char *s = mmap(0, PAGE, PROT_READ | PROT_WRITE,
+				MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(s != MAP_FAILED);
+	s[9] = 0x99;
+	OK(madvise(s, PAGE, MADV_DONTNEED));
+	CHECK(s[9] == 0x99);
+	OK(munmap(s, PAGE));
+}
+
+/* A child that touches memory it has not got dies of SIGSEGV, as its
+ * parent's wait says. */
+static void t_segv_is_a_signal(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct rlimit none = { 0, 0 };
+		setrlimit(RLIMIT_CORE, &none); /* no core file, where there are */
+		volatile int *volatile nowhere = (volatile int *)16;
+		*nowhere = 1;
+		_exit(0);
+	}
+	CHECK(pid > 0);
+	int st = 0;
+	EQ(waitpid(pid, &st, 0), pid);
+	CHECKF(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV, "child's status %#x", st);
 }
 
 static void t_mmap_errors(void)
@@ -187,5 +267,8 @@ const struct pt_test pt_mem_tests[] = {
 	{"mprotect", t_mprotect},
 	{"brk", t_brk},
 	{"mmap_errors", t_mmap_errors},
+	{"mmap_large", t_mmap_large},
+	{"madvise", t_madvise},
+	{"segv_is_a_signal", t_segv_is_a_signal},
 	{0, 0},
 };

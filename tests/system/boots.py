@@ -295,12 +295,15 @@ SERVICES = "ramfs pipe cons proc names log"
 
 
 def storm_input(n):
-    """msh's input: one program from a file first (the process server
-    then has its connection to ramfs), what the servers hold and every
-    domain's quota, then the storm (tests/system/files/storm.sh), then the
-    same figures again, after a pause: a dead client's connections go
-    when the server hears of it."""
-    return ["\n", "/bin/true\n", f"srvstat {SERVICES}\n", "domains\n",
+    """msh's input: one program from a file and a storm of two first (the
+    process server then has its connection to ramfs, and the servers have
+    touched the pages of their memory a storm uses: memory comes on first
+    touch, and stays), what the servers hold and every domain's quota,
+    then the storm (tests/system/files/storm.sh), then the same figures
+    again, after a pause: a dead client's connections go when the server
+    hears of it."""
+    return ["\n", "/bin/true\n", "/bin/sh /bin/storm.sh 2\n",
+            f"srvstat {SERVICES}\n", "domains\n",
             f"/bin/sh /bin/storm.sh {n}\n", "/bin/sleep 1\n",
             f"srvstat {SERVICES}\n", "domains\n", "poweroff\n"]
 
@@ -337,6 +340,17 @@ def storm_left_nothing(out):
     grew = {n: (before[n], after[n]) for n in before
             if n in after and after[n] != before[n]}
     return f"quota used changed: {grew}" if grew else None
+
+
+def charge_grew_by_at_most(kib):
+    """A check: every 'charge grew by N KiB' line memtouch printed says
+    at most kib, and there is one."""
+    def check(out):
+        grown = [int(n) for n in re.findall(r"charge grew by (-?\d+) KiB", out)]
+        if not grown:
+            return "memtouch said nothing of its charge"
+        return None if max(grown) <= kib else f"charge grew by {max(grown)} KiB"
+    return check
 
 
 def storm_boot(name, n):
@@ -405,6 +419,10 @@ BOOTS = [
     user_test_boot("user_domains", "ndomain", [  # child domains loaded from ELF
         ("refused_fault_logged",
          matches(r"#UD invalid opcode at rip 0x[0-9a-f]+; fault handler ended it")),
+        ("out_of_quota_fault_logged",
+         matches(r"domain \d+ \(child\) thread \d+: #PF page fault at rip 0x[0-9a-f]+, "
+                 r"address 0x58[0-9a-f]+ \[not present, write, user\], "
+                 r"out of quota for the page; no fault handler: domain ended")),
     ], timed=True),
     user_test_boot("user_smp", "nsmp", [  # two CPUs, TLB shootdown
         ("both_cpus_running", contains("smp: 2 of them running")),
@@ -891,6 +909,32 @@ BOOTS = [
             ("directory_moved", matches(r"(^|# )deep\r?$")),
             ("df_from_statfs", matches(r"^\S+\s+\d+\s+\d+\s+\d+\s+\d+% /\r?$")),
             ("no_copy_fallback", lacks("mv: ")),
+        ],
+    },
+    {
+        # Memory on demand in a busybox session: a 1 GiB mmap of which
+        # four pages are touched costs tens of KiB of the process's quota;
+        # a program touching more than its quota (32 MiB) dies of SIGBUS
+        # alone, with a log line (the domain keeps the name of the shell
+        # that forked it), and the shell goes on.
+        "name": "memory_on_demand",
+        "cmdline": "init=/bin/sh", "smp": 2,
+        "system_modules": [m for m in SYSTEM if m != "root.cpio"],
+        "modules": {"root.cpio": archive_with(
+            {"bin/memtouch": "modules/memtouch"}, programs=True)},
+        "input": ["", "", "", "", "", "memtouch big\n", "memtouch hog\n",
+                  "echo after-hog-$?\n", "memtouch big\n", "poweroff\n"],
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("big_mapping_works", contains("memtouch big ok")),
+            ("charge_is_tens_of_kib", charge_grew_by_at_most(128)),
+            ("hog_dies_of_sigbus", matches(r"(^|# )after-hog-135\r?$")),
+            ("hog_out_of_quota_logged",
+             matches(r"\([\w.-]+\) thread \d+: #PF page fault at rip 0x[0-9a-f]+, "
+                     r"address 0x[0-9a-f]+ \[not present, write, user\], "
+                     r"out of quota for the page; no fault handler: domain ended")),
+            ("shell_goes_on", lambda out: None if out.count("memtouch big ok") == 2
+             else "the second memtouch big after the hog did not run"),
         ],
     },
     storm_boot("process_storm", 30),
