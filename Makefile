@@ -253,8 +253,8 @@ $(BUILD)/modules/root.cpio: tools/mkcpio.py $(shell find rootfs -type f 2>/dev/n
 	@mkdir -p $(@D)
 	@echo "  CPIO    $@"
 	@rm -rf $(BUILD)/rootfs && cp -r rootfs $(BUILD)/rootfs
-	@cd $(BUILD)/rootfs && mkdir -p dev proc srv tmp bin root && \
-		chmod 1777 tmp && chmod 700 root
+	@cd $(BUILD)/rootfs && mkdir -p dev/shm proc srv tmp bin root && \
+		chmod 1777 tmp dev/shm && chmod 700 root
 	@$(PYTHON) tools/mkcpio.py $@ $(BUILD)/rootfs bin/bash=$(DEBS)/bash \
 		--applets bin/busybox=$(DEBS)/busybox --manifest etc/image-manifest
 

@@ -197,6 +197,31 @@ long file9p_transfer(struct ofile *f, uint8_t *buf, uint64_t n, uint64_t off,
 	return (long)done;
 }
 
+long file_memory(int fd, uint32_t *mem, uint64_t *pages)
+{
+	struct ofile *f = fd_get(fd);
+	if (!f)
+		return -P9_EBADF;
+	if ((f->flags & LX_O_ACCMODE) == LX_O_WRONLY)
+		return -P9_EACCES; /* Linux maps only what it may read */
+	if (f->ops != &file9p_ops)
+		return -P9_ENODEV;
+	uint32_t slot = metta_slot_alloc();
+	if (!slot)
+		return -P9_ENOMEM;
+	uint64_t w[4] = { P9_MEMORY, f->loc[0].fid };
+	long rc = metta_request(f->loc[0].c->slot, w, 0, 0, 0, 0, 0, 0, slot);
+	if (rc == STATUS_ERR_NOTSUP)
+		return -P9_ENODEV; /* a server without the operation */
+	if (rc)
+		return -P9_EIO;
+	if (w[1])
+		return -(long)w[1];
+	*mem = slot;
+	*pages = w[2];
+	return 0;
+}
+
 static long file9p_pread(struct ofile *f, uint64_t ubuf, uint64_t n,
 			 uint64_t off)
 {

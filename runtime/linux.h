@@ -147,6 +147,10 @@ struct lx_pollfd {
 #define LX_PROT_READ	       1
 #define LX_PROT_WRITE	       2
 #define LX_PROT_EXEC	       4
+/* msync's flags. */
+#define LX_MSYNC_ASYNC	    1
+#define LX_MSYNC_INVALIDATE 2
+#define LX_MSYNC_SYNC	    4
 #define LX_MAP_SHARED	       0x01
 #define LX_MAP_PRIVATE	       0x02
 #define LX_MAP_FIXED	       0x10

@@ -293,6 +293,35 @@ static long change_range(uint64_t a, uint64_t b, int prot)
 	return rc;
 }
 
+/*
+ * A shared mapping of a file whose server keeps it in a memory object
+ * (P9_MEMORY): the file's own pages, so writes reach the file and every
+ * process that maps it at once. -ENODEV: the server keeps none.
+ */
+static long map_file_memory(uint64_t va, uint64_t pages, int prot, int fd,
+			    uint64_t first)
+{
+	uint32_t mem;
+	uint64_t have;
+	long rc = file_memory(fd, &mem, &have);
+	if (rc)
+		return rc;
+	long st = 0;
+	if (first >= have || pages > have - first)
+		rc = -P9_ENOMEM; /* beyond the largest file there can be */
+	else if ((st = metta_mem_map(CAP_SELF, mem, first, va, pages,
+				     rights_of(prot))))
+		rc = st == STATUS_ERR_DENIED ? -P9_EACCES : -P9_ENOMEM;
+	else if ((rc = add_region(va, va + pages * RT_PAGE, prot, mem, first)))
+		metta_mem_unmap(CAP_SELF, va);
+	if (rc) {
+		metta_cap_delete(mem);
+		return rc;
+	}
+	rt.regions[rt.nregions - 1].shared = 1;
+	return 0;
+}
+
 static long do_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
 		    int64_t off)
 {
@@ -322,6 +351,12 @@ static long do_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
 	}
 	uint32_t mem;
 	int anon = flags & LX_MAP_ANONYMOUS;
+	if (!anon && type == LX_MAP_SHARED) {
+		long rc = map_file_memory(va, pages, prot, fd,
+					  (uint64_t)off / RT_PAGE);
+		if (rc != -P9_ENODEV)
+			return rc ? rc : (long)va;
+	}
 	long rc = map_new(va, pages, anon ? prot : LX_PROT_READ | LX_PROT_WRITE,
 			  &mem);
 	if (rc)
@@ -350,6 +385,22 @@ static long do_munmap(uint64_t addr, uint64_t len)
 	return change_range(addr, addr + page_up(len), -1);
 }
 
+/* Whether every object under [a, b) allows the rights of prot (a shared
+ * file mapped from a read-only descriptor cannot become writable). */
+static int objects_allow(uint64_t a, uint64_t b, int prot)
+{
+	uint64_t want = rights_of(prot);
+	for (int i = 0; i < rt.nregions; i++) {
+		const struct region *r = &rt.regions[i];
+		long info = r->mem && r->start < b && a < r->end
+				    ? metta_cap_info(r->mem)
+				    : -1;
+		if (info >= 0 && (want & ~(uint64_t)(info & 0xffffffff)))
+			return 0;
+	}
+	return 1;
+}
+
 static long do_mprotect(uint64_t addr, uint64_t len, int prot)
 {
 	if ((addr & (RT_PAGE - 1)) || addr + len < addr ||
@@ -358,7 +409,23 @@ static long do_mprotect(uint64_t addr, uint64_t len, int prot)
 	uint64_t end = addr + page_up(len);
 	if (!covered(addr, end - addr, 0))
 		return -P9_ENOMEM; /* Linux: part of it is not mapped */
+	if (!objects_allow(addr, end, prot))
+		return -P9_EACCES;
 	return change_range(addr, end, prot);
+}
+
+/* Shared mappings are the file's own pages (or a copy, for a server that
+ * keeps no memory: Linux would write those back; we do not) and private
+ * ones are never written back, so there is nothing to wait for. */
+static long do_msync(uint64_t addr, uint64_t len, int flags)
+{
+	const int known = LX_MSYNC_ASYNC | LX_MSYNC_INVALIDATE | LX_MSYNC_SYNC;
+	if ((addr & (RT_PAGE - 1)) || (flags & ~known) ||
+	    ((flags & LX_MSYNC_ASYNC) && (flags & LX_MSYNC_SYNC)))
+		return -P9_EINVAL;
+	if (addr + len < addr || !covered(addr, page_up(len), 0))
+		return -P9_ENOMEM;
+	return 0;
 }
 
 long sys_brk(const uint64_t *a)
@@ -370,6 +437,11 @@ long sys_mmap(const uint64_t *a)
 {
 	return do_mmap(a[0], a[1], (int)a[2], (int)a[3], (int)a[4],
 		       (int64_t)a[5]);
+}
+
+long sys_msync(const uint64_t *a)
+{
+	return do_msync(a[0], a[1], (int)a[2]);
 }
 
 long sys_munmap(const uint64_t *a)

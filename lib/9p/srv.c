@@ -918,6 +918,22 @@ long p9srv_serve(struct p9srv *s, uint64_t conn, const uint8_t *in,
 	return err ? rerror(&r, err) : r.len;
 }
 
+int p9srv_memory(struct p9srv *s, uint64_t conn, uint32_t fid,
+		 uint32_t *slot, uint64_t *pages, int *writable)
+{
+	struct p9srv_conn *c = find_conn(s, conn);
+	struct p9_fid *f = c ? p9_fid_get(&c->fids, fid) : 0;
+	if (!f || f->mode == P9_FID_CLOSED)
+		return -P9_EBADF;
+	uint8_t how = f->mode & 3;
+	if (how == P9_OWRITE)
+		return -P9_EACCES; /* Linux maps only what it may read */
+	if ((f->qid.type & P9_QTDIR) || !s->ops->memory)
+		return -P9_ENODEV;
+	*writable = how == P9_ORDWR;
+	return s->ops->memory(s->ctx, f->node, slot, pages);
+}
+
 void p9srv_init(struct p9srv *s, const struct p9srv_ops *ops, void *ctx,
 		uint32_t msize, struct p9srv_conn *conns, uint32_t nconn,
 		struct p9_fid *fids, uint16_t *index, uint64_t *roots,

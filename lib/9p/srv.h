@@ -132,6 +132,11 @@ struct p9srv_ops {
 		      void *newdir, struct p9_str newname);
 	/* Tstatfs: the size and free space of the fs node is on. */
 	int (*statfs)(void *ctx, void *node, struct p9_statfs *sf);
+	/*
+	 * P9_MEMORY: the memory object holding node's pages (the slot of a
+	 * capability the fs keeps) and its size in pages. 0 or -P9_E*.
+	 */
+	int (*memory)(void *ctx, void *node, uint32_t *slot, uint64_t *pages);
 	/* A fid naming node goes away (before the library's unref). */
 	void (*clunk)(void *ctx, void *node, uint8_t mode);
 };
@@ -241,6 +246,15 @@ void p9srv_hangup(struct p9srv *s, uint64_t conn);
  */
 long p9srv_serve(struct p9srv *s, uint64_t conn, const uint8_t *in,
 		 size_t inlen, uint8_t *out, size_t outcap);
+
+/*
+ * P9_MEMORY for fid of connection conn: the fs's capability slot for the
+ * file's memory object, its pages, and whether the fid may write. 0, or
+ * -P9_EBADF (no such fid, not open), -P9_EACCES (open for writing only),
+ * -P9_ENODEV (a directory, or an fs without memory).
+ */
+int p9srv_memory(struct p9srv *s, uint64_t conn, uint32_t fid,
+		 uint32_t *slot, uint64_t *pages, int *writable);
 
 /*
  * Inside a read or write operation: keep the request being served to

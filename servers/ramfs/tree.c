@@ -154,10 +154,63 @@ static void free_pages_from(struct ramfs *fs, struct ramfs_node *n,
 		free_slot(fs, (void **)&n->dind);
 }
 
+/* Where page pg's bytes are, given its slot's page: the page itself, or
+ * for a file in memory (whose slot holds only the page kept for it) its
+ * place in the window. */
+static uint8_t *page_data(const struct ramfs_node *n, uint64_t pg, void *page)
+{
+	return n->window ? n->window + pg * PAGE : page;
+}
+
+/* A page for slot pg of n: a zeroed one, or for a file in memory one kept
+ * for it, its memory given back (the window's page holds the bytes). */
+static void *page_for(struct ramfs *fs, struct ramfs_node *n)
+{
+	if (!n->window)
+		return zpage_alloc(fs);
+	void *p = page_alloc(fs);
+	if (p)
+		fs->mem->discard(fs, 0, (uint64_t)(uintptr_t)p, 1);
+	return p;
+}
+
+static uint64_t pages_of(uint64_t bytes)
+{
+	return (bytes + PAGE - 1) / PAGE;
+}
+
+/* A file in memory grows to len: a page kept for each of its new pages,
+ * so that a client mapping them cannot make ramfs pay beyond its region.
+ * Pages kept past the length are invisible, so a failure changes
+ * nothing a client sees. */
+static int keep_pages(struct ramfs *fs, struct ramfs_node *n, uint64_t len)
+{
+	for (uint64_t pg = n->length / PAGE; pg < pages_of(len); pg++) {
+		void **slot = page_slot(fs, n, pg, 1);
+		if (!slot || (!*slot && !(*slot = page_for(fs, n))))
+			return -P9_ENOSPC;
+	}
+	return 0;
+}
+
+/* A file in memory shrinks: what lies past len reads as zeros if it grows
+ * again; the pages kept for it stay (a client may still map them). */
+static void shrink_in_memory(struct ramfs *fs, struct ramfs_node *n,
+			     uint64_t len)
+{
+	if (len % PAGE)
+		memset(n->window + len, 0, PAGE - len % PAGE);
+	uint64_t from = pages_of(len), to = pages_of(n->length);
+	if (to > from)
+		fs->mem->discard(fs, n->mem, from, to - from);
+}
+
 /* Shrink or grow n to len bytes (cannot fail: growing makes a hole). */
 static void resize(struct ramfs *fs, struct ramfs_node *n, uint64_t len)
 {
-	if (len < n->length) {
+	if (len < n->length && n->window) {
+		shrink_in_memory(fs, n, len);
+	} else if (len < n->length) {
 		free_pages_from(fs, n, (len + PAGE - 1) / PAGE);
 		void **slot = page_slot(fs, n, len / PAGE, 0);
 		if (len % PAGE && slot && *slot)
@@ -171,6 +224,11 @@ static void node_free(struct ramfs *fs, struct ramfs_node *n)
 {
 	struct ramfs_node *t = n->target;
 	free_pages_from(fs, n, 0);
+	if (n->window) {
+		fs->mem->destroy(fs, n->mem, n->window);
+		n->window = 0;
+		n->mem = 0;
+	}
 	n->next = fs->freenodes;
 	fs->freenodes = n;
 	fs->nfreenodes++;
@@ -386,7 +444,7 @@ static long op_read(void *ctx, void *node, uint64_t off, void *buf,
 		void **slot = page_slot(fs, n, pos / PAGE, 0);
 		if (slot && *slot)
 			memcpy((uint8_t *)buf + done,
-			       (uint8_t *)*slot + pos % PAGE, k);
+			       page_data(n, pos / PAGE, *slot) + pos % PAGE, k);
 		else
 			memset((uint8_t *)buf + done, 0, k); /* a hole */
 		done += k;
@@ -417,9 +475,9 @@ static long op_write(void *ctx, void *node, uint64_t off, const void *data,
 		if (k > count - done)
 			k = count - done;
 		void **slot = page_slot(fs, n, pos / PAGE, 1);
-		if (!slot || (!*slot && !(*slot = zpage_alloc(fs))))
+		if (!slot || (!*slot && !(*slot = page_for(fs, n))))
 			break;
-		memcpy((uint8_t *)*slot + pos % PAGE,
+		memcpy(page_data(n, pos / PAGE, *slot) + pos % PAGE,
 		       (const uint8_t *)data + done, k);
 		done += k;
 	}
@@ -536,6 +594,8 @@ static int wstat_check(struct ramfs *fs, struct ramfs_node *n,
 		return -P9_EISDIR;
 	if (st->length != ~0ull && st->length > RAMFS_MAXFILE)
 		return -P9_EFBIG;
+	if (st->length != ~0ull && f->window && st->length > f->length)
+		return keep_pages(fs, f, st->length);
 	return 0;
 }
 
@@ -685,6 +745,55 @@ static int op_statfs(void *ctx, void *node, struct p9_statfs *sf)
 	return 0;
 }
 
+/* Index pages a file of `pages` pages may need beyond its own. */
+static uint64_t index_pages(uint64_t pages)
+{
+	return 2 + (pages > RAMFS_NDIRECT + PPP ? (pages - RAMFS_NDIRECT - PPP) / PPP + 1 : 0);
+}
+
+/* Moves n's data into a memory object of its own (see tree.h): every
+ * page up to its length gets a kept page, so all is checked first and
+ * nothing changes on ENOSPC. */
+static int to_memory(struct ramfs *fs, struct ramfs_node *n)
+{
+	uint64_t npg = pages_of(n->length), holes = 0;
+	for (uint64_t pg = 0; pg < npg; pg++) {
+		void **slot = page_slot(fs, n, pg, 0);
+		holes += !slot || !*slot;
+	}
+	if (holes && fs->npages - fs->pages_used < holes + index_pages(npg))
+		return -P9_ENOSPC; /* the index may need pages too */
+	uint8_t *window;
+	uint32_t mem;
+	if (fs->mem->create(fs, &mem, &window))
+		return -P9_ENOMEM;
+	for (uint64_t pg = 0; pg < npg; pg++) {
+		void **slot = page_slot(fs, n, pg, 1);
+		if (*slot)
+			memcpy(window + pg * PAGE, *slot, PAGE);
+		else
+			*slot = page_alloc(fs);
+		fs->mem->discard(fs, 0, (uint64_t)(uintptr_t)*slot, 1);
+	}
+	n->window = window;
+	n->mem = mem;
+	return 0;
+}
+
+static int op_memory(void *ctx, void *node, uint32_t *slot, uint64_t *pages)
+{
+	struct ramfs *fs = ctx;
+	struct ramfs_node *n = ino(node);
+	if (!fs->mem || isdir(n) || (n->mode & (P9_DMSYMLINK | P9_DMNAMEDPIPE)))
+		return -P9_ENODEV;
+	int rc = n->window ? 0 : to_memory(fs, n);
+	if (rc)
+		return rc;
+	*slot = n->mem;
+	*pages = RAMFS_MAXPAGES;
+	return 0;
+}
+
 const struct p9srv_ops ramfs_ops = {
 	.attach = op_attach,
 	.walk1 = op_walk1,
@@ -701,6 +810,7 @@ const struct p9srv_ops ramfs_ops = {
 	.link = op_link,
 	.rename = op_rename,
 	.statfs = op_statfs,
+	.memory = op_memory,
 };
 
 /* Loading an archive. */

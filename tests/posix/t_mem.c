@@ -79,6 +79,122 @@ static void t_mmap_file(void)
 	OK(unlink("f"));
 }
 
+/* A shared mapping is the file itself: writes through it and through
+ * the descriptor meet at once (no msync needed), in every process and
+ * every mapping of the file, and stay in the file. */
+static void t_mmap_shared_file(void)
+{
+	enum { LEN = 2 * PAGE + 10 };
+	static unsigned char data[LEN];
+	pt_pattern(data, LEN, 0x5a, 0);
+	OK(pt_mkfile("s", data, LEN, 0644));
+	int fd = OK(open("s", O_RDWR));
+	unsigned char *p = mmap(0, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECKF(p != MAP_FAILED, "mmap(SHARED, RW) of a file failed, errno %d (%s)",
+	       errno, pt_errname(errno));
+	CHECK(!memcmp(p, data, LEN));
+	unsigned char c = 0;
+	p[5] = 'X';
+	EQ(pread(fd, &c, 1, 5), 1);
+	CHECKF(c == 'X', "a write through the mapping reads back as %#x", c);
+	EQ(pwrite(fd, "Y", 1, PAGE + 7), 1);
+	CHECKF(p[PAGE + 7] == 'Y', "a write to the file shows as %#x in the mapping",
+	       p[PAGE + 7]);
+	/* Another open and mapping of the same file: the same pages. */
+	int fd2 = OK(open("s", O_RDONLY));
+	unsigned char *q = mmap(0, LEN, PROT_READ, MAP_SHARED, fd2, 0);
+	CHECK(q != MAP_FAILED);
+	CHECK(q[5] == 'X' && q[PAGE + 7] == 'Y');
+	p[9] = 'Z';
+	CHECK(q[9] == 'Z');
+	/* A forked child writes; the parent sees it. */
+	pid_t pid = OK(fork());
+	if (pid == 0) {
+		p[100] = 'C';
+		_exit(0);
+	}
+	int st;
+	EQ(waitpid(pid, &st, 0), pid);
+	CHECKF(p[100] == 'C' && q[100] == 'C', "the child's write is %#x here", p[100]);
+	OK(msync(p, LEN, MS_SYNC));
+	OK(msync(p, LEN, MS_ASYNC | MS_INVALIDATE));
+	ERR(msync(p + 1, LEN, MS_SYNC), EINVAL);
+	ERR(msync(p, LEN, MS_SYNC | MS_ASYNC), EINVAL);
+	ERR(msync(p, LEN, 0x100), EINVAL);
+	OK(munmap(q, LEN));
+	OK(munmap(p, LEN));
+	ERR(msync(p, LEN, MS_SYNC), ENOMEM); /* no longer mapped */
+	OK(close(fd2));
+	OK(close(fd));
+	/* All of it is in the file. */
+	data[5] = 'X', data[PAGE + 7] = 'Y', data[9] = 'Z', data[100] = 'C';
+	static unsigned char back[LEN];
+	fd = OK(open("s", O_RDONLY));
+	EQ(read(fd, back, LEN), LEN);
+	OK(close(fd));
+	CHECK(!memcmp(back, data, LEN));
+	OK(unlink("s"));
+}
+
+static void t_mmap_shared_errors(void)
+{
+	OK(pt_mkfile("r", "abc", 3, 0644));
+	int fd = OK(open("r", O_RDONLY));
+	/* Read-only descriptor: no writable shared mapping, now or later. */
+	CHECK(mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED &&
+	      errno == EACCES);
+	char *p = mmap(0, PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(p != MAP_FAILED && p[1] == 'b');
+	ERR(mprotect(p, PAGE, PROT_READ | PROT_WRITE), EACCES);
+	CHECK(p[2] == 'c');
+	OK(munmap(p, PAGE));
+	OK(close(fd));
+	/* Write-only: nothing to map. */
+	fd = OK(open("r", O_WRONLY));
+	CHECK(mmap(0, PAGE, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED && errno == EACCES);
+	OK(close(fd));
+	OK(unlink("r"));
+}
+
+/* POSIX shared memory: shm_open's files in /dev/shm, mapped by two
+ * processes, living on past shm_unlink while mapped. */
+static void t_shm_open(void)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "/posixtest-shm-%d", (int)getpid());
+	int fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
+	CHECKF(fd >= 0, "shm_open(%s) failed, errno %d (%s)", name, errno,
+	       pt_errname(errno));
+	CHECK(shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600) < 0 && errno == EEXIST);
+	OK(ftruncate(fd, 64 * 1024));
+	char *p = mmap(0, 64 * 1024, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(p != MAP_FAILED);
+	CHECK(p[0] == 0 && p[64 * 1024 - 1] == 0);
+	pid_t pid = OK(fork());
+	if (pid == 0) {
+		int cfd = shm_open(name, O_RDWR, 0);
+		char *q = cfd < 0 ? MAP_FAILED
+				  : mmap(0, 64 * 1024, PROT_READ | PROT_WRITE,
+					 MAP_SHARED, cfd, 0);
+		if (q == MAP_FAILED)
+			_exit(1);
+		strcpy(q + 60 * 1024, "from the child");
+		_exit(0);
+	}
+	int st;
+	EQ(waitpid(pid, &st, 0), pid);
+	CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %#x", st);
+	CHECKF(!strcmp(p + 60 * 1024, "from the child"), "read \"%.20s\"", p + 60 * 1024);
+	OK(shm_unlink(name));
+	CHECK(shm_open(name, O_RDWR, 0) < 0 && errno == ENOENT);
+	CHECK(shm_unlink(name) < 0 && errno == ENOENT);
+	/* Unlinked, still mapped, still memory. */
+	p[0] = 'k';
+	CHECK(p[0] == 'k' && !strcmp(p + 60 * 1024, "from the child"));
+	OK(munmap(p, 64 * 1024));
+	OK(close(fd));
+}
+
 static void t_munmap(void)
 {
 	unsigned char *p = mmap(0, 4 * PAGE, PROT_READ | PROT_WRITE,
@@ -263,6 +379,9 @@ static void t_mmap_errors(void)
 const struct pt_test pt_mem_tests[] = {
 	{"mmap_anon", t_mmap_anon},
 	{"mmap_file", t_mmap_file},
+	{"mmap_shared_file", t_mmap_shared_file},
+	{"mmap_shared_errors", t_mmap_shared_errors},
+	{"shm_open", t_shm_open},
 	{"munmap", t_munmap},
 	{"mprotect", t_mprotect},
 	{"brk", t_brk},

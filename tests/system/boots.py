@@ -481,6 +481,7 @@ BOOTS = [
             ("parent_namespace_unchanged",
              matches(r"status 0\n(msh\$ )?mount -c ramfs /\nmount cons /dev\n"
                      r"mount -a random /dev\nmount -a tod /dev\nmount -a log /dev\n"
+                     r"mount -c ramfs /dev/shm /dev/shm\n"
                      r"mount names /srv\nmount proc /proc\nmsh\$ ")),
         ],
     },
@@ -674,7 +675,8 @@ BOOTS = [
         "checks": [
             ("ns_ramfs_root", matches(r"mount -c ramfs /$")),
             ("ns_dev_union", matches(r"^mount cons /dev\nmount -a random /dev\n"
-                                     r"mount -a tod /dev\nmount -a log /dev$")),
+                                     r"mount -a tod /dev\nmount -a log /dev\n"
+                                     r"mount -c ramfs /dev/shm /dev/shm$")),
             ("ns_srv_and_proc", matches(r"^mount names /srv\nmount proc /proc$")),
             ("srv_lists_services", matches(r"(^|\$ )names\nlog\ncons\ntod\nrandom\n"
                                            r"ramfs\npipe\nproc$")),
