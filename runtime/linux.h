@@ -156,6 +156,8 @@ struct lx_pollfd {
 #define LX_MAP_FIXED	       0x10
 #define LX_MAP_ANONYMOUS       0x20
 #define LX_MAP_FIXED_NOREPLACE 0x100000
+#define LX_MREMAP_MAYMOVE      1
+#define LX_MREMAP_FIXED	       2
 
 /* madvise advice. */
 #define LX_MADV_NORMAL	    0

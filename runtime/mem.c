@@ -385,6 +385,141 @@ static long do_munmap(uint64_t addr, uint64_t len)
 	return change_range(addr, addr + page_up(len), -1);
 }
 
+/*
+ * mremap. Moving maps the same objects at the new place (no copying), so
+ * a shared mapping stays shared; growing adds what the last piece is: more
+ * of a file's memory object, or a new zeroed object beside anonymous
+ * memory. Only what mmap made can move (EFAULT for the program's own
+ * segments and stack, as for a hole).
+ */
+static int mine(uint64_t a, uint64_t b)
+{
+	for (uint64_t p = a; p < b;) {
+		int found = 0;
+		for (int i = 0; i < rt.nregions && !found; i++) {
+			const struct region *r = &rt.regions[i];
+			if (p >= r->start && p < r->end && r->mem) {
+				p = r->end;
+				found = 1;
+			}
+		}
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+/* Maps the pieces of [a, a + len) again at to (same objects, rights). */
+static long map_again(uint64_t a, uint64_t len, uint64_t to)
+{
+	int n = rt.nregions; /* the pieces added are not looked at */
+	for (int i = 0; i < n; i++) {
+		struct region r = rt.regions[i];
+		if (!r.mem || r.end <= a || a + len <= r.start)
+			continue;
+		uint64_t lo = a > r.start ? a : r.start;
+		uint64_t hi = a + len < r.end ? a + len : r.end;
+		uint64_t off = r.off + (lo - r.start) / RT_PAGE;
+		uint64_t at = to + (lo - a);
+		if (metta_mem_map(CAP_SELF, r.mem, off, at, (hi - lo) / RT_PAGE,
+				  rights_of(r.prot)))
+			return -P9_ENOMEM;
+		long rc = add_region(at, at + (hi - lo), r.prot, r.mem, off);
+		if (rc) {
+			metta_mem_unmap(CAP_SELF, at);
+			return rc;
+		}
+		rt.regions[rt.nregions - 1].shared = r.shared;
+		rt.regions[rt.nregions - 1].anon = r.anon;
+	}
+	return 0;
+}
+
+/* [at, at + len) continues the region that ends at `last`: more of its
+ * file's object, or new anonymous memory. */
+static long grow_after(uint64_t last, uint64_t at, uint64_t len)
+{
+	const struct region *r = 0;
+	for (int i = 0; i < rt.nregions && !r; i++)
+		if (rt.regions[i].mem && rt.regions[i].start < last &&
+		    last <= rt.regions[i].end)
+			r = &rt.regions[i];
+	if (!r)
+		return -P9_EFAULT;
+	struct region was = *r;
+	if (!was.anon) {
+		uint64_t off = was.off + (last - was.start) / RT_PAGE;
+		if (metta_mem_map(CAP_SELF, was.mem, off, at, len / RT_PAGE,
+				  rights_of(was.prot)))
+			return -P9_ENOMEM; /* past the file's object */
+		long rc = add_region(at, at + len, was.prot, was.mem, off);
+		if (rc)
+			metta_mem_unmap(CAP_SELF, at);
+		else
+			rt.regions[rt.nregions - 1].shared = was.shared;
+		return rc;
+	}
+	uint32_t mem;
+	long rc = map_new(at, len / RT_PAGE, was.prot, &mem);
+	if (rc == 0)
+		rt.regions[rt.nregions - 1].shared = was.shared;
+	return rc;
+}
+
+static long do_mremap(uint64_t old, uint64_t oldlen, uint64_t newlen,
+		      int flags, uint64_t to)
+{
+	oldlen = page_up(oldlen);
+	newlen = page_up(newlen);
+	if ((old & (RT_PAGE - 1)) || newlen == 0 || oldlen == 0 ||
+	    (flags & ~(LX_MREMAP_MAYMOVE | LX_MREMAP_FIXED)) ||
+	    ((flags & LX_MREMAP_FIXED) && !(flags & LX_MREMAP_MAYMOVE)) ||
+	    old + oldlen < old || newlen > MMAP_TOP - MMAP_BASE)
+		return -P9_EINVAL;
+	if (!mine(old, old + oldlen))
+		return -P9_EFAULT;
+	int fixed = flags & LX_MREMAP_FIXED;
+	if (!fixed && newlen <= oldlen) { /* shrinking: the tail goes */
+		change_range(old + newlen, old + oldlen, -1);
+		return (long)old;
+	}
+	if (!fixed && old + newlen <= MMAP_TOP &&
+	    !overlaps_any(old + oldlen, old + newlen)) { /* grows in place */
+		long rc = grow_after(old + oldlen, old + oldlen, newlen - oldlen);
+		return rc ? rc : (long)old;
+	}
+	if (!(flags & LX_MREMAP_MAYMOVE))
+		return -P9_ENOMEM;
+	if (fixed) {
+		if ((to & (RT_PAGE - 1)) || to + newlen > MMAP_TOP ||
+		    to < MMAP_BASE || (to < old + oldlen && old < to + newlen))
+			return -P9_EINVAL;
+		change_range(to, to + newlen, -1);
+		if (overlaps_any(to, to + newlen))
+			return -P9_EINVAL;
+	} else {
+		to = rt.mmap_next;
+		if (to + newlen > MMAP_TOP)
+			return -P9_ENOMEM;
+		rt.mmap_next = to + newlen + RT_PAGE; /* a guard gap */
+	}
+	uint64_t keep = newlen < oldlen ? newlen : oldlen;
+	long rc = map_again(old, keep, to);
+	if (rc == 0 && newlen > keep)
+		rc = grow_after(old + keep, to + keep, newlen - keep);
+	if (rc) {
+		change_range(to, to + newlen, -1); /* the old one stays */
+		return rc;
+	}
+	change_range(old, old + oldlen, -1);
+	return (long)to;
+}
+
+long sys_mremap(const uint64_t *a)
+{
+	return do_mremap(a[0], a[1], a[2], (int)a[3], a[4]);
+}
+
 /* Whether every object under [a, b) allows the rights of prot (a shared
  * file mapped from a read-only descriptor cannot become writable). */
 static int objects_allow(uint64_t a, uint64_t b, int prot)

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /* Memory: mmap (anonymous and file), munmap, mprotect, brk, madvise. */
 #include "posixtest.h"
 
@@ -195,6 +196,64 @@ static void t_shm_open(void)
 	OK(close(fd));
 }
 
+/* mremap: growing, shrinking, moving keeps the contents (and sharing). */
+static void t_mremap(void)
+{
+	unsigned char *p = mmap(0, 2 * PAGE, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(p != MAP_FAILED);
+	pt_pattern(p, 2 * PAGE, 0x77, 0);
+	static unsigned char want[2 * PAGE];
+	pt_pattern(want, 2 * PAGE, 0x77, 0);
+	unsigned char *q = mremap(p, 2 * PAGE, 64 * PAGE, MREMAP_MAYMOVE);
+	CHECKF(q != MAP_FAILED, "mremap grow failed, errno %d (%s)", errno, pt_errname(errno));
+	CHECK(!memcmp(q, want, 2 * PAGE));
+	CHECK(q[2 * PAGE] == 0 && q[64 * PAGE - 1] == 0);
+	q[64 * PAGE - 1] = 9;
+	/* Shrinking stays in place; the tail is gone. */
+	CHECK(mremap(q, 64 * PAGE, PAGE, 0) == q);
+	CHECK(!memcmp(q, want, PAGE));
+	ERR(msync(q + PAGE, PAGE, MS_ASYNC), ENOMEM);
+	/* Without MAYMOVE, no room after it: ENOMEM, nothing changed. */
+	unsigned char *after = mmap(q + PAGE, PAGE, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	CHECK(after == q + PAGE);
+	CHECK(mremap(q, PAGE, 2 * PAGE, 0) == MAP_FAILED && errno == ENOMEM);
+	CHECK(!memcmp(q, want, PAGE));
+	/* To a place of our choosing. */
+	unsigned char *spot = mmap(0, 4 * PAGE, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(spot != MAP_FAILED);
+	CHECK(mremap(q, PAGE, 2 * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, spot + PAGE) ==
+	      spot + PAGE);
+	CHECK(!memcmp(spot + PAGE, want, PAGE) && spot[2 * PAGE] == 0);
+	ERR(msync(q, PAGE, MS_ASYNC), ENOMEM); /* the old place is free */
+	/* Errors change nothing. */
+	CHECK(mremap(spot + 1, PAGE, PAGE, 0) == MAP_FAILED && errno == EINVAL);
+	CHECK(mremap(spot, PAGE, 0, 0) == MAP_FAILED && errno == EINVAL);
+	CHECK(mremap(spot, PAGE, PAGE, MREMAP_FIXED, spot) == MAP_FAILED && errno == EINVAL);
+	CHECK(mremap(spot, PAGE, PAGE, 0x40) == MAP_FAILED && errno == EINVAL);
+	CHECK(mremap(q, PAGE, 2 * PAGE, MREMAP_MAYMOVE) == MAP_FAILED && errno == EFAULT);
+	CHECK(!memcmp(spot + PAGE, want, PAGE));
+	OK(munmap(spot, 4 * PAGE));
+	OK(munmap(after, PAGE));
+	/* A shared mapping moved is still shared with a child. */
+	volatile unsigned char *sh = mmap(0, PAGE, PROT_READ | PROT_WRITE,
+					  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(sh != MAP_FAILED);
+	sh = mremap((void *)sh, PAGE, 8 * PAGE, MREMAP_MAYMOVE);
+	CHECK(sh != MAP_FAILED);
+	pid_t pid = OK(fork());
+	if (pid == 0) {
+		sh[10] = 'm';
+		_exit(0);
+	}
+	int st;
+	EQ(waitpid(pid, &st, 0), pid);
+	CHECKF(sh[10] == 'm', "the child's write to moved shared memory is %#x", sh[10]);
+	OK(munmap((void *)sh, 8 * PAGE));
+}
+
 static void t_munmap(void)
 {
 	unsigned char *p = mmap(0, 4 * PAGE, PROT_READ | PROT_WRITE,
@@ -382,6 +441,7 @@ const struct pt_test pt_mem_tests[] = {
 	{"mmap_shared_file", t_mmap_shared_file},
 	{"mmap_shared_errors", t_mmap_shared_errors},
 	{"shm_open", t_shm_open},
+	{"mremap", t_mremap},
 	{"munmap", t_munmap},
 	{"mprotect", t_mprotect},
 	{"brk", t_brk},
