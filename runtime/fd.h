@@ -141,6 +141,10 @@ long file9p_wstat(struct ofile *f, const struct p9_stat *st);
 long stream_read(struct ofile *f, uint64_t ubuf, uint64_t n, uint64_t flags);
 long stream_write(struct ofile *f, uint64_t ubuf, uint64_t n, uint64_t flags);
 long stat_loc(const struct loc *l, struct lx_stat *out);
+/* statfs of l's file system into the program's buffer ubuf (checked
+ * writable here): the server's Tstatfs, or an empty one for a server
+ * that keeps no count (as Linux's proc shows). 0 or an errno. */
+long statfs_loc(const struct loc *l, uint64_t ubuf);
 long wstat_loc(struct loc *l, const struct p9_stat *st);
 long truncate_loc(struct loc *l, int64_t len);
 long chmod_loc(struct loc *l, int mode);

@@ -34,6 +34,9 @@
 #define LX_AT_REMOVEDIR	       0x200
 #define LX_AT_EACCESS	       0x200
 #define LX_AT_EMPTY_PATH       0x1000
+#define LX_RENAME_NOREPLACE    1
+#define LX_RENAME_EXCHANGE     2
+#define LX_RENAME_WHITEOUT     4
 #define LX_F_DUPFD	       0
 #define LX_F_GETFD	       1
 #define LX_F_SETFD	       2
@@ -77,6 +80,14 @@ struct lx_stat {
 	struct lx_timespec st_atim, st_mtim, st_ctim;
 	int64_t reserved[3];
 };
+
+struct lx_statfs {
+	int64_t f_type, f_bsize;
+	uint64_t f_blocks, f_bfree, f_bavail, f_files, f_ffree;
+	int32_t f_fsid[2];
+	int64_t f_namelen, f_frsize, f_flags, f_spare[4];
+};
+#define LX_ST_VALID 0x20 /* f_flags: they are given */
 
 struct lx_statx_timestamp {
 	int64_t tv_sec;
@@ -137,11 +148,33 @@ struct lx_pollfd {
 #define LX_PROT_READ	       1
 #define LX_PROT_WRITE	       2
 #define LX_PROT_EXEC	       4
+/* msync's flags. */
+#define LX_MSYNC_ASYNC	    1
+#define LX_MSYNC_INVALIDATE 2
+#define LX_MSYNC_SYNC	    4
 #define LX_MAP_SHARED	       0x01
 #define LX_MAP_PRIVATE	       0x02
 #define LX_MAP_FIXED	       0x10
 #define LX_MAP_ANONYMOUS       0x20
 #define LX_MAP_FIXED_NOREPLACE 0x100000
+#define LX_MREMAP_MAYMOVE      1
+#define LX_MREMAP_FIXED	       2
+
+/* madvise advice. */
+#define LX_MADV_NORMAL	    0
+#define LX_MADV_RANDOM	    1
+#define LX_MADV_SEQUENTIAL  2
+#define LX_MADV_WILLNEED    3
+#define LX_MADV_DONTNEED    4
+#define LX_MADV_FREE	    8
+#define LX_MADV_DONTFORK    10
+#define LX_MADV_DOFORK	    11
+#define LX_MADV_MERGEABLE   12
+#define LX_MADV_UNMERGEABLE 13
+#define LX_MADV_HUGEPAGE    14
+#define LX_MADV_NOHUGEPAGE  15
+#define LX_MADV_DONTDUMP    16
+#define LX_MADV_DODUMP	    17
 
 /* mount flags we understand. */
 #define LX_MS_REMOUNT 32

@@ -25,6 +25,16 @@
 /* Anyone may ask a 9P server how much it holds for its clients: reply
  * w1 connections, w2 fids, w3 requests held (tests: nothing leaks). */
 #define P9_STATS 35
+/*
+ * The pages of an open file as a memory object, for mmap(MAP_SHARED):
+ * w1 a fid of this connection, open for reading. The reply's w1 is 0 and
+ * its capability the object (READ and GRANT, and WRITE if the fid is open
+ * for writing too), whose page 0 is the file's first page, w2 its pages;
+ * or w1 a Linux errno (ENODEV: this file is not memory, ask by reading).
+ * Every client mapping the object, and every Tread and Twrite of the
+ * file, see the same pages (docs/servers.md).
+ */
+#define P9_MEMORY 36
 
 /* names: the directory of services. */
 #define NAMES_REGISTER 1   /* data: name; cap: the portal (registrar only) */

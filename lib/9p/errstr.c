@@ -43,6 +43,7 @@ static const struct p9_err table[] = {
 	{ "busy", P9_EBUSY },
 	{ "file exists", P9_EEXIST },
 	{ "cross-device rename", P9_EXDEV },
+	{ "no such device", P9_ENODEV },
 	{ "not a directory", P9_ENOTDIR },
 	{ "is a directory", P9_EISDIR },
 	{ "invalid argument", P9_EINVAL },

@@ -31,6 +31,7 @@
 #define P9_EBUSY	16
 #define P9_EEXIST	17
 #define P9_EXDEV	18
+#define P9_ENODEV	19
 #define P9_ENOTDIR	20
 #define P9_EISDIR	21
 #define P9_EINVAL	22
