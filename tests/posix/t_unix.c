@@ -137,7 +137,7 @@ static int echo_server(int l, int n)
 		return 10;
 	struct ucred uc;
 	socklen_t ul = sizeof uc;
-	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &uc, &ul) || uc.pid <= 0 ||
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &uc, &ul) || uc.pid != getppid() ||
 	    (uc.uid != 0 && uc.uid != getuid()))
 		return 11;
 	int got = 0;
