@@ -181,6 +181,25 @@ long sys_ioctl(const uint64_t *a)
 }
 
 /*
+ * fadvise64: advice about how a file will be read. Metta keeps no page
+ * cache to prefetch into or drop, so valid advice is taken and changes
+ * nothing; the errors are Linux's (generic_fadvise), in its order: a bad
+ * descriptor, a pipe or FIFO (ESPIPE), a negative length or an unknown
+ * advice (EINVAL).
+ */
+long sys_fadvise64(const uint64_t *a)
+{
+	struct ofile *f = fd_get((int)a[0]);
+	if (!f)
+		return -P9_EBADF;
+	if (f->ops == &pipe_ops)
+		return -P9_ESPIPE;
+	if ((int64_t)a[2] < 0 || (uint32_t)a[3] > LX_POSIX_FADV_MAX)
+		return -P9_EINVAL;
+	return 0;
+}
+
+/*
  * sendfile: count bytes from in (at *offset, which moves, or at its own
  * offset) to out, through a buffer mapped in the program's memory for the
  * call, so every kind's read and write take it as they take the
