@@ -96,6 +96,9 @@ void ofile_put(struct ofile *f);
 /* The lowest free descriptor >= min for f (which it now holds a
  * reference of): the descriptor or -EMFILE. */
 int fd_install(struct ofile *f, int min, int cloexec);
+/* dup: the lowest free descriptor >= min for fd's open file, or -EBADF
+ * (fd not open) or -EMFILE. */
+long fd_dup(int fd, int min, int cloexec);
 /* Closes every descriptor (the end of the process). */
 void fd_close_all(void);
 /* A new process's descriptor table (before any open): 0 or -ENFILE. */

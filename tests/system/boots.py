@@ -499,7 +499,7 @@ BOOTS = [
         # Debian's bash, zsh and e2fsck, unmodified, typed at busybox sh:
         # bash's arrays, functions and here-strings, and a script
         # (tests/system/files/script.bash) with here-documents, traps,
-        # wait -n and a pipeline into bc; zsh's nested expansions, and an
+        # wait -n, a pipeline into bc and <(...); zsh's nested expansions, and an
         # interactive zsh reading /etc/zsh/zshrc; busybox's mke2fs makes
         # an image (in a file that exists: it opens without O_CREAT, on
         # Linux too) that e2fsck finds clean (it asks the file for BLK*
@@ -554,6 +554,8 @@ BOOTS = [
             ("bash_substitution", matches(r"^sub-abc$")),
             ("bash_assoc_array", matches(r"^assoc-v$")),
             ("bash_pattern", matches(r"^glob-ok$")),
+            ("bash_process_substitution",
+             matches(r"^procsub-same\nprocsub-line-1\nprocsub-line-2\nto-stderr$")),
             ("bash_trap_exit", matches(r"^trapped-exit\nbash-rc=0$")),
             ("zsh_nested_split", matches(r"^za\nzb\nzc$")),
             ("zsh_version", matches(r"^zsh-5\.\d+")),

@@ -2,7 +2,8 @@
 # A bash script (tests/system/boots.py, debian_programs_shells): functions
 # with locals, here-documents, traps on a signal and on exit, wait -n for
 # the first of two background jobs, a pipeline through paste and bc,
-# command substitution, an associative array and [[ ]] patterns.
+# command substitution, an associative array, [[ ]] patterns, and process
+# substitution (/dev/fd/N names, which the runtime answers).
 greet() { local who=$1; echo "hello-$who"; }
 greet world
 cat <<END
@@ -22,3 +23,6 @@ echo "sub-$x"
 declare -A m=([k]=v)
 echo "assoc-${m[k]}"
 [[ abc == a* ]] && echo glob-ok
+diff <(echo a) <(echo a) && echo procsub-same
+while read -r l; do echo "procsub-line-$l"; done < <(printf '1\n2\n')
+echo to-stderr >/dev/stderr
