@@ -88,7 +88,7 @@ static const char *last_name(const char *path)
  * missing link is.
  */
 static const char *const std_names[] = { "/dev/stdin", "/dev/stdout",
-					  "/dev/stderr" };
+					 "/dev/stderr" };
 static const char *const fd_dirs[] = { "/dev/fd/", "/proc/self/fd/" };
 
 /* The descriptor number at s ("0", "12"; no sign, no leading zero, below
@@ -99,7 +99,8 @@ static int fd_number(const char *s)
 	if (!*s || (s[0] == '0' && s[1]))
 		return -1;
 	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || (n = n * 10 + (*s - '0')) >= MAX_FDS)
+		if (*s < '0' || *s > '9' ||
+		    (n = n * 10 + (*s - '0')) >= MAX_FDS)
 			return -1;
 	}
 	return n;
@@ -147,8 +148,8 @@ static long named_fd_stat(int fd, int std, int follow, struct lx_stat *st)
 	if (follow)
 		return f->ops->stat(f, st);
 	memset(st, 0, sizeof(*st));
-	st->st_mode = LX_S_IFLNK |
-		      (std ? 0777 : access_mode[f->flags & LX_O_ACCMODE]);
+	st->st_mode =
+	    LX_S_IFLNK | (std ? 0777 : access_mode[f->flags & LX_O_ACCMODE]);
 	st->st_nlink = 1;
 	st->st_size = (int64_t)strlen(named_fd_target(fd, std, buf));
 	st->st_blksize = 1024;
@@ -173,8 +174,8 @@ static long stat_at(int dirfd, uint64_t upath, int flags, struct lx_stat *st)
 		return f->ops->stat(f, st);
 	int std, fd = p.want_dir ? -1 : named_fd(p.path, &std);
 	if (fd >= 0)
-		return named_fd_stat(fd, std,
-				     !(flags & LX_AT_SYMLINK_NOFOLLOW), st);
+		return named_fd_stat(fd, std, !(flags & LX_AT_SYMLINK_NOFOLLOW),
+				     st);
 	if ((rc = walk_user(&p, !(flags & LX_AT_SYMLINK_NOFOLLOW), &l)))
 		return rc;
 	rc = stat_loc(&l, st);
@@ -567,26 +568,47 @@ static long do_fchmodat(int dirfd, uint64_t upath, int mode)
 	return rc;
 }
 
+/* access's answer from the permission bits that apply to us (rwx). */
+static long access_bits(uint32_t bits, int mode)
+{
+	if ((mode & LX_R_OK && !(bits & 4)) ||
+	    (mode & LX_W_OK && !(bits & 2)) || (mode & LX_X_OK && !(bits & 1)))
+		return -P9_EACCES;
+	return 0;
+}
+
+/* access of a descriptor's name: its open file's owner bits (every file
+ * is ours, root's). */
+static long named_fd_access(int fd, int mode)
+{
+	struct ofile *f = fd_get(fd);
+	struct lx_stat st;
+	if (!f)
+		return -P9_ENOENT;
+	long rc = mode ? f->ops->stat(f, &st) : 0;
+	return rc || !mode ? rc : access_bits(st.st_mode >> 6, mode);
+}
+
 static long do_faccessat(int dirfd, uint64_t upath, int mode)
 {
 	struct upath p;
 	struct loc l;
+	int std;
 	if (mode & ~7)
 		return -P9_EINVAL;
 	long rc = user_path(dirfd, upath, &p, 0);
-	if (rc || (rc = walk_user(&p, 1, &l)))
+	if (rc)
+		return rc;
+	int fd = p.want_dir ? -1 : named_fd(p.path, &std);
+	if (fd >= 0)
+		return named_fd_access(fd, mode);
+	if ((rc = walk_user(&p, 1, &l)))
 		return rc;
 	struct p9_stat st;
 	rc = mode ? p9c_stat(loc_client(&l), l.fid, &st) : 0;
-	if (rc == 0 && mode) {
-		/* The bits that apply to us: the owner's, else others'. */
-		uint32_t bits =
-		    p9_str_eq(st.uid, UNAME) ? st.mode >> 6 : st.mode;
-		if ((mode & LX_R_OK && !(bits & 4)) ||
-		    (mode & LX_W_OK && !(bits & 2)) ||
-		    (mode & LX_X_OK && !(bits & 1)))
-			rc = -P9_EACCES;
-	}
+	if (rc == 0 && mode) /* the owner's bits, else others' */
+		rc = access_bits(
+		    p9_str_eq(st.uid, UNAME) ? st.mode >> 6 : st.mode, mode);
 	loc_clunk(&l);
 	return rc;
 }

@@ -2,8 +2,8 @@
  * /proc over 9P, in the shape Linux programs read (busybox ps, top, free,
  * uptime, pidof): a directory per pid (stat, status, cmdline, exe, and
  * Metta's ns and ctl), self (the asking process's directory, known by the
- * connection it asks on), meminfo, uptime, loadavg, mounts and swaps. Every file
- * is made whole at each read, from the process table and domain_info.
+ * connection it asks on), meminfo, uptime, loadavg, mounts and swaps. Every
+ * file is made whole at each read, from the process table and domain_info.
  */
 #include <9p/errstr.h>
 #include <9p/portal.h>
@@ -131,11 +131,11 @@ static int stat_text(const struct process *p)
 	info_of(p, &d);
 	return fmt_snprintf(
 	    text, sizeof(text),
-	    "%d (%s) %c %d %d %d 0 -1 0 0 0 0 0 0 0 0 0 20 0 %ld 0 %lu %lu "
+	    "%d (%s) %c %d %d %d 0 -1 0 0 0 0 0 0 0 0 0 %d %d %ld 0 %lu %lu "
 	    "%lu 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 "
 	    "0 0 0 0 0 0 0 %ld\n",
-	    p->pid, p->comm, st, p->ppid, p->pgid, p->sid, d.threads,
-	    p->start_ns / (1000000000ul / HZ), d.quota_used,
+	    p->pid, p->comm, st, p->ppid, p->pgid, p->sid, 20 + p->nice,
+	    p->nice, d.threads, p->start_ns / (1000000000ul / HZ), d.quota_used,
 	    d.quota_used / 4096, p->state == PROC_ZOMBIE ? p->exit_status : 0);
 }
 
@@ -385,8 +385,9 @@ static int mounts_text(void)
  * none (e2fsck reads it to learn whether a device is swap). */
 static int swaps_text(void)
 {
-	return fmt_snprintf(text, sizeof(text),
-			    "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
+	return fmt_snprintf(
+	    text, sizeof(text),
+	    "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
 }
 
 static long sys_read(void *ctx, const struct p9synth_entry *e, uint64_t inst,

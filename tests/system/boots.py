@@ -499,7 +499,8 @@ BOOTS = [
         # Debian's bash, zsh and e2fsck, unmodified, typed at busybox sh:
         # bash's arrays, functions and here-strings, and a script
         # (tests/system/files/script.bash) with here-documents, traps,
-        # wait -n, a pipeline into bc and <(...); zsh's nested expansions, and an
+        # wait -n, a pipeline into bc and <(...); zsh's nested expansions, a
+        # background job (nice(5): getpriority, setpriority), and an
         # interactive zsh reading /etc/zsh/zshrc; busybox's mke2fs makes
         # an image (in a file that exists: it opens without O_CREAT, on
         # Linux too) that e2fsck finds clean (it asks the file for BLK*
@@ -522,7 +523,7 @@ BOOTS = [
             "read -r v <<< \"here\"; echo got-$v'\n",
             "bash /bin/script.bash; echo bash-rc=$?\n", "",
             "zsh -c 'print -l ${(s:,:)${:-za,zb,zc}}'\n",
-            "zsh -c 'echo zsh-$ZSH_VERSION'\n",
+            "zsh -c 'echo zsh-$ZSH_VERSION; sleep 0.1 & wait $!; echo zsh-bg-$?'\n",
             "zsh -i\n", "echo in-zsh-$ZSH_NAME; exit 4\n", "echo zsh-rc=$?\n",
             "touch /tmp/img\n",
             "mke2fs -F /tmp/img 8192 >/dev/null 2>&1; e2fsck -fn /tmp/img "
@@ -559,6 +560,9 @@ BOOTS = [
             ("bash_trap_exit", matches(r"^trapped-exit\nbash-rc=0$")),
             ("zsh_nested_split", matches(r"^za\nzb\nzc$")),
             ("zsh_version", matches(r"^zsh-5\.\d+")),
+            # a background job: zsh lowers its priority with nice(5)
+            ("zsh_background_job", matches(r"^zsh-bg-0$")),
+            ("zsh_nice_works", lacks("nice(5) failed")),
             ("zsh_reads_zshrc", matches(r"^zshrc-read 5\.\d+")),
             ("zsh_interactive", matches(r"^in-zsh-zsh$")),
             ("zsh_exit_status", contains("zsh-rc=4")),
