@@ -64,7 +64,7 @@ struct ofile {
 	uint32_t chan; /* a raw 9P channel's connection (chan.c) */
 	int nloc;
 	struct loc loc[NS_MAX_UNION];
-	uint64_t offset;
+	uint64_t offset; /* a directory's: the position lseek asked for */
 	char path[RT_PATH_MAX]; /* clean and absolute: fchdir, *at calls */
 	/* Directory reads: the union member being read, its 9P offset, the
 	 * entries handed out so far, and unread raw entries. */

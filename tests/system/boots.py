@@ -541,6 +541,7 @@ BOOTS = [
             "dd of=/tmp/img bs=1 seek=1028 count=1 conv=notrunc\n",
             "e2fsck -fn /tmp/img; echo size-rc=$?\n",
             "rm /tmp/img; e2fsck -fn /tmp/img; echo missing-rc=$?\n",
+            "e2fsck -fn /tmp; echo dir-rc=$?\n",
             "poweroff\n"],
         "exit": EXIT_POWEROFF,
         "timeout": 300,
@@ -587,6 +588,9 @@ BOOTS = [
             ("block_count_status", contains("size-rc=4")),
             ("missing_image", contains("No such file or directory while trying to open /tmp/img")),
             ("missing_image_status", contains("missing-rc=8")),
+            # a directory: its seek, then its read's EISDIR, as on Linux
+            ("directory_refused", contains("e2fsck: Is a directory while trying to open /tmp")),
+            ("directory_status", contains("dir-rc=8")),
             # bash asks glibc for nscd's socket and whether its input is
             # one (a Unix socket's calls are not the runtime's yet)
             ("no_unknown_calls", no_unknown_calls_but("socket", "getpeername")),
