@@ -218,10 +218,10 @@ $(BUILD)/modules/glibctest: tests/glibc/hello.c $(SETUP)
 	@echo "  GLIBCC  $@"
 	@$(CC) -static -O2 -g -Wall -Wextra -Werror -o $@ $<
 
-# Debian's own static busybox, bash, zsh and e2fsck, fetched at build time from the
-# machine's apt sources (never kept in the tree): deb_NAME is the package
-# and the file in it that becomes $(DEBS)/NAME. Fetched once; only a new
-# fetch script fetches again.
+# Debian's own static busybox, bash, zsh and e2fsck, fetched at build
+# time from the machine's apt sources (never kept in the tree): deb_NAME is
+# the package and the file in it that becomes $(DEBS)/NAME. Fetched once;
+# only a new fetch script fetches again.
 DEBS := $(BUILD)/debs
 deb_busybox := busybox-static bin/busybox
 deb_bash := bash-static bin/bash-static

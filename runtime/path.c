@@ -358,8 +358,10 @@ static long open_path(struct upath *p, int flags, int mode)
  * the link's file anew (its own offset; O_TRUNC truncates). What has no
  * path, a pipe from pipe(), is shared as dup shares it, in the access
  * mode it has: EACCES for another (Linux would open the pipe's other
- * end), ENOTDIR for O_DIRECTORY. A file renamed since it was opened is
- * looked for by its old path.
+ * end), ENOTDIR for O_DIRECTORY; so is a file no longer at its path
+ * (bash's here-document file, removed once open: Linux would give it its
+ * own offset). A file renamed since it was opened is looked for by its
+ * old path.
  */
 static long open_named_fd(int fd, int flags, int mode)
 {
@@ -371,12 +373,14 @@ static long open_named_fd(int fd, int flags, int mode)
 	if (f->path[0] == '/') {
 		struct upath p = { .want_dir = 0, .dots = 0 };
 		strcpy(p.path, f->path);
-		return open_path(&p, flags, mode);
+		long rc = open_path(&p, flags & ~LX_O_CREAT, mode);
+		if (rc != -P9_ENOENT)
+			return rc;
 	}
 	int acc = flags & LX_O_ACCMODE, has = f->flags & LX_O_ACCMODE;
 	if (acc != has && has != LX_O_RDWR)
 		return -P9_EACCES;
-	if (flags & LX_O_DIRECTORY)
+	if ((flags & LX_O_DIRECTORY) && f->ops != &dir_ops)
 		return -P9_ENOTDIR;
 	return fd_dup(fd, 0, !!(flags & LX_O_CLOEXEC));
 }

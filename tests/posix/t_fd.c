@@ -252,6 +252,17 @@ static void t_fd_name_file(void)
 	OK(close(w));
 	OK(close(again));
 	OK(close(fd));
+	/* a file removed once open (bash's here-documents) is still there */
+	OK(pt_mkfile("g", "gone", 4, 0644));
+	fd = OK(open("g", O_RDONLY));
+	OK(unlink("g"));
+	snprintf(path, sizeof path, "/dev/fd/%d", fd);
+	again = OK(open(path, O_RDONLY));
+	EQ(read(again, buf, 4), 4);
+	CHECK(!memcmp(buf, "gone", 4));
+	ERR(access("g", F_OK), ENOENT);
+	OK(close(again));
+	OK(close(fd));
 	/* a descriptor not open has no name */
 	ERR(open(path, O_RDONLY), ENOENT);
 	ERR(stat(path, &b), ENOENT);
