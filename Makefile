@@ -224,13 +224,16 @@ $(BUILD)/modules/glibctest: tests/glibc/hello.c $(SETUP)
 	@echo "  GLIBCC  $@"
 	@$(CC) -static -O2 -g -Wall -Wextra -Werror -o $@ $<
 
-# Debian's own static busybox and bash, fetched at build time from the
-# machine's apt sources (never kept in the tree): deb_NAME is the package
-# and the file in it that becomes $(DEBS)/NAME. Fetched once; only a new
-# fetch script fetches again.
+# Debian's own static busybox, bash, zsh and e2fsck, fetched at build
+# time from the machine's apt sources (never kept in the tree): deb_NAME is
+# the package and the file in it that becomes $(DEBS)/NAME. Fetched once;
+# only a new fetch script fetches again.
 DEBS := $(BUILD)/debs
 deb_busybox := busybox-static bin/busybox
 deb_bash := bash-static bin/bash-static
+deb_zsh := zsh-static bin/zsh-static
+deb_e2fsck := e2fsck-static sbin/e2fsck.static
+DEB_FILES := $(patsubst %,$(DEBS)/%,busybox bash zsh e2fsck)
 $(DEBS)/%: tools/fetch-deb.sh | $(SETUP)
 	@echo "  FETCH   $@"
 	@sh tools/fetch-deb.sh $@ $(deb_$*)
@@ -245,18 +248,26 @@ $(BUSYBOX_SRC): tools/fetch-src.sh $(DEBS)/busybox | $(SETUP)
 	@sh tools/fetch-src.sh $(@:.version=) $(DEBS)/busybox.version
 
 # ramfs's first contents: the tree's rootfs/ folder, the mount points and
-# root's home (empty folders git does not keep), busybox with its applets
-# as symbolic links and bash in /bin, and a manifest of the two (name,
-# size, CRC-32) for the POSIX suite's image tests, as a newc archive.
+# root's home (empty folders git does not keep), and the programs
+# (IMAGE_PROGRAMS: busybox with its applets as symbolic links, bash and
+# zsh in /bin, e2fsck in /sbin, each also under its name in the package),
+# with a manifest of them (name, size, CRC-32) for the POSIX suite's image
+# tests, as a newc archive. The programs' arguments go to mkcpio.py in
+# $(BUILD)/image-programs, which the system tests' own archives use too.
+IMAGE_PROGRAMS := bin/bash=$(abspath $(DEBS))/bash \
+	bin/zsh=$(abspath $(DEBS))/zsh sbin/e2fsck=$(abspath $(DEBS))/e2fsck \
+	--link bin/zsh-static=zsh --link sbin/e2fsck.static=e2fsck \
+	--applets bin/busybox=$(abspath $(DEBS))/busybox
 $(BUILD)/modules/root.cpio: tools/mkcpio.py $(shell find rootfs -type f 2>/dev/null) \
-		$(DEBS)/busybox $(DEBS)/bash
+		$(DEB_FILES) Makefile
 	@mkdir -p $(@D)
 	@echo "  CPIO    $@"
 	@rm -rf $(BUILD)/rootfs && cp -r rootfs $(BUILD)/rootfs
 	@cd $(BUILD)/rootfs && mkdir -p dev/shm proc srv tmp bin root && \
 		chmod 1777 tmp dev/shm && chmod 700 root
-	@$(PYTHON) tools/mkcpio.py $@ $(BUILD)/rootfs bin/bash=$(DEBS)/bash \
-		--applets bin/busybox=$(DEBS)/busybox --manifest etc/image-manifest
+	@printf '%s\n' $(IMAGE_PROGRAMS) >$(BUILD)/image-programs
+	@$(PYTHON) tools/mkcpio.py $@ $(BUILD)/rootfs @$(BUILD)/image-programs \
+		--manifest etc/image-manifest
 
 # ndomain and ndev carry the child program's image inside them, nfork the
 # forker's (programs they spawn: _binary_NAME_start/_end).

@@ -3,6 +3,11 @@
  * union directory's members read in turn and each name listed once, and
  * "." and ".." first, as Linux lists them. A directory's members are
  * opened on the first read.
+ *
+ * A position in the listing (lseek's, getdents64's d_off) is the number
+ * of entries listed before it. 9P reads a directory again only from its
+ * start, so lseek starts the listing over with f->offset the position
+ * asked for, and the next getdents64 passes over the entries before it.
  */
 #include <string/kstring.h>
 
@@ -114,6 +119,10 @@ static long put_dots(struct ofile *f, uint8_t *out, uint64_t count,
 {
 	static const char *const dots[] = { ".", ".." };
 	while (f->dots < 2) {
+		if (f->cookie < f->offset) { /* before lseek's position */
+			f->cookie++, f->dots++;
+			continue;
+		}
 		uint64_t k =
 		    put_dirent(out + *used, count - *used, f->loc[0].qid.path,
 			       f->cookie + 1, LX_DT_DIR, dots[f->dots],
@@ -160,7 +169,11 @@ static long dir_getdents(struct ofile *f, uint64_t ubuf, uint64_t count)
 		long n = p9_stat_decode(b->data + b->pos, b->len - b->pos, &st);
 		if (n < 0)
 			return used ? (long)used : -P9_EIO;
-		if (!listed(f, &st)) {
+		if (listed(f, &st)) {
+			/* a union's name listed already */
+		} else if (f->cookie < f->offset) {
+			f->cookie++; /* before lseek's position */
+		} else {
 			uint64_t k =
 			    put_dirent(out + used, count - used, st.qid.path,
 				       f->cookie + 1, dirent_type(&st),
@@ -186,15 +199,25 @@ static long dir_pread(struct ofile *f, uint64_t ubuf, uint64_t n, uint64_t off)
 	return dir_read(f, ubuf, n);
 }
 
-/* Only back to the start: 9P reads a directory again from 0. */
+/* The listing's position: entries listed, or lseek's if not there yet. */
+static int64_t dir_position(const struct ofile *f)
+{
+	return (int64_t)(f->cookie > f->offset ? f->cookie : f->offset);
+}
+
+/* SEEK_SET or SEEK_CUR to a position >= 0 (telldir, seekdir; e2fsck
+ * seeks before it reads, EISDIR); SEEK_END is EINVAL, as on tmpfs. Asking
+ * where we are changes nothing; a seek starts the listing over. */
 static long dir_seek(struct ofile *f, int64_t off, int whence)
 {
-	int64_t to = whence == LX_SEEK_CUR ? (int64_t)f->offset + off : off;
-	if ((whence != LX_SEEK_SET && whence != LX_SEEK_CUR) || to != 0)
+	int64_t to = whence == LX_SEEK_CUR ? dir_position(f) + off : off;
+	if ((whence != LX_SEEK_SET && whence != LX_SEEK_CUR) || to < 0)
 		return -P9_EINVAL;
+	if (whence == LX_SEEK_CUR && off == 0)
+		return to;
 	dir_forget(f);
-	f->offset = 0;
-	return 0;
+	f->offset = (uint64_t)to;
+	return to;
 }
 
 const struct file_ops dir_ops = {

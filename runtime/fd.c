@@ -208,7 +208,7 @@ static long do_close(int fd)
 	return 0;
 }
 
-static long do_dup(int fd, int min, int cloexec)
+long fd_dup(int fd, int min, int cloexec)
 {
 	struct ofile *f = fd_get(fd);
 	if (!f)
@@ -249,7 +249,7 @@ static long do_fcntl(int fd, int cmd, uint64_t arg)
 	case LX_F_DUPFD_CLOEXEC:
 		if ((int64_t)arg < 0 || arg >= MAX_FDS)
 			return -P9_EINVAL;
-		return do_dup(fd, (int)arg, cmd == LX_F_DUPFD_CLOEXEC);
+		return fd_dup(fd, (int)arg, cmd == LX_F_DUPFD_CLOEXEC);
 	case LX_F_GETFD:
 		return fd_cloexec(fd) ? LX_FD_CLOEXEC : 0;
 	case LX_F_SETFD:
@@ -273,7 +273,7 @@ long sys_close(const uint64_t *a)
 
 long sys_dup(const uint64_t *a)
 {
-	return do_dup((int)a[0], 0, 0);
+	return fd_dup((int)a[0], 0, 0);
 }
 
 long sys_dup2(const uint64_t *a)

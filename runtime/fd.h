@@ -81,7 +81,7 @@ struct ofile {
 	uint32_t chan; /* a raw 9P channel's connection (chan.c) */
 	int nloc;
 	struct loc loc[NS_MAX_UNION];
-	uint64_t offset;
+	uint64_t offset; /* a directory's: the position lseek asked for */
 	char path[RT_PATH_MAX]; /* clean and absolute: fchdir, *at calls */
 	/* Directory reads: the union member being read, its 9P offset, the
 	 * entries handed out so far, and unread raw entries. */
@@ -114,6 +114,9 @@ void ofile_put(struct ofile *f);
 /* The lowest free descriptor >= min for f (which it now holds a
  * reference of): the descriptor or -EMFILE. */
 int fd_install(struct ofile *f, int min, int cloexec);
+/* dup: the lowest free descriptor >= min for fd's open file, or -EBADF
+ * (fd not open) or -EMFILE. */
+long fd_dup(int fd, int min, int cloexec);
 /* Closes every descriptor (the end of the process). */
 void fd_close_all(void);
 /* A new process's descriptor table (before any open): 0 or -ENFILE. */

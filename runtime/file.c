@@ -183,6 +183,25 @@ long sys_ioctl(const uint64_t *a)
 #define MAX_RW_COUNT 0x7ffff000 /* Linux's: most one call moves */
 
 /*
+ * fadvise64: advice about how a file will be read. Metta keeps no page
+ * cache to prefetch into or drop, so valid advice is taken and changes
+ * nothing; the errors are Linux's (generic_fadvise), in its order: a bad
+ * descriptor, a pipe or FIFO (ESPIPE), a negative length or an unknown
+ * advice (EINVAL).
+ */
+long sys_fadvise64(const uint64_t *a)
+{
+	struct ofile *f = fd_get((int)a[0]);
+	if (!f)
+		return -P9_EBADF;
+	if (f->ops == &pipe_ops)
+		return -P9_ESPIPE;
+	if ((int64_t)a[2] < 0 || (uint32_t)a[3] > LX_POSIX_FADV_MAX)
+		return -P9_EINVAL;
+	return 0;
+}
+
+/*
  * sendfile: count bytes from in (at *offset, which moves, or at its own
  * offset) to out, through a buffer mapped in the program's memory for the
  * call, so every kind's read and write take it as they take the
@@ -435,22 +454,6 @@ static long do_fallocate(int fd, int mode, int64_t off, int64_t len)
 long sys_fallocate(const uint64_t *a)
 {
 	return do_fallocate((int)a[0], (int)a[1], (int64_t)a[2], (int64_t)a[3]);
-}
-
-/* fadvise64: advice taken and nothing done (no page cache here to act
- * on); a pipe is ESPIPE, an unknown advice EINVAL, as on Linux. */
-#define POSIX_FADV_NOREUSE 5
-
-long sys_fadvise64(const uint64_t *a)
-{
-	struct ofile *f = fd_get((int)a[0]);
-	if (!f)
-		return -P9_EBADF;
-	if (f->ops == &pipe_ops)
-		return -P9_ESPIPE;
-	if ((int)a[3] < 0 || (int)a[3] > POSIX_FADV_NOREUSE)
-		return -P9_EINVAL;
-	return 0;
 }
 
 /* readahead: accepted for a regular file open for reading (nothing to

@@ -47,6 +47,8 @@
 #define LX_SEEK_SET	       0
 #define LX_SEEK_CUR	       1
 #define LX_SEEK_END	       2
+/* fadvise64's advice: NORMAL (0) to NOREUSE (5). */
+#define LX_POSIX_FADV_MAX      5
 #define LX_F_OK		       0
 #define LX_X_OK		       1
 #define LX_W_OK		       2

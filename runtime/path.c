@@ -5,6 +5,7 @@
  * is checked first (EFAULT) and nothing changes on an error.
  */
 #include <9p/errstr.h>
+#include <fmt/fmt.h>
 #include <metta.h>
 #include <metta/proto.h>
 #include <string/kstring.h>
@@ -75,6 +76,86 @@ static const char *last_name(const char *path)
 	return s ? s + 1 : path;
 }
 
+/*
+ * ---- descriptors by name ----
+ *
+ * Linux's /proc/self/fd/N are links to what each descriptor has open;
+ * /dev/fd is a link to /proc/self/fd, and /dev/stdin, /dev/stdout and
+ * /dev/stderr are links to its 0, 1 and 2 (bash's <(...) hands out
+ * /dev/fd/N). Until a server serves them, the runtime answers these names
+ * itself, as it does /proc/self/exe: see open_named_fd, named_fd_stat and
+ * do_readlinkat. A descriptor that is not open is ENOENT, as Linux's
+ * missing link is.
+ */
+static const char *const std_names[] = { "/dev/stdin", "/dev/stdout",
+					 "/dev/stderr" };
+static const char *const fd_dirs[] = { "/dev/fd/", "/proc/self/fd/" };
+
+/* The descriptor number at s ("0", "12"; no sign, no leading zero, below
+ * MAX_FDS), or -1. */
+static int fd_number(const char *s)
+{
+	int n = 0;
+	if (!*s || (s[0] == '0' && s[1]))
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' ||
+		    (n = n * 10 + (*s - '0')) >= MAX_FDS)
+			return -1;
+	}
+	return n;
+}
+
+/* The descriptor a clean absolute path names, or -1 for other paths;
+ * *std tells /dev/stdin, stdout and stderr (links to /proc/self/fd/N)
+ * from the links to the files themselves. */
+static int named_fd(const char *path, int *std)
+{
+	*std = 0;
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(path, std_names[i]))
+			return *std = 1, i;
+	for (unsigned i = 0; i < sizeof(fd_dirs) / sizeof(fd_dirs[0]); i++) {
+		size_t k = strlen(fd_dirs[i]);
+		if (!strncmp(path, fd_dirs[i], k))
+			return fd_number(path + k);
+	}
+	return -1;
+}
+
+/* What the name's link holds: "/proc/self/fd/N" for /dev/stdin and the
+ * rest, else the open file's path ("pipe:" for a pipe). */
+static const char *named_fd_target(int fd, int std, char *buf)
+{
+	if (std) {
+		fmt_snprintf(buf, RT_PATH_MAX, "%s%d", fd_dirs[1], fd);
+		return buf;
+	}
+	return fd_get(fd)->path;
+}
+
+/* stat of a descriptor's name: the open file's (the links followed), or
+ * the link's own (lstat): mode 0777 for /dev/stdin's kind (there even when
+ * the descriptor is not), and for /proc/self/fd/N the access the file was
+ * opened with, as Linux shows. */
+static long named_fd_stat(int fd, int std, int follow, struct lx_stat *st)
+{
+	static const uint32_t access_mode[] = { 0500, 0300, 0700, 0700 };
+	char buf[RT_PATH_MAX];
+	struct ofile *f = fd_get(fd);
+	if (!f && (follow || !std))
+		return -P9_ENOENT;
+	if (follow)
+		return f->ops->stat(f, st);
+	memset(st, 0, sizeof(*st));
+	st->st_mode =
+	    LX_S_IFLNK | (std ? 0777 : access_mode[f->flags & LX_O_ACCMODE]);
+	st->st_nlink = 1;
+	st->st_size = (int64_t)strlen(named_fd_target(fd, std, buf));
+	st->st_blksize = 1024;
+	return 0;
+}
+
 #define AT_NO_AUTOMOUNT	   0x800
 #define AT_STATX_SYNC_TYPE 0x6000
 #define STATX_RESERVED	   0x80000000u
@@ -91,6 +172,10 @@ static long stat_at(int dirfd, uint64_t upath, int flags, struct lx_stat *st)
 	struct ofile *f = fd_get(dirfd);
 	if ((flags & LX_AT_EMPTY_PATH) && f && !strcmp(p.path, f->path))
 		return f->ops->stat(f, st);
+	int std, fd = p.want_dir ? -1 : named_fd(p.path, &std);
+	if (fd >= 0)
+		return named_fd_stat(fd, std, !(flags & LX_AT_SYMLINK_NOFOLLOW),
+				     st);
 	if ((rc = walk_user(&p, !(flags & LX_AT_SYMLINK_NOFOLLOW), &l)))
 		return rc;
 	rc = stat_loc(&l, st);
@@ -241,13 +326,6 @@ static long open_walk(struct ofile *f, struct upath *p, int flags)
 
 static long open_upath(struct upath *p, int flags, int mode);
 
-static long do_openat(int dirfd, uint64_t upath, int flags, int mode)
-{
-	struct upath p;
-	long rc = user_path(dirfd, upath, &p, 0);
-	return rc ? rc : open_upath(&p, flags, mode);
-}
-
 long path_open(const char *path, int flags, int cloexec)
 {
 	static struct upath p;
@@ -260,15 +338,14 @@ long path_open(const char *path, int flags, int cloexec)
 			  0);
 }
 
-/* open of the path p names, made clean: a descriptor or an errno. */
+/* Opens what the clean path p names: the new descriptor or an errno. */
 static long open_upath(struct upath *p, int flags, int mode)
 {
-	long rc;
 	struct ofile *f = ofile_new(&file9p_ops);
 	if (!f)
 		return -P9_ENFILE;
 	f->flags = flags & (LX_O_ACCMODE | LX_O_APPEND | LX_O_NONBLOCK);
-	rc = open_walk(f, p, flags);
+	long rc = open_walk(f, p, flags);
 	if (rc == 0 && is_service_entry(&f->loc[0], flags)) {
 		/* /srv/NAME for reading and writing: a raw 9P channel. */
 		loc_clunk(&f->loc[0]);
@@ -287,6 +364,51 @@ static long open_upath(struct upath *p, int flags, int mode)
 		return rc ? rc : fd;
 	}
 	return fd;
+}
+
+/*
+ * Opening /dev/fd/N (or /proc/self/fd/N, /dev/stdin...): what descriptor
+ * N has open, opened again by its path with these flags, as Linux opens
+ * the link's file anew (its own offset; O_TRUNC truncates). What has no
+ * path, a pipe from pipe(), is shared as dup shares it, in the access
+ * mode it has: EACCES for another (Linux would open the pipe's other
+ * end), ENOTDIR for O_DIRECTORY; so is a file no longer at its path
+ * (bash's here-document file, removed once open: Linux would give it its
+ * own offset). A file renamed since it was opened is looked for by its
+ * old path.
+ */
+static long open_named_fd(int fd, int flags, int mode)
+{
+	struct ofile *f = fd_get(fd);
+	if (!f)
+		return -P9_ENOENT;
+	if ((flags & LX_O_CREAT) && (flags & LX_O_EXCL))
+		return -P9_EEXIST; /* the name is there */
+	if (f->path[0] == '/') {
+		struct upath p = { .want_dir = 0, .dots = 0 };
+		strcpy(p.path, f->path);
+		long rc = open_upath(&p, flags & ~LX_O_CREAT, mode);
+		if (rc != -P9_ENOENT)
+			return rc;
+	}
+	int acc = flags & LX_O_ACCMODE, has = f->flags & LX_O_ACCMODE;
+	if (acc != has && has != LX_O_RDWR)
+		return -P9_EACCES;
+	if ((flags & LX_O_DIRECTORY) && f->ops != &dir_ops)
+		return -P9_ENOTDIR;
+	return fd_dup(fd, 0, !!(flags & LX_O_CLOEXEC));
+}
+
+static long do_openat(int dirfd, uint64_t upath, int flags, int mode)
+{
+	struct upath p;
+	int std;
+	long rc = user_path(dirfd, upath, &p, 0);
+	if (rc)
+		return rc;
+	int fd = p.want_dir ? -1 : named_fd(p.path, &std);
+	return fd >= 0 ? open_named_fd(fd, flags, mode)
+		       : open_upath(&p, flags, mode);
 }
 
 /* ---- changing the tree ---- */
@@ -538,6 +660,27 @@ static long do_fchmodat(int dirfd, uint64_t upath, int mode)
 	return rc;
 }
 
+/* access's answer from the permission bits that apply to us (rwx). */
+static long access_bits(uint32_t bits, int mode)
+{
+	if ((mode & LX_R_OK && !(bits & 4)) ||
+	    (mode & LX_W_OK && !(bits & 2)) || (mode & LX_X_OK && !(bits & 1)))
+		return -P9_EACCES;
+	return 0;
+}
+
+/* access of a descriptor's name: its open file's owner bits (every file
+ * is ours, root's). */
+static long named_fd_access(int fd, int mode)
+{
+	struct ofile *f = fd_get(fd);
+	struct lx_stat st;
+	if (!f)
+		return -P9_ENOENT;
+	long rc = mode ? f->ops->stat(f, &st) : 0;
+	return rc || !mode ? rc : access_bits(st.st_mode >> 6, mode);
+}
+
 /*
  * access, faccessat, faccessat2: AT_EACCESS changes nothing (one user,
  * whose real and effective ids are the same), AT_SYMLINK_NOFOLLOW asks
@@ -547,25 +690,25 @@ static long do_faccessat(int dirfd, uint64_t upath, int mode, int flags)
 {
 	struct upath p;
 	struct loc l;
+	int std;
 	if (mode & ~7)
 		return -P9_EINVAL;
 	if (flags &
 	    ~(LX_AT_EACCESS | LX_AT_SYMLINK_NOFOLLOW | LX_AT_EMPTY_PATH))
 		return -P9_EINVAL;
 	long rc = user_path(dirfd, upath, &p, flags & LX_AT_EMPTY_PATH);
-	if (rc || (rc = walk_user(&p, !(flags & LX_AT_SYMLINK_NOFOLLOW), &l)))
+	if (rc)
+		return rc;
+	int fd = p.want_dir ? -1 : named_fd(p.path, &std);
+	if (fd >= 0)
+		return named_fd_access(fd, mode);
+	if ((rc = walk_user(&p, !(flags & LX_AT_SYMLINK_NOFOLLOW), &l)))
 		return rc;
 	struct p9_stat st;
 	rc = mode ? p9c_stat(loc_client(&l), l.fid, &st) : 0;
-	if (rc == 0 && mode) {
-		/* The bits that apply to us: the owner's, else others'. */
-		uint32_t bits =
-		    p9_str_eq(st.uid, UNAME) ? st.mode >> 6 : st.mode;
-		if ((mode & LX_R_OK && !(bits & 4)) ||
-		    (mode & LX_W_OK && !(bits & 2)) ||
-		    (mode & LX_X_OK && !(bits & 1)))
-			rc = -P9_EACCES;
-	}
+	if (rc == 0 && mode) /* the owner's bits, else others' */
+		rc = access_bits(
+		    p9_str_eq(st.uid, UNAME) ? st.mode >> 6 : st.mode, mode);
 	loc_clunk(&l);
 	return rc;
 }
@@ -730,9 +873,16 @@ static long do_readlinkat(int dirfd, uint64_t upath, uint64_t ubuf, int64_t n)
 	long rc = user_path(dirfd, upath, &p, 0);
 	if (rc)
 		return rc;
-	/* Ours until a process server serves /proc/self/exe. */
+	/* Ours until a process server serves /proc/self/exe and fd/. */
 	if (!strcmp(p.path, "/proc/self/exe"))
 		return give_target(rt.exe, strlen(rt.exe), ubuf, n);
+	int std, fd = p.want_dir ? -1 : named_fd(p.path, &std);
+	if (fd >= 0 && !std && !fd_get(fd))
+		return -P9_ENOENT;
+	if (fd >= 0) {
+		const char *t = named_fd_target(fd, std, target);
+		return give_target(t, strlen(t), ubuf, n);
+	}
 	if ((rc = walk_user(&p, 0, &l)))
 		return rc;
 	if (!(l.qid.type & P9_QTSYMLINK)) {

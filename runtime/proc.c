@@ -179,6 +179,41 @@ long sys_setpgid(const uint64_t *a)
 	return ask_group(NESTER_SETPGID, (int)a[0], (int)a[1]);
 }
 
+/*
+ * getpriority and setpriority: the process server keeps every process's
+ * nice value (servers/proc/priority.c); which and who are Linux's, passed
+ * on as they are. getpriority's raw answer is Linux's 20 - nice (1..40;
+ * glibc turns it back). With no process server, our own value is 0 and
+ * cannot change (EPERM), and no other process exists (ESRCH).
+ */
+static long ask_priority(uint64_t op, const uint64_t *a)
+{
+	uint64_t w[4] = { op, (uint64_t)(uint32_t)a[0],
+			  (uint64_t)(int64_t)(int)a[1],
+			  (uint64_t)(int64_t)(int)a[2] };
+	long rc = rt_ask_proc(w);
+	if (!sig_alone(rc))
+		return rc			  ? sig_errno(rc)
+		       : op == NESTER_SETPRIORITY ? 0
+						  : 20 - (long)w[1];
+	if ((uint32_t)a[0] > NESTER_PRIO_USER)
+		return -P9_EINVAL;
+	if ((uint32_t)a[0] != NESTER_PRIO_PROCESS ||
+	    ((int)a[1] != 0 && (int)a[1] != rt_getpid()))
+		return -P9_ESRCH;
+	return op == NESTER_SETPRIORITY ? -P9_EPERM : 20;
+}
+
+long sys_getpriority(const uint64_t *a)
+{
+	return ask_priority(NESTER_GETPRIORITY, a);
+}
+
+long sys_setpriority(const uint64_t *a)
+{
+	return ask_priority(NESTER_SETPRIORITY, a);
+}
+
 long sys_getppid(const uint64_t *a)
 {
 	(void)a;

@@ -2,7 +2,7 @@
 """Write a cpio "newc" archive (the format lib/cpio reads and ramfs loads).
 
 usage: mkcpio.py OUT DIR [DEST=SRC ...] [--link DEST=TARGET ...]
-                 [--applets DEST=BUSYBOX ...] [--manifest DEST]
+                 [--applets DEST=BUSYBOX ...] [--manifest DEST] [@FILE ...]
 
 The archive holds the tree under DIR (directories, regular files and
 symbolic links; other kinds are skipped) plus:
@@ -17,7 +17,10 @@ symbolic links; other kinds are skipped) plus:
   --manifest DEST        a file listing each host file added with DEST=SRC
                          or --applets as a line "/DEST SIZE CRC32" (the
                          size in decimal, zlib's CRC-32 in 8 hex digits),
-                         so a test inside the system can check them.
+                         so a test inside the system can check them;
+  @FILE                  the arguments in FILE, one a line (the build
+                         keeps the image's programs so, for the system
+                         tests' own archives).
 A symbolic link is stored as newc does: mode 0120777, its target as the
 data. Modes come from the files; uid and gid are 0 and every mtime is
 SOURCE_DATE_EPOCH (default 0), and entries are sorted with each directory
@@ -154,7 +157,7 @@ def manifest(entries, paths):
 
 
 def parse(argv):
-    ap = argparse.ArgumentParser(prog="mkcpio.py")
+    ap = argparse.ArgumentParser(prog="mkcpio.py", fromfile_prefix_chars="@")
     ap.add_argument("out")
     ap.add_argument("root")
     ap.add_argument("files", nargs="*")

@@ -211,6 +211,15 @@ struct sock_info {
 #define NESTER_CANCELLED 20
 #define NESTER_REBOOT 21 /* like NESTER_POWEROFF, but the machine resets */
 #define NESTER_SETCWD 22 /* data: the caller's current directory, NUL-ended */
+/* Nice values, Linux's getpriority and setpriority: w1 which (Linux's
+ * PRIO_PROCESS, PRIO_PGRP, PRIO_USER), w2 who (0: the caller's); GET
+ * replies w1: the lowest nice value of those named; SET gives them all
+ * w3's (clamped to -20..19). NOENT when none is named. */
+#define NESTER_GETPRIORITY 23
+#define NESTER_SETPRIORITY 24
+#define NESTER_PRIO_PROCESS 0
+#define NESTER_PRIO_PGRP    1
+#define NESTER_PRIO_USER    2
 
 /*
  * Each process's signal page: a memory object the process server maps

@@ -57,6 +57,7 @@ static void copy_description(struct process *p, const struct process *from)
 	p->cmdline_len = from->cmdline_len;
 	memcpy(p->ns, from->ns, sizeof(p->ns));
 	memcpy(p->cwd, from->cwd, sizeof(p->cwd));
+	p->nice = from->nice;
 }
 
 long fork_op_fork(struct server_call *c)

@@ -567,6 +567,8 @@ static const server_op ops[] = {
 	[NESTER_SETSID] = sig_op_setsid, [NESTER_GETPGID] = sig_op_getpgid,
 	[NESTER_GETSID] = sig_op_getsid, [NESTER_STOP] = sig_op_stop,
 	[NESTER_ALARM] = sig_op_alarm,	[NESTER_ALARMS] = op_alarms,
+	[NESTER_GETPRIORITY] = prio_op_get,
+	[NESTER_SETPRIORITY] = prio_op_set,
 	[P9_RPC] = procfs_op_rpc,	[P9_CONNECT] = procfs_op_connect,
 	[P9_HANGUP] = procfs_op_hangup,	[P9_STATS] = p9_portal_op_stats,
 };

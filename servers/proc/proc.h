@@ -45,6 +45,9 @@ struct process {
 	uint32_t sigmem;	 /* its signal page (RT_SIGPAGE_VA), ours */
 	uint64_t alarm_ns;	 /* metta_clock() of its SIGALRM, 0: none */
 	uint64_t alarm_every_ns; /* setitimer's interval */
+
+	/* Its nice value (priority.c): -20..19; a fork copies it. */
+	int nice;
 };
 
 extern struct process procs[MAX_PROCS];
@@ -123,6 +126,11 @@ long sig_op_alarms(struct server_call *c);
 /* The timer thread's body: calls `portal` (NESTER_ALARMS) when due. */
 void proc_alarm_thread(uint32_t portal);
 int proc_alarms_init(void);
+
+/* getpriority and setpriority (priority.c): NESTER_GETPRIORITY and
+ * NESTER_SETPRIORITY. */
+long prio_op_get(struct server_call *c);
+long prio_op_set(struct server_call *c);
 
 /* The pid the current 9P request comes from (by its connection), or 0. */
 extern int proc_asking;

@@ -2,8 +2,8 @@
  * /proc over 9P, in the shape Linux programs read (busybox ps, top, free,
  * uptime, pidof): a directory per pid (stat, status, cmdline, exe, and
  * Metta's ns and ctl), self (the asking process's directory, known by the
- * connection it asks on), meminfo, uptime, loadavg and mounts. Every file
- * is made whole at each read, from the process table and domain_info.
+ * connection it asks on), meminfo, uptime, loadavg, mounts and swaps. Every
+ * file is made whole at each read, from the process table and domain_info.
  */
 #include <9p/errstr.h>
 #include <9p/portal.h>
@@ -131,11 +131,11 @@ static int stat_text(const struct process *p)
 	info_of(p, &d);
 	return fmt_snprintf(
 	    text, sizeof(text),
-	    "%d (%s) %c %d %d %d 0 -1 0 0 0 0 0 0 0 0 0 20 0 %ld 0 %lu %lu "
+	    "%d (%s) %c %d %d %d 0 -1 0 0 0 0 0 0 0 0 0 %d %d %ld 0 %lu %lu "
 	    "%lu 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 "
 	    "0 0 0 0 0 0 0 %ld\n",
-	    p->pid, p->comm, st, p->ppid, p->pgid, p->sid, d.threads,
-	    p->start_ns / (1000000000ul / HZ), d.quota_used,
+	    p->pid, p->comm, st, p->ppid, p->pgid, p->sid, 20 + p->nice,
+	    p->nice, d.threads, p->start_ns / (1000000000ul / HZ), d.quota_used,
 	    d.quota_used / 4096, p->state == PROC_ZOMBIE ? p->exit_status : 0);
 }
 
@@ -381,6 +381,15 @@ static int mounts_text(void)
 	return n;
 }
 
+/* swaps: the header Linux prints over its swap areas, of which Metta has
+ * none (e2fsck reads it to learn whether a device is swap). */
+static int swaps_text(void)
+{
+	return fmt_snprintf(
+	    text, sizeof(text),
+	    "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
+}
+
 static long sys_read(void *ctx, const struct p9synth_entry *e, uint64_t inst,
 		     uint64_t offset, void *buf, uint32_t count)
 {
@@ -390,6 +399,7 @@ static long sys_read(void *ctx, const struct p9synth_entry *e, uint64_t inst,
 		: !strcmp(e->name, "loadavg") ? loadavg_text()
 		: !strcmp(e->name, "stat")    ? stat_all_text()
 		: !strcmp(e->name, "stats")   ? metta_stats_text()
+		: !strcmp(e->name, "swaps")   ? swaps_text()
 					      : mounts_text();
 	return slice(text, (uint64_t)n, offset, buf, count);
 }
@@ -413,6 +423,7 @@ static const struct p9synth_entry files[] = {
 	{ "stats", 13, 0444, METTA_DIR, sys_read, 0, 0, 0 },
 	{ "ctl", 14, 0200, METTA_DIR, 0, power_write, 0, 0 },
 	{ "cwd", 15, P9_DMSYMLINK | 0777, 0, pid_read, 0, 0, 0 },
+	{ "swaps", 16, P9SYNTH_FIXED | 0444, 0, sys_read, 0, 0, 0 },
 };
 
 /* ---- the 9P operations, knowing who asks ---- */

@@ -27,7 +27,7 @@
 #define NESTER_THREAD	(FIXED_SLOTS + 4)
 _Static_assert(NESTER_THREAD < 64, "fixed slots below metta_slot_alloc's");
 #define BADGE_PROC	1 /* the process server's nester capability */
-#define RAMFS_HEAP_KIB	(24 * 1024)
+#define RAMFS_HEAP_KIB	(32 * 1024) /* the image (8.5 MiB) and room for /tmp */
 #define ROOT_RESERVE	(16ull << 20) /* kept when the rest goes to proc */
 #define MAX_ARGS	16
 

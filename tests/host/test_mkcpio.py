@@ -40,15 +40,23 @@ def refused(args, message, env=None):
     return test
 
 
-def same_bytes(work):
-    args = ["bin/x=" + FAKE, "--applets", "bin/busybox=" + FAKE]
+def archives(work, *arglists):
+    """The archive each argument list makes, or the first failure's text."""
     outs = []
-    for _ in range(2):
+    for args in arglists:
         p = mkcpio(work, *args)
         if p.returncode:
             return f"status {p.returncode}: {p.stderr.strip()}"
         with open(os.path.join(work, "out.cpio"), "rb") as f:
             outs.append(f.read())
+    return outs
+
+
+def same_bytes(work):
+    args = ["bin/x=" + FAKE, "--applets", "bin/busybox=" + FAKE]
+    outs = archives(work, args, args)
+    if isinstance(outs, str):
+        return outs
     return None if outs[0] == outs[1] else "two runs differ"
 
 
@@ -64,7 +72,23 @@ def manifest_lines(work):
     return None if want in archive else f"no manifest line {want!r}"
 
 
+def arguments_from_file(work):
+    """@FILE gives the arguments in FILE, one a line: the same archive."""
+    args = ["bin/x=" + FAKE, "--link", "bin/y=x", "--applets",
+            "bin/busybox=" + FAKE, "--manifest", "m"]
+    listed = os.path.join(work, "args")
+    with open(listed, "w") as f:
+        f.write("".join(a + "\n" for a in args[:-2]))
+    outs = archives(work, args, ["@" + listed] + args[-2:])
+    if isinstance(outs, str):
+        return outs
+    return None if outs[0] == outs[1] else "the archives differ"
+
+
 TESTS = {
+    "arguments_from_file": arguments_from_file,
+    "missing_arguments_file": refused(["@/nonexistent/args"],
+                                      "No such file or directory"),
     "same_inputs_same_bytes": same_bytes,
     "manifest_size_and_crc": manifest_lines,
     "pair_without_equals": refused(["bin/x"], "expected DEST=SRC"),

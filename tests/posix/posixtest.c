@@ -138,6 +138,14 @@ void pt_pattern(void *buf, size_t len, unsigned seed, size_t off)
 	}
 }
 
+long pt_readlink(const char *path, char *buf, size_t size)
+{
+	long n = readlink(path, buf, size - 1);
+	if (n >= 0)
+		buf[n] = 0;
+	return n;
+}
+
 /* Remove dirfd/name and everything below it; 0 or -1. */
 int pt_rmtree(int dirfd, const char *name)
 {

@@ -67,6 +67,8 @@ void pt_pattern(void *buf, size_t len, unsigned seed, size_t off);
 struct timespec;
 long pt_elapsed_ms(const struct timespec *t0);
 int pt_rmtree(int dirfd, const char *name);
+/* readlink into buf, NUL-terminated: its length or -1. */
+long pt_readlink(const char *path, char *buf, size_t size);
 /* Whether we run on Metta: it answers sysname "Linux" (for glibc), its
  * release says. */
 int pt_on_metta(void);

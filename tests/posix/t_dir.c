@@ -350,6 +350,60 @@ static void t_getdents_many(void)
 	OK(rmdir("d"));
 }
 
+/* One entry (a buffer too small for two): its name and d_off; 0 at the
+ * end, 1 for an entry, -1 on an error. */
+static int next_entry(int fd, char *name, int64_t *off)
+{
+	_Alignas(8) char buf[40];
+	long r = syscall(SYS_getdents64, fd, buf, sizeof buf);
+	if (r <= 0)
+		return (int)r;
+	struct pt_dirent64 *d = (void *)buf;
+	snprintf(name, 32, "%s", d->d_name);
+	*off = d->d_off;
+	return 1;
+}
+
+/* lseek on a directory: to a d_off getdents64 gave (seekdir), the listing
+ * goes on after that entry; SEEK_CUR asks where it is; back to 0 starts
+ * it again; read stays EISDIR wherever it is. */
+static void t_getdents_seek(void)
+{
+	char names[8][32], name[32];
+	int64_t offs[8], off = 0;
+	int n = 0, r = 0;
+	OK(mkdir("d", 0755));
+	OK(pt_mkfile("d/a", "", 0, 0644));
+	OK(pt_mkfile("d/b", "", 0, 0644));
+	OK(pt_mkfile("d/c", "", 0, 0644));
+	int fd = OK(open("d", O_RDONLY | O_DIRECTORY));
+	while (n < 8 && (r = next_entry(fd, names[n], &offs[n])) == 1)
+		n++;
+	EQ(r, 0);
+	EQ(n, 5);
+	EQ(lseek(fd, offs[1], SEEK_SET), offs[1]);
+	EQ(lseek(fd, 0, SEEK_CUR), offs[1]);
+	for (int i = 2; i < 5; i++) {
+		EQ(next_entry(fd, name, &off), 1);
+		CHECKF(!strcmp(name, names[i]) && off == offs[i],
+		       "after seekdir: %s at %lld, not %s at %lld", name,
+		       (long long)off, names[i], (long long)offs[i]);
+	}
+	EQ(next_entry(fd, name, &off), 0);
+	EQ(lseek(fd, 0, SEEK_SET), 0);
+	EQ(next_entry(fd, name, &off), 1);
+	CHECKF(!strcmp(name, names[0]), "first again: %s, not %s", name, names[0]);
+	ERR(lseek(fd, -1, SEEK_SET), EINVAL);
+	OK(lseek(fd, 1024, SEEK_SET));
+	char c;
+	ERR(read(fd, &c, 1), EISDIR);
+	OK(close(fd));
+	OK(unlink("d/a"));
+	OK(unlink("d/b"));
+	OK(unlink("d/c"));
+	OK(rmdir("d"));
+}
+
 static void t_getdents_errors(void)
 {
 	_Alignas(8) char buf[256];
@@ -891,6 +945,7 @@ const struct pt_test pt_dir_tests[] = {
 	{"getdents_small", t_getdents_small},
 	{"getdents_many", t_getdents_many},
 	{"getdents_errors", t_getdents_errors},
+	{"getdents_seek", t_getdents_seek},
 	{"mkdir_rmdir", t_mkdir_rmdir},
 	{"unlink", t_unlink},
 	{"unlinkat", t_unlinkat},

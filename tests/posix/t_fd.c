@@ -1,4 +1,5 @@
-/* File descriptors: close, dup/dup2/dup3, fcntl, ioctl. */
+/* File descriptors: close, dup/dup2/dup3, fcntl, ioctl, and their names
+ * (/dev/fd/N, /proc/self/fd/N, /dev/stdin, stdout, stderr). */
 #include "posixtest.h"
 
 #include <sys/ioctl.h>
@@ -220,6 +221,98 @@ static void t_ioctl(void)
 	OK(unlink("f"));
 }
 
+/* A regular file by its descriptor's name: opened anew (its own offset;
+ * O_TRUNC truncates), stat the file's, lstat a link, readlink its path. */
+static void t_fd_name_file(void)
+{
+	char path[64], buf[8], link[512], want[512];
+	struct stat a, b;
+	OK(pt_mkfile("f", "hello", 5, 0644));
+	int fd = OK(open("f", O_RDONLY));
+	EQ(read(fd, buf, 2), 2);
+	snprintf(path, sizeof path, "/dev/fd/%d", fd);
+	int again = OK(open(path, O_RDONLY));
+	EQ(read(again, buf, 5), 5);
+	CHECK(!memcmp(buf, "hello", 5));
+	EQ(lseek(fd, 0, SEEK_CUR), 2);
+	OK(fstat(fd, &a));
+	OK(stat(path, &b));
+	CHECK(S_ISREG(b.st_mode) && a.st_ino == b.st_ino && b.st_size == 5);
+	OK(lstat(path, &b));
+	CHECK(S_ISLNK(b.st_mode));
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	OK(pt_readlink(path, link, sizeof link));
+	CHECK(getcwd(want, sizeof want - 2) != NULL);
+	strcat(want, "/f");
+	CHECKF(!strcmp(link, want), "%s -> %s, not %s", path, link, want);
+	ERR(open(path, O_WRONLY | O_CREAT | O_EXCL, 0600), EEXIST);
+	int w = OK(open(path, O_WRONLY | O_TRUNC));
+	OK(fstat(fd, &a));
+	EQ(a.st_size, 0);
+	OK(close(w));
+	OK(close(again));
+	OK(close(fd));
+	/* a file removed once open (bash's here-documents) is still there */
+	OK(pt_mkfile("g", "gone", 4, 0644));
+	fd = OK(open("g", O_RDONLY));
+	OK(unlink("g"));
+	snprintf(path, sizeof path, "/dev/fd/%d", fd);
+	again = OK(open(path, O_RDONLY));
+	EQ(read(again, buf, 4), 4);
+	CHECK(!memcmp(buf, "gone", 4));
+	ERR(access("g", F_OK), ENOENT);
+	OK(close(again));
+	OK(close(fd));
+	/* a descriptor not open has no name */
+	ERR(open(path, O_RDONLY), ENOENT);
+	ERR(stat(path, &b), ENOENT);
+	ERR(lstat(path, &b), ENOENT);
+	ERR(access(path, F_OK), ENOENT);
+	ERR(pt_readlink(path, link, sizeof link), ENOENT);
+	ERR(open("/dev/fd/999999", O_RDONLY), ENOENT);
+	ERR(open("/dev/fd/x", O_RDONLY), ENOENT);
+	ERR(open("/dev/fd/01", O_RDONLY), ENOENT); /* no leading zero */
+	OK(unlink("f"));
+}
+
+/* A pipe by its descriptors' names: the same pipe, either end; the
+ * standard streams' names are links to /proc/self/fd/0, 1 and 2. */
+static void t_fd_name_pipe(void)
+{
+	char path[64], buf[8], link[64];
+	struct stat st;
+	int p[2];
+	OK(pipe(p));
+	EQ(write(p[1], "abc", 3), 3);
+	snprintf(path, sizeof path, "/dev/fd/%d", p[0]);
+	int r = OK(open(path, O_RDONLY));
+	EQ(read(r, buf, 3), 3);
+	CHECK(!memcmp(buf, "abc", 3));
+	OK(stat(path, &st));
+	CHECK(S_ISFIFO(st.st_mode));
+	OK(access(path, R_OK | W_OK));
+	ERR(open(path, O_RDONLY | O_DIRECTORY), ENOTDIR);
+	ERR(open(path, O_RDWR | O_CREAT | O_EXCL, 0600), EEXIST);
+	/* Metta shares a pipe's end as dup does, in its own access mode
+	 * (Linux would open the other end) */
+	if (pt_on_metta())
+		ERR(open(path, O_WRONLY), EACCES);
+	snprintf(path, sizeof path, "/proc/self/fd/%d", p[1]);
+	int w = OK(open(path, O_WRONLY | O_CLOEXEC));
+	CHECK(fcntl(w, F_GETFD) & FD_CLOEXEC);
+	EQ(write(w, "z", 1), 1);
+	EQ(read(p[0], buf, 1), 1);
+	EQ(buf[0], 'z');
+	OK(close(w));
+	OK(close(r));
+	OK(close(p[0]));
+	OK(close(p[1]));
+	OK(pt_readlink("/dev/stderr", link, sizeof link));
+	CHECKF(!strcmp(link, "/proc/self/fd/2"), "/dev/stderr -> %s", link);
+	OK(lstat("/dev/stdin", &st));
+	CHECK(S_ISLNK(st.st_mode));
+}
+
 const struct pt_test pt_fd_tests[] = {
 	{"close", t_close},
 	{"dup", t_dup},
@@ -229,5 +322,7 @@ const struct pt_test pt_fd_tests[] = {
 	{"fcntl_fl", t_fcntl_fl},
 	{"fcntl_dupfd", t_fcntl_dupfd},
 	{"ioctl", t_ioctl},
+	{"fd_name_file", t_fd_name_file},
+	{"fd_name_pipe", t_fd_name_pipe},
 	{0, 0},
 };

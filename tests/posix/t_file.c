@@ -1,7 +1,9 @@
-/* Files: open/openat/creat, read/write and friends, lseek, truncate, fsync. */
+/* Files: open/openat/creat, read/write and friends, lseek, truncate, fsync,
+ * fadvise, and the block device ioctls on what is no block device. */
 #include "posixtest.h"
 
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/uio.h>
 
 static void t_open_creat(void)
@@ -463,6 +465,93 @@ static void t_fsync(void)
 	OK(unlink("f"));
 }
 
+/* fadvise64 raw (posix_fadvise returns the error instead of setting
+ * errno): any advice from NORMAL (0) to NOREUSE (5) on a file, a
+ * directory or a device is taken; Linux's errors in its order. */
+static long fadvise(int fd, long off, long len, long advice)
+{
+	return syscall(SYS_fadvise64, fd, off, len, advice);
+}
+
+static void t_fadvise(void)
+{
+	int p[2];
+	OK(pt_mkfile("f", "data", 4, 0644));
+	int fd = OK(open("f", O_RDONLY));
+	for (int advice = 0; advice <= 5; advice++)
+		EQ(fadvise(fd, 0, 1024, advice), 0);
+	EQ(fadvise(fd, 1 << 20, 0, POSIX_FADV_WILLNEED), 0); /* past the end */
+	ERR(fadvise(fd, 0, 1024, 6), EINVAL);
+	ERR(fadvise(fd, 0, 1024, -1), EINVAL);
+	ERR(fadvise(fd, 0, -1, POSIX_FADV_NORMAL), EINVAL);
+	EQ(posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL), 0);
+	OK(close(fd));
+	ERR(fadvise(fd, 0, 1024, POSIX_FADV_NORMAL), EBADF);
+	ERR(fadvise(-1, 0, 1024, 99), EBADF); /* the descriptor first */
+	OK(mkdir("d", 0755));
+	fd = OK(open("d", O_RDONLY | O_DIRECTORY));
+	EQ(fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+	OK(close(fd));
+	fd = OK(open("/dev/null", O_RDWR));
+	EQ(fadvise(fd, 0, 0, POSIX_FADV_NORMAL), 0);
+	OK(close(fd));
+	/* A pipe: ESPIPE, even before a bad advice. */
+	OK(pipe(p));
+	ERR(fadvise(p[0], 0, 0, POSIX_FADV_NORMAL), ESPIPE);
+	ERR(fadvise(p[1], 0, 0, 99), ESPIPE);
+	OK(close(p[0]));
+	OK(close(p[1]));
+	OK(rmdir("d"));
+	OK(unlink("f"));
+}
+
+/* Linux's block device requests (linux/fs.h, linux/fd.h), which e2fsprogs
+ * asks of whatever it checks: a regular file answers ENOTTY, and the
+ * program falls back to fstat's size. */
+#define PT_BLKROGET _IO(0x12, 94)
+#define PT_BLKGETSIZE _IO(0x12, 96)
+#define PT_BLKFLSBUF _IO(0x12, 97)
+#define PT_BLKSSZGET _IO(0x12, 104)
+#define PT_BLKGETSIZE64 _IOR(0x12, 114, size_t)
+#define PT_BLKDISCARDZEROES _IO(0x12, 124)
+#define PT_FDGETPRM _IOR(2, 0x04, char[32]) /* struct floppy_struct */
+
+static void t_ioctl_blk(void)
+{
+	static const unsigned long reqs[] = {
+		PT_BLKROGET, PT_BLKGETSIZE, PT_BLKFLSBUF, PT_BLKSSZGET,
+		PT_BLKGETSIZE64, PT_BLKDISCARDZEROES, PT_FDGETPRM,
+	};
+	uint64_t out[8];
+	int p[2];
+	OK(pt_mkfile("img", "x", 1, 0644));
+	OK(mkdir("d", 0755));
+	OK(pipe(p));
+	int file = OK(open("img", O_RDWR));
+	int dir = OK(open("d", O_RDONLY | O_DIRECTORY));
+	int null = OK(open("/dev/null", O_RDONLY));
+	for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
+		memset(out, 0x5a, sizeof out);
+		ERR(ioctl(file, reqs[i], out), ENOTTY);
+		CHECKF(out[0] == 0x5a5a5a5a5a5a5a5aull,
+		       "ioctl %#lx wrote into its argument", reqs[i]);
+		ERR(ioctl(dir, reqs[i], out), ENOTTY);
+		ERR(ioctl(null, reqs[i], out), ENOTTY);
+		ERR(ioctl(p[0], reqs[i], out), ENOTTY);
+		ERR(ioctl(1000, reqs[i], out), EBADF);
+	}
+	/* a bad pointer changes nothing: the request is still unknown */
+	ERR(syscall(SYS_ioctl, file, PT_BLKGETSIZE64, (void *)8), ENOTTY);
+	OK(close(file));
+	ERR(ioctl(file, PT_BLKGETSIZE64, out), EBADF);
+	OK(close(dir));
+	OK(close(null));
+	OK(close(p[0]));
+	OK(close(p[1]));
+	OK(rmdir("d"));
+	OK(unlink("img"));
+}
+
 const struct pt_test pt_file_tests[] = {
 	{"open_creat", t_open_creat},
 	{"creat", t_creat},
@@ -481,5 +570,7 @@ const struct pt_test pt_file_tests[] = {
 	{"lseek", t_lseek},
 	{"truncate", t_truncate},
 	{"fsync", t_fsync},
+	{"fadvise", t_fadvise},
+	{"ioctl_blk", t_ioctl_blk},
 	{0, 0},
 };

@@ -1,7 +1,8 @@
 /*
  * Processes: fork (a copy of memory, the same descriptors with shared
  * offsets), vfork, clone as fork, posix_spawn, exit statuses, wait4 and
- * waitid with their options and errors, pipes between processes.
+ * waitid with their options and errors, pipes between processes, nice
+ * values (getpriority, setpriority) across processes.
  */
 #include "posixtest.h"
 
@@ -9,6 +10,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 extern char **environ;
@@ -359,6 +361,95 @@ static void t_fork_killed_fids(void)
 		OK(close(OK(open("/dev/null", O_RDONLY))));
 }
 
+/* A child's checks of its own nice value, as an exit code: 0 when all
+ * hold. It raises its value (anyone may), which its own child inherits;
+ * Linux clamps to 19; only root may lower it again. */
+static int child_priority(int base)
+{
+	int want = base + 3 > 19 ? 19 : base + 3;
+	if (setpriority(PRIO_PROCESS, 0, base + 3) || setpgid(0, 0))
+		return 1;
+	errno = 0;
+	if (getpriority(PRIO_PROCESS, 0) != want || errno)
+		return 2;
+	if (syscall(SYS_getpriority, PRIO_PROCESS, 0) != 20 - want)
+		return 3; /* the raw call's answer: 20 - nice */
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(getpriority(PRIO_PROCESS, 0) == want ? 0 : 1);
+	int st;
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || st != 0)
+		return 4;
+	if (setpriority(PRIO_PROCESS, getpid(), 100) ||
+	    getpriority(PRIO_PROCESS, 0) != 19)
+		return 5;
+	if (geteuid() == 0 && (setpriority(PRIO_PGRP, 0, want) ||
+			       getpriority(PRIO_PGRP, 0) != want))
+		return 6;
+	return 0;
+}
+
+/* The nice value /proc/PID/stat shows (its 19th field), or 99. */
+static int stat_nice(pid_t pid)
+{
+	char path[64], buf[1024];
+	int nice = 99;
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY);
+	long n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return nice;
+	buf[n] = 0;
+	char *rest = strrchr(buf, ')');
+	if (rest)
+		sscanf(rest + 2, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+				 "%*s %*s %*s %*s %*s %d", &nice);
+	return nice;
+}
+
+static void t_fork_priority(void)
+{
+	int ready[2], done[2];
+	char c;
+	errno = 0;
+	int base = getpriority(PRIO_PROCESS, 0);
+	EQ(errno, 0);
+	EQ(syscall(SYS_getpriority, PRIO_PROCESS, getpid()), 20 - base);
+	OK(pipe(ready));
+	OK(pipe(done));
+	pid_t pid = OK(fork());
+	if (pid == 0) {
+		int code = child_priority(base);
+		write(ready[1], "r", 1);
+		read(done[0], &c, 1);
+		_exit(code);
+	}
+	EQ(read(ready[0], &c, 1), 1);
+	/* the child's value, seen from here, by pid and by its group */
+	int want = geteuid() == 0 ? (base + 3 > 19 ? 19 : base + 3) : 19;
+	errno = 0;
+	EQ(getpriority(PRIO_PROCESS, pid), want);
+	EQ(getpriority(PRIO_PGRP, pid), want);
+	EQ(errno, 0);
+	EQ(stat_nice(pid), want);
+	EQ(getpriority(PRIO_PROCESS, 0), base); /* ours unchanged */
+	EQ(write(done[1], "d", 1), 1);
+	EXITED(pid, 0);
+	/* PRIO_USER 0: every process of ours (root's, on Metta everyone) */
+	errno = 0;
+	CHECK(getpriority(PRIO_USER, 0) <= base && errno == 0);
+	/* Errors: an unknown which, nobody by that name. */
+	ERR(getpriority(3, 0), EINVAL);
+	ERR(setpriority(-1, 0, 0), EINVAL);
+	ERR(getpriority(PRIO_PROCESS, 999999), ESRCH);
+	ERR(getpriority(PRIO_PROCESS, -5), ESRCH);
+	ERR(setpriority(PRIO_PROCESS, 999999, 0), ESRCH);
+	ERR(getpriority(PRIO_PGRP, 999999), ESRCH);
+	ERR(setpriority(PRIO_USER, 54321, 0), ESRCH);
+}
+
 const struct pt_test pt_fork_tests[] = {
 	{"fork_status", t_fork_status},
 	{"fork_memory", t_fork_memory},
@@ -372,5 +463,6 @@ const struct pt_test pt_fork_tests[] = {
 	{"fork_killed_release", t_fork_killed_release},
 	{"fork_killed_unwaited", t_fork_killed_unwaited},
 	{"fork_killed_fids", t_fork_killed_fids},
+	{"fork_priority", t_fork_priority},
 	{0, 0},
 };

@@ -1,7 +1,7 @@
 /*
  * The system image (Metta's root.cpio): the files the build put there
  * are whole and readable. /etc/image-manifest, written by the build,
- * lists each file it copied in (Debian's busybox and bash) as
+ * lists each file it copied in (Debian's busybox, bash, zsh and e2fsck) as
  * "/PATH SIZE CRC32"; each must be a regular executable ELF file of
  * exactly that size and CRC-32. The files a shell expects in /etc and
  * root's home are there too. Only run where the manifest is (posixtest.c).
@@ -71,10 +71,31 @@ static void check_listed(const char *path, size_t size, uint32_t crc)
 	pt_say("posixtest: %s: %zu bytes, CRC-32 %08x, as built", path, size, crc);
 }
 
+/* What the build copies in (the Makefile's root.cpio rule): each must be
+ * listed once, and each name the package gives it too must lead to it. */
+static const struct {
+	const char *path, *alias;
+} image_binaries[] = {
+	{ "/bin/busybox", 0 },
+	{ "/bin/bash", 0 },
+	{ "/bin/zsh", "/bin/zsh-static" },
+	{ "/sbin/e2fsck", "/sbin/e2fsck.static" },
+};
+#define N_IMAGE_BINARIES (sizeof image_binaries / sizeof image_binaries[0])
+
+static void check_alias(const char *path, const char *alias)
+{
+	struct stat a, b;
+	OK(stat(path, &a));
+	OK(stat(alias, &b));
+	CHECKF(a.st_ino == b.st_ino && a.st_dev == b.st_dev,
+	       "%s is not %s", alias, path);
+}
+
 static void t_image_manifest(void)
 {
 	char line[512], path[256];
-	int busybox = 0, bash = 0;
+	int seen[N_IMAGE_BINARIES] = { 0 };
 	size_t size;
 	unsigned crc;
 	FILE *f = fopen(PT_IMAGE_MANIFEST, "r");
@@ -84,16 +105,20 @@ static void t_image_manifest(void)
 			fclose(f);
 			CHECKF(0, "bad manifest line: %s", line);
 		}
-		busybox += !strcmp(path, "/bin/busybox");
-		bash += !strcmp(path, "/bin/bash");
+		for (size_t i = 0; i < N_IMAGE_BINARIES; i++)
+			seen[i] += !strcmp(path, image_binaries[i].path);
 		check_listed(path, size, crc);
 		if (pt_failed)
 			break;
 	}
 	fclose(f);
-	CHECKF(busybox == 1 && bash == 1,
-	       "the manifest lists /bin/busybox %d times and /bin/bash %d times",
-	       busybox, bash);
+	for (size_t i = 0; i < N_IMAGE_BINARIES && !pt_failed; i++) {
+		CHECKF(seen[i] == 1, "the manifest lists %s %d times",
+		       image_binaries[i].path, seen[i]);
+		if (image_binaries[i].alias)
+			check_alias(image_binaries[i].path,
+				    image_binaries[i].alias);
+	}
 }
 
 /* The whole of a small file as a string: its length, or -1. */

@@ -1,6 +1,6 @@
 /*
  * /proc as Linux programs read it (busybox ps, top, free, uptime, pidof):
- * self and N/{stat,status,cmdline}, meminfo, uptime, loadavg, mounts, the
+ * self and N/{stat,status,cmdline}, meminfo, uptime, loadavg, mounts, swaps, the
  * directory listing, and on Metta its N/ctl refusing nonsense. The pid in
  * /proc/self is checked against /proc/N, getpid and getppid.
  */
@@ -166,11 +166,34 @@ static void t_procfs_mounts(void)
 	CHECK(proc);
 }
 
+/* swaps as e2fsck and swapon read it: Linux's header, then a line of five
+ * fields per swap area (Metta has none). */
+static void t_procfs_swaps(void)
+{
+	char buf[TEXT], name[256], type[32];
+	long size, used;
+	int prio;
+	static const char header[] =
+	    "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n";
+	OK(slurp("/proc/swaps", buf, sizeof buf));
+	CHECKF(!strncmp(buf, header, sizeof header - 1), "header: %.60s", buf);
+	for (char *line = buf + sizeof header - 1; *line;) {
+		char *end = strchr(line, '\n');
+		CHECKF(end, "unfinished line: %s", line);
+		*end = 0;
+		CHECKF(sscanf(line, "%255s %31s %ld %ld %d", name, type, &size,
+			      &used, &prio) == 5, "swap line '%s'", line);
+		line = end + 1;
+	}
+	if (pt_on_metta())
+		CHECKF(!buf[sizeof header - 1], "swap areas on Metta: %s", buf);
+}
+
 /* Our own directory is listed, and so are the files about the system. */
 static void t_procfs_listing(void)
 {
 	char comm[64], name[32];
-	int pid, mine = 0, meminfo = 0;
+	int pid, mine = 0, meminfo = 0, swaps = 0;
 	CHECK(self_stat(&pid, comm, sizeof comm) == 0);
 	snprintf(name, sizeof name, "%d", pid);
 	DIR *d = opendir("/proc");
@@ -178,10 +201,11 @@ static void t_procfs_listing(void)
 	for (struct dirent *e; (e = readdir(d));) {
 		mine |= !strcmp(e->d_name, name);
 		meminfo |= !strcmp(e->d_name, "meminfo");
+		swaps |= !strcmp(e->d_name, "swaps");
 	}
 	closedir(d);
 	CHECKF(mine, "/proc lacks %s", name);
-	CHECK(meminfo);
+	CHECK(meminfo && swaps);
 	ERR(open("/proc/999999/stat", O_RDONLY), ENOENT);
 	ERR(open("/proc/nosuch", O_RDONLY), ENOENT);
 }
@@ -279,6 +303,7 @@ const struct pt_test pt_procfs_tests[] = {
 	{ "procfs_uptime", t_procfs_uptime },
 	{ "procfs_loadavg", t_procfs_loadavg },
 	{ "procfs_mounts", t_procfs_mounts },
+	{ "procfs_swaps", t_procfs_swaps },
 	{ "procfs_listing", t_procfs_listing },
 	{ "procfs_ctl", t_procfs_ctl },
 	{ 0, 0 },

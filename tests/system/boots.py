@@ -106,15 +106,15 @@ def empty(build, path):
 
 def archive_with(files, programs=False):
     """A root.cpio of the tree's rootfs (as the build makes it) plus files:
-    {path in the archive: built program}; with programs, Debian's busybox
-    (and its applets' links) and bash as in the system's archive."""
+    {path in the archive: built program}; with programs, the Debian
+    programs (busybox and its applets' links, bash, zsh, e2fsck) as in the
+    system's archive (the build's list of them, Makefile IMAGE_PROGRAMS)."""
     def make(build, path):
         import subprocess
         import sys
         extra = [f"{dest}={build}/{src}" for dest, src in files.items()]
         if programs:
-            extra += [f"bin/bash={build}/debs/bash", "--applets",
-                      f"bin/busybox={build}/debs/busybox"]
+            extra.append(f"@{build}/image-programs")
         subprocess.run([sys.executable, f"{ROOT_DIR}/tools/mkcpio.py", path,
                         f"{build}/rootfs", *extra], check=True)
     return make
@@ -177,6 +177,16 @@ def matches(pattern, why=None):
     def check(out):
         return None if re.search(pattern, out, re.M) else (
             why or f"output does not match /{pattern}/")
+    return check
+
+
+def no_unknown_calls_but(*names):
+    """No runtime log line of a Linux call it does not know, except the
+    calls named (ones another piece of work brings)."""
+    def check(out):
+        found = set(re.findall(r"unknown Linux call \d+ \((\w+)\)", out))
+        extra = sorted(found - set(names))
+        return f"unknown Linux calls: {extra}" if extra else None
     return check
 
 
@@ -515,6 +525,107 @@ BOOTS = [
             ("wc_counts", matches(r"^1 /etc/passwd\r?$")),
             ("bash_runs", contains("GNU bash, version 5.")),
             ("sh_through_a_link", contains("st 0")),
+        ],
+    },
+    {
+        # Debian's bash, zsh and e2fsck, unmodified, typed at busybox sh:
+        # bash's arrays, functions and here-strings, and a script
+        # (tests/system/files/script.bash) with here-documents, traps,
+        # wait -n, a pipeline into bc and <(...); zsh's nested expansions, a
+        # background job (nice(5): getpriority, setpriority), and an
+        # interactive zsh reading /etc/zsh/zshrc; busybox's mke2fs makes
+        # an image (in a file that exists: it opens without O_CREAT, on
+        # Linux too) that e2fsck finds clean (it asks the file for BLK*
+        # sizes, ENOTTY, and takes fstat's), then three one-byte damages,
+        # each with the exit status Linux's e2fsck gives: the superblock's
+        # free-blocks count (reported, but 0: e2fsck counts that itself),
+        # the group descriptor's (4, errors left) and the superblock's
+        # block count (4: bigger than the file, fstat's size). -fy repairs
+        # the second (1), after which -fn finds the image clean.
+        "name": "debian_programs_shells",
+        "cmdline": "init=/bin/sh", "smp": 2,
+        "system_modules": [m for m in SYSTEM if m != "root.cpio"],
+        "modules": {"root.cpio": archive_with({
+            "bin/script.bash": "../tests/system/files/script.bash",
+            "etc/zsh/zshrc": "../tests/system/files/zshrc"}, programs=True)},
+        # The empty chunks give the shell time to start (as job_control).
+        "input": [
+            "", "", "",
+            "bash -c 'a=(x y z); f() { echo \"arr-${#a[@]}-$1\"; }; f ok; "
+            "read -r v <<< \"here\"; echo got-$v'\n",
+            "bash /bin/script.bash; echo bash-rc=$?\n", "",
+            "zsh -c 'print -l ${(s:,:)${:-za,zb,zc}}'\n",
+            "zsh -c 'echo zsh-$ZSH_VERSION; sleep 0.1 & wait $!; echo zsh-bg-$?'\n",
+            "zsh -i\n", "echo in-zsh-$ZSH_NAME; exit 4\n", "echo zsh-rc=$?\n",
+            "touch /tmp/img\n",
+            "mke2fs -F /tmp/img 8192 >/dev/null 2>&1; e2fsck -fn /tmp/img "
+            ">/dev/null 2>&1; echo e2fsck-rc=$?\n",
+            "ls -l /tmp/img; e2fsck -fn /tmp/img; echo clean-rc=$?\n",
+            "printf '\\001' | dd of=/tmp/img bs=1 seek=1036 count=1 "
+            "conv=notrunc\n",
+            "e2fsck -fn /tmp/img; echo sb-free-rc=$?\n",
+            "mke2fs -F /tmp/img 8192 >/dev/null; printf '\\001' | "
+            "dd of=/tmp/img bs=1 seek=2060 count=1 conv=notrunc\n",
+            "e2fsck -fn /tmp/img; echo gd-free-rc=$?\n",
+            "e2fsck -fy /tmp/img; echo fixed-rc=$?\n",
+            "e2fsck -fn /tmp/img >/dev/null 2>&1; echo after-fix-rc=$?\n",
+            "mke2fs -F /tmp/img 8192 >/dev/null; printf '\\001' | "
+            "dd of=/tmp/img bs=1 seek=1028 count=1 conv=notrunc\n",
+            "e2fsck -fn /tmp/img; echo size-rc=$?\n",
+            "rm /tmp/img; e2fsck -fn /tmp/img; echo missing-rc=$?\n",
+            "e2fsck -fn /tmp; echo dir-rc=$?\n",
+            "poweroff\n"],
+        "exit": EXIT_POWEROFF,
+        "timeout": 300,
+        "checks": [
+            ("bash_array_function", matches(r"^arr-3-ok$")),
+            ("bash_here_string", matches(r"^got-here$")),
+            ("bash_script_function", matches(r"^hello-world$")),
+            ("bash_here_document", matches(r"^heredoc-42$")),
+            ("bash_trap_signal", matches(r"^got-usr1$")),
+            ("bash_wait_n", matches(r"^waitn-5$")),
+            ("bash_pipeline_bc", matches(r"^sum-6$")),
+            ("bash_substitution", matches(r"^sub-abc$")),
+            ("bash_assoc_array", matches(r"^assoc-v$")),
+            ("bash_pattern", matches(r"^glob-ok$")),
+            ("bash_process_substitution",
+             matches(r"^procsub-same\nprocsub-line-1\nprocsub-line-2\nto-stderr$")),
+            ("bash_trap_exit", matches(r"^trapped-exit\nbash-rc=0$")),
+            ("zsh_nested_split", matches(r"^za\nzb\nzc$")),
+            ("zsh_version", matches(r"^zsh-5\.\d+")),
+            # a background job: zsh lowers its priority with nice(5)
+            ("zsh_background_job", matches(r"^zsh-bg-0$")),
+            ("zsh_nice_works", lacks("nice(5) failed")),
+            ("zsh_reads_zshrc", matches(r"^zshrc-read 5\.\d+")),
+            ("zsh_interactive", matches(r"^in-zsh-zsh$")),
+            ("zsh_exit_status", contains("zsh-rc=4")),
+            ("e2fsck_fresh_image_clean", contains("e2fsck-rc=0")),
+            ("image_size", matches(r" 8388608 .* /tmp/img$")),
+            ("e2fsck_passes", contains("Pass 5: Checking group summary information")),
+            ("e2fsck_clean", matches(r"^/tmp/img: 11/2048 files \(0\.0% "
+                                     r"non-contiguous\), 274/8192 blocks\nclean-rc=0$")),
+            ("superblock_free_count_reported",
+             matches(r"^Free blocks count wrong \(7681, counted=7918\)\.$")),
+            ("superblock_free_count_status", contains("sb-free-rc=0")),
+            ("group_free_count_reported",
+             matches(r"^Free blocks count wrong for group #0 \(7681, counted=7918\)\.$")),
+            ("group_free_count_errors_left",
+             matches(r"WARNING: Filesystem still has errors \*+\n\n"
+                     r"/tmp/img: 11/2048 files .*\ngd-free-rc=4$")),
+            ("repaired", matches(r"FILE SYSTEM WAS MODIFIED \*+\n"
+                                 r"/tmp/img: 11/2048 files .*\nfixed-rc=1$")),
+            ("clean_after_repair", contains("after-fix-rc=0")),
+            ("device_size_from_fstat",
+             matches(r"^The physical size of the device is 8192 blocks$")),
+            ("block_count_status", contains("size-rc=4")),
+            ("missing_image", contains("No such file or directory while trying to open /tmp/img")),
+            ("missing_image_status", contains("missing-rc=8")),
+            # a directory: its seek, then its read's EISDIR, as on Linux
+            ("directory_refused", contains("e2fsck: Is a directory while trying to open /tmp")),
+            ("directory_status", contains("dir-rc=8")),
+            # bash asks glibc for nscd's socket and whether its input is
+            # one (a Unix socket's calls are not the runtime's yet)
+            ("no_unknown_calls", no_unknown_calls_but("socket", "getpeername")),
         ],
     },
     {
