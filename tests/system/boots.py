@@ -295,24 +295,27 @@ SERVICES = "ramfs pipe cons proc names log"
 
 
 def storm_input(n):
-    """msh's input: one program from a file and a storm of two first (the
-    process server then has its connection to ramfs, and the servers have
-    touched the pages of their memory a storm uses: memory comes on first
-    touch, and stays), what the servers hold and every domain's quota,
-    then the storm (tests/system/files/storm.sh), then the same figures
-    again, after a pause: a dead client's connections go when the server
-    hears of it."""
-    return ["\n", "/bin/true\n", "/bin/sh /bin/storm.sh 2\n",
-            f"srvstat {SERVICES}\n", "domains\n",
-            f"/bin/sh /bin/storm.sh {n}\n", "/bin/sleep 1\n",
-            f"srvstat {SERVICES}\n", "domains\n", "poweroff\n"]
+    """msh's input: one program from a file and a storm of (at most) 30
+    first (the process server then has its connection to ramfs, and the
+    servers have touched the pages of their memory a storm uses, pipe
+    buffers and process records among them: memory comes on first touch,
+    and stays), what the servers hold and every domain's quota, then the
+    storm (tests/system/files/storm.sh), then the same figures again,
+    after a pause: a dead client's connections go when the server hears
+    of it. Each listing waits a second after the command before it, whose
+    domain may take a moment to go (its quota is its nester's until then)."""
+    return ["\n", "/bin/true\n", f"/bin/sh /bin/storm.sh {min(n, 30)}\n",
+            "/bin/sleep 1\n", f"srvstat {SERVICES}\n", "/bin/sleep 1\n",
+            "domains\n", f"/bin/sh /bin/storm.sh {n}\n", "/bin/sleep 1\n",
+            f"srvstat {SERVICES}\n", "/bin/sleep 1\n", "domains\n",
+            "poweroff\n"]
 
 
 def _quota_tables(out):
     """[{domain name: quota used}] of each `domains` listing in out."""
     tables, cur = [], None
     for line in out.splitlines():
-        if re.match(r"^(msh\$ )?\s*ID\s+NAME\s+CLASS", line):
+        if re.match(r"^(msh\$ )*\s*ID\s+NAME\s+CLASS", line):
             cur = {}
             tables.append(cur)
             continue
