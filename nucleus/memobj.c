@@ -413,9 +413,13 @@ static int map_pages(const struct mapping *map)
 }
 
 /* Maps pages [offset, offset + pages) of m at va in d with page rights
- * vr (at most max later): all or nothing. The mapping holds a reference. */
+ * vr (at most max later): all or nothing. The mapping holds a reference.
+ * The pages m has are entered in d's page tables now when `now`, else
+ * at d's first touch of each (a fork's child, which mostly touches few
+ * before it execs or exits). */
 static long map_object(struct domain *d, struct memobj *m, uint64_t offset,
-		       uint64_t va, uint64_t pages, unsigned vr, unsigned max)
+		       uint64_t va, uint64_t pages, unsigned vr, unsigned max,
+		       int now)
 {
 	if (!range_free(d, va, pages))
 		return STATUS_ERR_EXIST;
@@ -426,7 +430,7 @@ static long map_object(struct domain *d, struct memobj *m, uint64_t offset,
 	struct mapping *map = mem_rec;
 	*map = (struct mapping){ d->mappings, m->maps, d,   va, pages,
 				 offset,      vr,      max, m };
-	if ((rc = map_pages(map))) {
+	if (now && (rc = map_pages(map))) {
 		kmem_free(&mapping_cache, &d->quota, map);
 		return rc;
 	}
@@ -451,7 +455,7 @@ long sys_mem_map(uint32_t domain, uint32_t mem, uint64_t offset, uint64_t va,
 	unsigned vr = page_rights((uint32_t)rights) | VM_USER |
 		      (m->device ? VM_NOCACHE : 0);
 	return map_object(d, m, offset, va, pages, vr,
-			  page_rights(mc->rights) | VM_USER | VM_NOCACHE);
+			  page_rights(mc->rights) | VM_USER | VM_NOCACHE, 1);
 }
 
 /* The link to the mapping of d that starts at va (*result NULL if none). */
@@ -752,7 +756,7 @@ long sys_mem_fork(uint32_t domain, uint64_t va, uint64_t how, uint32_t dst)
 		rights = RIGHT_ALL;
 	}
 	rc = map_object(d, m, offset, va, src->npages, src->rights,
-			src->max_rights);
+			src->max_rights, 0);
 	if (rc == STATUS_OK && dst)
 		rc = cap_insert(&d->caps, dst, &m->obj, rights, 0, NULL);
 	if (how == MEM_FORK_COPY)
