@@ -888,6 +888,7 @@ BOOTS = [
     {
         # Memory on demand in a busybox session: a 1 GiB mmap of which
         # four pages are touched costs tens of KiB of the process's quota;
+        # a shrinking brk and MADV_DONTNEED give their pages' quota back;
         # a program touching more than its quota (32 MiB) dies of SIGBUS
         # alone, with a log line (the domain keeps the name of the shell
         # that forked it), and the shell goes on.
@@ -896,12 +897,18 @@ BOOTS = [
         "system_modules": [m for m in SYSTEM if m != "root.cpio"],
         "modules": {"root.cpio": archive_with(
             {"bin/memtouch": "modules/memtouch"}, programs=True)},
-        "input": ["", "", "", "", "", "memtouch big\n", "memtouch hog\n",
-                  "echo after-hog-$?\n", "memtouch big\n", "poweroff\n"],
+        "input": ["", "", "", "", "", "memtouch big\n", "memtouch give\n",
+                  "memtouch hog\n", "echo after-hog-$?\n", "memtouch big\n",
+                  "poweroff\n"],
         "exit": EXIT_POWEROFF,
         "checks": [
             ("big_mapping_works", contains("memtouch big ok")),
             ("charge_is_tens_of_kib", charge_grew_by_at_most(128)),
+            # brk shrunk by 4 MiB and MADV_DONTNEED on 4 MiB: their pages'
+            # quota comes back.
+            ("given_back", lambda out: None if any(
+                int(n) >= 8000 for n in re.findall(r"charge fell by (-?\d+) KiB", out))
+             else "memtouch give: the charge did not fall by 8 MiB"),
             ("hog_dies_of_sigbus", matches(r"(^|# )after-hog-135\r?$")),
             ("hog_out_of_quota_logged",
              matches(r"\([\w.-]+\) thread \d+: #PF page fault at rip 0x[0-9a-f]+, "
