@@ -614,13 +614,10 @@ int memobj_fault(struct domain *d, uint64_t va, unsigned access, int present)
 		   : write_fault(map, page);
 }
 
-/*
- * Gives back pages [offset, offset + pages) of an object we may write:
- * they read as zeros afterwards, in every domain that maps them, and
- * their quota returns to the payer. For memory a program no longer needs
- * (Linux's MADV_DONTNEED on private memory, a heap that shrinks).
- */
-long sys_mem_discard(uint32_t mem, uint64_t offset, uint64_t pages)
+/* The object in our slot mem, which we may write, with pages [offset,
+ * offset + pages) inside it: 0, or the capability error / ERR_RANGE. */
+static int writable_range(uint32_t mem, uint64_t offset, uint64_t pages,
+			  struct memobj **out)
 {
 	struct cap *mc;
 	int rc = cap_lookup(&current_domain()->caps, mem, OBJ_MEMORY,
@@ -630,6 +627,22 @@ long sys_mem_discard(uint32_t mem, uint64_t offset, uint64_t pages)
 	struct memobj *m = container_of(mc->obj, struct memobj, obj);
 	if (offset >= m->npages || pages > m->npages - offset)
 		return STATUS_ERR_RANGE;
+	*out = m;
+	return STATUS_OK;
+}
+
+/*
+ * Gives back pages [offset, offset + pages) of an object we may write:
+ * they read as zeros afterwards, in every domain that maps them, and
+ * their quota returns to the payer. For memory a program no longer needs
+ * (Linux's MADV_DONTNEED on private memory, a heap that shrinks).
+ */
+long sys_mem_discard(uint32_t mem, uint64_t offset, uint64_t pages)
+{
+	struct memobj *m;
+	int rc = writable_range(mem, offset, pages, &m);
+	if (rc)
+		return rc;
 	if (m->fixed || m->pinned)
 		return STATUS_ERR_DENIED;
 	uint64_t end = offset + pages;
@@ -642,6 +655,22 @@ long sys_mem_discard(uint32_t mem, uint64_t offset, uint64_t pages)
 	for_each_page(m, i, offset, end)
 		drop_page(m, i);
 	return STATUS_OK;
+}
+
+/*
+ * Gives pages [offset, offset + pages) of an object we may write their
+ * pages now, paid by its payer, as if each had been touched: for memory
+ * that must not come on demand (a server's, which must not fail at a
+ * fault in the middle of a request nor grow with its load). 0, or
+ * ERR_QUOTA / ERR_NOMEM with the pages brought in so far kept.
+ */
+long sys_mem_populate(uint32_t mem, uint64_t offset, uint64_t pages)
+{
+	struct memobj *m;
+	int rc = writable_range(mem, offset, pages, &m);
+	if (rc)
+		return rc;
+	return m->fixed ? STATUS_OK : memobj_populate(m, offset, pages);
 }
 
 /* ---- fork ---- */
