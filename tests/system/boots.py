@@ -302,14 +302,18 @@ def storm_input(n):
     and stays), what the servers hold and every domain's quota, then the
     storm (tests/system/files/storm.sh), then the same figures again,
     after a pause: a dead client's connections go when the server hears
-    of it. Each listing is made twice: the shell runs its next command
-    when the last one's domain dies, and the process server may not have
-    reaped it yet (its quota is still proc's), so each domain's figure is
-    the smaller of the two (a leak shows in both)."""
-    return ["\n", "/bin/true\n", f"/bin/sh /bin/storm.sh {min(n, 30)}\n",
-            "/bin/sleep 1\n", f"srvstat {SERVICES}\n", "domains\n",
-            "domains\n", f"/bin/sh /bin/storm.sh {n}\n", "/bin/sleep 1\n",
-            f"srvstat {SERVICES}\n", "domains\n", "domains\n", "poweroff\n"]
+    of it. The shell runs its next command when the last one's domain
+    dies, but the process server notices the death of a child the shell
+    watches only after 100 ms without other news (servers/proc/proc.c,
+    watch()), and the quota is proc's until then: so the figures are typed
+    once the storm is over, each command 3 s after the last (the one
+    before is reaped by then), each listing twice, and each domain's
+    figure is the smaller of the two (a leak shows in both)."""
+    wait = [""] * (6 + n // 30)  # chunks come 3 s apart: the storm ends
+    figures = wait + [f"srvstat {SERVICES}\n", "", "domains\n", "", "domains\n"]
+    return (["\n", "/bin/true\n", f"/bin/sh /bin/storm.sh {min(n, 30)}\n"]
+            + figures + [f"/bin/sh /bin/storm.sh {n}\n"] + figures
+            + ["poweroff\n"])
 
 
 def _quota_tables(out):
