@@ -7,33 +7,32 @@
 
 #include <metta/status.h>
 
-/* The direct-map address of user address addr in d, if allowed; a page of
- * d's mappings not there yet comes in (rc says why not, when it cannot). */
-static void *reach(struct domain *d, uint64_t addr, int write, int *rc)
+/* The direct-map address of user address addr in d, if its page is there
+ * with the rights (`write`); NULL otherwise. The common case: kept small,
+ * as every IPC with data takes it a dozen times. */
+static inline void *reach(struct domain *d, uint64_t addr, int write)
 {
 	uint64_t pa;
 	unsigned rights;
-	*rc = STATUS_ERR_FAULT;
-	if (addr >= USER_TOP)
+	if (addr >= USER_TOP || aspace_lookup(&d->as, addr, &pa, &rights) ||
+	    !(rights & VM_USER) || (write && !(rights & VM_WRITE)))
 		return NULL;
-	if (aspace_lookup(&d->as, addr, &pa, &rights)) {
-		int r = memobj_fault(d, addr, write ? VM_WRITE : 0);
-		if (memobj_starved(r))
-			*rc = r;
-		if (r || aspace_lookup(&d->as, addr, &pa, &rights))
-			return NULL;
-	}
-	if (!(rights & VM_USER) || (write && !(rights & VM_WRITE)))
-		return NULL;
-	*rc = STATUS_OK;
 	return phys_to_virt(pa);
 }
 
-/* Where a checked address is (aspace_check brought its page in). */
-static void *reached(struct domain *d, uint64_t addr, int write)
+/* A page of d's mappings not there yet comes in, a copy-on-write page to
+ * be written is copied, as a fault of d's would: 0 and then reach()
+ * finds it, ERR_QUOTA / ERR_NOMEM (no page to be had) or ERR_FAULT. */
+static int bring_in(struct domain *d, uint64_t addr, int write)
 {
-	int rc;
-	return reach(d, addr, write, &rc);
+	uint64_t pa;
+	unsigned rights;
+	int absent = aspace_lookup(&d->as, addr, &pa, &rights) != STATUS_OK;
+	int rc = memobj_fault(d, addr, write ? VM_WRITE : 0, !absent);
+	if (memobj_starved(rc))
+		return rc;
+	return rc == STATUS_OK && reach(d, addr, write) ? STATUS_OK
+							 : STATUS_ERR_FAULT;
 }
 
 static size_t in_page(uint64_t addr, size_t n)
@@ -48,10 +47,11 @@ int aspace_check(struct domain *d, uint64_t addr, size_t n, int write)
 		return STATUS_OK;
 	if (addr >= USER_TOP || n > USER_TOP - addr)
 		return STATUS_ERR_FAULT;
-	int rc = STATUS_OK;
-	for (uint64_t a = addr; a < addr + n; a += in_page(a, addr + n - a))
-		if (!reach(d, a, write, &rc))
+	for (uint64_t a = addr; a < addr + n; a += in_page(a, addr + n - a)) {
+		int rc = reach(d, a, write) ? STATUS_OK : bring_in(d, a, write);
+		if (rc)
 			return rc;
+	}
 	return STATUS_OK;
 }
 
@@ -60,7 +60,7 @@ int aspace_read(struct domain *d, uint64_t addr, void *dst, size_t n)
 	int rc = aspace_check(d, addr, n, 0);
 	for (size_t done = 0; rc == STATUS_OK && done < n;) {
 		size_t k = in_page(addr + done, n - done);
-		memcpy((char *)dst + done, reached(d, addr + done, 0), k);
+		memcpy((char *)dst + done, reach(d, addr + done, 0), k);
 		done += k;
 	}
 	return rc;
@@ -71,7 +71,7 @@ int aspace_write(struct domain *d, uint64_t addr, const void *src, size_t n)
 	int rc = aspace_check(d, addr, n, 1);
 	for (size_t done = 0; rc == STATUS_OK && done < n;) {
 		size_t k = in_page(addr + done, n - done);
-		memcpy(reached(d, addr + done, 1), (const char *)src + done, k);
+		memcpy(reach(d, addr + done, 1), (const char *)src + done, k);
 		done += k;
 	}
 	return rc;
@@ -86,8 +86,8 @@ int aspace_copy(struct domain *dst, uint64_t dst_addr, struct domain *src,
 	for (size_t done = 0; rc == STATUS_OK && done < n;) {
 		size_t k = in_page(src_addr + done, n - done);
 		k = in_page(dst_addr + done, k);
-		memcpy(reached(dst, dst_addr + done, 1),
-		       reached(src, src_addr + done, 0), k);
+		memcpy(reach(dst, dst_addr + done, 1),
+		       reach(src, src_addr + done, 0), k);
 		done += k;
 	}
 	return rc;

@@ -21,6 +21,10 @@
 
 #define MAX_PAGES    (1ull << 20) /* 4 GiB in one object */
 #define LEAF_ENTRIES (PAGE_SIZE / sizeof(uint64_t))
+/* A leaf entry: a page's physical address, and in its low bits: */
+#define ENTRY_COW  1ull /* the page may be shared: copy before a write */
+#define ENTRY_ADDR (~(uint64_t)(PAGE_SIZE - 1))
+#define MAX_SHARES 0xffffu
 
 static struct kmem_cache memobj_cache, mapping_cache;
 
@@ -62,12 +66,54 @@ static void free_page(struct quota *q, uint64_t pa)
 	quota_release(q, PAGE_SIZE);
 }
 
+/* Page i's entry (address and flags), 0 when it has none; anonymous. */
+static uint64_t entry(const struct memobj *m, uint64_t i)
+{
+	const uint64_t *leaf = m->top[i / LEAF_ENTRIES];
+	return leaf ? leaf[i % LEAF_ENTRIES] : 0;
+}
+
 uint64_t memobj_page(const struct memobj *m, uint64_t i)
 {
 	if (m->fixed)
 		return m->base + i * PAGE_SIZE;
-	const uint64_t *leaf = m->top[i / LEAF_ENTRIES];
-	return leaf ? leaf[i % LEAF_ENTRIES] : 0;
+	return entry(m, i) & ENTRY_ADDR;
+}
+
+/* Whether page i is copy-on-write (shared with another object, maybe). */
+static int is_cow(const struct memobj *m, uint64_t i)
+{
+	return !m->fixed && (entry(m, i) & ENTRY_COW);
+}
+
+/*
+ * How many objects' entries name each copy-on-write page, by page frame
+ * (the entries flagged ENTRY_COW; other pages have one owner and no
+ * count). Made, charged to the nucleus, at the first copy-on-write fork;
+ * NULL until then, or when there was no memory for it (forks copy).
+ */
+static uint16_t *shares;
+
+static int shares_ready(void)
+{
+	if (shares)
+		return 1;
+	uint64_t bytes = nucleus_pmm->npages * sizeof(*shares), pa;
+	uint64_t n = (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
+	if (quota_charge(&quota_nucleus, n * PAGE_SIZE))
+		return 0;
+	if (pmm_alloc_range(nucleus_pmm, n, PAGE_SIZE, ~0ull, &pa)) {
+		quota_release(&quota_nucleus, n * PAGE_SIZE);
+		return 0;
+	}
+	shares = phys_to_virt(pa);
+	memset(shares, 0, n * PAGE_SIZE);
+	return 1;
+}
+
+static uint16_t *shares_of(uint64_t pa)
+{
+	return &shares[pa / PAGE_SIZE];
 }
 
 /* The first page of m that it has in [i, end), or end. Skips absent
@@ -88,41 +134,59 @@ static uint64_t next_page(const struct memobj *m, uint64_t i, uint64_t end)
 	for (uint64_t i = next_page(m, first, end); i < (end);        \
 	     i = next_page(m, i + 1, end))
 
+/* The entry of page i of anonymous m, its leaf allocated (charged to the
+ * payer; it stays with m) if absent: 0, or ERR_QUOTA / ERR_NOMEM. */
+static int leaf_slot(struct memobj *m, uint64_t i, uint64_t **out)
+{
+	uint64_t **leaf = &m->top[i / LEAF_ENTRIES], at;
+	if (!*leaf) {
+		int rc = zeroed_page(&m->payer->quota, &at);
+		if (rc)
+			return rc;
+		*leaf = phys_to_virt(at);
+	}
+	*out = &(*leaf)[i % LEAF_ENTRIES];
+	return STATUS_OK;
+}
+
 int memobj_page_in(struct memobj *m, uint64_t i, uint64_t *pa)
 {
 	if ((*pa = memobj_page(m, i)))
 		return STATUS_OK;
-	struct quota *q = &m->payer->quota;
-	uint64_t **leaf = &m->top[i / LEAF_ENTRIES], at;
-	int rc;
-	if (!*leaf) {
-		if ((rc = zeroed_page(q, &at)))
-			return rc;
-		*leaf = phys_to_virt(at); /* stays, charged, with m */
-	}
-	if ((rc = zeroed_page(q, &(*leaf)[i % LEAF_ENTRIES])))
+	uint64_t *e;
+	int rc = leaf_slot(m, i, &e);
+	if (rc || (rc = zeroed_page(&m->payer->quota, e)))
 		return rc;
 	m->populated++;
-	*pa = (*leaf)[i % LEAF_ENTRIES];
+	*pa = *e;
 	return STATUS_OK;
 }
+
+static int make_private(struct memobj *m, uint64_t i);
 
 int memobj_populate(struct memobj *m, uint64_t first, uint64_t n)
 {
 	uint64_t pa;
 	for (uint64_t i = first; i < first + n; i++) {
+		/* The nucleus writes these through the direct map: none may
+		 * be shared copy-on-write. */
 		int rc = memobj_page_in(m, i, &pa);
-		if (rc)
+		if (rc || (is_cow(m, i) && (rc = make_private(m, i))))
 			return rc;
 	}
+	tlb_shootdown(); /* make_private may have moved mapped pages */
 	return STATUS_OK;
 }
 
-/* Gives back page i of m (which it has). */
+/* Gives back page i of m (which it has): its charge, and the page itself
+ * unless another object still shares it. */
 static void drop_page(struct memobj *m, uint64_t i)
 {
 	uint64_t *e = &m->top[i / LEAF_ENTRIES][i % LEAF_ENTRIES];
-	free_page(&m->payer->quota, *e);
+	uint64_t pa = *e & ENTRY_ADDR;
+	if (!(*e & ENTRY_COW) || --*shares_of(pa) == 0)
+		pmm_free(nucleus_pmm, pa);
+	quota_release(&m->payer->quota, PAGE_SIZE);
 	*e = 0;
 	m->populated--;
 }
@@ -315,6 +379,14 @@ static uint64_t va_of(const struct mapping *map, uint64_t i)
 	return map->va + (i - map->offset) * PAGE_SIZE;
 }
 
+/* The page rights map gives page i: a copy-on-write page is read-only,
+ * whatever the mapping allows, until a write fault copies it. */
+static unsigned pte_rights(const struct mapping *map, uint64_t i)
+{
+	return is_cow(map->mo, i) ? map->rights & ~(unsigned)VM_WRITE
+				  : map->rights;
+}
+
 /* Unmaps the object's pages [first, end) that map shows (without the
  * TLB shootdown, which the caller does once). */
 static void unmap_pages(const struct mapping *map, uint64_t first,
@@ -330,7 +402,7 @@ static int map_pages(const struct mapping *map)
 	uint64_t end = map->offset + map->npages;
 	for_each_page(map->mo, i, map->offset, end) {
 		int rc = aspace_map(&map->d->as, va_of(map, i),
-				    memobj_page(map->mo, i), map->rights);
+				    memobj_page(map->mo, i), pte_rights(map, i));
 		if (rc) {
 			unmap_pages(map, map->offset, i);
 			tlb_shootdown();
@@ -341,9 +413,13 @@ static int map_pages(const struct mapping *map)
 }
 
 /* Maps pages [offset, offset + pages) of m at va in d with page rights
- * vr (at most max later): all or nothing. The mapping holds a reference. */
+ * vr (at most max later): all or nothing. The mapping holds a reference.
+ * The pages m has are entered in d's page tables now when `now`, else
+ * at d's first touch of each (a fork's child, which mostly touches few
+ * before it execs or exits). */
 static long map_object(struct domain *d, struct memobj *m, uint64_t offset,
-		       uint64_t va, uint64_t pages, unsigned vr, unsigned max)
+		       uint64_t va, uint64_t pages, unsigned vr, unsigned max,
+		       int now)
 {
 	if (!range_free(d, va, pages))
 		return STATUS_ERR_EXIST;
@@ -354,7 +430,7 @@ static long map_object(struct domain *d, struct memobj *m, uint64_t offset,
 	struct mapping *map = mem_rec;
 	*map = (struct mapping){ d->mappings, m->maps, d,   va, pages,
 				 offset,      vr,      max, m };
-	if ((rc = map_pages(map))) {
+	if (now && (rc = map_pages(map))) {
 		kmem_free(&mapping_cache, &d->quota, map);
 		return rc;
 	}
@@ -379,7 +455,7 @@ long sys_mem_map(uint32_t domain, uint32_t mem, uint64_t offset, uint64_t va,
 	unsigned vr = page_rights((uint32_t)rights) | VM_USER |
 		      (m->device ? VM_NOCACHE : 0);
 	return map_object(d, m, offset, va, pages, vr,
-			  page_rights(mc->rights) | VM_USER | VM_NOCACHE);
+			  page_rights(mc->rights) | VM_USER | VM_NOCACHE, 1);
 }
 
 /* The link to the mapping of d that starts at va (*result NULL if none). */
@@ -424,6 +500,21 @@ long sys_mem_unmap(uint32_t domain, uint64_t va)
 	return STATUS_OK;
 }
 
+/* Gives the pages [first, end) that map shows (those its domain touched) the
+ * rights map gives them now (without the TLB shootdown). Unmapping and
+ * mapping again cannot fail: the tables exist. */
+static void reprotect(const struct mapping *map, uint64_t first, uint64_t end)
+{
+	if (first < map->offset)
+		first = map->offset;
+	if (end > map->offset + map->npages)
+		end = map->offset + map->npages;
+	for_each_page(map->mo, i, first, end)
+		if (aspace_unmap(&map->d->as, va_of(map, i), NULL) == STATUS_OK)
+			aspace_map(&map->d->as, va_of(map, i),
+				   memobj_page(map->mo, i), pte_rights(map, i));
+}
+
 long sys_mem_protect(uint32_t domain, uint64_t va, uint64_t rights)
 {
 	struct domain *d;
@@ -440,20 +531,65 @@ long sys_mem_protect(uint32_t domain, uint64_t va, uint64_t rights)
 		      (map->mo->device ? VM_NOCACHE : 0);
 	if (vr & ~map->max_rights)
 		return STATUS_ERR_DENIED;
-	/* Unmapping and mapping again cannot fail: the tables exist. */
-	uint64_t end = map->offset + map->npages;
-	for_each_page(map->mo, i, map->offset, end) {
-		aspace_unmap(&d->as, va_of(map, i), NULL);
-		aspace_map(&d->as, va_of(map, i), memobj_page(map->mo, i), vr);
-	}
-	tlb_shootdown();
 	map->rights = vr;
+	reprotect(map, map->offset, map->offset + map->npages);
+	tlb_shootdown();
 	return STATUS_OK;
 }
 
 /* ---- pages on demand ---- */
 
-int memobj_fault(struct domain *d, uint64_t va, unsigned access)
+/* The index in map's object of the page at va (inside map). */
+static uint64_t index_of(const struct mapping *map, uint64_t va)
+{
+	return map->offset + (va - map->va) / PAGE_SIZE;
+}
+
+/*
+ * Gives page i of m (copy-on-write) a page of its own: the shared one if
+ * nobody else names it any more, else a copy (no new charge: m paid for
+ * the page when it shared it). Every mapping of m that showed the old
+ * page loses it (the caller shoots the TLBs down); the next touch maps
+ * the new one. 0, or ERR_NOMEM with nothing changed.
+ */
+static int make_private(struct memobj *m, uint64_t i)
+{
+	uint64_t *e = &m->top[i / LEAF_ENTRIES][i % LEAF_ENTRIES];
+	uint64_t pa = *e & ENTRY_ADDR, copy = pa;
+	if (*shares_of(pa) > 1) {
+		if (pmm_alloc(nucleus_pmm, &copy))
+			return STATUS_ERR_NOMEM;
+		memcpy(phys_to_virt(copy), phys_to_virt(pa), PAGE_SIZE);
+	}
+	--*shares_of(pa);
+	*e = copy;
+	for (struct mapping *map = m->maps; map; map = map->obj_next)
+		if (i >= map->offset && i < map->offset + map->npages)
+			aspace_unmap(&map->d->as, va_of(map, i), NULL);
+	return STATUS_OK;
+}
+
+/* A write to the page at va, which map shows read-only though it allows
+ * writing: a copy-on-write page gets a page of its own, mapped writable. */
+static int write_fault(struct mapping *map, uint64_t va)
+{
+	uint64_t i = index_of(map, va), pa;
+	unsigned now;
+	if (!is_cow(map->mo, i)) {
+		/* Another CPU made it private first (it is writable or gone
+		 * now: try again), or it is none of ours. */
+		int there = aspace_lookup(&map->d->as, va, &pa, &now) == 0;
+		return !there || (now & VM_WRITE) ? STATUS_OK : STATUS_ERR_NOENT;
+	}
+	int rc = make_private(map->mo, i);
+	tlb_shootdown();
+	if (rc)
+		return rc;
+	return aspace_map(&map->d->as, va, memobj_page(map->mo, i),
+			  map->rights);
+}
+
+int memobj_fault(struct domain *d, uint64_t va, unsigned access, int present)
 {
 	struct mapping *map = va < USER_TOP ? mapping_at(d, va) : NULL;
 	if (!map)
@@ -461,14 +597,38 @@ int memobj_fault(struct domain *d, uint64_t va, unsigned access)
 	if (access & (VM_WRITE | VM_EXEC) & ~map->rights)
 		return STATUS_ERR_DENIED;
 	uint64_t page = va & ~(uint64_t)(PAGE_SIZE - 1), pa;
+	if (present)
+		return access & VM_WRITE ? write_fault(map, page)
+					 : STATUS_ERR_NOENT;
 	unsigned now;
 	if (aspace_lookup(&d->as, page, &pa, &now) == STATUS_OK)
 		return STATUS_OK; /* another CPU brought it in meanwhile */
-	int rc = memobj_page_in(map->mo,
-				map->offset + (page - map->va) / PAGE_SIZE, &pa);
+	uint64_t i = index_of(map, page);
+	int rc = memobj_page_in(map->mo, i, &pa);
 	if (rc)
 		return rc;
-	return aspace_map(&d->as, page, pa, map->rights);
+	rc = aspace_map(&d->as, page, pa, pte_rights(map, i));
+	/* A write to a copy-on-write page: the copy at once. */
+	return rc || !(access & VM_WRITE) || !is_cow(map->mo, i)
+		   ? rc
+		   : write_fault(map, page);
+}
+
+/* The object in our slot mem, which we may write, with pages [offset,
+ * offset + pages) inside it: 0, or the capability error / ERR_RANGE. */
+static int writable_range(uint32_t mem, uint64_t offset, uint64_t pages,
+			  struct memobj **out)
+{
+	struct cap *mc;
+	int rc = cap_lookup(&current_domain()->caps, mem, OBJ_MEMORY,
+			    RIGHT_WRITE, &mc);
+	if (rc)
+		return rc;
+	struct memobj *m = container_of(mc->obj, struct memobj, obj);
+	if (offset >= m->npages || pages > m->npages - offset)
+		return STATUS_ERR_RANGE;
+	*out = m;
+	return STATUS_OK;
 }
 
 /*
@@ -479,14 +639,10 @@ int memobj_fault(struct domain *d, uint64_t va, unsigned access)
  */
 long sys_mem_discard(uint32_t mem, uint64_t offset, uint64_t pages)
 {
-	struct cap *mc;
-	int rc = cap_lookup(&current_domain()->caps, mem, OBJ_MEMORY,
-			    RIGHT_WRITE, &mc);
+	struct memobj *m;
+	int rc = writable_range(mem, offset, pages, &m);
 	if (rc)
 		return rc;
-	struct memobj *m = container_of(mc->obj, struct memobj, obj);
-	if (offset >= m->npages || pages > m->npages - offset)
-		return STATUS_ERR_RANGE;
 	if (m->fixed || m->pinned)
 		return STATUS_ERR_DENIED;
 	uint64_t end = offset + pages;
@@ -501,11 +657,64 @@ long sys_mem_discard(uint32_t mem, uint64_t offset, uint64_t pages)
 	return STATUS_OK;
 }
 
+/*
+ * Gives pages [offset, offset + pages) of an object we may write their
+ * pages now, paid by its payer, as if each had been touched: for memory
+ * that must not come on demand (a server's, which must not fail at a
+ * fault in the middle of a request nor grow with its load). 0, or
+ * ERR_QUOTA / ERR_NOMEM with the pages brought in so far kept.
+ */
+long sys_mem_populate(uint32_t mem, uint64_t offset, uint64_t pages)
+{
+	struct memobj *m;
+	int rc = writable_range(mem, offset, pages, &m);
+	if (rc)
+		return rc;
+	return m->fixed ? STATUS_OK : memobj_populate(m, offset, pages);
+}
+
 /* ---- fork ---- */
 
-/* A new object in d's quota holding a copy of pages [offset, offset + n)
- * of m (those it has: the rest stay to come, zeroed, on demand); it has
- * no capability (its mapping will hold it). */
+/* Page j of c: a copy of page i of m now. */
+static int copy_page(struct memobj *c, uint64_t j, struct memobj *m, uint64_t i)
+{
+	uint64_t pa;
+	int rc = memobj_page_in(c, j, &pa);
+	if (rc == STATUS_OK)
+		memcpy(phys_to_virt(pa), phys_to_virt(memobj_page(m, i)),
+		       PAGE_SIZE);
+	return rc;
+}
+
+/* Page j of c: page i of m, shared copy-on-write by both (c's payer pays
+ * for it, as for a copy). 0, or ERR_QUOTA / ERR_NOMEM with m unchanged. */
+static int share_page(struct memobj *c, uint64_t j, struct memobj *m, uint64_t i)
+{
+	uint64_t *src = &m->top[i / LEAF_ENTRIES][i % LEAF_ENTRIES], *dst;
+	uint64_t pa = *src & ENTRY_ADDR;
+	if ((*src & ENTRY_COW) && *shares_of(pa) == MAX_SHARES)
+		return copy_page(c, j, m, i); /* shared enough */
+	int rc = leaf_slot(c, j, &dst);
+	if (rc || (rc = quota_charge(&c->payer->quota, PAGE_SIZE)))
+		return rc ? rc : STATUS_ERR_QUOTA;
+	if (!(*src & ENTRY_COW)) {
+		*src |= ENTRY_COW;
+		*shares_of(pa) = 1;
+	}
+	++*shares_of(pa);
+	*dst = pa | ENTRY_COW;
+	c->populated++;
+	return STATUS_OK;
+}
+
+/*
+ * A new object in d's quota holding pages [offset, offset + n) of m as
+ * they are now (those it has: the rest stay to come, zeroed, on demand);
+ * it has no capability (its mapping will hold it). An anonymous m's
+ * pages are shared copy-on-write: read-only in every mapping of m from
+ * now on, copied by the first write on either side (make_private). A
+ * fixed object's pages and the log ring's are copied at once.
+ */
 static long copy_object(struct domain *d, struct memobj *m, uint64_t offset,
 			uint64_t n, struct memobj **out)
 {
@@ -515,15 +724,18 @@ static long copy_object(struct domain *d, struct memobj *m, uint64_t offset,
 		return rc;
 	kobj_get(&d->obj); /* the payer's accounts outlive the object */
 	kobj_init(&c->obj, OBJ_MEMORY);
+	int cow = !m->fixed && !m->pinned && shares_ready();
 	for_each_page(m, i, offset, offset + n) {
-		uint64_t pa;
-		if ((rc = memobj_page_in(c, i - offset, &pa))) {
-			kobj_put(&c->obj); /* frees what was copied */
+		rc = cow ? share_page(c, i - offset, m, i)
+			 : copy_page(c, i - offset, m, i);
+		if (rc) {
+			kobj_put(&c->obj); /* frees (unshares) what it got */
 			return rc;
 		}
-		memcpy(phys_to_virt(pa), phys_to_virt(memobj_page(m, i)),
-		       PAGE_SIZE);
 	}
+	for (struct mapping *map = m->maps; cow && map; map = map->obj_next)
+		reprotect(map, offset, offset + n);
+	tlb_shootdown();
 	*out = c;
 	return STATUS_OK;
 }
@@ -573,7 +785,7 @@ long sys_mem_fork(uint32_t domain, uint64_t va, uint64_t how, uint32_t dst)
 		rights = RIGHT_ALL;
 	}
 	rc = map_object(d, m, offset, va, src->npages, src->rights,
-			src->max_rights);
+			src->max_rights, 0);
 	if (rc == STATUS_OK && dst)
 		rc = cap_insert(&d->caps, dst, &m->obj, rights, 0, NULL);
 	if (how == MEM_FORK_COPY)

@@ -282,7 +282,7 @@ static void replace(const struct elf_image *img, const char *path,
 				 .envc = envc_new, .envp = envp_new };
 	unmap_program();
 	uint64_t base = (uint64_t)__executable_start;
-	if (metta_load_segments(CAP_SELF, (const void *)EXEC_VA, img, bias) ||
+	if (metta_load_segments(CAP_SELF, (const void *)EXEC_VA, img, bias, 0) ||
 	    metta_make_stack(CAP_SELF, img, &a, bias, base, &sp)) {
 		rt_log("exec %s: cannot load it, the old program is gone", path);
 		rt_exit(127);

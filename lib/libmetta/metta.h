@@ -46,6 +46,10 @@ struct metta_spawn {
 	uint64_t runtime_size;
 	const char *ns;	      /* its namespace as text (AT_METTA_NS), or 0 */
 	uint64_t stack_pages; /* 0: the default (16, or 256 for Linux) */
+	/* Every page of its image and stack now (mem_populate), not at its
+	 * first touch: for servers and drivers, whose memory must not fail
+	 * them at a fault mid-request nor grow with their load. */
+	int populate;
 };
 
 /*
@@ -68,7 +72,8 @@ struct metta_spawn {
 #define METTA_LINUX_STACK_PAGES 256 /* a Linux program's stack */
 struct elf_image;
 long metta_load_segments(uint32_t domain, const void *image,
-			 const struct elf_image *img, uint64_t bias);
+			 const struct elf_image *img, uint64_t bias,
+			 int populate);
 long metta_make_stack(uint32_t domain, const struct elf_image *img,
 		      const struct metta_spawn *a, uint64_t bias,
 		      uint64_t base, uint64_t *sp);

@@ -68,16 +68,21 @@ static uint64_t rights_of(unsigned elf_rights)
 
 /*
  * A memory object of `pages` pages whose first bytes are `len` bytes of
- * `src` placed at byte `at`; mapped into `child` at `va` with `rights`.
+ * `src` placed at byte `at`; mapped into `child` at `va` with `rights`;
+ * with `populate`, every page of it now rather than at first touch.
  * Our own capability is dropped: the mapping keeps the object alive.
  */
 static long place(uint32_t child, uint64_t va, uint64_t pages, const void *src,
-		  uint64_t at, uint64_t len, uint64_t rights)
+		  uint64_t at, uint64_t len, uint64_t rights, int populate)
 {
 	uint32_t m = metta_slot_alloc();
 	long rc = metta_mem_create(m, pages);
-	if (rc)
+	if (rc == 0 && populate)
+		rc = metta_mem_populate(m, 0, pages);
+	if (rc) {
+		metta_cap_delete(m);
 		return rc;
+	}
 	rc = metta_mem_map(CAP_SELF, m, 0, SCRATCH_VA, pages,
 			   RIGHT_READ | RIGHT_WRITE);
 	if (rc == 0) {
@@ -90,7 +95,8 @@ static long place(uint32_t child, uint64_t va, uint64_t pages, const void *src,
 }
 
 long metta_load_segments(uint32_t child, const void *image,
-			 const struct elf_image *img, uint64_t bias)
+			 const struct elf_image *img, uint64_t bias,
+			 int populate)
 {
 	const uint8_t *file = image;
 	for (int i = 0; i < img->nsegments; i++) {
@@ -100,7 +106,7 @@ long metta_load_segments(uint32_t child, const void *image,
 		    (s->vaddr + bias + s->memsz + PAGE - 1) & ~(PAGE - 1);
 		long rc = place(child, start, (end - start) / PAGE,
 				file + s->offset, s->vaddr + bias - start,
-				s->filesz, rights_of(s->rights));
+				s->filesz, rights_of(s->rights), populate);
 		if (rc)
 			return rc;
 	}
@@ -133,8 +139,12 @@ long metta_make_stack(uint32_t child, const struct elf_image *img,
 	/* Built in place, at the top of the stack's own object. */
 	uint32_t m = metta_slot_alloc();
 	long rc = metta_mem_create(m, pages);
-	if (rc)
+	if (rc == 0 && a->populate)
+		rc = metta_mem_populate(m, 0, pages);
+	if (rc) {
+		metta_cap_delete(m);
 		return rc;
+	}
 	rc = metta_mem_map(CAP_SELF, m, 0, SCRATCH_VA, pages,
 			   RIGHT_READ | RIGHT_WRITE);
 	if (rc == 0) {
@@ -182,7 +192,7 @@ static long load_runtime(uint32_t child, const struct metta_spawn *a,
 	}
 	*entry = rt.entry;
 	*base = lo;
-	rc = metta_load_segments(child, a->runtime, &rt, 0);
+	rc = metta_load_segments(child, a->runtime, &rt, 0, a->populate);
 	if (rc)
 		*why = "cannot load the runtime";
 	return rc;
@@ -215,7 +225,8 @@ long metta_spawn(const void *image, uint64_t size, const struct metta_spawn *a,
 	*why = "cannot load it into the domain";
 	if ((!img.native && (rc = load_runtime(domain_slot, a, &img, bias,
 					       &entry, &base, why))) ||
-	    (rc = metta_load_segments(domain_slot, image, &img, bias)) ||
+	    (rc = metta_load_segments(domain_slot, image, &img, bias,
+				      a->populate)) ||
 	    (rc = metta_make_stack(domain_slot, &img, a, bias, base, &sp)) ||
 	    (rc = metta_thread_create(domain_slot, thread_slot, entry, sp,
 				      a->prio))) {

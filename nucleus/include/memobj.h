@@ -11,6 +11,14 @@
  * base + i pages. Only memobj.c reads the index; everyone else asks
  * memobj_page or memobj_page_in.
  *
+ * A copy for a fork (mem_fork MEM_FORK_COPY) shares the pages copy-on-write:
+ * both objects' entries name the page, flagged, with a count per physical
+ * page of the entries naming it; the first write through either copies
+ * (or, the last one left, just takes it). Each object pays for each page
+ * it has, shared or not: sharing saves memory and copying, never quota,
+ * so a fork costs the child what an eager copy would, and a write after
+ * it never runs out of quota.
+ *
  * A mapping is paid for by the domain it is in. An object lives while a
  * capability or a mapping refers to it. A page table entry exists only
  * for a page the object has: mapping, reprotecting, forking and unmapping
@@ -81,14 +89,16 @@ int memobj_page_in(struct memobj *m, uint64_t i, uint64_t *pa);
 int memobj_populate(struct memobj *m, uint64_t first, uint64_t n);
 
 /*
- * A fault in d at user address va that found no page (access: VM_WRITE
- * and VM_EXEC bits of what was tried). If one of d's mappings covers va
- * and allows the access, the object's page comes in (or is mapped, when
- * it is in already, shared with another domain) and the access can be
- * tried again: 0. STATUS_ERR_NOENT (no mapping), ERR_DENIED (not
- * allowed): a real fault. ERR_QUOTA / ERR_NOMEM: no page to be had.
+ * A fault in d at user address va (access: VM_WRITE and VM_EXEC bits of
+ * what was tried; present: the page table had a page there). If one of
+ * d's mappings covers va and allows the access, then: without a page, the
+ * object's page comes in (or is mapped, when it is in already, shared
+ * with another domain); a write to a copy-on-write page gets the page its
+ * own copy. 0: the access can be tried again. STATUS_ERR_NOENT (no
+ * mapping, or nothing to do), ERR_DENIED (not allowed): a real fault.
+ * ERR_QUOTA / ERR_NOMEM: no page to be had.
  */
-int memobj_fault(struct domain *d, uint64_t va, unsigned access);
+int memobj_fault(struct domain *d, uint64_t va, unsigned access, int present);
 
 /* Whether a status from memobj_fault means no memory could be had. */
 static inline int memobj_starved(int status)

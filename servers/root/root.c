@@ -130,11 +130,15 @@ static long spawn_module(const char *name, int argc, const char *const *argv,
 				MODULE_VA, pages, RIGHT_READ);
 	if (rc)
 		return rc;
+	/* A server's or driver's memory is all there from the start: no
+	 * fault of its can run out of quota mid-request, and what it uses
+	 * does not grow with its load. */
 	struct metta_spawn a = { .argc = argc,
 				 .argv = argv,
 				 .class = s->class,
 				 .prio = s->prio,
-				 .quota = s->quota };
+				 .quota = s->quota,
+				 .populate = s->class <= METTA_CLASS_SERVER };
 	if (a.quota == 0) {
 		struct metta_domain_info self;
 		metta_domain_info(CAP_SELF, &self);

@@ -5,8 +5,10 @@
  * the rest copied), and starts a thread there on a stack in its copied
  * bss. The child reports over a portal what it sees. Exits 0 when the copy
  * is a true snapshot: the child sees the values of the fork's moment, and
- * neither side sees the other's later writes. Any other status says which
- * check failed.
+ * neither side sees the other's later writes, whoever makes them: the
+ * program itself, the nucleus writing a call's result, or an IPC message
+ * arriving (the copy is copy-on-write: each of these copies the page).
+ * Any other status says which check failed.
  */
 #include <metta.h>
 #include <metta/abi.h>
@@ -25,8 +27,12 @@ extern char __executable_start[], etext[], end[];
 
 static volatile uint64_t value = 1;
 static uint8_t child_stack[8192] __attribute__((aligned(16)));
+/* Pages the nucleus writes in the parent after the fork. */
+static struct metta_domain_info info __attribute__((aligned(4096)));
+static char inbox[64] __attribute__((aligned(4096)));
 
-/* Runs in the child: what it sees, then a write of its own. */
+/* Runs in the child: what it sees, then a write of its own; then whether
+ * the parent's later writes by nucleus call and by message stayed out. */
 static void child_main(void)
 {
 	uint64_t w[4] = { 1, value, 0, 0 };
@@ -35,7 +41,11 @@ static void child_main(void)
 	/* The capability mem_fork gave: the same copied pages, again. */
 	if (metta_mem_map(CAP_SELF, GIVEN, 0, SEE_VA, 1, RIGHT_READ) == 0)
 		w[3] = *(volatile uint64_t *)SEE_VA;
-	metta_call(PORTAL, NULL, w);
+	struct metta_msg m = { .send_buf = (uint64_t)"from the child",
+			       .send_len = 15 };
+	metta_call(PORTAL, &m, w);
+	uint64_t v[4] = { (uint64_t)info.id, (uint64_t)inbox[0], 0, 0 };
+	metta_call(PORTAL, NULL, v);
 	metta_thread_exit();
 }
 
@@ -99,16 +109,23 @@ int main(int argc, char **argv, char **envp)
 		return 17;
 	*(volatile uint64_t *)OBJ_VA = 0x7777;
 	value = 0x1234; /* what the child must see */
+	info.id = 0x4242;
+	inbox[0] = 'p';
 	int n = fork_image();
 	if (n < 2)
 		return 11;
 	value = 0x9999; /* after the fork: not the child's business */
+	if (metta_domain_info(CHILD, &info) || info.id == 0x4242)
+		return 31; /* the nucleus could not write our copy */
 	metta_domain_info(CHILD, &after);
 	if (after.quota_used <= before.quota_used)
 		return 12; /* the copies are the child's to pay */
-	int e = check_errors();
+	int e = check_errors(); /* hands the child OBJ_VA's copy too */
 	if (e)
 		return 20 + e;
+	*(volatile uint64_t *)OBJ_VA = 0x8888;
+	if (*(volatile uint64_t *)OBJ2_VA != 0x8888)
+		return 19; /* our two mappings of one object differ */
 	if (metta_cap_give(CHILD, PORTAL, PORTAL, RIGHT_CALL) ||
 	    metta_thread_create(CHILD, THREAD, (uint64_t)child_main,
 				(uint64_t)&child_stack[sizeof(child_stack)] - 8,
@@ -116,7 +133,9 @@ int main(int argc, char **argv, char **envp)
 	    metta_thread_ctl(THREAD, THREAD_START, 0))
 		return 13;
 	uint64_t w[4] = { 0 }, badge;
-	if (metta_reply_wait(PORTAL, NULL, w, &badge))
+	struct metta_msg m = { .recv_buf = (uint64_t)inbox,
+			       .recv_size = sizeof(inbox) };
+	if (metta_reply_wait(PORTAL, &m, w, &badge))
 		return 14;
 	if (w[1] != 0x1234)
 		return 15; /* the child did not see the fork's moment */
@@ -124,6 +143,12 @@ int main(int argc, char **argv, char **envp)
 		return 16; /* a write crossed over */
 	if (w[3] != 0x7777)
 		return 18; /* the given capability is not the copy */
+	if (m.recv_len != 15 || inbox[0] != 'f')
+		return 32; /* the message did not arrive */
+	if (metta_reply_wait(PORTAL, NULL, w, &badge))
+		return 14;
+	if (w[0] != 0x4242 || w[1] != 'p')
+		return 33; /* the nucleus's writes reached the child's copy */
 	metta_reply(NULL, w);
 	metta_domain_kill(CHILD, 0);
 	return 0;

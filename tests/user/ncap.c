@@ -451,7 +451,8 @@ static int nucleus_copies_bring_pages_in(void)
 }
 
 /* Discarded pages read as zeros after, in every mapping, and their quota
- * comes back; what was not discarded stays. */
+ * comes back; what was not discarded stays. Populated pages are there at
+ * once, charged. */
 static int discarded_pages_come_back_zero(void)
 {
 	UCHECK(two_mappings(8, 8, 2, 4) == 0, "create and map");
@@ -476,6 +477,18 @@ static int discarded_pages_come_back_zero(void)
 	UCHECK(metta_cap_copy(SLOT_A, SLOT_B, RIGHT_READ, 0) == 0, "copy");
 	UCHECK(metta_mem_discard(SLOT_B, 0, 1) == STATUS_ERR_DENIED, "discard without WRITE");
 	UCHECK(((volatile uint64_t *)VA1)[0] == 0xd15c, "a refused discard changed memory");
+	/* mem_populate: the pages now, as if touched; what is there stays. */
+	UCHECK(metta_mem_discard(SLOT_A, 2, 3) == 0, "discard again");
+	uint64_t some = self_info().quota_used;
+	UCHECK(metta_mem_populate(SLOT_A, 0, 8) == 0, "populate");
+	UCHECK(self_info().quota_used == some + 3 * 4096, "populate charged %ld bytes",
+	       (long)(self_info().quota_used - some));
+	UCHECK(((volatile uint64_t *)VA1)[0] == 0xd15c && ((volatile uint64_t *)VA1)[1024] == 0,
+	       "populate changed memory");
+	UCHECK(metta_mem_populate(SLOT_A, 8, 1) == STATUS_ERR_RANGE, "populate past the end");
+	UCHECK(metta_mem_populate(SLOT_A, 1, ~0ull) == STATUS_ERR_RANGE, "wrapping populate");
+	UCHECK(metta_mem_populate(SLOT_B, 0, 1) == STATUS_ERR_DENIED, "populate without WRITE");
+	UCHECK(metta_mem_populate(CAP_SELF, 0, 1) == STATUS_ERR_TYPE, "populated a domain");
 	metta_mem_unmap(CAP_SELF, VA1);
 	metta_mem_unmap(CAP_SELF, VA2);
 	metta_cap_delete(SLOT_B);

@@ -272,16 +272,18 @@ static int try_fixup(struct trap_frame *f)
 
 /*
  * A page fault at addr in d: if the page is one of d's mappings not
- * there yet, brings it in (memobj_fault). 0 when the access can be tried
- * again; otherwise why not (ERR_NOENT: no page to demand at all).
+ * there yet, brings it in; a write to a copy-on-write page copies it
+ * (memobj_fault). 0 when the access can be tried again; otherwise why not
+ * (ERR_NOENT: no page to demand at all).
  */
 static int demand_page(struct domain *d, uint64_t addr, uint64_t err)
 {
-	if (!d || (err & (PF_PRESENT | PF_RSVD)))
+	if (!d || (err & PF_RSVD))
 		return STATUS_ERR_NOENT;
 	return memobj_fault(d, addr,
 			    (err & PF_WRITE ? VM_WRITE : 0) |
-				(err & PF_FETCH ? VM_EXEC : 0));
+				(err & PF_FETCH ? VM_EXEC : 0),
+			    (err & PF_PRESENT) != 0);
 }
 
 /*
