@@ -209,7 +209,7 @@ $(BUILD)/modules/%: commands/posix/%.c $(SETUP)
 $(BUILD)/modules/posixtest: $(wildcard tests/posix/*.c tests/posix/*.h) $(SETUP)
 	@mkdir -p $(@D)
 	@echo "  MUSLCC  $@"
-	@musl-gcc $(MUSL_CFLAGS) -o $@ $(filter %.c,$^)
+	@musl-gcc $(MUSL_CFLAGS) -pthread -o $@ $(filter %.c,$^)
 
 # A static glibc program, built by the host's gcc: glibc's start-up on
 # the runtime (tests/glibc).

@@ -608,7 +608,7 @@ static long give_target(const char *target, size_t len, uint64_t ubuf,
 
 static long do_readlinkat(int dirfd, uint64_t upath, uint64_t ubuf, int64_t n)
 {
-	static char target[RT_PATH_MAX];
+	char target[RT_PATH_MAX];
 	struct upath p;
 	struct loc l;
 	if (n <= 0)
@@ -640,7 +640,7 @@ static long do_readlinkat(int dirfd, uint64_t upath, uint64_t ubuf, int64_t n)
  */
 static long do_symlinkat(uint64_t utarget, int dirfd, uint64_t upath)
 {
-	static char target[RT_PATH_MAX];
+	char target[RT_PATH_MAX];
 	struct upath p;
 	struct loc l;
 	const char *name;

@@ -132,6 +132,7 @@ extern const struct pt_test pt_fd_tests[];
 extern const struct pt_test pt_dir_tests[];
 extern const struct pt_test pt_mem_tests[];
 extern const struct pt_test pt_proc_tests[];
+extern const struct pt_test pt_thread_tests[];
 extern const struct pt_test pt_err_tests[];
 extern const struct pt_test pt_dev_tests[];
 /* Raw 9P through /srv/ramfs: only where there is one (Metta). */
