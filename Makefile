@@ -218,6 +218,14 @@ $(BUILD)/modules/glibctest: tests/glibc/hello.c $(SETUP)
 	@echo "  GLIBCC  $@"
 	@$(CC) -static -O2 -g -Wall -Wextra -Werror -o $@ $<
 
+# The POSIX suite's threads tests alone, built with glibc's pthreads.
+$(BUILD)/modules/glibcthreads: tests/posix/posixtest.c tests/posix/t_thread.c \
+		tests/posix/t_enospc.c tests/posix/posixtest.h $(SETUP)
+	@mkdir -p $(@D)
+	@echo "  GLIBCC  $@"
+	@$(CC) -static -O2 -g -Wall -Wextra -Werror -pthread -DPT_THREADS_ONLY \
+		-o $@ $(filter %.c,$^)
+
 # Debian's own static busybox and bash, fetched at build time from the
 # machine's apt sources (never kept in the tree): deb_NAME is the package
 # and the file in it that becomes $(DEBS)/NAME. Fetched once; only a new
@@ -348,7 +356,8 @@ fuzz: $(FUZZ_BINS)
 
 # Test ISOs are made by the harness (one per command line) from these.
 test: $(NUCLEUS) $(HOST_BINS) $(FUZZ_BINS) $(USER_TEST_BINS) $(BOOT_MODULES) \
-		$(BUILD)/modules/posixtest $(BUILD)/modules/glibctest
+		$(BUILD)/modules/posixtest $(BUILD)/modules/glibctest \
+		$(BUILD)/modules/glibcthreads
 	@$(PYTHON) tests/run.py --build $(BUILD) $(if $(ONLY),--only $(ONLY))
 
 # The long runs: 1,000 forks and 1,000 pipelines of three processes, and

@@ -136,7 +136,10 @@ static long futex_wait(uint64_t uaddr, uint32_t val, uint64_t uts, int abs,
 					 : 0);
 		if (t->fx_woken)
 			return 0;
-		if (got == STATUS_ERR_INTR || (got > 0 && (got & EV_SIG))) {
+		/* Interrupted: EINTR only for a signal this thread takes
+		 * (an interrupt may have been meant for another wait). */
+		if ((got == STATUS_ERR_INTR || (got > 0 && (got & EV_SIG))) &&
+		    sig_ready()) {
 			rc = -P9_EINTR;
 			break;
 		}

@@ -116,6 +116,8 @@ long ns_text(char *buf, size_t cap);
 void sig_init(void);
 /* Tells proc what we block, handle and ignore (after a change). */
 void sig_publish(void);
+/* Whether a signal the calling thread does not block is pending for it. */
+int sig_ready(void);
 /* Marks sig pending for ourselves, with siginfo's si_code `code`. */
 void sig_raise(int sig, int code);
 /* Around every call (start.c): delivery of pending signals; they return

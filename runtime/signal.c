@@ -143,6 +143,11 @@ static struct rt_sigfrom *take(int sig)
 	return 0;
 }
 
+int sig_ready(void)
+{
+	return ready() != 0;
+}
+
 /* Interrupts t where it waits (thread.h: the lock, a futex, a call). */
 static void poke(struct rt_thread *t)
 {

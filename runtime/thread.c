@@ -268,6 +268,8 @@ static struct rt_thread *thread_place(void)
 			t->area_mem = m;
 		}
 		thread_reset(t, i);
+		if (t->event) /* what was meant for the one before */
+			metta_event_poll(t->event, ~0ull >> 1);
 		return t;
 	}
 	return 0;

@@ -28,6 +28,25 @@
 #define FUTEX_PRIVATE	     128
 #define FUTEX_CLOCK_REALTIME 256
 
+/*
+ * pthread_create with a 256 KiB stack: a process's memory on Metta is
+ * paid for when mapped (32 MiB for a program), and glibc's default stack
+ * is RLIMIT_STACK's 8 MiB, so tests that make many threads at once give
+ * a size (thread_ids makes one with the default).
+ */
+#define STACK_SIZE (256 * 1024)
+static int spawn(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t a;
+	int rc = pthread_attr_init(&a);
+	if (!rc)
+		rc = pthread_attr_setstacksize(&a, STACK_SIZE);
+	if (!rc)
+		rc = pthread_create(t, &a, fn, arg);
+	pthread_attr_destroy(&a);
+	return rc;
+}
+
 static long futex(volatile unsigned *w, int op, unsigned val, const void *ts,
 		  volatile unsigned *w2, unsigned val3)
 {
@@ -57,7 +76,7 @@ static void t_thread_mutex(void)
 	pthread_t t[NCOUNTERS];
 	counter = 0;
 	for (int i = 0; i < NCOUNTERS; i++)
-		EQ(pthread_create(&t[i], 0, count_up, 0), 0);
+		EQ(spawn(&t[i], count_up, 0), 0);
 	for (int i = 0; i < NCOUNTERS; i++)
 		EQ(pthread_join(t[i], 0), 0);
 	EQ(counter, (long)NCOUNTERS * INCREMENTS);
@@ -91,8 +110,8 @@ static void t_thread_condvar(void)
 {
 	pthread_t a, b;
 	pp_turn = pp_bad = 0;
-	EQ(pthread_create(&a, 0, pong, (void *)0), 0);
-	EQ(pthread_create(&b, 0, pong, (void *)1), 0);
+	EQ(spawn(&a, pong, (void *)0), 0);
+	EQ(spawn(&b, pong, (void *)1), 0);
 	EQ(pthread_join(a, 0), 0);
 	EQ(pthread_join(b, 0), 0);
 	EQ(pp_turn, 2 * ROUNDS);
@@ -131,7 +150,7 @@ static void t_thread_barrier(void)
 	barrier_bad = serial_count = 0;
 	EQ(pthread_barrier_init(&barrier, 0, BARRIER_THREADS), 0);
 	for (int i = 0; i < BARRIER_THREADS; i++)
-		EQ(pthread_create(&t[i], 0, phases, 0), 0);
+		EQ(spawn(&t[i], phases, 0), 0);
 	for (int i = 0; i < BARRIER_THREADS; i++)
 		EQ(pthread_join(t[i], 0), 0);
 	EQ(barrier_bad, 0);
@@ -165,7 +184,7 @@ static void t_thread_tls(void)
 	void *where[4];
 	tls_value = 7;
 	for (int i = 0; i < 4; i++)
-		EQ(pthread_create(&t[i], 0, tls_check, (void *)(intptr_t)(i + 1)),
+		EQ(spawn(&t[i], tls_check, (void *)(intptr_t)(i + 1)),
 		   0);
 	for (int i = 0; i < 4; i++) {
 		EQ(pthread_join(t[i], &where[i]), 0);
@@ -193,7 +212,7 @@ static void t_thread_cancel(void)
 	pthread_t t;
 	void *ret = 0;
 	OK(pipe(p));
-	EQ(pthread_create(&t, 0, read_forever, (void *)(intptr_t)p[0]), 0);
+	EQ(spawn(&t, read_forever, (void *)(intptr_t)p[0]), 0);
 	struct timespec nap = { 0, 50 * 1000 * 1000 };
 	nanosleep(&nap, 0); /* most likely in its read by now */
 	EQ(pthread_cancel(t), 0);
@@ -228,8 +247,8 @@ static void t_thread_exit_join(void)
 	void *ret;
 	keep_going = 1;
 	worked = 0;
-	EQ(pthread_create(&w, 0, worker, 0), 0);
-	EQ(pthread_create(&q, 0, quitter, 0), 0);
+	EQ(spawn(&w, worker, 0), 0);
+	EQ(spawn(&q, quitter, 0), 0);
 	EQ(pthread_join(q, &ret), 0);
 	CHECK(ret == (void *)0x5678);
 	long before = worked;
@@ -279,8 +298,8 @@ static void t_thread_two_cpus(void)
 	struct timespec t0;
 	turn = 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	EQ(pthread_create(&a, 0, spinner, (void *)0), 0);
-	EQ(pthread_create(&b, 0, spinner, (void *)1), 0);
+	EQ(spawn(&a, spinner, (void *)0), 0);
+	EQ(spawn(&b, spinner, (void *)1), 0);
 	EQ(pthread_join(a, 0), 0);
 	EQ(pthread_join(b, 0), 0);
 	long ms = pt_elapsed_ms(&t0);
@@ -358,7 +377,7 @@ static void t_thread_futex_ops(void)
 	fw1 = fw2 = fw3 = 0;
 	for (int i = 0; i < 2; i++) {
 		fx_rc[i] = -2;
-		EQ(pthread_create(&t[i], 0, futex_waiter, (void *)(intptr_t)i),
+		EQ(spawn(&t[i], futex_waiter, (void *)(intptr_t)i),
 		   0);
 	}
 	/* Moved as they come: 2 in all. */
@@ -398,7 +417,7 @@ static void t_thread_futex_ops(void)
 	/* Bitsets: a waiter for bit 0 is not woken for bit 1. */
 	fw3 = 0;
 	fx_rc[0] = -2;
-	EQ(pthread_create(&t[0], 0, bitset_waiter, 0), 0);
+	EQ(spawn(&t[0], bitset_waiter, 0), 0);
 	long woken = 0;
 	for (int tries = 0; !woken && tries < 2000; tries++) {
 		EQ(futex(&fw3, FUTEX_WAKE_BITSET | FUTEX_PRIVATE, 1, 0, 0, 2),
@@ -498,7 +517,7 @@ static void t_thread_tgkill(void)
 	handled_in = 0;
 	target_ready = target_done = 0;
 	pthread_t t;
-	EQ(pthread_create(&t, 0, target, 0), 0);
+	EQ(spawn(&t, target, 0), 0);
 	struct timespec nap = { 0, 1000 * 1000 };
 	for (int i = 0; i < 5000 && !target_ready; i++)
 		nanosleep(&nap, 0);
@@ -531,7 +550,7 @@ static void t_thread_sigmask(void)
 {
 	pthread_t t;
 	sigset_t cur;
-	EQ(pthread_create(&t, 0, blocker, 0), 0);
+	EQ(spawn(&t, blocker, 0), 0);
 	EQ(pthread_join(t, 0), 0);
 	EQ(masked_ok, 1);
 	OK(pthread_sigmask(SIG_BLOCK, 0, &cur));
@@ -568,7 +587,7 @@ static void t_thread_fork(void)
 {
 	pthread_t t;
 	void *st = 0;
-	EQ(pthread_create(&t, 0, forker, 0), 0);
+	EQ(spawn(&t, forker, 0), 0);
 	EQ(pthread_join(t, &st), 0);
 	CHECK(WIFEXITED((int)(intptr_t)st));
 	EQ(WEXITSTATUS((int)(intptr_t)st), 7);
