@@ -138,10 +138,12 @@ static long futex_wait(uint64_t uaddr, uint32_t val, uint64_t uts, int abs,
 			return 0;
 		/* Interrupted: EINTR only for a signal this thread takes
 		 * (an interrupt may have been meant for another wait). */
-		if ((got == STATUS_ERR_INTR || (got > 0 && (got & EV_SIG))) &&
-		    sig_ready()) {
-			rc = -P9_EINTR;
-			break;
+		if (got == STATUS_ERR_INTR || (got > 0 && (got & EV_SIG))) {
+			if (sig_ready()) {
+				rc = -P9_EINTR;
+				break;
+			}
+			sig_forward();
 		}
 		if (got < 0 && got != STATUS_ERR_TIMEOUT) {
 			rc = -P9_ENOMEM; /* no event to wait on */

@@ -118,6 +118,9 @@ void sig_init(void);
 void sig_publish(void);
 /* Whether a signal the calling thread does not block is pending for it. */
 int sig_ready(void);
+/* The process's pending signals the calling thread blocks: a thread
+ * that does not is interrupted to take them. */
+void sig_forward(void);
 /* Marks sig pending for ourselves, with siginfo's si_code `code`. */
 void sig_raise(int sig, int code);
 /* Around every call (start.c): delivery of pending signals; they return

@@ -159,7 +159,7 @@ static void poke(struct rt_thread *t)
 /* Signals of the process's that the calling thread blocks go to a thread
  * that does not (Linux's choice of a thread for a process's signal): it
  * is interrupted, and takes them on its way out of the runtime. */
-static void forward(void)
+void sig_forward(void)
 {
 	struct rt_thread *me = rt_self();
 	uint64_t mine = page ? page->pending & me->sigmask : 0;
@@ -405,7 +405,7 @@ static long deliver_all(struct rt_call *c, long rc, int interrupted)
 		handled |= ran;
 		sig_publish();
 	}
-	forward();
+	sig_forward();
 	if (rt_self()->suspended) { /* sigsuspend ends without a handler: again */
 		rt_self()->sigmask = rt_self()->suspend_mask;
 		rt_self()->suspended = 0;

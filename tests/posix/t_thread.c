@@ -530,6 +530,36 @@ static void t_thread_tgkill(void)
 	OK(sigaction(SIGUSR1, &old, 0));
 }
 
+/* A signal to the process goes to a thread that does not block it: we
+ * block SIGUSR1, the thread we make does not. */
+static void t_thread_process_signal(void)
+{
+	struct sigaction sa, old;
+	sigset_t set, was;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = note_tid;
+	OK(sigaction(SIGUSR1, &sa, &old));
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	EQ(pthread_sigmask(SIG_BLOCK, &set, &was), 0);
+	handled_in = 0;
+	target_ready = target_done = 0;
+	pthread_t t;
+	EQ(pthread_sigmask(SIG_UNBLOCK, &set, 0), 0); /* it starts unblocked */
+	int rc = spawn(&t, target, 0);
+	pthread_sigmask(SIG_BLOCK, &set, 0);
+	EQ(rc, 0);
+	struct timespec nap = { 0, 1000 * 1000 };
+	for (int i = 0; i < 5000 && !target_ready; i++)
+		nanosleep(&nap, 0);
+	CHECK(target_ready);
+	OK(kill(getpid(), SIGUSR1));
+	EQ(pthread_join(t, 0), 0);
+	EQ(handled_in, child_tid);
+	EQ(pthread_sigmask(SIG_SETMASK, &was, 0), 0);
+	OK(sigaction(SIGUSR1, &old, 0));
+}
+
 /* A thread's mask is its own: one that blocks SIGUSR2 keeps it out while
  * another thread's mask lets it in (pthread_sigmask). */
 static volatile int masked_ok;
@@ -606,6 +636,7 @@ const struct pt_test pt_thread_tests[] = {
 	{ "thread_futex_errors", t_thread_futex_errors },
 	{ "thread_tgkill", t_thread_tgkill },
 	{ "thread_sigmask", t_thread_sigmask },
+	{ "thread_process_signal", t_thread_process_signal },
 	{ "thread_fork", t_thread_fork },
 	{ 0, 0 },
 };
