@@ -312,6 +312,58 @@ static int tls_base_is_per_thread(void)
 	return 0;
 }
 
+/* GS's base is each thread's too (set_gs, or gs_base in its registers):
+ * a new thread reads its own through %gs and we keep ours. */
+static void gs_reading_worker(void)
+{
+	uint64_t v;
+	__asm__ volatile("movq %%gs:0, %0" : "=r"(v));
+	counter = (long)v;
+	metta_thread_exit();
+}
+
+static int gs_base_is_per_thread(void)
+{
+	static uint64_t mine = 0x6535, its = 0x175;
+	struct metta_regs r;
+	UCHECK(metta_set_gs((uint64_t)&mine) == 0, "set_gs failed");
+	UCHECK(metta_set_gs(0xffff800000000000ul) == STATUS_ERR_INVAL,
+	       "nucleus address accepted");
+	counter = 0;
+	clear_thread_slot(SLOT_T);
+	UCHECK(metta_thread_create(CAP_SELF, SLOT_T, (uint64_t)gs_reading_worker,
+				   stack_top(1), METTA_PRIO_NORM) == 0, "create");
+	UCHECK(metta_thread_ctl(SLOT_T, THREAD_GET_REGS, (uint64_t)&r) == 0, "regs");
+	UCHECK(r.gs_base == 0, "a new thread's GS base is 0x%lx", r.gs_base);
+	r.gs_base = 0xffff800000000000ul;
+	UCHECK(metta_thread_ctl(SLOT_T, THREAD_SET_REGS, (uint64_t)&r) ==
+		       STATUS_ERR_INVAL, "nucleus GS base accepted");
+	r.gs_base = (uint64_t)&its;
+	UCHECK(metta_thread_ctl(SLOT_T, THREAD_SET_REGS, (uint64_t)&r) == 0, "set");
+	metta_thread_ctl(SLOT_T, THREAD_START, 0);
+	metta_sleep(5000); /* it runs, switches happen */
+	UCHECK(counter == 0x175, "the thread read 0x%lx through GS", counter);
+	uint64_t v;
+	__asm__ volatile("movq %%gs:0, %0" : "=r"(v));
+	UCHECK(v == 0x6535, "ours reads 0x%lx after a switch", v);
+	metta_cap_delete(SLOT_T);
+	metta_set_gs(0);
+	return 0;
+}
+
+/* thread_self: a capability to the calling thread, in a free slot. */
+static int thread_self_names_us(void)
+{
+	clear_thread_slot(SLOT_T);
+	UCHECK(metta_thread_self(SLOT_T) == 0, "thread_self failed");
+	UCHECK(metta_thread_ctl(SLOT_T, THREAD_STATE, 0) == THREAD_IS_RUNNING,
+	       "not the running thread");
+	UCHECK(metta_thread_self(SLOT_T) == STATUS_ERR_EXIST, "slot taken twice");
+	UCHECK(metta_thread_self(CAP_SLOTS) == STATUS_ERR_BADCAP, "no such slot");
+	metta_cap_delete(SLOT_T);
+	return 0;
+}
+
 /* ---- memory objects ---- */
 
 #define VA1 0x520000000000ull
@@ -547,6 +599,8 @@ static const struct utest tests[] = {
 	{ "spinning_thread_is_preempted", spinning_thread_is_preempted },
 	{ "priorities_order_threads", priorities_order_threads },
 	{ "tls_base_is_per_thread", tls_base_is_per_thread },
+	{ "gs_base_is_per_thread", gs_base_is_per_thread },
+	{ "thread_self_names_us", thread_self_names_us },
 	{ "memory_objects_map_and_share", memory_objects_map_and_share },
 	{ "bad_mappings_are_refused", bad_mappings_are_refused },
 	{ "events_signal_wait_poll", events_signal_wait_poll },
