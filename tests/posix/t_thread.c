@@ -6,7 +6,8 @@
  * two threads running at once (a hand-off between two spinning threads
  * that never yield, which one CPU could only do a time slice at a time),
  * thread ids, futex's operations (requeue, wake-op, bitsets, timeouts)
- * and errors, tgkill to one thread, and fork from a thread.
+ * and errors, tgkill to one thread, a signal to the process taken by a
+ * thread that does not block it, fork and execve from a thread.
  */
 #include "posixtest.h"
 
@@ -623,6 +624,53 @@ static void t_thread_fork(void)
 	EQ(WEXITSTATUS((int)(intptr_t)st), 7);
 }
 
+/* ---- execve from a thread: the others end ---- */
+
+extern char **environ;
+static volatile int spin_forever = 1;
+
+static void *spin_on(void *arg)
+{
+	(void)arg;
+	while (spin_forever)
+		__builtin_ia32_pause(); /* never a call: only exec ends it */
+	return 0;
+}
+
+static void *nap_on(void *arg)
+{
+	(void)arg;
+	struct timespec nap = { 0, 10 * 1000 * 1000 };
+	for (;;)
+		nanosleep(&nap, 0);
+	return 0;
+}
+
+static void *exec_sh(void *arg)
+{
+	(void)arg;
+	char *argv[] = { "sh", "-c", "exit 9", 0 };
+	execve("/bin/sh", argv, environ);
+	_exit(127);
+}
+
+static void t_thread_exec(void)
+{
+	pid_t pid = OK(fork());
+	if (pid == 0) {
+		pthread_t a, b, c;
+		if (spawn(&a, spin_on, 0) || spawn(&b, nap_on, 0) ||
+		    spawn(&c, exec_sh, 0))
+			_exit(1);
+		pthread_join(c, 0); /* never returns: exec ends us all */
+		_exit(2);
+	}
+	int st = 0;
+	EQ(waitpid(pid, &st, 0), pid);
+	CHECK(WIFEXITED(st));
+	EQ(WEXITSTATUS(st), 9);
+}
+
 const struct pt_test pt_thread_tests[] = {
 	{ "thread_ids", t_thread_ids },
 	{ "thread_mutex", t_thread_mutex },
@@ -638,5 +686,6 @@ const struct pt_test pt_thread_tests[] = {
 	{ "thread_sigmask", t_thread_sigmask },
 	{ "thread_process_signal", t_thread_process_signal },
 	{ "thread_fork", t_thread_fork },
+	{ "thread_exec", t_thread_exec },
 	{ 0, 0 },
 };
