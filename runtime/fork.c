@@ -253,6 +253,8 @@ static long fill_child(uint32_t child, long pid, uint64_t stack,
 static long do_fork(uint64_t flags, uint64_t stack, uint64_t ptid,
 		    uint64_t ctid, uint64_t tls)
 {
+	if ((flags & LX_CLONE_SIGHAND) && !(flags & LX_CLONE_VM))
+		return -P9_EINVAL; /* shared handlers need shared memory */
 	if ((flags & LX_CLONE_THREAD) ||
 	    ((flags & LX_CLONE_VM) && !(flags & LX_CLONE_VFORK)))
 		return thread_clone(flags, stack, ptid, ctid, tls);

@@ -144,6 +144,7 @@ static long futex_wait(uint64_t uaddr, uint32_t val, uint64_t uts, int abs,
 				break;
 			}
 			sig_forward();
+			continue; /* not ours: wait on */
 		}
 		if (got < 0 && got != STATUS_ERR_TIMEOUT) {
 			rc = -P9_ENOMEM; /* no event to wait on */

@@ -303,17 +303,19 @@ void thread_regs(struct metta_regs *r, const struct rt_call *c,
 long thread_clone(uint64_t flags, uint64_t stack, uint64_t ptid,
 		  uint64_t ctid, uint64_t tls)
 {
-	/* Linux's rules: a thread shares the signal handlers, which share
-	 * the memory. */
-	if (!(flags & LX_CLONE_VM) || !(flags & LX_CLONE_SIGHAND) ||
-	    (flags & LX_CLONE_VFORK))
+	/* A thread shares the signal handlers (Linux's rule for
+	 * CLONE_THREAD); a process sharing our memory but not our handlers
+	 * is not kept (EINVAL too). */
+	if (!(flags & LX_CLONE_SIGHAND) || (flags & LX_CLONE_VFORK))
 		return -P9_EINVAL;
 	if (!stack)
-		return -P9_EINVAL; /* two threads on one stack */
-	if (((flags & LX_CLONE_PARENT_SETTID) && user_writable(ptid, 4)) ||
-	    ((flags & (LX_CLONE_CHILD_SETTID | LX_CLONE_CHILD_CLEARTID)) &&
-	     user_writable(ctid, 4)))
-		return -P9_EFAULT;
+		return -P9_EINVAL; /* two threads on one stack: not kept */
+	/* Linux writes the tids where it can, and makes the thread either
+	 * way (a CLEARTID word is tried again at its end). */
+	if ((flags & LX_CLONE_PARENT_SETTID) && user_writable(ptid, 4))
+		flags &= ~(uint64_t)LX_CLONE_PARENT_SETTID;
+	if ((flags & LX_CLONE_CHILD_SETTID) && user_writable(ctid, 4))
+		flags &= ~(uint64_t)LX_CLONE_CHILD_SETTID;
 	struct rt_thread *me = rt_self(), *t = thread_place();
 	if (!t)
 		return -P9_EAGAIN;

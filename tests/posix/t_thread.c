@@ -335,6 +335,12 @@ static void t_thread_ids(void)
 	unsigned cpu = 99, node = 99;
 	OK(syscall(SYS_getcpu, &cpu, &node, 0));
 	CHECK(CPU_ISSET(cpu, &set));
+	ERR(syscall(SYS_getcpu, (void *)8, 0, 0), EFAULT);
+	ERR(syscall(SYS_tgkill, 1, syscall(SYS_gettid), 0), ESRCH); /* not 1's */
+	/* clone's refusals: a thread without shared handlers, shared
+	 * handlers without shared memory (nothing is made). */
+	ERR(syscall(SYS_clone, CLONE_VM | CLONE_THREAD, 0, 0, 0, 0), EINVAL);
+	ERR(syscall(SYS_clone, CLONE_SIGHAND, 0, 0, 0, 0), EINVAL);
 	struct timespec res;
 	OK(clock_getres(CLOCK_MONOTONIC, &res));
 	CHECK(res.tv_sec == 0 && res.tv_nsec > 0);
@@ -519,14 +525,19 @@ static void t_thread_tgkill(void)
 	target_ready = target_done = 0;
 	pthread_t t;
 	EQ(spawn(&t, target, 0), 0);
-	struct timespec nap = { 0, 1000 * 1000 };
-	for (int i = 0; i < 5000 && !target_ready; i++)
+	struct timespec nap = { 0, 10 * 1000 * 1000 };
+	for (int i = 0; i < 500 && !target_ready; i++)
 		nanosleep(&nap, 0);
 	CHECK(target_ready);
 	OK(syscall(SYS_tgkill, getpid(), child_tid, SIGUSR1));
 	EQ(pthread_join(t, 0), 0);
 	EQ(handled_in, child_tid); /* in that thread, not ours */
-	ERR(syscall(SYS_tgkill, getpid(), child_tid, SIGUSR1), ESRCH);
+	/* Gone after join (Linux's task may linger a moment after it
+	 * cleared its tid word: asked again for up to a second). */
+	for (int i = 0; i < 100 && syscall(SYS_tgkill, getpid(), child_tid, 0) == 0;
+	     i++)
+		nanosleep(&nap, 0);
+	ERR(syscall(SYS_tgkill, getpid(), child_tid, 0), ESRCH);
 	ERR(syscall(SYS_tgkill, getpid(), 0, SIGUSR1), EINVAL);
 	OK(sigaction(SIGUSR1, &old, 0));
 }
