@@ -110,6 +110,10 @@ void thread_kill(struct thread *t)
 	timer_cancel(&t->timer);
 	rq_remove(&t->cpu->rq, &t->rq);
 	event_abandon(t);
+	if (t->wait_ref) { /* its event wait never comes back to let go */
+		kobj_put(t->wait_ref);
+		t->wait_ref = NULL;
+	}
 	ipc_thread_gone(t);
 	t->state = THREAD_DEAD;
 	if (t->cpu->current == t) {

@@ -351,6 +351,38 @@ static int gs_base_is_per_thread(void)
 	return 0;
 }
 
+/* A thread killed while it waits on an event lets go of the event: with
+ * its capabilities gone, all it cost comes back. */
+static void event_waiting_worker(void)
+{
+	metta_event_wait(SLOT_A, 1, 0);
+	metta_thread_exit();
+}
+
+static int killed_waiter_lets_go(void)
+{
+	clear_thread_slot(SLOT_T);
+	metta_cap_delete(SLOT_A);
+	struct metta_domain_info before = self_info();
+	UCHECK(metta_event_create(SLOT_A) == 0, "event");
+	UCHECK(metta_thread_create(CAP_SELF, SLOT_T,
+				   (uint64_t)event_waiting_worker, stack_top(1),
+				   METTA_PRIO_NORM) == 0, "create");
+	metta_thread_ctl(SLOT_T, THREAD_START, 0);
+	for (int i = 0; i < 100 && metta_thread_ctl(SLOT_T, THREAD_STATE, 0) !=
+					THREAD_IS_BLOCKED; i++)
+		metta_sleep(1000);
+	UCHECK(metta_thread_ctl(SLOT_T, THREAD_STATE, 0) == THREAD_IS_BLOCKED,
+	       "not waiting");
+	metta_thread_ctl(SLOT_T, THREAD_KILL, 0);
+	metta_cap_delete(SLOT_T);
+	metta_cap_delete(SLOT_A);
+	struct metta_domain_info after = self_info();
+	UCHECK(after.quota_used == before.quota_used,
+	       "%lu bytes still used", after.quota_used - before.quota_used);
+	return 0;
+}
+
 /* thread_self: a capability to the calling thread, in a free slot. */
 static int thread_self_names_us(void)
 {
@@ -601,6 +633,7 @@ static const struct utest tests[] = {
 	{ "tls_base_is_per_thread", tls_base_is_per_thread },
 	{ "gs_base_is_per_thread", gs_base_is_per_thread },
 	{ "thread_self_names_us", thread_self_names_us },
+	{ "killed_waiter_lets_go", killed_waiter_lets_go },
 	{ "memory_objects_map_and_share", memory_objects_map_and_share },
 	{ "bad_mappings_are_refused", bad_mappings_are_refused },
 	{ "events_signal_wait_poll", events_signal_wait_poll },
