@@ -298,7 +298,7 @@ long sys_clone(const uint64_t *a)
 static long wait_for(int64_t spec, uint64_t opts, uint64_t out[3])
 {
 	uint64_t w[4] = { NESTER_WAIT, (uint64_t)spec, opts };
-	long rc = metta_request(CAP_NESTER, w, 0, 0, 0, 0, 0, 0, 0);
+	long rc = rt_request(CAP_NESTER, w, 0, 0, 0, 0, 0, 0); /* held */
 	if (rc == STATUS_ERR_NOENT)
 		return -P9_ECHILD;
 	if (rc == STATUS_ERR_INTR)

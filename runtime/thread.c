@@ -171,7 +171,6 @@ void thread_init(void)
 		rt_log("no thread pointer: cannot run");
 		rt_exit(127);
 	}
-	event_of(t);
 	rt_lock();
 }
 
@@ -321,6 +320,7 @@ long thread_clone(uint64_t flags, uint64_t stack, uint64_t ptid,
 		return -P9_EAGAIN;
 	thread_tid(me);
 	thread_cap(me); /* so that the others can interrupt it */
+	event_of(me);	/* and wake it (a process of one thread has none) */
 	t->tid = rt_getpid() + ((long)t->idx << RT_TID_SHIFT);
 	t->fs_base = flags & LX_CLONE_SETTLS ? tls : me->fs_base;
 	t->sigmask = me->sigmask;
@@ -411,5 +411,4 @@ void thread_fork_child(void)
 	me->tid = rt.pid;
 	lock.held = 0;
 	lock.waiters = 0;
-	event_of(me);
 }
