@@ -136,7 +136,7 @@ LIBMETTA := $(BUILD)/user/libmetta.a
 LIB9P_SRC := $(wildcard lib/9p/*.c) lib/cpio/cpio.c
 LIB9P_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(LIB9P_SRC))
 LIB9P := $(BUILD)/user/lib9p.a
-USER_TESTS := ntest ncap nipc nreply n9pheld nfork ndomain nsmp ndev nserv nproc ufault
+USER_TESTS := ntest ncap nipc nreply n9pheld nfork ndomain nsmp nsync ndev nserv nproc ufault
 USER_TEST_BINS := $(patsubst %,$(BUILD)/user/tests/%,$(USER_TESTS))
 
 $(BUILD)/user/%.c.o: %.c $(SETUP) Makefile | $(SYSCALL_GEN)
@@ -211,6 +211,12 @@ $(BUILD)/modules/posixtest: $(wildcard tests/posix/*.c tests/posix/*.h) $(SETUP)
 	@echo "  MUSLCC  $@"
 	@musl-gcc $(MUSL_CFLAGS) -pthread -o $@ $(filter %.c,$^)
 
+# The system tests' memory program (tests/system/boots.py).
+$(BUILD)/modules/memtouch: tests/system/files/memtouch.c $(SETUP)
+	@mkdir -p $(@D)
+	@echo "  MUSLCC  $@"
+	@musl-gcc $(MUSL_CFLAGS) -o $@ $<
+
 # A static glibc program, built by the host's gcc: glibc's start-up on
 # the runtime (tests/glibc).
 $(BUILD)/modules/glibctest: tests/glibc/hello.c $(SETUP)
@@ -255,8 +261,8 @@ $(BUILD)/modules/root.cpio: tools/mkcpio.py $(shell find rootfs -type f 2>/dev/n
 	@mkdir -p $(@D)
 	@echo "  CPIO    $@"
 	@rm -rf $(BUILD)/rootfs && cp -r rootfs $(BUILD)/rootfs
-	@cd $(BUILD)/rootfs && mkdir -p dev proc srv tmp bin root && \
-		chmod 1777 tmp && chmod 700 root
+	@cd $(BUILD)/rootfs && mkdir -p dev/shm proc srv tmp bin root && \
+		chmod 1777 tmp dev/shm && chmod 700 root
 	@$(PYTHON) tools/mkcpio.py $@ $(BUILD)/rootfs bin/bash=$(DEBS)/bash \
 		--applets bin/busybox=$(DEBS)/busybox --manifest etc/image-manifest
 
@@ -357,6 +363,7 @@ fuzz: $(FUZZ_BINS)
 # Test ISOs are made by the harness (one per command line) from these.
 test: $(NUCLEUS) $(HOST_BINS) $(FUZZ_BINS) $(USER_TEST_BINS) $(BOOT_MODULES) \
 		$(BUILD)/modules/posixtest $(BUILD)/modules/glibctest \
+		$(BUILD)/modules/memtouch \
 		$(BUILD)/modules/glibcthreads
 	@$(PYTHON) tests/run.py --build $(BUILD) $(if $(ONLY),--only $(ONLY))
 

@@ -29,7 +29,7 @@ static uint8_t *ring_byte(uint64_t offset)
 {
 	/* The header sits in the first page; data follows it. */
 	uint64_t at = sizeof(struct metta_log_ring) + offset;
-	return (uint8_t *)phys_to_virt(ring.mem->pages[at / PAGE_SIZE]) +
+	return (uint8_t *)phys_to_virt(memobj_page(ring.mem, at / PAGE_SIZE)) +
 	       at % PAGE_SIZE;
 }
 
@@ -51,7 +51,7 @@ void log_ring_write(const char *s, size_t n)
 		keep_early(s, n);
 		return;
 	}
-	struct metta_log_ring *hdr = phys_to_virt(ring.mem->pages[0]);
+	struct metta_log_ring *hdr = phys_to_virt(memobj_page(ring.mem, 0));
 	int line_end = 0;
 	for (size_t i = 0; i < n; i++) {
 		*ring_byte(hdr->head % ring.size) = (uint8_t)s[i];
@@ -64,8 +64,10 @@ void log_ring_write(const char *s, size_t n)
 
 static void unregister(void)
 {
-	if (ring.mem)
+	if (ring.mem) {
+		ring.mem->pinned = 0;
 		kobj_put(&ring.mem->obj);
+	}
 	if (ring.event)
 		kobj_put(&ring.event->obj);
 	ring.mem = NULL;
@@ -95,9 +97,15 @@ long sys_log_register(uint32_t mem, uint32_t event, uint64_t bits)
 	    (rc = cap_lookup(&d->caps, event, OBJ_EVENT, RIGHT_WRITE, &ec)))
 		return rc;
 	struct memobj *m = container_of(mc->obj, struct memobj, obj);
-	if (m->device || m->npages * PAGE_SIZE <= sizeof(struct metta_log_ring))
+	if (m->device || m->fixed ||
+	    m->npages * PAGE_SIZE <= sizeof(struct metta_log_ring))
 		return STATUS_ERR_INVAL;
+	/* The ring is written from anywhere in the nucleus, a fault there
+	 * is no option: every page now, paid by its owner. */
+	if ((rc = memobj_populate(m, 0, m->npages)))
+		return rc;
 	unregister();
+	m->pinned = 1; /* never discarded while the nucleus writes it */
 	kobj_get(mc->obj);
 	kobj_get(ec->obj);
 	ring.owner = d;
@@ -105,7 +113,7 @@ long sys_log_register(uint32_t mem, uint32_t event, uint64_t bits)
 	ring.event = container_of(ec->obj, struct event, obj);
 	ring.bits = bits;
 	ring.size = m->npages * PAGE_SIZE - sizeof(struct metta_log_ring);
-	struct metta_log_ring *hdr = phys_to_virt(m->pages[0]);
+	struct metta_log_ring *hdr = phys_to_virt(memobj_page(m, 0));
 	hdr->head = 0;
 	hdr->size = ring.size;
 	/* What was said before anyone listened (the boot banner...). */

@@ -78,9 +78,9 @@ static int give_boot_modules(struct boot_info *bi, struct domain *d)
 	struct memobj *info;
 	int rc = memobj_create_anon(d, CAP_BOOTINFO, 1, RIGHT_READ | RIGHT_GRANT,
 				    &info);
-	if (rc)
+	if (rc || (rc = memobj_populate(info, 0, 1)))
 		return rc;
-	struct metta_bootinfo *b = phys_to_virt(info->pages[0]);
+	struct metta_bootinfo *b = phys_to_virt(memobj_page(info, 0));
 	_Static_assert(sizeof(*b) <= PAGE_SIZE, "boot information fits a page");
 	fmt_snprintf(b->cmdline, sizeof(b->cmdline), "%s", bi->cmdline);
 	for (int i = 0; i < bi->nmodules && i < METTA_MAX_MODULES; i++) {

@@ -1,7 +1,11 @@
 /*
  * Memory objects and mappings: see memobj.h. Every call checks all its
  * arguments and the whole range before it changes anything; a mapping
- * that runs out of quota half-way is undone.
+ * that runs out of quota half-way is undone. Pages come in one at a time
+ * (memobj_page_in), on a fault or a nucleus copy: zero-fill on demand is
+ * mechanism, so it lives here, where a first touch costs a page and no
+ * message; what to do when memory runs out (page out, grow, end the
+ * program) is policy, left to the fault handler of the domain.
  */
 #include <arch/paging.h>
 #include <arch/smp.h>
@@ -15,7 +19,8 @@
 #include <metta/status.h>
 #include <nucleus/syscall_table.h>
 
-#define MAX_PAGES (1ull << 20) /* 4 GiB in one object */
+#define MAX_PAGES    (1ull << 20) /* 4 GiB in one object */
+#define LEAF_ENTRIES (PAGE_SIZE / sizeof(uint64_t))
 
 static struct kmem_cache memobj_cache, mapping_cache;
 
@@ -30,68 +35,138 @@ static void caches_init(void)
 	kobj_set_release(OBJ_MEMORY, memobj_release);
 }
 
-/* Frees the object's pages (unless they are a device's) and its page
- * array, refunding the payer. */
+/* ---- the page index ---- */
+
+static uint64_t leaves_of(uint64_t npages)
+{
+	return (npages + LEAF_ENTRIES - 1) / LEAF_ENTRIES;
+}
+
+/* A zeroed page charged to q: 0 and its address, or ERR_QUOTA / ERR_NOMEM
+ * with nothing taken. */
+static int zeroed_page(struct quota *q, uint64_t *pa)
+{
+	if (quota_charge(q, PAGE_SIZE))
+		return STATUS_ERR_QUOTA;
+	if (pmm_alloc(nucleus_pmm, pa)) {
+		quota_release(q, PAGE_SIZE);
+		return STATUS_ERR_NOMEM;
+	}
+	memset(phys_to_virt(*pa), 0, PAGE_SIZE);
+	return STATUS_OK;
+}
+
+static void free_page(struct quota *q, uint64_t pa)
+{
+	pmm_free(nucleus_pmm, pa);
+	quota_release(q, PAGE_SIZE);
+}
+
+uint64_t memobj_page(const struct memobj *m, uint64_t i)
+{
+	if (m->fixed)
+		return m->base + i * PAGE_SIZE;
+	const uint64_t *leaf = m->top[i / LEAF_ENTRIES];
+	return leaf ? leaf[i % LEAF_ENTRIES] : 0;
+}
+
+/* The first page of m that it has in [i, end), or end. Skips absent
+ * leaves whole, so a walk over a large, little-used object is short. */
+static uint64_t next_page(const struct memobj *m, uint64_t i, uint64_t end)
+{
+	while (i < end && !m->fixed) {
+		const uint64_t *leaf = m->top[i / LEAF_ENTRIES];
+		if (leaf && leaf[i % LEAF_ENTRIES])
+			return i;
+		i = leaf ? i + 1 : (i / LEAF_ENTRIES + 1) * LEAF_ENTRIES;
+	}
+	return i < end ? i : end;
+}
+
+/* Each page i of m that it has, in [first, end). */
+#define for_each_page(m, i, first, end)                               \
+	for (uint64_t i = next_page(m, first, end); i < (end);        \
+	     i = next_page(m, i + 1, end))
+
+int memobj_page_in(struct memobj *m, uint64_t i, uint64_t *pa)
+{
+	if ((*pa = memobj_page(m, i)))
+		return STATUS_OK;
+	struct quota *q = &m->payer->quota;
+	uint64_t **leaf = &m->top[i / LEAF_ENTRIES], at;
+	int rc;
+	if (!*leaf) {
+		if ((rc = zeroed_page(q, &at)))
+			return rc;
+		*leaf = phys_to_virt(at); /* stays, charged, with m */
+	}
+	if ((rc = zeroed_page(q, &(*leaf)[i % LEAF_ENTRIES])))
+		return rc;
+	m->populated++;
+	*pa = (*leaf)[i % LEAF_ENTRIES];
+	return STATUS_OK;
+}
+
+int memobj_populate(struct memobj *m, uint64_t first, uint64_t n)
+{
+	uint64_t pa;
+	for (uint64_t i = first; i < first + n; i++) {
+		int rc = memobj_page_in(m, i, &pa);
+		if (rc)
+			return rc;
+	}
+	return STATUS_OK;
+}
+
+/* Gives back page i of m (which it has). */
+static void drop_page(struct memobj *m, uint64_t i)
+{
+	uint64_t *e = &m->top[i / LEAF_ENTRIES][i % LEAF_ENTRIES];
+	free_page(&m->payer->quota, *e);
+	*e = 0;
+	m->populated--;
+}
+
+/* Frees an anonymous object's pages, leaves and top, refunding the payer. */
 static void free_pages(struct memobj *m)
 {
-	uint64_t owned = m->fixed ? 0 : m->npages;
-	for (uint64_t i = 0; i < owned; i++)
-		if (m->pages[i])
-			pmm_free(nucleus_pmm, m->pages[i]);
-	uint64_t pa = virt_to_phys_direct(m->pages);
-	for (uint64_t i = 0; i < m->array_pages; i++)
-		pmm_free(nucleus_pmm, pa + i * PAGE_SIZE);
-	quota_release(&m->payer->quota, (owned + m->array_pages) * PAGE_SIZE);
+	if (m->fixed)
+		return;
+	for_each_page(m, i, 0, m->npages)
+		drop_page(m, i);
+	for (uint64_t l = 0; l < leaves_of(m->npages); l++)
+		if (m->top[l])
+			free_page(&m->payer->quota,
+				  virt_to_phys_direct(m->top[l]));
+	uint64_t pa = virt_to_phys_direct(m->top);
+	for (uint64_t i = 0; i < m->top_pages; i++)
+		free_page(&m->payer->quota, pa + i * PAGE_SIZE);
 }
 
-static int alloc_pages(struct memobj *m, struct domain *d, uint64_t npages)
+/* An empty index for npages paid by d: in m itself when small. */
+static int alloc_index(struct memobj *m, struct domain *d, uint64_t npages)
 {
-	uint64_t array_pages = (npages * 8 + PAGE_SIZE - 1) / PAGE_SIZE, pa;
-	if (quota_charge(&d->quota, (npages + array_pages) * PAGE_SIZE))
-		return STATUS_ERR_QUOTA;
-	m->payer = d;
-	m->npages = 0;
-	m->array_pages = array_pages;
-	if (pmm_alloc_range(nucleus_pmm, array_pages, PAGE_SIZE, ~0ull, &pa)) {
-		quota_release(&d->quota, (npages + array_pages) * PAGE_SIZE);
-		return STATUS_ERR_NOMEM;
-	}
-	m->pages = phys_to_virt(pa);
-	for (; m->npages < npages; m->npages++) {
-		m->pages[m->npages] = 0;
-		if (pmm_alloc(nucleus_pmm, &m->pages[m->npages]))
-			break;
-		memset(phys_to_virt(m->pages[m->npages]), 0, PAGE_SIZE);
-	}
-	if (m->npages < npages) {
-		uint64_t got = m->npages;
-		m->npages = got; /* free what we took, refund all */
-		quota_release(&d->quota, (npages - got) * PAGE_SIZE);
-		free_pages(m);
-		return STATUS_ERR_NOMEM;
-	}
-	return STATUS_OK;
-}
-
-/* The array of a device object: physical pages, not allocated. */
-static int alloc_array(struct memobj *m, struct domain *d, uint64_t phys,
-		       uint64_t npages)
-{
-	uint64_t array_pages = (npages * 8 + PAGE_SIZE - 1) / PAGE_SIZE, pa;
-	if (quota_charge(&d->quota, array_pages * PAGE_SIZE))
-		return STATUS_ERR_QUOTA;
-	if (pmm_alloc_range(nucleus_pmm, array_pages, PAGE_SIZE, ~0ull, &pa)) {
-		quota_release(&d->quota, array_pages * PAGE_SIZE);
-		return STATUS_ERR_NOMEM;
-	}
+	uint64_t bytes = leaves_of(npages) * sizeof(uint64_t *), pa;
 	m->payer = d;
 	m->npages = npages;
-	m->array_pages = array_pages;
-	m->pages = phys_to_virt(pa);
-	for (uint64_t i = 0; i < npages; i++)
-		m->pages[i] = phys + i * PAGE_SIZE;
+	m->top = m->small_top;
+	m->top_pages = 0;
+	if (leaves_of(npages) <= MEMOBJ_SMALL_TOP)
+		return STATUS_OK;
+	uint64_t n = (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
+	if (quota_charge(&d->quota, n * PAGE_SIZE))
+		return STATUS_ERR_QUOTA;
+	if (pmm_alloc_range(nucleus_pmm, n, PAGE_SIZE, ~0ull, &pa)) {
+		quota_release(&d->quota, n * PAGE_SIZE);
+		return STATUS_ERR_NOMEM;
+	}
+	m->top = phys_to_virt(pa);
+	m->top_pages = n;
+	memset(m->top, 0, n * PAGE_SIZE);
 	return STATUS_OK;
 }
+
+/* ---- objects ---- */
 
 static long install(struct domain *d, uint32_t dst, struct memobj *m,
 		    uint32_t rights, struct memobj **out)
@@ -105,10 +180,35 @@ static long install(struct domain *d, uint32_t dst, struct memobj *m,
 	return STATUS_OK;
 }
 
+/* A new object record paid by d: anonymous with an empty index, or
+ * (fixed) over the physical pages from `phys`. */
+static int new_object(struct domain *d, uint64_t pages, int fixed,
+		      uint64_t phys, struct memobj **out)
+{
+	caches_init();
+	void *mem;
+	int rc = kmem_alloc(&memobj_cache, &d->quota, &mem);
+	if (rc)
+		return rc;
+	struct memobj *m = mem;
+	memset(m, 0, sizeof(*m));
+	m->fixed = fixed;
+	m->base = phys;
+	if (fixed) {
+		m->payer = d;
+		m->npages = pages;
+	} else if ((rc = alloc_index(m, d, pages))) {
+		kmem_free(&memobj_cache, &d->quota, m);
+		return rc;
+	}
+	*out = m;
+	return STATUS_OK;
+}
+
 /*
- * A memory object in d's slot dst with `rights`: fresh zeroed pages, or
- * (fixed) the physical pages from `phys`, which are not the object's to
- * free (device memory, boot modules); `uncached` maps them so.
+ * A memory object in d's slot dst with `rights`: anonymous (pages on
+ * demand), or (fixed) the physical pages from `phys`, which are not the
+ * object's to free (device memory, boot modules); `uncached` maps them so.
  */
 static long create(struct domain *d, uint32_t dst, uint64_t pages, int fixed,
 		   uint64_t phys, int uncached, uint32_t rights,
@@ -119,18 +219,10 @@ static long create(struct domain *d, uint32_t dst, uint64_t pages, int fixed,
 		return rc;
 	if (pages == 0 || pages > MAX_PAGES)
 		return STATUS_ERR_INVAL;
-	caches_init();
-	void *mem;
-	if ((rc = kmem_alloc(&memobj_cache, &d->quota, &mem)))
+	struct memobj *m;
+	if ((rc = new_object(d, pages, fixed, phys, &m)))
 		return rc;
-	struct memobj *m = mem;
-	rc = fixed ? alloc_array(m, d, phys, pages) : alloc_pages(m, d, pages);
-	if (rc) {
-		kmem_free(&memobj_cache, &d->quota, m);
-		return rc;
-	}
 	m->device = uncached;
-	m->fixed = fixed;
 	return install(d, dst, m, rights, out);
 }
 
@@ -166,6 +258,8 @@ static void memobj_release(struct kobj *o)
 	kobj_put(&payer->obj);
 }
 
+/* ---- mappings ---- */
+
 /* The capability's rights as page rights. */
 static unsigned page_rights(uint32_t cap_rights)
 {
@@ -190,24 +284,60 @@ static int check_map_args(struct memobj *m, uint64_t offset, uint64_t va,
 	return STATUS_OK;
 }
 
+static uint64_t map_end(const struct mapping *map)
+{
+	return map->va + map->npages * PAGE_SIZE;
+}
+
+/* The mapping of d covering user address va, or NULL. */
+static struct mapping *mapping_at(struct domain *d, uint64_t va)
+{
+	struct mapping *map = d->mappings;
+	while (map && (va < map->va || va >= map_end(map)))
+		map = map->next;
+	return map;
+}
+
+/* Whether no mapping of d touches [va, va + pages): a range mapped but
+ * not yet touched is not free, though it has no page table entries. */
 static int range_free(struct domain *d, uint64_t va, uint64_t pages)
 {
-	for (uint64_t i = 0; i < pages; i++) {
-		uint64_t pa;
-		unsigned r;
-		if (aspace_lookup(&d->as, va + i * PAGE_SIZE, &pa, &r) ==
-		    STATUS_OK)
+	uint64_t end = va + pages * PAGE_SIZE;
+	for (struct mapping *map = d->mappings; map; map = map->next)
+		if (map->va < end && va < map_end(map))
 			return 0;
-	}
 	return 1;
 }
 
-static void unmap_range(struct domain *d, uint64_t va, uint64_t pages)
+/* The address at which map shows page i of its object. */
+static uint64_t va_of(const struct mapping *map, uint64_t i)
 {
-	for (uint64_t i = 0; i < pages; i++)
-		aspace_unmap(&d->as, va + i * PAGE_SIZE, NULL);
-	/* Another CPU may run a thread of d with these pages cached. */
-	tlb_shootdown();
+	return map->va + (i - map->offset) * PAGE_SIZE;
+}
+
+/* Unmaps the object's pages [first, end) that map shows (without the
+ * TLB shootdown, which the caller does once). */
+static void unmap_pages(const struct mapping *map, uint64_t first,
+			uint64_t end)
+{
+	for_each_page(map->mo, i, first, end)
+		aspace_unmap(&map->d->as, va_of(map, i), NULL);
+}
+
+/* Maps the pages the object has in map's range: all or nothing. */
+static int map_pages(const struct mapping *map)
+{
+	uint64_t end = map->offset + map->npages;
+	for_each_page(map->mo, i, map->offset, end) {
+		int rc = aspace_map(&map->d->as, va_of(map, i),
+				    memobj_page(map->mo, i), map->rights);
+		if (rc) {
+			unmap_pages(map, map->offset, i);
+			tlb_shootdown();
+			return rc;
+		}
+	}
+	return STATUS_OK;
 }
 
 /* Maps pages [offset, offset + pages) of m at va in d with page rights
@@ -222,17 +352,14 @@ static long map_object(struct domain *d, struct memobj *m, uint64_t offset,
 	if (rc)
 		return rc;
 	struct mapping *map = mem_rec;
-	for (uint64_t i = 0; i < pages; i++) {
-		rc = aspace_map(&d->as, va + i * PAGE_SIZE,
-				m->pages[offset + i], vr);
-		if (rc) {
-			unmap_range(d, va, i); /* all or nothing */
-			kmem_free(&mapping_cache, &d->quota, map);
-			return rc;
-		}
+	*map = (struct mapping){ d->mappings, m->maps, d,   va, pages,
+				 offset,      vr,      max, m };
+	if ((rc = map_pages(map))) {
+		kmem_free(&mapping_cache, &d->quota, map);
+		return rc;
 	}
-	*map = (struct mapping){ d->mappings, va, pages, offset, vr, max, m };
 	d->mappings = map;
+	m->maps = map;
 	kobj_get(&m->obj);
 	return STATUS_OK;
 }
@@ -255,6 +382,7 @@ long sys_mem_map(uint32_t domain, uint32_t mem, uint64_t offset, uint64_t va,
 			  page_rights(mc->rights) | VM_USER | VM_NOCACHE);
 }
 
+/* The link to the mapping of d that starts at va (*result NULL if none). */
 static struct mapping **find_mapping(struct domain *d, uint64_t va)
 {
 	struct mapping **p = &d->mappings;
@@ -263,11 +391,22 @@ static struct mapping **find_mapping(struct domain *d, uint64_t va)
 	return p;
 }
 
+static void unlink_from_object(struct mapping *map)
+{
+	struct mapping **p = &map->mo->maps;
+	while (*p != map)
+		p = &(*p)->obj_next;
+	*p = map->obj_next;
+}
+
 static void drop(struct domain *d, struct mapping **p)
 {
 	struct mapping *map = *p;
 	*p = map->next;
-	unmap_range(d, map->va, map->npages);
+	unlink_from_object(map);
+	unmap_pages(map, map->offset, map->offset + map->npages);
+	/* Another CPU may run a thread of d with these pages cached. */
+	tlb_shootdown();
 	kobj_put(&map->mo->obj);
 	kmem_free(&mapping_cache, &d->quota, map);
 }
@@ -302,37 +441,89 @@ long sys_mem_protect(uint32_t domain, uint64_t va, uint64_t rights)
 	if (vr & ~map->max_rights)
 		return STATUS_ERR_DENIED;
 	/* Unmapping and mapping again cannot fail: the tables exist. */
-	for (uint64_t i = 0; i < map->npages; i++) {
-		uint64_t v = map->va + i * PAGE_SIZE;
-		aspace_unmap(&d->as, v, NULL);
-		aspace_map(&d->as, v, map->mo->pages[map->offset + i], vr);
+	uint64_t end = map->offset + map->npages;
+	for_each_page(map->mo, i, map->offset, end) {
+		aspace_unmap(&d->as, va_of(map, i), NULL);
+		aspace_map(&d->as, va_of(map, i), memobj_page(map->mo, i), vr);
 	}
 	tlb_shootdown();
 	map->rights = vr;
 	return STATUS_OK;
 }
 
+/* ---- pages on demand ---- */
+
+int memobj_fault(struct domain *d, uint64_t va, unsigned access)
+{
+	struct mapping *map = va < USER_TOP ? mapping_at(d, va) : NULL;
+	if (!map)
+		return STATUS_ERR_NOENT;
+	if (access & (VM_WRITE | VM_EXEC) & ~map->rights)
+		return STATUS_ERR_DENIED;
+	uint64_t page = va & ~(uint64_t)(PAGE_SIZE - 1), pa;
+	unsigned now;
+	if (aspace_lookup(&d->as, page, &pa, &now) == STATUS_OK)
+		return STATUS_OK; /* another CPU brought it in meanwhile */
+	int rc = memobj_page_in(map->mo,
+				map->offset + (page - map->va) / PAGE_SIZE, &pa);
+	if (rc)
+		return rc;
+	return aspace_map(&d->as, page, pa, map->rights);
+}
+
+/*
+ * Gives back pages [offset, offset + pages) of an object we may write:
+ * they read as zeros afterwards, in every domain that maps them, and
+ * their quota returns to the payer. For memory a program no longer needs
+ * (Linux's MADV_DONTNEED on private memory, a heap that shrinks).
+ */
+long sys_mem_discard(uint32_t mem, uint64_t offset, uint64_t pages)
+{
+	struct cap *mc;
+	int rc = cap_lookup(&current_domain()->caps, mem, OBJ_MEMORY,
+			    RIGHT_WRITE, &mc);
+	if (rc)
+		return rc;
+	struct memobj *m = container_of(mc->obj, struct memobj, obj);
+	if (offset >= m->npages || pages > m->npages - offset)
+		return STATUS_ERR_RANGE;
+	if (m->fixed || m->pinned)
+		return STATUS_ERR_DENIED;
+	uint64_t end = offset + pages;
+	for (struct mapping *map = m->maps; map; map = map->obj_next) {
+		uint64_t lo = offset > map->offset ? offset : map->offset;
+		uint64_t hi = map->offset + map->npages;
+		unmap_pages(map, lo, end < hi ? end : hi);
+	}
+	tlb_shootdown(); /* before the pages can be anyone else's */
+	for_each_page(m, i, offset, end)
+		drop_page(m, i);
+	return STATUS_OK;
+}
+
+/* ---- fork ---- */
+
 /* A new object in d's quota holding a copy of pages [offset, offset + n)
- * of m; it has no capability (its mapping will hold it). */
+ * of m (those it has: the rest stay to come, zeroed, on demand); it has
+ * no capability (its mapping will hold it). */
 static long copy_object(struct domain *d, struct memobj *m, uint64_t offset,
 			uint64_t n, struct memobj **out)
 {
-	caches_init();
-	void *mem;
-	int rc = kmem_alloc(&memobj_cache, &d->quota, &mem);
+	struct memobj *c;
+	int rc = new_object(d, n, 0, 0, &c);
 	if (rc)
 		return rc;
-	struct memobj *c = mem;
-	if ((rc = alloc_pages(c, d, n))) {
-		kmem_free(&memobj_cache, &d->quota, c);
-		return rc;
-	}
-	for (uint64_t i = 0; i < n; i++)
-		memcpy(phys_to_virt(c->pages[i]),
-		       phys_to_virt(m->pages[offset + i]), PAGE_SIZE);
-	c->device = c->fixed = 0;
 	kobj_get(&d->obj); /* the payer's accounts outlive the object */
 	kobj_init(&c->obj, OBJ_MEMORY);
+	for_each_page(m, i, offset, offset + n) {
+		uint64_t pa;
+		if ((rc = memobj_page_in(c, i - offset, &pa))) {
+			kobj_put(&c->obj); /* frees what was copied */
+			return rc;
+		}
+		memcpy(phys_to_virt(pa), phys_to_virt(memobj_page(m, i)),
+		       PAGE_SIZE);
+	}
 	*out = c;
 	return STATUS_OK;
 }

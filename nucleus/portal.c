@@ -121,7 +121,7 @@ static int read_desc(struct thread *t, struct metta_msg *m)
 {
 	*m = (struct metta_msg){ 0 };
 	return t->ipc.desc
-		   ? aspace_read(&t->domain->as, t->ipc.desc, m, sizeof(*m))
+		   ? aspace_read(t->domain, t->ipc.desc, m, sizeof(*m))
 		   : STATUS_OK;
 }
 
@@ -164,10 +164,10 @@ static int prepare(struct transfer *x)
 		return STATUS_ERR_RANGE;
 	if (x->sd.send_len > x->rd.recv_size)
 		return STATUS_ERR_RANGE; /* the receiver has no room for it */
-	if ((rc = aspace_check(&x->from->domain->as, x->sd.send_buf,
+	if ((rc = aspace_check(x->from->domain, x->sd.send_buf,
 			       x->sd.send_len, 0)))
 		return rc;
-	if ((rc = aspace_check(&x->to->domain->as, x->rd.recv_buf,
+	if ((rc = aspace_check(x->to->domain, x->rd.recv_buf,
 			       x->sd.send_len, 1)))
 		return STATUS_ERR_FAULT;
 	return check_caps(x);
@@ -209,7 +209,7 @@ static void perform(struct transfer *x)
 {
 	struct domain *fd = x->from->domain, *td = x->to->domain;
 	move_words(x->from, x->to);
-	aspace_copy(&td->as, x->rd.recv_buf, &fd->as, x->sd.send_buf,
+	aspace_copy(td, x->rd.recv_buf, fd, x->sd.send_buf,
 		    x->sd.send_len);
 	for (uint32_t i = 0; i < x->sd.nsend_caps; i++)
 		cap_insert(&td->caps, x->rd.recv_caps[i], x->caps[i]->obj,
@@ -218,12 +218,12 @@ static void perform(struct transfer *x)
 		/* Checked readable by prepare; now the two result fields. */
 		x->rd.recv_len = x->sd.send_len;
 		x->rd.ncaps_received = x->sd.nsend_caps;
-		aspace_write(&td->as,
+		aspace_write(td,
 			     x->to->ipc.desc +
 				 __builtin_offsetof(struct metta_msg, recv_len),
 			     &x->rd.recv_len, sizeof(x->rd.recv_len));
 		aspace_write(
-		    &td->as,
+		    td,
 		    x->to->ipc.desc +
 			__builtin_offsetof(struct metta_msg, ncaps_received),
 		    &x->rd.ncaps_received, sizeof(uint32_t));

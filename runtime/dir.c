@@ -103,6 +103,8 @@ static uint8_t dirent_type(const struct p9_stat *st)
 		return LX_DT_DIR;
 	if (st->mode & P9_DMNAMEDPIPE)
 		return LX_DT_FIFO;
+	if (st->mode & P9_DMSOCKET)
+		return LX_DT_SOCK;
 	return st->mode & P9_DMSYMLINK ? LX_DT_LNK : LX_DT_REG;
 }
 

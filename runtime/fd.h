@@ -5,7 +5,7 @@
  * included, as POSIX says. Close-on-exec belongs to the descriptor.
  *
  * Each kind of open file (a 9P file, a directory, a raw 9P channel, the
- * terminal, a pipe or FIFO; sockets later) is reached through one table of
+ * terminal, a pipe or FIFO, a Unix-domain socket) is reached through one table of
  * operations, as Plan 9 reaches each device through its Dev: the calls in
  * file.c check the descriptor and the access mode, then call the kind's
  * operation. A missing operation has a fixed answer (see file_ops).
@@ -52,7 +52,24 @@ struct file_ops {
 	int (*poll)(struct ofile *f, int events, int wait);
 };
 
-extern const struct file_ops file9p_ops, dir_ops, tty_ops, chan_ops, pipe_ops;
+extern const struct file_ops file9p_ops, dir_ops, tty_ops, chan_ops, pipe_ops,
+    sock_ops;
+
+/* A socket's own state (socket.c); its fids are the open file's loc. */
+enum { SK_NEW, SK_LISTEN, SK_CONN, SK_DGRAM };
+struct sock {
+	uint8_t type;  /* LX_SOCK_STREAM, LX_SOCK_DGRAM */
+	uint8_t state; /* SK_*: loc[0] none, the listener's data (loc[1]
+			* its directory), the connection's end; a datagram
+			* socket bound or connected to a path: below */
+	uint8_t bound; /* SK_DGRAM: loc[0] is our bound ring's `data` */
+	uint8_t tx;    /* SK_DGRAM: 1 + the loc sends go to (0: none) */
+	uint8_t passcred;
+	uint32_t rcvbuf, sndbuf; /* as set (the rings stay 4 KiB) */
+	char name[LX_SUN_PATH];	 /* bound to, as given ("": none) */
+	char peer[LX_SUN_PATH];	 /* connected to, as given */
+	char lname[FIFO_NAME_MAX + 1]; /* the pipe server's name for it */
+};
 
 struct ofile {
 	/* First, so that a new file is cleared after it (fd.c). Shared by
@@ -72,6 +89,7 @@ struct ofile {
 	unsigned opened; /* members opened for reading (bit i) */
 	uint64_t dir_offset, cookie;
 	struct dirbuf *buf;
+	struct sock sock; /* a socket's */
 };
 
 /* The open file of fd, or 0 (EBADF). */
@@ -123,6 +141,10 @@ long file9p_wstat(struct ofile *f, const struct p9_stat *st);
 long stream_read(struct ofile *f, uint64_t ubuf, uint64_t n, uint64_t flags);
 long stream_write(struct ofile *f, uint64_t ubuf, uint64_t n, uint64_t flags);
 long stat_loc(const struct loc *l, struct lx_stat *out);
+/* statfs of l's file system into the program's buffer ubuf (checked
+ * writable here): the server's Tstatfs, or an empty one for a server
+ * that keeps no count (as Linux's proc shows). 0 or an errno. */
+long statfs_loc(const struct loc *l, uint64_t ubuf);
 long wstat_loc(struct loc *l, const struct p9_stat *st);
 long truncate_loc(struct loc *l, int64_t len);
 long chmod_loc(struct loc *l, int mode);
@@ -140,6 +162,21 @@ long tty_opened(struct ofile *f, const char *name);
 /* f, whose loc[0] is a FIFO's file, opened as the pipe server's named
  * pipe for it with the open's flags: 0 or an errno (pipe.c). */
 long fifo_open(struct ofile *f, int flags);
+
+/* The pipe server (pipe.c): its service name; the file `name` of the pipe
+ * at dir, opened with mode, at end (0 or an errno); the name of the pipe
+ * server's FIFO or listener for the file at l ("SERVICE:QIDPATH", the
+ * same in every process). */
+#define PIPE_SERVICE "pipe"
+long pipe_walk_open(struct loc *dir, const char *name, uint8_t mode,
+		    struct loc *end);
+void pipe_name_of(const struct loc *l, char *out, size_t cap);
+
+/* Opens the clean absolute path with open's flags (path.c, for a file
+ * passed over a socket): a descriptor or an errno. */
+long path_open(const char *path, int flags, int cloexec);
+/* Makes a socket's file at the clean absolute path: 0 or an errno. */
+long path_mksock(const char *path);
 
 /* A raw 9P channel to service (chan.c). */
 int chan_open(struct ofile *f, const char *service);

@@ -19,6 +19,8 @@ static uint32_t file_type(const struct p9_stat *st)
 		return LX_S_IFLNK;
 	if (st->mode & P9_DMNAMEDPIPE)
 		return LX_S_IFIFO;
+	if (st->mode & P9_DMSOCKET)
+		return LX_S_IFSOCK;
 	/* A device server marks its files with a stat type (Plan 9's device
 	 * letter): those are character devices to a Linux program. */
 	return st->type ? LX_S_IFCHR : LX_S_IFREG;
@@ -69,6 +71,36 @@ long stat_loc(const struct loc *l, struct lx_stat *out)
 	if (rc)
 		return rc;
 	to_stat(&st, out);
+	return 0;
+}
+
+long statfs_loc(const struct loc *l, uint64_t ubuf)
+{
+	struct p9_statfs sf;
+	struct lx_statfs out;
+	long rc = user_writable(ubuf, sizeof(out));
+	if (rc)
+		return rc;
+	rc = l ? p9c_statfs(loc_client(l), l->fid, &sf) : -P9_ENOTSUP;
+	if (rc == -P9_ENOTSUP)
+		sf = (struct p9_statfs){ .type = P9_STATFS_MAGIC,
+					 .bsize = 4096,
+					 .namelen = 255 };
+	else if (rc)
+		return rc;
+	out = (struct lx_statfs){ .f_type = sf.type,
+				  .f_bsize = sf.bsize,
+				  .f_blocks = sf.blocks,
+				  .f_bfree = sf.bfree,
+				  .f_bavail = sf.bavail,
+				  .f_files = sf.files,
+				  .f_ffree = sf.ffree,
+				  .f_fsid = { (int32_t)sf.fsid,
+					      (int32_t)(sf.fsid >> 32) },
+				  .f_namelen = sf.namelen,
+				  .f_frsize = sf.bsize,
+				  .f_flags = LX_ST_VALID };
+	memcpy((void *)ubuf, &out, sizeof(out));
 	return 0;
 }
 
@@ -165,6 +197,31 @@ long file9p_transfer(struct ofile *f, uint8_t *buf, uint64_t n, uint64_t off,
 			break;
 	}
 	return (long)done;
+}
+
+long file_memory(int fd, uint32_t *mem, uint64_t *pages)
+{
+	struct ofile *f = fd_get(fd);
+	if (!f)
+		return -P9_EBADF;
+	if ((f->flags & LX_O_ACCMODE) == LX_O_WRONLY)
+		return -P9_EACCES; /* Linux maps only what it may read */
+	if (f->ops != &file9p_ops)
+		return -P9_ENODEV;
+	uint32_t slot = metta_slot_alloc();
+	if (!slot)
+		return -P9_ENOMEM;
+	uint64_t w[4] = { P9_MEMORY, f->loc[0].fid };
+	long rc = metta_request(f->loc[0].c->slot, w, 0, 0, 0, 0, 0, 0, slot);
+	if (rc == STATUS_ERR_NOTSUP)
+		return -P9_ENODEV; /* a server without the operation */
+	if (rc)
+		return -P9_EIO;
+	if (w[1])
+		return -(long)w[1];
+	*mem = slot;
+	*pages = w[2];
+	return 0;
 }
 
 static long file9p_pread(struct ofile *f, uint64_t ubuf, uint64_t n,

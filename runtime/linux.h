@@ -34,6 +34,9 @@
 #define LX_AT_REMOVEDIR	       0x200
 #define LX_AT_EACCESS	       0x200
 #define LX_AT_EMPTY_PATH       0x1000
+#define LX_RENAME_NOREPLACE    1
+#define LX_RENAME_EXCHANGE     2
+#define LX_RENAME_WHITEOUT     4
 #define LX_F_DUPFD	       0
 #define LX_F_GETFD	       1
 #define LX_F_SETFD	       2
@@ -63,6 +66,7 @@
 #define LX_DT_DIR   4
 #define LX_DT_REG   8
 #define LX_DT_LNK   10
+#define LX_DT_SOCK  12
 
 struct lx_timespec {
 	int64_t tv_sec, tv_nsec;
@@ -76,6 +80,14 @@ struct lx_stat {
 	struct lx_timespec st_atim, st_mtim, st_ctim;
 	int64_t reserved[3];
 };
+
+struct lx_statfs {
+	int64_t f_type, f_bsize;
+	uint64_t f_blocks, f_bfree, f_bavail, f_files, f_ffree;
+	int32_t f_fsid[2];
+	int64_t f_namelen, f_frsize, f_flags, f_spare[4];
+};
+#define LX_ST_VALID 0x20 /* f_flags: they are given */
 
 struct lx_statx_timestamp {
 	int64_t tv_sec;
@@ -136,11 +148,33 @@ struct lx_pollfd {
 #define LX_PROT_READ	       1
 #define LX_PROT_WRITE	       2
 #define LX_PROT_EXEC	       4
+/* msync's flags. */
+#define LX_MSYNC_ASYNC	    1
+#define LX_MSYNC_INVALIDATE 2
+#define LX_MSYNC_SYNC	    4
 #define LX_MAP_SHARED	       0x01
 #define LX_MAP_PRIVATE	       0x02
 #define LX_MAP_FIXED	       0x10
 #define LX_MAP_ANONYMOUS       0x20
 #define LX_MAP_FIXED_NOREPLACE 0x100000
+#define LX_MREMAP_MAYMOVE      1
+#define LX_MREMAP_FIXED	       2
+
+/* madvise advice. */
+#define LX_MADV_NORMAL	    0
+#define LX_MADV_RANDOM	    1
+#define LX_MADV_SEQUENTIAL  2
+#define LX_MADV_WILLNEED    3
+#define LX_MADV_DONTNEED    4
+#define LX_MADV_FREE	    8
+#define LX_MADV_DONTFORK    10
+#define LX_MADV_DOFORK	    11
+#define LX_MADV_MERGEABLE   12
+#define LX_MADV_UNMERGEABLE 13
+#define LX_MADV_HUGEPAGE    14
+#define LX_MADV_NOHUGEPAGE  15
+#define LX_MADV_DONTDUMP    16
+#define LX_MADV_DODUMP	    17
 
 /* mount flags we understand. */
 #define LX_MS_REMOUNT 32
@@ -292,6 +326,61 @@ struct lx_rt_sigframe {
 
 struct lx_itimerval {
 	struct lx_timeval interval, value;
+};
+
+/* Sockets (Unix-domain only: socket.c). */
+#define LX_AF_UNIX	   1
+#define LX_SOCK_STREAM	   1
+#define LX_SOCK_DGRAM	   2
+#define LX_SOCK_RAW	   3
+#define LX_SOCK_TYPE_MASK  0xf
+#define LX_SOCK_NONBLOCK   LX_O_NONBLOCK
+#define LX_SOCK_CLOEXEC	   LX_O_CLOEXEC
+#define LX_SOCK_MAX	   11
+#define LX_MSG_OOB	   0x1
+#define LX_MSG_PEEK	   0x2
+#define LX_MSG_CTRUNC	   0x8
+#define LX_MSG_TRUNC	   0x20
+#define LX_MSG_DONTWAIT	   0x40
+#define LX_MSG_WAITALL	   0x100
+#define LX_MSG_NOSIGNAL	   0x4000
+#define LX_MSG_CMSG_CLOEXEC 0x40000000
+#define LX_SOL_SOCKET	   1
+#define LX_SO_TYPE	   3
+#define LX_SO_ERROR	   4
+#define LX_SO_SNDBUF	   7
+#define LX_SO_RCVBUF	   8
+#define LX_SO_PASSCRED	   16
+#define LX_SO_PEERCRED	   17
+#define LX_SO_ACCEPTCONN   30
+#define LX_SO_DOMAIN	   39
+#define LX_SCM_RIGHTS	   1
+#define LX_SCM_CREDENTIALS 2
+#define LX_SHUT_RDWR	   2
+#define LX_SUN_PATH	   108
+#define LX_SCM_MAX_FD	   SOCK_CTL_FILES /* in one message (Linux: 253) */
+
+struct lx_sockaddr_un {
+	uint16_t sun_family;
+	char sun_path[LX_SUN_PATH];
+};
+
+struct lx_msghdr {
+	uint64_t name;
+	uint32_t namelen, pad0;
+	uint64_t iov, iovlen, control, controllen;
+	int32_t flags, pad1;
+};
+
+struct lx_cmsghdr {
+	uint64_t len;
+	int32_t level, type;
+};
+#define LX_CMSG_ALIGN(n) (((n) + 7) & ~(uint64_t)7)
+
+struct lx_ucred {
+	int32_t pid;
+	uint32_t uid, gid;
 };
 
 #endif

@@ -5,7 +5,10 @@
  * one is EFAULT, as on Linux, never a fault in the runtime. brk, mmap,
  * munmap and mprotect become memory objects and mappings; a part of a
  * mapping is unmapped or reprotected by mapping the rest of the same
- * object again around it.
+ * object again around it. Nothing here touches the memory it maps: the
+ * nucleus brings each page in when the program first touches it, so a
+ * large mmap costs only what is used; madvise(MADV_DONTNEED) and a
+ * shrinking brk give pages back (mem_discard).
  */
 #include <fmt/fmt.h>
 #include <metta.h>
@@ -49,7 +52,7 @@ static int add_region(uint64_t start, uint64_t end, int prot, uint32_t mem,
 	if (rt.nregions == MAX_REGIONS)
 		return -P9_ENOMEM;
 	rt.regions[rt.nregions++] =
-	    (struct region){ start, end, prot, mem, off, 0 };
+	    (struct region){ start, end, prot, mem, off, 0, 0 };
 	return 0;
 }
 
@@ -172,8 +175,30 @@ static long map_new(uint64_t va, uint64_t pages, int prot, uint32_t *mem)
 	if (rc) {
 		metta_mem_unmap(CAP_SELF, va);
 		metta_cap_delete(*mem);
+	} else {
+		rt.regions[rt.nregions - 1].anon = 1; /* until a file fills it */
 	}
 	return rc;
+}
+
+/*
+ * Gives back the pages of [a, b) (page aligned) in our private anonymous
+ * regions: they read as zeros after, and their quota returns. Other
+ * regions (shared memory, a file's copy, the program's segments) keep
+ * theirs.
+ */
+static void discard_range(uint64_t a, uint64_t b)
+{
+	for (int i = 0; i < rt.nregions; i++) {
+		const struct region *r = &rt.regions[i];
+		if (!r->mem || !r->anon || r->shared || r->end <= a ||
+		    b <= r->start)
+			continue;
+		uint64_t lo = a > r->start ? a : r->start;
+		uint64_t hi = b < r->end ? b : r->end;
+		metta_mem_discard(r->mem, r->off + (lo - r->start) / RT_PAGE,
+				  (hi - lo) / RT_PAGE);
+	}
 }
 
 static int overlaps_any(uint64_t a, uint64_t b)
@@ -197,9 +222,16 @@ static long do_brk(uint64_t addr)
 			return (long)rt.brk_cur; /* Linux: the old break */
 		rt.brk_mapped = end;
 	}
-	if (addr < rt.brk_cur)
+	if (addr < rt.brk_cur) {
+		/* What the break gives up goes back (and grows back
+		 * zeroed): whole pages to the nucleus, the rest of the
+		 * page the break is in by hand. */
+		uint64_t whole = page_up(addr);
 		memset((void *)addr, 0,
-		       rt.brk_cur - addr); /* grows back zeroed */
+		       (whole < rt.brk_cur ? whole : rt.brk_cur) - addr);
+		if (whole < rt.brk_cur)
+			discard_range(whole, page_up(rt.brk_cur));
+	}
 	rt.brk_cur = addr;
 	return (long)rt.brk_cur;
 }
@@ -225,8 +257,10 @@ static int remap_part(const struct region *r, uint64_t a, uint64_t b, int prot)
 			  rights_of(prot)))
 		return -P9_ENOMEM;
 	int rc = add_region(a, b, prot, r->mem, off);
-	if (rc == 0)
+	if (rc == 0) {
 		rt.regions[rt.nregions - 1].shared = r->shared;
+		rt.regions[rt.nregions - 1].anon = r->anon;
+	}
 	return rc;
 }
 
@@ -267,6 +301,35 @@ static long change_range(uint64_t a, uint64_t b, int prot)
 	return rc;
 }
 
+/*
+ * A shared mapping of a file whose server keeps it in a memory object
+ * (P9_MEMORY): the file's own pages, so writes reach the file and every
+ * process that maps it at once. -ENODEV: the server keeps none.
+ */
+static long map_file_memory(uint64_t va, uint64_t pages, int prot, int fd,
+			    uint64_t first)
+{
+	uint32_t mem;
+	uint64_t have;
+	long rc = file_memory(fd, &mem, &have);
+	if (rc)
+		return rc;
+	long st = 0;
+	if (first >= have || pages > have - first)
+		rc = -P9_ENOMEM; /* beyond the largest file there can be */
+	else if ((st = metta_mem_map(CAP_SELF, mem, first, va, pages,
+				     rights_of(prot))))
+		rc = st == STATUS_ERR_DENIED ? -P9_EACCES : -P9_ENOMEM;
+	else if ((rc = add_region(va, va + pages * RT_PAGE, prot, mem, first)))
+		metta_mem_unmap(CAP_SELF, va);
+	if (rc) {
+		metta_cap_delete(mem);
+		return rc;
+	}
+	rt.regions[rt.nregions - 1].shared = 1;
+	return 0;
+}
+
 static long do_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
 		    int64_t off)
 {
@@ -296,6 +359,12 @@ static long do_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
 	}
 	uint32_t mem;
 	int anon = flags & LX_MAP_ANONYMOUS;
+	if (!anon && type == LX_MAP_SHARED) {
+		long rc = map_file_memory(va, pages, prot, fd,
+					  (uint64_t)off / RT_PAGE);
+		if (rc != -P9_ENODEV)
+			return rc ? rc : (long)va;
+	}
 	long rc = map_new(va, pages, anon ? prot : LX_PROT_READ | LX_PROT_WRITE,
 			  &mem);
 	if (rc)
@@ -303,6 +372,7 @@ static long do_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd,
 	/* Anonymous shared memory stays shared with forked children; a
 	 * file's is a copy here, so each process has its own. */
 	rt.regions[rt.nregions - 1].shared = anon && type == LX_MAP_SHARED;
+	rt.regions[rt.nregions - 1].anon = anon != 0;
 	if (!anon) {
 		/* A copy of the file (shared mappings do not write back). */
 		rc = file_pread_into(fd, (void *)va, len, (uint64_t)off);
@@ -323,6 +393,157 @@ static long do_munmap(uint64_t addr, uint64_t len)
 	return change_range(addr, addr + page_up(len), -1);
 }
 
+/*
+ * mremap. Moving maps the same objects at the new place (no copying), so
+ * a shared mapping stays shared; growing adds what the last piece is: more
+ * of a file's memory object, or a new zeroed object beside anonymous
+ * memory. Only what mmap made can move (EFAULT for the program's own
+ * segments and stack, as for a hole).
+ */
+static int mine(uint64_t a, uint64_t b)
+{
+	for (uint64_t p = a; p < b;) {
+		int found = 0;
+		for (int i = 0; i < rt.nregions && !found; i++) {
+			const struct region *r = &rt.regions[i];
+			if (p >= r->start && p < r->end && r->mem) {
+				p = r->end;
+				found = 1;
+			}
+		}
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+/* Maps the pieces of [a, a + len) again at to (same objects, rights). */
+static long map_again(uint64_t a, uint64_t len, uint64_t to)
+{
+	int n = rt.nregions; /* the pieces added are not looked at */
+	for (int i = 0; i < n; i++) {
+		struct region r = rt.regions[i];
+		if (!r.mem || r.end <= a || a + len <= r.start)
+			continue;
+		uint64_t lo = a > r.start ? a : r.start;
+		uint64_t hi = a + len < r.end ? a + len : r.end;
+		uint64_t off = r.off + (lo - r.start) / RT_PAGE;
+		uint64_t at = to + (lo - a);
+		if (metta_mem_map(CAP_SELF, r.mem, off, at, (hi - lo) / RT_PAGE,
+				  rights_of(r.prot)))
+			return -P9_ENOMEM;
+		long rc = add_region(at, at + (hi - lo), r.prot, r.mem, off);
+		if (rc) {
+			metta_mem_unmap(CAP_SELF, at);
+			return rc;
+		}
+		rt.regions[rt.nregions - 1].shared = r.shared;
+		rt.regions[rt.nregions - 1].anon = r.anon;
+	}
+	return 0;
+}
+
+/* [at, at + len) continues the region that ends at `last`: more of its
+ * file's object, or new anonymous memory. */
+static long grow_after(uint64_t last, uint64_t at, uint64_t len)
+{
+	const struct region *r = 0;
+	for (int i = 0; i < rt.nregions && !r; i++)
+		if (rt.regions[i].mem && rt.regions[i].start < last &&
+		    last <= rt.regions[i].end)
+			r = &rt.regions[i];
+	if (!r)
+		return -P9_EFAULT;
+	struct region was = *r;
+	if (!was.anon) {
+		uint64_t off = was.off + (last - was.start) / RT_PAGE;
+		if (metta_mem_map(CAP_SELF, was.mem, off, at, len / RT_PAGE,
+				  rights_of(was.prot)))
+			return -P9_ENOMEM; /* past the file's object */
+		long rc = add_region(at, at + len, was.prot, was.mem, off);
+		if (rc)
+			metta_mem_unmap(CAP_SELF, at);
+		else
+			rt.regions[rt.nregions - 1].shared = was.shared;
+		return rc;
+	}
+	uint32_t mem;
+	long rc = map_new(at, len / RT_PAGE, was.prot, &mem);
+	if (rc == 0)
+		rt.regions[rt.nregions - 1].shared = was.shared;
+	return rc;
+}
+
+static long do_mremap(uint64_t old, uint64_t oldlen, uint64_t newlen,
+		      int flags, uint64_t to)
+{
+	oldlen = page_up(oldlen);
+	newlen = page_up(newlen);
+	if ((old & (RT_PAGE - 1)) || newlen == 0 || oldlen == 0 ||
+	    (flags & ~(LX_MREMAP_MAYMOVE | LX_MREMAP_FIXED)) ||
+	    ((flags & LX_MREMAP_FIXED) && !(flags & LX_MREMAP_MAYMOVE)) ||
+	    old + oldlen < old || newlen > MMAP_TOP - MMAP_BASE)
+		return -P9_EINVAL;
+	if (!mine(old, old + oldlen))
+		return -P9_EFAULT;
+	int fixed = flags & LX_MREMAP_FIXED;
+	if (!fixed && newlen <= oldlen) { /* shrinking: the tail goes */
+		change_range(old + newlen, old + oldlen, -1);
+		return (long)old;
+	}
+	if (!fixed && old + newlen <= MMAP_TOP &&
+	    !overlaps_any(old + oldlen, old + newlen)) { /* grows in place */
+		long rc = grow_after(old + oldlen, old + oldlen, newlen - oldlen);
+		return rc ? rc : (long)old;
+	}
+	if (!(flags & LX_MREMAP_MAYMOVE))
+		return -P9_ENOMEM;
+	if (fixed) {
+		if ((to & (RT_PAGE - 1)) || to + newlen > MMAP_TOP ||
+		    to < MMAP_BASE || (to < old + oldlen && old < to + newlen))
+			return -P9_EINVAL;
+		change_range(to, to + newlen, -1);
+		if (overlaps_any(to, to + newlen))
+			return -P9_EINVAL;
+	} else {
+		to = rt.mmap_next;
+		if (to + newlen > MMAP_TOP)
+			return -P9_ENOMEM;
+		rt.mmap_next = to + newlen + RT_PAGE; /* a guard gap */
+	}
+	uint64_t keep = newlen < oldlen ? newlen : oldlen;
+	long rc = map_again(old, keep, to);
+	if (rc == 0 && newlen > keep)
+		rc = grow_after(old + keep, to + keep, newlen - keep);
+	if (rc) {
+		change_range(to, to + newlen, -1); /* the old one stays */
+		return rc;
+	}
+	change_range(old, old + oldlen, -1);
+	return (long)to;
+}
+
+long sys_mremap(const uint64_t *a)
+{
+	return do_mremap(a[0], a[1], a[2], (int)a[3], a[4]);
+}
+
+/* Whether every object under [a, b) allows the rights of prot (a shared
+ * file mapped from a read-only descriptor cannot become writable). */
+static int objects_allow(uint64_t a, uint64_t b, int prot)
+{
+	uint64_t want = rights_of(prot);
+	for (int i = 0; i < rt.nregions; i++) {
+		const struct region *r = &rt.regions[i];
+		long info = r->mem && r->start < b && a < r->end
+				    ? metta_cap_info(r->mem)
+				    : -1;
+		if (info >= 0 && (want & ~(uint64_t)(info & 0xffffffff)))
+			return 0;
+	}
+	return 1;
+}
+
 static long do_mprotect(uint64_t addr, uint64_t len, int prot)
 {
 	if ((addr & (RT_PAGE - 1)) || addr + len < addr ||
@@ -331,7 +552,23 @@ static long do_mprotect(uint64_t addr, uint64_t len, int prot)
 	uint64_t end = addr + page_up(len);
 	if (!covered(addr, end - addr, 0))
 		return -P9_ENOMEM; /* Linux: part of it is not mapped */
+	if (!objects_allow(addr, end, prot))
+		return -P9_EACCES;
 	return change_range(addr, end, prot);
+}
+
+/* Shared mappings are the file's own pages (or a copy, for a server that
+ * keeps no memory: Linux would write those back; we do not) and private
+ * ones are never written back, so there is nothing to wait for. */
+static long do_msync(uint64_t addr, uint64_t len, int flags)
+{
+	const int known = LX_MSYNC_ASYNC | LX_MSYNC_INVALIDATE | LX_MSYNC_SYNC;
+	if ((addr & (RT_PAGE - 1)) || (flags & ~known) ||
+	    ((flags & LX_MSYNC_ASYNC) && (flags & LX_MSYNC_SYNC)))
+		return -P9_EINVAL;
+	if (addr + len < addr || !covered(addr, page_up(len), 0))
+		return -P9_ENOMEM;
+	return 0;
 }
 
 long sys_brk(const uint64_t *a)
@@ -345,6 +582,11 @@ long sys_mmap(const uint64_t *a)
 		       (int64_t)a[5]);
 }
 
+long sys_msync(const uint64_t *a)
+{
+	return do_msync(a[0], a[1], (int)a[2]);
+}
+
 long sys_munmap(const uint64_t *a)
 {
 	return do_munmap(a[0], a[1]);
@@ -355,7 +597,35 @@ long sys_mprotect(const uint64_t *a)
 	return do_mprotect(a[0], a[1], (int)a[2]);
 }
 
+/*
+ * madvise: MADV_DONTNEED gives back the pages of private anonymous memory
+ * (zeros after, their quota returned); the rest of Linux's advice is
+ * accepted and changes nothing here (memory comes on first touch anyway,
+ * there are no huge pages to refuse), except what Linux refuses.
+ */
+static long do_madvise(uint64_t addr, uint64_t len, int advice)
+{
+	if ((addr & (RT_PAGE - 1)) || addr + len < addr)
+		return -P9_EINVAL;
+	switch (advice) {
+	case LX_MADV_NORMAL: case LX_MADV_RANDOM: case LX_MADV_SEQUENTIAL:
+	case LX_MADV_WILLNEED: case LX_MADV_DONTNEED: case LX_MADV_FREE:
+	case LX_MADV_DONTFORK: case LX_MADV_DOFORK: case LX_MADV_MERGEABLE:
+	case LX_MADV_UNMERGEABLE: case LX_MADV_HUGEPAGE:
+	case LX_MADV_NOHUGEPAGE: case LX_MADV_DONTDUMP: case LX_MADV_DODUMP:
+		break;
+	default:
+		return -P9_EINVAL;
+	}
+	uint64_t end = addr + page_up(len);
+	if (!covered(addr, end - addr, 0))
+		return -P9_ENOMEM; /* Linux: part of it is not mapped */
+	if (advice == LX_MADV_DONTNEED)
+		discard_range(addr, end);
+	return 0;
+}
+
 long sys_madvise(const uint64_t *a)
 {
-	return (a[0] & (RT_PAGE - 1)) ? -P9_EINVAL : 0;
+	return do_madvise(a[0], a[1], (int)a[2]);
 }

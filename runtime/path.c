@@ -239,29 +239,48 @@ static long open_walk(struct ofile *f, struct upath *p, int flags)
 	return n > 0 ? 0 : n;
 }
 
+static long open_upath(struct upath *p, int flags, int mode);
+
 static long do_openat(int dirfd, uint64_t upath, int flags, int mode)
 {
 	struct upath p;
 	long rc = user_path(dirfd, upath, &p, 0);
-	if (rc)
-		return rc;
+	return rc ? rc : open_upath(&p, flags, mode);
+}
+
+long path_open(const char *path, int flags, int cloexec)
+{
+	static struct upath p;
+	if (strlen(path) >= sizeof(p.path))
+		return -P9_ENAMETOOLONG;
+	strcpy(p.path, path);
+	p.want_dir = p.dots = 0;
+	return open_upath(&p, (flags & ~(LX_O_CREAT | LX_O_TRUNC)) |
+				  (cloexec ? LX_O_CLOEXEC : 0),
+			  0);
+}
+
+/* open of the path p names, made clean: a descriptor or an errno. */
+static long open_upath(struct upath *p, int flags, int mode)
+{
+	long rc;
 	struct ofile *f = ofile_new(&file9p_ops);
 	if (!f)
 		return -P9_ENFILE;
 	f->flags = flags & (LX_O_ACCMODE | LX_O_APPEND | LX_O_NONBLOCK);
-	rc = open_walk(f, &p, flags);
+	rc = open_walk(f, p, flags);
 	if (rc == 0 && is_service_entry(&f->loc[0], flags)) {
 		/* /srv/NAME for reading and writing: a raw 9P channel. */
 		loc_clunk(&f->loc[0]);
 		f->nloc = 0;
 		f->ops = &chan_ops;
-		rc = chan_open(f, last_name(p.path));
+		rc = chan_open(f, last_name(p->path));
 	} else if (rc == 0) {
-		rc = open_found(f, &p, flags);
+		rc = open_found(f, p, flags);
 	} else if (rc == -P9_ENOENT && (flags & LX_O_CREAT)) {
-		rc = create_file(f, p.path, flags, mode);
+		rc = create_file(f, p->path, flags, mode);
 	}
-	strcpy(f->path, p.path);
+	strcpy(f->path, p->path);
 	int fd = rc ? 0 : fd_install(f, 0, !!(flags & LX_O_CLOEXEC));
 	if (rc || fd < 0) {
 		ofile_put(f);
@@ -311,7 +330,8 @@ static long do_mkdirat(int dirfd, uint64_t upath, int mode)
  * empty file, as Linux makes. No device nodes: a Metta device is a
  * server's file in the namespace (/dev is cons's, random's...), not a
  * number a node could carry, so S_IFCHR and S_IFBLK are EPERM, Linux's
- * answer where nodes cannot be made; so are sockets (no socket files). An
+ * answer where nodes cannot be made. S_IFSOCK makes a socket's file
+ * (DMSOCKET), as bind does, that no listener is behind. An
  * unknown type is EINVAL before the name is looked at; EEXIST, ENOENT and
  * ENOTDIR come before EPERM, as on Linux.
  */
@@ -323,9 +343,32 @@ static long do_mknodat(int dirfd, uint64_t upath, uint32_t mode)
 		return create_new(dirfd, upath, perm, 0);
 	if (type == LX_S_IFIFO)
 		return create_new(dirfd, upath, P9_DMNAMEDPIPE | perm, 0);
-	if (type == LX_S_IFCHR || type == LX_S_IFBLK || type == LX_S_IFSOCK)
+	if (type == LX_S_IFSOCK)
+		return create_new(dirfd, upath, P9_DMSOCKET | perm, 0);
+	if (type == LX_S_IFCHR || type == LX_S_IFBLK)
 		return create_new(dirfd, upath, perm, -P9_EPERM);
 	return -P9_EINVAL;
+}
+
+/* A socket's file: a Tcreate with DMSOCKET, as mknod makes a FIFO; a
+ * name taken (a file, or a socket's left behind) is EADDRINUSE. */
+long path_mksock(const char *path)
+{
+	struct loc l;
+	const char *name;
+	char found[RT_PATH_MAX];
+	strcpy(found, path);
+	long rc = ns_lookup(found, 0, &l);
+	if (rc == 0) {
+		loc_clunk(&l);
+		return -P9_EADDRINUSE;
+	}
+	if (rc != -P9_ENOENT || (rc = ns_walk_parent(path, &l, &name)))
+		return rc;
+	rc = p9c_create(loc_client(&l), l.fid, name,
+			P9_DMSOCKET | perm_to_9p(0777 & ~rt.umask), P9_OREAD, 0);
+	loc_clunk(&l);
+	return rc == -P9_EEXIST ? -P9_EADDRINUSE : rc;
 }
 
 /* unlink (dir 0), rmdir (dir 1). */
@@ -359,35 +402,87 @@ static long do_remove(int dirfd, uint64_t upath, int dir)
 
 /*
  * Whether from may be renamed to (both clean, links on the way followed):
- * 0 to go ahead, 1 when they are the same name, or an errno. 9P renames
- * within a directory only: elsewhere is another device as far as a
- * program can tell (mv copies then).
+ * 0 to go ahead, 1 when they are the same name, or an errno.
  */
 static long rename_check(const char *from, const char *to)
 {
 	size_t k = strlen(from);
 	if (!strncmp(from, to, k) && to[k] == '/')
 		return -P9_EINVAL; /* a directory into itself */
-	const char *a = last_name(from), *b = last_name(to);
-	if (a - from != b - to || strncmp(from, to, (size_t)(a - from)))
-		return -P9_EXDEV;
-	return !strcmp(a, b);
+	return !strcmp(from, to);
 }
 
-/* POSIX: the new name is replaced, if it is the same kind (old is
- * clunked either way). */
-static long replace(struct loc *old, const struct loc *l)
+/* Whether two clean paths name entries of one directory. */
+static int same_dir(const char *a, const char *b)
 {
-	int odir = old->qid.type & P9_QTDIR, ndir = l->qid.type & P9_QTDIR;
-	long rc = odir && !ndir ? -P9_EISDIR : !odir && ndir ? -P9_ENOTDIR : 0;
-	if (rc) {
-		loc_clunk(old);
-		return rc;
-	}
-	return p9c_remove(loc_client(old), old->fid);
+	size_t k = (size_t)(last_name(a) - a);
+	return k == (size_t)(last_name(b) - b) && !strncmp(a, b, k);
 }
 
-/* Neither name's last link is followed: a link is renamed itself. */
+/*
+ * A server without Trenameat renames within a directory only, by a
+ * wstat of the name; an existing new name (*old, clunked here) goes first
+ * when it is the same kind. Not atomic: for such servers only.
+ */
+static long rename_by_wstat(struct loc *l, struct loc *old, int have_old,
+			    const char *to)
+{
+	int odir = l->qid.type & P9_QTDIR;
+	int ndir = have_old ? old->qid.type & P9_QTDIR : odir;
+	long rc = odir && !ndir ? -P9_EISDIR : !odir && ndir ? -P9_ENOTDIR : 0;
+	if (have_old && rc)
+		loc_clunk(old);
+	else if (have_old)
+		rc = p9c_remove(loc_client(old), old->fid); /* clunks it */
+	if (rc == 0) {
+		struct p9_stat st;
+		p9c_nochange(&st);
+		st.name = p9_str(last_name(to));
+		rc = wstat_loc(l, &st);
+	}
+	return rc;
+}
+
+/*
+ * The move itself: Trenameat on the server both directories are on
+ * (else EXDEV: mv copies then). The server replaces an existing new
+ * name at once; for one without Trenameat, a rename within a directory
+ * is done the old way. *old (the new name's file, when have_old) is
+ * clunked here.
+ */
+static long rename_move(const char *from, const char *to, struct loc *l,
+			struct loc *old, int have_old)
+{
+	struct loc od, nd;
+	const char *oname, *nname;
+	long rc = ns_walk_parent(from, &od, &oname);
+	if (rc)
+		goto out;
+	/* The old name's directory must be where the file is (not a
+	 * union's other member, nor the parent of a mount point). */
+	int here = loc_same_server(&od, l);
+	if ((rc = ns_walk_parent(to, &nd, &nname)) == 0) {
+		rc = !here || !loc_same_server(&od, &nd)
+			 ? -P9_EXDEV
+			 : p9c_renameat(loc_client(&od), od.fid, oname, nd.fid,
+					nname);
+		loc_clunk(&nd);
+	}
+	loc_clunk(&od);
+	if (rc == -P9_EXDEV && here && same_dir(from, to))
+		return rename_by_wstat(l, old, have_old, to);
+out:
+	if (have_old)
+		loc_clunk(old);
+	return rc;
+}
+
+/*
+ * rename, renameat, renameat2: neither name's last link is followed (a
+ * link is renamed itself). RENAME_NOREPLACE is checked here, before the
+ * move (another process could make the name in between); RENAME_EXCHANGE
+ * and RENAME_WHITEOUT are EINVAL, as on a Linux file system without them.
+ */
 static long do_renameat(int olddirfd, uint64_t uold, int newdirfd,
 			uint64_t unew, uint64_t flags)
 {
@@ -395,7 +490,7 @@ static long do_renameat(int olddirfd, uint64_t uold, int newdirfd,
 	struct loc l, old, dir;
 	const char *name;
 	long rc;
-	if (flags)
+	if (flags & ~(uint64_t)LX_RENAME_NOREPLACE)
 		return -P9_EINVAL;
 	if ((rc = user_path(olddirfd, uold, &pf, 0)) ||
 	    (rc = user_path(newdirfd, unew, &pt, 0)) ||
@@ -405,18 +500,16 @@ static long do_renameat(int olddirfd, uint64_t uold, int newdirfd,
 	if (rc == -P9_ENOENT &&
 	    (rc = ns_walk_parent(pt.path, &dir, &name)) == 0)
 		loc_clunk(&dir);
+	if (rc == 0 && have_old && (flags & LX_RENAME_NOREPLACE))
+		rc = -P9_EEXIST;
+	if (rc == 0 && (!strcmp(pf.path, "/") || !strcmp(pt.path, "/")))
+		rc = -P9_EBUSY; /* the root has no name to change */
 	if (rc == 0)
 		rc = rename_check(pf.path, pt.path);
-	if (rc == 0 && have_old)
-		rc = replace(&old, &l), have_old = 0;
-	if (have_old)
+	if (rc == 0)
+		rc = rename_move(pf.path, pt.path, &l, &old, have_old);
+	else if (have_old)
 		loc_clunk(&old);
-	if (rc == 0) {
-		struct p9_stat st;
-		p9c_nochange(&st);
-		st.name = p9_str(last_name(pt.path));
-		rc = wstat_loc(&l, &st);
-	}
 	loc_clunk(&l);
 	return rc < 0 ? rc : 0;
 }
@@ -445,14 +538,22 @@ static long do_fchmodat(int dirfd, uint64_t upath, int mode)
 	return rc;
 }
 
-static long do_faccessat(int dirfd, uint64_t upath, int mode)
+/*
+ * access, faccessat, faccessat2: AT_EACCESS changes nothing (one user,
+ * whose real and effective ids are the same), AT_SYMLINK_NOFOLLOW asks
+ * about a last link itself, AT_EMPTY_PATH about dirfd with an empty path.
+ */
+static long do_faccessat(int dirfd, uint64_t upath, int mode, int flags)
 {
 	struct upath p;
 	struct loc l;
 	if (mode & ~7)
 		return -P9_EINVAL;
-	long rc = user_path(dirfd, upath, &p, 0);
-	if (rc || (rc = walk_user(&p, 1, &l)))
+	if (flags &
+	    ~(LX_AT_EACCESS | LX_AT_SYMLINK_NOFOLLOW | LX_AT_EMPTY_PATH))
+		return -P9_EINVAL;
+	long rc = user_path(dirfd, upath, &p, flags & LX_AT_EMPTY_PATH);
+	if (rc || (rc = walk_user(&p, !(flags & LX_AT_SYMLINK_NOFOLLOW), &l)))
 		return rc;
 	struct p9_stat st;
 	rc = mode ? p9c_stat(loc_client(&l), l.fid, &st) : 0;
@@ -465,6 +566,19 @@ static long do_faccessat(int dirfd, uint64_t upath, int mode)
 		    (mode & LX_X_OK && !(bits & 1)))
 			rc = -P9_EACCES;
 	}
+	loc_clunk(&l);
+	return rc;
+}
+
+/* statfs: the file system of what path names (links followed). */
+static long do_statfs(uint64_t upath, uint64_t ubuf)
+{
+	struct upath p;
+	struct loc l;
+	long rc = user_path(LX_AT_FDCWD, upath, &p, 0);
+	if (rc || (rc = walk_user(&p, 1, &l)))
+		return rc;
+	rc = statfs_loc(&l, ubuf);
 	loc_clunk(&l);
 	return rc;
 }
@@ -844,12 +958,22 @@ long sys_truncate(const uint64_t *a)
 
 long sys_access(const uint64_t *a)
 {
-	return do_faccessat(LX_AT_FDCWD, a[0], (int)a[1]);
+	return do_faccessat(LX_AT_FDCWD, a[0], (int)a[1], 0);
 }
 
 long sys_faccessat(const uint64_t *a)
 {
-	return do_faccessat((int)a[0], a[1], (int)a[2]);
+	return do_faccessat((int)a[0], a[1], (int)a[2], 0);
+}
+
+long sys_faccessat2(const uint64_t *a)
+{
+	return do_faccessat((int)a[0], a[1], (int)a[2], (int)a[3]);
+}
+
+long sys_statfs(const uint64_t *a)
+{
+	return do_statfs(a[0], a[1]);
 }
 
 long sys_readlink(const uint64_t *a)

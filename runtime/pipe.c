@@ -16,8 +16,6 @@
 
 #include "state.h"
 
-#define PIPE_SERVICE "pipe"
-
 static uint64_t wait_flag(const struct ofile *f)
 {
 	return (f->flags & LX_O_NONBLOCK) ? PIPE_NOWAIT : 0;
@@ -68,9 +66,7 @@ const struct file_ops pipe_ops = {
 	.poll = pipe_poll,
 };
 
-/* The file `name` of the pipe at dir, opened with mode, at end: 0 or an
- * errno. */
-static long walk_open(struct loc *dir, const char *name, uint8_t mode,
+long pipe_walk_open(struct loc *dir, const char *name, uint8_t mode,
 		      struct loc *end)
 {
 	const char *names[] = { name };
@@ -90,7 +86,7 @@ static struct ofile *open_end(struct loc *dir, const char *name, uint8_t mode,
 {
 	struct loc end;
 	struct ofile *f = ofile_new(&pipe_ops);
-	if (!f || walk_open(dir, name, mode, &end)) {
+	if (!f || pipe_walk_open(dir, name, mode, &end)) {
 		if (f)
 			ofile_put(f);
 		return 0;
@@ -149,6 +145,12 @@ static long do_pipe2(uint64_t ufds, uint64_t flags)
 	return 0;
 }
 
+void pipe_name_of(const struct loc *l, char *out, size_t cap)
+{
+	fmt_snprintf(out, cap, "%s:%llx", loc_service(l),
+		     (unsigned long long)l->qid.path);
+}
+
 /*
  * Opens f, whose loc[0] is a FIFO, as a pipe: the pipe server's named pipe
  * "fifo:SERVICE:QIDPATH" (the file server's name in `names` and the file's
@@ -163,13 +165,13 @@ long fifo_open(struct ofile *f, int flags)
 	char aname[sizeof(FIFO_ANAME) + FIFO_NAME_MAX];
 	struct loc dir, end;
 	int acc = flags & LX_O_ACCMODE;
-	fmt_snprintf(aname, sizeof(aname), "%s%s:%llx", FIFO_ANAME,
-		     loc_service(&f->loc[0]),
-		     (unsigned long long)f->loc[0].qid.path);
+	strcpy(aname, FIFO_ANAME);
+	pipe_name_of(&f->loc[0], aname + strlen(aname),
+		     sizeof(aname) - strlen(aname));
 	long rc = ns_attach(PIPE_SERVICE, aname, &dir);
 	if (rc)
 		return rc == -P9_ENOSPC ? -P9_ENFILE : rc;
-	rc = walk_open(&dir, acc == LX_O_WRONLY ? "data1" : "data",
+	rc = pipe_walk_open(&dir, acc == LX_O_WRONLY ? "data1" : "data",
 		       acc == LX_O_WRONLY ? P9_OWRITE
 		       : acc == LX_O_RDWR ? P9_ORDWR
 					  : P9_OREAD,

@@ -1,8 +1,9 @@
 /*
  * Waiting for descriptors: poll, ppoll, select, pselect6. Readiness is
  * each kind's poll operation (fd.h): regular files and directories are
- * always ready; pipes and the terminal ask their server with a readiness
- * query (READY_QUERY, metta/proto.h), a 9P read that consumes nothing.
+ * always ready; pipes, sockets and the terminal ask their server with a
+ * readiness query (READY_QUERY, metta/proto.h), a 9P read that consumes
+ * nothing.
  *
  * Waiting: when a single descriptor is waited for without a time limit,
  * its query is held by the server until the descriptor is ready (no

@@ -55,6 +55,10 @@ int mem_is_shared(uint64_t p);
 long user_string(uint64_t p, char *out, size_t max);
 /* Reads a file's bytes into memory just mapped (file.c). */
 long file_pread_into(int fd, void *buf, uint64_t n, uint64_t off);
+/* The memory object holding fd's file (P9_MEMORY), in a new slot *mem,
+ * and its pages: 0, -ENODEV when its server keeps none (map a copy),
+ * -EACCES (write-only), -EBADF. */
+long file_memory(int fd, uint32_t *mem, uint64_t *pages);
 
 /* ---- ns.c: the namespace ---- */
 struct conn;

@@ -53,6 +53,7 @@ struct region {
 	uint32_t mem; /* our memory object's slot, 0: not ours to change */
 	uint64_t off; /* its first page's offset (pages) in mem */
 	int shared;   /* MAP_SHARED: fork shares it, else copies */
+	int anon;     /* zero-filled memory (no file's): private, discardable */
 };
 
 struct lx_sigaction {

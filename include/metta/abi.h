@@ -115,6 +115,21 @@ struct metta_regs {
  * untouched either way.
  */
 #define METTA_FAULT 0x4641554c00000000ull /* "FAUL" */
+/*
+ * In w[2], above the CPU's error code: the page touched is in a mapping
+ * that allows the access, but no page could be had for it (its object's
+ * payer is out of quota, or the machine out of memory). A pager may make
+ * room and answer 0 to try again.
+ */
+#define METTA_FAULT_NO_MEMORY (1ull << 32)
+
+/*
+ * The exit status of a domain ended by a fault (no handler, or the
+ * handler said so): METTA_EXIT_FAULT | the vector, with
+ * METTA_EXIT_FAULT_NO_MEMORY when it was a page that could not be had.
+ */
+#define METTA_EXIT_FAULT	   0x100
+#define METTA_EXIT_FAULT_NO_MEMORY 0x400
 
 /*
  * IPC. A message is four words, plus (when a descriptor is given) a data

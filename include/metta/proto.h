@@ -25,6 +25,16 @@
 /* Anyone may ask a 9P server how much it holds for its clients: reply
  * w1 connections, w2 fids, w3 requests held (tests: nothing leaks). */
 #define P9_STATS 35
+/*
+ * The pages of an open file as a memory object, for mmap(MAP_SHARED):
+ * w1 a fid of this connection, open for reading. The reply's w1 is 0 and
+ * its capability the object (READ and GRANT, and WRITE if the fid is open
+ * for writing too), whose page 0 is the file's first page, w2 its pages;
+ * or w1 a Linux errno (ENODEV: this file is not memory, ask by reading).
+ * Every client mapping the object, and every Tread and Twrite of the
+ * file, see the same pages (docs/servers.md).
+ */
+#define P9_MEMORY 36
 
 /* names: the directory of services. */
 #define NAMES_REGISTER 1   /* data: name; cap: the portal (registrar only) */
@@ -89,6 +99,61 @@
 #define FIFO_ANAME "fifo:"
 #define FIFO_NAME_MAX 80
 #define PIPE_NOWAIT (1ull << 63)
+
+/*
+ * Unix-domain sockets are the pipe server's too (docs/servers.md). Anames:
+ * SOCKPAIR_ANAME "T:PID" a connected pair of type T (SOCK_STREAM_CH or
+ * SOCK_DGRAM_CH: messages keep their bounds); LISTEN_ANAME "T:PID:NAME" a
+ * listener for NAME (EADDRINUSE while one lives); CONNECT_ANAME
+ * "T:PID:NAME" a connection to NAME's listener (ECONNREFUSED, EPROTOTYPE
+ * for another type), queued on it when `data1` is opened and taken by a
+ * walk of the listener's SOCK_ACCEPT_NAME; DBIND_ANAME "d:PID:NAME" the
+ * receiving ring of a datagram socket bound to NAME (`data` its reader;
+ * EADDRINUSE while one lives); DSEND_ANAME "d:PID:NAME" a sender's way
+ * to it (`data1`; ECONNREFUSED when nobody reads there, EPROTOTYPE for a
+ * stream listener's name); JOIN_ANAME "ID:KEY" the live pipe ID again
+ * (how a descriptor travels: struct sock_info gives both).
+ * PID is the process at that end (SO_PEERCRED). Offset bits of a Tread or
+ * Twrite of a pipe's file: SOCK_PEEK reads without taking, SOCK_CTL writes
+ * a control record before the next bytes (read back by the reader of
+ * those bytes), SOCK_INFO reads a struct sock_info, SOCK_SHUT writes one
+ * byte of SOCK_SHUT_RD | SOCK_SHUT_WR (shutdown), SOCK_RELEASE lets go
+ * of the files of the records the reader got (below).
+ *
+ * A control record is lines of text. A line "j ID:KEY FILE MODE ..."
+ * (SOCK_CTL_JOIN) names a pipe's file in flight: the server holds it open
+ * with that 9P open mode from the write of the record until its reader,
+ * having joined the pipe and opened the file itself, writes SOCK_RELEASE
+ * (or the record is dropped unread, or the reader's pipe goes), so the
+ * file stays open while it travels, as Linux keeps an in-flight file.
+ * At most SOCK_CTL_FILES such lines; a pipe's file may not travel over
+ * that same pipe (ETOOMANYREFS: the hold would keep it alive for ever).
+ * Other lines are the runtime's own.
+ */
+#define SOCKPAIR_ANAME "spair:"
+#define LISTEN_ANAME "listen:"
+#define CONNECT_ANAME "connect:"
+#define DBIND_ANAME "dbind:"
+#define DSEND_ANAME "dsend:"
+#define JOIN_ANAME "join:"
+#define SOCK_ACCEPT_NAME "next"
+#define SOCK_STREAM_CH 's'
+#define SOCK_DGRAM_CH 'd'
+#define SOCK_PEEK (1ull << 59)
+#define SOCK_CTL (1ull << 58)
+#define SOCK_INFO (1ull << 57)
+#define SOCK_SHUT (1ull << 56)
+#define SOCK_RELEASE (1ull << 55)
+#define SOCK_SHUT_RD 1
+#define SOCK_SHUT_WR 2
+#define SOCK_CTL_MAX 1024 /* bytes of one control record */
+#define SOCK_CTL_FILES 8  /* files in flight in one record */
+#define SOCK_CTL_JOIN 'j'
+struct sock_info {
+	int32_t peer_pid; /* the process at the other end (0: none) */
+	uint32_t id;	  /* the pipe, for JOIN_ANAME */
+	uint64_t key;
+};
 
 /*
  * The nester service: the process server's to every process it starts

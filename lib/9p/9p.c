@@ -16,6 +16,7 @@
  *   R nwqid[2] qid[13]*        q qid[13]  i iounit[4] M mode[1]
  *   x name[s]    p perm[4]     O offset[8] c count[4]
  *   D count[4] data[count]     S n[2] stat[n]
+ *   y newname[s] L the fields of Rstatfs
  */
 static const char *const layouts[] = {
 	[P9_TVERSION - P9_TVERSION] = "mv",  [P9_RVERSION - P9_TVERSION] = "mv",
@@ -34,12 +35,21 @@ static const char *const layouts[] = {
 	[P9_TWSTAT - P9_TVERSION] = "fS",    [P9_RWSTAT - P9_TVERSION] = "",
 };
 
+/* The extensions (9P2000.L's numbers, below Tversion): Tstatfs fid,
+ * Tlink dfid fid name, Trenameat olddirfid oldname newdirfid newname. */
+static const struct {
+	uint8_t type;
+	const char *layout;
+} extensions[] = {
+	{ P9_TSTATFS, "f" }, { P9_RSTATFS, "L" },      { P9_TLINK, "fFx" },
+	{ P9_RLINK, "" },    { P9_TRENAMEAT, "fxFy" }, { P9_RRENAMEAT, "" },
+};
+
 static const char *layout(uint8_t type)
 {
-	if (type == P9_TLINK)
-		return "fFx"; /* dfid fid name */
-	if (type == P9_RLINK)
-		return "";
+	for (size_t i = 0; i < sizeof(extensions) / sizeof(extensions[0]); i++)
+		if (extensions[i].type == type)
+			return extensions[i].layout;
 	if (type < P9_TVERSION || type > P9_RWSTAT)
 		return 0;
 	return layouts[type - P9_TVERSION];
@@ -158,6 +168,19 @@ static void qid(struct cursor *c, struct p9_qid *q)
 	num(c, &q->path, 8);
 }
 
+static void statfs(struct cursor *c, struct p9_statfs *sf)
+{
+	num(c, &sf->type, 4);
+	num(c, &sf->bsize, 4);
+	num(c, &sf->blocks, 8);
+	num(c, &sf->bfree, 8);
+	num(c, &sf->bavail, 8);
+	num(c, &sf->files, 8);
+	num(c, &sf->ffree, 8);
+	num(c, &sf->fsid, 8);
+	num(c, &sf->namelen, 4);
+}
+
 static void field(struct cursor *c, char f, struct p9_msg *m)
 {
 	switch (f) {
@@ -199,6 +222,12 @@ static void field(struct cursor *c, char f, struct p9_msg *m)
 		break;
 	case 'x':
 		str(c, &m->name);
+		break;
+	case 'y':
+		str(c, &m->newname);
+		break;
+	case 'L':
+		statfs(c, &m->statfs);
 		break;
 	case 'p':
 		num(c, &m->perm, 4);

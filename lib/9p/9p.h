@@ -15,13 +15,26 @@
 
 enum p9_type {
 	/*
-	 * Metta's one extension: a hard link, as 9P2000.L's Tlink (same
-	 * number and layout: dfid[4] fid[4] name[s], in fid, newfid and
-	 * name of struct p9_msg). A server that does not know it answers
-	 * Rerror (docs/servers.md).
+	 * Metta's extensions, 9P2000.L's messages with their numbers and
+	 * layouts (docs/servers.md); a server without the operation answers
+	 * Rerror "operation not supported".
+	 *
+	 * Tstatfs fid[4], in fid; Rstatfs type[4] bsize[4] blocks[8]
+	 * bfree[8] bavail[8] files[8] ffree[8] fsid[8] namelen[4], in
+	 * statfs: the file system's size and free space.
 	 */
+	P9_TSTATFS = 8,
+	P9_RSTATFS,
+	/* A hard link: dfid[4] fid[4] name[s], in fid, newfid and name. */
 	P9_TLINK = 70,
 	P9_RLINK,
+	/*
+	 * A rename, across directories too, atomic: olddirfid[4] oldname[s]
+	 * newdirfid[4] newname[s], in fid, name, newfid and newname. An
+	 * existing newname is replaced as Linux's rename(2) does.
+	 */
+	P9_TRENAMEAT = 74,
+	P9_RRENAMEAT,
 	P9_TVERSION = 100,
 	P9_RVERSION,
 	P9_TAUTH,
@@ -86,6 +99,9 @@ enum p9_type {
 /* Named pipes (FIFOs), as 9P2000.u marks them: a file of no contents on
  * its server; clients that open one get a pipe of the pipe server. */
 #define P9_DMNAMEDPIPE 0x00200000u
+/* Unix-domain sockets' files, as 9P2000.u marks them: a file of no
+ * contents, through which connect finds the pipe server's listener. */
+#define P9_DMSOCKET 0x00100000u
 
 struct p9_qid {
 	uint8_t type;
@@ -99,6 +115,18 @@ struct p9_str {
 	const char *s;
 };
 
+/* Rstatfs: Linux's struct statfs as 9P2000.L carries it (bsize-sized
+ * blocks; files are the nodes a file system can hold). */
+struct p9_statfs {
+	uint32_t type, bsize;
+	uint64_t blocks, bfree, bavail, files, ffree, fsid;
+	uint32_t namelen;
+};
+
+/* The f_type Metta's file systems report: Linux's V9FS_MAGIC, what Linux
+ * says of any 9P mount. */
+#define P9_STATFS_MAGIC 0x01021997u
+
 /* Which of these fields a message carries depends on its type. */
 struct p9_msg {
 	uint8_t type;
@@ -109,6 +137,8 @@ struct p9_msg {
 	uint8_t mode;
 	uint64_t offset;
 	struct p9_str version, uname, aname, name, ename;
+	struct p9_str newname;	 /* Trenameat */
+	struct p9_statfs statfs; /* Rstatfs */
 	uint16_t nwname;
 	struct p9_str wname[P9_MAXWELEM];
 	uint16_t nwqid;

@@ -207,6 +207,26 @@ int p9c_link(struct p9c *c, uint32_t dfid, uint32_t fid, const char *name)
 	return exchange(c, &m);
 }
 
+int p9c_renameat(struct p9c *c, uint32_t olddfid, const char *oldname,
+		 uint32_t newdfid, const char *newname)
+{
+	struct p9_msg m = { .type = P9_TRENAMEAT,
+			    .fid = olddfid,
+			    .name = p9_str(oldname),
+			    .newfid = newdfid,
+			    .newname = p9_str(newname) };
+	int rc = exchange(c, &m);
+	return rc == -P9_ENOTSUP ? -P9_EXDEV : rc;
+}
+
+int p9c_statfs(struct p9c *c, uint32_t fid, struct p9_statfs *sf)
+{
+	int rc = fid_only(c, P9_TSTATFS, fid);
+	if (rc == 0)
+		*sf = c->reply.statfs;
+	return rc;
+}
+
 int p9c_stat(struct p9c *c, uint32_t fid, struct p9_stat *st)
 {
 	int rc = fid_only(c, P9_TSTAT, fid);

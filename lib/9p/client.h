@@ -74,6 +74,16 @@ int p9c_clunk(struct p9c *c, uint32_t fid);
 int p9c_remove(struct p9c *c, uint32_t fid);
 /* A hard link name in directory dfid to the file fid (Tlink). */
 int p9c_link(struct p9c *c, uint32_t dfid, uint32_t fid, const char *name);
+/*
+ * oldname of directory olddfid becomes newname of newdfid (Trenameat),
+ * replacing what newname named as rename(2) does. A server without it
+ * gives -P9_EXDEV, so a caller can do what it did without (a rename
+ * within one directory by wstat, a copy across).
+ */
+int p9c_renameat(struct p9c *c, uint32_t olddfid, const char *oldname,
+		 uint32_t newdfid, const char *newname);
+/* The size and free space of fid's file system (Tstatfs). */
+int p9c_statfs(struct p9c *c, uint32_t fid, struct p9_statfs *sf);
 
 /* The file's stat; its strings point into the client's reply buffer and
  * live until the next call. */

@@ -43,6 +43,7 @@ static const struct p9_err table[] = {
 	{ "busy", P9_EBUSY },
 	{ "file exists", P9_EEXIST },
 	{ "cross-device rename", P9_EXDEV },
+	{ "no such device", P9_ENODEV },
 	{ "not a directory", P9_ENOTDIR },
 	{ "is a directory", P9_EISDIR },
 	{ "invalid argument", P9_EINVAL },
@@ -62,6 +63,15 @@ static const struct p9_err table[] = {
 	{ "not supported", P9_ENOTSUP },
 	{ "authentication not required", P9_ENOTSUP },
 	{ "timed out", P9_ETIMEDOUT },
+	{ "socket operation on non-socket", P9_ENOTSOCK },
+	{ "message too long", P9_EMSGSIZE },
+	{ "protocol wrong type for socket", P9_EPROTOTYPE },
+	{ "address already in use", P9_EADDRINUSE },
+	{ "connection reset by peer", P9_ECONNRESET },
+	{ "no buffer space available", P9_ENOBUFS },
+	{ "transport endpoint is not connected", P9_ENOTCONN },
+	{ "connection refused", P9_ECONNREFUSED },
+	{ "too many references", P9_ETOOMANYREFS },
 };
 
 #define NTABLE (sizeof(table) / sizeof(table[0]))

@@ -31,6 +31,7 @@
 #define P9_EBUSY	16
 #define P9_EEXIST	17
 #define P9_EXDEV	18
+#define P9_ENODEV	19
 #define P9_ENOTDIR	20
 #define P9_EISDIR	21
 #define P9_EINVAL	22
@@ -47,8 +48,23 @@
 #define P9_ENOSYS	38
 #define P9_ENOTEMPTY	39
 #define P9_ELOOP	40
-#define P9_ENOTSUP	95
+#define P9_ENOTSOCK	88
+#define P9_EDESTADDRREQ 89
+#define P9_EMSGSIZE	90
+#define P9_EPROTOTYPE	91
+#define P9_ENOPROTOOPT	92
+#define P9_EPROTONOSUPPORT 93
+#define P9_ESOCKTNOSUPPORT 94
+#define P9_ENOTSUP	95 /* Linux's EOPNOTSUPP too */
+#define P9_EAFNOSUPPORT 97
+#define P9_EADDRINUSE	98
+#define P9_ECONNRESET	104
+#define P9_ENOBUFS	105
+#define P9_EISCONN	106
+#define P9_ENOTCONN	107
+#define P9_ETOOMANYREFS 109
 #define P9_ETIMEDOUT	110
+#define P9_ECONNREFUSED 111
 
 /*
  * The string a server sends for errno e (positive). Each errno has one

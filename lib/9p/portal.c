@@ -183,6 +183,35 @@ long p9_portal_op_hangup(struct server_call *c)
 	return STATUS_OK;
 }
 
+/* The memory object of an open file (P9_MEMORY): a copy of the fs's
+ * capability with the rights the fid allows, handed over for good. */
+long p9_portal_op_memory(struct server_call *c)
+{
+	uint64_t id, pages = 0;
+	uint32_t kept = 0, slot = 0;
+	int writable = 0;
+	if (conn_of(c, &id))
+		return STATUS_ERR_INVAL;
+	metta_mutex_lock(&lock);
+	int err = p9srv_memory(server, id, (uint32_t)c->w[1], &kept, &pages,
+			       &writable);
+	if (!err && !(slot = metta_slot_alloc()))
+		err = -P9_ENOMEM;
+	if (!err && metta_cap_copy(kept, slot,
+				   RIGHT_READ | RIGHT_GRANT |
+					   (writable ? RIGHT_WRITE : 0),
+				   0))
+		err = -P9_ENOMEM;
+	metta_mutex_unlock(&lock);
+	c->w[1] = (uint64_t)-err;
+	c->w[2] = err ? 0 : pages;
+	if (!err) {
+		c->cap_out = slot;
+		c->give_cap_out = 1;
+	}
+	return STATUS_OK;
+}
+
 long p9_portal_op_stats(struct server_call *c)
 {
 	metta_mutex_lock(&lock);

@@ -7,7 +7,7 @@
  */
 #include "9p/srv.h"
 
-#include <metta/proto.h> /* READY_QUERY */
+#include <metta/proto.h> /* READY_QUERY, SOCK_INFO */
 
 #include <metta/status.h>
 
@@ -359,7 +359,8 @@ static const char *t_open(struct req *r, const struct p9_msg *m)
 	return reply_open(r, P9_ROPEN, f);
 }
 
-/* Whether the user may make name in the directory dir (create, link). */
+/* Whether the user may make name in the directory dir (create, link,
+ * rename), or take it away (rename). */
 static const char *may_add_name(struct req *r, void *dir, struct p9_str name)
 {
 	struct p9_stat st;
@@ -593,8 +594,10 @@ static const char *t_read(struct req *r, const struct p9_msg *m)
 	struct p9_fid *f = p9_fid_get(&r->c->fids, m->fid);
 	if (!f)
 		return "unknown fid";
-	/* A readiness query (poll) reads no data: any open file may ask. */
-	int query = (m->offset & READY_QUERY) && !(f->qid.type & P9_QTDIR);
+	/* A readiness query (poll) and the pipe server's SOCK_INFO read no
+	 * data: any open file may ask. */
+	int query = (m->offset & (READY_QUERY | SOCK_INFO)) &&
+		    !(f->qid.type & P9_QTDIR);
 	if (f->mode == P9_FID_CLOSED ||
 	    ((f->mode & 3) == P9_OWRITE && !query))
 		return "file not open for reading";
@@ -782,6 +785,42 @@ static const char *t_link(struct req *r, const struct p9_msg *m)
 	return rc ? fserr(rc) : reply_empty(r, P9_RLINK);
 }
 
+/*
+ * Trenameat (9P2000.L's): oldname of directory fid becomes newname of
+ * directory newfid; the user must be allowed to write both, as for a
+ * remove and a create. What may be replaced is the fs's to check.
+ */
+static const char *t_renameat(struct req *r, const struct p9_msg *m)
+{
+	struct p9_fid *od = p9_fid_get(&r->c->fids, m->fid);
+	struct p9_fid *nd = p9_fid_get(&r->c->fids, m->newfid);
+	if (!od || !nd)
+		return "unknown fid";
+	const char *err = may_add_name(r, od->node, m->name);
+	if (!err)
+		err = may_add_name(r, nd->node, m->newname);
+	if (err)
+		return err;
+	if (!ops(r)->rename)
+		return "operation not supported";
+	int rc =
+	    ops(r)->rename(ctx(r), od->node, m->name, nd->node, m->newname);
+	return rc ? fserr(rc) : reply_empty(r, P9_RRENAMEAT);
+}
+
+/* Tstatfs (9P2000.L's): the size and free space of fid's file system. */
+static const char *t_statfs(struct req *r, const struct p9_msg *m)
+{
+	struct p9_fid *f = p9_fid_get(&r->c->fids, m->fid);
+	if (!f)
+		return "unknown fid";
+	if (!ops(r)->statfs)
+		return "operation not supported";
+	struct p9_msg a = { .type = P9_RSTATFS };
+	int rc = ops(r)->statfs(ctx(r), f->node, &a.statfs);
+	return rc ? fserr(rc) : send(r, &a);
+}
+
 static const char *t_flush(struct req *r, const struct p9_msg *m)
 {
 	/* A held oldtag ends unanswered; any other was answered already,
@@ -826,6 +865,10 @@ static const char *dispatch(struct req *r, const struct p9_msg *m)
 		return t_stat(r, m);
 	case P9_TLINK:
 		return t_link(r, m);
+	case P9_TRENAMEAT:
+		return t_renameat(r, m);
+	case P9_TSTATFS:
+		return t_statfs(r, m);
 	case P9_TWSTAT:
 		return t_wstat(r, m);
 	default:
@@ -875,6 +918,22 @@ long p9srv_serve(struct p9srv *s, uint64_t conn, const uint8_t *in,
 	if (err == held_marker)
 		return P9SRV_HELD;
 	return err ? rerror(&r, err) : r.len;
+}
+
+int p9srv_memory(struct p9srv *s, uint64_t conn, uint32_t fid,
+		 uint32_t *slot, uint64_t *pages, int *writable)
+{
+	struct p9srv_conn *c = find_conn(s, conn);
+	struct p9_fid *f = c ? p9_fid_get(&c->fids, fid) : 0;
+	if (!f || f->mode == P9_FID_CLOSED)
+		return -P9_EBADF;
+	uint8_t how = f->mode & 3;
+	if (how == P9_OWRITE)
+		return -P9_EACCES; /* Linux maps only what it may read */
+	if ((f->qid.type & P9_QTDIR) || !s->ops->memory)
+		return -P9_ENODEV;
+	*writable = how == P9_ORDWR;
+	return s->ops->memory(s->ctx, f->node, slot, pages);
 }
 
 void p9srv_init(struct p9srv *s, const struct p9srv_ops *ops, void *ctx,

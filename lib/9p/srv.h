@@ -21,7 +21,8 @@
  *
  * A Tread whose offset has READY_QUERY (metta/proto.h) is a readiness
  * query for poll: it reads no data, so a file open only for writing may
- * ask it too; the fs answers it in its read operation.
+ * ask it too; the fs answers it in its read operation. So may a Tread
+ * with SOCK_INFO (the pipe server's: who is at a socket's other end).
  *
  * Answering later (Plan 9's lib9p Req/respond): a read or write that must
  * wait (an empty pipe, the console) calls p9srv_hold() for the request
@@ -118,6 +119,25 @@ struct p9srv_ops {
 	 * link count in its stat's dev (docs/servers.md).
 	 */
 	int (*link)(void *ctx, void *dir, struct p9_str name, void *node);
+	/*
+	 * Trenameat: the entry oldname of olddir becomes newname of newdir
+	 * (both directories of this fs), at once or not at all, as Linux's
+	 * rename(2): an existing newname is replaced (a file by a file, an
+	 * empty directory by a directory: else -P9_EISDIR, -P9_ENOTDIR,
+	 * -P9_ENOTEMPTY); a directory into itself or below is -P9_EINVAL;
+	 * two names of one file, or a name onto itself, change nothing. The
+	 * file keeps its qid, and fids naming it follow it. The library
+	 * checked write permission on both directories and both names.
+	 */
+	int (*rename)(void *ctx, void *olddir, struct p9_str oldname,
+		      void *newdir, struct p9_str newname);
+	/* Tstatfs: the size and free space of the fs node is on. */
+	int (*statfs)(void *ctx, void *node, struct p9_statfs *sf);
+	/*
+	 * P9_MEMORY: the memory object holding node's pages (the slot of a
+	 * capability the fs keeps) and its size in pages. 0 or -P9_E*.
+	 */
+	int (*memory)(void *ctx, void *node, uint32_t *slot, uint64_t *pages);
 	/* A fid naming node goes away (before the library's unref). */
 	void (*clunk)(void *ctx, void *node, uint8_t mode);
 };
@@ -227,6 +247,15 @@ void p9srv_hangup(struct p9srv *s, uint64_t conn);
  */
 long p9srv_serve(struct p9srv *s, uint64_t conn, const uint8_t *in,
 		 size_t inlen, uint8_t *out, size_t outcap);
+
+/*
+ * P9_MEMORY for fid of connection conn: the fs's capability slot for the
+ * file's memory object, its pages, and whether the fid may write. 0, or
+ * -P9_EBADF (no such fid, not open), -P9_EACCES (open for writing only),
+ * -P9_ENODEV (a directory, or an fs without memory).
+ */
+int p9srv_memory(struct p9srv *s, uint64_t conn, uint32_t fid,
+		 uint32_t *slot, uint64_t *pages, int *writable);
 
 /*
  * Inside a read or write operation: keep the request being served to

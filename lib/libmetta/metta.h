@@ -98,14 +98,67 @@ long metta_tty_read(char *buf, uint64_t max);
 /* The portal registered under `name` (CAP_NAMES), into slot dst. */
 long metta_names_lookup(const char *name, uint32_t dst);
 
-/* A mutex between threads of one domain (an event sleeps the waiters). */
+/*
+ * Synchronisation between threads of one domain (seed 002), all sleeping
+ * on waiting lists: an event whose bits belong to one waiter each
+ * (waitq.c says how no wake-up is lost). Timeouts are in microseconds,
+ * 0 for none; a timed wait gives STATUS_ERR_TIMEOUT, and ERR_INTR when
+ * the thread was interrupted (THREAD_INTERRUPT).
+ */
+struct metta_waitq {
+	uint32_t event;
+	uint64_t slots;	  /* event bits handed to waiters */
+	uint64_t waiting; /* bits of waiters not yet woken */
+};
+long metta_waitq_init(struct metta_waitq *q);
+/* The caller's bit (0 if all 63 are taken: it will poll). */
+uint64_t metta_waitq_enter(struct metta_waitq *q);
+/* Gives the bit back without sleeping; 1 if a waker had chosen it. */
+int metta_waitq_leave(struct metta_waitq *q, uint64_t bit);
+/* Sleeps until woken (OK; the bit is given back) or the timeout. */
+long metta_waitq_sleep(struct metta_waitq *q, uint64_t bit,
+		       uint64_t timeout_us);
+int metta_waitq_wake_one(struct metta_waitq *q);
+int metta_waitq_wake_all(struct metta_waitq *q); /* how many it woke */
+/* Waits until *word is no longer `seen` (woken by whoever changes it). */
+long metta_waitq_until_changed(struct metta_waitq *q, const unsigned *word,
+			       unsigned seen, uint64_t timeout_us);
+
 struct metta_mutex {
 	volatile char locked;
-	uint32_t event;
+	struct metta_waitq q;
 };
 long metta_mutex_init(struct metta_mutex *m);
 void metta_mutex_lock(struct metta_mutex *m);
+int metta_mutex_trylock(struct metta_mutex *m); /* 1: taken */
 void metta_mutex_unlock(struct metta_mutex *m);
+
+struct metta_semaphore {
+	long count;
+	struct metta_waitq q;
+};
+long metta_sem_init(struct metta_semaphore *s, long value);
+long metta_sem_wait(struct metta_semaphore *s, uint64_t timeout_us);
+int metta_sem_trywait(struct metta_semaphore *s); /* 1: taken */
+void metta_sem_post(struct metta_semaphore *s);
+
+struct metta_barrier {
+	unsigned n, arrived, generation;
+	struct metta_waitq q;
+};
+long metta_barrier_init(struct metta_barrier *b, unsigned n);
+/* 1 in the thread that arrived last, 0 in the others. */
+int metta_barrier_wait(struct metta_barrier *b);
+
+struct metta_await {
+	unsigned wakeups;
+	struct metta_waitq q;
+};
+long metta_await_init(struct metta_await *a);
+unsigned metta_await_ticket(struct metta_await *a);
+/* Returns once a wakeup came after the ticket was taken. */
+long metta_await(struct metta_await *a, unsigned ticket, uint64_t timeout_us);
+int metta_wakeup(struct metta_await *a); /* wakes all; how many slept */
 
 /* printf to the nucleus log (one call per line is best); returns length. */
 int metta_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -11,15 +11,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct aspace;
+struct domain;
 
-/* 0 if every page of [addr, addr+n) is user memory with `write` rights. */
-int aspace_check(const struct aspace *as, uint64_t addr, size_t n, int write);
-int aspace_read(const struct aspace *as, uint64_t addr, void *dst, size_t n);
-int aspace_write(const struct aspace *as, uint64_t addr, const void *src,
-		 size_t n);
+/*
+ * 0 if every page of [addr, addr+n) is d's user memory with `write`
+ * rights; pages of d's mappings not there yet come in (paid by their
+ * objects' payers), so that the copy after the check cannot fail.
+ * STATUS_ERR_FAULT, or ERR_QUOTA / ERR_NOMEM when a page could not be had.
+ */
+int aspace_check(struct domain *d, uint64_t addr, size_t n, int write);
+int aspace_read(struct domain *d, uint64_t addr, void *dst, size_t n);
+int aspace_write(struct domain *d, uint64_t addr, const void *src, size_t n);
 /* Copies n bytes between two spaces (the same one is fine). */
-int aspace_copy(const struct aspace *dst, uint64_t dst_addr,
-		const struct aspace *src, uint64_t src_addr, size_t n);
+int aspace_copy(struct domain *dst, uint64_t dst_addr, struct domain *src,
+		uint64_t src_addr, size_t n);
 
 #endif

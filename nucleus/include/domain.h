@@ -20,12 +20,15 @@
 #include <quota.h>
 #include <stdint.h>
 
+#include <metta/abi.h>
+
 struct thread;
 struct portal;
 struct mapping;
 
-/* Exit status of a domain ended by a fault: this bit | the vector. */
-#define DOMAIN_EXIT_FAULT 0x100
+/* Exit status of a domain ended by a fault: this bit | the vector (see
+ * METTA_EXIT_FAULT in metta/abi.h). */
+#define DOMAIN_EXIT_FAULT METTA_EXIT_FAULT
 /* Exit status of a domain whose nester died. */
 #define DOMAIN_EXIT_NESTER_DIED 0x200
 

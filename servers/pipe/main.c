@@ -28,7 +28,7 @@ int main(int argc, char **argv, char **envp)
 					 sizeof(ops) / sizeof(ops[0]) };
 	p9srv_init(&srv, &pipe_ops, &pipes, P9_PORTAL_MSIZE,
 		   P9SRV_STORAGE_ARGS(store));
-	pipes_init(&pipes, &srv, "root");
+	pipes_init(&pipes, &srv, "root", metta_clock() ^ (uint64_t)(uintptr_t)&argc);
 	p9_portal_init(&srv, PORTAL);
 	if (server_spawn_threads(&s, 4, stacks))
 		return 3;

@@ -57,13 +57,15 @@ static uint8_t worker_stack[16384] __attribute__((aligned(16)));
 static uint8_t alarm_stack[16384] __attribute__((aligned(16)));
 
 /* The namespace init starts with (runtime/ns.c has the syntax): the ramfs
- * root, the devices as a union in /dev, the services in /srv and the
- * processes in /proc. Children start with their parent's. */
+ * root, the devices as a union in /dev, POSIX shared memory in ramfs's
+ * /dev/shm (shm_open: its files are memory, P9_MEMORY), the services in
+ * /srv and the processes in /proc. Children start with their parent's. */
 static const char default_ns[] = "mount -c ramfs /\n"
 				 "mount cons /dev\n"
 				 "mount -a random /dev\n"
 				 "mount -a tod /dev\n"
 				 "mount -a log /dev\n"
+				 "mount -c ramfs /dev/shm /dev/shm\n"
 				 "mount names /srv\n"
 				 "mount proc /proc\n";
 
@@ -278,7 +280,7 @@ static void ended(struct process *p)
 	struct metta_domain_info d;
 	metta_domain_info(p->domain, &d);
 	p->state = PROC_ZOMBIE;
-	p->exit_status = d.exit_status;
+	p->exit_status = proc_linux_status(d.exit_status);
 	if (p->pid == 1) {
 		uint64_t w[4] = { NESTER_POWEROFF };
 		metta_printf("proc: init ended with status %ld; powering off",

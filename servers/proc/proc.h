@@ -101,6 +101,14 @@ void proc_signals_inherit(struct process *child, const struct process *parent);
 void proc_signals_end(struct process *p);
 void proc_signal(struct process *p, int sig);
 void proc_child_ended(struct process *child);
+/*
+ * The exit status a domain ended with, as a Linux process's: a fault the
+ * nucleus ended it for is death by the signal Linux sends for it (a page
+ * fault SIGSEGV; SIGBUS when the page touched could not be had, its quota
+ * or the machine's memory spent, as Linux's SIGBUS for a page it cannot
+ * provide; #UD SIGILL, #DE SIGFPE...). Any other status is unchanged.
+ */
+int64_t proc_linux_status(int64_t status);
 /* Whether p's children are reaped as they end, unwaited for: its SIGCHLD
  * is SIG_IGN (Linux's rule; SA_NOCLDWAIT is not told to us). */
 int proc_discards_children(const struct process *p);

@@ -231,6 +231,32 @@ int proc_discards_children(const struct process *p)
 	return p->sigmem && (page_of(p)->ignored & LX_SIGBIT(LX_SIGCHLD));
 }
 
+int64_t proc_linux_status(int64_t status)
+{
+	const int64_t fault_bits = METTA_EXIT_FAULT | METTA_EXIT_FAULT_NO_MEMORY;
+	if ((status & ~(int64_t)0xff & ~fault_bits) != 0 ||
+	    !(status & METTA_EXIT_FAULT))
+		return status; /* not ended by a fault */
+	int sig = LX_SIGSEGV;
+	switch (status & 0xff) {
+	case 0: case 16: case 19: /* #DE, #MF, #XM */
+		sig = LX_SIGFPE;
+		break;
+	case 6: /* #UD */
+		sig = LX_SIGILL;
+		break;
+	case 1: case 3: /* #DB, #BP */
+		sig = LX_SIGTRAP;
+		break;
+	case 17: /* #AC */
+		sig = LX_SIGBUS;
+		break;
+	}
+	if (status & METTA_EXIT_FAULT_NO_MEMORY)
+		sig = LX_SIGBUS; /* a page of its memory could not be had */
+	return METTA_EXIT_SIGNAL(sig);
+}
+
 void proc_child_ended(struct process *child)
 {
 	struct process *parent = proc_by_pid(child->ppid);

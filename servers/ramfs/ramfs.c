@@ -17,6 +17,11 @@
 #define ARCHIVE 12
 #define ARCH_VA 0x500000000000ull
 #define HEAP_VA 0x510000000000ull
+/* Windows onto files in memory (tree.h): one per file, each WINDOW_SIZE
+ * of address space from WINDOWS_VA, given back when the file goes. */
+#define WINDOWS_VA  0x520000000000ull
+#define WINDOW_SIZE (2ull << 30) /* above RAMFS_MAXFILE */
+#define NWINDOWS    4096
 #define MSIZE	P9_PORTAL_MSIZE
 #define NCONN	16
 #define NFID	256
@@ -26,6 +31,8 @@ static struct ramfs fs;
 static struct p9srv srv;
 static P9SRV_STORAGE(store, NCONN, NFID);
 static uint64_t boot_epoch; /* seconds since 1970 at clock() 0 */
+static uint32_t heap_slot;
+static uint64_t windows_used[NWINDOWS / 64];
 
 /* A decimal number, or -1 when s is empty or holds anything else. */
 static int64_t decimal(const char *s)
@@ -69,9 +76,58 @@ static long heap_create(uint64_t kib)
 	long rc = metta_mem_create(slot, n);
 	if (rc)
 		return rc;
+	heap_slot = slot;
 	return metta_mem_map(CAP_SELF, slot, 0, HEAP_VA, n,
 			     RIGHT_READ | RIGHT_WRITE);
 }
+
+/* Files in memory (tree.h): an object and a window for each. */
+static int file_mem_create(struct ramfs *f, uint32_t *mem, uint8_t **window)
+{
+	(void)f;
+	int w = 0;
+	while (w < NWINDOWS && (windows_used[w / 64] >> (w % 64) & 1))
+		w++;
+	uint32_t slot = w < NWINDOWS ? metta_slot_alloc() : 0;
+	if (!slot || metta_mem_create(slot, RAMFS_MAXPAGES))
+		return -P9_ENOMEM;
+	uint64_t va = WINDOWS_VA + (uint64_t)w * WINDOW_SIZE;
+	if (metta_mem_map(CAP_SELF, slot, 0, va, RAMFS_MAXPAGES,
+			  RIGHT_READ | RIGHT_WRITE)) {
+		metta_cap_delete(slot);
+		return -P9_ENOMEM;
+	}
+	windows_used[w / 64] |= 1ull << (w % 64);
+	*mem = slot;
+	*window = (uint8_t *)va;
+	return 0;
+}
+
+static void file_mem_destroy(struct ramfs *f, uint32_t mem, uint8_t *window)
+{
+	(void)f;
+	uint64_t w = ((uint64_t)window - WINDOWS_VA) / WINDOW_SIZE;
+	metta_mem_unmap(CAP_SELF, (uint64_t)window);
+	metta_cap_delete(mem); /* clients' mappings keep the object */
+	windows_used[w / 64] &= ~(1ull << (w % 64));
+}
+
+static void file_mem_discard(struct ramfs *f, uint32_t mem, uint64_t first,
+			     uint64_t n)
+{
+	(void)f;
+	if (!mem) { /* region pages: first is an address in the heap */
+		mem = heap_slot;
+		first = (first - HEAP_VA) / RAMFS_PAGE;
+	}
+	metta_mem_discard(mem, first, n);
+}
+
+static const struct ramfs_mem file_mem = {
+	.create = file_mem_create,
+	.destroy = file_mem_destroy,
+	.discard = file_mem_discard,
+};
 
 int main(int argc, char **argv, char **envp)
 {
@@ -96,6 +152,7 @@ int main(int argc, char **argv, char **envp)
 		metta_printf("ramfs: heap too small\n");
 		return 1;
 	}
+	fs.mem = &file_mem;
 	rc = size ? ramfs_load_cpio(&fs, (const void *)ARCH_VA, (size_t)size)
 		  : 0;
 	if (rc)

@@ -16,7 +16,7 @@
 #define PAGE RAMFS_PAGE
 #define PPP  RAMFS_PPP
 /* Permission and type bits a node keeps; the type bits never change. */
-#define TYPE_BITS (P9_DMDIR | P9_DMSYMLINK | P9_DMNAMEDPIPE)
+#define TYPE_BITS (P9_DMDIR | P9_DMSYMLINK | P9_DMNAMEDPIPE | P9_DMSOCKET)
 #define MODE_BITS \
 	(TYPE_BITS | P9_DMAPPEND | P9_DMEXCL | P9_DMSPECIAL | 0777u)
 
@@ -80,9 +80,11 @@ static struct ramfs_node *node_alloc(struct ramfs *fs)
 			n[i].next = fs->freenodes;
 			fs->freenodes = &n[i];
 		}
+		fs->nfreenodes += PAGE / sizeof(*n);
 	}
 	struct ramfs_node *n = fs->freenodes;
 	fs->freenodes = n->next;
+	fs->nfreenodes--;
 	memset(n, 0, sizeof(*n));
 	return n;
 }
@@ -152,10 +154,63 @@ static void free_pages_from(struct ramfs *fs, struct ramfs_node *n,
 		free_slot(fs, (void **)&n->dind);
 }
 
+/* Where page pg's bytes are, given its slot's page: the page itself, or
+ * for a file in memory (whose slot holds only the page kept for it) its
+ * place in the window. */
+static uint8_t *page_data(const struct ramfs_node *n, uint64_t pg, void *page)
+{
+	return n->window ? n->window + pg * PAGE : page;
+}
+
+/* A page for slot pg of n: a zeroed one, or for a file in memory one kept
+ * for it, its memory given back (the window's page holds the bytes). */
+static void *page_for(struct ramfs *fs, struct ramfs_node *n)
+{
+	if (!n->window)
+		return zpage_alloc(fs);
+	void *p = page_alloc(fs);
+	if (p)
+		fs->mem->discard(fs, 0, (uint64_t)(uintptr_t)p, 1);
+	return p;
+}
+
+static uint64_t pages_of(uint64_t bytes)
+{
+	return (bytes + PAGE - 1) / PAGE;
+}
+
+/* A file in memory grows to len: a page kept for each of its new pages,
+ * so that a client mapping them cannot make ramfs pay beyond its region.
+ * Pages kept past the length are invisible, so a failure changes
+ * nothing a client sees. */
+static int keep_pages(struct ramfs *fs, struct ramfs_node *n, uint64_t len)
+{
+	for (uint64_t pg = n->length / PAGE; pg < pages_of(len); pg++) {
+		void **slot = page_slot(fs, n, pg, 1);
+		if (!slot || (!*slot && !(*slot = page_for(fs, n))))
+			return -P9_ENOSPC;
+	}
+	return 0;
+}
+
+/* A file in memory shrinks: what lies past len reads as zeros if it grows
+ * again; the pages kept for it stay (a client may still map them). */
+static void shrink_in_memory(struct ramfs *fs, struct ramfs_node *n,
+			     uint64_t len)
+{
+	if (len % PAGE)
+		memset(n->window + len, 0, PAGE - len % PAGE);
+	uint64_t from = pages_of(len), to = pages_of(n->length);
+	if (to > from)
+		fs->mem->discard(fs, n->mem, from, to - from);
+}
+
 /* Shrink or grow n to len bytes (cannot fail: growing makes a hole). */
 static void resize(struct ramfs *fs, struct ramfs_node *n, uint64_t len)
 {
-	if (len < n->length) {
+	if (len < n->length && n->window) {
+		shrink_in_memory(fs, n, len);
+	} else if (len < n->length) {
 		free_pages_from(fs, n, (len + PAGE - 1) / PAGE);
 		void **slot = page_slot(fs, n, len / PAGE, 0);
 		if (len % PAGE && slot && *slot)
@@ -169,8 +224,14 @@ static void node_free(struct ramfs *fs, struct ramfs_node *n)
 {
 	struct ramfs_node *t = n->target;
 	free_pages_from(fs, n, 0);
+	if (n->window) {
+		fs->mem->destroy(fs, n->mem, n->window);
+		n->window = 0;
+		n->mem = 0;
+	}
 	n->next = fs->freenodes;
 	fs->freenodes = n;
+	fs->nfreenodes++;
 	if (fs->rd_node == n || fs->rd_dir == n)
 		fs->rd_dir = 0;
 	if (t && --t->refs == 0) /* a hard link held its file */
@@ -355,8 +416,8 @@ static void op_unref(void *ctx, void *node)
 static int op_open(void *ctx, void *node, uint8_t mode)
 {
 	struct ramfs_node *n = ino(node);
-	if (n->mode & P9_DMNAMEDPIPE)
-		return -P9_ENXIO;
+	if (n->mode & (P9_DMNAMEDPIPE | P9_DMSOCKET))
+		return -P9_ENXIO; /* (a socket's: Linux's answer too) */
 	if ((mode & P9_OTRUNC) && !isdir(n)) {
 		resize(ctx, n, 0);
 		touch(ctx, n);
@@ -383,7 +444,7 @@ static long op_read(void *ctx, void *node, uint64_t off, void *buf,
 		void **slot = page_slot(fs, n, pos / PAGE, 0);
 		if (slot && *slot)
 			memcpy((uint8_t *)buf + done,
-			       (uint8_t *)*slot + pos % PAGE, k);
+			       page_data(n, pos / PAGE, *slot) + pos % PAGE, k);
 		else
 			memset((uint8_t *)buf + done, 0, k); /* a hole */
 		done += k;
@@ -414,9 +475,9 @@ static long op_write(void *ctx, void *node, uint64_t off, const void *data,
 		if (k > count - done)
 			k = count - done;
 		void **slot = page_slot(fs, n, pos / PAGE, 1);
-		if (!slot || (!*slot && !(*slot = zpage_alloc(fs))))
+		if (!slot || (!*slot && !(*slot = page_for(fs, n))))
 			break;
-		memcpy((uint8_t *)*slot + pos % PAGE,
+		memcpy(page_data(n, pos / PAGE, *slot) + pos % PAGE,
 		       (const uint8_t *)data + done, k);
 		done += k;
 	}
@@ -533,6 +594,8 @@ static int wstat_check(struct ramfs *fs, struct ramfs_node *n,
 		return -P9_EISDIR;
 	if (st->length != ~0ull && st->length > RAMFS_MAXFILE)
 		return -P9_EFBIG;
+	if (st->length != ~0ull && f->window && st->length > f->length)
+		return keep_pages(fs, f, st->length);
 	return 0;
 }
 
@@ -596,6 +659,141 @@ static int op_link(void *ctx, void *dir, struct p9_str name, void *node)
 	return 0;
 }
 
+/* Whether d is n or lies below it (a directory cannot move there). */
+static int within(const struct ramfs_node *d, const struct ramfs_node *n)
+{
+	for (; d; d = d->parent)
+		if (d == n)
+			return 1;
+	return 0;
+}
+
+/* Whether n (a name moving) may replace t (a name there, or 0). */
+static int may_replace(const struct ramfs_node *n, const struct ramfs_node *t)
+{
+	if (!t)
+		return 0;
+	if (isdir(n))
+		return !isdir(t) ? -P9_ENOTDIR : t->first ? -P9_ENOTEMPTY : 0;
+	return isdir(t) ? -P9_EISDIR : 0;
+}
+
+/* The checks of a rename, before anything changes: 0, 1 when there is
+ * nothing to do, or an errno. */
+static int rename_check(struct ramfs *fs, struct ramfs_node *od,
+			struct ramfs_node *nd, struct ramfs_node *n,
+			struct ramfs_node *t, struct p9_str newname)
+{
+	if (!isdir(od) || !isdir(nd))
+		return -P9_ENOTDIR;
+	if ((od != fs->root && !od->parent) || (nd != fs->root && !nd->parent))
+		return -P9_ENOENT; /* a removed directory */
+	if (!n)
+		return -P9_ENOENT;
+	if (newname.len > RAMFS_NAME_MAX)
+		return -P9_ENAMETOOLONG;
+	if (isdir(n) && within(nd, n))
+		return -P9_EINVAL;
+	if (t && ino(t) == ino(n))
+		return 1; /* itself, or another name of it: Linux does nothing
+			   */
+	return may_replace(n, t);
+}
+
+/* Trenameat: n moves, keeping its node (so its qid and every fid). */
+static int op_rename(void *ctx, void *olddir, struct p9_str oldname,
+		     void *newdir, struct p9_str newname)
+{
+	struct ramfs *fs = ctx;
+	struct ramfs_node *od = olddir, *nd = newdir;
+	struct ramfs_node *n =
+	    isdir(od) ? lookup(od, oldname.s, oldname.len) : 0;
+	struct ramfs_node *t =
+	    isdir(nd) ? lookup(nd, newname.s, newname.len) : 0;
+	int rc = rename_check(fs, od, nd, n, t, newname);
+	if (rc)
+		return rc < 0 ? rc : 0;
+	if (t)
+		op_remove(fs, t); /* checked above: it cannot fail */
+	unlink_child(n);
+	n->namelen = newname.len;
+	set_str(n->name, newname.s, newname.len);
+	link_child(nd, n);
+	touch(fs, od);
+	if (nd != od)
+		touch(fs, nd);
+	return 0;
+}
+
+/* Tstatfs: the region's pages are the blocks, nodes the files. */
+#define NODES_PER_PAGE (PAGE / sizeof(struct ramfs_node))
+
+static int op_statfs(void *ctx, void *node, struct p9_statfs *sf)
+{
+	struct ramfs *fs = ctx;
+	(void)node;
+	uint64_t freepages = fs->npages - fs->pages_used;
+	*sf = (struct p9_statfs){ .type = P9_STATFS_MAGIC,
+				  .bsize = PAGE,
+				  .blocks = fs->npages,
+				  .bfree = freepages,
+				  .bavail = freepages,
+				  .files = fs->npages * NODES_PER_PAGE,
+				  .ffree = fs->nfreenodes +
+					   freepages * NODES_PER_PAGE,
+				  .namelen = RAMFS_NAME_MAX };
+	return 0;
+}
+
+/* Index pages a file of `pages` pages may need beyond its own. */
+static uint64_t index_pages(uint64_t pages)
+{
+	return 2 + (pages > RAMFS_NDIRECT + PPP ? (pages - RAMFS_NDIRECT - PPP) / PPP + 1 : 0);
+}
+
+/* Moves n's data into a memory object of its own (see tree.h): every
+ * page up to its length gets a kept page, so all is checked first and
+ * nothing changes on ENOSPC. */
+static int to_memory(struct ramfs *fs, struct ramfs_node *n)
+{
+	uint64_t npg = pages_of(n->length), holes = 0;
+	for (uint64_t pg = 0; pg < npg; pg++) {
+		void **slot = page_slot(fs, n, pg, 0);
+		holes += !slot || !*slot;
+	}
+	if (holes && fs->npages - fs->pages_used < holes + index_pages(npg))
+		return -P9_ENOSPC; /* the index may need pages too */
+	uint8_t *window;
+	uint32_t mem;
+	if (fs->mem->create(fs, &mem, &window))
+		return -P9_ENOMEM;
+	for (uint64_t pg = 0; pg < npg; pg++) {
+		void **slot = page_slot(fs, n, pg, 1);
+		if (*slot)
+			memcpy(window + pg * PAGE, *slot, PAGE);
+		else
+			*slot = page_alloc(fs);
+		fs->mem->discard(fs, 0, (uint64_t)(uintptr_t)*slot, 1);
+	}
+	n->window = window;
+	n->mem = mem;
+	return 0;
+}
+
+static int op_memory(void *ctx, void *node, uint32_t *slot, uint64_t *pages)
+{
+	struct ramfs *fs = ctx;
+	struct ramfs_node *n = ino(node);
+	if (!fs->mem || isdir(n) || (n->mode & (P9_DMSYMLINK | P9_DMNAMEDPIPE)))
+		return -P9_ENODEV;
+	int rc = n->window ? 0 : to_memory(fs, n);
+	if (rc)
+		return rc;
+	*slot = n->mem;
+	*pages = RAMFS_MAXPAGES;
+	return 0;
+}
+
 const struct p9srv_ops ramfs_ops = {
 	.attach = op_attach,
 	.walk1 = op_walk1,
@@ -610,6 +808,9 @@ const struct p9srv_ops ramfs_ops = {
 	.remove = op_remove,
 	.wstat = op_wstat,
 	.link = op_link,
+	.rename = op_rename,
+	.statfs = op_statfs,
+	.memory = op_memory,
 };
 
 /* Loading an archive. */

@@ -25,6 +25,25 @@
  * file shows the same file, removing any name (the first too) leaves the
  * others whole, and the file goes with its last name and fid. nlink
  * counts the names; a stat gives it in its dev field (docs/servers.md).
+ *
+ * A rename (Trenameat) moves a name node to its new directory: the file
+ * keeps its node, so its qid and every fid, and a replaced name goes as
+ * a remove does. It allocates nothing, so it cannot fail halfway.
+ * Tstatfs counts the region's pages as blocks and nodes as files.
+ *
+ * A file in memory (P9_MEMORY, for clients' shared mappings): the first
+ * time a client asks for a file's memory, ramfs moves its data into a
+ * memory object of its own (RAMFS_MAXPAGES pages, paid for as touched),
+ * mapped in ramfs's window for it, and hands out that object; from then
+ * on reads and writes of the file go to the window too, so clients'
+ * mappings and 9P see the same bytes. The file keeps a region page for
+ * each of its pages in its index, whose memory is given back (discarded):
+ * so the region still bounds what ramfs pays for, a write that needs a
+ * new page still fails with ENOSPC when the region is full, and a client
+ * cannot make ramfs pay for more than its files' largest sizes. (A
+ * client still mapping a file after its last name and fid went keeps
+ * the pages it touched; ramfs no longer counts them.) Without `mem`
+ * (host tests) no file is memory.
  */
 #ifndef SERVERS_RAMFS_TREE_H
 #define SERVERS_RAMFS_TREE_H
@@ -55,6 +74,8 @@ struct ramfs_node {
 	uint64_t path, length;
 	void *direct[RAMFS_NDIRECT];
 	void **ind;  /* RAMFS_PPP data pages */
+	uint8_t *window; /* a file in memory: where its bytes are, else 0 */
+	uint32_t mem;	 /* and its memory object's slot */
 	void **dind; /* RAMFS_PPP pages of RAMFS_PPP data pages */
 	uint16_t namelen;
 	char name[RAMFS_NAME_MAX + 1];
@@ -62,14 +83,30 @@ struct ramfs_node {
 	char muid[RAMFS_UID_MAX + 1];
 };
 
+struct ramfs;
+
+/* What files in memory need from the program around the tree. */
+struct ramfs_mem {
+	/* A new object of RAMFS_MAXPAGES pages, mapped read-write: its slot
+	 * and where: 0 or -P9_ENOMEM. */
+	int (*create)(struct ramfs *fs, uint32_t *mem, uint8_t **window);
+	void (*destroy)(struct ramfs *fs, uint32_t mem, uint8_t *window);
+	/* Gives pages [first, first + n) of object mem back (they read as
+	 * zeros after); mem 0: region pages, first being a page's address. */
+	void (*discard)(struct ramfs *fs, uint32_t mem, uint64_t first,
+			uint64_t n);
+};
+
 struct ramfs {
 	uint8_t *base;
 	size_t npages, nextpage; /* pages of the region; first never used */
 	void *freepages; /* list linked through each page's first word */
 	struct ramfs_node *freenodes; /* linked through next */
+	size_t nfreenodes;
 	size_t pages_used;
 	struct ramfs_node *root;
 	uint32_t (*clock)(void); /* seconds, for timestamps; may be 0 */
+	const struct ramfs_mem *mem; /* files in memory; may be 0 */
 	uint64_t nextpath;
 	/* Directory read cursor: entry index of dir (at dirversion). */
 	struct ramfs_node *rd_dir, *rd_node;

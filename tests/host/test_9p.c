@@ -311,6 +311,8 @@ static int malformed(void)
 	for (int t = 0; t < 256; t++) {
 		if (t >= P9_TVERSION && t <= P9_RWSTAT && t != P9_TERROR)
 			continue;
+		if (t == P9_TSTATFS) /* fid[4]: a well-formed Tstatfs */
+			continue;
 		buf[4] = (uint8_t)t;
 		CHECK(p9_decode(buf, 11, &o) == STATUS_ERR_CORRUPT);
 	}
@@ -357,6 +359,61 @@ static int malformed(void)
 	return 0;
 }
 
+/* 9P2000.L's Trenameat and Tstatfs, Metta's extensions (with Tlink). */
+static int extensions(void)
+{
+	struct p9_msg o;
+	uint8_t *c;
+	struct p9_msg m = { .type = P9_TRENAMEAT,
+			    .tag = 3,
+			    .fid = 7,
+			    .name = p9_str("old"),
+			    .newfid = 9,
+			    .newname = p9_str("new name") };
+	CHECK(roundtrip(&m, &o, &c) == 0);
+	CHECK(o.type == P9_TRENAMEAT && o.tag == 3 && o.fid == 7 &&
+	      o.newfid == 9 && str_is(o.name, "old") &&
+	      str_is(o.newname, "new name"));
+	/* The layout is 9P2000.L's: olddirfid oldname newdirfid newname. */
+	CHECK(c[4] == 74 && c[7] == 7 && c[11] == 3 &&
+	      !memcmp(c + 13, "old", 3) && c[16] == 9 && c[20] == 8 &&
+	      !memcmp(c + 22, "new name", 8));
+	/* A NUL in the new name, a byte too many. */
+	c[25] = 0;
+	CHECK(p9_decode(c, 30, &o) == STATUS_ERR_CORRUPT);
+	free(c);
+	long n = p9_encode(buf, sizeof(buf), &m);
+	buf[0]++;
+	buf[n] = 'x';
+	CHECK(p9_decode(buf, (size_t)n + 1, &o) == STATUS_ERR_CORRUPT);
+	m = (struct p9_msg){ .type = P9_RRENAMEAT, .tag = 3 };
+	CHECK(roundtrip(&m, &o, &c) == 0 && o.type == P9_RRENAMEAT);
+	free(c);
+	m = (struct p9_msg){ .type = P9_TSTATFS, .tag = 4, .fid = 5 };
+	CHECK(roundtrip(&m, &o, &c) == 0 && o.fid == 5);
+	CHECK(c[4] == 8);
+	free(c);
+	struct p9_statfs sf = { .type = P9_STATFS_MAGIC,
+				.bsize = 4096,
+				.blocks = 1ull << 40,
+				.bfree = 3,
+				.bavail = 2,
+				.files = 1000,
+				.ffree = 999,
+				.fsid = 0x0102030405060708ull,
+				.namelen = 255 };
+	m = (struct p9_msg){ .type = P9_RSTATFS, .tag = 4, .statfs = sf };
+	CHECK(roundtrip(&m, &o, &c) == 0);
+	CHECK(o.statfs.type == sf.type && o.statfs.bsize == sf.bsize &&
+	      o.statfs.blocks == sf.blocks && o.statfs.bfree == sf.bfree &&
+	      o.statfs.bavail == sf.bavail && o.statfs.files == sf.files &&
+	      o.statfs.ffree == sf.ffree && o.statfs.fsid == sf.fsid &&
+	      o.statfs.namelen == sf.namelen);
+	CHECK(c[4] == 9 && c[0] == 7 + 60 && c[1] == 0);
+	free(c);
+	return 0;
+}
+
 static int negotiate(void)
 {
 	struct p9_str v;
@@ -390,6 +447,7 @@ int main(void)
 	RUN(clunk_remove_stat);
 	RUN(stat_entries);
 	RUN(malformed);
+	RUN(extensions);
 	RUN(negotiate);
 	return check_done();
 }

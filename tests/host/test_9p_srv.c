@@ -95,6 +95,12 @@ static int is_err(const char *e)
 	return r.type == P9_RERROR && p9_str_eq(r.ename, e);
 }
 
+/* The last reply is an Rerror whose string means errno e. */
+static int is_errno(int e)
+{
+	return r.type == P9_RERROR && p9_errno(r.ename.s, r.ename.len) == e;
+}
+
 static int version(uint64_t c, uint32_t msize, const char *v)
 {
 	struct p9_msg t = { .type = P9_TVERSION,
@@ -486,6 +492,208 @@ static int hard_links(void)
 	CHECK(tlink(c1, 3, 2, "h") == P9_RERROR &&
 	      is_err("operation not supported"));
 	ops.link = ramfs_ops.link;
+	return 0;
+}
+
+static int trename(uint64_t c, uint32_t odfid, const char *oname,
+		   uint32_t ndfid, const char *nname)
+{
+	struct p9_msg t = { .type = P9_TRENAMEAT,
+			    .fid = odfid,
+			    .name = p9_str(oname),
+			    .newfid = ndfid,
+			    .newname = p9_str(nname) };
+	return rpc(c, &t);
+}
+
+/* The qid path of name in directory fid (walked as fid 30, clunked), or
+ * 0 when there is none. */
+static uint64_t qpath(uint64_t c, uint32_t fid, const char *name)
+{
+	if (walk1(c, fid, 30, name) != P9_RWALK)
+		return 0;
+	uint64_t p = r.wqid[0].path;
+	tfid(c, P9_TCLUNK, 30);
+	return p;
+}
+
+/* Trenameat across directories: the file keeps its qid, fids follow. */
+static int renames(void)
+{
+	CHECK(setup() == 0);
+	CHECK(make_abf() == 0);
+	const char *abf[] = { "a", "b", "f" }, *ab[] = { "a", "b" };
+	CHECK(walk(c1, 1, 2, 3, abf) == P9_RWALK); /* 2: a/b/f */
+	uint64_t f = r.wqid[2].path;
+	CHECK(topen(c1, 2, P9_OREAD) == P9_ROPEN);
+	CHECK(walk(c1, 1, 3, 2, ab) == P9_RWALK); /* 3: a/b */
+	CHECK(walk1(c1, 1, 4, "a") == P9_RWALK);  /* 4: a */
+	/* a/b/f to the root as g: same file, open fid still reads it. */
+	CHECK(trename(c1, 3, "f", 1, "g") == P9_RRENAMEAT);
+	CHECK(qpath(c1, 3, "f") == 0 && qpath(c1, 1, "g") == f);
+	CHECK(tread(c1, 2, 0, 100) == P9_RREAD && r.count == 5 &&
+	      !memcmp(r.data, "hello", 5));
+	CHECK(tfid(c1, P9_TSTAT, 2) == P9_RSTAT &&
+	      p9_str_eq(rstat().name, "g"));
+	/* Over an existing file elsewhere: the old one goes (its fid
+	 * keeps it readable), the name now shows the moved file. */
+	CHECK(tcreate(c1, 4, "h", 0644, P9_OWRITE) == P9_RCREATE); /* 4: a/h */
+	CHECK(twrite(c1, 4, 0, "old") == P9_RWRITE);
+	uint32_t freenodes = (uint32_t)fs.nfreenodes;
+	CHECK(walk1(c1, 1, 5, "a") == P9_RWALK); /* 5: a */
+	CHECK(trename(c1, 1, "g", 5, "h") == P9_RRENAMEAT);
+	CHECK(qpath(c1, 5, "h") == f && qpath(c1, 1, "g") == 0);
+	CHECK(fs.nfreenodes == freenodes); /* the old h lives on in fid 4 */
+	CHECK(tfid(c1, P9_TSTAT, 4) == P9_RSTAT && rstat().dev == 0);
+	CHECK(tfid(c1, P9_TCLUNK, 4) == P9_RCLUNK);
+	CHECK(fs.nfreenodes == freenodes + 1);
+	/* A directory moves with its contents; ".." follows. */
+	CHECK(trename(c1, 5, "b", 1, "top") == P9_RRENAMEAT);
+	CHECK(walk1(c1, 1, 6, "top") == P9_RWALK);
+	CHECK(walk1(c1, 6, 7, "..") == P9_RWALK && r.wqid[0].path == 0);
+	CHECK(tfid(c1, P9_TCLUNK, 7) == P9_RCLUNK);
+	/* Onto itself, and onto another name of the same file: nothing. */
+	CHECK(trename(c1, 5, "h", 5, "h") == P9_RRENAMEAT);
+	CHECK(walk1(c1, 5, 8, "h") == P9_RWALK);
+	CHECK(tlink(c1, 6, 8, "hl") == P9_RLINK);
+	CHECK(trename(c1, 5, "h", 6, "hl") == P9_RRENAMEAT);
+	CHECK(qpath(c1, 5, "h") == f && qpath(c1, 6, "hl") == f);
+	return 0;
+}
+
+/* Trenameat's refusals: each an Rerror that changes nothing. */
+static int rename_refusals(void)
+{
+	CHECK(setup() == 0);
+	CHECK(make_abf() == 0);
+	const char *ab[] = { "a", "b" };
+	CHECK(walk1(c1, 1, 2, "a") == P9_RWALK);  /* 2: a */
+	CHECK(walk(c1, 1, 3, 2, ab) == P9_RWALK); /* 3: a/b */
+	CHECK(tcreate(c1, 1, "e", P9_DMDIR | 0755, P9_OREAD) == P9_RCREATE);
+	CHECK(tfid(c1, P9_TCLUNK, 1) == P9_RCLUNK);
+	CHECK(attach(c1, 1, "metta") == P9_RATTACH);
+	CHECK(walk1(c1, 1, 4, "e") == P9_RWALK); /* 4: e, empty */
+	CHECK(walk(c1, 3, 5, 1, (const char *[]){ "f" }) == P9_RWALK);
+	uint64_t a = qpath(c1, 1, "a"), f = qpath(c1, 3, "f");
+	uint32_t rootversion = fs.root->version;
+	CHECK(trename(c1, 99, "f", 1, "x") == P9_RERROR &&
+	      is_err("unknown fid"));
+	CHECK(trename(c1, 3, "f", 99, "x") == P9_RERROR &&
+	      is_err("unknown fid"));
+	CHECK(trename(c1, 5, "f", 1, "x") == P9_RERROR &&
+	      is_err("not a directory"));
+	CHECK(trename(c1, 3, "f", 5, "x") == P9_RERROR &&
+	      is_err("not a directory"));
+	CHECK(trename(c1, 3, "f", 1, "") == P9_RERROR &&
+	      is_err("illegal file name"));
+	CHECK(trename(c1, 3, "..", 1, "x") == P9_RERROR &&
+	      is_err("illegal file name"));
+	CHECK(trename(c1, 3, "f", 1, "x/y") == P9_RERROR &&
+	      is_err("illegal file name"));
+	CHECK(trename(c1, 3, "f", 1, ".") == P9_RERROR &&
+	      is_err("illegal file name"));
+	CHECK(trename(c1, 3, "missing", 1, "x") == P9_RERROR &&
+	      is_errno(P9_ENOENT));
+	CHECK(trename(c1, 3, "f", 1, "e") == P9_RERROR && is_errno(P9_EISDIR));
+	CHECK(trename(c1, 1, "e", 3, "f") == P9_RERROR &&
+	      is_err("not a directory"));
+	CHECK(trename(c1, 1, "e", 1, "a") == P9_RERROR &&
+	      is_errno(P9_ENOTEMPTY));
+	CHECK(trename(c1, 1, "a", 3, "in") == P9_RERROR && is_errno(P9_EINVAL));
+	CHECK(trename(c1, 1, "a", 2, "in") == P9_RERROR && is_errno(P9_EINVAL));
+	static char longname[300];
+	memset(longname, 'n', sizeof(longname) - 1);
+	CHECK(trename(c1, 3, "f", 1, longname) == P9_RERROR &&
+	      is_errno(P9_ENAMETOOLONG));
+	/* alice may not write a/b (0755, metta's). */
+	CHECK(version(c2, MSIZE, "9P2000") == P9_RVERSION);
+	CHECK(attach(c2, 1, "alice") == P9_RATTACH);
+	CHECK(walk(c2, 1, 3, 2, ab) == P9_RWALK);
+	CHECK(trename(c2, 3, "f", 1, "x") == P9_RERROR &&
+	      is_err("permission denied"));
+	/* Short and garbled messages. */
+	struct p9_msg t = { .type = P9_TRENAMEAT,
+			    .tag = 1,
+			    .fid = 3,
+			    .name = p9_str("f"),
+			    .newfid = 1,
+			    .newname = p9_str("x") };
+	long n = p9_encode(tbuf, sizeof(tbuf), &t);
+	for (long cut = P9_HEADER; cut < n; cut++) {
+		tbuf[0] = (uint8_t)cut;
+		CHECK(raw(c1, tbuf, (size_t)cut) == P9_RERROR &&
+		      is_err("malformed message"));
+	}
+	/* Nothing moved, the root unchanged. */
+	CHECK(qpath(c1, 1, "a") == a && qpath(c1, 3, "f") == f);
+	CHECK(qpath(c1, 1, "x") == 0 && fs.root->version == rootversion);
+	/* A server without renames says so (the client makes it EXDEV). */
+	ops.rename = 0;
+	CHECK(trename(c1, 3, "f", 1, "x") == P9_RERROR &&
+	      is_err("operation not supported"));
+	ops.rename = ramfs_ops.rename;
+	return 0;
+}
+
+/* Tstatfs: ramfs's pages as blocks, free space going down with data. */
+static int statfs_counts(void)
+{
+	CHECK(setup() == 0);
+	CHECK(tfid(c1, P9_TSTATFS, 1) == P9_RSTATFS);
+	struct p9_statfs before = r.statfs;
+	CHECK(before.type == P9_STATFS_MAGIC && before.bsize == 4096);
+	CHECK(before.blocks == sizeof(region) / 4096);
+	CHECK(before.bfree < before.blocks && before.bavail == before.bfree);
+	CHECK(before.ffree < before.files && before.namelen == 255);
+	CHECK(walk(c1, 1, 2, 0, 0) == P9_RWALK);
+	CHECK(tcreate(c1, 2, "f", 0644, P9_OWRITE) == P9_RCREATE);
+	static char page[5001];
+	memset(page, 'x', sizeof(page) - 1);
+	CHECK(twrite(c1, 2, 0, page) == P9_RWRITE);
+	CHECK(tfid(c1, P9_TSTATFS, 2) == P9_RSTATFS);
+	CHECK(r.statfs.bfree == before.bfree - 2);
+	CHECK(tfid(c1, P9_TSTATFS, 99) == P9_RERROR && is_err("unknown fid"));
+	ops.statfs = 0;
+	CHECK(tfid(c1, P9_TSTATFS, 1) == P9_RERROR &&
+	      is_err("operation not supported"));
+	ops.statfs = ramfs_ops.statfs;
+	return 0;
+}
+
+/* P9_MEMORY's checks in the library: only an open fid that may read a
+ * file, and only a file system that keeps memory (ramfs on the host has
+ * no memory objects: ENODEV). */
+static int fake_memory(void *ctx, void *node, uint32_t *slot, uint64_t *pages)
+{
+	(void)ctx, (void)node;
+	*slot = 77;
+	*pages = 5;
+	return 0;
+}
+
+static int memory_requests(void)
+{
+	CHECK(setup() == 0);
+	uint32_t slot = 0;
+	uint64_t pages = 0;
+	int w = -1;
+	CHECK(walk(c1, 1, 2, 0, 0) == P9_RWALK);
+	CHECK(tcreate(c1, 2, "m", 0644, P9_ORDWR) == P9_RCREATE);
+	CHECK(walk1(c1, 1, 3, "m") == P9_RWALK);
+	CHECK(p9srv_memory(&srv, c1, 99, &slot, &pages, &w) == -P9_EBADF);
+	CHECK(p9srv_memory(&srv, c1 + 100, 2, &slot, &pages, &w) == -P9_EBADF);
+	CHECK(p9srv_memory(&srv, c1, 3, &slot, &pages, &w) == -P9_EBADF);
+	CHECK(p9srv_memory(&srv, c1, 2, &slot, &pages, &w) == -P9_ENODEV);
+	CHECK(topen(c1, 3, P9_OWRITE) == P9_ROPEN);
+	ops.memory = fake_memory;
+	CHECK(p9srv_memory(&srv, c1, 3, &slot, &pages, &w) == -P9_EACCES);
+	CHECK(p9srv_memory(&srv, c1, 2, &slot, &pages, &w) == 0);
+	CHECK(slot == 77 && pages == 5 && w == 1);
+	CHECK(walk(c1, 1, 4, 0, 0) == P9_RWALK && topen(c1, 4, P9_OREAD) == P9_ROPEN);
+	CHECK(p9srv_memory(&srv, c1, 4, &slot, &pages, &w) == -P9_ENODEV);
+	CHECK(walk1(c1, 1, 5, "m") == P9_RWALK && topen(c1, 5, P9_OREAD) == P9_ROPEN);
+	CHECK(p9srv_memory(&srv, c1, 5, &slot, &pages, &w) == 0 && w == 0);
+	ops.memory = ramfs_ops.memory;
 	return 0;
 }
 
@@ -1041,6 +1249,10 @@ int main(void)
 	RUN(connections_and_hangup);
 	RUN(wstat_rules);
 	RUN(hard_links);
+	RUN(renames);
+	RUN(rename_refusals);
+	RUN(statfs_counts);
+	RUN(memory_requests);
 	RUN(synthetic_tree);
 	return check_done();
 }

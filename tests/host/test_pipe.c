@@ -5,7 +5,11 @@
  * PIPE_NOWAIT, flushed and cancelled waiters, pipes freed with their fids,
  * readiness queries (poll), answered now or held; named pipes (FIFOs):
  * one per name, held until both ends have met, freed with their fids.
+ * Sockets: pairs (streams and datagrams), listeners, connections queued,
+ * accepted, refused, a client hung up; control records and the files they
+ * hold in flight, all freed with their pipes; shutdown; bad anames.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "9p/9p.h"
@@ -16,7 +20,7 @@
 #define MSIZE (8192 + 24)
 
 static struct p9srv srv;
-static P9SRV_STORAGE(store, 2, 80);
+static P9SRV_STORAGE(store, 2, 160);
 static struct pipes pipes;
 static uint8_t tbuf[MSIZE * 2], rbuf[MSIZE * 2], answer_space[MSIZE];
 static struct p9_msg r;
@@ -76,7 +80,7 @@ static uint64_t c1;
 static int setup(void)
 {
 	p9srv_init(&srv, &pipe_ops, &pipes, MSIZE, P9SRV_STORAGE_ARGS(store));
-	pipes_init(&pipes, &srv, "root");
+	pipes_init(&pipes, &srv, "root", 0);
 	srv.answer = answer;
 	srv.drop = drop;
 	srv.answer_buf = answer_space;
@@ -463,6 +467,241 @@ static int fifo_bad_anames_refused(void)
 	return 0;
 }
 
+/* ---- sockets ---- */
+
+/* A socket pair of type t: fid base its directory, base+1 and base+2 its
+ * two sockets (data, data1), open for both. */
+static int new_pair(uint32_t base, char t)
+{
+	char aname[32];
+	snprintf(aname, sizeof aname, "%s%c:42", SOCKPAIR_ANAME, t);
+	CHECK(attach(base, aname) == P9_RATTACH);
+	CHECK(walk_open(base, base + 1, "data", P9_ORDWR) == 0);
+	CHECK(walk_open(base, base + 2, "data1", P9_ORDWR) == 0);
+	return 0;
+}
+
+static int socket_pairs(void)
+{
+	CHECK(setup() == 0 && new_pair(1, SOCK_STREAM_CH) == 0);
+	CHECK(twrite(2, "ab", 2, 0) == P9_RWRITE && twrite(2, "c", 1, 0) ==
+							       P9_RWRITE);
+	CHECK(tread(3, 100, SOCK_PEEK) == P9_RREAD && r.count == 3);
+	CHECK(tread(3, 100, 0) == P9_RREAD && r.count == 3);
+	CHECK(twrite(3, "z", 1, 0) == P9_RWRITE);
+	CHECK(tread(2, 100, 0) == P9_RREAD && r.data[0] == 'z');
+	/* Who is at the other end. */
+	struct sock_info si;
+	CHECK(tread(2, sizeof si, SOCK_INFO) == P9_RREAD &&
+	      r.count == sizeof si);
+	memcpy(&si, r.data, sizeof si);
+	CHECK(si.peer_pid == 42 && si.id != 0);
+	/* Datagrams keep their bounds; a short read drops the rest. */
+	CHECK(new_pair(11, SOCK_DGRAM_CH) == 0);
+	CHECK(twrite(12, "one", 3, 0) == P9_RWRITE);
+	CHECK(twrite(12, "second", 6, 0) == P9_RWRITE);
+	CHECK(tread(13, 100, 0) == P9_RREAD && r.count == 3);
+	CHECK(tread(13, 2, 0) == P9_RREAD && r.count == 2);
+	CHECK(tread(13, 100, PIPE_NOWAIT) == P9_RERROR);
+	static uint8_t big[PIPE_BUF];
+	CHECK(twrite(12, big, PIPE_BUF, 0) == P9_RERROR &&
+	      is_err("message too long"));
+	/* shutdown: the other end reads to the end, we may not write. */
+	uint8_t how = SOCK_SHUT_WR;
+	CHECK(twrite(2, &how, 1, SOCK_SHUT) == P9_RWRITE);
+	CHECK(tread(3, 100, 0) == P9_RREAD && r.count == 0);
+	CHECK(twrite(2, "x", 1, 0) == P9_RERROR && is_err("broken pipe"));
+	CHECK(twrite(3, "y", 1, 0) == P9_RWRITE);
+	CHECK(twrite(2, "\x01\x01", 2, SOCK_SHUT) == P9_RERROR);
+	/* Control records only on sockets. */
+	CHECK(new_pipe(21) == 0);
+	CHECK(twrite(23, "c 1\n", 4, SOCK_CTL) == P9_RERROR);
+	p9srv_hangup(&srv, c1);
+	CHECK(pipes_in_use(&pipes) == 0 && p9srv_nheld(&srv) == 0);
+	return 0;
+}
+
+static int listen_name(uint32_t fid, const char *pfx, char t, const char *n)
+{
+	char aname[64];
+	snprintf(aname, sizeof aname, "%s%c:7:%s", pfx, t, n);
+	return attach(fid, aname);
+}
+
+/* Accepts at listener directory fid l into newfid (its `data`): the
+ * walk's reply type. */
+static int accept_at(uint32_t l, uint32_t newfid)
+{
+	struct p9_msg w = { .type = P9_TWALK, .fid = l, .newfid = newfid,
+			    .nwname = 2 };
+	w.wname[0] = p9_str(SOCK_ACCEPT_NAME);
+	w.wname[1] = p9_str("data");
+	return rpc(c1, &w);
+}
+
+static int listeners_and_connections(void)
+{
+	struct p9_msg m;
+	CHECK(setup() == 0);
+	CHECK(listen_name(1, CONNECT_ANAME, 's', "a") == P9_RERROR &&
+	      is_err("connection refused"));
+	CHECK(listen_name(1, LISTEN_ANAME, 's', "a") == P9_RATTACH);
+	CHECK(walk_open(1, 2, "data", P9_OREAD) == 0);
+	CHECK(listen_name(3, LISTEN_ANAME, 's', "a") == P9_RERROR &&
+	      is_err("address already in use"));
+	CHECK(listen_name(3, CONNECT_ANAME, 'd', "a") == P9_RERROR &&
+	      is_err("protocol wrong type for socket"));
+	/* Nobody yet: accept is EAGAIN; a held query waits for a client. */
+	CHECK(accept_at(1, 9) == P9_RERROR);
+	CHECK(ready(2, READY_IN) == 0);
+	CHECK(tread(2, 1, READY_QUERY | READY_IN) == 0 && served == P9SRV_HELD);
+	int h = held_rc;
+	/* A client: queued when it opens data1; writes before the accept. */
+	CHECK(listen_name(3, CONNECT_ANAME, 's', "a") == P9_RATTACH);
+	CHECK(walk_open(3, 4, "data1", P9_ORDWR) == 0);
+	CHECK(answered(h, &m) == P9_RREAD && m.data[0] == READY_IN);
+	CHECK(twrite(4, "early", 5, 0) == P9_RWRITE);
+	CHECK(accept_at(1, 5) == P9_RWALK && r.nwqid == 2);
+	struct p9_msg o = { .type = P9_TOPEN, .fid = 5, .mode = P9_ORDWR };
+	CHECK(rpc(c1, &o) == P9_ROPEN);
+	CHECK(tread(5, 100, 0) == P9_RREAD && r.count == 5);
+	CHECK(twrite(5, "back", 4, 0) == P9_RWRITE);
+	CHECK(tread(4, 100, 0) == P9_RREAD && r.count == 4);
+	struct sock_info si;
+	CHECK(tread(5, sizeof si, SOCK_INFO) == P9_RREAD);
+	memcpy(&si, r.data, sizeof si);
+	CHECK(si.peer_pid == 7);
+	/* The client hangs up: the end for the server. */
+	CHECK(clunk(4) == P9_RCLUNK && clunk(3) == P9_RCLUNK);
+	CHECK(tread(5, 100, 0) == P9_RREAD && r.count == 0);
+	CHECK(clunk(5) == P9_RCLUNK && pipes_in_use(&pipes) == 1);
+	/* A full backlog is EAGAIN; a listener gone refuses its queue. */
+	for (uint32_t i = 0; i < MAX_BACKLOG; i++) {
+		CHECK(listen_name(10 + 2 * i, CONNECT_ANAME, 's', "a") ==
+		      P9_RATTACH);
+		CHECK(walk_open(10 + 2 * i, 11 + 2 * i, "data1", P9_ORDWR) ==
+		      0);
+	}
+	CHECK(listen_name(60, CONNECT_ANAME, 's', "a") == P9_RATTACH);
+	struct p9_msg w = { .type = P9_TWALK, .fid = 60, .newfid = 61,
+			    .nwname = 1 };
+	w.wname[0] = p9_str("data1");
+	CHECK(rpc(c1, &w) == P9_RWALK);
+	o.fid = 61;
+	CHECK(rpc(c1, &o) == P9_RERROR &&
+	      is_err("resource temporarily unavailable"));
+	CHECK(clunk(2) == P9_RCLUNK && clunk(1) == P9_RCLUNK);
+	CHECK(rpc(c1, &o) == P9_RERROR && is_err("connection refused"));
+	CHECK(tread(11, 100, 0) == P9_RREAD && r.count == 0);
+	CHECK(twrite(11, "x", 1, 0) == P9_RERROR && is_err("broken pipe"));
+	/* Nothing left once the clients go. */
+	p9srv_hangup(&srv, c1);
+	CHECK(pipes_in_use(&pipes) == 0 && p9srv_nheld(&srv) == 0);
+	return 0;
+}
+
+/* A control record naming file fid's end of the pipe `pipe` (a
+ * struct sock_info read from it). */
+static int join_line(uint32_t fid, const char *file, char *out, size_t cap)
+{
+	struct sock_info si;
+	CHECK(tread(fid, sizeof si, SOCK_INFO) == P9_RREAD);
+	memcpy(&si, r.data, sizeof si);
+	snprintf(out, cap, "%c %x:%llx %s 0 0 0\n", SOCK_CTL_JOIN, si.id,
+		 (unsigned long long)si.key, file);
+	return 0;
+}
+
+static int control_records_hold_files(void)
+{
+	char line[96];
+	CHECK(setup() == 0 && new_pair(1, SOCK_STREAM_CH) == 0);
+	CHECK(new_pipe(11) == 0); /* 12 reads, 13 writes */
+	CHECK(join_line(12, "data", line, sizeof line) == 0);
+	CHECK(twrite(2, line, (uint32_t)strlen(line), SOCK_CTL) == P9_RWRITE);
+	CHECK(twrite(2, "ab", 2, 0) == P9_RWRITE);
+	CHECK(pipes_ctl_in_use(&pipes) == 1);
+	/* The read end closed: still open in flight, so no EPIPE. */
+	CHECK(clunk(12) == P9_RCLUNK);
+	CHECK(twrite(13, "kept", 4, 0) == P9_RWRITE);
+	/* A read stops at a record; the record comes with the bytes after. */
+	CHECK(twrite(2, "cd", 2, 0) == P9_RWRITE);
+	CHECK(tread(3, 100, 0) == P9_RREAD && r.count == 4);
+	CHECK(tread(3, 100, SOCK_CTL) == P9_RREAD &&
+	      r.count == strlen(line) && memcmp(r.data, line, r.count) == 0);
+	CHECK(tread(3, 100, SOCK_CTL) == P9_RREAD && r.count == 0);
+	/* Given, still held until released. */
+	CHECK(twrite(13, "more", 4, 0) == P9_RWRITE);
+	CHECK(twrite(3, "r", 1, SOCK_RELEASE) == P9_RWRITE);
+	CHECK(pipes_ctl_in_use(&pipes) == 0);
+	CHECK(twrite(13, "x", 1, 0) == P9_RERROR && is_err("broken pipe"));
+	/* Bad records: a stale key, a pipe over itself, a listener. */
+	CHECK(join_line(13, "data1", line, sizeof line) == 0);
+	line[2] = line[2] == '1' ? '2' : '1';
+	CHECK(twrite(2, line, (uint32_t)strlen(line), SOCK_CTL) == P9_RERROR);
+	CHECK(join_line(2, "data", line, sizeof line) == 0);
+	CHECK(twrite(2, line, (uint32_t)strlen(line), SOCK_CTL) == P9_RERROR);
+	CHECK(pipes_ctl_in_use(&pipes) == 0);
+	/* A record nobody reads goes with its pipe, its holds with it. */
+	CHECK(join_line(13, "data1", line, sizeof line) == 0);
+	CHECK(twrite(2, line, (uint32_t)strlen(line), SOCK_CTL) == P9_RWRITE);
+	CHECK(clunk(13) == P9_RCLUNK && clunk(11) == P9_RCLUNK);
+	CHECK(pipes_in_use(&pipes) == 2); /* the pipe, held in flight */
+	p9srv_hangup(&srv, c1);
+	CHECK(pipes_in_use(&pipes) == 0 && pipes_ctl_in_use(&pipes) == 0);
+	return 0;
+}
+
+static int bound_datagram_sockets(void)
+{
+	struct p9_msg m;
+	CHECK(setup() == 0);
+	CHECK(listen_name(1, DSEND_ANAME, 'd', "g") == P9_RERROR &&
+	      is_err("connection refused"));
+	CHECK(listen_name(1, DBIND_ANAME, 'd', "g") == P9_RATTACH);
+	CHECK(walk_open(1, 2, "data", P9_OREAD) == 0);
+	CHECK(listen_name(3, DBIND_ANAME, 'd', "g") == P9_RERROR &&
+	      is_err("address already in use"));
+	CHECK(listen_name(3, DBIND_ANAME, 's', "h") == P9_RERROR);
+	CHECK(listen_name(3, CONNECT_ANAME, 's', "g") == P9_RERROR &&
+	      is_err("protocol wrong type for socket"));
+	/* Two senders; the reader waits, and never reads an end. */
+	CHECK(tread(2, 100, 0) == 0 && served == P9SRV_HELD);
+	int h = held_rc;
+	CHECK(listen_name(3, DSEND_ANAME, 'd', "g") == P9_RATTACH);
+	CHECK(walk_open(3, 4, "data1", P9_OWRITE) == 0);
+	CHECK(listen_name(5, DSEND_ANAME, 'd', "g") == P9_RATTACH);
+	CHECK(walk_open(5, 6, "data1", P9_OWRITE) == 0);
+	CHECK(twrite(4, "from4", 5, 0) == P9_RWRITE);
+	CHECK(answered(h, &m) == P9_RREAD && m.count == 5);
+	CHECK(twrite(6, "6", 1, 0) == P9_RWRITE);
+	CHECK(clunk(4) == P9_RCLUNK && clunk(3) == P9_RCLUNK);
+	CHECK(tread(2, 100, 0) == P9_RREAD && r.count == 1);
+	CHECK(tread(2, 100, PIPE_NOWAIT) == P9_RERROR);
+	CHECK(twrite(6, "c 1\n", 4, SOCK_CTL) == P9_RERROR);
+	/* The reader gone: senders get EPIPE, new ones are refused. */
+	CHECK(clunk(2) == P9_RCLUNK && clunk(1) == P9_RCLUNK);
+	CHECK(twrite(6, "x", 1, 0) == P9_RERROR && is_err("broken pipe"));
+	CHECK(listen_name(3, DSEND_ANAME, 'd', "g") == P9_RERROR);
+	CHECK(clunk(6) == P9_RCLUNK && clunk(5) == P9_RCLUNK);
+	CHECK(pipes_in_use(&pipes) == 0);
+	return 0;
+}
+
+static int socket_bad_anames_refused(void)
+{
+	CHECK(setup() == 0);
+	const char *bad[] = { "spair:", "spair:x:1", "spair:s1", "spair:s:1:",
+			      "listen:s:1", "listen:s:1:", "connect:q:1:a",
+			      "join:1", "join:zz:1", "join:" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		CHECK(attach(1, bad[i]) == P9_RERROR);
+	CHECK(attach(1, "join:1:2") == P9_RERROR &&
+	      is_err("file does not exist"));
+	CHECK(pipes_in_use(&pipes) == 0);
+	return 0;
+}
+
 int main(void)
 {
 	RUN(bytes_go_across);
@@ -478,5 +717,10 @@ int main(void)
 	RUN(fifo_waits_until_connected);
 	RUN(fifo_goes_with_its_last_fid);
 	RUN(fifo_bad_anames_refused);
+	RUN(socket_pairs);
+	RUN(listeners_and_connections);
+	RUN(control_records_hold_files);
+	RUN(bound_datagram_sockets);
+	RUN(socket_bad_anames_refused);
 	return check_done();
 }

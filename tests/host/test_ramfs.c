@@ -528,6 +528,83 @@ static int hard_links(void)
 	return 0;
 }
 
+static int mv(void *od, const char *on, void *nd, const char *nn)
+{
+	return o->rename(&fs, od, p9_str(on), nd, p9_str(nn));
+}
+
+/* Trenameat: the name node moves (same node, qid, pages); a replaced
+ * file's memory goes with its last reference; refusals change nothing. */
+static int renames_across(void)
+{
+	CHECK(ramfs_init(&fs, region(1 << 20), 1 << 20, test_clock, "metta") ==
+	      0);
+	void *r = root(), *d1 = mk(r, "d1", P9_DMDIR | 0777),
+	     *d2 = mk(r, "d2", P9_DMDIR | 0777);
+	void *f = mk(d1, "f", 0644), *g = mk(d2, "g", 0644);
+	static char big[2 * 4096];
+	memset(big, 'q', sizeof(big));
+	CHECK(o->write(&fs, g, 0, big, sizeof(big)) == (long)sizeof(big));
+	CHECK(put(f, 0, "moving") == 6);
+	uint64_t qf = st(f).qid.path;
+	uint32_t v1 = st(d1).qid.version, v2 = st(d2).qid.version;
+	clock_now = 77;
+	/* Over g, which a fid still holds: its pages go with that fid. */
+	CHECK(mv(d1, "f", d2, "g") == 0);
+	CHECK(peek(d2, "g") == f && !peek(d1, "f") && st(f).qid.path == qf);
+	CHECK(p9_str_eq(st(f).name, "g") && st(g).dev == 0);
+	CHECK(st(d1).qid.version != v1 && st(d2).qid.version != v2);
+	CHECK(st(d1).mtime == 77 && st(d2).mtime == 77);
+	size_t before = ramfs_free_bytes(&fs);
+	drop(g);
+	CHECK(ramfs_free_bytes(&fs) == before + 2 * 4096);
+	/* Tstatfs agrees with the region. */
+	struct p9_statfs sf;
+	CHECK(o->statfs(&fs, r, &sf) == 0 && sf.bsize == 4096);
+	CHECK(sf.bfree * 4096 == ramfs_free_bytes(&fs));
+	CHECK(sf.blocks == (1 << 20) / 4096 && sf.type == P9_STATFS_MAGIC);
+	/* A directory with its contents; ".." follows; readdir sees it. */
+	void *sub = mk(d1, "sub", P9_DMDIR | 0777), *in = mk(sub, "in", 0644);
+	CHECK(mv(d1, "sub", d2, "sub2") == 0);
+	CHECK(peek(d2, "sub2") == sub && peek(sub, "in") == in);
+	CHECK(peek(sub, "..") == d2);
+	struct p9_stat e;
+	CHECK(o->readdir(&fs, d1, 0, &e) == 0);
+	CHECK(o->readdir(&fs, d2, 1, &e) == 1 && p9_str_eq(e.name, "sub2"));
+	/* Refusals. */
+	CHECK(mv(d2, "sub2", sub, "x") == -P9_EINVAL);
+	CHECK(mv(r, "d2", sub, "x") == -P9_EINVAL);
+	CHECK(mv(d2, "g", d2, "sub2") == -P9_EISDIR);
+	CHECK(mv(d2, "sub2", d2, "g") == -P9_ENOTDIR);
+	CHECK(mv(r, "d1", r, "d2") == -P9_ENOTEMPTY);
+	CHECK(mv(d1, "none", d2, "x") == -P9_ENOENT);
+	CHECK(mv(f, "x", d2, "y") == -P9_ENOTDIR);
+	CHECK(mv(d2, "g", f, "y") == -P9_ENOTDIR);
+	static char longname[300];
+	memset(longname, 'n', sizeof(longname) - 1);
+	CHECK(mv(d2, "g", d1, longname) == -P9_ENAMETOOLONG);
+	CHECK(peek(d2, "g") == f && peek(d2, "sub2") == sub);
+	/* A removed directory takes nothing and gives nothing. */
+	void *gone = mk(r, "gone", P9_DMDIR | 0777);
+	CHECK(o->remove(&fs, gone) == 0);
+	CHECK(mv(d2, "g", gone, "x") == -P9_ENOENT);
+	CHECK(mv(gone, "x", d2, "y") == -P9_ENOENT);
+	drop(gone);
+	/* An empty directory replaced by a directory. */
+	void *empty = mk(d1, "empty", P9_DMDIR | 0777);
+	CHECK(mv(d2, "sub2", d1, "empty") == 0 && peek(d1, "empty") == sub);
+	void *x;
+	CHECK(o->walk1(&fs, empty, p9_str(".."), &x) == -P9_ENOENT);
+	drop(empty);
+	/* Two names of one file: nothing happens; a link's name moves. */
+	CHECK(o->link(&fs, d1, p9_str("h"), f) == 0);
+	CHECK(mv(d2, "g", d1, "h") == 0);
+	CHECK(peek(d2, "g") == f && peek(d1, "h") != 0 && st(f).dev == 2);
+	CHECK(mv(d1, "h", r, "top") == 0 && !peek(d1, "h"));
+	CHECK(st(peek(r, "top")).qid.path == qf && st(f).dev == 2);
+	return 0;
+}
+
 static int corrupt_cpio_refused(void)
 {
 	CHECK(ramfs_init(&fs, region(1 << 20), 1 << 20, 0, "metta") == 0);
@@ -568,6 +645,7 @@ int main(void)
 	RUN(big_file_page_by_page);
 	RUN(symlinks);
 	RUN(hard_links);
+	RUN(renames_across);
 	RUN(load_cpio);
 	RUN(cpio_path_through_link);
 	RUN(corrupt_cpio_refused);

@@ -117,6 +117,17 @@ int pt_mkfile(const char *path, const void *data, size_t len, mode_t mode)
 	return close(fd);
 }
 
+int pt_holds(const char *path, const char *want)
+{
+	char buf[64];
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf);
+	close(fd);
+	return n == (ssize_t)strlen(want) && !memcmp(buf, want, (size_t)n);
+}
+
 /* A byte pattern that depends on the absolute offset (for 1 MiB files). */
 void pt_pattern(void *buf, size_t len, unsigned seed, size_t off)
 {
@@ -217,9 +228,10 @@ static const struct pt_test *lists[] = { pt_thread_tests };
 #define drop(list) ((void)0)
 #else
 static const struct pt_test *lists[] = {
-	pt_file_tests, pt_fd_tests, pt_dir_tests, pt_mem_tests,
+	pt_file_tests, pt_fd_tests, pt_dir_tests, pt_rename_tests, pt_fs_tests,
+	pt_mem_tests,
 	pt_proc_tests, pt_err_tests, pt_dev_tests, pt_link_tests, pt_pipe_tests,
-	pt_fifo_tests, pt_fork_tests, pt_thread_tests,
+	pt_fifo_tests, pt_unix_tests, pt_fork_tests, pt_thread_tests,
 	pt_exec_tests, pt_signal_tests, pt_poll_tests, pt_tty_tests,
 	pt_procfs_tests, pt_9p_tests, pt_image_tests, /* dropped where they cannot run */
 };

@@ -61,6 +61,8 @@ struct pt_statx {
 
 /* Helpers (posixtest.c). */
 int pt_mkfile(const char *path, const void *data, size_t len, mode_t mode);
+/* Whether the file at path holds exactly want (under 64 bytes). */
+int pt_holds(const char *path, const char *want);
 void pt_pattern(void *buf, size_t len, unsigned seed, size_t off);
 /* Milliseconds since *t0 (CLOCK_MONOTONIC). */
 struct timespec;
@@ -131,6 +133,8 @@ int pt_on_metta(void);
 extern const struct pt_test pt_file_tests[];
 extern const struct pt_test pt_fd_tests[];
 extern const struct pt_test pt_dir_tests[];
+extern const struct pt_test pt_rename_tests[];
+extern const struct pt_test pt_fs_tests[];
 extern const struct pt_test pt_mem_tests[];
 extern const struct pt_test pt_proc_tests[];
 extern const struct pt_test pt_thread_tests[];
@@ -145,6 +149,7 @@ extern const struct pt_test pt_image_tests[];
 extern const struct pt_test pt_link_tests[];
 extern const struct pt_test pt_pipe_tests[];
 extern const struct pt_test pt_fifo_tests[];
+extern const struct pt_test pt_unix_tests[];
 extern const struct pt_test pt_fork_tests[];
 extern const struct pt_test pt_exec_tests[];
 extern const struct pt_test pt_signal_tests[];

@@ -70,18 +70,6 @@ static uint64_t get(const struct msg *m, size_t at, int bytes)
 	return v;
 }
 
-/* Whether path holds exactly text. */
-static int holds_text(const char *path, const char *text)
-{
-	char buf[64];
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf));
-	close(fd);
-	return n == (ssize_t)strlen(text) && !memcmp(buf, text, (size_t)n);
-}
-
 /* A channel to ramfs, versioned, with fid 1 attached at its root. */
 static int channel(uint8_t root_qid[13])
 {
@@ -251,7 +239,7 @@ static void t_ns_mount_bind_unmount(void)
 	snprintf(a, sizeof(a), "%s/a", cwd);
 	snprintf(b, sizeof(b), "%s/b", cwd);
 	OK(mount(a, b, 0, MS_BIND, ""));
-	CHECK(holds_text("b/f", "from a"));
+	CHECK(pt_holds("b/f", "from a"));
 	OK(umount2(b, 0));
 	ERR(stat("b/f", &st), ENOENT);
 	ERR(umount2(b, 0), EINVAL); /* nothing mounted there now */

@@ -467,46 +467,24 @@ static void t_unlinkat(void)
 
 /* ---- rename ---- */
 
-/* The file at path holds exactly want. */
-static int holds(const char *path, const char *want)
-{
-	char buf[64];
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof buf);
-	close(fd);
-	return n == (ssize_t)strlen(want) && !memcmp(buf, want, n);
-}
-
 static void t_rename(void)
 {
 	struct stat st;
 	OK(pt_mkfile("a", "alpha", 5, 0644));
 	OK(rename("a", "b"));
 	ERR(stat("a", &st), ENOENT);
-	CHECK(holds("b", "alpha"));
+	CHECK(pt_holds("b", "alpha"));
 	/* Onto itself: nothing happens. */
 	OK(rename("b", "b"));
-	CHECK(holds("b", "alpha"));
+	CHECK(pt_holds("b", "alpha"));
 	/* Overwrite an existing file. */
 	OK(pt_mkfile("c", "charlie", 7, 0644));
 	OK(rename("c", "b"));
 	ERR(stat("c", &st), ENOENT);
-	CHECK(holds("b", "charlie"));
+	CHECK(pt_holds("b", "charlie"));
 	OK(stat("b", &st));
 	EQ(st.st_size, 7);
 	OK(unlink("b"));
-}
-
-/*
- * 9P2000 renames within a directory only (wstat of the name), so on Metta,
- * as with Linux's own 9P2000 client, a rename into another directory is
- * EXDEV (mv copies then) and changes nothing.
- */
-static int renames_across_directories(void)
-{
-	return !pt_on_metta();
 }
 
 static void t_rename_dirs(void)
@@ -515,33 +493,23 @@ static void t_rename_dirs(void)
 	OK(mkdir("d1", 0755));
 	OK(mkdir("d2", 0755));
 	OK(pt_mkfile("d1/f", "moved", 5, 0644));
-	if (!renames_across_directories()) {
-		ERR(rename("d1/f", "d2/g"), EXDEV);
-		ERR(rename("d1", "d2/inner"), EXDEV);
-		CHECK(holds("d1/f", "moved"));
-		ERR(stat("d2/g", &st), ENOENT);
-		OK(unlink("d1/f"));
-		OK(rmdir("d1"));
-		OK(rmdir("d2"));
-		return;
-	}
 	/* Into another directory. */
 	OK(rename("d1/f", "d2/g"));
 	ERR(stat("d1/f", &st), ENOENT);
-	CHECK(holds("d2/g", "moved"));
+	CHECK(pt_holds("d2/g", "moved"));
 	/* Over a file in another directory. */
 	OK(pt_mkfile("d1/h", "other", 5, 0644));
 	OK(rename("d2/g", "d1/h"));
-	CHECK(holds("d1/h", "moved"));
+	CHECK(pt_holds("d1/h", "moved"));
 	ERR(stat("d2/g", &st), ENOENT);
 	/* A whole directory, contents and all. */
 	OK(rename("d1", "d2/inner"));
 	ERR(stat("d1", &st), ENOENT);
-	CHECK(holds("d2/inner/h", "moved"));
+	CHECK(pt_holds("d2/inner/h", "moved"));
 	/* A directory over an empty directory. */
 	OK(mkdir("empty", 0755));
 	OK(rename("d2/inner", "empty"));
-	CHECK(holds("empty/h", "moved"));
+	CHECK(pt_holds("empty/h", "moved"));
 	OK(unlink("empty/h"));
 	OK(rmdir("empty"));
 	OK(rmdir("d2"));
@@ -554,17 +522,12 @@ static void t_renameat(void)
 	int a = OK(open("d1", O_RDONLY | O_DIRECTORY));
 	int b = OK(open("d2", O_RDONLY | O_DIRECTORY));
 	OK(pt_mkfile("d1/f", "renameat", 8, 0644));
-	if (renames_across_directories()) {
-		OK(renameat(a, "f", b, "f2"));
-		CHECK(holds("d2/f2", "renameat"));
-		OK(renameat(b, "f2", AT_FDCWD, "top"));
-		CHECK(holds("top", "renameat"));
-		OK(renameat(AT_FDCWD, "top", a, "back"));
-	} else {
-		ERR(renameat(a, "f", b, "f2"), EXDEV);
-		OK(renameat(a, "f", a, "back"));
-	}
-	CHECK(holds("d1/back", "renameat"));
+	OK(renameat(a, "f", b, "f2"));
+	CHECK(pt_holds("d2/f2", "renameat"));
+	OK(renameat(b, "f2", AT_FDCWD, "top"));
+	CHECK(pt_holds("top", "renameat"));
+	OK(renameat(AT_FDCWD, "top", a, "back"));
+	CHECK(pt_holds("d1/back", "renameat"));
 	ERR(renameat(a, "missing", b, "x"), ENOENT);
 	ERR(renameat(1000, "back", b, "x"), EBADF);
 	ERR(renameat(a, "back", 1000, "x"), EBADF);
@@ -589,8 +552,8 @@ static void t_rename_errors(void)
 	ERR(rename("d", "d/sub"), EINVAL);
 	ERR(rename("f/x", "y"), ENOTDIR);
 	/* Nothing moved. */
-	CHECK(holds("f", "file"));
-	CHECK(holds("full/x", ""));
+	CHECK(pt_holds("f", "file"));
+	CHECK(pt_holds("full/x", ""));
 	OK(unlink("full/x"));
 	OK(rmdir("full"));
 	OK(rmdir("d"));

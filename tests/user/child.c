@@ -10,6 +10,10 @@
  *   callonce       call the portal in slot 5 once
  *   spin           spin for ever, never calling the nucleus
  *   ticker         sleep 1 ms fifty times, then exit
+ *   share ADDR     wait for the parent's word in page 1 of ADDR, then
+ *                  write one in page 2 (memory both map, untouched)
+ *   hog            touch 4 MiB of its own with a quota of 1 MiB
+ *   logpoor        offer a log ring it cannot pay for (ERR_QUOTA: 0)
  * The exit status says what happened.
  */
 #include <metta.h>
@@ -84,6 +88,43 @@ static int classes(void)
 	return 0;
 }
 
+#define SHARE_WORD  0x5ba4edull
+#define CHILD_WORD  0xc41dull
+#define HOG_VA	    0x580000000000ull
+
+static int share(uint64_t va)
+{
+	volatile uint64_t *w = (volatile uint64_t *)va;
+	for (int i = 0; i < 2000 && w[512] != SHARE_WORD; i++)
+		metta_sleep(1000);
+	if (w[512] != SHARE_WORD)
+		return 1;
+	w[1024] = CHILD_WORD;
+	return 0;
+}
+
+static int hog(void)
+{
+	if (metta_mem_create(20, 1024) ||
+	    metta_mem_map(CAP_SELF, 20, 0, HOG_VA, 1024, RIGHT_READ | RIGHT_WRITE))
+		return 97;
+	for (uint64_t p = 0; p < 1024; p++)
+		((volatile uint64_t *)HOG_VA)[p * 512] = p;
+	return 98; /* 4 MiB in a quota of 1 MiB: never */
+}
+
+static int logpoor(void)
+{
+	if (metta_mem_create(20, 512) || metta_event_create(21))
+		return 3;
+	long rc = metta_log_register(20, 21, 1);
+	if (rc == 0) {
+		metta_log_register(0xffffffffu, 0, 0);
+		return 1;
+	}
+	return rc == STATUS_ERR_QUOTA ? 0 : 2;
+}
+
 int main(int argc, char **argv, char **envp)
 {
 	(void)envp;
@@ -108,6 +149,12 @@ int main(int argc, char **argv, char **envp)
 			metta_sleep(1000);
 		return 0;
 	}
+	if (!strcmp(what, "share") && argc > 2)
+		return share(hex(argv[2]));
+	if (!strcmp(what, "hog"))
+		return hog();
+	if (!strcmp(what, "logpoor"))
+		return logpoor();
 	if (!strcmp(what, "callonce")) {
 		uint64_t w[4] = { 1 };
 		return (int)metta_call(PORTAL, 0, w);

@@ -407,11 +407,14 @@ static int memory_objects_map_and_share(void)
 	UCHECK(metta_mem_create(SLOT_A, 0) == STATUS_ERR_INVAL, "empty object");
 	UCHECK(metta_mem_create(SLOT_A, 1ull << 40) == STATUS_ERR_INVAL, "huge object");
 	UCHECK(metta_mem_create(SLOT_A, 4) == 0, "create");
-	UCHECK(self_info().quota_used >= before.quota_used + 4 * 4096, "not charged");
+	UCHECK(self_info().quota_used < before.quota_used + 4 * 4096,
+	       "pages charged before they were touched");
 	UCHECK(metta_mem_map(CAP_SELF, SLOT_A, 0, VA1, 4, RIGHT_READ | RIGHT_WRITE) == 0,
 	       "map");
 	UCHECK(metta_mem_map(CAP_SELF, SLOT_A, 2, VA2, 2, RIGHT_READ) == 0, "map 2");
+	uint64_t mapped = self_info().quota_used;
 	((volatile uint64_t *)VA1)[1024] = 0xfeed; /* page 2 */
+	UCHECK(self_info().quota_used >= mapped + 4096, "touched page not charged");
 	UCHECK(*(volatile uint64_t *)VA2 == 0xfeed, "not shared");
 	UCHECK(metta_mem_map(CAP_SELF, SLOT_A, 0, VA1, 1, RIGHT_READ) == STATUS_ERR_EXIST,
 	       "mapped over a mapping");
@@ -452,6 +455,113 @@ static int bad_mappings_are_refused(void)
 	UCHECK(metta_mem_unmap(CAP_SELF, VA1) == 0, "unmap");
 	UCHECK(metta_mem_map(CAP_SELF, CAP_SELF, 0, VA1, 1, RIGHT_READ) == STATUS_ERR_TYPE,
 	       "mapped a domain");
+	metta_cap_delete(SLOT_B);
+	metta_cap_delete(SLOT_A);
+	return 0;
+}
+
+/* ---- memory on demand ---- */
+
+#define VA_BIG	  0x540000000000ull
+#define BIG_PAGES (1ull << 18) /* 1 GiB */
+
+static volatile uint64_t *big_word(uint64_t page)
+{
+	return (volatile uint64_t *)(VA_BIG + page * 4096);
+}
+
+/* A 1 GiB object costs what is touched of it: four pages, their index
+ * leaves and page tables, not 1 GiB and a 2 MiB index. */
+static int large_object_costs_what_is_touched(void)
+{
+	static const uint64_t touched[4] = { 0, 1000, BIG_PAGES / 2, BIG_PAGES - 1 };
+	uint64_t before = self_info().quota_used;
+	UCHECK(metta_mem_create(SLOT_A, BIG_PAGES) == 0, "create 1 GiB");
+	UCHECK(metta_mem_map(CAP_SELF, SLOT_A, 0, VA_BIG, BIG_PAGES,
+			     RIGHT_READ | RIGHT_WRITE) == 0, "map 1 GiB");
+	uint64_t mapped = self_info().quota_used;
+	UCHECK(mapped - before <= 4 * 4096, "create and map cost %lu bytes",
+	       mapped - before);
+	for (int i = 0; i < 4; i++)
+		*big_word(touched[i]) = 0xb16 + (uint64_t)i;
+	uint64_t used = self_info().quota_used - mapped;
+	UCHECK(used >= 4 * 4096 && used <= 20 * 4096,
+	       "four touched pages cost %lu bytes", used);
+	for (int i = 0; i < 4; i++)
+		UCHECK(*big_word(touched[i]) == 0xb16 + (uint64_t)i, "page %lu lost",
+		       touched[i]);
+	UCHECK(*big_word(7) == 0 && big_word(1000)[1] == 0, "fresh memory not zero");
+	UCHECK(metta_mem_unmap(CAP_SELF, VA_BIG) == 0, "unmap");
+	UCHECK(metta_cap_delete(SLOT_A) == 0, "delete");
+	/* Page tables stay; the object, its pages and its index come back. */
+	UCHECK(self_info().quota_used <= before + 8 * 4096,
+	       "object not refunded (%lu more)", self_info().quota_used - before);
+	return 0;
+}
+
+/* An object of `pages` in SLOT_A: its first n1 pages mapped writable at
+ * VA1, n2 pages from page off2 read-only at VA2. 0 or the first error. */
+static long two_mappings(uint64_t pages, uint64_t n1, uint64_t off2, uint64_t n2)
+{
+	long rc = metta_mem_create(SLOT_A, pages);
+	if (!rc)
+		rc = metta_mem_map(CAP_SELF, SLOT_A, 0, VA1, n1, RIGHT_READ | RIGHT_WRITE);
+	if (!rc)
+		rc = metta_mem_map(CAP_SELF, SLOT_A, off2, VA2, n2, RIGHT_READ);
+	return rc;
+}
+
+/* The nucleus writing or reading our memory (a call's result, a log
+ * line, a message) brings in pages we never touched. */
+static int nucleus_copies_bring_pages_in(void)
+{
+	UCHECK(two_mappings(4, 3, 3, 1) == 0, "create and map");
+	/* Across the boundary of two untouched pages. */
+	struct metta_domain_info *i = (struct metta_domain_info *)(VA1 + 4096 - 16);
+	UCHECK(metta_domain_info(CAP_SELF, i) == 0, "info into untouched pages");
+	UCHECK(i->quota_limit == self_info().quota_limit && i->id == self_info().id,
+	       "info not there");
+	UCHECK(metta_log((const char *)(VA1 + 2 * 4096), 8) == 0,
+	       "log from an untouched page");
+	UCHECK(metta_domain_info(CAP_SELF, (struct metta_domain_info *)VA2) ==
+		       STATUS_ERR_FAULT, "wrote into a read-only mapping");
+	UCHECK(metta_domain_info(CAP_SELF, (struct metta_domain_info *)(VA2 + 4096)) ==
+		       STATUS_ERR_FAULT, "wrote past a mapping");
+	UCHECK(*(volatile uint64_t *)VA2 == 0, "read-only page not zero");
+	metta_mem_unmap(CAP_SELF, VA1);
+	metta_mem_unmap(CAP_SELF, VA2);
+	metta_cap_delete(SLOT_A);
+	return 0;
+}
+
+/* Discarded pages read as zeros after, in every mapping, and their quota
+ * comes back; what was not discarded stays. */
+static int discarded_pages_come_back_zero(void)
+{
+	UCHECK(two_mappings(8, 8, 2, 4) == 0, "create and map");
+	for (int p = 0; p < 8; p++)
+		((volatile uint64_t *)VA1)[p * 512] = 0xd15c + (uint64_t)p;
+	UCHECK(*(volatile uint64_t *)VA2 == 0xd15c + 2, "not shared");
+	uint64_t full = self_info().quota_used;
+	UCHECK(metta_mem_discard(SLOT_A, 2, 3) == 0, "discard");
+	UCHECK(self_info().quota_used == full - 3 * 4096, "discard returned %ld bytes",
+	       (long)(full - self_info().quota_used));
+	for (int p = 0; p < 8; p++) {
+		uint64_t want = p >= 2 && p < 5 ? 0 : 0xd15c + (uint64_t)p;
+		UCHECK(((volatile uint64_t *)VA1)[p * 512] == want, "page %d reads 0x%lx",
+		       p, ((volatile uint64_t *)VA1)[p * 512]);
+	}
+	UCHECK(*(volatile uint64_t *)VA2 == 0, "the other mapping kept the old page");
+	UCHECK(metta_mem_discard(SLOT_A, 8, 1) == STATUS_ERR_RANGE, "past the end");
+	UCHECK(metta_mem_discard(SLOT_A, 4, 5) == STATUS_ERR_RANGE, "running past the end");
+	UCHECK(metta_mem_discard(SLOT_A, 1, ~0ull) == STATUS_ERR_RANGE, "wrapping length");
+	UCHECK(metta_mem_discard(CAP_SELF, 0, 1) == STATUS_ERR_TYPE, "discarded a domain");
+	UCHECK(metta_mem_discard(999, 0, 1) == STATUS_ERR_BADCAP, "bad slot");
+	UCHECK(metta_cap_copy(SLOT_A, SLOT_B, RIGHT_READ, 0) == 0, "copy");
+	UCHECK(metta_mem_discard(SLOT_B, 0, 1) == STATUS_ERR_DENIED, "discard without WRITE");
+	UCHECK(((volatile uint64_t *)VA1)[0] == 0xd15c, "a refused discard changed memory");
+	metta_mem_unmap(CAP_SELF, VA1);
+	metta_mem_unmap(CAP_SELF, VA2);
 	metta_cap_delete(SLOT_B);
 	metta_cap_delete(SLOT_A);
 	return 0;
@@ -636,6 +746,9 @@ static const struct utest tests[] = {
 	{ "killed_waiter_lets_go", killed_waiter_lets_go },
 	{ "memory_objects_map_and_share", memory_objects_map_and_share },
 	{ "bad_mappings_are_refused", bad_mappings_are_refused },
+	{ "large_object_costs_what_is_touched", large_object_costs_what_is_touched },
+	{ "nucleus_copies_bring_pages_in", nucleus_copies_bring_pages_in },
+	{ "discarded_pages_come_back_zero", discarded_pages_come_back_zero },
 	{ "events_signal_wait_poll", events_signal_wait_poll },
 	{ "event_timeouts_and_timers", event_timeouts_and_timers },
 	{ "event_rights", event_rights },

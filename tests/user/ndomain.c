@@ -203,7 +203,7 @@ static int revocation_takes_effect_at_once(void)
 }
 
 static volatile long faults_seen;
-static volatile uint64_t fault_addr, fault_word0;
+static volatile uint64_t fault_addr, fault_word0, fault_word2;
 
 /* A user-level pager: maps a page with 0x5a at the faulting address. */
 static void pager(void)
@@ -214,6 +214,7 @@ static void pager(void)
 		faults_seen++;
 		fault_word0 = w[0];
 		fault_addr = w[1];
+		fault_word2 = w[2];
 		uint64_t answer = 1; /* end it, unless we can help */
 		if (rc == 0 && w[0] == (METTA_FAULT | 14)) {
 			uint32_t m = metta_slot_alloc();
@@ -256,6 +257,86 @@ static int user_pager_resolves_faults(void)
 	forget_child();
 	UCHECK(metta_domain_set_fault(CAP_SELF, 999) == STATUS_ERR_BADCAP,
 	       "bad portal accepted");
+	return 0;
+}
+
+/* ---- memory on demand ---- */
+
+#define SHARE_VA 0x570000000000ull
+
+/* One object in two domains, mapped before either touched it: each sees
+ * the other's writes to pages the other brought in. */
+static int shared_object_is_coherent(void)
+{
+	char addr[20];
+	uint32_t m = metta_slot_alloc();
+	UCHECK(metta_mem_create(m, 8) == 0, "mem_create");
+	UCHECK(spawn("share", hex(addr, SHARE_VA), METTA_CLASS_APPLICATION) == 0,
+	       "spawn");
+	UCHECK(metta_mem_map(CAP_SELF, m, 0, SHARE_VA, 8, RIGHT_READ | RIGHT_WRITE) == 0,
+	       "map here");
+	UCHECK(metta_mem_map(D, m, 0, SHARE_VA, 8, RIGHT_READ | RIGHT_WRITE) == 0,
+	       "map there");
+	metta_thread_ctl(T, THREAD_START, 0);
+	metta_sleep(3000); /* the child reads page 1 first, most likely */
+	volatile uint64_t *w = (volatile uint64_t *)SHARE_VA;
+	w[512] = 0x5ba4ed;
+	int64_t st = wait_dead();
+	UCHECK(st == 0, "child ended with %ld (1: never saw our word)", st);
+	UCHECK(w[1024] == 0xc41d, "the child's write is not here: 0x%lx", w[1024]);
+	UCHECK(w[0] == 0 && w[1536] == 0, "untouched pages not zero");
+	forget_child();
+	/* Its pages touched (two words, two reads of zeros) are ours to
+	 * pay, whoever brought them in. */
+	uint64_t q = quota_used();
+	UCHECK(metta_mem_discard(m, 0, 8) == 0, "discard");
+	UCHECK(q - quota_used() == 4 * 4096, "we paid %ld bytes for four pages",
+	       (long)(q - quota_used()));
+	metta_mem_unmap(CAP_SELF, SHARE_VA);
+	metta_cap_delete(m);
+	return 0;
+}
+
+#define NO_MEMORY_FAULT (METTA_EXIT_FAULT | METTA_EXIT_FAULT_NO_MEMORY | 14)
+
+/* A child touching more than its quota ends, alone; its fault handler
+ * hears why first; its nester gets the quota back. */
+static int out_of_quota_ends_the_child_alone(void)
+{
+	uint64_t before = quota_used();
+	UCHECK(spawn("hog", 0, METTA_CLASS_APPLICATION) == 0, "spawn");
+	metta_thread_ctl(T, THREAD_START, 0);
+	int64_t st = wait_dead();
+	UCHECK(st == NO_MEMORY_FAULT, "child ended with 0x%lx", st);
+	forget_child();
+	UCHECK(quota_used() == before, "%ld bytes not back", (long)(quota_used() - before));
+	UCHECK(metta_cap_info(PAGER) >= 0 || metta_portal_create(PAGER) == 0, "portal");
+	start_thread(pager, 1);
+	faults_seen = 0;
+	UCHECK(spawn("hog", 0, METTA_CLASS_APPLICATION) == 0, "spawn");
+	UCHECK(metta_domain_set_fault(D, PAGER) == 0, "set_fault");
+	metta_thread_ctl(T, THREAD_START, 0);
+	st = wait_dead();
+	UCHECK(faults_seen == 1 && fault_word0 == (METTA_FAULT | 14) &&
+		       (fault_word2 & METTA_FAULT_NO_MEMORY),
+	       "pager saw %ld faults, words 0x%lx 0x%lx", faults_seen, fault_word0,
+	       fault_word2);
+	UCHECK(st == NO_MEMORY_FAULT, "child ended with 0x%lx", st);
+	forget_child();
+	UCHECK(quota_used() <= before + 16 * 4096, "%ld bytes not back",
+	       (long)(quota_used() - before));
+	return 0;
+}
+
+/* A log ring must have every page at once: one its owner cannot pay for
+ * is refused. */
+static int unaffordable_log_ring_is_refused(void)
+{
+	UCHECK(spawn("logpoor", 0, METTA_CLASS_SERVER) == 0, "spawn");
+	metta_thread_ctl(T, THREAD_START, 0);
+	int64_t st = wait_dead();
+	UCHECK(st == 0, "child ended with %ld (1: the ring was taken)", st);
+	forget_child();
 	return 0;
 }
 
@@ -356,6 +437,9 @@ static const struct utest tests[] = {
 	{ "other_domains_memory_is_out_of_reach", other_domains_memory_is_out_of_reach },
 	{ "revocation_takes_effect_at_once", revocation_takes_effect_at_once },
 	{ "user_pager_resolves_faults", user_pager_resolves_faults },
+	{ "shared_object_is_coherent", shared_object_is_coherent },
+	{ "out_of_quota_ends_the_child_alone", out_of_quota_ends_the_child_alone },
+	{ "unaffordable_log_ring_is_refused", unaffordable_log_ring_is_refused },
 	{ "killed_mid_call_leaves_no_leak", killed_mid_call_leaves_no_leak },
 	{ "caller_gets_error_when_server_dies", caller_gets_error_when_server_dies },
 	{ "spinning_application_never_starves_a_server",

@@ -2,8 +2,11 @@
  * Exceptions and interrupts. A fault in the nucleus is a bug, so it gets a
  * full report on the serial port (vector, error code, CR2, registers and a
  * symbolised backtrace) and the machine stops, unless the faulting
- * instruction has an entry in the exception table (safe_read64 and, later,
- * copies from user memory), in which case execution resumes at its fixup.
+ * instruction has an entry in the exception table (safe_read64, copies
+ * from and to user memory), in which case execution resumes at its fixup
+ * (after bringing in the page on demand, if the address is a mapping's
+ * page not there yet). A user page fault on such a page is no fault
+ * either: the page comes in and the thread goes on.
  */
 #include <arch/cpu.h>
 #include <arch/gdt.h>
@@ -11,6 +14,7 @@
 #include <arch/trap.h>
 #include <ksyms.h>
 #include <kprintf.h>
+#include <memobj.h>
 #include <bkl.h>
 #include <domain.h>
 #include <metta/abi.h>
@@ -241,17 +245,64 @@ static void fault_report(const struct trap_frame *f)
 	fault_backtrace(f);
 }
 
+/* The .extable entry of a faulting instruction, or NULL. */
+static const struct extable_entry *find_fixup(uint64_t rip)
+{
+	for (const struct extable_entry *e = __extable_start; e < __extable_end;
+	     e++)
+		if (e->insn == rip)
+			return e;
+	return NULL;
+}
+
 /* Resumes at the fixup of a faulting instruction listed in .extable. */
 static int try_fixup(struct trap_frame *f)
 {
-	for (const struct extable_entry *e = __extable_start; e < __extable_end;
-	     e++) {
-		if (e->insn == f->rip) {
-			f->rip = e->fixup;
-			return 1;
-		}
-	}
-	return 0;
+	const struct extable_entry *e = find_fixup(f->rip);
+	if (e)
+		f->rip = e->fixup;
+	return e != NULL;
+}
+
+/* Page fault error code bits. */
+#define PF_PRESENT 1
+#define PF_WRITE   2
+#define PF_RSVD	   8
+#define PF_FETCH   16
+
+/*
+ * A page fault at addr in d: if the page is one of d's mappings not
+ * there yet, brings it in (memobj_fault). 0 when the access can be tried
+ * again; otherwise why not (ERR_NOENT: no page to demand at all).
+ */
+static int demand_page(struct domain *d, uint64_t addr, uint64_t err)
+{
+	if (!d || (err & (PF_PRESENT | PF_RSVD)))
+		return STATUS_ERR_NOENT;
+	return memobj_fault(d, addr,
+			    (err & PF_WRITE ? VM_WRITE : 0) |
+				(err & PF_FETCH ? VM_EXEC : 0));
+}
+
+/*
+ * The nucleus, copying to or from the running domain's memory (an
+ * instruction with a fixup), touched a page not there yet: brings it in
+ * so that the copy goes on. 1 if so; 0 to take the fixup (a bad address,
+ * or no page to be had: the call fails with ERR_FAULT).
+ */
+static int user_copy_fault(struct trap_frame *f)
+{
+	struct thread *t = current_thread();
+	if (!find_fixup(f->rip) || !t)
+		return 0;
+	struct cpu *c = this_cpu();
+	int took = !c->holds_bkl;
+	if (took)
+		bkl_lock();
+	int rc = demand_page(t->domain, read_cr2(), f->error);
+	if (took)
+		bkl_unlock();
+	return rc == STATUS_OK;
 }
 
 /*
@@ -264,9 +315,16 @@ static void user_fault(struct trap_frame *f)
 	struct thread *t = current_thread();
 	struct domain *d = t->domain;
 	uint64_t addr = f->vector == VEC_PAGE_FAULT ? read_cr2() : 0;
+	int rc = f->vector == VEC_PAGE_FAULT ? demand_page(d, addr, f->error)
+					     : STATUS_ERR_NOENT;
+	if (rc == STATUS_OK)
+		return; /* a page on demand: the access again */
+	int starved = memobj_starved(rc);
 	const char *why = "no fault handler";
 	if (d->fault_cap.obj) {
-		uint64_t w[4] = { METTA_FAULT | f->vector, addr, f->error,
+		uint64_t w[4] = { METTA_FAULT | f->vector, addr,
+				  f->error |
+				      (starved ? METTA_FAULT_NO_MEMORY : 0),
 				  f->rip };
 		uint64_t answer = 0;
 		long rc = ipc_fault_call(&d->fault_cap, w, &answer);
@@ -281,8 +339,14 @@ static void user_fault(struct trap_frame *f)
 		kprintf(", address 0x%lx", addr);
 		page_fault_detail(f->error);
 	}
+	if (starved)
+		kprintf(", %s", rc == STATUS_ERR_QUOTA
+				    ? "out of quota for the page"
+				    : "out of memory for the page");
 	kprintf("; %s: domain ended\n", why);
-	domain_kill(d, DOMAIN_EXIT_FAULT | (int64_t)f->vector);
+	domain_kill(d, DOMAIN_EXIT_FAULT |
+			   (starved ? METTA_EXIT_FAULT_NO_MEMORY : 0) |
+			   (int64_t)f->vector);
 }
 
 void trap_dispatch(struct trap_frame *f);
@@ -292,6 +356,8 @@ void trap_dispatch(struct trap_frame *f)
 	int from_user = (f->cs & 3) == 3;
 	if (f->vector < 32 && !from_user) {
 		/* A nucleus bug, unless the instruction expects to fault. */
+		if (f->vector == VEC_PAGE_FAULT && user_copy_fault(f))
+			return;
 		if (f->vector != 8 && try_fixup(f))
 			return;
 		fault_report(f);
