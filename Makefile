@@ -209,7 +209,7 @@ $(BUILD)/modules/%: commands/posix/%.c $(SETUP)
 $(BUILD)/modules/posixtest: $(wildcard tests/posix/*.c tests/posix/*.h) $(SETUP)
 	@mkdir -p $(@D)
 	@echo "  MUSLCC  $@"
-	@musl-gcc $(MUSL_CFLAGS) -o $@ $(filter %.c,$^)
+	@musl-gcc $(MUSL_CFLAGS) -pthread -o $@ $(filter %.c,$^)
 
 # The system tests' memory program (tests/system/boots.py).
 $(BUILD)/modules/memtouch: tests/system/files/memtouch.c $(SETUP)
@@ -223,6 +223,14 @@ $(BUILD)/modules/glibctest: tests/glibc/hello.c $(SETUP)
 	@mkdir -p $(@D)
 	@echo "  GLIBCC  $@"
 	@$(CC) -static -O2 -g -Wall -Wextra -Werror -o $@ $<
+
+# The POSIX suite's threads tests alone, built with glibc's pthreads.
+$(BUILD)/modules/glibcthreads: tests/posix/posixtest.c tests/posix/t_thread.c \
+		tests/posix/t_enospc.c tests/posix/posixtest.h $(SETUP)
+	@mkdir -p $(@D)
+	@echo "  GLIBCC  $@"
+	@$(CC) -static -O2 -g -Wall -Wextra -Werror -pthread -DPT_THREADS_ONLY \
+		-o $@ $(filter %.c,$^)
 
 # Debian's own static busybox, bash, zsh and e2fsck, fetched at build
 # time from the machine's apt sources (never kept in the tree): deb_NAME is
@@ -366,7 +374,8 @@ fuzz: $(FUZZ_BINS)
 # Test ISOs are made by the harness (one per command line) from these.
 test: $(NUCLEUS) $(HOST_BINS) $(FUZZ_BINS) $(USER_TEST_BINS) $(BOOT_MODULES) \
 		$(BUILD)/modules/posixtest $(BUILD)/modules/glibctest \
-		$(BUILD)/modules/memtouch
+		$(BUILD)/modules/memtouch \
+		$(BUILD)/modules/glibcthreads
 	@$(PYTHON) tests/run.py --build $(BUILD) $(if $(ONLY),--only $(ONLY))
 
 # The long runs: 1,000 forks and 1,000 pipelines of three processes, and

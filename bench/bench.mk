@@ -55,7 +55,7 @@ $(BENCH_METTA_ISO): $(NUCLEUS) $(BENCH_NBENCH) tools/mkiso.sh
 # The same static suite binary Linux runs, on Metta: the whole system
 # (servers, ramfs, the POSIX runtime) with it as init; /tmp is ramfs.
 BENCH_METTA_POSIX_ISO := $(BENCH_OUT)/metta-posix-bench.iso
-BENCH_POSIX_ROWS := file,syscall,fault,proc,pipe,unix
+BENCH_POSIX_ROWS := file,syscall,fault,proc,pipe,unix,futex,thread
 $(BENCH_OUT)/modules/bench: $(BENCH_BIN)/bench
 	@mkdir -p $(@D)
 	@cp $< $@

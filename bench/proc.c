@@ -1,5 +1,6 @@
-/* Creating and reaping processes. */
+/* Creating and reaping processes, and threads. */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -75,11 +76,33 @@ static uint64_t exec_batch(unsigned n)
 	return rdtsc() - t0;
 }
 
+static void *thread_nop(void *arg)
+{
+	return arg;
+}
+
+/* A thread that returns at once: its making, its start on a CPU, its end
+ * (the tid word cleared and woken) and the join. */
+static uint64_t thread_batch(unsigned n)
+{
+	uint64_t t0 = rdtsc();
+
+	for (unsigned i = 0; i < n; i++) {
+		pthread_t t;
+
+		if (pthread_create(&t, 0, thread_nop, 0) == 0)
+			pthread_join(t, 0);
+	}
+	return rdtsc() - t0;
+}
+
 const struct bench bench_proc[] = {
 	{ "proc.fork", "fork + _exit + waitpid", 30, 0, fork_batch, 0 },
 	{ "proc.spawn", "posix_spawn + waitpid of a tiny static binary", 15,
 	  spawn_setup, spawn_batch, 0 },
 	{ "proc.exec", "fork + execve of a tiny static binary + waitpid", 15,
 	  spawn_setup, exec_batch, 0 },
+	{ "thread.create", "pthread_create + pthread_join of a thread that returns",
+	  50, 0, thread_batch, 0 },
 	{ 0 }
 };

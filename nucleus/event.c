@@ -147,6 +147,7 @@ long sys_event_wait(uint32_t event, uint64_t mask, uint64_t timeout_us)
 	if (thread_take_intr(t))
 		return STATUS_ERR_INTR;
 	kobj_get(&e->obj); /* it must outlive our wait, capability or not */
+	t->wait_ref = &e->obj;
 	t->ipc.badge = mask;
 	t->ipc.portal = (struct portal *)e;
 	t->ipc.next = e->waiters;
@@ -159,6 +160,7 @@ long sys_event_wait(uint32_t event, uint64_t mask, uint64_t timeout_us)
 		timer_arm(&t->timer, deadline, wait_timeout);
 	}
 	schedule();
+	t->wait_ref = NULL;
 	kobj_put(&e->obj);
 	if (t->restart) {
 		t->restart = 0;

@@ -45,7 +45,10 @@ void syscall_dispatch(struct trap_frame *f)
 {
 	bkl_lock();
 	uint64_t nr = f->rax - METTA_SYSCALL_BASE;
-	if (f->rax < METTA_SYSCALL_BASE || nr >= METTA_SYSCALL_COUNT) {
+	if (current_thread()->state == THREAD_DEAD) {
+		/* Killed from another CPU while it waited for the lock: its
+		 * call must not run (a wait would make it live again). */
+	} else if (f->rax < METTA_SYSCALL_BASE || nr >= METTA_SYSCALL_COUNT) {
 		reflect(f);
 	} else {
 		uint64_t args[6] = { f->rdi, f->rsi, f->rdx,

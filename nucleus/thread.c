@@ -110,6 +110,10 @@ void thread_kill(struct thread *t)
 	timer_cancel(&t->timer);
 	rq_remove(&t->cpu->rq, &t->rq);
 	event_abandon(t);
+	if (t->wait_ref) { /* its event wait never comes back to let go */
+		kobj_put(t->wait_ref);
+		t->wait_ref = NULL;
+	}
 	ipc_thread_gone(t);
 	t->state = THREAD_DEAD;
 	if (t->cpu->current == t) {
@@ -216,13 +220,14 @@ static void regs_from_frame(const struct thread *t, struct metta_regs *r)
 		f->rax, f->rbx, f->rcx,	   f->rdx,	    f->rsi,
 		f->rdi, f->rbp, f->rsp,	   f->r8,	    f->r9,
 		f->r10, f->r11, f->r12,	   f->r13,	    f->r14,
-		f->r15, f->rip, f->rflags, t->arch.fs_base,
+		f->r15, f->rip, f->rflags, t->arch.fs_base, t->arch.gs_base,
 	};
 }
 
 static int regs_to_frame(struct thread *t, const struct metta_regs *r)
 {
-	if (r->rip >= USER_TOP || r->rsp > USER_TOP || r->fs_base >= USER_TOP)
+	if (r->rip >= USER_TOP || r->rsp > USER_TOP || r->fs_base >= USER_TOP ||
+	    r->gs_base >= USER_TOP)
 		return STATUS_ERR_INVAL;
 	struct trap_frame *f =
 	    (struct trap_frame *)(t->kstack_top - sizeof(*f));
@@ -234,6 +239,7 @@ static int regs_to_frame(struct thread *t, const struct metta_regs *r)
 	/* User flags only: interrupts stay on, IOPL stays 0. */
 	f->rflags = (r->rflags & 0xcd5) | 0x202;
 	t->arch.fs_base = r->fs_base;
+	t->arch.gs_base = r->gs_base;
 	return STATUS_OK;
 }
 
@@ -367,13 +373,38 @@ long sys_thread_ctl(uint32_t thread, int64_t op, uint64_t arg)
 	}
 }
 
+/* The calling thread's FS (set_tls) or GS (set_gs) base: kept, and
+ * loaded now. */
+static long set_base(uint64_t base, uint64_t *keep, void (*load)(uint64_t))
+{
+	if (base >= USER_TOP)
+		return STATUS_ERR_INVAL;
+	*keep = base;
+	load(base);
+	return STATUS_OK;
+}
+
 long sys_set_tls(uint64_t fs_base)
 {
-	if (fs_base >= USER_TOP)
-		return STATUS_ERR_INVAL;
-	current_thread()->arch.fs_base = fs_base;
-	arch_set_tls(fs_base);
-	return STATUS_OK;
+	return set_base(fs_base, &current_thread()->arch.fs_base, arch_set_tls);
+}
+
+/* A capability to the calling thread (as thread_create gives for a new
+ * one): a domain's first thread has none of itself otherwise. */
+long sys_thread_self(uint32_t dst)
+{
+	struct domain *self = current_domain();
+	int rc = cap_slot_free(&self->caps, dst);
+	if (rc)
+		return rc;
+	return cap_insert(&self->caps, dst, &current_thread()->obj, RIGHT_ALL, 0,
+			  NULL);
+}
+
+long sys_set_gs(uint64_t gs_base)
+{
+	return set_base(gs_base, &current_thread()->arch.gs_base,
+			arch_set_user_gs);
 }
 
 long sys_thread_exit(void)

@@ -258,7 +258,7 @@ static void exec_state(const char *path, const char *given)
 	for (int s = 1; s <= NSIG; s++)
 		if (rt.actions[s].handler != 1) /* SIG_IGN stays */
 			rt.actions[s] = (struct lx_sigaction){ 0, 0, 0, 0 };
-	rt.altstack = (struct lx_stack){ 0, 0, 0, 0 };
+	rt_self()->altstack = (struct lx_stack){ 0, 0, 0, 0 };
 	sig_publish();
 	strcpy(rt.exe, path);
 	const char *base = given; /* comm: the name it was run by, as Linux */
@@ -269,7 +269,9 @@ static void exec_state(const char *path, const char *given)
 	memcpy(rt.comm, base,
 	       strlen(base) < sizeof(rt.comm) ? strlen(base)
 					      : sizeof(rt.comm) - 1);
-	rt.fs_base = 0;
+	rt_self()->fs_base = 0;
+	rt_self()->clear_tid = 0;
+	rt_self()->robust_list = 0;
 	metta_set_tls(0);
 }
 
@@ -280,6 +282,7 @@ static void replace(const struct elf_image *img, const char *path,
 	uint64_t bias = img->pie ? METTA_PIE_BASE : 0, sp = 0;
 	struct metta_spawn a = { .argc = argc_new, .argv = argv_new,
 				 .envc = envc_new, .envp = envp_new };
+	thread_only_me(); /* the others end with their program */
 	unmap_program();
 	uint64_t base = (uint64_t)__executable_start;
 	if (metta_load_segments(CAP_SELF, (const void *)EXEC_VA, img, bias, 0) ||

@@ -18,8 +18,10 @@
  *
  * vfork, and clone with CLONE_VM|CLONE_VFORK (posix_spawn), are a fork:
  * the child has a copy rather than our memory, and we do not wait for
- * its exec; a program that follows vfork's rules cannot tell. Threads
- * (CLONE_VM without CLONE_VFORK, CLONE_THREAD) are not yet: ENOSYS.
+ * its exec; a program that follows vfork's rules cannot tell. A thread
+ * (CLONE_VM without CLONE_VFORK, CLONE_THREAD) is thread.c's. A fork's
+ * child has only the calling thread, and starts in the runtime on its
+ * copy of that thread's stack (thread_fork_child).
  */
 #include <metta.h>
 #include <metta/abi.h>
@@ -33,6 +35,7 @@
 #define PF_W	2
 
 void rt_reflect_entry(void);
+void rt_fork_entry(void);
 extern char __executable_start[];
 
 /* What the child's view changes, kept to put back. */
@@ -40,10 +43,13 @@ struct view {
 	long pid, ppid;
 	struct fd_table *fdt; /* the child's descriptors */
 	uint64_t fs_base, clear_tid;
+	struct metta_regs full; /* the calling thread's, for the child's */
 	int proc_conn; /* the process server's connection, or -1 */
 	uint32_t mem[MAX_REGIONS];
 	uint64_t off[MAX_REGIONS];
 	uint64_t ctid, ctid_old; /* CLONE_CHILD_SETTID's word, 0: none */
+	uint64_t ctid_clear;	 /* CLONE_CHILD_CLEARTID's, 0: none */
+	uint64_t stack;		 /* the child's stack, 0: ours */
 };
 
 /* How region i goes to the child: shared or copied. */
@@ -77,16 +83,20 @@ static uint32_t child_slot(int i)
 
 static void view_enter(struct view *v, long pid, uint64_t fs_base)
 {
+	struct rt_thread *t = rt_self();
 	v->pid = rt.pid;
 	v->ppid = rt.ppid;
-	v->fs_base = rt.fs_base;
-	v->clear_tid = rt.clear_tid;
+	v->fs_base = t->fs_base;
+	v->clear_tid = t->clear_tid;
+	v->full = t->full;
+	thread_regs(&t->full, rt_call_now, v->stack); /* its program's */
 	struct fd_table *child_fdt = v->fdt;
 	v->fdt = rt.fdt;
 	rt.fdt = child_fdt;
 	rt.ppid = rt_getpid();
 	rt.pid = pid;
-	rt.fs_base = fs_base;
+	t->fs_base = fs_base;
+	t->clear_tid = v->ctid_clear;
 	v->proc_conn = -1;
 	for (int i = 0; i < MAX_CONNS; i++)
 		if (rt.conns[i].up && !strcmp(rt.conns[i].service, "proc")) {
@@ -111,10 +121,12 @@ static void view_enter(struct view *v, long pid, uint64_t fs_base)
 
 static void view_leave(const struct view *v)
 {
+	struct rt_thread *t = rt_self();
 	rt.pid = v->pid;
 	rt.ppid = v->ppid;
-	rt.fs_base = v->fs_base;
-	rt.clear_tid = v->clear_tid;
+	t->fs_base = v->fs_base;
+	t->clear_tid = v->clear_tid;
+	t->full = v->full;
 	rt.fdt = v->fdt;
 	if (v->proc_conn >= 0)
 		rt.conns[v->proc_conn].up = 1;
@@ -143,6 +155,13 @@ static long give_runtime(uint32_t child)
 					 flags & PF_W ? MEM_FORK_COPY
 						      : MEM_FORK_SHARE,
 					 0);
+		if (rc)
+			return rc;
+	}
+	struct rt_thread *t = rt_self();
+	if (t->area) { /* the stack the child starts on (thread.c) */
+		long rc = metta_mem_fork(child, (uint64_t)t->area,
+					 MEM_FORK_COPY, 0);
 		if (rc)
 			return rc;
 	}
@@ -191,38 +210,14 @@ static long give_caps(uint32_t child)
 	return rc == STATUS_ERR_EXIST ? 0 : rc; /* given already: shared */
 }
 
-/* The registers the child starts with: this call's, returning 0. */
-static void child_regs(struct metta_regs *r, uint64_t stack, uint64_t fs)
-{
-	const struct rt_call *c = rt_call_now;
-	*r = (struct metta_regs){
-		.rax = 0,
-		.rbx = c->rbx,
-		.rcx = c->rip,
-		.rdx = c->a[2],
-		.rsi = c->a[1],
-		.rdi = c->a[0],
-		.rbp = c->rbp,
-		.rsp = stack ? stack : c->rsp,
-		.r8 = c->a[4],
-		.r9 = c->a[5],
-		.r10 = c->a[3],
-		.r11 = c->rflags,
-		.r12 = c->r12,
-		.r13 = c->r13,
-		.r14 = c->r14,
-		.r15 = c->r15,
-		.rip = c->rip,
-		.rflags = c->rflags,
-		.fs_base = fs,
-	};
-}
-
 /* Fills the child the process server made and starts it: 0 or -errno. */
 static long fill_child(uint32_t child, long pid, uint64_t stack,
-		       uint64_t fs, uint64_t ctid)
+		       uint64_t fs, uint64_t ctid, uint64_t ctid_clear)
 {
-	struct view v = { .ctid = ctid, .fdt = fd_fork(pid) };
+	struct view v = { .ctid = ctid,
+			  .ctid_clear = ctid_clear,
+			  .stack = stack,
+			  .fdt = fd_fork(pid) };
 	long rc = v.fdt ? metta_domain_set_reflect(child,
 						   (uint64_t)rt_reflect_entry)
 			: STATUS_ERR_NOMEM;
@@ -239,8 +234,14 @@ static long fill_child(uint32_t child, long pid, uint64_t stack,
 		fd_reap(pid);
 		return rc == STATUS_ERR_QUOTA ? -P9_ENOMEM : -P9_EAGAIN;
 	}
-	struct metta_regs r;
-	child_regs(&r, stack, fs);
+	/* It starts in the runtime, on its copy of our stack, which sets its
+	 * threads up and goes on with its program's registers (view_enter). */
+	struct rt_thread *t = rt_self();
+	struct metta_regs r = { .rip = (uint64_t)rt_fork_entry,
+				.rsp = t->stack_top,
+				.rflags = 0x202,
+				.fs_base = fs,
+				.gs_base = (uint64_t)t };
 	rc = rt_ask_proc_with(w, &r, sizeof(r), 0);
 	if (rc) {
 		fd_reap(pid); /* it never ran */
@@ -252,9 +253,11 @@ static long fill_child(uint32_t child, long pid, uint64_t stack,
 static long do_fork(uint64_t flags, uint64_t stack, uint64_t ptid,
 		    uint64_t ctid, uint64_t tls)
 {
+	if ((flags & LX_CLONE_SIGHAND) && !(flags & LX_CLONE_VM))
+		return -P9_EINVAL; /* shared handlers need shared memory */
 	if ((flags & LX_CLONE_THREAD) ||
 	    ((flags & LX_CLONE_VM) && !(flags & LX_CLONE_VFORK)))
-		return -P9_ENOSYS; /* threads: not yet */
+		return thread_clone(flags, stack, ptid, ctid, tls);
 	/* Linux writes the tids where it can, and forks either way. */
 	if ((flags & LX_CLONE_PARENT_SETTID) && user_writable(ptid, 4))
 		flags &= ~(uint64_t)LX_CLONE_PARENT_SETTID;
@@ -268,9 +271,10 @@ static long do_fork(uint64_t flags, uint64_t stack, uint64_t ptid,
 	long pid = (long)w[1];
 	if (flags & LX_CLONE_PARENT_SETTID)
 		*(uint32_t *)ptid = (uint32_t)pid; /* the child's copy too */
-	uint64_t fs = flags & LX_CLONE_SETTLS ? tls : rt.fs_base;
+	uint64_t fs = flags & LX_CLONE_SETTLS ? tls : rt_self()->fs_base;
 	rc = fill_child(child, pid, stack, fs,
-			flags & LX_CLONE_CHILD_SETTID ? ctid : 0);
+			flags & LX_CLONE_CHILD_SETTID ? ctid : 0,
+			flags & LX_CLONE_CHILD_CLEARTID ? ctid : 0);
 	metta_cap_delete(child);
 	return rc;
 }
@@ -294,7 +298,7 @@ long sys_clone(const uint64_t *a)
 static long wait_for(int64_t spec, uint64_t opts, uint64_t out[3])
 {
 	uint64_t w[4] = { NESTER_WAIT, (uint64_t)spec, opts };
-	long rc = metta_request(CAP_NESTER, w, 0, 0, 0, 0, 0, 0, 0);
+	long rc = rt_request(CAP_NESTER, w, 0, 0, 0, 0, 0, 0); /* held */
 	if (rc == STATUS_ERR_NOENT)
 		return -P9_ECHILD;
 	if (rc == STATUS_ERR_INTR)

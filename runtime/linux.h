@@ -223,8 +223,20 @@ struct lx_rusage {
 #define LX_CLOCK_REALTIME  0
 #define LX_CLOCK_MONOTONIC 1
 
+/* futex's operations and flags (futex.c). */
+#define LX_FUTEX_WAIT		0
+#define LX_FUTEX_WAKE		1
+#define LX_FUTEX_REQUEUE	3
+#define LX_FUTEX_CMP_REQUEUE	4
+#define LX_FUTEX_WAKE_OP	5
+#define LX_FUTEX_WAIT_BITSET	9
+#define LX_FUTEX_WAKE_BITSET	10
+#define LX_FUTEX_PRIVATE	128
+#define LX_FUTEX_CLOCK_REALTIME 256
+
 /* clone's flags (fork.c). */
 #define LX_CLONE_VM		0x00000100
+#define LX_CLONE_SIGHAND	0x00000800
 #define LX_CLONE_VFORK		0x00004000
 #define LX_CLONE_THREAD		0x00010000
 #define LX_CLONE_SETTLS		0x00080000

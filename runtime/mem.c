@@ -118,6 +118,14 @@ static int covered(uint64_t p, uint64_t n, int need)
 	return 1;
 }
 
+int mem_is_shared(uint64_t p)
+{
+	for (int i = 0; i < rt.nregions; i++)
+		if (p >= rt.regions[i].start && p < rt.regions[i].end)
+			return rt.regions[i].shared;
+	return 0;
+}
+
 int user_readable(uint64_t p, uint64_t n)
 {
 	return covered(p, n, LX_PROT_READ) ? 0 : -P9_EFAULT;

@@ -21,9 +21,42 @@
 #define MAX_NAMES 64 /* components in one walk */
 #define UNAME	  "root"
 
-/* One pair of buffers serves every connection: one call at a time. They
- * are scratch, not state: nothing is left in them between calls. */
-static uint8_t tbuf[P9_PORTAL_MSIZE], rbuf[P9_PORTAL_MSIZE];
+/* The first thread's pair of 9P buffers, for every connection: one call
+ * at a time. They are scratch, not state: nothing is left in them between
+ * calls. Every other thread has its own (thread.c). */
+uint8_t rt_tbuf[P9_PORTAL_MSIZE], rt_rbuf[P9_PORTAL_MSIZE];
+
+/* A request on a connection: the server may hold it (a pipe's read), so
+ * the runtime lock is let go meanwhile (thread.h). */
+static long rpc_unlocked(void *ctx, const uint8_t *t, uint32_t tlen,
+			 uint8_t *r, uint32_t rcap)
+{
+	if (rt_take_intr())
+		return -P9_EINTR;
+	rt_unlock();
+	long rc = p9_portal_rpc(ctx, t, tlen, r, rcap);
+	rt_lock();
+	return rc;
+}
+
+/* The calling thread's client of connection c: the connection's own for
+ * the first thread; for another, its own with c's settings and its own
+ * buffers, so that threads' requests on one connection do not meet. */
+static struct p9c *conn_client(struct conn *c)
+{
+	struct rt_thread *t = rt_self();
+	if (!t->idx)
+		return &c->c;
+	struct p9c *p = &t->p9[c - rt.conns];
+	*p = (struct p9c){ .rpc = c->c.rpc,
+			   .ctx = c->c.ctx,
+			   .msize = c->c.msize,
+			   .tags = c->c.tags,
+			   .t = t->tbuf,
+			   .r = t->rbuf,
+			   .bufsize = c->c.bufsize };
+	return p;
+}
 
 static struct conn *conn_named(const char *service)
 {
@@ -69,11 +102,19 @@ static int conn_up(struct conn *c)
 	if (via != CAP_NESTER &&
 	    metta_names_lookup(c->service, c->service_slot))
 		return -P9_ENOENT;
-	int rc = p9_portal_connect(&c->c, via, c->slot, tbuf, rbuf);
+	/* The connection's first requests are made holding the lock (a
+	 * server answers them at once), so no other thread finds it half
+	 * made; in the calling thread's buffers, the client then gets the
+	 * first thread's. */
+	struct rt_thread *t = rt_self();
+	int rc = p9_portal_connect(&c->c, via, c->slot, t->tbuf, t->rbuf);
 	if (rc == 0) {
 		c->c.tags = &rt_shared->nexttag; /* see new_fid */
 		rc = p9c_attach(&c->c, 0, UNAME, "", 0);
 	}
+	c->c.t = rt_tbuf;
+	c->c.r = rt_rbuf;
+	c->c.rpc = rpc_unlocked;
 	if (rc) {
 		rt_log("cannot attach to %s: error %d", c->service, -rc);
 		return rc;
@@ -93,13 +134,13 @@ int ns_attach(const char *service, const char *aname, struct loc *out)
 		return rc;
 	out->c = c;
 	out->fid = new_fid();
-	rc = p9c_attach(&c->c, out->fid, UNAME, aname, &out->qid);
+	rc = p9c_attach(conn_client(c), out->fid, UNAME, aname, &out->qid);
 	return rc;
 }
 
 struct p9c *loc_client(const struct loc *l)
 {
-	return &l->c->c;
+	return conn_client(l->c);
 }
 
 uint32_t loc_newfid(const struct loc *l)
@@ -121,7 +162,7 @@ const char *loc_service(const struct loc *l)
 void loc_clunk(struct loc *l)
 {
 	if (l->c)
-		p9c_clunk(&l->c->c, l->fid);
+		p9c_clunk(conn_client(l->c), l->fid);
 	l->c = 0;
 }
 
@@ -220,12 +261,13 @@ static int walk_names(struct conn *c, const char *const *names, int n,
 	do {
 		int k = n - done > P9_MAXWELEM ? P9_MAXWELEM : n - done;
 		struct p9_qid last = *qid;
-		rc = p9c_walk(&c->c, from, fid, k, names + done, &last);
+		rc = p9c_walk(conn_client(c), from, fid, k, names + done,
+			      &last);
 		/* No fid left for us on that server: the open files of
 		 * processes gone without their runtime may hold them. */
 		if (rc == -P9_EMFILE && from != fid && fd_sweep())
-			rc = p9c_walk(&c->c, from, fid, k, names + done,
-				      &last);
+			rc = p9c_walk(conn_client(c), from, fid, k,
+				      names + done, &last);
 		if (rc >= 0 && rc < k) {
 			/* Partial: through a file is ENOTDIR, else ENOENT. */
 			done += rc;
@@ -244,7 +286,7 @@ static int walk_names(struct conn *c, const char *const *names, int n,
 	*walked = done;
 	if (rc < 0) {
 		if (from == fid)
-			p9c_clunk(&c->c, fid);
+			p9c_clunk(conn_client(c), fid);
 		return rc;
 	}
 	*out = (struct loc){ c, fid, *qid };
@@ -277,7 +319,7 @@ static int read_link(struct loc *l, char *target)
 static int walk_src(const struct src *s, const char *rest, int follow,
 		    struct loc *out, int *at, char *target)
 {
-	static char buf[SPATH_MAX + RT_PATH_MAX + 2];
+	char buf[SPATH_MAX + RT_PATH_MAX + 2];
 	const char *names[MAX_NAMES];
 	int rc = conn_up(s->c), walked;
 	if (rc)
@@ -347,7 +389,7 @@ static int walk_once(const char *path, int follow, struct loc *out,
 
 int ns_lookup(char *path, int follow, struct loc *out)
 {
-	static char target[RT_PATH_MAX];
+	char target[RT_PATH_MAX];
 	for (int links = 0;; links++) {
 		const char *rest;
 		int at, rc = walk_once(path, follow, out, &rest, &at, target);
@@ -394,7 +436,7 @@ int ns_walk_union(const char *path, struct loc *out, int max)
 
 int ns_walk_parent(const char *path, struct loc *dir, const char **name)
 {
-	static char parent[RT_PATH_MAX];
+	char parent[RT_PATH_MAX];
 	const char *slash = strrchr(path, '/');
 	if (!slash || !slash[1])
 		return -P9_EEXIST; /* "/" itself */

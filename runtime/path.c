@@ -478,7 +478,7 @@ long path_mksock(const char *path)
 {
 	struct loc l;
 	const char *name;
-	static char found[RT_PATH_MAX];
+	char found[RT_PATH_MAX];
 	strcpy(found, path);
 	long rc = ns_lookup(found, 0, &l);
 	if (rc == 0) {
@@ -865,7 +865,7 @@ static long give_target(const char *target, size_t len, uint64_t ubuf,
 
 static long do_readlinkat(int dirfd, uint64_t upath, uint64_t ubuf, int64_t n)
 {
-	static char target[RT_PATH_MAX];
+	char target[RT_PATH_MAX];
 	struct upath p;
 	struct loc l;
 	if (n <= 0)
@@ -904,7 +904,7 @@ static long do_readlinkat(int dirfd, uint64_t upath, uint64_t ubuf, int64_t n)
  */
 static long do_symlinkat(uint64_t utarget, int dirfd, uint64_t upath)
 {
-	static char target[RT_PATH_MAX];
+	char target[RT_PATH_MAX];
 	struct upath p;
 	struct loc l;
 	const char *name;

@@ -111,7 +111,7 @@ static long wait_ready(struct lx_pollfd *p, uint64_t n, int64_t timeout,
 			int64_t nap = timeout < 0 || end - now > POLL_NAP_NS
 					  ? POLL_NAP_NS
 					  : end - now;
-			metta_sleep((uint64_t)nap / 1000 + 1);
+			rt_sleep((uint64_t)nap / 1000 + 1);
 		}
 	}
 }
@@ -120,14 +120,14 @@ static long wait_ready(struct lx_pollfd *p, uint64_t n, int64_t timeout,
  * *old to put back. 0, or EFAULT or EINVAL. */
 static long swap_mask(uint64_t umask, uint64_t size, uint64_t *old)
 {
-	*old = rt.sigmask;
+	*old = rt_self()->sigmask;
 	if (!umask)
 		return 0;
 	if (size != 8)
 		return -P9_EINVAL;
 	if (user_readable(umask, 8))
 		return -P9_EFAULT;
-	rt.sigmask = *(const uint64_t *)umask & ~((1ull << 8) | (1ull << 18));
+	rt_self()->sigmask = *(const uint64_t *)umask & ~((1ull << 8) | (1ull << 18));
 	return 0;
 }
 
@@ -177,7 +177,7 @@ static long do_poll(uint64_t ufds, uint64_t n, int64_t timeout, uint64_t ut,
 	int64_t left;
 	rc = wait_ready((struct lx_pollfd *)ufds, n, timeout, count_poll, 0,
 			&left);
-	rt.sigmask = old;
+	rt_self()->sigmask = old;
 	write_time(ut, 0, left);
 	return rc;
 }
@@ -261,8 +261,8 @@ static void from_pollfds(struct sets *s, int nfds, const struct lx_pollfd *p,
 static long do_select(int64_t nfds, const uint64_t *usets, uint64_t ut,
 		      int usec, uint64_t umask, uint64_t size)
 {
-	static struct sets s;
-	static struct lx_pollfd p[MAX_FDS];
+	struct sets s;
+	struct lx_pollfd p[MAX_FDS];
 	int64_t timeout;
 	uint64_t old;
 	if (nfds < 0)
@@ -286,7 +286,7 @@ static long do_select(int64_t nfds, const uint64_t *usets, uint64_t ut,
 		return n < 0 ? n : rc;
 	int64_t left;
 	rc = wait_ready(p, (uint64_t)n, timeout, count_select, &s, &left);
-	rt.sigmask = old;
+	rt_self()->sigmask = old;
 	if (rc < 0)
 		return rc;
 	from_pollfds(&s, (int)nfds, p, n);

@@ -65,13 +65,13 @@ static long do_arch_prctl(int code, uint64_t addr)
 		long rc = metta_set_tls(addr);
 		if (rc)
 			return -P9_EPERM;
-		rt.fs_base = addr;
+		rt_self()->fs_base = addr;
 		return 0;
 	}
 	if (code == LX_ARCH_GET_FS) {
 		long rc = user_writable(addr, 8);
 		if (rc == 0)
-			*(uint64_t *)addr = rt.fs_base;
+			*(uint64_t *)addr = rt_self()->fs_base;
 		return rc;
 	}
 	return -P9_EINVAL;
@@ -137,7 +137,14 @@ static long do_umount(uint64_t utarget, uint64_t flags)
 	return ns_unmount(target);
 }
 
+/* exit ends the calling thread (the process with its last), exit_group
+ * the process. */
 long sys_exit(const uint64_t *a)
+{
+	thread_exit((int)a[0] & 0xff);
+}
+
+long sys_exit_group(const uint64_t *a)
 {
 	rt_exit((int)a[0] & 0xff);
 }
@@ -316,16 +323,22 @@ long sys_getpgrp(const uint64_t *a)
 
 long sys_set_tid_address(const uint64_t *a)
 {
-	rt.clear_tid = a[0];
-	return rt_getpid();
+	rt_self()->clear_tid = a[0];
+	return thread_tid(rt_self());
+}
+
+long sys_gettid(const uint64_t *a)
+{
+	(void)a;
+	return thread_tid(rt_self());
 }
 
 long sys_set_robust_list(const uint64_t *a)
 {
 	if (a[1] != 24) /* sizeof(struct robust_list_head) */
 		return -P9_EINVAL;
-	rt.robust_list = a[0];
-	rt.robust_len = a[1];
+	rt_self()->robust_list = a[0];
+	rt_self()->robust_len = a[1];
 	return 0;
 }
 
@@ -522,18 +535,18 @@ long sys_getrusage(const uint64_t *a)
 }
 
 /*
- * A process has one thread, and a thread stays on the CPU it was made on
- * (the nucleus moves it only at its nester's word): its affinity is that
- * one CPU, shown as CPU 0's bit since the runtime cannot tell which.
+ * The runtime places each thread on a CPU when it makes it (thread.c)
+ * and the nucleus does not move it: a process's affinity is every CPU
+ * that exists, and sched_setaffinity keeps a mask that holds one of them
+ * and refuses one that holds none (EINVAL), moving nothing.
  */
-#define AFFINITY_MASK 1ull
 
 /* The process an affinity call names: 0 or an errno (ESRCH). */
 static long affinity_of(int64_t pid)
 {
 	if (pid < 0)
 		return -P9_ESRCH;
-	long rc = pid == 0 ? 0 : rt_kill(pid, 0);
+	long rc = pid == 0 || thread_by_tid(pid) ? 0 : rt_kill(pid, 0);
 	return rc == -P9_EPERM ? 0 : rc; /* it exists */
 }
 
@@ -546,12 +559,10 @@ long sys_sched_getaffinity(const uint64_t *a)
 		return -P9_EINVAL;
 	if ((rc = user_writable(a[2], 8)))
 		return rc;
-	*(uint64_t *)a[2] = AFFINITY_MASK;
+	*(uint64_t *)a[2] = thread_cpus();
 	return 8;
 }
 
-/* Linux's EINVAL for a mask without a CPU the process may use: here any
- * mask holding its one CPU is kept (nothing moves), others are refused. */
 long sys_sched_setaffinity(const uint64_t *a)
 {
 	long rc = affinity_of((int64_t)(int32_t)a[0]);
@@ -563,5 +574,19 @@ long sys_sched_setaffinity(const uint64_t *a)
 		return rc;
 	uint64_t mask = 0;
 	memcpy(&mask, (const void *)a[2], a[1] < 8 ? a[1] : 8);
-	return mask & AFFINITY_MASK ? 0 : -P9_EINVAL;
+	return mask & thread_cpus() ? 0 : -P9_EINVAL;
+}
+
+/* getcpu(cpu, node, cache): where the calling thread runs now. */
+long sys_getcpu(const uint64_t *a)
+{
+	if ((a[0] && user_writable(a[0], 4)) || (a[1] && user_writable(a[1], 4)))
+		return -P9_EFAULT;
+	uint32_t cap = thread_cap(rt_self());
+	long cpu = cap ? metta_thread_ctl(cap, THREAD_CPU, 0) : 0;
+	if (a[0])
+		*(uint32_t *)a[0] = (uint32_t)(cpu < 0 ? 0 : cpu);
+	if (a[1])
+		*(uint32_t *)a[1] = 0; /* one NUMA node */
+	return 0;
 }

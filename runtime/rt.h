@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "linux.h"
+#include "thread.h"
 
 #define RT_PATH_MAX 1024
 #define RT_PAGE	    4096ull
@@ -35,8 +36,8 @@ struct rt_call {
 	uint64_t rsp;
 };
 long rt_syscall(struct rt_call *c);
-/* The call being handled (exec replaces its registers). */
-extern struct rt_call *rt_call_now;
+/* The call the calling thread is in (exec replaces its registers). */
+#define rt_call_now (rt_self()->call_now)
 void rt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void rt_exit(int status);
 
@@ -47,6 +48,8 @@ int mem_shared_init(void);
 /* 0 when [p, p + n) is mapped readable (writable), else -EFAULT. */
 int user_readable(uint64_t p, uint64_t n);
 int user_writable(uint64_t p, uint64_t n);
+/* Whether p is in MAP_SHARED memory (other processes may share it). */
+int mem_is_shared(uint64_t p);
 /* Copies a NUL-terminated string of at most max - 1 bytes: its length,
  * -EFAULT or -ENAMETOOLONG. */
 long user_string(uint64_t p, char *out, size_t max);
@@ -117,6 +120,11 @@ long ns_text(char *buf, size_t cap);
 void sig_init(void);
 /* Tells proc what we block, handle and ignore (after a change). */
 void sig_publish(void);
+/* Whether a signal the calling thread does not block is pending for it. */
+int sig_ready(void);
+/* The process's pending signals the calling thread blocks: a thread
+ * that does not is interrupted to take them. */
+void sig_forward(void);
 /* Marks sig pending for ourselves, with siginfo's si_code `code`. */
 void sig_raise(int sig, int code);
 /* Around every call (start.c): delivery of pending signals; they return

@@ -37,15 +37,10 @@
 static volatile struct rt_sigpage *page;
 static uint32_t mxcsr_mask = 0xffbf;
 
-/* The registers rt_resume_full (entry.S) goes on with, when set. */
-struct metta_regs rt_full;
-uint8_t rt_full_pending;
-/* rcx and r11 of an interruption that was not a call (a signal between
- * calls, or a frame rt_sigreturn restores): a call's are rip and flags. */
-static struct {
-	int active;
-	uint64_t rcx, r11;
-} extra;
+/* Each thread's (thread.h): the registers rt_resume_full (entry.S) goes
+ * on with, when full_pending is set; `extra`, rcx and r11 of an
+ * interruption that was not a call (a signal between calls, or a frame
+ * rt_sigreturn restores): a call's are rip and flags. */
 
 void rt_async_entry(void);
 extern char __executable_start[], _end[];
@@ -53,6 +48,16 @@ extern char __executable_start[], _end[];
 static uint64_t bit(int sig)
 {
 	return LX_SIGBIT(sig);
+}
+
+/* What every live thread blocks: what proc is told we block. */
+static uint64_t blocked_by_all(void)
+{
+	uint64_t b = ~0ull;
+	for (int i = 0; i < RT_MAX_THREADS; i++)
+		if (rt_threads[i].state == T_LIVE)
+			b &= rt_threads[i].sigmask;
+	return b;
 }
 
 /* Tells proc what we block, handle and ignore (after every change). */
@@ -68,7 +73,7 @@ void sig_publish(void)
 	}
 	if (!page)
 		return;
-	page->blocked = rt.sigmask;
+	page->blocked = blocked_by_all();
 	page->caught = caught;
 	page->ignored = ignored;
 	page->rt_lo = (uint64_t)__executable_start;
@@ -109,18 +114,64 @@ void sig_raise(int sig, int code)
 	__atomic_fetch_or(&page->pending, bit(sig), __ATOMIC_SEQ_CST);
 }
 
-/* The pending signals we do not block. */
-static uint64_t ready(void)
+/* The signals pending for the calling thread: its own (tgkill) and the
+ * process's. */
+static uint64_t pending(void)
 {
-	return page ? page->pending & ~rt.sigmask : 0;
+	return rt_self()->pending | (page ? page->pending : 0);
 }
 
-/* Takes sig from the pending set: whether it was there. */
-static int take(int sig)
+/* The pending signals the calling thread does not block. */
+static uint64_t ready(void)
 {
-	return (__atomic_fetch_and(&page->pending, ~bit(sig),
-				   __ATOMIC_SEQ_CST) &
-		bit(sig)) != 0;
+	return pending() & ~rt_self()->sigmask;
+}
+
+/* Takes sig from the thread's pending set or else the process's: where
+ * its sender is (0: it was not pending). */
+static struct rt_sigfrom *take(int sig)
+{
+	struct rt_thread *t = rt_self();
+	if (t->pending & bit(sig)) {
+		t->pending &= ~bit(sig);
+		return &t->from[sig - 1];
+	}
+	if (page && (__atomic_fetch_and(&page->pending, ~bit(sig),
+					__ATOMIC_SEQ_CST) &
+		     bit(sig)))
+		return (struct rt_sigfrom *)&page->from[sig - 1];
+	return 0;
+}
+
+int sig_ready(void)
+{
+	return ready() != 0;
+}
+
+/* Interrupts t where it waits (thread.h: the lock, a futex, a call). */
+static void poke(struct rt_thread *t)
+{
+	if (t->cap)
+		metta_thread_ctl(t->cap, THREAD_INTERRUPT, 0);
+	rt_wake(t, EV_SIG);
+}
+
+/* Signals of the process's that the calling thread blocks go to a thread
+ * that does not (Linux's choice of a thread for a process's signal): it
+ * is interrupted, and takes them on its way out of the runtime. */
+void sig_forward(void)
+{
+	struct rt_thread *me = rt_self();
+	uint64_t mine = page ? page->pending & me->sigmask : 0;
+	if (!mine)
+		return;
+	for (int i = 0; i < RT_MAX_THREADS; i++) {
+		struct rt_thread *t = &rt_threads[i];
+		if (t != me && t->state == T_LIVE && (mine & ~t->sigmask)) {
+			poke(t);
+			mine &= t->sigmask;
+		}
+	}
 }
 
 /* The end by a signal, as Linux's default action (descriptors closed
@@ -135,14 +186,14 @@ static _Noreturn void die(int sig)
 static int wait_signal(uint64_t mask, int64_t until)
 {
 	for (;;) {
-		if (page && (page->pending & mask))
+		if (pending() & mask)
 			return 1;
 		int64_t now = metta_clock();
 		if (until && now >= until)
 			return 0;
 		uint64_t us =
 		    until ? (uint64_t)(until - now + 999) / 1000 : 1ull << 40;
-		metta_sleep(us); /* an interrupt ends it at once */
+		rt_sleep(us); /* an interrupt ends it at once */
 	}
 }
 
@@ -150,62 +201,34 @@ static int wait_signal(uint64_t mask, int64_t until)
 
 static int on_altstack(uint64_t sp)
 {
-	return rt.altstack.ss_size && sp > rt.altstack.ss_sp &&
-	       sp - rt.altstack.ss_sp <= rt.altstack.ss_size;
+	return rt_self()->altstack.ss_size && sp > rt_self()->altstack.ss_sp &&
+	       sp - rt_self()->altstack.ss_sp <= rt_self()->altstack.ss_size;
 }
 
 static void save_regs(struct lx_sigcontext *m, const struct rt_call *c,
 		      long rax)
 {
+	struct metta_regs r;
+	thread_regs(&r, c, 0);
+	if (rt_self()->extra.active)
+		r.rcx = rt_self()->extra.rcx, r.r11 = rt_self()->extra.r11;
 	*m = (struct lx_sigcontext){
-		.r8 = c->a[4],
-		.r9 = c->a[5],
-		.r10 = c->a[3],
-		.r11 = c->rflags,
-		.r12 = c->r12,
-		.r13 = c->r13,
-		.r14 = c->r14,
-		.r15 = c->r15,
-		.rdi = c->a[0],
-		.rsi = c->a[1],
-		.rbp = c->rbp,
-		.rbx = c->rbx,
-		.rdx = c->a[2],
-		.rax = (uint64_t)rax,
-		.rcx = c->rip,
-		.rsp = c->rsp,
-		.rip = c->rip,
-		.eflags = c->rflags,
-		.cs = 0x33,
-		.ss = 0x2b,
+		.r8 = r.r8, .r9 = r.r9, .r10 = r.r10, .r11 = r.r11,
+		.r12 = r.r12, .r13 = r.r13, .r14 = r.r14, .r15 = r.r15,
+		.rdi = r.rdi, .rsi = r.rsi, .rbp = r.rbp, .rbx = r.rbx,
+		.rdx = r.rdx, .rax = (uint64_t)rax, .rcx = r.rcx, .rsp = r.rsp,
+		.rip = r.rip, .eflags = r.rflags, .cs = 0x33, .ss = 0x2b,
 	};
-	if (extra.active)
-		m->rcx = extra.rcx, m->r11 = extra.r11;
 }
 
-/* rt_full from c, rax and extra's rcx and r11. */
+/* A thread's full from c, rax and extra's rcx and r11. */
 static void full_from(const struct rt_call *c, long rax)
 {
-	rt_full = (struct metta_regs){
-		.rax = (uint64_t)rax,
-		.rbx = c->rbx,
-		.rcx = extra.rcx,
-		.rdx = c->a[2],
-		.rsi = c->a[1],
-		.rdi = c->a[0],
-		.rbp = c->rbp,
-		.rsp = c->rsp,
-		.r8 = c->a[4],
-		.r9 = c->a[5],
-		.r10 = c->a[3],
-		.r11 = extra.r11,
-		.r12 = c->r12,
-		.r13 = c->r13,
-		.r14 = c->r14,
-		.r15 = c->r15,
-		.rip = c->rip,
-		.rflags = c->rflags,
-	};
+	struct rt_thread *t = rt_self();
+	thread_regs(&t->full, c, 0);
+	t->full.rax = (uint64_t)rax;
+	t->full.rcx = t->extra.rcx;
+	t->full.r11 = t->extra.r11;
 }
 
 /* Where the frame goes: below the red zone, or on the alternate stack;
@@ -214,9 +237,9 @@ static void full_from(const struct rt_call *c, long rax)
 static uint64_t frame_place(const struct lx_sigaction *a, uint64_t sp,
 			    uint64_t *fx)
 {
-	if ((a->flags & LX_SA_ONSTACK) && rt.altstack.ss_size &&
-	    !(rt.altstack.ss_flags & LX_SS_DISABLE) && !on_altstack(sp))
-		sp = rt.altstack.ss_sp + rt.altstack.ss_size;
+	if ((a->flags & LX_SA_ONSTACK) && rt_self()->altstack.ss_size &&
+	    !(rt_self()->altstack.ss_flags & LX_SS_DISABLE) && !on_altstack(sp))
+		sp = rt_self()->altstack.ss_sp + rt_self()->altstack.ss_size;
 	else
 		sp -= RED_ZONE;
 	*fx = (sp - LX_FXSAVE_SIZE) & ~63ull;
@@ -228,8 +251,9 @@ static uint64_t frame_place(const struct lx_sigaction *a, uint64_t sp,
  * with rax = rax, and points c at the handler: 0, or -1 when the frame
  * cannot be written (the caller ends us with SIGSEGV, as Linux does).
  */
-static int setup_frame(struct rt_call *c, int sig, const struct lx_sigaction *a,
-		       long rax, uint64_t mask)
+static int setup_frame(struct rt_call *c, int sig,
+		       const struct rt_sigfrom *from,
+		       const struct lx_sigaction *a, long rax, uint64_t mask)
 {
 	uint64_t fx, at = frame_place(a, c->rsp, &fx);
 	if (!(a->flags & LX_SA_RESTORER) ||
@@ -239,21 +263,21 @@ static int setup_frame(struct rt_call *c, int sig, const struct lx_sigaction *a,
 	memset(f, 0, sizeof(*f));
 	f->pretcode = a->restorer;
 	f->info.si_signo = sig;
-	f->info.si_code = page->from[sig - 1].code;
-	f->info.si_pid = page->from[sig - 1].pid;
+	f->info.si_code = from->code;
+	f->info.si_pid = from->pid;
 	f->uc.uc_flags = 2; /* UC_SIGCONTEXT_SS */
-	f->uc.uc_stack = rt.altstack;
+	f->uc.uc_stack = rt_self()->altstack;
 	if (on_altstack(c->rsp))
 		f->uc.uc_stack.ss_flags = LX_SS_ONSTACK;
-	else if (!rt.altstack.ss_size)
+	else if (!rt_self()->altstack.ss_size)
 		f->uc.uc_stack.ss_flags = LX_SS_DISABLE;
 	save_regs(&f->uc.uc_mcontext, c, rax);
 	__asm__ volatile("fxsave64 (%0)" : : "r"(fx) : "memory");
 	f->uc.uc_mcontext.fpstate = fx;
 	f->uc.uc_sigmask = mask;
 	if ((a->flags & LX_SA_ONSTACK) &&
-	    (rt.altstack.ss_flags & LX_SS_AUTODISARM))
-		rt.altstack = (struct lx_stack){ 0, LX_SS_DISABLE, 0, 0 };
+	    (rt_self()->altstack.ss_flags & LX_SS_AUTODISARM))
+		rt_self()->altstack = (struct lx_stack){ 0, LX_SS_DISABLE, 0, 0 };
 	c->a[0] = (uint64_t)sig;
 	c->a[1] = (uint64_t)&f->info;
 	c->a[2] = (uint64_t)&f->uc;
@@ -305,8 +329,7 @@ long rt_ask_proc_with(uint64_t *w, const void *msg, uint64_t len,
 	long rc;
 	do {
 		memcpy(w, ask, sizeof(ask));
-		rc = metta_request(CAP_NESTER, w, msg, len, 0, 0, 0, 0,
-				   recv_cap);
+		rc = rt_request(CAP_NESTER, w, msg, len, 0, 0, 0, recv_cap);
 	} while (rc == STATUS_ERR_INTR);
 	return rc;
 }
@@ -333,8 +356,8 @@ static void take_default(int sig)
 /* One signal taken: the handler's frame, or its default. Returns the
  * new rax; *ran says whether a handler frame was built. rc may restart
  * the call only when `interrupted`. */
-static long deliver(struct rt_call *c, int sig, long rc, int interrupted,
-		    int *ran)
+static long deliver(struct rt_call *c, int sig, const struct rt_sigfrom *from,
+		    long rc, int interrupted, int *ran)
 {
 	struct lx_sigaction *a = &rt.actions[sig];
 	*ran = 0;
@@ -345,24 +368,23 @@ static long deliver(struct rt_call *c, int sig, long rc, int interrupted,
 		return rc;
 	}
 	if (sig == LX_SIGCHLD && (a->flags & LX_SA_NOCLDSTOP) &&
-	    (page->from[sig - 1].code == LX_CLD_STOPPED ||
-	     page->from[sig - 1].code == LX_CLD_CONTINUED))
+	    (from->code == LX_CLD_STOPPED || from->code == LX_CLD_CONTINUED))
 		return rc;
 	int again = 0;
 	if (interrupted)
 		rc = answer_for_handler(rc, a->flags, &again);
 	if (again)
 		rc = restart(c, rc);
-	uint64_t old = rt.suspended ? rt.suspend_mask : rt.sigmask;
-	rt.suspended = 0;
+	uint64_t old = rt_self()->suspended ? rt_self()->suspend_mask : rt_self()->sigmask;
+	rt_self()->suspended = 0;
 	struct lx_sigaction saved = *a;
 	if (a->flags & LX_SA_RESETHAND)
 		*a = (struct lx_sigaction){ 0, 0, 0, 0 };
-	if (setup_frame(c, sig, &saved, rc, old))
+	if (setup_frame(c, sig, from, &saved, rc, old))
 		die(LX_SIGSEGV);
-	rt.sigmask |=
+	rt_self()->sigmask |=
 	    saved.mask | ((saved.flags & LX_SA_NODEFER) ? 0 : bit(sig));
-	rt.sigmask &= ~LX_SIG_UNCATCHABLE;
+	rt_self()->sigmask &= ~LX_SIG_UNCATCHABLE;
 	*ran = 1;
 	return 0; /* the handler starts with rax 0, as Linux's */
 }
@@ -376,15 +398,17 @@ static long deliver_all(struct rt_call *c, long rc, int interrupted)
 	int handled = 0;
 	while ((r = ready())) {
 		int sig = __builtin_ctzll(r) + 1, ran;
-		if (!take(sig))
+		struct rt_sigfrom *from = take(sig);
+		if (!from)
 			continue;
-		rc = deliver(c, sig, rc, interrupted && !handled, &ran);
+		rc = deliver(c, sig, from, rc, interrupted && !handled, &ran);
 		handled |= ran;
 		sig_publish();
 	}
-	if (rt.suspended) { /* sigsuspend ends without a handler: again */
-		rt.sigmask = rt.suspend_mask;
-		rt.suspended = 0;
+	sig_forward();
+	if (rt_self()->suspended) { /* sigsuspend ends without a handler: again */
+		rt_self()->sigmask = rt_self()->suspend_mask;
+		rt_self()->suspended = 0;
 		sig_publish();
 	}
 	if (!handled && interrupted)
@@ -403,7 +427,8 @@ long sig_leave(struct rt_call *c, long rc)
 	 * nothing to restart, nothing to raise. */
 	if ((rc >= 0 || (rc > -LX_ERESTARTSYS && rc != -P9_EINTR &&
 			 rc != -P9_EPIPE)) &&
-	    !ready() && !extra.active && !rt.suspended)
+	    !ready() && !rt_self()->extra.active && !rt_self()->suspended &&
+	    !(page && (page->pending & ~page->blocked & rt_self()->sigmask)))
 		return rc;
 	/* (rt_sigreturn's answer is the frame's rax: never a restart) */
 	int interrupted = c->nr != LX_rt_sigreturn && restartable(rc);
@@ -411,19 +436,20 @@ long sig_leave(struct rt_call *c, long rc)
 	    (c->nr == LX_write || c->nr == LX_writev || c->nr == LX_pwrite64))
 		sig_raise(LX_SIGPIPE, LX_SI_USER); /* as Linux's pipe_write */
 	rc = deliver_all(c, rc, interrupted);
-	if (extra.active) {
+	if (rt_self()->extra.active) {
 		full_from(c, rc);
-		rt_full_pending = 1;
-		extra.active = 0;
+		rt_self()->full_pending = 1;
+		rt_self()->extra.active = 0;
 	}
 	return rc;
 }
 
 /* The process server sent us here from the program's code (entry.S):
- * its registers are in the signal page. Delivers, and leaves in rt_full
- * the registers to go on with. */
+ * its registers are in the signal page. Delivers, and leaves in the thread's
+ * full the registers to go on with. */
 void rt_async(void)
 {
+	rt_lock();
 	struct metta_regs r = page->async_regs;
 	struct rt_call c = {
 		.nr = r.rax,
@@ -439,12 +465,13 @@ void rt_async(void)
 		.rsp = r.rsp,
 	};
 	rt_call_now = &c;
-	extra.active = 1;
-	extra.rcx = r.rcx;
-	extra.r11 = r.r11;
+	rt_self()->extra.active = 1;
+	rt_self()->extra.rcx = r.rcx;
+	rt_self()->extra.r11 = r.r11;
 	long rax = deliver_all(&c, (long)r.rax, 0);
 	full_from(&c, rax);
-	extra.active = 0;
+	rt_self()->extra.active = 0;
+	rt_unlock();
 }
 
 /* Before a call: a signal already pending is delivered first, and the
@@ -494,18 +521,18 @@ static long do_sigprocmask(int how, uint64_t uset, uint64_t uold, uint64_t size)
 	if ((uset && (rc = user_readable(uset, 8))) ||
 	    (uold && (rc = user_writable(uold, 8))))
 		return rc;
-	uint64_t old = rt.sigmask;
+	uint64_t old = rt_self()->sigmask;
 	if (uset) {
 		uint64_t set = *(const uint64_t *)uset;
 		if (how == 0)
-			rt.sigmask |= set;
+			rt_self()->sigmask |= set;
 		else if (how == 1)
-			rt.sigmask &= ~set;
+			rt_self()->sigmask &= ~set;
 		else if (how == 2)
-			rt.sigmask = set;
+			rt_self()->sigmask = set;
 		else
 			return -P9_EINVAL;
-		rt.sigmask &= ~LX_SIG_UNCATCHABLE;
+		rt_self()->sigmask &= ~LX_SIG_UNCATCHABLE;
 		sig_publish();
 	}
 	if (uold)
@@ -554,14 +581,31 @@ long rt_kill(int64_t pid, int64_t sig)
 	return 0;
 }
 
-/* A thread of ours: there is one, whose tid is the pid. */
+/*
+ * tgkill and tkill: a thread of ours (our tids are ours alone: another
+ * process's thread is ESRCH). A signal with a handler is the thread's
+ * own, pending for it alone, and it is interrupted to take it; one whose
+ * action is the default acts on the whole process (the end, a stop), as
+ * on Linux, so it goes through proc as kill's; an ignored one is dropped.
+ */
 static long send_thread(int64_t tgid, int64_t tid, int64_t sig)
 {
-	if (tid <= 0 || tgid == 0 || tgid < -1)
+	if (tid <= 0 || tgid == 0 || tgid < -1 || sig < 0 || sig > NSIG)
 		return -P9_EINVAL;
-	if (tid != rt_getpid() || (tgid != -1 && tgid != rt_getpid()))
+	struct rt_thread *t = thread_by_tid(tid);
+	if (!t || (tgid != -1 && tgid != rt_getpid()))
 		return -P9_ESRCH;
-	return rt_kill(tid, sig);
+	uint64_t h = sig ? rt.actions[sig].handler : LX_SIG_DFL;
+	if (!sig || h == LX_SIG_DFL || thread_count() == 1)
+		return rt_kill(rt_getpid(), sig);
+	if (h == LX_SIG_IGN)
+		return 0;
+	t->from[sig - 1] = (struct rt_sigfrom){ (int32_t)rt_getpid(),
+						LX_SI_TKILL };
+	t->pending |= bit((int)sig);
+	if (t != rt_self())
+		poke(t);
+	return 0;
 }
 
 long sys_rt_sigaction(const uint64_t *a)
@@ -580,7 +624,7 @@ long sys_rt_sigpending(const uint64_t *a)
 		return -P9_EINVAL;
 	if (user_writable(a[0], 8))
 		return -P9_EFAULT;
-	*(uint64_t *)a[0] = page ? page->pending & rt.sigmask : 0;
+	*(uint64_t *)a[0] = pending() & rt_self()->sigmask;
 	return 0;
 }
 
@@ -602,7 +646,7 @@ long sys_tgkill(const uint64_t *a)
 long sys_pause(const uint64_t *a)
 {
 	(void)a;
-	wait_signal(~rt.sigmask, 0);
+	wait_signal(~rt_self()->sigmask, 0);
 	return -LX_ERESTARTNOHAND;
 }
 
@@ -612,11 +656,11 @@ long sys_rt_sigsuspend(const uint64_t *a)
 		return -P9_EINVAL;
 	if (user_readable(a[0], 8))
 		return -P9_EFAULT;
-	rt.suspend_mask = rt.sigmask;
-	rt.suspended = 1;
-	rt.sigmask = *(const uint64_t *)a[0] & ~LX_SIG_UNCATCHABLE;
+	rt_self()->suspend_mask = rt_self()->sigmask;
+	rt_self()->suspended = 1;
+	rt_self()->sigmask = *(const uint64_t *)a[0] & ~LX_SIG_UNCATCHABLE;
 	sig_publish();
-	wait_signal(~rt.sigmask, 0);
+	wait_signal(~rt_self()->sigmask, 0);
 	return -LX_ERESTARTNOHAND;
 }
 
@@ -640,19 +684,20 @@ long sys_rt_sigtimedwait(const uint64_t *a)
 	}
 	if (!page)
 		return -P9_EAGAIN;
-	while (wait_signal(set | ~rt.sigmask, until)) {
-		uint64_t mine = page->pending & set;
+	while (wait_signal(set | ~rt_self()->sigmask, until)) {
+		uint64_t mine = pending() & set;
 		if (!mine)
 			return -LX_ERESTARTNOHAND; /* another one, to deliver */
 		int sig = __builtin_ctzll(mine) + 1;
-		if (!take(sig))
+		struct rt_sigfrom *from = take(sig);
+		if (!from)
 			continue;
 		if (a[1]) {
 			struct lx_siginfo *i = (struct lx_siginfo *)a[1];
 			memset(i, 0, sizeof(*i));
 			i->si_signo = sig;
-			i->si_code = page->from[sig - 1].code;
-			i->si_pid = page->from[sig - 1].pid;
+			i->si_code = from->code;
+			i->si_pid = from->pid;
 		}
 		return sig;
 	}
@@ -666,7 +711,7 @@ long sys_sigaltstack(const uint64_t *a)
 	if ((a[0] && user_readable(a[0], sizeof(struct lx_stack))) ||
 	    (a[1] && user_writable(a[1], sizeof(struct lx_stack))))
 		return -P9_EFAULT;
-	struct lx_stack old = rt.altstack;
+	struct lx_stack old = rt_self()->altstack;
 	if (!old.ss_size)
 		old = (struct lx_stack){ 0, LX_SS_DISABLE, 0, 0 };
 	else if (on_altstack(sp))
@@ -683,7 +728,7 @@ long sys_sigaltstack(const uint64_t *a)
 		else if (n.ss_size < LX_MINSIGSTKSZ)
 			return -P9_ENOMEM;
 		n.ss_flags &= (int32_t)LX_SS_AUTODISARM;
-		rt.altstack = n;
+		rt_self()->altstack = n;
 	}
 	if (a[1])
 		*(struct lx_stack *)a[1] = old;
@@ -715,14 +760,14 @@ long sys_rt_sigreturn(const uint64_t *a)
 		*mxcsr &= mxcsr_mask;
 		__asm__ volatile("fxrstor64 (%0)" : : "r"(fx) : "memory");
 	}
-	rt.sigmask = uc->uc_sigmask & ~LX_SIG_UNCATCHABLE;
-	extra.active = 1; /* back through rt_resume_full, rcx and r11 too */
-	extra.rcx = m->rcx;
-	extra.r11 = m->r11;
+	rt_self()->sigmask = uc->uc_sigmask & ~LX_SIG_UNCATCHABLE;
+	rt_self()->extra.active = 1; /* back through rt_resume_full, rcx and r11 too */
+	rt_self()->extra.rcx = m->rcx;
+	rt_self()->extra.r11 = m->r11;
 	if (!on_altstack(c->rsp) && uc->uc_stack.ss_size &&
 	    !(uc->uc_stack.ss_flags & LX_SS_DISABLE))
-		rt.altstack = uc->uc_stack,
-		rt.altstack.ss_flags &= (int32_t)LX_SS_AUTODISARM;
+		rt_self()->altstack = uc->uc_stack,
+		rt_self()->altstack.ss_flags &= (int32_t)LX_SS_AUTODISARM;
 	sig_publish();
 	return (long)m->rax;
 }

@@ -274,7 +274,7 @@ static long give_sun(const char *path, uint64_t uaddr, uint64_t ulen)
  * ENOENT, ECONNREFUSED when it is no socket's. */
 static long name_of_file(const char *path, char *lname)
 {
-	static char clean[RT_PATH_MAX];
+	char clean[RT_PATH_MAX];
 	struct loc l;
 	struct p9_stat st;
 	long rc = path_clean(rt.cwd, path, clean);
@@ -313,7 +313,7 @@ static long dgram_bind(struct ofile *f)
 
 static long bind_on(struct ofile *f, const uint64_t *a)
 {
-	static char path[LX_SUN_PATH + 1], clean[RT_PATH_MAX];
+	char path[LX_SUN_PATH + 1], clean[RT_PATH_MAX];
 	long rc;
 	if ((rc = user_sun(a[1], a[2], path)))
 		return rc;
@@ -451,7 +451,7 @@ static long dgram_connect(struct ofile *f, const char *lname,
 
 static long connect_on(struct ofile *f, const uint64_t *a)
 {
-	static char path[LX_SUN_PATH + 1], lname[FIFO_NAME_MAX + 1];
+	char path[LX_SUN_PATH + 1], lname[FIFO_NAME_MAX + 1];
 	struct loc end;
 	long rc;
 	if ((rc = user_sun(a[1], a[2], path)))
@@ -469,7 +469,7 @@ static long connect_on(struct ofile *f, const uint64_t *a)
 	while ((rc = sock_open(CONNECT_ANAME, SOCK_STREAM_CH, lname, "data1",
 			       P9_ORDWR, &end)) == -P9_EAGAIN &&
 	       !(f->flags & LX_O_NONBLOCK)) {
-		if (metta_sleep(CONNECT_NAP_US))
+		if (rt_sleep(CONNECT_NAP_US))
 			return -P9_EINTR;
 	}
 	if (rc)
@@ -916,7 +916,7 @@ static long send_to(struct ofile *f, uint64_t uaddr, uint64_t ulen,
 		    const struct lx_iovec *iov, uint64_t cnt, long total,
 		    uint64_t off)
 {
-	static char path[LX_SUN_PATH + 1], lname[FIFO_NAME_MAX + 1];
+	char path[LX_SUN_PATH + 1], lname[FIFO_NAME_MAX + 1];
 	struct loc to;
 	long rc = user_sun(uaddr, ulen, path);
 	if (rc || (rc = name_of_file(path, lname)) ||
@@ -931,7 +931,7 @@ static long send_to(struct ofile *f, uint64_t uaddr, uint64_t ulen,
 static long do_send(int fd, const struct lx_iovec *iov, uint64_t cnt, int flags,
 		    struct lx_msghdr *m, uint64_t uaddr, uint64_t ulen)
 {
-	static char rec[SOCK_CTL_MAX];
+	char rec[SOCK_CTL_MAX];
 	size_t reclen = 0;
 	long rc;
 	struct ofile *f = sock_get(fd, &rc);
@@ -1023,7 +1023,7 @@ static long read_record(struct ofile *f, char *rec)
 static long do_recv(int fd, const struct lx_iovec *iov, uint64_t cnt, int flags,
 		    struct lx_msghdr *m, int cloexec)
 {
-	static char rec[SOCK_CTL_MAX + 1];
+	char rec[SOCK_CTL_MAX + 1];
 	long rc;
 	struct ofile *f = sock_get(fd, &rc);
 	if (!f)

@@ -76,6 +76,7 @@ uint64_t rt_start(uint64_t *sp)
 		else if (p[0] == AT_METTA_STACK)
 			stack = p[1];
 	}
+	thread_init();
 	if (metta_domain_set_reflect(CAP_SELF, (uint64_t)rt_reflect_entry)) {
 		rt_log("cannot take the Linux calls");
 		rt_exit(127);
@@ -90,6 +91,7 @@ uint64_t rt_start(uint64_t *sp)
 	if (ns_init(ns))
 		rt_log("some of the namespace did not apply");
 	fd_init();
+	rt_unlock();
 	return entry;
 }
 
@@ -107,17 +109,19 @@ static long unknown(uint64_t nr)
 	return -P9_ENOSYS;
 }
 
-struct rt_call *rt_call_now;
-
 /* A call: signals already pending are delivered first, and those that
- * are pending when it ends on the way back (signal.c). */
+ * are pending when it ends on the way back (signal.c). The runtime lock
+ * is held throughout, but where the call waits (thread.h). */
 long rt_syscall(struct rt_call *c)
 {
 	long rc;
+	rt_lock();
 	rt_call_now = c;
-	if (sig_enter(c, &rc))
-		return rc;
-	rt_handler h = c->nr < LX_NCALLS ? call_table[c->nr] : 0;
-	rc = h ? h(c->a) : unknown(c->nr);
-	return sig_leave(c, rc);
+	if (!sig_enter(c, &rc)) {
+		rt_handler h = c->nr < LX_NCALLS ? call_table[c->nr] : 0;
+		rc = h ? h(c->a) : unknown(c->nr);
+		rc = sig_leave(c, rc);
+	}
+	rt_unlock();
+	return rc;
 }

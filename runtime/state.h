@@ -126,27 +126,17 @@ struct rt_proc {
 	struct region regions[MAX_REGIONS];
 	int nregions;
 	uint64_t brk_start, brk_cur, brk_mapped, mmap_next;
-	uint64_t fs_base;
 
-	/* Signals (signal.c): actions, the mask, the alternate stack; the
-	 * mask sigsuspend replaced (to restore after the handler); what an
-	 * interrupted nanosleep has left (restart_syscall). Pending signals
-	 * are in the page proc shares with us (RT_SIGPAGE_VA). */
+	/* Signals (signal.c): the actions (the masks and the rest are each
+	 * thread's, thread.h). Signals pending for the process are in the
+	 * page proc shares with us (RT_SIGPAGE_VA). */
 	struct lx_sigaction actions[NSIG + 1];
-	uint64_t sigmask;
-	struct lx_stack altstack;
-	uint64_t suspend_mask;
-	int suspended;
-	int64_t sleep_until; /* metta_clock() */
-	uint64_t sleep_rem;  /* nanosleep's rem pointer, 0: none */
 
 	/* Identity and limits (proc.c). pid 0: not asked yet. */
 	long pid, ppid;
 	char exe[RT_PATH_MAX]; /* the program's path: /proc/self/exe */
 	char comm[16];	       /* prctl's PR_SET_NAME, NUL-terminated */
 	struct lx_rlimit rlimits[LX_RLIM_NLIMITS];
-	uint64_t robust_list, robust_len; /* set_robust_list: recorded */
-	uint64_t clear_tid;		  /* set_tid_address: recorded */
 	int64_t tod_base; /* seconds since 1970 at clock 0, -1: not asked */
 };
 

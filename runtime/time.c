@@ -64,15 +64,15 @@ static long sleep_until(int64_t until, uint64_t urem)
 {
 	int64_t now = metta_clock();
 	if (until <= now ||
-	    metta_sleep((uint64_t)(until - now + 999) / 1000) != STATUS_ERR_INTR)
+	    rt_sleep((uint64_t)(until - now + 999) / 1000) != STATUS_ERR_INTR)
 		return 0;
 	now = metta_clock();
 	int64_t left = until > now ? until - now : 0;
 	if (urem && user_writable(urem, sizeof(struct lx_timespec)) == 0)
 		*(struct lx_timespec *)urem =
 		    (struct lx_timespec){ left / NS_PER_S, left % NS_PER_S };
-	rt.sleep_until = until;
-	rt.sleep_rem = urem;
+	rt_self()->sleep_until = until;
+	rt_self()->sleep_rem = urem;
 	return -LX_ERESTART_RESTARTBLOCK;
 }
 
@@ -140,15 +140,17 @@ long sys_clock_nanosleep(const uint64_t *a)
 long sys_restart_syscall(const uint64_t *a)
 {
 	(void)a;
-	if (!rt.sleep_until)
+	if (!rt_self()->sleep_until)
 		return -P9_EINTR;
-	return sleep_until(rt.sleep_until, rt.sleep_rem);
+	return sleep_until(rt_self()->sleep_until, rt_self()->sleep_rem);
 }
 
 long sys_sched_yield(const uint64_t *a)
 {
 	(void)a;
+	rt_unlock();
 	metta_yield();
+	rt_lock();
 	return 0;
 }
 
@@ -177,75 +179,4 @@ long sys_time(const uint64_t *a)
 	if (a[0])
 		*(int64_t *)a[0] = s;
 	return s;
-}
-
-/*
- * futex, for a process of one thread (threads come with their own
- * issue): nobody else in the process can wake a waiter, so FUTEX_WAKE
- * wakes none. FUTEX_WAIT on a word that changed is EAGAIN; on one that
- * still holds its value, with a timeout, it sleeps until then or a
- * signal (EINTR); without one it yields and returns 0, a spurious
- * wake-up (which futex's contract allows: callers check the word again),
- * since the word may be in memory another process shares and changes
- * (shared futexes are not kept yet; glibc's static programs were seen
- * waiting so). FUTEX_WAIT's timeout is relative, FUTEX_WAIT_BITSET's
- * absolute (CLOCK_REALTIME with the flag). Other operations are ENOSYS.
- */
-#define FUTEX_WAIT	       0
-#define FUTEX_WAKE	       1
-#define FUTEX_WAIT_BITSET      9
-#define FUTEX_WAKE_BITSET      10
-#define FUTEX_PRIVATE	       128
-#define FUTEX_CLOCK_REALTIME   256
-
-static long futex_wait(uint64_t uaddr, uint32_t val, uint64_t uts, int abs,
-		       int realtime)
-{
-	if (uaddr & 3 || user_readable(uaddr, 4))
-		return -P9_EFAULT;
-	if (*(volatile uint32_t *)uaddr != val)
-		return -P9_EAGAIN;
-	int64_t until = 0;
-	if (uts) {
-		if (user_readable(uts, sizeof(struct lx_timespec)))
-			return -P9_EFAULT;
-		const struct lx_timespec *t = (const void *)uts;
-		if (t->tv_sec < 0 || t->tv_nsec < 0 || t->tv_nsec >= NS_PER_S)
-			return -P9_EINVAL;
-		int64_t ns = t->tv_sec * NS_PER_S + t->tv_nsec;
-		until = abs ? ns - (realtime ? rt_realtime_ns() : metta_clock()) +
-				  metta_clock()
-			    : metta_clock() + ns;
-	}
-	if (!uts) {
-		metta_yield();
-		return 0;
-	}
-	for (;;) {
-		int64_t now = metta_clock();
-		if (until <= now)
-			return -P9_ETIMEDOUT;
-		if (metta_sleep((uint64_t)(until - now + 999) / 1000) ==
-		    STATUS_ERR_INTR)
-			return -P9_EINTR;
-	}
-}
-
-long sys_futex(const uint64_t *a)
-{
-	int op = (int)a[1];
-	int cmd = op & ~(FUTEX_PRIVATE | FUTEX_CLOCK_REALTIME);
-	switch (cmd) {
-	case FUTEX_WAKE:
-	case FUTEX_WAKE_BITSET:
-		return (a[0] & 3 || user_readable(a[0], 4)) ? -P9_EFAULT : 0;
-	case FUTEX_WAIT:
-		return futex_wait(a[0], (uint32_t)a[2], a[3], 0, 0);
-	case FUTEX_WAIT_BITSET:
-		if ((uint32_t)a[5] == 0)
-			return -P9_EINVAL; /* an empty bitset */
-		return futex_wait(a[0], (uint32_t)a[2], a[3], 1,
-				  !!(op & FUTEX_CLOCK_REALTIME));
-	}
-	return -P9_ENOSYS;
 }

@@ -26,7 +26,7 @@ struct ttyctl {
  * fail with EIO and a background write go (Linux's rules). */
 static int jobsig_off(int sig)
 {
-	return (rt.sigmask & (1ull << (sig - 1))) ||
+	return (rt_self()->sigmask & (1ull << (sig - 1))) ||
 	       rt.actions[sig].handler == 1 /* SIG_IGN */;
 }
 

@@ -101,6 +101,7 @@ struct metta_regs {
 	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
 	uint64_t rip, rflags, fs_base;
+	uint64_t gs_base; /* a thread pointer of its own (set_gs) */
 };
 
 /*

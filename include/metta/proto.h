@@ -238,14 +238,15 @@ struct sock_info {
  * writes the three (0: not ready) whenever it publishes its masks.
  */
 #define RT_SIGPAGE_VA 0x0000720000000000ull
+struct rt_sigfrom {
+	volatile int32_t pid, code; /* sender, and siginfo's si_code */
+};
 struct rt_sigpage {
 	volatile uint64_t pending; /* proc sets, the runtime takes */
 	volatile uint64_t blocked; /* the runtime's mask */
 	volatile uint64_t caught;  /* the runtime's: with a handler */
 	volatile uint64_t ignored; /* the runtime's: SIG_IGN */
-	struct {
-		volatile int32_t pid, code; /* sender, and siginfo's si_code */
-	} from[64];
+	struct rt_sigfrom from[64];
 	volatile uint64_t async_entry, rt_lo, rt_hi; /* the runtime's */
 	struct metta_regs async_regs;		      /* proc's */
 };

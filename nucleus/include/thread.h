@@ -74,6 +74,8 @@ struct thread {
 	struct timer timer;	  /* sleeps and timeouts */
 	struct trap_frame *frame; /* its user registers, while in the nucleus */
 	enum wait_kind wait;	  /* while THREAD_BLOCKED */
+	struct kobj *wait_ref;	  /* what its event wait holds: let go by
+				   * thread_kill if it never comes back */
 	struct ipc_state ipc;
 	int suspend_pending; /* suspend on the way out of the nucleus */
 	int restart;	     /* abandon the blocking call; restart it */

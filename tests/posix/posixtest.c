@@ -230,11 +230,16 @@ static int asked_for(const char *name, char **prefixes, int nprefixes)
 	return 0;
 }
 
+#ifdef PT_THREADS_ONLY
+/* The threads tests alone, built with glibc too (tests/glibc). */
+static const struct pt_test *lists[] = { pt_thread_tests };
+#define drop(list) ((void)0)
+#else
 static const struct pt_test *lists[] = {
 	pt_file_tests, pt_fd_tests, pt_dir_tests, pt_rename_tests, pt_fs_tests,
 	pt_mem_tests,
 	pt_proc_tests, pt_err_tests, pt_dev_tests, pt_link_tests, pt_pipe_tests,
-	pt_fifo_tests, pt_unix_tests, pt_fork_tests,
+	pt_fifo_tests, pt_unix_tests, pt_fork_tests, pt_thread_tests,
 	pt_exec_tests, pt_signal_tests, pt_poll_tests, pt_tty_tests,
 	pt_procfs_tests, pt_9p_tests, pt_image_tests, /* dropped where they cannot run */
 };
@@ -247,6 +252,7 @@ static void drop(const struct pt_test *list)
 		if (lists[l] == list)
 			lists[l] = no_tests;
 }
+#endif
 
 static int passed, failed;
 static unsigned char baseline[PT_MAXFD];

@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -138,6 +139,7 @@ extern const struct pt_test pt_rename_tests[];
 extern const struct pt_test pt_fs_tests[];
 extern const struct pt_test pt_mem_tests[];
 extern const struct pt_test pt_proc_tests[];
+extern const struct pt_test pt_thread_tests[];
 extern const struct pt_test pt_err_tests[];
 extern const struct pt_test pt_dev_tests[];
 /* Raw 9P through /srv/ramfs: only where there is one (Metta). */

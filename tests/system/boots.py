@@ -404,6 +404,12 @@ def storm_boot(name, n):
         ],
     }
 
+def no_unknown_call(out):
+    """A Linux program's every call was known to the runtime."""
+    return None if "unknown Linux call" not in out else \
+        "a Linux call it made is unknown"
+
+
 BOOTS = [
     {
         "name": "selftest",
@@ -778,8 +784,7 @@ BOOTS = [
         "checks": [
             ("own_checks_passed", contains("GLIBC END ok")),
             ("exit_status_0", contains("status 0")),
-            ("no_unknown_call", lambda out: None if "unknown Linux call"
-             not in out else "a Linux call it made is unknown"),
+            ("no_unknown_call", no_unknown_call),
             ("uname_linux_release", matches(r"GLIBC uname: Linux 6\.1\.0-metta x86_64$")),
             # in its parent's group and session (msh, init, has no job
             # control: its children stay in its group)
@@ -790,12 +795,20 @@ BOOTS = [
             ("proc_self_exe", contains("GLIBC exe: /glibctest")),
             ("rlimit_nofile", contains("GLIBC nofile: 256 256")),
             ("rlimit_stack", contains("GLIBC stack: 8388608")),
-            ("one_cpu", contains("GLIBC cpus: 1")),
+            ("every_cpu", contains("GLIBC cpus: 2")),  # smp 2: threads may use both
             ("rseq_enosys", contains("GLIBC rseq: -1 ENOSYS")),
             ("other_pid_esrch", contains("GLIBC prlimit of pid 1: -1 No such process")),
             ("other_user_eperm", contains("GLIBC setuid 1000: -1 Operation not permitted")),
         ],
     },
+    # The POSIX suite's threads tests (tests/posix/t_thread.c) built with
+    # the host's glibc, static: glibc's pthreads on the runtime.
+    dict(name="glibc_threads", cmdline="", smp=2, system_modules=SYSTEM,
+         modules={"glibcthreads": built("modules/glibcthreads")},
+         input=["\n", "glibcthreads -t thread_ /tmp\necho status $?\npoweroff\n"],
+         exit=EXIT_POWEROFF, tests="POSIX",
+         checks=[("all_passed", matches(r"^(msh\$ )?status 0$")),
+                 ("no_unknown_call", no_unknown_call)]),
     {
         # The namespace through msh: ns prints the shell's (the ramfs root,
         # /dev as a union of the device servers, /srv, /proc); bind and

@@ -312,6 +312,90 @@ static int tls_base_is_per_thread(void)
 	return 0;
 }
 
+/* GS's base is each thread's too (set_gs, or gs_base in its registers):
+ * a new thread reads its own through %gs and we keep ours. */
+static void gs_reading_worker(void)
+{
+	uint64_t v;
+	__asm__ volatile("movq %%gs:0, %0" : "=r"(v));
+	counter = (long)v;
+	metta_thread_exit();
+}
+
+static int gs_base_is_per_thread(void)
+{
+	static uint64_t mine = 0x6535, its = 0x175;
+	struct metta_regs r;
+	UCHECK(metta_set_gs((uint64_t)&mine) == 0, "set_gs failed");
+	UCHECK(metta_set_gs(0xffff800000000000ul) == STATUS_ERR_INVAL,
+	       "nucleus address accepted");
+	counter = 0;
+	clear_thread_slot(SLOT_T);
+	UCHECK(metta_thread_create(CAP_SELF, SLOT_T, (uint64_t)gs_reading_worker,
+				   stack_top(1), METTA_PRIO_NORM) == 0, "create");
+	UCHECK(metta_thread_ctl(SLOT_T, THREAD_GET_REGS, (uint64_t)&r) == 0, "regs");
+	UCHECK(r.gs_base == 0, "a new thread's GS base is 0x%lx", r.gs_base);
+	r.gs_base = 0xffff800000000000ul;
+	UCHECK(metta_thread_ctl(SLOT_T, THREAD_SET_REGS, (uint64_t)&r) ==
+		       STATUS_ERR_INVAL, "nucleus GS base accepted");
+	r.gs_base = (uint64_t)&its;
+	UCHECK(metta_thread_ctl(SLOT_T, THREAD_SET_REGS, (uint64_t)&r) == 0, "set");
+	metta_thread_ctl(SLOT_T, THREAD_START, 0);
+	metta_sleep(5000); /* it runs, switches happen */
+	UCHECK(counter == 0x175, "the thread read 0x%lx through GS", counter);
+	uint64_t v;
+	__asm__ volatile("movq %%gs:0, %0" : "=r"(v));
+	UCHECK(v == 0x6535, "ours reads 0x%lx after a switch", v);
+	metta_cap_delete(SLOT_T);
+	metta_set_gs(0);
+	return 0;
+}
+
+/* A thread killed while it waits on an event lets go of the event: with
+ * its capabilities gone, all it cost comes back. */
+static void event_waiting_worker(void)
+{
+	metta_event_wait(SLOT_A, 1, 0);
+	metta_thread_exit();
+}
+
+static int killed_waiter_lets_go(void)
+{
+	clear_thread_slot(SLOT_T);
+	metta_cap_delete(SLOT_A);
+	struct metta_domain_info before = self_info();
+	UCHECK(metta_event_create(SLOT_A) == 0, "event");
+	UCHECK(metta_thread_create(CAP_SELF, SLOT_T,
+				   (uint64_t)event_waiting_worker, stack_top(1),
+				   METTA_PRIO_NORM) == 0, "create");
+	metta_thread_ctl(SLOT_T, THREAD_START, 0);
+	for (int i = 0; i < 100 && metta_thread_ctl(SLOT_T, THREAD_STATE, 0) !=
+					THREAD_IS_BLOCKED; i++)
+		metta_sleep(1000);
+	UCHECK(metta_thread_ctl(SLOT_T, THREAD_STATE, 0) == THREAD_IS_BLOCKED,
+	       "not waiting");
+	metta_thread_ctl(SLOT_T, THREAD_KILL, 0);
+	metta_cap_delete(SLOT_T);
+	metta_cap_delete(SLOT_A);
+	struct metta_domain_info after = self_info();
+	UCHECK(after.quota_used == before.quota_used,
+	       "%lu bytes still used", after.quota_used - before.quota_used);
+	return 0;
+}
+
+/* thread_self: a capability to the calling thread, in a free slot. */
+static int thread_self_names_us(void)
+{
+	clear_thread_slot(SLOT_T);
+	UCHECK(metta_thread_self(SLOT_T) == 0, "thread_self failed");
+	UCHECK(metta_thread_ctl(SLOT_T, THREAD_STATE, 0) == THREAD_IS_RUNNING,
+	       "not the running thread");
+	UCHECK(metta_thread_self(SLOT_T) == STATUS_ERR_EXIST, "slot taken twice");
+	UCHECK(metta_thread_self(CAP_SLOTS) == STATUS_ERR_BADCAP, "no such slot");
+	metta_cap_delete(SLOT_T);
+	return 0;
+}
+
 /* ---- memory objects ---- */
 
 #define VA1 0x520000000000ull
@@ -670,6 +754,9 @@ static const struct utest tests[] = {
 	{ "spinning_thread_is_preempted", spinning_thread_is_preempted },
 	{ "priorities_order_threads", priorities_order_threads },
 	{ "tls_base_is_per_thread", tls_base_is_per_thread },
+	{ "gs_base_is_per_thread", gs_base_is_per_thread },
+	{ "thread_self_names_us", thread_self_names_us },
+	{ "killed_waiter_lets_go", killed_waiter_lets_go },
 	{ "memory_objects_map_and_share", memory_objects_map_and_share },
 	{ "bad_mappings_are_refused", bad_mappings_are_refused },
 	{ "large_object_costs_what_is_touched", large_object_costs_what_is_touched },

@@ -41,6 +41,7 @@ ROWS = [
     ("proc.fork", "fork + _exit + waitpid", "op"),
     ("proc.spawn", "posix_spawn + waitpid", "op"),
     ("proc.exec", "fork + execve + waitpid", "op"),
+    ("thread.create", "pthread_create + pthread_join", "op"),
     ("file.read4k", "open + read 4 KiB + close", "op"),
     ("file.pread4k", "pread 4 KiB, file open", "op"),
     ("file.read1m.4k", "read 1 MiB in 4 KiB reads", MIB),

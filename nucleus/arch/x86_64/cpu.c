@@ -157,6 +157,14 @@ void arch_set_tls(uint64_t fs_base)
 	this_cpu()->arch.fs_loaded = fs_base;
 }
 
+/* In the nucleus the user's GS base waits in MSR_KERNEL_GS_BASE, where
+ * swapgs on the way out takes it from. */
+void arch_set_user_gs(uint64_t gs_base)
+{
+	wrmsr(MSR_KERNEL_GS_BASE, gs_base);
+	this_cpu()->arch.gs_loaded = gs_base;
+}
+
 void arch_switch(struct thread *prev, struct thread *next)
 {
 	if (prev->arch.fpu && prev->state != THREAD_DEAD)
@@ -174,6 +182,8 @@ void arch_switch(struct thread *prev, struct thread *next)
 			wrmsr(MSR_FS_BASE, next->arch.fs_base);
 			ac->fs_loaded = next->arch.fs_base;
 		}
+		if (ac->gs_loaded != next->arch.gs_base)
+			arch_set_user_gs(next->arch.gs_base);
 	}
 	arch_set_kernel_stack(this_cpu(), next->kstack_top);
 	context_switch(&prev->saved_rsp, next->saved_rsp);

@@ -376,7 +376,9 @@ void trap_dispatch(struct trap_frame *f)
 	if (f->vector >= 32) {
 		if (handlers[f->vector])
 			handlers[f->vector](f);
-	} else {
+	} else if (c->current->state != THREAD_DEAD) {
+		/* (a thread killed from another CPU while it waited for the
+		 * lock is not served: it goes at return_to_user) */
 		user_fault(f);
 	}
 	if (from_user)

@@ -16,15 +16,19 @@
  * is saved in a struct rt_call and restored from it, so that the runtime
  * may change them (signals, sigreturn) or copy them (fork). The runtime's
  * C code uses no vector registers (-mgeneral-regs-only), so they are kept
- * too. One thread per program for now, so one stack.
+ * too. Each thread has its own runtime stack, found through its GS base,
+ * which points at its struct rt_thread (runtime/thread.h).
  *
  * rt_async_entry: where the process server sends a thread it found in the
  * program's own code when a signal came (runtime/signal.c): every
  * register is the program's but rip, which proc kept in the signal page.
- * rt_async returns the registers to go on with, and rt_resume_full loads
- * all of them (rcx and r11 too, which the way back from a call cannot);
- * rt_sigreturn takes that way too when rt_full_pending is set.
+ * rt_async leaves the registers to go on with in the thread's `full`, and
+ * rt_resume_full loads all of them (rcx and r11 too, which the way back
+ * from a call cannot); rt_sigreturn takes that way too when the thread's
+ * full_pending is set.
  */
+#include "../../thread.h"
+
 	.text
 	.global _start
 _start:
@@ -40,11 +44,11 @@ _start:
 
 	.global rt_reflect_entry
 rt_reflect_entry:
-	movq %rsp, rt_user_rsp(%rip)
-	leaq rt_stack_top(%rip), %rsp
+	movq %rsp, %gs:T_USER_RSP
+	movq %gs:T_STACK_TOP, %rsp
 	/* struct rt_call, from its end: rsp, rip, rflags, the registers C
 	 * keeps, then nr and a[0..5] */
-	pushq rt_user_rsp(%rip)
+	pushq %gs:T_USER_RSP
 	pushq %rcx
 	pushq %r11
 	pushq %rbx
@@ -63,7 +67,7 @@ rt_reflect_entry:
 	movq %rsp, %rdi
 	cld
 	call rt_syscall
-	cmpb $0, rt_full_pending(%rip)
+	cmpb $0, %gs:T_FULL_PENDING
 	jne rt_resume_full
 	addq $8, %rsp
 	popq %rdi
@@ -87,18 +91,29 @@ rt_reflect_entry:
 
 	.global rt_async_entry
 rt_async_entry:
-	leaq rt_stack_top(%rip), %rsp
+	movq %gs:T_STACK_TOP, %rsp
 	cld
 	call rt_async
+	jmp rt_resume_full
+
+/* A fork's child starts here, on its copy of the forking thread's stack,
+ * with the registers to go on with in its struct rt_thread (fork.c). */
+	.global rt_fork_entry
+rt_fork_entry:
+	movq %gs:T_STACK_TOP, %rsp
+	cld
+	call thread_fork_child
 	/* fall through */
 
-/* Every register from rt_full (struct metta_regs: rax rbx rcx rdx rsi
- * rdi rbp rsp r8-r15 rip rflags), then on at its rip. Moves leave the
- * flags alone, so they are set first. */
+/* Every register from the thread's `full` (struct metta_regs: rax rbx
+ * rcx rdx rsi rdi rbp rsp r8-r15 rip rflags), then on at its rip. Moves
+ * leave the flags alone, so they are set first. A new thread starts
+ * here (thread.c). */
 	.global rt_resume_full
 rt_resume_full:
-	movb $0, rt_full_pending(%rip)
-	leaq rt_full(%rip), %rax
+	movb $0, %gs:T_FULL_PENDING
+	movq %gs:T_SELF, %rax
+	leaq T_FULL(%rax), %rax
 	pushq 136(%rax)
 	popfq
 	movq 8(%rax), %rbx
@@ -117,15 +132,13 @@ rt_resume_full:
 	movq 120(%rax), %r15
 	movq 56(%rax), %rsp
 	movq 0(%rax), %rax
-	jmp *rt_full+128(%rip)
+	jmp *%gs:(T_FULL + 128)
 
 	.bss
 	.balign 16
-rt_user_rsp:
-	.quad 0
-	.balign 16
 	.skip 65536
-rt_stack_top:
+	.global rt_stack_top
+rt_stack_top:			/* the first thread's stack (thread.c) */
 
 /* The runtime is a native image (lib/elf/elf.h). */
 #include <arch/x86_64/note.h>

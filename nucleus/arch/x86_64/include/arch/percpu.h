@@ -22,6 +22,7 @@ struct arch_cpu {
 	uint64_t gdt[7];
 	struct tss tss;
 	uint64_t fs_loaded; /* the FS base MSR's value */
+	uint64_t gs_loaded; /* the user GS base's (MSR_KERNEL_GS_BASE in the nucleus) */
 };
 
 struct cpu;

@@ -8,6 +8,7 @@ struct quota;
 
 struct arch_thread {
 	uint64_t fs_base;
+	uint64_t gs_base; /* the user's GS base (the runtime's thread pointer) */
 	void *fpu; /* XSAVE/FXSAVE area (a page), NULL for nucleus threads */
 };
 
@@ -21,6 +22,8 @@ void arch_switch(struct thread *prev, struct thread *next);
 
 /* Sets the running thread's TLS base (FS). */
 void arch_set_tls(uint64_t fs_base);
+/* Sets the running thread's user GS base (in the MSR swapgs brings back). */
+void arch_set_user_gs(uint64_t gs_base);
 
 /* Enables FPU/SSE (and XSAVE where present) on this CPU. */
 void fpu_cpu_init(void);
