@@ -536,9 +536,12 @@ long sys_getrusage(const uint64_t *a)
 
 /*
  * The runtime places each thread on a CPU when it makes it (thread.c)
- * and the nucleus does not move it: a process's affinity is every CPU
- * that exists, and sched_setaffinity keeps a mask that holds one of them
- * and refuses one that holds none (EINVAL), moving nothing.
+ * and the nucleus does not move it. sched_setaffinity of our own process
+ * keeps its mask (what getaffinity answers after, through fork and exec)
+ * and moves the calling thread to a CPU of the mask if it is on none (at
+ * its next wake-up, the nucleus's THREAD_SET_CPU); a mask with no CPU
+ * that exists is EINVAL. Another process's mask is its runtime's: we
+ * answer every CPU for it, and take a new one without keeping it.
  */
 
 /* The process an affinity call names: 0 or an errno (ESRCH). */
@@ -550,6 +553,11 @@ static long affinity_of(int64_t pid)
 	return rc == -P9_EPERM ? 0 : rc; /* it exists */
 }
 
+static int ours(int64_t pid)
+{
+	return pid == 0 || thread_by_tid(pid);
+}
+
 long sys_sched_getaffinity(const uint64_t *a)
 {
 	long rc = affinity_of((int64_t)(int32_t)a[0]);
@@ -559,7 +567,8 @@ long sys_sched_getaffinity(const uint64_t *a)
 		return -P9_EINVAL;
 	if ((rc = user_writable(a[2], 8)))
 		return rc;
-	*(uint64_t *)a[2] = thread_cpus();
+	int64_t pid = (int64_t)(int32_t)a[0];
+	*(uint64_t *)a[2] = ours(pid) && rt.affinity ? rt.affinity : thread_cpus();
 	return 8;
 }
 
@@ -574,7 +583,18 @@ long sys_sched_setaffinity(const uint64_t *a)
 		return rc;
 	uint64_t mask = 0;
 	memcpy(&mask, (const void *)a[2], a[1] < 8 ? a[1] : 8);
-	return mask & thread_cpus() ? 0 : -P9_EINVAL;
+	mask &= thread_cpus();
+	if (!mask)
+		return -P9_EINVAL;
+	if (!ours((int64_t)(int32_t)a[0]))
+		return 0;
+	rt.affinity = mask;
+	uint32_t cap = thread_cap(rt_self());
+	long cpu = cap ? metta_thread_ctl(cap, THREAD_CPU, 0) : -1;
+	if (cpu >= 0 && !(mask >> cpu & 1))
+		metta_thread_ctl(cap, THREAD_SET_CPU,
+				 (uint64_t)__builtin_ctzll(mask));
+	return 0;
 }
 
 /* getcpu(cpu, node, cache): where the calling thread runs now. */

@@ -126,6 +126,9 @@ struct rt_proc {
 	struct region regions[MAX_REGIONS];
 	int nregions;
 	uint64_t brk_start, brk_cur, brk_mapped, mmap_next;
+	/* sched_setaffinity's mask (proc.c; 0: never set, every CPU): kept
+	 * across fork and exec, as Linux keeps it. */
+	uint64_t affinity;
 
 	/* Signals (signal.c): the actions (the masks and the rest are each
 	 * thread's, thread.h). Signals pending for the process are in the

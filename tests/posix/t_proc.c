@@ -5,6 +5,8 @@
  */
 #include "posixtest.h"
 
+#include <sys/wait.h>
+
 #ifndef ARCH_SET_FS
 #define ARCH_SET_FS 0x1002
 #define ARCH_GET_FS 0x1003
@@ -334,6 +336,28 @@ static void t_affinity(void)
 	ERR(sched_setaffinity(0, sizeof(other), &other), EINVAL);
 	OK(sched_getaffinity(0, sizeof(other), &other));
 	CHECK(CPU_EQUAL(&set, &other)); /* unchanged by the refusal */
+	/* One CPU: kept, and a forked child has it too (taskset). */
+	int first = 0;
+	while (!CPU_ISSET(first, &set))
+		first++;
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	CPU_SET(first, &one);
+	OK(sched_setaffinity(0, sizeof(one), &one));
+	OK(sched_getaffinity(0, sizeof(other), &other));
+	CHECK(CPU_EQUAL(&one, &other));
+	pid_t pid = OK(fork());
+	if (pid == 0) {
+		cpu_set_t mine;
+		_exit(sched_getaffinity(0, sizeof(mine), &mine) == 0 &&
+			      CPU_EQUAL(&mine, &one)
+		      ? 0
+		      : 1);
+	}
+	int st;
+	EQ(waitpid(pid, &st, 0), pid);
+	CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child's mask differs");
+	OK(sched_setaffinity(0, sizeof(set), &set));
 }
 
 const struct pt_test pt_proc_tests[] = {
