@@ -120,6 +120,7 @@ static struct fd_table *table_claim(int32_t owner)
 			    !take(&t->owner, FDT_FREE, FDT_BUSY))
 				continue;
 			memset(t->fds, 0, sizeof(t->fds));
+			t->affinity = 0;
 			__atomic_store_n(&t->owner, owner, __ATOMIC_RELEASE);
 			return t;
 		}
@@ -171,7 +172,19 @@ struct fd_table *fd_fork(long pid)
 			ofile_hold(f);
 		t->fds[fd] = rt.fdt->fds[fd];
 	}
+	t->affinity = rt.fdt->affinity;
 	return t;
+}
+
+uint64_t *fd_affinity(long pid)
+{
+	if (pid == 0 || pid == rt_getpid())
+		return &rt.fdt->affinity;
+	for (int i = 0; pid > 0 && i < MAX_FD_TABLES; i++)
+		if (__atomic_load_n(&rt_shared->tables[i].owner,
+				    __ATOMIC_ACQUIRE) == (int32_t)pid)
+			return &rt_shared->tables[i].affinity;
+	return 0;
 }
 
 void fd_reap(long pid)

@@ -100,6 +100,9 @@ int fd_cloexec(int fd);
 /* A forked child's descriptors: a table for pid, a copy of ours, each
  * file held once more; 0 when no table is left. */
 struct fd_table *fd_fork(long pid);
+/* Where process pid (0: ours) keeps its affinity mask, if it is of our
+ * fork group: 0 if not (proc.c). */
+uint64_t *fd_affinity(long pid);
 /* Lets go of the descriptors of process pid, if its runtime did not
  * (a child reaped), or of the table fd_fork gave (a fork undone). */
 void fd_reap(long pid);

@@ -536,12 +536,13 @@ long sys_getrusage(const uint64_t *a)
 
 /*
  * The runtime places each thread on a CPU when it makes it (thread.c)
- * and the nucleus does not move it. sched_setaffinity of our own process
- * keeps its mask (what getaffinity answers after, through fork and exec)
- * and moves the calling thread to a CPU of the mask if it is on none (at
- * its next wake-up, the nucleus's THREAD_SET_CPU); a mask with no CPU
- * that exists is EINVAL. Another process's mask is its runtime's: we
- * answer every CPU for it, and take a new one without keeping it.
+ * and the nucleus does not move it. sched_setaffinity keeps a process's
+ * mask in its descriptor table's record in the fork group's shared state
+ * (what getaffinity answers after, through fork and exec, for it and the
+ * rest of the group) and moves the calling thread to a CPU of the mask if
+ * it is on none (at its next wake-up, the nucleus's THREAD_SET_CPU); a
+ * mask with no CPU that exists is EINVAL. A process outside the fork
+ * group is answered every CPU, and a new mask for it is not kept.
  */
 
 /* The process an affinity call names: 0 or an errno (ESRCH). */
@@ -558,6 +559,13 @@ static int ours(int64_t pid)
 	return pid == 0 || thread_by_tid(pid);
 }
 
+/* Where pid's mask is kept: ours, or a process of our fork group's; 0
+ * for another process (every CPU, as far as we know). */
+static uint64_t *mask_of(int64_t pid)
+{
+	return fd_affinity(ours(pid) ? 0 : pid);
+}
+
 long sys_sched_getaffinity(const uint64_t *a)
 {
 	long rc = affinity_of((int64_t)(int32_t)a[0]);
@@ -567,8 +575,8 @@ long sys_sched_getaffinity(const uint64_t *a)
 		return -P9_EINVAL;
 	if ((rc = user_writable(a[2], 8)))
 		return rc;
-	int64_t pid = (int64_t)(int32_t)a[0];
-	*(uint64_t *)a[2] = ours(pid) && rt.affinity ? rt.affinity : thread_cpus();
+	uint64_t *kept = mask_of((int64_t)(int32_t)a[0]);
+	*(uint64_t *)a[2] = kept && *kept ? *kept : thread_cpus();
 	return 8;
 }
 
@@ -586,9 +594,11 @@ long sys_sched_setaffinity(const uint64_t *a)
 	mask &= thread_cpus();
 	if (!mask)
 		return -P9_EINVAL;
+	uint64_t *kept = mask_of((int64_t)(int32_t)a[0]);
+	if (kept)
+		*kept = mask;
 	if (!ours((int64_t)(int32_t)a[0]))
 		return 0;
-	rt.affinity = mask;
 	uint32_t cap = thread_cap(rt_self());
 	long cpu = cap ? metta_thread_ctl(cap, THREAD_CPU, 0) : -1;
 	if (cpu >= 0 && !(mask >> cpu & 1))

@@ -79,6 +79,10 @@ _Static_assert(MAX_FILES < 256, "a descriptor holds a file's index");
 struct fd_table {
 	int32_t owner; /* its process's pid, or one of FDT_* */
 	struct fd_slot fds[MAX_FDS];
+	/* The process's sched_setaffinity mask (proc.c; 0: every CPU), here
+	 * so that the processes of a fork group see each other's (`taskset
+	 * -p` of the shell from a pipeline); kept by fork and exec. */
+	uint64_t affinity;
 };
 #define FDT_FREE  0
 #define FDT_BUSY  (-1) /* being claimed or released */
@@ -126,9 +130,6 @@ struct rt_proc {
 	struct region regions[MAX_REGIONS];
 	int nregions;
 	uint64_t brk_start, brk_cur, brk_mapped, mmap_next;
-	/* sched_setaffinity's mask (proc.c; 0: never set, every CPU): kept
-	 * across fork and exec, as Linux keeps it. */
-	uint64_t affinity;
 
 	/* Signals (signal.c): the actions (the masks and the rest are each
 	 * thread's, thread.h). Signals pending for the process are in the

@@ -347,10 +347,13 @@ static void t_affinity(void)
 	OK(sched_getaffinity(0, sizeof(other), &other));
 	CHECK(CPU_EQUAL(&one, &other));
 	pid_t pid = OK(fork());
-	if (pid == 0) {
-		cpu_set_t mine;
+	if (pid == 0) { /* its own mask, and its parent's seen from it */
+		cpu_set_t mine, parents;
 		_exit(sched_getaffinity(0, sizeof(mine), &mine) == 0 &&
-			      CPU_EQUAL(&mine, &one)
+			      CPU_EQUAL(&mine, &one) &&
+			      sched_getaffinity(getppid(), sizeof(parents),
+						&parents) == 0 &&
+			      CPU_EQUAL(&parents, &one)
 		      ? 0
 		      : 1);
 	}
