@@ -91,7 +91,7 @@ $(NUCLEUS): $(BUILD)/nucleus/pass1.elf $(BUILD)/nucleus/ksyms.c.o
 
 # The ISO for `make run`: the nucleus and the boot modules (the root
 # nester, the servers as NAME.srv and the native commands).
-SERVERS := names log cons tod random ramfs pipe proc
+SERVERS := names log cons tod random ramfs pipe pci proc
 COMMANDS := msh names log domains kill poweroff srvstat
 # Commands for the Linux personality: C built with musl-gcc -static.
 POSIX_COMMANDS := ns bind mount srv
