@@ -154,17 +154,17 @@ def monitor_session(path, steps, transcript):
     s.close()
 
 
-def boot_qemu(iso, boot, log):
+def boot_qemu(iso, boot, log, qemu_args=()):
     env = dict(os.environ, ACCEL="tcg", TESTEXIT="1",
                SMP=str(boot.get("smp", 2)), MEM=f"{boot.get('mem', 512)}M",
                ICOUNT="1" if boot.get("icount") else "0")
     start = time.monotonic()
-    extra, transcript, helper = [], [], None
+    extra, transcript, helper = list(qemu_args), [], None
     if boot.get("monitor"):
         sock = log + ".monitor"
         if os.path.exists(sock):
             os.unlink(sock)
-        extra = ["-monitor", f"unix:{sock},server,nowait"]
+        extra += ["-monitor", f"unix:{sock},server,nowait"]
         import threading
         helper = threading.Thread(target=monitor_session,
                                   args=(sock, boot["monitor"], transcript))
@@ -230,7 +230,10 @@ def run_system_tests(build, tally, nucleus, only=None):
             tally.result(f"{name}/iso", f"mkiso.sh failed with status {e.returncode}")
             continue
         log = os.path.join(logdir, boot["name"] + ".log")
-        status, out, secs = boot_qemu(iso, boot, log)
+        # Devices the boot attaches: QEMU arguments, made from the build
+        # (a disk image, say) by the boot's function.
+        qemu_args = boot["qemu_args"](build) if "qemu_args" in boot else []
+        status, out, secs = boot_qemu(iso, boot, log, qemu_args)
         if status is None:
             tally.result(f"{name}/boot", f"timed out after {BOOT_TIMEOUT} s (log: {log})")
         elif status != boot["exit"]:

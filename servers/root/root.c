@@ -218,7 +218,7 @@ static long give_pci(uint32_t d)
 		rc = metta_cap_give(d, CAP_PHYSMEM, PCI_SLOT_PHYSMEM, RIGHT_ALL);
 	if (rc == 0)
 		rc = metta_cap_give(d, portal_of("names"), CAP_NAMES,
-				    RIGHT_CALL);
+				    RIGHT_CALL | RIGHT_GRANT); /* drivers' too */
 	if (rc == 0)
 		rc = make_registrar();
 	if (rc == 0)
