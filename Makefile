@@ -40,7 +40,7 @@ NUCLEUS_OBJ := $(patsubst %,$(BUILD)/nucleus/%.o,$(NUCLEUS_SRC))
 NUCLEUS := $(BUILD)/nucleus/nucleus.elf
 ISO := $(BUILD)/metta.iso
 
-.PHONY: all iso run debug test test-soak test-busybox host-tests fuzz clean setup format FORCE
+.PHONY: all iso run disk debug test test-soak test-busybox host-tests fuzz clean setup format FORCE
 all: iso
 iso: $(ISO)
 
@@ -112,8 +112,22 @@ $(ISO): $(NUCLEUS) tools/mkiso.sh $(BOOT_MODULES) $(CMDLINE_FILE)
 	@echo "  ISO     $@"
 	@sh tools/mkiso.sh $@ "$(CMDLINE)" $(NUCLEUS) $(BOOT_MODULES)
 
-run: $(ISO)
-	@sh tools/qemu.sh $(ISO)
+# `make run` attaches a disk: $(DISK), made on the first run (an ext2 file
+# system holding what the boot archive holds) and kept between runs, so
+# what a user writes outside /tmp is there at the next run. DISK=path picks
+# another image (made there when missing); DISK=none boots without a disk
+# (files then live in ramfs alone).
+DISK ?= $(BUILD)/disk.img
+DISK_SIZE ?= 512M
+DISK_TREE := $(BUILD)/disktree
+run: $(ISO) $(if $(filter none,$(DISK)),,disk)
+	@DISK="$(filter-out none,$(DISK))" sh tools/qemu.sh $(ISO)
+
+disk: $(BUILD)/modules/root.cpio
+	@if [ ! -e "$(DISK)" ]; then \
+		$(PYTHON) tools/mkcpio.py --tree $(DISK_TREE) $(BUILD)/rootfs \
+			@$(BUILD)/image-programs --manifest etc/image-manifest && \
+		sh tools/mkdisk.sh "$(DISK)" $(DISK_TREE) $(DISK_SIZE); fi
 
 debug: $(ISO)
 	@echo "QEMU waits for gdb: gdb $(NUCLEUS) -ex 'target remote :1234'"

@@ -1102,3 +1102,8 @@ BOOTS = [
 # `make test-soak`: the same storm, ten times longer.
 if os.environ.get("METTA_SOAK"):
     BOOTS.append(storm_boot("process_storm_soak", 1000))
+
+# The disk's boots (a virtio-blk disk holding ext2 as the root).
+import disk_boots  # noqa: E402
+
+BOOTS += disk_boots.boots_list()
