@@ -35,6 +35,13 @@
  * file, see the same pages (docs/servers.md).
  */
 #define P9_MEMORY 36
+/*
+ * A file system on a disk (ext2): everything written back, the file
+ * system marked clean (unmounted) and the device flushed; answered after.
+ * The next write marks it in use again. Root asks it before powering off,
+ * and at start-up to learn whether the disk was mounted (an error: no).
+ */
+#define P9_SYNCFS 37
 
 /* names: the directory of services. */
 #define NAMES_REGISTER 1   /* data: name; cap: the portal (registrar only) */

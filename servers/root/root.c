@@ -60,11 +60,22 @@ static struct service services[] = {
 	  0 },
 	{ "pipe.srv", "pipe", METTA_CLASS_SERVER, METTA_PRIO_NORM, 4 << 20, 0,
 	  0, -1, 0, 0, 0, 0, 0 },
+	/* The disk's file system, the root when it mounts (disk_root). */
+	{ "ext2.srv", "ext2", METTA_CLASS_SERVER, METTA_PRIO_NORM, 48 << 20, 0,
+	  0, -1, 0, 0, 0, 0, 0 },
 	{ "proc.srv", "proc", METTA_CLASS_SERVER, METTA_PRIO_HIGH, 0, 0, 0, -1,
 	  0, 0, 0, 0, 0 },
 };
 #define NSERVICES (int)(sizeof(services) / sizeof(services[0]))
 #define PROC	  (NSERVICES - 1)
+#define EXT2	  (NSERVICES - 2)
+/* Services ended on purpose: not restarted. */
+static uint8_t stopped[NSERVICES];
+/* Whether the disk's file system is the root: ext2 mounted it. */
+static int disk_is_root;
+/* ext2 serves the whole disk: tools/mkdisk.sh makes the file system on it
+ * with no partition table. */
+#define DISK_ROOT_PATH "sd0/data"
 
 static const struct metta_bootinfo *boot =
     (const struct metta_bootinfo *)INFO_VA;
@@ -205,7 +216,9 @@ static long give_process_server(uint32_t d)
 				    PROC_SLOT_ENV + env[i].slot,
 				    RIGHT_CALL | RIGHT_GRANT);
 	if (rc == 0)
-		rc = metta_cap_give(d, portal_of("ramfs"), PROC_SLOT_FILES,
+		rc = metta_cap_give(d,
+				    portal_of(disk_is_root ? "ext2" : "ramfs"),
+				    PROC_SLOT_FILES,
 				    RIGHT_CALL | RIGHT_GRANT);
 	metta_cap_delete(TMP);
 	if (rc == 0)
@@ -245,8 +258,8 @@ static int init_line(const char **argv, int max)
 	return argc;
 }
 
-/* Its arguments: ramfs's first contents and heap; the process server's,
- * init's command line. */
+/* Its arguments: ramfs's first contents and heap; ext2's device; the
+ * process server's, the root file system and init's command line. */
 static int service_args(int i, const char **argv, char (*num)[24])
 {
 	struct service *s = &services[i];
@@ -257,6 +270,14 @@ static int service_args(int i, const char **argv, char (*num)[24])
 		fmt_snprintf(num[1], 24, "%d", RAMFS_HEAP_KIB);
 		argv[1] = num[0], argv[2] = num[1];
 		return 3;
+	}
+	if (i == EXT2) {
+		argv[1] = DISK_ROOT_PATH;
+		return 2;
+	}
+	if (i == PROC && disk_is_root) {
+		argv[1] = "root=ext2";
+		return 2 + init_line(argv + 2, MAX_ARGS - 2);
 	}
 	if (i == PROC)
 		return 1 + init_line(argv + 1, MAX_ARGS - 1);
@@ -284,6 +305,9 @@ static long start_service(int i)
 				   12, RIGHT_READ | RIGHT_GRANT);
 	if (rc == 0 && i == PROC)
 		rc = give_process_server(s->domain);
+	if (rc == 0 && i == EXT2) /* its disk, a file of vdisk's */
+		rc = metta_cap_give(s->domain, portal_of("vdisk"), 12,
+				    RIGHT_CALL | RIGHT_GRANT);
 	if (rc == 0 && s->port_count)
 		rc = give_device(s->domain, CAP_IOPORTS, s->port_base,
 				 s->port_count, 12);
@@ -309,6 +333,52 @@ static long start_service(int i)
 
 static long publish(void);
 
+/* The word after `key` on the command line ("root=" -> "ramfs"), or "". */
+static const char *cmdline_value(const char *key, char *out, int max)
+{
+	const char *cmd = boot->cmdline;
+	uint64_t n = strlen(key);
+	out[0] = 0;
+	for (int i = 0; cmd[i]; i++)
+		if (!strncmp(cmd + i, key, n) && (i == 0 || cmd[i - 1] == ' ')) {
+			int k = 0;
+			for (i += (int)n; cmd[i] && cmd[i] != ' ' && k < max - 1;)
+				out[k++] = cmd[i++];
+			out[k] = 0;
+			break;
+		}
+	return out;
+}
+
+/*
+ * The disk as the root file system: ext2 over vdisk's sd0/data, unless
+ * the command line says root=ramfs. ext2 answers P9_SYNCFS once it has
+ * mounted the disk, or with an error when there is no disk or no ext2 on
+ * it; then it is stopped, and files live in ramfs.
+ */
+static int mount_disk(void)
+{
+	char want[16];
+	if (!strcmp(cmdline_value("root=", want, sizeof(want)), "ramfs") ||
+	    find_module(services[EXT2].module) < 0 || !portal_of("vdisk"))
+		return 0;
+	struct service *s = &services[EXT2];
+	if (start_service(EXT2))
+		return 0;
+	uint64_t w[4] = { P9_SYNCFS };
+	long rc = metta_request(s->portal, w, 0, 0, 0, 0, 0, 0, 0);
+	if (rc == 0) {
+		metta_printf("root: the root file system is ext2 on %s",
+			     DISK_ROOT_PATH);
+		return 1;
+	}
+	metta_printf("root: no file system on %s (%s): files live in ramfs",
+		     DISK_ROOT_PATH, status_text((int)rc));
+	stopped[EXT2] = 1;
+	metta_domain_kill(s->domain, 0);
+	return 0;
+}
+
 static void restart(int i)
 {
 	struct service *s = &services[i];
@@ -321,6 +391,8 @@ static void restart(int i)
 			     info.exit_status);
 		metta_exit(0);
 	}
+	if (stopped[i])
+		return;
 	metta_printf("root: %s ended with status %ld; restarting it", s->name,
 		     info.exit_status);
 	metta_cap_delete(s->thread);
@@ -378,9 +450,23 @@ static long op_kill(struct server_call *c)
 	return STATUS_ERR_NOENT;
 }
 
+/* The disk's file system written back and marked clean, before the
+ * machine goes: what a user wrote is there at the next boot. */
+static void unmount_disk(void)
+{
+	if (!disk_is_root)
+		return;
+	uint64_t w[4] = { P9_SYNCFS };
+	long rc = metta_request(services[EXT2].portal, w, 0, 0, 0, 0, 0, 0, 0);
+	if (rc)
+		metta_printf("root: the disk's file system was not unmounted "
+			     "cleanly: %s", status_text((int)rc));
+}
+
 static long op_poweroff(struct server_call *c)
 {
 	(void)c;
+	unmount_disk();
 	metta_printf("root: powering off");
 	metta_exit(0); /* the nucleus powers off when the root domain ends */
 	return STATUS_OK;
@@ -389,6 +475,7 @@ static long op_poweroff(struct server_call *c)
 static long op_reboot(struct server_call *c)
 {
 	(void)c;
+	unmount_disk();
 	metta_printf("root: rebooting");
 	metta_exit(METTA_EXIT_REBOOT); /* the nucleus resets the machine */
 	return STATUS_OK;
@@ -457,6 +544,10 @@ int main(int argc, char **argv, char **envp)
 	/* The process server last, once every name resolves: it starts
 	 * init, which may look up any of them at once. */
 	for (int i = 0; i < NSERVICES; i++) {
+		if (i == EXT2) {
+			disk_is_root = mount_disk();
+			continue;
+		}
 		long rc = i == PROC ? publish() : 0;
 		if (rc)
 			metta_printf("root: publishing names failed: %s",
