@@ -224,6 +224,15 @@ struct sock_info {
  * w3's (clamped to -20..19). NOENT when none is named. */
 #define NESTER_GETPRIORITY 23
 #define NESTER_SETPRIORITY 24
+/*
+ * mount(2) of a disk's file system: data "service\0path\0", the device
+ * file `path` of 9P service `service` (resolved in the caller's
+ * namespace); w1 NESTER_MOUNT_RDONLY or 0. The root nester starts (or
+ * finds: one server a device) the file system's server and names it;
+ * reply data: that name, NUL-ended, to mount like any service.
+ */
+#define NESTER_MOUNTFS 25
+#define NESTER_MOUNT_RDONLY 1
 #define NESTER_PRIO_PROCESS 0
 #define NESTER_PRIO_PGRP    1
 #define NESTER_PRIO_USER    2

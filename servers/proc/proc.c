@@ -458,6 +458,20 @@ static long op_power(struct server_call *c)
 	return metta_request(PROC_SLOT_NESTER, w, 0, 0, 0, 0, 0, 0, 0);
 }
 
+/* mount(2) of a disk's file system: the root nester starts its server
+ * (proc has no device to give it); the reply is the server's name. */
+static long op_mountfs(struct server_call *c)
+{
+	if (!proc_caller(c))
+		return STATUS_ERR_DENIED;
+	uint64_t w[4] = { NESTER_MOUNTFS, c->w[1] };
+	long rc = metta_request(PROC_SLOT_NESTER, w, c->data, c->len, c->reply,
+				SERVER_BUF, &c->reply_len, 0, 0);
+	if (rc)
+		c->reply_len = 0;
+	return rc;
+}
+
 /* Our watcher's word: these records' domains died. */
 static long op_deaths(struct server_call *c)
 {
@@ -545,7 +559,7 @@ static const server_op work[] = {
 	[NESTER_SPAWN] = op_spawn,   [NESTER_DOMAINS] = op_domains,
 	[NESTER_KILL] = op_kill,     [NESTER_POWEROFF] = op_power,
 	[NESTER_REBOOT] = op_power,
-	[NESTER_DEATHS] = op_deaths,
+	[NESTER_DEATHS] = op_deaths, [NESTER_MOUNTFS] = op_mountfs,
 };
 static struct server_call *job;
 static long job_status;
@@ -572,7 +586,7 @@ static long by_worker(struct server_call *c)
 static const server_op ops[] = {
 	[NESTER_SPAWN] = by_worker,	[NESTER_DOMAINS] = by_worker,
 	[NESTER_KILL] = by_worker,	[NESTER_POWEROFF] = by_worker,
-	[NESTER_REBOOT] = by_worker,
+	[NESTER_REBOOT] = by_worker,	[NESTER_MOUNTFS] = by_worker,
 	[NESTER_SETNS] = op_setns,	[NESTER_DEATHS] = by_worker,
 	[NESTER_IDENTITY] = op_identity, [NESTER_EXEC] = op_exec,
 	[NESTER_SETCWD] = op_setcwd,
