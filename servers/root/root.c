@@ -333,7 +333,7 @@ static long start_service(int i)
 
 static long publish(void);
 
-/* The word after `key` on the command line ("root=" -> "ramfs"), or "". */
+/* The word after `key` on the command line ("rootfs=" -> "ramfs"), or "". */
 static const char *cmdline_value(const char *key, char *out, int max)
 {
 	const char *cmd = boot->cmdline;
@@ -352,14 +352,14 @@ static const char *cmdline_value(const char *key, char *out, int max)
 
 /*
  * The disk as the root file system: ext2 over vdisk's sd0/data, unless
- * the command line says root=ramfs. ext2 answers P9_SYNCFS once it has
+ * the command line says rootfs=ramfs. ext2 answers P9_SYNCFS once it has
  * mounted the disk, or with an error when there is no disk or no ext2 on
  * it; then it is stopped, and files live in ramfs.
  */
 static int mount_disk(void)
 {
 	char want[16];
-	if (!strcmp(cmdline_value("root=", want, sizeof(want)), "ramfs") ||
+	if (!strcmp(cmdline_value("rootfs=", want, sizeof(want)), "ramfs") ||
 	    find_module(services[EXT2].module) < 0 || !portal_of("vdisk"))
 		return 0;
 	struct service *s = &services[EXT2];
