@@ -160,6 +160,8 @@ def boot_qemu(iso, boot, log):
                ICOUNT="1" if boot.get("icount") else "0")
     start = time.monotonic()
     extra, transcript, helper = [], [], None
+    for device in boot.get("devices", ()):
+        extra += ["-device", device]
     if boot.get("monitor"):
         sock = log + ".monitor"
         if os.path.exists(sock):
