@@ -1,6 +1,7 @@
 """The system tests: boots of the real Metta ISO in QEMU (always TCG).
 
-Each boot names a nucleus command line, the QEMU machine size, the exit
+Each boot names a nucleus command line, the QEMU machine size (and any
+devices added to it: "devices", -device arguments), the exit
 status QEMU must end with, and checks on the serial output. A check is a
 (name, function) pair; the function gets the output and returns None when
 the check passes, or a reason. A boot with `selftests` also reports each
