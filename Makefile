@@ -150,7 +150,7 @@ LIBMETTA := $(BUILD)/user/libmetta.a
 LIB9P_SRC := $(wildcard lib/9p/*.c) lib/cpio/cpio.c
 LIB9P_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(LIB9P_SRC))
 LIB9P := $(BUILD)/user/lib9p.a
-USER_TESTS := ntest ncap nipc nreply n9pheld nfork ndomain nsmp nsync ndev nserv nproc ufault
+USER_TESTS := ntest ncap nipc nreply n9pheld nfork ndomain nsmp nsync ndev ndma nserv nproc ufault
 USER_TEST_BINS := $(patsubst %,$(BUILD)/user/tests/%,$(USER_TESTS))
 
 $(BUILD)/user/%.c.o: %.c $(SETUP) Makefile | $(SYSCALL_GEN)
@@ -291,7 +291,7 @@ $(BUILD)/modules/root.cpio: tools/mkcpio.py $(shell find rootfs -type f 2>/dev/n
 	@$(PYTHON) tools/mkcpio.py $@ $(BUILD)/rootfs @$(BUILD)/image-programs \
 		--manifest etc/image-manifest
 
-# ndomain and ndev carry the child program's image inside them, nfork the
+# ndomain, ndev and ndma carry the child program's image inside them, nfork the
 # forker's (programs they spawn: _binary_NAME_start/_end).
 EMBEDDED := child forker
 $(patsubst %,$(BUILD)/user/tests/%,$(EMBEDDED)): $(BUILD)/user/tests/%: \
@@ -299,7 +299,8 @@ $(patsubst %,$(BUILD)/user/tests/%,$(EMBEDDED)): $(BUILD)/user/tests/%: \
 	@$(LD) $(ULDFLAGS) -e _start -o $@ $< $(LIBMETTA)
 $(BUILD)/user/tests/%.bin.o: $(BUILD)/user/tests/%
 	@cd $(dir $<) && $(LD) -r -b binary -z noexecstack -o $*.bin.o $*
-$(BUILD)/user/tests/ndomain $(BUILD)/user/tests/ndev: $(BUILD)/user/tests/%: \
+$(BUILD)/user/tests/ndomain $(BUILD)/user/tests/ndev $(BUILD)/user/tests/ndma: \
+		$(BUILD)/user/tests/%: \
 		$(BUILD)/user/tests/user/%.c.o $(BUILD)/user/tests/child.bin.o $(LIBMETTA)
 	@echo "  ULD     $@"
 	@$(LD) $(ULDFLAGS) -e _start -o $@ $^

@@ -176,6 +176,8 @@ def boot_qemu(iso, boot, log, disk=None):
                ICOUNT="1" if boot.get("icount") else "0", DISK=disk or "")
     start = time.monotonic()
     extra, transcript, helper = [], [], None
+    for device in boot.get("devices", ()):
+        extra += ["-device", device]
     if boot.get("monitor"):
         sock = log + ".monitor"
         if os.path.exists(sock):
