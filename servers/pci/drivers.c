@@ -244,7 +244,8 @@ static void msi_lines(void)
 {
 	if (metta_cap_info(PCI_SLOT_MSI) < 0)
 		return;
-	msi_next = 0, msi_end = 0; /* the nucleus has none yet */
+	msi_next = METTA_MSI_LINE0;
+	msi_end = METTA_MSI_LINE0 + METTA_MSI_LINES;
 }
 
 void pci_drivers_start(void)
