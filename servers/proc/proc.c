@@ -59,8 +59,8 @@ static uint8_t alarm_stack[16384] __attribute__((aligned(16)));
 /* The namespace init starts with (runtime/ns.c has the syntax): the root
  * file system (ramfs's tree, or the disk's: root_ns), the devices as a
  * union in /dev, POSIX shared memory in ramfs's /dev/shm (shm_open: its
- * files are memory, P9_MEMORY), the services in /srv and the processes in
- * /proc. Children start with their parent's. */
+ * files are memory, P9_MEMORY), the PCI devices in /dev/pci, the services
+ * in /srv and the processes in /proc. Children start with their parent's. */
 static const char ramfs_root_ns[] = "mount -c ramfs /\n";
 /* With a disk, /tmp stays in ramfs: scratch files gone at power-off, as a
  * tmpfs /tmp on Linux. */
@@ -71,6 +71,7 @@ static const char devices_ns[] = "mount cons /dev\n"
 				 "mount -a tod /dev\n"
 				 "mount -a log /dev\n"
 				 "mount -c ramfs /dev/shm /dev/shm\n"
+				 "mount pci /dev/pci\n"
 				 "mount names /srv\n"
 				 "mount proc /proc\n";
 
