@@ -729,6 +729,8 @@ static long publish(void)
 {
 	long rc = make_registrar();
 	for (int i = 0; rc == 0 && i < NSERVICES; i++) {
+		if (stopped[i] || (i != PROC && !services[i].domain))
+			continue; /* never started (ext2 without a disk) */
 		metta_cap_delete(TMP);
 		rc = metta_cap_copy(services[i].portal, TMP,
 				    RIGHT_CALL | RIGHT_GRANT, 0);

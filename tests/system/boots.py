@@ -521,7 +521,7 @@ BOOTS = [
             ("edu_msi", matches(r"^caps msi@0x40\r?$")),
             ("edu_no_driver", matches(r"^driver none\r?$")),
             ("raw_config", matches(r"^0000000 f4 1a 42 10 0[67] 0[0-9] 10 00\r?$")),
-            ("driver_published", matches(r"^blk0\s+log\s")),
+            ("driver_published", matches(r"(^|\s)blk0(\s|$)")),
             ("driver_checks", contains("ndrv 00.04.0 unit 0: 5 of 5 checks passed")),
             ("no_driver_check_failed", lacks("ndrv 00.04.0: FAIL")),
             ("driver_found_pci", contains("ndrv 00.04.0: restarts 0")),
