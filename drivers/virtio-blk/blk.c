@@ -162,27 +162,29 @@ static void forget(struct p9srv_req *r)
 
 static struct p9srv fs;
 
-/* Holds the request being served for the device (or the queue). */
-static long hold_for(uint32_t type, uint64_t offset, uint32_t count)
+/*
+ * Holds the request being served, a read of count bytes (its offset is
+ * the request's) or a flush, for a slot now or in the queue.
+ */
+static long hold_for(uint32_t type, uint32_t count)
 {
 	struct p9srv_req *r = p9srv_hold(&fs);
 	if (!r)
 		return -P9_EBUSY;
-	r->count = count;
+	if (type == BLK_T_IN)
+		r->count = count; /* cut at the end of the disk */
 	r->aux = type == BLK_T_FLUSH ? &flush_mark : 0;
 	struct slot *s = free_slot();
-	if (!s)
-		driver_queue_put(&waiting, r);
-	else if (type == BLK_T_FLUSH)
-		submit(s, r, type, 0, 0);
+	if (s)
+		start_waiting(s, r);
 	else
-		submit(s, r, type, offset / SECTOR, count);
+		driver_queue_put(&waiting, r);
 	return P9SRV_HELD;
 }
 
 static long flush_device(void)
 {
-	return has_flush ? hold_for(BLK_T_FLUSH, 0, 0) : 0;
+	return has_flush ? hold_for(BLK_T_FLUSH, 0) : 0;
 }
 
 /* Offsets and counts in whole sectors; counts cut at the end. */
@@ -192,6 +194,8 @@ static long check_range(uint64_t offset, uint32_t *count)
 		return -P9_EINVAL;
 	if (offset >= size_bytes)
 		return 0;
+	if (*count > SLOT_DATA) /* a short read or write: 9P allows it */
+		*count = SLOT_DATA;
 	if (*count > size_bytes - offset)
 		*count = (uint32_t)(size_bytes - offset);
 	return 1;
@@ -202,7 +206,7 @@ static long data_read(uint64_t offset, uint32_t count)
 	long rc = check_range(offset, &count);
 	if (rc <= 0 || count == 0)
 		return rc;
-	return hold_for(BLK_T_IN, offset, count);
+	return hold_for(BLK_T_IN, count);
 }
 
 static long data_write(uint64_t offset, const void *data, uint32_t count)
