@@ -91,7 +91,7 @@ $(NUCLEUS): $(BUILD)/nucleus/pass1.elf $(BUILD)/nucleus/ksyms.c.o
 
 # The ISO for `make run`: the nucleus and the boot modules (the root
 # nester, the servers as NAME.srv and the native commands).
-SERVERS := names log cons tod random ramfs pipe proc
+SERVERS := names log cons tod random ramfs pipe pci proc
 # Device drivers (modules NAME.drv), started by the pci server.
 DRIVERS := virtio-blk
 COMMANDS := msh names log domains kill poweroff srvstat

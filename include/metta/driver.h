@@ -30,6 +30,16 @@
 #define DRIVER_QUOTA (4ull << 20)
 
 /*
+ * What root hands the PCI server, besides its portal (slot 5), names
+ * (CAP_NAMES), the boot information (CAP_BOOTINFO) and the driver programs
+ * (boot modules named *.drv, in CAP_FIRST_MODULE + i as root holds them).
+ */
+#define PCI_SLOT_PORTS	   12 /* I/O ports, all */
+#define PCI_SLOT_PHYSMEM   13 /* device memory, all */
+#define PCI_SLOT_MSI	   14 /* every MSI line, or empty */
+#define PCI_SLOT_REGISTRAR 15 /* names, badged NAMES_BADGE_REGISTRAR */
+
+/*
  * The config portal (DRIVER_SLOT_CONFIG). Word 0 the request:
  *   PCI_CONFIG_READ   w1 offset, w2 width (1, 2 or 4); reply w1 the value.
  *   PCI_CONFIG_WRITE  w1 offset, w2 width, w3 value.

@@ -58,14 +58,16 @@ static uint8_t alarm_stack[16384] __attribute__((aligned(16)));
 
 /* The namespace init starts with (runtime/ns.c has the syntax): the ramfs
  * root, the devices as a union in /dev, POSIX shared memory in ramfs's
- * /dev/shm (shm_open: its files are memory, P9_MEMORY), the services in
- * /srv and the processes in /proc. Children start with their parent's. */
+ * /dev/shm (shm_open: its files are memory, P9_MEMORY), the PCI devices
+ * in /dev/pci, the services in /srv and the processes in /proc. Children
+ * start with their parent's. */
 static const char default_ns[] = "mount -c ramfs /\n"
 				 "mount cons /dev\n"
 				 "mount -a random /dev\n"
 				 "mount -a tod /dev\n"
 				 "mount -a log /dev\n"
 				 "mount -c ramfs /dev/shm /dev/shm\n"
+				 "mount pci /dev/pci\n"
 				 "mount names /srv\n"
 				 "mount proc /proc\n";
 

@@ -11,6 +11,7 @@
 #include <fmt/fmt.h>
 #include <metta.h>
 #include <metta/abi.h>
+#include <metta/driver.h>
 #include <metta/proto.h>
 #include <server/server.h>
 #include <string/kstring.h>
@@ -30,6 +31,8 @@ _Static_assert(NESTER_THREAD < 64, "fixed slots below metta_slot_alloc's");
 #define RAMFS_HEAP_KIB	(32 * 1024) /* the image (8.5 MiB) and room for /tmp */
 #define ROOT_RESERVE	(16ull << 20) /* kept when the rest goes to proc */
 #define MAX_ARGS	16
+#define PCI_DRIVERS	8 /* drivers pci has the memory to start */
+#define PCI_QUOTA	((2 << 20) + PCI_DRIVERS * DRIVER_QUOTA)
 
 struct service {
 	const char *module, *name;
@@ -60,11 +63,14 @@ static struct service services[] = {
 	  0 },
 	{ "pipe.srv", "pipe", METTA_CLASS_SERVER, METTA_PRIO_NORM, 4 << 20, 0,
 	  0, -1, 0, 0, 0, 0, 0 },
+	{ "pci.srv", "pci", METTA_CLASS_DRIVER, METTA_PRIO_HIGH, PCI_QUOTA, 0,
+	  0, -1, 0, 0, 0, 0, 0 },
 	{ "proc.srv", "proc", METTA_CLASS_SERVER, METTA_PRIO_HIGH, 0, 0, 0, -1,
 	  0, 0, 0, 0, 0 },
 };
 #define NSERVICES (int)(sizeof(services) / sizeof(services[0]))
 #define PROC	  (NSERVICES - 1)
+#define PCI	  (NSERVICES - 2)
 
 static const struct metta_bootinfo *boot =
     (const struct metta_bootinfo *)INFO_VA;
@@ -176,6 +182,51 @@ static uint32_t portal_of(const char *name)
 	return 0;
 }
 
+/* Our own badged capability to names: the registrar's. */
+static long make_registrar(void)
+{
+	if (metta_cap_info(NAMES_REGISTRAR) >= 0)
+		return 0;
+	return metta_cap_copy(portal_of("names"), NAMES_REGISTRAR,
+			      RIGHT_CALL | RIGHT_GRANT, NAMES_BADGE_REGISTRAR);
+}
+
+static int ends_with(const char *s, const char *end)
+{
+	uint64_t n = strlen(s), k = strlen(end);
+	return n >= k && !strcmp(s + n - k, end);
+}
+
+/*
+ * What the PCI server needs (metta/driver.h): every I/O port and all
+ * device memory, to narrow to each device's BARs; the driver programs
+ * (modules *.drv) and the boot information naming them; names, and the
+ * registrar's capability to publish drivers (blk0, ...).
+ */
+static long give_pci(uint32_t d)
+{
+	long rc = metta_cap_give(d, CAP_BOOTINFO, CAP_BOOTINFO, RIGHT_READ);
+	for (uint32_t i = 0; rc == 0 && i < boot->nmodules &&
+			     i < METTA_MAX_MODULES;
+	     i++)
+		if (!refused[i] && ends_with(boot->modules[i].name, ".drv"))
+			rc = metta_cap_give(d, CAP_FIRST_MODULE + i,
+					    CAP_FIRST_MODULE + i, RIGHT_READ);
+	if (rc == 0)
+		rc = give_device(d, CAP_IOPORTS, 0, 0x10000, PCI_SLOT_PORTS);
+	if (rc == 0)
+		rc = metta_cap_give(d, CAP_PHYSMEM, PCI_SLOT_PHYSMEM, RIGHT_ALL);
+	if (rc == 0)
+		rc = metta_cap_give(d, portal_of("names"), CAP_NAMES,
+				    RIGHT_CALL);
+	if (rc == 0)
+		rc = make_registrar();
+	if (rc == 0)
+		rc = metta_cap_give(d, NAMES_REGISTRAR, PCI_SLOT_REGISTRAR,
+				    RIGHT_CALL);
+	return rc;
+}
+
 /*
  * What the process server needs to start processes (metta/proto.h): the
  * boot information and the modules we accepted, in our own slots; the
@@ -284,6 +335,8 @@ static long start_service(int i)
 				   12, RIGHT_READ | RIGHT_GRANT);
 	if (rc == 0 && i == PROC)
 		rc = give_process_server(s->domain);
+	if (rc == 0 && i == PCI)
+		rc = give_pci(s->domain);
 	if (rc == 0 && s->port_count)
 		rc = give_device(s->domain, CAP_IOPORTS, s->port_base,
 				 s->port_count, 12);
@@ -412,12 +465,7 @@ static void nester_thread(void)
 
 static long publish(void)
 {
-	/* Our own badged capability to names: the registrar's. */
-	long rc = 0;
-	if (metta_cap_info(NAMES_REGISTRAR) < 0)
-		rc = metta_cap_copy(services[0].portal, NAMES_REGISTRAR,
-				    RIGHT_CALL | RIGHT_GRANT,
-				    NAMES_BADGE_REGISTRAR);
+	long rc = make_registrar();
 	for (int i = 0; rc == 0 && i < NSERVICES; i++) {
 		metta_cap_delete(TMP);
 		rc = metta_cap_copy(services[i].portal, TMP,

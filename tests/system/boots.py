@@ -80,7 +80,7 @@ def corrupt_wx(build, path):
 
 # The system's own modules (make run's ISO), for the shell boots.
 SYSTEM = ["root", "names.srv", "log.srv", "cons.srv", "tod.srv", "random.srv",
-          "ramfs.srv", "pipe.srv", "proc.srv", "root.cpio", "runtime", "ns", "bind",
+          "ramfs.srv", "pipe.srv", "pci.srv", "proc.srv", "root.cpio", "runtime", "ns", "bind",
           "mount", "srv",
           "msh", "names", "log", "domains", "kill", "poweroff", "srvstat"]
 
@@ -533,6 +533,7 @@ BOOTS = [
              matches(r"status 0\n(msh\$ )?mount -c ramfs /\nmount cons /dev\n"
                      r"mount -a random /dev\nmount -a tod /dev\nmount -a log /dev\n"
                      r"mount -c ramfs /dev/shm /dev/shm\n"
+                     r"mount pci /dev/pci\n"
                      r"mount names /srv\nmount proc /proc\nmsh\$ ")),
         ],
     },
