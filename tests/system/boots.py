@@ -121,6 +121,18 @@ def archive_with(files, programs=False):
     return make
 
 
+def pattern_disk(size):
+    """A disk image whose byte at offset a is (a // 512 * 31 + a % 512 * 7
+    + 1) mod 256, as tests/system/files/blktest.c checks."""
+    def make(path):
+        base = bytes((i * 7 + 1) & 0xff for i in range(512))
+        with open(path, "wb") as f:
+            for s in range(size // 512):
+                shift = s * 31 & 0xff
+                f.write(base.translate(bytes((x + shift) & 0xff for x in range(256))))
+    return make
+
+
 def shell_boot(name, modules, program, checks):
     """A boot of the system with extra modules (or ones in place of the
     system's of the same name), where the shell runs a UTEST program and
@@ -983,6 +995,19 @@ BOOTS = [
             ("screen_shows_the_session", vga_shows("msh$ names")),
         ],
     },
+    # The virtio-blk driver, which pci starts for the disk and restarts
+    # after its crash: tests/system/files/blktest.c against a disk whose
+    # bytes the host wrote (pattern_disk).
+    {**shell_boot("virtio_blk", {
+        "virtio-blk.drv": built("modules/virtio-blk.drv"),
+        "blktest": built("modules/blktest"),
+    }, "blktest blk0 /tmp/blk", [
+        ("driver_started", matches(r"virtio-blk \S+: 4194304 bytes, \d+ slots, flush 1")),
+        ("driver_restarted", matches(r"pci: virtio-blk\.drv for \S+ ended with "
+                                     r"status \d+; restarting it \(restart 1\)")),
+        ("restarted_driver_serves", matches(r"virtio-blk \S+: 4194304 bytes(.|\n)*"
+                                            r"virtio-blk \S+: 4194304 bytes")),
+    ]), "tests": "BLKTEST", "disks": [pattern_disk(4 << 20)]},
     # As many modules as the nucleus hands over: the system's, dummies,
     # and last a test program, which the shell still finds and runs.
     shell_boot("boot_max_modules", {
