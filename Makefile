@@ -92,6 +92,8 @@ $(NUCLEUS): $(BUILD)/nucleus/pass1.elf $(BUILD)/nucleus/ksyms.c.o
 # The ISO for `make run`: the nucleus and the boot modules (the root
 # nester, the servers as NAME.srv and the native commands).
 SERVERS := names log cons tod random ramfs pipe pci proc
+# Device drivers (modules NAME.drv), started by the pci server.
+DRIVERS := virtio-blk
 COMMANDS := msh names log domains kill poweroff srvstat
 # Commands for the Linux personality: C built with musl-gcc -static.
 POSIX_COMMANDS := ns bind mount srv
@@ -101,6 +103,7 @@ CMDLINE ?= init=/bin/sh
 # The command line is kept in a file that changes only when CMDLINE does,
 # so `make run CMDLINE=...` remakes the ISO exactly when needed.
 BOOT_MODULES := $(BUILD)/modules/root $(patsubst %,$(BUILD)/modules/%.srv,$(SERVERS)) \
+	$(patsubst %,$(BUILD)/modules/%.drv,$(DRIVERS)) \
 	$(patsubst %,$(BUILD)/modules/%,$(COMMANDS) $(POSIX_COMMANDS)) \
 	$(BUILD)/modules/runtime $(BUILD)/modules/root.cpio
 CMDLINE_FILE := $(BUILD)/cmdline
@@ -161,6 +164,13 @@ $(BUILD)/user/%.S.o: %.S $(SETUP) Makefile | $(SYSCALL_GEN)
 	@mkdir -p $(dir $@)
 	@echo "  UAS     $<"
 	@$(CC) $(UCFLAGS) -c $< -o $@
+# The driver skeleton and the virtio library, linked into every driver.
+LIBDRIVER_SRC := $(wildcard lib/driver/*.c) $(wildcard lib/virtio/*.c)
+LIBDRIVER_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(LIBDRIVER_SRC))
+LIBDRIVER := $(BUILD)/user/libdriver.a
+$(LIBDRIVER): $(LIBDRIVER_OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
 $(LIBMETTA): $(LIBMETTA_OBJ)
 	@rm -f $@
 	@ar rcs $@ $^
@@ -188,6 +198,13 @@ $(BUILD)/modules/$(1)$(2): $(patsubst %,$(BUILD)/user/%.o,$(wildcard servers/$(1
 	@$(LD) $(ULDFLAGS) -e _start -o $$@ $$^
 endef
 $(foreach s,$(SERVERS),$(eval $(call server_module,$(s),.srv)))
+define driver_module
+$(BUILD)/modules/$(1).drv: $(patsubst %,$(BUILD)/user/%.o,$(wildcard drivers/$(1)/*.c)) $(LIBDRIVER) $(LIB9P) $(LIBMETTA)
+	@mkdir -p $$(@D)
+	@echo "  ULD     $$@"
+	@$(LD) $(ULDFLAGS) -e _start -o $$@ $$^
+endef
+$(foreach d,$(DRIVERS),$(eval $(call driver_module,$(d))))
 $(eval $(call server_module,root,))
 $(BUILD)/modules/%: $(BUILD)/user/commands/%.c.o $(LIBMETTA)
 	@mkdir -p $(@D)
@@ -231,6 +248,12 @@ $(BUILD)/modules/memtouch: tests/system/files/memtouch.c $(SETUP)
 	@mkdir -p $(@D)
 	@echo "  MUSLCC  $@"
 	@musl-gcc $(MUSL_CFLAGS) -o $@ $<
+
+# The virtio-blk driver's system test program (tests/system/boots.py).
+$(BUILD)/modules/blktest: tests/system/files/blktest.c $(SETUP)
+	@mkdir -p $(@D)
+	@echo "  MUSLCC  $@"
+	@musl-gcc $(MUSL_CFLAGS) -pthread -o $@ $<
 
 # A static glibc program, built by the host's gcc: glibc's start-up on
 # the runtime (tests/glibc).
@@ -314,7 +337,7 @@ $(BUILD)/user/tests/nfork: $(BUILD)/user/tests/user/nfork.c.o \
 HOST_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Werror \
 	-Iinclude -Ilib -Inucleus/include -I$(ARCH_DIR)/include -Itests/host
-HOST_TESTS := fmt pmm kmem multiboot2 acpi ksyms cmdline status elf runqueue cap 9p 9p_fid 9p_srv ramfs cpio pipe tty
+HOST_TESTS := fmt pmm kmem multiboot2 acpi ksyms cmdline status elf runqueue cap 9p 9p_fid 9p_srv ramfs cpio pipe tty virtq
 host_src_fmt := lib/fmt/fmt.c
 host_src_pmm := nucleus/pmm.c
 host_src_kmem := nucleus/kmem.c nucleus/quota.c
@@ -336,6 +359,7 @@ host_src_cpio := lib/cpio/cpio.c
 host_src_pipe := lib/9p/9p.c lib/9p/fid.c lib/9p/srv.c lib/9p/errstr.c \
 	servers/pipe/pipe.c lib/string/string.c
 host_src_tty := servers/cons/tty.c lib/fmt/fmt.c lib/string/string.c
+host_src_virtq := lib/virtio/virtq.c
 HOST_BINS := $(patsubst %,$(BUILD)/host-tests/test_%,$(HOST_TESTS)) \
 	$(BUILD)/host-tests/test_mkcpio $(BUILD)/host-tests/test_busybox_harness
 
@@ -390,7 +414,7 @@ fuzz: $(FUZZ_BINS)
 # Test ISOs are made by the harness (one per command line) from these.
 test: $(NUCLEUS) $(HOST_BINS) $(FUZZ_BINS) $(USER_TEST_BINS) $(BOOT_MODULES) \
 		$(BUILD)/modules/posixtest $(BUILD)/modules/glibctest \
-		$(BUILD)/modules/memtouch \
+		$(BUILD)/modules/memtouch $(BUILD)/modules/blktest \
 		$(BUILD)/modules/glibcthreads
 	@$(PYTHON) tests/run.py --build $(BUILD) $(if $(ONLY),--only $(ONLY))
 
