@@ -31,8 +31,11 @@ _Static_assert(NESTER_THREAD < 64, "fixed slots below metta_slot_alloc's");
 #define RAMFS_HEAP_KIB	(32 * 1024) /* the image (8.5 MiB) and room for /tmp */
 #define ROOT_RESERVE	(16ull << 20) /* kept when the rest goes to proc */
 #define MAX_ARGS	16
-#define PCI_DRIVERS	8 /* drivers pci has the memory to start */
+/* Drivers pci has the memory to start; small enough that pci fits in the
+ * reserve kept for restarts. */
+#define PCI_DRIVERS	3
 #define PCI_QUOTA	((2 << 20) + PCI_DRIVERS * DRIVER_QUOTA)
+_Static_assert(PCI_QUOTA <= ROOT_RESERVE, "pci can be restarted");
 
 struct service {
 	const char *module, *name;

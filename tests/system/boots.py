@@ -553,6 +553,31 @@ BOOTS = [
         ],
     },
     {
+        # pci itself ended (killed through the root nester): its driver
+        # ends with it, root restarts pci, which starts the driver again
+        # and publishes blk0 anew, in place of the dead portal. pci's
+        # domain id is checked in the table before it is killed.
+        "name": "pci_restarted",
+        "cmdline": "", "smp": 2,
+        "system_modules": [m for m in SYSTEM if m != "virtio-blk.drv"],
+        "modules": {"virtio-blk.drv": built("user/tests/ndrv")},
+        "disk": {"image": "pci-blank.img", "make": blank_disk},
+        "input": ["", "", "domains\n", "kill 9\n", "", "", "names\n",
+                  "poweroff\n"],
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("pci_is_domain_9", matches(r"^\s+9\s+pci\s+driver\s+high\s")),
+            ("pci_restarted", matches(r"root: pci ended with status \d+; "
+                                      r"restarting it")),
+            ("driver_started_again",
+             matches(r"root: pci ended(.|\n)*ndrv 00\.04\.0 unit 0: "
+                     r"6 of 6 checks passed")),
+            ("blk0_published_again", lacks("pci: cannot publish")),
+            ("blk0_listed_once", matches(r"\$ names\nnames\nblk0\nlog\ncons\n"
+                                         r"tod\nrandom\nramfs\npipe\npci\nproc\n")),
+        ],
+    },
+    {
         # The session: the shell, the servers and the commands.
         "name": "shell_session",
         "cmdline": "", "smp": 2,
