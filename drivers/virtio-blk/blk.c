@@ -342,13 +342,14 @@ static long make_slots(void)
 }
 
 /* Interrupts: MSI-X vector REQ_VECTOR raises IRQ_BIT on IRQ_EVENT. */
-static long route_interrupts(void)
+static long route_interrupts(const char **step)
 {
 	long rc = metta_event_create(IRQ_EVENT);
-	if (rc == STATUS_OK)
-		rc = driver_msix_init();
-	if (rc == STATUS_OK)
-		rc = driver_msix_route(REQ_VECTOR, IRQ_EVENT, IRQ_BIT);
+	if (rc == STATUS_OK && (rc = driver_msix_init()) != STATUS_OK)
+		*step = "MSI-X";
+	if (rc == STATUS_OK &&
+	    (rc = driver_msix_route(REQ_VECTOR, IRQ_EVENT, IRQ_BIT)) != 0)
+		*step = "routing its MSI-X vector";
 	if (rc == STATUS_OK)
 		rc = driver_msix_enable();
 	if (rc == STATUS_OK)
@@ -356,20 +357,30 @@ static long route_interrupts(void)
 	return rc;
 }
 
-static long start_device(void)
+/* The start-up sequence; on failure *step names what failed. */
+static long start_device(const char **step)
 {
+	*step = "finding its structures";
 	long rc = virtio_pci_open(&dev);
-	if (rc == STATUS_OK)
+	if (rc == STATUS_OK) {
+		*step = "features";
 		rc = virtio_pci_features(&dev, BLK_F_FLUSH | BLK_F_RO |
 						   BLK_F_BLK_SIZE);
-	if (rc == STATUS_OK)
-		rc = route_interrupts();
-	if (rc == STATUS_OK)
+	}
+	if (rc == STATUS_OK) {
+		*step = "interrupts";
+		rc = route_interrupts(step);
+	}
+	if (rc == STATUS_OK) {
+		*step = "its queue";
 		rc = virtio_pci_config_vector(&dev, VIRTIO_NO_VECTOR);
+	}
 	if (rc == STATUS_OK)
 		rc = virtio_pci_queue(&dev, 0, QUEUE_MAX, REQ_VECTOR, &vq);
-	if (rc == STATUS_OK)
+	if (rc == STATUS_OK) {
+		*step = "DMA memory";
 		rc = make_slots();
+	}
 	if (rc != STATUS_OK)
 		return rc;
 	has_flush = (dev.features & BLK_F_FLUSH) != 0;
@@ -383,10 +394,11 @@ int main(int argc, char **argv, char **envp)
 {
 	(void)envp;
 	fmt_snprintf(where, sizeof(where), "%s", argc > 1 ? argv[1] : "?");
-	long rc = start_device();
+	const char *step;
+	long rc = start_device(&step);
 	if (rc != STATUS_OK) {
-		metta_printf("virtio-blk %s: cannot start the device: %s", where,
-			     status_text((int)rc));
+		metta_printf("virtio-blk %s: cannot start the device (%s): %s",
+			     where, step, status_text((int)rc));
 		if (dev.common)
 			virtio_pci_fail(&dev);
 		return 1;
