@@ -52,7 +52,7 @@ struct memobj {
 	uint64_t populated; /* pages it has (anonymous) */
 	struct mapping *maps; /* its mappings, in every domain */
 	int device; /* device memory: mapped uncached */
-	int fixed;  /* pages that are not the object's to free */
+	int fixed;  /* every page from the start, at base + i (no index) */
 	int pinned; /* the nucleus writes its pages: never discarded */
 	int dma;    /* fixed pages of its own: freed (and refunded) with it */
 };

@@ -281,7 +281,7 @@ long pci_driver_kill(struct pci_dev *d)
 	long rc = d->state == DRV_RUNNING ? metta_domain_kill(d->domain, KILLED)
 					  : STATUS_ERR_NOENT;
 	pci_drivers_unlock();
-	return rc == 0 ? 0 : -P9_ESRCH;
+	return rc == 0 ? 0 : -P9_ENODEV; /* no driver running */
 }
 
 /* Device index's driver ended: logged, and started again. Restarts

@@ -247,11 +247,14 @@ void msi_message(unsigned i, uint32_t apic_id, uint64_t msg[2])
 uint32_t port_in(uint16_t port, unsigned width)
 {
 	uint32_t v = 0;
+	uint16_t w;
 	if (width == 1)
 		v = inb(port);
-	else if (width == 2)
-		__asm__ volatile("inw %1, %w0" : "=a"(v) : "Nd"(port));
-	else
+	else if (width == 2) {
+		/* inw sets only ax: the rest of eax is whatever it held */
+		__asm__ volatile("inw %1, %0" : "=a"(w) : "Nd"(port));
+		v = w;
+	} else
 		__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
 	return v;
 }
