@@ -170,20 +170,19 @@ def prepare_disk(build, boot):
     return path
 
 
-def boot_qemu(iso, boot, log, qemu_args=(), disk=None):
+def boot_qemu(iso, boot, log, disk=None):
     env = dict(os.environ, ACCEL="tcg", TESTEXIT="1",
                SMP=str(boot.get("smp", 2)), MEM=f"{boot.get('mem', 512)}M",
                ICOUNT="1" if boot.get("icount") else "0", DISK=disk or "")
     start = time.monotonic()
-    extra = list(qemu_args)
-    transcript, helper = [], None
+    extra, transcript, helper = [], [], None
     for device in boot.get("devices", ()):
         extra += ["-device", device]
     if boot.get("monitor"):
         sock = log + ".monitor"
         if os.path.exists(sock):
             os.unlink(sock)
-        extra += ["-monitor", f"unix:{sock},server,nowait"]
+        extra = ["-monitor", f"unix:{sock},server,nowait"]
         import threading
         helper = threading.Thread(target=monitor_session,
                                   args=(sock, boot["monitor"], transcript))
@@ -254,10 +253,7 @@ def run_system_tests(build, tally, nucleus, only=None):
         except (RuntimeError, subprocess.CalledProcessError) as e:
             tally.result(f"{name}/disk", f"no disk image: {e}")
             continue
-        # Devices the boot attaches: QEMU arguments, made from the build
-        # (a disk image, say) by the boot's function.
-        qemu_args = boot["qemu_args"](build) if "qemu_args" in boot else []
-        status, out, secs = boot_qemu(iso, boot, log, qemu_args, disk)
+        status, out, secs = boot_qemu(iso, boot, log, disk)
         if status is None:
             tally.result(f"{name}/boot", f"timed out after {BOOT_TIMEOUT} s (log: {log})")
         elif status != boot["exit"]:
