@@ -999,12 +999,13 @@ BOOTS = [
     {**shell_boot("virtio_blk", {
         "virtio-blk.drv": built("modules/virtio-blk.drv"),
         "blktest": built("modules/blktest"),
-    }, "blktest blk0 /tmp/blk", [
+    }, "blktest blk0 /tmp/blk\nblktest -again blk0 /tmp/blk2", [
         ("driver_started", matches(r"virtio-blk \S+: 4194304 bytes, \d+ slots, flush 1")),
         ("driver_restarted", matches(r"pci: virtio-blk\.drv for \S+ ended with "
                                      r"status \d+; restarting it \(restart 1\)")),
-        ("restarted_driver_serves", matches(r"virtio-blk \S+: 4194304 bytes(.|\n)*"
-                                            r"virtio-blk \S+: 4194304 bytes")),
+        ("restarted_driver_started", matches(r"virtio-blk \S+: 4194304 bytes(.|\n)*"
+                                             r"virtio-blk \S+: 4194304 bytes")),
+        ("restarted_driver_serves", contains("blktest -again: the disk reads again")),
     ]), "tests": "BLKTEST",
         "disk": {"image": "blktest.img", "make": pattern_disk(4 << 20)}},
     # As many modules as the nucleus hands over: the system's, dummies,
