@@ -63,7 +63,7 @@ struct slot {
 static struct virtio_pci dev;
 static struct virtio_queue vq;
 static struct slot slots[MAX_SLOTS];
-static unsigned nslots, nbusy;
+static unsigned nslots, nbusy, most_busy;
 static struct driver_queue waiting; /* reads and flushes for a slot */
 static uint64_t size_bytes, completed;
 static int has_flush, read_only;
@@ -93,7 +93,8 @@ static void submit(struct slot *s, struct p9srv_req *r, uint32_t type,
 	s->type = type;
 	s->len = len;
 	s->busy = 1;
-	nbusy++;
+	if (++nbusy > most_busy)
+		most_busy = nbusy;
 	struct virtq_buf b[3] = { { s->hdr_phys, sizeof(struct blk_hdr) } };
 	unsigned n = 1;
 	if (type != BLK_T_FLUSH)
@@ -234,9 +235,10 @@ static long ctl_read(uint64_t offset, void *buf, uint32_t count)
 	char text[256];
 	int n = fmt_snprintf(text, sizeof(text),
 			     "size %llu\nsectorsize %d\nflush %d\n"
-			     "inflight %u\nrequests %llu\n",
+			     "inflight %u\nrequests %llu\nmaxinflight %u\n",
 			     (unsigned long long)size_bytes, SECTOR, has_flush,
-			     nbusy + waiting.n, (unsigned long long)completed);
+			     nbusy + waiting.n, (unsigned long long)completed,
+			     most_busy);
 	return p9synth_text(text, (size_t)n, offset, buf, count);
 }
 
