@@ -170,24 +170,12 @@ def prepare_disk(build, boot):
     return path
 
 
-def disk_args(boot, log):
-    """The boot's disks (a list of functions that write an image at a
-    path), made beside its log, as modern-only virtio block devices."""
-    args = []
-    for i, make in enumerate(boot.get("disks", [])):
-        image = f"{log[:-len('.log')]}-disk{i}.img"
-        make(image)
-        args += ["-drive", f"file={image},if=none,id=d{i},format=raw",
-                 "-device", f"virtio-blk-pci,drive=d{i},disable-legacy=on"]
-    return args
-
-
 def boot_qemu(iso, boot, log, disk=None):
     env = dict(os.environ, ACCEL="tcg", TESTEXIT="1",
                SMP=str(boot.get("smp", 2)), MEM=f"{boot.get('mem', 512)}M",
                ICOUNT="1" if boot.get("icount") else "0", DISK=disk or "")
     start = time.monotonic()
-    extra, transcript, helper = disk_args(boot, log), [], None
+    extra, transcript, helper = [], [], None
     for device in boot.get("devices", ()):
         extra += ["-device", device]
     if boot.get("monitor"):

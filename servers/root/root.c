@@ -66,6 +66,7 @@ static struct service services[] = {
 	  0 },
 	{ "pipe.srv", "pipe", METTA_CLASS_SERVER, METTA_PRIO_NORM, 4 << 20, 0,
 	  0, -1, 0, 0, 0, 0, 0 },
+	/* Finds the PCI devices and starts their drivers (blk0...). */
 	{ "pci.srv", "pci", METTA_CLASS_DRIVER, METTA_PRIO_HIGH, PCI_QUOTA, 0,
 	  0, -1, 0, 0, 0, 0, 0 },
 	/* The disk's file system, the root when it mounts (disk_root). */
@@ -77,7 +78,6 @@ static struct service services[] = {
 #define NSERVICES (int)(sizeof(services) / sizeof(services[0]))
 #define PROC	  (NSERVICES - 1)
 #define EXT2	  (NSERVICES - 2)
-#define PCI	  service_index("pci")
 /* Services ended on purpose: not restarted. */
 static uint8_t stopped[NSERVICES];
 /* Whether the disk's file system is the root: ext2 mounted it. */
@@ -85,15 +85,6 @@ static int disk_is_root;
 /* ext2 serves the whole disk: tools/mkdisk.sh makes the file system on it
  * with no partition table. */
 #define DISK_ROOT_PATH "sd0/data"
-
-/* The index of the service called name, or -1. */
-static int service_index(const char *name)
-{
-	for (int i = 0; i < NSERVICES; i++)
-		if (!strcmp(services[i].name, name))
-			return i;
-	return -1;
-}
 
 static const struct metta_bootinfo *boot =
     (const struct metta_bootinfo *)INFO_VA;
@@ -371,11 +362,11 @@ static long start_service(int i)
 				   12, RIGHT_READ | RIGHT_GRANT);
 	if (rc == 0 && i == PROC)
 		rc = give_process_server(s->domain);
+	if (rc == 0 && !strcmp(s->name, "pci"))
+		rc = give_pci(s->domain);
 	if (rc == 0 && i == EXT2) /* its disk, a file of vdisk's */
 		rc = metta_cap_give(s->domain, portal_of("vdisk"), 12,
 				    RIGHT_CALL | RIGHT_GRANT);
-	if (rc == 0 && i == PCI)
-		rc = give_pci(s->domain);
 	if (rc == 0 && s->port_count)
 		rc = give_device(s->domain, CAP_IOPORTS, s->port_base,
 				 s->port_count, 12);

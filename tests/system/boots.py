@@ -124,7 +124,7 @@ def archive_with(files, programs=False):
 def pattern_disk(size):
     """A disk image whose byte at offset a is (a // 512 * 31 + a % 512 * 7
     + 1) mod 256, as tests/system/files/blktest.c checks."""
-    def make(path):
+    def make(build, path):
         base = bytes((i * 7 + 1) & 0xff for i in range(512))
         with open(path, "wb") as f:
             for s in range(size // 512):
@@ -1024,13 +1024,15 @@ BOOTS = [
     {**shell_boot("virtio_blk", {
         "virtio-blk.drv": built("modules/virtio-blk.drv"),
         "blktest": built("modules/blktest"),
-    }, "blktest blk0 /tmp/blk", [
+    }, "blktest blk0 /tmp/blk\nblktest -again blk0 /tmp/blk2", [
         ("driver_started", matches(r"virtio-blk \S+: 4194304 bytes, \d+ slots, flush 1")),
         ("driver_restarted", matches(r"pci: virtio-blk\.drv for \S+ ended with "
                                      r"status \d+; restarting it \(restart 1\)")),
-        ("restarted_driver_serves", matches(r"virtio-blk \S+: 4194304 bytes(.|\n)*"
-                                            r"virtio-blk \S+: 4194304 bytes")),
-    ]), "tests": "BLKTEST", "disks": [pattern_disk(4 << 20)]},
+        ("restarted_driver_started", matches(r"virtio-blk \S+: 4194304 bytes(.|\n)*"
+                                             r"virtio-blk \S+: 4194304 bytes")),
+        ("restarted_driver_serves", contains("blktest -again: the disk reads again")),
+    ]), "tests": "BLKTEST",
+        "disk": {"image": "blktest.img", "make": pattern_disk(4 << 20)}},
     # As many modules as the nucleus hands over: the system's, dummies,
     # and last a test program, which the shell still finds and runs.
     shell_boot("boot_max_modules", {
