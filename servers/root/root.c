@@ -642,7 +642,8 @@ static long op_domains(struct server_call *c)
 	    self.quota_limit, self.threads, "nucleus");
 	for (int i = 0; i < NSERVICES; i++) {
 		struct metta_domain_info d;
-		if (metta_domain_info(services[i].domain, &d) || d.dead)
+		if (!services[i].domain || /* never started: slot 0 is us */
+		    metta_domain_info(services[i].domain, &d) || d.dead)
 			continue;
 		n += (uint64_t)fmt_snprintf(
 		    (char *)c->reply + n, SERVER_BUF - n,
@@ -659,7 +660,8 @@ static long op_kill(struct server_call *c)
 {
 	for (int i = 0; i < NSERVICES; i++) {
 		struct metta_domain_info d;
-		if (metta_domain_info(services[i].domain, &d) == 0 &&
+		if (services[i].domain &&
+		    metta_domain_info(services[i].domain, &d) == 0 &&
 		    (uint64_t)d.id == c->w[1] && !d.dead)
 			return metta_domain_kill(services[i].domain,
 						 0x200 | 9);
