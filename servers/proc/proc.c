@@ -65,6 +65,7 @@ static const char default_ns[] = "mount -c ramfs /\n"
 				 "mount -a random /dev\n"
 				 "mount -a tod /dev\n"
 				 "mount -a log /dev\n"
+				 "mount -a vdisk /dev\n"
 				 "mount -c ramfs /dev/shm /dev/shm\n"
 				 "mount names /srv\n"
 				 "mount proc /proc\n";

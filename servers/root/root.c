@@ -30,6 +30,7 @@ _Static_assert(NESTER_THREAD < 64, "fixed slots below metta_slot_alloc's");
 #define RAMFS_HEAP_KIB	(32 * 1024) /* the image (8.5 MiB) and room for /tmp */
 #define ROOT_RESERVE	(16ull << 20) /* kept when the rest goes to proc */
 #define MAX_ARGS	16
+#define RAMBLK_PAGES	1024 /* the stand-in disk: 4 MiB */
 
 struct service {
 	const char *module, *name;
@@ -41,27 +42,42 @@ struct service {
 	uint32_t portal;		/* ours; the server gets SERVE in 5 */
 	uint32_t domain, thread;
 	int restarts;
+	int names; /* gets the name service as CAP_NAMES (cons: to find the
+		    * process server for the signals typed; vdisk: the
+		    * block drivers) */
+	int optional;		/* started only when the boot has its module */
+	uint64_t disk_pages;	/* a memory object of ours as slot 12 */
+	uint32_t disk;		/* (made at its first start, kept) */
 };
 
 /* In starting order: proc last, once every service it hands on exists. */
 static struct service services[] = {
-	{ "names.srv", "names", METTA_CLASS_SERVER, METTA_PRIO_HIGH, 2 << 20, 0,
-	  0, -1, 0, 0, 0, 0, 0 },
-	{ "log.srv", "log", METTA_CLASS_SERVER, METTA_PRIO_NORM, 2 << 20, 0, 0,
-	  -1, 0, 0, 0, 0, 0 },
-	{ "cons.srv", "cons", METTA_CLASS_DRIVER, METTA_PRIO_HIGH, 2 << 20,
-	  0x3f8, 8, 4, 0, 0, 0, 0, 0 },
-	{ "tod.srv", "tod", METTA_CLASS_DRIVER, METTA_PRIO_NORM, 2 << 20, 0x70,
-	  2, -1, 0, 0, 0, 0, 0 },
-	{ "random.srv", "random", METTA_CLASS_SERVER, METTA_PRIO_NORM, 2 << 20,
-	  0, 0, -1, 0, 0, 0, 0, 0 },
-	{ "ramfs.srv", "ramfs", METTA_CLASS_SERVER, METTA_PRIO_NORM,
-	  (RAMFS_HEAP_KIB << 10) + (4 << 20), 0, 0, -1, "root.cpio", 0, 0, 0,
-	  0 },
-	{ "pipe.srv", "pipe", METTA_CLASS_SERVER, METTA_PRIO_NORM, 4 << 20, 0,
-	  0, -1, 0, 0, 0, 0, 0 },
-	{ "proc.srv", "proc", METTA_CLASS_SERVER, METTA_PRIO_HIGH, 0, 0, 0, -1,
-	  0, 0, 0, 0, 0 },
+	{ .module = "names.srv", .name = "names", .class = METTA_CLASS_SERVER,
+	  .prio = METTA_PRIO_HIGH, .quota = 2 << 20, .irq = -1 },
+	{ .module = "log.srv", .name = "log", .class = METTA_CLASS_SERVER,
+	  .prio = METTA_PRIO_NORM, .quota = 2 << 20, .irq = -1 },
+	{ .module = "cons.srv", .name = "cons", .class = METTA_CLASS_DRIVER,
+	  .prio = METTA_PRIO_HIGH, .quota = 2 << 20, .port_base = 0x3f8,
+	  .port_count = 8, .irq = 4, .names = 1 },
+	{ .module = "tod.srv", .name = "tod", .class = METTA_CLASS_DRIVER,
+	  .prio = METTA_PRIO_NORM, .quota = 2 << 20, .port_base = 0x70,
+	  .port_count = 2, .irq = -1 },
+	{ .module = "random.srv", .name = "random", .class = METTA_CLASS_SERVER,
+	  .prio = METTA_PRIO_NORM, .quota = 2 << 20, .irq = -1 },
+	{ .module = "ramfs.srv", .name = "ramfs", .class = METTA_CLASS_SERVER,
+	  .prio = METTA_PRIO_NORM, .quota = (RAMFS_HEAP_KIB << 10) + (4 << 20),
+	  .irq = -1, .data = "root.cpio" },
+	{ .module = "pipe.srv", .name = "pipe", .class = METTA_CLASS_SERVER,
+	  .prio = METTA_PRIO_NORM, .quota = 4 << 20, .irq = -1 },
+	/* The tests' stand-in block driver (tests/user/ramblk.c): its disk
+	 * is our memory object, so it outlives the driver's restarts. */
+	{ .module = "ramblk.srv", .name = "blk0", .class = METTA_CLASS_DRIVER,
+	  .prio = METTA_PRIO_HIGH, .quota = 2 << 20, .irq = -1,
+	  .optional = 1, .disk_pages = RAMBLK_PAGES },
+	{ .module = "vdisk.srv", .name = "vdisk", .class = METTA_CLASS_SERVER,
+	  .prio = METTA_PRIO_HIGH, .quota = 8 << 20, .irq = -1, .names = 1 },
+	{ .module = "proc.srv", .name = "proc", .class = METTA_CLASS_SERVER,
+	  .prio = METTA_PRIO_HIGH, .irq = -1 },
 };
 #define NSERVICES (int)(sizeof(services) / sizeof(services[0]))
 #define PROC	  (NSERVICES - 1)
@@ -260,7 +276,26 @@ static int service_args(int i, const char **argv, char (*num)[24])
 	}
 	if (i == PROC)
 		return 1 + init_line(argv + 1, MAX_ARGS - 1);
+	if (s->disk_pages) {
+		fmt_snprintf(num[0], 24, "%lu", s->disk_pages);
+		argv[1] = num[0];
+		return 2;
+	}
 	return 1;
+}
+
+/* A service's disk (a memory object we keep, so that what it holds
+ * outlives the service), made at its first start. */
+static long give_disk(struct service *s)
+{
+	if (!s->disk) {
+		uint32_t slot = metta_slot_alloc();
+		if (!slot || metta_mem_create(slot, s->disk_pages))
+			return STATUS_ERR_NOMEM;
+		s->disk = slot;
+	}
+	return metta_cap_give(s->domain, s->disk, 12,
+			      RIGHT_READ | RIGHT_WRITE | RIGHT_GRANT);
 }
 
 static long start_service(int i)
@@ -284,6 +319,11 @@ static long start_service(int i)
 				   12, RIGHT_READ | RIGHT_GRANT);
 	if (rc == 0 && i == PROC)
 		rc = give_process_server(s->domain);
+	if (rc == 0 && s->disk_pages)
+		rc = give_disk(s);
+	if (rc == 0 && s->names)
+		rc = metta_cap_give(s->domain, portal_of("names"), CAP_NAMES,
+				    RIGHT_CALL);
 	if (rc == 0 && s->port_count)
 		rc = give_device(s->domain, CAP_IOPORTS, s->port_base,
 				 s->port_count, 12);
@@ -295,10 +335,6 @@ static long start_service(int i)
 		give_device(s->domain, CAP_PHYSMEM, 0xb8000, 0x1000, 14);
 		give_device(s->domain, CAP_IOPORTS, 0x60, 5, 15);
 		give_device(s->domain, CAP_IRQS, 1, 1, 16);
-		/* The name service: cons finds the process server there to
-		 * send the signals typed (^C) and job control's. */
-		rc = metta_cap_give(s->domain, portal_of("names"), CAP_NAMES,
-				    RIGHT_CALL);
 	}
 	if (rc == 0)
 		rc = metta_domain_watch(s->domain, DEATHS, 1ull << i);
@@ -419,6 +455,8 @@ static long publish(void)
 				    RIGHT_CALL | RIGHT_GRANT,
 				    NAMES_BADGE_REGISTRAR);
 	for (int i = 0; rc == 0 && i < NSERVICES; i++) {
+		if (services[i].optional && !services[i].domain)
+			continue; /* not started: nobody would answer */
 		metta_cap_delete(TMP);
 		rc = metta_cap_copy(services[i].portal, TMP,
 				    RIGHT_CALL | RIGHT_GRANT, 0);
@@ -461,6 +499,8 @@ int main(int argc, char **argv, char **envp)
 		if (rc)
 			metta_printf("root: publishing names failed: %s",
 				     status_text((int)rc));
+		if (services[i].optional && find_module(services[i].module) < 0)
+			continue;
 		if (start_service(i) == 0)
 			continue;
 		metta_printf("root: %s did not start", services[i].name);
