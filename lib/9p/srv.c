@@ -759,9 +759,7 @@ static const char *t_wstat(struct req *r, const struct p9_msg *m)
 		return err;
 	if (!ops(r)->wstat)
 		return "operation not supported";
-	/* A wstat that must wait (a flush of a device's cache) may be held
-	 * and answered with p9srv_respond_wstat. */
-	serving(r, m, f, 0);
+	serving(r, m, f, 0); /* a sync may be held until it is done */
 	rc = ops(r)->wstat(ctx(r), f->node, &w);
 	if (rc == P9SRV_HELD)
 		return held(r);

@@ -24,13 +24,12 @@
  * ask it too; the fs answers it in its read operation. So may a Tread
  * with SOCK_INFO (the pipe server's: who is at a socket's other end).
  *
- * Answering later (Plan 9's lib9p Req/respond): a read, write or wstat
- * that must wait (an empty pipe, the console, a device's flush) calls
- * p9srv_hold() for the request
+ * Answering later (Plan 9's lib9p Req/respond): a read or write that must
+ * wait (an empty pipe, the console) calls p9srv_hold() for the request
  * being served and returns P9SRV_HELD; p9srv_serve() then returns
  * P9SRV_HELD instead of a reply, and the transport keeps its caller (a
  * reply capability) in the request's handle. Later the fs answers with
- * p9srv_respond_read/_write/_wstat/_error, which encode the R-message and hand
+ * p9srv_respond_read/_write/_error, which encode the R-message and hand
  * it to the transport's answer function. A held request ends unanswered
  * when it is flushed (Tflush of its tag), its fid goes, its connection
  * hangs up, or its caller gave up (p9srv_cancel): the fs's forget
@@ -109,7 +108,9 @@ struct p9srv_ops {
 	 * Apply a wstat whose permission checks the library did: fields are
 	 * "don't touch" when ~0 (numbers) or empty (strings), per stat(5).
 	 * All or nothing; a name already used in the directory is
-	 * -P9_EEXIST. length is only set on files.
+	 * -P9_EEXIST. length is only set on files. A wstat that changes
+	 * nothing (a sync) may be held like a read (P9SRV_HELD) and answered
+	 * with p9srv_respond_wstat once the data is safe.
 	 */
 	int (*wstat)(void *ctx, void *node, const struct p9_stat *st);
 	/*
@@ -259,7 +260,7 @@ int p9srv_memory(struct p9srv *s, uint64_t conn, uint32_t fid,
 		 uint32_t *slot, uint64_t *pages, int *writable);
 
 /*
- * Inside a read, write or wstat operation: keep the request being served to
+ * Inside a read or write operation: keep the request being served to
  * answer later. The op then returns P9SRV_HELD. Returns 0 when too many
  * requests are held already (the op should fail with -P9_EBUSY).
  */
@@ -273,7 +274,8 @@ struct p9srv_req *p9srv_hold(struct p9srv *s);
 int p9srv_respond_read(struct p9srv_req *r, const void *data, uint32_t n);
 int p9srv_respond_write(struct p9srv_req *r, uint32_t n);
 int p9srv_respond_error(struct p9srv_req *r, int err);
-/* Answer a held wstat (Rwstat: it was done). */
+/* A held Twstat (a sync: the wstat op may hold it as read and write
+ * do) is done. */
 int p9srv_respond_wstat(struct p9srv_req *r);
 
 /* The caller of the held request with this cookie gave up (the transport

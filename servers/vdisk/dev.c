@@ -22,6 +22,9 @@ struct dev devs[VDISK_MAXDEV];
 
 #define RETRY_US 20000 /* between tries at a portal that refuses us */
 #define DEAD_CALLS 50  /* ERR_DEADs in a row: the portal is gone */
+#define CONNECT_US 1000000 /* one wait for a driver to serve */
+#define OPEN_TRIES 5	   /* waits for a new device's driver, then later */
+#define PCI_WAIT_US 5000000 /* for pci to have started its drivers */
 
 /* The transport: a portal call; a failed one means the driver went. */
 static long rpc(void *ctx, const uint8_t *t, uint32_t tlen, uint8_t *r,
@@ -71,8 +74,15 @@ static int session_try(struct session *s, uint32_t portal)
 	uint32_t slot = metta_slot_alloc();
 	if (!slot)
 		return 1;
+	/* Waiting while nobody serves (the driver restarts) is bounded, so
+	 * that a thread's caller may give up on a driver that stays away. */
 	uint64_t w[4] = { P9_CONNECT };
-	long st = metta_request(portal, w, 0, 0, 0, 0, 0, 0, slot);
+	struct metta_msg m = { .recv_caps = { slot },
+			       .nrecv_caps = 1,
+			       .timeout_us = CONNECT_US };
+	long st = metta_call(portal, &m, w);
+	if (st == 0)
+		st = (long)w[0];
 	if (st == STATUS_ERR_BADCAP || st == STATUS_ERR_TYPE)
 		return -P9_ENODEV;
 	/* ERR_DEAD: the driver died during this call (it is restarted), or
@@ -99,6 +109,12 @@ static int session_try(struct session *s, uint32_t portal)
 
 int dev_session(struct client *cl, int d, struct session **out)
 {
+	return dev_session_tries(cl, d, out, 0);
+}
+
+int dev_session_tries(struct client *cl, int d, struct session **out,
+		      int tries)
+{
 	struct session *s = &cl->s[d];
 	*out = s;
 	if (s->up && !s->lost)
@@ -113,6 +129,8 @@ int dev_session(struct client *cl, int d, struct session **out)
 			s->up = rc == 0;
 			return rc;
 		}
+		if (tries && --tries == 0)
+			return -P9_ETIMEDOUT;
 		metta_sleep(RETRY_US);
 	}
 }
@@ -132,7 +150,7 @@ static int dev_open(struct client *cl, int d)
 {
 	struct session *s;
 	struct p9_stat st;
-	int rc = dev_session(cl, d, &s);
+	int rc = dev_session_tries(cl, d, &s, OPEN_TRIES);
 	if (rc == 0)
 		rc = p9c_stat(&s->c, FID_DATA, &st);
 	if (rc)
@@ -187,4 +205,24 @@ void dev_scan(struct client *cl)
 			metta_printf("vdisk: blk%d: cannot open it (error %d)",
 				     d, -rc);
 	}
+}
+
+/*
+ * At start-up, before serving: once pci answers a call it has found its
+ * devices and published their drivers' names (it serves only after), so
+ * the disks there are now are found before anyone walks to them (root
+ * starts ext2 on sd0/data right after us). Without pci, nothing to wait
+ * for.
+ */
+void dev_first_scan(struct client *cl)
+{
+	uint32_t pci = metta_slot_alloc();
+	if (pci && metta_names_lookup("pci", pci) == 0) {
+		uint64_t w[4] = { P9_STATS };
+		struct metta_msg m = { .timeout_us = PCI_WAIT_US };
+		metta_call(pci, &m, w);
+	}
+	if (pci)
+		metta_cap_delete(pci);
+	dev_scan(cl);
 }

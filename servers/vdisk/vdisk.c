@@ -336,6 +336,7 @@ int main(int argc, char **argv, char **envp)
 	p9srv_init(&fs, &ops, 0, P9_PORTAL_MSIZE, P9SRV_STORAGE_ARGS(fs_store));
 	fs.forget = io_forget;
 	metta_await_init(&scan_now);
+	dev_first_scan(&scanner);
 	if (io_start() || start_scanner())
 		metta_printf("vdisk: cannot start its threads");
 	p9_serve_portal(&fs, PORTAL);

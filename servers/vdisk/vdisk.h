@@ -63,6 +63,11 @@ struct client {
 /* The session of client cl with device d, made if needed (it waits while
  * the driver restarts). 0, or -P9_ENODEV when the device is gone. */
 int dev_session(struct client *cl, int d, struct session **out);
+/* The same, giving up with -P9_ETIMEDOUT after `tries` waits (0: never). */
+int dev_session_tries(struct client *cl, int d, struct session **out,
+		      int tries);
+/* Finds the devices there are at start-up (see dev.c). */
+void dev_first_scan(struct client *cl);
 /* Was the last call's failure the driver's going, not the device's? */
 int dev_lost(struct session *s);
 /* Reads the partition table of a disk of size bytes through s. */

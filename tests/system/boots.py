@@ -1,6 +1,7 @@
 """The system tests: boots of the real Metta ISO in QEMU (always TCG).
 
-Each boot names a nucleus command line, the QEMU machine size, the exit
+Each boot names a nucleus command line, the QEMU machine size (and any
+devices added to it: "devices", -device arguments), the exit
 status QEMU must end with, and checks on the serial output. A check is a
 (name, function) pair; the function gets the output and returns None when
 the check passes, or a reason. A boot with `selftests` also reports each
@@ -80,7 +81,7 @@ def corrupt_wx(build, path):
 
 # The system's own modules (make run's ISO), for the shell boots.
 SYSTEM = ["root", "names.srv", "log.srv", "cons.srv", "tod.srv", "random.srv",
-          "ramfs.srv", "pipe.srv", "vdisk.srv", "proc.srv", "root.cpio", "runtime", "ns", "bind",
+          "ramfs.srv", "pipe.srv", "pci.srv", "vdisk.srv", "proc.srv", "root.cpio", "runtime", "ns", "bind",
           "mount", "srv",
           "msh", "names", "log", "domains", "kill", "poweroff", "srvstat"]
 
@@ -117,6 +118,18 @@ def archive_with(files, programs=False):
             extra.append(f"@{build}/image-programs")
         subprocess.run([sys.executable, f"{ROOT_DIR}/tools/mkcpio.py", path,
                         f"{build}/rootfs", *extra], check=True)
+    return make
+
+
+def pattern_disk(size):
+    """A disk image whose byte at offset a is (a // 512 * 31 + a % 512 * 7
+    + 1) mod 256, as tests/system/files/blktest.c checks."""
+    def make(path):
+        base = bytes((i * 7 + 1) & 0xff for i in range(512))
+        with open(path, "wb") as f:
+            for s in range(size // 512):
+                shift = s * 31 & 0xff
+                f.write(base.translate(bytes((x + shift) & 0xff for x in range(256))))
     return make
 
 
@@ -263,9 +276,9 @@ USER_FAULTS = [
 ]
 
 
-def user_test_boot(name, program, extra_checks=(), timed=False):
+def user_test_boot(name, program, extra_checks=(), timed=False, devices=()):
     """A boot whose root domain is a UTEST program (tests/user/PROGRAM.c),
-    on two CPUs. A `timed` boot asserts bounds on the guest's clock, so it
+    on two CPUs, with QEMU `devices` (-device arguments) added. A `timed` boot asserts bounds on the guest's clock, so it
     runs under -icount: its clock then counts guest instructions and a
     busy host cannot stretch it (a vCPU thread descheduled for 30 ms would
     otherwise read as a thread that woke 30 ms late)."""
@@ -274,6 +287,7 @@ def user_test_boot(name, program, extra_checks=(), timed=False):
         "cmdline": f"root={program}",
         "smp": 2,
         "icount": timed,
+        "devices": list(devices),
         "modules": {program: built(f"user/tests/{program}")},
         "exit": EXIT_POWEROFF,
         "tests": "UTEST",
@@ -440,6 +454,18 @@ def no_unknown_call(out):
         "a Linux call it made is unknown"
 
 
+def pci_devices(build):
+    """QEMU arguments: a virtio-blk disk (a small raw image, modern only)
+    at 00.04.0 and QEMU's edu device at 00.05.0."""
+    image = os.path.join(build, "tests", "pci-disk.img")
+    os.makedirs(os.path.dirname(image), exist_ok=True)
+    with open(image, "wb") as f:
+        f.truncate(1 << 20)
+    return ["-drive", f"file={image},if=none,id=disk0,format=raw",
+            "-device", "virtio-blk-pci,drive=disk0,disable-legacy=on,addr=4",
+            "-device", "edu,addr=5"]
+
+
 BOOTS = [
     {
         "name": "selftest",
@@ -498,6 +524,66 @@ BOOTS = [
     ]),  # not timed: under -icount QEMU runs the CPUs in turn, not at once
     user_test_boot("user_sync", "nsync"),  # mutex, semaphore, barrier, await
     user_test_boot("user_devices", "ndev"),  # ports, an RTC interrupt, VGA memory
+    # DMA memory, MSI lines, device memory: QEMU's edu device raises MSIs
+    # and copies DMA memory by physical address (its DMA mask widened from
+    # 28 bits, which the machine's RAM may exceed).
+    user_test_boot("user_dma", "ndma", devices=["edu,dma_mask=0xffffffff"]),
+    {
+        # The PCI server (servers/pci) with a virtio-blk disk and QEMU's edu
+        # device: /dev/pci lists them with their ids, class, BARs and
+        # capabilities; a stand-in driver (tests/user/ndrv) started for the
+        # disk checks what it was given and what the config portal refuses,
+        # then exits, then crashes, and is restarted each time, and once
+        # more after a `kill` written to the device's ctl file.
+        "name": "pci_devices",
+        "cmdline": "init=/bin/sh", "smp": 2,
+        "system_modules": SYSTEM,
+        "modules": {"virtio-blk.drv": built("user/tests/ndrv")},
+        "qemu_args": pci_devices,
+        "input": ["", "", "", "",
+                  "ls /dev/pci; ls /srv\n",
+                  "cat /dev/pci/00.04.0ctl /dev/pci/00.05.0ctl\n",
+                  "od -A d -t x1 -N 8 /dev/pci/00.04.0raw\n",
+                  "echo kill > /dev/pci/00.04.0ctl; echo kill-$?\n",
+                  "grep driver /dev/pci/00.04.0ctl\n",
+                  "echo kill > /dev/pci/00.05.0ctl; echo nodriver-$?\n",
+                  "echo junk > /dev/pci/00.04.0ctl; echo junk-$?\n",
+                  "echo x > /dev/pci/00.04.0raw; echo raw-$?\n",
+                  "poweroff\n"],
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("lists_disk", matches(r"^00\.00\.0ctl\s.*00\.04\.0ctl\s")),
+            ("lists_edu", matches(r"\s00\.05\.0raw\r?$")),
+            ("virtio_blk_ids", contains("vendor 1af4 device 1042 revision 01")),
+            ("virtio_blk_class", contains("class 01.00.00 storage")),
+            ("virtio_blk_bar4", matches(r"^bar4 mem64 prefetch 0x[0-9a-f]+ 0x4000\r?$")),
+            ("virtio_blk_caps", matches(r"^caps msix@0x98 vendor@0x84 ")),
+            ("edu_ids", contains("vendor 1234 device 11e8")),
+            ("edu_bar0", matches(r"^bar0 mem32 0x[0-9a-f]+ 0x100000\r?$")),
+            ("edu_msi", matches(r"^caps msi@0x40\r?$")),
+            ("edu_no_driver", matches(r"^driver none\r?$")),
+            ("raw_config", matches(r"^0000000 f4 1a 42 10 0[67] 0[0-9] 10 00\r?$")),
+            ("driver_published", matches(r"(^|\s)blk0(\s|$)")),
+            ("driver_checks", contains("ndrv 00.04.0 unit 0: 5 of 5 checks passed")),
+            ("no_driver_check_failed", lacks("ndrv 00.04.0: FAIL")),
+            ("driver_found_pci", contains("ndrv 00.04.0: restarts 0")),
+            ("restart_after_exit", contains(
+                "pci: virtio-blk.drv for 00.04.0 ended with status 7; "
+                "restarting it (restart 1)")),
+            ("restart_after_crash", contains(
+                "pci: virtio-blk.drv for 00.04.0 ended with status 270; "
+                "restarting it (restart 2)")),
+            ("restart_after_kill", contains(
+                "pci: virtio-blk.drv for 00.04.0 ended with status 521; "
+                "restarting it (restart 3)")),
+            ("kill_written", matches(r"(^|# )kill-0\r?$")),
+            ("ctl_counts_restarts",
+             contains("driver virtio-blk.drv blk0 running restarts 3")),
+            ("kill_without_driver_refused", matches(r"(^|# )nodriver-1\r?$")),
+            ("bad_ctl_refused", matches(r"(^|# )junk-1\r?$")),
+            ("raw_read_only", matches(r"(^|# )raw-1\r?$")),
+        ],
+    },
     {
         # The issue's session: the shell, the servers and the commands.
         "name": "shell_session",
@@ -551,6 +637,7 @@ BOOTS = [
              matches(r"status 0\n(msh\$ )?mount -c ramfs /\nmount cons /dev\n"
                      r"mount -a random /dev\nmount -a tod /dev\nmount -a log /dev\nmount -a vdisk /dev\n"
                      r"mount -c ramfs /dev/shm /dev/shm\n"
+                     r"mount pci /dev/pci\n"
                      r"mount names /srv\nmount proc /proc\nmsh\$ ")),
         ],
     },
@@ -856,7 +943,7 @@ BOOTS = [
                                      r"mount -c ramfs /dev/shm /dev/shm$")),
             ("ns_srv_and_proc", matches(r"^mount names /srv\nmount proc /proc$")),
             ("srv_lists_services", matches(r"(^|\$ )names\nlog\ncons\ntod\nrandom\n"
-                                           r"ramfs\npipe\nvdisk\nproc$")),
+                                           r"ramfs\npipe\npci\nvdisk\nproc$")),
             ("bind_after_union", matches(r"^mount -c ramfs /tmp /tmp\n"
                                          r"mount -a ramfs /tmp /etc$")),
             ("mount_before_union", matches(r"^mount random /srv\n"
@@ -938,6 +1025,19 @@ BOOTS = [
             ("screen_shows_the_session", vga_shows("msh$ names")),
         ],
     },
+    # The virtio-blk driver, which pci starts for the disk and restarts
+    # after its crash: tests/system/files/blktest.c against a disk whose
+    # bytes the host wrote (pattern_disk).
+    {**shell_boot("virtio_blk", {
+        "virtio-blk.drv": built("modules/virtio-blk.drv"),
+        "blktest": built("modules/blktest"),
+    }, "blktest blk0 /tmp/blk", [
+        ("driver_started", matches(r"virtio-blk \S+: 4194304 bytes, \d+ slots, flush 1")),
+        ("driver_restarted", matches(r"pci: virtio-blk\.drv for \S+ ended with "
+                                     r"status \d+; restarting it \(restart 1\)")),
+        ("restarted_driver_serves", matches(r"virtio-blk \S+: 4194304 bytes(.|\n)*"
+                                            r"virtio-blk \S+: 4194304 bytes")),
+    ]), "tests": "BLKTEST", "disks": [pattern_disk(4 << 20)]},
     # As many modules as the nucleus hands over: the system's, dummies,
     # and last a test program, which the shell still finds and runs.
     shell_boot("boot_max_modules", {
@@ -1134,3 +1234,8 @@ BOOTS = [
 if os.environ.get("METTA_SOAK"):
     BOOTS.append(storm_boot("process_storm_soak", 1000))
     BOOTS.append(disk_boot("disk_faults_soak", 1000, 3600))
+
+# The disk's boots (a virtio-blk disk holding ext2 as the root).
+import disk_boots  # noqa: E402
+
+BOOTS += disk_boots.boots_list()
