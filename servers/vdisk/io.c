@@ -156,9 +156,15 @@ static struct vreq *pick(void)
 
 /* What a step gives when the session was lost: send it all again. */
 #define RESEND 1
+#define BUSY_US 1000 /* before sending again what the driver had no room for */
 
 static int failed(struct session *s, long rc)
 {
+	if (rc == -P9_EBUSY && !dev_lost(s)) {
+		/* The driver has no room for it now: again, a little later. */
+		metta_sleep(BUSY_US);
+		return RESEND;
+	}
 	return dev_lost(s) ? RESEND : (int)rc;
 }
 

@@ -418,21 +418,31 @@ def storm_boot(name, n):
         ],
     }
 
-def disk_boot(name, kills, timeout):
-    """vdisk over the stand-in driver ramblk (tests/user/ramblk.c, root's
-    "blk0"): its files (diskfault files), then the fault-injection
-    workload on a partition while the driver is crashed `kills` times;
-    every record whose fsync returned reads back, and root names each
-    restart."""
+def blank_disk(size):
+    """A disk image of size bytes of zeros."""
+    def make(path):
+        with open(path, "wb") as f:
+            f.truncate(size)
+    return make
+
+
+def disk_boot(name, kills, timeout, virtio=False):
+    """vdisk's files (diskfault files), then the fault-injection workload
+    on a partition while the driver is crashed `kills` times: every
+    record whose fsync returned reads back, and each restart is logged.
+    The driver is the stand-in ramblk (tests/user/ramblk.c, root's
+    "blk0"), or with virtio the real virtio-blk driver of a blank disk,
+    which pci restarts."""
+    restart = (r"pci: virtio-blk.drv for \S+ ended with status \d+; restarting it"
+               if virtio else r"root: blk0 ended with status \d+; restarting it")
     def restarts(out):
-        n = len(re.findall(r"root: blk0 ended with status \d+; restarting it", out))
+        n = len(re.findall(restart, out))
         return None if n >= kills else f"{n} restarts of blk0 logged, not {kills}"
-    return {
+    boot = {
         "name": name,
         "cmdline": "", "smp": 2, "timeout": timeout,
         "system_modules": SYSTEM,
-        "modules": {"ramblk.srv": built("user/tests/ramblk"),
-                    "diskfault": built("modules/diskfault")},
+        "modules": {"diskfault": built("modules/diskfault")},
         "input": f"diskfault files /dev/sd0\n"
                  f"diskfault /dev/sd0/part2 /dev/sd0/ctl {kills}\n"
                  "echo status $?\n/bin/cat /dev/sd0/ctl\npoweroff\n",
@@ -446,6 +456,12 @@ def disk_boot(name, kills, timeout):
             ("requests_resent", matches(r"^resent [1-9]\d*$")),
         ],
     }
+    if virtio:
+        boot["disks"] = [blank_disk(4 << 20)]
+        boot["system_modules"] = SYSTEM + ["virtio-blk.drv"]
+    else:
+        boot["modules"]["ramblk.srv"] = built("user/tests/ramblk")
+    return boot
 
 
 def no_unknown_call(out):
@@ -1228,12 +1244,14 @@ BOOTS = [
     },
     storm_boot("process_storm", 30),
     disk_boot("disk_faults", 100, 600),
+    disk_boot("disk_faults_virtio", 100, 900, virtio=True),
 ]
 
 # `make test-soak`: the same storm, ten times longer.
 if os.environ.get("METTA_SOAK"):
     BOOTS.append(storm_boot("process_storm_soak", 1000))
     BOOTS.append(disk_boot("disk_faults_soak", 1000, 3600))
+    BOOTS.append(disk_boot("disk_faults_virtio_soak", 1000, 5400, virtio=True))
 
 # The disk's boots (a virtio-blk disk holding ext2 as the root).
 import disk_boots  # noqa: E402
