@@ -170,32 +170,19 @@ def prepare_disk(build, boot):
     return path
 
 
-def disk_args(boot, log):
-    """The boot's disks (a list of functions that write an image at a
-    path), made beside its log, as modern-only virtio block devices."""
-    args = []
-    for i, make in enumerate(boot.get("disks", [])):
-        image = f"{log[:-len('.log')]}-disk{i}.img"
-        make(image)
-        args += ["-drive", f"file={image},if=none,id=d{i},format=raw",
-                 "-device", f"virtio-blk-pci,drive=d{i},disable-legacy=on"]
-    return args
-
-
-def boot_qemu(iso, boot, log, qemu_args=(), disk=None):
+def boot_qemu(iso, boot, log, disk=None):
     env = dict(os.environ, ACCEL="tcg", TESTEXIT="1",
                SMP=str(boot.get("smp", 2)), MEM=f"{boot.get('mem', 512)}M",
                ICOUNT="1" if boot.get("icount") else "0", DISK=disk or "")
     start = time.monotonic()
-    extra = list(qemu_args) + disk_args(boot, log)
-    transcript, helper = [], None
+    extra, transcript, helper = [], [], None
     for device in boot.get("devices", ()):
         extra += ["-device", device]
     if boot.get("monitor"):
         sock = log + ".monitor"
         if os.path.exists(sock):
             os.unlink(sock)
-        extra += ["-monitor", f"unix:{sock},server,nowait"]
+        extra = ["-monitor", f"unix:{sock},server,nowait"]
         import threading
         helper = threading.Thread(target=monitor_session,
                                   args=(sock, boot["monitor"], transcript))
@@ -266,10 +253,7 @@ def run_system_tests(build, tally, nucleus, only=None):
         except (RuntimeError, subprocess.CalledProcessError) as e:
             tally.result(f"{name}/disk", f"no disk image: {e}")
             continue
-        # Devices the boot attaches: QEMU arguments, made from the build
-        # (a disk image, say) by the boot's function.
-        qemu_args = boot["qemu_args"](build) if "qemu_args" in boot else []
-        status, out, secs = boot_qemu(iso, boot, log, qemu_args, disk)
+        status, out, secs = boot_qemu(iso, boot, log, disk)
         if status is None:
             tally.result(f"{name}/boot", f"timed out after {BOOT_TIMEOUT} s (log: {log})")
         elif status != boot["exit"]:

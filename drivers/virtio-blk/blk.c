@@ -63,7 +63,7 @@ struct slot {
 static struct virtio_pci dev;
 static struct virtio_queue vq;
 static struct slot slots[MAX_SLOTS];
-static unsigned nslots, nbusy;
+static unsigned nslots, nbusy, most_busy;
 static struct driver_queue waiting; /* reads and flushes for a slot */
 static uint64_t size_bytes, completed;
 static int has_flush, read_only;
@@ -93,7 +93,8 @@ static void submit(struct slot *s, struct p9srv_req *r, uint32_t type,
 	s->type = type;
 	s->len = len;
 	s->busy = 1;
-	nbusy++;
+	if (++nbusy > most_busy)
+		most_busy = nbusy;
 	struct virtq_buf b[3] = { { s->hdr_phys, sizeof(struct blk_hdr) } };
 	unsigned n = 1;
 	if (type != BLK_T_FLUSH)
@@ -234,9 +235,10 @@ static long ctl_read(uint64_t offset, void *buf, uint32_t count)
 	char text[256];
 	int n = fmt_snprintf(text, sizeof(text),
 			     "size %llu\nsectorsize %d\nflush %d\n"
-			     "inflight %u\nrequests %llu\n",
+			     "inflight %u\nrequests %llu\nmaxinflight %u\n",
 			     (unsigned long long)size_bytes, SECTOR, has_flush,
-			     nbusy + waiting.n, (unsigned long long)completed);
+			     nbusy + waiting.n, (unsigned long long)completed,
+			     most_busy);
 	return p9synth_text(text, (size_t)n, offset, buf, count);
 }
 
@@ -342,13 +344,14 @@ static long make_slots(void)
 }
 
 /* Interrupts: MSI-X vector REQ_VECTOR raises IRQ_BIT on IRQ_EVENT. */
-static long route_interrupts(void)
+static long route_interrupts(const char **step)
 {
 	long rc = metta_event_create(IRQ_EVENT);
-	if (rc == STATUS_OK)
-		rc = driver_msix_init();
-	if (rc == STATUS_OK)
-		rc = driver_msix_route(REQ_VECTOR, IRQ_EVENT, IRQ_BIT);
+	if (rc == STATUS_OK && (rc = driver_msix_init()) != STATUS_OK)
+		*step = "MSI-X";
+	if (rc == STATUS_OK &&
+	    (rc = driver_msix_route(REQ_VECTOR, IRQ_EVENT, IRQ_BIT)) != 0)
+		*step = "routing its MSI-X vector";
 	if (rc == STATUS_OK)
 		rc = driver_msix_enable();
 	if (rc == STATUS_OK)
@@ -356,20 +359,30 @@ static long route_interrupts(void)
 	return rc;
 }
 
-static long start_device(void)
+/* The start-up sequence; on failure *step names what failed. */
+static long start_device(const char **step)
 {
+	*step = "finding its structures";
 	long rc = virtio_pci_open(&dev);
-	if (rc == STATUS_OK)
+	if (rc == STATUS_OK) {
+		*step = "features";
 		rc = virtio_pci_features(&dev, BLK_F_FLUSH | BLK_F_RO |
 						   BLK_F_BLK_SIZE);
-	if (rc == STATUS_OK)
-		rc = route_interrupts();
-	if (rc == STATUS_OK)
+	}
+	if (rc == STATUS_OK) {
+		*step = "interrupts";
+		rc = route_interrupts(step);
+	}
+	if (rc == STATUS_OK) {
+		*step = "its queue";
 		rc = virtio_pci_config_vector(&dev, VIRTIO_NO_VECTOR);
+	}
 	if (rc == STATUS_OK)
 		rc = virtio_pci_queue(&dev, 0, QUEUE_MAX, REQ_VECTOR, &vq);
-	if (rc == STATUS_OK)
+	if (rc == STATUS_OK) {
+		*step = "DMA memory";
 		rc = make_slots();
+	}
 	if (rc != STATUS_OK)
 		return rc;
 	has_flush = (dev.features & BLK_F_FLUSH) != 0;
@@ -383,10 +396,11 @@ int main(int argc, char **argv, char **envp)
 {
 	(void)envp;
 	fmt_snprintf(where, sizeof(where), "%s", argc > 1 ? argv[1] : "?");
-	long rc = start_device();
+	const char *step;
+	long rc = start_device(&step);
 	if (rc != STATUS_OK) {
-		metta_printf("virtio-blk %s: cannot start the device: %s", where,
-			     status_text((int)rc));
+		metta_printf("virtio-blk %s: cannot start the device (%s): %s",
+			     where, step, status_text((int)rc));
 		if (dev.common)
 			virtio_pci_fail(&dev);
 		return 1;

@@ -144,12 +144,19 @@ static long prepare(struct pci_dev *d, int index)
 	give_msi(d);
 	d->unit = next_unit(d->kind);
 	publish(d);
-	/* Its memory and ports answer, and it may master the bus (DMA). */
-	uint32_t cmd = pci_config_read(d, PCI_COMMAND, 2);
-	pci_config_write(d, PCI_COMMAND, 2,
-			 cmd | PCI_COMMAND_IO | PCI_COMMAND_MEMORY |
-			     PCI_COMMAND_MASTER);
 	return 0;
+}
+
+/* Bus mastering on (a driver about to start) or off (one just ended: its
+ * DMA memory went back to the page allocator, and the device must not
+ * write there). Memory and I/O decoding stay on. */
+static void bus_master(const struct pci_dev *d, int on)
+{
+	uint32_t cmd = pci_config_read(d, PCI_COMMAND, 2) | PCI_COMMAND_IO |
+		       PCI_COMMAND_MEMORY;
+	pci_config_write(d, PCI_COMMAND, 2,
+			 on ? cmd | PCI_COMMAND_MASTER
+			    : cmd & ~(uint32_t)PCI_COMMAND_MASTER);
 }
 
 static long spawn(struct pci_dev *d)
@@ -210,6 +217,7 @@ static long give_and_start(struct pci_dev *d, int index)
 /* Starts device index's driver; under the lock. */
 static void start(struct pci_dev *d, int index)
 {
+	bus_master(d, 1);
 	long rc = spawn(d);
 	if (rc == 0) {
 		rc = give_and_start(d, index);
@@ -244,7 +252,8 @@ static void msi_lines(void)
 {
 	if (metta_cap_info(PCI_SLOT_MSI) < 0)
 		return;
-	msi_next = 0, msi_end = 0; /* the nucleus has none yet */
+	msi_next = METTA_MSI_LINE0;
+	msi_end = METTA_MSI_LINE0 + METTA_MSI_LINES;
 }
 
 void pci_drivers_start(void)
@@ -292,6 +301,7 @@ static void restart(int index)
 	struct pci_dev *d = &pci_devs[index];
 	struct metta_domain_info info;
 	pci_drivers_lock();
+	bus_master(d, 0);
 	metta_domain_info(d->domain, &info);
 	metta_cap_delete(d->thread);
 	metta_cap_delete(d->domain);
@@ -299,7 +309,10 @@ static void restart(int index)
 	d->restarts++;
 	d->state = DRV_RESTARTING;
 	uint64_t lived = (uint64_t)metta_clock() - d->started_ns;
-	d->quick_deaths = lived < QUICK_NS ? d->quick_deaths + 1 : 0;
+	/* A kill (ctl) is not the driver's failing. */
+	d->quick_deaths = lived < QUICK_NS && info.exit_status != KILLED
+			      ? d->quick_deaths + 1
+			      : 0;
 	metta_printf("pci: %s for %s ended with status %ld; restarting it "
 		     "(restart %d)",
 		     d->kind->program, d->name, info.exit_status, d->restarts);

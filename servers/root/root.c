@@ -91,7 +91,6 @@ static struct service services[] = {
 #define NSERVICES (int)(sizeof(services) / sizeof(services[0]))
 #define PROC	  (NSERVICES - 1)
 #define EXT2	  (NSERVICES - 2)
-#define PCI	  service_index("pci")
 /* Services ended on purpose: not restarted. */
 static uint8_t stopped[NSERVICES];
 /* Whether the disk's file system is the root: ext2 mounted it. */
@@ -99,15 +98,6 @@ static int disk_is_root;
 /* ext2 serves the whole disk: tools/mkdisk.sh makes the file system on it
  * with no partition table. */
 #define DISK_ROOT_PATH "sd0/data"
-
-/* The index of the service called name, or -1. */
-static int service_index(const char *name)
-{
-	for (int i = 0; i < NSERVICES; i++)
-		if (!strcmp(services[i].name, name))
-			return i;
-	return -1;
-}
 
 static const struct metta_bootinfo *boot =
     (const struct metta_bootinfo *)INFO_VA;
@@ -235,8 +225,8 @@ static int ends_with(const char *s, const char *end)
 }
 
 /*
- * What the PCI server needs (metta/driver.h): every I/O port and all
- * device memory, to narrow to each device's BARs; the driver programs
+ * What the PCI server needs (metta/driver.h): every I/O port, all device
+ * memory and every MSI line, to narrow to each device's; the driver programs
  * (modules *.drv) and the boot information naming them; names, and the
  * registrar's capability to publish drivers (blk0, ...).
  */
@@ -253,6 +243,9 @@ static long give_pci(uint32_t d)
 		rc = give_device(d, CAP_IOPORTS, 0, 0x10000, PCI_SLOT_PORTS);
 	if (rc == 0)
 		rc = metta_cap_give(d, CAP_PHYSMEM, PCI_SLOT_PHYSMEM, RIGHT_ALL);
+	if (rc == 0)
+		rc = give_device(d, CAP_IRQS, METTA_MSI_LINE0, METTA_MSI_LINES,
+				 PCI_SLOT_MSI);
 	if (rc == 0)
 		rc = metta_cap_give(d, portal_of("names"), CAP_NAMES,
 				    RIGHT_CALL | RIGHT_GRANT); /* drivers' too */
@@ -406,11 +399,11 @@ static long start_service(int i)
 	if (rc == 0 && s->names)
 		rc = metta_cap_give(s->domain, portal_of("names"), CAP_NAMES,
 				    RIGHT_CALL);
+	if (rc == 0 && !strcmp(s->name, "pci"))
+		rc = give_pci(s->domain);
 	if (rc == 0 && i == EXT2) /* its disk, a file of vdisk's */
 		rc = metta_cap_give(s->domain, portal_of("vdisk"), 12,
 				    RIGHT_CALL | RIGHT_GRANT);
-	if (rc == 0 && i == PCI)
-		rc = give_pci(s->domain);
 	if (rc == 0 && s->port_count)
 		rc = give_device(s->domain, CAP_IOPORTS, s->port_base,
 				 s->port_count, 12);

@@ -124,7 +124,7 @@ def archive_with(files, programs=False):
 def pattern_disk(size):
     """A disk image whose byte at offset a is (a // 512 * 31 + a % 512 * 7
     + 1) mod 256, as tests/system/files/blktest.c checks."""
-    def make(path):
+    def make(build, path):
         base = bytes((i * 7 + 1) & 0xff for i in range(512))
         with open(path, "wb") as f:
             for s in range(size // 512):
@@ -418,9 +418,9 @@ def storm_boot(name, n):
         ],
     }
 
-def blank_disk(size):
+def zero_disk(size):
     """A disk image of size bytes of zeros."""
-    def make(path):
+    def make(build, path):
         with open(path, "wb") as f:
             f.truncate(size)
     return make
@@ -457,7 +457,7 @@ def disk_boot(name, kills, timeout, virtio=False):
         ],
     }
     if virtio:
-        boot["disks"] = [blank_disk(4 << 20)]
+        boot["disk"] = {"image": "vdisk-faults.img", "make": zero_disk(4 << 20)}
         boot["system_modules"] = SYSTEM + ["virtio-blk.drv"]
     else:
         boot["modules"]["ramblk.srv"] = built("user/tests/ramblk")
@@ -470,16 +470,10 @@ def no_unknown_call(out):
         "a Linux call it made is unknown"
 
 
-def pci_devices(build):
-    """QEMU arguments: a virtio-blk disk (a small raw image, modern only)
-    at 00.04.0 and QEMU's edu device at 00.05.0."""
-    image = os.path.join(build, "tests", "pci-disk.img")
-    os.makedirs(os.path.dirname(image), exist_ok=True)
-    with open(image, "wb") as f:
+def blank_disk(build, path):
+    """A disk of 1 MiB of zeros (pci's tests read no blocks)."""
+    with open(path, "wb") as f:
         f.truncate(1 << 20)
-    return ["-drive", f"file={image},if=none,id=disk0,format=raw",
-            "-device", "virtio-blk-pci,drive=disk0,disable-legacy=on,addr=4",
-            "-device", "edu,addr=5"]
 
 
 BOOTS = [
@@ -555,7 +549,9 @@ BOOTS = [
         "cmdline": "init=/bin/sh", "smp": 2,
         "system_modules": SYSTEM,
         "modules": {"virtio-blk.drv": built("user/tests/ndrv")},
-        "qemu_args": pci_devices,
+        # The disk is the first free slot (00.04.0): edu is placed after.
+        "disk": {"image": "pci-blank.img", "make": blank_disk},
+        "devices": ["edu,addr=5"],
         "input": ["", "", "", "",
                   "ls /dev/pci; ls /srv\n",
                   "cat /dev/pci/00.04.0ctl /dev/pci/00.05.0ctl\n",
@@ -578,9 +574,11 @@ BOOTS = [
             ("edu_bar0", matches(r"^bar0 mem32 0x[0-9a-f]+ 0x100000\r?$")),
             ("edu_msi", matches(r"^caps msi@0x40\r?$")),
             ("edu_no_driver", matches(r"^driver none\r?$")),
+            ("disk_msi_lines", matches(r"^msi 16-19\r?$")),
+            ("edu_no_msi_lines", matches(r"^msi none\r?$")),
             ("raw_config", matches(r"^0000000 f4 1a 42 10 0[67] 0[0-9] 10 00\r?$")),
-            ("driver_published", matches(r"(^|\s)blk0(\s|$)")),
-            ("driver_checks", contains("ndrv 00.04.0 unit 0: 5 of 5 checks passed")),
+            ("driver_published", matches(r"^blk0\s")),
+            ("driver_checks", contains("ndrv 00.04.0 unit 0: 6 of 6 checks passed")),
             ("no_driver_check_failed", lacks("ndrv 00.04.0: FAIL")),
             ("driver_found_pci", contains("ndrv 00.04.0: restarts 0")),
             ("restart_after_exit", contains(
@@ -1047,13 +1045,15 @@ BOOTS = [
     {**shell_boot("virtio_blk", {
         "virtio-blk.drv": built("modules/virtio-blk.drv"),
         "blktest": built("modules/blktest"),
-    }, "blktest blk0 /tmp/blk", [
+    }, "blktest blk0 /tmp/blk\nblktest -again blk0 /tmp/blk2", [
         ("driver_started", matches(r"virtio-blk \S+: 4194304 bytes, \d+ slots, flush 1")),
         ("driver_restarted", matches(r"pci: virtio-blk\.drv for \S+ ended with "
                                      r"status \d+; restarting it \(restart 1\)")),
-        ("restarted_driver_serves", matches(r"virtio-blk \S+: 4194304 bytes(.|\n)*"
-                                            r"virtio-blk \S+: 4194304 bytes")),
-    ]), "tests": "BLKTEST", "disks": [pattern_disk(4 << 20)]},
+        ("restarted_driver_started", matches(r"virtio-blk \S+: 4194304 bytes(.|\n)*"
+                                             r"virtio-blk \S+: 4194304 bytes")),
+        ("restarted_driver_serves", contains("blktest -again: the disk reads again")),
+    ]), "tests": "BLKTEST",
+        "disk": {"image": "blktest.img", "make": pattern_disk(4 << 20)}},
     # As many modules as the nucleus hands over: the system's, dummies,
     # and last a test program, which the shell still finds and runs.
     shell_boot("boot_max_modules", {

@@ -13,6 +13,7 @@
 #include <9p/portal.h>
 #include <9p/synth.h>
 #include <metta.h>
+#include <metta/abi.h>
 #include <metta/cap.h>
 #include <metta/driver.h>
 #include <metta/proto.h>
@@ -24,6 +25,7 @@
 #define SCRATCH	  40
 #define PCI	  41 /* pci's portal, from names */
 #define CONN	  42 /* our 9P connection to it */
+#define EVENT	  43
 
 static const char *device = "?";
 
@@ -209,6 +211,40 @@ static long restarts(void)
 	return -1;
 }
 
+/* Its MSI lines: DRIVER_MSI_LINES of them from a first one pci chose,
+ * single lines minted, bound and told; nothing outside them. */
+static int gets_its_msi_lines(void)
+{
+	uint64_t first = METTA_MSI_LINE0;
+	UCHECK(metta_cap_info(DRIVER_SLOT_IRQS) >> 32 == OBJ_IRQ, "no lines");
+	while (first < METTA_MSI_LINE0 + METTA_MSI_LINES &&
+	       metta_dev_mint(DRIVER_SLOT_IRQS, SCRATCH, first, 1) != 0)
+		first++;
+	metta_cap_delete(SCRATCH);
+	UCHECK(first < METTA_MSI_LINE0 + METTA_MSI_LINES, "no line mints");
+	UCHECK(metta_dev_mint(DRIVER_SLOT_IRQS, SCRATCH, first,
+			      DRIVER_MSI_LINES) == 0,
+	       "all its lines");
+	metta_cap_delete(SCRATCH);
+	UCHECK(metta_dev_mint(DRIVER_SLOT_IRQS, SCRATCH, first,
+			      DRIVER_MSI_LINES + 1) == STATUS_ERR_RANGE,
+	       "one line too many");
+	UCHECK(metta_dev_mint(DRIVER_SLOT_IRQS, SCRATCH, 4, 1) ==
+		   STATUS_ERR_RANGE,
+	       "an ISA line");
+	uint64_t msg[2];
+	UCHECK(metta_dev_mint(DRIVER_SLOT_IRQS, SCRATCH, first, 1) == 0 &&
+		   metta_event_create(EVENT) == 0 &&
+		   metta_irq_bind(SCRATCH, EVENT, 1) == 0,
+	       "bind its first line");
+	UCHECK(metta_irq_msi(SCRATCH, msg) == 0 &&
+		   (msg[0] & 0xfff00000) == 0xfee00000,
+	       "its message");
+	metta_cap_delete(SCRATCH);
+	metta_cap_delete(EVENT);
+	return 0;
+}
+
 static long ctl_write(void *ctx, const struct p9synth_entry *e, uint64_t inst,
 		      uint64_t offset, const void *data, uint32_t count)
 {
@@ -242,6 +278,7 @@ int main(int argc, char **argv, char **envp)
 		{ "refuses_bad_offsets_and_widths",
 		  refuses_bad_offsets_and_widths },
 		{ "gets_exactly_its_bars", gets_exactly_its_bars },
+		{ "gets_its_msi_lines", gets_its_msi_lines },
 	};
 	int n = sizeof(checks) / sizeof(checks[0]), passed = 0;
 	if (argc == 3)
