@@ -91,7 +91,7 @@ $(NUCLEUS): $(BUILD)/nucleus/pass1.elf $(BUILD)/nucleus/ksyms.c.o
 
 # The ISO for `make run`: the nucleus and the boot modules (the root
 # nester, the servers as NAME.srv and the native commands).
-SERVERS := names log cons tod random ramfs pipe proc
+SERVERS := names log cons tod random ramfs pipe proc ext2
 COMMANDS := msh names log domains kill poweroff srvstat
 # Commands for the Linux personality: C built with musl-gcc -static.
 POSIX_COMMANDS := ns bind mount srv
@@ -166,8 +166,10 @@ $(BUILD)/user/tests/n9pheld: $(BUILD)/user/tests/user/n9pheld.c.o $(LIB9P) $(LIB
 
 # The first user space: the root nester, the servers (modules NAME.srv)
 # and the native commands, each a static program built with libmetta.
+# ext2 links lib/ext2 too (a server's own libraries: server_libs_NAME).
+server_libs_ext2 := $(patsubst %,$(BUILD)/user/%.o,$(wildcard lib/ext2/*.c))
 define server_module
-$(BUILD)/modules/$(1)$(2): $(patsubst %,$(BUILD)/user/%.o,$(wildcard servers/$(1)/*.c)) $(LIB9P) $(LIBMETTA)
+$(BUILD)/modules/$(1)$(2): $(patsubst %,$(BUILD)/user/%.o,$(wildcard servers/$(1)/*.c)) $(server_libs_$(1)) $(LIB9P) $(LIBMETTA)
 	@mkdir -p $$(@D)
 	@echo "  ULD     $$@"
 	@$(LD) $(ULDFLAGS) -e _start -o $$@ $$^

@@ -35,6 +35,12 @@
  * file, see the same pages (docs/servers.md).
  */
 #define P9_MEMORY 36
+/*
+ * A disk file server (ext2): write everything back, mark the file system
+ * clean on its disk and flush the device; answered after (w1: 0 or a
+ * Linux errno). Root calls it before powering off.
+ */
+#define P9_SYNCFS 37
 
 /* names: the directory of services. */
 #define NAMES_REGISTER 1   /* data: name; cap: the portal (registrar only) */
