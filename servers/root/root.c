@@ -60,6 +60,10 @@ static struct service services[] = {
 	  0 },
 	{ "pipe.srv", "pipe", METTA_CLASS_SERVER, METTA_PRIO_NORM, 4 << 20, 0,
 	  0, -1, 0, 0, 0, 0, 0 },
+	/* Only with `ext2=PATH` on the command line: an ext2 image that is
+	 * a file of ramfs (tests), served as "ext2" (ext2_path). */
+	{ "ext2.srv", "ext2", METTA_CLASS_SERVER, METTA_PRIO_NORM, 12 << 20, 0,
+	  0, -1, 0, 0, 0, 0, 0 },
 	{ "proc.srv", "proc", METTA_CLASS_SERVER, METTA_PRIO_HIGH, 0, 0, 0, -1,
 	  0, 0, 0, 0, 0 },
 };
@@ -217,6 +221,24 @@ static long give_process_server(uint32_t d)
 	return rc;
 }
 
+/* The value of `key=` on the command line (up to a space) into buf, or
+ * 0 when it is not there. */
+static const char *cmdline_value(const char *key, char *buf, size_t cap)
+{
+	const char *cmd = boot->cmdline;
+	size_t klen = strlen(key);
+	for (int i = 0; cmd[i]; i++) {
+		if (strncmp(cmd + i, key, klen) || (i && cmd[i - 1] != ' '))
+			continue;
+		size_t k = 0;
+		for (i += (int)klen; cmd[i] && cmd[i] != ' ' && k + 1 < cap; i++)
+			buf[k++] = cmd[i];
+		buf[k] = 0;
+		return buf;
+	}
+	return 0;
+}
+
 /*
  * The init program's command line for the process server: `init=PROGRAM`
  * (msh by default; a boot module, or an absolute path in the file tree),
@@ -227,26 +249,33 @@ static int init_line(const char **argv, int max)
 {
 	static char line[128] = "msh";
 	int argc = 1;
-	const char *cmd = boot->cmdline;
 	argv[0] = line;
-	for (int i = 0; cmd[i]; i++)
-		if (!strncmp(cmd + i, "init=", 5) &&
-		    (i == 0 || cmd[i - 1] == ' ')) {
-			int k = 0;
-			for (i += 5; cmd[i] && cmd[i] != ' ' && k < 127; i++) {
-				line[k] = cmd[i] == ',' ? 0 : cmd[i];
-				if (!line[k] && argc < max)
-					argv[argc++] = line + k + 1;
-				k++;
-			}
+	if (!cmdline_value("init=", line, sizeof(line)))
+		return 1;
+	size_t len = strlen(line);
+	for (size_t k = 0; k < len; k++)
+		if (line[k] == ',') {
 			line[k] = 0;
-			break;
+			if (argc < max)
+				argv[argc++] = line + k + 1;
 		}
 	return argc;
 }
 
-/* Its arguments: ramfs's first contents and heap; the process server's,
- * init's command line. */
+/* ext2's image in ramfs, from `ext2=PATH`; 0: ext2 is not started. */
+static const char *ext2_path(void)
+{
+	static char path[128];
+	return cmdline_value("ext2=", path, sizeof(path));
+}
+
+static int is_ext2(int i)
+{
+	return !strcmp(services[i].name, "ext2");
+}
+
+/* Its arguments: ramfs's first contents and heap; ext2's image; the
+ * process server's, init's command line. */
 static int service_args(int i, const char **argv, char (*num)[24])
 {
 	struct service *s = &services[i];
@@ -260,6 +289,10 @@ static int service_args(int i, const char **argv, char (*num)[24])
 	}
 	if (i == PROC)
 		return 1 + init_line(argv + 1, MAX_ARGS - 1);
+	if (is_ext2(i)) {
+		argv[1] = ext2_path();
+		return 2;
+	}
 	return 1;
 }
 
@@ -284,6 +317,12 @@ static long start_service(int i)
 				   12, RIGHT_READ | RIGHT_GRANT);
 	if (rc == 0 && i == PROC)
 		rc = give_process_server(s->domain);
+	if (rc == 0 && is_ext2(i)) /* its device: a file of ramfs */
+		rc = metta_cap_give(s->domain, portal_of("ramfs"), 12,
+				    RIGHT_CALL | RIGHT_GRANT);
+	if (rc == 0 && is_ext2(i)) /* the time, for its files' times */
+		rc = metta_cap_give(s->domain, portal_of("tod"), CAP_TOD,
+				    RIGHT_CALL);
 	if (rc == 0 && s->port_count)
 		rc = give_device(s->domain, CAP_IOPORTS, s->port_base,
 				 s->port_count, 12);
@@ -419,6 +458,8 @@ static long publish(void)
 				    RIGHT_CALL | RIGHT_GRANT,
 				    NAMES_BADGE_REGISTRAR);
 	for (int i = 0; rc == 0 && i < NSERVICES; i++) {
+		if (is_ext2(i) && !ext2_path())
+			continue;
 		metta_cap_delete(TMP);
 		rc = metta_cap_copy(services[i].portal, TMP,
 				    RIGHT_CALL | RIGHT_GRANT, 0);
@@ -461,7 +502,7 @@ int main(int argc, char **argv, char **envp)
 		if (rc)
 			metta_printf("root: publishing names failed: %s",
 				     status_text((int)rc));
-		if (start_service(i) == 0)
+		if ((is_ext2(i) && !ext2_path()) || start_service(i) == 0)
 			continue;
 		metta_printf("root: %s did not start", services[i].name);
 		if (i == PROC)

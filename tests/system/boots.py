@@ -120,6 +120,26 @@ def archive_with(files, programs=False):
     return make
 
 
+def archive_with_ext2_image():
+    """The system's archive (with the Debian programs) plus /disk.img: an
+    ext2 image made by the host's mke2fs -d from a folder holding
+    old/hello, for ext2.srv (started by root with ext2=disk.img)."""
+    def make(build, path):
+        import subprocess
+        src, img = f"{build}/ext2-test-src", f"{build}/ext2-test.img"
+        shutil.rmtree(src, ignore_errors=True)
+        os.makedirs(f"{src}/old")
+        with open(f"{src}/old/hello", "w") as f:
+            f.write("made by mke2fs\n")
+        if os.path.exists(img):
+            os.unlink(img)
+        subprocess.run(["mke2fs", "-q", "-F", "-t", "ext2", "-b", "1024",
+                        "-d", src, img, "4096"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        archive_with({"disk.img": "ext2-test.img"}, programs=True)(build, path)
+    return make
+
+
 def shell_boot(name, modules, program, checks):
     """A boot of the system with extra modules (or ones in place of the
     system's of the same name), where the shell runs a UTEST program and
@@ -1094,6 +1114,54 @@ BOOTS = [
                      r"out of quota for the page; no fault handler: domain ended")),
             ("shell_goes_on", lambda out: None if out.count("memtouch big ok") == 2
              else "the second memtouch big after the hog did not run"),
+        ],
+    },
+    {
+        # ext2.srv over an image in ramfs (made by mke2fs on the host),
+        # mounted by msh's mount (busybox's mount would change only its
+        # own namespace) for the busybox shell it then starts: what
+        # mke2fs put there reads back;
+        # mkdir, echo >, ln, ln -s, mv across directories, truncate, rm,
+        # ls -l, chmod, sync, statfs, times from tod; then e2fsck (in the guest, on the same image
+        # after the fsync) finds it clean.
+        "name": "ext2_shell",
+        "cmdline": "ext2=disk.img", "smp": 2,
+        "system_modules": [m for m in SYSTEM if m != "root.cpio"] + ["ext2.srv"],
+        "modules": {"root.cpio": archive_with_ext2_image()},
+        "input": ["", "", "", "",
+                  "mount -c ext2 /tmp/e\n", "/bin/sh\n", "", "echo mounted-$?\n",
+                  "cat /tmp/e/old/hello\n",
+                  "mkdir -p /tmp/e/a/b && echo one > /tmp/e/a/b/f && "
+                  "cat /tmp/e/a/b/f\n",
+                  "ln /tmp/e/a/b/f /tmp/e/hard && ln -s a/b/f /tmp/e/sym && "
+                  "cat /tmp/e/sym && stat -c links-%h /tmp/e/hard\n",
+                  "mv /tmp/e/a/b/f /tmp/e/old/moved && cat /tmp/e/old/moved\n",
+                  "echo 0123456789 > /tmp/e/t; truncate -s 4 /tmp/e/t; "
+                  "echo \"[$(cat /tmp/e/t)]\"\n",
+                  "rm /tmp/e/hard; rm -r /tmp/e/a; ls -l /tmp/e\n",
+                  "chmod 600 /tmp/e/t; stat -c mode-%a-%U /tmp/e/t\n",
+                  "sync /tmp/e/t; echo sync-$?\n",
+                  "stat -f -c 'fs-%T-%S-%b' /tmp/e; ls -ld --full-time /tmp/e/t\n",
+                  "e2fsck -fn /disk.img; echo fsck-$?\n",
+                  "poweroff\n"],
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("ext2_started", matches(r"ext2: disk.img: 1024-byte blocks")),
+            ("mounted", matches(r"(^|# )mounted-0\r?$")),
+            ("reads_mke2fs_files", matches(r"(^|# )made by mke2fs\r?$")),
+            ("write_and_read", matches(r"(^|# )one\r?$")),
+            ("hard_link_count", matches(r"(^|# )links-2\r?$")),
+            ("moved_across", lambda out: None if out.count("\none") >= 3
+             else "cat of the link and the moved file did not both say one"),
+            ("truncated", matches(r"(^|# )\[0123\]\r?$")),
+            ("ls_shows_symlink", matches(r"sym -> a/b/f")),
+            ("chmod_kept", matches(r"(^|# )mode-600-root\r?$")),
+            ("fsync", matches(r"(^|# )sync-0\r?$")),
+            ("statfs_says_ext2", matches(r"(^|# )fs-ext2/ext3-1024-4096\r?$")),
+            ("times_from_tod", lambda out: None if re.search(
+                r" 20\d\d-\d\d-\d\d [\d:.]+ \S+ /tmp/e/t\r?$", out, re.M)
+             else "the file's mtime is not today's"),
+            ("e2fsck_clean", matches(r"(^|# )fsck-0\r?$")),
         ],
     },
     storm_boot("process_storm", 30),
