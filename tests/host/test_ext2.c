@@ -18,104 +18,7 @@
 #include "9p/errstr.h"
 #include "check.h"
 #include "ext2/ext2.h"
-
-static char tmp[64];
-static char img[128];
-static int imgfd = -1;
-static struct ext2 fs;
-static uint8_t mem[8 << 20];
-static uint32_t fake_now = 1700000000;
-
-static uint32_t clock_fn(void)
-{
-	return fake_now;
-}
-
-static int dev_read(void *ctx, uint64_t off, void *buf, size_t len)
-{
-	(void)ctx;
-	return pread(imgfd, buf, len, (off_t)off) == (ssize_t)len ? 0 : -P9_EIO;
-}
-static int dev_write(void *ctx, uint64_t off, const void *buf, size_t len)
-{
-	(void)ctx;
-	return pwrite(imgfd, buf, len, (off_t)off) == (ssize_t)len ? 0 : -P9_EIO;
-}
-static int dev_flush(void *ctx)
-{
-	(void)ctx;
-	return fsync(imgfd) ? -P9_EIO : 0;
-}
-static const struct ext2_dev dev = { dev_read, dev_write, dev_flush, 0 };
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	int st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 255;
-}
-
-/* A file of the source folder with contents s. */
-static void put(const char *rel, const char *s)
-{
-	char p[256];
-	snprintf(p, sizeof(p), "%s/src/%s", tmp, rel);
-	FILE *f = fopen(p, "w");
-	fputs(s, f);
-	fclose(f);
-}
-
-/* An image of kib KiB with blocks of bs bytes from folder src (extra:
- * more mke2fs options), opened as the device. */
-static int make_image(int bs, int kib, const char *extra)
-{
-	if (imgfd >= 0)
-		close(imgfd);
-	snprintf(img, sizeof(img), "%s/img", tmp);
-	unlink(img);
-	if (sh("mke2fs -q -F -t ext2 -b %d %s -d %s/src %s %d >/dev/null 2>&1",
-	       bs, extra, tmp, img, kib))
-		return 1;
-	imgfd = open(img, O_RDWR);
-	return imgfd < 0;
-}
-
-static int do_mount(void)
-{
-	int rc = ext2_mount(&fs, &dev, mem, sizeof(mem), clock_fn, 0);
-	if (rc)
-		fprintf(stderr, "mount: %d %s\n", rc, fs.msg);
-	return rc;
-}
-
-static int fsck_clean(void)
-{
-	return sh("e2fsck -fn %s >%s/fsck.out 2>&1", img, tmp) == 0 ? 0
-		: (sh("cat %s/fsck.out >&2", tmp), 1);
-}
-
-/* debugfs's cat of path equals want[len]. */
-static int debugfs_is(const char *path, const void *want, size_t len)
-{
-	char out[256];
-	snprintf(out, sizeof(out), "%s/cat.out", tmp);
-	if (sh("debugfs -R 'cat %s' %s >%s 2>/dev/null", path, img, out))
-		return 0;
-	FILE *f = fopen(out, "rb");
-	if (!f)
-		return 0;
-	uint8_t *got = malloc(len + 1);
-	size_t n = fread(got, 1, len + 1, f);
-	fclose(f);
-	int same = n == len && memcmp(got, want, len) == 0;
-	free(got);
-	return same;
-}
+#include "ext2img.h"
 
 /* A path's inode, from the root. */
 static uint32_t walk(const char *path)
@@ -143,16 +46,12 @@ static uint32_t create(uint32_t dir, const char *name, uint32_t mode)
 	return ino;
 }
 
-static int reset_src(void)
-{
-	return sh("rm -rf %s/src && mkdir -p %s/src", tmp, tmp);
-}
 
 /* Reading what mke2fs -d put there, 1 KiB and 4 KiB blocks. */
 static int read_mke2fs_tree(int bs)
 {
 	CHECK(reset_src() == 0);
-	put("hello", "hello, ext2\n");
+	put_src("hello", "hello, ext2\n");
 	CHECK(sh("mkdir -p %s/src/a/b && ln -s hello %s/src/fast", tmp, tmp) == 0);
 	char target[200];
 	memset(target, 'x', sizeof(target) - 1);
@@ -360,10 +259,10 @@ static int renames(void)
 {
 	CHECK(reset_src() == 0);
 	CHECK(sh("mkdir -p %s/src/a/sub %s/src/b %s/src/empty", tmp, tmp, tmp) == 0);
-	put("a/x", "x\n");
-	put("a/y", "y\n");
-	put("b/z", "z\n");
-	put("a/sub/deep", "deep\n");
+	put_src("a/x", "x\n");
+	put_src("a/y", "y\n");
+	put_src("b/z", "z\n");
+	put_src("a/sub/deep", "deep\n");
 	CHECK(make_image(1024, 4096, "") == 0);
 	CHECK(do_mount() == 0);
 	uint32_t a = walk("a"), b = walk("b"), root = EXT2_ROOT_INO;
@@ -595,7 +494,7 @@ static int features(void)
 static int bad_images(void)
 {
 	CHECK(reset_src() == 0);
-	put("f", "f\n");
+	put_src("f", "f\n");
 	CHECK(make_image(1024, 4096, "") == 0);
 	uint16_t magic = 0x1234, good = 0xEF53;
 	CHECK(patch(1024 + 56, &magic, 2) == 0 && refused("magic"));
@@ -664,12 +563,7 @@ static int disk_full(void)
 
 int main(void)
 {
-	if (system("command -v mke2fs e2fsck debugfs >/dev/null 2>&1") != 0) {
-		printf("FAIL ext2: mke2fs, e2fsck and debugfs (e2fsprogs) are needed\n");
-		return 1;
-	}
-	snprintf(tmp, sizeof(tmp), "/tmp/ext2test.XXXXXX");
-	if (!mkdtemp(tmp))
+	if (ext2img_init())
 		return 1;
 	RUN(mke2fs_tree_1k);
 	RUN(mke2fs_tree_4k);
