@@ -7,10 +7,10 @@
  * without "." and "..", statfs; then e2fsck -fn and debugfs.
  */
 #include "check.h"
+#include "p9ops.h"
 #include "ext2img.h"
 #include "../../servers/ext2/ops.h"
 
-static const struct p9srv_ops *o = &ext2srv_ops;
 
 static void *root(void)
 {
@@ -32,26 +32,6 @@ static void *look(void *dir, const char *name)
 	return o->walk1(&fs, dir, p9_str(name), &n) ? 0 : n;
 }
 
-static struct p9_stat st(void *n)
-{
-	struct p9_stat s;
-	memset(&s, 0, sizeof(s));
-	o->stat(&fs, n, &s);
-	return s;
-}
-
-static struct p9_stat blank(void)
-{
-	struct p9_stat s;
-	memset(&s, 0xff, sizeof(s));
-	s.name = s.uid = s.gid = s.muid = p9_str("");
-	return s;
-}
-
-static long put(void *n, uint64_t off, const char *s)
-{
-	return o->write(&fs, n, off, s, (uint32_t)strlen(s));
-}
 
 static int setup(void)
 {
@@ -177,6 +157,8 @@ static int remove_while_named(void)
 
 int main(void)
 {
+	o = &ext2srv_ops;
+	octx = &fs;
 	if (ext2img_init())
 		return 1;
 	RUN(files_and_stats);
