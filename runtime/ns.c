@@ -566,6 +566,20 @@ int ns_bind(const char *old, const char *new, int flags)
 	return rc;
 }
 
+void ns_sync(void)
+{
+	for (int i = 0; i < rt.nmnts; i++)
+		for (int j = 0; j < rt.mnts[i].n; j++) {
+			struct loc l;
+			struct p9_stat st;
+			if (walk_src(&rt.mnts[i].s[j], "", 0, &l, 0, 0))
+				continue;
+			p9c_nochange(&st);
+			p9c_wstat(loc_client(&l), l.fid, &st); /* best effort */
+			loc_clunk(&l);
+		}
+}
+
 int ns_unmount(const char *mp)
 {
 	for (int i = 0; i < rt.nmnts; i++) {

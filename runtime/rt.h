@@ -110,6 +110,9 @@ int ns_mount(const char *service, const char *spath, const char *mountpoint,
 	     int flags);
 int ns_bind(const char *old, const char *new, int flags);
 int ns_unmount(const char *mountpoint);
+/* sync(2): a null wstat (9P's "commit to stable storage") on every
+ * mounted source's directory; servers without wstat are skipped. */
+void ns_sync(void);
 /* Our nester gives our namespace to our parent too (NESTER_SETNS). */
 int ns_give_parent(void);
 /* The namespace as text, one mount per line; its length. */

@@ -1142,6 +1142,7 @@ BOOTS = [
                   "chmod 600 /tmp/e/t; stat -c mode-%a-%U /tmp/e/t\n",
                   "sync /tmp/e/t; echo sync-$?\n",
                   "stat -f -c 'fs-%T-%S-%b' /tmp/e; ls -ld --full-time /tmp/e/t\n",
+                  "echo late > /tmp/e/late; sync; echo syncall-$?\n",
                   "e2fsck -fn /disk.img; echo fsck-$?\n",
                   "poweroff\n"],
         "exit": EXIT_POWEROFF,
@@ -1157,6 +1158,7 @@ BOOTS = [
             ("ls_shows_symlink", matches(r"sym -> a/b/f")),
             ("chmod_kept", matches(r"(^|# )mode-600-root\r?$")),
             ("fsync", matches(r"(^|# )sync-0\r?$")),
+            ("sync", matches(r"(^|# )syncall-0\r?$")),
             ("statfs_says_ext2", matches(r"(^|# )fs-ext2/ext3-1024-4096\r?$")),
             ("times_from_tod", lambda out: None if re.search(
                 r" 20\d\d-\d\d-\d\d [\d:.]+ \S+ /tmp/e/t\r?$", out, re.M)
