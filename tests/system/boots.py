@@ -120,10 +120,10 @@ def archive_with(files, programs=False):
     return make
 
 
-def archive_with_ext2_image():
+def archive_with_ext2_image(kib=4096, block=1024, programs=True):
     """The system's archive (with the Debian programs) plus /disk.img: an
-    ext2 image made by the host's mke2fs -d from a folder holding
-    old/hello, for ext2.srv (started by root with ext2=disk.img)."""
+    ext2 image of kib KiB made by the host's mke2fs -d from a folder
+    holding old/hello, for ext2.srv (started by root with ext2=disk.img)."""
     def make(build, path):
         import subprocess
         src, img = f"{build}/ext2-test-src", f"{build}/ext2-test.img"
@@ -133,10 +133,10 @@ def archive_with_ext2_image():
             f.write("made by mke2fs\n")
         if os.path.exists(img):
             os.unlink(img)
-        subprocess.run(["mke2fs", "-q", "-F", "-t", "ext2", "-b", "1024",
-                        "-d", src, img, "4096"], check=True,
+        subprocess.run(["mke2fs", "-q", "-F", "-t", "ext2", "-b", str(block),
+                        "-d", src, img, str(kib)], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        archive_with({"disk.img": "ext2-test.img"}, programs=True)(build, path)
+        archive_with({"disk.img": "ext2-test.img"}, programs)(build, path)
     return make
 
 
@@ -1164,6 +1164,25 @@ BOOTS = [
                 r" 20\d\d-\d\d-\d\d [\d:.]+ \S+ /tmp/e/t\r?$", out, re.M)
              else "the file's mtime is not today's"),
             ("e2fsck_clean", matches(r"(^|# )fsck-0\r?$")),
+        ],
+    },
+    {
+        # The POSIX suite (which passes on Linux's file systems) in a
+        # directory of ext2.srv's, over an image in ramfs (4 KiB blocks),
+        # but for the tests of what ramfs alone does: its page counts in
+        # statfs, files as memory (P9_MEMORY: ext2's shared mappings are
+        # the runtime's private copies) and raw 9P to /srv/ramfs.
+        "name": "posix_suite_ext2",
+        "cmdline": "ext2=disk.img", "smp": 2, "timeout": 400,
+        "system_modules": [m for m in SYSTEM if m != "root.cpio"] + ["ext2.srv"],
+        "modules": {"posixtest": built("modules/posixtest"),
+                    "root.cpio": archive_with_ext2_image(8192, 4096)},
+        "input": "mount -c ext2 /tmp/e\nposixtest -x fs_statfs -x mmap_shared "
+                 "-x shm_open -x p9_ /tmp/e\necho status $?\npoweroff\n",
+        "exit": EXIT_POWEROFF,
+        "tests": "POSIX",
+        "checks": [
+            ("all_passed", matches(r"^(msh\$ )?status 0$")),
         ],
     },
     storm_boot("process_storm", 30),
