@@ -45,13 +45,15 @@ int cache_init(struct ext2 *fs, void *mem, size_t memsize)
 	uintptr_t p = align_up((uintptr_t)mem, 64), end = (uintptr_t)mem + memsize;
 	uint32_t per = fs->bsize + sizeof(struct ext2_buf) +
 		       2 * sizeof(void *) + sizeof(void *);
-	if (end < p + BOUNCE + 8 * per)
+	if (end < p + 2 * BOUNCE + 8 * per)
 		return -P9_ENOMEM;
-	uint32_t n = (uint32_t)((end - p - BOUNCE - 64 * 4) / per);
+	uint32_t n = (uint32_t)((end - p - 2 * BOUNCE - 64 * 4) / per);
 	uint32_t h = 1;
 	while (h < n)
 		h <<= 1;
 	fs->bounce = (uint8_t *)p;
+	p += BOUNCE;
+	fs->rabuf = (uint8_t *)p;
 	p += BOUNCE;
 	fs->bufs = (struct ext2_buf *)p;
 	p = align_up(p + n * sizeof(struct ext2_buf), 64);
@@ -199,6 +201,17 @@ static struct ext2_buf *victim(struct ext2 *fs, int *err)
 	return b;
 }
 
+/* b (taken by victim) now holds blk: clean, hashed, most recent. */
+static void install(struct ext2 *fs, struct ext2_buf *b, uint32_t blk)
+{
+	b->blk = blk;
+	b->valid = 1;
+	b->dirty = 0;
+	b->hnext = *chain(fs, blk);
+	*chain(fs, blk) = b;
+	lru_front(fs, b);
+}
+
 struct ext2_buf *bget(struct ext2 *fs, uint32_t blk, int how, int *err)
 {
 	if (blk >= fs->nblocks || (blk < fs->first_data && fs->first_data)) {
@@ -230,13 +243,39 @@ struct ext2_buf *bget(struct ext2 *fs, uint32_t blk, int how, int *err)
 			return 0;
 		}
 	}
-	b->blk = blk;
-	b->valid = 1;
-	b->dirty = 0;
-	b->hnext = *chain(fs, blk);
-	*chain(fs, blk) = b;
-	lru_front(fs, b);
+	install(fs, b, blk);
 	return b;
+}
+
+struct ext2_buf *bget_ahead(struct ext2 *fs, uint32_t blk, uint32_t n,
+			    int *err)
+{
+	uint32_t k, most = BOUNCE / fs->bsize;
+	if (n > most)
+		n = most;
+	if (n > fs->nbuf / 4)
+		n = fs->nbuf / 4;
+	if (n <= 1 || blk >= fs->nblocks || blk < fs->first_data || lookup(fs, blk))
+		return bget(fs, blk, BGET_READ, err);
+	/* Up to the first block cached (its copy may be newer than the
+	 * disk's) or the end of the fs. */
+	for (k = 1; k < n && blk + k < fs->nblocks && !lookup(fs, blk + k); k++)
+		;
+	n = k;
+	fs->reads++;
+	if (fs->dev.read(fs->dev.ctx, (uint64_t)blk * fs->bsize, fs->rabuf,
+			 (size_t)n * fs->bsize))
+		return bget(fs, blk, BGET_READ, err); /* it says what failed */
+	for (k = n; k-- > 0;) { /* blk last: the most recently used */
+		struct ext2_buf *b = victim(fs, err);
+		if (!b)
+			return 0;
+		memcpy(b->data, fs->rabuf + (size_t)k * fs->bsize, fs->bsize);
+		install(fs, b, blk + k);
+		if (k == 0)
+			return b;
+	}
+	return 0;
 }
 
 void bdirty(struct ext2 *fs, struct ext2_buf *b)

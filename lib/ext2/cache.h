@@ -23,6 +23,10 @@ int cache_init(struct ext2 *fs, void *mem, size_t memsize);
  * (BGET_ZERO: its old contents do not matter); 0 with fs->msg and the
  * errno in *err when the device failed or blk lies outside the fs. */
 struct ext2_buf *bget(struct ext2 *fs, uint32_t blk, int how, int *err);
+/* Block blk's buffer as bget's BGET_READ, reading up to n blocks from
+ * blk on (those not cached) in one device read: a file's next blocks. */
+struct ext2_buf *bget_ahead(struct ext2 *fs, uint32_t blk, uint32_t n,
+			    int *err);
 /* The buffer was changed: write it back later. */
 void bdirty(struct ext2 *fs, struct ext2_buf *b);
 /* Forget blk's contents (a freed block: never written back). */

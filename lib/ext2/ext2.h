@@ -110,7 +110,7 @@ struct ext2 {
 	/* The cache. */
 	struct ext2_buf *bufs, **hash, *lru_first, *lru_last;
 	struct ext2_buf **sortv;
-	uint8_t *bounce;
+	uint8_t *bounce, *rabuf; /* coalesced writes, read-ahead */
 	uint32_t nbuf, hashmask, ndirty;
 	/* Open inodes: {ino, references}, open addressing. */
 	uint32_t open_ino[EXT2_OPEN_SLOTS], open_refs[EXT2_OPEN_SLOTS];

@@ -283,7 +283,10 @@ long ext2_read(struct ext2 *fs, uint32_t ino, uint64_t off, void *buf, size_t n)
 			k = (uint32_t)(n - done);
 		if ((rc = bmap(fs, &in, pos / fs->bsize, 0, &pblk)))
 			return done ? (long)done : rc;
-		struct ext2_buf *b = pblk ? bget(fs, pblk, BGET_READ, &rc) : 0;
+		/* the rest of the request, likely the blocks after this one */
+		uint32_t ahead = (uint32_t)((n - done + pos % fs->bsize +
+					     fs->bsize - 1) / fs->bsize);
+		struct ext2_buf *b = pblk ? bget_ahead(fs, pblk, ahead, &rc) : 0;
 		if (pblk && !b)
 			return done ? (long)done : rc;
 		if (b)
