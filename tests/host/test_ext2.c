@@ -47,7 +47,7 @@ static uint32_t create(uint32_t dir, const char *name, uint32_t mode)
 }
 
 
-/* Reading what mke2fs -d put there, 1 KiB and 4 KiB blocks. */
+/* Reading what mke2fs -d put there, 1, 2 and 4 KiB blocks. */
 static int read_mke2fs_tree(int bs)
 {
 	CHECK(reset_src() == 0);
@@ -88,6 +88,10 @@ static int read_mke2fs_tree(int bs)
 static int mke2fs_tree_1k(void)
 {
 	return read_mke2fs_tree(1024);
+}
+static int mke2fs_tree_2k(void)
+{
+	return read_mke2fs_tree(2048);
 }
 static int mke2fs_tree_4k(void)
 {
@@ -569,11 +573,35 @@ static int disk_full(void)
 	return fsck_clean();
 }
 
+/* A hashed (htree) directory, as e2fsck -D makes one: read linearly,
+ * changed, its index flag dropped; e2fsck still finds it clean. */
+static int htree_directory(void)
+{
+	CHECK(reset_src() == 0);
+	CHECK(sh("mkdir %s/src/big && cd %s/src/big && for i in $(seq 1 600); do "
+		 "echo $i > file-number-$i; done", tmp, tmp) == 0);
+	CHECK(make_image(1024, 8192, "") == 0);
+	CHECK(sh("e2fsck -fyD %s >/dev/null 2>&1; e2fsck -fn %s >/dev/null 2>&1", img, img) == 0);
+	CHECK(sh("debugfs -R 'stat /big' %s 2>/dev/null | grep -q 'Flags: 0x1000'", img) == 0);
+	CHECK(do_mount() == 0);
+	uint32_t big = walk("big"), ino;
+	char got[8];
+	CHECK(ext2_read(&fs, walk("big/file-number-537"), 0, got, sizeof(got)) == 4);
+	CHECK(memcmp(got, "537\n", 4) == 0);
+	CHECK(ext2_unlink(&fs, big, "file-number-5", 13) == 0);
+	CHECK(ext2_create(&fs, big, "new", 3, EXT2_S_IFREG | 0644, 0, 0, &ino) == 0);
+	CHECK(ext2_syncfs(&fs) == 0);
+	CHECK(fsck_clean() == 0);
+	CHECK(sh("debugfs -R 'stat /big' %s 2>/dev/null | grep -q 'Flags: 0x0'", img) == 0);
+	return debugfs_is("/big/file-number-600", "600\n", 4) ? 0 : 1;
+}
+
 int main(void)
 {
 	if (ext2img_init())
 		return 1;
 	RUN(mke2fs_tree_1k);
+	RUN(mke2fs_tree_2k);
 	RUN(mke2fs_tree_4k);
 	RUN(write_sizes);
 	RUN(triple_indirect);
@@ -588,6 +616,7 @@ int main(void)
 	RUN(features);
 	RUN(bad_images);
 	RUN(disk_full);
+	RUN(htree_directory);
 	sh("rm -rf %s", tmp);
 	return check_done();
 }
