@@ -33,6 +33,7 @@ static uint8_t cache[CACHE_BYTES] __attribute__((aligned(4096)));
 static uint8_t dev_t_buf[MSIZE], dev_r_buf[MSIZE];
 static struct p9c dev;
 static uint64_t boot_epoch;
+static int mounted; /* else every attach is refused (ext2srv_refuse) */
 static uint8_t flusher_stack[16384] __attribute__((aligned(16)));
 
 static uint32_t now(void)
@@ -148,12 +149,25 @@ static void start_flusher(void)
 static long op_syncfs(struct server_call *c)
 {
 	p9_portal_lock();
-	int rc = ext2_syncfs(&fs);
+	int rc = mounted ? ext2_syncfs(&fs) : 0;
 	if (rc)
 		metta_printf("ext2: syncfs: %s\n", fs.msg);
 	p9_portal_unlock();
 	c->w[1] = (uint64_t)-rc;
 	return STATUS_OK;
+}
+
+/* What was mounted, to the log. */
+static void announce(const char *path)
+{
+	struct ext2_statfs st;
+	if (fs.msg[0])
+		metta_printf("ext2: %s: %s\n", path, fs.msg);
+	ext2_statfs(&fs, &st);
+	metta_printf("ext2: %s: %u-byte blocks, %lu of %lu free, %lu of %lu inodes free%s\n",
+		     path, st.bsize, (unsigned long)st.bfree,
+		     (unsigned long)st.blocks, (unsigned long)st.ffree,
+		     (unsigned long)st.files, fs.ro ? " (read-only)" : "");
 }
 
 int main(int argc, char **argv, char **envp)
@@ -167,27 +181,20 @@ int main(int argc, char **argv, char **envp)
 	clock_init();
 	int rc = dev_open(argv[1], ro);
 	if (rc) {
-		metta_printf("ext2: %s: %s\n", argv[1], p9_errstr(-rc));
-		return 1;
+		metta_printf("ext2: %s: %s; serving nothing\n", argv[1], p9_errstr(-rc));
+		ext2srv_refuse(rc);
+	} else if ((rc = ext2_mount(&fs, &device, cache, sizeof(cache), now, ro))) {
+		metta_printf("ext2: %s: %s; serving nothing\n", argv[1], fs.msg);
+		ext2srv_refuse(rc == -P9_ENOMEM ? rc : -P9_EIO);
+	} else {
+		mounted = 1;
+		announce(argv[1]);
 	}
-	rc = ext2_mount(&fs, &device, cache, sizeof(cache), now, ro);
-	if (rc) {
-		metta_printf("ext2: %s: %s\n", argv[1], fs.msg);
-		return 1;
-	}
-	if (fs.msg[0])
-		metta_printf("ext2: %s: %s\n", argv[1], fs.msg);
-	struct ext2_statfs st;
-	ext2_statfs(&fs, &st);
-	metta_printf("ext2: %s: %u-byte blocks, %lu of %lu free, %lu of %lu inodes free%s\n",
-		     argv[1], st.bsize, (unsigned long)st.bfree,
-		     (unsigned long)st.blocks, (unsigned long)st.ffree,
-		     (unsigned long)st.files, fs.ro ? " (read-only)" : "");
 	p9srv_init(&srv, &ext2srv_ops, &fs, MSIZE, P9SRV_STORAGE_ARGS(store));
 	static const server_op ops[] = { P9_PORTAL_OPS, [P9_SYNCFS] = op_syncfs };
 	static struct server s = { PORTAL, ops, sizeof(ops) / sizeof(ops[0]) };
 	p9_portal_init(&srv, PORTAL);
-	if (!fs.ro)
+	if (mounted && !fs.ro)
 		start_flusher();
 	server_run(&s);
 }

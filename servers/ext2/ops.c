@@ -29,6 +29,12 @@ static struct ext2_dirent dent;
 /* Directory read cursor: entry index of dir at byte position pos. */
 static uint32_t rd_dir, rd_index;
 static uint64_t rd_pos;
+static int refusal; /* ext2srv_refuse's */
+
+void ext2srv_refuse(int err)
+{
+	refusal = err;
+}
 
 static struct node *node_new(struct ext2 *fs, uint32_t ino, uint32_t dir,
 			     const char *name, size_t len)
@@ -68,6 +74,8 @@ static int op_attach(void *ctx, struct p9_str uname, struct p9_str aname,
 		     void **root)
 {
 	(void)uname, (void)aname;
+	if (refusal)
+		return refusal;
 	struct node *n = node_new(ctx, EXT2_ROOT_INO, EXT2_ROOT_INO, "/", 1);
 	*root = n;
 	return n ? 0 : -P9_ENFILE;

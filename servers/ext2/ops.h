@@ -13,4 +13,9 @@
 
 extern const struct p9srv_ops ext2srv_ops; /* ctx: the struct ext2 */
 
+/* No file system to serve (its device or its mount failed): every
+ * attach fails with err (a negative errno), so clients learn it and the
+ * server stays up rather than being restarted again and again. */
+void ext2srv_refuse(int err);
+
 #endif

@@ -155,6 +155,18 @@ static int remove_while_named(void)
 	return fsck_clean();
 }
 
+/* A server with nothing mounted refuses every attach, and lives. */
+static int refused_attach(void)
+{
+	void *r = 0;
+	ext2srv_refuse(-P9_EIO);
+	CHECK(o->attach(&fs, p9_str("root"), p9_str(""), &r) == -P9_EIO);
+	ext2srv_refuse(0);
+	CHECK(setup() == 0 && (r = root()) != 0);
+	o->unref(&fs, r);
+	return 0;
+}
+
 int main(void)
 {
 	o = &ext2srv_ops;
@@ -164,6 +176,7 @@ int main(void)
 	RUN(files_and_stats);
 	RUN(links_renames_wstat);
 	RUN(remove_while_named);
+	RUN(refused_attach);
 	sh("rm -rf %s", tmp);
 	return check_done();
 }

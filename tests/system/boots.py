@@ -120,10 +120,11 @@ def archive_with(files, programs=False):
     return make
 
 
-def archive_with_ext2_image(kib=4096, block=1024, programs=True):
+def archive_with_ext2_image(kib=4096, block=1024, programs=True, patch=()):
     """The system's archive (with the Debian programs) plus /disk.img: an
     ext2 image of kib KiB made by the host's mke2fs -d from a folder
-    holding old/hello, for ext2.srv (started by root with ext2=disk.img)."""
+    holding old/hello, for ext2.srv (started by root with ext2=disk.img);
+    patch: (offset, bytes) changes to the image (a damaged disk)."""
     def make(build, path):
         import subprocess
         src, img = f"{build}/ext2-test-src", f"{build}/ext2-test.img"
@@ -136,6 +137,10 @@ def archive_with_ext2_image(kib=4096, block=1024, programs=True):
         subprocess.run(["mke2fs", "-q", "-F", "-t", "ext2", "-b", str(block),
                         "-d", src, img, str(kib)], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(img, "r+b") as f:
+            for offset, value in patch:
+                f.seek(offset)
+                f.write(value)
         archive_with({"disk.img": "ext2-test.img"}, programs)(build, path)
     return make
 
@@ -1183,6 +1188,28 @@ BOOTS = [
         "tests": "POSIX",
         "checks": [
             ("all_passed", matches(r"^(msh\$ )?status 0$")),
+        ],
+    },
+    {
+        # A disk that is not ext2 (its superblock's magic zeroed): ext2.srv
+        # says why, stays up (root does not restart it) and refuses every
+        # attach with an i/o error (so mount mounts nothing); the rest of
+        # the system goes on.
+        "name": "ext2_refused",
+        "cmdline": "ext2=disk.img", "smp": 2,
+        "system_modules": [m for m in SYSTEM if m != "root.cpio"] + ["ext2.srv"],
+        "modules": {"root.cpio": archive_with_ext2_image(
+            patch=[(1024 + 56, b"\0\0")])},
+        "input": ["", "mount -c ext2 /tmp/e\n/bin/busybox ls /tmp/e\n",
+                  "echo status $?\n/bin/busybox ls /tmp/e\ndomains\npoweroff\n"],
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("reason_logged", contains(
+                "ext2: disk.img: not ext2: bad superblock magic 0x0; serving nothing")),
+            ("attach_refused", contains("cannot attach to ext2: error 5")),
+            ("status_1", matches(r"(^|\$ )status 1$")),
+            ("not_restarted", lacks("root: ext2 ended")),
+            ("still_there", matches(r"^\s+\d+\s+ext2\s+server\s+")),
         ],
     },
     storm_boot("process_storm", 30),
