@@ -322,16 +322,17 @@ static int64_t find_clear(const uint8_t *bm, uint32_t from, uint32_t n)
 	return -1;
 }
 
-/* One bit in group g's bitmap block bmblk from `from`: its index. */
+/* One clear bit of bitmap block bmblk, set: its index, or -1. Searched
+ * in [from, n), then from `wrap` on to from (wrap = from: not at all). */
 static int64_t take_bit(struct ext2 *fs, uint32_t bmblk, uint32_t from,
-			uint32_t n, int *err)
+			uint32_t wrap, uint32_t n, int *err)
 {
 	struct ext2_buf *b = bget(fs, bmblk, BGET_READ, err);
 	if (!b)
 		return -1;
 	int64_t i = find_clear(b->data, from, n);
-	if (i < 0 && from)
-		i = find_clear(b->data, 0, from);
+	if (i < 0 && wrap < from)
+		i = find_clear(b->data, wrap, from);
 	if (i >= 0) {
 		b->data[i >> 3] |= (uint8_t)(1u << (i & 7));
 		bdirty(fs, b);
@@ -352,7 +353,7 @@ int alloc_block(struct ext2 *fs, uint32_t goal, uint32_t *out)
 		if (!fs->gd[g].bg_free_blocks_count || fs->sb->s_free_blocks_count == 0)
 			continue;
 		uint32_t from = k == 0 ? (goal - fs->first_data) % fs->bpg : 0;
-		int64_t i = take_bit(fs, fs->gd[g].bg_block_bitmap, from,
+		int64_t i = take_bit(fs, fs->gd[g].bg_block_bitmap, from, 0,
 				     group_blocks(fs, g), &err);
 		if (err)
 			return err;
@@ -412,10 +413,11 @@ int alloc_inode(struct ext2 *fs, uint32_t near, int isdir, uint32_t *out)
 		if (!fs->gd[g].bg_free_inodes_count)
 			continue;
 		uint32_t from = g == 0 ? fs->first_ino - 1 : 0;
-		int64_t i = take_bit(fs, fs->gd[g].bg_inode_bitmap, from, fs->ipg, &err);
+		int64_t i = take_bit(fs, fs->gd[g].bg_inode_bitmap, from, from,
+				     fs->ipg, &err);
 		if (err)
 			return err;
-		if (i < 0 || (g == 0 && (uint32_t)i < from)) {
+		if (i < 0) {
 			ext2_msg(fs, "group %u: its count says free inodes, its bitmap none", g);
 			return -P9_EIO;
 		}

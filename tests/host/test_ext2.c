@@ -573,6 +573,33 @@ static int disk_full(void)
 	return fsck_clean();
 }
 
+/* Counts that lie (a group's free inodes, its bitmap full): an error
+ * naming the group, the bitmap unchanged. */
+static int lying_counts(void)
+{
+	CHECK(reset_src() == 0);
+	CHECK(make_image(1024, 1024, "-N 16") == 0);
+	CHECK(do_mount() == 0);
+	uint32_t ino;
+	char name[8];
+	int i = 0, rc;
+	do {
+		snprintf(name, sizeof(name), "f%d", i++);
+	} while ((rc = ext2_create(&fs, EXT2_ROOT_INO, name, strlen(name),
+				   EXT2_S_IFREG | 0644, 0, 0, &ino)) == 0);
+	CHECK(rc == -P9_ENOSPC);
+	CHECK(ext2_syncfs(&fs) == 0);
+	uint16_t three = 3;
+	CHECK(patch(2048 + 14, &three, 2) == 0);
+	CHECK(do_mount() == 0);
+	CHECK(ext2_create(&fs, EXT2_ROOT_INO, "x", 1, EXT2_S_IFREG, 0, 0, &ino) == -P9_EIO);
+	CHECK(strstr(fs.msg, "group 0") != 0);
+	uint16_t zero = 0;
+	CHECK(patch(2048 + 14, &zero, 2) == 0);
+	CHECK(do_mount() == 0 && ext2_syncfs(&fs) == 0);
+	return fsck_clean();
+}
+
 /* A hashed (htree) directory, as e2fsck -D makes one: read linearly,
  * changed, its index flag dropped; e2fsck still finds it clean. */
 static int htree_directory(void)
@@ -617,6 +644,7 @@ int main(void)
 	RUN(bad_images);
 	RUN(disk_full);
 	RUN(htree_directory);
+	RUN(lying_counts);
 	sh("rm -rf %s", tmp);
 	return check_done();
 }
