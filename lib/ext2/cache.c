@@ -42,7 +42,8 @@ static uintptr_t align_up(uintptr_t p, uintptr_t a)
 
 int cache_init(struct ext2 *fs, void *mem, size_t memsize)
 {
-	uintptr_t p = align_up((uintptr_t)mem, 64), end = (uintptr_t)mem + memsize;
+	uintptr_t p = align_up((uintptr_t)mem, 64),
+		  end = (uintptr_t)mem + memsize;
 	uint32_t per = fs->bsize + sizeof(struct ext2_buf) +
 		       2 * sizeof(void *) + sizeof(void *);
 	if (end < p + 2 * BOUNCE + 8 * per)
@@ -69,7 +70,8 @@ int cache_init(struct ext2 *fs, void *mem, size_t memsize)
 	fs->lru_first = fs->lru_last = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		struct ext2_buf *b = &fs->bufs[i];
-		*b = (struct ext2_buf){ .data = (uint8_t *)p + (uintptr_t)i * fs->bsize };
+		*b = (struct ext2_buf){ .data = (uint8_t *)p +
+						(uintptr_t)i * fs->bsize };
 		lru_back(fs, b);
 	}
 	fs->ndirty = 0;
@@ -138,7 +140,9 @@ static void sort_bufs(struct ext2_buf **v, uint32_t n)
 {
 	for (uint32_t gap = n / 2; gap; gap /= 2)
 		for (uint32_t i = gap; i < n; i++)
-			for (uint32_t j = i; j >= gap && v[j - gap]->blk > v[j]->blk; j -= gap) {
+			for (uint32_t j = i;
+			     j >= gap && v[j - gap]->blk > v[j]->blk;
+			     j -= gap) {
 				struct ext2_buf *t = v[j];
 				v[j] = v[j - gap];
 				v[j - gap] = t;
@@ -154,7 +158,8 @@ static int write_run(struct ext2 *fs, struct ext2_buf **v, uint32_t i,
 		rc = dev_write(fs, v[i]->blk, v[i]->data, fs->bsize);
 	} else {
 		for (uint32_t k = i; k < j; k++)
-			memcpy(fs->bounce + (k - i) * fs->bsize, v[k]->data, fs->bsize);
+			memcpy(fs->bounce + (k - i) * fs->bsize, v[k]->data,
+			       fs->bsize);
 		rc = dev_write(fs, v[i]->blk, fs->bounce, (j - i) * fs->bsize);
 	}
 	for (uint32_t k = i; k < j && rc == 0; k++)
@@ -172,7 +177,8 @@ int cache_writeback(struct ext2 *fs)
 	int rc = 0;
 	for (uint32_t i = 0; i < n;) {
 		uint32_t j = i + 1;
-		while (j < n && j - i < per && fs->sortv[j]->blk == fs->sortv[j - 1]->blk + 1)
+		while (j < n && j - i < per &&
+		       fs->sortv[j]->blk == fs->sortv[j - 1]->blk + 1)
 			j++;
 		int r = write_run(fs, fs->sortv, i, j);
 		if (r && !rc)
@@ -236,7 +242,8 @@ struct ext2_buf *bget(struct ext2 *fs, uint32_t blk, int how, int *err)
 		int rc = fs->dev.read(fs->dev.ctx, (uint64_t)blk * fs->bsize,
 				      b->data, fs->bsize);
 		if (rc) {
-			ext2_msg(fs, "reading block %u: device error %d", blk, -rc);
+			ext2_msg(fs, "reading block %u: device error %d", blk,
+				 -rc);
 			*err = -P9_EIO;
 			lru_unlink(fs, b); /* keep it last: reused first */
 			lru_back(fs, b);
@@ -247,15 +254,15 @@ struct ext2_buf *bget(struct ext2 *fs, uint32_t blk, int how, int *err)
 	return b;
 }
 
-struct ext2_buf *bget_ahead(struct ext2 *fs, uint32_t blk, uint32_t n,
-			    int *err)
+struct ext2_buf *bget_ahead(struct ext2 *fs, uint32_t blk, uint32_t n, int *err)
 {
 	uint32_t k, most = BOUNCE / fs->bsize;
 	if (n > most)
 		n = most;
 	if (n > fs->nbuf / 4)
 		n = fs->nbuf / 4;
-	if (n <= 1 || blk >= fs->nblocks || blk < fs->first_data || lookup(fs, blk))
+	if (n <= 1 || blk >= fs->nblocks || blk < fs->first_data ||
+	    lookup(fs, blk))
 		return bget(fs, blk, BGET_READ, err);
 	/* Up to the first block cached (its copy may be newer than the
 	 * disk's) or the end of the fs. */

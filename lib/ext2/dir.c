@@ -13,9 +13,9 @@
 #include "ext2/internal.h"
 #include "ext2/layout.h"
 
-#define NONE	   0xFFFFFFFFu
-#define HDR	   8 /* an entry's header: inode, rec_len, name_len, type */
-#define MAX_DEPTH  65536 /* ".." steps before a loop is called damage */
+#define NONE	  0xFFFFFFFFu
+#define HDR	  8	/* an entry's header: inode, rec_len, name_len, type */
+#define MAX_DEPTH 65536 /* ".." steps before a loop is called damage */
 
 /* Where an entry is: its block, offset, the previous entry's offset. */
 struct where {
@@ -39,13 +39,20 @@ static uint8_t ftype(const struct ext2 *fs, uint32_t mode)
 	if (!(fs->sb->s_feature_incompat & EXT2_INCOMPAT_FILETYPE))
 		return 0;
 	switch (mode & EXT2_S_IFMT) {
-	case EXT2_S_IFREG: return EXT2_FT_REG;
-	case EXT2_S_IFDIR: return EXT2_FT_DIR;
-	case EXT2_S_IFLNK: return EXT2_FT_SYMLINK;
-	case EXT2_S_IFIFO: return EXT2_FT_FIFO;
-	case EXT2_S_IFSOCK: return EXT2_FT_SOCK;
-	case 0020000: return EXT2_FT_CHR;
-	case 0060000: return EXT2_FT_BLK;
+	case EXT2_S_IFREG:
+		return EXT2_FT_REG;
+	case EXT2_S_IFDIR:
+		return EXT2_FT_DIR;
+	case EXT2_S_IFLNK:
+		return EXT2_FT_SYMLINK;
+	case EXT2_S_IFIFO:
+		return EXT2_FT_FIFO;
+	case EXT2_S_IFSOCK:
+		return EXT2_FT_SOCK;
+	case 0020000:
+		return EXT2_FT_CHR;
+	case 0060000:
+		return EXT2_FT_BLK;
 	}
 	return 0;
 }
@@ -55,9 +62,12 @@ static int entry(struct ext2 *fs, uint32_t dir, uint32_t pblk,
 		 const uint8_t *data, uint32_t off, struct ext2_dirent_disk *e)
 {
 	memcpy(e, data + off, HDR);
-	if (e->rec_len < HDR || (e->rec_len & 3) || e->rec_len > fs->bsize - off ||
-	    HDR + e->name_len > e->rec_len || e->inode > fs->ninodes) {
-		ext2_msg(fs, "directory %u: bad entry in block %u at offset %u (rec_len %u, inode %u)",
+	if (e->rec_len < HDR || (e->rec_len & 3) ||
+	    e->rec_len > fs->bsize - off || HDR + e->name_len > e->rec_len ||
+	    e->inode > fs->ninodes) {
+		ext2_msg(fs,
+			 "directory %u: bad entry in block %u at offset %u "
+			 "(rec_len %u, inode %u)",
 			 dir, pblk, off, e->rec_len, e->inode);
 		return -P9_EIO;
 	}
@@ -70,7 +80,8 @@ static int dir_block(struct ext2 *fs, uint32_t dir, struct ext2_inode *din,
 {
 	int rc = bmap(fs, din, lblk, 0, pblk);
 	if (rc == 0 && !*pblk) {
-		ext2_msg(fs, "directory %u: a hole at block %u", dir, (uint32_t)lblk);
+		ext2_msg(fs, "directory %u: a hole at block %u", dir,
+			 (uint32_t)lblk);
 		rc = -P9_EIO;
 	}
 	return rc;
@@ -88,8 +99,8 @@ static int get_dir(struct ext2 *fs, uint32_t dir, struct ext2_inode *din)
 }
 
 /* Find name in dir: 0 and *w, -P9_ENOENT, or an error. */
-static int dir_find(struct ext2 *fs, uint32_t dir, const char *name,
-		    size_t len, struct where *w)
+static int dir_find(struct ext2 *fs, uint32_t dir, const char *name, size_t len,
+		    struct where *w)
 {
 	struct ext2_inode din;
 	int rc = get_dir(fs, dir, &din);
@@ -104,12 +115,14 @@ static int dir_find(struct ext2 *fs, uint32_t dir, const char *name,
 		if (!b)
 			return rc;
 		struct ext2_dirent_disk e;
-		for (uint32_t off = 0; off < fs->bsize; prev = off, off += e.rec_len) {
+		for (uint32_t off = 0; off < fs->bsize;
+		     prev = off, off += e.rec_len) {
 			if ((rc = entry(fs, dir, pblk, b->data, off, &e)))
 				return rc;
 			if (e.inode && e.name_len == len &&
 			    memcmp(b->data + off + HDR, name, len) == 0) {
-				*w = (struct where){ pblk, off, prev, e.inode, e.file_type };
+				*w = (struct where){ pblk, off, prev, e.inode,
+						     e.file_type };
 				return 0;
 			}
 		}
@@ -204,8 +217,8 @@ static int find_room(struct ext2 *fs, uint32_t dir, uint32_t pblk,
 }
 
 /* Add name -> ino (of type) to dir, whose name it must not be yet. */
-static int dir_add(struct ext2 *fs, uint32_t dir, const char *name,
-		   size_t len, uint32_t ino, uint8_t type)
+static int dir_add(struct ext2 *fs, uint32_t dir, const char *name, size_t len,
+		   uint32_t ino, uint8_t type)
 {
 	struct ext2_inode din;
 	int rc = get_dir(fs, dir, &din);
@@ -217,7 +230,8 @@ static int dir_add(struct ext2 *fs, uint32_t dir, const char *name,
 		if ((rc = dir_block(fs, dir, &din, lblk, &pblk)))
 			return rc;
 		struct ext2_buf *b = bget(fs, pblk, BGET_READ, &rc);
-		if (!b || (rc = find_room(fs, dir, pblk, b->data, need, &at, &keep)))
+		if (!b ||
+		    (rc = find_room(fs, dir, pblk, b->data, need, &at, &keep)))
 			return rc;
 		if (at == NONE)
 			continue;
@@ -227,7 +241,8 @@ static int dir_add(struct ext2 *fs, uint32_t dir, const char *name,
 			uint16_t k = (uint16_t)keep;
 			memcpy(b->data + at + 4, &k, 2);
 		}
-		put_entry(b->data, at + keep, total - keep, ino, name, len, type);
+		put_entry(b->data, at + keep, total - keep, ino, name, len,
+			  type);
 		bdirty(fs, b);
 		return dir_touch(fs, dir, &din);
 	}
@@ -326,7 +341,8 @@ static int bad_name(const char *name, size_t len)
 {
 	if (len == 0 || len > EXT2_NAME_MAX)
 		return len ? -P9_ENAMETOOLONG : -P9_ENOENT;
-	if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
+	if ((len == 1 && name[0] == '.') ||
+	    (len == 2 && name[0] == '.' && name[1] == '.'))
 		return -P9_EEXIST;
 	for (size_t i = 0; i < len; i++)
 		if (name[i] == '/' || name[i] == 0)
@@ -335,9 +351,8 @@ static int bad_name(const char *name, size_t len)
 }
 
 /* A fresh inode of mode for uid and gid (not yet named anywhere). */
-static int new_inode(struct ext2 *fs, uint32_t dir, uint32_t mode,
-		     uint32_t uid, uint32_t gid, uint32_t *ino,
-		     struct ext2_inode *in)
+static int new_inode(struct ext2 *fs, uint32_t dir, uint32_t mode, uint32_t uid,
+		     uint32_t gid, uint32_t *ino, struct ext2_inode *in)
 {
 	int isdir = (mode & EXT2_S_IFMT) == EXT2_S_IFDIR;
 	int rc = alloc_inode(fs, dir, isdir, ino);
@@ -404,11 +419,12 @@ static int make(struct ext2 *fs, uint32_t dir, const char *name, size_t len,
 	int rc = can_add(fs, dir, name, len);
 	if (rc)
 		return rc;
-	if (type != EXT2_S_IFREG && type != EXT2_S_IFDIR && type != EXT2_S_IFLNK &&
-	    type != EXT2_S_IFIFO && type != EXT2_S_IFSOCK)
+	if (type != EXT2_S_IFREG && type != EXT2_S_IFDIR &&
+	    type != EXT2_S_IFLNK && type != EXT2_S_IFIFO &&
+	    type != EXT2_S_IFSOCK)
 		return -P9_EINVAL;
-	if (type == EXT2_S_IFDIR && ((rc = iread(fs, dir, &din)) ||
-				     din.i_links_count >= EXT2_LINK_MAX))
+	if (type == EXT2_S_IFDIR &&
+	    ((rc = iread(fs, dir, &din)) || din.i_links_count >= EXT2_LINK_MAX))
 		return rc ? rc : -P9_EMLINK;
 	if (target && (tlen == 0 || tlen >= fs->bsize))
 		return tlen ? -P9_ENAMETOOLONG : -P9_ENOENT;
@@ -476,7 +492,8 @@ int ext2_unlink(struct ext2 *fs, uint32_t dir, const char *name, size_t len)
 		return rc;
 	if (is_dot(name, len))
 		return len == 1 ? -P9_EINVAL : -P9_ENOTEMPTY;
-	if ((rc = dir_find(fs, dir, name, len, &w)) || (rc = iread(fs, w.ino, &in)))
+	if ((rc = dir_find(fs, dir, name, len, &w)) ||
+	    (rc = iread(fs, w.ino, &in)))
 		return rc;
 	int isdir = is_dir(&in);
 	if (isdir && (rc = dir_empty(fs, w.ino)) <= 0)
@@ -515,7 +532,8 @@ static int rename_check(struct ext2 *fs, uint32_t odir, uint32_t ndir,
 	if (rc)
 		return rc;
 	if (t && t->ino == s->ino)
-		return 1; /* itself, or another name of it: Linux does nothing */
+		return 1; /* itself, or another name of it: Linux does nothing
+			   */
 	if (t && (rc = iread(fs, t->ino, &tin)))
 		return rc;
 	if (is_dir(sin)) {
@@ -525,8 +543,9 @@ static int rename_check(struct ext2 *fs, uint32_t odir, uint32_t ndir,
 			return rc ? rc : -P9_ENOTEMPTY;
 		if (odir != ndir && (rc = within(fs, ndir, s->ino)))
 			return rc > 0 ? -P9_EINVAL : rc;
-		if (odir != ndir && !t && ((rc = iread(fs, ndir, &nin)) ||
-					   nin.i_links_count >= EXT2_LINK_MAX))
+		if (odir != ndir && !t &&
+		    ((rc = iread(fs, ndir, &nin)) ||
+		     nin.i_links_count >= EXT2_LINK_MAX))
 			return rc ? rc : -P9_EMLINK;
 	} else if (t && is_dir(&tin)) {
 		return -P9_EISDIR;
@@ -547,17 +566,19 @@ static int moved_dir(struct ext2 *fs, uint32_t ino, uint32_t odir,
 	return links_add(fs, ndir, 1);
 }
 
-int ext2_rename(struct ext2 *fs, uint32_t odir, const char *oname,
-		size_t olen, uint32_t ndir, const char *nname, size_t nlen)
+int ext2_rename(struct ext2 *fs, uint32_t odir, const char *oname, size_t olen,
+		uint32_t ndir, const char *nname, size_t nlen)
 {
 	struct ext2_inode sin, din;
 	struct where s, t;
 	int rc = ext2_change(fs);
-	if (rc || (rc = get_dir(fs, odir, &din)) || (rc = get_dir(fs, ndir, &din)))
+	if (rc || (rc = get_dir(fs, odir, &din)) ||
+	    (rc = get_dir(fs, ndir, &din)))
 		return rc;
 	if (is_dot(oname, olen) || is_dot(nname, nlen))
 		return -P9_EBUSY;
-	if ((rc = bad_name(nname, nlen)) || (rc = dir_find(fs, odir, oname, olen, &s)))
+	if ((rc = bad_name(nname, nlen)) ||
+	    (rc = dir_find(fs, odir, oname, olen, &s)))
 		return rc;
 	rc = dir_find(fs, ndir, nname, nlen, &t);
 	if (rc && rc != -P9_ENOENT)
@@ -568,8 +589,9 @@ int ext2_rename(struct ext2 *fs, uint32_t odir, const char *oname,
 	int isdir = is_dir(&sin);
 	/* The new name first (a replaced one points at the file at once),
 	 * then the old name goes: found again, as adding may split entries. */
-	rc = have_t ? dir_set(fs, &t, s.ino, ftype(fs, sin.i_mode))
-		    : dir_add(fs, ndir, nname, nlen, s.ino, ftype(fs, sin.i_mode));
+	rc = have_t
+		 ? dir_set(fs, &t, s.ino, ftype(fs, sin.i_mode))
+		 : dir_add(fs, ndir, nname, nlen, s.ino, ftype(fs, sin.i_mode));
 	if (rc || (rc = dir_find(fs, odir, oname, olen, &s)) ||
 	    (rc = dir_remove(fs, odir, &s)))
 		return rc;

@@ -83,8 +83,16 @@ struct ext2_dirent {
 	uint8_t namelen;
 	char name[EXT2_NAME_MAX + 1];
 };
-enum { EXT2_FT_UNKNOWN, EXT2_FT_REG, EXT2_FT_DIR, EXT2_FT_CHR, EXT2_FT_BLK,
-       EXT2_FT_FIFO, EXT2_FT_SOCK, EXT2_FT_SYMLINK };
+enum {
+	EXT2_FT_UNKNOWN,
+	EXT2_FT_REG,
+	EXT2_FT_DIR,
+	EXT2_FT_CHR,
+	EXT2_FT_BLK,
+	EXT2_FT_FIFO,
+	EXT2_FT_SOCK,
+	EXT2_FT_SYMLINK
+};
 
 struct ext2_statfs {
 	uint32_t bsize;
@@ -176,8 +184,8 @@ int ext2_link(struct ext2 *fs, uint32_t dir, const char *name, size_t len,
  * last link and its last ext2_close. */
 int ext2_unlink(struct ext2 *fs, uint32_t dir, const char *name, size_t len);
 /* rename(2): oname of odir becomes nname of ndir, replacing it. */
-int ext2_rename(struct ext2 *fs, uint32_t odir, const char *oname,
-		size_t olen, uint32_t ndir, const char *nname, size_t nlen);
+int ext2_rename(struct ext2 *fs, uint32_t odir, const char *oname, size_t olen,
+		uint32_t ndir, const char *nname, size_t nlen);
 /*
  * The entry of dir at byte position *pos or after (entries "." and ".."
  * included): 1 and *pos moved past it, 0 at the end.

@@ -14,14 +14,16 @@
 int iread(struct ext2 *fs, uint32_t ino, struct ext2_inode *in)
 {
 	if (ino == 0 || ino > fs->ninodes) {
-		ext2_msg(fs, "inode %u out of range (the fs has %u)", ino, fs->ninodes);
+		ext2_msg(fs, "inode %u out of range (the fs has %u)", ino,
+			 fs->ninodes);
 		return -P9_EIO;
 	}
 	uint32_t g = (ino - 1) / fs->ipg, i = (ino - 1) % fs->ipg;
 	uint64_t byte = (uint64_t)i * fs->isize;
 	int err = 0;
-	struct ext2_buf *b = bget(fs, fs->gd[g].bg_inode_table + (uint32_t)(byte / fs->bsize),
-				  BGET_READ, &err);
+	struct ext2_buf *b =
+	    bget(fs, fs->gd[g].bg_inode_table + (uint32_t)(byte / fs->bsize),
+		 BGET_READ, &err);
 	if (!b)
 		return err;
 	memset(in, 0, sizeof(*in));
@@ -37,8 +39,9 @@ int iwrite(struct ext2 *fs, uint32_t ino, const struct ext2_inode *in)
 		return rc;
 	uint32_t g = (ino - 1) / fs->ipg, i = (ino - 1) % fs->ipg;
 	uint64_t byte = (uint64_t)i * fs->isize;
-	struct ext2_buf *b = bget(fs, fs->gd[g].bg_inode_table + (uint32_t)(byte / fs->bsize),
-				  BGET_READ, &rc);
+	struct ext2_buf *b =
+	    bget(fs, fs->gd[g].bg_inode_table + (uint32_t)(byte / fs->bsize),
+		 BGET_READ, &rc);
 	if (!b)
 		return rc;
 	memcpy(b->data + byte % fs->bsize, in,
@@ -216,9 +219,11 @@ static int free_tree(struct ext2 *fs, struct ext2_inode *in, uint32_t *ref,
 			if ((rc = ind_get(fs, *ref, i, &v)))
 				return rc;
 			uint32_t old = v;
-			if ((rc = free_tree(fs, in, &v, depth - 1, base + i * sub, from)))
+			if ((rc = free_tree(fs, in, &v, depth - 1,
+					    base + i * sub, from)))
 				return rc;
-			if (v != old && base < from && (rc = ind_set(fs, *ref, i, v)))
+			if (v != old && base < from &&
+			    (rc = ind_set(fs, *ref, i, v)))
 				return rc;
 		}
 	}
@@ -253,7 +258,8 @@ static int free_from(struct ext2 *fs, struct ext2_inode *in, uint64_t from)
 static int is_fast_symlink(const struct ext2 *fs, const struct ext2_inode *in)
 {
 	uint32_t xattr = in->i_file_acl ? fs->bsize / 512 : 0;
-	return (in->i_mode & EXT2_S_IFMT) == EXT2_S_IFLNK && in->i_blocks == xattr;
+	return (in->i_mode & EXT2_S_IFMT) == EXT2_S_IFLNK &&
+	       in->i_blocks == xattr;
 }
 
 /* relatime, as Linux: atime moves when older than mtime or a day. */
@@ -284,13 +290,16 @@ long ext2_read(struct ext2 *fs, uint32_t ino, uint64_t off, void *buf, size_t n)
 		if ((rc = bmap(fs, &in, pos / fs->bsize, 0, &pblk)))
 			return done ? (long)done : rc;
 		/* the rest of the request, likely the blocks after this one */
-		uint32_t ahead = (uint32_t)((n - done + pos % fs->bsize +
-					     fs->bsize - 1) / fs->bsize);
-		struct ext2_buf *b = pblk ? bget_ahead(fs, pblk, ahead, &rc) : 0;
+		uint32_t ahead =
+		    (uint32_t)((n - done + pos % fs->bsize + fs->bsize - 1) /
+			       fs->bsize);
+		struct ext2_buf *b =
+		    pblk ? bget_ahead(fs, pblk, ahead, &rc) : 0;
 		if (pblk && !b)
 			return done ? (long)done : rc;
 		if (b)
-			memcpy((uint8_t *)buf + done, b->data + pos % fs->bsize, k);
+			memcpy((uint8_t *)buf + done, b->data + pos % fs->bsize,
+			       k);
 		else
 			memset((uint8_t *)buf + done, 0, k);
 		done += k;
@@ -317,7 +326,8 @@ static int write_block(struct ext2 *fs, struct ext2_inode *in, uint64_t pos,
 		return rc;
 	/* A new block, or one wholly overwritten, need not be read. */
 	int whole = k == fs->bsize || (pos % fs->bsize == 0 && pos + k >= size);
-	struct ext2_buf *b = bget(fs, pblk, fresh || whole ? BGET_ZERO : BGET_READ, &rc);
+	struct ext2_buf *b =
+	    bget(fs, pblk, fresh || whole ? BGET_ZERO : BGET_READ, &rc);
 	if (!b)
 		return rc;
 	memcpy(b->data + pos % fs->bsize, src, k);
@@ -349,7 +359,8 @@ long ext2_write(struct ext2 *fs, uint32_t ino, uint64_t off, const void *buf,
 		uint32_t k = fs->bsize - (uint32_t)(pos % fs->bsize);
 		if (k > n - done)
 			k = (uint32_t)(n - done);
-		if ((rc = write_block(fs, &in, pos, (const uint8_t *)buf + done, k, size)))
+		if ((rc = write_block(fs, &in, pos, (const uint8_t *)buf + done,
+				      k, size)))
 			break;
 		done += k;
 	}
@@ -383,7 +394,8 @@ int truncate_inode(struct ext2 *fs, struct ext2_inode *in, uint64_t size)
 	int rc;
 	if (size < old) {
 		uint64_t keep = (size + fs->bsize - 1) / fs->bsize;
-		if ((rc = free_from(fs, in, keep)) || (rc = zero_tail(fs, in, size)))
+		if ((rc = free_from(fs, in, keep)) ||
+		    (rc = zero_tail(fs, in, size)))
 			return rc;
 	}
 	return set_isize(fs, in, size);
@@ -457,7 +469,8 @@ long ext2_readlink(struct ext2 *fs, uint32_t ino, char *buf, size_t cap)
 		return (long)n;
 	}
 	if (in.i_size >= fs->bsize) {
-		ext2_msg(fs, "inode %u: a symbolic link of %u bytes", ino, in.i_size);
+		ext2_msg(fs, "inode %u: a symbolic link of %u bytes", ino,
+			 in.i_size);
 		return -P9_EIO;
 	}
 	uint32_t pblk;
@@ -501,7 +514,8 @@ int ext2_setattr(struct ext2 *fs, uint32_t ino, const struct ext2_setattr *s)
 	if (rc || (rc = iread(fs, ino, &in)))
 		return rc;
 	if (s->mode != EXT2_KEEP)
-		in.i_mode = (uint16_t)((in.i_mode & EXT2_S_IFMT) | (s->mode & 07777));
+		in.i_mode =
+		    (uint16_t)((in.i_mode & EXT2_S_IFMT) | (s->mode & 07777));
 	if (s->uid != EXT2_KEEP) {
 		in.i_uid = (uint16_t)s->uid;
 		in.i_uid_high = (uint16_t)(s->uid >> 16);
@@ -584,7 +598,8 @@ int ext2_open(struct ext2 *fs, uint32_t ino)
 		return -P9_EIO;
 	uint32_t i = open_slot(fs, ino);
 	if (!fs->open_ino[i]) {
-		if (fs->open_used >= EXT2_OPEN_SLOTS / 2) /* probes stay short */
+		if (fs->open_used >=
+		    EXT2_OPEN_SLOTS / 2) /* probes stay short */
 			return -P9_ENFILE;
 		fs->open_used++;
 		fs->open_ino[i] = ino;
@@ -606,7 +621,8 @@ static void open_delete(struct ext2 *fs, uint32_t i)
 			return;
 		uint32_t home = (fs->open_ino[j] * 2654435761u) & mask;
 		/* j's entry may fill the hole i when home is not in (i, j]. */
-		if ((i < j) ? (home <= i || home > j) : (home <= i && home > j)) {
+		if ((i < j) ? (home <= i || home > j)
+			    : (home <= i && home > j)) {
 			fs->open_ino[i] = fs->open_ino[j];
 			fs->open_refs[i] = fs->open_refs[j];
 			fs->open_ino[j] = 0;

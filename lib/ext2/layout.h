@@ -7,28 +7,28 @@
 
 #include <stdint.h>
 
-#define EXT2_MAGIC	   0xEF53
-#define EXT2_SB_OFFSET	   1024
-#define EXT2_VALID_FS	   1
-#define EXT2_ERROR_FS	   2
-#define EXT2_GOOD_OLD_ISIZE 128
+#define EXT2_MAGIC		0xEF53
+#define EXT2_SB_OFFSET		1024
+#define EXT2_VALID_FS		1
+#define EXT2_ERROR_FS		2
+#define EXT2_GOOD_OLD_ISIZE	128
 #define EXT2_GOOD_OLD_FIRST_INO 11
-#define EXT2_NDIR	   12
-#define EXT2_IND	   12
-#define EXT2_DIND	   13
-#define EXT2_TIND	   14
-#define EXT2_NBLOCKS	   15
-#define EXT2_INDEX_FL	   0x1000 /* a hashed (htree) directory */
-#define EXT2_EXTENTS_FL	   0x80000
-#define EXT2_EXTRA_ISIZE   32 /* the extra fields we know (below) */
+#define EXT2_NDIR		12
+#define EXT2_IND		12
+#define EXT2_DIND		13
+#define EXT2_TIND		14
+#define EXT2_NBLOCKS		15
+#define EXT2_INDEX_FL		0x1000 /* a hashed (htree) directory */
+#define EXT2_EXTENTS_FL		0x80000
+#define EXT2_EXTRA_ISIZE	32 /* the extra fields we know (below) */
 
 /* Features: what we do with each is in ext2.c's tables. */
-#define EXT2_COMPAT_HAS_JOURNAL	      0x0004
-#define EXT2_INCOMPAT_FILETYPE	      0x0002
-#define EXT2_INCOMPAT_RECOVER	      0x0004
-#define EXT2_ROCOMPAT_SPARSE_SUPER    0x0001
-#define EXT2_ROCOMPAT_LARGE_FILE      0x0002
-#define EXT2_ROCOMPAT_BTREE_DIR	      0x0004
+#define EXT2_COMPAT_HAS_JOURNAL	   0x0004
+#define EXT2_INCOMPAT_FILETYPE	   0x0002
+#define EXT2_INCOMPAT_RECOVER	   0x0004
+#define EXT2_ROCOMPAT_SPARSE_SUPER 0x0001
+#define EXT2_ROCOMPAT_LARGE_FILE   0x0002
+#define EXT2_ROCOMPAT_BTREE_DIR	   0x0004
 
 struct ext2_super {
 	uint32_t s_inodes_count, s_blocks_count, s_r_blocks_count;

@@ -15,25 +15,32 @@ struct feature {
 };
 
 static const struct feature incompat_names[] = {
-	{ 0x0001, "compression" }, { 0x0004, "needs_recovery (a journal to replay)" },
-	{ 0x0008, "journal_dev" }, { 0x0010, "meta_bg" },
-	{ 0x0040, "extents" },	   { 0x0080, "64bit" },
-	{ 0x0100, "mmp" },	   { 0x0200, "flex_bg" },
-	{ 0x0400, "ea_inode" },	   { 0x1000, "dirdata" },
-	{ 0x2000, "metadata_csum_seed" }, { 0x4000, "large_dir" },
-	{ 0x8000, "inline_data" }, { 0x10000, "encrypt" },
+	{ 0x0001, "compression" },
+	{ 0x0004, "needs_recovery (a journal to replay)" },
+	{ 0x0008, "journal_dev" },
+	{ 0x0010, "meta_bg" },
+	{ 0x0040, "extents" },
+	{ 0x0080, "64bit" },
+	{ 0x0100, "mmp" },
+	{ 0x0200, "flex_bg" },
+	{ 0x0400, "ea_inode" },
+	{ 0x1000, "dirdata" },
+	{ 0x2000, "metadata_csum_seed" },
+	{ 0x4000, "large_dir" },
+	{ 0x8000, "inline_data" },
+	{ 0x10000, "encrypt" },
 	{ 0x20000, "casefold" },
 };
 static const struct feature rocompat_names[] = {
-	{ 0x0008, "huge_file" },     { 0x0010, "uninit_bg" },
-	{ 0x0020, "dir_nlink" },     { 0x0040, "extra_isize" },
-	{ 0x0080, "snapshot" },	     { 0x0100, "quota" },
-	{ 0x0200, "bigalloc" },	     { 0x0400, "metadata_csum" },
-	{ 0x0800, "replica" },	     { 0x1000, "read-only" },
-	{ 0x2000, "project" },	     { 0x8000, "verity" },
+	{ 0x0008, "huge_file" }, { 0x0010, "uninit_bg" },
+	{ 0x0020, "dir_nlink" }, { 0x0040, "extra_isize" },
+	{ 0x0080, "snapshot" },	 { 0x0100, "quota" },
+	{ 0x0200, "bigalloc" },	 { 0x0400, "metadata_csum" },
+	{ 0x0800, "replica" },	 { 0x1000, "read-only" },
+	{ 0x2000, "project" },	 { 0x8000, "verity" },
 };
 #define INCOMPAT_OK EXT2_INCOMPAT_FILETYPE
-#define ROCOMPAT_OK \
+#define ROCOMPAT_OK                                              \
 	(EXT2_ROCOMPAT_SPARSE_SUPER | EXT2_ROCOMPAT_LARGE_FILE | \
 	 EXT2_ROCOMPAT_BTREE_DIR)
 
@@ -56,7 +63,8 @@ uint32_t ext2_now(struct ext2 *fs)
 int sb_put(struct ext2 *fs)
 {
 	int err = 0;
-	struct ext2_buf *b = bget(fs, EXT2_SB_OFFSET / fs->bsize, BGET_READ, &err);
+	struct ext2_buf *b =
+	    bget(fs, EXT2_SB_OFFSET / fs->bsize, BGET_READ, &err);
 	if (!b)
 		return err;
 	fs->sb->s_wtime = ext2_now(fs);
@@ -69,7 +77,8 @@ int gd_put(struct ext2 *fs, uint32_t g)
 {
 	int err = 0;
 	uint32_t per = fs->bsize / sizeof(struct ext2_gd);
-	struct ext2_buf *b = bget(fs, fs->first_data + 1 + g / per, BGET_READ, &err);
+	struct ext2_buf *b =
+	    bget(fs, fs->first_data + 1 + g / per, BGET_READ, &err);
 	if (!b)
 		return err;
 	memcpy(b->data + (g % per) * sizeof(struct ext2_gd), &fs->gd[g],
@@ -112,7 +121,8 @@ static int check_super(struct ext2 *fs, const struct ext2_super *s)
 		return -P9_EINVAL;
 	}
 	uint32_t ng = (s->s_blocks_count - s->s_first_data_block +
-		       s->s_blocks_per_group - 1) / s->s_blocks_per_group;
+		       s->s_blocks_per_group - 1) /
+		      s->s_blocks_per_group;
 	if ((uint64_t)ng * s->s_inodes_per_group != s->s_inodes_count ||
 	    (s->s_rev_level && (s->s_first_ino < EXT2_GOOD_OLD_FIRST_INO ||
 				s->s_first_ino > s->s_inodes_count))) {
@@ -132,15 +142,21 @@ static int check_features(struct ext2 *fs, const struct ext2_super *s)
 	if (bad) {
 		ext2_msg(fs, "unsupported feature %s (incompatible 0x%x)",
 			 feature_name(incompat_names,
-				      sizeof(incompat_names) / sizeof(incompat_names[0]), bad),
+				      sizeof(incompat_names) /
+					  sizeof(incompat_names[0]),
+				      bad),
 			 bad);
 		return -P9_EINVAL;
 	}
 	bad = s->s_feature_ro_compat & ~ROCOMPAT_OK;
 	if (bad) {
-		ext2_msg(fs, "feature %s (read-only compatible 0x%x) not supported: mounted read-only",
+		ext2_msg(fs,
+			 "feature %s (read-only compatible 0x%x) not "
+			 "supported: mounted read-only",
 			 feature_name(rocompat_names,
-				      sizeof(rocompat_names) / sizeof(rocompat_names[0]), bad),
+				      sizeof(rocompat_names) /
+					  sizeof(rocompat_names[0]),
+				      bad),
 			 bad);
 		return 1;
 	}
@@ -149,7 +165,8 @@ static int check_features(struct ext2 *fs, const struct ext2_super *s)
 
 static int in_fs(struct ext2 *fs, uint32_t blk, uint32_t n)
 {
-	return blk >= fs->first_data && blk < fs->nblocks && n <= fs->nblocks - blk;
+	return blk >= fs->first_data && blk < fs->nblocks &&
+	       n <= fs->nblocks - blk;
 }
 
 /* Every descriptor's bitmaps and table inside the fs. */
@@ -161,7 +178,9 @@ static int check_groups(struct ext2 *fs)
 		if (!in_fs(fs, d->bg_block_bitmap, 1) ||
 		    !in_fs(fs, d->bg_inode_bitmap, 1) ||
 		    !in_fs(fs, d->bg_inode_table, itb)) {
-			ext2_msg(fs, "group descriptor %u out of range (bitmaps %u, %u, table %u)",
+			ext2_msg(fs,
+				 "group descriptor %u out of range (bitmaps "
+				 "%u, %u, table %u)",
 				 g, d->bg_block_bitmap, d->bg_inode_bitmap,
 				 d->bg_inode_table);
 			return -P9_EINVAL;
@@ -176,10 +195,12 @@ static int load_groups(struct ext2 *fs)
 	uint32_t per = fs->bsize / sizeof(struct ext2_gd);
 	for (uint32_t i = 0; i < fs->gdt_blocks; i++) {
 		int err = 0;
-		struct ext2_buf *b = bget(fs, fs->first_data + 1 + i, BGET_READ, &err);
+		struct ext2_buf *b =
+		    bget(fs, fs->first_data + 1 + i, BGET_READ, &err);
 		if (!b)
 			return err;
-		uint32_t n = fs->ngroups - i * per < per ? fs->ngroups - i * per : per;
+		uint32_t n =
+		    fs->ngroups - i * per < per ? fs->ngroups - i * per : per;
 		memcpy(&fs->gd[i * per], b->data, n * sizeof(struct ext2_gd));
 	}
 	return check_groups(fs);
@@ -195,10 +216,12 @@ static void geometry(struct ext2 *fs, const struct ext2_super *s)
 	fs->ninodes = s->s_inodes_count;
 	fs->first_data = s->s_first_data_block;
 	fs->isize = s->s_rev_level ? s->s_inode_size : EXT2_GOOD_OLD_ISIZE;
-	fs->first_ino = s->s_rev_level ? s->s_first_ino : EXT2_GOOD_OLD_FIRST_INO;
+	fs->first_ino =
+	    s->s_rev_level ? s->s_first_ino : EXT2_GOOD_OLD_FIRST_INO;
 	fs->ngroups = (fs->nblocks - fs->first_data + fs->bpg - 1) / fs->bpg;
-	fs->gdt_blocks = (fs->ngroups * (uint32_t)sizeof(struct ext2_gd) +
-			  fs->bsize - 1) / fs->bsize;
+	fs->gdt_blocks =
+	    (fs->ngroups * (uint32_t)sizeof(struct ext2_gd) + fs->bsize - 1) /
+	    fs->bsize;
 }
 
 int ext2_mount(struct ext2 *fs, const struct ext2_dev *dev, void *mem,
@@ -222,7 +245,8 @@ int ext2_mount(struct ext2 *fs, const struct ext2_dev *dev, void *mem,
 	geometry(fs, &sbuf);
 	/* The superblock and descriptors first in mem, the cache after. */
 	uintptr_t p = ((uintptr_t)mem + 63) & ~(uintptr_t)63;
-	size_t need = sizeof(struct ext2_super) + fs->ngroups * sizeof(struct ext2_gd) + 64;
+	size_t need = sizeof(struct ext2_super) +
+		      fs->ngroups * sizeof(struct ext2_gd) + 64;
 	if (memsize < EXT2_MIN_MEM || need + EXT2_MIN_MEM / 2 > memsize) {
 		ext2_msg(fs, "not enough memory for %u groups", fs->ngroups);
 		return -P9_ENOMEM;
@@ -230,7 +254,8 @@ int ext2_mount(struct ext2 *fs, const struct ext2_dev *dev, void *mem,
 	fs->sb = (struct ext2_super *)p;
 	*fs->sb = sbuf;
 	fs->gd = (struct ext2_gd *)(p + sizeof(struct ext2_super));
-	if ((rc = cache_init(fs, (void *)(p + need), memsize - (p + need - (uintptr_t)mem))))
+	if ((rc = cache_init(fs, (void *)(p + need),
+			     memsize - (p + need - (uintptr_t)mem))))
 		return rc;
 	if ((rc = load_groups(fs)))
 		return rc;
@@ -293,7 +318,8 @@ int ext2_statfs(struct ext2 *fs, struct ext2_statfs *st)
 	st->blocks = s->s_blocks_count;
 	st->bfree = s->s_free_blocks_count;
 	st->bavail = s->s_free_blocks_count > s->s_r_blocks_count
-			     ? s->s_free_blocks_count - s->s_r_blocks_count : 0;
+			 ? s->s_free_blocks_count - s->s_r_blocks_count
+			 : 0;
 	st->files = s->s_inodes_count;
 	st->ffree = s->s_free_inodes_count;
 	return 0;
@@ -350,7 +376,8 @@ int alloc_block(struct ext2 *fs, uint32_t goal, uint32_t *out)
 	uint32_t g0 = (goal - fs->first_data) / fs->bpg;
 	for (uint32_t k = 0; k <= fs->ngroups; k++) {
 		uint32_t g = (g0 + k) % fs->ngroups;
-		if (!fs->gd[g].bg_free_blocks_count || fs->sb->s_free_blocks_count == 0)
+		if (!fs->gd[g].bg_free_blocks_count ||
+		    fs->sb->s_free_blocks_count == 0)
 			continue;
 		uint32_t from = k == 0 ? (goal - fs->first_data) % fs->bpg : 0;
 		int64_t i = take_bit(fs, fs->gd[g].bg_block_bitmap, from, 0,
@@ -358,7 +385,10 @@ int alloc_block(struct ext2 *fs, uint32_t goal, uint32_t *out)
 		if (err)
 			return err;
 		if (i < 0) {
-			ext2_msg(fs, "group %u: its count says free blocks, its bitmap none", g);
+			ext2_msg(fs,
+				 "group %u: its count says free blocks, its "
+				 "bitmap none",
+				 g);
 			return -P9_EIO;
 		}
 		fs->gd[g].bg_free_blocks_count--;
@@ -378,10 +408,11 @@ static int clear_bit(struct ext2 *fs, uint32_t bmblk, uint32_t i)
 	if (!b)
 		return err;
 	if (!(b->data[i >> 3] & (1u << (i & 7)))) {
-		ext2_msg(fs, "freeing a free object (bitmap block %u bit %u)", bmblk, i);
+		ext2_msg(fs, "freeing a free object (bitmap block %u bit %u)",
+			 bmblk, i);
 		return -P9_EIO;
 	}
-	b->data[i >> 3] &= (uint8_t)~(1u << (i & 7));
+	b->data[i >> 3] &= (uint8_t) ~(1u << (i & 7));
 	bdirty(fs, b);
 	return 0;
 }
@@ -393,7 +424,8 @@ int free_block(struct ext2 *fs, uint32_t blk)
 		return -P9_EIO;
 	}
 	uint32_t g = (blk - fs->first_data) / fs->bpg;
-	int rc = clear_bit(fs, fs->gd[g].bg_block_bitmap, (blk - fs->first_data) % fs->bpg);
+	int rc = clear_bit(fs, fs->gd[g].bg_block_bitmap,
+			   (blk - fs->first_data) % fs->bpg);
 	if (rc)
 		return rc;
 	bforget(fs, blk);
@@ -418,7 +450,10 @@ int alloc_inode(struct ext2 *fs, uint32_t near, int isdir, uint32_t *out)
 		if (err)
 			return err;
 		if (i < 0) {
-			ext2_msg(fs, "group %u: its count says free inodes, its bitmap none", g);
+			ext2_msg(fs,
+				 "group %u: its count says free inodes, its "
+				 "bitmap none",
+				 g);
 			return -P9_EIO;
 		}
 		fs->gd[g].bg_free_inodes_count--;

@@ -23,7 +23,7 @@
 #define NFID	    256
 #define CACHE_BYTES (6u << 20)
 #define FLUSH_US    3000000 /* dirty blocks reach the disk within this */
-#define DEV_ROOT    0	     /* the device server's fids */
+#define DEV_ROOT    0	    /* the device server's fids */
 #define DEV_FILE    1
 
 static struct ext2 fs;
@@ -56,7 +56,8 @@ static int dev_read(void *ctx, uint64_t off, void *buf, size_t len)
 		uint32_t k = p9c_iounit(&dev);
 		if (k > len - done)
 			k = (uint32_t)(len - done);
-		long n = p9c_read(&dev, DEV_FILE, off + done, (uint8_t *)buf + done, k);
+		long n = p9c_read(&dev, DEV_FILE, off + done,
+				  (uint8_t *)buf + done, k);
 		if (n <= 0)
 			return n < 0 ? (int)n : -P9_EIO;
 		done += (size_t)n;
@@ -93,8 +94,9 @@ static int dev_open(const char *path, int ro)
 {
 	struct p9_qid qid;
 	uint32_t conn = metta_slot_alloc();
-	int rc = conn ? p9_portal_connect(&dev, DEVICE, conn, dev_t_buf, dev_r_buf)
-		      : -P9_ENOMEM;
+	int rc =
+	    conn ? p9_portal_connect(&dev, DEVICE, conn, dev_t_buf, dev_r_buf)
+		 : -P9_ENOMEM;
 	if (rc || (rc = p9c_attach(&dev, DEV_ROOT, "root", "", &qid)))
 		return rc;
 	static char buf[256];
@@ -139,8 +141,9 @@ static void start_flusher(void)
 {
 	uint32_t th = metta_slot_alloc();
 	uint64_t top = (uint64_t)&flusher_stack[sizeof(flusher_stack)] - 8;
-	if (!th || metta_thread_create(CAP_SELF, th, (uint64_t)flusher, top,
-				       METTA_PRIO_NORM) ||
+	if (!th ||
+	    metta_thread_create(CAP_SELF, th, (uint64_t)flusher, top,
+				METTA_PRIO_NORM) ||
 	    metta_thread_ctl(th, THREAD_START, 0))
 		metta_printf("ext2: no write-back thread (sync writes back)\n");
 }
@@ -164,7 +167,8 @@ static void announce(const char *path)
 	if (fs.msg[0])
 		metta_printf("ext2: %s: %s\n", path, fs.msg);
 	ext2_statfs(&fs, &st);
-	metta_printf("ext2: %s: %u-byte blocks, %lu of %lu free, %lu of %lu inodes free%s\n",
+	metta_printf("ext2: %s: %u-byte blocks, %lu of %lu free, %lu of %lu "
+		     "inodes free%s\n",
 		     path, st.bsize, (unsigned long)st.bfree,
 		     (unsigned long)st.blocks, (unsigned long)st.ffree,
 		     (unsigned long)st.files, fs.ro ? " (read-only)" : "");
@@ -181,17 +185,21 @@ int main(int argc, char **argv, char **envp)
 	clock_init();
 	int rc = dev_open(argv[1], ro);
 	if (rc) {
-		metta_printf("ext2: %s: %s; serving nothing\n", argv[1], p9_errstr(-rc));
+		metta_printf("ext2: %s: %s; serving nothing\n", argv[1],
+			     p9_errstr(-rc));
 		ext2srv_refuse(rc);
-	} else if ((rc = ext2_mount(&fs, &device, cache, sizeof(cache), now, ro))) {
-		metta_printf("ext2: %s: %s; serving nothing\n", argv[1], fs.msg);
+	} else if ((rc = ext2_mount(&fs, &device, cache, sizeof(cache), now,
+				    ro))) {
+		metta_printf("ext2: %s: %s; serving nothing\n", argv[1],
+			     fs.msg);
 		ext2srv_refuse(rc == -P9_ENOMEM ? rc : -P9_EIO);
 	} else {
 		mounted = 1;
 		announce(argv[1]);
 	}
 	p9srv_init(&srv, &ext2srv_ops, &fs, MSIZE, P9SRV_STORAGE_ARGS(store));
-	static const server_op ops[] = { P9_PORTAL_OPS, [P9_SYNCFS] = op_syncfs };
+	static const server_op ops[] = { P9_PORTAL_OPS, [P9_SYNCFS] =
+							    op_syncfs };
 	static struct server s = { PORTAL, ops, sizeof(ops) / sizeof(ops[0]) };
 	p9_portal_init(&srv, PORTAL);
 	if (mounted && !fs.ro)

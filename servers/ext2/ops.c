@@ -11,8 +11,8 @@
 #include <fmt/fmt.h>
 #include <string/kstring.h>
 
-#define NNODES 4352 /* every fid of every connection, and some */
-#define LINK_MAX_LEN 4096
+#define NNODES		  4352 /* every fid of every connection, and some */
+#define LINK_MAX_LEN	  4096
 #define EXT2_STATFS_MAGIC 0xEF53 /* Linux's EXT2_SUPER_MAGIC */
 
 struct node {
@@ -96,18 +96,24 @@ static int op_walk1(void *ctx, void *dir, struct p9_str name, void **child)
 static uint32_t type_bits(uint32_t mode)
 {
 	switch (mode & EXT2_S_IFMT) {
-	case EXT2_S_IFDIR: return P9_DMDIR;
-	case EXT2_S_IFLNK: return P9_DMSYMLINK;
-	case EXT2_S_IFIFO: return P9_DMNAMEDPIPE;
-	case EXT2_S_IFSOCK: return P9_DMSOCKET;
+	case EXT2_S_IFDIR:
+		return P9_DMDIR;
+	case EXT2_S_IFLNK:
+		return P9_DMSYMLINK;
+	case EXT2_S_IFIFO:
+		return P9_DMNAMEDPIPE;
+	case EXT2_S_IFSOCK:
+		return P9_DMSOCKET;
 	}
 	return 0;
 }
 
 static uint32_t mode_to_9p(uint32_t mode)
 {
-	return type_bits(mode) | (mode & 0777) | (mode & 04000 ? P9_DMSETUID : 0) |
-	       (mode & 02000 ? P9_DMSETGID : 0) | (mode & 01000 ? P9_DMSETVTX : 0);
+	return type_bits(mode) | (mode & 0777) |
+	       (mode & 04000 ? P9_DMSETUID : 0) |
+	       (mode & 02000 ? P9_DMSETGID : 0) |
+	       (mode & 01000 ? P9_DMSETVTX : 0);
 }
 
 static uint32_t mode_from_9p(uint32_t p)
@@ -216,10 +222,13 @@ static int op_readdir(void *ctx, void *dir, uint32_t index, struct p9_stat *st)
 			return rc;
 		}
 		if ((dent.namelen == 1 && dent.name[0] == '.') ||
-		    (dent.namelen == 2 && dent.name[0] == '.' && dent.name[1] == '.'))
+		    (dent.namelen == 2 && dent.name[0] == '.' &&
+		     dent.name[1] == '.'))
 			continue;
 		if (rd_index++ == index)
-			return fill_stat(ctx, dent.ino, dent.name, dent.namelen, st) ?: 1;
+			return fill_stat(ctx, dent.ino, dent.name, dent.namelen,
+					 st)
+				   ?: 1;
 	}
 }
 
@@ -247,7 +256,8 @@ static uint32_t create_mode(uint32_t perm, uint32_t dirmode)
 	if (perm & P9_DMSYMLINK)
 		return EXT2_S_IFLNK | 0777;
 	if (perm & P9_DMDIR)
-		return EXT2_S_IFDIR | (mode_from_9p(perm) & (~0777u | (dirmode & 0777)));
+		return EXT2_S_IFDIR |
+		       (mode_from_9p(perm) & (~0777u | (dirmode & 0777)));
 	type = perm & P9_DMNAMEDPIPE ? EXT2_S_IFIFO
 	       : perm & P9_DMSOCKET  ? EXT2_S_IFSOCK
 				     : EXT2_S_IFREG;
@@ -261,14 +271,16 @@ static int op_create(void *ctx, void *dir, struct p9_str name, uint32_t perm,
 	struct ext2_attr da;
 	uint32_t ino;
 	(void)mode;
-	uint32_t types = perm & (P9_DMDIR | P9_DMSYMLINK | P9_DMNAMEDPIPE | P9_DMSOCKET);
+	uint32_t types =
+	    perm & (P9_DMDIR | P9_DMSYMLINK | P9_DMNAMEDPIPE | P9_DMSOCKET);
 	if (types & (types - 1))
 		return -P9_EINVAL;
 	int64_t uid = owner_id(uname);
 	int rc = ext2_getattr(ctx, d->ino, &da);
 	if (rc)
 		return rc;
-	rc = ext2_create(ctx, d->ino, name.s, name.len, create_mode(perm, da.mode),
+	rc = ext2_create(ctx, d->ino, name.s, name.len,
+			 create_mode(perm, da.mode),
 			 uid < 0 ? 0 : (uint32_t)uid, da.gid, &ino);
 	if (rc)
 		return rc;
@@ -302,14 +314,16 @@ static int op_remove(void *ctx, void *node)
 static int nochange(const struct p9_stat *st)
 {
 	return st->length == ~0ull && st->mode == ~0u && st->atime == ~0u &&
-	       st->mtime == ~0u && !st->name.len && !st->gid.len && !st->uid.len;
+	       st->mtime == ~0u && !st->name.len && !st->gid.len &&
+	       !st->uid.len;
 }
 
 /* The name part of a wstat: a rename within the directory. */
 static int wstat_name(struct ext2 *fs, struct node *n, struct p9_str name)
 {
 	uint32_t ino;
-	if (!name.len || (name.len == n->namelen && !memcmp(name.s, n->name, name.len)))
+	if (!name.len ||
+	    (name.len == n->namelen && !memcmp(name.s, n->name, name.len)))
 		return 0;
 	if (n->ino == EXT2_ROOT_INO)
 		return -P9_EPERM;
@@ -317,7 +331,8 @@ static int wstat_name(struct ext2 *fs, struct node *n, struct p9_str name)
 		return -P9_ENOENT;
 	if (ext2_lookup(fs, n->dir, name.s, name.len, &ino) == 0)
 		return -P9_EEXIST;
-	int rc = ext2_rename(fs, n->dir, n->name, n->namelen, n->dir, name.s, name.len);
+	int rc = ext2_rename(fs, n->dir, n->name, n->namelen, n->dir, name.s,
+			     name.len);
 	if (rc)
 		return rc;
 	n->namelen = name.len;
@@ -331,7 +346,8 @@ static int op_wstat(void *ctx, void *node, const struct p9_stat *st)
 {
 	struct node *n = node;
 	if (nochange(st))
-		return n->ino == EXT2_ROOT_INO ? ext2_sync(ctx) : ext2_fsync(ctx, n->ino);
+		return n->ino == EXT2_ROOT_INO ? ext2_sync(ctx)
+					       : ext2_fsync(ctx, n->ino);
 	int64_t gid = st->gid.len ? owner_id(st->gid) : EXT2_KEEP;
 	if (gid < 0)
 		return -P9_EINVAL;
@@ -372,10 +388,14 @@ static int op_statfs(void *ctx, void *node, struct p9_statfs *sf)
 	struct ext2_statfs s;
 	(void)node;
 	ext2_statfs(ctx, &s);
-	*sf = (struct p9_statfs){ .type = EXT2_STATFS_MAGIC, .bsize = s.bsize,
-				  .blocks = s.blocks, .bfree = s.bfree,
-				  .bavail = s.bavail, .files = s.files,
-				  .ffree = s.ffree, .namelen = EXT2_NAME_MAX };
+	*sf = (struct p9_statfs){ .type = EXT2_STATFS_MAGIC,
+				  .bsize = s.bsize,
+				  .blocks = s.blocks,
+				  .bfree = s.bfree,
+				  .bavail = s.bavail,
+				  .files = s.files,
+				  .ffree = s.ffree,
+				  .namelen = EXT2_NAME_MAX };
 	return 0;
 }
 

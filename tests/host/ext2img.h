@@ -35,10 +35,12 @@ static inline int dev_read(void *ctx, uint64_t off, void *buf, size_t len)
 	(void)ctx;
 	return pread(imgfd, buf, len, (off_t)off) == (ssize_t)len ? 0 : -P9_EIO;
 }
-static inline int dev_write(void *ctx, uint64_t off, const void *buf, size_t len)
+static inline int dev_write(void *ctx, uint64_t off, const void *buf,
+			    size_t len)
 {
 	(void)ctx;
-	return pwrite(imgfd, buf, len, (off_t)off) == (ssize_t)len ? 0 : -P9_EIO;
+	return pwrite(imgfd, buf, len, (off_t)off) == (ssize_t)len ? 0
+								   : -P9_EIO;
 }
 static inline int dev_flush(void *ctx)
 {
@@ -47,7 +49,8 @@ static inline int dev_flush(void *ctx)
 }
 static const struct ext2_dev dev = { dev_read, dev_write, dev_flush, 0 };
 
-static inline int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline int sh(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 static inline int sh(const char *fmt, ...)
 {
 	char cmd[1024];
@@ -94,8 +97,9 @@ static inline int do_mount(void)
 
 static inline int fsck_clean(void)
 {
-	return sh("e2fsck -fn %s >%s/fsck.out 2>&1", img, tmp) == 0 ? 0
-		: (sh("cat %s/fsck.out >&2", tmp), 1);
+	return sh("e2fsck -fn %s >%s/fsck.out 2>&1", img, tmp) == 0
+		   ? 0
+		   : (sh("cat %s/fsck.out >&2", tmp), 1);
 }
 
 /* debugfs's cat of path equals want[len]. */
@@ -116,12 +120,12 @@ static inline int debugfs_is(const char *path, const void *want, size_t len)
 	return same;
 }
 
-
 /* The scratch folder TMP (mkdtemp), or 1. */
 static inline int ext2img_init(void)
 {
 	if (system("command -v mke2fs e2fsck debugfs >/dev/null 2>&1") != 0) {
-		printf("FAIL ext2: mke2fs, e2fsck and debugfs (e2fsprogs) are needed\n");
+		printf("FAIL ext2: mke2fs, e2fsck and debugfs (e2fsprogs) are "
+		       "needed\n");
 		return 1;
 	}
 	snprintf(tmp, sizeof(tmp), "/tmp/ext2test.XXXXXX");

@@ -46,13 +46,13 @@ static uint32_t create(uint32_t dir, const char *name, uint32_t mode)
 	return ino;
 }
 
-
 /* Reading what mke2fs -d put there, 1, 2 and 4 KiB blocks. */
 static int read_mke2fs_tree(int bs)
 {
 	CHECK(reset_src() == 0);
 	put_src("hello", "hello, ext2\n");
-	CHECK(sh("mkdir -p %s/src/a/b && ln -s hello %s/src/fast", tmp, tmp) == 0);
+	CHECK(sh("mkdir -p %s/src/a/b && ln -s hello %s/src/fast", tmp, tmp) ==
+	      0);
 	char target[200];
 	memset(target, 'x', sizeof(target) - 1);
 	target[sizeof(target) - 1] = 0;
@@ -102,7 +102,8 @@ static int mke2fs_tree_4k(void)
  * (1 KiB blocks), written and read back by debugfs. */
 static int write_sizes(void)
 {
-	static const size_t sizes[] = { 0, 1, 1023, 1024, 12 * 1024, 12 * 1024 + 1,
+	static const size_t sizes[] = { 0,	    1,	       1023,
+					1024,	    12 * 1024, 12 * 1024 + 1,
 					300 * 1024, 2 << 20 };
 	CHECK(reset_src() == 0);
 	CHECK(make_image(1024, 16384, "") == 0);
@@ -116,8 +117,10 @@ static int write_sizes(void)
 		pattern(buf, sizes[i], (uint32_t)i);
 		/* in odd pieces, so writes straddle blocks */
 		for (size_t off = 0; off < sizes[i];) {
-			size_t k = sizes[i] - off < 3001 ? sizes[i] - off : 3001;
-			CHECK(ext2_write(&fs, ino, off, buf + off, k) == (long)k);
+			size_t k =
+			    sizes[i] - off < 3001 ? sizes[i] - off : 3001;
+			CHECK(ext2_write(&fs, ino, off, buf + off, k) ==
+			      (long)k);
 			off += k;
 		}
 	}
@@ -145,8 +148,8 @@ static int image_has(uint64_t pblk, const void *want, size_t n)
 static uint64_t debugfs_bmap(const char *path, uint64_t lblk)
 {
 	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "debugfs -R 'bmap %s %llu' %s 2>/dev/null", path,
-		 (unsigned long long)lblk, img);
+	snprintf(cmd, sizeof(cmd), "debugfs -R 'bmap %s %llu' %s 2>/dev/null",
+		 path, (unsigned long long)lblk, img);
 	FILE *p = popen(cmd, "r");
 	unsigned long long v = 0;
 	if (!p || fscanf(p, "%llu", &v) != 1)
@@ -186,7 +189,8 @@ static int triple_indirect(void)
 	/* shrinking below the triple part frees its blocks */
 	CHECK(do_mount() == 0);
 	CHECK(ext2_truncate(&fs, walk("sparse"), mid + 1024) == 0);
-	CHECK(ext2_getattr(&fs, walk("sparse"), &at) == 0 && at.blocks == 3 * 2);
+	CHECK(ext2_getattr(&fs, walk("sparse"), &at) == 0 &&
+	      at.blocks == 3 * 2);
 	CHECK(ext2_syncfs(&fs) == 0);
 	return fsck_clean();
 }
@@ -207,11 +211,15 @@ static int thousand_files(void)
 			uint32_t d2 = create(d1, name, EXT2_S_IFDIR | 0755);
 			CHECK(d2);
 			for (int k = 0; k < 10; k++) {
-				snprintf(name, sizeof(name), "file-with-a-longer-name-%d", k);
-				uint32_t f = create(d2, name, EXT2_S_IFREG | 0644);
+				snprintf(name, sizeof(name),
+					 "file-with-a-longer-name-%d", k);
+				uint32_t f =
+				    create(d2, name, EXT2_S_IFREG | 0644);
 				CHECK(f);
-				int n = snprintf(content, sizeof(content), "file %d/%d/%d\n", i, j, k);
-				CHECK(ext2_write(&fs, f, 0, content, (size_t)n) == n);
+				int n = snprintf(content, sizeof(content),
+						 "file %d/%d/%d\n", i, j, k);
+				CHECK(ext2_write(&fs, f, 0, content,
+						 (size_t)n) == n);
 			}
 		}
 	}
@@ -219,16 +227,21 @@ static int thousand_files(void)
 	CHECK(fsck_clean() == 0);
 	for (int i = 0; i < 10; i += 3) {
 		char path[96];
-		int n = snprintf(content, sizeof(content), "file %d/%d/%d\n", i, 9 - i, i);
-		snprintf(path, sizeof(path), "/d%d/e%d/file-with-a-longer-name-%d", i, 9 - i, i);
+		int n = snprintf(content, sizeof(content), "file %d/%d/%d\n", i,
+				 9 - i, i);
+		snprintf(path, sizeof(path),
+			 "/d%d/e%d/file-with-a-longer-name-%d", i, 9 - i, i);
 		CHECK(debugfs_is(path, content, (size_t)n));
 	}
 	/* every one read back through the library */
 	CHECK(do_mount() == 0);
 	for (int i = 0; i < 1000; i++) {
 		char path[96], got[64];
-		int n = snprintf(content, sizeof(content), "file %d/%d/%d\n", i / 100, i / 10 % 10, i % 10);
-		snprintf(path, sizeof(path), "d%d/e%d/file-with-a-longer-name-%d", i / 100, i / 10 % 10, i % 10);
+		int n = snprintf(content, sizeof(content), "file %d/%d/%d\n",
+				 i / 100, i / 10 % 10, i % 10);
+		snprintf(path, sizeof(path),
+			 "d%d/e%d/file-with-a-longer-name-%d", i / 100,
+			 i / 10 % 10, i % 10);
 		CHECK(ext2_read(&fs, walk(path), 0, got, sizeof(got)) == n);
 		CHECK(memcmp(got, content, (size_t)n) == 0);
 	}
@@ -270,7 +283,8 @@ static int big_file(void)
 static int renames(void)
 {
 	CHECK(reset_src() == 0);
-	CHECK(sh("mkdir -p %s/src/a/sub %s/src/b %s/src/empty", tmp, tmp, tmp) == 0);
+	CHECK(sh("mkdir -p %s/src/a/sub %s/src/b %s/src/empty", tmp, tmp,
+		 tmp) == 0);
 	put_src("a/x", "x\n");
 	put_src("a/y", "y\n");
 	put_src("b/z", "z\n");
@@ -280,17 +294,20 @@ static int renames(void)
 	uint32_t a = walk("a"), b = walk("b"), root = EXT2_ROOT_INO;
 	CHECK(ext2_rename(&fs, a, "x", 1, a, "x2", 2) == 0);
 	CHECK(ext2_rename(&fs, a, "x2", 2, b, "x3", 2) == 0);
-	CHECK(ext2_rename(&fs, a, "y", 1, b, "z", 1) == 0); /* replaces z */
+	CHECK(ext2_rename(&fs, a, "y", 1, b, "z", 1) == 0);	/* replaces z */
 	CHECK(ext2_rename(&fs, a, "sub", 3, b, "sub", 3) == 0); /* a dir */
-	CHECK(ext2_rename(&fs, root, "b", 1, walk("b/sub"), "b", 1) == -P9_EINVAL);
-	CHECK(ext2_rename(&fs, b, "sub", 3, root, "empty", 5) == 0); /* over an empty dir */
+	CHECK(ext2_rename(&fs, root, "b", 1, walk("b/sub"), "b", 1) ==
+	      -P9_EINVAL);
+	CHECK(ext2_rename(&fs, b, "sub", 3, root, "empty", 5) ==
+	      0); /* over an empty dir */
 	CHECK(ext2_rename(&fs, root, "a", 1, root, "b", 1) == -P9_ENOTEMPTY);
 	CHECK(ext2_rename(&fs, b, "z", 1, root, "a", 1) == -P9_EISDIR);
 	CHECK(ext2_rename(&fs, root, "a", 1, b, "z", 1) == -P9_ENOTDIR);
 	CHECK(ext2_rename(&fs, b, "nope", 4, b, "q", 1) == -P9_ENOENT);
 	CHECK(ext2_rename(&fs, b, "z", 1, b, "z", 1) == 0);
 	uint32_t ino;
-	CHECK(ext2_lookup(&fs, walk("empty"), "..", 2, &ino) == 0 && ino == root);
+	CHECK(ext2_lookup(&fs, walk("empty"), "..", 2, &ino) == 0 &&
+	      ino == root);
 	struct ext2_attr at;
 	CHECK(ext2_getattr(&fs, b, &at) == 0 && at.nlink == 2);
 	CHECK(ext2_getattr(&fs, a, &at) == 0 && at.nlink == 2);
@@ -299,7 +316,8 @@ static int renames(void)
 	CHECK(debugfs_is("/b/x3", "x\n", 2));
 	CHECK(debugfs_is("/b/z", "y\n", 2));
 	CHECK(debugfs_is("/empty/deep", "deep\n", 5));
-	CHECK(sh("debugfs -R 'ls /a' %s 2>/dev/null | grep -q ' y '", img) != 0);
+	CHECK(sh("debugfs -R 'ls /a' %s 2>/dev/null | grep -q ' y '", img) !=
+	      0);
 	return 0;
 }
 
@@ -309,7 +327,8 @@ static int links_and_dirs(void)
 	CHECK(reset_src() == 0);
 	CHECK(make_image(4096, 4096, "") == 0);
 	CHECK(do_mount() == 0);
-	uint32_t root = EXT2_ROOT_INO, d = create(root, "d", EXT2_S_IFDIR | 0755);
+	uint32_t root = EXT2_ROOT_INO,
+		 d = create(root, "d", EXT2_S_IFDIR | 0755);
 	uint32_t f = create(d, "f", EXT2_S_IFREG | 0644), ino;
 	CHECK(ext2_write(&fs, f, 0, "data\n", 5) == 5);
 	CHECK(ext2_link(&fs, root, "hard", 4, f) == 0);
@@ -320,28 +339,35 @@ static int links_and_dirs(void)
 	CHECK(ext2_symlink(&fs, root, "fast", 4, "d/f", 3, 0, 0, &ino) == 0);
 	char target[300];
 	memset(target, 't', sizeof(target));
-	CHECK(ext2_symlink(&fs, root, "slow", 4, target, sizeof(target), 0, 0, &ino) == 0);
+	CHECK(ext2_symlink(&fs, root, "slow", 4, target, sizeof(target), 0, 0,
+			   &ino) == 0);
 	CHECK(ext2_getattr(&fs, ino, &at) == 0 && at.blocks == 8);
 	/* the 9P way: an empty link, then its target */
 	ino = create(root, "nine", EXT2_S_IFLNK | 0777);
 	CHECK(ino && ext2_set_symlink(&fs, ino, "hard", 4) == 0);
 	CHECK(ext2_set_symlink(&fs, ino, "again", 5) == -P9_EINVAL);
 	CHECK(ext2_unlink(&fs, root, "d", 1) == -P9_ENOTEMPTY);
-	CHECK(ext2_create(&fs, d, "f", 1, EXT2_S_IFREG, 0, 0, &ino) == -P9_EEXIST);
+	CHECK(ext2_create(&fs, d, "f", 1, EXT2_S_IFREG, 0, 0, &ino) ==
+	      -P9_EEXIST);
 	CHECK(ext2_unlink(&fs, d, "f", 1) == 0);
 	CHECK(ext2_getattr(&fs, f, &at) == 0 && at.nlink == 1);
 	uint32_t e = create(d, "e", EXT2_S_IFDIR | 0700);
 	CHECK(ext2_getattr(&fs, d, &at) == 0 && at.nlink == 3);
 	CHECK(ext2_unlink(&fs, d, "e", 1) == 0);
 	CHECK(ext2_getattr(&fs, d, &at) == 0 && at.nlink == 2);
-	CHECK(ext2_create(&fs, e, "g", 1, EXT2_S_IFREG, 0, 0, &ino) == -P9_ENOENT);
+	CHECK(ext2_create(&fs, e, "g", 1, EXT2_S_IFREG, 0, 0, &ino) ==
+	      -P9_ENOENT);
 	CHECK(ext2_unlink(&fs, root, "d", 1) == 0);
 	CHECK(ext2_lookup(&fs, root, "d", 1, &ino) == -P9_ENOENT);
 	CHECK(ext2_syncfs(&fs) == 0);
 	CHECK(fsck_clean() == 0);
 	CHECK(debugfs_is("/hard", "data\n", 5));
-	CHECK(sh("debugfs -R 'stat /fast' %s 2>/dev/null | grep -q 'Fast link dest: \"d/f\"'", img) == 0);
-	CHECK(sh("debugfs -R 'stat /nine' %s 2>/dev/null | grep -q 'Fast link dest: \"hard\"'", img) == 0);
+	CHECK(sh("debugfs -R 'stat /fast' %s 2>/dev/null | grep -q 'Fast link "
+		 "dest: \"d/f\"'",
+		 img) == 0);
+	CHECK(sh("debugfs -R 'stat /nine' %s 2>/dev/null | grep -q 'Fast link "
+		 "dest: \"hard\"'",
+		 img) == 0);
 	return 0;
 }
 
@@ -407,23 +433,28 @@ static int owners_and_times(void)
 	CHECK(make_image(1024, 4096, "") == 0);
 	CHECK(do_mount() == 0);
 	uint32_t f = 0;
-	CHECK(ext2_create(&fs, EXT2_ROOT_INO, "o", 1, EXT2_S_IFREG | 0640, 1000, 70000, &f) == 0);
+	CHECK(ext2_create(&fs, EXT2_ROOT_INO, "o", 1, EXT2_S_IFREG | 0640, 1000,
+			  70000, &f) == 0);
 	struct ext2_attr at;
 	CHECK(ext2_getattr(&fs, f, &at) == 0);
 	CHECK(at.uid == 1000 && at.gid == 70000 && (at.mode & 07777) == 0640);
-	CHECK(at.atime == fake_now && at.mtime == fake_now && at.ctime == fake_now);
+	CHECK(at.atime == fake_now && at.mtime == fake_now &&
+	      at.ctime == fake_now);
 	fake_now += 100;
 	struct ext2_setattr s = { 04755, 0, EXT2_KEEP, 1234, 5678 };
 	CHECK(ext2_setattr(&fs, f, &s) == 0);
 	CHECK(ext2_getattr(&fs, f, &at) == 0);
-	CHECK(at.uid == 0 && at.gid == 70000 && at.mode == (EXT2_S_IFREG | 04755));
+	CHECK(at.uid == 0 && at.gid == 70000 &&
+	      at.mode == (EXT2_S_IFREG | 04755));
 	CHECK(at.atime == 1234 && at.mtime == 5678 && at.ctime == fake_now);
 	fake_now += 100;
 	CHECK(ext2_write(&fs, f, 0, "z", 1) == 1);
 	CHECK(ext2_getattr(&fs, f, &at) == 0 && at.mtime == fake_now);
 	CHECK(ext2_syncfs(&fs) == 0);
 	CHECK(fsck_clean() == 0);
-	CHECK(sh("debugfs -R 'stat /o' %s 2>/dev/null | grep -q 'User:     0   Group: 70000'", img) == 0);
+	CHECK(sh("debugfs -R 'stat /o' %s 2>/dev/null | grep -q 'User:     0   "
+		 "Group: 70000'",
+		 img) == 0);
 	return 0;
 }
 
@@ -487,12 +518,14 @@ static int features(void)
 	CHECK(ext2_mount(&fs, &dev, mem, sizeof(mem), clock_fn, 0) == 0);
 	CHECK(fs.ro && strstr(fs.msg, "metadata_csum"));
 	uint32_t ino;
-	CHECK(ext2_create(&fs, EXT2_ROOT_INO, "n", 1, EXT2_S_IFREG, 0, 0, &ino) == -P9_EROFS);
+	CHECK(ext2_create(&fs, EXT2_ROOT_INO, "n", 1, EXT2_S_IFREG, 0, 0,
+			  &ino) == -P9_EROFS);
 	CHECK(patch(1024 + 100, &v, 4) == 0);
 	/* ext3 */
 	snprintf(img, sizeof(img), "%s/img3", tmp);
 	close(imgfd);
-	CHECK(sh("mke2fs -q -F -t ext3 -b 1024 %s 8192 >/dev/null 2>&1", img) == 0);
+	CHECK(sh("mke2fs -q -F -t ext3 -b 1024 %s 8192 >/dev/null 2>&1", img) ==
+	      0);
 	imgfd = open(img, O_RDWR);
 	CHECK(do_mount() == 0 && !fs.ro);
 	ino = create(EXT2_ROOT_INO, "j", EXT2_S_IFREG | 0644);
@@ -514,7 +547,8 @@ static int bad_images(void)
 	/* group descriptor 0 (block 2): its inode table far outside */
 	uint32_t table, far = 0x7FFFFFF0;
 	CHECK(pread(imgfd, &table, 4, 2048 + 8) == 4);
-	CHECK(patch(2048 + 8, &far, 4) == 0 && refused("group descriptor 0 out of range"));
+	CHECK(patch(2048 + 8, &far, 4) == 0 &&
+	      refused("group descriptor 0 out of range"));
 	CHECK(patch(2048 + 8, &table, 4) == 0);
 	/* the root directory's first block: "." with a bad rec_len */
 	CHECK(do_mount() == 0);
@@ -530,7 +564,8 @@ static int bad_images(void)
 	struct ext2_dirent e;
 	uint64_t pos = 0;
 	CHECK(ext2_readdir(&fs, EXT2_ROOT_INO, &pos, &e) == -P9_EIO);
-	CHECK(ext2_create(&fs, EXT2_ROOT_INO, "g", 1, EXT2_S_IFREG, 0, 0, &ino) == -P9_EIO);
+	CHECK(ext2_create(&fs, EXT2_ROOT_INO, "g", 1, EXT2_S_IFREG, 0, 0,
+			  &ino) == -P9_EIO);
 	CHECK(patch(rootblk * 1024 + 4, &rec, 2) == 0);
 	/* an entry naming an inode past the last */
 	CHECK(do_mount() == 0);
@@ -592,7 +627,8 @@ static int lying_counts(void)
 	uint16_t three = 3;
 	CHECK(patch(2048 + 14, &three, 2) == 0);
 	CHECK(do_mount() == 0);
-	CHECK(ext2_create(&fs, EXT2_ROOT_INO, "x", 1, EXT2_S_IFREG, 0, 0, &ino) == -P9_EIO);
+	CHECK(ext2_create(&fs, EXT2_ROOT_INO, "x", 1, EXT2_S_IFREG, 0, 0,
+			  &ino) == -P9_EIO);
 	CHECK(strstr(fs.msg, "group 0") != 0);
 	uint16_t zero = 0;
 	CHECK(patch(2048 + 14, &zero, 2) == 0);
@@ -605,21 +641,30 @@ static int lying_counts(void)
 static int htree_directory(void)
 {
 	CHECK(reset_src() == 0);
-	CHECK(sh("mkdir %s/src/big && cd %s/src/big && for i in $(seq 1 600); do "
-		 "echo $i > file-number-$i; done", tmp, tmp) == 0);
+	CHECK(
+	    sh("mkdir %s/src/big && cd %s/src/big && for i in $(seq 1 600); do "
+	       "echo $i > file-number-$i; done",
+	       tmp, tmp) == 0);
 	CHECK(make_image(1024, 8192, "") == 0);
-	CHECK(sh("e2fsck -fyD %s >/dev/null 2>&1; e2fsck -fn %s >/dev/null 2>&1", img, img) == 0);
-	CHECK(sh("debugfs -R 'stat /big' %s 2>/dev/null | grep -q 'Flags: 0x1000'", img) == 0);
+	CHECK(
+	    sh("e2fsck -fyD %s >/dev/null 2>&1; e2fsck -fn %s >/dev/null 2>&1",
+	       img, img) == 0);
+	CHECK(sh("debugfs -R 'stat /big' %s 2>/dev/null | grep -q 'Flags: "
+		 "0x1000'",
+		 img) == 0);
 	CHECK(do_mount() == 0);
 	uint32_t big = walk("big"), ino;
 	char got[8];
-	CHECK(ext2_read(&fs, walk("big/file-number-537"), 0, got, sizeof(got)) == 4);
+	CHECK(ext2_read(&fs, walk("big/file-number-537"), 0, got,
+			sizeof(got)) == 4);
 	CHECK(memcmp(got, "537\n", 4) == 0);
 	CHECK(ext2_unlink(&fs, big, "file-number-5", 13) == 0);
-	CHECK(ext2_create(&fs, big, "new", 3, EXT2_S_IFREG | 0644, 0, 0, &ino) == 0);
+	CHECK(ext2_create(&fs, big, "new", 3, EXT2_S_IFREG | 0644, 0, 0,
+			  &ino) == 0);
 	CHECK(ext2_syncfs(&fs) == 0);
 	CHECK(fsck_clean() == 0);
-	CHECK(sh("debugfs -R 'stat /big' %s 2>/dev/null | grep -q 'Flags: 0x0'", img) == 0);
+	CHECK(sh("debugfs -R 'stat /big' %s 2>/dev/null | grep -q 'Flags: 0x0'",
+		 img) == 0);
 	return debugfs_is("/big/file-number-600", "600\n", 4) ? 0 : 1;
 }
 

@@ -11,7 +11,6 @@
 #include "ext2img.h"
 #include "../../servers/ext2/ops.h"
 
-
 static void *root(void)
 {
 	void *r = 0;
@@ -22,8 +21,10 @@ static void *root(void)
 static void *mk(void *dir, const char *name, uint32_t perm)
 {
 	void *n;
-	return o->create(&fs, dir, p9_str(name), perm, P9_ORDWR, p9_str("root"), &n)
-		       ? 0 : n;
+	return o->create(&fs, dir, p9_str(name), perm, P9_ORDWR, p9_str("root"),
+			 &n)
+		   ? 0
+		   : n;
 }
 
 static void *look(void *dir, const char *name)
@@ -31,7 +32,6 @@ static void *look(void *dir, const char *name)
 	void *n;
 	return o->walk1(&fs, dir, p9_str(name), &n) ? 0 : n;
 }
-
 
 static int setup(void)
 {
@@ -47,11 +47,13 @@ static int files_and_stats(void)
 	void *r = root(), *h = look(r, "hello"), *d, *f;
 	CHECK(r && h);
 	struct p9_stat s = st(r);
-	CHECK(s.qid.type == P9_QTDIR && (s.mode & P9_DMDIR) && p9_str_eq(s.uid, "root"));
+	CHECK(s.qid.type == P9_QTDIR && (s.mode & P9_DMDIR) &&
+	      p9_str_eq(s.uid, "root"));
 	s = st(h);
 	CHECK(s.length == 3 && s.dev == 1 && p9_str_eq(s.name, "hello"));
 	char buf[16];
-	CHECK(o->read(&fs, h, 0, buf, sizeof(buf)) == 3 && !memcmp(buf, "hi\n", 3));
+	CHECK(o->read(&fs, h, 0, buf, sizeof(buf)) == 3 &&
+	      !memcmp(buf, "hi\n", 3));
 	CHECK((d = mk(r, "d", P9_DMDIR | 0777)) != 0);
 	CHECK(mk(r, "d", 0644) == 0);
 	CHECK((f = mk(d, "f", 0666)) != 0);
@@ -73,7 +75,8 @@ static int files_and_stats(void)
 	CHECK(seen == 3); /* lost+found, hello, d */
 	CHECK(o->readdir(&fs, d, 0, &s) == 1 && p9_str_eq(s.name, "f"));
 	struct p9_statfs sf;
-	CHECK(o->statfs(&fs, r, &sf) == 0 && sf.type == 0xEF53 && sf.bsize == 1024);
+	CHECK(o->statfs(&fs, r, &sf) == 0 && sf.type == 0xEF53 &&
+	      sf.bsize == 1024);
 	CHECK(ext2_syncfs(&fs) == 0);
 	return fsck_clean();
 }
@@ -81,7 +84,8 @@ static int files_and_stats(void)
 static int links_renames_wstat(void)
 {
 	CHECK(setup() == 0);
-	void *r = root(), *d = mk(r, "d", P9_DMDIR | 0755), *f = mk(d, "f", 0644);
+	void *r = root(), *d = mk(r, "d", P9_DMDIR | 0755),
+	     *f = mk(d, "f", 0644);
 	CHECK(d && f && put(f, 0, "file\n") == 5);
 	/* a symbolic link: a create with DMSYMLINK, then its target */
 	void *l = mk(r, "l", P9_DMSYMLINK | 0777);
@@ -89,7 +93,8 @@ static int links_renames_wstat(void)
 	CHECK(put(l, 0, "again") == -P9_EINVAL);
 	CHECK(st(l).qid.type == P9_QTSYMLINK);
 	char buf[16];
-	CHECK(o->read(&fs, l, 1, buf, sizeof(buf)) == 2 && !memcmp(buf, "/f", 2));
+	CHECK(o->read(&fs, l, 1, buf, sizeof(buf)) == 2 &&
+	      !memcmp(buf, "/f", 2));
 	/* Tlink: the count in dev */
 	CHECK(o->link(&fs, r, p9_str("hard"), f) == 0 && st(f).dev == 2);
 	CHECK(o->link(&fs, r, p9_str("hard"), f) == -P9_EEXIST);
