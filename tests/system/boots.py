@@ -1135,14 +1135,14 @@ BOOTS = [
         "modules": {"root.cpio": archive_with_ext2_image()},
         "input": ["", "", "", "",
                   "mount -c ext2 /tmp/e\n", "/bin/sh\n", "", "echo mounted-$?\n",
-                  "cat /tmp/e/old/hello\n",
+                  "echo \"old-$(cat /tmp/e/old/hello)\"\n",
                   "mkdir -p /tmp/e/a/b && echo one > /tmp/e/a/b/f && "
-                  "cat /tmp/e/a/b/f\n",
+                  "echo \"new-$(cat /tmp/e/a/b/f)\"\n",
                   "ln /tmp/e/a/b/f /tmp/e/hard && ln -s a/b/f /tmp/e/sym && "
-                  "cat /tmp/e/sym && stat -c links-%h /tmp/e/hard\n",
-                  "mv /tmp/e/a/b/f /tmp/e/old/moved && cat /tmp/e/old/moved\n",
+                  "echo \"sym-$(cat /tmp/e/sym)\" && stat -c links-%h /tmp/e/hard\n",
+                  "mv /tmp/e/a/b/f /tmp/e/old/moved && echo \"moved-$(cat /tmp/e/old/moved)\"\n",
                   "echo 0123456789 > /tmp/e/t; truncate -s 4 /tmp/e/t; "
-                  "echo \"[$(cat /tmp/e/t)]\"\n",
+                  "echo \"cut-[$(cat /tmp/e/t)]\"\n",
                   "rm /tmp/e/hard; rm -r /tmp/e/a; ls -l /tmp/e\n",
                   "chmod 600 /tmp/e/t; stat -c mode-%a-%U /tmp/e/t\n",
                   "sync /tmp/e/t; echo sync-$?\n",
@@ -1153,22 +1153,22 @@ BOOTS = [
         "exit": EXIT_POWEROFF,
         "checks": [
             ("ext2_started", matches(r"ext2: disk.img: 1024-byte blocks")),
-            ("mounted", matches(r"(^|# )mounted-0\r?$")),
-            ("reads_mke2fs_files", matches(r"(^|# )made by mke2fs\r?$")),
-            ("write_and_read", matches(r"(^|# )one\r?$")),
-            ("hard_link_count", matches(r"(^|# )links-2\r?$")),
-            ("moved_across", lambda out: None if out.count("\none") >= 3
-             else "cat of the link and the moved file did not both say one"),
-            ("truncated", matches(r"(^|# )\[0123\]\r?$")),
+            ("mounted", contains("mounted-0")),
+            ("reads_mke2fs_files", contains("old-made by mke2fs")),
+            ("write_and_read", contains("new-one")),
+            ("hard_link_count", contains("links-2")),
+            ("symlink_read", contains("sym-one")),
+            ("moved_across", contains("moved-one")),
+            ("truncated", contains("cut-[0123]")),
             ("ls_shows_symlink", matches(r"sym -> a/b/f")),
-            ("chmod_kept", matches(r"(^|# )mode-600-root\r?$")),
-            ("fsync", matches(r"(^|# )sync-0\r?$")),
-            ("sync", matches(r"(^|# )syncall-0\r?$")),
-            ("statfs_says_ext2", matches(r"(^|# )fs-ext2/ext3-1024-4096\r?$")),
+            ("chmod_kept", contains("mode-600-root")),
+            ("fsync", contains("sync-0")),
+            ("sync", contains("syncall-0")),
+            ("statfs_says_ext2", contains("fs-ext2/ext3-1024-4096")),
             ("times_from_tod", lambda out: None if re.search(
-                r" 20\d\d-\d\d-\d\d [\d:.]+ \S+ /tmp/e/t\r?$", out, re.M)
+                r" 20\d\d-\d\d-\d\d [\d:.]+ \S+ /tmp/e/t", out)
              else "the file's mtime is not today's"),
-            ("e2fsck_clean", matches(r"(^|# )fsck-0\r?$")),
+            ("e2fsck_clean", matches(r"fsck-0\r?$")),
         ],
     },
     {
