@@ -582,6 +582,12 @@ int p9srv_respond_write(struct p9srv_req *q, uint32_t n)
 	return answer(q, &m);
 }
 
+int p9srv_respond_wstat(struct p9srv_req *q)
+{
+	struct p9_msg m = { .type = P9_RWSTAT };
+	return answer(q, &m);
+}
+
 int p9srv_respond_error(struct p9srv_req *q, int err)
 {
 	struct p9_msg m = { .type = P9_RERROR,
@@ -753,7 +759,10 @@ static const char *t_wstat(struct req *r, const struct p9_msg *m)
 		return err;
 	if (!ops(r)->wstat)
 		return "operation not supported";
+	serving(r, m, f, 0); /* a sync may be held until it is done */
 	rc = ops(r)->wstat(ctx(r), f->node, &w);
+	if (rc == P9SRV_HELD)
+		return held(r);
 	if (rc)
 		return fserr(rc);
 	return reply_empty(r, P9_RWSTAT);

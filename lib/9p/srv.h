@@ -108,7 +108,9 @@ struct p9srv_ops {
 	 * Apply a wstat whose permission checks the library did: fields are
 	 * "don't touch" when ~0 (numbers) or empty (strings), per stat(5).
 	 * All or nothing; a name already used in the directory is
-	 * -P9_EEXIST. length is only set on files.
+	 * -P9_EEXIST. length is only set on files. A wstat that changes
+	 * nothing (a sync) may be held like a read (P9SRV_HELD) and answered
+	 * with p9srv_respond_wstat once the data is safe.
 	 */
 	int (*wstat)(void *ctx, void *node, const struct p9_stat *st);
 	/*
@@ -151,7 +153,7 @@ struct p9srv_req {
 	struct p9srv *s;
 	uint64_t conn;
 	uint16_t tag;
-	uint8_t type; /* P9_TREAD or P9_TWRITE */
+	uint8_t type; /* P9_TREAD, P9_TWRITE or P9_TWSTAT */
 	uint8_t inuse;
 	uint32_t fid;
 	void *node;
@@ -272,6 +274,9 @@ struct p9srv_req *p9srv_hold(struct p9srv *s);
 int p9srv_respond_read(struct p9srv_req *r, const void *data, uint32_t n);
 int p9srv_respond_write(struct p9srv_req *r, uint32_t n);
 int p9srv_respond_error(struct p9srv_req *r, int err);
+/* A held Twstat (a sync: the wstat op may hold it as read and write
+ * do) is done. */
+int p9srv_respond_wstat(struct p9srv_req *r);
 
 /* The caller of the held request with this cookie gave up (the transport
  * learnt it): it ends unanswered. Unknown or stale cookies are ignored. */

@@ -41,6 +41,17 @@ void p9synth_init(struct p9synth *t, const struct p9synth_entry *ents,
 	t->namebuf[0] = 0;
 }
 
+long p9synth_text(const char *text, size_t n, uint64_t offset, void *buf,
+		  uint32_t count)
+{
+	if (offset >= n)
+		return 0;
+	if (count > n - offset)
+		count = (uint32_t)(n - offset);
+	memcpy(buf, text + offset, count);
+	return count;
+}
+
 static int is_dyn(const struct p9synth *t, uint32_t idx)
 {
 	return t->ents[idx].dyn && (t->ents[idx].mode & P9_DMDIR);

@@ -80,6 +80,13 @@ struct p9synth {
 	char namebuf[P9SYNTH_NAMEMAX + 1]; /* stat names of instances */
 };
 
+/*
+ * A read of a file whose whole contents are text[n] (a status line, a
+ * ctl file's figures): the bytes at offset into buf, at most count.
+ */
+long p9synth_text(const char *text, size_t n, uint64_t offset, void *buf,
+		  uint32_t count);
+
 /* A tree over ents[n] (n at most P9SYNTH_MAXENT, ents[0] the root). */
 void p9synth_init(struct p9synth *t, const struct p9synth_entry *ents,
 		  uint32_t n, const char *owner, void *ctx);

@@ -553,12 +553,7 @@ static long ctl_read(uint64_t offset, void *buf, uint32_t count)
 	take();
 	long n = tty_ctl_read(text, sizeof(text));
 	give();
-	if (offset >= (uint64_t)n)
-		return 0;
-	if (count > n - offset)
-		count = (uint32_t)(n - offset);
-	memcpy(buf, text + offset, count);
-	return count;
+	return p9synth_text(text, n > 0 ? (size_t)n : 0, offset, buf, count);
 }
 
 static long ctl_write(uint64_t offset, const void *data, uint32_t count)

@@ -148,16 +148,22 @@ static void start_flusher(void)
 		metta_printf("ext2: no write-back thread (sync writes back)\n");
 }
 
-/* P9_SYNCFS: everything on the disk, marked clean; w1 0 or an errno. */
+/* P9_SYNCFS: everything on the disk, marked clean. STATUS_ERR_NOENT when
+ * nothing is mounted (root learns the disk holds no file system of ours),
+ * STATUS_ERR_CORRUPT when the device failed; w1 the errno (0 if none). */
 static long op_syncfs(struct server_call *c)
 {
+	if (!mounted) {
+		c->w[1] = P9_ENODEV;
+		return STATUS_ERR_NOENT;
+	}
 	p9_portal_lock();
-	int rc = mounted ? ext2_syncfs(&fs) : 0;
+	int rc = ext2_syncfs(&fs);
 	if (rc)
 		metta_printf("ext2: syncfs: %s\n", fs.msg);
 	p9_portal_unlock();
 	c->w[1] = (uint64_t)-rc;
-	return STATUS_OK;
+	return rc ? STATUS_ERR_CORRUPT : STATUS_OK;
 }
 
 /* What was mounted, to the log. */

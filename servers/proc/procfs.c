@@ -83,18 +83,6 @@ static int pid_name(void *ctx, uint64_t inst, char *name)
 	return 0;
 }
 
-/* Bytes [offset, offset + count) of n bytes made whole each time. */
-static long slice(const char *bytes, uint64_t n, uint64_t offset, void *buf,
-		  uint32_t count)
-{
-	if (offset >= n)
-		return 0;
-	if (count > n - offset)
-		count = (uint32_t)(n - offset);
-	memcpy(buf, bytes + offset, count);
-	return count;
-}
-
 /* Linux's one-letter state and its name. */
 static char state_of(const struct process *p, const char **name)
 {
@@ -164,7 +152,8 @@ static long pid_read(void *ctx, const struct p9synth_entry *e, uint64_t inst,
 	if (!p)
 		return -P9_ENOENT;
 	if (!strcmp(e->name, "cmdline"))
-		return slice(p->cmdline, p->cmdline_len, offset, buf, count);
+		return p9synth_text(p->cmdline, p->cmdline_len, offset, buf,
+				    count);
 	const char *s = !strcmp(e->name, "ns")	  ? p->ns
 			: !strcmp(e->name, "exe") ? p->exe
 			: !strcmp(e->name, "cwd") ? p->cwd
@@ -173,7 +162,7 @@ static long pid_read(void *ctx, const struct p9synth_entry *e, uint64_t inst,
 		stat_text(p);
 	else if (!strcmp(e->name, "status"))
 		status_file(p);
-	return slice(s, strlen(s), offset, buf, count);
+	return p9synth_text(s, strlen(s), offset, buf, count);
 }
 
 /* ctl: "kill", "stop" or "start" (a trailing newline allowed); anything
@@ -401,7 +390,7 @@ static long sys_read(void *ctx, const struct p9synth_entry *e, uint64_t inst,
 		: !strcmp(e->name, "stats")   ? metta_stats_text()
 		: !strcmp(e->name, "swaps")   ? swaps_text()
 					      : mounts_text();
-	return slice(text, (uint64_t)n, offset, buf, count);
+	return p9synth_text(text, (uint64_t)n, offset, buf, count);
 }
 
 #define METTA_DIR 12 /* /proc/metta's index in files[] */

@@ -11,6 +11,7 @@
 #include <fmt/fmt.h>
 #include <metta.h>
 #include <metta/abi.h>
+#include <metta/driver.h>
 #include <metta/proto.h>
 #include <server/server.h>
 #include <string/kstring.h>
@@ -30,6 +31,12 @@ _Static_assert(NESTER_THREAD < 64, "fixed slots below metta_slot_alloc's");
 #define RAMFS_HEAP_KIB	(32 * 1024) /* the image (8.5 MiB) and room for /tmp */
 #define ROOT_RESERVE	(16ull << 20) /* kept when the rest goes to proc */
 #define MAX_ARGS	16
+/* Drivers pci has the memory to start; small enough that pci fits in the
+ * reserve kept for restarts. */
+#define PCI_DRIVERS	3
+#define RAMBLK_PAGES	1024 /* the tests' stand-in disk: 4 MiB */
+#define PCI_QUOTA	((2 << 20) + PCI_DRIVERS * DRIVER_QUOTA)
+_Static_assert(PCI_QUOTA <= ROOT_RESERVE, "pci can be restarted");
 
 struct service {
 	const char *module, *name;
@@ -41,34 +48,59 @@ struct service {
 	uint32_t portal;		/* ours; the server gets SERVE in 5 */
 	uint32_t domain, thread;
 	int restarts;
+	int names;		/* gets the name service as CAP_NAMES */
+	int optional;		/* started only when the boot has its module */
+	uint64_t disk_pages;	/* a memory object of ours as slot 12 */
+	uint32_t disk;		/* (made at its first start, kept) */
 };
 
 /* In starting order: proc last, once every service it hands on exists. */
 static struct service services[] = {
-	{ "names.srv", "names", METTA_CLASS_SERVER, METTA_PRIO_HIGH, 2 << 20, 0,
-	  0, -1, 0, 0, 0, 0, 0 },
-	{ "log.srv", "log", METTA_CLASS_SERVER, METTA_PRIO_NORM, 2 << 20, 0, 0,
-	  -1, 0, 0, 0, 0, 0 },
-	{ "cons.srv", "cons", METTA_CLASS_DRIVER, METTA_PRIO_HIGH, 2 << 20,
-	  0x3f8, 8, 4, 0, 0, 0, 0, 0 },
-	{ "tod.srv", "tod", METTA_CLASS_DRIVER, METTA_PRIO_NORM, 2 << 20, 0x70,
-	  2, -1, 0, 0, 0, 0, 0 },
-	{ "random.srv", "random", METTA_CLASS_SERVER, METTA_PRIO_NORM, 2 << 20,
-	  0, 0, -1, 0, 0, 0, 0, 0 },
-	{ "ramfs.srv", "ramfs", METTA_CLASS_SERVER, METTA_PRIO_NORM,
-	  (RAMFS_HEAP_KIB << 10) + (4 << 20), 0, 0, -1, "root.cpio", 0, 0, 0,
-	  0 },
-	{ "pipe.srv", "pipe", METTA_CLASS_SERVER, METTA_PRIO_NORM, 4 << 20, 0,
-	  0, -1, 0, 0, 0, 0, 0 },
-	/* Only with `ext2=PATH` on the command line: an ext2 image that is
-	 * a file of ramfs (tests), served as "ext2" (ext2_path). */
-	{ "ext2.srv", "ext2", METTA_CLASS_SERVER, METTA_PRIO_NORM, 12 << 20, 0,
-	  0, -1, 0, 0, 0, 0, 0 },
-	{ "proc.srv", "proc", METTA_CLASS_SERVER, METTA_PRIO_HIGH, 0, 0, 0, -1,
-	  0, 0, 0, 0, 0 },
+	{ .module = "names.srv", .name = "names", .class = METTA_CLASS_SERVER,
+	  .prio = METTA_PRIO_HIGH, .quota = 2 << 20, .irq = -1 },
+	{ .module = "log.srv", .name = "log", .class = METTA_CLASS_SERVER,
+	  .prio = METTA_PRIO_NORM, .quota = 2 << 20, .irq = -1 },
+	{ .module = "cons.srv", .name = "cons", .class = METTA_CLASS_DRIVER,
+	  .prio = METTA_PRIO_HIGH, .quota = 2 << 20, .port_base = 0x3f8,
+	  .port_count = 8, .irq = 4 },
+	{ .module = "tod.srv", .name = "tod", .class = METTA_CLASS_DRIVER,
+	  .prio = METTA_PRIO_NORM, .quota = 2 << 20, .port_base = 0x70,
+	  .port_count = 2, .irq = -1 },
+	{ .module = "random.srv", .name = "random", .class = METTA_CLASS_SERVER,
+	  .prio = METTA_PRIO_NORM, .quota = 2 << 20, .irq = -1 },
+	{ .module = "ramfs.srv", .name = "ramfs", .class = METTA_CLASS_SERVER,
+	  .prio = METTA_PRIO_NORM, .quota = (RAMFS_HEAP_KIB << 10) + (4 << 20),
+	  .irq = -1, .data = "root.cpio" },
+	{ .module = "pipe.srv", .name = "pipe", .class = METTA_CLASS_SERVER,
+	  .prio = METTA_PRIO_NORM, .quota = 4 << 20, .irq = -1 },
+	{ .module = "pci.srv", .name = "pci", .class = METTA_CLASS_DRIVER,
+	  .prio = METTA_PRIO_HIGH, .quota = PCI_QUOTA, .irq = -1 },
+	/* The tests' stand-in block driver (tests/user/ramblk.c), when a
+	 * boot has it: its disk is our memory object, so that it outlives
+	 * the driver's restarts. */
+	{ .module = "ramblk.srv", .name = "blk0", .class = METTA_CLASS_DRIVER,
+	  .prio = METTA_PRIO_HIGH, .quota = 2 << 20, .irq = -1,
+	  .optional = 1, .disk_pages = RAMBLK_PAGES },
+	/* Every block device (blkN, from pci) as files; names: to find
+	 * them. */
+	{ .module = "vdisk.srv", .name = "vdisk", .class = METTA_CLASS_SERVER,
+	  .prio = METTA_PRIO_HIGH, .quota = 8 << 20, .irq = -1, .names = 1 },
+	/* The disk's file system, the root when it mounts (disk_root). */
+	{ .module = "ext2.srv", .name = "ext2", .class = METTA_CLASS_SERVER,
+	  .prio = METTA_PRIO_NORM, .quota = 48 << 20, .irq = -1 },
+	{ .module = "proc.srv", .name = "proc", .class = METTA_CLASS_SERVER,
+	  .prio = METTA_PRIO_HIGH, .irq = -1 },
 };
 #define NSERVICES (int)(sizeof(services) / sizeof(services[0]))
 #define PROC	  (NSERVICES - 1)
+#define EXT2	  (NSERVICES - 2)
+/* Services ended on purpose: not restarted. */
+static uint8_t stopped[NSERVICES];
+/* Whether the disk's file system is the root: ext2 mounted it. */
+static int disk_is_root;
+/* ext2 serves the whole disk: tools/mkdisk.sh makes the file system on it
+ * with no partition table. */
+#define DISK_ROOT_PATH "sd0/data"
 
 static const struct metta_bootinfo *boot =
     (const struct metta_bootinfo *)INFO_VA;
@@ -180,6 +212,54 @@ static uint32_t portal_of(const char *name)
 	return 0;
 }
 
+/* Our own badged capability to names: the registrar's. */
+static long make_registrar(void)
+{
+	if (metta_cap_info(NAMES_REGISTRAR) >= 0)
+		return 0;
+	return metta_cap_copy(portal_of("names"), NAMES_REGISTRAR,
+			      RIGHT_CALL | RIGHT_GRANT, NAMES_BADGE_REGISTRAR);
+}
+
+static int ends_with(const char *s, const char *end)
+{
+	uint64_t n = strlen(s), k = strlen(end);
+	return n >= k && !strcmp(s + n - k, end);
+}
+
+/*
+ * What the PCI server needs (metta/driver.h): every I/O port, all device
+ * memory and every MSI line, to narrow to each device's; the driver programs
+ * (modules *.drv) and the boot information naming them; names, and the
+ * registrar's capability to publish drivers (blk0, ...).
+ */
+static long give_pci(uint32_t d)
+{
+	long rc = metta_cap_give(d, CAP_BOOTINFO, CAP_BOOTINFO, RIGHT_READ);
+	for (uint32_t i = 0; rc == 0 && i < boot->nmodules &&
+			     i < METTA_MAX_MODULES;
+	     i++)
+		if (!refused[i] && ends_with(boot->modules[i].name, ".drv"))
+			rc = metta_cap_give(d, CAP_FIRST_MODULE + i,
+					    CAP_FIRST_MODULE + i, RIGHT_READ);
+	if (rc == 0)
+		rc = give_device(d, CAP_IOPORTS, 0, 0x10000, PCI_SLOT_PORTS);
+	if (rc == 0)
+		rc = metta_cap_give(d, CAP_PHYSMEM, PCI_SLOT_PHYSMEM, RIGHT_ALL);
+	if (rc == 0)
+		rc = give_device(d, CAP_IRQS, METTA_MSI_LINE0, METTA_MSI_LINES,
+				 PCI_SLOT_MSI);
+	if (rc == 0)
+		rc = metta_cap_give(d, portal_of("names"), CAP_NAMES,
+				    RIGHT_CALL | RIGHT_GRANT); /* drivers' too */
+	if (rc == 0)
+		rc = make_registrar();
+	if (rc == 0)
+		rc = metta_cap_give(d, NAMES_REGISTRAR, PCI_SLOT_REGISTRAR,
+				    RIGHT_CALL);
+	return rc;
+}
+
 /*
  * What the process server needs to start processes (metta/proto.h): the
  * boot information and the modules we accepted, in our own slots; the
@@ -209,7 +289,9 @@ static long give_process_server(uint32_t d)
 				    PROC_SLOT_ENV + env[i].slot,
 				    RIGHT_CALL | RIGHT_GRANT);
 	if (rc == 0)
-		rc = metta_cap_give(d, portal_of("ramfs"), PROC_SLOT_FILES,
+		rc = metta_cap_give(d,
+				    portal_of(disk_is_root ? "ext2" : "ramfs"),
+				    PROC_SLOT_FILES,
 				    RIGHT_CALL | RIGHT_GRANT);
 	metta_cap_delete(TMP);
 	if (rc == 0)
@@ -219,24 +301,6 @@ static long give_process_server(uint32_t d)
 		rc = metta_cap_give(d, TMP, PROC_SLOT_NESTER, RIGHT_CALL);
 	metta_cap_delete(TMP);
 	return rc;
-}
-
-/* The value of `key=` on the command line (up to a space) into buf, or
- * 0 when it is not there. */
-static const char *cmdline_value(const char *key, char *buf, size_t cap)
-{
-	const char *cmd = boot->cmdline;
-	size_t klen = strlen(key);
-	for (int i = 0; cmd[i]; i++) {
-		if (strncmp(cmd + i, key, klen) || (i && cmd[i - 1] != ' '))
-			continue;
-		size_t k = 0;
-		for (i += (int)klen; cmd[i] && cmd[i] != ' ' && k + 1 < cap; i++)
-			buf[k++] = cmd[i];
-		buf[k] = 0;
-		return buf;
-	}
-	return 0;
 }
 
 /*
@@ -249,33 +313,26 @@ static int init_line(const char **argv, int max)
 {
 	static char line[128] = "msh";
 	int argc = 1;
+	const char *cmd = boot->cmdline;
 	argv[0] = line;
-	if (!cmdline_value("init=", line, sizeof(line)))
-		return 1;
-	size_t len = strlen(line);
-	for (size_t k = 0; k < len; k++)
-		if (line[k] == ',') {
+	for (int i = 0; cmd[i]; i++)
+		if (!strncmp(cmd + i, "init=", 5) &&
+		    (i == 0 || cmd[i - 1] == ' ')) {
+			int k = 0;
+			for (i += 5; cmd[i] && cmd[i] != ' ' && k < 127; i++) {
+				line[k] = cmd[i] == ',' ? 0 : cmd[i];
+				if (!line[k] && argc < max)
+					argv[argc++] = line + k + 1;
+				k++;
+			}
 			line[k] = 0;
-			if (argc < max)
-				argv[argc++] = line + k + 1;
+			break;
 		}
 	return argc;
 }
 
-/* ext2's image in ramfs, from `ext2=PATH`; 0: ext2 is not started. */
-static const char *ext2_path(void)
-{
-	static char path[128];
-	return cmdline_value("ext2=", path, sizeof(path));
-}
-
-static int is_ext2(int i)
-{
-	return !strcmp(services[i].name, "ext2");
-}
-
-/* Its arguments: ramfs's first contents and heap; ext2's image; the
- * process server's, init's command line. */
+/* Its arguments: ramfs's first contents and heap; ext2's device; the
+ * process server's, the root file system and init's command line. */
 static int service_args(int i, const char **argv, char (*num)[24])
 {
 	struct service *s = &services[i];
@@ -287,13 +344,36 @@ static int service_args(int i, const char **argv, char (*num)[24])
 		argv[1] = num[0], argv[2] = num[1];
 		return 3;
 	}
+	if (i == EXT2) {
+		argv[1] = DISK_ROOT_PATH;
+		return 2;
+	}
+	if (i == PROC && disk_is_root) {
+		argv[1] = "root=ext2";
+		return 2 + init_line(argv + 2, MAX_ARGS - 2);
+	}
 	if (i == PROC)
 		return 1 + init_line(argv + 1, MAX_ARGS - 1);
-	if (is_ext2(i)) {
-		argv[1] = ext2_path();
+	if (s->disk_pages) {
+		fmt_snprintf(num[0], 24, "%lu", s->disk_pages);
+		argv[1] = num[0];
 		return 2;
 	}
 	return 1;
+}
+
+/* A service's disk (a memory object we keep, so that what it holds
+ * outlives the service), made at its first start. */
+static long give_disk(struct service *s)
+{
+	if (!s->disk) {
+		uint32_t slot = metta_slot_alloc();
+		if (!slot || metta_mem_create(slot, s->disk_pages))
+			return STATUS_ERR_NOMEM;
+		s->disk = slot;
+	}
+	return metta_cap_give(s->domain, s->disk, 12,
+			      RIGHT_READ | RIGHT_WRITE | RIGHT_GRANT);
 }
 
 static long start_service(int i)
@@ -317,10 +397,17 @@ static long start_service(int i)
 				   12, RIGHT_READ | RIGHT_GRANT);
 	if (rc == 0 && i == PROC)
 		rc = give_process_server(s->domain);
-	if (rc == 0 && is_ext2(i)) /* its device: a file of ramfs */
-		rc = metta_cap_give(s->domain, portal_of("ramfs"), 12,
+	if (rc == 0 && s->disk_pages)
+		rc = give_disk(s);
+	if (rc == 0 && s->names)
+		rc = metta_cap_give(s->domain, portal_of("names"), CAP_NAMES,
+				    RIGHT_CALL);
+	if (rc == 0 && !strcmp(s->name, "pci"))
+		rc = give_pci(s->domain);
+	if (rc == 0 && i == EXT2) /* its disk, a file of vdisk's */
+		rc = metta_cap_give(s->domain, portal_of("vdisk"), 12,
 				    RIGHT_CALL | RIGHT_GRANT);
-	if (rc == 0 && is_ext2(i)) /* the time, for its files' times */
+	if (rc == 0 && i == EXT2) /* the time, for its files' times */
 		rc = metta_cap_give(s->domain, portal_of("tod"), CAP_TOD,
 				    RIGHT_CALL);
 	if (rc == 0 && s->port_count)
@@ -348,6 +435,52 @@ static long start_service(int i)
 
 static long publish(void);
 
+/* The word after `key` on the command line ("rootfs=" -> "ramfs"), or "". */
+static const char *cmdline_value(const char *key, char *out, int max)
+{
+	const char *cmd = boot->cmdline;
+	uint64_t n = strlen(key);
+	out[0] = 0;
+	for (int i = 0; cmd[i]; i++)
+		if (!strncmp(cmd + i, key, n) && (i == 0 || cmd[i - 1] == ' ')) {
+			int k = 0;
+			for (i += (int)n; cmd[i] && cmd[i] != ' ' && k < max - 1;)
+				out[k++] = cmd[i++];
+			out[k] = 0;
+			break;
+		}
+	return out;
+}
+
+/*
+ * The disk as the root file system: ext2 over vdisk's sd0/data, unless
+ * the command line says rootfs=ramfs. ext2 answers P9_SYNCFS once it has
+ * mounted the disk, or with an error when there is no disk or no ext2 on
+ * it; then it is stopped, and files live in ramfs.
+ */
+static int mount_disk(void)
+{
+	char want[16];
+	if (!strcmp(cmdline_value("rootfs=", want, sizeof(want)), "ramfs") ||
+	    find_module(services[EXT2].module) < 0 || !portal_of("vdisk"))
+		return 0;
+	struct service *s = &services[EXT2];
+	if (start_service(EXT2))
+		return 0;
+	uint64_t w[4] = { P9_SYNCFS };
+	long rc = metta_request(s->portal, w, 0, 0, 0, 0, 0, 0, 0);
+	if (rc == 0) {
+		metta_printf("root: the root file system is ext2 on %s",
+			     DISK_ROOT_PATH);
+		return 1;
+	}
+	metta_printf("root: no file system on %s (%s): files live in ramfs",
+		     DISK_ROOT_PATH, status_text((int)rc));
+	stopped[EXT2] = 1;
+	metta_domain_kill(s->domain, 0);
+	return 0;
+}
+
 static void restart(int i)
 {
 	struct service *s = &services[i];
@@ -360,6 +493,8 @@ static void restart(int i)
 			     info.exit_status);
 		metta_exit(0);
 	}
+	if (stopped[i])
+		return;
 	metta_printf("root: %s ended with status %ld; restarting it", s->name,
 		     info.exit_status);
 	metta_cap_delete(s->thread);
@@ -372,6 +507,167 @@ static void restart(int i)
 	/* A new name server knows nothing: tell it every name again. */
 	if (i == 0 && publish())
 		metta_printf("root: publishing names again failed");
+}
+
+/* ---- disks' file systems that processes mount (NESTER_MOUNTFS) ---- */
+
+/* One server a device: mounting it again (in another namespace, say)
+ * finds the same server, as Linux finds the same superblock. */
+#define MAX_FS	     8
+#define FS_DEATH_BIT 32 /* DEATHS bit FS_DEATH_BIT + k: file system k ended */
+struct disk_fs {
+	char service[NAMES_MAX_NAME + 1], path[128], name[16];
+	uint64_t flags; /* NESTER_MOUNT_RDONLY */
+	uint32_t portal, domain, thread, device;
+	int used;
+};
+static struct disk_fs fses[MAX_FS];
+static uint8_t stopped_fs[MAX_FS]; /* ended on purpose: not restarted */
+static const struct service fs_service = {
+	.module = "ext2.srv", .name = "ext2", .class = METTA_CLASS_SERVER,
+	.prio = METTA_PRIO_NORM, .quota = 48 << 20, .irq = -1
+};
+
+/* Starts file system k's server: its device's portal in slot 12, the
+ * device's path (and "ro") as arguments. */
+static long start_fs(int k)
+{
+	struct disk_fs *f = &fses[k];
+	struct service s = fs_service;
+	const char *argv[3] = { s.module, f->path, "ro" };
+	s.domain = f->domain;
+	s.thread = f->thread;
+	metta_cap_delete(f->domain);
+	metta_cap_delete(f->thread);
+	long rc = spawn_module(s.module,
+			       f->flags & NESTER_MOUNT_RDONLY ? 3 : 2, argv, &s);
+	if (rc == 0)
+		rc = metta_cap_give(f->domain, f->portal, 5,
+				    RIGHT_SERVE | RIGHT_CALL | RIGHT_GRANT);
+	if (rc == 0)
+		rc = metta_cap_give(f->domain, f->device, 12,
+				    RIGHT_CALL | RIGHT_GRANT);
+	if (rc == 0) /* the time, for its files' times */
+		rc = metta_cap_give(f->domain, portal_of("tod"), CAP_TOD,
+				    RIGHT_CALL);
+	if (rc == 0)
+		rc = metta_domain_watch(f->domain, DEATHS,
+					1ull << (FS_DEATH_BIT + k));
+	if (rc == 0)
+		rc = metta_thread_ctl(f->thread, THREAD_START, 0);
+	return rc;
+}
+
+static void free_fs(int k)
+{
+	struct disk_fs *f = &fses[k];
+	stopped_fs[k] = 1;
+	metta_domain_kill(f->domain, 0);
+	const uint32_t slots[4] = { f->portal, f->domain, f->thread, f->device };
+	for (int i = 0; i < 4; i++)
+		metta_cap_delete(slots[i]);
+	f->used = 0;
+}
+
+/* The service's portal in slot dst, from names. */
+static long lookup_name(const char *name, uint32_t dst)
+{
+	uint64_t w[4] = { NAMES_LOOKUP };
+	return metta_request(services[0].portal, w, name, strlen(name), 0, 0,
+			     0, 0, dst);
+}
+
+static long register_name(const char *name, uint32_t portal)
+{
+	metta_cap_delete(TMP);
+	long rc = metta_cap_copy(portal, TMP, RIGHT_CALL | RIGHT_GRANT, 0);
+	uint64_t w[4] = { NAMES_REGISTER };
+	if (rc == 0)
+		rc = metta_request(NAMES_REGISTRAR, w, name, strlen(name), 0, 0,
+				   0, TMP, 0);
+	metta_cap_delete(TMP);
+	return rc;
+}
+
+/* A new file system server for service's file path, named fs.K once it
+ * has mounted the device (P9_SYNCFS answered). */
+static long new_fs(const char *service, const char *path, uint64_t flags)
+{
+	int k = 0;
+	while (k < MAX_FS && fses[k].used)
+		k++;
+	if (k == MAX_FS)
+		return STATUS_ERR_BUSY;
+	struct disk_fs *f = &fses[k];
+	memset(f, 0, sizeof(*f));
+	strcpy(f->service, service);
+	strcpy(f->path, path);
+	fmt_snprintf(f->name, sizeof(f->name), "fs.%d", k);
+	f->flags = flags;
+	f->portal = metta_slot_alloc(), f->domain = metta_slot_alloc();
+	f->thread = metta_slot_alloc(), f->device = metta_slot_alloc();
+	f->used = 1;
+	stopped_fs[k] = 0;
+	long rc = lookup_name(service, f->device);
+	if (rc == 0)
+		rc = metta_portal_create(f->portal);
+	if (rc == 0)
+		rc = start_fs(k);
+	uint64_t w[4] = { P9_SYNCFS };
+	if (rc == 0)
+		rc = metta_request(f->portal, w, 0, 0, 0, 0, 0, 0, 0);
+	if (rc == 0)
+		rc = register_name(f->name, f->portal);
+	if (rc) {
+		metta_printf("root: cannot mount %s:%s: %s", service, path,
+			     status_text((int)rc));
+		free_fs(k);
+		return rc;
+	}
+	metta_printf("root: %s:%s mounted as %s", service, path, f->name);
+	return k;
+}
+
+static long op_mountfs(struct server_call *c)
+{
+	char msg[NAMES_MAX_NAME + 130];
+	if (c->len == 0 || c->len > sizeof(msg) || c->data[c->len - 1] ||
+	    (c->w[1] & ~(uint64_t)NESTER_MOUNT_RDONLY))
+		return STATUS_ERR_INVAL;
+	memcpy(msg, c->data, c->len);
+	const char *service = msg, *path = msg + strlen(msg) + 1;
+	if (path >= msg + c->len || strlen(service) > NAMES_MAX_NAME ||
+	    strlen(path) >= sizeof(fses[0].path) || !*path)
+		return STATUS_ERR_INVAL;
+	const char *name = 0;
+	if (disk_is_root && !strcmp(service, "vdisk") &&
+	    !strcmp(path, DISK_ROOT_PATH))
+		name = services[EXT2].name; /* the root file system's */
+	for (int k = 0; !name && k < MAX_FS; k++)
+		if (fses[k].used && !strcmp(fses[k].service, service) &&
+		    !strcmp(fses[k].path, path))
+			name = fses[k].name;
+	if (!name) {
+		long k = new_fs(service, path, c->w[1]);
+		if (k < 0)
+			return k;
+		name = fses[k].name;
+	}
+	c->reply_len = strlen(name) + 1;
+	memcpy(c->reply, name, c->reply_len);
+	return STATUS_OK;
+}
+
+/* A mounted file system's server ended: it is started again, under the
+ * same name and portal. */
+static void restart_fs(int k)
+{
+	if (stopped_fs[k] || !fses[k].used)
+		return;
+	metta_printf("root: %s (%s:%s) ended; restarting it", fses[k].name,
+		     fses[k].service, fses[k].path);
+	if (start_fs(k))
+		metta_printf("root: %s could not be restarted", fses[k].name);
 }
 
 /* ---- the nester service, to the process server (NESTER_*) ---- */
@@ -392,7 +688,8 @@ static long op_domains(struct server_call *c)
 	    self.quota_limit, self.threads, "nucleus");
 	for (int i = 0; i < NSERVICES; i++) {
 		struct metta_domain_info d;
-		if (metta_domain_info(services[i].domain, &d) || d.dead)
+		if (!services[i].domain || /* never started: slot 0 is us */
+		    metta_domain_info(services[i].domain, &d) || d.dead)
 			continue;
 		n += (uint64_t)fmt_snprintf(
 		    (char *)c->reply + n, SERVER_BUF - n,
@@ -409,7 +706,8 @@ static long op_kill(struct server_call *c)
 {
 	for (int i = 0; i < NSERVICES; i++) {
 		struct metta_domain_info d;
-		if (metta_domain_info(services[i].domain, &d) == 0 &&
+		if (services[i].domain &&
+		    metta_domain_info(services[i].domain, &d) == 0 &&
 		    (uint64_t)d.id == c->w[1] && !d.dead)
 			return metta_domain_kill(services[i].domain,
 						 0x200 | 9);
@@ -417,9 +715,30 @@ static long op_kill(struct server_call *c)
 	return STATUS_ERR_NOENT;
 }
 
+/* The disk's file system written back and marked clean, before the
+ * machine goes: what a user wrote is there at the next boot. */
+static void unmount(const char *name, uint32_t portal)
+{
+	uint64_t w[4] = { P9_SYNCFS };
+	long rc = metta_request(portal, w, 0, 0, 0, 0, 0, 0, 0);
+	if (rc)
+		metta_printf("root: %s was not unmounted cleanly: %s", name,
+			     status_text((int)rc));
+}
+
+static void unmount_disk(void)
+{
+	for (int k = 0; k < MAX_FS; k++)
+		if (fses[k].used)
+			unmount(fses[k].name, fses[k].portal);
+	if (disk_is_root)
+		unmount("the root file system", services[EXT2].portal);
+}
+
 static long op_poweroff(struct server_call *c)
 {
 	(void)c;
+	unmount_disk();
 	metta_printf("root: powering off");
 	metta_exit(0); /* the nucleus powers off when the root domain ends */
 	return STATUS_OK;
@@ -428,6 +747,7 @@ static long op_poweroff(struct server_call *c)
 static long op_reboot(struct server_call *c)
 {
 	(void)c;
+	unmount_disk();
 	metta_printf("root: rebooting");
 	metta_exit(METTA_EXIT_REBOOT); /* the nucleus resets the machine */
 	return STATUS_OK;
@@ -438,6 +758,7 @@ static const server_op ops[] = {
 	[NESTER_KILL] = op_kill,
 	[NESTER_POWEROFF] = op_poweroff,
 	[NESTER_REBOOT] = op_reboot,
+	[NESTER_MOUNTFS] = op_mountfs,
 };
 static const struct server nester = { NESTER_PORTAL, ops,
 				      sizeof(ops) / sizeof(ops[0]) };
@@ -451,15 +772,10 @@ static void nester_thread(void)
 
 static long publish(void)
 {
-	/* Our own badged capability to names: the registrar's. */
-	long rc = 0;
-	if (metta_cap_info(NAMES_REGISTRAR) < 0)
-		rc = metta_cap_copy(services[0].portal, NAMES_REGISTRAR,
-				    RIGHT_CALL | RIGHT_GRANT,
-				    NAMES_BADGE_REGISTRAR);
+	long rc = make_registrar();
 	for (int i = 0; rc == 0 && i < NSERVICES; i++) {
-		if (is_ext2(i) && !ext2_path())
-			continue;
+		if (stopped[i] || (i != PROC && !services[i].domain))
+			continue; /* never started (ext2 without a disk) */
 		metta_cap_delete(TMP);
 		rc = metta_cap_copy(services[i].portal, TMP,
 				    RIGHT_CALL | RIGHT_GRANT, 0);
@@ -498,20 +814,33 @@ int main(int argc, char **argv, char **envp)
 	/* The process server last, once every name resolves: it starts
 	 * init, which may look up any of them at once. */
 	for (int i = 0; i < NSERVICES; i++) {
+		if (i == EXT2) {
+			disk_is_root = mount_disk();
+			continue;
+		}
+		if (services[i].optional && find_module(services[i].module) < 0)
+			continue;
 		long rc = i == PROC ? publish() : 0;
 		if (rc)
 			metta_printf("root: publishing names failed: %s",
 				     status_text((int)rc));
-		if ((is_ext2(i) && !ext2_path()) || start_service(i) == 0)
+		if (start_service(i) == 0)
 			continue;
 		metta_printf("root: %s did not start", services[i].name);
 		if (i == PROC)
 			return 3; /* no processes: the machine powers off */
 	}
 	for (;;) {
-		long bits = metta_event_wait(DEATHS, (1ull << NSERVICES) - 1, 0);
+		long bits = metta_event_wait(
+		    DEATHS,
+		    ((1ull << NSERVICES) - 1) |
+			(((1ull << MAX_FS) - 1) << FS_DEATH_BIT),
+		    0);
 		for (int i = 0; bits > 0 && i < NSERVICES; i++)
 			if (bits & (1ull << i))
 				restart(i);
+		for (int k = 0; bits > 0 && k < MAX_FS; k++)
+			if (bits & (1ull << (FS_DEATH_BIT + k)))
+				restart_fs(k);
 	}
 }

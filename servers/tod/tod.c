@@ -92,13 +92,7 @@ static long time_read(void *ctx, const struct p9synth_entry *e, uint64_t inst,
 	(void)ctx, (void)e, (void)inst;
 	char line[32];
 	int n = fmt_snprintf(line, sizeof(line), "%ld\n", now());
-	if (offset >= (uint64_t)n)
-		return 0;
-	uint32_t k = (uint32_t)n - (uint32_t)offset;
-	k = k < count ? k : count;
-	for (uint32_t i = 0; i < k; i++)
-		((char *)buf)[i] = line[offset + i];
-	return k;
+	return p9synth_text(line, (size_t)n, offset, buf, count);
 }
 
 static long op_set(struct server_call *c)

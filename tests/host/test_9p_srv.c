@@ -928,6 +928,37 @@ static int held_read_ends_with_fid_conn_or_caller(void)
 	return 0;
 }
 
+/* A sync (the wstat that changes nothing) held until the data is safe,
+ * as a block driver does until its device's flush is done. */
+static int hold_sync(void *ctx, void *node, const struct p9_stat *st)
+{
+	(void)ctx, (void)node, (void)st;
+	struct p9srv_req *q = p9srv_hold(&srv);
+	if (!q)
+		return -P9_EBUSY;
+	last_held = q;
+	q->handle = 2000;
+	return P9SRV_HELD;
+}
+
+static int held_sync_answered_later(void)
+{
+	CHECK(setup() == 0);
+	CHECK(open_hello(c1, "f") == 0);
+	ops.wstat = hold_sync;
+	struct p9_stat st = blank();
+	uint16_t tag = next_tag;
+	CHECK(twstat(c1, 2, &st) == -1 && served == P9SRV_HELD);
+	ops.wstat = ramfs_ops.wstat;
+	CHECK(p9srv_nheld(&srv) == 1 && last_held->type == P9_TWSTAT);
+	CHECK(p9srv_respond_wstat(last_held) == 0);
+	struct p9_msg a;
+	CHECK(p9_decode(answered, (size_t)answered_len, &a) == 0);
+	CHECK(a.type == P9_RWSTAT && a.tag == tag && answered_handle == 2000);
+	CHECK(p9srv_nheld(&srv) == 0);
+	return 0;
+}
+
 static int too_many_held(void)
 {
 	CHECK(setup() == 0);
@@ -1244,6 +1275,7 @@ int main(void)
 	RUN(held_read_answered_later);
 	RUN(held_read_flushed);
 	RUN(held_read_ends_with_fid_conn_or_caller);
+	RUN(held_sync_answered_later);
 	RUN(too_many_held);
 	RUN(malformed_input);
 	RUN(connections_and_hangup);

@@ -234,14 +234,27 @@ void irq_unmask(unsigned irq)
 			     ioapic_read(IOAPIC_REDIRECT(n)) & ~LVT_MASKED);
 }
 
+/* ---- message-signalled interrupts: the device writes the LAPIC ---- */
+
+#define MSI_ADDRESS_BASE 0xfee00000ull /* + destination APIC id << 12 */
+
+void msi_message(unsigned i, uint32_t apic_id, uint64_t msg[2])
+{
+	msg[0] = MSI_ADDRESS_BASE | (uint64_t)(apic_id & 0xff) << 12;
+	msg[1] = VEC_MSI_BASE + i; /* delivery mode fixed, edge */
+}
+
 uint32_t port_in(uint16_t port, unsigned width)
 {
 	uint32_t v = 0;
+	uint16_t w;
 	if (width == 1)
 		v = inb(port);
-	else if (width == 2)
-		__asm__ volatile("inw %1, %w0" : "=a"(v) : "Nd"(port));
-	else
+	else if (width == 2) {
+		/* inw sets only ax: the rest of eax is whatever it held */
+		__asm__ volatile("inw %1, %0" : "=a"(w) : "Nd"(port));
+		v = w;
+	} else
 		__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
 	return v;
 }
