@@ -37,9 +37,9 @@ def fresh_disk(size="512M", files=None):
         extra = [f"{dest}={boots.ROOT_DIR}/{src}"
                  for dest, src in (files or {}).items()]
         subprocess.run([sys.executable, f"{boots.ROOT_DIR}/tools/mkcpio.py",
-                        "--tree", tree, f"{build}/rootfs",
+                        "--tree", tree, f"{build}/rootfs", *extra,
                         f"@{build}/image-programs", "--manifest",
-                        "etc/image-manifest", *extra], check=True)
+                        "etc/image-manifest"], check=True)
         if os.path.exists(path):
             os.unlink(path)
         subprocess.run(["sh", f"{boots.ROOT_DIR}/tools/mkdisk.sh", path, tree,
