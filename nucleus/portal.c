@@ -589,10 +589,17 @@ static void badge_free(struct badge_ref *b)
 	kobj_put(&payer->obj);
 }
 
-/* A new badge (a mint) costs its minter a small record. */
+/*
+ * A new badge (a mint) costs a small record, paid by the portal's owner
+ * (its creator) while it lives: the record lives with the portal, and a
+ * minter that is not the owner (a driver serving the portal its nester
+ * keeps across its restarts) would otherwise be kept, quota and all,
+ * after its death by every client still holding one of its badges.
+ */
 static int badge_new(struct portal *p, uint64_t badge)
 {
-	struct domain *d = current_domain();
+	struct domain *d =
+	    p->owner && !p->owner->dead ? p->owner : current_domain();
 	void *mem;
 	int rc = kmem_alloc(&badge_cache, &d->quota, &mem);
 	if (rc)

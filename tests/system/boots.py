@@ -997,7 +997,10 @@ BOOTS = [
         "cmdline": "", "smp": 2,
         "system_modules": SYSTEM,
         "input": ["", "ns\nsrv\nbind -a /etc /tmp\nmount -b random /srv\nns\n"
-                 "bind /nosuch /tmp\nmount nosuch /tmp\npoweroff\n"],
+                 "bind /nosuch /tmp\nmount nosuch /tmp\n"
+                 # /srv replaced by random's tree: log is no longer
+                 # reachable by name (services are found through /srv).
+                 "mount random /srv\nmount log /tmp\npoweroff\n"],
         "exit": EXIT_POWEROFF,
         "checks": [
             ("ns_ramfs_root", matches(r"mount -c ramfs /$")),
@@ -1013,6 +1016,9 @@ BOOTS = [
                                            r"mount -a names /srv$")),
             ("bad_bind_refused", contains("bind: No such file or directory")),
             ("bad_mount_refused", contains("mount: No such file or directory")),
+            ("mount_needs_srv", lambda out: None if out.count(
+                "mount: No such file or directory") == 2 else
+             "mount log, with log gone from /srv, was not refused"),
         ],
     },
     {

@@ -289,11 +289,6 @@ def boots_list():
                       "echo big-md5 $(md5sum /work/big)\n",
                       "ls /work/a2/b1moved/c1 | wc -l | sed s/^/files-/\n",
                       "echo persisted > /work/again; sync\n",
-                      # A namespace without vdisk's /dev and without /srv
-                      # cannot reach the disk, nor mount it by name.
-                      "sh -c 'umount /dev; mount -t 9p cons /dev; umount /srv; "
-                      "cat /dev/sd0/ctl || echo no-sd0; mount -t 9p vdisk /mnt "
-                      "|| echo no-vdisk; ls /mnt/sd0 || echo nothing-mounted'\n",
                       "head -c 4 /dev/sd0/ctl >/dev/null && echo parent-has-sd0\n",
                       "poweroff\n"],
             "timeout": 300,
@@ -303,9 +298,6 @@ def boots_list():
                     r"^" + re.escape(moved) + r"\r?$")),
                 ("big_file_of_last_boot", big_read_back),
                 ("directory_of_last_boot", boots.matches(r"^files-10\r?$")),
-                ("no_disk_without_namespace", boots.matches(r"^no-sd0\r?$")),
-                ("no_mount_by_name_without_srv", boots.matches(r"^no-vdisk\r?$")),
-                ("nothing_mounted", boots.matches(r"^nothing-mounted\r?$")),
                 ("parent_keeps_disk", boots.matches(r"^parent-has-sd0\r?$")),
             ],
             "after": [
