@@ -31,9 +31,12 @@ _Static_assert(NESTER_THREAD < 64, "fixed slots below metta_slot_alloc's");
 #define RAMFS_HEAP_KIB	(32 * 1024) /* the image (8.5 MiB) and room for /tmp */
 #define ROOT_RESERVE	(16ull << 20) /* kept when the rest goes to proc */
 #define MAX_ARGS	16
+/* Drivers pci has the memory to start; small enough that pci fits in the
+ * reserve kept for restarts. */
+#define PCI_DRIVERS	3
 #define RAMBLK_PAGES	1024 /* the tests' stand-in disk: 4 MiB */
-#define PCI_DRIVERS	8 /* drivers pci has the memory to start */
 #define PCI_QUOTA	((2 << 20) + PCI_DRIVERS * DRIVER_QUOTA)
+_Static_assert(PCI_QUOTA <= ROOT_RESERVE, "pci can be restarted");
 
 struct service {
 	const char *module, *name;
@@ -679,7 +682,8 @@ static long op_domains(struct server_call *c)
 	    self.quota_limit, self.threads, "nucleus");
 	for (int i = 0; i < NSERVICES; i++) {
 		struct metta_domain_info d;
-		if (metta_domain_info(services[i].domain, &d) || d.dead)
+		if (!services[i].domain || /* never started: slot 0 is us */
+		    metta_domain_info(services[i].domain, &d) || d.dead)
 			continue;
 		n += (uint64_t)fmt_snprintf(
 		    (char *)c->reply + n, SERVER_BUF - n,
@@ -696,7 +700,8 @@ static long op_kill(struct server_call *c)
 {
 	for (int i = 0; i < NSERVICES; i++) {
 		struct metta_domain_info d;
-		if (metta_domain_info(services[i].domain, &d) == 0 &&
+		if (services[i].domain &&
+		    metta_domain_info(services[i].domain, &d) == 0 &&
 		    (uint64_t)d.id == c->w[1] && !d.dead)
 			return metta_domain_kill(services[i].domain,
 						 0x200 | 9);
