@@ -119,20 +119,50 @@ int dev_session_tries(struct client *cl, int d, struct session **out,
 	*out = s;
 	if (s->up && !s->lost)
 		return 0;
-	if (s->up)
+	if (s->up) {
 		__atomic_fetch_add(&devs[d].reconnects, 1, __ATOMIC_RELAXED);
+		dev_note_loss(s, d);
+	}
 	s->up = 0;
 	s->c.t = cl->t, s->c.r = cl->r;
 	for (;;) {
 		int rc = session_try(s, devs[d].portal);
 		if (rc <= 0) {
 			s->up = rc == 0;
+			s->gen = __atomic_load_n(&devs[d].gen, __ATOMIC_RELAXED);
 			return rc;
 		}
 		if (tries && --tries == 0)
 			return -P9_ETIMEDOUT;
 		metta_sleep(RETRY_US);
 	}
+}
+
+int dev_note_loss(struct session *s, int d)
+{
+	/* The first to see this driver go tells the other threads. */
+	unsigned g = s->gen;
+	return s->lost && __atomic_compare_exchange_n(&devs[d].gen, &g, g + 1,
+						      0, __ATOMIC_RELAXED,
+						      __ATOMIC_RELAXED);
+}
+
+void dev_drop(struct session *s)
+{
+	if (s->conn)
+		metta_cap_delete(s->conn); /* the slot is ours no more */
+	s->conn = 0;
+	s->up = 0;
+	s->lost = 0;
+}
+
+void dev_drop_stale(struct client *cl)
+{
+	for (int d = 0; d < VDISK_MAXDEV; d++)
+		if (cl->s[d].up &&
+		    cl->s[d].gen != __atomic_load_n(&devs[d].gen,
+						    __ATOMIC_RELAXED))
+			dev_drop(&cl->s[d]);
 }
 
 /* part_scan's reader: one sector through the scanning session. */
@@ -158,6 +188,7 @@ static int dev_open(struct client *cl, int d)
 	uint64_t size = st.length - st.length % VDISK_SECTOR;
 	struct part_table t;
 	rc = dev_read_table(s, size, &t);
+	dev_drop(s); /* the scanner's session is not kept */
 	if (rc)
 		return rc;
 	p9_portal_lock();

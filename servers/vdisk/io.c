@@ -307,6 +307,7 @@ static void worker_main(void)
 		if (!v) {
 			unsigned ticket = metta_await_ticket(&work);
 			p9_portal_unlock();
+			dev_drop_stale(&w->cl);
 			metta_await(&work, ticket, 0);
 			p9_portal_lock();
 			continue;
@@ -316,6 +317,8 @@ static void worker_main(void)
 		p9_portal_unlock();
 		int rc = carry_out(w, &copy);
 		p9_portal_lock();
+		if (dev_note_loss(&w->cl.s[copy.dev], copy.dev))
+			metta_wakeup(&work); /* idle workers drop theirs */
 		if (rc == RESEND) {
 			/* The driver went: v waits for the next one, at the
 			 * head of the queue (its seq is kept). */

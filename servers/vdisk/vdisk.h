@@ -29,6 +29,11 @@ struct dev {
 	uint64_t size;	 /* bytes */
 	struct part_table parts;
 	uint64_t requests, resent, reconnects; /* for its ctl */
+	/* Its driver's instances seen dying: a session made before the last
+	 * is stale, and dropped at once by its thread (a stale connection
+	 * keeps the dead driver's domain, and pci's quota, from being
+	 * freed). */
+	unsigned gen;
 };
 
 extern struct dev devs[VDISK_MAXDEV];
@@ -44,6 +49,7 @@ struct session {
 	int up;
 	int lost;	/* 0, SESSION_STALE or SESSION_DIED */
 	int dead_calls; /* connects that ended ERR_DEAD in a row */
+	unsigned gen;	/* the device's gen when it was made */
 	struct p9c c;
 };
 #define SESSION_STALE 1 /* a new driver does not know it */
@@ -68,6 +74,14 @@ int dev_session_tries(struct client *cl, int d, struct session **out,
 		      int tries);
 /* Finds the devices there are at start-up (see dev.c). */
 void dev_first_scan(struct client *cl);
+/* Ends a session (its connection capability deleted): made again at its
+ * next use. */
+void dev_drop(struct session *s);
+/* A lost session s of device d: 1 if it is the first news of this
+ * driver's going (the device's gen moves on). */
+int dev_note_loss(struct session *s, int d);
+/* Drops client cl's sessions made before their driver last died. */
+void dev_drop_stale(struct client *cl);
 /* Was the last call's failure the driver's going, not the device's? */
 int dev_lost(struct session *s);
 /* Reads the partition table of a disk of size bytes through s. */

@@ -450,6 +450,53 @@ def zero_disk(size):
     return make
 
 
+def ext2_disk(build, path):
+    """A 64 MiB ext2 file system (made as tools/mkdisk.sh makes make run's)
+    holding only the mount points: the root file system of a boot whose
+    programs are boot modules."""
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as tree:
+        for d in ("bin", "dev", "proc", "srv", "tmp", "root", "etc"):
+            os.mkdir(os.path.join(tree, d))
+        subprocess.run(["sh", f"{ROOT_DIR}/tools/mkdisk.sh", path, tree, "64M"],
+                       check=True, stdout=subprocess.DEVNULL)
+
+
+def ext2_fault_boot(name, kills, timeout):
+    """The fault workload on a file of the ext2 root file system, over
+    vdisk over virtio-blk, while the driver is crashed `kills` times:
+    every record whose fsync returned reads back, and e2fsck finds the
+    file system clean after the power-off."""
+    def restarts(out):
+        n = len(re.findall(r"pci: virtio-blk.drv for \S+ ended with status \d+; "
+                           r"restarting it", out))
+        return None if n >= kills else f"{n} restarts logged, not {kills}"
+    return {
+        "name": name,
+        "cmdline": "", "smp": 2, "timeout": timeout,
+        "system_modules": SYSTEM + ["virtio-blk.drv", "ext2.srv"],
+        "modules": {"diskfault": built("modules/diskfault")},
+        "disk": {"image": "vdisk-ext2.img", "make": ext2_disk},
+        "input": f"diskfault /root/faults /dev/sd0/ctl {kills}\n"
+                 "echo status $?\npoweroff\n",
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("ext2_is_root", contains("root: the root file system is ext2")),
+            ("workload_read_back", contains("diskfault ok")),
+            ("workload_status_0", matches(r"^(msh\$ )?status 0$")),
+            ("restarts_logged", restarts),
+        ],
+        # Unmounted cleanly at power-off: the host's e2fsck agrees.
+        "after": [("e2fsck_clean", fsck_clean)],
+    }
+
+
+def fsck_clean(out, image):
+    import disk_boots  # (it imports this module)
+    return disk_boots.e2fsck_clean(out, image)
+
+
 def disk_boot(name, kills, timeout, virtio=False):
     """vdisk's files (diskfault files), then the fault-injection workload
     on a partition while the driver is crashed `kills` times: every
@@ -1322,11 +1369,19 @@ BOOTS = [
     disk_boot("disk_faults_virtio", 100, 900, virtio=True),
 ]
 
+# With the ext2 server: the fault workload on a file of ext2 over vdisk.
+HAVE_EXT2 = os.path.isdir(os.path.join(ROOT_DIR, "servers", "ext2"))
+if HAVE_EXT2:
+    BOOTS.append(ext2_fault_boot("disk_faults_ext2", 100, 900))
+
 # `make test-soak`: the same storm, ten times longer.
 if os.environ.get("METTA_SOAK"):
     BOOTS.append(storm_boot("process_storm_soak", 1000))
     BOOTS.append(disk_boot("disk_faults_soak", 1000, 3600))
     BOOTS.append(disk_boot("disk_faults_virtio_soak", 1000, 5400, virtio=True))
+    if HAVE_EXT2:
+        BOOTS.append(ext2_fault_boot("disk_faults_ext2_soak", 1000, 5400))
+
 
 # The disk's boots (a virtio-blk disk holding ext2 as the root).
 import disk_boots  # noqa: E402

@@ -295,6 +295,13 @@ int main(int argc, char **argv)
 	int pipefd[2];
 	if (pipe(pipefd))
 		return 1;
+	/* A device, or a file made here, once, before the writers open it. */
+	int made = open(argv[1], O_RDWR | O_CREAT, 0644);
+	if (made < 0) {
+		printf("diskfault: %s: %s\n", argv[1], strerror(errno));
+		return 1;
+	}
+	close(made);
 	pid_t pids[WRITERS];
 	for (int w = 0; w < WRITERS; w++)
 		if ((pids[w] = fork()) == 0) {
