@@ -66,6 +66,7 @@ static struct slot slots[MAX_SLOTS];
 static unsigned nslots, nbusy, most_busy;
 static struct driver_queue waiting; /* reads and flushes for a slot */
 static uint64_t size_bytes, completed;
+static uint32_t block_size; /* the device's preferred unit (ctl) */
 static int has_flush, read_only;
 static unsigned bad_used;
 static char where[16]; /* our device, BB.DD.F, for the log */
@@ -235,10 +236,11 @@ static long ctl_read(uint64_t offset, void *buf, uint32_t count)
 	char text[256];
 	int n = fmt_snprintf(text, sizeof(text),
 			     "size %llu\nsectorsize %d\nflush %d\n"
-			     "inflight %u\nrequests %llu\nmaxinflight %u\n",
+			     "inflight %u\nrequests %llu\nmaxinflight %u\n"
+			     "blocksize %u\n",
 			     (unsigned long long)size_bytes, SECTOR, has_flush,
 			     nbusy + waiting.n, (unsigned long long)completed,
-			     most_busy);
+			     most_busy, block_size);
 	return p9synth_text(text, (size_t)n, offset, buf, count);
 }
 
@@ -388,6 +390,9 @@ static long start_device(const char **step)
 	has_flush = (dev.features & BLK_F_FLUSH) != 0;
 	read_only = (dev.features & BLK_F_RO) != 0;
 	size_bytes = virtio_pci_config64(&dev, BLK_CFG_CAPACITY) * SECTOR;
+	block_size = dev.features & BLK_F_BLK_SIZE
+			 ? virtio_pci_config32(&dev, BLK_CFG_BLK_SIZE)
+			 : SECTOR;
 	virtio_pci_ready(&dev);
 	return STATUS_OK;
 }

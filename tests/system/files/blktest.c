@@ -171,7 +171,8 @@ static int t_ctl(void)
 		FAIL("reading ctl: %s", strerror(errno));
 	snprintf(want, sizeof(want), "size %d\n", DISK_SIZE);
 	if (!strstr(text, want) || !strstr(text, "sectorsize 512\n") ||
-	    !strstr(text, "flush 1\n") || !strstr(text, "requests "))
+	    !strstr(text, "flush 1\n") || !strstr(text, "requests ") ||
+	    !strstr(text, "blocksize 512\n"))
 		FAIL("ctl says: %s", text);
 	int c = open(ctl_path, O_RDWR);
 	if (c < 0 || write(c, "flush\n", 6) != 6)
