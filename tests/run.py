@@ -182,7 +182,7 @@ def boot_qemu(iso, boot, log, disk=None):
         sock = log + ".monitor"
         if os.path.exists(sock):
             os.unlink(sock)
-        extra = ["-monitor", f"unix:{sock},server,nowait"]
+        extra += ["-monitor", f"unix:{sock},server,nowait"]
         import threading
         helper = threading.Thread(target=monitor_session,
                                   args=(sock, boot["monitor"], transcript))

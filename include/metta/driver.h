@@ -61,6 +61,7 @@
 #define PCI_REVISION	   0x08 /* then prog-if, subclass, class */
 #define PCI_HEADER_TYPE	   0x0e /* bit 7: multi-function */
 #define PCI_BAR0	   0x10 /* BAR i at PCI_BAR0 + 4 * i (header 0) */
+#define PCI_SECONDARY_BUS  0x19 /* a bridge's (header type 1) */
 #define PCI_SUBSYSTEM_ID   0x2e
 #define PCI_CAPABILITIES   0x34 /* first capability's offset */
 #define PCI_INTERRUPT_LINE 0x3c

@@ -88,6 +88,12 @@ void p9_portal_init(struct p9srv *s, uint32_t portal)
 {
 	server = s;
 	server_portal = portal;
+	/* Connection ids never repeat across a restart of the server (root
+	 * or pci restarts it behind the same portal): its predecessor's ids
+	 * were made before now, so a client's stale capability, or the
+	 * PORTAL_GONE notice of a dead connection read late, names no
+	 * connection of ours (it gets "unknown connection"). */
+	s->nextid = metta_clock() | 1;
 	metta_mutex_init(&lock);
 	s->answer = answer;
 	s->drop = drop;

@@ -2,7 +2,9 @@
  * PCI configuration space through the legacy mechanism (ports 0xCF8, the
  * address, and 0xCFC, the data): 256 bytes a function, on every machine
  * QEMU's `-M pc` emulates. ECAM (ACPI's MCFG, 4 KiB a function) is not
- * used: `-M q35` also answers the ports for the first 256 bytes.
+ * used: `-M q35` also answers the ports for the first 256 bytes. Buses
+ * are found from bus 0 through the bridges (each bridge's secondary bus,
+ * as the firmware numbered them).
  */
 #include <fmt/fmt.h>
 #include <string/kstring.h>
@@ -11,7 +13,7 @@
 
 #define CONFIG_ADDRESS 0xcf8
 #define CONFIG_DATA    0xcfc
-#define MAX_BUS	       256
+#define MAX_DEPTH      8 /* bridges behind bridges */
 #define MAX_SLOT       32
 #define MAX_FN	       8
 #define MAX_CAPS       48 /* a capability list longer than this loops */
@@ -143,6 +145,36 @@ static int probe(uint8_t bus, uint8_t slot, uint8_t fn)
 	return 1;
 }
 
+static void scan_bus(unsigned bus, int depth);
+
+/* Function d, just found: if it is a PCI-to-PCI bridge, the bus behind
+ * it is scanned too. */
+static void follow_bridge(const struct pci_dev *d, int depth)
+{
+	if ((d->header & 0x7f) != 1 || depth >= MAX_DEPTH)
+		return;
+	unsigned secondary = pci_config_read(d, PCI_SECONDARY_BUS, 1);
+	if (secondary > d->bus) /* 0 or backwards: not set up, or a loop */
+		scan_bus(secondary, depth + 1);
+}
+
+/* Every function of every slot of bus, and the buses behind its bridges:
+ * the tree the firmware numbered, not all 256 buses (a driver-class
+ * domain probing 8,192 slots by port would hold up the boot). */
+static void scan_bus(unsigned bus, int depth)
+{
+	for (unsigned s = 0; s < MAX_SLOT; s++) {
+		if (!probe((uint8_t)bus, (uint8_t)s, 0))
+			continue;
+		int first = pci_ndevs - 1;
+		if (pci_devs[first].header & 0x80) /* multi-function */
+			for (unsigned fn = 1; fn < MAX_FN; fn++)
+				probe((uint8_t)bus, (uint8_t)s, (uint8_t)fn);
+		for (int i = first; i < pci_ndevs; i++)
+			follow_bridge(&pci_devs[i], depth);
+	}
+}
+
 long pci_enumerate(void)
 {
 	long rc = metta_mutex_init(&config_lock);
@@ -151,14 +183,6 @@ long pci_enumerate(void)
 	rc = metta_ioport_in(PCI_SLOT_PORTS, CONFIG_DATA, 4);
 	if (rc < 0)
 		return rc; /* no ports: root gave us none */
-	for (unsigned bus = 0; bus < MAX_BUS; bus++)
-		for (unsigned s = 0; s < MAX_SLOT; s++) {
-			if (!probe((uint8_t)bus, (uint8_t)s, 0))
-				continue;
-			if (!(pci_devs[pci_ndevs - 1].header & 0x80))
-				continue; /* one function */
-			for (unsigned fn = 1; fn < MAX_FN; fn++)
-				probe((uint8_t)bus, (uint8_t)s, (uint8_t)fn);
-		}
+	scan_bus(0, 0);
 	return 0;
 }

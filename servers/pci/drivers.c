@@ -109,14 +109,18 @@ static void give_msi(struct pci_dev *d)
 	msi_next += DRIVER_MSI_LINES;
 }
 
-/* Publishes the driver's portal in names as unit_name + unit. */
+/* Publishes the driver's portal in names as unit_name + unit, in place
+ * of the name's old portal if it has one: an earlier pci's, which ended
+ * with it (root restarts pci; its drivers were its children). */
 static void publish(struct pci_dev *d)
 {
 	char name[NAMES_MAX_NAME + 1];
 	int n = fmt_snprintf(name, sizeof(name), "%s%d", d->kind->unit_name,
 			     d->unit);
 	uint32_t tmp = metta_slot_alloc();
-	uint64_t w[4] = { NAMES_REGISTER };
+	uint64_t w[4] = { NAMES_UNREGISTER };
+	metta_request(PCI_SLOT_REGISTRAR, w, name, (uint64_t)n, 0, 0, 0, 0, 0);
+	w[0] = NAMES_REGISTER;
 	long rc = metta_cap_copy(d->portal, tmp, RIGHT_CALL | RIGHT_GRANT, 0);
 	if (rc == 0)
 		rc = metta_request(PCI_SLOT_REGISTRAR, w, name, (uint64_t)n, 0,

@@ -31,8 +31,12 @@ _Static_assert(NESTER_THREAD < 64, "fixed slots below metta_slot_alloc's");
 #define RAMFS_HEAP_KIB	(32 * 1024) /* the image (8.5 MiB) and room for /tmp */
 #define ROOT_RESERVE	(16ull << 20) /* kept when the rest goes to proc */
 #define MAX_ARGS	16
-#define PCI_DRIVERS	8 /* drivers pci has the memory to start */
+/* Drivers pci has the memory to start; small enough that pci fits in the
+ * reserve kept for restarts. */
+#define PCI_DRIVERS	3
+#define RAMBLK_PAGES	1024 /* the tests' stand-in disk: 4 MiB */
 #define PCI_QUOTA	((2 << 20) + PCI_DRIVERS * DRIVER_QUOTA)
+_Static_assert(PCI_QUOTA <= ROOT_RESERVE, "pci can be restarted");
 
 struct service {
 	const char *module, *name;
@@ -44,33 +48,48 @@ struct service {
 	uint32_t portal;		/* ours; the server gets SERVE in 5 */
 	uint32_t domain, thread;
 	int restarts;
+	int names;		/* gets the name service as CAP_NAMES */
+	int optional;		/* started only when the boot has its module */
+	uint64_t disk_pages;	/* a memory object of ours as slot 12 */
+	uint32_t disk;		/* (made at its first start, kept) */
 };
 
 /* In starting order: proc last, once every service it hands on exists. */
 static struct service services[] = {
-	{ "names.srv", "names", METTA_CLASS_SERVER, METTA_PRIO_HIGH, 2 << 20, 0,
-	  0, -1, 0, 0, 0, 0, 0 },
-	{ "log.srv", "log", METTA_CLASS_SERVER, METTA_PRIO_NORM, 2 << 20, 0, 0,
-	  -1, 0, 0, 0, 0, 0 },
-	{ "cons.srv", "cons", METTA_CLASS_DRIVER, METTA_PRIO_HIGH, 2 << 20,
-	  0x3f8, 8, 4, 0, 0, 0, 0, 0 },
-	{ "tod.srv", "tod", METTA_CLASS_DRIVER, METTA_PRIO_NORM, 2 << 20, 0x70,
-	  2, -1, 0, 0, 0, 0, 0 },
-	{ "random.srv", "random", METTA_CLASS_SERVER, METTA_PRIO_NORM, 2 << 20,
-	  0, 0, -1, 0, 0, 0, 0, 0 },
-	{ "ramfs.srv", "ramfs", METTA_CLASS_SERVER, METTA_PRIO_NORM,
-	  (RAMFS_HEAP_KIB << 10) + (4 << 20), 0, 0, -1, "root.cpio", 0, 0, 0,
-	  0 },
-	{ "pipe.srv", "pipe", METTA_CLASS_SERVER, METTA_PRIO_NORM, 4 << 20, 0,
-	  0, -1, 0, 0, 0, 0, 0 },
-	/* Finds the PCI devices and starts their drivers (blk0...). */
-	{ "pci.srv", "pci", METTA_CLASS_DRIVER, METTA_PRIO_HIGH, PCI_QUOTA, 0,
-	  0, -1, 0, 0, 0, 0, 0 },
+	{ .module = "names.srv", .name = "names", .class = METTA_CLASS_SERVER,
+	  .prio = METTA_PRIO_HIGH, .quota = 2 << 20, .irq = -1 },
+	{ .module = "log.srv", .name = "log", .class = METTA_CLASS_SERVER,
+	  .prio = METTA_PRIO_NORM, .quota = 2 << 20, .irq = -1 },
+	{ .module = "cons.srv", .name = "cons", .class = METTA_CLASS_DRIVER,
+	  .prio = METTA_PRIO_HIGH, .quota = 2 << 20, .port_base = 0x3f8,
+	  .port_count = 8, .irq = 4 },
+	{ .module = "tod.srv", .name = "tod", .class = METTA_CLASS_DRIVER,
+	  .prio = METTA_PRIO_NORM, .quota = 2 << 20, .port_base = 0x70,
+	  .port_count = 2, .irq = -1 },
+	{ .module = "random.srv", .name = "random", .class = METTA_CLASS_SERVER,
+	  .prio = METTA_PRIO_NORM, .quota = 2 << 20, .irq = -1 },
+	{ .module = "ramfs.srv", .name = "ramfs", .class = METTA_CLASS_SERVER,
+	  .prio = METTA_PRIO_NORM, .quota = (RAMFS_HEAP_KIB << 10) + (4 << 20),
+	  .irq = -1, .data = "root.cpio" },
+	{ .module = "pipe.srv", .name = "pipe", .class = METTA_CLASS_SERVER,
+	  .prio = METTA_PRIO_NORM, .quota = 4 << 20, .irq = -1 },
+	{ .module = "pci.srv", .name = "pci", .class = METTA_CLASS_DRIVER,
+	  .prio = METTA_PRIO_HIGH, .quota = PCI_QUOTA, .irq = -1 },
+	/* The tests' stand-in block driver (tests/user/ramblk.c), when a
+	 * boot has it: its disk is our memory object, so that it outlives
+	 * the driver's restarts. */
+	{ .module = "ramblk.srv", .name = "blk0", .class = METTA_CLASS_DRIVER,
+	  .prio = METTA_PRIO_HIGH, .quota = 2 << 20, .irq = -1,
+	  .optional = 1, .disk_pages = RAMBLK_PAGES },
+	/* Every block device (blkN, from pci) as files; names: to find
+	 * them. */
+	{ .module = "vdisk.srv", .name = "vdisk", .class = METTA_CLASS_SERVER,
+	  .prio = METTA_PRIO_HIGH, .quota = 8 << 20, .irq = -1, .names = 1 },
 	/* The disk's file system, the root when it mounts (disk_root). */
-	{ "ext2.srv", "ext2", METTA_CLASS_SERVER, METTA_PRIO_NORM, 48 << 20, 0,
-	  0, -1, 0, 0, 0, 0, 0 },
-	{ "proc.srv", "proc", METTA_CLASS_SERVER, METTA_PRIO_HIGH, 0, 0, 0, -1,
-	  0, 0, 0, 0, 0 },
+	{ .module = "ext2.srv", .name = "ext2", .class = METTA_CLASS_SERVER,
+	  .prio = METTA_PRIO_NORM, .quota = 48 << 20, .irq = -1 },
+	{ .module = "proc.srv", .name = "proc", .class = METTA_CLASS_SERVER,
+	  .prio = METTA_PRIO_HIGH, .irq = -1 },
 };
 #define NSERVICES (int)(sizeof(services) / sizeof(services[0]))
 #define PROC	  (NSERVICES - 1)
@@ -335,7 +354,26 @@ static int service_args(int i, const char **argv, char (*num)[24])
 	}
 	if (i == PROC)
 		return 1 + init_line(argv + 1, MAX_ARGS - 1);
+	if (s->disk_pages) {
+		fmt_snprintf(num[0], 24, "%lu", s->disk_pages);
+		argv[1] = num[0];
+		return 2;
+	}
 	return 1;
+}
+
+/* A service's disk (a memory object we keep, so that what it holds
+ * outlives the service), made at its first start. */
+static long give_disk(struct service *s)
+{
+	if (!s->disk) {
+		uint32_t slot = metta_slot_alloc();
+		if (!slot || metta_mem_create(slot, s->disk_pages))
+			return STATUS_ERR_NOMEM;
+		s->disk = slot;
+	}
+	return metta_cap_give(s->domain, s->disk, 12,
+			      RIGHT_READ | RIGHT_WRITE | RIGHT_GRANT);
 }
 
 static long start_service(int i)
@@ -359,6 +397,11 @@ static long start_service(int i)
 				   12, RIGHT_READ | RIGHT_GRANT);
 	if (rc == 0 && i == PROC)
 		rc = give_process_server(s->domain);
+	if (rc == 0 && s->disk_pages)
+		rc = give_disk(s);
+	if (rc == 0 && s->names)
+		rc = metta_cap_give(s->domain, portal_of("names"), CAP_NAMES,
+				    RIGHT_CALL);
 	if (rc == 0 && !strcmp(s->name, "pci"))
 		rc = give_pci(s->domain);
 	if (rc == 0 && i == EXT2) /* its disk, a file of vdisk's */
@@ -478,8 +521,8 @@ struct disk_fs {
 static struct disk_fs fses[MAX_FS];
 static uint8_t stopped_fs[MAX_FS]; /* ended on purpose: not restarted */
 static const struct service fs_service = {
-	"ext2.srv", "ext2", METTA_CLASS_SERVER, METTA_PRIO_NORM, 48 << 20, 0,
-	0, -1, 0, 0, 0, 0, 0
+	.module = "ext2.srv", .name = "ext2", .class = METTA_CLASS_SERVER,
+	.prio = METTA_PRIO_NORM, .quota = 48 << 20, .irq = -1
 };
 
 /* Starts file system k's server: its device's portal in slot 12, the
@@ -639,7 +682,8 @@ static long op_domains(struct server_call *c)
 	    self.quota_limit, self.threads, "nucleus");
 	for (int i = 0; i < NSERVICES; i++) {
 		struct metta_domain_info d;
-		if (metta_domain_info(services[i].domain, &d) || d.dead)
+		if (!services[i].domain || /* never started: slot 0 is us */
+		    metta_domain_info(services[i].domain, &d) || d.dead)
 			continue;
 		n += (uint64_t)fmt_snprintf(
 		    (char *)c->reply + n, SERVER_BUF - n,
@@ -656,7 +700,8 @@ static long op_kill(struct server_call *c)
 {
 	for (int i = 0; i < NSERVICES; i++) {
 		struct metta_domain_info d;
-		if (metta_domain_info(services[i].domain, &d) == 0 &&
+		if (services[i].domain &&
+		    metta_domain_info(services[i].domain, &d) == 0 &&
 		    (uint64_t)d.id == c->w[1] && !d.dead)
 			return metta_domain_kill(services[i].domain,
 						 0x200 | 9);
@@ -767,6 +812,8 @@ int main(int argc, char **argv, char **envp)
 			disk_is_root = mount_disk();
 			continue;
 		}
+		if (services[i].optional && find_module(services[i].module) < 0)
+			continue;
 		long rc = i == PROC ? publish() : 0;
 		if (rc)
 			metta_printf("root: publishing names failed: %s",

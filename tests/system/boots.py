@@ -81,7 +81,7 @@ def corrupt_wx(build, path):
 
 # The system's own modules (make run's ISO), for the shell boots.
 SYSTEM = ["root", "names.srv", "log.srv", "cons.srv", "tod.srv", "random.srv",
-          "ramfs.srv", "pipe.srv", "pci.srv", "proc.srv", "root.cpio", "runtime", "ns", "bind",
+          "ramfs.srv", "pipe.srv", "pci.srv", "vdisk.srv", "proc.srv", "root.cpio", "runtime", "ns", "bind",
           "mount", "srv",
           "msh", "names", "log", "domains", "kill", "poweroff", "srvstat"]
 
@@ -418,6 +418,52 @@ def storm_boot(name, n):
         ],
     }
 
+def zero_disk(size):
+    """A disk image of size bytes of zeros."""
+    def make(build, path):
+        with open(path, "wb") as f:
+            f.truncate(size)
+    return make
+
+
+def disk_boot(name, kills, timeout, virtio=False):
+    """vdisk's files (diskfault files), then the fault-injection workload
+    on a partition while the driver is crashed `kills` times: every
+    record whose fsync returned reads back, and each restart is logged.
+    The driver is the stand-in ramblk (tests/user/ramblk.c, root's
+    "blk0"), or with virtio the real virtio-blk driver of a blank disk,
+    which pci restarts."""
+    restart = (r"pci: virtio-blk.drv for \S+ ended with status \d+; restarting it"
+               if virtio else r"root: blk0 ended with status \d+; restarting it")
+    def restarts(out):
+        n = len(re.findall(restart, out))
+        return None if n >= kills else f"{n} restarts of blk0 logged, not {kills}"
+    boot = {
+        "name": name,
+        "cmdline": "", "smp": 2, "timeout": timeout,
+        "system_modules": SYSTEM,
+        "modules": {"diskfault": built("modules/diskfault")},
+        "input": f"diskfault files /dev/sd0\n"
+                 f"diskfault /dev/sd0/part2 /dev/sd0/ctl {kills}\n"
+                 "echo status $?\n/bin/cat /dev/sd0/ctl\npoweroff\n",
+        "exit": EXIT_POWEROFF,
+        "tests": "VDISK",
+        "checks": [
+            ("found_at_start", contains("vdisk: sd0: blk0, 4194304 bytes")),
+            ("workload_read_back", contains("diskfault ok")),
+            ("workload_status_0", matches(r"^(msh\$ )?status 0$")),
+            ("restarts_logged", restarts),
+            ("requests_resent", matches(r"^resent [1-9]\d*$")),
+        ],
+    }
+    if virtio:
+        boot["disk"] = {"image": "vdisk-faults.img", "make": zero_disk(4 << 20)}
+        boot["system_modules"] = SYSTEM + ["virtio-blk.drv"]
+    else:
+        boot["modules"]["ramblk.srv"] = built("user/tests/ramblk")
+    return boot
+
+
 def no_unknown_call(out):
     """A Linux program's every call was known to the runtime."""
     return None if "unknown Linux call" not in out else \
@@ -501,7 +547,7 @@ BOOTS = [
         # more after a `kill` written to the device's ctl file.
         "name": "pci_devices",
         "cmdline": "init=/bin/sh", "smp": 2,
-        "system_modules": SYSTEM,
+        "system_modules": [m for m in SYSTEM if m != "virtio-blk.drv"],
         "modules": {"virtio-blk.drv": built("user/tests/ndrv")},
         # The disk is the first free slot (00.04.0): edu is placed after.
         "disk": {"image": "pci-blank.img", "make": blank_disk},
@@ -550,6 +596,31 @@ BOOTS = [
             ("kill_without_driver_refused", matches(r"(^|# )nodriver-1\r?$")),
             ("bad_ctl_refused", matches(r"(^|# )junk-1\r?$")),
             ("raw_read_only", matches(r"(^|# )raw-1\r?$")),
+        ],
+    },
+    {
+        # pci itself ended (killed through the root nester): its driver
+        # ends with it, root restarts pci, which starts the driver again
+        # and publishes blk0 anew, in place of the dead portal. pci's
+        # domain id is checked in the table before it is killed.
+        "name": "pci_restarted",
+        "cmdline": "", "smp": 2,
+        "system_modules": [m for m in SYSTEM if m != "virtio-blk.drv"],
+        "modules": {"virtio-blk.drv": built("user/tests/ndrv")},
+        "disk": {"image": "pci-blank.img", "make": blank_disk},
+        "input": ["", "", "domains\n", "kill 9\n", "", "", "names\n",
+                  "poweroff\n"],
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("pci_is_domain_9", matches(r"^\s+9\s+pci\s+driver\s+high\s")),
+            ("pci_restarted", matches(r"root: pci ended with status \d+; "
+                                      r"restarting it")),
+            ("driver_started_again",
+             matches(r"root: pci ended(.|\n)*ndrv 00\.04\.0 unit 0: "
+                     r"6 of 6 checks passed")),
+            ("blk0_published_again", lacks("pci: cannot publish")),
+            ("blk0_listed_once", matches(r"^blk0\nlog\ncons\ntod\nrandom\nramfs\n"
+                                         r"pipe\npci\nproc$")),
         ],
     },
     {
@@ -603,7 +674,7 @@ BOOTS = [
             # The suite's mounts were its own: the shell's namespace after.
             ("parent_namespace_unchanged",
              matches(r"status 0\n(msh\$ )?mount -c ramfs /\nmount cons /dev\n"
-                     r"mount -a random /dev\nmount -a tod /dev\nmount -a log /dev\n"
+                     r"mount -a random /dev\nmount -a tod /dev\nmount -a log /dev\nmount -a vdisk /dev\n"
                      r"mount -c ramfs /dev/shm /dev/shm\n"
                      r"mount pci /dev/pci\n"
                      r"mount names /srv\nmount proc /proc\nmsh\$ ")),
@@ -907,11 +978,11 @@ BOOTS = [
         "checks": [
             ("ns_ramfs_root", matches(r"mount -c ramfs /$")),
             ("ns_dev_union", matches(r"^mount cons /dev\nmount -a random /dev\n"
-                                     r"mount -a tod /dev\nmount -a log /dev\n"
+                                     r"mount -a tod /dev\nmount -a log /dev\nmount -a vdisk /dev\n"
                                      r"mount -c ramfs /dev/shm /dev/shm$")),
             ("ns_srv_and_proc", matches(r"^mount names /srv\nmount proc /proc$")),
             ("srv_lists_services", matches(r"(^|\$ )names\nlog\ncons\ntod\nrandom\n"
-                                           r"ramfs\npipe\npci\nproc$")),
+                                           r"ramfs\npipe\npci\nvdisk\nproc$")),
             ("bind_after_union", matches(r"^mount -c ramfs /tmp /tmp\n"
                                          r"mount -a ramfs /tmp /etc$")),
             ("mount_before_union", matches(r"^mount random /srv\n"
@@ -1198,11 +1269,15 @@ BOOTS = [
         ],
     },
     storm_boot("process_storm", 30),
+    disk_boot("disk_faults", 100, 600),
+    disk_boot("disk_faults_virtio", 100, 900, virtio=True),
 ]
 
 # `make test-soak`: the same storm, ten times longer.
 if os.environ.get("METTA_SOAK"):
     BOOTS.append(storm_boot("process_storm_soak", 1000))
+    BOOTS.append(disk_boot("disk_faults_soak", 1000, 3600))
+    BOOTS.append(disk_boot("disk_faults_virtio_soak", 1000, 5400, virtio=True))
 
 # The disk's boots (a virtio-blk disk holding ext2 as the root).
 import disk_boots  # noqa: E402
