@@ -91,7 +91,7 @@ $(NUCLEUS): $(BUILD)/nucleus/pass1.elf $(BUILD)/nucleus/ksyms.c.o
 
 # The ISO for `make run`: the nucleus and the boot modules (the root
 # nester, the servers as NAME.srv and the native commands).
-SERVERS := names log cons tod random ramfs pipe pci vdisk proc
+SERVERS := names log cons tod random ramfs pipe pci vdisk ext2 proc
 # Device drivers (modules NAME.drv), started by the pci server.
 DRIVERS := virtio-blk
 COMMANDS := msh names log domains kill poweroff srvstat
@@ -197,8 +197,10 @@ $(BUILD)/user/tests/ramblk: $(BUILD)/user/tests/user/ramblk.c.o $(LIB9P) $(LIBME
 
 # The first user space: the root nester, the servers (modules NAME.srv)
 # and the native commands, each a static program built with libmetta.
+# ext2 links lib/ext2 too (a server's own libraries: server_libs_NAME).
+server_libs_ext2 := $(patsubst %,$(BUILD)/user/%.o,$(wildcard lib/ext2/*.c))
 define server_module
-$(BUILD)/modules/$(1)$(2): $(patsubst %,$(BUILD)/user/%.o,$(wildcard servers/$(1)/*.c)) $(LIB9P) $(LIBMETTA)
+$(BUILD)/modules/$(1)$(2): $(patsubst %,$(BUILD)/user/%.o,$(wildcard servers/$(1)/*.c)) $(server_libs_$(1)) $(LIB9P) $(LIBMETTA)
 	@mkdir -p $$(@D)
 	@echo "  ULD     $$@"
 	@$(LD) $(ULDFLAGS) -e _start -o $$@ $$^
@@ -349,7 +351,7 @@ $(BUILD)/user/tests/nfork: $(BUILD)/user/tests/user/nfork.c.o \
 HOST_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Werror \
 	-Iinclude -Ilib -Inucleus/include -I$(ARCH_DIR)/include -Itests/host
-HOST_TESTS := fmt pmm kmem multiboot2 acpi ksyms cmdline status elf runqueue cap 9p 9p_fid 9p_srv ramfs cpio pipe tty virtq driver vdisk_part
+HOST_TESTS := fmt pmm kmem multiboot2 acpi ksyms cmdline status elf runqueue cap 9p 9p_fid 9p_srv ramfs cpio pipe tty virtq driver vdisk_part ext2 ext2srv
 host_src_fmt := lib/fmt/fmt.c
 host_src_pmm := nucleus/pmm.c
 host_src_kmem := nucleus/kmem.c nucleus/quota.c
@@ -374,6 +376,8 @@ host_src_tty := servers/cons/tty.c lib/fmt/fmt.c lib/string/string.c
 host_src_vdisk_part := servers/vdisk/part.c
 host_src_virtq := lib/virtio/virtq.c
 host_src_driver := lib/driver/queue.c lib/driver/pool.c
+host_src_ext2 := $(wildcard lib/ext2/*.c) lib/9p/errstr.c lib/fmt/fmt.c
+host_src_ext2srv := $(host_src_ext2) servers/ext2/ops.c lib/9p/9p.c
 HOST_BINS := $(patsubst %,$(BUILD)/host-tests/test_%,$(HOST_TESTS)) \
 	$(BUILD)/host-tests/test_mkcpio $(BUILD)/host-tests/test_busybox_harness
 

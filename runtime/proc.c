@@ -9,6 +9,7 @@
  * One user, root: every uid and gid is 0, and the set*id calls accept
  * only 0.
  */
+#include <fmt/fmt.h>
 #include <metta.h>
 #include <metta/proto.h>
 #include <string/kstring.h>
@@ -120,6 +121,26 @@ static long mount_disk_fs(const char *src, const char *target, uint64_t flags)
 	return ns_mount(name, "/", target, 0);
 }
 
+/*
+ * Services are found through the namespace, as on Plan 9: a service is
+ * mounted by name only when the namespace shows it in /srv. A process
+ * whose namespace has no /srv (or a /srv without the service) cannot
+ * reach the service at all, say vdisk's disks when /dev lacks them.
+ */
+static long service_visible(const char *src)
+{
+	char path[RT_PATH_MAX];
+	const char *name = strncmp(src, "/srv/", 5) ? src : src + 5;
+	if (!*name || strrchr(name, '/') || strlen(name) > NAMES_MAX_NAME)
+		return -P9_ENOENT;
+	fmt_snprintf(path, sizeof(path), "/srv/%s", name);
+	struct loc l;
+	long rc = ns_walk(path, &l);
+	if (rc == 0)
+		loc_clunk(&l);
+	return rc;
+}
+
 static long do_mount(uint64_t usrc, uint64_t utarget, uint64_t utype,
 		     uint64_t flags, uint64_t udata)
 {
@@ -157,6 +178,8 @@ static long do_mount(uint64_t usrc, uint64_t utarget, uint64_t utype,
 	char *colon = strrchr(src, ':');
 	if (colon)
 		*colon = 0;
+	if ((rc = service_visible(src)))
+		return rc;
 	return ns_mount(src, colon ? colon + 1 : "/", target, f);
 }
 

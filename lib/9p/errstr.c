@@ -57,6 +57,7 @@ static const struct p9_err table[] = {
 	{ "file too large", P9_EFBIG },
 	{ "no space left on device", P9_ENOSPC },
 	{ "read-only file system", P9_EROFS },
+	{ "too many links", P9_EMLINK },
 	{ "broken pipe", P9_EPIPE },
 	{ "file name too long", P9_ENAMETOOLONG },
 	{ "directory not empty", P9_ENOTEMPTY },

@@ -43,6 +43,7 @@
 #define P9_ENOSPC	28
 #define P9_ESPIPE	29
 #define P9_EROFS	30
+#define P9_EMLINK	31
 #define P9_EPIPE	32
 #define P9_ERANGE	34
 #define P9_ENAMETOOLONG 36

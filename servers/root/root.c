@@ -407,6 +407,9 @@ static long start_service(int i)
 	if (rc == 0 && i == EXT2) /* its disk, a file of vdisk's */
 		rc = metta_cap_give(s->domain, portal_of("vdisk"), 12,
 				    RIGHT_CALL | RIGHT_GRANT);
+	if (rc == 0 && i == EXT2) /* the time, for its files' times */
+		rc = metta_cap_give(s->domain, portal_of("tod"), CAP_TOD,
+				    RIGHT_CALL);
 	if (rc == 0 && s->port_count)
 		rc = give_device(s->domain, CAP_IOPORTS, s->port_base,
 				 s->port_count, 12);
@@ -544,6 +547,9 @@ static long start_fs(int k)
 	if (rc == 0)
 		rc = metta_cap_give(f->domain, f->device, 12,
 				    RIGHT_CALL | RIGHT_GRANT);
+	if (rc == 0) /* the time, for its files' times */
+		rc = metta_cap_give(f->domain, portal_of("tod"), CAP_TOD,
+				    RIGHT_CALL);
 	if (rc == 0)
 		rc = metta_domain_watch(f->domain, DEATHS,
 					1ull << (FS_DEATH_BIT + k));

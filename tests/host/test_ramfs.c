@@ -9,13 +9,13 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "p9ops.h"
 #include "newc.h"
 #include "../../servers/ramfs/tree.h"
 #include "cpio/cpio.h"
 #include <metta/status.h>
 
 static struct ramfs fs;
-static const struct p9srv_ops *o = &ramfs_ops;
 static uint32_t clock_now;
 
 static uint32_t test_clock(void)
@@ -60,25 +60,6 @@ static void *look(void *dir, const char *name)
 	return o->walk1(&fs, dir, p9_str(name), &n) ? 0 : n;
 }
 
-static struct p9_stat st(void *n)
-{
-	struct p9_stat s;
-	o->stat(&fs, n, &s);
-	return s;
-}
-
-static struct p9_stat blank(void)
-{
-	struct p9_stat s;
-	memset(&s, 0xff, sizeof(s));
-	s.name = s.uid = s.gid = s.muid = p9_str("");
-	return s;
-}
-
-static long put(void *n, uint64_t off, const char *s)
-{
-	return o->write(&fs, n, off, s, (uint32_t)strlen(s));
-}
 
 static int files_and_directories(void)
 {
@@ -636,6 +617,8 @@ static int corrupt_cpio_refused(void)
 
 int main(void)
 {
+	o = &ramfs_ops;
+	octx = &fs;
 	RUN(files_and_directories);
 	RUN(rename_and_truncate);
 	RUN(permissions_masked);

@@ -1,13 +1,13 @@
 /*
  * posixtest: main program and runner.
  *
- *   posixtest [-q] [-t PREFIX]... [DIR]
+ *   posixtest [-q] [-t PREFIX]... [-x PREFIX]... [DIR]
  *
  * DIR (default /tmp) is a writable directory on the file system under
  * test; the run makes DIR/pt.<pid>, gives every test an empty directory
  * DIR/pt.<pid>/<test> as its current directory, and removes it all at the
  * end. -q leaves out the PASS lines. -t runs only the tests whose name
- * starts with PREFIX (may be repeated).
+ * starts with PREFIX, -x all but those (both may be repeated).
  *
  * Output, one write(1, ...) per line:
  *   POSIX BEGIN <n>
@@ -211,14 +211,23 @@ long pt_elapsed_ms(const struct timespec *t0)
 	       (t1.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-static int selected(const char *name, char **prefixes, int nprefixes)
+/* Tests left out by -x: their name prefixes. */
+static char *excluded[64];
+static int nexcluded;
+
+static int matches_one(const char *name, char **prefixes, int n)
 {
-	if (!nprefixes)
-		return 1;
-	for (int i = 0; i < nprefixes; i++)
+	for (int i = 0; i < n; i++)
 		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
 			return 1;
 	return 0;
+}
+
+static int selected(const char *name, char **prefixes, int nprefixes)
+{
+	if (matches_one(name, excluded, nexcluded))
+		return 0;
+	return !nprefixes || matches_one(name, prefixes, nprefixes);
 }
 
 /* Whether a -t prefix names these tests (not just every test). */
@@ -306,7 +315,7 @@ static void run(const struct pt_test *t)
 
 static void usage(void)
 {
-	pt_say("usage: posixtest [-q] [-e ENOSPC_DIR] [-t PREFIX]... [DIR]");
+	pt_say("usage: posixtest [-q] [-e ENOSPC_DIR] [-t PREFIX]... [-x PREFIX]... [DIR]");
 	_exit(2);
 }
 
@@ -327,6 +336,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "-t") && i + 1 < argc) {
 			if (nprefixes < 64)
 				prefixes[nprefixes++] = argv[++i];
+		} else if (!strcmp(argv[i], "-x") && i + 1 < argc) {
+			if (nexcluded < 64)
+				excluded[nexcluded++] = argv[++i];
 		} else if (argv[i][0] == '-' || have_dir)
 			usage();
 		else {

@@ -81,7 +81,7 @@ def corrupt_wx(build, path):
 
 # The system's own modules (make run's ISO), for the shell boots.
 SYSTEM = ["root", "names.srv", "log.srv", "cons.srv", "tod.srv", "random.srv",
-          "ramfs.srv", "pipe.srv", "pci.srv", "vdisk.srv", "proc.srv", "root.cpio", "runtime", "ns", "bind",
+          "ramfs.srv", "pipe.srv", "pci.srv", "vdisk.srv", "ext2.srv", "proc.srv", "root.cpio", "runtime", "ns", "bind",
           "mount", "srv",
           "msh", "names", "log", "domains", "kill", "poweroff", "srvstat"]
 
@@ -118,6 +118,30 @@ def archive_with(files, programs=False):
             extra.append(f"@{build}/image-programs")
         subprocess.run([sys.executable, f"{ROOT_DIR}/tools/mkcpio.py", path,
                         f"{build}/rootfs", *extra], check=True)
+    return make
+
+
+def ext2_disk(kib=4096, block=1024, patch=()):
+    """A maker of a disk image (the boot's virtio-blk disk): ext2 of kib
+    KiB made by the host's mke2fs -d from a folder holding old/hello;
+    patch: (offset, bytes) changes to it (a damaged disk)."""
+    def make(build, path):
+        import subprocess
+        src = f"{build}/tests/ext2-src-{os.path.basename(path)}"
+        shutil.rmtree(src, ignore_errors=True)
+        os.makedirs(f"{src}/old")
+        with open(f"{src}/old/hello", "w") as f:
+            f.write("made by mke2fs\n")
+        if os.path.exists(path):
+            os.unlink(path)
+        subprocess.run(["mke2fs", "-q", "-F", "-t", "ext2", "-b", str(block),
+                        "-d", src, path, str(kib)], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(path, "r+b") as f:
+            for offset, value in patch:
+                f.seek(offset)
+                f.write(value)
+        shutil.rmtree(src, ignore_errors=True)
     return make
 
 
@@ -1266,6 +1290,26 @@ BOOTS = [
                      r"out of quota for the page; no fault handler: domain ended")),
             ("shell_goes_on", lambda out: None if out.count("memtouch big ok") == 2
              else "the second memtouch big after the hog did not run"),
+        ],
+    },
+    {
+        # A disk that is not ext2 (its superblock's magic zeroed): ext2.srv
+        # says why and answers P9_SYNCFS with an error, so root keeps the
+        # files in ramfs (and stops it); the system goes on.
+        "name": "ext2_refused",
+        "cmdline": "init=/bin/sh", "smp": 2,
+        "system_modules": SYSTEM + ["virtio-blk.drv"],
+        "modules": {},
+        "disk": {"image": "ext2-refused.img",
+                 "make": ext2_disk(patch=[(1024 + 56, b"\0\0")])},
+        "input": ["", "", "cat /etc/hostname; echo status-$?\n", "poweroff\n"],
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("reason_logged", matches(
+                r"ext2: sd0/data: not ext2: bad superblock magic 0x0; serving nothing")),
+            ("root_in_ramfs", contains(
+                "root: no file system on sd0/data (not found): files live in ramfs")),
+            ("system_goes_on", contains("status-0")),
         ],
     },
     storm_boot("process_storm", 30),

@@ -37,9 +37,9 @@ def fresh_disk(size="512M", files=None):
         extra = [f"{dest}={boots.ROOT_DIR}/{src}"
                  for dest, src in (files or {}).items()]
         subprocess.run([sys.executable, f"{boots.ROOT_DIR}/tools/mkcpio.py",
-                        "--tree", tree, f"{build}/rootfs",
+                        "--tree", tree, f"{build}/rootfs", *extra,
                         f"@{build}/image-programs", "--manifest",
-                        "etc/image-manifest", *extra], check=True)
+                        "etc/image-manifest"], check=True)
         if os.path.exists(path):
             os.unlink(path)
         subprocess.run(["sh", f"{boots.ROOT_DIR}/tools/mkdisk.sh", path, tree,
@@ -169,13 +169,93 @@ def big_read_back(out):
 
 
 def disk_system_modules():
-    return list(boots.SYSTEM)
+    """The system's modules and the disk's driver (pci starts it)."""
+    return list(boots.SYSTEM) + ["virtio-blk.drv"]
 
 
 def boots_list():
     files, _, _ = expected_tree()
     moved = files["/work/a9/b4/c1/moved0"].decode().strip()
     return [
+        {
+            # ext2.srv as the root over virtio-blk and vdisk, in busybox's
+            # shell: mkdir, echo >, cat, ln, ln -s, mv across directories,
+            # truncate, rm, ls -l, chmod, sync, statfs, times from tod; e2fsck
+            # in the guest on the mounted disk after a sync, and on the host
+            # after the clean power-off, with debugfs reading what was left.
+            "name": "ext2_shell",
+            "cmdline": "init=/bin/sh", "smp": 2, "mem": 512,
+            "system_modules": disk_system_modules(),
+            "modules": {},
+            "disk": {"image": "ext2-shell.img", "make": fresh_disk("64M")},
+            "input": ["", "", "",
+                      "echo \"old-$(cat /etc/hostname)\"\n",
+                      "mkdir -p /e/a/b /e/old && echo one > /e/a/b/f && "
+                      "echo \"new-$(cat /e/a/b/f)\"\n",
+                      "ln /e/a/b/f /e/hard && ln -s a/b/f /e/sym && "
+                      "echo \"sym-$(cat /e/sym)\" && stat -c links-%h /e/hard\n",
+                      "mv /e/a/b/f /e/old/moved && echo \"moved-$(cat /e/old/moved)\"\n",
+                      "echo 0123456789 > /e/t; truncate -s 4 /e/t; "
+                      "echo \"cut-[$(cat /e/t)]\"\n",
+                      "rm /e/hard; rm -r /e/a; ls -l /e\n",
+                      "chmod 600 /e/t; stat -c mode-%a-%U /e/t\n",
+                      "sync /e/t; echo sync-$?\n",
+                      "stat -f -c 'fs-%T-%S' /e; ls -ld --full-time /e/t\n",
+                      "echo late > /e/late; sync; echo syncall-$?\n",
+                      "e2fsck -fn /dev/sd0/data; echo fsck-$?\n",
+                      "poweroff\n"],
+            "timeout": 300,
+            "exit": boots.EXIT_POWEROFF,
+            "checks": [
+                ("root_is_ext2", boots.contains(
+                    "root: the root file system is ext2 on sd0/data")),
+                ("reads_mke2fs_files", boots.contains("old-metta")),
+                ("write_and_read", boots.contains("new-one")),
+                ("hard_link_count", boots.contains("links-2")),
+                ("symlink_read", boots.contains("sym-one")),
+                ("moved_across", boots.contains("moved-one")),
+                ("truncated", boots.contains("cut-[0123]")),
+                ("ls_shows_symlink", boots.matches(r"sym -> a/b/f")),
+                ("chmod_kept", boots.contains("mode-600-root")),
+                ("fsync", boots.contains("sync-0")),
+                ("sync", boots.contains("syncall-0")),
+                ("statfs_says_ext2", boots.contains("fs-ext2/ext3-4096")),
+                ("times_from_tod", lambda out: None if re.search(
+                    r" 20\d\d-\d\d-\d\d [\d:.]+ \S+ /e/t", out)
+                 else "the file's mtime is not today's"),
+                ("e2fsck_in_guest", boots.matches(r"fsck-0\r?$")),
+            ],
+            "after": [
+                ("e2fsck_clean", e2fsck_clean),
+                ("moved_on_disk", lambda out, image: None if debugfs(
+                    image, "cat /e/old/moved") == "one\n" else "/e/old/moved"),
+                ("late_on_disk", lambda out, image: None if debugfs(
+                    image, "cat /e/late") == "late\n" else "/e/late"),
+                ("truncated_on_disk", lambda out, image: None if debugfs(
+                    image, "cat /e/t") == "0123" else "/e/t"),
+            ],
+        },
+        {
+            # The POSIX suite (which passes on Linux's file systems) in
+            # /pt, a directory (0777: create(5) masks by its permissions)
+            # of the ext2 root, but for the tests of what ramfs
+            # alone does: its page counts in statfs, files as memory
+            # (P9_MEMORY: ext2's shared mappings are the runtime's private
+            # copies) and raw 9P to /srv/ramfs.
+            "name": "posix_suite_ext2",
+            "cmdline": "", "smp": 2, "mem": 512,
+            "system_modules": disk_system_modules(),
+            "modules": {"posixtest": boots.built("modules/posixtest")},
+            "disk": {"image": "ext2-posix.img", "make": fresh_disk("128M")},
+            "input": "/bin/busybox mkdir -m 777 /pt\n"
+                     "posixtest -x fs_statfs -x mmap_shared -x shm_open -x p9_ "
+                     "/pt\necho status $?\npoweroff\n",
+            "timeout": 500,
+            "exit": boots.EXIT_POWEROFF,
+            "tests": "POSIX",
+            "checks": [("all_passed", boots.matches(r"^(msh\$ )?status 0$"))],
+            "after": [("e2fsck_clean", e2fsck_clean)],
+        },
         {
             # The workload, then a clean power-off; the host checks.
             "name": "disk_workload",
@@ -209,6 +289,12 @@ def boots_list():
                       "echo big-md5 $(md5sum /work/big)\n",
                       "ls /work/a2/b1moved/c1 | wc -l | sed s/^/files-/\n",
                       "echo persisted > /work/again; sync\n",
+                      # A namespace without vdisk's /dev and without /srv
+                      # cannot reach the disk, nor mount it by name.
+                      "sh -c 'umount /dev; mount -t 9p cons /dev; umount /srv; "
+                      "cat /dev/sd0/ctl || echo no-sd0; mount -t 9p vdisk /mnt "
+                      "|| echo no-vdisk; ls /mnt/sd0 || echo nothing-mounted'\n",
+                      "head -c 4 /dev/sd0/ctl >/dev/null && echo parent-has-sd0\n",
                       "poweroff\n"],
             "timeout": 300,
             "exit": boots.EXIT_POWEROFF,
@@ -217,6 +303,10 @@ def boots_list():
                     r"^" + re.escape(moved) + r"\r?$")),
                 ("big_file_of_last_boot", big_read_back),
                 ("directory_of_last_boot", boots.matches(r"^files-10\r?$")),
+                ("no_disk_without_namespace", boots.matches(r"^no-sd0\r?$")),
+                ("no_mount_by_name_without_srv", boots.matches(r"^no-vdisk\r?$")),
+                ("nothing_mounted", boots.matches(r"^nothing-mounted\r?$")),
+                ("parent_keeps_disk", boots.matches(r"^parent-has-sd0\r?$")),
             ],
             "after": [
                 ("e2fsck_clean", e2fsck_clean),
