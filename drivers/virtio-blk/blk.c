@@ -5,10 +5,11 @@
  * devices"): a root with `data` (the disk: reads and writes at multiples
  * of 512 bytes) and `ctl` (its figures; `flush`, `crash`).
  *
- * Each request takes a slot: a request header, a status byte and a
- * 64 KiB bounce buffer in DMA memory (a 9P message's data is copied in
- * and out). Reads and flushes that find every slot busy wait in a queue;
- * a write needs a slot at once, for its data (else EBUSY). A request is
+ * Each request takes a slot (a request header and a status byte in DMA
+ * memory) and a bounce buffer: a run of pages of the skeleton's pool of
+ * DMA memory (a 9P message's data is copied in and out). Reads and
+ * flushes that find no slot or no pages wait in a queue; a write needs
+ * them at once, for its data (else EBUSY). A request is
  * answered from the interrupt thread once the device has used it: Rwrite
  * only after the device wrote, a flush (ctl `flush` or a Twstat changing
  * nothing on `data`) only after the device's flush.
@@ -35,9 +36,11 @@
 #define BLK_S_OK	  0
 #define SECTOR		  512
 
-#define SLOT_DATA  (64 * 1024) /* one 9P message's data at most */
-#define MAX_SLOTS  32
-#define QUEUE_MAX  128 /* entries asked of the device: 3 per request */
+#define MAX_DATA   (64 * 1024) /* one 9P message's data at most */
+#define PAGE	   4096
+#define MAX_SLOTS  64  /* requests at the device: lib/9p holds 64 */
+#define QUEUE_MAX  256 /* entries asked of the device: 3 per request */
+#define POOL_PAGES 512 /* bounce buffers: 2 MiB, less if quota is short */
 #define REQ_VECTOR 0   /* MSI-X vector of the request queue */
 #define IRQ_EVENT  40  /* our slots: above what pci hands over */
 #define IRQ_BIT	   1
@@ -53,19 +56,24 @@ struct blk_hdr {
 struct slot {
 	struct blk_hdr *hdr;
 	uint8_t *status;
-	uint8_t *data;
+	uint8_t *data; /* its pages of the pool, while busy */
 	uint64_t hdr_phys, status_phys, data_phys;
 	struct p9srv_req *req;
 	uint32_t type, len;
+	int first; /* its first page in the pool, or -1 */
 	uint8_t busy;
 };
 
 static struct virtio_pci dev;
 static struct virtio_queue vq;
 static struct slot slots[MAX_SLOTS];
+static struct driver_pool pool;
+static uint8_t *pool_va;
+static uint64_t pool_phys;
 static unsigned nslots, nbusy, most_busy;
 static struct driver_queue waiting; /* reads and flushes for a slot */
 static uint64_t size_bytes, completed;
+static uint32_t block_size; /* the device's preferred unit (ctl) */
 static int has_flush, read_only;
 static unsigned bad_used;
 static char where[16]; /* our device, BB.DD.F, for the log */
@@ -75,12 +83,28 @@ static char flush_mark;
 
 /* ---- the device side ---- */
 
-static struct slot *free_slot(void)
+static unsigned pages_of(uint32_t len)
 {
-	for (unsigned i = 0; i < nslots; i++)
+	return (len + PAGE - 1) / PAGE;
+}
+
+/* A free slot with len bytes of pages for its data: 0 when there is no
+ * slot or no run of pages long enough (nothing taken). */
+static struct slot *claim(uint32_t len)
+{
+	struct slot *s = 0;
+	for (unsigned i = 0; i < nslots && !s; i++)
 		if (!slots[i].busy)
-			return &slots[i];
-	return 0;
+			s = &slots[i];
+	if (!s)
+		return 0;
+	s->first = len ? driver_pool_alloc(&pool, pages_of(len)) : -1;
+	if (len && s->first < 0)
+		return 0;
+	uint64_t at = (uint64_t)(s->first < 0 ? 0 : s->first) * PAGE;
+	s->data = pool_va + at;
+	s->data_phys = pool_phys + at;
+	return s;
 }
 
 /* Starts s at the device: type, at sector, len bytes of its buffer. */
@@ -106,13 +130,18 @@ static void submit(struct slot *s, struct p9srv_req *r, uint32_t type,
 	virtio_pci_kick(&vq);
 }
 
-/* A queued read or flush takes slot s. */
-static void start_waiting(struct slot *s, struct p9srv_req *r)
+/* A held read or flush starts if it can have a slot: 1, or 0. */
+static int try_start(struct p9srv_req *r)
 {
-	if (r->aux == &flush_mark)
+	int flush = r->aux == &flush_mark;
+	struct slot *s = claim(flush ? 0 : r->count);
+	if (!s)
+		return 0;
+	if (flush)
 		submit(s, r, BLK_T_FLUSH, 0, 0);
 	else
 		submit(s, r, BLK_T_IN, r->offset / SECTOR, r->count);
+	return 1;
 }
 
 /* Answers the request of a slot the device has used. */
@@ -123,6 +152,8 @@ static void finish(struct slot *s)
 	s->req = 0;
 	nbusy--;
 	completed++;
+	/* Its pages are free once answered (a read's reply copies them). */
+	driver_pool_free(&pool, s->first, pages_of(s->len));
 	if (!r)
 		return; /* its caller went */
 	if (*s->status != BLK_S_OK)
@@ -145,8 +176,8 @@ static void completions(uint64_t bits)
 	struct slot *s;
 	while ((s = virtq_get(&vq.vq, 0, &bad_used)) != 0)
 		finish(s);
-	while (waiting.head && (s = free_slot()) != 0)
-		start_waiting(s, driver_queue_take(&waiting));
+	while (waiting.head && try_start(waiting.head))
+		driver_queue_take(&waiting);
 }
 
 /* A held request ends unanswered (flushed, its fid or client gone). */
@@ -175,10 +206,8 @@ static long hold_for(uint32_t type, uint32_t count)
 	if (type == BLK_T_IN)
 		r->count = count; /* cut at the end of the disk */
 	r->aux = type == BLK_T_FLUSH ? &flush_mark : 0;
-	struct slot *s = free_slot();
-	if (s)
-		start_waiting(s, r);
-	else
+	/* Behind the ones waiting, to keep their order. */
+	if (waiting.head || !try_start(r))
 		driver_queue_put(&waiting, r);
 	return P9SRV_HELD;
 }
@@ -195,8 +224,8 @@ static long check_range(uint64_t offset, uint32_t *count)
 		return -P9_EINVAL;
 	if (offset >= size_bytes)
 		return 0;
-	if (*count > SLOT_DATA) /* a short read or write: 9P allows it */
-		*count = SLOT_DATA;
+	if (*count > MAX_DATA) /* a short read or write: 9P allows it */
+		*count = MAX_DATA;
 	if (*count > size_bytes - offset)
 		*count = (uint32_t)(size_bytes - offset);
 	return 1;
@@ -221,10 +250,13 @@ static long data_write(uint64_t offset, const void *data, uint32_t count)
 		return -P9_EROFS;
 	if (count == 0)
 		return 0;
-	struct slot *s = free_slot();
+	struct slot *s = claim(count);
 	struct p9srv_req *r = s ? p9srv_hold(&fs) : 0;
-	if (!r)
+	if (!r) {
+		if (s)
+			driver_pool_free(&pool, s->first, pages_of(count));
 		return -P9_EBUSY; /* the data has nowhere to wait */
+	}
 	memcpy(s->data, data, count);
 	submit(s, r, BLK_T_OUT, offset / SECTOR, count);
 	return P9SRV_HELD;
@@ -235,10 +267,11 @@ static long ctl_read(uint64_t offset, void *buf, uint32_t count)
 	char text[256];
 	int n = fmt_snprintf(text, sizeof(text),
 			     "size %llu\nsectorsize %d\nflush %d\n"
-			     "inflight %u\nrequests %llu\nmaxinflight %u\n",
+			     "inflight %u\nrequests %llu\nmaxinflight %u\n"
+			     "blocksize %u\n",
 			     (unsigned long long)size_bytes, SECTOR, has_flush,
 			     nbusy + waiting.n, (unsigned long long)completed,
-			     most_busy);
+			     most_busy, block_size);
 	return p9synth_text(text, (size_t)n, offset, buf, count);
 }
 
@@ -313,33 +346,32 @@ static int blk_wstat(void *ctx, void *node, const struct p9_stat *w)
 
 /* ---- start-up ---- */
 
-/* Slots' buffers in DMA memory: as many as memory allows, down to 4. */
+/* Slots in DMA memory, and the pool of bounce pages: as much as the
+ * quota allows, down to one 64 KiB request's. */
 static long make_slots(void)
 {
-	void *va, *hva;
-	uint64_t phys, hphys;
-	unsigned n = MAX_SLOTS;
+	void *hva;
+	uint64_t hphys;
+	unsigned pages = POOL_PAGES;
 	long rc;
-	if (3 * n > vq.vq.size)
-		n = vq.vq.size / 3;
-	while ((rc = driver_dma((uint64_t)n * SLOT_DATA / 4096, &va, &phys)) !=
+	while ((rc = driver_dma(pages, (void **)&pool_va, &pool_phys)) !=
 		   STATUS_OK &&
-	       n > 4)
-		n /= 2;
+	       pages > MAX_DATA / PAGE)
+		pages /= 2;
 	if (rc == STATUS_OK)
 		rc = driver_dma(1, &hva, &hphys);
 	if (rc != STATUS_OK)
 		return rc;
-	for (unsigned i = 0; i < n; i++) {
+	driver_pool_init(&pool, pages);
+	nslots = vq.vq.size / 3 < MAX_SLOTS ? vq.vq.size / 3 : MAX_SLOTS;
+	for (unsigned i = 0; i < nslots; i++) {
 		struct slot *s = &slots[i];
 		s->hdr = (struct blk_hdr *)hva + i;
 		s->hdr_phys = hphys + i * sizeof(struct blk_hdr);
-		s->status = (uint8_t *)hva + 2048 + i;
-		s->status_phys = hphys + 2048 + i;
-		s->data = (uint8_t *)va + (uint64_t)i * SLOT_DATA;
-		s->data_phys = phys + (uint64_t)i * SLOT_DATA;
+		s->status = (uint8_t *)hva + PAGE / 2 + i;
+		s->status_phys = hphys + PAGE / 2 + i;
+		s->first = -1;
 	}
-	nslots = n;
 	return STATUS_OK;
 }
 
@@ -388,6 +420,9 @@ static long start_device(const char **step)
 	has_flush = (dev.features & BLK_F_FLUSH) != 0;
 	read_only = (dev.features & BLK_F_RO) != 0;
 	size_bytes = virtio_pci_config64(&dev, BLK_CFG_CAPACITY) * SECTOR;
+	block_size = dev.features & BLK_F_BLK_SIZE
+			 ? virtio_pci_config32(&dev, BLK_CFG_BLK_SIZE)
+			 : SECTOR;
 	virtio_pci_ready(&dev);
 	return STATUS_OK;
 }
@@ -405,8 +440,10 @@ int main(int argc, char **argv, char **envp)
 			virtio_pci_fail(&dev);
 		return 1;
 	}
-	metta_printf("virtio-blk %s: %llu bytes, %u slots, flush %d%s", where,
-		     (unsigned long long)size_bytes, nslots, has_flush,
+	metta_printf("virtio-blk %s: %llu bytes, %u slots, %u KiB of buffers, "
+		     "flush %d%s",
+		     where, (unsigned long long)size_bytes, nslots,
+		     pool.pages * (PAGE / 1024), has_flush,
 		     read_only ? ", read-only" : "");
 	p9synth_init(&tree, files, sizeof(files) / sizeof(files[0]), "root", 0);
 	ops = p9synth_ops;

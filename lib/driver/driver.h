@@ -92,6 +92,23 @@ struct p9srv_req *driver_queue_take(struct driver_queue *q);
 int driver_queue_remove(struct driver_queue *q, struct p9srv_req *r);
 
 /*
+ * Pages of DMA memory lent to requests as bounce buffers, each request a
+ * run of contiguous pages (physically contiguous too: one dma_alloc), so
+ * a 4 KiB request takes one page and a 64 KiB one sixteen.
+ */
+#define DRIVER_POOL_MAX 1024
+struct driver_pool {
+	unsigned pages, free;
+	uint8_t used[DRIVER_POOL_MAX];
+};
+void driver_pool_init(struct driver_pool *p, unsigned pages);
+/* The first page of a free run of n pages, taken; -1 when there is none
+ * (nothing changed). */
+int driver_pool_alloc(struct driver_pool *p, unsigned n);
+/* Gives back the run of n pages at first (pages not taken are ignored). */
+void driver_pool_free(struct driver_pool *p, int first, unsigned n);
+
+/*
  * Serves s on the driver's portal (DRIVER_SLOT_PORTAL) for ever; `forget`
  * is told of held requests that end unanswered (flushed, hung up).
  */

@@ -1148,7 +1148,8 @@ BOOTS = [
         "virtio-blk.drv": built("modules/virtio-blk.drv"),
         "blktest": built("modules/blktest"),
     }, "blktest blk0 /tmp/blk\nblktest -again blk0 /tmp/blk2", [
-        ("driver_started", matches(r"virtio-blk \S+: 4194304 bytes, \d+ slots, flush 1")),
+        ("driver_started", matches(r"virtio-blk \S+: 4194304 bytes, \d+ slots, "
+                                   r"\d+ KiB of buffers, flush 1")),
         ("driver_restarted", matches(r"pci: virtio-blk\.drv for \S+ ended with "
                                      r"status \d+; restarting it \(restart 1\)")),
         ("restarted_driver_started", matches(r"virtio-blk \S+: 4194304 bytes(.|\n)*"

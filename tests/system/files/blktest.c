@@ -171,7 +171,8 @@ static int t_ctl(void)
 		FAIL("reading ctl: %s", strerror(errno));
 	snprintf(want, sizeof(want), "size %d\n", DISK_SIZE);
 	if (!strstr(text, want) || !strstr(text, "sectorsize 512\n") ||
-	    !strstr(text, "flush 1\n") || !strstr(text, "requests "))
+	    !strstr(text, "flush 1\n") || !strstr(text, "requests ") ||
+	    !strstr(text, "blocksize 512\n"))
 		FAIL("ctl says: %s", text);
 	int c = open(ctl_path, O_RDWR);
 	if (c < 0 || write(c, "flush\n", 6) != 6)
@@ -183,43 +184,65 @@ static int t_ctl(void)
 	return 0;
 }
 
-/* Two readers at once, each checking what it reads. */
+/* Readers at once, each checking what it reads: in the first half of
+ * the disk, which write_flush_read leaves as the host wrote it. */
+#define READ_AREA (DISK_SIZE / 2)
 struct reader {
 	uint64_t base;
-	int failures;
+	int reads, failures;
 };
 
 static void *reader(void *arg)
 {
 	struct reader *rd = arg;
-	static __thread uint8_t b[BIG];
-	for (int i = 0; i < 40; i++) {
-		uint64_t at = rd->base + (uint64_t)(i % 8) * BIG;
+	uint8_t *b = malloc(BIG);
+	for (int i = 0; b && i < rd->reads; i++) {
+		uint64_t at = (rd->base + (uint64_t)i * BIG) % READ_AREA;
 		if (pread(fd, b, BIG, (off_t)at) != BIG ||
 		    !matches_pattern(b, at, BIG))
 			rd->failures++;
 	}
+	if (!b)
+		rd->failures = rd->reads;
+	free(b);
+	return 0;
+}
+
+/* n threads reading `reads` times each; how many were at the device at
+ * once depends on timing: told, not checked. */
+static int readers(int n, int reads)
+{
+	struct reader rd[64];
+	pthread_t t[64];
+	for (int i = 0; i < n; i++) {
+		uint64_t base = (uint64_t)i * (READ_AREA / n) & ~(uint64_t)(BIG - 1);
+		rd[i] = (struct reader){ base, reads, 0 };
+		if (pthread_create(&t[i], 0, reader, &rd[i]))
+			FAIL("pthread_create %d", i);
+	}
+	int failures = 0;
+	for (int i = 0; i < n; i++) {
+		pthread_join(t[i], 0);
+		failures += rd[i].failures;
+	}
+	if (failures)
+		FAIL("%d failed reads of %d", failures, n * reads);
+	char text[512];
+	const char *most = read_ctl(text, sizeof(text)) ? 0
+				: strstr(text, "maxinflight ");
+	printf("blktest: %d readers: %s", n, most ? most : "no maxinflight\n");
 	return 0;
 }
 
 static int t_two_readers(void)
 {
-	struct reader rd[2] = { { 0, 0 }, { 1 << 20, 0 } };
-	pthread_t t[2];
-	for (int i = 0; i < 2; i++)
-		if (pthread_create(&t[i], 0, reader, &rd[i]))
-			FAIL("pthread_create");
-	for (int i = 0; i < 2; i++)
-		pthread_join(t[i], 0);
-	if (rd[0].failures || rd[1].failures)
-		FAIL("failed reads: %d and %d", rd[0].failures, rd[1].failures);
-	/* How many were at the device at once depends on timing: told,
-	 * not checked. */
-	char text[512];
-	const char *most = read_ctl(text, sizeof(text)) ? 0
-				: strstr(text, "maxinflight ");
-	printf("blktest: two readers: %s", most ? most : "no maxinflight\n");
-	return 0;
+	return readers(2, 40);
+}
+
+/* Many at once (a process's threads are limited: 24). */
+static int t_many_readers(void)
+{
+	return readers(24, 5);
 }
 
 /* ctl "crash": the driver faults (the write that asked gets an error);
@@ -290,6 +313,7 @@ static const struct {
 	{ "write_flush_read", t_write_flush_read },
 	{ "ctl", t_ctl },
 	{ "two_readers", t_two_readers },
+	{ "many_readers", t_many_readers },
 	{ "crash", t_crash },
 };
 
