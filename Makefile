@@ -40,7 +40,7 @@ NUCLEUS_OBJ := $(patsubst %,$(BUILD)/nucleus/%.o,$(NUCLEUS_SRC))
 NUCLEUS := $(BUILD)/nucleus/nucleus.elf
 ISO := $(BUILD)/metta.iso
 
-.PHONY: all iso run debug test test-soak test-busybox host-tests fuzz clean setup format FORCE
+.PHONY: all iso run disk debug test test-soak test-busybox host-tests fuzz clean setup format FORCE
 all: iso
 iso: $(ISO)
 
@@ -112,8 +112,22 @@ $(ISO): $(NUCLEUS) tools/mkiso.sh $(BOOT_MODULES) $(CMDLINE_FILE)
 	@echo "  ISO     $@"
 	@sh tools/mkiso.sh $@ "$(CMDLINE)" $(NUCLEUS) $(BOOT_MODULES)
 
-run: $(ISO)
-	@sh tools/qemu.sh $(ISO)
+# `make run` attaches a disk: $(DISK), made on the first run (an ext2 file
+# system holding what the boot archive holds) and kept between runs, so
+# what a user writes outside /tmp is there at the next run. DISK=path picks
+# another image (made there when missing); DISK=none boots without a disk
+# (files then live in ramfs alone).
+DISK ?= $(BUILD)/disk.img
+DISK_SIZE ?= 512M
+DISK_TREE := $(BUILD)/disktree
+run: $(ISO) $(if $(filter none,$(DISK)),,disk)
+	@DISK="$(filter-out none,$(DISK))" sh tools/qemu.sh $(ISO)
+
+disk: $(BUILD)/modules/root.cpio
+	@if [ ! -e "$(DISK)" ]; then \
+		$(PYTHON) tools/mkcpio.py --tree $(DISK_TREE) $(BUILD)/rootfs \
+			@$(BUILD)/image-programs --manifest etc/image-manifest && \
+		sh tools/mkdisk.sh "$(DISK)" $(DISK_TREE) $(DISK_SIZE); fi
 
 debug: $(ISO)
 	@echo "QEMU waits for gdb: gdb $(NUCLEUS) -ex 'target remote :1234'"
@@ -136,7 +150,7 @@ LIBMETTA := $(BUILD)/user/libmetta.a
 LIB9P_SRC := $(wildcard lib/9p/*.c) lib/cpio/cpio.c
 LIB9P_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(LIB9P_SRC))
 LIB9P := $(BUILD)/user/lib9p.a
-USER_TESTS := ntest ncap nipc nreply n9pheld nfork ndomain nsmp nsync ndev nserv nproc ufault
+USER_TESTS := ntest ncap nipc nreply n9pheld nfork ndomain nsmp nsync ndev ndma nserv nproc ufault
 USER_TEST_BINS := $(patsubst %,$(BUILD)/user/tests/%,$(USER_TESTS))
 
 $(BUILD)/user/%.c.o: %.c $(SETUP) Makefile | $(SYSCALL_GEN)
@@ -277,7 +291,7 @@ $(BUILD)/modules/root.cpio: tools/mkcpio.py $(shell find rootfs -type f 2>/dev/n
 	@$(PYTHON) tools/mkcpio.py $@ $(BUILD)/rootfs @$(BUILD)/image-programs \
 		--manifest etc/image-manifest
 
-# ndomain and ndev carry the child program's image inside them, nfork the
+# ndomain, ndev and ndma carry the child program's image inside them, nfork the
 # forker's (programs they spawn: _binary_NAME_start/_end).
 EMBEDDED := child forker
 $(patsubst %,$(BUILD)/user/tests/%,$(EMBEDDED)): $(BUILD)/user/tests/%: \
@@ -285,7 +299,8 @@ $(patsubst %,$(BUILD)/user/tests/%,$(EMBEDDED)): $(BUILD)/user/tests/%: \
 	@$(LD) $(ULDFLAGS) -e _start -o $@ $< $(LIBMETTA)
 $(BUILD)/user/tests/%.bin.o: $(BUILD)/user/tests/%
 	@cd $(dir $<) && $(LD) -r -b binary -z noexecstack -o $*.bin.o $*
-$(BUILD)/user/tests/ndomain $(BUILD)/user/tests/ndev: $(BUILD)/user/tests/%: \
+$(BUILD)/user/tests/ndomain $(BUILD)/user/tests/ndev $(BUILD)/user/tests/ndma: \
+		$(BUILD)/user/tests/%: \
 		$(BUILD)/user/tests/user/%.c.o $(BUILD)/user/tests/child.bin.o $(LIBMETTA)
 	@echo "  ULD     $@"
 	@$(LD) $(ULDFLAGS) -e _start -o $@ $^

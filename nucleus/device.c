@@ -12,13 +12,21 @@
 #include <percpu.h>
 #include <pmm.h>
 #include <sched.h>
+#include <uaccess.h>
 
 #include <metta/status.h>
 #include <nucleus/syscall_table.h>
 
 static struct kmem_cache device_cache;
 static struct device originals[3];
-static struct device *bound[IRQ_LINES]; /* line -> its capability */
+/* Every interrupt line: the ISA lines, then the MSI lines. */
+#define ALL_LINES (IRQ_LINES + METTA_MSI_LINES)
+static struct device *bound[ALL_LINES]; /* line -> its capability */
+
+static int is_msi(uint64_t line)
+{
+	return line >= METTA_MSI_LINE0;
+}
 
 static void device_release(struct kobj *o);
 
@@ -33,17 +41,20 @@ int device_cap_allowed(uint16_t type, const struct domain *d)
 }
 
 static void irq_interrupt(struct trap_frame *f);
+static void msi_interrupt(struct trap_frame *f);
 
-void devices_give_root(struct domain *root, uint64_t phys_top)
+/* phys_end: where the physical address space ends (device memory may be
+ * anywhere below it that is not RAM). */
+void devices_give_root(struct domain *root, uint64_t phys_end)
 {
 	const struct {
 		uint16_t type;
 		uint32_t slot;
 		uint64_t base, count;
 	} all[3] = {
-		{ OBJ_IRQ, CAP_IRQS, 0, IRQ_LINES },
+		{ OBJ_IRQ, CAP_IRQS, 0, ALL_LINES },
 		{ OBJ_IOPORT, CAP_IOPORTS, 0, 0x10000 },
-		{ OBJ_PHYSMEM, CAP_PHYSMEM, 0, phys_top },
+		{ OBJ_PHYSMEM, CAP_PHYSMEM, 0, phys_end },
 	};
 	kmem_cache_init(&device_cache, "device", sizeof(struct device));
 	for (int i = 0; i < 3; i++) {
@@ -57,6 +68,8 @@ void devices_give_root(struct domain *root, uint64_t phys_top)
 	}
 	for (unsigned v = 0; v < IRQ_LINES; v++)
 		trap_set_handler((uint8_t)(VEC_IRQ_BASE + v), irq_interrupt);
+	for (unsigned i = 0; i < METTA_MSI_LINES; i++)
+		trap_set_handler((uint8_t)(VEC_MSI_BASE + i), msi_interrupt);
 }
 
 /* Device capabilities work only in driver-class domains. */
@@ -109,7 +122,8 @@ static void unbind(struct device *irq)
 {
 	if (!irq->event)
 		return;
-	irq_mask((unsigned)irq->base);
+	if (!is_msi(irq->base))
+		irq_mask((unsigned)irq->base);
 	bound[irq->base] = NULL;
 	kobj_put(irq->event);
 	irq->event = NULL;
@@ -155,27 +169,48 @@ long sys_ioport_out(uint32_t ports, uint64_t port, uint64_t width,
 	return rc;
 }
 
+/* Raises the event bound to `line`, if any. */
+static void line_raise(unsigned line)
+{
+	struct device *dev = bound[line];
+	if (dev && dev->event)
+		event_raise(container_of(dev->event, struct event, obj),
+			    dev->bits);
+}
+
 /* A device interrupted: the line stays masked until its driver acks. */
 static void irq_interrupt(struct trap_frame *f)
 {
 	unsigned irq = (unsigned)(f->vector - VEC_IRQ_BASE);
 	irq_mask(irq);
 	lapic_eoi();
-	struct device *dev = irq < IRQ_LINES ? bound[irq] : NULL;
-	if (dev && dev->event)
-		event_raise(container_of(dev->event, struct event, obj),
-			    dev->bits);
+	line_raise(irq);
+}
+
+/* A device's message arrived: an edge, nothing to mask (a device raises
+ * it again only for a new reason). */
+static void msi_interrupt(struct trap_frame *f)
+{
+	lapic_eoi();
+	line_raise((unsigned)(METTA_MSI_LINE0 + f->vector - VEC_MSI_BASE));
+}
+
+/* The capability of ONE interrupt line in slot irq. */
+static int one_line(uint32_t irq, struct device **out)
+{
+	int rc = lookup(irq, OBJ_IRQ, out);
+	if (rc == STATUS_OK && (*out)->count != 1)
+		return STATUS_ERR_RANGE; /* mint a single line first */
+	return rc;
 }
 
 /* Routes an interrupt line (a capability of one line) to an event. */
 long sys_irq_bind(uint32_t irq, uint32_t event, uint64_t bits)
 {
 	struct device *dev;
-	int rc = lookup(irq, OBJ_IRQ, &dev);
+	int rc = one_line(irq, &dev);
 	if (rc)
 		return rc;
-	if (dev->count != 1)
-		return STATUS_ERR_RANGE; /* mint a single line first */
 	if (event == 0xffffffffu) {
 		unbind(dev);
 		return STATUS_OK;
@@ -186,14 +221,19 @@ long sys_irq_bind(uint32_t irq, uint32_t event, uint64_t bits)
 		return rc;
 	if (bound[dev->base] && bound[dev->base] != dev)
 		return STATUS_ERR_BUSY; /* another driver has the line */
-	if (irq_route((unsigned)dev->base, this_cpu()->apic_id))
+	/* Delivered to this CPU: an ISA line's I/O APIC entry says so now,
+	 * an MSI line's message (irq_msi) from now on. */
+	uint32_t cpu = this_cpu()->apic_id;
+	if (!is_msi(dev->base) && irq_route((unsigned)dev->base, cpu))
 		return STATUS_ERR_NOTSUP;
 	unbind(dev);
 	kobj_get(e->obj);
 	dev->event = e->obj;
 	dev->bits = bits;
+	dev->apic_id = cpu;
 	bound[dev->base] = dev;
-	irq_unmask((unsigned)dev->base);
+	if (!is_msi(dev->base))
+		irq_unmask((unsigned)dev->base);
 	return STATUS_OK;
 }
 
@@ -205,8 +245,41 @@ long sys_irq_ack(uint32_t irq)
 		return rc;
 	if (!dev->event || dev->count != 1)
 		return STATUS_ERR_INVAL;
-	irq_unmask((unsigned)dev->base);
+	if (!is_msi(dev->base)) /* an MSI line is never masked */
+		irq_unmask((unsigned)dev->base);
 	return STATUS_OK;
+}
+
+/* The message a device must send to raise a bound MSI line (the address
+ * names the CPU that bound it, the data its vector). */
+long sys_irq_msi(uint32_t irq, uint64_t msg_out)
+{
+	struct device *dev;
+	int rc = one_line(irq, &dev);
+	if (rc)
+		return rc;
+	if (!is_msi(dev->base) || !dev->event)
+		return STATUS_ERR_INVAL;
+	uint64_t msg[2];
+	msi_message((unsigned)(dev->base - METTA_MSI_LINE0), dev->apic_id, msg);
+	return copy_to_user(msg_out, msg, sizeof(msg));
+}
+
+/* DMA memory for a driver: see memobj_create_dma. */
+long sys_dma_alloc(uint32_t dst, uint64_t pages, uint64_t phys_out)
+{
+	struct domain *d = current_domain();
+	if (d->class != CLASS_DRIVER)
+		return STATUS_ERR_DENIED;
+	if (pages == 0 || pages > METTA_DMA_MAX_PAGES)
+		return STATUS_ERR_RANGE;
+	uint64_t phys;
+	long rc = memobj_create_dma(d, dst, pages, &phys);
+	if (rc)
+		return rc;
+	if ((rc = copy_to_user(phys_out, &phys, sizeof(phys))))
+		cap_delete(&d->caps, dst); /* the object goes with it */
+	return rc;
 }
 
 /* A memory object over device memory; RAM and the nucleus's own devices

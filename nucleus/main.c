@@ -120,7 +120,7 @@ static void start_root(struct boot_info *bi, const char *name)
 			status_text(rc), why);
 		return;
 	}
-	devices_give_root(d, bi->phys_top);
+	devices_give_root(d, bi->phys_end);
 	if ((rc = give_boot_modules(bi, d)))
 		kprintf("root: boot modules not all handed over: %s\n",
 			status_text(rc));

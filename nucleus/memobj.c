@@ -191,9 +191,19 @@ static void drop_page(struct memobj *m, uint64_t i)
 	m->populated--;
 }
 
-/* Frees an anonymous object's pages, leaves and top, refunding the payer. */
+/* Gives back DMA memory's run of pages and their charge. */
+static void free_dma_pages(struct memobj *m)
+{
+	for (uint64_t i = 0; i < m->npages; i++)
+		free_page(&m->payer->quota, m->base + i * PAGE_SIZE);
+}
+
+/* Frees an anonymous object's pages, leaves and top, refunding the payer;
+ * DMA memory's pages too. Other fixed objects' pages are not theirs. */
 static void free_pages(struct memobj *m)
 {
+	if (m->dma)
+		free_dma_pages(m);
 	if (m->fixed)
 		return;
 	for_each_page(m, i, 0, m->npages)
@@ -306,6 +316,41 @@ long memobj_create_anon(struct domain *d, uint32_t dst, uint64_t pages,
 			uint32_t rights, struct memobj **out)
 {
 	return create(d, dst, pages, 0, 0, 0, rights, out);
+}
+
+/* A run of `pages` free pages, below 4 GiB when there is one (devices
+ * that address only 32 bits can use it), else anywhere. */
+static int dma_pages(uint64_t pages, uint64_t *phys)
+{
+	if (pmm_alloc_range(nucleus_pmm, pages, PAGE_SIZE, 1ull << 32, phys) ==
+	    STATUS_OK)
+		return STATUS_OK;
+	return pmm_alloc_range(nucleus_pmm, pages, PAGE_SIZE, ~0ull, phys);
+}
+
+long memobj_create_dma(struct domain *d, uint32_t dst, uint64_t pages,
+		       uint64_t *phys)
+{
+	int rc = cap_slot_free(&d->caps, dst);
+	if (rc)
+		return rc;
+	if (pages == 0 || pages > MAX_PAGES)
+		return STATUS_ERR_INVAL;
+	if (quota_charge(&d->quota, pages * PAGE_SIZE))
+		return STATUS_ERR_QUOTA;
+	if (dma_pages(pages, phys)) {
+		quota_release(&d->quota, pages * PAGE_SIZE);
+		return STATUS_ERR_NOMEM;
+	}
+	struct memobj *m;
+	if ((rc = new_object(d, pages, 1, *phys, &m))) {
+		for (uint64_t i = 0; i < pages; i++)
+			free_page(&d->quota, *phys + i * PAGE_SIZE);
+		return rc;
+	}
+	memset(phys_to_virt(*phys), 0, pages * PAGE_SIZE);
+	m->dma = 1;
+	return install(d, dst, m, RIGHT_ALL, NULL);
 }
 
 long sys_mem_create(uint32_t dst, uint64_t pages)

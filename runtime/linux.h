@@ -179,6 +179,7 @@ struct lx_pollfd {
 #define LX_MADV_DODUMP	    17
 
 /* mount flags we understand. */
+#define LX_MS_RDONLY  1
 #define LX_MS_REMOUNT 32
 #define LX_MS_BIND    4096
 #define LX_MNT_DETACH 2

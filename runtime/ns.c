@@ -16,6 +16,7 @@
 #include <metta/proto.h>
 #include <string/kstring.h>
 
+#include "fd.h"
 #include "state.h"
 
 #define MAX_NAMES 64 /* components in one walk */
@@ -484,7 +485,9 @@ int ns_give_parent(void)
 }
 
 /* Where path's contents come from now: the first source that has it. */
-static int source_of(const char *path, struct src *out)
+/* Where path is: the source that has it, its path in that server, and
+ * whether it is a directory (*dir); -ENOENT when no source has it. */
+static int source_at(const char *path, struct src *out, int *dir)
 {
 	const char *rest;
 	struct mnt *m = find_mount(path, &rest);
@@ -494,16 +497,59 @@ static int source_of(const char *path, struct src *out)
 		struct loc l;
 		if (walk_src(&m->s[i], rest, 0, &l, 0, 0))
 			continue;
-		int dir = l.qid.type & P9_QTDIR;
+		*dir = l.qid.type & P9_QTDIR;
 		loc_clunk(&l);
 		*out = m->s[i];
 		size_t k = strlen(out->spath);
 		if (*rest)
 			fmt_snprintf(out->spath + k, SPATH_MAX - k, "%s%s",
 				     k > 1 ? "/" : "", rest);
-		return dir ? 0 : -P9_ENOTDIR;
+		return 0;
 	}
 	return -P9_ENOENT;
+}
+
+static int source_of(const char *path, struct src *out)
+{
+	int dir, rc = source_at(path, out, &dir);
+	return rc ? rc : dir ? 0 : -P9_ENOTDIR;
+}
+
+/* sync(2): each server's mounted directories asked to commit (stat(5)'s
+ * null wstat: a disk's file system writes everything back); each
+ * connection once. Servers with nothing to write answer at once. */
+void ns_sync(void)
+{
+	struct conn *done[MAX_MOUNTS * NS_MAX_UNION];
+	int ndone = 0;
+	for (int i = 0; i < rt.nmnts; i++)
+		for (int j = 0; j < rt.mnts[i].n; j++) {
+			const struct src *s = &rt.mnts[i].s[j];
+			int seen = 0;
+			for (int k = 0; k < ndone; k++)
+				seen |= done[k] == s->c;
+			struct loc l;
+			if (seen || walk_src(s, "", 0, &l, 0, 0))
+				continue;
+			done[ndone++] = s->c;
+			struct p9_stat st;
+			p9c_nochange(&st);
+			wstat_loc(&l, &st);
+			loc_clunk(&l);
+		}
+}
+
+int ns_file_source(const char *path, char *service, char *spath)
+{
+	struct src s;
+	int dir, rc = source_at(path, &s, &dir);
+	if (rc)
+		return rc;
+	if (dir)
+		return -P9_ENOTBLK;
+	strcpy(service, s.c->service);
+	strcpy(spath, s.spath);
+	return 0;
 }
 
 static int add_source(const char *mp, const struct src *s, int flags)

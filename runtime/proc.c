@@ -89,9 +89,41 @@ static long mount_path(const char *in, char *out)
 }
 
 /* mount(2) and umount2(2) as Plan 9's mount and bind. */
-static long do_mount(uint64_t usrc, uint64_t utarget, uint64_t flags,
-		     uint64_t udata)
+/* The file system types a disk's server (ext2) serves: Linux's ext4
+ * driver mounts ext2 too, so programs name any of them. */
+static int is_disk_fs(const char *type)
 {
+	return !strcmp(type, "ext2") || !strcmp(type, "ext3") ||
+	       !strcmp(type, "ext4");
+}
+
+/*
+ * mount -t ext2 DEVICE DIR: the device file's service and path go to the
+ * process server, which has the root nester start (or find) the file
+ * system's server; its name is then mounted like any service.
+ */
+static long mount_disk_fs(const char *src, const char *target, uint64_t flags)
+{
+	char path[RT_PATH_MAX], service[NAMES_MAX_NAME + 1], msg[SPATH_MAX + 64];
+	char name[NAMES_MAX_NAME + 1];
+	long rc = mount_path(src, path);
+	if (rc || (rc = ns_file_source(path, service, path)))
+		return rc;
+	const char *const parts[2] = { service, path };
+	uint64_t n = metta_pack_strings(msg, sizeof(msg), 2, parts), got = 0;
+	uint64_t w[4] = { NESTER_MOUNTFS,
+			  flags & LX_MS_RDONLY ? NESTER_MOUNT_RDONLY : 0 };
+	rc = rt_request(CAP_NESTER, w, msg, n, name, sizeof(name) - 1, &got, 0);
+	if (rc)
+		return rc == STATUS_ERR_INTR ? -P9_EINTR : -P9_EINVAL;
+	name[got] = 0;
+	return ns_mount(name, "/", target, 0);
+}
+
+static long do_mount(uint64_t usrc, uint64_t utarget, uint64_t utype,
+		     uint64_t flags, uint64_t udata)
+{
+	char type[16] = "";
 	char src[RT_PATH_MAX], target[RT_PATH_MAX], tmp[RT_PATH_MAX],
 	    opt[16] = "";
 	long rc = user_string(usrc, src, sizeof(src));
@@ -100,6 +132,10 @@ static long do_mount(uint64_t usrc, uint64_t utarget, uint64_t flags,
 		return rc == -P9_ENAMETOOLONG && udata ? -P9_EINVAL : rc;
 	if ((rc = mount_path(tmp, target)))
 		return rc;
+	if (utype && (rc = user_string(utype, type, sizeof(type))) < 0)
+		return rc == -P9_ENAMETOOLONG ? -P9_ENODEV : rc;
+	if (is_disk_fs(type) && !(flags & (LX_MS_REMOUNT | LX_MS_BIND)))
+		return mount_disk_fs(src, target, flags);
 	/* Ours: MS_REMOUNT of "/" with "parent" hands our namespace to the
 	 * process that started us (the bind and mount commands). */
 	if ((flags & LX_MS_REMOUNT) && !strcmp(opt, "parent"))
@@ -251,10 +287,20 @@ long sys_reboot(const uint64_t *a)
 	return rc ? -P9_EPERM : 0;
 }
 
-/* syncfs: the descriptor must be open; every server writes through. */
+long sys_sync(const uint64_t *a)
+{
+	(void)a;
+	ns_sync();
+	return 0;
+}
+
+/* syncfs: the descriptor must be open; then as sync (each server once). */
 long sys_syncfs(const uint64_t *a)
 {
-	return fd_get((int)a[0]) ? 0 : -P9_EBADF;
+	if (!fd_get((int)a[0]))
+		return -P9_EBADF;
+	ns_sync();
+	return 0;
 }
 
 /* Calls whose answer is 0 for now: one user, root. */
@@ -283,7 +329,7 @@ long sys_umask(const uint64_t *a)
 
 long sys_mount(const uint64_t *a)
 {
-	return do_mount(a[0], a[1], a[3], a[4]);
+	return do_mount(a[0], a[1], a[2], a[3], a[4]);
 }
 
 long sys_umount2(const uint64_t *a)

@@ -109,6 +109,12 @@ const char *loc_service(const struct loc *l);
 int ns_mount(const char *service, const char *spath, const char *mountpoint,
 	     int flags);
 int ns_bind(const char *old, const char *new, int flags);
+/* The service and its path that hold the file at path (a mount(2)
+ * source): -ENOTBLK for a directory. service holds NAMES_MAX_NAME + 1
+ * bytes, spath SPATH_MAX. */
+int ns_file_source(const char *path, char *service, char *spath);
+/* sync(2): every mounted server asked to commit what it holds. */
+void ns_sync(void);
 int ns_unmount(const char *mountpoint);
 /* Our nester gives our namespace to our parent too (NESTER_SETNS). */
 int ns_give_parent(void);

@@ -154,12 +154,30 @@ def monitor_session(path, steps, transcript):
     s.close()
 
 
-def boot_qemu(iso, boot, log):
+def prepare_disk(build, boot):
+    """The boot's disk image (tests/system/disk_boots.py): made anew when
+    the boot has a maker, else the one an earlier boot left. Its path, or
+    None; raises RuntimeError when there is no image to use."""
+    disk = boot.get("disk")
+    if not disk:
+        return None
+    path = os.path.join(build, "tests", "disks", disk["image"])
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if disk.get("make"):
+        disk["make"](build, path)
+    elif not os.path.exists(path):
+        raise RuntimeError(f"no image {path}: the boot that makes it did not run")
+    return path
+
+
+def boot_qemu(iso, boot, log, disk=None):
     env = dict(os.environ, ACCEL="tcg", TESTEXIT="1",
                SMP=str(boot.get("smp", 2)), MEM=f"{boot.get('mem', 512)}M",
-               ICOUNT="1" if boot.get("icount") else "0")
+               ICOUNT="1" if boot.get("icount") else "0", DISK=disk or "")
     start = time.monotonic()
     extra, transcript, helper = [], [], None
+    for device in boot.get("devices", ()):
+        extra += ["-device", device]
     if boot.get("monitor"):
         sock = log + ".monitor"
         if os.path.exists(sock):
@@ -230,7 +248,12 @@ def run_system_tests(build, tally, nucleus, only=None):
             tally.result(f"{name}/iso", f"mkiso.sh failed with status {e.returncode}")
             continue
         log = os.path.join(logdir, boot["name"] + ".log")
-        status, out, secs = boot_qemu(iso, boot, log)
+        try:
+            disk = prepare_disk(build, boot)
+        except (RuntimeError, subprocess.CalledProcessError) as e:
+            tally.result(f"{name}/disk", f"no disk image: {e}")
+            continue
+        status, out, secs = boot_qemu(iso, boot, log, disk)
         if status is None:
             tally.result(f"{name}/boot", f"timed out after {BOOT_TIMEOUT} s (log: {log})")
         elif status != boot["exit"]:
@@ -242,6 +265,8 @@ def run_system_tests(build, tally, nucleus, only=None):
             judge_tests(name, boot["tests"], out, tally)
         for check, fn in boot["checks"]:
             tally.result(f"{name}/{check}", fn(out))
+        for check, fn in boot.get("after", []):
+            tally.result(f"{name}/{check}", fn(out, disk))
 
 
 def main():

@@ -8,6 +8,8 @@
 #   ICOUNT=1             -icount shift=0: the TSC counts guest instructions
 #   DEBUG=1              wait for gdb on :1234 (-s -S)
 #   TESTEXIT=1           add isa-debug-exit (port 0xf4) for test results
+#   DISK=image.img       attach a raw disk image as a virtio-blk device
+#                        (modern PCI transport only: virtio 1.x)
 set -eu
 iso=$1
 shift
@@ -32,6 +34,9 @@ set -- -M pc -accel "$accel" -cpu "$cpu" -smp "$smp" -m "$mem" \
 	-cdrom "$iso" -boot d -display none -no-reboot "$@"
 [ "${ICOUNT:-0}" = 1 ] && set -- "$@" -icount shift=0,align=off,sleep=off
 [ "${DEBUG:-0}" = 1 ] && set -- "$@" -s -S
+[ -n "${DISK:-}" ] && set -- "$@" \
+	-drive "file=$DISK,if=none,id=disk0,format=raw,cache=writeback" \
+	-device virtio-blk-pci,drive=disk0,disable-legacy=on
 [ "${TESTEXIT:-0}" = 1 ] && set -- "$@" -device isa-debug-exit,iobase=0xf4,iosize=0x04
 # A terminal gets QEMU's monitor too (Ctrl-A X quits). Other input (a
 # pipe, a file) is the serial console alone, so scripts can drive it, and

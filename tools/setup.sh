@@ -25,6 +25,8 @@ apt-get apt
 python3 python3
 nm binutils
 clang clang
+/sbin/mke2fs e2fsprogs
+/sbin/debugfs e2fsprogs
 /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a libclang-rt-14-dev
 "
 

@@ -67,6 +67,19 @@ struct metta_stats {
 	uint64_t objects[16];		    /* live objects by type (OBJ_*) */
 };
 
+/*
+ * Interrupt lines (capabilities of type OBJ_IRQ count lines): 0..15 are the
+ * ISA lines, through the I/O APIC; METTA_MSI_LINE0 and up are message-
+ * signalled (MSI / MSI-X) lines, METTA_MSI_LINES of them, each with a
+ * vector of its own. irq_msi tells a bound MSI line's message.
+ */
+#define METTA_ISA_LINES 16
+#define METTA_MSI_LINE0 METTA_ISA_LINES
+#define METTA_MSI_LINES 64
+
+/* dma_alloc: the most pages one call gives. */
+#define METTA_DMA_MAX_PAGES 1024
+
 /* A root domain's exit status that asks the nucleus to reset the machine
  * rather than power it off. */
 #define METTA_EXIT_REBOOT 0x100

@@ -36,9 +36,9 @@
 /* Slots every domain starts with. */
 #define CAP_SELF 0 /* the domain itself */
 /* The root domain also starts with every device: */
-#define CAP_IRQS       1 /* ISA interrupt lines 0-15 */
+#define CAP_IRQS       1 /* interrupt lines: ISA 0-15, then MSI (metta/abi.h) */
 #define CAP_IOPORTS    2 /* I/O ports 0-0xffff */
-#define CAP_PHYSMEM    3 /* physical memory the page allocator does not own */
+#define CAP_PHYSMEM    3 /* physical addresses outside RAM (device memory) */
 #define CAP_BOOTINFO 4 /* struct metta_bootinfo (metta/abi.h) */
 #define CAP_FIRST_MODULE 16 /* boot module i is in CAP_FIRST_MODULE + i */
 

@@ -35,6 +35,13 @@
  * file, see the same pages (docs/servers.md).
  */
 #define P9_MEMORY 36
+/*
+ * A file system on a disk (ext2): everything written back, the file
+ * system marked clean (unmounted) and the device flushed; answered after.
+ * The next write marks it in use again. Root asks it before powering off,
+ * and at start-up to learn whether the disk was mounted (an error: no).
+ */
+#define P9_SYNCFS 37
 
 /* names: the directory of services. */
 #define NAMES_REGISTER 1   /* data: name; cap: the portal (registrar only) */
@@ -217,6 +224,15 @@ struct sock_info {
  * w3's (clamped to -20..19). NOENT when none is named. */
 #define NESTER_GETPRIORITY 23
 #define NESTER_SETPRIORITY 24
+/*
+ * mount(2) of a disk's file system: data "service\0path\0", the device
+ * file `path` of 9P service `service` (resolved in the caller's
+ * namespace); w1 NESTER_MOUNT_RDONLY or 0. The root nester starts (or
+ * finds: one server a device) the file system's server and names it;
+ * reply data: that name, NUL-ended, to mount like any service.
+ */
+#define NESTER_MOUNTFS 25
+#define NESTER_MOUNT_RDONLY 1
 #define NESTER_PRIO_PROCESS 0
 #define NESTER_PRIO_PGRP    1
 #define NESTER_PRIO_USER    2

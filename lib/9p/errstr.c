@@ -40,6 +40,7 @@ static const struct p9_err table[] = {
 	{ "resource temporarily unavailable", P9_EAGAIN },
 	{ "out of memory", P9_ENOMEM },
 	{ "permission denied", P9_EACCES },
+	{ "block device required", P9_ENOTBLK },
 	{ "busy", P9_EBUSY },
 	{ "file exists", P9_EEXIST },
 	{ "cross-device rename", P9_EXDEV },

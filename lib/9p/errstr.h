@@ -28,6 +28,7 @@
 #define P9_ENOMEM	12
 #define P9_EACCES	13
 #define P9_EFAULT	14
+#define P9_ENOTBLK	15
 #define P9_EBUSY	16
 #define P9_EEXIST	17
 #define P9_EXDEV	18

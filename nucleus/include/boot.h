@@ -24,6 +24,7 @@ struct boot_info {
 	int cpus_running;   /* started */
 	uint64_t ram_bytes; /* usable RAM in the firmware's memory map */
 	uint64_t phys_top;  /* end of the physical address space we map */
+	uint64_t phys_end;  /* 1 << the CPU's physical address width */
 	int nmodules;
 	struct boot_module modules[BOOT_MAX_MODULES];
 	/* Usable RAM the allocator must never hand out (image, modules...),

@@ -19,10 +19,13 @@ struct device {
 	uint64_t base, count; /* lines, ports or bytes */
 	struct kobj *event;   /* irq: bound event */
 	uint64_t bits;
+	uint32_t apic_id;     /* irq: the CPU it was bound on */
 };
 
-/* Puts the three original device capabilities in the root domain. */
-void devices_give_root(struct domain *root, uint64_t phys_top);
+/* Puts the three original device capabilities in the root domain:
+ * every interrupt line (ISA and MSI), every I/O port, and the physical
+ * address space up to phys_end (mem_phys refuses its RAM). */
+void devices_give_root(struct domain *root, uint64_t phys_end);
 
 /* Whether a capability of this type may go to domain d at all. */
 int device_cap_allowed(uint16_t type, const struct domain *d);

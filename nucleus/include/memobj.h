@@ -9,7 +9,11 @@
  * first page of its 2 MiB is. A fixed object (device memory, a boot
  * module) has every page from the start and no index: page i is at
  * base + i pages. Only memobj.c reads the index; everyone else asks
- * memobj_page or memobj_page_in.
+ * memobj_page or memobj_page_in. DMA memory (dma_alloc) is a fixed object
+ * over contiguous RAM pages of its own, taken from the page allocator and
+ * charged to its payer at creation, given back when the object goes: its
+ * pages never move (never discarded, never shared copy-on-write), since a
+ * device reads and writes them by their physical addresses.
  *
  * A copy for a fork (mem_fork MEM_FORK_COPY) shares the pages copy-on-write:
  * both objects' entries name the page, flagged, with a count per physical
@@ -48,8 +52,9 @@ struct memobj {
 	uint64_t populated; /* pages it has (anonymous) */
 	struct mapping *maps; /* its mappings, in every domain */
 	int device; /* device memory: mapped uncached */
-	int fixed;  /* pages that are not the object's to free */
+	int fixed;  /* every page from the start, at base + i (no index) */
 	int pinned; /* the nucleus writes its pages: never discarded */
+	int dma;    /* fixed pages of its own: freed (and refunded) with it */
 };
 
 /* A mapped range of a memory object in a domain. */
@@ -71,6 +76,11 @@ long memobj_create_physical(struct domain *d, uint32_t dst, uint64_t phys,
 /* A read-only memory object over a boot module's pages. */
 long memobj_create_boot(struct domain *d, uint32_t dst, uint64_t phys,
 			uint64_t pages);
+/* DMA memory: `pages` contiguous zeroed RAM pages charged to d, in d's
+ * slot dst, the first one's physical address in *phys. ERR_QUOTA,
+ * ERR_NOMEM (no such run of free pages) or a slot error, nothing taken. */
+long memobj_create_dma(struct domain *d, uint32_t dst, uint64_t pages,
+		       uint64_t *phys);
 /* An anonymous object (pages on demand) with the given capability rights
  * (out: the object). */
 long memobj_create_anon(struct domain *d, uint32_t dst, uint64_t pages,

@@ -56,12 +56,17 @@ static uint8_t watcher_stack[16384] __attribute__((aligned(16)));
 static uint8_t worker_stack[16384] __attribute__((aligned(16)));
 static uint8_t alarm_stack[16384] __attribute__((aligned(16)));
 
-/* The namespace init starts with (runtime/ns.c has the syntax): the ramfs
- * root, the devices as a union in /dev, POSIX shared memory in ramfs's
- * /dev/shm (shm_open: its files are memory, P9_MEMORY), the services in
- * /srv and the processes in /proc. Children start with their parent's. */
-static const char default_ns[] = "mount -c ramfs /\n"
-				 "mount cons /dev\n"
+/* The namespace init starts with (runtime/ns.c has the syntax): the root
+ * file system (ramfs's tree, or the disk's: root_ns), the devices as a
+ * union in /dev, POSIX shared memory in ramfs's /dev/shm (shm_open: its
+ * files are memory, P9_MEMORY), the services in /srv and the processes in
+ * /proc. Children start with their parent's. */
+static const char ramfs_root_ns[] = "mount -c ramfs /\n";
+/* With a disk, /tmp stays in ramfs: scratch files gone at power-off, as a
+ * tmpfs /tmp on Linux. */
+static const char disk_root_ns[] = "mount -c %s /\n"
+				   "mount -c ramfs /tmp /tmp\n";
+static const char devices_ns[] = "mount cons /dev\n"
 				 "mount -a random /dev\n"
 				 "mount -a tod /dev\n"
 				 "mount -a log /dev\n"
@@ -453,6 +458,20 @@ static long op_power(struct server_call *c)
 	return metta_request(PROC_SLOT_NESTER, w, 0, 0, 0, 0, 0, 0, 0);
 }
 
+/* mount(2) of a disk's file system: the root nester starts its server
+ * (proc has no device to give it); the reply is the server's name. */
+static long op_mountfs(struct server_call *c)
+{
+	if (!proc_caller(c))
+		return STATUS_ERR_DENIED;
+	uint64_t w[4] = { NESTER_MOUNTFS, c->w[1] };
+	long rc = metta_request(PROC_SLOT_NESTER, w, c->data, c->len, c->reply,
+				SERVER_BUF, &c->reply_len, 0, 0);
+	if (rc)
+		c->reply_len = 0;
+	return rc;
+}
+
 /* Our watcher's word: these records' domains died. */
 static long op_deaths(struct server_call *c)
 {
@@ -506,10 +525,20 @@ static void wait_cancelled(uint64_t cookie)
  * the tree, anything else a boot module. */
 static void start_init(int argc, char **argv)
 {
+	static char ns[sizeof(disk_root_ns) + sizeof(devices_ns) + 32];
 	long rc;
+	/* root=SERVICE first (root nester's choice): the root file system. */
+	if (argc >= 2 && !strncmp(argv[1], "root=", 5)) {
+		const char *service = argv[1] + 5;
+		int n = fmt_snprintf(ns, sizeof(ns), disk_root_ns, service);
+		fmt_snprintf(ns + n, sizeof(ns) - (uint64_t)n, "%s", devices_ns);
+		argc--, argv++;
+	} else {
+		fmt_snprintf(ns, sizeof(ns), "%s%s", ramfs_root_ns, devices_ns);
+	}
 	if (argc < 2)
 		return;
-	if (!start(0, argc - 1, (const char *const *)argv + 1, default_ns,
+	if (!start(0, argc - 1, (const char *const *)argv + 1, ns,
 		   INIT_QUOTA, &rc)) {
 		uint64_t w[4] = { NESTER_POWEROFF };
 		metta_printf("proc: no init program: %s; powering off",
@@ -530,7 +559,7 @@ static const server_op work[] = {
 	[NESTER_SPAWN] = op_spawn,   [NESTER_DOMAINS] = op_domains,
 	[NESTER_KILL] = op_kill,     [NESTER_POWEROFF] = op_power,
 	[NESTER_REBOOT] = op_power,
-	[NESTER_DEATHS] = op_deaths,
+	[NESTER_DEATHS] = op_deaths, [NESTER_MOUNTFS] = op_mountfs,
 };
 static struct server_call *job;
 static long job_status;
@@ -557,7 +586,7 @@ static long by_worker(struct server_call *c)
 static const server_op ops[] = {
 	[NESTER_SPAWN] = by_worker,	[NESTER_DOMAINS] = by_worker,
 	[NESTER_KILL] = by_worker,	[NESTER_POWEROFF] = by_worker,
-	[NESTER_REBOOT] = by_worker,
+	[NESTER_REBOOT] = by_worker,	[NESTER_MOUNTFS] = by_worker,
 	[NESTER_SETNS] = op_setns,	[NESTER_DEATHS] = by_worker,
 	[NESTER_IDENTITY] = op_identity, [NESTER_EXEC] = op_exec,
 	[NESTER_SETCWD] = op_setcwd,

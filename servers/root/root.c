@@ -60,11 +60,22 @@ static struct service services[] = {
 	  0 },
 	{ "pipe.srv", "pipe", METTA_CLASS_SERVER, METTA_PRIO_NORM, 4 << 20, 0,
 	  0, -1, 0, 0, 0, 0, 0 },
+	/* The disk's file system, the root when it mounts (disk_root). */
+	{ "ext2.srv", "ext2", METTA_CLASS_SERVER, METTA_PRIO_NORM, 48 << 20, 0,
+	  0, -1, 0, 0, 0, 0, 0 },
 	{ "proc.srv", "proc", METTA_CLASS_SERVER, METTA_PRIO_HIGH, 0, 0, 0, -1,
 	  0, 0, 0, 0, 0 },
 };
 #define NSERVICES (int)(sizeof(services) / sizeof(services[0]))
 #define PROC	  (NSERVICES - 1)
+#define EXT2	  (NSERVICES - 2)
+/* Services ended on purpose: not restarted. */
+static uint8_t stopped[NSERVICES];
+/* Whether the disk's file system is the root: ext2 mounted it. */
+static int disk_is_root;
+/* ext2 serves the whole disk: tools/mkdisk.sh makes the file system on it
+ * with no partition table. */
+#define DISK_ROOT_PATH "sd0/data"
 
 static const struct metta_bootinfo *boot =
     (const struct metta_bootinfo *)INFO_VA;
@@ -205,7 +216,9 @@ static long give_process_server(uint32_t d)
 				    PROC_SLOT_ENV + env[i].slot,
 				    RIGHT_CALL | RIGHT_GRANT);
 	if (rc == 0)
-		rc = metta_cap_give(d, portal_of("ramfs"), PROC_SLOT_FILES,
+		rc = metta_cap_give(d,
+				    portal_of(disk_is_root ? "ext2" : "ramfs"),
+				    PROC_SLOT_FILES,
 				    RIGHT_CALL | RIGHT_GRANT);
 	metta_cap_delete(TMP);
 	if (rc == 0)
@@ -245,8 +258,8 @@ static int init_line(const char **argv, int max)
 	return argc;
 }
 
-/* Its arguments: ramfs's first contents and heap; the process server's,
- * init's command line. */
+/* Its arguments: ramfs's first contents and heap; ext2's device; the
+ * process server's, the root file system and init's command line. */
 static int service_args(int i, const char **argv, char (*num)[24])
 {
 	struct service *s = &services[i];
@@ -257,6 +270,14 @@ static int service_args(int i, const char **argv, char (*num)[24])
 		fmt_snprintf(num[1], 24, "%d", RAMFS_HEAP_KIB);
 		argv[1] = num[0], argv[2] = num[1];
 		return 3;
+	}
+	if (i == EXT2) {
+		argv[1] = DISK_ROOT_PATH;
+		return 2;
+	}
+	if (i == PROC && disk_is_root) {
+		argv[1] = "root=ext2";
+		return 2 + init_line(argv + 2, MAX_ARGS - 2);
 	}
 	if (i == PROC)
 		return 1 + init_line(argv + 1, MAX_ARGS - 1);
@@ -284,6 +305,9 @@ static long start_service(int i)
 				   12, RIGHT_READ | RIGHT_GRANT);
 	if (rc == 0 && i == PROC)
 		rc = give_process_server(s->domain);
+	if (rc == 0 && i == EXT2) /* its disk, a file of vdisk's */
+		rc = metta_cap_give(s->domain, portal_of("vdisk"), 12,
+				    RIGHT_CALL | RIGHT_GRANT);
 	if (rc == 0 && s->port_count)
 		rc = give_device(s->domain, CAP_IOPORTS, s->port_base,
 				 s->port_count, 12);
@@ -309,6 +333,52 @@ static long start_service(int i)
 
 static long publish(void);
 
+/* The word after `key` on the command line ("rootfs=" -> "ramfs"), or "". */
+static const char *cmdline_value(const char *key, char *out, int max)
+{
+	const char *cmd = boot->cmdline;
+	uint64_t n = strlen(key);
+	out[0] = 0;
+	for (int i = 0; cmd[i]; i++)
+		if (!strncmp(cmd + i, key, n) && (i == 0 || cmd[i - 1] == ' ')) {
+			int k = 0;
+			for (i += (int)n; cmd[i] && cmd[i] != ' ' && k < max - 1;)
+				out[k++] = cmd[i++];
+			out[k] = 0;
+			break;
+		}
+	return out;
+}
+
+/*
+ * The disk as the root file system: ext2 over vdisk's sd0/data, unless
+ * the command line says rootfs=ramfs. ext2 answers P9_SYNCFS once it has
+ * mounted the disk, or with an error when there is no disk or no ext2 on
+ * it; then it is stopped, and files live in ramfs.
+ */
+static int mount_disk(void)
+{
+	char want[16];
+	if (!strcmp(cmdline_value("rootfs=", want, sizeof(want)), "ramfs") ||
+	    find_module(services[EXT2].module) < 0 || !portal_of("vdisk"))
+		return 0;
+	struct service *s = &services[EXT2];
+	if (start_service(EXT2))
+		return 0;
+	uint64_t w[4] = { P9_SYNCFS };
+	long rc = metta_request(s->portal, w, 0, 0, 0, 0, 0, 0, 0);
+	if (rc == 0) {
+		metta_printf("root: the root file system is ext2 on %s",
+			     DISK_ROOT_PATH);
+		return 1;
+	}
+	metta_printf("root: no file system on %s (%s): files live in ramfs",
+		     DISK_ROOT_PATH, status_text((int)rc));
+	stopped[EXT2] = 1;
+	metta_domain_kill(s->domain, 0);
+	return 0;
+}
+
 static void restart(int i)
 {
 	struct service *s = &services[i];
@@ -321,6 +391,8 @@ static void restart(int i)
 			     info.exit_status);
 		metta_exit(0);
 	}
+	if (stopped[i])
+		return;
 	metta_printf("root: %s ended with status %ld; restarting it", s->name,
 		     info.exit_status);
 	metta_cap_delete(s->thread);
@@ -333,6 +405,164 @@ static void restart(int i)
 	/* A new name server knows nothing: tell it every name again. */
 	if (i == 0 && publish())
 		metta_printf("root: publishing names again failed");
+}
+
+/* ---- disks' file systems that processes mount (NESTER_MOUNTFS) ---- */
+
+/* One server a device: mounting it again (in another namespace, say)
+ * finds the same server, as Linux finds the same superblock. */
+#define MAX_FS	     8
+#define FS_DEATH_BIT 32 /* DEATHS bit FS_DEATH_BIT + k: file system k ended */
+struct disk_fs {
+	char service[NAMES_MAX_NAME + 1], path[128], name[16];
+	uint64_t flags; /* NESTER_MOUNT_RDONLY */
+	uint32_t portal, domain, thread, device;
+	int used;
+};
+static struct disk_fs fses[MAX_FS];
+static uint8_t stopped_fs[MAX_FS]; /* ended on purpose: not restarted */
+static const struct service fs_service = {
+	"ext2.srv", "ext2", METTA_CLASS_SERVER, METTA_PRIO_NORM, 48 << 20, 0,
+	0, -1, 0, 0, 0, 0, 0
+};
+
+/* Starts file system k's server: its device's portal in slot 12, the
+ * device's path (and "ro") as arguments. */
+static long start_fs(int k)
+{
+	struct disk_fs *f = &fses[k];
+	struct service s = fs_service;
+	const char *argv[3] = { s.module, f->path, "ro" };
+	s.domain = f->domain;
+	s.thread = f->thread;
+	metta_cap_delete(f->domain);
+	metta_cap_delete(f->thread);
+	long rc = spawn_module(s.module,
+			       f->flags & NESTER_MOUNT_RDONLY ? 3 : 2, argv, &s);
+	if (rc == 0)
+		rc = metta_cap_give(f->domain, f->portal, 5,
+				    RIGHT_SERVE | RIGHT_CALL | RIGHT_GRANT);
+	if (rc == 0)
+		rc = metta_cap_give(f->domain, f->device, 12,
+				    RIGHT_CALL | RIGHT_GRANT);
+	if (rc == 0)
+		rc = metta_domain_watch(f->domain, DEATHS,
+					1ull << (FS_DEATH_BIT + k));
+	if (rc == 0)
+		rc = metta_thread_ctl(f->thread, THREAD_START, 0);
+	return rc;
+}
+
+static void free_fs(int k)
+{
+	struct disk_fs *f = &fses[k];
+	stopped_fs[k] = 1;
+	metta_domain_kill(f->domain, 0);
+	const uint32_t slots[4] = { f->portal, f->domain, f->thread, f->device };
+	for (int i = 0; i < 4; i++)
+		metta_cap_delete(slots[i]);
+	f->used = 0;
+}
+
+/* The service's portal in slot dst, from names. */
+static long lookup_name(const char *name, uint32_t dst)
+{
+	uint64_t w[4] = { NAMES_LOOKUP };
+	return metta_request(services[0].portal, w, name, strlen(name), 0, 0,
+			     0, 0, dst);
+}
+
+static long register_name(const char *name, uint32_t portal)
+{
+	metta_cap_delete(TMP);
+	long rc = metta_cap_copy(portal, TMP, RIGHT_CALL | RIGHT_GRANT, 0);
+	uint64_t w[4] = { NAMES_REGISTER };
+	if (rc == 0)
+		rc = metta_request(NAMES_REGISTRAR, w, name, strlen(name), 0, 0,
+				   0, TMP, 0);
+	metta_cap_delete(TMP);
+	return rc;
+}
+
+/* A new file system server for service's file path, named fs.K once it
+ * has mounted the device (P9_SYNCFS answered). */
+static long new_fs(const char *service, const char *path, uint64_t flags)
+{
+	int k = 0;
+	while (k < MAX_FS && fses[k].used)
+		k++;
+	if (k == MAX_FS)
+		return STATUS_ERR_BUSY;
+	struct disk_fs *f = &fses[k];
+	memset(f, 0, sizeof(*f));
+	strcpy(f->service, service);
+	strcpy(f->path, path);
+	fmt_snprintf(f->name, sizeof(f->name), "fs.%d", k);
+	f->flags = flags;
+	f->portal = metta_slot_alloc(), f->domain = metta_slot_alloc();
+	f->thread = metta_slot_alloc(), f->device = metta_slot_alloc();
+	f->used = 1;
+	stopped_fs[k] = 0;
+	long rc = lookup_name(service, f->device);
+	if (rc == 0)
+		rc = metta_portal_create(f->portal);
+	if (rc == 0)
+		rc = start_fs(k);
+	uint64_t w[4] = { P9_SYNCFS };
+	if (rc == 0)
+		rc = metta_request(f->portal, w, 0, 0, 0, 0, 0, 0, 0);
+	if (rc == 0)
+		rc = register_name(f->name, f->portal);
+	if (rc) {
+		metta_printf("root: cannot mount %s:%s: %s", service, path,
+			     status_text((int)rc));
+		free_fs(k);
+		return rc;
+	}
+	metta_printf("root: %s:%s mounted as %s", service, path, f->name);
+	return k;
+}
+
+static long op_mountfs(struct server_call *c)
+{
+	char msg[NAMES_MAX_NAME + 130];
+	if (c->len == 0 || c->len > sizeof(msg) || c->data[c->len - 1] ||
+	    (c->w[1] & ~(uint64_t)NESTER_MOUNT_RDONLY))
+		return STATUS_ERR_INVAL;
+	memcpy(msg, c->data, c->len);
+	const char *service = msg, *path = msg + strlen(msg) + 1;
+	if (path >= msg + c->len || strlen(service) > NAMES_MAX_NAME ||
+	    strlen(path) >= sizeof(fses[0].path) || !*path)
+		return STATUS_ERR_INVAL;
+	const char *name = 0;
+	if (disk_is_root && !strcmp(service, "vdisk") &&
+	    !strcmp(path, DISK_ROOT_PATH))
+		name = services[EXT2].name; /* the root file system's */
+	for (int k = 0; !name && k < MAX_FS; k++)
+		if (fses[k].used && !strcmp(fses[k].service, service) &&
+		    !strcmp(fses[k].path, path))
+			name = fses[k].name;
+	if (!name) {
+		long k = new_fs(service, path, c->w[1]);
+		if (k < 0)
+			return k;
+		name = fses[k].name;
+	}
+	c->reply_len = strlen(name) + 1;
+	memcpy(c->reply, name, c->reply_len);
+	return STATUS_OK;
+}
+
+/* A mounted file system's server ended: it is started again, under the
+ * same name and portal. */
+static void restart_fs(int k)
+{
+	if (stopped_fs[k] || !fses[k].used)
+		return;
+	metta_printf("root: %s (%s:%s) ended; restarting it", fses[k].name,
+		     fses[k].service, fses[k].path);
+	if (start_fs(k))
+		metta_printf("root: %s could not be restarted", fses[k].name);
 }
 
 /* ---- the nester service, to the process server (NESTER_*) ---- */
@@ -378,9 +608,30 @@ static long op_kill(struct server_call *c)
 	return STATUS_ERR_NOENT;
 }
 
+/* The disk's file system written back and marked clean, before the
+ * machine goes: what a user wrote is there at the next boot. */
+static void unmount(const char *name, uint32_t portal)
+{
+	uint64_t w[4] = { P9_SYNCFS };
+	long rc = metta_request(portal, w, 0, 0, 0, 0, 0, 0, 0);
+	if (rc)
+		metta_printf("root: %s was not unmounted cleanly: %s", name,
+			     status_text((int)rc));
+}
+
+static void unmount_disk(void)
+{
+	for (int k = 0; k < MAX_FS; k++)
+		if (fses[k].used)
+			unmount(fses[k].name, fses[k].portal);
+	if (disk_is_root)
+		unmount("the root file system", services[EXT2].portal);
+}
+
 static long op_poweroff(struct server_call *c)
 {
 	(void)c;
+	unmount_disk();
 	metta_printf("root: powering off");
 	metta_exit(0); /* the nucleus powers off when the root domain ends */
 	return STATUS_OK;
@@ -389,6 +640,7 @@ static long op_poweroff(struct server_call *c)
 static long op_reboot(struct server_call *c)
 {
 	(void)c;
+	unmount_disk();
 	metta_printf("root: rebooting");
 	metta_exit(METTA_EXIT_REBOOT); /* the nucleus resets the machine */
 	return STATUS_OK;
@@ -399,6 +651,7 @@ static const server_op ops[] = {
 	[NESTER_KILL] = op_kill,
 	[NESTER_POWEROFF] = op_poweroff,
 	[NESTER_REBOOT] = op_reboot,
+	[NESTER_MOUNTFS] = op_mountfs,
 };
 static const struct server nester = { NESTER_PORTAL, ops,
 				      sizeof(ops) / sizeof(ops[0]) };
@@ -457,6 +710,10 @@ int main(int argc, char **argv, char **envp)
 	/* The process server last, once every name resolves: it starts
 	 * init, which may look up any of them at once. */
 	for (int i = 0; i < NSERVICES; i++) {
+		if (i == EXT2) {
+			disk_is_root = mount_disk();
+			continue;
+		}
 		long rc = i == PROC ? publish() : 0;
 		if (rc)
 			metta_printf("root: publishing names failed: %s",
@@ -468,9 +725,16 @@ int main(int argc, char **argv, char **envp)
 			return 3; /* no processes: the machine powers off */
 	}
 	for (;;) {
-		long bits = metta_event_wait(DEATHS, (1ull << NSERVICES) - 1, 0);
+		long bits = metta_event_wait(
+		    DEATHS,
+		    ((1ull << NSERVICES) - 1) |
+			(((1ull << MAX_FS) - 1) << FS_DEATH_BIT),
+		    0);
 		for (int i = 0; bits > 0 && i < NSERVICES; i++)
 			if (bits & (1ull << i))
 				restart(i);
+		for (int k = 0; bits > 0 && k < MAX_FS; k++)
+			if (bits & (1ull << (FS_DEATH_BIT + k)))
+				restart_fs(k);
 	}
 }

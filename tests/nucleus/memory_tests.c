@@ -91,6 +91,25 @@ SELFTEST(paging_maps_and_unmaps)
 	return 0;
 }
 
+/* Device memory (mem_phys objects) reaches user space uncached: the page
+ * table entry has PCD and PWT, which a lookup reports as VM_NOCACHE. */
+SELFTEST(paging_device_memory_uncached)
+{
+	struct aspace as;
+	const uint64_t va = 0x10000000, vga = 0xb8000;
+	uint64_t pa;
+	unsigned r;
+	FAIL_IF(aspace_create(&as, &quota_nucleus), "no address space");
+	int bad = aspace_map(&as, va, vga, VM_USER | VM_WRITE | VM_NOCACHE) ||
+		  aspace_lookup(&as, va, &pa, &r) || !(r & VM_NOCACHE) ||
+		  aspace_map(&as, va + PAGE_SIZE, vga, VM_USER | VM_WRITE) ||
+		  aspace_lookup(&as, va + PAGE_SIZE, &pa, &r) ||
+		  (r & VM_NOCACHE);
+	aspace_destroy(&as);
+	FAIL_IF(bad, "uncached mapping not so, or a cached one uncached");
+	return 0;
+}
+
 extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 extern char __data_start[], __data_end[];
 static const uint64_t a_constant = 42;

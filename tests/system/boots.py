@@ -1,6 +1,7 @@
 """The system tests: boots of the real Metta ISO in QEMU (always TCG).
 
-Each boot names a nucleus command line, the QEMU machine size, the exit
+Each boot names a nucleus command line, the QEMU machine size (and any
+devices added to it: "devices", -device arguments), the exit
 status QEMU must end with, and checks on the serial output. A check is a
 (name, function) pair; the function gets the output and returns None when
 the check passes, or a reason. A boot with `selftests` also reports each
@@ -263,9 +264,9 @@ USER_FAULTS = [
 ]
 
 
-def user_test_boot(name, program, extra_checks=(), timed=False):
+def user_test_boot(name, program, extra_checks=(), timed=False, devices=()):
     """A boot whose root domain is a UTEST program (tests/user/PROGRAM.c),
-    on two CPUs. A `timed` boot asserts bounds on the guest's clock, so it
+    on two CPUs, with QEMU `devices` (-device arguments) added. A `timed` boot asserts bounds on the guest's clock, so it
     runs under -icount: its clock then counts guest instructions and a
     busy host cannot stretch it (a vCPU thread descheduled for 30 ms would
     otherwise read as a thread that woke 30 ms late)."""
@@ -274,6 +275,7 @@ def user_test_boot(name, program, extra_checks=(), timed=False):
         "cmdline": f"root={program}",
         "smp": 2,
         "icount": timed,
+        "devices": list(devices),
         "modules": {program: built(f"user/tests/{program}")},
         "exit": EXIT_POWEROFF,
         "tests": "UTEST",
@@ -468,6 +470,10 @@ BOOTS = [
     ]),  # not timed: under -icount QEMU runs the CPUs in turn, not at once
     user_test_boot("user_sync", "nsync"),  # mutex, semaphore, barrier, await
     user_test_boot("user_devices", "ndev"),  # ports, an RTC interrupt, VGA memory
+    # DMA memory, MSI lines, device memory: QEMU's edu device raises MSIs
+    # and copies DMA memory by physical address (its DMA mask widened from
+    # 28 bits, which the machine's RAM may exceed).
+    user_test_boot("user_dma", "ndma", devices=["edu,dma_mask=0xffffffff"]),
     {
         # The issue's session: the shell, the servers and the commands.
         "name": "shell_session",
@@ -1102,3 +1108,8 @@ BOOTS = [
 # `make test-soak`: the same storm, ten times longer.
 if os.environ.get("METTA_SOAK"):
     BOOTS.append(storm_boot("process_storm_soak", 1000))
+
+# The disk's boots (a virtio-blk disk holding ext2 as the root).
+import disk_boots  # noqa: E402
+
+BOOTS += disk_boots.boots_list()

@@ -14,6 +14,8 @@
  *                  write one in page 2 (memory both map, untouched)
  *   hog            touch 4 MiB of its own with a quota of 1 MiB
  *   logpoor        offer a log ring it cannot pay for (ERR_QUOTA: 0)
+ *   dma            ask for DMA memory beyond its quota (nothing changes),
+ *                  then for one page: 0, or 10 when refused as no driver
  * The exit status says what happened.
  */
 #include <metta.h>
@@ -125,6 +127,28 @@ static int logpoor(void)
 	return rc == STATUS_ERR_QUOTA ? 0 : 2;
 }
 
+/* DMA memory: more than our quota is refused with nothing taken, one
+ * page is given. */
+static int dma(void)
+{
+	struct metta_domain_info before, after;
+	uint64_t phys = 0;
+	if (metta_domain_info(CAP_SELF, &before))
+		return 1;
+	long rc = metta_dma_alloc(20, METTA_DMA_MAX_PAGES, &phys);
+	if (rc == STATUS_ERR_DENIED)
+		return 10;
+	if (rc != STATUS_ERR_QUOTA)
+		return 11;
+	if (metta_domain_info(CAP_SELF, &after) ||
+	    after.quota_used != before.quota_used || phys != 0 ||
+	    metta_cap_info(20) != STATUS_ERR_BADCAP)
+		return 12;
+	if (metta_dma_alloc(20, 1, &phys) || phys == 0 || phys % 4096)
+		return 13;
+	return 0;
+}
+
 int main(int argc, char **argv, char **envp)
 {
 	(void)envp;
@@ -155,6 +179,8 @@ int main(int argc, char **argv, char **envp)
 		return hog();
 	if (!strcmp(what, "logpoor"))
 		return logpoor();
+	if (!strcmp(what, "dma"))
+		return dma();
 	if (!strcmp(what, "callonce")) {
 		uint64_t w[4] = { 1 };
 		return (int)metta_call(PORTAL, 0, w);

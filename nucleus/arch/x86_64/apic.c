@@ -234,6 +234,16 @@ void irq_unmask(unsigned irq)
 			     ioapic_read(IOAPIC_REDIRECT(n)) & ~LVT_MASKED);
 }
 
+/* ---- message-signalled interrupts: the device writes the LAPIC ---- */
+
+#define MSI_ADDRESS_BASE 0xfee00000ull /* + destination APIC id << 12 */
+
+void msi_message(unsigned i, uint32_t apic_id, uint64_t msg[2])
+{
+	msg[0] = MSI_ADDRESS_BASE | (uint64_t)(apic_id & 0xff) << 12;
+	msg[1] = VEC_MSI_BASE + i; /* delivery mode fixed, edge */
+}
+
 uint32_t port_in(uint16_t port, unsigned width)
 {
 	uint32_t v = 0;

@@ -100,6 +100,18 @@ static uint64_t collect_ram(struct mem_range *usable, int *nusable)
 	return top;
 }
 
+/* The end of the CPU's physical address space: device memory (a PCI BAR)
+ * may be anywhere below it. CPUs without the leaf have 36 bits. */
+static uint64_t phys_address_end(void)
+{
+	unsigned bits = 36;
+	if (cpuid(0x80000000, 0).eax >= 0x80000008)
+		bits = cpuid(0x80000008, 0).eax & 0xff;
+	if (bits < 32 || bits > 52)
+		bits = 36;
+	return 1ull << bits;
+}
+
 static void memory_init(void)
 {
 	struct mem_range usable[MB2_MAX_MMAP];
@@ -126,6 +138,7 @@ static void memory_init(void)
 		pmm_reserve(&pmm, boot.reserved[i].base, boot.reserved[i].len);
 	boot.pmm = &pmm;
 	boot.phys_top = direct_map_top;
+	boot.phys_end = phys_address_end();
 	vm_init(&pmm, direct_map_top);
 }
 
