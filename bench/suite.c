@@ -109,6 +109,12 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 
+	if (bench_disk_dir && !list && access(bench_disk_dir, W_OK) != 0) {
+		bench_warn("no writable disk directory %s (%m): no disk rows",
+			   bench_disk_dir);
+		bench_disk_dir = 0;
+		failed = 1;
+	}
 	if (!list) {
 		/* Partners must share one CPU, so that every hand-off is a
 		 * context switch; where pinning is not offered the figures

@@ -16,7 +16,6 @@ xorriso xorriso
 mformat mtools
 musl-gcc musl-tools
 /bin/busybox busybox-static
-/sbin/mke2fs e2fsprogs
 gcc gcc
 /usr/lib/x86_64-linux-gnu/libc.a libc6-dev
 make make

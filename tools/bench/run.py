@@ -66,6 +66,7 @@ class System:
         self.wall = []
         self.ok = bool(boots)
         self.problem = None
+        self.remarks = []       # what else the notes should say
 
     def measure(self, measure, label, out, runs):
         figures, mhz = {}, None
@@ -98,6 +99,8 @@ class System:
         complete = done and run.ending == "exit"
         status = run.status() + ("" if complete else ", incomplete output")
         figures = results.convert(raw, mhz, measure)
+        if boot.image and not any(n.startswith(DISK_ROWS) for n in raw):
+            self.remark_no_disk(label, run)
         say("%s: %s, %d figure%s" % (label, status, len(figures),
                                         "" if len(figures) == 1 else "s"))
         runs.append((label, status, log))
@@ -108,6 +111,19 @@ class System:
         if measure == "wall" and raw and not mhz:
             say("%s: no TSC rate reported, times are missing" % label)
         return figures, mhz
+
+
+    def remark_no_disk(self, label, run):
+        """Note why a boot with a disk gave no disk figures: the suite's
+        first complaint, or how the boot ended."""
+        why = [line for line in run.output.splitlines()
+               if line.startswith("bench: ")]
+        self.remarks.append("%s: no disk figures (%s)." % (
+            label, why[0][len("bench: "):] if why else run.status()))
+
+
+# The disk rows' names (bench/disk.c).
+DISK_ROWS = "ext2."
 
 
 def linux_done(text, raw):
@@ -230,6 +246,7 @@ def main():
         if s.problem:
             notes.append("%s: %s; its rows are n/a where it gave no"
                          " figure." % (s.name, s.problem))
+        notes += ["%s: %s" % (s.name, r) for r in s.remarks]
     for name, values in mhz.items():
         notes.append("%s TSC rate in the wall-time runs: %s MHz." % (
             name, ", ".join("%.1f" % v for v in values)))
@@ -246,9 +263,8 @@ def main():
         ("Metta", "; ".join("%s (a copy of %s)" % (c, g) for c, g in
                             zip(isos, given_isos)) if isos
          else "not booted"),
-        ("disk", "a fresh image for every boot with a disk: `%s` with"
-         " `-d %s`, %s" % (" ".join(["mke2fs"] + disk.MKE2FS_OPTIONS),
-                           src, disk.SIZE) if src else "none"),
+        ("disk", "a fresh ext2 image for every boot with a disk: `%s`"
+         % " ".join(disk.command("IMG", src)) if src else "none"),
         ("measures", "instructions: one boot each under -icount; wall time:"
          " %d rounds, Metta and Linux in turn" % args.rounds),
         ("each figure", "median of 11 batches inside one boot (the 64 MiB"
