@@ -10,6 +10,7 @@ e2fsck or debugfs.
 """
 
 import os
+import shutil
 import subprocess
 
 # Room for the cold files (5 x 64 MiB), the written 64 MiB file, the
@@ -37,3 +38,20 @@ def make_image(path, source):
     if done.returncode != 0:
         return "%s failed: %s" % (" ".join(argv), done.stderr.strip())
     return None
+
+
+def check_image(path):
+    """e2fsck -fn on the image a boot left: None if clean, else what it
+    said (its last lines). The benchmarks test nothing, but a system that
+    leaves its disk damaged should be seen in the report."""
+    argv = [shutil.which("e2fsck") or shutil.which(
+        "e2fsck", path="/usr/sbin:/sbin") or "e2fsck", "-fn", path]
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True)
+    except OSError as e:
+        return "cannot run e2fsck: %s" % e
+    if done.returncode == 0:
+        return None
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    return "e2fsck -fn exit %d: %s" % (done.returncode,
+                                        " / ".join(lines[-3:]))

@@ -101,6 +101,11 @@ class System:
         figures = results.convert(raw, mhz, measure)
         if boot.image and not any(n.startswith(DISK_ROWS) for n in raw):
             self.remark_no_disk(label, run)
+        elif boot.image:
+            damage = disk.check_image(boot.image)
+            if damage:
+                self.remarks.append("%s: its disk afterwards: %s" % (
+                    label, damage))
         say("%s: %s, %d figure%s" % (label, status, len(figures),
                                         "" if len(figures) == 1 else "s"))
         runs.append((label, status, log))
