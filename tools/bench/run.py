@@ -46,11 +46,13 @@ class Boot:
     image made fresh before it (or None) and done(text, raw), which says
     whether its output looks complete."""
 
-    def __init__(self, options, done, image=None, source=None):
+    def __init__(self, options, done, image=None, source=None,
+                 timeout=None):
         self.image = image
         self.source = source
         self.options = options + (qemu.disk(image) if image else [])
         self.done = done
+        self.timeout = timeout  # None: the system's
 
 
 class System:
@@ -92,7 +94,7 @@ class System:
                 return {}, None
         say("%s: booting (%s)" % (label, "instructions" if measure ==
                                   "icount" else "wall time"))
-        run = qemu.run(argv, self.timeout, log,
+        run = qemu.run(argv, boot.timeout or self.timeout, log,
                        lambda text: boot.done(text, results.parse(text)[0]))
         raw, mhz = results.parse(run.output)
         done = boot.done(run.output, raw)
@@ -191,6 +193,8 @@ def main():
                     help="QEMU -cpu model for both systems (default %(default)s)")
     ap.add_argument("--linux-timeout", type=float, default=240)
     ap.add_argument("--metta-timeout", type=float, default=120)
+    ap.add_argument("--disk-timeout", type=float, default=480,
+                    help="for a boot with a disk (either system)")
     args = ap.parse_args()
 
     start = time.monotonic()
@@ -211,15 +215,18 @@ def main():
 
     def image(system):
         return os.path.join(args.out, system + "-disk.img") if src else None
+    disk_timeout = args.disk_timeout if src else None
     linux = System("Linux", [Boot(qemu.linux_boot(args.kernel, args.initrd),
-                                  linux_done, image("linux"), src)],
+                                  linux_done, image("linux"), src,
+                                  disk_timeout)],
                    args.cpu, args.linux_timeout)
     metta_boots = []
     for copy, given in zip(isos, given_isos):
         if given == args.metta_disk_iso:
             if src:
                 metta_boots.append(Boot(qemu.metta_boot(copy),
-                                        metta_init_done, image("metta"), src))
+                                        metta_init_done, image("metta"), src,
+                                        disk_timeout))
         else:
             metta_boots.append(Boot(qemu.metta_boot(copy), metta_done))
     metta = System("Metta", metta_boots, args.cpu, args.metta_timeout)
