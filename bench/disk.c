@@ -358,6 +358,6 @@ const struct bench bench_disk[] = {
 	{ "ext2.write64M", "write and fsync a new 64 MiB file; per 4 KiB",
 	  STREAM_BLOCKS, 0, write_batch, write_teardown, STREAM_BATCHES },
 	{ "ext2.create1000.fsync", "create, write 4 KiB, fsync, close a file",
-	  SMALL_FILES, 0, create_batch, 0, 5 },
+	  SMALL_FILES, 0, create_batch, 0, 9 },
 	{ 0 }
 };

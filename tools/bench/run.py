@@ -280,7 +280,7 @@ def main():
         ("measures", "instructions: one boot each under -icount; wall time:"
          " %d rounds, Metta and Linux in turn" % args.rounds),
         ("each figure", "median of 11 batches inside one boot (the 64 MiB"
-         " disk rows 3, create1000.fsync 5)"),
+         " disk rows 3, create1000.fsync 9)"),
         ("run time", "%.0f s for all boots" % elapsed),
     ]
     commands = []
