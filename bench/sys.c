@@ -17,7 +17,8 @@ static uint64_t null_call(unsigned n)
 	return rdtsc() - t0;
 }
 
-const struct bench bench_sys[] = { { "syscall.null",
-				     "null system call (getppid)", 5000, 0,
-				     null_call, 0, 0 },
-				   { 0 } };
+const struct bench bench_sys[] = {
+	{ "syscall.null", "null system call (getppid)", 5000, 0, null_call, 0,
+	  0 },
+	{ 0 }
+};
