@@ -14,23 +14,36 @@ BENCH_ROUNDS ?= 3
 BENCH_CPU    ?=
 
 BENCH_SUITE_SRC := bench/suite.c bench/harness.c bench/sys.c bench/ipc.c \
-		   bench/mem.c bench/proc.c bench/file.c
+		   bench/mem.c bench/proc.c bench/file.c bench/disk.c \
+		   bench/idle.c
 BENCH_PROGS  := $(BENCH_BIN)/bench $(BENCH_BIN)/tsc $(BENCH_BIN)/nop \
 		$(BENCH_BIN)/init
 BENCH_KERNEL := $(BENCH_LINUX)/vmlinuz
+BENCH_KMODS  := $(BENCH_LINUX)/modules/order
 BENCH_INITRD := $(BENCH_LINUX)/initramfs.cpio
+# The disk rows: every boot with a disk gets a fresh ext2 image of this
+# tree (tools/bench/disk.py), whose directory BENCH_DISK_DIR holds the
+# files the rows read cold (`bench -p`). Linux mounts the image on /mnt
+# (tools/bench/rc); Metta has it as its root.
+BENCH_DISK_SRC := $(BENCH_OUT)/disk-src
+BENCH_DISK_DIR := bench
+BENCH_DISK_STAMP := $(BENCH_OUT)/disk-src.done
 
 .PHONY: bench bench-icount bench-files bench-deps bench-clean
 
 # The whole comparison. A Metta that cannot be built yet is not an error:
-# its rows are reported as missing. Metta boots twice per measure: the
-# native benchmarks, then the suite's Linux binary through the runtime.
+# its rows are reported as missing. Metta boots three times per measure:
+# the native benchmarks, the suite's Linux binary through the runtime, and
+# the suite's disk rows with the disk attached.
 bench: bench-files
-	@if $(MAKE) --no-print-directory $(BENCH_METTA_ISO) $(BENCH_METTA_POSIX_ISO); \
-	then isos="--metta-iso $(BENCH_METTA_ISO) --metta-iso $(BENCH_METTA_POSIX_ISO)"; \
+	@if $(MAKE) --no-print-directory $(BENCH_METTA_ISO) $(BENCH_METTA_POSIX_ISO) \
+		$(BENCH_METTA_DISK_ISO); \
+	then isos="--metta-iso $(BENCH_METTA_ISO) --metta-iso $(BENCH_METTA_POSIX_ISO) \
+		--metta-disk-iso $(BENCH_METTA_DISK_ISO)"; \
 	else echo "bench: the Metta ISOs could not be built; Metta rows will be n/a" >&2; isos=; fi; \
 	python3 -B tools/bench/run.py --out $(BENCH_OUT) --kernel $(BENCH_KERNEL) \
 		--initrd $(BENCH_INITRD) --rounds $(BENCH_ROUNDS) \
+		--disk-source $(BENCH_DISK_SRC) \
 		$(if $(BENCH_CPU),--cpu $(BENCH_CPU)) $$isos
 
 # Metta's side: the nucleus with the native benchmarks as its first
@@ -71,11 +84,27 @@ $(BENCH_METTA_POSIX_ISO): $(NUCLEUS) $(BENCH_POSIX_MODULES) tools/mkiso.sh
 	@sh tools/mkiso.sh $@ "init=bench,-d,/tmp,$(BENCH_POSIX_ROWS)" $(NUCLEUS) \
 		$(BENCH_POSIX_MODULES)
 
+# The disk rows on Metta: the same system and suite binary, run on the
+# disk, which Metta mounts as its root when one is attached.
+BENCH_METTA_DISK_ISO := $(BENCH_OUT)/metta-disk-bench.iso
+$(BENCH_METTA_DISK_ISO): $(NUCLEUS) $(BENCH_POSIX_MODULES) tools/mkiso.sh
+	@echo "  ISO     $@"
+	@sh tools/mkiso.sh $@ "init=bench,-D,/$(BENCH_DISK_DIR),ext2" $(NUCLEUS) \
+		$(BENCH_POSIX_MODULES)
+
 # Instructions only (one boot of each system), for a quick look.
 bench-icount: BENCH_ROUNDS := 0
 bench-icount: bench
 
-bench-files: $(BENCH_PROGS) $(BENCH_KERNEL) $(BENCH_INITRD)
+bench-files: $(BENCH_PROGS) $(BENCH_KERNEL) $(BENCH_INITRD) $(BENCH_DISK_STAMP)
+
+# The tree every disk image is made from (about 320 MiB of cold files).
+$(BENCH_DISK_STAMP): $(BENCH_BIN)/bench
+	@rm -rf $(BENCH_DISK_SRC) $@
+	@echo "  PREP    $(BENCH_DISK_SRC)"
+	@mkdir -p $(BENCH_DISK_SRC)
+	@$(BENCH_BIN)/bench -p $(BENCH_DISK_SRC)/$(BENCH_DISK_DIR)
+	@touch $@
 
 # Runs every time but installs only what is missing (the project's own
 # installer knows what bench needs: QEMU, musl-tools, busybox-static).
@@ -97,15 +126,18 @@ $(BENCH_BIN)/nop: bench/nop.c | bench-deps
 	$(BENCH_CC) $(BENCH_CFLAGS) -s -o $@ $<
 
 # Fetched once; delete the directory to fetch the current kernel again.
-$(BENCH_KERNEL): | bench-deps
+# One run of the script makes both (a kernel fetched before the disk rows
+# existed has no modules: then both are fetched again, so they match).
+$(BENCH_KERNEL) $(BENCH_KMODS) &: | bench-deps
 	sh tools/bench/fetch-linux.sh $(BENCH_LINUX)
 
-$(BENCH_INITRD): $(BENCH_PROGS) tools/bench/rc tools/bench/mkinitramfs.py
+$(BENCH_INITRD): $(BENCH_PROGS) $(BENCH_KMODS) tools/bench/rc \
+		tools/bench/mkinitramfs.py
 	@mkdir -p $(@D)
 	python3 -B tools/bench/mkinitramfs.py $@ --init $(BENCH_BIN)/init \
 		--rc tools/bench/rc --busybox /bin/busybox \
 		--bin $(BENCH_BIN)/bench --bin $(BENCH_BIN)/tsc \
-		--bin $(BENCH_BIN)/nop
+		--bin $(BENCH_BIN)/nop --modules $(dir $(BENCH_KMODS))
 
 bench-clean:
 	rm -rf $(BENCH_OUT)

@@ -147,12 +147,12 @@ static uint64_t large_batch_64k(unsigned n)
 
 const struct bench bench_file[] = {
 	{ "file.read4k", "open + read 4 KiB + close", 1000, small_setup,
-	  small_batch, small_teardown },
+	  small_batch, small_teardown, 0 },
 	{ "file.pread4k", "pread 4 KiB of an open file", 2000, pread_setup,
-	  pread_batch, pread_teardown },
+	  pread_batch, pread_teardown, 0 },
 	{ "file.read1m.4k", "read a 1 MiB file in 4 KiB reads", 8, large_setup,
-	  large_batch_4k, large_teardown },
+	  large_batch_4k, large_teardown, 0 },
 	{ "file.read1m.64k", "read a 1 MiB file in 64 KiB reads", 8,
-	  large_setup, large_batch_64k, large_teardown },
+	  large_setup, large_batch_64k, large_teardown, 0 },
 	{ 0 }
 };

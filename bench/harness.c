@@ -42,16 +42,13 @@ void bench_line(const char *name, const char *unit, const char *value,
 						    : sizeof line - 1);
 }
 
-void bench_warn(const char *fmt, ...)
+static void vwarn(const char *fmt, va_list ap)
 {
 	char msg[256];
-	va_list ap;
 	int len;
 
 	memcpy(msg, "bench: ", 7);
-	va_start(ap, fmt);
 	len = vsnprintf(msg + 7, sizeof msg - 8, fmt, ap);
-	va_end(ap);
 	if (len < 0)
 		return;
 	len += 7;
@@ -59,6 +56,28 @@ void bench_warn(const char *fmt, ...)
 		len = (int)sizeof msg - 2;
 	msg[len++] = '\n';
 	write_all(2, msg, (size_t)len);
+}
+
+void bench_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+}
+
+/* Set by bench_fail while a benchmark runs; its figure is then dropped. */
+static int failed;
+
+void bench_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(fmt, ap);
+	va_end(ap);
+	failed = 1;
 }
 
 int bench_pin_cpu0(void)
@@ -93,8 +112,11 @@ int bench_run(const struct bench *b, unsigned batches)
 	char value[32], extra[96];
 	unsigned i;
 
+	if (b->batches)
+		batches = b->batches;
 	if (batches == 0 || batches > MAX_BATCHES)
 		batches = 11;
+	failed = 0;
 	if (b->setup && b->setup() != 0) {
 		bench_warn("%s: setup failed, skipped", b->name);
 		return -1;
@@ -102,10 +124,14 @@ int bench_run(const struct bench *b, unsigned batches)
 	/* The first batch pays for cold caches, first-touch page faults and,
 	 * under TCG, code translation: run it and throw it away. */
 	b->batch(b->ops);
-	for (i = 0; i < batches; i++)
+	for (i = 0; i < batches && !failed; i++)
 		v[i] = per_op(b->batch(b->ops), b->ops);
 	if (b->teardown)
 		b->teardown();
+	if (failed) {
+		bench_warn("%s: failed, no figure", b->name);
+		return -1;
+	}
 
 	qsort(v, batches, sizeof v[0], cmp_u64);
 	snprintf(value, sizeof value, "%llu",

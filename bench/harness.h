@@ -37,11 +37,30 @@ struct bench {
 	int (*setup)(void);
 	uint64_t (*batch)(unsigned n);
 	void (*teardown)(void);
+	unsigned batches; /* timed batches if not 0 (else the -b count) */
 };
 
 /* Options shared by all benchmarks (set from the command line). */
-extern const char *bench_dir;	/* writable directory for the file tests */
-extern const char *bench_spawn; /* tiny static binary for posix_spawn */
+extern const char *bench_dir;	   /* writable directory for the file tests */
+extern const char *bench_spawn;	   /* tiny static binary for posix_spawn */
+extern const char *bench_disk_dir; /* a directory on the disk, or NULL */
+
+/*
+ * A timed window that leaves out the CPU's idle time (idle.c): for
+ * benchmarks that wait for a device. bench_span_busy returns the ticks
+ * since bench_span_start minus the idle time the system reports between
+ * them (which needs bench_tsc_mhz), or calls bench_fail if it reports none.
+ */
+struct bench_span {
+	uint64_t tsc;
+	int64_t idle_ns;
+};
+extern double bench_tsc_mhz; /* TSC ticks per microsecond, set by main */
+void bench_span_start(struct bench_span *s);
+uint64_t bench_span_busy(const struct bench_span *s);
+
+/* For a batch that went wrong: say why, and bench_run prints no figure. */
+void bench_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Print one BENCH line; extra may be NULL or "key=value ..." text. */
 void bench_line(const char *name, const char *unit, const char *value,
@@ -56,8 +75,11 @@ void bench_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Pin the calling process (and the children it makes later) to CPU 0. */
 int bench_pin_cpu0(void);
 
+/* Write into dir the files the disk benchmarks find on a fresh image. */
+int bench_disk_prepare(const char *dir);
+
 /* The benchmark tables of each source file, ended by a zeroed entry. */
 extern const struct bench bench_sys[], bench_ipc[], bench_mem[], bench_proc[],
-    bench_file[];
+    bench_file[], bench_disk[];
 
 #endif

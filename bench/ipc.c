@@ -226,12 +226,12 @@ static void yield_teardown(void)
 
 const struct bench bench_ipc[] = {
 	{ "pipe.rtt", "pipe round trip, 1 byte, two processes", 200, pipe_setup,
-	  echo_batch, echo_stop },
+	  echo_batch, echo_stop, 0 },
 	{ "futex.rtt", "futex round trip between two threads", 200, futex_setup,
-	  futex_batch, futex_teardown },
+	  futex_batch, futex_teardown, 0 },
 	{ "unix.rtt", "unix stream socket round trip, 1 byte", 200, unix_setup,
-	  echo_batch, echo_stop },
+	  echo_batch, echo_stop, 0 },
 	{ "yield.pair", "sched_yield between two processes on CPU 0", 500,
-	  yield_setup, yield_batch, yield_teardown },
+	  yield_setup, yield_batch, yield_teardown, 0 },
 	{ 0 }
 };

@@ -30,6 +30,6 @@ static uint64_t fault_batch(unsigned n)
 
 const struct bench bench_mem[] = {
 	{ "fault.anon", "anonymous page fault (write, 4 KiB, no THP)", 1000, 0,
-	  fault_batch, 0 },
+	  fault_batch, 0, 0 },
 	{ 0 }
 };

@@ -97,12 +97,13 @@ static uint64_t thread_batch(unsigned n)
 }
 
 const struct bench bench_proc[] = {
-	{ "proc.fork", "fork + _exit + waitpid", 30, 0, fork_batch, 0 },
+	{ "proc.fork", "fork + _exit + waitpid", 30, 0, fork_batch, 0, 0 },
 	{ "proc.spawn", "posix_spawn + waitpid of a tiny static binary", 15,
-	  spawn_setup, spawn_batch, 0 },
+	  spawn_setup, spawn_batch, 0, 0 },
 	{ "proc.exec", "fork + execve of a tiny static binary + waitpid", 15,
-	  spawn_setup, exec_batch, 0 },
-	{ "thread.create", "pthread_create + pthread_join of a thread that returns",
-	  50, 0, thread_batch, 0 },
+	  spawn_setup, exec_batch, 0, 0 },
+	{ "thread.create",
+	  "pthread_create + pthread_join of a thread that returns", 50, 0,
+	  thread_batch, 0, 0 },
 	{ 0 }
 };

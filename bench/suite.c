@@ -2,9 +2,13 @@
  * The Metta benchmark suite: one static binary that runs unchanged on Linux
  * and on Metta and prints a BENCH line per result (see harness.h).
  *
- *   bench [-l] [-b batches] [-d dir] [-s spawn-binary] [name...]
+ *   bench [-l] [-b batches] [-d dir] [-D disk-dir] [-s spawn-binary] [name...]
+ *   bench -p dir
  *
- * With names (or prefixes such as "file") only those benchmarks run.
+ * With names (or prefixes such as "file") only those benchmarks run. The
+ * disk benchmarks (bench_disk, "ext2.*") run only with -D, a directory on
+ * a freshly made disk image; -p writes the files that such an image must
+ * hold into dir and exits (see disk.c).
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -19,7 +23,7 @@ const char *bench_dir = "/tmp";
 const char *bench_spawn = "/bin/nop";
 
 static const struct bench *const tables[] = {
-	bench_sys, bench_ipc, bench_mem, bench_proc, bench_file,
+	bench_sys, bench_ipc, bench_mem, bench_proc, bench_file, bench_disk,
 };
 
 static uint64_t now_ns(void)
@@ -44,8 +48,8 @@ static void report_tsc_mhz(void)
 		ns1 = now_ns();
 	while (ns1 - ns0 < 100000000u);
 	t1 = rdtsc();
-	snprintf(value, sizeof value, "%.3f",
-		 (double)(t1 - t0) * 1000.0 / (double)(ns1 - ns0));
+	bench_tsc_mhz = (double)(t1 - t0) * 1000.0 / (double)(ns1 - ns0);
+	snprintf(value, sizeof value, "%.3f", bench_tsc_mhz);
 	bench_line("tsc.mhz", "MHz", value, 0);
 }
 
@@ -69,8 +73,8 @@ static int wanted(const struct bench *b, int argc, char **argv)
 
 static void usage(void)
 {
-	bench_warn("usage: bench [-l] [-b batches] [-d dir] [-s spawn-binary] "
-		   "[name...]");
+	bench_warn("usage: bench [-l] [-b batches] [-d dir] [-D disk-dir] "
+		   "[-s spawn-binary] [name...]; bench -p dir");
 	exit(2);
 }
 
@@ -79,7 +83,7 @@ int main(int argc, char **argv)
 	unsigned batches = 11;
 	int list = 0, failed = 0, opt;
 
-	while ((opt = getopt(argc, argv, "lb:d:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "lb:d:D:p:s:")) != -1) {
 		switch (opt) {
 		case 'l':
 			list = 1;
@@ -90,6 +94,11 @@ int main(int argc, char **argv)
 		case 'd':
 			bench_dir = optarg;
 			break;
+		case 'D':
+			bench_disk_dir = optarg;
+			break;
+		case 'p':
+			return bench_disk_prepare(optarg) == 0 ? 0 : 1;
 		case 's':
 			bench_spawn = optarg;
 			break;
@@ -100,6 +109,12 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 
+	if (bench_disk_dir && !list && access(bench_disk_dir, W_OK) != 0) {
+		bench_warn("no writable disk directory %s (%m): no disk rows",
+			   bench_disk_dir);
+		bench_disk_dir = 0;
+		failed = 1;
+	}
 	if (!list) {
 		/* Partners must share one CPU, so that every hand-off is a
 		 * context switch; where pinning is not offered the figures
@@ -111,8 +126,10 @@ int main(int argc, char **argv)
 		for (const struct bench *b = tables[t]; b->name; b++) {
 			if (!wanted(b, argc, argv))
 				continue;
+			if (tables[t] == bench_disk && !list && !bench_disk_dir)
+				continue; /* no disk given */
 			if (list)
-				printf("%-16s %s\n", b->name, b->what);
+				printf("%-22s %s\n", b->name, b->what);
 			else if (bench_run(b, batches) != 0)
 				failed = 1;
 		}

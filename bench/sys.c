@@ -18,6 +18,7 @@ static uint64_t null_call(unsigned n)
 }
 
 const struct bench bench_sys[] = {
-	{ "syscall.null", "null system call (getppid)", 5000, 0, null_call, 0 },
+	{ "syscall.null", "null system call (getppid)", 5000, 0, null_call, 0,
+	  0 },
 	{ 0 }
 };

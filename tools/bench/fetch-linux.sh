@@ -1,9 +1,18 @@
 #!/bin/sh
 # Fetch Debian's own kernel (the package that linux-image-amd64 depends on)
-# and unpack only its bzImage; nothing is installed into /boot.
+# and unpack only its bzImage and the few modules the disk benchmarks need;
+# nothing is installed into /boot or /lib/modules.
 #   tools/bench/fetch-linux.sh DIR
-# leaves DIR/vmlinuz and DIR/version (the package name and version).
+# leaves DIR/vmlinuz, DIR/version (the package name and version) and
+# DIR/modules/ (the modules and DIR/modules/order, see kmods.py).
 set -eu
+
+# The modules a disk needs that Debian builds as modules (its config has
+# VIRTIO, VIRTIO_PCI, VIRTIO_BLK, EXT4 with EXT4_USE_FOR_EXT2, JBD2,
+# FS_MBCACHE, CRC16, CRYPTO_CRC32C =m); their dependencies come along.
+# ext4 asks the crypto API for "crc32c" at every mount, even of ext2 (a
+# soft dependency, which no modinfo "depends" names), so that is listed.
+MODULES="virtio_pci virtio_blk crc32c_generic ext4"
 
 dir=${1:?usage: fetch-linux.sh DIR}
 mkdir -p "$dir"
@@ -21,11 +30,14 @@ apt_download "$dir" kernel_package ||
 	{ echo "bench: cannot download the kernel behind linux-image-amd64" >&2; exit 1; }
 deb=$(ls "$dir"/linux-image-*.deb)
 
-# Only ./boot is needed, not the hundreds of MiB of modules.
+# Of the package: ./boot, and of its hundreds of MiB of modules the few above.
 rm -rf "$dir/root"
 mkdir -p "$dir/root"
 dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dir/root" ./boot
 cp "$dir"/root/boot/vmlinuz-* "$dir/vmlinuz.tmp"
+python3 -B "$(dirname "$0")/kmods.py" "$deb" "$dir/modules.tmp" $MODULES
+rm -rf "$dir/modules"
+mv "$dir/modules.tmp" "$dir/modules"
 mv "$dir/vmlinuz.tmp" "$dir/vmlinuz"
 dpkg-deb -f "$deb" Package Version | sed 's/^[^:]*: //' | paste -sd ' ' >"$dir/version"
 rm -rf "$dir/root" "$deb"

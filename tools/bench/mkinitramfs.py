@@ -7,6 +7,11 @@ Uncompressed, because under TCG decompression would only add boot time
 that has nothing to do with Linux itself.
 
   mkinitramfs.py OUT --init BIN --rc SCRIPT --busybox BIN [--bin FILE]...
+                [--modules DIR]
+
+DIR holds kernel modules and the file "order" naming them in load order
+(tools/bench/kmods.py); they go to /lib/modules with that file, and the
+init script loads them.
 """
 
 import argparse
@@ -15,7 +20,8 @@ import stat
 import sys
 
 # busybox applets the init script uses, as links in /bin.
-APPLETS = ["sh", "mount", "umount", "poweroff", "cat", "echo", "ls", "sleep"]
+APPLETS = ["sh", "mount", "umount", "poweroff", "cat", "echo", "ls", "sleep",
+           "insmod", "mkdir", "sync"]
 
 
 class Cpio:
@@ -69,12 +75,14 @@ def main():
     ap.add_argument("--busybox", required=True, help="a static busybox")
     ap.add_argument("--bin", action="append", default=[],
                     help="a program to put in /bin (repeatable)")
+    ap.add_argument("--modules", help="kernel modules and their order file")
     args = ap.parse_args()
 
     tmp = args.out + ".tmp"
     with open(tmp, "wb") as f:
         a = Cpio(f)
-        for d in ["bin", "dev", "etc", "proc", "sys", "tmp"]:
+        for d in ["bin", "dev", "etc", "proc", "sys", "tmp", "mnt", "lib",
+                  "lib/modules"]:
             a.dir(d)
         a.chardev("dev/console", 5, 1)
         a.chardev("dev/null", 1, 3, 0o666)
@@ -85,6 +93,12 @@ def main():
             a.symlink("bin/" + applet, "busybox")
         for path in args.bin:
             a.file("bin/" + os.path.basename(path), read(path))
+        if args.modules:
+            order = read(os.path.join(args.modules, "order"))
+            a.file("lib/modules/order", order, 0o644)
+            for name in order.decode().split():
+                a.file("lib/modules/%s.ko" % name,
+                       read(os.path.join(args.modules, name + ".ko")), 0o644)
         a.close()
     os.replace(tmp, args.out)
     return 0
