@@ -450,7 +450,7 @@ def zero_disk(size):
     return make
 
 
-def ext2_disk(build, path):
+def ext2_root_disk(build, path):
     """A 64 MiB ext2 file system (made as tools/mkdisk.sh makes make run's)
     holding only the mount points: the root file system of a boot whose
     programs are boot modules."""
@@ -477,7 +477,7 @@ def ext2_fault_boot(name, kills, timeout):
         "cmdline": "", "smp": 2, "timeout": timeout,
         "system_modules": SYSTEM + ["virtio-blk.drv", "ext2.srv"],
         "modules": {"diskfault": built("modules/diskfault")},
-        "disk": {"image": "vdisk-ext2.img", "make": ext2_disk},
+        "disk": {"image": "vdisk-ext2.img", "make": ext2_root_disk},
         "input": f"diskfault /root/faults /dev/sd0/ctl {kills}\n"
                  "echo status $?\npoweroff\n",
         "exit": EXIT_POWEROFF,
