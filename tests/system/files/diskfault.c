@@ -137,18 +137,33 @@ static int writer(const char *file, int w, int pipefd)
 	return 0;
 }
 
-/* Writes `crash` to ctl kills times, 1 to 30 ms apart. */
-static int killer(const char *ctl, int kills)
+/* One kill: `word` written to the file ctl. */
+static int kill_once(const char *ctl, const char *word, int k)
+{
+	int fd = open(ctl, O_WRONLY);
+	if (fd < 0 || write(fd, word, strlen(word)) != (ssize_t)strlen(word)) {
+		printf("diskfault: kill %d (%s): %s\n", k, word, strerror(errno));
+		return 1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Ends the driver kills times, 1 to 30 ms apart: `crash` written to ctl
+ * (the driver faults), or, every other time when pcictl is given, `kill`
+ * written to the driver's PCI ctl file (pci kills it). pci waits longer
+ * before each restart of a driver that keeps faulting soon after its
+ * start; a kill is not the driver's failing, so alternating keeps the
+ * test at the pace of the restarts themselves. */
+static int killer(const char *ctl, int kills, const char *pcictl)
 {
 	srand((unsigned)time(0) ^ (unsigned)getpid());
 	for (int k = 0; k < kills; k++) {
 		usleep(1000 + (unsigned)(rand() % 30000));
-		int fd = open(ctl, O_WRONLY);
-		if (fd < 0 || write(fd, "crash", 5) != 5) {
-			printf("diskfault: kill %d: %s\n", k, strerror(errno));
+		int rc = pcictl && k % 2 ? kill_once(pcictl, "kill", k)
+					 : kill_once(ctl, "crash", k);
+		if (rc)
 			return 1;
-		}
-		close(fd);
 	}
 	printf("diskfault: %d kills\n", kills);
 	return 0;
@@ -286,8 +301,8 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "files"))
 		return files(argv[2]);
-	if (argc != 4) {
-		fprintf(stderr, "usage: diskfault FILE CTL KILLS\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: diskfault FILE CTL KILLS [PCICTL]\n");
 		return 2;
 	}
 	setvbuf(stdout, 0, _IONBF, 0);
@@ -310,7 +325,7 @@ int main(int argc, char **argv)
 			_exit(writer(argv[1], w, pipefd[0]));
 		}
 	close(pipefd[0]);
-	int bad = killer(argv[2], atoi(argv[3]));
+	int bad = killer(argv[2], atoi(argv[3]), argc > 4 ? argv[4] : 0);
 	close(pipefd[1]); /* the writers stop */
 	for (int w = 0; w < WRITERS; w++) {
 		int st;
