@@ -435,7 +435,7 @@ test: $(NUCLEUS) $(HOST_BINS) $(FUZZ_BINS) $(USER_TEST_BINS) $(BOOT_MODULES) \
 		$(BUILD)/modules/memtouch $(BUILD)/modules/blktest \
 		$(BUILD)/modules/diskfault $(BUILD)/user/tests/ramblk \
 		$(BUILD)/modules/glibcthreads
-	@$(if $(SOAK),METTA_SOAK=1 )$(PYTHON) tests/run.py --build $(BUILD) $(if $(ONLY),--only $(ONLY))
+	@$(if $(SOAK),METTA_SOAK=1 )$(if $(LONG),METTA_LONG=1 )$(PYTHON) tests/run.py --build $(BUILD) $(if $(ONLY),--only $(ONLY))
 
 # The long runs: 1,000 forks and 1,000 pipelines of three processes, and
 # nothing left behind in any server or quota (about 10 minutes); the disk

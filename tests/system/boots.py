@@ -1406,3 +1406,8 @@ if os.environ.get("METTA_SOAK"):
 import disk_boots  # noqa: E402
 
 BOOTS += disk_boots.boots_list()
+
+# Boots marked long run with `make test LONG=1` (and the soak): make test
+# stays under 15 minutes.
+if not (os.environ.get("METTA_LONG") or os.environ.get("METTA_SOAK")):
+    BOOTS = [b for b in BOOTS if not b.get("long")]

@@ -243,6 +243,7 @@ def boots_list():
             # (P9_MEMORY: ext2's shared mappings are the runtime's private
             # copies) and raw 9P to /srv/ramfs.
             "name": "posix_suite_ext2",
+            "long": True,  # 77 s: `make test LONG=1`
             "cmdline": "", "smp": 2, "mem": 512,
             "system_modules": disk_system_modules(),
             "modules": {"posixtest": boots.built("modules/posixtest")},
