@@ -452,6 +452,21 @@ static const char *cmdline_value(const char *key, char *out, int max)
 	return out;
 }
 
+/* Whether service i was started (its domain is in its slot). */
+static int started(int i)
+{
+	return services[i].domain && metta_cap_info(services[i].domain) >= 0;
+}
+
+/* vdisk runs (a boot without its module has none to ask for a disk). */
+static int vdisk_started(void)
+{
+	for (int i = 0; i < NSERVICES; i++)
+		if (!strcmp(services[i].name, "vdisk"))
+			return started(i);
+	return 0;
+}
+
 /*
  * The disk as the root file system: ext2 over vdisk's sd0/data, unless
  * the command line says rootfs=ramfs. ext2 answers P9_SYNCFS once it has
@@ -462,7 +477,7 @@ static int mount_disk(void)
 {
 	char want[16];
 	if (!strcmp(cmdline_value("rootfs=", want, sizeof(want)), "ramfs") ||
-	    find_module(services[EXT2].module) < 0 || !portal_of("vdisk"))
+	    find_module(services[EXT2].module) < 0 || !vdisk_started())
 		return 0;
 	struct service *s = &services[EXT2];
 	if (start_service(EXT2))
@@ -774,8 +789,8 @@ static long publish(void)
 {
 	long rc = make_registrar();
 	for (int i = 0; rc == 0 && i < NSERVICES; i++) {
-		if (stopped[i] || (i != PROC && !services[i].domain))
-			continue; /* never started (ext2 without a disk) */
+		if (stopped[i] || (i != PROC && !started(i)))
+			continue; /* not running (ext2 without a disk) */
 		metta_cap_delete(TMP);
 		rc = metta_cap_copy(services[i].portal, TMP,
 				    RIGHT_CALL | RIGHT_GRANT, 0);

@@ -635,7 +635,9 @@ BOOTS = [
         # more after a `kill` written to the device's ctl file.
         "name": "pci_devices",
         "cmdline": "init=/bin/sh", "smp": 2,
-        "system_modules": [m for m in SYSTEM if m != "virtio-blk.drv"],
+        # No vdisk (nor ext2 above it): the stand-in driver is no disk.
+        "system_modules": [m for m in SYSTEM
+                           if m not in ("virtio-blk.drv", "vdisk.srv", "ext2.srv")],
         "modules": {"virtio-blk.drv": built("user/tests/ndrv")},
         # The disk is the first free slot (00.04.0): edu is placed after.
         "disk": {"image": "pci-blank.img", "make": blank_disk},
@@ -693,7 +695,9 @@ BOOTS = [
         # domain id is checked in the table before it is killed.
         "name": "pci_restarted",
         "cmdline": "", "smp": 2,
-        "system_modules": [m for m in SYSTEM if m != "virtio-blk.drv"],
+        # No vdisk (nor ext2 above it): the stand-in driver is no disk.
+        "system_modules": [m for m in SYSTEM
+                           if m not in ("virtio-blk.drv", "vdisk.srv", "ext2.srv")],
         "modules": {"virtio-blk.drv": built("user/tests/ndrv")},
         "disk": {"image": "pci-blank.img", "make": blank_disk},
         "input": ["", "", "domains\n", "kill 9\n", "", "", "names\n",
