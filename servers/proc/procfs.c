@@ -20,7 +20,7 @@
 #define TEXT_MAX   4096
 #define HZ	   100 /* Linux's clock ticks (USER_HZ): stat's times */
 #define CONNS	   64
-#define CONN_ID(b) ((b)&0xffffffffull) /* lib/9p/portal.c's badge */
+#define CONN_ID(b) ((b) & ((1ull << 62) - 1)) /* lib/9p/portal.c: id | 1 << 62 */
 #define PAGE_KIB   4
 
 int proc_asking;
