@@ -1178,6 +1178,15 @@ BOOTS = [
         ("restarted_driver_serves", contains("blktest -again: the disk reads again")),
     ]), "tests": "BLKTEST",
         "disk": {"image": "blktest.img", "make": pattern_disk(4 << 20)}},
+    # The net server without a card (loopback only): /net used directly
+    # by tests/system/files/nettest.c (TCP and UDP over 127.0.0.1, errors,
+    # nothing left behind).
+    {**shell_boot("net_loopback", {
+        "net.srv": built("modules/net.srv"),
+        "nettest": built("modules/nettest"),
+    }, "nettest", [
+        ("loopback_only", contains("net: no network card: loopback only")),
+    ]), "tests": "NETTEST"},
     # As many modules as the nucleus hands over: the system's, dummies,
     # and last a test program, which the shell still finds and runs.
     shell_boot("boot_max_modules", {
