@@ -64,11 +64,13 @@ struct conv {
 	struct dgram q[NET_UDPQ];
 	uint32_t qhead, qlen;
 	uint32_t nbacklog; /* a listener's waiting connections */
+	uint64_t seq;	   /* when it came to the backlog (oldest first) */
 	struct p9srv_req *rwait, *wwait, *qwait, *cwait, *lwait;
 };
 
 static struct conv convs[NET_PROTOS][NET_MAXCONV];
 static struct wbuf wbufs[NET_WBUFS];
+static uint64_t arrivals; /* connections ever accepted */
 
 static const char *const state_names[] = {
 	"Closed",      "Listen",   "SynSent",  "SynReceived",
@@ -729,6 +731,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	c->pcb.tcp = pcb;
 	c->connected = 1;
 	c->listener = l;
+	c->seq = ++arrivals;
 	c->laddr = ip4_addr_get_u32(ip_2_ip4(&pcb->local_ip));
 	c->lport = pcb->local_port;
 	c->raddr = ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip));
@@ -916,15 +919,17 @@ void conv_listen_gone(void *node)
 /* The oldest connection waiting on listener l (0 if none), out of it. */
 static struct conv *backlog_take(struct conv *l)
 {
+	struct conv *old = 0;
 	for (uint32_t i = 0; l->nbacklog && i < NET_MAXCONV; i++) {
 		struct conv *c = &convs[NET_TCP][i];
-		if (c->inuse && c->listener == l) {
-			c->listener = 0;
-			l->nbacklog--;
-			return c;
-		}
+		if (c->inuse && c->listener == l && (!old || c->seq < old->seq))
+			old = c;
 	}
-	return 0;
+	if (old) {
+		old->listener = 0;
+		l->nbacklog--;
+	}
+	return old;
 }
 
 /*
@@ -1110,8 +1115,8 @@ static long ctl_connect(struct conv *c, uint64_t offset, const struct words *w,
 	    !addr || !port)
 		return -P9_EINVAL;
 	int rc = c->proto == NET_TCP ? tcp_fresh(c) : 0;
-	if (rc == 0 && lport)
-		rc = bind_pcb(c, c->laddr, lport);
+	if (rc == 0 && lport) /* (lwIP must not bind a pcb twice) */
+		rc = c->bound ? -P9_EINVAL : bind_pcb(c, c->laddr, lport);
 	if (rc)
 		return rc;
 	ip_addr_set_ip4_u32(&a, addr);
@@ -1146,7 +1151,10 @@ static long ctl_announce(struct conv *c, const struct words *w, uint32_t count)
 	if (w->n != 2 || parse_addr(w->w[1], w->len[1], &addr, &port, 0))
 		return -P9_EINVAL;
 	int rc = c->proto == NET_TCP ? tcp_fresh(c) : 0;
-	if (rc == 0 && (!c->bound || port || addr))
+	if (rc == 0 && c->bound && ((port && port != c->lport) ||
+				    (addr && addr != c->laddr)))
+		rc = -P9_EINVAL; /* bound elsewhere already */
+	else if (rc == 0 && !c->bound)
 		rc = bind_pcb(c, addr, port);
 	if (rc || c->proto != NET_TCP)
 		return rc ? rc : (long)count;
