@@ -173,7 +173,8 @@ def prepare_disk(build, boot):
 def boot_qemu(iso, boot, log, disk=None):
     env = dict(os.environ, ACCEL="tcg", TESTEXIT="1",
                SMP=str(boot.get("smp", 2)), MEM=f"{boot.get('mem', 512)}M",
-               ICOUNT="1" if boot.get("icount") else "0", DISK=disk or "")
+               ICOUNT="1" if boot.get("icount") else "0", DISK=disk or "",
+               NET=boot.get("net", ""), HOSTFWD="")
     start = time.monotonic()
     extra, transcript, helper = [], [], None
     for device in boot.get("devices", ()):
