@@ -8,8 +8,10 @@
  * conversations open; after each, /net/stats is where it was.
  *
  *   nettest            prints NETTEST BEGIN n / PASS x / FAIL x: why
- *   nettest -ping A    an ICMP echo to A through /net/icmp, answered
- *   nettest -connect A!P  a TCP connection to a host program (echo)
+ *   nettest -ping A    once the card has an address (ipifc/0/status
+ *                      printed), an ICMP echo to A through /net/icmp
+ *   nettest -connect A!P  the same, then a TCP connection to A!P (a
+ *                      host program that echoes a line)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -556,12 +558,30 @@ static int test_icmp_loopback(void)
 	return same_counts(before);
 }
 
+/* Waits (up to 20 s) for the card's address (DHCP bound, or static):
+ * prints ipifc/0/status once it has one. */
+static int wait_address(void)
+{
+	char buf[512];
+	for (int i = 0; i < 200; i++) {
+		if (slurp("/net/ipifc/0/status", buf, sizeof(buf)) > 0 &&
+		    (strstr(buf, "dhcp bound") || strstr(buf, "dhcp off")) &&
+		    !strstr(buf, "addr 0.0.0.0")) {
+			printf("%s", buf);
+			return 0;
+		}
+		usleep(100000);
+	}
+	printf("nettest: no address: %s\n", buf);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "-ping"))
-		return ping(argv[2]);
+		return wait_address() || ping(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "-connect"))
-		return connect_host(argv[2]);
+		return wait_address() || connect_host(argv[2]);
 	static const struct {
 		const char *name;
 		int (*fn)(void);
