@@ -20,10 +20,12 @@
 #include "lwip/raw.h"
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
+#include "lwip/priv/tcp_priv.h"
 
 #include "net.h"
 
-#define RXQ 64 /* TCP: chains of received data held at once */
+#define RXQ	 64    /* TCP: chains of received data held at once */
+#define RX_CHAIN 32768 /* bytes a chain grows to */
 
 struct dgram {
 	struct pbuf *p;
@@ -266,6 +268,20 @@ long conv_query(struct conv *c, uint64_t offset, uint8_t *buf)
 
 /* ---- TCP data ---- */
 
+/* Data on_recv could not keep (every slot full) is offered again now
+ * that a read made room, not at lwIP's next timer. Not from inside
+ * itself (on_recv wakes readers, which read). */
+static void rx_refused(struct conv *c)
+{
+	static int busy;
+	struct tcp_pcb *pcb = c->pcb.tcp;
+	if (busy || !pcb || !pcb->refused_data)
+		return;
+	busy = 1;
+	tcp_process_refused_data(pcb);
+	busy = 0;
+}
+
 /* Up to count received bytes into buf, taken (the window opens). */
 static uint32_t rx_take(struct conv *c, uint8_t *buf, uint32_t count)
 {
@@ -290,7 +306,25 @@ static uint32_t rx_take(struct conv *c, uint8_t *buf, uint32_t count)
 		tcp_recved(c->pcb.tcp, n);
 		k -= n;
 	}
+	rx_refused(c);
 	return got;
+}
+
+/* Keeps received chain p: appended to the last chain while that stays
+ * below RX_CHAIN bytes (a pbuf's length is 16 bits), else in a new slot.
+ * 0 when every slot is full. */
+static int rx_put(struct conv *c, struct pbuf *p)
+{
+	struct pbuf *last = c->rxlen ? c->rx[(c->rxhead + c->rxlen - 1) % RXQ] : 0;
+	if (last && (uint32_t)last->tot_len + p->tot_len <= RX_CHAIN) {
+		pbuf_cat(last, p);
+		return 1;
+	}
+	if (c->rxlen == RXQ)
+		return 0;
+	c->rx[(c->rxhead + c->rxlen) % RXQ] = p;
+	c->rxlen++;
+	return 1;
 }
 
 static void rx_drop_all(struct conv *c)
@@ -638,11 +672,8 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 	} else if (c->rdshut) {
 		tcp_recved(pcb, p->tot_len);
 		pbuf_free(p);
-	} else if (c->rxlen == RXQ) {
+	} else if (!rx_put(c, p)) {
 		return ERR_MEM; /* lwIP keeps it and offers it again */
-	} else {
-		c->rx[(c->rxhead + c->rxlen) % RXQ] = p;
-		c->rxlen++;
 	}
 	wake(c);
 	return ERR_OK;

@@ -12,6 +12,9 @@
  *                      printed), an ICMP echo to A through /net/icmp
  *   nettest -connect A!P  the same, then a TCP connection to A!P (a
  *                      host program that echoes a line)
+ *   nettest -across A!P   the same, then ether0 crashed (pci restarts it)
+ *                      and the same connection echoes again
+ *   nettest -stream A!P MIB  MIB MiB to the echo at A!P and back, timed
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -263,6 +267,63 @@ static int test_tcp_echo(void)
 	snprintf(path, sizeof(path), "/net/tcp/%d", n);
 	if (stat(path, &st) == 0 || errno != ENOENT)
 		FAIL("%s still there once its files were closed", path);
+	return same_counts(before);
+}
+
+/* 8 MiB one way over 127.0.0.1, timed (a figure, not a judgement). */
+struct sink {
+	int fd;
+	long got;
+};
+
+static void *sink(void *arg)
+{
+	static char buf[65536];
+	struct sink *s = arg;
+	ssize_t k;
+	while ((k = read(s->fd, buf, sizeof(buf))) > 0)
+		s->got += k;
+	return 0;
+}
+
+static int test_tcp_stream(void)
+{
+	struct counts before = counts();
+	static char buf[65536];
+	int l, lctl = clone_conv("tcp", &l);
+	if (lctl < 0 || ctl(lctl, "announce 7782"))
+		FAIL("listener: %s", strerror(errno));
+	int n, cfd = clone_conv("tcp", &n);
+	if (cfd < 0 || ctl(cfd, "connect 127.0.0.1!7782"))
+		FAIL("connect: %s", strerror(errno));
+	char num[16];
+	int lfd = open_file("tcp", l, "listen", O_RDONLY);
+	ssize_t k = lfd < 0 ? -1 : read(lfd, num, sizeof(num) - 1);
+	if (k <= 0)
+		FAIL("listen: %s", strerror(errno));
+	num[k] = 0;
+	struct sink s = { open_file("tcp", atoi(num), "data", O_RDWR), 0 };
+	int d = open_file("tcp", n, "data", O_RDWR);
+	if (s.fd < 0 || d < 0)
+		FAIL("data: %s", strerror(errno));
+	pthread_t t;
+	pthread_create(&t, 0, sink, &s);
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (int i = 0; i < 128; i++)
+		if (write(d, buf, sizeof(buf)) != sizeof(buf))
+			FAIL("write %d: %s", i, strerror(errno));
+	close(d);
+	close(cfd);
+	pthread_join(t, 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	if (s.got != 128 * 65536)
+		FAIL("the sink read %ld bytes, want %d", s.got, 128 * 65536);
+	double secs = (double)(b.tv_sec - a.tv_sec) +
+		      (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	printf("nettest: 8 MiB over 127.0.0.1 in %.2f s: %.0f KiB/s\n", secs,
+	       8192 / secs);
+	close(s.fd), close(lfd), close(lctl);
 	return same_counts(before);
 }
 
@@ -525,10 +586,43 @@ static int ping(const char *addr)
 	return rc;
 }
 
-/* Connects to A!P, sends a line, reads it back (the host echoes). */
-static int connect_host(const char *where)
+/* A line to the echo at the other end of data d, and back. */
+static int echo_line(int d, const char *line)
 {
-	char msg[128], buf[128];
+	char buf[128];
+	size_t n = strlen(line);
+	return write(d, line, n) == (ssize_t)n &&
+			       read_full(d, buf, n) == (ssize_t)n &&
+			       !memcmp(buf, line, n)
+		   ? 0
+		   : 1;
+}
+
+/* ether0's ctl `crash` (pci restarts the driver), through a mount of
+ * its tree. */
+static int crash_card(void)
+{
+	mkdir("/tmp/ether0", 0755);
+	if (mount("ether0", "/tmp/ether0", "9p", 0, "")) {
+		printf("nettest: mount ether0: %s\n", strerror(errno));
+		return 1;
+	}
+	int c = open("/tmp/ether0/ctl", O_RDWR);
+	if (c < 0 || write(c, "crash", 5) != -1) {
+		printf("nettest: the card's crash did not happen\n");
+		return 1;
+	}
+	close(c);
+	umount("/tmp/ether0");
+	return 0;
+}
+
+/* Connects to A!P (a host program that echoes), echoes a line; with
+ * across, crashes the card (pci restarts its driver) and echoes again on
+ * the same connection (TCP sends again what was lost). */
+static int connect_host(const char *where, int across)
+{
+	char msg[128];
 	int n, fd = clone_conv("tcp", &n);
 	snprintf(msg, sizeof(msg), "connect %s", where);
 	if (fd < 0 || ctl(fd, msg)) {
@@ -536,15 +630,57 @@ static int connect_host(const char *where)
 		return 1;
 	}
 	int d = open_file("tcp", n, "data", O_RDWR);
-	const char line[] = "hello from metta\n";
-	if (d < 0 || write(d, line, sizeof(line) - 1) != sizeof(line) - 1 ||
-	    read_full(d, buf, sizeof(line) - 1) != sizeof(line) - 1 ||
-	    memcmp(buf, line, sizeof(line) - 1)) {
+	if (d < 0 || echo_line(d, "hello from metta\n")) {
 		printf("nettest: the echo through %s failed: %s\n", where,
 		       strerror(errno));
 		return 1;
 	}
 	printf("nettest: the host echoed through %s\n", where);
+	if (!across)
+		return 0;
+	if (crash_card())
+		return 1;
+	if (echo_line(d, "again after the card's restart\n")) {
+		printf("nettest: no echo after the card's restart: %s\n",
+		       strerror(errno));
+		return 1;
+	}
+	printf("nettest: the connection outlived the card's restart\n");
+	close(d);
+	close(fd);
+	return 0;
+}
+
+/* size bytes to the echo at A!P and back, timed: prints KiB/s. */
+static int stream_host(const char *where, size_t size)
+{
+	static char out[65536], in[65536];
+	char msg[128];
+	int n, fd = clone_conv("tcp", &n);
+	snprintf(msg, sizeof(msg), "connect %s", where);
+	int d = fd < 0 || ctl(fd, msg) ? -1 : open_file("tcp", n, "data", O_RDWR);
+	if (d < 0) {
+		printf("nettest: %s: %s\n", msg, strerror(errno));
+		return 1;
+	}
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (size_t done = 0; done < size; done += sizeof(out)) {
+		memset(out, (int)(done >> 16), sizeof(out));
+		if (write(d, out, sizeof(out)) != sizeof(out) ||
+		    read_full(d, in, sizeof(in)) != sizeof(in) ||
+		    memcmp(in, out, sizeof(in))) {
+			printf("nettest: stream broke at %zu: %s\n", done,
+			       strerror(errno));
+			return 1;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	double s = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+	printf("nettest: %zu KiB to %s and back in %.2f s: %.0f KiB/s each way\n",
+	       size >> 10, where, s, (double)(size >> 10) / s);
+	close(d);
+	close(fd);
 	return 0;
 }
 
@@ -568,6 +704,8 @@ static int wait_address(void)
 		    (strstr(buf, "dhcp bound") || strstr(buf, "dhcp off")) &&
 		    !strstr(buf, "addr 0.0.0.0")) {
 			printf("%s", buf);
+			if (slurp("/net/ndb", buf, sizeof(buf)) > 0)
+				printf("%s", buf);
 			return 0;
 		}
 		usleep(100000);
@@ -581,7 +719,12 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "-ping"))
 		return wait_address() || ping(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "-connect"))
-		return wait_address() || connect_host(argv[2]);
+		return wait_address() || connect_host(argv[2], 0);
+	if (argc == 3 && !strcmp(argv[1], "-across"))
+		return wait_address() || connect_host(argv[2], 1);
+	if (argc == 4 && !strcmp(argv[1], "-stream"))
+		return wait_address() ||
+		       stream_host(argv[2], (size_t)atoi(argv[3]) << 20);
 	static const struct {
 		const char *name;
 		int (*fn)(void);
@@ -590,6 +733,7 @@ int main(int argc, char **argv)
 		{ "refused", test_refused },	{ "bad_ctl", test_bad_ctl },
 		{ "many_conversations", test_many }, { "killed_client", test_killed },
 		{ "icmp_loopback", test_icmp_loopback },
+		{ "tcp_stream", test_tcp_stream },
 	};
 	int n = sizeof(tests) / sizeof(tests[0]), failed = 0;
 	setvbuf(stdout, 0, _IONBF, 0);
