@@ -159,7 +159,7 @@ LIBMETTA := $(BUILD)/user/libmetta.a
 LIB9P_SRC := $(wildcard lib/9p/*.c) lib/cpio/cpio.c
 LIB9P_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(LIB9P_SRC))
 LIB9P := $(BUILD)/user/lib9p.a
-USER_TESTS := ntest ncap nipc nreply n9pheld nfork ndomain nsmp nsync ndev ndma nserv nproc ufault ndrv nnet
+USER_TESTS := ntest ncap nipc nreply n9pheld nfork ndomain nsmp nsync ndev ndma nserv nproc ufault ndrv nnet nnetfs
 USER_TEST_BINS := $(patsubst %,$(BUILD)/user/tests/%,$(USER_TESTS))
 
 $(BUILD)/user/%.c.o: %.c $(SETUP) Makefile | $(SYSCALL_GEN)
@@ -189,8 +189,9 @@ $(BUILD)/user/tests/%: $(BUILD)/user/tests/user/%.c.o $(LIBMETTA)
 	@$(LD) $(ULDFLAGS) -e _start -o $@ $< $(LIBMETTA)
 
 # n9pheld serves and uses 9P itself; ndrv, a stand-in driver, serves it;
-# nnet uses virtio-net's.
-$(BUILD)/user/tests/n9pheld $(BUILD)/user/tests/ndrv $(BUILD)/user/tests/nnet: $(BUILD)/user/tests/%: \
+# nnet uses virtio-net's, nnetfs net's.
+$(BUILD)/user/tests/n9pheld $(BUILD)/user/tests/ndrv $(BUILD)/user/tests/nnet \
+		$(BUILD)/user/tests/nnetfs: $(BUILD)/user/tests/%: \
 		$(BUILD)/user/tests/user/%.c.o $(LIB9P) $(LIBMETTA)
 	@mkdir -p $(dir $@)
 	@echo "  ULD     $@"

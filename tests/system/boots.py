@@ -1286,6 +1286,13 @@ BOOTS = [
         ("dns_from_the_file", contains("dns 10.0.2.3")),
         ("ping_answered", contains("nettest: echo reply from 10.0.2.2")),
     ]), "net": "user", "tests": None},
+    # /net's offset bits through lib/9p's client (tests/user/nnetfs.c):
+    # PIPE_NOWAIT, readiness answered and held, a connect that does not
+    # wait, listen's handed-out connection freed with its fid.
+    shell_boot("net_native", {
+        "net.srv": built("modules/net.srv"),
+        "nnetfs": built("user/tests/nnetfs"),
+    }, "nnetfs", []),
     # The virtio-net driver on QEMU's user network ("net": tools/qemu.sh's
     # NET): tests/user/nnet.c through the service ether0, ARP to the host
     # (10.0.2.2), the files, and frames again after the driver's crash.

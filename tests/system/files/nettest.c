@@ -500,16 +500,23 @@ static int test_killed(void)
 		ctl(fd, "connect 127.0.0.1!7781");
 		int u = clone_conv("udp", &n);
 		int lfd = open_file("tcp", l, "listen", O_RDONLY);
-		(void)u, (void)lfd;
+		char num[16];
+		(void)u;
 		write(p[1], "x", 1);
-		pause(); /* a blocked read of listen would do as well */
+		read(lfd, num, sizeof(num)); /* the first connection, */
+		read(lfd, num, sizeof(num)); /* then held until killed */
 		_exit(0);
 	}
 	char c;
 	if (read(p[0], &c, 1) != 1)
 		FAIL("the child did not start");
-	if (counts().tcp <= before.tcp)
-		FAIL("the child's conversations are not there");
+	struct counts during = counts();
+	for (int i = 0; i < 50 && during.held <= before.held; i++) {
+		usleep(20000);
+		during = counts();
+	}
+	if (during.tcp <= before.tcp || during.held <= before.held)
+		FAIL("the child's conversations or its held read are not there");
 	kill(pid, SIGKILL);
 	waitpid(pid, 0, 0);
 	close(p[0]), close(p[1]);
