@@ -398,6 +398,16 @@ static int test_refused(void)
 	if (expect_text("tcp", n, "status", "Closed\n"))
 		return 1;
 	close(fd);
+	char ifc[256];
+	if (slurp("/net/ipifc/0/status", ifc, sizeof(ifc)) > 0 &&
+	    !strncmp(ifc, "name none", 9)) { /* loopback only: no route */
+		fd = clone_conv("tcp", &n);
+		e = fd < 0 ? errno : ctl(fd, "connect 10.1.2.3!80");
+		if (e != ENETUNREACH)
+			FAIL("connect with no route: %s, want ENETUNREACH",
+			     strerror(e));
+		close(fd);
+	}
 	return same_counts(before);
 }
 
@@ -698,6 +708,14 @@ static int test_icmp_loopback(void)
 	struct counts before = counts();
 	if (ping("127.0.0.1"))
 		FAIL("no echo reply from 127.0.0.1");
+	int n, fd = clone_conv("icmp", &n);
+	int d = fd < 0 ? -1 : open_file("icmp", n, "data", O_RDWR);
+	if (d < 0)
+		FAIL("icmp data: %s", strerror(errno));
+	if (write(d, "\x7f\0\0\1\x08", 5) != -1 || errno != EINVAL)
+		FAIL("a write shorter than dst and an ICMP header: %s",
+		     strerror(errno));
+	close(d), close(fd);
 	return same_counts(before);
 }
 
