@@ -382,8 +382,8 @@ static uint32_t tcp_give(struct conv *c, const uint8_t *data, uint32_t len)
 /* The error a write gets now, or 0. */
 static int write_error(const struct conv *c)
 {
-	if (c->dead || c->wrshut || c->hungup)
-		return P9_EPIPE;
+	if (c->dead || c->wrshut || c->hungup || (c->connected && !c->pcb.tcp))
+		return P9_EPIPE; /* (no pcb: lwIP ended the connection) */
 	if (!c->connected && !c->connecting)
 		return P9_ENOTCONN;
 	return 0;

@@ -130,21 +130,21 @@ static void rx_thread(void)
 	}
 }
 
+/* Slot txhead is this thread's until it moves the head on: linkoutput
+ * fills only slots past the queue's end. */
 static void tx_thread(void)
 {
-	static uint8_t frame[FRAME_MAX];
 	for (;;) {
 		metta_sem_wait(&tx_ready, 0);
+		while (!tx.up)
+			session_again(&tx);
+		if (p9c_write(&tx.c, FID_DATA, 0, txq[txhead].data,
+			      txq[txhead].len) < 0)
+			tx.up = 0; /* the frame is lost; TCP sends it again */
 		p9_portal_lock();
-		uint16_t len = txq[txhead].len;
-		memcpy(frame, txq[txhead].data, len);
 		txhead = (txhead + 1) % TXQ;
 		txlen--;
 		p9_portal_unlock();
-		while (!tx.up)
-			session_again(&tx);
-		if (p9c_write(&tx.c, FID_DATA, 0, frame, len) < 0)
-			tx.up = 0; /* the frame is lost; TCP sends it again */
 	}
 }
 
