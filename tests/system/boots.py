@@ -830,7 +830,7 @@ BOOTS = [
                      r"mount -a random /dev\nmount -a tod /dev\nmount -a log /dev\nmount -a vdisk /dev\n"
                      r"mount -c ramfs /dev/shm /dev/shm\n"
                      r"mount pci /dev/pci\n"
-                     r"mount names /srv\nmount proc /proc\nmsh\$ ")),
+                     r"mount names /srv\nmount proc /proc\nmount net /net\nmsh\$ ")),
         ],
     },
     {
@@ -1136,7 +1136,8 @@ BOOTS = [
             ("ns_dev_union", matches(r"^mount cons /dev\nmount -a random /dev\n"
                                      r"mount -a tod /dev\nmount -a log /dev\nmount -a vdisk /dev\n"
                                      r"mount -c ramfs /dev/shm /dev/shm$")),
-            ("ns_srv_and_proc", matches(r"^mount names /srv\nmount proc /proc$")),
+            ("ns_srv_and_proc", matches(r"^mount names /srv\nmount proc /proc\n"
+                                        r"mount net /net$")),
             ("srv_lists_services", matches(r"(^|\$ )names\nlog\ncons\ntod\nrandom\n"
                                            r"ramfs\npipe\npci\nvdisk\nproc$")),
             ("bind_after_union", matches(r"^mount -c ramfs /tmp /tmp\n"
