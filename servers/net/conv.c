@@ -1075,7 +1075,9 @@ static long ctl_connect(struct conv *c, uint64_t offset, const struct net_words 
 	if (offset & PIPE_NOWAIT)
 		return count;
 	if (!c->connecting) /* done already (loopback) */
-		return c->connected ? (long)count : -c->dead;
+		return c->connected ? (long)count
+		       : c->dead    ? -c->dead
+				    : -P9_ECONNABORTED;
 	return wait_on(&c->cwait, 0);
 }
 
