@@ -306,6 +306,12 @@ static uint32_t rx_take(struct conv *c, uint8_t *buf, uint32_t count)
 		tcp_recved(c->pcb.tcp, n);
 		k -= n;
 	}
+	/* What was read is acknowledged now, not at lwIP's next timer (up
+	 * to 250 ms): a sender whose buffer is full waits for that. */
+	if (got && c->pcb.tcp && (c->pcb.tcp->flags & TF_ACK_DELAY)) {
+		tcp_ack_now(c->pcb.tcp);
+		tcp_output(c->pcb.tcp);
+	}
 	rx_refused(c);
 	return got;
 }
