@@ -1228,8 +1228,13 @@ long conv_ctl(struct conv *c, uint64_t offset, const char *msg, uint32_t len)
 		return ctl_number(&w, 1, 1u << 30, &c->rcvbuf, len);
 	if (net_word_is(&w, 0, "sndbuf"))
 		return ctl_number(&w, 1, 1u << 30, &c->sndbuf, len);
-	if (net_word_is(&w, 0, "backlog") && tcp && !c->listening)
-		return ctl_number(&w, 1, NET_MAXBACKLOG, &c->backlog, len);
+	if (net_word_is(&w, 0, "backlog") && tcp && !c->listening) {
+		/* Clamped, as Linux clamps listen's to somaxconn. */
+		long rc = ctl_number(&w, 1, 0x7fffffff, &c->backlog, len);
+		if (c->backlog > NET_MAXBACKLOG)
+			c->backlog = NET_MAXBACKLOG;
+		return rc;
+	}
 	return -P9_EINVAL;
 }
 

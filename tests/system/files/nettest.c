@@ -418,7 +418,7 @@ static int test_bad_ctl(void)
 		"connect 1.2.3.4!99999", "connect 1.2.3.4!80!", "connect 1.2.3.4",
 		"connect !80", "connect 1.2.3.4!-1", "announce x", "announce 1!2!3",
 		"bogus", "nodelay 2", "nodelay", "keepalive yes", "backlog 0",
-		"backlog 100000", "shutdown sideways", "headers", "rcvbuf -5",
+		"backlog 99999999999", "backlog 2147483648", "shutdown sideways", "headers", "rcvbuf -5",
 		"connect 1.2.3.4!80 extra", "hangup now", "bind 1.2.3.4",
 		"connect 1.2.3.4!0", "clearerr 1", "connect\t1.2.3.4!80",
 	};
@@ -467,7 +467,7 @@ static int test_many(void)
 {
 	struct counts before = counts();
 	int l, lctl = clone_conv("tcp", &l);
-	if (lctl < 0 || ctl(lctl, "announce 7780"))
+	if (lctl < 0 || ctl(lctl, "backlog 128") || ctl(lctl, "announce 7780"))
 		FAIL("listener: %s", strerror(errno));
 	int lfd = open_file("tcp", l, "listen", O_RDONLY);
 	for (int i = 0; i < 200; i++) {
