@@ -398,6 +398,14 @@ static int test_refused(void)
 	if (expect_text("tcp", n, "status", "Closed\n"))
 		return 1;
 	close(fd);
+	int a = clone_conv("tcp", &n), b = clone_conv("tcp", &n);
+	if (a < 0 || b < 0 || ctl(a, "announce 7783"))
+		FAIL("announce 7783: %s", strerror(errno));
+	e = ctl(b, "announce 7783");
+	if (e != EADDRINUSE)
+		FAIL("a second announce of 7783: %s, want EADDRINUSE",
+		     strerror(e));
+	close(a), close(b);
 	char ifc[256];
 	if (slurp("/net/ipifc/0/status", ifc, sizeof(ifc)) > 0 &&
 	    !strncmp(ifc, "name none", 9)) { /* loopback only: no route */
