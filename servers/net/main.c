@@ -15,9 +15,9 @@
 
 #include "net.h"
 
-#define PORTAL	    5
-#define NCONN	    64
-#define NFID	    256
+#define PORTAL	     5
+#define NCONN	     64
+#define NFID	     256
 #define TIMER_MAX_US 100000 /* lwIP's timers looked at at least this often */
 
 static struct p9srv srv;

@@ -16,15 +16,15 @@
 
 #include "utest.h"
 
-#define F_ROOT 1
-#define F_LCTL 2  /* a listener's clone fid */
-#define F_CCTL 3  /* a connector's */
+#define F_ROOT	 1
+#define F_LCTL	 2 /* a listener's clone fid */
+#define F_CCTL	 3 /* a connector's */
 #define F_LISTEN 4
-#define F_MDATA 5 /* the accepted connection's data */
-#define F_CDATA 6 /* the connector's data */
-#define F_MCTL 7
-#define F_TMP 8
-#define NOWAIT PIPE_NOWAIT
+#define F_MDATA	 5 /* the accepted connection's data */
+#define F_CDATA	 6 /* the connector's data */
+#define F_MCTL	 7
+#define F_TMP	 8
+#define NOWAIT	 PIPE_NOWAIT
 
 static uint32_t srv_slot;
 static struct p9c c, c2; /* c2: a second connection, for a held query */
@@ -42,8 +42,7 @@ static int connect_to(struct p9c *p, uint8_t *t, uint8_t *r)
 
 /* fid of p open on the path of n names from the root. */
 static int open_path(struct p9c *p, uint32_t fid, int n,
-		     const char *const *names,
-		     uint8_t mode)
+		     const char *const *names, uint8_t mode)
 {
 	int rc = p9c_walk(p, F_ROOT, fid, n, names, 0);
 	if (rc != n)
@@ -142,8 +141,8 @@ static int pair(const char *port, int *m_out)
 
 static void unpair(void)
 {
-	static const uint32_t fids[] = { F_LCTL, F_CCTL, F_LISTEN, F_MDATA,
-					 F_CDATA, F_MCTL };
+	static const uint32_t fids[] = { F_LCTL,  F_CCTL,  F_LISTEN,
+					 F_MDATA, F_CDATA, F_MCTL };
 	for (unsigned i = 0; i < sizeof(fids) / sizeof(fids[0]); i++)
 		p9c_clunk(&c, fids[i]);
 }
@@ -209,9 +208,11 @@ static int t_readiness(void)
 		bits = ready(&c, F_CDATA, READY_IN);
 	UCHECK(bits == (READY_IN | READY_HUP), "after the peer's hangup: %d",
 	       bits);
-	UCHECK(p9c_read(&c, F_CDATA, 0, buf, sizeof(buf)) == 0, "end of stream");
+	UCHECK(p9c_read(&c, F_CDATA, 0, buf, sizeof(buf)) == 0,
+	       "end of stream");
 	unpair();
-	UCHECK(stat_of("tcp") == base, "tcp %ld, was %ld", stat_of("tcp"), base);
+	UCHECK(stat_of("tcp") == base, "tcp %ld, was %ld", stat_of("tcp"),
+	       base);
 	UCHECK(stat_of("held") == 0, "held %ld", stat_of("held"));
 	return 0;
 }
@@ -231,14 +232,16 @@ static int t_refused(void)
 	char text[64];
 	r = p9c_read(&c, F_CDATA, 0, text, sizeof(text) - 1);
 	text[r > 0 ? r : 0] = 0;
-	UCHECK(!strcmp(text, "Closed\nerror ECONNREFUSED\n"), "status: %s", text);
+	UCHECK(!strcmp(text, "Closed\nerror ECONNREFUSED\n"), "status: %s",
+	       text);
 	p9c_clunk(&c, F_CDATA);
 	UCHECK(ctl(F_CCTL, "clearerr", 0) == 8, "clearerr");
 	/* As Linux's poll after SO_ERROR: a write would fail at once. */
 	bits = ready(&c, F_CCTL, READY_OUT);
 	UCHECK(bits == (READY_OUT | READY_HUP), "after clearerr: %d", bits);
 	p9c_clunk(&c, F_CCTL);
-	UCHECK(stat_of("tcp") == base, "tcp %ld, was %ld", stat_of("tcp"), base);
+	UCHECK(stat_of("tcp") == base, "tcp %ld, was %ld", stat_of("tcp"),
+	       base);
 	return 0;
 }
 
@@ -268,8 +271,8 @@ static int t_write_fills(void)
 		r = p9c_read(&c, F_MDATA, 0, big, sizeof(big));
 		UCHECK(r > 0, "read at %lu of %lu: %ld", got, sent, r);
 		for (long k = 0; k < r; k++) /* byte i of the stream is i */
-			UCHECK(big[k] == (uint8_t)(got + (uint64_t)k), "byte %lu",
-			       got + (uint64_t)k);
+			UCHECK(big[k] == (uint8_t)(got + (uint64_t)k),
+			       "byte %lu", got + (uint64_t)k);
 		got += (uint64_t)r;
 	}
 	int bits = 0;
@@ -277,7 +280,8 @@ static int t_write_fills(void)
 		bits = ready(&c, F_CDATA, READY_OUT);
 	UCHECK(bits & READY_OUT, "room again: %d", bits);
 	unpair();
-	UCHECK(stat_of("tcp") == base, "tcp %ld, was %ld", stat_of("tcp"), base);
+	UCHECK(stat_of("tcp") == base, "tcp %ld, was %ld", stat_of("tcp"),
+	       base);
 	return 0;
 }
 
@@ -306,7 +310,8 @@ static int t_handout_freed(void)
 	       base + 2);
 	p9c_clunk(&c, F_LCTL);
 	p9c_clunk(&c, F_CCTL);
-	UCHECK(stat_of("tcp") == base, "tcp %ld, was %ld", stat_of("tcp"), base);
+	UCHECK(stat_of("tcp") == base, "tcp %ld, was %ld", stat_of("tcp"),
+	       base);
 	return 0;
 }
 
@@ -320,8 +325,8 @@ int main(int argc, char **argv, char **envp)
 		{ "handout_freed_with_listen", t_handout_freed },
 	};
 	srv_slot = metta_slot_alloc();
-	if (metta_names_lookup("net", srv_slot) ||
-	    connect_to(&c, tbuf, rbuf) || connect_to(&c2, tbuf2, rbuf2)) {
+	if (metta_names_lookup("net", srv_slot) || connect_to(&c, tbuf, rbuf) ||
+	    connect_to(&c2, tbuf2, rbuf2)) {
 		metta_printf("UTEST BEGIN 1");
 		metta_printf("UTEST FAIL connect: no net service");
 		return 1;
