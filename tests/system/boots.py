@@ -1287,6 +1287,18 @@ BOOTS = [
         ("dns_from_the_file", contains("dns 10.0.2.3")),
         ("ping_answered", contains("nettest: echo reply from 10.0.2.2")),
     ]), "net": "user", "tests": None},
+    # The net server killed (domain 12: root, names, log, cons, tod,
+    # random, ramfs, pipe, pci, vdisk and ext2's try come first) is
+    # restarted by root on its portal, and a new client finds /net whole.
+    {**shell_boot("net_restarted", {
+        "net.srv": built("modules/net.srv"),
+        "nettest": built("modules/nettest"),
+    }, "kill 12\nnettest", [
+        ("net_restarted", matches(r"root: net ended with status \d+; "
+                                  r"restarting it")),
+        ("loopback_again", matches(r"restarting it(.|\n)*"
+                                   r"net: no network card: loopback only")),
+    ]), "tests": "NETTEST"},
     # /net's offset bits through lib/9p's client (tests/user/nnetfs.c):
     # PIPE_NOWAIT, readiness answered and held, a connect that does not
     # wait, listen's handed-out connection freed with its fid.
