@@ -315,6 +315,62 @@ static int t_handout_freed(void)
 	return 0;
 }
 
+/* Requests that make no sense for the file or the state: refused, and
+ * the server holds nothing more. */
+static int t_misuse(void)
+{
+	long tcp = stat_of("tcp"), udp = stat_of("udp");
+	static const char *const bad_names[] = { "00",	 "256", "-1",
+						 "9999", "1x",	"" };
+	for (unsigned i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]);
+	     i++) {
+		const char *names[] = { "tcp", bad_names[i] };
+		UCHECK(p9c_walk(&c, F_ROOT, F_TMP, 2, names, 0) != 2,
+		       "walked to tcp/%s", bad_names[i]);
+	}
+	int l = clone_conv(&c, F_LCTL, "tcp");
+	UCHECK(l >= 0 && ctl(F_LCTL, "announce 7794", 0) > 0, "announce");
+	UCHECK(ctl(F_LCTL, "announce 7795", 0) == -P9_EINVAL, "announce again");
+	UCHECK(ctl(F_LCTL, "connect 127.0.0.1!7794", 0) == -P9_EINVAL,
+	       "a listener connects");
+	UCHECK(ctl(F_LCTL, "backlog 5", 0) == -P9_EINVAL, "backlog after");
+	UCHECK(ctl(F_LCTL, "shutdown wr", 0) == -P9_ENOTCONN, "shutdown");
+	UCHECK(open_file(&c, F_CDATA, l, "data", P9_ORDWR) == 0, "data");
+	UCHECK(p9c_write(&c, F_CDATA, 0, "x", 1) == -P9_ENOTCONN,
+	       "a listener's data written");
+	uint8_t b[8];
+	UCHECK(p9c_read(&c, F_CDATA, 0, b, sizeof(b)) == -P9_EINVAL,
+	       "a listener's data read");
+	p9c_clunk(&c, F_CDATA);
+	int u = clone_conv(&c, F_CCTL, "udp");
+	char num[16];
+	fmt_snprintf(num, sizeof(num), "%d", u);
+	const char *names[] = { "udp", num, "listen" };
+	UCHECK(open_path(&c, F_LISTEN, 3, names, P9_OREAD) == 0, "udp listen");
+	UCHECK(p9c_read(&c, F_LISTEN, NOWAIT, b, sizeof(b)) == -P9_EINVAL,
+	       "udp's listen read");
+	const char *data[] = { "udp", num, "data" };
+	UCHECK(open_path(&c, F_CDATA, 3, data, P9_ORDWR) == 0, "udp data");
+	UCHECK(p9c_write(&c, F_CDATA, 0, "x", 1) == -P9_EDESTADDRREQ,
+	       "a udp write nowhere");
+	UCHECK(p9c_read(&c, F_CDATA, NOWAIT, b, sizeof(b)) == -P9_EAGAIN,
+	       "udp NOWAIT read");
+	UCHECK(ctl(F_CCTL, "nodelay 1", 0) == -P9_EINVAL, "udp nodelay");
+	const char *ifc[] = { "ipifc", "0", "ctl" };
+	UCHECK(open_path(&c, F_TMP, 3, ifc, P9_ORDWR) == 0, "ipifc ctl");
+	UCHECK(p9c_write(&c, F_TMP, 0, "dhcp", 4) == -P9_ENODEV,
+	       "dhcp without a card");
+	p9c_clunk(&c, F_TMP);
+	static const uint32_t fids[] = { F_LCTL, F_CDATA, F_CCTL, F_LISTEN };
+	for (unsigned i = 0; i < sizeof(fids) / sizeof(fids[0]); i++)
+		p9c_clunk(&c, fids[i]);
+	UCHECK(stat_of("tcp") == tcp && stat_of("udp") == udp &&
+		   stat_of("fnodes") == 0 && stat_of("held") == 0,
+	       "tcp %ld udp %ld fnodes %ld held %ld", stat_of("tcp"),
+	       stat_of("udp"), stat_of("fnodes"), stat_of("held"));
+	return 0;
+}
+
 int main(int argc, char **argv, char **envp)
 {
 	(void)argc, (void)argv, (void)envp;
@@ -323,6 +379,7 @@ int main(int argc, char **argv, char **envp)
 		{ "nonblocking_connect_refused", t_refused },
 		{ "nowait_writes_fill", t_write_fills },
 		{ "handout_freed_with_listen", t_handout_freed },
+		{ "misuse_refused", t_misuse },
 	};
 	srv_slot = metta_slot_alloc();
 	if (metta_names_lookup("net", srv_slot) || connect_to(&c, tbuf, rbuf) ||
