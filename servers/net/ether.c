@@ -353,9 +353,8 @@ static int find_card(void)
 	return 1;
 }
 
-int ether_start(int wait_for_card)
+int ether_start(void)
 {
-	(void)wait_for_card;
 	if (!find_card())
 		return 0;
 	metta_sem_init(&tx_ready, 0);

@@ -97,10 +97,11 @@ extern struct p9srv *net_srv;
 
 /* ---- ether.c: the card and /net/ipifc ---- */
 
-/* Finds the card (names "ether0") and brings it up (DHCP, or what
- * /etc/net.conf says through ipifc/0/ctl later). 0 when there is none:
- * loopback only. Called before serving, without the lock. */
-int ether_start(int wait_for_card);
+/* Finds the card (names "ether0", once pci has started its drivers) and
+ * brings it up: the static address of /etc/net.conf, else DHCP. 0 when
+ * there is none: loopback only. Called before serving, without the
+ * lock. */
+int ether_start(void);
 int ether_status(char *buf, int cap);
 long ether_ctl(const char *msg, uint32_t len);
 int ether_ndb(char *buf, int cap);
