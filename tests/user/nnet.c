@@ -404,11 +404,15 @@ static int t_many_and_overflow(void)
 	UCHECK(open_as(&c, F_DATA2, "data", P9_OREAD) == 0, "second reader");
 	drain(F_DATA);
 	long in = stat_of("in"), drop = stat_of("indrop");
+	long start = metta_clock();
 	for (int b = 0; b < BURSTS; b++) {
 		long got = burst(BURST);
 		UCHECK(got == BURST, "burst %d: %ld replies of %d", b, got,
 		       BURST);
 	}
+	long us = (metta_clock() - start) / 1000;
+	metta_printf("nnet: %d frames out and %d in: %ld us, %ld us a pair",
+		     BURST * BURSTS, BURST * BURSTS, us, us / (BURST * BURSTS));
 	UCHECK(stat_of("in") >= in + BURST * BURSTS, "in %ld, was %ld",
 	       stat_of("in"), in);
 	long kept = drain(F_DATA2);
