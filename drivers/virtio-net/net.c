@@ -2,7 +2,7 @@
  * virtio-net.drv: the driver of a virtio network card (virtio 1.x,
  * section 5.1), started by the pci server with its device's capabilities
  * (metta/driver.h) and published as etherK. It serves Plan 9's ether
- * files (docs/servers.md, "Network cards"): `data` (whole Ethernet
+ * files (docs/servers.md, "virtio-net"): `data` (whole Ethernet
  * frames; each fid open for reading has its own queue, frames.h),
  * `addr`, `ctl` and `stats`.
  *
@@ -13,8 +13,9 @@
  * Transmitting: a write copies its frame into a slot of DMA memory
  * (behind a zeroed header: no offloads) and is answered as soon as the
  * slot is in the transmit ring; with the ring full it is held (its
- * frame in a slot meanwhile) until a completion makes room (tx.h). We ask for
- * no checksum or segmentation offload, so frames are plain Ethernet.
+ * frame in a slot meanwhile) until a completion makes room (tx.h). We
+ * ask for no checksum or segmentation offload: frames are plain
+ * Ethernet.
  */
 #include <9p/portal.h>
 #include <9p/synth.h>
