@@ -157,16 +157,6 @@ def pattern_disk(size):
     return make
 
 
-def pci_used_unchanged(out):
-    """pci's memory in use (domains' USED) is the same in the listings
-    before and after a driver's crash and restart: the dead driver's
-    domain was freed."""
-    used = re.findall(r"^\s+\d+\s+pci\s+driver\s+\w+\s+(\d+)\s", out, re.M)
-    if len(used) < 2:
-        return f"{len(used)} listings of pci"
-    return None if used[0] == used[-1] else f"pci uses {used[0]}, then {used[-1]}"
-
-
 def shell_boot(name, modules, program, checks):
     """A boot of the system with extra modules (or ones in place of the
     system's of the same name), where the shell runs a UTEST program and
@@ -195,6 +185,16 @@ def root_quota_unchanged(out):
     if len(q) < 3:
         return f"root listed {len(q)} times"
     return None if q[1] == q[-1] else f"root's quota use went {q[1]} -> {q[-1]}"
+
+
+def pci_used_unchanged(out):
+    """pci's memory in use (domains' USED) is the same in the listings
+    before and after a driver's crash and restart: the dead driver's
+    domain was freed."""
+    used = re.findall(r"^\s+\d+\s+pci\s+driver\s+\w+\s+(\d+)\s", out, re.M)
+    if len(used) < 2:
+        return f"{len(used)} listings of pci"
+    return None if used[0] == used[-1] else f"pci uses {used[0]}, then {used[-1]}"
 
 
 def vga_shows(text):
