@@ -245,17 +245,21 @@ static long data_write(void *ctx, const struct p9synth_entry *e, uint64_t inst,
 	int room = tx_room(&tx);
 	if (!room && (offset & PIPE_NOWAIT))
 		return -P9_EAGAIN;
-	struct p9srv_req *r = room ? 0 : p9srv_hold(&fs);
-	struct tx_slot *t = room || r ? tx_fill(&tx, data, count) : 0;
+	struct tx_slot *t = tx_fill(&tx, data, count);
 	if (!t)
 		return -P9_EBUSY; /* the frame has nowhere to wait */
-	if (!room) {
-		tx_wait(&tx, r, t);
-		return P9SRV_HELD;
+	if (room) {
+		tx_send(&tx, t);
+		virtio_pci_kick(&txq);
+		return count;
 	}
-	tx_send(&tx, t);
-	virtio_pci_kick(&txq);
-	return count;
+	struct p9srv_req *r = p9srv_hold(&fs);
+	if (!r) {
+		tx_release(t); /* not sent after all */
+		return -P9_EBUSY;
+	}
+	tx_wait(&tx, r, t);
+	return P9SRV_HELD;
 }
 
 /* Each fid open for reading gets a queue (frames.h). */

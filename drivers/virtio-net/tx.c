@@ -37,6 +37,11 @@ struct tx_slot *tx_fill(struct tx *t, const void *data, uint32_t len)
 	return s;
 }
 
+void tx_release(struct tx_slot *s)
+{
+	s->busy = 0;
+}
+
 void tx_send(struct tx *t, struct tx_slot *s)
 {
 	struct virtq_buf b = { s->phys, TX_HDR + s->len };
@@ -66,6 +71,6 @@ int tx_forget(struct tx *t, struct p9srv_req *r)
 {
 	if (!driver_queue_remove(&t->waiting, r))
 		return 0;
-	((struct tx_slot *)r->aux)->busy = 0;
+	tx_release(r->aux);
 	return 1;
 }

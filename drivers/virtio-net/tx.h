@@ -54,6 +54,9 @@ int tx_room(const struct tx *t);
  */
 struct tx_slot *tx_fill(struct tx *t, const void *data, uint32_t len);
 
+/* Slot s (filled, not sent) is free again. */
+void tx_release(struct tx_slot *s);
+
 /* Slot s into the ring (tx_room said there is room). */
 void tx_send(struct tx *t, struct tx_slot *s);
 

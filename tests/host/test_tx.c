@@ -7,8 +7,8 @@
  * served, and goes (its request handed back to be answered) as the
  * device's completions make room; a frame written meanwhile does not
  * jump the queue; a waiting request that ends unanswered frees its slot;
- * with every slot busy nothing is taken. Here a buffer's "physical"
- * address is its address in this process.
+ * with every slot busy nothing is taken; a slot released is free. Here a
+ * buffer's "physical" address is its address in this process.
  */
 #include <stdint.h>
 #include <string.h>
@@ -131,6 +131,14 @@ static int slots_run_out(void)
 	for (int n = 0; n < NSLOTS; n++)
 		CHECK(write_frame((uint8_t)n, n) >= 0);
 	CHECK(write_frame(99, 7) == -1 && t.waiting.n == NSLOTS - QSIZE);
+	/* A slot filled, then not sent after all (its request could not be
+	 * held): free again. */
+	reset();
+	uint8_t f[20] = { 0 };
+	struct tx_slot *s = tx_fill(&t, f, sizeof(f));
+	CHECK(s && s->busy && tx_fill(&t, f, sizeof(f)) != s);
+	tx_release(s);
+	CHECK(!s->busy && tx_fill(&t, f, sizeof(f)) == s);
 	return 0;
 }
 
