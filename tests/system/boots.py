@@ -1297,13 +1297,13 @@ BOOTS = [
         ("dns_from_the_file", contains("dns 10.0.2.3")),
         ("ping_answered", contains("nettest: echo reply from 10.0.2.2")),
     ]), "net": "user", "tests": None},
-    # The net server killed (domain 12: root, names, log, cons, tod,
-    # random, ramfs, pipe, pci, vdisk and ext2's try come first) is
-    # restarted by root on its portal, and a new client finds /net whole.
+    # The net server killed (by name: kill looks it up in the domain
+    # table) is restarted by root on its portal, and a new client finds
+    # /net whole.
     {**shell_boot("net_restarted", {
         "net.srv": built("modules/net.srv"),
         "nettest": built("modules/nettest"),
-    }, "kill 12\nnettest", [
+    }, "kill net\nnettest", [
         ("net_restarted", matches(r"root: net ended with status \d+; "
                                   r"restarting it")),
         ("loopback_again", matches(r"restarting it(.|\n)*"
@@ -1389,12 +1389,12 @@ BOOTS = [
         "name": "proc_killed",
         "cmdline": "", "smp": 2,
         "system_modules": SYSTEM,
-        # proc is started last, after the other services and ext2's try
-        # at the disk (there is none: it is stopped): domain 12.
-        "input": ["", "domains\n", "kill 12\n"],
+        # kill finds proc by its name in the domain table.
+        "input": ["", "domains\nkill nosuch\n", "kill proc\n"],
         "exit": EXIT_POWEROFF,
         "checks": [
-            ("proc_is_12", matches(r"^\s+12\s+proc\s+server\s+")),
+            ("proc_listed", matches(r"^\s+\d+\s+proc\s+server\s+")),
+            ("unknown_name_refused", contains("kill: nosuch: no such domain")),
             ("powers_off",
              matches(r"root: proc ended with status \d+, and every process "
                      r"with it; powering off")),
