@@ -74,6 +74,14 @@ static const struct p9_err table[] = {
 	{ "transport endpoint is not connected", P9_ENOTCONN },
 	{ "connection refused", P9_ECONNREFUSED },
 	{ "too many references", P9_ETOOMANYREFS },
+	{ "numerical argument out of domain", P9_EDOM },
+	{ "cannot assign requested address", P9_EADDRNOTAVAIL },
+	{ "network is unreachable", P9_ENETUNREACH },
+	{ "software caused connection abort", P9_ECONNABORTED },
+	{ "connection aborted", P9_ECONNABORTED },
+	{ "no route to host", P9_EHOSTUNREACH },
+	{ "operation already in progress", P9_EALREADY },
+	{ "operation now in progress", P9_EINPROGRESS },
 };
 
 #define NTABLE (sizeof(table) / sizeof(table[0]))
