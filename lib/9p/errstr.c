@@ -117,3 +117,28 @@ int p9_errno(const char *s, size_t len)
 			return table[i].e;
 	return P9_EIO;
 }
+
+/* The errors a connection's status may name. */
+static const struct p9_err names[] = {
+	{ "ECONNREFUSED", P9_ECONNREFUSED }, { "ECONNRESET", P9_ECONNRESET },
+	{ "ETIMEDOUT", P9_ETIMEDOUT },	     { "EHOSTUNREACH", P9_EHOSTUNREACH },
+	{ "ENETUNREACH", P9_ENETUNREACH },   { "ECONNABORTED", P9_ECONNABORTED },
+	{ "EPIPE", P9_EPIPE },		     { "EADDRINUSE", P9_EADDRINUSE },
+};
+#define NNAMES (sizeof(names) / sizeof(names[0]))
+
+const char *p9_errname(int linux_errno)
+{
+	for (size_t i = 0; i < NNAMES; i++)
+		if (names[i].e == linux_errno)
+			return names[i].s;
+	return "EIO";
+}
+
+int p9_errno_named(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NNAMES; i++)
+		if (same(names[i].s, name, len))
+			return names[i].e;
+	return P9_EIO;
+}

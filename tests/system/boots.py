@@ -793,7 +793,9 @@ BOOTS = [
         "name": "posix_suite",
         "cmdline": "", "smp": 2,
         "system_modules": SYSTEM,
-        "modules": {"posixtest": built("modules/posixtest")},
+        # (net.srv: the inet tests' sockets, over loopback)
+        "modules": {"posixtest": built("modules/posixtest"),
+                    "net.srv": built("modules/net.srv")},
         "input": "posixtest -e /tmp\necho status $?\nns\npoweroff\n",
         "exit": EXIT_POWEROFF,
         "tests": "POSIX",
@@ -812,7 +814,8 @@ BOOTS = [
                      r"mount -a random /dev\nmount -a tod /dev\nmount -a log /dev\nmount -a vdisk /dev\n"
                      r"mount -c ramfs /dev/shm /dev/shm\n"
                      r"mount pci /dev/pci\n"
-                     r"mount names /srv\nmount proc /proc\nmsh\$ ")),
+                     r"mount names /srv\nmount proc /proc\nmount net /net\n"
+                     r"msh\$ ")),
         ],
     },
     {
