@@ -1251,6 +1251,50 @@ BOOTS = [
         ("ping_answered", contains("nettest: echo reply from 10.0.2.2")),
         ("host_echoed", matches(r"nettest: the host echoed through 10\.0\.2\.2!\d+")),
     ]), "net": "user", "host": HostEcho(), "tests": None},
+    # Linux sockets over /net (runtime/inet.c): Debian's busybox nc both
+    # ways over 127.0.0.1, no card (tests/system/files/nc.sh): a listener
+    # echoing through cat, a listener sending, a client sending, the
+    # client naming localhost (/etc/hosts).
+    {
+        "name": "net_nc",
+        "cmdline": "", "smp": 2,
+        "system_modules": [m for m in SYSTEM if m != "root.cpio"],
+        "modules": {"net.srv": built("modules/net.srv"),
+                    "root.cpio": archive_with({
+                        "bin/nc.sh": "../tests/system/files/nc.sh"},
+                        programs=True)},
+        "input": ["\n", "/bin/sh /bin/nc.sh\n", "poweroff\n"],
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("echoed_through_cat", matches(r"(^|\$ )hello-through-nc\r?$")),
+            ("echo_listener_ended", contains("echo-done 0")),
+            ("listener_sent", matches(r"(^|\$ )from-the-listener\r?$")),
+            ("client_sent", contains("got from-the-client")),
+            ("no_unknown_calls", no_unknown_calls_but()),
+        ],
+    },
+    # The same sockets on QEMU's user network with a card: busybox ping
+    # of the host (10.0.2.2, raw ICMP sockets) and nc to a host echo
+    # program on its 127.0.0.1 (HostEcho), reached as 10.0.2.2.
+    {
+        "name": "net_nc_user",
+        "cmdline": "", "smp": 2,
+        "system_modules": [m for m in SYSTEM if m != "root.cpio"],
+        "modules": {"net.srv": built("modules/net.srv"),
+                    "virtio-net.drv": built("modules/virtio-net.drv"),
+                    "root.cpio": archive_with({
+                        "bin/nc.sh": "../tests/system/files/nc.sh"},
+                        programs=True)},
+        "input": ["\n", "/bin/ping -c 3 10.0.2.2\n",
+                  "/bin/sh /bin/nc.sh host 10.0.2.2 {echo_port}\n",
+                  "poweroff\n"],
+        "exit": EXIT_POWEROFF,
+        "net": "user", "host": HostEcho(),
+        "checks": [
+            ("ping_answered", contains("3 packets transmitted, 3 packets received")),
+            ("host_echoed", matches(r"(^|\$ )hello-host\r?$")),
+        ],
+    },
     # The virtio-net driver on QEMU's user network ("net": tools/qemu.sh's
     # NET): tests/user/nnet.c through the service ether0, ARP to the host
     # (10.0.2.2), the files, and frames again after the driver's crash.
