@@ -592,6 +592,8 @@ static long inet_shutdown(struct ofile *f, int how)
 {
 	static const char *const verbs[] = { "rd", "wr", "rdwr" };
 	settle(f);
+	if (f->sock.state == SK_LISTEN)
+		return 0; /* (as Linux: nothing to shut) */
 	if (f->sock.state != SK_CONN)
 		return -P9_ENOTCONN;
 	if (f->sock.type == LX_SOCK_STREAM) {
