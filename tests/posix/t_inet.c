@@ -6,7 +6,8 @@
  * readiness of a listener, of data and of the peer's end, shutdown
  * (SHUT_WR is the end at the peer, which can still send), MSG_PEEK and
  * MSG_DONTWAIT, a socket shared with a forked child, SO_RCVTIMEO giving
- * EAGAIN, options, SCM_RIGHTS (refused on Metta), and the errors: ECONNREFUSED, EADDRINUSE, EPIPE and
+ * EAGAIN, options, SCM_RIGHTS (refused on Metta), ICMP echo through
+ * a raw socket and a ping socket, and the errors: ECONNREFUSED, EADDRINUSE, EPIPE and
  * SIGPIPE, EBADF, ENOTSOCK, EFAULT, EINVAL, ENOTCONN, EDESTADDRREQ,
  * EAFNOSUPPORT, EPROTONOSUPPORT, EOPNOTSUPP, EISCONN.
  * Every port is one the system chose (bind to port 0): nothing fixed.
@@ -14,6 +15,8 @@
 #include "posixtest.h"
 
 #include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
@@ -646,6 +649,79 @@ static void t_inet_rights(void)
 	close(a);
 }
 
+/* The Internet checksum of n bytes. */
+static uint16_t cksum(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint32_t sum = 0;
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)b[n - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+/* An echo request to 127.0.0.1 through s, then its reply read (other
+ * ICMP messages passed over): 0, or -1 (said). A raw socket's reads
+ * begin with the IP header (checked: IPv4, ICMP, from 127.0.0.1). */
+static int ping_once(int s, int raw, uint16_t id)
+{
+	struct icmphdr req = { .type = ICMP_ECHO };
+	char buf[256];
+	req.un.echo.id = htons(id);
+	req.un.echo.sequence = htons(1);
+	req.checksum = cksum(&req, sizeof(req));
+	struct sockaddr_in to = sin_of(LOOP, 0), from;
+	if (sendto(s, &req, sizeof(req), 0, (struct sockaddr *)&to,
+		   sizeof(to)) != (ssize_t)sizeof(req))
+		return pt_say("posixtest: ping: sendto: %s", strerror(errno)), -1;
+	for (int i = 0; i < 8; i++) {
+		socklen_t len = sizeof(from);
+		ssize_t n = recvfrom(s, buf, sizeof(buf), 0,
+				     (struct sockaddr *)&from, &len);
+		if (n < 0)
+			return pt_say("posixtest: ping: recvfrom: %s",
+				      strerror(errno)), -1;
+		size_t h = 0;
+		if (raw) {
+			const struct iphdr *ip = (const struct iphdr *)buf;
+			if (n < (ssize_t)sizeof(*ip) || ip->version != 4 ||
+			    ip->protocol != IPPROTO_ICMP ||
+			    ip->saddr != LOOP || ntohs(ip->tot_len) != n)
+				return pt_say("posixtest: ping: bad IP header"), -1;
+			h = (size_t)ip->ihl * 4;
+		}
+		const struct icmphdr *rep = (const struct icmphdr *)(buf + h);
+		if ((size_t)n >= h + sizeof(*rep) && rep->type == ICMP_ECHOREPLY &&
+		    from.sin_addr.s_addr == LOOP)
+			return 0;
+	}
+	return pt_say("posixtest: ping: no reply"), -1;
+}
+
+/* ICMP echo over 127.0.0.1 with a raw socket (busybox ping's) and a
+ * ping socket (SOCK_DGRAM): Linux gives them only to those allowed
+ * (root, ping_group_range): not allowed here, said and passed over. */
+static void t_inet_icmp(void)
+{
+	struct timeval tv = { 5, 0 };
+	int kinds[2] = { SOCK_RAW, SOCK_DGRAM };
+	for (int k = 0; k < 2; k++) {
+		long s = PT_EVAL(socket(AF_INET, kinds[k], IPPROTO_ICMP));
+		if (s < 0 && !pt_on_metta() && (errno == EPERM || errno == EACCES)) {
+			pt_say("posixtest: no ICMP socket of type %d here", kinds[k]);
+			continue;
+		}
+		CHECKF(s >= 0, "socket(ICMP, %d): %s", kinds[k], strerror(errno));
+		OK(setsockopt((int)s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+		OK(ping_once((int)s, kinds[k] == SOCK_RAW, (uint16_t)(getpid() + k)));
+		close((int)s);
+	}
+	ERR(socket(AF_INET, SOCK_RAW, 0), EPROTONOSUPPORT);
+}
+
 const struct pt_test pt_inet_tests[] = {
 	{ "inet_tcp_echo", t_inet_tcp_echo },
 	{ "inet_tcp_self", t_inet_tcp_self },
@@ -658,5 +734,6 @@ const struct pt_test pt_inet_tests[] = {
 	{ "inet_options", t_inet_options },
 	{ "inet_errors", t_inet_errors },
 	{ "inet_rights", t_inet_rights },
+	{ "inet_icmp", t_inet_icmp },
 	{ 0, 0 },
 };
