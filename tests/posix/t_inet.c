@@ -171,12 +171,16 @@ static void t_inet_tcp_echo(void)
 	CHECK(peer.sin_family == AF_INET && peer.sin_addr.s_addr == LOOP);
 	CHECK(peer.sin_port != 0 && ntohs(peer.sin_port) != port);
 	ssize_t n;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while ((n = read(a, buf, sizeof(buf))) > 0)
 		OK(write_all(a, buf, (size_t)n));
 	EQ(n, 0);
 	close(a);
 	close(l);
 	EQ(wait_child(pid), 0);
+	pt_say("posixtest: TCP over 127.0.0.1: 100 round trips, then 256 KiB "
+	       "echoed, in %ld ms", pt_elapsed_ms(&t0));
 }
 
 /* Within one process: names, both directions, SHUT_WR as the peer's
