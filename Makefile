@@ -423,6 +423,10 @@ host_src_virtq := lib/virtio/virtq.c
 host_src_driver := lib/driver/queue.c lib/driver/pool.c lib/driver/ctl.c
 host_src_frames := drivers/virtio-net/frames.c
 host_cflags_frames := -Idrivers
+# virtio-net's transmit side against a fake device.
+HOST_TESTS += tx
+host_src_tx := drivers/virtio-net/tx.c lib/virtio/virtq.c lib/driver/queue.c
+host_cflags_tx := -Idrivers
 host_src_ext2 := $(wildcard lib/ext2/*.c) lib/9p/errstr.c lib/fmt/fmt.c
 host_src_ext2srv := $(host_src_ext2) servers/ext2/ops.c lib/9p/9p.c
 HOST_BINS := $(patsubst %,$(BUILD)/host-tests/test_%,$(HOST_TESTS)) \

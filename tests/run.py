@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -27,6 +28,11 @@ import boots  # noqa: E402
 
 BOOT_TIMEOUT = 120  # seconds; a boot takes 1-3 s under TCG
 INPUT_PAUSE = 3     # seconds between chunks of console input
+# What shows that the console's reader is there: msh's ready line or a
+# shell's prompt (a boot may name its own "ready" pattern).
+READY = r"msh: ready|^[^\n\[]*[#$] "
+READY_TIMEOUT = 30  # seconds
+ISO_LOCK = threading.Lock()  # boots may share a test module's file
 
 
 class Tally:
@@ -170,6 +176,19 @@ def prepare_disk(build, boot):
     return path
 
 
+def wait_ready(log, pattern, proc):
+    """Holds the first console input until the shell is there (its
+    prompt), so that a slow boot does not take lines typed too early
+    together with a later ^C, which throws away what was typed before it.
+    Gives up after READY_TIMEOUT and types anyway."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline and proc.poll() is None:
+        with open(log, errors="replace") as f:
+            if re.search(pattern, f.read(), re.M):
+                return
+        time.sleep(0.1)
+
+
 def boot_qemu(iso, boot, log, disk=None):
     env = dict(os.environ, ACCEL="tcg", TESTEXIT="1",
                SMP=str(boot.get("smp", 2)), MEM=f"{boot.get('mem', 512)}M",
@@ -205,9 +224,13 @@ def boot_qemu(iso, boot, log, disk=None):
         chunks = [chunks] if isinstance(chunks, str) else chunks
         for name, value in values.items():
             chunks = [c.replace("{" + name + "}", str(value)) for c in chunks]
+        waited = False
         for i, chunk in enumerate(chunks):
             if i:
                 time.sleep(INPUT_PAUSE)  # lets the last chunk's program start
+            if chunk and not waited:
+                wait_ready(log, boot.get("ready", READY), p)
+                waited = True
             p.stdin.write(chunk.encode())
             p.stdin.flush()
         p.stdin.close()
@@ -246,38 +269,91 @@ def judge_tests(name, prefix, out, tally):
                      f"{len(results)} of {begin.group(1)} reported")
 
 
-def run_system_tests(build, tally, nucleus, only=None):
-    logdir = os.path.join(build, "tests")
-    os.makedirs(logdir, exist_ok=True)
-    for boot in boots.BOOTS:
-        if only and not any(o in boot["name"] for o in only):
-            continue
-        name = "system/" + boot["name"]
-        try:
+def run_boot(build, boot, nucleus, tally):
+    """One boot: its ISO, its disk, QEMU, and the verdicts."""
+    name = "system/" + boot["name"]
+    try:
+        with ISO_LOCK:
             iso = make_iso(build, boot, nucleus)
-        except subprocess.CalledProcessError as e:
-            tally.result(f"{name}/iso", f"mkiso.sh failed with status {e.returncode}")
+    except subprocess.CalledProcessError as e:
+        tally.result(f"{name}/iso", f"mkiso.sh failed with status {e.returncode}")
+        return
+    log = os.path.join(build, "tests", boot["name"] + ".log")
+    try:
+        disk = prepare_disk(build, boot)
+    except (RuntimeError, subprocess.CalledProcessError) as e:
+        tally.result(f"{name}/disk", f"no disk image: {e}")
+        return
+    status, out, secs = boot_qemu(iso, boot, log, disk)
+    if status is None:
+        tally.result(f"{name}/boot", f"timed out after {BOOT_TIMEOUT} s (log: {log})")
+    elif status != boot["exit"]:
+        tally.result(f"{name}/boot", f"QEMU exit status {status}, want "
+                     f"{boot['exit']} (log: {log})")
+    else:
+        tally.result(f"{name}/boot ({secs:.1f} s)")
+    if boot.get("tests"):
+        judge_tests(name, boot["tests"], out, tally)
+    for check, fn in boot["checks"]:
+        tally.result(f"{name}/{check}", fn(out))
+    for check, fn in boot.get("after", []):
+        tally.result(f"{name}/{check}", fn(out, disk))
+
+
+def boot_groups(selected):
+    """Boots that must run one after another, in their order: those that
+    share a disk image (one makes it, the next reads what it left).
+    Every other boot is a group of its own."""
+    groups, by_image = [], {}
+    for boot in selected:
+        image = (boot.get("disk") or {}).get("image")
+        if image in by_image:
+            by_image[image].append(boot)
             continue
-        log = os.path.join(logdir, boot["name"] + ".log")
-        try:
-            disk = prepare_disk(build, boot)
-        except (RuntimeError, subprocess.CalledProcessError) as e:
-            tally.result(f"{name}/disk", f"no disk image: {e}")
-            continue
-        status, out, secs = boot_qemu(iso, boot, log, disk)
-        if status is None:
-            tally.result(f"{name}/boot", f"timed out after {BOOT_TIMEOUT} s (log: {log})")
-        elif status != boot["exit"]:
-            tally.result(f"{name}/boot", f"QEMU exit status {status}, want "
-                         f"{boot['exit']} (log: {log})")
-        else:
-            tally.result(f"{name}/boot ({secs:.1f} s)")
-        if boot.get("tests"):
-            judge_tests(name, boot["tests"], out, tally)
-        for check, fn in boot["checks"]:
-            tally.result(f"{name}/{check}", fn(out))
-        for check, fn in boot.get("after", []):
-            tally.result(f"{name}/{check}", fn(out, disk))
+        group = [boot]
+        groups.append(group)
+        if image:
+            by_image[image] = group
+    return groups
+
+
+class BootTally:
+    """One boot's verdicts, kept until the boot ends so that boots
+    running side by side print their lines together."""
+    def __init__(self):
+        self.lines = []
+
+    def result(self, name, reason=None):
+        self.lines.append((name, reason))
+
+
+def run_system_tests(build, tally, nucleus, only=None, jobs=1):
+    """The boots, JOBS at a time (each QEMU is one process; under TCG a
+    boot mostly runs one vCPU, so two cores take two boots)."""
+    os.makedirs(os.path.join(build, "tests"), exist_ok=True)
+    selected = [b for b in boots.BOOTS
+                if not only or any(o in b["name"] for o in only)]
+    groups = boot_groups(selected)
+    lock = threading.Lock()
+
+    def worker():
+        while True:
+            with lock:
+                if not groups:
+                    return
+                group = groups.pop(0)
+            for boot in group:
+                mine = BootTally()
+                run_boot(build, boot, nucleus, mine)
+                with lock:
+                    for name, reason in mine.lines:
+                        tally.result(name, reason)
+
+    threads = [threading.Thread(target=worker) for _ in range(max(1, jobs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
 
 
 def main():
@@ -286,6 +362,9 @@ def main():
     ap.add_argument("--only", choices=["host", "fuzz", "system"])
     ap.add_argument("--boot", action="append",
                     help="only the system boots whose name contains this")
+    ap.add_argument("--jobs", type=int,
+                    default=int(os.environ.get("TEST_JOBS", "2")),
+                    help="boots run side by side (TEST_JOBS, default 2)")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
     nucleus = os.path.join(build, "nucleus", "nucleus.elf")
@@ -295,7 +374,7 @@ def main():
     if args.only in (None, "fuzz"):
         run_fuzzers(build, tally)
     if args.only in (None, "system"):
-        run_system_tests(build, tally, nucleus, args.boot)
+        run_system_tests(build, tally, nucleus, args.boot, args.jobs)
     print(f"{tally.passed} passed, {tally.failed} failed")
     return 1 if tally.failed else 0
 

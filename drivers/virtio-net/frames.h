@@ -1,6 +1,6 @@
 /*
  * The receive queues of virtio-net's `data` file (docs/servers.md,
- * "ether"): every fid open for reading sees every frame that arrives
+ * "virtio-net"): every fid open for reading sees every frame that arrives
  * after its open, in order, with up to FRAMES_MAX of them waiting; past
  * that its oldest is dropped (and counted). Pure (host-tested).
  *

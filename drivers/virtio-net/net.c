@@ -2,7 +2,7 @@
  * virtio-net.drv: the driver of a virtio network card (virtio 1.x,
  * section 5.1), started by the pci server with its device's capabilities
  * (metta/driver.h) and published as etherK. It serves Plan 9's ether
- * files (docs/servers.md, "Network cards"): `data` (whole Ethernet
+ * files (docs/servers.md, "virtio-net"): `data` (whole Ethernet
  * frames; each fid open for reading has its own queue, frames.h),
  * `addr`, `ctl` and `stats`.
  *
@@ -13,8 +13,9 @@
  * Transmitting: a write copies its frame into a slot of DMA memory
  * (behind a zeroed header: no offloads) and is answered as soon as the
  * slot is in the transmit ring; with the ring full it is held (its
- * frame in a slot meanwhile) until a completion makes room. We ask for
- * no checksum or segmentation offload, so frames are plain Ethernet.
+ * frame in a slot meanwhile) until a completion makes room (tx.h). We
+ * ask for no checksum or segmentation offload: frames are plain
+ * Ethernet.
  */
 #include <9p/portal.h>
 #include <9p/synth.h>
@@ -28,6 +29,7 @@
 #include <virtio/pci.h>
 
 #include "frames.h"
+#include "tx.h"
 
 /* virtio-net (section 5.1). */
 #define NET_F_MAC      (1ull << 5)
@@ -35,17 +37,16 @@
 #define NET_CFG_MAC    0 /* u8[6] */
 #define NET_CFG_STATUS 6 /* le16 */
 #define NET_S_LINK_UP  1
-#define NET_HDR	       12 /* struct virtio_net_hdr with num_buffers (1.x) */
+#define NET_HDR	       TX_HDR /* a virtio_net_hdr both ways */
 #define RXQ	       0
 #define TXQ	       1
 
 #define MTU	   (FRAME_MAX - FRAME_MIN)
-#define BUF	   2048 /* a buffer: the header and a whole frame */
+#define BUF	   TX_BUF /* a buffer: the header and a whole frame */
 #define PAGE	   4096
 #define RX_MAX	   128		 /* receive buffers at the device */
 #define TX_RING	   128		 /* transmit ring entries asked for */
 #define TX_WAITING P9SRV_MAXHELD /* frames held for room in the ring */
-#define TX_SLOTS   (TX_RING + TX_WAITING)
 
 _Static_assert(NET_HDR + FRAME_MAX <= BUF, "a frame fits a buffer");
 _Static_assert(PAGE % BUF == 0, "buffers never cross a page");
@@ -55,24 +56,15 @@ struct rxbuf {
 	uint64_t phys;
 };
 
-/* A frame to send: in the ring, or held (req) for room in it. */
-struct txslot {
-	uint8_t *va;
-	uint64_t phys;
-	uint32_t len; /* the frame's, without the header */
-	uint8_t busy;
-};
-
 static struct virtio_pci dev;
 static struct virtio_queue rxq, txq;
 static struct rxbuf rx[RX_MAX];
-static struct txslot tx[TX_SLOTS];
-static unsigned nrx, ntx;
-static struct driver_queue tx_waiting; /* writes held, aux: their slot */
+static struct tx tx;
+static unsigned nrx;
 static struct driver_queue rx_waiting; /* reads and queries held */
 static struct frames frames;
 static uint8_t mac[6];
-static uint64_t n_in, n_out, n_indrop, n_outerr;
+static uint64_t n_in, n_indrop, n_outerr;
 static unsigned bad_used;
 static char who[32]; /* "virtio-net BB.DD.F", for the log */
 static struct p9srv fs;
@@ -161,34 +153,13 @@ static void rx_completions(void)
 
 /* ---- transmitting ---- */
 
-static struct txslot *tx_claim(void)
-{
-	for (unsigned i = 0; i < ntx; i++)
-		if (!tx[i].busy)
-			return &tx[i];
-	return 0;
-}
-
-/* Slot t (busy, its frame in place) into the ring, which has room. */
-static void tx_submit(struct txslot *t)
-{
-	struct virtq_buf v = { t->phys, NET_HDR + t->len };
-	virtq_add(&txq.vq, &v, 1, 0, t);
-	n_out++;
-}
-
 /* Slots the device has sent are free; held writes take the room. */
 static void tx_completions(void)
 {
-	struct txslot *t;
+	struct p9srv_req *r;
 	int any = 0;
-	while ((t = virtq_get(&txq.vq, 0, &bad_used)) != 0)
-		t->busy = 0;
-	while (tx_waiting.head && txq.vq.nfree) {
-		struct p9srv_req *r = driver_queue_take(&tx_waiting);
-		t = r->aux;
-		tx_submit(t);
-		p9srv_respond_write(r, t->len);
+	while ((r = tx_complete(&tx)) != 0) {
+		p9srv_respond_write(r, ((struct tx_slot *)r->aux)->len);
 		any = 1;
 	}
 	if (any)
@@ -207,8 +178,7 @@ static void completions(uint64_t bits)
 /* A held request ends unanswered (flushed, its fid or client gone). */
 static void forget(struct p9srv_req *r)
 {
-	if (driver_queue_remove(&tx_waiting, r)) {
-		((struct txslot *)r->aux)->busy = 0;
+	if (tx_forget(&tx, r)) {
 		n_outerr++; /* never sent */
 		return;
 	}
@@ -272,25 +242,24 @@ static long data_write(void *ctx, const struct p9synth_entry *e, uint64_t inst,
 		return -P9_EINVAL;
 	}
 	tx_completions(); /* room the device made since its interrupt */
-	int room = !tx_waiting.head && txq.vq.nfree;
+	int room = tx_room(&tx);
 	if (!room && (offset & PIPE_NOWAIT))
 		return -P9_EAGAIN;
-	struct txslot *t = tx_claim();
-	struct p9srv_req *r = 0;
-	if (!t || (!room && !(r = p9srv_hold(&fs))))
+	struct tx_slot *t = tx_fill(&tx, data, count);
+	if (!t)
 		return -P9_EBUSY; /* the frame has nowhere to wait */
-	memset(t->va, 0, NET_HDR);
-	memcpy(t->va + NET_HDR, data, count);
-	t->len = count;
-	t->busy = 1;
-	if (!room) {
-		r->aux = t;
-		driver_queue_put(&tx_waiting, r);
-		return P9SRV_HELD;
+	if (room) {
+		tx_send(&tx, t);
+		virtio_pci_kick(&txq);
+		return count;
 	}
-	tx_submit(t);
-	virtio_pci_kick(&txq);
-	return count;
+	struct p9srv_req *r = p9srv_hold(&fs);
+	if (!r) {
+		tx_release(t); /* not sent after all */
+		return -P9_EBUSY;
+	}
+	tx_wait(&tx, r, t);
+	return P9SRV_HELD;
 }
 
 /* Each fid open for reading gets a queue (frames.h). */
@@ -353,7 +322,7 @@ static long stats_read(void *ctx, const struct p9synth_entry *e, uint64_t inst,
 	char text[128];
 	int n = fmt_snprintf(
 	    text, sizeof(text), "in %llu\nout %llu\nindrop %llu\nouterr %llu\n",
-	    (unsigned long long)n_in, (unsigned long long)n_out,
+	    (unsigned long long)n_in, (unsigned long long)tx.out,
 	    (unsigned long long)n_indrop, (unsigned long long)n_outerr);
 	return text_read(text, n, offset, buf, count);
 }
@@ -395,8 +364,8 @@ static long make_buffers(void)
 {
 	uint8_t *va;
 	uint64_t phys;
+	unsigned ntx = txq.vq.size + TX_WAITING;
 	nrx = rxq.vq.size < RX_MAX ? rxq.vq.size : RX_MAX;
-	ntx = txq.vq.size + TX_WAITING;
 	long rc = buffers(nrx, &va, &phys);
 	for (unsigned i = 0; rc == STATUS_OK && i < nrx; i++) {
 		rx[i] = (struct rxbuf){ va + i * BUF, phys + i * BUF };
@@ -404,8 +373,8 @@ static long make_buffers(void)
 	}
 	if (rc == STATUS_OK)
 		rc = buffers(ntx, &va, &phys);
-	for (unsigned i = 0; rc == STATUS_OK && i < ntx; i++)
-		tx[i] = (struct txslot){ va + i * BUF, phys + i * BUF, 0, 0 };
+	if (rc == STATUS_OK)
+		tx_init(&tx, &txq.vq, va, phys, ntx);
 	return rc;
 }
 
@@ -467,7 +436,7 @@ int main(int argc, char **argv, char **envp)
 	metta_printf("%s: %02x:%02x:%02x:%02x:%02x:%02x, link %s, %u receive "
 		     "buffers, %u transmit slots",
 		     who, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
-		     link_up() ? "up" : "down", nrx, ntx);
+		     link_up() ? "up" : "down", nrx, tx.nslots);
 	p9synth_init(&tree, files, sizeof(files) / sizeof(files[0]), "root", 0);
 	ops = p9synth_ops;
 	ops.clunk = net_clunk;

@@ -123,7 +123,6 @@ int conv_next(int proto, uint32_t *at, uint32_t *id)
 
 /* ---- held requests ---- */
 
-
 /* A request that must wait: held on queue, or EAGAIN without waiting. */
 static long wait_on(struct p9srv_req **queue, uint64_t offset)
 {
@@ -176,18 +175,33 @@ static void fail_all(struct p9srv_req **queue, int e)
 static int lwip_errno(err_t e)
 {
 	switch (e) {
-	case ERR_OK: return 0;
-	case ERR_MEM: case ERR_BUF: return P9_ENOBUFS;
-	case ERR_RTE: return P9_ENETUNREACH;
-	case ERR_USE: return P9_EADDRINUSE;
-	case ERR_ISCONN: return P9_EISCONN;
-	case ERR_ALREADY: case ERR_INPROGRESS: return P9_EALREADY;
-	case ERR_CONN: return P9_ENOTCONN;
-	case ERR_VAL: case ERR_ARG: return P9_EINVAL;
-	case ERR_RST: return P9_ECONNRESET;
-	case ERR_ABRT: return P9_ECONNABORTED;
-	case ERR_IF: return P9_ENETDOWN;
-	default: return P9_EIO;
+	case ERR_OK:
+		return 0;
+	case ERR_MEM:
+	case ERR_BUF:
+		return P9_ENOBUFS;
+	case ERR_RTE:
+		return P9_ENETUNREACH;
+	case ERR_USE:
+		return P9_EADDRINUSE;
+	case ERR_ISCONN:
+		return P9_EISCONN;
+	case ERR_ALREADY:
+	case ERR_INPROGRESS:
+		return P9_EALREADY;
+	case ERR_CONN:
+		return P9_ENOTCONN;
+	case ERR_VAL:
+	case ERR_ARG:
+		return P9_EINVAL;
+	case ERR_RST:
+		return P9_ECONNRESET;
+	case ERR_ABRT:
+		return P9_ECONNABORTED;
+	case ERR_IF:
+		return P9_ENETDOWN;
+	default:
+		return P9_EIO;
 	}
 }
 
@@ -303,7 +317,8 @@ static uint32_t rx_take(struct conv *c, uint8_t *buf, uint32_t count)
  * 0 when every slot is full. */
 static int rx_put(struct conv *c, struct pbuf *p)
 {
-	struct pbuf *last = c->rxlen ? c->rx[(c->rxhead + c->rxlen - 1) % RXQ] : 0;
+	struct pbuf *last =
+	    c->rxlen ? c->rx[(c->rxhead + c->rxlen - 1) % RXQ] : 0;
 	if (last && (uint32_t)last->tot_len + p->tot_len <= RX_CHAIN) {
 		pbuf_cat(last, p);
 		return 1;
@@ -473,8 +488,8 @@ static void dgram_put(struct conv *c, struct pbuf *p, uint16_t off,
 {
 	if (c->qlen == NET_UDPQ || p->tot_len < off)
 		return;
-	struct pbuf *copy = pbuf_alloc(PBUF_RAW, (u16_t)(p->tot_len - off),
-				       PBUF_RAM);
+	struct pbuf *copy =
+	    pbuf_alloc(PBUF_RAW, (u16_t)(p->tot_len - off), PBUF_RAM);
 	if (!copy)
 		return;
 	pbuf_copy_partial(p, copy->payload, copy->len, off);
@@ -590,16 +605,15 @@ static long udp_write_data(struct conv *c, const uint8_t *data, uint32_t count)
 	return (long)count + (c->headers ? NET_UDP_HDR : 0);
 }
 
-static long icmp_write_data(struct conv *c, const uint8_t *data,
-			    uint32_t count)
+static long icmp_write_data(struct conv *c, const uint8_t *data, uint32_t count)
 {
 	ip_addr_t to;
 	uint32_t addr;
 	if (count < NET_ICMP_WHDR + 4) /* an ICMP header at least */
 		return -P9_EINVAL;
 	memcpy(&addr, data, 4);
-	struct pbuf *p = pbuf_of(data + NET_ICMP_WHDR, count - NET_ICMP_WHDR,
-				 PBUF_IP);
+	struct pbuf *p =
+	    pbuf_of(data + NET_ICMP_WHDR, count - NET_ICMP_WHDR, PBUF_IP);
 	if (!p)
 		return -P9_ENOBUFS;
 	ip_addr_set_ip4_u32(&to, addr);
@@ -608,8 +622,7 @@ static long icmp_write_data(struct conv *c, const uint8_t *data,
 	return e == ERR_OK ? (long)count : -lwip_errno(e);
 }
 
-long conv_read_data(struct conv *c, uint64_t offset, void *buf,
-		    uint32_t count)
+long conv_read_data(struct conv *c, uint64_t offset, void *buf, uint32_t count)
 {
 	if (offset & READY_QUERY)
 		return conv_query(c, offset, buf);
@@ -697,7 +710,8 @@ static void on_err(void *arg, err_t err)
 	if (!c)
 		return;
 	c->pcb.tcp = 0;
-	int e = err == ERR_RST ? (c->connecting ? P9_ECONNREFUSED : P9_ECONNRESET)
+	int e = err == ERR_RST
+		    ? (c->connecting ? P9_ECONNREFUSED : P9_ECONNRESET)
 		: err == ERR_ABRT ? P9_ETIMEDOUT
 		: err == ERR_CLSD ? 0
 				  : lwip_errno(err);
@@ -809,7 +823,8 @@ static int make_pcb(struct conv *c)
 		udp_recv(c->pcb.udp, on_udp, c);
 		return 0;
 	default:
-		if (!(c->pcb.raw = raw_new_ip_type(IPADDR_TYPE_V4, IP_PROTO_ICMP)))
+		if (!(c->pcb.raw =
+			  raw_new_ip_type(IPADDR_TYPE_V4, IP_PROTO_ICMP)))
 			return -1;
 		raw_recv(c->pcb.raw, on_icmp, c);
 		return 0;
@@ -1028,13 +1043,14 @@ static int tcp_fresh(const struct conv *c)
 	return 0;
 }
 
-static long ctl_connect(struct conv *c, uint64_t offset, const struct net_words *w,
-			uint32_t count)
+static long ctl_connect(struct conv *c, uint64_t offset,
+			const struct net_words *w, uint32_t count)
 {
 	uint32_t addr, port, lport = 0;
 	ip_addr_t a;
-	if (w->n != 2 || net_parse_addr(w->w[1], w->len[1], &addr, &port, &lport) ||
-	    !addr || !port)
+	if (w->n != 2 ||
+	    net_parse_addr(w->w[1], w->len[1], &addr, &port, &lport) || !addr ||
+	    !port)
 		return -P9_EINVAL;
 	int rc = c->proto == NET_TCP ? tcp_fresh(c) : 0;
 	if (rc == 0 && lport) /* (lwIP must not bind a pcb twice) */
@@ -1069,14 +1085,15 @@ static long ctl_connect(struct conv *c, uint64_t offset, const struct net_words 
 	return wait_on(&c->cwait, 0);
 }
 
-static long ctl_announce(struct conv *c, const struct net_words *w, uint32_t count)
+static long ctl_announce(struct conv *c, const struct net_words *w,
+			 uint32_t count)
 {
 	uint32_t addr, port;
 	if (w->n != 2 || net_parse_addr(w->w[1], w->len[1], &addr, &port, 0))
 		return -P9_EINVAL;
 	int rc = c->proto == NET_TCP ? tcp_fresh(c) : 0;
-	if (rc == 0 && c->bound && ((port && port != c->lport) ||
-				    (addr && addr != c->laddr)))
+	if (rc == 0 && c->bound &&
+	    ((port && port != c->lport) || (addr && addr != c->laddr)))
 		rc = -P9_EINVAL; /* bound elsewhere already */
 	else if (rc == 0 && !c->bound)
 		rc = bind_pcb(c, addr, port);
@@ -1123,7 +1140,8 @@ static long ctl_hangup(struct conv *c, uint32_t count)
 	return count;
 }
 
-static long ctl_shutdown(struct conv *c, const struct net_words *w, uint32_t count)
+static long ctl_shutdown(struct conv *c, const struct net_words *w,
+			 uint32_t count)
 {
 	int rd = net_word_is(w, 1, "rd") || net_word_is(w, 1, "rdwr");
 	int wr = net_word_is(w, 1, "wr") || net_word_is(w, 1, "rdwr");
@@ -1261,8 +1279,9 @@ int conv_status(struct conv *c, char *buf, int cap)
 	if (c->proto == NET_TCP && c->pcb.tcp)
 		state = state_names[c->pcb.tcp->state];
 	else if (c->proto != NET_TCP && c->pcb.any)
-		state = c->raddr ? "Established" : c->bound ? "Announced"
-							    : "Idle";
+		state = c->raddr   ? "Established"
+			: c->bound ? "Announced"
+				   : "Idle";
 	int n = fmt_snprintf(buf, (uint64_t)cap, "%s\n", state);
 	if (c->err)
 		n += fmt_snprintf(buf + n, (uint64_t)(cap - n), "error %s\n",

@@ -26,15 +26,15 @@
 
 #include "net.h"
 
-#define FILES_SLOT   12 /* the root file system (root gives it) */
-#define FRAME_MAX    1514
-#define TXQ	     64 /* frames queued for the transmit thread */
-#define PCI_WAIT_US  5000000 /* for pci to have started its drivers */
-#define RETRY_US     50000   /* between tries at a driver that went */
-#define FID_ROOT     1
-#define FID_DATA     2
-#define FID_FILE     3
-#define CONF_MAX     1024
+#define FILES_SLOT  12 /* the root file system (root gives it) */
+#define FRAME_MAX   1514
+#define TXQ	    64	    /* frames queued for the transmit thread */
+#define PCI_WAIT_US 5000000 /* for pci to have started its drivers */
+#define RETRY_US    50000   /* between tries at a driver that went */
+#define FID_ROOT    1
+#define FID_DATA    2
+#define FID_FILE    3
+#define CONF_MAX    1024
 
 struct session {
 	uint32_t conn;
@@ -45,7 +45,7 @@ struct session {
 
 static struct netif eth;
 static int have_card;
-static uint32_t card;		       /* ether0's portal */
+static uint32_t card; /* ether0's portal */
 static struct session rx, tx;
 static uint8_t mac[6];
 static const char *dhcp_state = "off";
@@ -84,7 +84,8 @@ static int session_open(struct session *s)
 		return rc;
 	}
 	rc = p9c_attach(&s->c, FID_ROOT, "net", "", 0);
-	if (rc == 0 && (rc = p9c_walk(&s->c, FID_ROOT, FID_DATA, 1, data, 0)) == 1)
+	if (rc == 0 &&
+	    (rc = p9c_walk(&s->c, FID_ROOT, FID_DATA, 1, data, 0)) == 1)
 		rc = p9c_open(&s->c, FID_DATA, P9_ORDWR, 0);
 	if (rc > 0)
 		rc = -P9_ENOENT;
@@ -317,7 +318,8 @@ static int configure(void)
 		while (e < n && conf[e] != '\n')
 			e++;
 		if (conf_line(conf + i, (uint32_t)(e - i), &a, &m, &g))
-			metta_printf("net: /etc/net.conf: a line not understood");
+			metta_printf(
+			    "net: /etc/net.conf: a line not understood");
 		i = e + 1;
 	}
 	if (!a)
@@ -351,9 +353,8 @@ static int find_card(void)
 	return 1;
 }
 
-int ether_start(int wait_for_card)
+int ether_start(void)
 {
-	(void)wait_for_card;
 	if (!find_card())
 		return 0;
 	metta_sem_init(&tx_ready, 0);
@@ -399,8 +400,9 @@ int ether_status(char *buf, int cap)
 		return fmt_snprintf(buf, (uint64_t)cap, "name none\n");
 	int n = fmt_snprintf(buf, (uint64_t)cap, "name ether0\naddr ");
 	n += ip_text(buf + n, cap - n, netif_ip4_addr(&eth));
-	n += fmt_snprintf(buf + n, (uint64_t)(cap - n), "/%d\ngateway ",
-			  net_prefix_of(ip4_addr_get_u32(netif_ip4_netmask(&eth))));
+	n += fmt_snprintf(
+	    buf + n, (uint64_t)(cap - n), "/%d\ngateway ",
+	    net_prefix_of(ip4_addr_get_u32(netif_ip4_netmask(&eth))));
 	n += ip_text(buf + n, cap - n, netif_ip4_gw(&eth));
 	n += fmt_snprintf(buf + n, (uint64_t)(cap - n),
 			  "\nmac %02x:%02x:%02x:%02x:%02x:%02x\nmtu %u\n"

@@ -40,18 +40,18 @@ enum kind {
 
 struct node {
 	uint8_t kind, proto, dyn;
-	uint32_t id;	 /* the conversation (K_CONV..K_STATUS) */
-	struct conv *c;	 /* fnodes: the conversation (0: clone not opened) */
-	uint32_t refs;	 /* fnodes */
+	uint32_t id;	/* the conversation (K_CONV..K_STATUS) */
+	struct conv *c; /* fnodes: the conversation (0: clone not opened) */
+	uint32_t refs;	/* fnodes */
 };
 
 static const char *const proto_names[NET_PROTOS] = { "tcp", "udp", "icmp" };
 static const char *const kind_names[K_NKINDS] = {
-	[K_ROOT] = "/",	       [K_IPIFC] = "ipifc",   [K_IFC0] = "0",
-	[K_IFSTATUS] = "status", [K_IFCTL] = "ctl",   [K_NDB] = "ndb",
-	[K_STATS] = "stats",   [K_CTL] = "ctl",	      [K_DATA] = "data",
-	[K_LOCAL] = "local",   [K_REMOTE] = "remote", [K_STATUS] = "status",
-	[K_LISTEN] = "listen", [K_CLONE] = "clone",
+	[K_ROOT] = "/",		 [K_IPIFC] = "ipifc",	[K_IFC0] = "0",
+	[K_IFSTATUS] = "status", [K_IFCTL] = "ctl",	[K_NDB] = "ndb",
+	[K_STATS] = "stats",	 [K_CTL] = "ctl",	[K_DATA] = "data",
+	[K_LOCAL] = "local",	 [K_REMOTE] = "remote", [K_STATUS] = "status",
+	[K_LISTEN] = "listen",	 [K_CLONE] = "clone",
 };
 
 static struct node root = { K_ROOT, 0, 0, 0, 0, 0 };
@@ -74,10 +74,13 @@ void fs_init(struct p9srv *srv)
 		protos[p] = (struct node){ K_PROTO, (uint8_t)p, 0, 0, 0, 0 };
 		for (uint32_t i = 0; i < NET_MAXCONV; i++)
 			for (int k = 0; k < CONV_KINDS; k++)
-				convnodes[p][i][k] = (struct node){
-					(uint8_t)(K_CONV + k), (uint8_t)p, 0, i,
-					0, 0
-				};
+				convnodes[p][i][k] =
+				    (struct node){ (uint8_t)(K_CONV + k),
+						   (uint8_t)p,
+						   0,
+						   i,
+						   0,
+						   0 };
 	}
 	srv->forget = conv_forget;
 }
@@ -195,11 +198,14 @@ static int op_walk1(void *ctx, void *dir, struct p9_str name, void **child)
 	(void)ctx;
 	struct node *d = dir;
 	switch (d->kind) {
-	case K_ROOT: return walk_root(name, child);
-	case K_PROTO: return walk_proto(d, name, child);
-	case K_CONV: return walk_in_conv(d, name, child);
+	case K_ROOT:
+		return walk_root(name, child);
+	case K_PROTO:
+		return walk_proto(d, name, child);
+	case K_CONV:
+		return walk_in_conv(d, name, child);
 	case K_IPIFC:
-		*child = name_is(name, "..") ? &root
+		*child = name_is(name, "..")  ? &root
 			 : name_is(name, "0") ? &ifc0
 					      : 0;
 		return *child ? 0 : -P9_ENOENT;
@@ -209,7 +215,8 @@ static int op_walk1(void *ctx, void *dir, struct p9_str name, void **child)
 			 : name_is(name, "ctl")	   ? &ifctl
 						   : 0;
 		return *child ? 0 : -P9_ENOENT;
-	default: return -P9_ENOTDIR;
+	default:
+		return -P9_ENOTDIR;
 	}
 }
 
@@ -347,16 +354,28 @@ static long op_read(void *ctx, void *node, uint64_t offset, void *buf,
 			return conv_query(c, offset, buf);
 		return text(t, fmt_snprintf(t, sizeof(t), "%u", conv_id(c)),
 			    offset, buf, count);
-	case K_DATA: return conv_read_data(c, offset, buf, count);
-	case K_LISTEN: return conv_read_listen(c, n, offset, buf, count);
-	case K_LOCAL: return text(t, conv_local(c, t, sizeof(t)), offset, buf, count);
-	case K_REMOTE: return text(t, conv_remote(c, t, sizeof(t)), offset, buf, count);
-	case K_STATUS: return text(t, conv_status(c, t, sizeof(t)), offset, buf, count);
-	case K_IFSTATUS: return text(t, ether_status(t, sizeof(t)), offset, buf, count);
-	case K_NDB: return text(t, ether_ndb(t, sizeof(t)), offset, buf, count);
-	case K_STATS: return text(t, stats_text(t, sizeof(t)), offset, buf, count);
-	case K_IFCTL: return 0;
-	default: return -P9_EINVAL;
+	case K_DATA:
+		return conv_read_data(c, offset, buf, count);
+	case K_LISTEN:
+		return conv_read_listen(c, n, offset, buf, count);
+	case K_LOCAL:
+		return text(t, conv_local(c, t, sizeof(t)), offset, buf, count);
+	case K_REMOTE:
+		return text(t, conv_remote(c, t, sizeof(t)), offset, buf,
+			    count);
+	case K_STATUS:
+		return text(t, conv_status(c, t, sizeof(t)), offset, buf,
+			    count);
+	case K_IFSTATUS:
+		return text(t, ether_status(t, sizeof(t)), offset, buf, count);
+	case K_NDB:
+		return text(t, ether_ndb(t, sizeof(t)), offset, buf, count);
+	case K_STATS:
+		return text(t, stats_text(t, sizeof(t)), offset, buf, count);
+	case K_IFCTL:
+		return 0;
+	default:
+		return -P9_EINVAL;
 	}
 }
 
@@ -403,22 +422,26 @@ static int op_readdir(void *ctx, void *dir, uint32_t index, struct p9_stat *st)
 	struct node *d = dir;
 	static struct node listen = { K_LISTEN, 0, 0, 0, 0, 0 };
 	static struct node *const top[] = { &protos[0], &protos[1], &protos[2],
-					    &ipifc, &ndb, &stats };
+					    &ipifc,	&ndb,	    &stats };
 	switch (d->kind) {
 	case K_ROOT:
 		return index < 6 && op_stat(0, top[index], st) == 0;
-	case K_PROTO: return readdir_proto(d, index, st);
+	case K_PROTO:
+		return readdir_proto(d, index, st);
 	case K_CONV:
 		if (index == CONV_KINDS - 1)
 			return op_stat(0, &listen, st) == 0;
 		return index < CONV_KINDS - 1 &&
-		       op_stat(0, conv_node(d->proto, d->id, K_CTL + (int)index),
+		       op_stat(0,
+			       conv_node(d->proto, d->id, K_CTL + (int)index),
 			       st) == 0;
-	case K_IPIFC: return index == 0 && op_stat(0, &ifc0, st) == 0;
+	case K_IPIFC:
+		return index == 0 && op_stat(0, &ifc0, st) == 0;
 	case K_IFC0:
 		return index < 2 &&
 		       op_stat(0, index ? &ifctl : &ifstatus, st) == 0;
-	default: return 0;
+	default:
+		return 0;
 	}
 }
 

@@ -15,9 +15,9 @@
 
 #include "net.h"
 
-#define PORTAL	    5
-#define NCONN	    64
-#define NFID	    256
+#define PORTAL	     5
+#define NCONN	     64
+#define NFID	     256
 #define TIMER_MAX_US 100000 /* lwIP's timers looked at at least this often */
 
 static struct p9srv srv;
@@ -78,7 +78,7 @@ int main(int argc, char **argv, char **envp)
 		metta_printf("net: cannot start its timer thread");
 		return 2;
 	}
-	if (!ether_start(1))
+	if (!ether_start())
 		metta_printf("net: no network card: loopback only");
 	if (server_spawn_threads(&s, 4, stacks))
 		return 3;

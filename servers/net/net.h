@@ -27,15 +27,15 @@
 
 #include "parse.h"
 
-#define NET_PROTOS    3	  /* tcp, udp, icmp */
-#define NET_MAXCONV   256 /* conversations of each protocol */
-#define NET_MAXFNODE  512 /* clone and listen fids (fs.c) */
-#define NET_UDPQ      32  /* datagrams queued on a conversation */
-#define NET_BACKLOG   16  /* default listen backlog */
+#define NET_PROTOS     3   /* tcp, udp, icmp */
+#define NET_MAXCONV    256 /* conversations of each protocol */
+#define NET_MAXFNODE   512 /* clone and listen fids (fs.c) */
+#define NET_UDPQ       32  /* datagrams queued on a conversation */
+#define NET_BACKLOG    16  /* default listen backlog */
 #define NET_MAXBACKLOG 64
-#define NET_WBUFS     8   /* held TCP writes keeping their data */
-#define NET_WBUF_SIZE (64 * 1024)
-#define NET_CTL_MAX   256 /* longest ctl message */
+#define NET_WBUFS      8 /* held TCP writes keeping their data */
+#define NET_WBUF_SIZE  (64 * 1024)
+#define NET_CTL_MAX    256 /* longest ctl message */
 
 enum net_proto { NET_TCP, NET_UDP, NET_ICMP };
 
@@ -72,23 +72,21 @@ int conv_next(int proto, uint32_t *at, uint32_t *id);
 
 /* The files' operations (fs.c calls them under the lock). Each returns
  * a count, a negative errno, or P9SRV_HELD. */
-long conv_ctl(struct conv *c, uint64_t offset, const char *msg,
-	      uint32_t len);
-long conv_read_data(struct conv *c, uint64_t offset, void *buf,
-		    uint32_t count);
+long conv_ctl(struct conv *c, uint64_t offset, const char *msg, uint32_t len);
+long conv_read_data(struct conv *c, uint64_t offset, void *buf, uint32_t count);
 long conv_write_data(struct conv *c, uint64_t offset, const void *data,
 		     uint32_t count);
 long conv_query(struct conv *c, uint64_t offset, uint8_t *buf);
-long conv_read_listen(struct conv *c, void *node, uint64_t offset,
-		      void *buf, uint32_t count);
+long conv_read_listen(struct conv *c, void *node, uint64_t offset, void *buf,
+		      uint32_t count);
 /* Text of local, remote, status into buf[cap]: its length. */
 int conv_local(struct conv *c, char *buf, int cap);
 int conv_remote(struct conv *c, char *buf, int cap);
 int conv_status(struct conv *c, char *buf, int cap);
 /* A held request ends unanswered (flush, clunk, caller gone). */
 void conv_forget(struct p9srv_req *r);
-/* The listen fid whose node is node goes: connections it was handed and nobody opened
- * are freed. */
+/* The listen fid whose node is node goes: connections it was handed and nobody
+ * opened are freed. */
 void conv_listen_gone(void *node);
 
 /* ---- fs.c: the tree ---- */
@@ -99,10 +97,11 @@ extern struct p9srv *net_srv;
 
 /* ---- ether.c: the card and /net/ipifc ---- */
 
-/* Finds the card (names "ether0") and brings it up (DHCP, or what
- * /etc/net.conf says through ipifc/0/ctl later). 0 when there is none:
- * loopback only. Called before serving, without the lock. */
-int ether_start(int wait_for_card);
+/* Finds the card (names "ether0", once pci has started its drivers) and
+ * brings it up: the static address of /etc/net.conf, else DHCP. 0 when
+ * there is none: loopback only. Called before serving, without the
+ * lock. */
+int ether_start(void);
 int ether_status(char *buf, int cap);
 long ether_ctl(const char *msg, uint32_t len);
 int ether_ndb(char *buf, int cap);
@@ -112,6 +111,5 @@ int ether_ndb(char *buf, int cap);
 /* Loopback frames queued by lwIP go through now (after every call into
  * lwIP that may send). */
 void net_poll(void);
-
 
 #endif

@@ -79,8 +79,8 @@ static uint32_t find(const char *s, uint32_t from, uint32_t len, char c)
 	return from;
 }
 
-int net_parse_addr(const char *s, uint32_t len, uint32_t *addr,
-		   uint32_t *port, uint32_t *lport)
+int net_parse_addr(const char *s, uint32_t len, uint32_t *addr, uint32_t *port,
+		   uint32_t *lport)
 {
 	uint32_t a = 0, p, l = 0;
 	uint32_t bang = find(s, 0, len, '!');
@@ -96,7 +96,8 @@ int net_parse_addr(const char *s, uint32_t len, uint32_t *addr,
 	if (net_parse_num(s + bang + 1, bang2 - bang - 1, 65535, &p))
 		return -P9_EINVAL;
 	if (bang2 < len &&
-	    (!lport || net_parse_num(s + bang2 + 1, len - bang2 - 1, 65535, &l)))
+	    (!lport ||
+	     net_parse_num(s + bang2 + 1, len - bang2 - 1, 65535, &l)))
 		return -P9_EINVAL;
 	*addr = a, *port = p;
 	if (bang2 < len)
@@ -145,8 +146,7 @@ int net_parse_mask(const char *s, uint32_t len, uint32_t *mask)
 	return 0;
 }
 
-int net_parse_cidr(const char *s, uint32_t len, uint32_t *addr,
-		   uint32_t *mask)
+int net_parse_cidr(const char *s, uint32_t len, uint32_t *addr, uint32_t *mask)
 {
 	uint32_t slash = find(s, 0, len, '/'), a, m;
 	if (slash == len || net_parse_ip(s, slash, &a) ||

@@ -29,13 +29,12 @@ int net_parse_num(const char *s, uint32_t len, uint32_t max, uint32_t *v);
 int net_parse_ip(const char *s, uint32_t len, uint32_t *addr);
 /* "A!P", "*!P" or "P" (address 0: any), and with lport "A!P!L" too:
  * *lport is left alone when there is no L. Ports 0-65535. */
-int net_parse_addr(const char *s, uint32_t len, uint32_t *addr,
-		   uint32_t *port, uint32_t *lport);
+int net_parse_addr(const char *s, uint32_t len, uint32_t *addr, uint32_t *port,
+		   uint32_t *lport);
 /* A mask: dotted with contiguous ones, or "/N" (0-32). */
 int net_parse_mask(const char *s, uint32_t len, uint32_t *mask);
 /* "A/N" (ip lines of /etc/net.conf). */
-int net_parse_cidr(const char *s, uint32_t len, uint32_t *addr,
-		   uint32_t *mask);
+int net_parse_cidr(const char *s, uint32_t len, uint32_t *addr, uint32_t *mask);
 /* The prefix length of a mask, or -1 when its ones are not contiguous. */
 int net_prefix_of(uint32_t mask);
 

@@ -69,7 +69,8 @@ static int test_ips(void)
 {
 	uint32_t a = 1;
 	CHECK(parse_ip("10.0.2.15", &a) == 0 && a == ip(10, 0, 2, 15));
-	CHECK(parse_ip("255.255.255.255", &a) == 0 && a == ip(255, 255, 255, 255));
+	CHECK(parse_ip("255.255.255.255", &a) == 0 &&
+	      a == ip(255, 255, 255, 255));
 	CHECK(parse_ip("0.0.0.0", &a) == 0 && a == 0);
 	static const char *const bad[] = {
 		"", "1", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1..2.3", "1.2.3.",

@@ -248,6 +248,16 @@ def root_quota_unchanged(out):
     return None if q[1] == q[-1] else f"root's quota use went {q[1]} -> {q[-1]}"
 
 
+def pci_used_unchanged(out):
+    """pci's memory in use (domains' USED) is the same in the listings
+    before and after a driver's crash and restart: the dead driver's
+    domain was freed."""
+    used = re.findall(r"^\s+\d+\s+pci\s+driver\s+\w+\s+(\d+)\s", out, re.M)
+    if len(used) < 2:
+        return f"{len(used)} listings of pci"
+    return None if used[0] == used[-1] else f"pci uses {used[0]}, then {used[-1]}"
+
+
 def vga_shows(text):
     """The VGA text screen, read through the monitor's `xp` dump, holds
     text (attribute bytes dropped)."""
@@ -1336,6 +1346,18 @@ BOOTS = [
         ("dns_from_the_file", contains("dns 10.0.2.3")),
         ("ping_answered", contains("nettest: echo reply from 10.0.2.2")),
     ]), "net": "user", "tests": None},
+    # The net server killed (domain 12: root, names, log, cons, tod,
+    # random, ramfs, pipe, pci, vdisk and ext2's try come first) is
+    # restarted by root on its portal, and a new client finds /net whole.
+    {**shell_boot("net_restarted", {
+        "net.srv": built("modules/net.srv"),
+        "nettest": built("modules/nettest"),
+    }, "kill 12\nnettest", [
+        ("net_restarted", matches(r"root: net ended with status \d+; "
+                                  r"restarting it")),
+        ("loopback_again", matches(r"restarting it(.|\n)*"
+                                   r"net: no network card: loopback only")),
+    ]), "tests": "NETTEST"},
     # /net's offset bits through lib/9p's client (tests/user/nnetfs.c):
     # PIPE_NOWAIT, readiness answered and held, a connect that does not
     # wait, listen's handed-out connection freed with its fid.
@@ -1348,8 +1370,9 @@ BOOTS = [
     # (10.0.2.2), the files, and frames again after the driver's crash.
     {**shell_boot("virtio_net", {
         "virtio-net.drv": built("modules/virtio-net.drv"),
+        "virtio-blk.drv": built("modules/virtio-blk.drv"),
         "nnet": built("user/tests/nnet"),
-    }, "nnet ether0", [
+    }, "domains\nnnet ether0\ndomains", [
         ("driver_started", matches(r"virtio-net \S+: 52:54:00:12:34:56, link up, "
                                    r"\d+ receive buffers, \d+ transmit slots")),
         ("ether0_addr", contains("nnet: ether0 is 525400123456")),
@@ -1358,7 +1381,11 @@ BOOTS = [
         ("restarted_driver_started", matches(r"virtio-net \S+: 52:54(.|\n)*"
                                              r"virtio-net \S+: 52:54")),
         ("frames_after_restart", contains("nnet: frames pass after the restart")),
-    ]), "net": "user"},
+        ("disk_driver_started_too", matches(r"virtio-blk \S+: 4194304 bytes")),
+        ("dead_driver_memory_back", pci_used_unchanged),
+    ]), "net": "user",
+        # A disk too: pci has room for both drivers.
+        "disk": {"image": "net-blank.img", "make": zero_disk(4 << 20)}},
     # As many modules as the nucleus hands over: the system's, dummies,
     # and last a test program, which the shell still finds and runs.
     shell_boot("boot_max_modules", {

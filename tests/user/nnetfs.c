@@ -16,15 +16,15 @@
 
 #include "utest.h"
 
-#define F_ROOT 1
-#define F_LCTL 2  /* a listener's clone fid */
-#define F_CCTL 3  /* a connector's */
+#define F_ROOT	 1
+#define F_LCTL	 2 /* a listener's clone fid */
+#define F_CCTL	 3 /* a connector's */
 #define F_LISTEN 4
-#define F_MDATA 5 /* the accepted connection's data */
-#define F_CDATA 6 /* the connector's data */
-#define F_MCTL 7
-#define F_TMP 8
-#define NOWAIT PIPE_NOWAIT
+#define F_MDATA	 5 /* the accepted connection's data */
+#define F_CDATA	 6 /* the connector's data */
+#define F_MCTL	 7
+#define F_TMP	 8
+#define NOWAIT	 PIPE_NOWAIT
 
 static uint32_t srv_slot;
 static struct p9c c, c2; /* c2: a second connection, for a held query */
@@ -42,8 +42,7 @@ static int connect_to(struct p9c *p, uint8_t *t, uint8_t *r)
 
 /* fid of p open on the path of n names from the root. */
 static int open_path(struct p9c *p, uint32_t fid, int n,
-		     const char *const *names,
-		     uint8_t mode)
+		     const char *const *names, uint8_t mode)
 {
 	int rc = p9c_walk(p, F_ROOT, fid, n, names, 0);
 	if (rc != n)
@@ -142,8 +141,8 @@ static int pair(const char *port, int *m_out)
 
 static void unpair(void)
 {
-	static const uint32_t fids[] = { F_LCTL, F_CCTL, F_LISTEN, F_MDATA,
-					 F_CDATA, F_MCTL };
+	static const uint32_t fids[] = { F_LCTL,  F_CCTL,  F_LISTEN,
+					 F_MDATA, F_CDATA, F_MCTL };
 	for (unsigned i = 0; i < sizeof(fids) / sizeof(fids[0]); i++)
 		p9c_clunk(&c, fids[i]);
 }
@@ -209,9 +208,11 @@ static int t_readiness(void)
 		bits = ready(&c, F_CDATA, READY_IN);
 	UCHECK(bits == (READY_IN | READY_HUP), "after the peer's hangup: %d",
 	       bits);
-	UCHECK(p9c_read(&c, F_CDATA, 0, buf, sizeof(buf)) == 0, "end of stream");
+	UCHECK(p9c_read(&c, F_CDATA, 0, buf, sizeof(buf)) == 0,
+	       "end of stream");
 	unpair();
-	UCHECK(stat_of("tcp") == base, "tcp %ld, was %ld", stat_of("tcp"), base);
+	UCHECK(stat_of("tcp") == base, "tcp %ld, was %ld", stat_of("tcp"),
+	       base);
 	UCHECK(stat_of("held") == 0, "held %ld", stat_of("held"));
 	return 0;
 }
@@ -231,14 +232,16 @@ static int t_refused(void)
 	char text[64];
 	r = p9c_read(&c, F_CDATA, 0, text, sizeof(text) - 1);
 	text[r > 0 ? r : 0] = 0;
-	UCHECK(!strcmp(text, "Closed\nerror ECONNREFUSED\n"), "status: %s", text);
+	UCHECK(!strcmp(text, "Closed\nerror ECONNREFUSED\n"), "status: %s",
+	       text);
 	p9c_clunk(&c, F_CDATA);
 	UCHECK(ctl(F_CCTL, "clearerr", 0) == 8, "clearerr");
 	/* As Linux's poll after SO_ERROR: a write would fail at once. */
 	bits = ready(&c, F_CCTL, READY_OUT);
 	UCHECK(bits == (READY_OUT | READY_HUP), "after clearerr: %d", bits);
 	p9c_clunk(&c, F_CCTL);
-	UCHECK(stat_of("tcp") == base, "tcp %ld, was %ld", stat_of("tcp"), base);
+	UCHECK(stat_of("tcp") == base, "tcp %ld, was %ld", stat_of("tcp"),
+	       base);
 	return 0;
 }
 
@@ -268,8 +271,8 @@ static int t_write_fills(void)
 		r = p9c_read(&c, F_MDATA, 0, big, sizeof(big));
 		UCHECK(r > 0, "read at %lu of %lu: %ld", got, sent, r);
 		for (long k = 0; k < r; k++) /* byte i of the stream is i */
-			UCHECK(big[k] == (uint8_t)(got + (uint64_t)k), "byte %lu",
-			       got + (uint64_t)k);
+			UCHECK(big[k] == (uint8_t)(got + (uint64_t)k),
+			       "byte %lu", got + (uint64_t)k);
 		got += (uint64_t)r;
 	}
 	int bits = 0;
@@ -277,7 +280,8 @@ static int t_write_fills(void)
 		bits = ready(&c, F_CDATA, READY_OUT);
 	UCHECK(bits & READY_OUT, "room again: %d", bits);
 	unpair();
-	UCHECK(stat_of("tcp") == base, "tcp %ld, was %ld", stat_of("tcp"), base);
+	UCHECK(stat_of("tcp") == base, "tcp %ld, was %ld", stat_of("tcp"),
+	       base);
 	return 0;
 }
 
@@ -306,7 +310,64 @@ static int t_handout_freed(void)
 	       base + 2);
 	p9c_clunk(&c, F_LCTL);
 	p9c_clunk(&c, F_CCTL);
-	UCHECK(stat_of("tcp") == base, "tcp %ld, was %ld", stat_of("tcp"), base);
+	UCHECK(stat_of("tcp") == base, "tcp %ld, was %ld", stat_of("tcp"),
+	       base);
+	return 0;
+}
+
+/* Requests that make no sense for the file or the state: refused, and
+ * the server holds nothing more. */
+static int t_misuse(void)
+{
+	long tcp = stat_of("tcp"), udp = stat_of("udp");
+	static const char *const bad_names[] = { "00",	 "256", "-1",
+						 "9999", "1x",	"" };
+	for (unsigned i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]);
+	     i++) {
+		const char *names[] = { "tcp", bad_names[i] };
+		UCHECK(p9c_walk(&c, F_ROOT, F_TMP, 2, names, 0) != 2,
+		       "walked to tcp/%s", bad_names[i]);
+	}
+	int l = clone_conv(&c, F_LCTL, "tcp");
+	UCHECK(l >= 0 && ctl(F_LCTL, "announce 7794", 0) > 0, "announce");
+	UCHECK(ctl(F_LCTL, "announce 7795", 0) == -P9_EINVAL, "announce again");
+	UCHECK(ctl(F_LCTL, "connect 127.0.0.1!7794", 0) == -P9_EINVAL,
+	       "a listener connects");
+	UCHECK(ctl(F_LCTL, "backlog 5", 0) == -P9_EINVAL, "backlog after");
+	UCHECK(ctl(F_LCTL, "shutdown wr", 0) == -P9_ENOTCONN, "shutdown");
+	UCHECK(open_file(&c, F_CDATA, l, "data", P9_ORDWR) == 0, "data");
+	UCHECK(p9c_write(&c, F_CDATA, 0, "x", 1) == -P9_ENOTCONN,
+	       "a listener's data written");
+	uint8_t b[8];
+	UCHECK(p9c_read(&c, F_CDATA, 0, b, sizeof(b)) == -P9_EINVAL,
+	       "a listener's data read");
+	p9c_clunk(&c, F_CDATA);
+	int u = clone_conv(&c, F_CCTL, "udp");
+	char num[16];
+	fmt_snprintf(num, sizeof(num), "%d", u);
+	const char *names[] = { "udp", num, "listen" };
+	UCHECK(open_path(&c, F_LISTEN, 3, names, P9_OREAD) == 0, "udp listen");
+	UCHECK(p9c_read(&c, F_LISTEN, NOWAIT, b, sizeof(b)) == -P9_EINVAL,
+	       "udp's listen read");
+	const char *data[] = { "udp", num, "data" };
+	UCHECK(open_path(&c, F_CDATA, 3, data, P9_ORDWR) == 0, "udp data");
+	UCHECK(p9c_write(&c, F_CDATA, 0, "x", 1) == -P9_EDESTADDRREQ,
+	       "a udp write nowhere");
+	UCHECK(p9c_read(&c, F_CDATA, NOWAIT, b, sizeof(b)) == -P9_EAGAIN,
+	       "udp NOWAIT read");
+	UCHECK(ctl(F_CCTL, "nodelay 1", 0) == -P9_EINVAL, "udp nodelay");
+	const char *ifc[] = { "ipifc", "0", "ctl" };
+	UCHECK(open_path(&c, F_TMP, 3, ifc, P9_ORDWR) == 0, "ipifc ctl");
+	UCHECK(p9c_write(&c, F_TMP, 0, "dhcp", 4) == -P9_ENODEV,
+	       "dhcp without a card");
+	p9c_clunk(&c, F_TMP);
+	static const uint32_t fids[] = { F_LCTL, F_CDATA, F_CCTL, F_LISTEN };
+	for (unsigned i = 0; i < sizeof(fids) / sizeof(fids[0]); i++)
+		p9c_clunk(&c, fids[i]);
+	UCHECK(stat_of("tcp") == tcp && stat_of("udp") == udp &&
+		   stat_of("fnodes") == 0 && stat_of("held") == 0,
+	       "tcp %ld udp %ld fnodes %ld held %ld", stat_of("tcp"),
+	       stat_of("udp"), stat_of("fnodes"), stat_of("held"));
 	return 0;
 }
 
@@ -318,10 +379,11 @@ int main(int argc, char **argv, char **envp)
 		{ "nonblocking_connect_refused", t_refused },
 		{ "nowait_writes_fill", t_write_fills },
 		{ "handout_freed_with_listen", t_handout_freed },
+		{ "misuse_refused", t_misuse },
 	};
 	srv_slot = metta_slot_alloc();
-	if (metta_names_lookup("net", srv_slot) ||
-	    connect_to(&c, tbuf, rbuf) || connect_to(&c2, tbuf2, rbuf2)) {
+	if (metta_names_lookup("net", srv_slot) || connect_to(&c, tbuf, rbuf) ||
+	    connect_to(&c2, tbuf2, rbuf2)) {
 		metta_printf("UTEST BEGIN 1");
 		metta_printf("UTEST FAIL connect: no net service");
 		return 1;

@@ -100,7 +100,8 @@ static int stat_of(const char *name)
 	if (slurp("/net/stats", buf, sizeof(buf)) < 0)
 		return -1;
 	snprintf(key, sizeof(key), "%s ", name);
-	for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : 0)
+	for (char *l = buf; l && *l;
+	     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : 0)
 		if (!strncmp(l, key, strlen(key)))
 			return atoi(l + strlen(key));
 	return -1;
@@ -173,7 +174,8 @@ static void *echo_server(void *arg)
 	int cfd = open_file("tcp", m, "ctl", O_RDWR);
 	close(lfd);
 	if (dfd < 0 || cfd < 0) {
-		snprintf(s->why, sizeof(s->why), "open %d: %s", m, strerror(errno));
+		snprintf(s->why, sizeof(s->why), "open %d: %s", m,
+			 strerror(errno));
 		return 0;
 	}
 	while ((k = read(dfd, buf, sizeof(buf))) > 0) {
@@ -258,7 +260,8 @@ static int test_tcp_echo(void)
 	if (s.rc)
 		FAIL("server: %s", s.why);
 	if (write(dfd, "x", 1) != -1 || errno != EPIPE)
-		FAIL("write after shutdown wr: %s, want EPIPE", strerror(errno));
+		FAIL("write after shutdown wr: %s, want EPIPE",
+		     strerror(errno));
 	close(dfd);
 	close(cfd);
 	close(lctl);
@@ -352,8 +355,8 @@ static int test_udp_headers(void)
 		FAIL("write: %s", strerror(errno));
 	unsigned char in[256], out[256];
 	ssize_t k = read(ad, in, sizeof(in));
-	static const unsigned char lo[16] = { [10] = 0xff, [11] = 0xff, 127, 0,
-					      0, 1 };
+	static const unsigned char lo[16] = { [10] = 0xff, [11] = 0xff, 127,
+					      0,	   0,		1 };
 	if (k != UDP_HDR + 4 || memcmp(in + UDP_HDR, "ping", 4))
 		FAIL("read %zd bytes, want a header and \"ping\"", k);
 	if (memcmp(in, lo, 16) || memcmp(in + 16, lo, 16) ||
@@ -422,17 +425,43 @@ static int test_refused(void)
 static int test_bad_ctl(void)
 {
 	static const char *const bad[] = {
-		"\n", "connect", "connect 1.2.3", "connect 300.1.1.1!80",
-		"connect 1.2.3.4!99999", "connect 1.2.3.4!80!", "connect 1.2.3.4",
-		"connect !80", "connect 1.2.3.4!-1", "announce x", "announce 1!2!3",
-		"bogus", "nodelay 2", "nodelay", "keepalive yes", "backlog 0",
-		"backlog 99999999999", "backlog 2147483648", "shutdown sideways", "headers", "rcvbuf -5",
-		"connect 1.2.3.4!80 extra", "hangup now", "bind 1.2.3.4",
-		"connect 1.2.3.4!0", "clearerr 1", "connect\t1.2.3.4!80",
+		"\n",
+		"connect",
+		"connect 1.2.3",
+		"connect 300.1.1.1!80",
+		"connect 1.2.3.4!99999",
+		"connect 1.2.3.4!80!",
+		"connect 1.2.3.4",
+		"connect !80",
+		"connect 1.2.3.4!-1",
+		"announce x",
+		"announce 1!2!3",
+		"bogus",
+		"nodelay 2",
+		"nodelay",
+		"keepalive yes",
+		"backlog 0",
+		"backlog 99999999999",
+		"backlog 2147483648",
+		"shutdown sideways",
+		"headers",
+		"rcvbuf -5",
+		"connect 1.2.3.4!80 extra",
+		"hangup now",
+		"bind 1.2.3.4",
+		"connect 1.2.3.4!0",
+		"clearerr 1",
+		"connect\t1.2.3.4!80",
 	};
 	static const char *const bad_ifc[] = {
-		"\n", "add", "add 1.2.3.4", "add 1.2.3.4 255.0.255.0",
-		"add 1.2.3.4 /33", "add x 255.0.0.0", "dhcp now", "remove 1",
+		"\n",
+		"add",
+		"add 1.2.3.4",
+		"add 1.2.3.4 255.0.255.0",
+		"add 1.2.3.4 /33",
+		"add x 255.0.0.0",
+		"dhcp now",
+		"remove 1",
 		"frobnicate",
 	};
 	struct counts before = counts();
@@ -491,9 +520,11 @@ static int test_many(void)
 				FAIL("listen %d: %s", i, strerror(errno));
 			num[k] = 0;
 			if (i % 20 == 0) { /* opened, then closed */
-				int d = open_file("tcp", atoi(num), "data", O_RDWR);
+				int d =
+				    open_file("tcp", atoi(num), "data", O_RDWR);
 				if (d < 0)
-					FAIL("accepted %s: %s", num, strerror(errno));
+					FAIL("accepted %s: %s", num,
+					     strerror(errno));
 				close(d);
 			}
 		}
@@ -534,7 +565,8 @@ static int test_killed(void)
 		during = counts();
 	}
 	if (during.tcp <= before.tcp || during.held <= before.held)
-		FAIL("the child's conversations or its held read are not there");
+		FAIL(
+		    "the child's conversations or its held read are not there");
 	kill(pid, SIGKILL);
 	waitpid(pid, 0, 0);
 	close(p[0]), close(p[1]);
@@ -586,7 +618,7 @@ static int ping(const char *addr)
 	for (int i = 0; i < 4; i++)
 		msg[i] = (unsigned char)a[i];
 	memset(msg + 4, 0, sizeof(msg) - 4);
-	msg[4] = 8; /* echo request */
+	msg[4] = 8;				   /* echo request */
 	msg[8] = 0x12, msg[9] = 0x34, msg[11] = 1; /* id, seq */
 	for (int i = 12; i < (int)sizeof(msg); i++)
 		msg[i] = (unsigned char)i;
@@ -617,8 +649,8 @@ static int echo_line(int d, const char *line)
 	char buf[128];
 	size_t n = strlen(line);
 	return write(d, line, n) == (ssize_t)n &&
-			       read_full(d, buf, n) == (ssize_t)n &&
-			       !memcmp(buf, line, n)
+		       read_full(d, buf, n) == (ssize_t)n &&
+		       !memcmp(buf, line, n)
 		   ? 0
 		   : 1;
 }
@@ -683,7 +715,8 @@ static int stream_host(const char *where, size_t size)
 	char msg[128];
 	int n, fd = clone_conv("tcp", &n);
 	snprintf(msg, sizeof(msg), "connect %s", where);
-	int d = fd < 0 || ctl(fd, msg) ? -1 : open_file("tcp", n, "data", O_RDWR);
+	int d =
+	    fd < 0 || ctl(fd, msg) ? -1 : open_file("tcp", n, "data", O_RDWR);
 	if (d < 0) {
 		printf("nettest: %s: %s\n", msg, strerror(errno));
 		return 1;
@@ -701,9 +734,11 @@ static int stream_host(const char *where, size_t size)
 		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
-	double s = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
-	printf("nettest: %zu KiB to %s and back in %.2f s: %.0f KiB/s each way\n",
-	       size >> 10, where, s, (double)(size >> 10) / s);
+	double s =
+	    (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+	printf(
+	    "nettest: %zu KiB to %s and back in %.2f s: %.0f KiB/s each way\n",
+	    size >> 10, where, s, (double)(size >> 10) / s);
 	close(d);
 	close(fd);
 	return 0;
@@ -762,9 +797,12 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(void);
 	} tests[] = {
-		{ "tcp_echo", test_tcp_echo },	{ "udp_headers", test_udp_headers },
-		{ "refused", test_refused },	{ "bad_ctl", test_bad_ctl },
-		{ "many_conversations", test_many }, { "killed_client", test_killed },
+		{ "tcp_echo", test_tcp_echo },
+		{ "udp_headers", test_udp_headers },
+		{ "refused", test_refused },
+		{ "bad_ctl", test_bad_ctl },
+		{ "many_conversations", test_many },
+		{ "killed_client", test_killed },
 		{ "icmp_loopback", test_icmp_loopback },
 		{ "tcp_stream", test_tcp_stream },
 	};
