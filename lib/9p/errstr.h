@@ -45,6 +45,7 @@
 #define P9_EROFS	30
 #define P9_EMLINK	31
 #define P9_EPIPE	32
+#define P9_EDOM	33
 #define P9_ERANGE	34
 #define P9_ENAMETOOLONG 36
 #define P9_ENOSYS	38
@@ -88,5 +89,14 @@ const char *p9_errstr(int linux_errno);
  * "malformed message"...); anything else gives P9_EIO.
  */
 int p9_errno(const char *s, size_t len);
+
+/*
+ * The network errors by their Linux names ("ECONNREFUSED"), as /net's
+ * status gives a pending one (docs/servers.md): the name of errno e
+ * ("EIO" for one not listed), and the errno (positive) of a name of len
+ * bytes (P9_EIO for one not listed).
+ */
+const char *p9_errname(int linux_errno);
+int p9_errno_named(const char *name, size_t len);
 
 #endif
