@@ -18,6 +18,7 @@ any failure or timeout.
 import argparse
 import os
 import re
+import shlex
 import subprocess
 import sys
 import threading
@@ -298,7 +299,7 @@ def run_linux(build, spec, index, port, log, stop):
                                  spec.get("mem", 256))
     start = time.monotonic()
     with open(log, "w") as out:
-        out.write("# " + " ".join(argv) + "\n")
+        out.write("# " + shlex.join(argv) + "\n")
         out.flush()
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
                              stderr=subprocess.STDOUT, start_new_session=True)
@@ -309,7 +310,7 @@ def run_linux(build, spec, index, port, log, stop):
 
 
 def run_network_boot(build, boot, nucleus, tally):
-    """A boot with peers: the boot's own Metta (if it has a cmdline) and
+    """A boot with peers: the boot's own Metta (if it has a "cmdline") and
     each peer, all at once on one hub; each judged on its own. Machines
     that serve are stopped when all the others have ended."""
     logdir = os.path.join(build, "tests")
@@ -323,7 +324,7 @@ def run_network_boot(build, boot, nucleus, tally):
     port = hub.start()
     machines = []  # (name, spec, function to run it)
     stop = threading.Event()
-    if boot.get("cmdline"):
+    if "cmdline" in boot:
         iso = make_iso(build, boot, nucleus)
         log = os.path.join(logdir, boot["name"] + ".log")
         machines.append((boot["name"], boot, log, lambda log=log, iso=iso, i=0:
@@ -333,8 +334,9 @@ def run_network_boot(build, boot, nucleus, tally):
         name = f"{boot['name']}-{peer['name']}"
         log = os.path.join(logdir, name + ".log")
         if peer.get("kind") == "linux":
-            peer = dict(peer, exit=0, checks=[("up", linux_up),
-                                              ("script", linux_ended)]
+            # A server is stopped, so its script never ends by itself.
+            ended = [] if peer.get("serves") else [("script", linux_ended)]
+            peer = dict(peer, exit=0, checks=[("up", linux_up)] + ended
                         + peer.get("checks", []))
             run = (lambda log=log, peer=peer, i=i:
                    run_linux(build, peer, i, port, log, stop))

@@ -1433,6 +1433,8 @@ BOOTS += disk_boots.boots_list()
 #   serves    True: a server, stopped once the other machines have ended
 #             (its exit status is not judged, its checks are)
 #   timeout, mem    as a boot's (seconds; MiB, Linux 256 by default)
+# The machines start together, but a Linux peer takes 10-20 s under TCG
+# to reach its script: a Metta that talks to one retries until it answers.
 import multivm  # noqa: E402
 
 
