@@ -293,8 +293,9 @@ def run_linux(build, spec, index, port, log, stop):
     """Boot Linux peer spec as machine index on the hub at port: (status,
     output, seconds)."""
     initrd = log[:-len(".log")] + ".cpio"
-    multivm.linux_initramfs(ROOT, build, initrd, spec["script"],
-                            spec.get("files"))
+    files = {dest: os.path.join(build, src)
+             for dest, src in spec.get("files", {}).items()}
+    multivm.linux_initramfs(ROOT, build, initrd, spec["script"], files)
     argv = multivm.linux_command(build, initrd, index, port,
                                  spec.get("mem", 256))
     start = time.monotonic()

@@ -1428,7 +1428,8 @@ BOOTS += disk_boots.boots_list()
 #             made as a boot's ("cmdline", "system_modules", "modules",
 #             "input", "exit").
 #   script    (linux) the shell script
-#   files     (linux) {path in its initramfs: host path}: more files
+#   files     (linux) {path in its initramfs: path in the build directory}:
+#             more files (say a static program of ours: "bin/export")
 #   checks, tests   on its own serial output, as a boot's
 #   serves    True: a server, stopped once the other machines have ended
 #             (its exit status is not judged, its checks are)
@@ -1519,6 +1520,27 @@ grep -q 9p /proc/filesystems && echo "CLIENT HAS V9FS"
     ],
 }
 BOOTS.append(LINUX_PAIR)
+
+# Linux's v9fs against our export (commands/posix/export.c) on Linux: one
+# Linux peer runs the export's static binary (a Linux program) for the
+# other's address, read-write and without authentication, and the other
+# copies 200 files in and out. It tries Linux's own 9P client and the
+# export apart from Metta's network; the copy under TCG takes a minute or
+# two: `make test LONG=1`.
+if os.path.exists(os.path.join(ROOT_DIR, "commands", "posix", "export.c")):
+    BOOTS.append({
+        "name": "net_v9fs_linux",
+        "long": True,
+        "peers": [
+            linux_peer("export", f"""
+mkdir -p /tmp/tree
+/bin/export -a {multivm.addr(1)}:rw -p 564 /tmp/tree
+""", serves=True, files={"bin/export": "modules/export"}),
+            linux_peer("client", v9fs_copy_script(multivm.addr(0), 564),
+                       [("copied", contains("V9FS SAME 200 files"))],
+                       timeout=400),
+        ],
+    })
 
 # Boots marked long run with `make test LONG=1` (and the soak): make test
 # stays under 15 minutes.
