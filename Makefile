@@ -93,7 +93,7 @@ $(NUCLEUS): $(BUILD)/nucleus/pass1.elf $(BUILD)/nucleus/ksyms.c.o
 # nester, the servers as NAME.srv and the native commands).
 SERVERS := names log cons tod random ramfs pipe pci vdisk ext2 proc
 # Device drivers (modules NAME.drv), started by the pci server.
-DRIVERS := virtio-blk
+DRIVERS := virtio-blk virtio-net
 COMMANDS := msh names log domains kill poweroff srvstat
 # Commands for the Linux personality: C built with musl-gcc -static.
 POSIX_COMMANDS := ns bind mount srv
@@ -123,8 +123,14 @@ $(ISO): $(NUCLEUS) tools/mkiso.sh $(BOOT_MODULES) $(CMDLINE_FILE)
 DISK ?= $(BUILD)/disk.img
 DISK_SIZE ?= 512M
 DISK_TREE := $(BUILD)/disktree
+# It also gets a network card on QEMU's user network (NET=none: none);
+# HOSTFWD=HOSTPORT:GUESTPORT[,...] forwards 127.0.0.1:HOSTPORT of the host
+# to the guest (tools/qemu.sh).
+NET ?= user
+HOSTFWD ?=
 run: $(ISO) $(if $(filter none,$(DISK)),,disk)
-	@DISK="$(filter-out none,$(DISK))" sh tools/qemu.sh $(ISO)
+	@DISK="$(filter-out none,$(DISK))" NET="$(NET)" HOSTFWD="$(HOSTFWD)" \
+		sh tools/qemu.sh $(ISO)
 
 disk: $(BUILD)/modules/root.cpio
 	@if [ ! -e "$(DISK)" ]; then \
@@ -153,7 +159,7 @@ LIBMETTA := $(BUILD)/user/libmetta.a
 LIB9P_SRC := $(wildcard lib/9p/*.c) lib/cpio/cpio.c
 LIB9P_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(LIB9P_SRC))
 LIB9P := $(BUILD)/user/lib9p.a
-USER_TESTS := ntest ncap nipc nreply n9pheld nfork ndomain nsmp nsync ndev ndma nserv nproc ufault ndrv
+USER_TESTS := ntest ncap nipc nreply n9pheld nfork ndomain nsmp nsync ndev ndma nserv nproc ufault ndrv nnet
 USER_TEST_BINS := $(patsubst %,$(BUILD)/user/tests/%,$(USER_TESTS))
 
 $(BUILD)/user/%.c.o: %.c $(SETUP) Makefile | $(SYSCALL_GEN)
@@ -182,8 +188,9 @@ $(BUILD)/user/tests/%: $(BUILD)/user/tests/user/%.c.o $(LIBMETTA)
 	@echo "  ULD     $@"
 	@$(LD) $(ULDFLAGS) -e _start -o $@ $< $(LIBMETTA)
 
-# n9pheld serves and uses 9P itself; ndrv, a stand-in driver, serves it.
-$(BUILD)/user/tests/n9pheld $(BUILD)/user/tests/ndrv: $(BUILD)/user/tests/%: \
+# n9pheld serves and uses 9P itself; ndrv, a stand-in driver, serves it;
+# nnet uses virtio-net's.
+$(BUILD)/user/tests/n9pheld $(BUILD)/user/tests/ndrv $(BUILD)/user/tests/nnet: $(BUILD)/user/tests/%: \
 		$(BUILD)/user/tests/user/%.c.o $(LIB9P) $(LIBMETTA)
 	@mkdir -p $(dir $@)
 	@echo "  ULD     $@"
@@ -351,7 +358,7 @@ $(BUILD)/user/tests/nfork: $(BUILD)/user/tests/user/nfork.c.o \
 HOST_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Werror \
 	-Iinclude -Ilib -Inucleus/include -I$(ARCH_DIR)/include -Itests/host
-HOST_TESTS := fmt pmm kmem multiboot2 acpi ksyms cmdline status elf runqueue cap 9p 9p_fid 9p_srv ramfs cpio pipe tty virtq driver vdisk_part ext2 ext2srv
+HOST_TESTS := fmt pmm kmem multiboot2 acpi ksyms cmdline status elf runqueue cap 9p 9p_fid 9p_srv ramfs cpio pipe tty virtq driver vdisk_part ext2 ext2srv frames
 host_src_fmt := lib/fmt/fmt.c
 host_src_pmm := nucleus/pmm.c
 host_src_kmem := nucleus/kmem.c nucleus/quota.c
@@ -375,7 +382,9 @@ host_src_pipe := lib/9p/9p.c lib/9p/fid.c lib/9p/srv.c lib/9p/errstr.c \
 host_src_tty := servers/cons/tty.c lib/fmt/fmt.c lib/string/string.c
 host_src_vdisk_part := servers/vdisk/part.c
 host_src_virtq := lib/virtio/virtq.c
-host_src_driver := lib/driver/queue.c lib/driver/pool.c
+host_src_driver := lib/driver/queue.c lib/driver/pool.c lib/driver/ctl.c
+host_src_frames := drivers/virtio-net/frames.c
+host_cflags_frames := -Idrivers
 host_src_ext2 := $(wildcard lib/ext2/*.c) lib/9p/errstr.c lib/fmt/fmt.c
 host_src_ext2srv := $(host_src_ext2) servers/ext2/ops.c lib/9p/9p.c
 HOST_BINS := $(patsubst %,$(BUILD)/host-tests/test_%,$(HOST_TESTS)) \

@@ -193,11 +193,11 @@ def boot_qemu(iso, boot, log, disk=None, net=None, stop=None):
     """Boot iso as boot says: (QEMU's status or None at the timeout, the
     serial output, seconds). net: QEMU options of a network card (a
     multi-VM boot's); stop: an Event that ends the machine early."""
-    # NET=none: no card on QEMU's user network besides the one given.
+    # A machine on a multi-VM Ethernet has that card alone (NET=none).
     env = dict(os.environ, ACCEL="tcg", TESTEXIT="1",
                SMP=str(boot.get("smp", 2)), MEM=f"{boot.get('mem', 512)}M",
                ICOUNT="1" if boot.get("icount") else "0", DISK=disk or "",
-               NET="none")
+               NET="none" if net else boot.get("net", ""), HOSTFWD="")
     start = time.monotonic()
     extra, transcript, helper = list(net or []), [], None
     for device in boot.get("devices", ()):

@@ -128,6 +128,8 @@ static void release(struct p9srv *s, struct p9srv_conn *c, struct p9_fid *f,
 		    int rclose)
 {
 	end_held_of_fid(s, c->id, f->fid);
+	s->op_conn = c->id;
+	s->op_fid = f->fid;
 	void *node = f->node;
 	uint8_t mode = f->mode;
 	if (rclose && mode != P9_FID_CLOSED && (mode & P9_ORCLOSE) &&
@@ -353,6 +355,8 @@ static const char *t_open(struct req *r, const struct p9_msg *m)
 		return "is a directory";
 	if (!allowed(r->c, &st, access_of(mode)))
 		return "permission denied";
+	r->s->op_conn = r->c->id;
+	r->s->op_fid = f->fid;
 	if (ops(r)->open && (rc = ops(r)->open(ctx(r), f->node, mode)))
 		return fserr(rc);
 	opened(r, f, mode);
@@ -460,6 +464,8 @@ static void serving(struct req *r, const struct p9_msg *m, struct p9_fid *f,
 				 .offset = m->offset,
 				 .count = count };
 	r->s->serving = q;
+	r->s->op_conn = r->c->id;
+	r->s->op_fid = f->fid;
 	r->s->just_held = 0;
 }
 

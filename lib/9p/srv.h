@@ -187,6 +187,11 @@ struct p9srv {
 	struct p9srv_req held[P9SRV_MAXHELD];
 	struct p9srv_req *serving, *just_held;
 	uint32_t nheld;
+	/* The fid the open, read, write or clunk operation being called is
+	 * for: state an fs keeps per fid (a device's queue per reader) is
+	 * named by this pair, unique while the fid lives. */
+	uint64_t op_conn;
+	uint32_t op_fid;
 	/* The fs's: a held request ends unanswered (may be 0). */
 	void (*forget)(struct p9srv_req *r);
 	/* The transport's: send an R-message to a held request's caller,

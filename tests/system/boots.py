@@ -1178,6 +1178,22 @@ BOOTS = [
         ("restarted_driver_serves", contains("blktest -again: the disk reads again")),
     ]), "tests": "BLKTEST",
         "disk": {"image": "blktest.img", "make": pattern_disk(4 << 20)}},
+    # The virtio-net driver on QEMU's user network ("net": tools/qemu.sh's
+    # NET): tests/user/nnet.c through the service ether0, ARP to the host
+    # (10.0.2.2), the files, and frames again after the driver's crash.
+    {**shell_boot("virtio_net", {
+        "virtio-net.drv": built("modules/virtio-net.drv"),
+        "nnet": built("user/tests/nnet"),
+    }, "nnet ether0", [
+        ("driver_started", matches(r"virtio-net \S+: 52:54:00:12:34:56, link up, "
+                                   r"\d+ receive buffers, \d+ transmit slots")),
+        ("ether0_addr", contains("nnet: ether0 is 525400123456")),
+        ("driver_restarted", matches(r"pci: virtio-net\.drv for \S+ ended with "
+                                     r"status \d+; restarting it \(restart 1\)")),
+        ("restarted_driver_started", matches(r"virtio-net \S+: 52:54(.|\n)*"
+                                             r"virtio-net \S+: 52:54")),
+        ("frames_after_restart", contains("nnet: frames pass after the restart")),
+    ]), "net": "user"},
     # As many modules as the nucleus hands over: the system's, dummies,
     # and last a test program, which the shell still finds and runs.
     shell_boot("boot_max_modules", {
