@@ -1452,6 +1452,7 @@ BOOTS += disk_boots.boots_list()
 #   timeout, mem    as a boot's (seconds; MiB, Linux 256 by default)
 # The machines start together, but a Linux peer takes 10-20 s under TCG
 # to reach its script: a Metta that talks to one retries until it answers.
+import glob  # noqa: E402
 import multivm  # noqa: E402
 
 
@@ -1537,13 +1538,13 @@ grep -q 9p /proc/filesystems && echo "CLIENT HAS V9FS"
 }
 BOOTS.append(LINUX_PAIR)
 
-# Linux's v9fs against our export (commands/posix/export.c) on Linux: one
+# Linux's v9fs against our export (commands/posix/export*.c) on Linux: one
 # Linux peer runs the export's static binary (a Linux program) for the
 # other's address, read-write and without authentication, and the other
 # copies 200 files in and out. It tries Linux's own 9P client and the
 # export apart from Metta's network; the copy under TCG takes a minute or
 # two: `make test LONG=1`.
-if os.path.exists(os.path.join(ROOT_DIR, "commands", "posix", "export.c")):
+if glob.glob(os.path.join(ROOT_DIR, "commands", "posix", "export*.c")):
     BOOTS.append({
         "name": "net_v9fs_linux",
         "long": True,
