@@ -53,6 +53,7 @@ static const struct p9_err table[] = {
 	{ "illegal file name", P9_EINVAL },
 	{ "msize too small", P9_EINVAL },
 	{ "too many fids", P9_EMFILE },
+	{ "too many open files in system", P9_ENFILE },
 	{ "inappropriate ioctl for device", P9_ENOTTY },
 	{ "file too large", P9_EFBIG },
 	{ "no space left on device", P9_ENOSPC },

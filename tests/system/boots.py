@@ -157,6 +157,16 @@ def pattern_disk(size):
     return make
 
 
+def pci_used_unchanged(out):
+    """pci's memory in use (domains' USED) is the same in the listings
+    before and after a driver's crash and restart: the dead driver's
+    domain was freed."""
+    used = re.findall(r"^\s+\d+\s+pci\s+driver\s+\w+\s+(\d+)\s", out, re.M)
+    if len(used) < 2:
+        return f"{len(used)} listings of pci"
+    return None if used[0] == used[-1] else f"pci uses {used[0]}, then {used[-1]}"
+
+
 def shell_boot(name, modules, program, checks):
     """A boot of the system with extra modules (or ones in place of the
     system's of the same name), where the shell runs a UTEST program and
@@ -1183,8 +1193,9 @@ BOOTS = [
     # (10.0.2.2), the files, and frames again after the driver's crash.
     {**shell_boot("virtio_net", {
         "virtio-net.drv": built("modules/virtio-net.drv"),
+        "virtio-blk.drv": built("modules/virtio-blk.drv"),
         "nnet": built("user/tests/nnet"),
-    }, "nnet ether0", [
+    }, "domains\nnnet ether0\ndomains", [
         ("driver_started", matches(r"virtio-net \S+: 52:54:00:12:34:56, link up, "
                                    r"\d+ receive buffers, \d+ transmit slots")),
         ("ether0_addr", contains("nnet: ether0 is 525400123456")),
@@ -1193,7 +1204,11 @@ BOOTS = [
         ("restarted_driver_started", matches(r"virtio-net \S+: 52:54(.|\n)*"
                                              r"virtio-net \S+: 52:54")),
         ("frames_after_restart", contains("nnet: frames pass after the restart")),
-    ]), "net": "user"},
+        ("disk_driver_started_too", matches(r"virtio-blk \S+: 4194304 bytes")),
+        ("dead_driver_memory_back", pci_used_unchanged),
+    ]), "net": "user",
+        # A disk too: pci has room for both drivers.
+        "disk": {"image": "net-blank.img", "make": zero_disk(4 << 20)}},
     # As many modules as the nucleus hands over: the system's, dummies,
     # and last a test program, which the shell still finds and runs.
     shell_boot("boot_max_modules", {
