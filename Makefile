@@ -91,7 +91,7 @@ $(NUCLEUS): $(BUILD)/nucleus/pass1.elf $(BUILD)/nucleus/ksyms.c.o
 
 # The ISO for `make run`: the nucleus and the boot modules (the root
 # nester, the servers as NAME.srv and the native commands).
-SERVERS := names log cons tod random ramfs pipe pci vdisk ext2 proc
+SERVERS := names log cons tod random ramfs pipe pci vdisk ext2 net proc
 # Device drivers (modules NAME.drv), started by the pci server.
 DRIVERS := virtio-blk virtio-net
 COMMANDS := msh names log domains kill poweroff srvstat
@@ -202,6 +202,36 @@ $(BUILD)/user/tests/ramblk: $(BUILD)/user/tests/user/ramblk.c.o $(LIB9P) $(LIBME
 	@echo "  ULD     $@"
 	@$(LD) $(ULDFLAGS) -e _start -o $@ $^
 
+# The net server links lwIP: Debian's source package, fetched at build
+# time into $(LWIP) (the version servers/net/lwip/VERSION names, so our
+# patches fit it) and patched with servers/net/lwip/patches/*.patch, each
+# saying why. lwIP and the server see lwipopts.h and arch/cc.h of
+# servers/net/lwip, and its libc/ shim for <string.h> (lib/string).
+LWIP := $(BUILD)/src/lwip
+LWIP_STAMP := $(LWIP).patched
+LWIP_PATCHES := $(sort $(wildcard servers/net/lwip/patches/*.patch))
+$(LWIP_STAMP): tools/fetch-src.sh servers/net/lwip/VERSION $(LWIP_PATCHES) | $(SETUP)
+	@echo "  FETCH   $(LWIP)"
+	@sh tools/fetch-src.sh $(LWIP) servers/net/lwip/VERSION
+	@for p in $(LWIP_PATCHES); do patch -s -p1 -d $(LWIP) < $$p || exit 1; done
+	@touch $@
+LWIP_FILES := core/init.c core/def.c core/dns.c core/inet_chksum.c core/ip.c \
+	core/mem.c core/memp.c core/netif.c core/pbuf.c core/raw.c core/stats.c \
+	core/sys.c core/tcp.c core/tcp_in.c core/tcp_out.c core/timeouts.c \
+	core/udp.c core/ipv4/dhcp.c core/ipv4/etharp.c core/ipv4/icmp.c \
+	core/ipv4/ip4.c core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c \
+	netif/ethernet.c
+LWIP_SRC := $(addprefix $(LWIP)/src/,$(LWIP_FILES))
+LWIP_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(LWIP_SRC))
+NET_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(wildcard servers/net/*.c))
+$(LWIP_SRC): $(LWIP_STAMP)
+$(LWIP_OBJ) $(NET_OBJ): $(LWIP_STAMP)
+$(LWIP_OBJ) $(NET_OBJ): UCFLAGS += -Iservers/net/lwip -Iservers/net/lwip/libc \
+	-I$(LWIP)/src/include
+# lwIP's own code is not ours to keep warning-free.
+$(LWIP_OBJ): UCFLAGS += -Wno-error -Wno-unused-parameter -Wno-sign-compare
+server_libs_net := $(LWIP_OBJ)
+
 # The first user space: the root nester, the servers (modules NAME.srv)
 # and the native commands, each a static program built with libmetta.
 # ext2 links lib/ext2 too (a server's own libraries: server_libs_NAME).
@@ -270,6 +300,12 @@ $(BUILD)/modules/diskfault: tests/system/files/diskfault.c $(SETUP)
 	@echo "  MUSLCC  $@"
 	@musl-gcc $(MUSL_CFLAGS) -o $@ $<
 
+# The net server's system test program (tests/system/boots.py).
+$(BUILD)/modules/nettest: tests/system/files/nettest.c $(SETUP)
+	@mkdir -p $(@D)
+	@echo "  MUSLCC  $@"
+	@musl-gcc $(MUSL_CFLAGS) -pthread -o $@ $<
+
 # The virtio-blk driver's system test program (tests/system/boots.py).
 $(BUILD)/modules/blktest: tests/system/files/blktest.c $(SETUP)
 	@mkdir -p $(@D)
@@ -330,7 +366,7 @@ $(BUILD)/modules/root.cpio: tools/mkcpio.py $(shell find rootfs -type f 2>/dev/n
 	@mkdir -p $(@D)
 	@echo "  CPIO    $@"
 	@rm -rf $(BUILD)/rootfs && cp -r rootfs $(BUILD)/rootfs
-	@cd $(BUILD)/rootfs && mkdir -p dev/shm proc srv tmp bin root && \
+	@cd $(BUILD)/rootfs && mkdir -p dev/shm proc srv net tmp bin root && \
 		chmod 1777 tmp dev/shm && chmod 700 root
 	@printf '%s\n' $(IMAGE_PROGRAMS) >$(BUILD)/image-programs
 	@$(PYTHON) tools/mkcpio.py $@ $(BUILD)/rootfs @$(BUILD)/image-programs \
@@ -442,6 +478,7 @@ fuzz: $(FUZZ_BINS)
 test: $(NUCLEUS) $(HOST_BINS) $(FUZZ_BINS) $(USER_TEST_BINS) $(BOOT_MODULES) \
 		$(BUILD)/modules/posixtest $(BUILD)/modules/glibctest \
 		$(BUILD)/modules/memtouch $(BUILD)/modules/blktest \
+		$(BUILD)/modules/nettest \
 		$(BUILD)/modules/diskfault $(BUILD)/user/tests/ramblk \
 		$(BUILD)/modules/glibcthreads
 	@$(if $(SOAK),METTA_SOAK=1 )$(if $(LONG),METTA_LONG=1 )$(PYTHON) tests/run.py --build $(BUILD) $(if $(ONLY),--only $(ONLY))

@@ -494,6 +494,31 @@ struct p9srv_req *p9srv_hold(struct p9srv *s)
 	return 0;
 }
 
+void p9srv_queue_put(struct p9srv_req **p, struct p9srv_req *q)
+{
+	while (*p)
+		p = &(*p)->next;
+	q->next = 0;
+	*p = q;
+}
+
+void p9srv_queue_remove(struct p9srv_req **p, struct p9srv_req *q)
+{
+	while (*p && *p != q)
+		p = &(*p)->next;
+	if (*p)
+		*p = q->next;
+	q->next = 0;
+}
+
+struct p9srv_req *p9srv_queue_pop(struct p9srv_req **p)
+{
+	struct p9srv_req *q = *p;
+	if (q)
+		p9srv_queue_remove(p, q);
+	return q;
+}
+
 uint64_t p9srv_cookie(const struct p9srv_req *q)
 {
 	return (uint64_t)q->gen << 16 | (uint64_t)(q - q->s->held);

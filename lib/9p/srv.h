@@ -283,6 +283,13 @@ int p9srv_respond_error(struct p9srv_req *r, int err);
  * do) is done. */
 int p9srv_respond_wstat(struct p9srv_req *r);
 
+/* A server's own lists of held requests (through their `next`): r put
+ * last on *q; r taken off *q (nothing when it is not there); the first
+ * taken off (0 when empty). */
+void p9srv_queue_put(struct p9srv_req **q, struct p9srv_req *r);
+void p9srv_queue_remove(struct p9srv_req **q, struct p9srv_req *r);
+struct p9srv_req *p9srv_queue_pop(struct p9srv_req **q);
+
 /* The caller of the held request with this cookie gave up (the transport
  * learnt it): it ends unanswered. Unknown or stale cookies are ignored. */
 void p9srv_cancel(struct p9srv *s, uint64_t cookie);
