@@ -1620,6 +1620,45 @@ grep -q 9p /proc/filesystems && echo "CLIENT HAS V9FS"
 }
 BOOTS.append(LINUX_PAIR)
 
+# Metta and Linux on one Ethernet: Metta (10.1.0.1, set through
+# /net/ipifc/0/ctl: no DHCP server on this network) serves one TCP
+# connection with busybox's nc over its sockets; Linux pings it and
+# connects; each sees the other's line. About 40 s: `make test LONG=1`.
+BOOTS.append({
+    "name": "net_metta_linux",
+    "long": True,
+    "cmdline": "init=/bin/sh", "smp": 2,
+    "system_modules": SYSTEM,
+    "modules": {"net.srv": built("modules/net.srv"),
+                "virtio-net.drv": built("modules/virtio-net.drv")},
+    "input": ["", "", "",
+              f"echo add {multivm.addr(0)} /24 > /net/ipifc/0/ctl; "
+              "cat /net/ipifc/0/status\n",
+              "echo metta-reply | nc -l -p 7000 > /tmp/got; "
+              "echo \"METTA GOT: $(cat /tmp/got)\"\n",
+              "poweroff\n"],
+    "exit": EXIT_POWEROFF,
+    "timeout": 180,
+    "checks": [
+        ("static_address", contains(f"addr {multivm.addr(0)}/24")),
+        ("heard_linux", contains("METTA GOT: hello-from-linux")),
+    ],
+    "peers": [
+        linux_peer("linux", f"""
+for i in $(seq 1 60); do
+	ping -c 1 -W 1 {multivm.addr(0)} > /dev/null && break
+done
+ping -c 3 {multivm.addr(0)} || exit 1
+for i in $(seq 1 30); do
+	echo hello-from-linux | nc {multivm.addr(0)} 7000 > got && [ -s got ] && break
+	sleep 1
+done
+echo "LINUX GOT: $(cat got)"
+""", [("pinged", matches(r"3 packets transmitted, 3 packets received")),
+      ("heard_metta", contains("LINUX GOT: metta-reply"))], timeout=180),
+    ],
+})
+
 # Linux's v9fs against our export (commands/posix/export*.c) on Linux: one
 # Linux peer runs the export's static binary (a Linux program) for the
 # other's address, read-write and without authentication, and the other
