@@ -1597,6 +1597,24 @@ umount /mnt/v9
 # and the Linux peer (its card, modules and addresses) work by themselves.
 # Both Linux boots together take about 20 s of the two CPUs: `make test
 # LONG=1`.
+def linux_talks(server, port, line, tag):
+    """A Linux peer's script: wait until server answers a ping (a minute
+    at most), ping it 3 times, then send line to its TCP port with nc
+    (retried for 30 s while nobody listens yet) and print `TAG GOT: ...`,
+    what came back."""
+    return f"""
+for i in $(seq 1 60); do
+	ping -c 1 -W 1 {server} > /dev/null && break
+done
+ping -c 3 {server} || exit 1
+for i in $(seq 1 30); do
+	echo {line} | nc {server} {port} > got && [ -s got ] && break
+	sleep 1
+done
+echo "{tag} GOT: $(cat got)"
+"""
+
+
 LINUX_PAIR = {
     "name": "net_linux_pair",
     "long": True,
@@ -1605,13 +1623,8 @@ LINUX_PAIR = {
 echo server-reply | nc -l -p 7000 > got || exit 1
 echo "SERVER GOT: $(cat got)"
 """, [("heard_client", contains("SERVER GOT: hello-from-client"))]),
-        linux_peer("client", f"""
-ping -c 3 {multivm.addr(0)} || exit 1
-for i in $(seq 1 30); do
-	echo hello-from-client | nc {multivm.addr(0)} 7000 > got && [ -s got ] && break
-	sleep 1
-done
-echo "CLIENT GOT: $(cat got)"
+        linux_peer("client", linux_talks(multivm.addr(0), 7000,
+                                         "hello-from-client", "CLIENT") + """
 grep -q 9p /proc/filesystems && echo "CLIENT HAS V9FS"
 """, [("heard_server", contains("CLIENT GOT: server-reply")),
       ("pinged", matches(r"3 packets transmitted, 3 packets received")),
@@ -1644,17 +1657,8 @@ BOOTS.append({
         ("heard_linux", contains("METTA GOT: hello-from-linux")),
     ],
     "peers": [
-        linux_peer("linux", f"""
-for i in $(seq 1 60); do
-	ping -c 1 -W 1 {multivm.addr(0)} > /dev/null && break
-done
-ping -c 3 {multivm.addr(0)} || exit 1
-for i in $(seq 1 30); do
-	echo hello-from-linux | nc {multivm.addr(0)} 7000 > got && [ -s got ] && break
-	sleep 1
-done
-echo "LINUX GOT: $(cat got)"
-""", [("pinged", matches(r"3 packets transmitted, 3 packets received")),
+        linux_peer("linux", linux_talks(multivm.addr(0), 7000,
+                                        "hello-from-linux", "LINUX"), [("pinged", matches(r"3 packets transmitted, 3 packets received")),
       ("heard_metta", contains("LINUX GOT: metta-reply"))], timeout=180),
     ],
 })
