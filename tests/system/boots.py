@@ -1527,14 +1527,13 @@ BOOTS += disk_boots.boots_list()
 #             "input", "exit").
 #   script    (linux) the shell script
 #   files     (linux) {path in its initramfs: path in the build directory}:
-#             more files (say a static program of ours: "bin/export")
+#             more files (say a static program of ours: "bin/exportfs")
 #   checks, tests   on its own serial output, as a boot's
 #   serves    True: a server, stopped once the other machines have ended
 #             (its exit status is not judged, its checks are)
 #   timeout, mem    as a boot's (seconds; MiB, Linux 256 by default)
 # The machines start together, but a Linux peer takes 10-20 s under TCG
 # to reach its script: a Metta that talks to one retries until it answers.
-import glob  # noqa: E402
 import multivm  # noqa: E402
 
 
@@ -1663,21 +1662,21 @@ BOOTS.append({
     ],
 })
 
-# Linux's v9fs against our export (commands/posix/export*.c) on Linux: one
-# Linux peer runs the export's static binary (a Linux program) for the
+# Linux's v9fs against our export (commands/posix/exportfs.c) on Linux:
+# one Linux peer runs exportfs's static binary (a Linux program) for the
 # other's address, read-write and without authentication, and the other
 # copies 200 files in and out. It tries Linux's own 9P client and the
 # export apart from Metta's network; the copy under TCG takes a minute or
 # two: `make test LONG=1`.
-if glob.glob(os.path.join(ROOT_DIR, "commands", "posix", "export*.c")):
+if os.path.exists(os.path.join(ROOT_DIR, "commands", "posix", "exportfs.c")):
     BOOTS.append({
         "name": "net_v9fs_linux",
         "long": True,
         "peers": [
             linux_peer("export", f"""
 mkdir -p /tmp/tree
-/bin/export -a {multivm.addr(1)}:rw -p 564 /tmp/tree
-""", serves=True, files={"bin/export": "modules/export"}),
+/bin/exportfs -a {multivm.addr(1)}:rw -p 564 /tmp/tree
+""", serves=True, files={"bin/exportfs": "modules/exportfs"}),
             linux_peer("client", v9fs_copy_script(multivm.addr(0), 564),
                        [("copied", contains("V9FS SAME 200 files"))],
                        timeout=400),
