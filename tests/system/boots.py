@@ -1579,22 +1579,27 @@ umount /mnt/v9
 """
 
 
-# How a boot of the export (branch exp) uses it: Metta (machine 0,
-# 10.1.0.1) exports a writable tree to Linux's address without
-# authentication on port 564, and the Linux peer copies 200 files in and
-# out through it; the Metta side powers off when its shell's input ends.
+# How a boot of Metta's export uses it: Metta (machine 0, 10.1.0.1, as
+# net_metta_linux below sets it) runs exportfs on a writable tree for
+# Linux's address without authentication on port 564, and the Linux peer
+# copies 200 files in and out through it. Metta's input must outlast the
+# copy (a shell's end of input powers it off): a `sleep` of a few minutes,
+# or a loop that waits for a file the copy leaves. Under TCG the copy
+# takes one to two minutes between two Linux machines (net_v9fs_linux).
 #
-#   {"name": "v9fs_copy", "cmdline": "...", "input": [...Metta's commands:
-#        configure 10.1.0.1, start the export for multivm.addr(1)...],
+#   {"name": "v9fs_copy", "cmdline": "init=/bin/sh", "timeout": 400,
+#    "input": ["", "", "", "echo add 10.1.0.1 /24 > /net/ipifc/0/ctl\n",
+#              f"mkdir -p /tmp/tree; exportfs -a {multivm.addr(1)}:rw "
+#              "-p 564 /tmp/tree &\n", ...],
 #    "exit": EXIT_POWEROFF, "checks": [...],
 #    "peers": [linux_peer("linux", v9fs_copy_script(multivm.addr(0), 564),
 #                          [("copied", contains("V9FS SAME 200 files"))],
-#                          timeout=300)]}
+#                          timeout=400)]}
 
 # Two Linux machines and no Metta: one serves with nc, the other pings it
 # and connects; each sees the other's line. It shows the multi-VM support
 # and the Linux peer (its card, modules and addresses) work by themselves.
-# Both Linux boots together take about 20 s of the two CPUs: `make test
+# Both Linux boots together take 20 to 40 s of the two CPUs: `make test
 # LONG=1`.
 def linux_talks(server, port, line, tag):
     """A Linux peer's script: wait until server answers a ping (a minute
