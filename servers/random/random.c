@@ -127,6 +127,9 @@ static long file_read(void *ctx, const struct p9synth_entry *e, uint64_t inst,
 static const struct p9synth_entry files[] = {
 	{ "/", 0, P9_DMDIR | 0555, 0, 0, 0, 0, 0 },
 	{ "random", 1, 0444, 0, file_read, 0, 0, 0 },
+	/* The same generator, as Linux's urandom is since 5.6: programs
+	 * (busybox, glibc's and musl's callers) open either name. */
+	{ "urandom", 2, 0444, 0, file_read, 0, 0, 0 },
 };
 static struct p9synth tree;
 static struct p9srv fs;

@@ -12,6 +12,7 @@ passed and 0x23 (35) when one failed or the nucleus panicked, through the
 isa-debug-exit device (status = code << 1 | 1).
 """
 import re
+import time
 
 EXIT_POWEROFF = 0
 EXIT_PASS = 0x21
@@ -173,6 +174,70 @@ def pattern_disk(size):
                 shift = s * 31 & 0xff
                 f.write(base.translate(bytes((x + shift) & 0xff for x in range(256))))
     return make
+
+
+class HostFetch:
+    """The host reaching into the guest through QEMU's hostfwd, bound to
+    127.0.0.1 only: it fetches http://127.0.0.1:H/f from busybox httpd
+    (guest port 80) until it answers, then sends "fetched-MD5" of what it
+    got to a guest `nc -l` (guest port 9000). Gives {hostfwd} to
+    tools/qemu.sh and the check the md5 it computed."""
+
+    def start(self):
+        import threading
+        self.ports = [free_port(), free_port()]
+        self.md5 = None
+        self.running = True
+        self.thread = threading.Thread(target=self.fetch, daemon=True)
+        self.thread.start()
+        return {"hostfwd": f"{self.ports[0]}:80,{self.ports[1]}:9000"}
+
+    def fetch(self):
+        import hashlib
+        import socket
+        import urllib.request
+        url = f"http://127.0.0.1:{self.ports[0]}/f"
+        while self.running and self.md5 is None:
+            try:
+                with urllib.request.urlopen(url, timeout=10) as r:
+                    self.md5 = hashlib.md5(r.read()).hexdigest()
+            except OSError:
+                time.sleep(0.5)
+        time.sleep(1)  # the guest's nc listened before httpd started
+        while self.running:
+            try:
+                with socket.create_connection(("127.0.0.1", self.ports[1]), 10) as c:
+                    c.sendall(f"fetched-{self.md5}\n".encode())
+                    c.shutdown(socket.SHUT_WR)
+                    c.settimeout(10)
+                    c.recv(1)  # the guest closes when it has the line
+                return
+            except OSError:
+                time.sleep(0.5)
+
+    def stop(self):
+        self.running = False
+        self.thread.join()
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 nobody uses now."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def same_md5_both_sides(out):
+    """The guest's md5sum of the file it served equals the md5 of what the
+    host fetched (which the host sent back through nc)."""
+    served = re.search(r"^([0-9a-f]{32})  /www/f\r?$", out, re.M)
+    fetched = re.search(r"fetched-([0-9a-f]{32}|None)", out)
+    if not served or not fetched:
+        return "no md5 from " + ("the guest" if not served else "the host")
+    if served.group(1) != fetched.group(1):
+        return f"served {served.group(1)}, host fetched {fetched.group(1)}"
+    return None
 
 
 class HostEcho:
@@ -1331,6 +1396,27 @@ BOOTS = [
         "checks": [
             ("ping_answered", contains("3 packets transmitted, 3 packets received")),
             ("host_echoed", matches(r"(^|\$ )hello-host\r?$")),
+        ],
+    },
+    # The host reaches the guest through hostfwd on 127.0.0.1: busybox
+    # httpd serves a file the host fetches (md5 compared), and the host's
+    # line reaches a guest `nc -l` (HostFetch).
+    {
+        "name": "net_hostfwd",
+        "cmdline": "init=/bin/sh", "smp": 2,
+        "system_modules": [m for m in SYSTEM if m != "root.cpio"],
+        "modules": {"net.srv": built("modules/net.srv"),
+                    "virtio-net.drv": built("modules/virtio-net.drv"),
+                    "root.cpio": archive_with({}, programs=True)},
+        "input": ["mkdir -p /www && head -c 1048576 /dev/urandom >/www/f && "
+                  "md5sum /www/f\n"
+                  "sleep 60 | nc -l -p 9000 >/tmp/got & httpd -p 80 -h /www; "
+                  "wait $!; cat /tmp/got\n",
+                  "poweroff\n"],
+        "exit": EXIT_POWEROFF,
+        "net": "user", "host": HostFetch(),
+        "checks": [
+            ("host_fetched_what_httpd_served", same_md5_both_sides),
         ],
     },
     # A static address from /etc/net.conf (no DHCP): 10.0.2.20 on QEMU's
