@@ -153,6 +153,19 @@ LIBMETTA := $(BUILD)/user/libmetta.a
 LIB9P_SRC := $(wildcard lib/9p/*.c) lib/cpio/cpio.c
 LIB9P_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(LIB9P_SRC))
 LIB9P := $(BUILD)/user/lib9p.a
+# SHA-256 from Debian's mbedTLS (lib/auth), its source package fetched at
+# build time into $(BUILD)/src/mbedtls at the version lib/auth/mbedtls.version
+# names; built unmodified with lib/auth/mbedtls_config.h.
+MBEDTLS := $(BUILD)/src/mbedtls
+MBEDTLS_STAMP := $(MBEDTLS).version
+$(MBEDTLS_STAMP): tools/fetch-src.sh lib/auth/mbedtls.version | $(SETUP)
+	@echo "  FETCH   $(MBEDTLS)"
+	@sh tools/fetch-src.sh $(MBEDTLS) lib/auth/mbedtls.version
+MBEDTLS_SRC := $(MBEDTLS)/library/sha256.c $(MBEDTLS)/library/platform_util.c
+$(MBEDTLS_SRC): $(MBEDTLS_STAMP)
+MBEDTLS_CFLAGS := -I$(MBEDTLS)/include -DMBEDTLS_CONFIG_FILE='"auth/mbedtls_config.h"'
+AUTH_SRC := $(wildcard lib/auth/*.c) $(MBEDTLS_SRC)
+
 USER_TESTS := ntest ncap nipc nreply n9pheld nfork ndomain nsmp nsync ndev ndma nserv nproc ufault ndrv
 USER_TEST_BINS := $(patsubst %,$(BUILD)/user/tests/%,$(USER_TESTS))
 
@@ -351,7 +364,7 @@ $(BUILD)/user/tests/nfork: $(BUILD)/user/tests/user/nfork.c.o \
 HOST_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Werror \
 	-Iinclude -Ilib -Inucleus/include -I$(ARCH_DIR)/include -Itests/host
-HOST_TESTS := fmt pmm kmem multiboot2 acpi ksyms cmdline status elf runqueue cap 9p 9p_fid 9p_srv ramfs cpio pipe tty virtq driver vdisk_part ext2 ext2srv
+HOST_TESTS := auth fmt pmm kmem multiboot2 acpi ksyms cmdline status elf runqueue cap 9p 9p_fid 9p_srv ramfs cpio pipe tty virtq driver vdisk_part ext2 ext2srv
 host_src_fmt := lib/fmt/fmt.c
 host_src_pmm := nucleus/pmm.c
 host_src_kmem := nucleus/kmem.c nucleus/quota.c
@@ -364,6 +377,8 @@ host_src_elf := lib/elf/elf.c lib/elf/stack.c
 host_src_runqueue := nucleus/runqueue.c
 host_src_cap := nucleus/cap.c
 host_src_9p := lib/9p/9p.c
+host_src_auth := $(AUTH_SRC)
+host_cflags_auth := $(MBEDTLS_CFLAGS)
 host_src_9p_fid := lib/9p/fid.c
 host_src_9p_srv := lib/9p/9p.c lib/9p/fid.c lib/9p/srv.c lib/9p/errstr.c \
 	lib/9p/synth.c servers/ramfs/tree.c lib/cpio/cpio.c
