@@ -96,7 +96,7 @@ SERVERS := names log cons tod random ramfs pipe pci vdisk ext2 proc
 DRIVERS := virtio-blk
 COMMANDS := msh names log domains kill poweroff srvstat
 # Commands for the Linux personality: C built with musl-gcc -static.
-POSIX_COMMANDS := ns bind mount srv
+POSIX_COMMANDS := ns bind mount srv export
 # `make run` boots into Debian's busybox sh as init (init=msh for the
 # native shell; tests give their own command lines).
 CMDLINE ?= init=/bin/sh
@@ -259,6 +259,19 @@ $(BUILD)/modules/%: commands/posix/%.c $(SETUP)
 	@mkdir -p $(@D)
 	@echo "  MUSLCC  $@"
 	@musl-gcc $(MUSL_CFLAGS) -o $@ $<
+# export (and import) link the 9P codec, lib/auth and mbedTLS's SHA-256;
+# the same sources make a host build of export for the host tests.
+NET_POSIX_SRC := commands/posix/netio.c lib/9p/9p.c lib/9p/errstr.c $(AUTH_SRC)
+EXPORT_SRC := commands/posix/export.c commands/posix/exportfs.c $(NET_POSIX_SRC)
+NET_POSIX_CFLAGS := -Iinclude -Ilib $(MBEDTLS_CFLAGS)
+$(BUILD)/modules/export: $(EXPORT_SRC) $(wildcard commands/posix/*.h) $(SETUP)
+	@mkdir -p $(@D)
+	@echo "  MUSLCC  $@"
+	@musl-gcc $(MUSL_CFLAGS) $(NET_POSIX_CFLAGS) -o $@ $(EXPORT_SRC)
+$(BUILD)/host-tests/export: $(EXPORT_SRC) $(wildcard commands/posix/*.h) $(SETUP)
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $@"
+	@$(CC) $(HOST_CFLAGS) $(MBEDTLS_CFLAGS) -o $@ $(EXPORT_SRC) lib/status/status.c
 $(BUILD)/modules/posixtest: $(wildcard tests/posix/*.c tests/posix/*.h) $(SETUP)
 	@mkdir -p $(@D)
 	@echo "  MUSLCC  $@"
@@ -364,7 +377,7 @@ $(BUILD)/user/tests/nfork: $(BUILD)/user/tests/user/nfork.c.o \
 HOST_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Werror \
 	-Iinclude -Ilib -Inucleus/include -I$(ARCH_DIR)/include -Itests/host
-HOST_TESTS := auth fmt pmm kmem multiboot2 acpi ksyms cmdline status elf runqueue cap 9p 9p_fid 9p_srv ramfs cpio pipe tty virtq driver vdisk_part ext2 ext2srv
+HOST_TESTS := auth export fmt pmm kmem multiboot2 acpi ksyms cmdline status elf runqueue cap 9p 9p_fid 9p_srv ramfs cpio pipe tty virtq driver vdisk_part ext2 ext2srv
 host_src_fmt := lib/fmt/fmt.c
 host_src_pmm := nucleus/pmm.c
 host_src_kmem := nucleus/kmem.c nucleus/quota.c
@@ -379,6 +392,9 @@ host_src_cap := nucleus/cap.c
 host_src_9p := lib/9p/9p.c
 host_src_auth := $(AUTH_SRC)
 host_cflags_auth := $(MBEDTLS_CFLAGS)
+host_src_export := lib/9p/9p.c lib/9p/errstr.c lib/9p/client.c commands/posix/netio.c $(AUTH_SRC)
+host_cflags_export := $(MBEDTLS_CFLAGS) -DEXPORT_BIN='"$(abspath $(BUILD))/host-tests/export"'
+$(BUILD)/host-tests/test_export: $(BUILD)/host-tests/export
 host_src_9p_fid := lib/9p/fid.c
 host_src_9p_srv := lib/9p/9p.c lib/9p/fid.c lib/9p/srv.c lib/9p/errstr.c \
 	lib/9p/synth.c servers/ramfs/tree.c lib/cpio/cpio.c

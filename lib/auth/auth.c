@@ -33,14 +33,19 @@ int auth_client(const struct auth_io *io, const uint8_t *key, size_t keylen,
 	if (io->write(io->ctx, hello, sizeof(hello)) ||
 	    io->read(io->ctx, got, sizeof(got)))
 		return AUTH_EIO;
-	/* The server proves itself first, over our fresh nonce: a server
-	 * without the key learns nothing from us. */
+	/* The server proves itself first, over our fresh nonce. Our proof
+	 * goes out even when the server's is wrong, so that a server with
+	 * another key sees (and logs) a wrong key rather than a client that
+	 * went away: it is a MAC over the server's nonce, worth nothing for
+	 * any other exchange. */
 	auth_proof(key, keylen, LABEL_SERVER, nonce, got, want);
-	if (!auth_equal(want, got + AUTH_NONCE, AUTH_MAC))
-		return AUTH_EPROOF;
+	int server_ok = auth_equal(want, got + AUTH_NONCE, AUTH_MAC);
 	auth_proof(key, keylen, LABEL_CLIENT, got, nonce, mine);
-	if (io->write(io->ctx, mine, sizeof(mine)) ||
-	    io->read(io->ctx, &verdict, 1))
+	if (io->write(io->ctx, mine, sizeof(mine)))
+		return server_ok ? AUTH_EIO : AUTH_EPROOF;
+	if (!server_ok)
+		return AUTH_EPROOF;
+	if (io->read(io->ctx, &verdict, 1))
 		return AUTH_EIO;
 	return verdict == AUTH_YES ? 0 : AUTH_EREFUSE;
 }
@@ -61,7 +66,8 @@ int auth_server(const struct auth_io *io, const uint8_t *key, size_t keylen,
 	auth_proof(key, keylen, LABEL_CLIENT, nonce, theirs, want);
 	int ok = auth_equal(want, got, AUTH_MAC);
 	uint8_t verdict = ok ? AUTH_YES : AUTH_NO;
-	if (io->write(io->ctx, &verdict, 1))
+	/* A refused client may have gone already: its refusal stands. */
+	if (io->write(io->ctx, &verdict, 1) && ok)
 		return AUTH_EIO;
 	return ok ? 0 : AUTH_EPROOF;
 }

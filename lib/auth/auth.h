@@ -8,7 +8,7 @@
  *
  *   client -> server   AUTH_MAGIC[16] Nc[32]
  *   server -> client   Ns[32] HMAC(K, "server" Nc Ns)[32]
- *   client -> server   HMAC(K, "client" Ns Nc)[32]   (if the server's was right)
+ *   client -> server   HMAC(K, "client" Ns Nc)[32]
  *   server -> client   AUTH_YES[1] or AUTH_NO[1]
  *
  * Pure: the caller gives the byte stream (struct auth_io) and the nonce
