@@ -91,12 +91,12 @@ $(NUCLEUS): $(BUILD)/nucleus/pass1.elf $(BUILD)/nucleus/ksyms.c.o
 
 # The ISO for `make run`: the nucleus and the boot modules (the root
 # nester, the servers as NAME.srv and the native commands).
-SERVERS := names log cons tod random ramfs pipe pci vdisk ext2 proc
+SERVERS := names log cons tod random ramfs pipe pci vdisk ext2 proc import
 # Device drivers (modules NAME.drv), started by the pci server.
 DRIVERS := virtio-blk
 COMMANDS := msh names log domains kill poweroff srvstat
 # Commands for the Linux personality: C built with musl-gcc -static.
-POSIX_COMMANDS := ns bind mount srv export
+POSIX_COMMANDS := ns bind mount srv
 # `make run` boots into Debian's busybox sh as init (init=msh for the
 # native shell; tests give their own command lines).
 CMDLINE ?= init=/bin/sh
@@ -259,16 +259,21 @@ $(BUILD)/modules/%: commands/posix/%.c $(SETUP)
 	@mkdir -p $(@D)
 	@echo "  MUSLCC  $@"
 	@musl-gcc $(MUSL_CFLAGS) -o $@ $<
-# export (and import) link the 9P codec, lib/auth and mbedTLS's SHA-256;
-# the same sources make a host build of export for the host tests.
+# exportfs (and import) link the 9P codec, lib/auth and mbedTLS's SHA-256;
+# the same sources make a host build of exportfs for the host tests.
 NET_POSIX_SRC := commands/posix/netio.c lib/9p/9p.c lib/9p/errstr.c $(AUTH_SRC)
-EXPORT_SRC := commands/posix/export.c commands/posix/exportfs.c $(NET_POSIX_SRC)
+EXPORT_SRC := commands/posix/exportfs.c commands/posix/exportsrv.c $(NET_POSIX_SRC)
 NET_POSIX_CFLAGS := -Iinclude -Ilib $(MBEDTLS_CFLAGS)
-$(BUILD)/modules/export: $(EXPORT_SRC) $(wildcard commands/posix/*.h) $(SETUP)
+$(BUILD)/modules/exportfs: $(EXPORT_SRC) $(wildcard commands/posix/*.h) $(SETUP)
 	@mkdir -p $(@D)
 	@echo "  MUSLCC  $@"
 	@musl-gcc $(MUSL_CFLAGS) $(NET_POSIX_CFLAGS) -o $@ $(EXPORT_SRC)
-$(BUILD)/host-tests/export: $(EXPORT_SRC) $(wildcard commands/posix/*.h) $(SETUP)
+IMPORT_SRC := commands/posix/import.c $(NET_POSIX_SRC)
+$(BUILD)/modules/import: $(IMPORT_SRC) $(wildcard commands/posix/*.h) $(SETUP)
+	@mkdir -p $(@D)
+	@echo "  MUSLCC  $@"
+	@musl-gcc $(MUSL_CFLAGS) $(NET_POSIX_CFLAGS) -o $@ $(IMPORT_SRC)
+$(BUILD)/host-tests/exportfs: $(EXPORT_SRC) $(wildcard commands/posix/*.h) $(SETUP)
 	@mkdir -p $(@D)
 	@echo "  HOSTCC  $@"
 	@$(CC) $(HOST_CFLAGS) $(MBEDTLS_CFLAGS) -o $@ $(EXPORT_SRC) lib/status/status.c
@@ -282,6 +287,13 @@ $(BUILD)/modules/memtouch: tests/system/files/memtouch.c $(SETUP)
 	@mkdir -p $(@D)
 	@echo "  MUSLCC  $@"
 	@musl-gcc $(MUSL_CFLAGS) -o $@ $<
+
+# exportfs's client in the system tests (tests/system/boots.py).
+EXPTEST_SRC := tests/system/files/exptest.c lib/9p/client.c $(NET_POSIX_SRC)
+$(BUILD)/modules/exptest: $(EXPTEST_SRC) $(wildcard commands/posix/*.h) $(SETUP)
+	@mkdir -p $(@D)
+	@echo "  MUSLCC  $@"
+	@musl-gcc $(MUSL_CFLAGS) $(NET_POSIX_CFLAGS) -Icommands/posix -o $@ $(EXPTEST_SRC)
 
 # The disk fault-injection workload (tests/system/boots.py).
 $(BUILD)/modules/diskfault: tests/system/files/diskfault.c $(SETUP)
@@ -336,16 +348,19 @@ $(BUSYBOX_SRC): tools/fetch-src.sh $(DEBS)/busybox | $(SETUP)
 # ramfs's first contents: the tree's rootfs/ folder, the mount points and
 # root's home (empty folders git does not keep), and the programs
 # (IMAGE_PROGRAMS: busybox with its applets as symbolic links, bash and
-# zsh in /bin, e2fsck in /sbin, each also under its name in the package),
+# zsh in /bin, e2fsck in /sbin, each also under its name in the package;
+# our exportfs and import in /bin),
 # with a manifest of them (name, size, CRC-32) for the POSIX suite's image
 # tests, as a newc archive. The programs' arguments go to mkcpio.py in
 # $(BUILD)/image-programs, which the system tests' own archives use too.
 IMAGE_PROGRAMS := bin/bash=$(abspath $(DEBS))/bash \
 	bin/zsh=$(abspath $(DEBS))/zsh sbin/e2fsck=$(abspath $(DEBS))/e2fsck \
+	bin/exportfs=$(abspath $(BUILD))/modules/exportfs \
+	bin/import=$(abspath $(BUILD))/modules/import \
 	--link bin/zsh-static=zsh --link sbin/e2fsck.static=e2fsck \
 	--applets bin/busybox=$(abspath $(DEBS))/busybox
 $(BUILD)/modules/root.cpio: tools/mkcpio.py $(shell find rootfs -type f 2>/dev/null) \
-		$(DEB_FILES) Makefile
+		$(DEB_FILES) $(BUILD)/modules/exportfs $(BUILD)/modules/import Makefile
 	@mkdir -p $(@D)
 	@echo "  CPIO    $@"
 	@rm -rf $(BUILD)/rootfs && cp -r rootfs $(BUILD)/rootfs
@@ -393,8 +408,8 @@ host_src_9p := lib/9p/9p.c
 host_src_auth := $(AUTH_SRC)
 host_cflags_auth := $(MBEDTLS_CFLAGS)
 host_src_export := lib/9p/9p.c lib/9p/errstr.c lib/9p/client.c commands/posix/netio.c $(AUTH_SRC)
-host_cflags_export := $(MBEDTLS_CFLAGS) -DEXPORT_BIN='"$(abspath $(BUILD))/host-tests/export"'
-$(BUILD)/host-tests/test_export: $(BUILD)/host-tests/export
+host_cflags_export := $(MBEDTLS_CFLAGS) -DEXPORT_BIN='"$(abspath $(BUILD))/host-tests/exportfs"'
+$(BUILD)/host-tests/test_export: $(BUILD)/host-tests/exportfs
 host_src_9p_fid := lib/9p/fid.c
 host_src_9p_srv := lib/9p/9p.c lib/9p/fid.c lib/9p/srv.c lib/9p/errstr.c \
 	lib/9p/synth.c servers/ramfs/tree.c lib/cpio/cpio.c
@@ -465,7 +480,7 @@ test: $(NUCLEUS) $(HOST_BINS) $(FUZZ_BINS) $(USER_TEST_BINS) $(BOOT_MODULES) \
 		$(BUILD)/modules/posixtest $(BUILD)/modules/glibctest \
 		$(BUILD)/modules/memtouch $(BUILD)/modules/blktest \
 		$(BUILD)/modules/diskfault $(BUILD)/user/tests/ramblk \
-		$(BUILD)/modules/glibcthreads
+		$(BUILD)/modules/glibcthreads $(BUILD)/modules/exptest
 	@$(if $(SOAK),METTA_SOAK=1 )$(if $(LONG),METTA_LONG=1 )$(PYTHON) tests/run.py --build $(BUILD) $(if $(ONLY),--only $(ONLY))
 
 # The long runs: 1,000 forks and 1,000 pipelines of three processes, and

@@ -233,6 +233,15 @@ struct sock_info {
  */
 #define NESTER_MOUNTFS 25
 #define NESTER_MOUNT_RDONLY 1
+/*
+ * An import (servers/import): path is a byte stream of service already
+ * connected to another machine's export and authenticated (a TCP
+ * conversation's data file); data has a third string, the remote path
+ * to attach (at most NESTER_ANAME_MAX bytes). A new server each time,
+ * named imp.K; it ends when the stream does.
+ */
+#define NESTER_MOUNT_IMPORT 2
+#define NESTER_ANAME_MAX 255
 #define NESTER_PRIO_PROCESS 0
 #define NESTER_PRIO_PGRP    1
 #define NESTER_PRIO_USER    2

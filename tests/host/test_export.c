@@ -1,5 +1,5 @@
 /*
- * export (commands/posix/export.c), built for the host and run on
+ * exportfs (commands/posix/exportfs.c), built for the host and run on
  * 127.0.0.1 with an ephemeral port: authenticated clients use the tree
  * through lib/9p's client (walk, create, write, read, stat, wstat,
  * directory reads, remove, flush); a wrong key is refused and logged; an
@@ -28,7 +28,7 @@
 #include "../../commands/posix/netio.h"
 
 #ifndef EXPORT_BIN
-#error EXPORT_BIN names the host build of export
+#error EXPORT_BIN names the host build of exportfs
 #endif
 
 static char dir[64], tree[96], key[96], badkey[96], stats[96], logf[96];
@@ -60,7 +60,7 @@ static int read_file(const char *path, char *buf, size_t cap)
 	return (int)n;
 }
 
-/* Starts export with the arguments; its first line gives the port. */
+/* Starts exportfs with the arguments; its first line gives the port. */
 static int start(struct server *s, const char *const *args)
 {
 	int out[2];
@@ -281,8 +281,8 @@ static int wrong_key_refused(void)
 	CHECK(wait_stat("refused", before + 2) == 0);
 	char log[4096];
 	CHECK(read_file(logf, log, sizeof(log)) > 0);
-	CHECK(strstr(log, "refused 127.0.0.1: wrong key") != 0);
-	CHECK(strstr(log, "refused 127.0.0.1: not authenticated") != 0);
+	CHECK(strstr(log, "exportfs: refused 127.0.0.1: wrong key") != 0);
+	CHECK(strstr(log, "exportfs: refused 127.0.0.1: not authenticated") != 0);
 	return 0;
 }
 
@@ -324,7 +324,7 @@ static int dropped_client_freed(void)
 
 static int bad_usage(void)
 {
-	/* No key file: export will not start. */
+	/* No key file: exportfs will not start. */
 	struct server s;
 	const char *args[] = { "-k", "/nonexistent/key", "-p", "0", tree, 0 };
 	CHECK(start(&s, args) < 0);
@@ -357,7 +357,7 @@ int main(void)
 	const char *a1[] = { "-k", key, "-s", stats, "-p", "0", tree, 0 };
 	const char *a2[] = { "-k", key, "-a", "127.0.0.1:ro", "-p", "0", tree, 0 };
 	if (start(&authed, a1) || start(&listed, a2)) {
-		printf("FAIL start: export did not start\n");
+		printf("FAIL start: exportfs did not start\n");
 		return 1;
 	}
 	RUN(files_authenticated);

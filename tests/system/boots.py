@@ -81,7 +81,7 @@ def corrupt_wx(build, path):
 
 # The system's own modules (make run's ISO), for the shell boots.
 SYSTEM = ["root", "names.srv", "log.srv", "cons.srv", "tod.srv", "random.srv",
-          "ramfs.srv", "pipe.srv", "pci.srv", "vdisk.srv", "ext2.srv", "proc.srv", "root.cpio", "runtime", "ns", "bind",
+          "ramfs.srv", "pipe.srv", "pci.srv", "vdisk.srv", "ext2.srv", "proc.srv", "import.srv", "root.cpio", "runtime", "ns", "bind",
           "mount", "srv",
           "msh", "names", "log", "domains", "kill", "poweroff", "srvstat"]
 
@@ -1277,6 +1277,54 @@ BOOTS = [
         "checks": [
             ("unknown_fault_reported",
              contains("fault injection: unknown kind 'bogus'")),
+        ],
+    },
+    {
+        # exportfs (docs/servers.md) on a Unix-domain socket, serving the
+        # whole namespace of the shell that started it: a client that
+        # proves the key reads /proc/1/status and lists /proc through it,
+        # and writes a file the shell then reads; a client with another
+        # key, and one that does not authenticate, are refused and the
+        # system log says so; a client that drops with fids open leaves
+        # no connection behind (exportfs's stats file).
+        "name": "exportfs_unix",
+        "cmdline": "init=/bin/sh", "smp": 2,
+        "system_modules": [m for m in SYSTEM if m != "root.cpio"],
+        "modules": {"root.cpio": archive_with({
+            "bin/exptest": "modules/exptest"}, programs=True)},
+        "input": [
+            "", "", "",
+            "mkdir -p /etc/metta /tmp/pub; echo 0123456789abcdef-the-key "
+            "> /etc/metta/key; echo 0123456789abcdef-not-it > /tmp/bad\n",
+            "exportfs -s /tmp/x.stats -u /tmp/x.sock / > /tmp/x.out 2>&1 &\n",
+            "", "cat /tmp/x.out\n",
+            "exptest unix:/tmp/x.sock cat /proc/1/status | grep Pid:\n",
+            "exptest unix:/tmp/x.sock ls /proc | grep -qx 1 && "
+            "echo ls-proc-$((1+1))\n", "",
+            "exptest unix:/tmp/x.sock put /tmp/pub/hello from-afar && "
+            "echo $(cat /tmp/pub/hello)-read-here\n",
+            "exptest -k /tmp/bad unix:/tmp/x.sock ls /; echo bad-key-$?\n", "",
+            "exptest -n unix:/tmp/x.sock ls /; echo no-auth-$?\n",
+            "exptest unix:/tmp/x.sock drop /proc/1/status\n", "", "",
+            "cat /tmp/x.stats\n",
+            "cat /dev/log | grep 'exportfs: refused'\n",
+            "poweroff\n"],
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("listening", matches(r"^exportfs: / on /tmp/x.sock\r?$")),
+            ("remote_proc_status", matches(r"^Pid:\s+1\r?$")),
+            ("remote_ls_proc", contains("ls-proc-2")),
+            ("remote_write_read_here", matches(r"^from-afar-read-here\r?$")),
+            ("wrong_key_refused", matches(r"authentication failed \(wrong proof\)")),
+            ("wrong_key_status", contains("bad-key-1")),
+            ("unauthenticated_refused", contains("no-auth-1")),
+            ("wrong_key_logged", contains("exportfs: refused unix: wrong key")),
+            ("unauthenticated_logged",
+             contains("exportfs: refused unix: not authenticated")),
+            ("dropped", contains("exptest: dropping with 5 fids")),
+            ("no_connection_left", matches(r"^connections 0\r?$")),
+            ("counts", matches(r"^accepted 6\r?$")),
+            ("refusals_counted", matches(r"^refused 2\r?$")),
         ],
     },
     {

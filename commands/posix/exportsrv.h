@@ -1,12 +1,12 @@
 /*
- * exportfs: one 9P2000 connection served from a directory of this
+ * exportsrv: one 9P2000 connection served from a directory of this
  * process's namespace through POSIX file calls (docs/servers.md,
  * "export"), so any tree the namespace shows can be exported: ramfs,
  * ext2, /proc, another machine's import. Fids name paths below the root;
  * everything a connection holds is freed when it ends.
  */
-#ifndef COMMANDS_POSIX_EXPORTFS_H
-#define COMMANDS_POSIX_EXPORTFS_H
+#ifndef COMMANDS_POSIX_EXPORTSRV_H
+#define COMMANDS_POSIX_EXPORTSRV_H
 
 #include <stddef.h>
 #include <stdint.h>
