@@ -91,9 +91,9 @@ $(NUCLEUS): $(BUILD)/nucleus/pass1.elf $(BUILD)/nucleus/ksyms.c.o
 
 # The ISO for `make run`: the nucleus and the boot modules (the root
 # nester, the servers as NAME.srv and the native commands).
-SERVERS := names log cons tod random ramfs pipe pci vdisk ext2 proc import
+SERVERS := names log cons tod random ramfs pipe pci vdisk ext2 net proc import
 # Device drivers (modules NAME.drv), started by the pci server.
-DRIVERS := virtio-blk
+DRIVERS := virtio-blk virtio-net
 COMMANDS := msh names log domains kill poweroff srvstat
 # Commands for the Linux personality: C built with musl-gcc -static.
 POSIX_COMMANDS := ns bind mount srv
@@ -123,8 +123,14 @@ $(ISO): $(NUCLEUS) tools/mkiso.sh $(BOOT_MODULES) $(CMDLINE_FILE)
 DISK ?= $(BUILD)/disk.img
 DISK_SIZE ?= 512M
 DISK_TREE := $(BUILD)/disktree
+# It also gets a network card on QEMU's user network (NET=none: none);
+# HOSTFWD=HOSTPORT:GUESTPORT[,...] forwards 127.0.0.1:HOSTPORT of the host
+# to the guest (tools/qemu.sh).
+NET ?= user
+HOSTFWD ?=
 run: $(ISO) $(if $(filter none,$(DISK)),,disk)
-	@DISK="$(filter-out none,$(DISK))" sh tools/qemu.sh $(ISO)
+	@DISK="$(filter-out none,$(DISK))" NET="$(NET)" HOSTFWD="$(HOSTFWD)" \
+		sh tools/qemu.sh $(ISO)
 
 disk: $(BUILD)/modules/root.cpio
 	@if [ ! -e "$(DISK)" ]; then \
@@ -166,7 +172,7 @@ $(MBEDTLS_SRC): $(MBEDTLS_STAMP)
 MBEDTLS_CFLAGS := -I$(MBEDTLS)/include -DMBEDTLS_CONFIG_FILE='"auth/mbedtls_config.h"'
 AUTH_SRC := $(wildcard lib/auth/*.c) $(MBEDTLS_SRC)
 
-USER_TESTS := ntest ncap nipc nreply n9pheld nfork ndomain nsmp nsync ndev ndma nserv nproc ufault ndrv
+USER_TESTS := ntest ncap nipc nreply n9pheld nfork ndomain nsmp nsync ndev ndma nserv nproc ufault ndrv nnet
 USER_TEST_BINS := $(patsubst %,$(BUILD)/user/tests/%,$(USER_TESTS))
 
 $(BUILD)/user/%.c.o: %.c $(SETUP) Makefile | $(SYSCALL_GEN)
@@ -195,8 +201,9 @@ $(BUILD)/user/tests/%: $(BUILD)/user/tests/user/%.c.o $(LIBMETTA)
 	@echo "  ULD     $@"
 	@$(LD) $(ULDFLAGS) -e _start -o $@ $< $(LIBMETTA)
 
-# n9pheld serves and uses 9P itself; ndrv, a stand-in driver, serves it.
-$(BUILD)/user/tests/n9pheld $(BUILD)/user/tests/ndrv: $(BUILD)/user/tests/%: \
+# n9pheld serves and uses 9P itself; ndrv, a stand-in driver, serves it;
+# nnet uses virtio-net's.
+$(BUILD)/user/tests/n9pheld $(BUILD)/user/tests/ndrv $(BUILD)/user/tests/nnet: $(BUILD)/user/tests/%: \
 		$(BUILD)/user/tests/user/%.c.o $(LIB9P) $(LIBMETTA)
 	@mkdir -p $(dir $@)
 	@echo "  ULD     $@"
@@ -207,6 +214,36 @@ $(BUILD)/user/tests/ramblk: $(BUILD)/user/tests/user/ramblk.c.o $(LIB9P) $(LIBME
 	@mkdir -p $(dir $@)
 	@echo "  ULD     $@"
 	@$(LD) $(ULDFLAGS) -e _start -o $@ $^
+
+# The net server links lwIP: Debian's source package, fetched at build
+# time into $(LWIP) (the version servers/net/lwip/VERSION names, so our
+# patches fit it) and patched with servers/net/lwip/patches/*.patch, each
+# saying why. lwIP and the server see lwipopts.h and arch/cc.h of
+# servers/net/lwip, and its libc/ shim for <string.h> (lib/string).
+LWIP := $(BUILD)/src/lwip
+LWIP_STAMP := $(LWIP).patched
+LWIP_PATCHES := $(sort $(wildcard servers/net/lwip/patches/*.patch))
+$(LWIP_STAMP): tools/fetch-src.sh servers/net/lwip/VERSION $(LWIP_PATCHES) | $(SETUP)
+	@echo "  FETCH   $(LWIP)"
+	@sh tools/fetch-src.sh $(LWIP) servers/net/lwip/VERSION
+	@for p in $(LWIP_PATCHES); do patch -s -p1 -d $(LWIP) < $$p || exit 1; done
+	@touch $@
+LWIP_FILES := core/init.c core/def.c core/dns.c core/inet_chksum.c core/ip.c \
+	core/mem.c core/memp.c core/netif.c core/pbuf.c core/raw.c core/stats.c \
+	core/sys.c core/tcp.c core/tcp_in.c core/tcp_out.c core/timeouts.c \
+	core/udp.c core/ipv4/dhcp.c core/ipv4/etharp.c core/ipv4/icmp.c \
+	core/ipv4/ip4.c core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c \
+	netif/ethernet.c
+LWIP_SRC := $(addprefix $(LWIP)/src/,$(LWIP_FILES))
+LWIP_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(LWIP_SRC))
+NET_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(wildcard servers/net/*.c))
+$(LWIP_SRC): $(LWIP_STAMP)
+$(LWIP_OBJ) $(NET_OBJ): $(LWIP_STAMP)
+$(LWIP_OBJ) $(NET_OBJ): UCFLAGS += -Iservers/net/lwip -Iservers/net/lwip/libc \
+	-I$(LWIP)/src/include
+# lwIP's own code is not ours to keep warning-free.
+$(LWIP_OBJ): UCFLAGS += -Wno-error -Wno-unused-parameter -Wno-sign-compare
+server_libs_net := $(LWIP_OBJ)
 
 # The first user space: the root nester, the servers (modules NAME.srv)
 # and the native commands, each a static program built with libmetta.
@@ -301,6 +338,12 @@ $(BUILD)/modules/diskfault: tests/system/files/diskfault.c $(SETUP)
 	@echo "  MUSLCC  $@"
 	@musl-gcc $(MUSL_CFLAGS) -o $@ $<
 
+# The net server's system test program (tests/system/boots.py).
+$(BUILD)/modules/nettest: tests/system/files/nettest.c $(SETUP)
+	@mkdir -p $(@D)
+	@echo "  MUSLCC  $@"
+	@musl-gcc $(MUSL_CFLAGS) -pthread -o $@ $<
+
 # The virtio-blk driver's system test program (tests/system/boots.py).
 $(BUILD)/modules/blktest: tests/system/files/blktest.c $(SETUP)
 	@mkdir -p $(@D)
@@ -364,7 +407,7 @@ $(BUILD)/modules/root.cpio: tools/mkcpio.py $(shell find rootfs -type f 2>/dev/n
 	@mkdir -p $(@D)
 	@echo "  CPIO    $@"
 	@rm -rf $(BUILD)/rootfs && cp -r rootfs $(BUILD)/rootfs
-	@cd $(BUILD)/rootfs && mkdir -p dev/shm proc srv tmp bin root && \
+	@cd $(BUILD)/rootfs && mkdir -p dev/shm proc srv net tmp bin root && \
 		chmod 1777 tmp dev/shm && chmod 700 root
 	@printf '%s\n' $(IMAGE_PROGRAMS) >$(BUILD)/image-programs
 	@$(PYTHON) tools/mkcpio.py $@ $(BUILD)/rootfs @$(BUILD)/image-programs \
@@ -392,7 +435,7 @@ $(BUILD)/user/tests/nfork: $(BUILD)/user/tests/user/nfork.c.o \
 HOST_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Werror \
 	-Iinclude -Ilib -Inucleus/include -I$(ARCH_DIR)/include -Itests/host
-HOST_TESTS := auth export fmt pmm kmem multiboot2 acpi ksyms cmdline status elf runqueue cap 9p 9p_fid 9p_srv ramfs cpio pipe tty virtq driver vdisk_part ext2 ext2srv
+HOST_TESTS := auth export fmt pmm kmem multiboot2 acpi ksyms cmdline status elf runqueue cap 9p 9p_fid 9p_srv ramfs cpio pipe tty virtq driver vdisk_part ext2 ext2srv frames
 host_src_fmt := lib/fmt/fmt.c
 host_src_pmm := nucleus/pmm.c
 host_src_kmem := nucleus/kmem.c nucleus/quota.c
@@ -421,7 +464,9 @@ host_src_pipe := lib/9p/9p.c lib/9p/fid.c lib/9p/srv.c lib/9p/errstr.c \
 host_src_tty := servers/cons/tty.c lib/fmt/fmt.c lib/string/string.c
 host_src_vdisk_part := servers/vdisk/part.c
 host_src_virtq := lib/virtio/virtq.c
-host_src_driver := lib/driver/queue.c lib/driver/pool.c
+host_src_driver := lib/driver/queue.c lib/driver/pool.c lib/driver/ctl.c
+host_src_frames := drivers/virtio-net/frames.c
+host_cflags_frames := -Idrivers
 host_src_ext2 := $(wildcard lib/ext2/*.c) lib/9p/errstr.c lib/fmt/fmt.c
 host_src_ext2srv := $(host_src_ext2) servers/ext2/ops.c lib/9p/9p.c
 HOST_BINS := $(patsubst %,$(BUILD)/host-tests/test_%,$(HOST_TESTS)) \
@@ -479,6 +524,7 @@ fuzz: $(FUZZ_BINS)
 test: $(NUCLEUS) $(HOST_BINS) $(FUZZ_BINS) $(USER_TEST_BINS) $(BOOT_MODULES) \
 		$(BUILD)/modules/posixtest $(BUILD)/modules/glibctest \
 		$(BUILD)/modules/memtouch $(BUILD)/modules/blktest \
+		$(BUILD)/modules/nettest \
 		$(BUILD)/modules/diskfault $(BUILD)/user/tests/ramblk \
 		$(BUILD)/modules/glibcthreads $(BUILD)/modules/exptest
 	@$(if $(SOAK),METTA_SOAK=1 )$(if $(LONG),METTA_LONG=1 )$(PYTHON) tests/run.py --build $(BUILD) $(if $(ONLY),--only $(ONLY))

@@ -173,7 +173,8 @@ def prepare_disk(build, boot):
 def boot_qemu(iso, boot, log, disk=None):
     env = dict(os.environ, ACCEL="tcg", TESTEXIT="1",
                SMP=str(boot.get("smp", 2)), MEM=f"{boot.get('mem', 512)}M",
-               ICOUNT="1" if boot.get("icount") else "0", DISK=disk or "")
+               ICOUNT="1" if boot.get("icount") else "0", DISK=disk or "",
+               NET=boot.get("net", ""), HOSTFWD="")
     start = time.monotonic()
     extra, transcript, helper = [], [], None
     for device in boot.get("devices", ()):
@@ -186,6 +187,11 @@ def boot_qemu(iso, boot, log, disk=None):
         import threading
         helper = threading.Thread(target=monitor_session,
                                   args=(sock, boot["monitor"], transcript))
+    # A host-side program the guest talks to (boot key "host": an object
+    # with start(), giving {name: value} put into the input's {name}s,
+    # and stop()); it binds 127.0.0.1 only.
+    host = boot.get("host")
+    values = host.start() if host else {}
     with open(log, "w") as out:
         # Console input, if any, is typed at the serial port; its end
         # reaches the console as ^D (tools/qemu.sh).
@@ -196,7 +202,10 @@ def boot_qemu(iso, boot, log, disk=None):
         if helper:
             helper.start()
         chunks = boot.get("input", "")
-        for i, chunk in enumerate([chunks] if isinstance(chunks, str) else chunks):
+        chunks = [chunks] if isinstance(chunks, str) else chunks
+        for name, value in values.items():
+            chunks = [c.replace("{" + name + "}", str(value)) for c in chunks]
+        for i, chunk in enumerate(chunks):
             if i:
                 time.sleep(INPUT_PAUSE)  # lets the last chunk's program start
             p.stdin.write(chunk.encode())
@@ -210,6 +219,8 @@ def boot_qemu(iso, boot, log, disk=None):
             status = None
     if helper:
         helper.join()
+    if host:
+        host.stop()
     with open(log, errors="replace") as f:
         text = f.read().replace("\r\n", "\n")
     if transcript:

@@ -10,6 +10,13 @@
 #   TESTEXIT=1           add isa-debug-exit (port 0xf4) for test results
 #   DISK=image.img       attach a raw disk image as a virtio-blk device
 #                        (modern PCI transport only: virtio 1.x)
+#   NET=user             a virtio-net card (virtio 1.x) on QEMU's user
+#                        network: the guest is 10.0.2.15, the host's
+#                        127.0.0.1 is 10.0.2.2, DNS 10.0.2.3 (make run's
+#                        default); empty or none: no card
+#   HOSTFWD=H:G[,H:G]    with NET=user: TCP to 127.0.0.1:H on the host
+#                        reaches port G of the guest (bound to 127.0.0.1
+#                        only, never another address)
 set -eu
 iso=$1
 shift
@@ -37,6 +44,28 @@ set -- -M pc -accel "$accel" -cpu "$cpu" -smp "$smp" -m "$mem" \
 [ -n "${DISK:-}" ] && set -- "$@" \
 	-drive "file=$DISK,if=none,id=disk0,format=raw,cache=writeback" \
 	-device virtio-blk-pci,drive=disk0,disable-legacy=on
+# The user network's forwards: each H:G, both port numbers, else refused.
+hostfwds() {
+	old_ifs=$IFS
+	IFS=,
+	for fwd in ${HOSTFWD:-}; do
+		case $fwd in
+		*[!0-9:]* | :* | *: | *:*:* | [!0-9]* | *[!0-9]) ;;
+		*:*) printf ',hostfwd=tcp:127.0.0.1:%s-:%s' "${fwd%%:*}" "${fwd#*:}"
+		     continue ;;
+		esac
+		echo "qemu.sh: HOSTFWD takes HOSTPORT:GUESTPORT[,...], not '$fwd'" >&2
+		exit 2
+	done
+	IFS=$old_ifs
+}
+case ${NET:-} in
+"" | none) ;;
+user) fwds=$(hostfwds) || exit 2
+      set -- "$@" -netdev "user,id=net0$fwds" \
+	      -device virtio-net-pci,netdev=net0,disable-legacy=on ;;
+*) echo "qemu.sh: NET must be user or none" >&2; exit 2 ;;
+esac
 [ "${TESTEXIT:-0}" = 1 ] && set -- "$@" -device isa-debug-exit,iobase=0xf4,iosize=0x04
 # A terminal gets QEMU's monitor too (Ctrl-A X quits). Other input (a
 # pipe, a file) is the serial console alone, so scripts can drive it, and

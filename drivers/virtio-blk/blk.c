@@ -41,9 +41,6 @@
 #define MAX_SLOTS  64  /* requests at the device: lib/9p holds 64 */
 #define QUEUE_MAX  256 /* entries asked of the device: 3 per request */
 #define POOL_PAGES 512 /* bounce buffers: 2 MiB, less if quota is short */
-#define REQ_VECTOR 0   /* MSI-X vector of the request queue */
-#define IRQ_EVENT  40  /* our slots: above what pci hands over */
-#define IRQ_BIT	   1
 
 struct blk_hdr {
 	uint32_t type;
@@ -76,7 +73,7 @@ static uint64_t size_bytes, completed;
 static uint32_t block_size; /* the device's preferred unit (ctl) */
 static int has_flush, read_only;
 static unsigned bad_used;
-static char where[16]; /* our device, BB.DD.F, for the log */
+static char who[32]; /* "virtio-blk BB.DD.F", for the log */
 
 /* Marks a held request as a flush (aux), not a read, in the queue. */
 static char flush_mark;
@@ -275,25 +272,14 @@ static long ctl_read(uint64_t offset, void *buf, uint32_t count)
 	return p9synth_text(text, (size_t)n, offset, buf, count);
 }
 
-/* The command in data[count], without a trailing newline, is word. */
-static int is_command(const char *data, uint32_t count, const char *word)
-{
-	size_t n = strlen(word);
-	if (count && data[count - 1] == '\n')
-		count--;
-	return count == n && !memcmp(data, word, n);
-}
-
 static long ctl_write(const void *data, uint32_t count)
 {
-	if (is_command(data, count, "flush")) {
+	if (driver_is_command(data, count, "flush")) {
 		long rc = flush_device();
 		return rc ? rc : count;
 	}
-	if (is_command(data, count, "crash")) {
-		metta_printf("virtio-blk %s: crashing as asked", where);
-		*(volatile int *)0 = 0; /* the fault tests' NULL write */
-	}
+	if (driver_is_command(data, count, "crash"))
+		driver_crash(who);
 	return -P9_EINVAL;
 }
 
@@ -375,42 +361,17 @@ static long make_slots(void)
 	return STATUS_OK;
 }
 
-/* Interrupts: MSI-X vector REQ_VECTOR raises IRQ_BIT on IRQ_EVENT. */
-static long route_interrupts(const char **step)
-{
-	long rc = metta_event_create(IRQ_EVENT);
-	if (rc == STATUS_OK && (rc = driver_msix_init()) != STATUS_OK)
-		*step = "MSI-X";
-	if (rc == STATUS_OK &&
-	    (rc = driver_msix_route(REQ_VECTOR, IRQ_EVENT, IRQ_BIT)) != 0)
-		*step = "routing its MSI-X vector";
-	if (rc == STATUS_OK)
-		rc = driver_msix_enable();
-	if (rc == STATUS_OK)
-		rc = driver_interrupts(IRQ_EVENT, IRQ_BIT, completions);
-	return rc;
-}
-
 /* The start-up sequence; on failure *step names what failed. */
 static long start_device(const char **step)
 {
-	*step = "finding its structures";
-	long rc = virtio_pci_open(&dev);
-	if (rc == STATUS_OK) {
-		*step = "features";
-		rc = virtio_pci_features(&dev, BLK_F_FLUSH | BLK_F_RO |
-						   BLK_F_BLK_SIZE);
-	}
-	if (rc == STATUS_OK) {
-		*step = "interrupts";
-		rc = route_interrupts(step);
-	}
+	long rc = virtio_pci_start(&dev, BLK_F_FLUSH | BLK_F_RO |
+						 BLK_F_BLK_SIZE,
+				   completions, step);
 	if (rc == STATUS_OK) {
 		*step = "its queue";
-		rc = virtio_pci_config_vector(&dev, VIRTIO_NO_VECTOR);
+		rc = virtio_pci_queue(&dev, 0, QUEUE_MAX, VIRTIO_PCI_VECTOR,
+				      &vq);
 	}
-	if (rc == STATUS_OK)
-		rc = virtio_pci_queue(&dev, 0, QUEUE_MAX, REQ_VECTOR, &vq);
 	if (rc == STATUS_OK) {
 		*step = "DMA memory";
 		rc = make_slots();
@@ -430,19 +391,14 @@ static long start_device(const char **step)
 int main(int argc, char **argv, char **envp)
 {
 	(void)envp;
-	fmt_snprintf(where, sizeof(where), "%s", argc > 1 ? argv[1] : "?");
+	fmt_snprintf(who, sizeof(who), "virtio-blk %s", argc > 1 ? argv[1] : "?");
 	const char *step;
 	long rc = start_device(&step);
-	if (rc != STATUS_OK) {
-		metta_printf("virtio-blk %s: cannot start the device (%s): %s",
-			     where, step, status_text((int)rc));
-		if (dev.common)
-			virtio_pci_fail(&dev);
-		return 1;
-	}
-	metta_printf("virtio-blk %s: %llu bytes, %u slots, %u KiB of buffers, "
+	if (rc != STATUS_OK)
+		return virtio_pci_give_up(&dev, who, step, rc);
+	metta_printf("%s: %llu bytes, %u slots, %u KiB of buffers, "
 		     "flush %d%s",
-		     where, (unsigned long long)size_bytes, nslots,
+		     who, (unsigned long long)size_bytes, nslots,
 		     pool.pages * (PAGE / 1024), has_flush,
 		     read_only ? ", read-only" : "");
 	p9synth_init(&tree, files, sizeof(files) / sizeof(files[0]), "root", 0);

@@ -53,6 +53,7 @@ static const struct p9_err table[] = {
 	{ "illegal file name", P9_EINVAL },
 	{ "msize too small", P9_EINVAL },
 	{ "too many fids", P9_EMFILE },
+	{ "too many open files in system", P9_ENFILE },
 	{ "inappropriate ioctl for device", P9_ENOTTY },
 	{ "file too large", P9_EFBIG },
 	{ "no space left on device", P9_ENOSPC },
@@ -74,6 +75,17 @@ static const struct p9_err table[] = {
 	{ "transport endpoint is not connected", P9_ENOTCONN },
 	{ "connection refused", P9_ECONNREFUSED },
 	{ "too many references", P9_ETOOMANYREFS },
+	{ "destination address required", P9_EDESTADDRREQ },
+	{ "protocol not available", P9_ENOPROTOOPT },
+	{ "address family not supported by protocol", P9_EAFNOSUPPORT },
+	{ "cannot assign requested address", P9_EADDRNOTAVAIL },
+	{ "network is down", P9_ENETDOWN },
+	{ "network is unreachable", P9_ENETUNREACH },
+	{ "software caused connection abort", P9_ECONNABORTED },
+	{ "transport endpoint is already connected", P9_EISCONN },
+	{ "no route to host", P9_EHOSTUNREACH },
+	{ "operation already in progress", P9_EALREADY },
+	{ "operation now in progress", P9_EINPROGRESS },
 };
 
 #define NTABLE (sizeof(table) / sizeof(table[0]))

@@ -60,6 +60,10 @@
 #define P9_ENOTSUP	95 /* Linux's EOPNOTSUPP too */
 #define P9_EAFNOSUPPORT 97
 #define P9_EADDRINUSE	98
+#define P9_EADDRNOTAVAIL 99
+#define P9_ENETDOWN	100
+#define P9_ENETUNREACH	101
+#define P9_ECONNABORTED 103
 #define P9_ECONNRESET	104
 #define P9_ENOBUFS	105
 #define P9_EISCONN	106
@@ -67,6 +71,9 @@
 #define P9_ETOOMANYREFS 109
 #define P9_ETIMEDOUT	110
 #define P9_ECONNREFUSED 111
+#define P9_EHOSTUNREACH 113
+#define P9_EALREADY	114
+#define P9_EINPROGRESS	115
 
 /*
  * The string a server sends for errno e (positive). Each errno has one

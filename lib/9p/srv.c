@@ -128,6 +128,8 @@ static void release(struct p9srv *s, struct p9srv_conn *c, struct p9_fid *f,
 		    int rclose)
 {
 	end_held_of_fid(s, c->id, f->fid);
+	s->op_conn = c->id;
+	s->op_fid = f->fid;
 	void *node = f->node;
 	uint8_t mode = f->mode;
 	if (rclose && mode != P9_FID_CLOSED && (mode & P9_ORCLOSE) &&
@@ -353,6 +355,8 @@ static const char *t_open(struct req *r, const struct p9_msg *m)
 		return "is a directory";
 	if (!allowed(r->c, &st, access_of(mode)))
 		return "permission denied";
+	r->s->op_conn = r->c->id;
+	r->s->op_fid = f->fid;
 	if (ops(r)->open && (rc = ops(r)->open(ctx(r), f->node, mode)))
 		return fserr(rc);
 	opened(r, f, mode);
@@ -460,6 +464,8 @@ static void serving(struct req *r, const struct p9_msg *m, struct p9_fid *f,
 				 .offset = m->offset,
 				 .count = count };
 	r->s->serving = q;
+	r->s->op_conn = r->c->id;
+	r->s->op_fid = f->fid;
 	r->s->just_held = 0;
 }
 
@@ -486,6 +492,31 @@ struct p9srv_req *p9srv_hold(struct p9srv *s)
 		return q;
 	}
 	return 0;
+}
+
+void p9srv_queue_put(struct p9srv_req **p, struct p9srv_req *q)
+{
+	while (*p)
+		p = &(*p)->next;
+	q->next = 0;
+	*p = q;
+}
+
+void p9srv_queue_remove(struct p9srv_req **p, struct p9srv_req *q)
+{
+	while (*p && *p != q)
+		p = &(*p)->next;
+	if (*p)
+		*p = q->next;
+	q->next = 0;
+}
+
+struct p9srv_req *p9srv_queue_pop(struct p9srv_req **p)
+{
+	struct p9srv_req *q = *p;
+	if (q)
+		p9srv_queue_remove(p, q);
+	return q;
 }
 
 uint64_t p9srv_cookie(const struct p9srv_req *q)

@@ -187,6 +187,11 @@ struct p9srv {
 	struct p9srv_req held[P9SRV_MAXHELD];
 	struct p9srv_req *serving, *just_held;
 	uint32_t nheld;
+	/* The fid the open, read, write or clunk operation being called is
+	 * for: state an fs keeps per fid (a device's queue per reader) is
+	 * named by this pair, unique while the fid lives. */
+	uint64_t op_conn;
+	uint32_t op_fid;
 	/* The fs's: a held request ends unanswered (may be 0). */
 	void (*forget)(struct p9srv_req *r);
 	/* The transport's: send an R-message to a held request's caller,
@@ -277,6 +282,13 @@ int p9srv_respond_error(struct p9srv_req *r, int err);
 /* A held Twstat (a sync: the wstat op may hold it as read and write
  * do) is done. */
 int p9srv_respond_wstat(struct p9srv_req *r);
+
+/* A server's own lists of held requests (through their `next`): r put
+ * last on *q; r taken off *q (nothing when it is not there); the first
+ * taken off (0 when empty). */
+void p9srv_queue_put(struct p9srv_req **q, struct p9srv_req *r);
+void p9srv_queue_remove(struct p9srv_req **q, struct p9srv_req *r);
+struct p9srv_req *p9srv_queue_pop(struct p9srv_req **q);
 
 /* The caller of the held request with this cookie gave up (the transport
  * learnt it): it ends unanswered. Unknown or stale cookies are ignored. */

@@ -210,6 +210,31 @@ long driver_msix_enable(void)
 	return rc;
 }
 
+long driver_msix_start(unsigned vectors, void (*handler)(uint64_t bits),
+		       const char **step)
+{
+	*step = "interrupts";
+	long rc = metta_event_create(DRIVER_IRQ_EVENT);
+	if (rc == STATUS_OK && (rc = driver_msix_init()) != STATUS_OK)
+		*step = "MSI-X";
+	for (unsigned v = 0; rc == STATUS_OK && v < vectors; v++)
+		if ((rc = driver_msix_route(v, DRIVER_IRQ_EVENT, 1ull << v)))
+			*step = "routing its MSI-X vectors";
+	if (rc == STATUS_OK)
+		rc = driver_msix_enable();
+	if (rc == STATUS_OK)
+		rc = driver_interrupts(DRIVER_IRQ_EVENT, (1ull << vectors) - 1,
+				       handler);
+	return rc;
+}
+
+void driver_crash(const char *who)
+{
+	metta_printf("%s: crashing as asked", who);
+	*(volatile int *)0 = 0; /* the fault tests' NULL write */
+	__builtin_unreachable();
+}
+
 /* ---- the interrupt thread ---- */
 
 static uint8_t irq_stack[16384] __attribute__((aligned(16)));

@@ -80,6 +80,28 @@ long driver_msix_enable(void);
 long driver_interrupts(uint32_t event, uint64_t mask,
 		       void (*handler)(uint64_t bits));
 
+/* The event a driver's interrupts raise: a slot above what pci hands
+ * over (metta/driver.h), bit i for MSI-X vector i. */
+#define DRIVER_IRQ_EVENT 40
+
+/*
+ * MSI-X on with `vectors` vectors, vector i raising bit i of
+ * DRIVER_IRQ_EVENT, handled by handler (driver_interrupts). 0, or a
+ * STATUS_ERR_* with *step naming what failed.
+ */
+long driver_msix_start(unsigned vectors, void (*handler)(uint64_t bits),
+		       const char **step);
+
+/*
+ * Whether the ctl command data[count] is word (a trailing newline, as
+ * echo writes it, is allowed). Pure.
+ */
+int driver_is_command(const void *data, uint32_t count, const char *word);
+
+/* ctl's `crash`: logs it, then faults (a NULL write) for the fault
+ * tests; pci restarts the driver. */
+void driver_crash(const char *who) __attribute__((noreturn));
+
 /* Held requests waiting for the device, first come first served (their
  * `next` field links them). */
 struct driver_queue {

@@ -102,6 +102,13 @@ long metta_tty_read(char *buf, uint64_t max);
 
 /* The portal registered under `name` (CAP_NAMES), into slot dst. */
 long metta_names_lookup(const char *name, uint32_t dst);
+/*
+ * Waits (at most timeout_us) until the PCI server answers a call: it
+ * serves only once it has started its drivers and published their names
+ * (blkN, etherN), so what is not in names then is not there. Returns at
+ * once when there is no pci.
+ */
+void metta_pci_settled(uint64_t timeout_us);
 
 /*
  * Synchronisation between threads of one domain (seed 002), all sleeping
@@ -167,6 +174,7 @@ int metta_wakeup(struct metta_await *a); /* wakes all; how many slept */
 
 /* printf to the nucleus log (one call per line is best); returns length. */
 int metta_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int metta_vprintf(const char *fmt, va_list ap);
 
 /* The program's main, called by the start-up code. */
 int main(int argc, char **argv, char **envp);

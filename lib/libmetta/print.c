@@ -12,15 +12,21 @@ static uint64_t format_line(char *buf, const char *fmt, va_list ap)
 	return (uint64_t)(n >= LINE_MAX ? LINE_MAX - 1 : n);
 }
 
-int metta_printf(const char *fmt, ...)
+int metta_vprintf(const char *fmt, va_list ap)
 {
 	char buf[LINE_MAX];
-	va_list ap;
-	va_start(ap, fmt);
 	uint64_t n = format_line(buf, fmt, ap);
-	va_end(ap);
 	metta_log(buf, n);
 	return (int)n;
+}
+
+int metta_printf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = metta_vprintf(fmt, ap);
+	va_end(ap);
+	return n;
 }
 
 int metta_tty_printf(const char *fmt, ...)

@@ -62,3 +62,15 @@ long metta_names_lookup(const char *name, uint32_t dst)
 	uint64_t w[4] = { NAMES_LOOKUP };
 	return metta_request(CAP_NAMES, w, name, strlen(name), 0, 0, 0, 0, dst);
 }
+
+void metta_pci_settled(uint64_t timeout_us)
+{
+	uint32_t pci = metta_slot_alloc();
+	if (pci && metta_names_lookup("pci", pci) == 0) {
+		uint64_t w[4] = { P9_STATS };
+		struct metta_msg m = { .timeout_us = timeout_us };
+		metta_call(pci, &m, w);
+	}
+	if (pci)
+		metta_cap_delete(pci);
+}

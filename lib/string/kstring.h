@@ -16,5 +16,8 @@ int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 char *strcpy(char *dst, const char *src);
 char *strrchr(const char *s, int c);
+/* A decimal number after optional spaces and sign (lwIP names
+ * interfaces with it); no overflow check. */
+int atoi(const char *s);
 
 #endif

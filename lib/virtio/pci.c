@@ -129,6 +129,34 @@ long virtio_pci_open(struct virtio_pci *d)
 	return STATUS_OK;
 }
 
+long virtio_pci_start(struct virtio_pci *d, uint64_t wanted,
+		      void (*handler)(uint64_t bits), const char **step)
+{
+	*step = "finding its structures";
+	long rc = virtio_pci_open(d);
+	if (rc == STATUS_OK) {
+		*step = "features";
+		rc = virtio_pci_features(d, wanted);
+	}
+	if (rc == STATUS_OK)
+		rc = driver_msix_start(VIRTIO_PCI_VECTORS, handler, step);
+	if (rc == STATUS_OK) {
+		*step = "its queues";
+		rc = virtio_pci_config_vector(d, VIRTIO_NO_VECTOR);
+	}
+	return rc;
+}
+
+int virtio_pci_give_up(struct virtio_pci *d, const char *who,
+		       const char *step, long rc)
+{
+	metta_printf("%s: cannot start the device (%s): %s", who, step,
+		     status_text((int)rc));
+	if (d->common)
+		virtio_pci_fail(d);
+	return 1;
+}
+
 static uint64_t device_features(const struct virtio_pci *d)
 {
 	uint64_t f = 0;
@@ -245,4 +273,20 @@ uint64_t virtio_pci_config64(const struct virtio_pci *d, uint32_t offset)
 uint32_t virtio_pci_config32(const struct virtio_pci *d, uint32_t offset)
 {
 	return *(volatile uint32_t *)(d->device + offset);
+}
+
+uint16_t virtio_pci_config16(const struct virtio_pci *d, uint32_t offset)
+{
+	return *(volatile uint16_t *)(d->device + offset);
+}
+
+void virtio_pci_config_bytes(const struct virtio_pci *d, uint32_t offset,
+			     uint8_t *buf, uint32_t n)
+{
+	uint8_t gen;
+	do {
+		gen = *r8(d, COMMON_CFGGEN);
+		for (uint32_t i = 0; i < n; i++)
+			buf[i] = d->device[offset + i];
+	} while (gen != *r8(d, COMMON_CFGGEN));
 }

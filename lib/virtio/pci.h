@@ -51,6 +51,26 @@ struct virtio_queue {
 long virtio_pci_open(struct virtio_pci *d);
 
 /*
+ * The start-up every virtio driver of ours begins with: the device
+ * opened (virtio_pci_open), the `wanted` features negotiated
+ * (virtio_pci_features), MSI-X with VIRTIO_PCI_VECTORS vectors handled
+ * by handler (driver_msix_start), no configuration-change interrupts.
+ * The driver then makes its queues (virtio_pci_queue on vector
+ * VIRTIO_PCI_VECTOR) and calls virtio_pci_ready. 0, or a STATUS_ERR_*
+ * with *step naming what failed.
+ */
+#define VIRTIO_PCI_VECTORS 1
+#define VIRTIO_PCI_VECTOR  0 /* every queue's: the handler sees them all */
+long virtio_pci_start(struct virtio_pci *d, uint64_t wanted,
+		      void (*handler)(uint64_t bits), const char **step);
+
+/* A start-up that failed at step with status rc: logged as who's, the
+ * device marked FAILED if we reached it. Returns the driver's exit
+ * status (1). */
+int virtio_pci_give_up(struct virtio_pci *d, const char *who,
+		       const char *step, long rc);
+
+/*
  * Feature negotiation: we accept `wanted` & what the device offers, and
  * VIRTIO_F_VERSION_1 must be among them (else STATUS_ERR_NOTSUP and the
  * device is marked FAILED). The device must then keep FEATURES_OK.
@@ -87,5 +107,10 @@ void virtio_pci_kick(struct virtio_queue *q);
  * under a stable config_generation). */
 uint64_t virtio_pci_config64(const struct virtio_pci *d, uint32_t offset);
 uint32_t virtio_pci_config32(const struct virtio_pci *d, uint32_t offset);
+uint16_t virtio_pci_config16(const struct virtio_pci *d, uint32_t offset);
+/* n bytes from offset, one access each, under a stable generation (a MAC
+ * address). */
+void virtio_pci_config_bytes(const struct virtio_pci *d, uint32_t offset,
+			     uint8_t *buf, uint32_t n);
 
 #endif

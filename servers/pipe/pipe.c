@@ -333,22 +333,6 @@ static uint32_t take(struct pipes *ps, struct pipe_ring *r, uint8_t *raw,
 
 /* ---- waiting requests ---- */
 
-static void enqueue(struct p9srv_req **p, struct p9srv_req *q)
-{
-	while (*p)
-		p = &(*p)->next;
-	q->next = 0;
-	*p = q;
-}
-
-static void dequeue(struct p9srv_req **p, struct p9srv_req *q)
-{
-	while (*p && *p != q)
-		p = &(*p)->next;
-	if (*p)
-		*p = q->next;
-	q->next = 0;
-}
 
 static uint32_t slot_of(struct pipes *ps, struct p9srv_req *q)
 {
@@ -367,7 +351,7 @@ static int wake_readers(struct pipes *ps, struct pipe_ring *r)
 		if (r->len)
 			took = take(ps, r, raw, q->count,
 				    !!(q->offset & SOCK_PEEK), &skip, &n);
-		dequeue(&r->rwait, q);
+		p9srv_queue_remove(&r->rwait, q);
 		if (p9srv_respond_read(q, raw + skip, n))
 			ring_unget(r, raw, took); /* its reader gave up */
 		went = 1;
@@ -385,7 +369,7 @@ static int wake_writers(struct pipes *ps, struct pipe_ring *r)
 		if (!broken(r) && !((r->readers || r->pipe->kind == PIPE_CONN) &&
 				    can_write(r, n)))
 			break;
-		dequeue(&r->wwait, q);
+		p9srv_queue_remove(&r->wwait, q);
 		if (broken(r)) {
 			p9srv_respond_error(q, P9_EPIPE);
 		} else {
@@ -439,10 +423,10 @@ void pipes_forget(struct p9srv_req *q)
 	struct pipe_node *n = q->node;
 	struct pipe *p = n->pipe;
 	for (int i = 0; i < 2; i++) {
-		dequeue(&p->ring[i].rwait, q);
-		dequeue(&p->ring[i].wwait, q);
+		p9srv_queue_remove(&p->ring[i].rwait, q);
+		p9srv_queue_remove(&p->ring[i].wwait, q);
 	}
-	dequeue(&p->qwait, q);
+	p9srv_queue_remove(&p->qwait, q);
 	/* A writer gone may let the next in line go. */
 	wake_both(ps, p);
 }
@@ -924,7 +908,7 @@ static long wait_for(struct pipes *ps, struct p9srv_req **queue,
 	struct p9srv_req *q = p9srv_hold(ps->srv);
 	if (!q)
 		return -P9_EBUSY;
-	enqueue(queue, q);
+	p9srv_queue_put(queue, q);
 	return P9SRV_HELD;
 }
 

@@ -60,7 +60,8 @@ static uint8_t alarm_stack[16384] __attribute__((aligned(16)));
  * file system (ramfs's tree, or the disk's: root_ns), the devices as a
  * union in /dev, POSIX shared memory in ramfs's /dev/shm (shm_open: its
  * files are memory, P9_MEMORY), the PCI devices in /dev/pci, the services
- * in /srv and the processes in /proc. Children start with their parent's. */
+ * in /srv, the processes in /proc and the network in /net. Children
+ * start with their parent's. */
 static const char ramfs_root_ns[] = "mount -c ramfs /\n";
 /* With a disk, /tmp stays in ramfs: scratch files gone at power-off, as a
  * tmpfs /tmp on Linux. */
@@ -74,7 +75,8 @@ static const char devices_ns[] = "mount cons /dev\n"
 				 "mount -c ramfs /dev/shm /dev/shm\n"
 				 "mount pci /dev/pci\n"
 				 "mount names /srv\n"
-				 "mount proc /proc\n";
+				 "mount proc /proc\n"
+				 "mount net /net\n";
 
 struct process *proc_by_pid(int pid)
 {

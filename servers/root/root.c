@@ -88,12 +88,18 @@ static struct service services[] = {
 	/* The disk's file system, the root when it mounts (disk_root). */
 	{ .module = "ext2.srv", .name = "ext2", .class = METTA_CLASS_SERVER,
 	  .prio = METTA_PRIO_NORM, .quota = 48 << 20, .irq = -1 },
+	/* TCP/IP: names finds ether0 (from pci) and slot 12 is the root
+	 * file system, for /etc/net.conf (give_net). */
+	{ .module = "net.srv", .name = "net", .class = METTA_CLASS_SERVER,
+	  .prio = METTA_PRIO_NORM, .quota = 12 << 20, .irq = -1, .names = 1,
+	  .optional = 1 },
 	{ .module = "proc.srv", .name = "proc", .class = METTA_CLASS_SERVER,
 	  .prio = METTA_PRIO_HIGH, .irq = -1 },
 };
 #define NSERVICES (int)(sizeof(services) / sizeof(services[0]))
 #define PROC	  (NSERVICES - 1)
-#define EXT2	  (NSERVICES - 2)
+#define NET	  (NSERVICES - 2)
+#define EXT2	  (NSERVICES - 3)
 /* Services ended on purpose: not restarted. */
 static uint8_t stopped[NSERVICES];
 /* Whether the disk's file system is the root: ext2 mounted it. */
@@ -407,6 +413,10 @@ static long start_service(int i)
 	if (rc == 0 && i == EXT2) /* its disk, a file of vdisk's */
 		rc = metta_cap_give(s->domain, portal_of("vdisk"), 12,
 				    RIGHT_CALL | RIGHT_GRANT);
+	if (rc == 0 && i == NET) /* the root file system: /etc/net.conf */
+		rc = metta_cap_give(s->domain,
+				    portal_of(disk_is_root ? "ext2" : "ramfs"),
+				    12, RIGHT_CALL | RIGHT_GRANT);
 	if (rc == 0 && i == EXT2) /* the time, for its files' times */
 		rc = metta_cap_give(s->domain, portal_of("tod"), CAP_TOD,
 				    RIGHT_CALL);

@@ -247,13 +247,6 @@ void dev_scan(struct client *cl)
  */
 void dev_first_scan(struct client *cl)
 {
-	uint32_t pci = metta_slot_alloc();
-	if (pci && metta_names_lookup("pci", pci) == 0) {
-		uint64_t w[4] = { P9_STATS };
-		struct metta_msg m = { .timeout_us = PCI_WAIT_US };
-		metta_call(pci, &m, w);
-	}
-	if (pci)
-		metta_cap_delete(pci);
+	metta_pci_settled(PCI_WAIT_US);
 	dev_scan(cl);
 }

@@ -4,7 +4,8 @@
  * the front, the middle or the end (a flushed request), a request not
  * there left alone, and the count kept. The bounce-buffer page pool
  * (lib/driver/pool.c): runs of contiguous pages, first fit, none when no
- * run is long enough (nothing taken), freed runs merging again.
+ * run is long enough (nothing taken), freed runs merging again. The ctl
+ * command matcher (lib/driver/ctl.c).
  */
 #include "check.h"
 #include "driver/driver.h"
@@ -88,6 +89,20 @@ static int pool_bad_frees(void)
 	return 0;
 }
 
+/* ctl commands: the word alone, or with echo's newline. */
+static int commands(void)
+{
+	CHECK(driver_is_command("crash", 5, "crash"));
+	CHECK(driver_is_command("crash\n", 6, "crash"));
+	CHECK(!driver_is_command("crash\n\n", 7, "crash"));
+	CHECK(!driver_is_command("cras", 4, "crash"));
+	CHECK(!driver_is_command("crashes", 7, "crash"));
+	CHECK(!driver_is_command("flush", 5, "crash"));
+	CHECK(!driver_is_command("", 0, "crash"));
+	CHECK(!driver_is_command("\n", 1, "crash"));
+	return 0;
+}
+
 int main(void)
 {
 	RUN(fifo);
@@ -95,5 +110,6 @@ int main(void)
 	RUN(pool_runs);
 	RUN(pool_fragments);
 	RUN(pool_bad_frees);
+	RUN(commands);
 	return check_done();
 }

@@ -157,6 +157,49 @@ def pattern_disk(size):
     return make
 
 
+class HostEcho:
+    """A TCP echo server on the host's 127.0.0.1 (a free port), for a
+    boot's "host": the guest reaches it as 10.0.2.2 through QEMU's user
+    network. Gives {echo_port} to the boot's input."""
+
+    def start(self):
+        import socket
+        import threading
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.sock.settimeout(0.5)
+        self.running = True
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+        return {"echo_port": self.sock.getsockname()[1]}
+
+    def serve(self):
+        import socket
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            conn.settimeout(30)
+            try:
+                while True:
+                    data = conn.recv(65536)
+                    if not data:
+                        break
+                    conn.sendall(data)
+            except OSError:
+                pass
+            conn.close()
+
+    def stop(self):
+        self.running = False
+        self.thread.join()
+        self.sock.close()
+
+
 def shell_boot(name, modules, program, checks):
     """A boot of the system with extra modules (or ones in place of the
     system's of the same name), where the shell runs a UTEST program and
@@ -1178,6 +1221,46 @@ BOOTS = [
         ("restarted_driver_serves", contains("blktest -again: the disk reads again")),
     ]), "tests": "BLKTEST",
         "disk": {"image": "blktest.img", "make": pattern_disk(4 << 20)}},
+    # The net server without a card (loopback only): /net used directly
+    # by tests/system/files/nettest.c (TCP and UDP over 127.0.0.1, errors,
+    # nothing left behind).
+    {**shell_boot("net_loopback", {
+        "net.srv": built("modules/net.srv"),
+        "nettest": built("modules/nettest"),
+    }, "nettest", [
+        ("loopback_only", contains("net: no network card: loopback only")),
+    ]), "tests": "NETTEST"},
+    # The net server with a card on QEMU's user network: DHCP binds
+    # 10.0.2.15, the host (10.0.2.2) answers an ICMP echo through
+    # /net/icmp, and a TCP connection reaches a host program on its
+    # 127.0.0.1 (HostEcho).
+    {**shell_boot("net_user", {
+        "net.srv": built("modules/net.srv"),
+        "virtio-net.drv": built("modules/virtio-net.drv"),
+        "nettest": built("modules/nettest"),
+    }, "nettest -ping 10.0.2.2\nnettest -connect 10.0.2.2!{echo_port}", [
+        ("dhcp_bound", contains("net: ether0: DHCP gave 10.0.2.15")),
+        ("ipifc_status", matches(r"addr 10\.0\.2\.15/24\ngateway 10\.0\.2\.2\n"
+                                 r"mac 52:54:00:12:34:56\nmtu 1500\ndhcp bound")),
+        ("ping_answered", contains("nettest: echo reply from 10.0.2.2")),
+        ("host_echoed", matches(r"nettest: the host echoed through 10\.0\.2\.2!\d+")),
+    ]), "net": "user", "host": HostEcho(), "tests": None},
+    # The virtio-net driver on QEMU's user network ("net": tools/qemu.sh's
+    # NET): tests/user/nnet.c through the service ether0, ARP to the host
+    # (10.0.2.2), the files, and frames again after the driver's crash.
+    {**shell_boot("virtio_net", {
+        "virtio-net.drv": built("modules/virtio-net.drv"),
+        "nnet": built("user/tests/nnet"),
+    }, "nnet ether0", [
+        ("driver_started", matches(r"virtio-net \S+: 52:54:00:12:34:56, link up, "
+                                   r"\d+ receive buffers, \d+ transmit slots")),
+        ("ether0_addr", contains("nnet: ether0 is 525400123456")),
+        ("driver_restarted", matches(r"pci: virtio-net\.drv for \S+ ended with "
+                                     r"status \d+; restarting it \(restart 1\)")),
+        ("restarted_driver_started", matches(r"virtio-net \S+: 52:54(.|\n)*"
+                                             r"virtio-net \S+: 52:54")),
+        ("frames_after_restart", contains("nnet: frames pass after the restart")),
+    ]), "net": "user"},
     # As many modules as the nucleus hands over: the system's, dummies,
     # and last a test program, which the shell still finds and runs.
     shell_boot("boot_max_modules", {

@@ -1,0 +1,2 @@
+/* lwIP's <stdlib.h>: atoi (netif_find), from lib/string. */
+#include <string/kstring.h>

@@ -1,0 +1,2 @@
+/* lwIP's <string.h>: the few functions it uses, from lib/string. */
+#include <string/kstring.h>
