@@ -5,8 +5,8 @@
  * included, as POSIX says. Close-on-exec belongs to the descriptor.
  *
  * Each kind of open file (a 9P file, a directory, a raw 9P channel, the
- * terminal, a pipe or FIFO, a Unix-domain socket) is reached through one table of
- * operations, as Plan 9 reaches each device through its Dev: the calls in
+ * terminal, a pipe or FIFO, a Unix-domain socket, a TCP, UDP or ICMP
+ * socket over /net) is reached through one table of operations, as Plan 9 reaches each device through its Dev: the calls in
  * file.c check the descriptor and the access mode, then call the kind's
  * operation. A missing operation has a fixed answer (see file_ops).
  */
@@ -20,6 +20,7 @@
 
 struct dirbuf;
 struct ofile;
+struct sock_calls;
 
 struct file_ops {
 	const char *kind;
@@ -50,13 +51,101 @@ struct file_ops {
 	 * POLL* values) or an errno; wait: until some bit is set (poll.c).
 	 * NULL: always ready for reading and writing, as a regular file is. */
 	int (*poll)(struct ofile *f, int events, int wait);
+	/* A socket's calls (socket.c); NULL: not a socket (ENOTSOCK). */
+	const struct sock_calls *sock;
 };
 
 extern const struct file_ops file9p_ops, dir_ops, tty_ops, chan_ops, pipe_ops,
-    sock_ops;
+    sock_ops, tcp_ops, udp_ops, icmp_ops, icmp_raw_ops;
 
-/* A socket's own state (socket.c); its fids are the open file's loc. */
-enum { SK_NEW, SK_LISTEN, SK_CONN, SK_DGRAM };
+/* An address a socket call gives the program: Linux's sockaddr, len
+ * bytes of it (0: none, as for an unbound Unix-domain peer). */
+struct sock_addr {
+	uint32_t len;
+	uint8_t sa[sizeof(struct lx_sockaddr_un)];
+};
+
+/* One send or receive (socket.c checks the program's buffers first). */
+struct sock_io {
+	const struct lx_iovec *iov;
+	uint64_t cnt;
+	long total;	      /* bytes the iovecs hold */
+	int flags;	      /* MSG_* */
+	struct lx_msghdr *m;  /* sendmsg's, recvmsg's (0: other calls) */
+	uint64_t uaddr, ulen; /* send: the destination given (0: none) */
+	int cloexec;	      /* recv: MSG_CMSG_CLOEXEC */
+	struct sock_addr from; /* recv: the sender's, filled by the kind */
+};
+
+/*
+ * The calls of one kind of socket (unix.c's Unix-domain sockets, inet.c's
+ * TCP, UDP and ICMP over /net), as Plan 9 reaches each device through its
+ * Dev: socket.c checks the descriptor (EBADF, ENOTSOCK) and what the
+ * program gave, then calls the kind. a: the call's arguments.
+ */
+struct sock_calls {
+	int family; /* LX_AF_*: SO_DOMAIN */
+	long (*bind)(struct ofile *f, const uint64_t *a);
+	long (*listen)(struct ofile *f, const uint64_t *a);
+	long (*connect)(struct ofile *f, const uint64_t *a);
+	/* A new connection (its open file, with accept4's flags) and its
+	 * peer's address, or an errno. */
+	long (*accept)(struct ofile *f, int flags, struct ofile **out,
+		       struct sock_addr *peer);
+	long (*shutdown)(struct ofile *f, int how);
+	/* Our name (peer 0) or the peer's: 0 or an errno (ENOTCONN). */
+	long (*name)(struct ofile *f, int peer, struct sock_addr *out);
+	/* An option's value into val (16 bytes at most): its length or
+	 * an errno. */
+	long (*getsockopt)(struct ofile *f, int level, int opt, uint8_t *val);
+	long (*setsockopt)(struct ofile *f, const uint64_t *a);
+	/* The bytes sent or received, or an errno. */
+	long (*send)(struct ofile *f, struct sock_io *io);
+	long (*recv)(struct ofile *f, struct sock_io *io);
+};
+
+/* Helpers the kinds share (socket.c). */
+/* f installed (cloexec) or let go: the descriptor or an errno. */
+long sock_install(struct ofile *f, int cloexec);
+/* setsockopt's int (a[3], length a[4]): 0 or EINVAL/EFAULT. */
+long sock_take_int(const uint64_t *a, int *v);
+/* Linux's SO_SNDBUF/SO_RCVBUF: the size asked for, doubled. */
+uint32_t sock_buf_size(int asked);
+/* SO_TYPE, SO_DOMAIN, SO_ACCEPTCONN, SO_SNDBUF, SO_RCVBUF: 1 and *v;
+ * 0 for another option. */
+int sock_common_option(struct ofile *f, int opt, int *v);
+/* Scatters n bytes of data into the (checked) iovecs. */
+void sock_scatter(const struct lx_iovec *iov, uint64_t cnt,
+		  const uint8_t *data, uint64_t n);
+/* fstat of a socket. */
+long sock_stat(struct ofile *f, struct lx_stat *st);
+/* Socket kinds' constructors: the open file of a new socket, or an
+ * errno (socket.c picks the kind by family). */
+long unix_socket(int type, int proto, int flags, struct ofile **out);
+long inet_socket(int type, int proto, int flags, struct ofile **out);
+
+/* A socket's own state (unix.c, inet.c); its fids are the open file's
+ * loc. */
+enum { SK_NEW, SK_LISTEN, SK_CONN, SK_DGRAM, SK_CONNECTING };
+
+/* What an Internet socket keeps (inet.c): its conversation on /net
+ * (loc[0] its ctl, loc[1] its data or, listening, its listen file). */
+#define INET_PEEK_MAX 256
+struct inet {
+	uint32_t conv;	       /* the conversation's number N */
+	uint32_t laddr, raddr; /* bound to, connected to (network order) */
+	uint16_t lport, rport; /* (host order) */
+	uint8_t bound;	       /* bound or announced */
+	uint8_t shut;	       /* SHUT_RD + 1 | SHUT_WR + 1 bits seen */
+	uint8_t inprogress;    /* EINPROGRESS given, no connect since */
+	uint8_t reuse, keepalive, nodelay, broadcast;
+	int32_t err;	       /* a pending error (SO_ERROR), negative */
+	int32_t ttl;	       /* IP_TTL as set (0: the default) */
+	uint64_t rcvtimeo, sndtimeo; /* ns, 0: wait for ever */
+	uint32_t peekn;	       /* bytes read ahead by MSG_PEEK */
+	uint8_t peek[INET_PEEK_MAX];
+};
+
 struct sock {
 	uint8_t type;  /* LX_SOCK_STREAM, LX_SOCK_DGRAM */
 	uint8_t state; /* SK_*: loc[0] none, the listener's data (loc[1]
@@ -69,6 +158,7 @@ struct sock {
 	char name[LX_SUN_PATH];	 /* bound to, as given ("": none) */
 	char peer[LX_SUN_PATH];	 /* connected to, as given */
 	char lname[FIFO_NAME_MAX + 1]; /* the pipe server's name for it */
+	struct inet in; /* an Internet socket's */
 };
 
 struct ofile {
@@ -146,6 +236,9 @@ long file9p_wstat(struct ofile *f, const struct p9_stat *st);
 /* Streams (pipes, the terminal): the 9P offset carries flags. */
 long stream_read(struct ofile *f, uint64_t ubuf, uint64_t n, uint64_t flags);
 long stream_write(struct ofile *f, uint64_t ubuf, uint64_t n, uint64_t flags);
+/* The same through the fid at l. */
+long stream_write_loc(struct loc *l, uint64_t ubuf, uint64_t n,
+		      uint64_t flags);
 long stat_loc(const struct loc *l, struct lx_stat *out);
 /* statfs of l's file system into the program's buffer ubuf (checked
  * writable here): the server's Tstatfs, or an empty one for a server
@@ -161,6 +254,8 @@ uint32_t perm_from_9p(uint32_t p9mode);
 
 /* The server's readiness of f's first fid (READY_QUERY): poll.c. */
 int ready_query(struct ofile *f, int interest, int wait);
+/* The same of the fid at l. */
+int ready_query_loc(const struct loc *l, int interest, int wait);
 /* After opening the terminal as name ("cons", "tty"): 0 or an errno
  * (tty.c; /dev/tty is ENXIO when another session holds the console). */
 long tty_opened(struct ofile *f, const char *name);

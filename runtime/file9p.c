@@ -333,12 +333,17 @@ long stream_read(struct ofile *f, uint64_t ubuf, uint64_t n, uint64_t flags)
  */
 long stream_write(struct ofile *f, uint64_t ubuf, uint64_t n, uint64_t flags)
 {
-	struct p9c *c = loc_client(&f->loc[0]);
+	return stream_write_loc(&f->loc[0], ubuf, n, flags);
+}
+
+long stream_write_loc(struct loc *l, uint64_t ubuf, uint64_t n, uint64_t flags)
+{
+	struct p9c *c = loc_client(l);
 	uint32_t unit = p9c_iounit(c);
 	uint64_t done = 0;
 	while (done < n) {
 		uint32_t k = n - done > unit ? unit : (uint32_t)(n - done);
-		long r = p9c_write(c, f->loc[0].fid, flags,
+		long r = p9c_write(c, l->fid, flags,
 				   (const uint8_t *)ubuf + done, k);
 		if (r <= 0)
 			return done ? (long)done : (r ? r : -P9_EIO);

@@ -331,8 +331,10 @@ struct lx_itimerval {
 	struct lx_timeval interval, value;
 };
 
-/* Sockets (Unix-domain only: socket.c). */
+/* Sockets (socket.c; Unix-domain: unix.c; Internet: inet.c). */
+#define LX_AF_UNSPEC	   0
 #define LX_AF_UNIX	   1
+#define LX_AF_INET	   2
 #define LX_SOCK_STREAM	   1
 #define LX_SOCK_DGRAM	   2
 #define LX_SOCK_RAW	   3
@@ -349,14 +351,28 @@ struct lx_itimerval {
 #define LX_MSG_NOSIGNAL	   0x4000
 #define LX_MSG_CMSG_CLOEXEC 0x40000000
 #define LX_SOL_SOCKET	   1
+#define LX_SO_REUSEADDR	   2
 #define LX_SO_TYPE	   3
 #define LX_SO_ERROR	   4
+#define LX_SO_BROADCAST	   6
 #define LX_SO_SNDBUF	   7
 #define LX_SO_RCVBUF	   8
+#define LX_SO_KEEPALIVE	   9
+#define LX_SO_LINGER	   13
 #define LX_SO_PASSCRED	   16
 #define LX_SO_PEERCRED	   17
+#define LX_SO_RCVTIMEO	   20
+#define LX_SO_SNDTIMEO	   21
 #define LX_SO_ACCEPTCONN   30
+#define LX_SO_PROTOCOL	   38
 #define LX_SO_DOMAIN	   39
+#define LX_IPPROTO_IP	   0 /* also SOL_IP */
+#define LX_IPPROTO_ICMP	   1
+#define LX_IPPROTO_TCP	   6 /* also SOL_TCP */
+#define LX_IPPROTO_UDP	   17
+#define LX_IP_TTL	   2
+#define LX_TCP_NODELAY	   1
+#define LX_TCP_MAXSEG	   2
 #define LX_SCM_RIGHTS	   1
 #define LX_SCM_CREDENTIALS 2
 #define LX_SHUT_RDWR	   2
@@ -366,6 +382,17 @@ struct lx_itimerval {
 struct lx_sockaddr_un {
 	uint16_t sun_family;
 	char sun_path[LX_SUN_PATH];
+};
+
+struct lx_sockaddr_in {
+	uint16_t sin_family;
+	uint16_t sin_port;     /* network order */
+	uint32_t sin_addr;     /* network order */
+	uint8_t sin_zero[8];
+};
+
+struct lx_linger {
+	int32_t onoff, linger;
 };
 
 struct lx_msghdr {

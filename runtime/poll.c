@@ -22,13 +22,18 @@
 
 int ready_query(struct ofile *f, int interest, int wait)
 {
-	struct p9c *c = loc_client(&f->loc[0]);
+	return ready_query_loc(&f->loc[0], interest, wait);
+}
+
+int ready_query_loc(const struct loc *l, int interest, int wait)
+{
+	struct p9c *c = loc_client(l);
 	const uint8_t *data;
 	uint64_t off = READY_QUERY | (uint64_t)(interest & 0xff) |
 		       (wait ? 0 : PIPE_NOWAIT);
 	if (!interest)
 		return wait ? -P9_EAGAIN : 0; /* nothing to ask the server */
-	long r = p9c_read_ref(c, f->loc[0].fid, off, 1, &data);
+	long r = p9c_read_ref(c, l->fid, off, 1, &data);
 	if (r < 0)
 		return (int)r;
 	return r ? data[0] : LX_POLLERR;

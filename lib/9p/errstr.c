@@ -83,6 +83,8 @@ static const struct p9_err table[] = {
 	{ "network is unreachable", P9_ENETUNREACH },
 	{ "software caused connection abort", P9_ECONNABORTED },
 	{ "transport endpoint is already connected", P9_EISCONN },
+	{ "numerical argument out of domain", P9_EDOM },
+	{ "connection aborted", P9_ECONNABORTED },
 	{ "no route to host", P9_EHOSTUNREACH },
 	{ "operation already in progress", P9_EALREADY },
 	{ "operation now in progress", P9_EINPROGRESS },

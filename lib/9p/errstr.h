@@ -45,6 +45,7 @@
 #define P9_EROFS	30
 #define P9_EMLINK	31
 #define P9_EPIPE	32
+#define P9_EDOM	33
 #define P9_ERANGE	34
 #define P9_ENAMETOOLONG 36
 #define P9_ENOSYS	38

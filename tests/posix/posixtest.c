@@ -248,7 +248,7 @@ static const struct pt_test *lists[] = {
 	pt_file_tests, pt_fd_tests, pt_dir_tests, pt_rename_tests, pt_fs_tests,
 	pt_mem_tests,
 	pt_proc_tests, pt_err_tests, pt_dev_tests, pt_link_tests, pt_pipe_tests,
-	pt_fifo_tests, pt_unix_tests, pt_fork_tests, pt_thread_tests,
+	pt_fifo_tests, pt_unix_tests, pt_inet_tests, pt_fork_tests, pt_thread_tests,
 	pt_exec_tests, pt_signal_tests, pt_poll_tests, pt_tty_tests,
 	pt_procfs_tests, pt_9p_tests, pt_image_tests, /* dropped where they cannot run */
 };
@@ -361,6 +361,11 @@ int main(int argc, char **argv)
 		drop(pt_image_tests);
 	if (!asked_for("tty", prefixes, nprefixes))
 		drop(pt_tty_tests);
+	/* Metta's sockets need the net server's /net. */
+	if (pt_on_metta() && access("/net/tcp/clone", F_OK) != 0) {
+		pt_say("posixtest: no /net: the inet tests are not run");
+		drop(pt_inet_tests);
+	}
 
 	for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
 		for (const struct pt_test *t = lists[l]; t->name; t++)

@@ -152,6 +152,7 @@ extern const struct pt_test pt_link_tests[];
 extern const struct pt_test pt_pipe_tests[];
 extern const struct pt_test pt_fifo_tests[];
 extern const struct pt_test pt_unix_tests[];
+extern const struct pt_test pt_inet_tests[];
 extern const struct pt_test pt_fork_tests[];
 extern const struct pt_test pt_exec_tests[];
 extern const struct pt_test pt_signal_tests[];
