@@ -15,7 +15,7 @@ BENCH_CPU    ?=
 
 BENCH_SUITE_SRC := bench/suite.c bench/harness.c bench/sys.c bench/ipc.c \
 		   bench/mem.c bench/proc.c bench/file.c bench/disk.c \
-		   bench/idle.c
+		   bench/idle.c bench/net.c
 BENCH_PROGS  := $(BENCH_BIN)/bench $(BENCH_BIN)/tsc $(BENCH_BIN)/nop \
 		$(BENCH_BIN)/init
 BENCH_KERNEL := $(BENCH_LINUX)/vmlinuz
@@ -29,21 +29,22 @@ BENCH_DISK_SRC := $(BENCH_OUT)/disk-src
 BENCH_DISK_DIR := bench
 BENCH_DISK_STAMP := $(BENCH_OUT)/disk-src.done
 
-.PHONY: bench bench-icount bench-files bench-deps bench-clean
+.PHONY: bench bench-icount bench-files bench-deps bench-clean linux-peer-files
 
 # The whole comparison. A Metta that cannot be built yet is not an error:
-# its rows are reported as missing. Metta boots three times per measure:
-# the native benchmarks, the suite's Linux binary through the runtime, and
-# the suite's disk rows with the disk attached.
+# its rows are reported as missing. Metta boots four times per measure:
+# the native benchmarks, the suite's Linux binary through the runtime, the
+# suite's disk rows with the disk attached, and its network rows with a
+# network card (Linux runs all in one boot, with the disk and the card).
 bench: bench-files
 	@if $(MAKE) --no-print-directory $(BENCH_METTA_ISO) $(BENCH_METTA_POSIX_ISO) \
-		$(BENCH_METTA_DISK_ISO); \
+		$(BENCH_METTA_DISK_ISO) $(BENCH_METTA_NET_ISO); \
 	then isos="--metta-iso $(BENCH_METTA_ISO) --metta-iso $(BENCH_METTA_POSIX_ISO) \
-		--metta-disk-iso $(BENCH_METTA_DISK_ISO)"; \
+		--metta-disk-iso $(BENCH_METTA_DISK_ISO) --metta-net-iso $(BENCH_METTA_NET_ISO)"; \
 	else echo "bench: the Metta ISOs could not be built; Metta rows will be n/a" >&2; isos=; fi; \
 	python3 -B tools/bench/run.py --out $(BENCH_OUT) --kernel $(BENCH_KERNEL) \
 		--initrd $(BENCH_INITRD) --rounds $(BENCH_ROUNDS) \
-		--disk-source $(BENCH_DISK_SRC) \
+		--disk-source $(BENCH_DISK_SRC) --net \
 		$(if $(BENCH_CPU),--cpu $(BENCH_CPU)) $$isos
 
 # Metta's side: the nucleus with the native benchmarks as its first
@@ -92,11 +93,24 @@ $(BENCH_METTA_DISK_ISO): $(NUCLEUS) $(BENCH_POSIX_MODULES) tools/mkiso.sh
 	@sh tools/mkiso.sh $@ "init=bench,-D,/$(BENCH_DISK_DIR),ext2" $(NUCLEUS) \
 		$(BENCH_POSIX_MODULES)
 
+# The network rows on Metta: the same system and suite binary, with a
+# network card on QEMU's user network; the runner puts the port of the
+# host's peer in place of the zeros (tools/bench/run.py, NET_PLACEHOLDER).
+BENCH_METTA_NET_ISO := $(BENCH_OUT)/metta-net-bench.iso
+$(BENCH_METTA_NET_ISO): $(NUCLEUS) $(BENCH_POSIX_MODULES) tools/mkiso.sh
+	@echo "  ISO     $@"
+	@sh tools/mkiso.sh $@ "init=bench,-d,/tmp,-N,10.0.2.2:00000,net" \
+		$(NUCLEUS) $(BENCH_POSIX_MODULES)
+
 # Instructions only (one boot of each system), for a quick look.
 bench-icount: BENCH_ROUNDS := 0
 bench-icount: bench
 
 bench-files: $(BENCH_PROGS) $(BENCH_KERNEL) $(BENCH_INITRD) $(BENCH_DISK_STAMP)
+
+# What the tests' Linux peers boot (tests/multivm.py): this kernel, its
+# modules and the initramfs's /init; the runner writes each initramfs.
+linux-peer-files: $(BENCH_KERNEL) $(BENCH_KMODS) $(BENCH_BIN)/init
 
 # The tree every disk image is made from (about 320 MiB of cold files).
 $(BENCH_DISK_STAMP): $(BENCH_BIN)/bench
@@ -128,7 +142,8 @@ $(BENCH_BIN)/nop: bench/nop.c | bench-deps
 # Fetched once; delete the directory to fetch the current kernel again.
 # One run of the script makes both (a kernel fetched before the disk rows
 # existed has no modules: then both are fetched again, so they match).
-$(BENCH_KERNEL) $(BENCH_KMODS) &: | bench-deps
+# The script names the modules: a change to it fetches them again.
+$(BENCH_KERNEL) $(BENCH_KMODS) &: tools/bench/fetch-linux.sh tools/bench/kmods.py | bench-deps
 	sh tools/bench/fetch-linux.sh $(BENCH_LINUX)
 
 $(BENCH_INITRD): $(BENCH_PROGS) $(BENCH_KMODS) tools/bench/rc \

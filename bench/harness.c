@@ -108,15 +108,17 @@ static uint64_t per_op(uint64_t ticks, unsigned n)
 
 int bench_run(const struct bench *b, unsigned batches)
 {
-	uint64_t v[MAX_BATCHES];
-	char value[32], extra[96];
+	uint64_t v[MAX_BATCHES], e[MAX_BATCHES];
+	char value[32], extra[128];
 	unsigned i;
+	int len;
 
 	if (b->batches)
 		batches = b->batches;
 	if (batches == 0 || batches > MAX_BATCHES)
 		batches = 11;
 	failed = 0;
+	bench_elapsed_set = 0;
 	if (b->setup && b->setup() != 0) {
 		bench_warn("%s: setup failed, skipped", b->name);
 		return -1;
@@ -124,8 +126,10 @@ int bench_run(const struct bench *b, unsigned batches)
 	/* The first batch pays for cold caches, first-touch page faults and,
 	 * under TCG, code translation: run it and throw it away. */
 	b->batch(b->ops);
-	for (i = 0; i < batches && !failed; i++)
+	for (i = 0; i < batches && !failed; i++) {
 		v[i] = per_op(b->batch(b->ops), b->ops);
+		e[i] = per_op(bench_elapsed, b->ops);
+	}
 	if (b->teardown)
 		b->teardown();
 	if (failed) {
@@ -136,9 +140,14 @@ int bench_run(const struct bench *b, unsigned batches)
 	qsort(v, batches, sizeof v[0], cmp_u64);
 	snprintf(value, sizeof value, "%llu",
 		 (unsigned long long)v[batches / 2]);
-	snprintf(extra, sizeof extra, "min=%llu max=%llu batches=%u ops=%u",
-		 (unsigned long long)v[0], (unsigned long long)v[batches - 1],
-		 batches, b->ops);
+	len = snprintf(extra, sizeof extra, "min=%llu max=%llu batches=%u ops=%u",
+		       (unsigned long long)v[0],
+		       (unsigned long long)v[batches - 1], batches, b->ops);
+	if (bench_elapsed_set) {
+		qsort(e, batches, sizeof e[0], cmp_u64);
+		snprintf(extra + len, sizeof extra - (size_t)len,
+			 " elapsed=%llu", (unsigned long long)e[batches / 2]);
+	}
 	bench_line(b->name, "tsc", value, extra);
 	return 0;
 }

@@ -44,6 +44,7 @@ struct bench {
 extern const char *bench_dir;	   /* writable directory for the file tests */
 extern const char *bench_spawn;	   /* tiny static binary for posix_spawn */
 extern const char *bench_disk_dir; /* a directory on the disk, or NULL */
+extern const char *bench_net_peer; /* "A.B.C.D:PORT" of the host's peer, or NULL */
 
 /*
  * A timed window that leaves out the CPU's idle time (idle.c): for
@@ -58,6 +59,16 @@ struct bench_span {
 extern double bench_tsc_mhz; /* TSC ticks per microsecond, set by main */
 void bench_span_start(struct bench_span *s);
 uint64_t bench_span_busy(const struct bench_span *s);
+/*
+ * The same for a batch whose wall time should count its waits (a network
+ * round trip): returns the busy ticks and leaves the elapsed ones in
+ * bench_elapsed; a benchmark whose batches end this way gets the median
+ * elapsed ticks per operation on its line too, as elapsed=<n>, which the
+ * wall-time report uses instead of the busy figure.
+ */
+uint64_t bench_span_end(const struct bench_span *s);
+extern uint64_t bench_elapsed;
+extern int bench_elapsed_set; /* bench_span_end ran in this benchmark */
 
 /* For a batch that went wrong: say why, and bench_run prints no figure. */
 void bench_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -80,6 +91,6 @@ int bench_disk_prepare(const char *dir);
 
 /* The benchmark tables of each source file, ended by a zeroed entry. */
 extern const struct bench bench_sys[], bench_ipc[], bench_mem[], bench_proc[],
-    bench_file[], bench_disk[];
+    bench_file[], bench_disk[], bench_net[];
 
 #endif

@@ -93,3 +93,16 @@ uint64_t bench_span_busy(const struct bench_span *s)
 	idle = (double)(idle1 - s->idle_ns) * bench_tsc_mhz / 1000.0;
 	return idle >= (double)ticks ? 0 : ticks - (uint64_t)idle;
 }
+
+uint64_t bench_elapsed;
+int bench_elapsed_set;
+
+uint64_t bench_span_end(const struct bench_span *s)
+{
+	uint64_t busy;
+
+	bench_elapsed = rdtsc() - s->tsc;
+	bench_elapsed_set = 1;
+	busy = bench_span_busy(s);
+	return busy;
+}

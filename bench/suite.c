@@ -2,13 +2,15 @@
  * The Metta benchmark suite: one static binary that runs unchanged on Linux
  * and on Metta and prints a BENCH line per result (see harness.h).
  *
- *   bench [-l] [-b batches] [-d dir] [-D disk-dir] [-s spawn-binary] [name...]
+ *   bench [-l] [-b batches] [-d dir] [-D disk-dir] [-N addr:port]
+ *         [-s spawn-binary] [name...]
  *   bench -p dir
  *
  * With names (or prefixes such as "file") only those benchmarks run. The
  * disk benchmarks (bench_disk, "ext2.*") run only with -D, a directory on
  * a freshly made disk image; -p writes the files that such an image must
- * hold into dir and exits (see disk.c).
+ * hold into dir and exits (see disk.c). The network benchmarks
+ * (bench_net, "net.*") run only with -N, the host's peer (see net.c).
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -24,6 +26,7 @@ const char *bench_spawn = "/bin/nop";
 
 static const struct bench *const tables[] = {
 	bench_sys, bench_ipc, bench_mem, bench_proc, bench_file, bench_disk,
+	bench_net,
 };
 
 static uint64_t now_ns(void)
@@ -74,7 +77,7 @@ static int wanted(const struct bench *b, int argc, char **argv)
 static void usage(void)
 {
 	bench_warn("usage: bench [-l] [-b batches] [-d dir] [-D disk-dir] "
-		   "[-s spawn-binary] [name...]; bench -p dir");
+		   "[-N addr:port] [-s spawn-binary] [name...]; bench -p dir");
 	exit(2);
 }
 
@@ -83,7 +86,7 @@ int main(int argc, char **argv)
 	unsigned batches = 11;
 	int list = 0, failed = 0, opt;
 
-	while ((opt = getopt(argc, argv, "lb:d:D:p:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "lb:d:D:N:p:s:")) != -1) {
 		switch (opt) {
 		case 'l':
 			list = 1;
@@ -96,6 +99,9 @@ int main(int argc, char **argv)
 			break;
 		case 'D':
 			bench_disk_dir = optarg;
+			break;
+		case 'N':
+			bench_net_peer = optarg;
 			break;
 		case 'p':
 			return bench_disk_prepare(optarg) == 0 ? 0 : 1;
@@ -128,6 +134,8 @@ int main(int argc, char **argv)
 				continue;
 			if (tables[t] == bench_disk && !list && !bench_disk_dir)
 				continue; /* no disk given */
+			if (tables[t] == bench_net && !list && !bench_net_peer)
+				continue; /* no peer given */
 			if (list)
 				printf("%-22s %s\n", b->name, b->what);
 			else if (bench_run(b, batches) != 0)

@@ -8,7 +8,9 @@
    a crash fails it and leaves the input in build/fuzz/.
 3. System tests: the boots in tests/system/boots.py, each a real ISO booted
    in QEMU under TCG with a timeout, judged from the serial output and
-   QEMU's exit status.
+   QEMU's exit status. A boot with peers starts several machines together
+   on one Ethernet on 127.0.0.1 (tests/multivm.py): Metta's and Linux's,
+   each judged by its own expectations; the boot passes when all pass.
 
 Prints one line per test and last `N passed, N failed`; exits non-zero on
 any failure or timeout.
@@ -16,14 +18,17 @@ any failure or timeout.
 import argparse
 import os
 import re
+import shlex
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(HERE, "system"))
 import boots  # noqa: E402
+import multivm  # noqa: E402
 
 BOOT_TIMEOUT = 120  # seconds; a boot takes 1-3 s under TCG
 INPUT_PAUSE = 3     # seconds between chunks of console input
@@ -170,13 +175,31 @@ def prepare_disk(build, boot):
     return path
 
 
-def boot_qemu(iso, boot, log, disk=None):
+def wait_process(p, timeout, stop=None):
+    """p's exit status, or None if it ran past timeout seconds or stop
+    (a threading.Event) was set: then it is killed, with its group."""
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            return p.wait(timeout=0.5)
+        except subprocess.TimeoutExpired:
+            if time.monotonic() >= end or (stop and stop.is_set()):
+                os.killpg(p.pid, 9)
+                p.wait()
+                return None
+
+
+def boot_qemu(iso, boot, log, disk=None, net=None, stop=None):
+    """Boot iso as boot says: (QEMU's status or None at the timeout, the
+    serial output, seconds). net: QEMU options of a network card (a
+    multi-VM boot's); stop: an Event that ends the machine early."""
+    # A machine on a multi-VM Ethernet has that card alone (NET=none).
     env = dict(os.environ, ACCEL="tcg", TESTEXIT="1",
                SMP=str(boot.get("smp", 2)), MEM=f"{boot.get('mem', 512)}M",
                ICOUNT="1" if boot.get("icount") else "0", DISK=disk or "",
-               NET=boot.get("net", ""), HOSTFWD="")
+               NET="none" if net else boot.get("net", ""), HOSTFWD="")
     start = time.monotonic()
-    extra, transcript, helper = [], [], None
+    extra, transcript, helper = list(net or []), [], None
     for device in boot.get("devices", ()):
         extra += ["-device", device]
     if boot.get("monitor"):
@@ -211,12 +234,7 @@ def boot_qemu(iso, boot, log, disk=None):
             p.stdin.write(chunk.encode())
             p.stdin.flush()
         p.stdin.close()
-        try:
-            status = p.wait(timeout=boot.get("timeout", BOOT_TIMEOUT))
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, 9)
-            p.wait()
-            status = None
+        status = wait_process(p, boot.get("timeout", BOOT_TIMEOUT), stop)
     if helper:
         helper.join()
     if host:
@@ -246,11 +264,128 @@ def judge_tests(name, prefix, out, tally):
                      f"{len(results)} of {begin.group(1)} reported")
 
 
+def judge_boot(name, boot, status, out, secs, log, tally, disk=None):
+    """Tally one machine's results: its exit status, self-reported tests
+    and checks. A machine that serves (a multi-VM boot's peer with
+    "serves") is stopped once the others end: its status is not judged."""
+    timeout = boot.get("timeout", BOOT_TIMEOUT)
+    if boot.get("serves"):
+        tally.result(f"{name}/boot ({secs:.1f} s)")
+    elif status is None:
+        tally.result(f"{name}/boot", f"timed out after {timeout} s (log: {log})")
+    elif status != boot["exit"]:
+        tally.result(f"{name}/boot", f"QEMU exit status {status}, want "
+                     f"{boot['exit']} (log: {log})")
+    else:
+        tally.result(f"{name}/boot ({secs:.1f} s)")
+    if boot.get("tests"):
+        judge_tests(name, boot["tests"], out, tally)
+    for check, fn in boot.get("checks", []):
+        tally.result(f"{name}/{check}", fn(out))
+    for check, fn in boot.get("after", []):
+        tally.result(f"{name}/{check}", fn(out, disk))
+
+
+def linux_ended(out):
+    """A Linux peer's script ended with status 0 (linux_peer.sh)."""
+    m = re.search(r"PEER-END status=(\d+)", out)
+    if not m:
+        return "its script did not end (no PEER-END line)"
+    return None if m.group(1) == "0" else f"its script ended with status {m.group(1)}"
+
+
+def linux_up(out):
+    """A Linux peer's card came up at its address (linux_peer.sh)."""
+    return None if "PEER-UP " in out else "eth0 did not come up (no PEER-UP line)"
+
+
+def run_linux(build, spec, index, port, log, stop):
+    """Boot Linux peer spec as machine index on the hub at port: (status,
+    output, seconds)."""
+    initrd = log[:-len(".log")] + ".cpio"
+    files = {dest: os.path.join(build, src)
+             for dest, src in spec.get("files", {}).items()}
+    multivm.linux_initramfs(ROOT, build, initrd, spec["script"], files)
+    argv = multivm.linux_command(build, initrd, index, port,
+                                 spec.get("mem", 256))
+    start = time.monotonic()
+    with open(log, "w") as out:
+        out.write("# " + shlex.join(argv) + "\n")
+        out.flush()
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+                             stderr=subprocess.STDOUT, start_new_session=True)
+        status = wait_process(p, spec.get("timeout", BOOT_TIMEOUT), stop)
+    with open(log, errors="replace") as f:
+        text = f.read().replace("\r\n", "\n")
+    return status, text, time.monotonic() - start
+
+
+def run_network_boot(build, boot, nucleus, tally):
+    """A boot with peers: the boot's own Metta (if it has a "cmdline") and
+    each peer, all at once on one hub; each judged on its own. Machines
+    that serve are stopped when all the others have ended."""
+    logdir = os.path.join(build, "tests")
+    problem = None
+    if any(p.get("kind") == "linux" for p in boot["peers"]):
+        problem = multivm.linux_files(ROOT, build)
+    if problem:
+        tally.result(f"system/{boot['name']}/linux", problem)
+        return
+    hub = multivm.Hub()
+    port = hub.start()
+    machines = []  # (name, spec, function to run it)
+    stop = threading.Event()
+    if "cmdline" in boot:
+        iso = make_iso(build, boot, nucleus)
+        log = os.path.join(logdir, boot["name"] + ".log")
+        machines.append((boot["name"], boot, log, lambda log=log, iso=iso, i=0:
+                         boot_qemu(iso, boot, log, None,
+                                   multivm.nic_options(port, i), stop)))
+    for i, peer in enumerate(boot["peers"], start=len(machines)):
+        name = f"{boot['name']}-{peer['name']}"
+        log = os.path.join(logdir, name + ".log")
+        if peer.get("kind") == "linux":
+            # A server is stopped, so its script never ends by itself.
+            ended = [] if peer.get("serves") else [("script", linux_ended)]
+            peer = dict(peer, exit=0, checks=[("up", linux_up)] + ended
+                        + peer.get("checks", []))
+            run = (lambda log=log, peer=peer, i=i:
+                   run_linux(build, peer, i, port, log, stop))
+        else:
+            iso = make_iso(build, dict(peer, name=name), nucleus)
+            run = (lambda log=log, peer=peer, iso=iso, i=i:
+                   boot_qemu(iso, peer, log, None,
+                             multivm.nic_options(port, i), stop))
+        machines.append((name, peer, log, run))
+    results = {}
+
+    def go(m):
+        results[m[0]] = m[3]()
+    threads = [threading.Thread(target=go, args=(m,)) for m in machines]
+    for t in threads:
+        t.start()
+    for t, m in zip(threads, machines):
+        if not m[1].get("serves"):
+            t.join()
+    stop.set()  # the machines that serve have nobody left to serve
+    for t in threads:
+        t.join()
+    hub.close()
+    print(f"  system/{boot['name']}: {len(machines)} machines, hub on "
+          f"127.0.0.1:{port} carried {hub.frames} frames", flush=True)
+    for name, spec, log, _ in machines:
+        status, out, secs = results[name]
+        judge_boot("system/" + name, spec, status, out, secs, log, tally)
+
+
 def run_system_tests(build, tally, nucleus, only=None):
     logdir = os.path.join(build, "tests")
     os.makedirs(logdir, exist_ok=True)
     for boot in boots.BOOTS:
         if only and not any(o in boot["name"] for o in only):
+            continue
+        if boot.get("peers"):
+            run_network_boot(build, boot, nucleus, tally)
             continue
         name = "system/" + boot["name"]
         try:
@@ -265,19 +400,7 @@ def run_system_tests(build, tally, nucleus, only=None):
             tally.result(f"{name}/disk", f"no disk image: {e}")
             continue
         status, out, secs = boot_qemu(iso, boot, log, disk)
-        if status is None:
-            tally.result(f"{name}/boot", f"timed out after {BOOT_TIMEOUT} s (log: {log})")
-        elif status != boot["exit"]:
-            tally.result(f"{name}/boot", f"QEMU exit status {status}, want "
-                         f"{boot['exit']} (log: {log})")
-        else:
-            tally.result(f"{name}/boot ({secs:.1f} s)")
-        if boot.get("tests"):
-            judge_tests(name, boot["tests"], out, tally)
-        for check, fn in boot["checks"]:
-            tally.result(f"{name}/{check}", fn(out))
-        for check, fn in boot.get("after", []):
-            tally.result(f"{name}/{check}", fn(out, disk))
+        judge_boot(name, boot, status, out, secs, log, tally, disk)
 
 
 def main():

@@ -1542,6 +1542,138 @@ import disk_boots  # noqa: E402
 
 BOOTS += disk_boots.boots_list()
 
+# Boots of several machines on one Ethernet (tests/multivm.py). A boot
+# with "peers" starts its own Metta (when it has a "cmdline": machine 0)
+# and each peer (machines 1, 2, ...; 0, 1, ... when the boot has no Metta
+# of its own) together, every card on one hub on 127.0.0.1: machine i has
+# the MAC multivm.mac(i) and the address multivm.addr(i) (10.1.0.i+1 on
+# 10.1.0.0/24; a Metta sets its own, e.g. with the net server's static
+# configuration). Each machine is judged by its own expectations, and the
+# boot passes when all pass. A peer is a dict:
+#   name      results are system/BOOT-NAME/..., the log build/tests/BOOT-NAME.log
+#   kind      "linux": the kernel of `make bench` (tests/system/linux_peer.sh
+#             loads virtio-net, v9fs and 9P over TCP, and puts eth0 at its
+#             address) running `script` with busybox's sh and every applet,
+#             in /tmp (a tmpfs); it passes when the card came up and the
+#             script ended with status 0. "metta" (the default): a Metta ISO
+#             made as a boot's ("cmdline", "system_modules", "modules",
+#             "input", "exit").
+#   script    (linux) the shell script
+#   files     (linux) {path in its initramfs: path in the build directory}:
+#             more files (say a static program of ours: "bin/export")
+#   checks, tests   on its own serial output, as a boot's
+#   serves    True: a server, stopped once the other machines have ended
+#             (its exit status is not judged, its checks are)
+#   timeout, mem    as a boot's (seconds; MiB, Linux 256 by default)
+# The machines start together, but a Linux peer takes 10-20 s under TCG
+# to reach its script: a Metta that talks to one retries until it answers.
+import glob  # noqa: E402
+import multivm  # noqa: E402
+
+
+def linux_peer(name, script, checks=(), **more):
+    """A Linux peer (see above)."""
+    return dict(name=name, kind="linux", script=script, checks=list(checks),
+                **more)
+
+
+def v9fs_copy_script(server, port, aname="", files=200):
+    """A Linux peer's script for Linux's own 9P client against an export:
+    mount server's port (plain 9P2000 over TCP, no authentication), copy a
+    tree of `files` files of different sizes in, mount again (v9fs's
+    default cache=none reads from the server anyway), copy it back out and
+    compare checksums. Prints `V9FS SAME N files` when all match. The
+    export may still be starting: the first mount is tried for a minute."""
+    opts = f"trans=tcp,version=9p2000,port={port}" + (
+        f",aname={aname}" if aname else "")
+    return f"""
+mkdir -p /mnt/v9 src back
+i=0
+while [ $i -lt {files} ]; do
+	d=src/d$((i % 10))
+	mkdir -p $d
+	head -c $((i * 97 % 9000 + 1)) /dev/urandom > $d/f$i
+	i=$((i + 1))
+done
+n=0
+until mount -t 9p -o {opts} {server} /mnt/v9; do
+	n=$((n + 1)); [ $n -ge 60 ] && {{ echo "V9FS no mount"; exit 1; }}
+	sleep 1
+done
+rm -rf /mnt/v9/v9fs-tree
+cp -r src /mnt/v9/v9fs-tree || exit 1
+umount /mnt/v9 || exit 1
+mount -t 9p -o {opts} {server} /mnt/v9 || exit 1
+cp -r /mnt/v9/v9fs-tree back/ || exit 1
+(cd src && find . -type f | sort | xargs md5sum) > sums.in
+(cd back/v9fs-tree && find . -type f | sort | xargs md5sum) > sums.out
+cmp sums.in sums.out || {{ echo "V9FS DIFFER"; diff sums.in sums.out | head; exit 1; }}
+echo "V9FS SAME $(wc -l < sums.out) files"
+umount /mnt/v9
+"""
+
+
+# How a boot of the export (branch exp) uses it: Metta (machine 0,
+# 10.1.0.1) exports a writable tree to Linux's address without
+# authentication on port 564, and the Linux peer copies 200 files in and
+# out through it; the Metta side powers off when its shell's input ends.
+#
+#   {"name": "v9fs_copy", "cmdline": "...", "input": [...Metta's commands:
+#        configure 10.1.0.1, start the export for multivm.addr(1)...],
+#    "exit": EXIT_POWEROFF, "checks": [...],
+#    "peers": [linux_peer("linux", v9fs_copy_script(multivm.addr(0), 564),
+#                          [("copied", contains("V9FS SAME 200 files"))],
+#                          timeout=300)]}
+
+# Two Linux machines and no Metta: one serves with nc, the other pings it
+# and connects; each sees the other's line. It shows the multi-VM support
+# and the Linux peer (its card, modules and addresses) work by themselves.
+# Both Linux boots together take about 20 s of the two CPUs: `make test
+# LONG=1`.
+LINUX_PAIR = {
+    "name": "net_linux_pair",
+    "long": True,
+    "peers": [
+        linux_peer("server", """
+echo server-reply | nc -l -p 7000 > got || exit 1
+echo "SERVER GOT: $(cat got)"
+""", [("heard_client", contains("SERVER GOT: hello-from-client"))]),
+        linux_peer("client", f"""
+ping -c 3 {multivm.addr(0)} || exit 1
+for i in $(seq 1 30); do
+	echo hello-from-client | nc {multivm.addr(0)} 7000 > got && [ -s got ] && break
+	sleep 1
+done
+echo "CLIENT GOT: $(cat got)"
+grep -q 9p /proc/filesystems && echo "CLIENT HAS V9FS"
+""", [("heard_server", contains("CLIENT GOT: server-reply")),
+      ("pinged", matches(r"3 packets transmitted, 3 packets received")),
+      ("has_v9fs", contains("CLIENT HAS V9FS"))]),
+    ],
+}
+BOOTS.append(LINUX_PAIR)
+
+# Linux's v9fs against our export (commands/posix/export*.c) on Linux: one
+# Linux peer runs the export's static binary (a Linux program) for the
+# other's address, read-write and without authentication, and the other
+# copies 200 files in and out. It tries Linux's own 9P client and the
+# export apart from Metta's network; the copy under TCG takes a minute or
+# two: `make test LONG=1`.
+if glob.glob(os.path.join(ROOT_DIR, "commands", "posix", "export*.c")):
+    BOOTS.append({
+        "name": "net_v9fs_linux",
+        "long": True,
+        "peers": [
+            linux_peer("export", f"""
+mkdir -p /tmp/tree
+/bin/export -a {multivm.addr(1)}:rw -p 564 /tmp/tree
+""", serves=True, files={"bin/export": "modules/export"}),
+            linux_peer("client", v9fs_copy_script(multivm.addr(0), 564),
+                       [("copied", contains("V9FS SAME 200 files"))],
+                       timeout=400),
+        ],
+    })
+
 # Boots marked long run with `make test LONG=1` (and the soak): make test
 # stays under 15 minutes.
 if not (os.environ.get("METTA_LONG") or os.environ.get("METTA_SOAK")):

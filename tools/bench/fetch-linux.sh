@@ -1,7 +1,8 @@
 #!/bin/sh
 # Fetch Debian's own kernel (the package that linux-image-amd64 depends on)
-# and unpack only its bzImage and the few modules the disk benchmarks need;
-# nothing is installed into /boot or /lib/modules.
+# and unpack only its bzImage and the few modules the disk and network
+# benchmarks and the tests' Linux peers need; nothing is installed into
+# /boot or /lib/modules.
 #   tools/bench/fetch-linux.sh DIR
 # leaves DIR/vmlinuz, DIR/version (the package name and version) and
 # DIR/modules/ (the modules and DIR/modules/order, see kmods.py).
@@ -12,7 +13,11 @@ set -eu
 # FS_MBCACHE, CRC16, CRYPTO_CRC32C =m); their dependencies come along.
 # ext4 asks the crypto API for "crc32c" at every mount, even of ext2 (a
 # soft dependency, which no modinfo "depends" names), so that is listed.
-MODULES="virtio_pci virtio_blk crc32c_generic ext4"
+# The network: virtio_net (NET_FAILOVER, FAILOVER =m come along), and for
+# the tests' Linux peer, v9fs (9P_FS, NET_9P =m; netfs and fscache come
+# along). 9p over TCP is 9pnet_fd (NET_9P_FD), which the kernel asks for by
+# the alias "9p-tcp" at mount time: no dependency names it, so it is listed.
+MODULES="virtio_pci virtio_blk crc32c_generic ext4 virtio_net 9pnet_fd 9p"
 
 dir=${1:?usage: fetch-linux.sh DIR}
 mkdir -p "$dir"

@@ -7,21 +7,24 @@ Uncompressed, because under TCG decompression would only add boot time
 that has nothing to do with Linux itself.
 
   mkinitramfs.py OUT --init BIN --rc SCRIPT --busybox BIN [--bin FILE]...
-                [--modules DIR]
+                [--modules DIR] [--all-applets] [--file DEST=SRC]...
 
 DIR holds kernel modules and the file "order" naming them in load order
 (tools/bench/kmods.py); they go to /lib/modules with that file, and the
-init script loads them.
+init script loads them. --all-applets links every applet the busybox
+offers (the tests' Linux peers run scripts, tests/run.py), not only the
+few the benchmark's script uses; --file adds any file at /DEST.
 """
 
 import argparse
 import os
 import stat
+import subprocess
 import sys
 
 # busybox applets the init script uses, as links in /bin.
 APPLETS = ["sh", "mount", "umount", "poweroff", "cat", "echo", "ls", "sleep",
-           "insmod", "mkdir", "sync"]
+           "insmod", "mkdir", "sync", "sed", "ip"]
 
 
 class Cpio:
@@ -76,7 +79,16 @@ def main():
     ap.add_argument("--bin", action="append", default=[],
                     help="a program to put in /bin (repeatable)")
     ap.add_argument("--modules", help="kernel modules and their order file")
+    ap.add_argument("--all-applets", action="store_true",
+                    help="link every applet of the busybox in /bin")
+    ap.add_argument("--file", action="append", default=[],
+                    help="DEST=SRC: the file SRC at /DEST (repeatable)")
     args = ap.parse_args()
+    applets = APPLETS
+    if args.all_applets:
+        listed = subprocess.run([args.busybox, "--list"], capture_output=True,
+                                text=True, check=True).stdout.split()
+        applets = sorted(set(listed) - {"busybox"})
 
     tmp = args.out + ".tmp"
     with open(tmp, "wb") as f:
@@ -89,7 +101,7 @@ def main():
         a.file("init", read(args.init))
         a.file("etc/rc", read(args.rc))
         a.file("bin/busybox", read(args.busybox))
-        for applet in APPLETS:
+        for applet in applets:
             a.symlink("bin/" + applet, "busybox")
         for path in args.bin:
             a.file("bin/" + os.path.basename(path), read(path))
@@ -99,6 +111,9 @@ def main():
             for name in order.decode().split():
                 a.file("lib/modules/%s.ko" % name,
                        read(os.path.join(args.modules, name + ".ko")), 0o644)
+        for spec in args.file:
+            dest, src = spec.split("=", 1)
+            a.file(dest.lstrip("/"), read(src))
         a.close()
     os.replace(tmp, args.out)
     return 0

@@ -36,9 +36,11 @@ MEASURES = ("icount", "wall")
 LINUX_APPEND = "console=ttyS0 quiet panic=-1"
 
 
-def linux_boot(kernel, initrd):
-    """The options that load Linux: a bzImage and the benchmark initramfs."""
-    return ["-kernel", kernel, "-initrd", initrd, "-append", LINUX_APPEND]
+def linux_boot(kernel, initrd, append=""):
+    """The options that load Linux: a bzImage and the benchmark initramfs
+    (append: more of the kernel's command line, for /etc/rc)."""
+    return ["-kernel", kernel, "-initrd", initrd, "-append",
+            LINUX_APPEND + (" " + append if append else "")]
 
 
 def metta_boot(iso):
@@ -55,6 +57,16 @@ def disk(image):
     CPU waiting that long takes timer interrupts that would be counted."""
     return ["-drive", "file=%s,if=none,id=d0,format=raw,cache=unsafe" % image,
             "-device", "virtio-blk-pci,drive=d0,disable-legacy=on"]
+
+
+def net():
+    """The options that give the machine a network card on QEMU's user
+    network, the same for both systems: the modern virtio-net device only
+    (virtio 1.x), as the first and only card. The guest is 10.0.2.15 and
+    reaches the host's 127.0.0.1 as 10.0.2.2 (QEMU's slirp does the
+    forwarding; nothing on the host listens on any other address)."""
+    return ["-netdev", "user,id=n0",
+            "-device", "virtio-net-pci,netdev=n0,disable-legacy=on"]
 
 
 def command(measure, boot, cpu=CPU):

@@ -3,7 +3,10 @@
 A system reports results as lines anywhere in its serial output:
     BENCH name=<id> unit=<unit> value=<n> [more key=value...]
 unit "tsc" is raw time stamp counter ticks, converted here according to
-the measure; any other unit is taken as it stands. Metta's banner line
+the measure; any other unit is taken as it stands. A tsc line may carry
+elapsed=<n>: then value is busy ticks (the CPU's idle time left out, which
+under -icount makes them instructions) and elapsed the ticks including the
+waits, which the wall-time measure reports instead (a network round trip). Metta's banner line
 "boot: <ms> ms from reset to banner (tsc <N>)" gives boot.banner, and
 "tsc: <MHz> MHz" its TSC rate.
 """
@@ -11,7 +14,8 @@ the measure; any other unit is taken as it stands. Metta's banner line
 import re
 import statistics
 
-BENCH_RE = re.compile(r"BENCH name=(\S+) unit=(\S+) value=([0-9.eE+-]+)")
+BENCH_RE = re.compile(r"BENCH name=(\S+) unit=(\S+) value=([0-9.eE+-]+)(.*)")
+ELAPSED_RE = re.compile(r" elapsed=([0-9]+)")
 BANNER_RE = re.compile(
     r"boot: ([0-9.]+) ms from reset to banner \(tsc ([0-9]+)\)")
 TSC_MHZ_RE = re.compile(r"tsc: ([0-9.]+) MHz")
@@ -46,21 +50,28 @@ ROWS = [
     ("file.pread4k", "pread 4 KiB, file open", "op"),
     ("file.read1m.4k", "read 1 MiB in 4 KiB reads", MIB),
     ("file.read1m.64k", "read 1 MiB in 64 KiB reads", MIB),
+    ("net.tcp.rtt1", "TCP round trip, 1 byte, with the host", "op"),
+    ("net.tcp.stream", "TCP stream to the host, per KiB", 1024),
 ]
 KIND = {r[0]: r[2] for r in ROWS}
 
 
 def parse(text):
     """The raw results in one boot's output: ({name: (unit, value)}, MHz or
-    None). A later line for the same name wins."""
+    None). A later line for the same name wins. A line's elapsed ticks
+    are kept as NAME + ELAPSED."""
     raw = {}
     mhz = None
     for m in BENCH_RE.finditer(text):
         name, unit, value = m.group(1), m.group(2), float(m.group(3))
         if name == "tsc.mhz":
             mhz = value
-        else:
-            raw[name] = (unit, value)
+            continue
+        raw[name] = (unit, value)
+        raw.pop(name + ELAPSED, None)
+        e = ELAPSED_RE.search(m.group(4))
+        if e and unit == "tsc":
+            raw[name + ELAPSED] = (unit, float(e.group(1)))
     m = BANNER_RE.search(text)
     if m and "boot.banner" not in raw:
         raw["boot.banner"] = ("tsc", float(m.group(2)))
@@ -71,14 +82,22 @@ def parse(text):
     return raw, mhz
 
 
+# The key suffix of a row's elapsed ticks in parse's results.
+ELAPSED = "@elapsed"
+
+
 def convert(raw, mhz, measure):
     """{name: (unit, value)} in the units of the report for one measure.
     Under icount TSC ticks are instructions; in wall time they become ms,
-    ns or MB/s by the row's kind, which needs the TSC rate."""
+    ns or MB/s by the row's kind, which needs the TSC rate. A row with
+    elapsed ticks reports its busy ticks under icount (instructions) and
+    its elapsed ones in wall time."""
     out = {}
     for name, (unit, value) in raw.items():
-        if name == "boot.banner.ms":
+        if name == "boot.banner.ms" or name.endswith(ELAPSED):
             continue
+        if measure == "wall" and name + ELAPSED in raw:
+            value = raw[name + ELAPSED][1]
         if unit != "tsc":
             out[name] = (unit, value)
         elif measure == "icount":

@@ -3,12 +3,17 @@
 lines and write the comparison (see bench/README.md).
 
   run.py --out DIR --kernel BZIMAGE --initrd CPIO [--metta-iso ISO]...
-         [--metta-disk-iso ISO] [--disk-source DIR] [--rounds N]
+         [--metta-disk-iso ISO] [--disk-source DIR] [--net]
+         [--metta-net-iso ISO] [--rounds N]
 
 Several Metta ISOs are booted one after the other for each measure and
 their figures taken together (the first to give a figure wins). With
 --disk-source, Linux and the Metta disk ISO boot with a disk: an ext2 image
-made fresh before every such boot from that directory (disk.py).
+made fresh before every such boot from that directory (disk.py). With
+--net, Linux and the Metta net ISO boot with a network card on QEMU's user
+network, and a peer program on the host's 127.0.0.1 (hostnet.py) answers
+the network rows; the port it got reaches Linux on its command line and
+Metta in its ISO's (a copy with NET_PLACEHOLDER replaced).
 
 First each system boots once under -icount (instructions), then both boot
 N times in turn without it, A B A B (wall time). A Metta that is missing or
@@ -43,16 +48,19 @@ def say(msg):
 
 class Boot:
     """One boot a system takes per measure: its QEMU options, the disk
-    image made fresh before it (or None) and done(text, raw), which says
-    whether its output looks complete."""
+    image made fresh before it (or None), done(text, raw), which says
+    whether its output looks complete, and the groups of rows it is there
+    for ({row prefix: what}), whose absence the notes explain."""
 
     def __init__(self, options, done, image=None, source=None,
-                 timeout=None):
+                 timeout=None, expects=None):
         self.image = image
         self.source = source
         self.options = options + (qemu.disk(image) if image else [])
         self.done = done
         self.timeout = timeout  # None: the system's
+        self.expects = expects or {}
+        self.ok = True  # False once its instruction-count boot failed
 
 
 class System:
@@ -66,13 +74,15 @@ class System:
         self.timeout = timeout
         self.icount = []        # converted results, one dict per boot
         self.wall = []
-        self.ok = bool(boots)
+        self.ok = bool(boots)  # False: no boot of it is worth repeating
         self.problem = None
         self.remarks = []       # what else the notes should say
 
     def measure(self, measure, label, out, runs):
         figures, mhz = {}, None
         for i, boot in enumerate(self.boots):
+            if not boot.ok:
+                continue
             one, m = self.measure_boot(measure, label + ("" if i == 0 else
                                                          " part %d" % (i + 1)),
                                        boot, out, runs)
@@ -101,9 +111,10 @@ class System:
         complete = done and run.ending == "exit"
         status = run.status() + ("" if complete else ", incomplete output")
         figures = results.convert(raw, mhz, measure)
-        if boot.image and not any(n.startswith(DISK_ROWS) for n in raw):
-            self.remark_no_disk(label, run)
-        elif boot.image:
+        for prefix, what in boot.expects.items():
+            if not any(n.startswith(prefix) for n in raw):
+                self.remark_missing(label, run, what)
+        if boot.image and any(n.startswith(DISK_ROWS) for n in raw):
             damage = disk.check_image(boot.image)
             if damage:
                 self.remarks.append("%s: its disk afterwards: %s" % (
@@ -114,23 +125,56 @@ class System:
         if not complete:
             self.problem = "%s: %s (see %s)" % (label, status, log)
             if measure == "icount" and (not done or run.ending == "timeout"):
-                self.ok = False     # do not repeat a broken boot
+                boot.ok = False     # do not repeat a broken boot
+                self.ok = any(b.ok for b in self.boots)
         if measure == "wall" and raw and not mhz:
             say("%s: no TSC rate reported, times are missing" % label)
         return figures, mhz
 
 
-    def remark_no_disk(self, label, run):
-        """Note why a boot with a disk gave no disk figures: the suite's
-        first complaint, or how the boot ended."""
+    def remark_missing(self, label, run, what):
+        """Note why a boot gave none of the figures it is there for: the
+        suite's first complaint, or how the boot ended."""
         why = [line for line in run.output.splitlines()
                if line.startswith("bench: ")]
-        self.remarks.append("%s: no disk figures (%s)." % (
-            label, why[0][len("bench: "):] if why else run.status()))
+        self.remarks.append("%s: no %s figures, not run (%s)." % (
+            label, what, why[0][len("bench: "):] if why else run.status()))
 
 
-# The disk rows' names (bench/disk.c).
+# The disk rows' and the network rows' names (bench/disk.c, bench/net.c).
 DISK_ROWS = "ext2."
+NET_ROWS = "net."
+# What the Metta net ISO's command line has where the host peer's address
+# goes (bench/bench.mk): the same length as any 10.0.2.2:PORT with the
+# port in five digits (the suite reads them as decimal).
+NET_PLACEHOLDER = b"10.0.2.2:00000"
+NET_TIMEOUT = 300  # s, for a boot that runs the network rows
+
+
+def start_peer():
+    """Start the host's peer (hostnet.py) on 127.0.0.1: (process, port)."""
+    proc = subprocess.Popen([sys.executable, "-B", os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "hostnet.py")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline().split()
+    if len(line) != 2 or line[0] != "port":
+        proc.kill()
+        raise SystemExit("bench: the host's network peer did not start")
+    return proc, int(line[1])
+
+
+def patch_net_iso(path, port):
+    """Put the peer's address into a copy of the Metta net ISO, in place
+    of NET_PLACEHOLDER (in its GRUB configuration, plain in the ISO's file
+    system). None, or what went wrong."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data.count(NET_PLACEHOLDER) != 1:
+        return "%s holds %s %d times, not once" % (
+            path, NET_PLACEHOLDER.decode(), data.count(NET_PLACEHOLDER))
+    with open(path, "wb") as f:
+        f.write(data.replace(NET_PLACEHOLDER, b"10.0.2.2:%05d" % port))
+    return None
 
 
 def linux_done(text, raw):
@@ -178,6 +222,21 @@ def read_first_line(path, default):
         return default
 
 
+def measure_all(systems, args, runs, mhz):
+    """Each system once under icount, then args.rounds wall-time rounds,
+    the systems in turn; the TSC rates of the wall-time runs into mhz."""
+    for s in systems:
+        if s.ok:
+            s.measure("icount", s.name.lower() + " icount", args.out, runs)
+    for n in range(1, args.rounds + 1):
+        for s in systems:
+            if s.ok:
+                m = s.measure("wall", "%s wall %d" % (s.name.lower(), n),
+                              args.out, runs)
+                if m:
+                    mhz.setdefault(s.name, []).append(m)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True)
@@ -188,6 +247,10 @@ def main():
                     help="a Metta ISO that runs the disk rows on the disk")
     ap.add_argument("--disk-source",
                     help="the tree each fresh disk image is made from")
+    ap.add_argument("--net", action="store_true",
+                    help="run the network rows (a card and the host peer)")
+    ap.add_argument("--metta-net-iso",
+                    help="a Metta ISO that runs the network rows")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--cpu", default=qemu.CPU,
                     help="QEMU -cpu model for both systems (default %(default)s)")
@@ -204,7 +267,8 @@ def main():
     # Boot a copy, so that every Metta run is of the same image even if
     # the ISO is rebuilt meanwhile.
     given_isos = args.metta_iso + ([args.metta_disk_iso]
-                                   if args.metta_disk_iso else [])
+                                   if args.metta_disk_iso else []) + (
+        [args.metta_net_iso] if args.metta_net_iso and args.net else [])
     isos = []
     for i, given in enumerate(given_isos):
         if os.path.exists(given):
@@ -212,13 +276,27 @@ def main():
             shutil.copyfile(given, isos[-1])
     iso = isos[0] if isos else None
     src = args.disk_source
+    peer, append, net_options = None, "", []
+    if args.net:
+        peer, port = start_peer()
+        append = "bench.net=10.0.2.2:%d" % port
+        net_options = qemu.net()
+        say("the host's network peer listens on 127.0.0.1:%d" % port)
 
     def image(system):
         return os.path.join(args.out, system + "-disk.img") if src else None
     disk_timeout = args.disk_timeout if src else None
-    linux = System("Linux", [Boot(qemu.linux_boot(args.kernel, args.initrd),
+    linux_expects = {}
+    if src:
+        linux_expects[DISK_ROWS] = "disk"
+    if args.net:
+        linux_expects[NET_ROWS] = "network"
+    linux = System("Linux", [Boot(qemu.linux_boot(args.kernel, args.initrd,
+                                                  append) + net_options,
                                   linux_done, image("linux"), src,
-                                  disk_timeout)],
+                                  max(disk_timeout or 0, NET_TIMEOUT
+                                      if args.net else 0) or None,
+                                  linux_expects)],
                    args.cpu, args.linux_timeout)
     metta_boots = []
     for copy, given in zip(isos, given_isos):
@@ -226,7 +304,15 @@ def main():
             if src:
                 metta_boots.append(Boot(qemu.metta_boot(copy),
                                         metta_init_done, image("metta"), src,
-                                        disk_timeout))
+                                        disk_timeout, {DISK_ROWS: "disk"}))
+        elif given == args.metta_net_iso:
+            problem = patch_net_iso(copy, port)
+            if problem:
+                notes.append("Metta: network rows not run: " + problem)
+            else:
+                metta_boots.append(Boot(qemu.metta_boot(copy) + net_options,
+                                        metta_init_done, timeout=NET_TIMEOUT,
+                                        expects={NET_ROWS: "network"}))
         else:
             metta_boots.append(Boot(qemu.metta_boot(copy), metta_done))
     metta = System("Metta", metta_boots, args.cpu, args.metta_timeout)
@@ -236,16 +322,12 @@ def main():
     runs = []
     mhz = {}
 
-    for s in systems:
-        if s.ok:
-            s.measure("icount", s.name.lower() + " icount", args.out, runs)
-    for n in range(1, args.rounds + 1):
-        for s in systems:
-            if s.ok:
-                m = s.measure("wall", "%s wall %d" % (s.name.lower(), n),
-                              args.out, runs)
-                if m:
-                    mhz.setdefault(s.name, []).append(m)
+    try:
+        measure_all(systems, args, runs, mhz)
+    finally:
+        if peer:
+            peer.stdin.close()
+            peer.wait()
 
     rows = []
     measures = [m for m in qemu.MEASURES if m == "icount" or args.rounds > 0]
@@ -277,6 +359,9 @@ def main():
          else "not booted"),
         ("disk", "a fresh ext2 image for every boot with a disk: `%s`"
          % " ".join(disk.command("IMG", src)) if src else "none"),
+        ("network", "QEMU's user network (`%s`); the host's peer "
+         "(tools/bench/hostnet.py) on 127.0.0.1, reached as 10.0.2.2"
+         % " ".join(qemu.net()) if args.net else "none"),
         ("measures", "instructions: one boot each under -icount; wall time:"
          " %d rounds, Metta and Linux in turn" % args.rounds),
         ("each figure", "median of 11 batches inside one boot (the 64 MiB"
