@@ -274,6 +274,10 @@ struct rt_sigpage {
 	struct rt_sigfrom from[64];
 	volatile uint64_t async_entry, rt_lo, rt_hi; /* the runtime's */
 	struct metta_regs async_regs;		      /* proc's */
+	/* proc sets, the runtime takes: a child gave us its namespace
+	 * (NESTER_SETNS with w1 1: the mount, bind and import commands), so
+	 * the runtime reads it again (/proc/self/ns) once it has waited. */
+	volatile uint64_t ns_changed;
 };
 
 /*

@@ -195,9 +195,30 @@ static long local_error(uint8_t *out, uint16_t tag, int e)
 	return p9_encode(out, SERVER_BUF, &r);
 }
 
+/* The remote end's msize, agreed at the first local Tversion: 0 or -1
+ * (the stream is then dead). */
+static int remote_version(void)
+{
+	struct p9_msg t = { .type = P9_TVERSION, .msize = MSIZE,
+			    .version = p9_str(P9_VERSION) }, r;
+	if (remote_msize)
+		return 0;
+	if (remote_rpc(&t, &r) < 0 || r.type != P9_RVERSION ||
+	    !p9_str_eq(r.version, P9_VERSION) || r.msize < P9_MINMSIZE ||
+	    r.msize > MSIZE) {
+		metta_printf("import: the remote end does not speak 9P2000\n");
+		dead = 1;
+		return -1;
+	}
+	remote_msize = r.msize;
+	return 0;
+}
+
 static long local_version(struct lconn *c, struct p9_msg *t, uint8_t *out)
 {
 	struct p9_msg r = { .type = P9_RVERSION, .tag = t->tag };
+	if (remote_version())
+		return local_error(out, t->tag, P9_EIO);
 	conn_drop_fids(c->id);
 	c->msize = p9_negotiate(remote_msize, t, &r.version);
 	r.msize = c->msize ? c->msize : remote_msize;
@@ -404,8 +425,10 @@ static void notice_thread(void)
 
 /* ---- start ---- */
 
-/* Opens path in the stream's server and agrees on a version with the
- * remote end: 0 or an errno. */
+/* Opens path in the stream's server: 0 or an errno. The version is
+ * agreed later (remote_version): the root nester waits for our start
+ * while the process server waits for it, so we talk to nobody else
+ * before we are named. */
 static int open_stream(const char *path)
 {
 	static char buf[128];
@@ -430,16 +453,7 @@ static int open_stream(const char *path)
 	rc = p9c_walk(&net, NET_ROOT, NET_STREAM, n, names, &q);
 	if (rc != n)
 		return rc < 0 ? rc : -P9_ENOENT;
-	if ((rc = p9c_open(&net, NET_STREAM, P9_ORDWR, &q)))
-		return rc;
-	struct p9_msg t = { .type = P9_TVERSION, .msize = MSIZE,
-			    .version = p9_str(P9_VERSION) }, r;
-	if (remote_rpc(&t, &r) < 0 || r.type != P9_RVERSION ||
-	    !p9_str_eq(r.version, P9_VERSION) || r.msize < P9_MINMSIZE ||
-	    r.msize > MSIZE)
-		return -P9_EPROTONOSUPPORT;
-	remote_msize = r.msize;
-	return 0;
+	return p9c_open(&net, NET_STREAM, P9_ORDWR, &q);
 }
 
 int main(int argc, char **argv, char **envp)

@@ -558,7 +558,7 @@ static const struct service fs_service = {
 };
 static const struct service import_service = {
 	.module = "import.srv", .name = "import", .class = METTA_CLASS_SERVER,
-	.prio = METTA_PRIO_NORM, .quota = 4 << 20, .irq = -1
+	.prio = METTA_PRIO_NORM, .quota = 2 << 20, .irq = -1
 };
 
 static int is_import(const struct disk_fs *f)

@@ -1411,6 +1411,54 @@ BOOTS = [
         ],
     },
     {
+        # exportfs and import over TCP on 127.0.0.1 (the net server,
+        # loopback only): the shell imports its own machine's /proc and a
+        # writable tree after mutual authentication, lists them, reads
+        # /proc/1/status through them and writes a file it then reads
+        # where it lives; a service (/srv/ramfs) is imported and used as a
+        # local one; a wrong key is refused and logged; a client that
+        # drops mid-session leaves no connection behind, and an unmount's
+        # import server ends with its last client.
+        "name": "exportfs_loopback",
+        "cmdline": "init=/bin/sh", "smp": 2,
+        "system_modules": [m for m in SYSTEM if m != "root.cpio"] + ["net.srv"],
+        "modules": {"root.cpio": archive_with({
+            "bin/exptest": "modules/exptest"}, programs=True)},
+        "input": [
+            "", "", "",
+            "mkdir -p /etc/metta /tmp/pub /n/b /n/w /n/r; echo "
+            "0123456789abcdef-the-key > /etc/metta/key; echo "
+            "0123456789abcdef-not-it > /tmp/bad; echo here > /tmp/pub/old\n",
+            "exportfs -s /tmp/x.stats / > /tmp/x.out 2>&1 &\n",
+            "", "cat /tmp/x.out\n",
+            "import 127.0.0.1 /proc /n/b && echo imported-$?\n", "",
+            "ls /n/b | grep -cx 1\n", "grep Pid: /n/b/1/status\n", "",
+            "import 127.0.0.1:564 /tmp/pub /n/w && cat /n/w/old\n", "",
+            "echo written-afar > /n/w/new; cat /tmp/pub/new\n", "",
+            "import 127.0.0.1 /srv/ramfs /n/r && ls /n/r/tmp/pub\n", "",
+            "import -k /tmp/bad 127.0.0.1 /proc /n/b; echo bad-key-$?\n", "",
+            "exptest 127.0.0.1:564 drop /proc/1/status\n", "", "",
+            "cat /tmp/x.stats; ns | grep imp\n",
+            "cat /dev/log | grep 'exportfs: refused'\n",
+            "poweroff\n"],
+        "exit": EXIT_POWEROFF,
+        "timeout": 240,
+        "checks": [
+            ("listening", matches(r"^exportfs: / on port 564\r?$")),
+            ("imported", contains("imported-0")),
+            ("remote_ls_proc", matches(r"^1\r?$")),
+            ("remote_proc_status", matches(r"^Pid:\s+1\r?$")),
+            ("remote_tree_read", matches(r"^here\r?$")),
+            ("remote_write_read_here", matches(r"^written-afar\r?$")),
+            ("remote_service", matches(r"^new\r?$")),
+            ("wrong_key_refused", contains("import: 127.0.0.1: the exporter does not know our key")),
+            ("wrong_key_status", contains("bad-key-1")),
+            ("wrong_key_logged", contains("exportfs: refused 127.0.0.1: wrong key")),
+            ("dropped", contains("exptest: dropping with 5 fids")),
+            ("connections_left", matches(r"^connections 3\r?$")),
+        ],
+    },
+    {
         # make run's shell: Debian's busybox sh as init on the console, job
         # control through cons and the process server: ^C ends the
         # foreground job (status 130) and the shell lives; ^Z stops one,
@@ -1653,21 +1701,21 @@ grep -q 9p /proc/filesystems && echo "CLIENT HAS V9FS"
 }
 BOOTS.append(LINUX_PAIR)
 
-# Linux's v9fs against our export (commands/posix/export*.c) on Linux: one
+# Linux's v9fs against our exportfs (commands/posix/exportfs.c) on Linux: one
 # Linux peer runs the export's static binary (a Linux program) for the
 # other's address, read-write and without authentication, and the other
 # copies 200 files in and out. It tries Linux's own 9P client and the
 # export apart from Metta's network; the copy under TCG takes a minute or
 # two: `make test LONG=1`.
-if glob.glob(os.path.join(ROOT_DIR, "commands", "posix", "export*.c")):
+if True:
     BOOTS.append({
         "name": "net_v9fs_linux",
         "long": True,
         "peers": [
             linux_peer("export", f"""
 mkdir -p /tmp/tree
-/bin/export -a {multivm.addr(1)}:rw -p 564 /tmp/tree
-""", serves=True, files={"bin/export": "modules/export"}),
+/bin/exportfs -a {multivm.addr(1)}:rw -p 564 /tmp/tree
+""", serves=True, files={"bin/exportfs": "modules/exportfs"}),
             linux_peer("client", v9fs_copy_script(multivm.addr(0), 564),
                        [("copied", contains("V9FS SAME 200 files"))],
                        timeout=400),
