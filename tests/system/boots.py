@@ -1450,7 +1450,7 @@ BOOTS = [
             ("remote_proc_status", matches(r"^Pid:\s+1\r?$")),
             ("remote_tree_read", matches(r"^here\r?$")),
             ("remote_write_read_here", matches(r"^written-afar\r?$")),
-            ("remote_service", matches(r"^new\r?$")),
+            ("remote_service", matches(r"^new\s+old\r?$")),
             ("wrong_key_refused", contains("import: 127.0.0.1: the exporter does not know our key")),
             ("wrong_key_status", contains("bad-key-1")),
             ("wrong_key_logged", contains("exportfs: refused 127.0.0.1: wrong key")),
@@ -1672,6 +1672,100 @@ umount /mnt/v9
 #    "peers": [linux_peer("linux", v9fs_copy_script(multivm.addr(0), 564),
 #                          [("copied", contains("V9FS SAME 200 files"))],
 #                          timeout=300)]}
+
+# Two Metta machines (tests/multivm.py): A (10.1.0.1, the boot's own)
+# imports B's /proc and a writable tree of B's after both proved they know
+# the key, lists and reads them (/proc/1/status of B), and writes a file
+# that B's own shell then reads; a client with another key is refused and
+# B's log says so; a client that drops mid-session leaves no connection
+# behind in B (exportfs's stats: A's two imports alone).
+NET_MODULES = ["net.srv", "virtio-net.drv"]
+EXPORT_KEY = "echo 0123456789abcdef-the-key > /etc/metta/key"
+
+
+def metta_net_boot(i, extra=""):
+    """A Metta machine's first line: its address on the hub, the key."""
+    return (f"echo add {multivm.addr(i)} 255.255.255.0 > /net/ipifc/0/ctl; "
+            f"mkdir -p /etc/metta /tmp/pub /n/b /n/w; {EXPORT_KEY}{extra}\n")
+
+
+BOOTS.append({
+    "name": "exportfs_two_machines",
+    "cmdline": "init=/bin/sh", "smp": 2,
+    "system_modules": [m for m in SYSTEM if m != "root.cpio"] + NET_MODULES,
+    "modules": {"root.cpio": archive_with({
+        "bin/exptest": "modules/exptest"}, programs=True)},
+    "input": [
+        "", "", "",
+        metta_net_boot(0, "; echo 0123456789abcdef-not-it > /tmp/bad"),
+        f"until import {multivm.addr(1)} /proc /n/b; do sleep 2; done; "
+        "echo imported-$?\n", "", "", "",
+        "grep Pid: /n/b/1/status; ls /n/b | grep -cx 1\n", "",
+        f"import {multivm.addr(1)} /tmp/pub /n/w && echo from-machine-a > "
+        "/n/w/from-a; ls /n/w\n", "",
+        f"import -k /tmp/bad {multivm.addr(1)} /proc /n/b; echo bad-key-$?\n",
+        "",
+        f"exptest {multivm.addr(1)}:564 drop /proc/1/status\n", "", "",
+        "echo end > /n/w/done\n", "", "", "", "", "",
+        "poweroff\n"],
+    "exit": EXIT_POWEROFF,
+    "timeout": 300,
+    "checks": [
+        ("imported", contains("imported-0")),
+        ("remote_proc_status", matches(r"^Pid:\s+1\r?$")),
+        ("remote_ls_proc", matches(r"^1\r?$")),
+        ("wrote_remote", matches(r"^from-a\r?$")),
+        ("wrong_key_refused",
+         contains("import: 10.1.0.2: the exporter does not know our key")),
+        ("wrong_key_status", contains("bad-key-1")),
+        ("dropped", contains("exptest: dropping with 5 fids")),
+    ],
+    "peers": [{
+        "name": "b", "serves": True,
+        "cmdline": "init=/bin/sh", "smp": 2,
+        "system_modules": [m for m in SYSTEM if m != "root.cpio"] + NET_MODULES,
+        "modules": {"root.cpio": archive_with({}, programs=True)},
+        "input": [
+            "", "", "", metta_net_boot(1),
+            "exportfs -s /tmp/x.stats / > /tmp/x.out 2>&1 &\n",
+            "until [ -e /tmp/pub/done ]; do sleep 1; done; sleep 3; "
+            "cat /tmp/pub/from-a /tmp/x.stats; "
+            "cat /dev/log | grep 'exportfs: refused'\n"],
+        "exit": EXIT_POWEROFF,
+        "timeout": 300,
+        "checks": [
+            ("read_what_a_wrote", matches(r"^from-machine-a\r?$")),
+            ("wrong_key_logged",
+             contains("exportfs: refused 10.1.0.1: wrong key")),
+            ("drop_left_nothing", matches(r"^connections 2\r?$")),
+            ("accepted", matches(r"^accepted 4\r?$")),
+            ("refused", matches(r"^refused 1\r?$")),
+        ],
+    }],
+})
+
+# Linux's v9fs against Metta's exportfs: Metta (machine 0) exports a
+# writable tree to Linux's address (machine 1) without authentication,
+# and Linux's own 9P client copies 200 files in and out: `make test
+# LONG=1`.
+BOOTS.append({
+    "name": "exportfs_v9fs",
+    "long": True,
+    "peers": [
+        {"name": "metta", "serves": True,
+         "cmdline": "init=/bin/sh", "smp": 2,
+         "system_modules": [m for m in SYSTEM if m != "root.cpio"] + NET_MODULES,
+         "modules": {"root.cpio": archive_with({}, programs=True)},
+         "input": ["", "", "", metta_net_boot(0, "; mkdir -p /tmp/tree"),
+                   f"exportfs -a {multivm.addr(1)}:rw /tmp/tree\n"],
+         "exit": EXIT_POWEROFF, "timeout": 900,
+         "checks": [("v9fs_came", contains(
+             f"exportfs: {multivm.addr(1)} unauthenticated, read-write"))]},
+        linux_peer("linux", v9fs_copy_script(multivm.addr(0), 564),
+                   [("copied", contains("V9FS SAME 200 files"))],
+                   timeout=900),
+    ],
+})
 
 # Two Linux machines and no Metta: one serves with nc, the other pings it
 # and connects; each sees the other's line. It shows the multi-VM support
