@@ -1676,7 +1676,8 @@ umount /mnt/v9
 # Two Metta machines (tests/multivm.py): A (10.1.0.1, the boot's own)
 # imports B's /proc and a writable tree of B's after both proved they know
 # the key, lists and reads them (/proc/1/status of B), and writes a file
-# that B's own shell then reads; a client with another key is refused and
+# that B's own shell then reads (B sleeps on: a machine whose shell's input
+# ends powers off, and A's poweroff syncs its imports first); a client with another key is refused and
 # B's log says so; a client that drops mid-session leaves no connection
 # behind in B (exportfs's stats: A's two imports alone).
 NET_MODULES = ["net.srv", "virtio-net.drv"]
@@ -1730,7 +1731,7 @@ BOOTS.append({
             "exportfs -s /tmp/x.stats / > /tmp/x.out 2>&1 &\n",
             "until [ -e /tmp/pub/done ]; do sleep 1; done; sleep 3; "
             "cat /tmp/pub/from-a /tmp/x.stats; "
-            "cat /dev/log | grep 'exportfs: refused'\n"],
+            "cat /dev/log | grep 'exportfs: refused'; sleep 600\n"],
         "exit": EXIT_POWEROFF,
         "timeout": 300,
         "checks": [
@@ -1757,7 +1758,7 @@ BOOTS.append({
          "system_modules": [m for m in SYSTEM if m != "root.cpio"] + NET_MODULES,
          "modules": {"root.cpio": archive_with({}, programs=True)},
          "input": ["", "", "", metta_net_boot(0, "; mkdir -p /tmp/tree"),
-                   f"exportfs -a {multivm.addr(1)}:rw /tmp/tree\n"],
+                   f"exportfs -a {multivm.addr(1)}:rw /tmp/tree & sleep 900\n"],
          "exit": EXIT_POWEROFF, "timeout": 900,
          "checks": [("v9fs_came", contains(
              f"exportfs: {multivm.addr(1)} unauthenticated, read-write"))]},
