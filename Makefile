@@ -172,7 +172,7 @@ $(MBEDTLS_SRC): $(MBEDTLS_STAMP)
 MBEDTLS_CFLAGS := -I$(MBEDTLS)/include -DMBEDTLS_CONFIG_FILE='"auth/mbedtls_config.h"'
 AUTH_SRC := $(wildcard lib/auth/*.c) $(MBEDTLS_SRC)
 
-USER_TESTS := ntest ncap nipc nreply n9pheld nfork ndomain nsmp nsync ndev ndma nserv nproc ufault ndrv nnet
+USER_TESTS := ntest ncap nipc nreply n9pheld nfork ndomain nsmp nsync ndev ndma nserv nproc ufault ndrv nnet nnetfs
 USER_TEST_BINS := $(patsubst %,$(BUILD)/user/tests/%,$(USER_TESTS))
 
 $(BUILD)/user/%.c.o: %.c $(SETUP) Makefile | $(SYSCALL_GEN)
@@ -202,8 +202,9 @@ $(BUILD)/user/tests/%: $(BUILD)/user/tests/user/%.c.o $(LIBMETTA)
 	@$(LD) $(ULDFLAGS) -e _start -o $@ $< $(LIBMETTA)
 
 # n9pheld serves and uses 9P itself; ndrv, a stand-in driver, serves it;
-# nnet uses virtio-net's.
-$(BUILD)/user/tests/n9pheld $(BUILD)/user/tests/ndrv $(BUILD)/user/tests/nnet: $(BUILD)/user/tests/%: \
+# nnet uses virtio-net's, nnetfs net's.
+$(BUILD)/user/tests/n9pheld $(BUILD)/user/tests/ndrv $(BUILD)/user/tests/nnet \
+		$(BUILD)/user/tests/nnetfs: $(BUILD)/user/tests/%: \
 		$(BUILD)/user/tests/user/%.c.o $(LIB9P) $(LIBMETTA)
 	@mkdir -p $(dir $@)
 	@echo "  ULD     $@"
@@ -435,7 +436,7 @@ $(BUILD)/user/tests/nfork: $(BUILD)/user/tests/user/nfork.c.o \
 HOST_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Werror \
 	-Iinclude -Ilib -Inucleus/include -I$(ARCH_DIR)/include -Itests/host
-HOST_TESTS := auth export fmt pmm kmem multiboot2 acpi ksyms cmdline status elf runqueue cap 9p 9p_fid 9p_srv ramfs cpio pipe tty virtq driver vdisk_part ext2 ext2srv frames
+HOST_TESTS := auth export fmt pmm kmem multiboot2 acpi ksyms cmdline status elf runqueue cap 9p 9p_fid 9p_srv ramfs cpio pipe tty virtq driver vdisk_part ext2 ext2srv netparse frames
 host_src_fmt := lib/fmt/fmt.c
 host_src_pmm := nucleus/pmm.c
 host_src_kmem := nucleus/kmem.c nucleus/quota.c
@@ -463,6 +464,7 @@ host_src_pipe := lib/9p/9p.c lib/9p/fid.c lib/9p/srv.c lib/9p/errstr.c \
 	servers/pipe/pipe.c lib/string/string.c
 host_src_tty := servers/cons/tty.c lib/fmt/fmt.c lib/string/string.c
 host_src_vdisk_part := servers/vdisk/part.c
+host_src_netparse := servers/net/parse.c
 host_src_virtq := lib/virtio/virtq.c
 host_src_driver := lib/driver/queue.c lib/driver/pool.c lib/driver/ctl.c
 host_src_frames := drivers/virtio-net/frames.c

@@ -20,10 +20,12 @@
 #include "lwip/raw.h"
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
+#include "lwip/priv/tcp_priv.h"
 
 #include "net.h"
 
-#define RXQ 64 /* TCP: chains of received data held at once */
+#define RXQ	 64    /* TCP: chains of received data held at once */
+#define RX_CHAIN 32768 /* bytes a chain grows to */
 
 struct dgram {
 	struct pbuf *p;
@@ -266,6 +268,20 @@ long conv_query(struct conv *c, uint64_t offset, uint8_t *buf)
 
 /* ---- TCP data ---- */
 
+/* Data on_recv could not keep (every slot full) is offered again now
+ * that a read made room, not at lwIP's next timer. Not from inside
+ * itself (on_recv wakes readers, which read). */
+static void rx_refused(struct conv *c)
+{
+	static int busy;
+	struct tcp_pcb *pcb = c->pcb.tcp;
+	if (busy || !pcb || !pcb->refused_data)
+		return;
+	busy = 1;
+	tcp_process_refused_data(pcb);
+	busy = 0;
+}
+
 /* Up to count received bytes into buf, taken (the window opens). */
 static uint32_t rx_take(struct conv *c, uint8_t *buf, uint32_t count)
 {
@@ -290,7 +306,31 @@ static uint32_t rx_take(struct conv *c, uint8_t *buf, uint32_t count)
 		tcp_recved(c->pcb.tcp, n);
 		k -= n;
 	}
+	/* What was read is acknowledged now, not at lwIP's next timer (up
+	 * to 250 ms): a sender whose buffer is full waits for that. */
+	if (got && c->pcb.tcp && (c->pcb.tcp->flags & TF_ACK_DELAY)) {
+		tcp_ack_now(c->pcb.tcp);
+		tcp_output(c->pcb.tcp);
+	}
+	rx_refused(c);
 	return got;
+}
+
+/* Keeps received chain p: appended to the last chain while that stays
+ * below RX_CHAIN bytes (a pbuf's length is 16 bits), else in a new slot.
+ * 0 when every slot is full. */
+static int rx_put(struct conv *c, struct pbuf *p)
+{
+	struct pbuf *last = c->rxlen ? c->rx[(c->rxhead + c->rxlen - 1) % RXQ] : 0;
+	if (last && (uint32_t)last->tot_len + p->tot_len <= RX_CHAIN) {
+		pbuf_cat(last, p);
+		return 1;
+	}
+	if (c->rxlen == RXQ)
+		return 0;
+	c->rx[(c->rxhead + c->rxlen) % RXQ] = p;
+	c->rxlen++;
+	return 1;
 }
 
 static void rx_drop_all(struct conv *c)
@@ -348,8 +388,8 @@ static uint32_t tcp_give(struct conv *c, const uint8_t *data, uint32_t len)
 /* The error a write gets now, or 0. */
 static int write_error(const struct conv *c)
 {
-	if (c->dead || c->wrshut || c->hungup)
-		return P9_EPIPE;
+	if (c->dead || c->wrshut || c->hungup || (c->connected && !c->pcb.tcp))
+		return P9_EPIPE; /* (no pcb: lwIP ended the connection) */
 	if (!c->connected && !c->connecting)
 		return P9_ENOTCONN;
 	return 0;
@@ -638,11 +678,8 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 	} else if (c->rdshut) {
 		tcp_recved(pcb, p->tot_len);
 		pbuf_free(p);
-	} else if (c->rxlen == RXQ) {
+	} else if (!rx_put(c, p)) {
 		return ERR_MEM; /* lwIP keeps it and offers it again */
-	} else {
-		c->rx[(c->rxhead + c->rxlen) % RXQ] = p;
-		c->rxlen++;
 	}
 	wake(c);
 	return ERR_OK;
@@ -969,104 +1006,7 @@ long conv_read_listen(struct conv *l, void *node, uint64_t offset, void *buf,
 	return n;
 }
 
-/* ---- ctl messages ---- */
-
-int net_parse_num(const char *s, uint32_t len, uint32_t max, uint32_t *v)
-{
-	uint64_t n = 0;
-	if (len == 0 || len > 10)
-		return -P9_EINVAL;
-	for (uint32_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -P9_EINVAL;
-		n = n * 10 + (uint64_t)(s[i] - '0');
-	}
-	if (n > max)
-		return -P9_EINVAL;
-	*v = (uint32_t)n;
-	return 0;
-}
-
-int net_parse_ip(const char *s, uint32_t len, uint32_t *addr)
-{
-	uint8_t b[4];
-	uint32_t i = 0;
-	for (int k = 0; k < 4; k++) {
-		uint32_t start = i, v;
-		while (i < len && s[i] != '.')
-			i++;
-		if (net_parse_num(s + start, i - start, 255, &v) ||
-		    (k < 3 && i++ >= len))
-			return -P9_EINVAL;
-		b[k] = (uint8_t)v;
-	}
-	if (i != len)
-		return -P9_EINVAL;
-	memcpy(addr, b, 4);
-	return 0;
-}
-
-/* A ctl message split into words (at most 4). */
-struct words {
-	const char *w[4];
-	uint32_t len[4];
-	int n;
-};
-
-static int split(const char *msg, uint32_t len, struct words *w)
-{
-	while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-		len--;
-	w->n = 0;
-	for (uint32_t i = 0; i < len;) {
-		while (i < len && msg[i] == ' ')
-			i++;
-		if (i == len)
-			break;
-		if (w->n == 4)
-			return -P9_EINVAL;
-		uint32_t start = i;
-		while (i < len && msg[i] != ' ')
-			i++;
-		w->w[w->n] = msg + start;
-		w->len[w->n++] = i - start;
-	}
-	return w->n ? 0 : -P9_EINVAL;
-}
-
-static int word_is(const struct words *w, int i, const char *s)
-{
-	uint32_t n = (uint32_t)strlen(s);
-	return i < w->n && w->len[i] == n && memcmp(w->w[i], s, n) == 0;
-}
-
-/* "A!P", "A!P!L", "*!P" or "P" (any address) into addr, port, and the
- * local port after a second '!' (lport may be 0: none allowed). */
-static int parse_addr(const char *s, uint32_t len, uint32_t *addr,
-		      uint32_t *port, uint32_t *lport)
-{
-	uint32_t bang = 0, bang2 = 0;
-	while (bang < len && s[bang] != '!')
-		bang++;
-	if (bang == len) { /* a port alone */
-		*addr = 0;
-		return net_parse_num(s, len, 65535, port);
-	}
-	bang2 = bang + 1;
-	while (bang2 < len && s[bang2] != '!')
-		bang2++;
-	if (bang == 1 && s[0] == '*')
-		*addr = 0;
-	else if (net_parse_ip(s, bang, addr))
-		return -P9_EINVAL;
-	if (net_parse_num(s + bang + 1, bang2 - bang - 1, 65535, port))
-		return -P9_EINVAL;
-	if (bang2 == len)
-		return 0;
-	if (!lport)
-		return -P9_EINVAL;
-	return net_parse_num(s + bang2 + 1, len - bang2 - 1, 65535, lport);
-}
+/* ---- ctl messages (parse.c reads them) ---- */
 
 static int bind_pcb(struct conv *c, uint32_t addr, uint32_t port)
 {
@@ -1106,12 +1046,12 @@ static int tcp_fresh(const struct conv *c)
 	return 0;
 }
 
-static long ctl_connect(struct conv *c, uint64_t offset, const struct words *w,
+static long ctl_connect(struct conv *c, uint64_t offset, const struct net_words *w,
 			uint32_t count)
 {
 	uint32_t addr, port, lport = 0;
 	ip_addr_t a;
-	if (w->n != 2 || parse_addr(w->w[1], w->len[1], &addr, &port, &lport) ||
+	if (w->n != 2 || net_parse_addr(w->w[1], w->len[1], &addr, &port, &lport) ||
 	    !addr || !port)
 		return -P9_EINVAL;
 	int rc = c->proto == NET_TCP ? tcp_fresh(c) : 0;
@@ -1141,14 +1081,16 @@ static long ctl_connect(struct conv *c, uint64_t offset, const struct words *w,
 	if (offset & PIPE_NOWAIT)
 		return count;
 	if (!c->connecting) /* done already (loopback) */
-		return c->connected ? (long)count : -c->dead;
+		return c->connected ? (long)count
+		       : c->dead    ? -c->dead
+				    : -P9_ECONNABORTED;
 	return wait_on(&c->cwait, 0);
 }
 
-static long ctl_announce(struct conv *c, const struct words *w, uint32_t count)
+static long ctl_announce(struct conv *c, const struct net_words *w, uint32_t count)
 {
 	uint32_t addr, port;
-	if (w->n != 2 || parse_addr(w->w[1], w->len[1], &addr, &port, 0))
+	if (w->n != 2 || net_parse_addr(w->w[1], w->len[1], &addr, &port, 0))
 		return -P9_EINVAL;
 	int rc = c->proto == NET_TCP ? tcp_fresh(c) : 0;
 	if (rc == 0 && c->bound && ((port && port != c->lport) ||
@@ -1170,10 +1112,10 @@ static long ctl_announce(struct conv *c, const struct words *w, uint32_t count)
 	return count;
 }
 
-static long ctl_bind(struct conv *c, const struct words *w, uint32_t count)
+static long ctl_bind(struct conv *c, const struct net_words *w, uint32_t count)
 {
 	uint32_t addr, port;
-	if (w->n != 2 || parse_addr(w->w[1], w->len[1], &addr, &port, 0))
+	if (w->n != 2 || net_parse_addr(w->w[1], w->len[1], &addr, &port, 0))
 		return -P9_EINVAL;
 	int rc = c->proto == NET_TCP ? tcp_fresh(c) : 0;
 	if (rc == 0 && c->bound)
@@ -1199,10 +1141,10 @@ static long ctl_hangup(struct conv *c, uint32_t count)
 	return count;
 }
 
-static long ctl_shutdown(struct conv *c, const struct words *w, uint32_t count)
+static long ctl_shutdown(struct conv *c, const struct net_words *w, uint32_t count)
 {
-	int rd = word_is(w, 1, "rd") || word_is(w, 1, "rdwr");
-	int wr = word_is(w, 1, "wr") || word_is(w, 1, "rdwr");
+	int rd = net_word_is(w, 1, "rd") || net_word_is(w, 1, "rdwr");
+	int wr = net_word_is(w, 1, "wr") || net_word_is(w, 1, "rdwr");
 	if (w->n != 2 || (!rd && !wr))
 		return -P9_EINVAL;
 	if (c->proto == NET_TCP && !c->connected)
@@ -1221,7 +1163,7 @@ static long ctl_shutdown(struct conv *c, const struct words *w, uint32_t count)
 }
 
 /* "nodelay 0|1" and the like: the flag set, and lwIP told. */
-static long ctl_flag(struct conv *c, const struct words *w, uint8_t *flag,
+static long ctl_flag(struct conv *c, const struct net_words *w, uint8_t *flag,
 		     uint32_t count)
 {
 	uint32_t v;
@@ -1242,7 +1184,7 @@ static long ctl_flag(struct conv *c, const struct words *w, uint8_t *flag,
 	return count;
 }
 
-static long ctl_number(const struct words *w, uint32_t min, uint32_t max,
+static long ctl_number(const struct net_words *w, uint32_t min, uint32_t max,
 		       uint32_t *out, uint32_t count)
 {
 	uint32_t v;
@@ -1254,40 +1196,45 @@ static long ctl_number(const struct words *w, uint32_t min, uint32_t max,
 
 long conv_ctl(struct conv *c, uint64_t offset, const char *msg, uint32_t len)
 {
-	struct words w;
-	if (len > NET_CTL_MAX || split(msg, len, &w))
+	struct net_words w;
+	if (len > NET_CTL_MAX || net_words(msg, len, &w))
 		return -P9_EINVAL;
 	int tcp = c->proto == NET_TCP, udp = c->proto == NET_UDP;
-	if (word_is(&w, 0, "connect"))
+	if (net_word_is(&w, 0, "connect"))
 		return ctl_connect(c, offset, &w, len);
-	if (word_is(&w, 0, "announce"))
+	if (net_word_is(&w, 0, "announce"))
 		return ctl_announce(c, &w, len);
-	if (word_is(&w, 0, "bind"))
+	if (net_word_is(&w, 0, "bind"))
 		return ctl_bind(c, &w, len);
-	if (word_is(&w, 0, "hangup") && w.n == 1)
+	if (net_word_is(&w, 0, "hangup") && w.n == 1)
 		return ctl_hangup(c, len);
-	if (word_is(&w, 0, "shutdown"))
+	if (net_word_is(&w, 0, "shutdown"))
 		return ctl_shutdown(c, &w, len);
-	if (word_is(&w, 0, "clearerr") && w.n == 1) {
+	if (net_word_is(&w, 0, "clearerr") && w.n == 1) {
 		c->err = 0;
 		return len;
 	}
-	if (word_is(&w, 0, "headers") && w.n == 1 && udp) {
+	if (net_word_is(&w, 0, "headers") && w.n == 1 && udp) {
 		c->headers = 1;
 		return len;
 	}
-	if (word_is(&w, 0, "nodelay") && tcp)
+	if (net_word_is(&w, 0, "nodelay") && tcp)
 		return ctl_flag(c, &w, &c->nodelay, len);
-	if (word_is(&w, 0, "keepalive") && tcp)
+	if (net_word_is(&w, 0, "keepalive") && tcp)
 		return ctl_flag(c, &w, &c->keepalive, len);
-	if (word_is(&w, 0, "reuse"))
+	if (net_word_is(&w, 0, "reuse"))
 		return ctl_flag(c, &w, &c->reuse, len);
-	if (word_is(&w, 0, "rcvbuf"))
+	if (net_word_is(&w, 0, "rcvbuf"))
 		return ctl_number(&w, 1, 1u << 30, &c->rcvbuf, len);
-	if (word_is(&w, 0, "sndbuf"))
+	if (net_word_is(&w, 0, "sndbuf"))
 		return ctl_number(&w, 1, 1u << 30, &c->sndbuf, len);
-	if (word_is(&w, 0, "backlog") && tcp && !c->listening)
-		return ctl_number(&w, 1, NET_MAXBACKLOG, &c->backlog, len);
+	if (net_word_is(&w, 0, "backlog") && tcp && !c->listening) {
+		/* Clamped, as Linux clamps listen's to somaxconn. */
+		long rc = ctl_number(&w, 1, 0x7fffffff, &c->backlog, len);
+		if (c->backlog > NET_MAXBACKLOG)
+			c->backlog = NET_MAXBACKLOG;
+		return rc;
+	}
 	return -P9_EINVAL;
 }
 

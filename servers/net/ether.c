@@ -130,21 +130,21 @@ static void rx_thread(void)
 	}
 }
 
+/* Slot txhead is this thread's until it moves the head on: linkoutput
+ * fills only slots past the queue's end. */
 static void tx_thread(void)
 {
-	static uint8_t frame[FRAME_MAX];
 	for (;;) {
 		metta_sem_wait(&tx_ready, 0);
+		while (!tx.up)
+			session_again(&tx);
+		if (p9c_write(&tx.c, FID_DATA, 0, txq[txhead].data,
+			      txq[txhead].len) < 0)
+			tx.up = 0; /* the frame is lost; TCP sends it again */
 		p9_portal_lock();
-		uint16_t len = txq[txhead].len;
-		memcpy(frame, txq[txhead].data, len);
 		txhead = (txhead + 1) % TXQ;
 		txlen--;
 		p9_portal_unlock();
-		while (!tx.up)
-			session_again(&tx);
-		if (p9c_write(&tx.c, FID_DATA, 0, frame, len) < 0)
-			tx.up = 0; /* the frame is lost; TCP sends it again */
 	}
 }
 
@@ -208,21 +208,6 @@ static int read_mac(struct session *s)
 	return 0;
 }
 
-/* The prefix length of a mask, or -1 when its ones are not contiguous. */
-static int prefix_of(uint32_t mask_net)
-{
-	uint32_t m = lwip_ntohl(mask_net);
-	int n = 0;
-	while (n < 32 && (m & (0x80000000u >> n)))
-		n++;
-	return (n == 32 ? 0xffffffffu : ~(0xffffffffu >> n)) == m ? n : -1;
-}
-
-static uint32_t mask_of(int prefix)
-{
-	return lwip_htonl(prefix ? ~0u << (32 - prefix) : 0);
-}
-
 static void set_static(uint32_t a, uint32_t m, uint32_t g)
 {
 	ip4_addr_t ip, mask, gw;
@@ -234,56 +219,13 @@ static void set_static(uint32_t a, uint32_t m, uint32_t g)
 	dhcp_state = "off";
 }
 
-/* "A/PREFIX" or "A MASK" (a dotted mask or "/N") of ctl messages. */
-static int parse_mask(const char *s, uint32_t len, uint32_t *mask)
-{
-	uint32_t n;
-	if (len && s[0] == '/') {
-		if (net_parse_num(s + 1, len - 1, 32, &n))
-			return -P9_EINVAL;
-		*mask = mask_of((int)n);
-		return 0;
-	}
-	if (net_parse_ip(s, len, mask) || prefix_of(*mask) < 0)
-		return -P9_EINVAL;
-	return 0;
-}
-
-/* Up to max words of msg[len] (trailing newline and spaces ignored). */
-static int words(const char *msg, uint32_t len, const char **w, uint32_t *wl,
-		 int max)
-{
-	int n = 0;
-	while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-		len--;
-	for (uint32_t i = 0; i < len;) {
-		while (i < len && msg[i] == ' ')
-			i++;
-		if (i == len)
-			break;
-		if (n == max)
-			return -1;
-		w[n] = msg + i;
-		while (i < len && msg[i] != ' ')
-			i++;
-		wl[n] = (uint32_t)(msg + i - w[n]);
-		n++;
-	}
-	return n;
-}
-
-static int is(const char *w, uint32_t len, const char *s)
-{
-	return len == strlen(s) && memcmp(w, s, len) == 0;
-}
-
 /* "add A MASK [GW]": checked whole before anything changes. */
-static long ctl_add(const char **w, const uint32_t *wl, int n, uint32_t count)
+static long ctl_add(const struct net_words *w, uint32_t count)
 {
 	uint32_t a, m, g = 0;
-	if (n < 3 || n > 4 || net_parse_ip(w[1], wl[1], &a) ||
-	    parse_mask(w[2], wl[2], &m) ||
-	    (n == 4 && net_parse_ip(w[3], wl[3], &g)))
+	if (w->n < 3 || net_parse_ip(w->w[1], w->len[1], &a) ||
+	    net_parse_mask(w->w[2], w->len[2], &m) ||
+	    (w->n == 4 && net_parse_ip(w->w[3], w->len[3], &g)))
 		return -P9_EINVAL;
 	if (!have_card)
 		return -P9_ENODEV;
@@ -293,20 +235,17 @@ static long ctl_add(const char **w, const uint32_t *wl, int n, uint32_t count)
 
 long ether_ctl(const char *msg, uint32_t len)
 {
-	const char *w[4];
-	uint32_t wl[4];
-	int n = len > NET_CTL_MAX ? -1 : words(msg, len, w, wl, 4);
-	if (n <= 0)
+	struct net_words w;
+	if (len > NET_CTL_MAX || net_words(msg, len, &w))
 		return -P9_EINVAL;
-	if (is(w[0], wl[0], "add"))
-		return ctl_add(w, wl, n, len);
-	if (!is(w[0], wl[0], "dhcp") && !is(w[0], wl[0], "remove"))
-		return -P9_EINVAL;
-	if (n != 1)
+	if (net_word_is(&w, 0, "add"))
+		return ctl_add(&w, len);
+	int dhcp = net_word_is(&w, 0, "dhcp");
+	if ((!dhcp && !net_word_is(&w, 0, "remove")) || w.n != 1)
 		return -P9_EINVAL;
 	if (!have_card)
 		return -P9_ENODEV;
-	if (is(w[0], wl[0], "remove")) {
+	if (!dhcp) {
 		set_static(0, 0, 0);
 		return len;
 	}
@@ -316,39 +255,33 @@ long ether_ctl(const char *msg, uint32_t len)
 	return len;
 }
 
-/* One line of /etc/net.conf: "ip A/PREFIX", "gateway G", "dns D". */
+/* One line of /etc/net.conf: "ip A/PREFIX", "gateway G", "dns D"; an
+ * empty line or a comment. 0, or -1 for a line not understood. */
 static int conf_line(const char *s, uint32_t len, uint32_t *a, uint32_t *m,
 		     uint32_t *g)
 {
-	const char *w[2];
-	uint32_t wl[2], d;
-	int n = words(s, len, w, wl, 2);
-	if (n == 0 || s[0] == '#')
+	struct net_words w;
+	uint32_t d, i = 0;
+	while (i < len && s[i] == ' ')
+		i++;
+	if (i == len || s[i] == '#')
 		return 0;
-	if (n != 2)
+	if (net_words(s, len, &w) || w.n != 2)
 		return -1;
-	if (is(w[0], wl[0], "ip")) {
-		uint32_t slash = 0;
-		while (slash < wl[1] && w[1][slash] != '/')
-			slash++;
-		return net_parse_ip(w[1], slash, a) ||
-			       parse_mask(w[1] + slash, wl[1] - slash, m)
-			   ? -1
-			   : 0;
-	}
-	if (is(w[0], wl[0], "gateway"))
-		return net_parse_ip(w[1], wl[1], g) ? -1 : 0;
-	if (is(w[0], wl[0], "dns") && net_parse_ip(w[1], wl[1], &d) == 0) {
-		ip_addr_t dns;
-		ip_addr_set_ip4_u32(&dns, d);
-		for (u8_t i = 0; i < DNS_MAX_SERVERS; i++)
-			if (ip_addr_isany(dns_getserver(i))) {
-				dns_setserver(i, &dns);
-				break;
-			}
-		return 0;
-	}
-	return -1;
+	if (net_word_is(&w, 0, "ip"))
+		return net_parse_cidr(w.w[1], w.len[1], a, m) ? -1 : 0;
+	if (net_word_is(&w, 0, "gateway"))
+		return net_parse_ip(w.w[1], w.len[1], g) ? -1 : 0;
+	if (!net_word_is(&w, 0, "dns") || net_parse_ip(w.w[1], w.len[1], &d))
+		return -1;
+	ip_addr_t dns;
+	ip_addr_set_ip4_u32(&dns, d);
+	for (u8_t i = 0; i < DNS_MAX_SERVERS; i++)
+		if (ip_addr_isany(dns_getserver(i))) {
+			dns_setserver(i, &dns);
+			break;
+		}
+	return 0;
 }
 
 /* /etc/net.conf of the root file system (slot 12), into conf: its
@@ -467,7 +400,7 @@ int ether_status(char *buf, int cap)
 	int n = fmt_snprintf(buf, (uint64_t)cap, "name ether0\naddr ");
 	n += ip_text(buf + n, cap - n, netif_ip4_addr(&eth));
 	n += fmt_snprintf(buf + n, (uint64_t)(cap - n), "/%d\ngateway ",
-			  prefix_of(ip4_addr_get_u32(netif_ip4_netmask(&eth))));
+			  net_prefix_of(ip4_addr_get_u32(netif_ip4_netmask(&eth))));
 	n += ip_text(buf + n, cap - n, netif_ip4_gw(&eth));
 	n += fmt_snprintf(buf + n, (uint64_t)(cap - n),
 			  "\nmac %02x:%02x:%02x:%02x:%02x:%02x\nmtu %u\n"

@@ -14,8 +14,9 @@
  * card without it.
  *
  * Parts: conv.c (conversations over lwIP's raw API), fs.c (the 9P tree),
- * ether.c (the card as an lwIP netif, DHCP, /net/ipifc), sys.c (what
- * lwIP asks of its platform), main.c (start-up and threads).
+ * ether.c (the card as an lwIP netif, DHCP, /net/ipifc), parse.c (ctl
+ * messages and addresses: pure, host-tested), sys.c (what lwIP asks of
+ * its platform), main.c (start-up and threads).
  */
 #ifndef SERVERS_NET_NET_H
 #define SERVERS_NET_NET_H
@@ -23,6 +24,8 @@
 #include <stdint.h>
 
 #include "9p/srv.h"
+
+#include "parse.h"
 
 #define NET_PROTOS    3	  /* tcp, udp, icmp */
 #define NET_MAXCONV   256 /* conversations of each protocol */
@@ -110,11 +113,5 @@ int ether_ndb(char *buf, int cap);
  * lwIP that may send). */
 void net_poll(void);
 
-/* ---- parsing helpers (conv.c) ---- */
-
-/* "a.b.c.d" of len bytes into *addr (network order): 0 or -P9_EINVAL. */
-int net_parse_ip(const char *s, uint32_t len, uint32_t *addr);
-/* A decimal number of len bytes at most max: 0 or -P9_EINVAL. */
-int net_parse_num(const char *s, uint32_t len, uint32_t max, uint32_t *v);
 
 #endif

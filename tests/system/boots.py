@@ -121,6 +121,24 @@ def archive_with(files, programs=False):
     return make
 
 
+def archive_with_text(files):
+    """A root.cpio of the tree's rootfs plus text files {path: text}."""
+    def make(build, path):
+        src = {}
+        for dest, text in files.items():
+            rel = f"tests/text/{os.path.basename(path)}/{dest}"
+            os.makedirs(os.path.dirname(f"{build}/{rel}"), exist_ok=True)
+            with open(f"{build}/{rel}", "w") as f:
+                f.write(text)
+            src[dest] = rel
+        archive_with(src)(build, path)
+    return make
+
+
+# The net server's static configuration (servers/net/ether.c).
+NET_CONF = "# static, no DHCP\nip 10.0.2.20/24\ngateway 10.0.2.2\ndns 10.0.2.3\n"
+
+
 def ext2_disk(kib=4096, block=1024, patch=()):
     """A maker of a disk image (the boot's virtio-blk disk): ext2 of kib
     KiB made by the host's mke2fs -d from a folder holding old/hello;
@@ -812,7 +830,7 @@ BOOTS = [
                      r"mount -a random /dev\nmount -a tod /dev\nmount -a log /dev\nmount -a vdisk /dev\n"
                      r"mount -c ramfs /dev/shm /dev/shm\n"
                      r"mount pci /dev/pci\n"
-                     r"mount names /srv\nmount proc /proc\nmsh\$ ")),
+                     r"mount names /srv\nmount proc /proc\nmount net /net\nmsh\$ ")),
         ],
     },
     {
@@ -1118,7 +1136,8 @@ BOOTS = [
             ("ns_dev_union", matches(r"^mount cons /dev\nmount -a random /dev\n"
                                      r"mount -a tod /dev\nmount -a log /dev\nmount -a vdisk /dev\n"
                                      r"mount -c ramfs /dev/shm /dev/shm$")),
-            ("ns_srv_and_proc", matches(r"^mount names /srv\nmount proc /proc$")),
+            ("ns_srv_and_proc", matches(r"^mount names /srv\nmount proc /proc\n"
+                                        r"mount net /net$")),
             ("srv_lists_services", matches(r"(^|\$ )names\nlog\ncons\ntod\nrandom\n"
                                            r"ramfs\npipe\npci\nvdisk\nproc$")),
             ("bind_after_union", matches(r"^mount -c ramfs /tmp /tmp\n"
@@ -1238,13 +1257,43 @@ BOOTS = [
         "net.srv": built("modules/net.srv"),
         "virtio-net.drv": built("modules/virtio-net.drv"),
         "nettest": built("modules/nettest"),
-    }, "nettest -ping 10.0.2.2\nnettest -connect 10.0.2.2!{echo_port}", [
+    }, "nettest -ping 10.0.2.2\nnettest -connect 10.0.2.2!{echo_port}\n"
+       "nettest -stream 10.0.2.2!{echo_port} 4\n"
+       "nettest -across 10.0.2.2!{echo_port}\nnettest -ping 10.0.2.2", [
         ("dhcp_bound", contains("net: ether0: DHCP gave 10.0.2.15")),
         ("ipifc_status", matches(r"addr 10\.0\.2\.15/24\ngateway 10\.0\.2\.2\n"
                                  r"mac 52:54:00:12:34:56\nmtu 1500\ndhcp bound")),
+        ("dns_from_dhcp", contains("dns 10.0.2.3")),
         ("ping_answered", contains("nettest: echo reply from 10.0.2.2")),
         ("host_echoed", matches(r"nettest: the host echoed through 10\.0\.2\.2!\d+")),
+        ("host_stream", matches(r"nettest: 4096 KiB to 10\.0\.2\.2!\d+ and back")),
+        ("card_restarted", matches(r"pci: virtio-net\.drv for \S+ ended with "
+                                   r"status \d+; restarting it")),
+        ("connection_outlived_the_card",
+         contains("nettest: the connection outlived the card's restart")),
+        ("ping_after_restart", matches(r"restarting it(.|\n)*"
+                                       r"nettest: echo reply from 10\.0\.2\.2")),
     ]), "net": "user", "host": HostEcho(), "tests": None},
+    # A static address from /etc/net.conf (no DHCP): 10.0.2.20 on QEMU's
+    # user network, its DNS in /net/ndb, and 10.0.2.2 answers a ping.
+    {**shell_boot("net_static", {
+        "net.srv": built("modules/net.srv"),
+        "virtio-net.drv": built("modules/virtio-net.drv"),
+        "nettest": built("modules/nettest"),
+        "root.cpio": archive_with_text({"etc/net.conf": NET_CONF}),
+    }, "nettest -ping 10.0.2.2", [
+        ("static_address", matches(r"addr 10\.0\.2\.20/24\ngateway 10\.0\.2\.2\n"
+                                   r"mac \S+\nmtu 1500\ndhcp off")),
+        ("dns_from_the_file", contains("dns 10.0.2.3")),
+        ("ping_answered", contains("nettest: echo reply from 10.0.2.2")),
+    ]), "net": "user", "tests": None},
+    # /net's offset bits through lib/9p's client (tests/user/nnetfs.c):
+    # PIPE_NOWAIT, readiness answered and held, a connect that does not
+    # wait, listen's handed-out connection freed with its fid.
+    shell_boot("net_native", {
+        "net.srv": built("modules/net.srv"),
+        "nnetfs": built("user/tests/nnetfs"),
+    }, "nnetfs", []),
     # The virtio-net driver on QEMU's user network ("net": tools/qemu.sh's
     # NET): tests/user/nnet.c through the service ether0, ARP to the host
     # (10.0.2.2), the files, and frames again after the driver's crash.

@@ -76,16 +76,7 @@ static long stat_of(const char *word)
 	char text[256];
 	if (read_text("stats", text, sizeof(text)) < 0)
 		return -1;
-	size_t n = strlen(word);
-	for (const char *at = text; *at; at++)
-		if ((at == text || at[-1] == '\n') && !memcmp(at, word, n) &&
-		    at[n] == ' ') {
-			long v = 0;
-			for (at += n + 1; *at >= '0' && *at <= '9'; at++)
-				v = v * 10 + (*at - '0');
-			return v;
-		}
-	return -1;
+	return utest_line_value(text, word);
 }
 
 static int hexval(char h)

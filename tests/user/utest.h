@@ -26,6 +26,29 @@ static char utest_why[256];
 		}                                                          \
 	} while (0)
 
+/* The number after `word ` at the start of a line of text, or -1 (the
+ * figures of a stats file). */
+static inline long utest_line_value(const char *text, const char *word)
+{
+	size_t n = 0;
+	while (word[n])
+		n++;
+	for (const char *at = text; *at; at++) {
+		if (at != text && at[-1] != '\n')
+			continue;
+		size_t i = 0;
+		while (i < n && at[i] == word[i])
+			i++;
+		if (i < n || at[n] != ' ')
+			continue;
+		long v = 0;
+		for (at += n + 1; *at >= '0' && *at <= '9'; at++)
+			v = v * 10 + (*at - '0');
+		return v;
+	}
+	return -1;
+}
+
 static inline int utest_run(const struct utest *tests, int n)
 {
 	int failed = 0;

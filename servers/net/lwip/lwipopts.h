@@ -85,6 +85,7 @@
 
 /* Checksums: lwIP computes and checks them all (the card offloads none). */
 #define LWIP_CHECKSUM_ON_COPY	1
+#define LWIP_CHKSUM_ALGORITHM	3 /* lwIP's 32-bit summing: the fastest of its three */
 
 /* Statistics off; diagnostics off (LWIP_DEBUG undefined). */
 #define LWIP_STATS		0

@@ -12,6 +12,9 @@
  *                      printed), an ICMP echo to A through /net/icmp
  *   nettest -connect A!P  the same, then a TCP connection to A!P (a
  *                      host program that echoes a line)
+ *   nettest -across A!P   the same, then ether0 crashed (pci restarts it)
+ *                      and the same connection echoes again
+ *   nettest -stream A!P MIB  MIB MiB to the echo at A!P and back, timed
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -266,6 +270,63 @@ static int test_tcp_echo(void)
 	return same_counts(before);
 }
 
+/* 8 MiB one way over 127.0.0.1, timed (a figure, not a judgement). */
+struct sink {
+	int fd;
+	long got;
+};
+
+static void *sink(void *arg)
+{
+	static char buf[65536];
+	struct sink *s = arg;
+	ssize_t k;
+	while ((k = read(s->fd, buf, sizeof(buf))) > 0)
+		s->got += k;
+	return 0;
+}
+
+static int test_tcp_stream(void)
+{
+	struct counts before = counts();
+	static char buf[65536];
+	int l, lctl = clone_conv("tcp", &l);
+	if (lctl < 0 || ctl(lctl, "announce 7782"))
+		FAIL("listener: %s", strerror(errno));
+	int n, cfd = clone_conv("tcp", &n);
+	if (cfd < 0 || ctl(cfd, "connect 127.0.0.1!7782"))
+		FAIL("connect: %s", strerror(errno));
+	char num[16];
+	int lfd = open_file("tcp", l, "listen", O_RDONLY);
+	ssize_t k = lfd < 0 ? -1 : read(lfd, num, sizeof(num) - 1);
+	if (k <= 0)
+		FAIL("listen: %s", strerror(errno));
+	num[k] = 0;
+	struct sink s = { open_file("tcp", atoi(num), "data", O_RDWR), 0 };
+	int d = open_file("tcp", n, "data", O_RDWR);
+	if (s.fd < 0 || d < 0)
+		FAIL("data: %s", strerror(errno));
+	pthread_t t;
+	pthread_create(&t, 0, sink, &s);
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (int i = 0; i < 128; i++)
+		if (write(d, buf, sizeof(buf)) != sizeof(buf))
+			FAIL("write %d: %s", i, strerror(errno));
+	close(d);
+	close(cfd);
+	pthread_join(t, 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	if (s.got != 128 * 65536)
+		FAIL("the sink read %ld bytes, want %d", s.got, 128 * 65536);
+	double secs = (double)(b.tv_sec - a.tv_sec) +
+		      (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	printf("nettest: 8 MiB over 127.0.0.1 in %.2f s: %.0f KiB/s\n", secs,
+	       8192 / secs);
+	close(s.fd), close(lfd), close(lctl);
+	return same_counts(before);
+}
+
 /* ---- UDP ---- */
 
 static uint16_t port_of(const unsigned char *b)
@@ -337,6 +398,24 @@ static int test_refused(void)
 	if (expect_text("tcp", n, "status", "Closed\n"))
 		return 1;
 	close(fd);
+	int a = clone_conv("tcp", &n), b = clone_conv("tcp", &n);
+	if (a < 0 || b < 0 || ctl(a, "announce 7783"))
+		FAIL("announce 7783: %s", strerror(errno));
+	e = ctl(b, "announce 7783");
+	if (e != EADDRINUSE)
+		FAIL("a second announce of 7783: %s, want EADDRINUSE",
+		     strerror(e));
+	close(a), close(b);
+	char ifc[256];
+	if (slurp("/net/ipifc/0/status", ifc, sizeof(ifc)) > 0 &&
+	    !strncmp(ifc, "name none", 9)) { /* loopback only: no route */
+		fd = clone_conv("tcp", &n);
+		e = fd < 0 ? errno : ctl(fd, "connect 10.1.2.3!80");
+		if (e != ENETUNREACH)
+			FAIL("connect with no route: %s, want ENETUNREACH",
+			     strerror(e));
+		close(fd);
+	}
 	return same_counts(before);
 }
 
@@ -347,7 +426,7 @@ static int test_bad_ctl(void)
 		"connect 1.2.3.4!99999", "connect 1.2.3.4!80!", "connect 1.2.3.4",
 		"connect !80", "connect 1.2.3.4!-1", "announce x", "announce 1!2!3",
 		"bogus", "nodelay 2", "nodelay", "keepalive yes", "backlog 0",
-		"backlog 100000", "shutdown sideways", "headers", "rcvbuf -5",
+		"backlog 99999999999", "backlog 2147483648", "shutdown sideways", "headers", "rcvbuf -5",
 		"connect 1.2.3.4!80 extra", "hangup now", "bind 1.2.3.4",
 		"connect 1.2.3.4!0", "clearerr 1", "connect\t1.2.3.4!80",
 	};
@@ -396,7 +475,7 @@ static int test_many(void)
 {
 	struct counts before = counts();
 	int l, lctl = clone_conv("tcp", &l);
-	if (lctl < 0 || ctl(lctl, "announce 7780"))
+	if (lctl < 0 || ctl(lctl, "backlog 128") || ctl(lctl, "announce 7780"))
 		FAIL("listener: %s", strerror(errno));
 	int lfd = open_file("tcp", l, "listen", O_RDONLY);
 	for (int i = 0; i < 200; i++) {
@@ -439,16 +518,23 @@ static int test_killed(void)
 		ctl(fd, "connect 127.0.0.1!7781");
 		int u = clone_conv("udp", &n);
 		int lfd = open_file("tcp", l, "listen", O_RDONLY);
-		(void)u, (void)lfd;
+		char num[16];
+		(void)u;
 		write(p[1], "x", 1);
-		pause(); /* a blocked read of listen would do as well */
+		read(lfd, num, sizeof(num)); /* the first connection, */
+		read(lfd, num, sizeof(num)); /* then held until killed */
 		_exit(0);
 	}
 	char c;
 	if (read(p[0], &c, 1) != 1)
 		FAIL("the child did not start");
-	if (counts().tcp <= before.tcp)
-		FAIL("the child's conversations are not there");
+	struct counts during = counts();
+	for (int i = 0; i < 50 && during.held <= before.held; i++) {
+		usleep(20000);
+		during = counts();
+	}
+	if (during.tcp <= before.tcp || during.held <= before.held)
+		FAIL("the child's conversations or its held read are not there");
 	kill(pid, SIGKILL);
 	waitpid(pid, 0, 0);
 	close(p[0]), close(p[1]);
@@ -525,10 +611,43 @@ static int ping(const char *addr)
 	return rc;
 }
 
-/* Connects to A!P, sends a line, reads it back (the host echoes). */
-static int connect_host(const char *where)
+/* A line to the echo at the other end of data d, and back. */
+static int echo_line(int d, const char *line)
 {
-	char msg[128], buf[128];
+	char buf[128];
+	size_t n = strlen(line);
+	return write(d, line, n) == (ssize_t)n &&
+			       read_full(d, buf, n) == (ssize_t)n &&
+			       !memcmp(buf, line, n)
+		   ? 0
+		   : 1;
+}
+
+/* ether0's ctl `crash` (pci restarts the driver), through a mount of
+ * its tree. */
+static int crash_card(void)
+{
+	mkdir("/tmp/ether0", 0755);
+	if (mount("ether0", "/tmp/ether0", "9p", 0, "")) {
+		printf("nettest: mount ether0: %s\n", strerror(errno));
+		return 1;
+	}
+	int c = open("/tmp/ether0/ctl", O_RDWR);
+	if (c < 0 || write(c, "crash", 5) != -1) {
+		printf("nettest: the card's crash did not happen\n");
+		return 1;
+	}
+	close(c);
+	umount("/tmp/ether0");
+	return 0;
+}
+
+/* Connects to A!P (a host program that echoes), echoes a line; with
+ * across, crashes the card (pci restarts its driver) and echoes again on
+ * the same connection (TCP sends again what was lost). */
+static int connect_host(const char *where, int across)
+{
+	char msg[128];
 	int n, fd = clone_conv("tcp", &n);
 	snprintf(msg, sizeof(msg), "connect %s", where);
 	if (fd < 0 || ctl(fd, msg)) {
@@ -536,15 +655,57 @@ static int connect_host(const char *where)
 		return 1;
 	}
 	int d = open_file("tcp", n, "data", O_RDWR);
-	const char line[] = "hello from metta\n";
-	if (d < 0 || write(d, line, sizeof(line) - 1) != sizeof(line) - 1 ||
-	    read_full(d, buf, sizeof(line) - 1) != sizeof(line) - 1 ||
-	    memcmp(buf, line, sizeof(line) - 1)) {
+	if (d < 0 || echo_line(d, "hello from metta\n")) {
 		printf("nettest: the echo through %s failed: %s\n", where,
 		       strerror(errno));
 		return 1;
 	}
 	printf("nettest: the host echoed through %s\n", where);
+	if (!across)
+		return 0;
+	if (crash_card())
+		return 1;
+	if (echo_line(d, "again after the card's restart\n")) {
+		printf("nettest: no echo after the card's restart: %s\n",
+		       strerror(errno));
+		return 1;
+	}
+	printf("nettest: the connection outlived the card's restart\n");
+	close(d);
+	close(fd);
+	return 0;
+}
+
+/* size bytes to the echo at A!P and back, timed: prints KiB/s. */
+static int stream_host(const char *where, size_t size)
+{
+	static char out[65536], in[65536];
+	char msg[128];
+	int n, fd = clone_conv("tcp", &n);
+	snprintf(msg, sizeof(msg), "connect %s", where);
+	int d = fd < 0 || ctl(fd, msg) ? -1 : open_file("tcp", n, "data", O_RDWR);
+	if (d < 0) {
+		printf("nettest: %s: %s\n", msg, strerror(errno));
+		return 1;
+	}
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (size_t done = 0; done < size; done += sizeof(out)) {
+		memset(out, (int)(done >> 16), sizeof(out));
+		if (write(d, out, sizeof(out)) != sizeof(out) ||
+		    read_full(d, in, sizeof(in)) != sizeof(in) ||
+		    memcmp(in, out, sizeof(in))) {
+			printf("nettest: stream broke at %zu: %s\n", done,
+			       strerror(errno));
+			return 1;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	double s = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+	printf("nettest: %zu KiB to %s and back in %.2f s: %.0f KiB/s each way\n",
+	       size >> 10, where, s, (double)(size >> 10) / s);
+	close(d);
+	close(fd);
 	return 0;
 }
 
@@ -555,6 +716,14 @@ static int test_icmp_loopback(void)
 	struct counts before = counts();
 	if (ping("127.0.0.1"))
 		FAIL("no echo reply from 127.0.0.1");
+	int n, fd = clone_conv("icmp", &n);
+	int d = fd < 0 ? -1 : open_file("icmp", n, "data", O_RDWR);
+	if (d < 0)
+		FAIL("icmp data: %s", strerror(errno));
+	if (write(d, "\x7f\0\0\1\x08", 5) != -1 || errno != EINVAL)
+		FAIL("a write shorter than dst and an ICMP header: %s",
+		     strerror(errno));
+	close(d), close(fd);
 	return same_counts(before);
 }
 
@@ -568,6 +737,8 @@ static int wait_address(void)
 		    (strstr(buf, "dhcp bound") || strstr(buf, "dhcp off")) &&
 		    !strstr(buf, "addr 0.0.0.0")) {
 			printf("%s", buf);
+			if (slurp("/net/ndb", buf, sizeof(buf)) > 0)
+				printf("%s", buf);
 			return 0;
 		}
 		usleep(100000);
@@ -581,7 +752,12 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "-ping"))
 		return wait_address() || ping(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "-connect"))
-		return wait_address() || connect_host(argv[2]);
+		return wait_address() || connect_host(argv[2], 0);
+	if (argc == 3 && !strcmp(argv[1], "-across"))
+		return wait_address() || connect_host(argv[2], 1);
+	if (argc == 4 && !strcmp(argv[1], "-stream"))
+		return wait_address() ||
+		       stream_host(argv[2], (size_t)atoi(argv[3]) << 20);
 	static const struct {
 		const char *name;
 		int (*fn)(void);
@@ -590,6 +766,7 @@ int main(int argc, char **argv)
 		{ "refused", test_refused },	{ "bad_ctl", test_bad_ctl },
 		{ "many_conversations", test_many }, { "killed_client", test_killed },
 		{ "icmp_loopback", test_icmp_loopback },
+		{ "tcp_stream", test_tcp_stream },
 	};
 	int n = sizeof(tests) / sizeof(tests[0]), failed = 0;
 	setvbuf(stdout, 0, _IONBF, 0);
