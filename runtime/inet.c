@@ -307,16 +307,18 @@ long inet_socket(int type, int proto, int flags, struct ofile **out)
 /* ---- waiting ---- */
 
 /*
- * Before an operation on l that may wait: the 9P offset flag it takes
- * (PIPE_NOWAIT when it must not wait, or when a timeout was waited for
- * here; else 0, the server holds it), or EAGAIN when the timeout ran out,
- * EINTR.
+ * Before an operation on l that may wait: *off gets the 9P offset flag
+ * it takes (PIPE_NOWAIT when it must not wait, or when a timeout was
+ * waited for here; else 0, and the server holds it). 0, or EAGAIN when
+ * the timeout ran out, EINTR.
  */
 static long wait_flag(struct ofile *f, struct loc *l, int interest, int flags,
-		      uint64_t timeout)
+		      uint64_t timeout, uint64_t *off)
 {
+	*off = PIPE_NOWAIT;
 	if (nonblocking(f, flags))
-		return (long)PIPE_NOWAIT;
+		return 0;
+	*off = 0;
 	if (!timeout)
 		return 0;
 	int64_t end = (int64_t)(metta_clock() + timeout);
@@ -324,8 +326,10 @@ static long wait_flag(struct ofile *f, struct loc *l, int interest, int flags,
 		int r = ready_query_loc(l, interest, 0);
 		if (r < 0)
 			return r;
-		if (r & (interest | READY_ERR | READY_HUP))
-			return (long)PIPE_NOWAIT;
+		if (r & (interest | READY_ERR | READY_HUP)) {
+			*off = PIPE_NOWAIT;
+			return 0;
+		}
 		int64_t left = end - (int64_t)metta_clock();
 		if (left <= 0)
 			return -P9_EAGAIN;
@@ -336,32 +340,6 @@ static long wait_flag(struct ofile *f, struct loc *l, int interest, int flags,
 }
 
 /* ---- connecting ---- */
-
-/* The name of a Linux errno as /net's status gives it: the errno. */
-static long errno_named(const char *name)
-{
-	static const struct {
-		const char *name;
-		int e;
-	} names[] = {
-		{ "ECONNREFUSED", P9_ECONNREFUSED },
-		{ "ECONNRESET", P9_ECONNRESET },
-		{ "ETIMEDOUT", P9_ETIMEDOUT },
-		{ "EHOSTUNREACH", P9_EHOSTUNREACH },
-		{ "ENETUNREACH", P9_ENETUNREACH },
-		{ "ECONNABORTED", P9_ECONNABORTED },
-		{ "EADDRINUSE", P9_EADDRINUSE },
-		{ "EPIPE", P9_EPIPE },
-	};
-	size_t n = 0;
-	while (name[n] && name[n] != '\n')
-		n++;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strlen(names[i].name) == n &&
-		    !memcmp(names[i].name, name, n))
-			return -names[i].e;
-	return -P9_EIO;
-}
 
 /* f connected: its data opened, its peer known. */
 static long connected(struct ofile *f, uint32_t addr, uint16_t port)
@@ -392,7 +370,11 @@ static void settle(struct ofile *f)
 	while (*err && strncmp(err, "\nerror ", 7))
 		err++;
 	if (*err) {
-		in_of(f)->err = (int32_t)errno_named(err + 7);
+		const char *name = err + 7;
+		size_t n = 0;
+		while (name[n] && name[n] != '\n')
+			n++;
+		in_of(f)->err = -p9_errno_named(name, n);
 		ctl(f, 0, "clearerr");
 		f->sock.state = SK_NEW;
 		return;
@@ -520,12 +502,13 @@ static long tcp_listen(struct ofile *f, const uint64_t *a)
 static long next_conv(struct ofile *f, int flags)
 {
 	char num[16];
-	long off = wait_flag(f, &f->loc[1], READY_IN, flags,
-			     in_of(f)->rcvtimeo);
-	if (off < 0)
-		return off;
+	uint64_t off;
+	long rc = wait_flag(f, &f->loc[1], READY_IN, flags, in_of(f)->rcvtimeo,
+			    &off);
+	if (rc)
+		return rc;
 	long r = p9c_read(loc_client(&f->loc[1]), f->loc[1].fid,
-			  (uint64_t)off, num, sizeof(num) - 1);
+			  off, num, sizeof(num) - 1);
 	if (r <= 0)
 		return r < 0 ? r : -P9_EIO;
 	num[r] = 0;
@@ -609,6 +592,8 @@ static long inet_shutdown(struct ofile *f, int how)
 {
 	static const char *const verbs[] = { "rd", "wr", "rdwr" };
 	settle(f);
+	if (f->sock.state == SK_LISTEN)
+		return 0; /* (as Linux: nothing to shut) */
 	if (f->sock.state != SK_CONN)
 		return -P9_ENOTCONN;
 	if (f->sock.type == LX_SOCK_STREAM) {
@@ -771,16 +756,17 @@ static long tcp_send(struct ofile *f, struct sock_io *io)
 		return rc;
 	if (f->sock.state != SK_CONN || (in_of(f)->shut & 2))
 		return in_of(f)->err ? in_of(f)->err : -P9_EPIPE;
-	long off = wait_flag(f, &f->loc[1], READY_OUT, io->flags,
-			     in_of(f)->sndtimeo);
-	if (off < 0)
-		return off;
+	uint64_t off;
+	rc = wait_flag(f, &f->loc[1], READY_OUT, io->flags,
+			     in_of(f)->sndtimeo, &off);
+	if (rc)
+		return rc;
 	long done = 0;
 	for (uint64_t i = 0; i < io->cnt; i++) {
 		if (!io->iov[i].len)
 			continue;
 		long r = stream_write_loc(&f->loc[1], io->iov[i].base,
-					  io->iov[i].len, (uint64_t)off);
+					  io->iov[i].len, off);
 		if (r < 0)
 			return done ? done : r;
 		done += r;
@@ -847,11 +833,12 @@ static long tcp_recv(struct ofile *f, struct sock_io *io)
 		return in_of(f)->err ? in_of(f)->err : -P9_ENOTCONN;
 	if (in_of(f)->shut & 1)
 		return 0;
-	long off = wait_flag(f, &f->loc[1], READY_IN, io->flags,
-			     in_of(f)->rcvtimeo);
-	if (off < 0)
-		return off;
-	long got = stream_once(f, io, (uint64_t)off);
+	uint64_t off;
+	rc = wait_flag(f, &f->loc[1], READY_IN, io->flags,
+			     in_of(f)->rcvtimeo, &off);
+	if (rc)
+		return rc;
+	long got = stream_once(f, io, off);
 	/* MSG_WAITALL: reads until all came (or the end). */
 	while ((io->flags & LX_MSG_WAITALL) && !(io->flags & LX_MSG_PEEK) &&
 	       got > 0 && got < io->total) {
@@ -863,7 +850,7 @@ static long tcp_recv(struct ofile *f, struct sock_io *io)
 					     io->iov[i].len - k };
 		struct sock_io more = { .iov = rest, .cnt = 1,
 					.total = (long)rest[0].len };
-		long r = stream_once(f, &more, (uint64_t)off);
+		long r = stream_once(f, &more, off);
 		if (r <= 0)
 			break;
 		got += r;
@@ -929,11 +916,12 @@ static long dgram_send(struct ofile *f, struct sock_io *io)
 	size_t h = dgram_header(f, buf, addr, port), k = h;
 	for (uint64_t i = 0; i < io->cnt; k += io->iov[i].len, i++)
 		memcpy(buf + k, (const void *)io->iov[i].base, io->iov[i].len);
-	long off = wait_flag(f, &f->loc[1], READY_OUT, io->flags,
-			     in_of(f)->sndtimeo);
-	if (off < 0)
-		return off;
-	rc = p9c_write(loc_client(&f->loc[1]), f->loc[1].fid, (uint64_t)off,
+	uint64_t off;
+	rc = wait_flag(f, &f->loc[1], READY_OUT, io->flags,
+			     in_of(f)->sndtimeo, &off);
+	if (rc)
+		return rc;
+	rc = p9c_write(loc_client(&f->loc[1]), f->loc[1].fid, off,
 		       buf, (uint32_t)k);
 	return rc < 0 ? rc : rc < (long)h ? -P9_EIO : rc - (long)h;
 }
@@ -1022,13 +1010,14 @@ static long dgram_recv(struct ofile *f, struct sock_io *io)
 		in->peekn = peek ? in->peekn : 0;
 		return rc;
 	}
-	long off = wait_flag(f, &f->loc[1], READY_IN, io->flags,
-			     in->rcvtimeo);
-	if (off < 0)
-		return off;
+	uint64_t off;
+	rc = wait_flag(f, &f->loc[1], READY_IN, io->flags,
+			     in->rcvtimeo, &off);
+	if (rc)
+		return rc;
 	struct p9c *c = loc_client(&f->loc[1]);
 	const uint8_t *data;
-	long r = p9c_read_ref(c, f->loc[1].fid, (uint64_t)off, p9c_iounit(c),
+	long r = p9c_read_ref(c, f->loc[1].fid, off, p9c_iounit(c),
 			      &data);
 	if (r < 0)
 		return r;

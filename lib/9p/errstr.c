@@ -75,6 +75,7 @@ static const struct p9_err table[] = {
 	{ "transport endpoint is not connected", P9_ENOTCONN },
 	{ "connection refused", P9_ECONNREFUSED },
 	{ "too many references", P9_ETOOMANYREFS },
+	{ "numerical argument out of domain", P9_EDOM },
 	{ "destination address required", P9_EDESTADDRREQ },
 	{ "protocol not available", P9_ENOPROTOOPT },
 	{ "address family not supported by protocol", P9_EAFNOSUPPORT },
@@ -82,9 +83,8 @@ static const struct p9_err table[] = {
 	{ "network is down", P9_ENETDOWN },
 	{ "network is unreachable", P9_ENETUNREACH },
 	{ "software caused connection abort", P9_ECONNABORTED },
-	{ "transport endpoint is already connected", P9_EISCONN },
-	{ "numerical argument out of domain", P9_EDOM },
 	{ "connection aborted", P9_ECONNABORTED },
+	{ "transport endpoint is already connected", P9_EISCONN },
 	{ "no route to host", P9_EHOSTUNREACH },
 	{ "operation already in progress", P9_EALREADY },
 	{ "operation now in progress", P9_EINPROGRESS },
@@ -115,5 +115,30 @@ int p9_errno(const char *s, size_t len)
 	for (size_t i = 0; i < NTABLE; i++)
 		if (same(table[i].s, s, len))
 			return table[i].e;
+	return P9_EIO;
+}
+
+/* The errors a connection's status may name. */
+static const struct p9_err names[] = {
+	{ "ECONNREFUSED", P9_ECONNREFUSED }, { "ECONNRESET", P9_ECONNRESET },
+	{ "ETIMEDOUT", P9_ETIMEDOUT },	     { "EHOSTUNREACH", P9_EHOSTUNREACH },
+	{ "ENETUNREACH", P9_ENETUNREACH },   { "ECONNABORTED", P9_ECONNABORTED },
+	{ "EPIPE", P9_EPIPE },		     { "EADDRINUSE", P9_EADDRINUSE },
+};
+#define NNAMES (sizeof(names) / sizeof(names[0]))
+
+const char *p9_errname(int linux_errno)
+{
+	for (size_t i = 0; i < NNAMES; i++)
+		if (names[i].e == linux_errno)
+			return names[i].s;
+	return "EIO";
+}
+
+int p9_errno_named(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NNAMES; i++)
+		if (same(names[i].s, name, len))
+			return names[i].e;
 	return P9_EIO;
 }

@@ -90,4 +90,13 @@ const char *p9_errstr(int linux_errno);
  */
 int p9_errno(const char *s, size_t len);
 
+/*
+ * The network errors by their Linux names ("ECONNREFUSED"), as /net's
+ * status gives a pending one (docs/servers.md): the name of errno e
+ * ("EIO" for one not listed), and the errno (positive) of a name of len
+ * bytes (P9_EIO for one not listed).
+ */
+const char *p9_errname(int linux_errno);
+int p9_errno_named(const char *name, size_t len);
+
 #endif

@@ -172,24 +172,6 @@ static void fail_all(struct p9srv_req **queue, int e)
 
 /* ---- errors ---- */
 
-static const struct {
-	int e;
-	const char *name;
-} errnames[] = {
-	{ P9_ECONNREFUSED, "ECONNREFUSED" }, { P9_ECONNRESET, "ECONNRESET" },
-	{ P9_ETIMEDOUT, "ETIMEDOUT" },	     { P9_EHOSTUNREACH, "EHOSTUNREACH" },
-	{ P9_ENETUNREACH, "ENETUNREACH" },   { P9_ECONNABORTED, "ECONNABORTED" },
-	{ P9_EPIPE, "EPIPE" },		     { P9_EADDRINUSE, "EADDRINUSE" },
-};
-
-static const char *errname(int e)
-{
-	for (unsigned i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
-		if (errnames[i].e == e)
-			return errnames[i].name;
-	return "EIO";
-}
-
 /* lwIP's err_t from a call we made, as an errno. */
 static int lwip_errno(err_t e)
 {
@@ -1284,6 +1266,6 @@ int conv_status(struct conv *c, char *buf, int cap)
 	int n = fmt_snprintf(buf, (uint64_t)cap, "%s\n", state);
 	if (c->err)
 		n += fmt_snprintf(buf + n, (uint64_t)(cap - n), "error %s\n",
-				  errname(c->err));
+				  p9_errname(c->err));
 	return n;
 }

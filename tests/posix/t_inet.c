@@ -6,7 +6,7 @@
  * readiness of a listener, of data and of the peer's end, shutdown
  * (SHUT_WR is the end at the peer, which can still send), MSG_PEEK and
  * MSG_DONTWAIT, a socket shared with a forked child, SO_RCVTIMEO giving
- * EAGAIN, options, and the errors: ECONNREFUSED, EADDRINUSE, EPIPE and
+ * EAGAIN, options, SCM_RIGHTS (refused on Metta), and the errors: ECONNREFUSED, EADDRINUSE, EPIPE and
  * SIGPIPE, EBADF, ENOTSOCK, EFAULT, EINVAL, ENOTCONN, EDESTADDRREQ,
  * EAFNOSUPPORT, EPROTONOSUPPORT, EOPNOTSUPP, EISCONN.
  * Every port is one the system chose (bind to port 0): nothing fixed.
@@ -598,6 +598,54 @@ static void t_inet_errors(void)
 	close(l);
 }
 
+/* An Internet socket passed with SCM_RIGHTS: Linux gives the receiver
+ * the same connection; Metta refuses it (EOPNOTSUPP: a conversation on
+ * /net would not outlive its sender's close while in flight). */
+static void t_inet_rights(void)
+{
+	int c, a, u[2];
+	char buf[8];
+	OK(pair(&c, &a));
+	OK(socketpair(AF_UNIX, SOCK_STREAM, 0, u));
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct iovec iov = { "s", 1 };
+	struct msghdr m;
+	memset(&m, 0, sizeof(m));
+	memset(&ctl, 0, sizeof(ctl));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = ctl.space;
+	m.msg_controllen = sizeof(ctl.space);
+	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(h), &c, sizeof(int));
+	if (pt_on_metta()) {
+		ERR(sendmsg(u[0], &m, 0), EOPNOTSUPP);
+	} else {
+		EQ(sendmsg(u[0], &m, 0), 1);
+		memset(&ctl, 0, sizeof(ctl));
+		m.msg_controllen = sizeof(ctl.space);
+		iov.iov_base = buf;
+		EQ(recvmsg(u[1], &m, 0), 1);
+		h = CMSG_FIRSTHDR(&m);
+		CHECK(h && h->cmsg_type == SCM_RIGHTS);
+		int got;
+		memcpy(&got, CMSG_DATA(h), sizeof(int));
+		EQ(write(got, "via", 3), 3);
+		OK(read_all(a, buf, 3));
+		close(got);
+	}
+	close(u[0]);
+	close(u[1]);
+	close(c);
+	close(a);
+}
+
 const struct pt_test pt_inet_tests[] = {
 	{ "inet_tcp_echo", t_inet_tcp_echo },
 	{ "inet_tcp_self", t_inet_tcp_self },
@@ -609,5 +657,6 @@ const struct pt_test pt_inet_tests[] = {
 	{ "inet_rcvtimeo", t_inet_rcvtimeo },
 	{ "inet_options", t_inet_options },
 	{ "inet_errors", t_inet_errors },
+	{ "inet_rights", t_inet_rights },
 	{ 0, 0 },
 };
