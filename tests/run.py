@@ -320,11 +320,22 @@ def run_linux(build, spec, index, port, log, stop):
     return status, text, time.monotonic() - start
 
 
+def serving_timeout(spec, longest):
+    """spec, with the timeout longest if it serves and names none."""
+    if spec.get("serves") and "timeout" not in spec:
+        return dict(spec, timeout=longest)
+    return spec
+
+
 def run_network_boot(build, boot, nucleus, tally):
     """A boot with peers: the boot's own Metta (if it has a "cmdline") and
     each peer, all at once on one hub; each judged on its own. Machines
-    that serve are stopped when all the others have ended."""
+    that serve are stopped when all the others have ended (and, unless
+    they say otherwise, given as long as the longest of the others)."""
     logdir = os.path.join(build, "tests")
+    longest = max(m.get("timeout", BOOT_TIMEOUT) for m in
+                  [boot, *boot["peers"]] if not m.get("serves"))
+    boot = serving_timeout(boot, longest)
     problem = None
     if any(p.get("kind") == "linux" for p in boot["peers"]):
         problem = multivm.linux_files(ROOT, build)
@@ -342,6 +353,7 @@ def run_network_boot(build, boot, nucleus, tally):
                          boot_qemu(iso, boot, log, None,
                                    multivm.nic_options(port, i), stop)))
     for i, peer in enumerate(boot["peers"], start=len(machines)):
+        peer = serving_timeout(peer, longest)
         name = f"{boot['name']}-{peer['name']}"
         log = os.path.join(logdir, name + ".log")
         if peer.get("kind") == "linux":

@@ -29,13 +29,22 @@
 _Static_assert(NESTER_THREAD < 64, "fixed slots below metta_slot_alloc's");
 #define BADGE_PROC	1 /* the process server's nester capability */
 #define RAMFS_HEAP_KIB	(32 * 1024) /* the image (8.5 MiB) and room for /tmp */
-#define ROOT_RESERVE	(16ull << 20) /* kept when the rest goes to proc */
+#define ROOT_RESERVE	(32ull << 20) /* kept when the rest goes to proc */
 #define MAX_ARGS	16
-/* Drivers pci has the memory to start; small enough that pci fits in the
- * reserve kept for restarts. */
+/* Drivers pci has the memory to run at once (a disk, a network card and
+ * one more). */
 #define PCI_DRIVERS	3
+/* What pci pays from its own quota for each driver besides the driver's
+ * quota: the program's image, loaded populated (mostly lib/9p's server
+ * stacks). */
+#define DRIVER_IMAGE	(2ull << 20)
 #define RAMBLK_PAGES	1024 /* the tests' stand-in disk: 4 MiB */
-#define PCI_QUOTA	((2 << 20) + PCI_DRIVERS * DRIVER_QUOTA)
+/* pci itself, its drivers, and one more driver's worth: a crashed
+ * driver's domain is freed only once its successor has taken over the
+ * portal (its notices and its clients' old connections), so a restart
+ * needs the room of a driver while the dead one still holds its own. */
+#define PCI_QUOTA                                                           \
+	((2ull << 20) + (PCI_DRIVERS + 1) * (DRIVER_QUOTA + DRIVER_IMAGE))
 _Static_assert(PCI_QUOTA <= ROOT_RESERVE, "pci can be restarted");
 
 struct service {

@@ -3,7 +3,8 @@
  * ramfs's tree and a synthetic tree: version and reset, attach, walks
  * (multi-name, partial, ".." at the root), open modes and permissions,
  * directory reads (offset rule, whole entries), create/write/read/remove,
- * dead fids, flush, malformed input, connections and hangup, wstat rules.
+ * dead fids, flush, malformed input, connections and hangup, the fid
+ * each op is told of, wstat rules.
  */
 #include <stdlib.h>
 
@@ -1066,6 +1067,73 @@ static int connections_and_hangup(void)
 	return 0;
 }
 
+/* Each open, read, write and clunk op is told its fid (op_conn,
+ * op_fid): what it saw last. */
+static uint64_t seen_conn;
+static uint32_t seen_fid;
+static int seen_clunks;
+
+static void saw(void)
+{
+	seen_conn = srv.op_conn;
+	seen_fid = srv.op_fid;
+}
+
+static int seeing_open(void *ctx, void *node, uint8_t mode)
+{
+	saw();
+	return ramfs_ops.open ? ramfs_ops.open(ctx, node, mode) : 0;
+}
+
+static long seeing_read(void *ctx, void *node, uint64_t off, void *buf,
+			uint32_t count)
+{
+	saw();
+	return ramfs_ops.read(ctx, node, off, buf, count);
+}
+
+static long seeing_write(void *ctx, void *node, uint64_t off,
+			 const void *data, uint32_t count)
+{
+	saw();
+	return ramfs_ops.write(ctx, node, off, data, count);
+}
+
+static void seeing_clunk(void *ctx, void *node, uint8_t mode)
+{
+	saw();
+	seen_clunks++;
+	if (ramfs_ops.clunk)
+		ramfs_ops.clunk(ctx, node, mode);
+}
+
+static int ops_know_their_fid(void)
+{
+	CHECK(setup() == 0);
+	ops.open = seeing_open;
+	ops.read = seeing_read;
+	ops.write = seeing_write;
+	ops.clunk = seeing_clunk;
+	CHECK(walk(c1, 1, 7, 0, 0) == P9_RWALK);
+	CHECK(tcreate(c1, 7, "f", 0600, P9_ORDWR) == P9_RCREATE);
+	CHECK(walk1(c1, 1, 8, "f") == P9_RWALK);
+	CHECK(topen(c1, 8, P9_ORDWR) == P9_ROPEN);
+	CHECK(seen_conn == c1 && seen_fid == 8);
+	CHECK(twrite(c1, 7, 0, "x") == P9_RWRITE);
+	CHECK(seen_conn == c1 && seen_fid == 7);
+	CHECK(tread(c1, 8, 0, 1) == P9_RREAD);
+	CHECK(seen_conn == c1 && seen_fid == 8);
+	CHECK(tfid(c1, P9_TCLUNK, 7) == P9_RCLUNK);
+	CHECK(seen_conn == c1 && seen_fid == 7 && seen_clunks == 1);
+	/* A hangup clunks each fid left, naming it. */
+	CHECK(version(c2, MSIZE, "9P2000") == P9_RVERSION);
+	CHECK(attach(c2, 3, "metta") == P9_RATTACH);
+	p9srv_hangup(&srv, c2);
+	CHECK(seen_conn == c2 && seen_fid == 3 && seen_clunks == 2);
+	ops = ramfs_ops;
+	return 0;
+}
+
 static int wstat_rules(void)
 {
 	CHECK(setup() == 0);
@@ -1279,6 +1347,7 @@ int main(void)
 	RUN(too_many_held);
 	RUN(malformed_input);
 	RUN(connections_and_hangup);
+	RUN(ops_know_their_fid);
 	RUN(wstat_rules);
 	RUN(hard_links);
 	RUN(renames);

@@ -235,31 +235,92 @@ static void held_reader(void)
 	metta_thread_exit();
 }
 
+/* Starts held_reader on its thread (slot t); 0 once its read waits. */
+static int start_held(uint32_t t)
+{
+	held_got = 99;
+	metta_cap_delete(t);
+	if (metta_thread_create(CAP_SELF, t, (uint64_t)held_reader,
+				(uint64_t)&stack[sizeof(stack)] - 8,
+				METTA_PRIO_NORM) ||
+	    metta_thread_ctl(t, THREAD_START, 0))
+		return 1;
+	metta_sleep(200000);
+	return held_got != 99;
+}
+
+static long held_result(void)
+{
+	for (int i = 0; i < 500 && held_got == 99; i++)
+		metta_sleep(10000);
+	return held_got;
+}
+
+static uint32_t held_thread;
+
 /* A read on another connection waits (held) until the reply comes. */
 static int t_held_read(void)
 {
-	uint32_t t = metta_slot_alloc();
+	held_thread = metta_slot_alloc();
 	int rc = connect(&c2, conn2_slot, tbuf2, rbuf2);
 	if (rc == 0)
 		rc = open_as(&c2, F_DATA, "data", P9_OREAD);
 	UCHECK(rc == 0, "second connection: %d", rc);
-	UCHECK(metta_thread_create(CAP_SELF, t, (uint64_t)held_reader,
-				   (uint64_t)&stack[sizeof(stack)] - 8,
-				   METTA_PRIO_NORM) == 0 &&
-		   metta_thread_ctl(t, THREAD_START, 0) == 0,
-	       "thread");
-	metta_sleep(200000);
-	UCHECK(held_got == 99, "the read did not wait: %ld", held_got);
+	UCHECK(start_held(held_thread) == 0, "the read did not wait: %ld",
+	       held_got);
 	UCHECK(send_arp() == ARP_LEN, "write");
-	for (int i = 0; i < 500 && held_got == 99; i++)
-		metta_sleep(10000);
-	UCHECK(held_got > 0 && is_arp_reply(held_frame, held_got),
-	       "the held read got %ld", held_got);
+	long got = held_result();
+	UCHECK(got > 0 && is_arp_reply(held_frame, got),
+	       "the held read got %ld", got);
 	UCHECK(await_reply(&c, F_DATA) == 1, "the first reader missed it");
-	p9c_clunk(&c2, F_DATA);
+	return 0;
+}
+
+/* A held read whose caller is interrupted ends (EINTR) and takes no
+ * frame: the next one is still there for the fid. */
+static int t_interrupted_read(void)
+{
+	UCHECK(start_held(held_thread) == 0, "the read did not wait");
+	UCHECK(metta_thread_ctl(held_thread, THREAD_INTERRUPT, 0) == 0,
+	       "interrupt");
+	long got = held_result();
+	UCHECK(got == -P9_EINTR, "the interrupted read got %ld", got);
+	UCHECK(send_arp() == ARP_LEN, "write");
+	UCHECK(await_reply(&c2, F_DATA) == 1, "the frame went with the read");
+	UCHECK(await_reply(&c, F_DATA) == 1, "the first reader missed it");
+	return 0;
+}
+
+/*
+ * FRAMES_READERS (32) fids read at once: the next open is refused
+ * (ENFILE) until one goes; a connection that hangs up frees its own.
+ */
+static int t_too_many_readers(void)
+{
+	enum { FIRST = 10, READERS = 32, OTHERS = READERS - 2 };
+	for (uint32_t f = FIRST; f < FIRST + OTHERS; f++) {
+		int rc = open_as(&c2, f, "data", P9_OREAD);
+		UCHECK(rc == 0, "reader %u: %d", f, rc);
+	}
+	int rc = open_as(&c, FIRST, "data", P9_OREAD);
+	UCHECK(rc == -P9_ENFILE, "reader 33: %d", rc);
+	p9c_clunk(&c, FIRST);
+	p9c_clunk(&c2, FIRST);
+	UCHECK((rc = open_as(&c, FIRST, "data", P9_OREAD)) == 0,
+	       "a freed place: %d", rc);
+	/* Full again; a fid open for writing only needs no queue. */
+	UCHECK((rc = open_as(&c, FIRST + 1, "data", P9_OWRITE)) == 0,
+	       "writer: %d", rc);
+	p9c_clunk(&c, FIRST);
+	p9c_clunk(&c, FIRST + 1);
 	p9_portal_hangup(conn2_slot);
 	metta_cap_delete(conn2_slot);
-	metta_cap_delete(t);
+	for (uint32_t f = FIRST; f < FIRST + OTHERS - 1; f++) {
+		rc = open_as(&c, f, "data", P9_OREAD);
+		UCHECK(rc == 0, "after the hangup, reader %u: %d", f, rc);
+	}
+	for (uint32_t f = FIRST; f < FIRST + OTHERS - 1; f++)
+		p9c_clunk(&c, f);
 	return 0;
 }
 
@@ -334,11 +395,15 @@ static int t_many_and_overflow(void)
 	UCHECK(open_as(&c, F_DATA2, "data", P9_OREAD) == 0, "second reader");
 	drain(F_DATA);
 	long in = stat_of("in"), drop = stat_of("indrop");
+	long start = metta_clock();
 	for (int b = 0; b < BURSTS; b++) {
 		long got = burst(BURST);
 		UCHECK(got == BURST, "burst %d: %ld replies of %d", b, got,
 		       BURST);
 	}
+	long us = (metta_clock() - start) / 1000;
+	metta_printf("nnet: %d frames out and %d in: %ld us, %ld us a pair",
+		     BURST * BURSTS, BURST * BURSTS, us, us / (BURST * BURSTS));
 	UCHECK(stat_of("in") >= in + BURST * BURSTS, "in %ld, was %ld",
 	       stat_of("in"), in);
 	long kept = drain(F_DATA2);
@@ -379,6 +444,8 @@ int main(int argc, char **argv, char **envp)
 		{ "arp_answered", t_arp_answered },
 		{ "ready_when_queued", t_ready_when_queued },
 		{ "held_read", t_held_read },
+		{ "interrupted_read", t_interrupted_read },
+		{ "too_many_readers", t_too_many_readers },
 		{ "short_read", t_short_read },
 		{ "bad_writes", t_bad_writes },
 		{ "many_and_overflow", t_many_and_overflow },

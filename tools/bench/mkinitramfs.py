@@ -24,7 +24,7 @@ import sys
 
 # busybox applets the init script uses, as links in /bin.
 APPLETS = ["sh", "mount", "umount", "poweroff", "cat", "echo", "ls", "sleep",
-           "insmod", "mkdir", "sync", "sed", "ip"]
+           "insmod", "mkdir", "sync", "sed", "ip", "tr"]
 
 
 class Cpio:

@@ -13,7 +13,9 @@ made fresh before every such boot from that directory (disk.py). With
 --net, Linux and the Metta net ISO boot with a network card on QEMU's user
 network, and a peer program on the host's 127.0.0.1 (hostnet.py) answers
 the network rows; the port it got reaches Linux on its command line and
-Metta in its ISO's (a copy with NET_PLACEHOLDER replaced).
+Metta in its ISO's (a copy with NET_PLACEHOLDER replaced). Linux runs
+them in a boot of their own; both systems' network boots count
+instructions under qemu.ICOUNT_REALTIME.
 
 First each system boots once under -icount (instructions), then both boot
 N times in turn without it, A B A B (wall time). A Metta that is missing or
@@ -53,13 +55,14 @@ class Boot:
     for ({row prefix: what}), whose absence the notes explain."""
 
     def __init__(self, options, done, image=None, source=None,
-                 timeout=None, expects=None):
+                 timeout=None, expects=None, icount=None):
         self.image = image
         self.source = source
         self.options = options + (qemu.disk(image) if image else [])
         self.done = done
         self.timeout = timeout  # None: the system's
         self.expects = expects or {}
+        self.icount = icount  # -icount options other than qemu.ICOUNT
         self.ok = True  # False once its instruction-count boot failed
 
 
@@ -93,7 +96,7 @@ class System:
         return mhz
 
     def measure_boot(self, measure, label, boot, out, runs):
-        argv = qemu.command(measure, boot.options, self.cpu)
+        argv = qemu.command(measure, boot.options, self.cpu, boot.icount)
         log = os.path.join(out, "logs", label.replace(" ", "-") + ".log")
         if boot.image:
             problem = disk.make_image(boot.image, boot.source)
@@ -286,18 +289,16 @@ def main():
     def image(system):
         return os.path.join(args.out, system + "-disk.img") if src else None
     disk_timeout = args.disk_timeout if src else None
-    linux_expects = {}
-    if src:
-        linux_expects[DISK_ROWS] = "disk"
+    linux_boots = [Boot(qemu.linux_boot(args.kernel, args.initrd),
+                        linux_done, image("linux"), src, disk_timeout,
+                        {DISK_ROWS: "disk"} if src else None)]
     if args.net:
-        linux_expects[NET_ROWS] = "network"
-    linux = System("Linux", [Boot(qemu.linux_boot(args.kernel, args.initrd,
-                                                  append) + net_options,
-                                  linux_done, image("linux"), src,
-                                  max(disk_timeout or 0, NET_TIMEOUT
-                                      if args.net else 0) or None,
-                                  linux_expects)],
-                   args.cpu, args.linux_timeout)
+        # Only the network rows (bench.only), under ICOUNT_REALTIME.
+        linux_boots.append(Boot(qemu.linux_boot(
+            args.kernel, args.initrd, append + " bench.only=net")
+            + net_options, linux_done, timeout=NET_TIMEOUT,
+            expects={NET_ROWS: "network"}, icount=qemu.ICOUNT_REALTIME))
+    linux = System("Linux", linux_boots, args.cpu, args.linux_timeout)
     metta_boots = []
     for copy, given in zip(isos, given_isos):
         if given == args.metta_disk_iso:
@@ -312,7 +313,8 @@ def main():
             else:
                 metta_boots.append(Boot(qemu.metta_boot(copy) + net_options,
                                         metta_init_done, timeout=NET_TIMEOUT,
-                                        expects={NET_ROWS: "network"}))
+                                        expects={NET_ROWS: "network"},
+                                        icount=qemu.ICOUNT_REALTIME))
         else:
             metta_boots.append(Boot(qemu.metta_boot(copy), metta_done))
     metta = System("Metta", metta_boots, args.cpu, args.metta_timeout)
@@ -377,7 +379,7 @@ def main():
                     s.name, measure, " (part %d)" % (i + 1) if i else "",
                     "" if s.boot else " (not run)"),
                     qemu.shell_line(qemu.command(measure, boot.options,
-                                                 args.cpu))))
+                                                 args.cpu, boot.icount))))
 
     md = os.path.join(args.out, "results.md")
     js = os.path.join(args.out, "results.json")
