@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,6 +32,7 @@
 
 #define EXPORT_PORT	   564 /* 9pfs */
 #define EXIT_REFUSED	   3   /* a child's status: the client was refused */
+#define EXPORT_AUTH_SECS   30  /* to authenticate, or be dropped */
 #define DEFAULT_KEY	   "/etc/metta/key"
 
 static struct {
@@ -116,16 +118,24 @@ static int admit(int fd, const char *peer, uint8_t *first, size_t *have,
 	return EXIT_REFUSED;
 }
 
+/* A limit on each read of the client (0: none), so that one that never
+ * authenticates goes. A socket option, not alarm(2): the client may be
+ * the import server, which the process server waits for while it
+ * mounts, so nothing here may ask the process server anything. */
+static void read_limit(int fd, int secs)
+{
+	struct timeval tv = { secs, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
 static void serve_client(int fd, const char *peer)
 {
 	uint8_t first[AUTH_MAGIC_LEN];
 	size_t have;
 	int ro;
-	/* No time limit here yet: alarm(2) would ask the process server,
-	 * which may be waiting for us (the import server's start), and a
-	 * receive timeout on an accepted socket fails at once on Metta
-	 * today. A silent client holds its own process alone. */
+	read_limit(fd, EXPORT_AUTH_SECS);
 	int rc = admit(fd, peer, first, &have, &ro);
+	read_limit(fd, 0);
 	if (rc)
 		_exit(rc);
 	struct export_opts o = cfg.fs;
