@@ -436,7 +436,7 @@ $(BUILD)/user/tests/nfork: $(BUILD)/user/tests/user/nfork.c.o \
 HOST_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Werror \
 	-Iinclude -Ilib -Inucleus/include -I$(ARCH_DIR)/include -Itests/host
-HOST_TESTS := auth export fmt pmm kmem multiboot2 acpi ksyms cmdline status elf runqueue cap 9p 9p_fid 9p_srv ramfs cpio pipe tty virtq driver vdisk_part ext2 ext2srv netparse frames
+HOST_TESTS := auth export relay fmt pmm kmem multiboot2 acpi ksyms cmdline status elf runqueue cap 9p 9p_fid 9p_srv ramfs cpio pipe tty virtq driver vdisk_part ext2 ext2srv netparse frames
 host_src_fmt := lib/fmt/fmt.c
 host_src_pmm := nucleus/pmm.c
 host_src_kmem := nucleus/kmem.c nucleus/quota.c
@@ -454,6 +454,9 @@ host_cflags_auth := $(MBEDTLS_CFLAGS)
 host_src_export := lib/9p/9p.c lib/9p/errstr.c lib/9p/client.c commands/posix/netio.c $(AUTH_SRC)
 host_cflags_export := $(MBEDTLS_CFLAGS) -DEXPORT_BIN='"$(abspath $(BUILD))/host-tests/exportfs"'
 $(BUILD)/host-tests/test_export: $(BUILD)/host-tests/exportfs
+host_src_relay := servers/import/relay.c commands/posix/exportsrv.c \
+	commands/posix/netio.c lib/9p/9p.c lib/9p/errstr.c
+host_cflags_relay := $(MBEDTLS_CFLAGS)
 host_src_9p_fid := lib/9p/fid.c
 host_src_9p_srv := lib/9p/9p.c lib/9p/fid.c lib/9p/srv.c lib/9p/errstr.c \
 	lib/9p/synth.c servers/ramfs/tree.c lib/cpio/cpio.c
