@@ -91,7 +91,7 @@ $(NUCLEUS): $(BUILD)/nucleus/pass1.elf $(BUILD)/nucleus/ksyms.c.o
 
 # The ISO for `make run`: the nucleus and the boot modules (the root
 # nester, the servers as NAME.srv and the native commands).
-SERVERS := names log cons tod random ramfs pipe pci vdisk ext2 net proc
+SERVERS := names log cons tod random ramfs pipe pci vdisk ext2 net proc import
 # Device drivers (modules NAME.drv), started by the pci server.
 DRIVERS := virtio-blk virtio-net
 COMMANDS := msh names log domains kill poweroff srvstat
@@ -159,6 +159,19 @@ LIBMETTA := $(BUILD)/user/libmetta.a
 LIB9P_SRC := $(wildcard lib/9p/*.c) lib/cpio/cpio.c
 LIB9P_OBJ := $(patsubst %,$(BUILD)/user/%.o,$(LIB9P_SRC))
 LIB9P := $(BUILD)/user/lib9p.a
+# SHA-256 from Debian's mbedTLS (lib/auth), its source package fetched at
+# build time into $(BUILD)/src/mbedtls at the version lib/auth/mbedtls.version
+# names; built unmodified with lib/auth/mbedtls_config.h.
+MBEDTLS := $(BUILD)/src/mbedtls
+MBEDTLS_STAMP := $(MBEDTLS).version
+$(MBEDTLS_STAMP): tools/fetch-src.sh lib/auth/mbedtls.version | $(SETUP)
+	@echo "  FETCH   $(MBEDTLS)"
+	@sh tools/fetch-src.sh $(MBEDTLS) lib/auth/mbedtls.version
+MBEDTLS_SRC := $(MBEDTLS)/library/sha256.c $(MBEDTLS)/library/platform_util.c
+$(MBEDTLS_SRC): $(MBEDTLS_STAMP)
+MBEDTLS_CFLAGS := -I$(MBEDTLS)/include -DMBEDTLS_CONFIG_FILE='"auth/mbedtls_config.h"'
+AUTH_SRC := $(wildcard lib/auth/*.c) $(MBEDTLS_SRC)
+
 USER_TESTS := ntest ncap nipc nreply n9pheld nfork ndomain nsmp nsync ndev ndma nserv nproc ufault ndrv nnet nnetfs
 USER_TEST_BINS := $(patsubst %,$(BUILD)/user/tests/%,$(USER_TESTS))
 
@@ -284,6 +297,24 @@ $(BUILD)/modules/%: commands/posix/%.c $(SETUP)
 	@mkdir -p $(@D)
 	@echo "  MUSLCC  $@"
 	@musl-gcc $(MUSL_CFLAGS) -o $@ $<
+# exportfs (and import) link the 9P codec, lib/auth and mbedTLS's SHA-256;
+# the same sources make a host build of exportfs for the host tests.
+NET_POSIX_SRC := commands/posix/netio.c lib/9p/9p.c lib/9p/errstr.c $(AUTH_SRC)
+EXPORT_SRC := commands/posix/exportfs.c commands/posix/exportsrv.c $(NET_POSIX_SRC)
+NET_POSIX_CFLAGS := -Iinclude -Ilib $(MBEDTLS_CFLAGS)
+$(BUILD)/modules/exportfs: $(EXPORT_SRC) $(wildcard commands/posix/*.h) $(SETUP)
+	@mkdir -p $(@D)
+	@echo "  MUSLCC  $@"
+	@musl-gcc $(MUSL_CFLAGS) $(NET_POSIX_CFLAGS) -o $@ $(EXPORT_SRC)
+IMPORT_SRC := commands/posix/import.c $(NET_POSIX_SRC)
+$(BUILD)/modules/import: $(IMPORT_SRC) $(wildcard commands/posix/*.h) $(SETUP)
+	@mkdir -p $(@D)
+	@echo "  MUSLCC  $@"
+	@musl-gcc $(MUSL_CFLAGS) $(NET_POSIX_CFLAGS) -o $@ $(IMPORT_SRC)
+$(BUILD)/host-tests/exportfs: $(EXPORT_SRC) $(wildcard commands/posix/*.h) $(SETUP)
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $@"
+	@$(CC) $(HOST_CFLAGS) $(MBEDTLS_CFLAGS) -o $@ $(EXPORT_SRC) lib/status/status.c
 $(BUILD)/modules/posixtest: $(wildcard tests/posix/*.c tests/posix/*.h) $(SETUP)
 	@mkdir -p $(@D)
 	@echo "  MUSLCC  $@"
@@ -294,6 +325,13 @@ $(BUILD)/modules/memtouch: tests/system/files/memtouch.c $(SETUP)
 	@mkdir -p $(@D)
 	@echo "  MUSLCC  $@"
 	@musl-gcc $(MUSL_CFLAGS) -o $@ $<
+
+# exportfs's client in the system tests (tests/system/boots.py).
+EXPTEST_SRC := tests/system/files/exptest.c lib/9p/client.c $(NET_POSIX_SRC)
+$(BUILD)/modules/exptest: $(EXPTEST_SRC) $(wildcard commands/posix/*.h) $(SETUP)
+	@mkdir -p $(@D)
+	@echo "  MUSLCC  $@"
+	@musl-gcc $(MUSL_CFLAGS) $(NET_POSIX_CFLAGS) -Icommands/posix -o $@ $(EXPTEST_SRC)
 
 # The disk fault-injection workload (tests/system/boots.py).
 $(BUILD)/modules/diskfault: tests/system/files/diskfault.c $(SETUP)
@@ -354,16 +392,19 @@ $(BUSYBOX_SRC): tools/fetch-src.sh $(DEBS)/busybox | $(SETUP)
 # ramfs's first contents: the tree's rootfs/ folder, the mount points and
 # root's home (empty folders git does not keep), and the programs
 # (IMAGE_PROGRAMS: busybox with its applets as symbolic links, bash and
-# zsh in /bin, e2fsck in /sbin, each also under its name in the package),
+# zsh in /bin, e2fsck in /sbin, each also under its name in the package;
+# our exportfs and import in /bin),
 # with a manifest of them (name, size, CRC-32) for the POSIX suite's image
 # tests, as a newc archive. The programs' arguments go to mkcpio.py in
 # $(BUILD)/image-programs, which the system tests' own archives use too.
 IMAGE_PROGRAMS := bin/bash=$(abspath $(DEBS))/bash \
 	bin/zsh=$(abspath $(DEBS))/zsh sbin/e2fsck=$(abspath $(DEBS))/e2fsck \
+	bin/exportfs=$(abspath $(BUILD))/modules/exportfs \
+	bin/import=$(abspath $(BUILD))/modules/import \
 	--link bin/zsh-static=zsh --link sbin/e2fsck.static=e2fsck \
 	--applets bin/busybox=$(abspath $(DEBS))/busybox
 $(BUILD)/modules/root.cpio: tools/mkcpio.py $(shell find rootfs -type f 2>/dev/null) \
-		$(DEB_FILES) Makefile
+		$(DEB_FILES) $(BUILD)/modules/exportfs $(BUILD)/modules/import Makefile
 	@mkdir -p $(@D)
 	@echo "  CPIO    $@"
 	@rm -rf $(BUILD)/rootfs && cp -r rootfs $(BUILD)/rootfs
@@ -395,7 +436,7 @@ $(BUILD)/user/tests/nfork: $(BUILD)/user/tests/user/nfork.c.o \
 HOST_CFLAGS := -std=gnu11 -g -O1 -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -Wall -Wextra -Werror \
 	-Iinclude -Ilib -Inucleus/include -I$(ARCH_DIR)/include -Itests/host
-HOST_TESTS := fmt pmm kmem multiboot2 acpi ksyms cmdline status elf runqueue cap 9p 9p_fid 9p_srv ramfs cpio pipe tty virtq driver vdisk_part ext2 ext2srv netparse frames
+HOST_TESTS := auth export relay fmt pmm kmem multiboot2 acpi ksyms cmdline status elf runqueue cap 9p 9p_fid 9p_srv ramfs cpio pipe tty virtq driver vdisk_part ext2 ext2srv netparse frames
 host_src_fmt := lib/fmt/fmt.c
 host_src_pmm := nucleus/pmm.c
 host_src_kmem := nucleus/kmem.c nucleus/quota.c
@@ -408,6 +449,14 @@ host_src_elf := lib/elf/elf.c lib/elf/stack.c
 host_src_runqueue := nucleus/runqueue.c
 host_src_cap := nucleus/cap.c
 host_src_9p := lib/9p/9p.c
+host_src_auth := $(AUTH_SRC)
+host_cflags_auth := $(MBEDTLS_CFLAGS)
+host_src_export := lib/9p/9p.c lib/9p/errstr.c lib/9p/client.c commands/posix/netio.c $(AUTH_SRC)
+host_cflags_export := $(MBEDTLS_CFLAGS) -DEXPORT_BIN='"$(abspath $(BUILD))/host-tests/exportfs"'
+$(BUILD)/host-tests/test_export: $(BUILD)/host-tests/exportfs
+host_src_relay := servers/import/relay.c commands/posix/exportsrv.c \
+	commands/posix/netio.c lib/9p/9p.c lib/9p/errstr.c
+host_cflags_relay := $(MBEDTLS_CFLAGS)
 host_src_9p_fid := lib/9p/fid.c
 host_src_9p_srv := lib/9p/9p.c lib/9p/fid.c lib/9p/srv.c lib/9p/errstr.c \
 	lib/9p/synth.c servers/ramfs/tree.c lib/cpio/cpio.c
@@ -486,7 +535,7 @@ test: $(NUCLEUS) $(HOST_BINS) $(FUZZ_BINS) $(USER_TEST_BINS) $(BOOT_MODULES) \
 		$(BUILD)/modules/memtouch $(BUILD)/modules/blktest \
 		$(BUILD)/modules/nettest \
 		$(BUILD)/modules/diskfault $(BUILD)/user/tests/ramblk \
-		$(BUILD)/modules/glibcthreads
+		$(BUILD)/modules/glibcthreads $(BUILD)/modules/exptest
 	@$(if $(SOAK),METTA_SOAK=1 )$(if $(LONG),METTA_LONG=1 )$(PYTHON) tests/run.py --build $(BUILD) $(if $(ONLY),--only $(ONLY))
 
 # The long runs: 1,000 forks and 1,000 pipelines of three processes, and

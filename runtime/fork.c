@@ -313,6 +313,9 @@ static long wait_for(int64_t spec, uint64_t opts, uint64_t out[3])
 	if (w[1] && !(opts & NESTER_WNOWAIT) && (st & 0xff) != 0x7f &&
 	    st != LX_W_CONTINUED)
 		fd_reap((long)w[1]);
+	/* A child that ran mount, bind or import for us (a shell's). */
+	if (w[1] && sig_take_ns_changed() && ns_reload())
+		rt_log("the namespace a child gave us did not apply");
 	return w[1] != 0;
 }
 

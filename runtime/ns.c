@@ -688,6 +688,30 @@ static int apply_line(char *line)
 	return -P9_EINVAL;
 }
 
+/* Our namespace as our nester keeps it, when a child handed us its own
+ * (the mount, bind and import commands run by a shell): the table made
+ * again from /proc/self/ns. Connections stay (by service name). */
+int ns_reload(void)
+{
+	static char text[8192];
+	struct loc l;
+	int rc = ns_walk("/proc/self/ns", &l);
+	if (rc)
+		return rc;
+	rc = p9c_open(loc_client(&l), l.fid, P9_OREAD, 0);
+	long n = 0, k = 0;
+	while (rc == 0 && n < (long)sizeof(text) - 1 &&
+	       (k = p9c_read(loc_client(&l), l.fid, (uint64_t)n, text + n,
+			     (uint32_t)(sizeof(text) - 1 - (size_t)n))) > 0)
+		n += k;
+	loc_clunk(&l);
+	if (rc || k < 0)
+		return rc ? rc : (int)k;
+	text[n] = 0;
+	rt.nmnts = 0;
+	return ns_init(text);
+}
+
 int ns_init(const char *text)
 {
 	static char line[512];

@@ -122,6 +122,36 @@ static long mount_disk_fs(const char *src, const char *target, uint64_t flags)
 }
 
 /*
+ * mount -t import STREAM DIR with data REMOTE-PATH (the import command):
+ * STREAM is a file of this namespace that is a byte stream already
+ * connected to another machine's export and authenticated (/net/tcp/N/
+ * data). Its service and path go to the process server, which has the
+ * root nester start an import server on it; that server's name is then
+ * mounted like any service.
+ */
+static long mount_import(const char *src, const char *target,
+			 const char *aname)
+{
+	char path[RT_PATH_MAX], service[NAMES_MAX_NAME + 1];
+	char msg[SPATH_MAX + NESTER_ANAME_MAX + 64], name[NAMES_MAX_NAME + 1];
+	long rc = mount_path(src, path);
+	if (rc || (rc = ns_file_source(path, service, path)))
+		return rc;
+	if (strlen(aname) > NESTER_ANAME_MAX)
+		return -P9_ENAMETOOLONG;
+	const char *const parts[3] = { service, path, aname };
+	uint64_t n = metta_pack_strings(msg, sizeof(msg), 3, parts), got = 0;
+	uint64_t w[4] = { NESTER_MOUNTFS, NESTER_MOUNT_IMPORT };
+	if (n == 0)
+		return -P9_ENAMETOOLONG;
+	rc = rt_request(CAP_NESTER, w, msg, n, name, sizeof(name) - 1, &got, 0);
+	if (rc)
+		return rc == STATUS_ERR_INTR ? -P9_EINTR : -P9_EIO;
+	name[got] = 0;
+	return ns_mount(name, "/", target, 0);
+}
+
+/*
  * Services are found through the namespace, as on Plan 9: a service is
  * mounted by name only when the namespace shows it in /srv. A process
  * whose namespace has no /srv (or a /srv without the service) cannot
@@ -148,13 +178,20 @@ static long do_mount(uint64_t usrc, uint64_t utarget, uint64_t utype,
 	char src[RT_PATH_MAX], target[RT_PATH_MAX], tmp[RT_PATH_MAX],
 	    opt[16] = "";
 	long rc = user_string(usrc, src, sizeof(src));
-	if (rc < 0 || (rc = user_string(utarget, tmp, sizeof(tmp))) < 0 ||
-	    (udata && (rc = user_string(udata, opt, sizeof(opt))) < 0))
-		return rc == -P9_ENAMETOOLONG && udata ? -P9_EINVAL : rc;
+	if (rc < 0 || (rc = user_string(utarget, tmp, sizeof(tmp))) < 0)
+		return rc;
 	if ((rc = mount_path(tmp, target)))
 		return rc;
 	if (utype && (rc = user_string(utype, type, sizeof(type))) < 0)
 		return rc == -P9_ENAMETOOLONG ? -P9_ENODEV : rc;
+	if (!strcmp(type, "import")) {
+		/* The data is the remote path, not flags. */
+		if (udata && (rc = user_string(udata, tmp, sizeof(tmp))) < 0)
+			return rc;
+		return mount_import(src, target, udata ? tmp : "");
+	}
+	if (udata && (rc = user_string(udata, opt, sizeof(opt))) < 0)
+		return rc == -P9_ENAMETOOLONG ? -P9_EINVAL : rc;
 	if (is_disk_fs(type) && !(flags & (LX_MS_REMOUNT | LX_MS_BIND)))
 		return mount_disk_fs(src, target, flags);
 	/* Ours: MS_REMOUNT of "/" with "parent" hands our namespace to the

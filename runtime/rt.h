@@ -71,6 +71,8 @@ struct loc {
 #define NS_MAX_UNION 8
 
 int ns_init(const char *text);
+/* The table again from what our nester keeps (/proc/self/ns). */
+int ns_reload(void);
 /* Cleans `in` (relative to cwd) into an absolute path without . or ..
  * (lexically, as Plan 9 does): 0 or -ENAMETOOLONG / -ENOENT (empty). */
 int path_clean(const char *cwd, const char *in, char *out);
@@ -124,6 +126,8 @@ long ns_text(char *buf, size_t cap);
 /* ---- signal.c ---- */
 /* The signal page (proc's, or our own without a process server). */
 void sig_init(void);
+/* 1 (once) when a child gave us its namespace: ns_reload it. */
+int sig_take_ns_changed(void);
 /* Tells proc what we block, handle and ignore (after a change). */
 void sig_publish(void);
 /* Whether a signal the calling thread does not block is pending for it. */

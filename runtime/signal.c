@@ -83,6 +83,11 @@ void sig_publish(void)
 
 /* The page proc mapped for us; a program without a process server (a
  * native nester's child) maps its own, and only sends itself signals. */
+int sig_take_ns_changed(void)
+{
+	return page && __atomic_exchange_n(&page->ns_changed, 0, __ATOMIC_ACQUIRE);
+}
+
 void sig_init(void)
 {
 	uint32_t m = metta_slot_alloc();

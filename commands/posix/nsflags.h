@@ -11,7 +11,7 @@
 #include <sys/mount.h>
 
 /* The flags from argv[1...]: their letters in out; the first operand. */
-static int ns_flags(int argc, char **argv, char *out, size_t cap)
+static inline int ns_flags(int argc, char **argv, char *out, size_t cap)
 {
 	int i = 1;
 	size_t n = 0;
@@ -29,7 +29,7 @@ static int ns_flags(int argc, char **argv, char *out, size_t cap)
  * The shell that ran us gets our namespace: mount(2) with MS_REMOUNT on
  * "/" asks the runtime to hand it to our parent (runtime/proc.c).
  */
-static int ns_to_parent(void)
+static inline int ns_to_parent(void)
 {
 	return mount("", "/", 0, MS_REMOUNT, "parent");
 }

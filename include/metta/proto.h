@@ -233,6 +233,15 @@ struct sock_info {
  */
 #define NESTER_MOUNTFS 25
 #define NESTER_MOUNT_RDONLY 1
+/*
+ * An import (servers/import): path is a byte stream of service already
+ * connected to another machine's export and authenticated (a TCP
+ * conversation's data file); data has a third string, the remote path
+ * to attach (at most NESTER_ANAME_MAX bytes). A new server each time,
+ * named imp.K; it ends when the stream does.
+ */
+#define NESTER_MOUNT_IMPORT 2
+#define NESTER_ANAME_MAX 255
 #define NESTER_PRIO_PROCESS 0
 #define NESTER_PRIO_PGRP    1
 #define NESTER_PRIO_USER    2
@@ -265,6 +274,10 @@ struct rt_sigpage {
 	struct rt_sigfrom from[64];
 	volatile uint64_t async_entry, rt_lo, rt_hi; /* the runtime's */
 	struct metta_regs async_regs;		      /* proc's */
+	/* proc sets, the runtime takes: a child gave us its namespace
+	 * (NESTER_SETNS with w1 1: the mount, bind and import commands), so
+	 * the runtime reads it again (/proc/self/ns) once it has waited. */
+	volatile uint64_t ns_changed;
 };
 
 /*

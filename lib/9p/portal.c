@@ -22,12 +22,6 @@ void p9_portal_on_cancel(void (*fn)(uint64_t cookie))
 	own_cancel = fn;
 }
 
-/*
- * A connection's badge is its id with this bit set, apart from any badge
- * the server's own protocol gives out (names's registrar's is 1).
- */
-#define CONN_BADGE (1ull << 62)
-
 /* A held request's caller is a reply capability (handle: its slot). */
 static int answer(struct p9srv *s, uint64_t handle, const uint8_t *msg,
 		  size_t len)
@@ -56,8 +50,8 @@ static void notice_thread(void)
 		struct metta_notice n;
 		metta_mutex_lock(&lock);
 		while (metta_portal_notice(server_portal, &n) == 1) {
-			if (n.kind == PORTAL_GONE && (n.value & CONN_BADGE))
-				p9srv_hangup(server, n.value & ~CONN_BADGE);
+			if (n.kind == PORTAL_GONE && (n.value & P9_CONN_BADGE))
+				p9srv_hangup(server, n.value & ~P9_CONN_BADGE);
 			else if (n.kind != PORTAL_CANCELLED)
 				continue;
 			else if (!(n.value & P9_PORTAL_OWN_COOKIE))
@@ -114,8 +108,8 @@ void p9_portal_unlock(void)
 
 static int conn_of(const struct server_call *c, uint64_t *id)
 {
-	*id = c->badge & ~CONN_BADGE;
-	return c->badge & CONN_BADGE ? 0 : STATUS_ERR_INVAL; /* connect first */
+	*id = c->badge & ~P9_CONN_BADGE;
+	return c->badge & P9_CONN_BADGE ? 0 : STATUS_ERR_INVAL; /* connect first */
 }
 
 /* The request just held keeps its caller in a reply capability; if that
@@ -166,7 +160,7 @@ long p9_portal_op_connect(struct server_call *c)
 	if (rc == STATUS_OK &&
 	    (!slot || (rc = metta_cap_copy(server_portal, slot,
 					   RIGHT_CALL | RIGHT_GRANT,
-					   id | CONN_BADGE)))) {
+					   id | P9_CONN_BADGE)))) {
 		p9srv_hangup(server, id);
 		rc = rc ? rc : STATUS_ERR_QUOTA;
 	}

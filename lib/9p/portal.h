@@ -11,6 +11,12 @@
 #include "9p/client.h"
 #include "9p/srv.h"
 
+/*
+ * A connection's badge is its id with this bit set, apart from any badge
+ * the server's own protocol gives out (names's registrar's is 1).
+ */
+#define P9_CONN_BADGE (1ull << 62)
+
 /* The message size a portal carries: 64 KiB of data and the 9P header. */
 #define P9_PORTAL_MSIZE (64 * 1024 + P9_IOHDR)
 

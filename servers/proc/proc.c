@@ -372,8 +372,10 @@ static long op_setns(struct server_call *c)
 	struct process *parent = c->w[1] ? proc_by_pid(p->ppid) : 0;
 	memcpy(p->ns, c->data, c->len);
 	p->ns[c->len] = 0;
-	if (parent)
+	if (parent) {
 		memcpy(parent->ns, p->ns, sizeof(p->ns));
+		sig_ns_changed(parent);
+	}
 	return STATUS_OK;
 }
 

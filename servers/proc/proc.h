@@ -116,6 +116,8 @@ int64_t proc_linux_status(int64_t status);
  * is SIG_IGN (Linux's rule; SA_NOCLDWAIT is not told to us). */
 int proc_discards_children(const struct process *p);
 long sig_op_signal(struct server_call *c);
+/* p's runtime is to read its namespace again (a child gave it its own). */
+void sig_ns_changed(struct process *p);
 long sig_op_setpgid(struct server_call *c);
 long sig_op_setsid(struct server_call *c);
 long sig_op_getpgid(struct server_call *c);

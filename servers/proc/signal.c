@@ -39,6 +39,11 @@ static struct rt_sigpage *page_of(const struct process *p)
 				     (uint64_t)(p - procs) * 4096);
 }
 
+void sig_ns_changed(struct process *p)
+{
+	__atomic_store_n(&page_of(p)->ns_changed, 1, __ATOMIC_RELEASE);
+}
+
 void proc_signals_init(struct process *p)
 {
 	p->pgid = p->sid = p->pid;

@@ -543,14 +543,18 @@ static void restart(int i)
 		metta_printf("root: publishing names again failed");
 }
 
-/* ---- disks' file systems that processes mount (NESTER_MOUNTFS) ---- */
+/* ---- disks' file systems and imports that processes mount (NESTER_MOUNTFS) ---- */
 
 /* One server a device: mounting it again (in another namespace, say)
- * finds the same server, as Linux finds the same superblock. */
+ * finds the same server, as Linux finds the same superblock. An import
+ * (NESTER_MOUNT_IMPORT: another machine's tree over a connected stream,
+ * servers/import) is a server of the same kind, one per mount, never
+ * restarted: its stream ends with it. */
 #define MAX_FS	     8
 #define FS_DEATH_BIT 32 /* DEATHS bit FS_DEATH_BIT + k: file system k ended */
 struct disk_fs {
 	char service[NAMES_MAX_NAME + 1], path[128], name[16];
+	char aname[NESTER_ANAME_MAX + 1]; /* an import's remote path */
 	uint64_t flags; /* NESTER_MOUNT_RDONLY */
 	uint32_t portal, domain, thread, device;
 	int used;
@@ -561,20 +565,30 @@ static const struct service fs_service = {
 	.module = "ext2.srv", .name = "ext2", .class = METTA_CLASS_SERVER,
 	.prio = METTA_PRIO_NORM, .quota = 48 << 20, .irq = -1
 };
+static const struct service import_service = {
+	.module = "import.srv", .name = "import", .class = METTA_CLASS_SERVER,
+	.prio = METTA_PRIO_NORM, .quota = 2 << 20, .irq = -1
+};
+
+static int is_import(const struct disk_fs *f)
+{
+	return (f->flags & NESTER_MOUNT_IMPORT) != 0;
+}
 
 /* Starts file system k's server: its device's portal in slot 12, the
  * device's path (and "ro") as arguments. */
 static long start_fs(int k)
 {
 	struct disk_fs *f = &fses[k];
-	struct service s = fs_service;
-	const char *argv[3] = { s.module, f->path, "ro" };
+	struct service s = is_import(f) ? import_service : fs_service;
+	const char *argv[3] = { s.module, f->path,
+				is_import(f) ? f->aname : "ro" };
 	s.domain = f->domain;
 	s.thread = f->thread;
 	metta_cap_delete(f->domain);
 	metta_cap_delete(f->thread);
-	long rc = spawn_module(s.module,
-			       f->flags & NESTER_MOUNT_RDONLY ? 3 : 2, argv, &s);
+	int argc = is_import(f) || (f->flags & NESTER_MOUNT_RDONLY) ? 3 : 2;
+	long rc = spawn_module(s.module, argc, argv, &s);
 	if (rc == 0)
 		rc = metta_cap_give(f->domain, f->portal, 5,
 				    RIGHT_SERVE | RIGHT_CALL | RIGHT_GRANT);
@@ -623,9 +637,10 @@ static long register_name(const char *name, uint32_t portal)
 	return rc;
 }
 
-/* A new file system server for service's file path, named fs.K once it
- * has mounted the device (P9_SYNCFS answered). */
-static long new_fs(const char *service, const char *path, uint64_t flags)
+/* A new file system server for service's file path, named fs.K (an
+ * import: imp.K) once it has mounted the device (P9_SYNCFS answered). */
+static long new_fs(const char *service, const char *path, uint64_t flags,
+		   const char *aname)
 {
 	int k = 0;
 	while (k < MAX_FS && fses[k].used)
@@ -636,7 +651,10 @@ static long new_fs(const char *service, const char *path, uint64_t flags)
 	memset(f, 0, sizeof(*f));
 	strcpy(f->service, service);
 	strcpy(f->path, path);
-	fmt_snprintf(f->name, sizeof(f->name), "fs.%d", k);
+	strcpy(f->aname, aname);
+	f->flags = flags;
+	fmt_snprintf(f->name, sizeof(f->name), is_import(f) ? "imp.%d" : "fs.%d",
+		     k);
 	f->flags = flags;
 	f->portal = metta_slot_alloc(), f->domain = metta_slot_alloc();
 	f->thread = metta_slot_alloc(), f->device = metta_slot_alloc();
@@ -662,27 +680,33 @@ static long new_fs(const char *service, const char *path, uint64_t flags)
 	return k;
 }
 
+/* Data "service\0path\0" and, for an import, "aname\0" after. */
 static long op_mountfs(struct server_call *c)
 {
-	char msg[NAMES_MAX_NAME + 130];
+	char msg[NAMES_MAX_NAME + 130 + NESTER_ANAME_MAX + 1];
+	int import = (c->w[1] & NESTER_MOUNT_IMPORT) != 0;
 	if (c->len == 0 || c->len > sizeof(msg) || c->data[c->len - 1] ||
-	    (c->w[1] & ~(uint64_t)NESTER_MOUNT_RDONLY))
+	    (c->w[1] & ~(uint64_t)(NESTER_MOUNT_RDONLY | NESTER_MOUNT_IMPORT)))
 		return STATUS_ERR_INVAL;
 	memcpy(msg, c->data, c->len);
 	const char *service = msg, *path = msg + strlen(msg) + 1;
+	const char *aname = path < msg + c->len ? path + strlen(path) + 1 : path;
 	if (path >= msg + c->len || strlen(service) > NAMES_MAX_NAME ||
-	    strlen(path) >= sizeof(fses[0].path) || !*path)
+	    strlen(path) >= sizeof(fses[0].path) || !*path ||
+	    (import && (aname >= msg + c->len ||
+			strlen(aname) > NESTER_ANAME_MAX)))
 		return STATUS_ERR_INVAL;
 	const char *name = 0;
-	if (disk_is_root && !strcmp(service, "vdisk") &&
+	if (disk_is_root && !import && !strcmp(service, "vdisk") &&
 	    !strcmp(path, DISK_ROOT_PATH))
 		name = services[EXT2].name; /* the root file system's */
-	for (int k = 0; !name && k < MAX_FS; k++)
-		if (fses[k].used && !strcmp(fses[k].service, service) &&
+	for (int k = 0; !name && !import && k < MAX_FS; k++)
+		if (fses[k].used && !is_import(&fses[k]) &&
+		    !strcmp(fses[k].service, service) &&
 		    !strcmp(fses[k].path, path))
 			name = fses[k].name;
 	if (!name) {
-		long k = new_fs(service, path, c->w[1]);
+		long k = new_fs(service, path, c->w[1], import ? aname : "");
 		if (k < 0)
 			return k;
 		name = fses[k].name;
@@ -698,6 +722,15 @@ static void restart_fs(int k)
 {
 	if (stopped_fs[k] || !fses[k].used)
 		return;
+	if (is_import(&fses[k])) { /* its stream went with it */
+		uint64_t w[4] = { NAMES_UNREGISTER };
+		metta_printf("root: %s (%s:%s) ended", fses[k].name,
+			     fses[k].service, fses[k].path);
+		metta_request(NAMES_REGISTRAR, w, fses[k].name,
+			      strlen(fses[k].name), 0, 0, 0, 0, 0);
+		free_fs(k);
+		return;
+	}
 	metta_printf("root: %s (%s:%s) ended; restarting it", fses[k].name,
 		     fses[k].service, fses[k].path);
 	if (start_fs(k))
@@ -763,7 +796,7 @@ static void unmount(const char *name, uint32_t portal)
 static void unmount_disk(void)
 {
 	for (int k = 0; k < MAX_FS; k++)
-		if (fses[k].used)
+		if (fses[k].used && !is_import(&fses[k]))
 			unmount(fses[k].name, fses[k].portal);
 	if (disk_is_root)
 		unmount("the root file system", services[EXT2].portal);

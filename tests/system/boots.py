@@ -82,7 +82,7 @@ def corrupt_wx(build, path):
 
 # The system's own modules (make run's ISO), for the shell boots.
 SYSTEM = ["root", "names.srv", "log.srv", "cons.srv", "tod.srv", "random.srv",
-          "ramfs.srv", "pipe.srv", "pci.srv", "vdisk.srv", "ext2.srv", "proc.srv", "root.cpio", "runtime", "ns", "bind",
+          "ramfs.srv", "pipe.srv", "pci.srv", "vdisk.srv", "ext2.srv", "proc.srv", "import.srv", "root.cpio", "runtime", "ns", "bind",
           "mount", "srv",
           "msh", "names", "log", "domains", "kill", "poweroff", "srvstat"]
 
@@ -1574,6 +1574,102 @@ BOOTS = [
         ],
     },
     {
+        # exportfs (docs/servers.md) on a Unix-domain socket, serving the
+        # whole namespace of the shell that started it: a client that
+        # proves the key reads /proc/1/status and lists /proc through it,
+        # and writes a file the shell then reads; a client with another
+        # key, and one that does not authenticate, are refused and the
+        # system log says so; a client that drops with fids open leaves
+        # no connection behind (exportfs's stats file).
+        "name": "exportfs_unix",
+        "cmdline": "init=/bin/sh", "smp": 2,
+        "system_modules": [m for m in SYSTEM if m != "root.cpio"],
+        "modules": {"root.cpio": archive_with({
+            "bin/exptest": "modules/exptest"}, programs=True)},
+        "input": [
+            "", "", "",
+            "mkdir -p /etc/metta /tmp/pub; echo 0123456789abcdef-the-key "
+            "> /etc/metta/key; echo 0123456789abcdef-not-it > /tmp/bad\n",
+            "exportfs -s /tmp/x.stats -u /tmp/x.sock / > /tmp/x.out 2>&1 &\n",
+            "", "cat /tmp/x.out\n",
+            "exptest unix:/tmp/x.sock cat /proc/1/status | grep Pid:\n",
+            "exptest unix:/tmp/x.sock ls /proc | grep -qx 1 && "
+            "echo ls-proc-$((1+1))\n", "",
+            "exptest unix:/tmp/x.sock put /tmp/pub/hello from-afar && "
+            "echo $(cat /tmp/pub/hello)-read-here\n",
+            "exptest -k /tmp/bad unix:/tmp/x.sock ls /; echo bad-key-$?\n", "",
+            "exptest -n unix:/tmp/x.sock ls /; echo no-auth-$?\n",
+            "exptest unix:/tmp/x.sock drop /proc/1/status\n", "", "",
+            "cat /tmp/x.stats\n",
+            "cat /dev/log | grep 'exportfs: refused'\n",
+            "poweroff\n"],
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("listening", matches(r"^exportfs: / on /tmp/x.sock\r?$")),
+            ("remote_proc_status", matches(r"^Pid:\s+1\r?$")),
+            ("remote_ls_proc", contains("ls-proc-2")),
+            ("remote_write_read_here", matches(r"^from-afar-read-here\r?$")),
+            ("wrong_key_refused", matches(r"authentication failed \(wrong proof\)")),
+            ("wrong_key_status", contains("bad-key-1")),
+            ("unauthenticated_refused", contains("no-auth-1")),
+            ("wrong_key_logged", contains("exportfs: refused unix: wrong key")),
+            ("unauthenticated_logged",
+             contains("exportfs: refused unix: not authenticated")),
+            ("dropped", contains("exptest: dropping with 5 fids")),
+            ("no_connection_left", matches(r"^connections 0\r?$")),
+            ("counts", matches(r"^accepted 6\r?$")),
+            ("refusals_counted", matches(r"^refused 2\r?$")),
+        ],
+    },
+    {
+        # exportfs and import over TCP on 127.0.0.1 (the net server,
+        # loopback only): the shell imports its own machine's /proc and a
+        # writable tree after mutual authentication, lists them, reads
+        # /proc/1/status through them and writes a file it then reads
+        # where it lives; a service (/srv/ramfs) is imported and used as a
+        # local one; a wrong key is refused and logged; a client that
+        # drops mid-session leaves no connection behind, and an unmount's
+        # import server ends with its last client.
+        "name": "exportfs_loopback",
+        "cmdline": "init=/bin/sh", "smp": 2,
+        "system_modules": [m for m in SYSTEM if m != "root.cpio"] + ["net.srv"],
+        "modules": {"root.cpio": archive_with({
+            "bin/exptest": "modules/exptest"}, programs=True)},
+        "input": [
+            "", "", "",
+            "mkdir -p /etc/metta /tmp/pub /n/b /n/w /n/r; echo "
+            "0123456789abcdef-the-key > /etc/metta/key; echo "
+            "0123456789abcdef-not-it > /tmp/bad; echo here > /tmp/pub/old\n",
+            "exportfs -s /tmp/x.stats / > /tmp/x.out 2>&1 &\n",
+            "", "cat /tmp/x.out\n",
+            "import 127.0.0.1 /proc /n/b && echo imported-$?\n", "",
+            "ls /n/b | grep -cx 1\n", "grep Pid: /n/b/1/status\n", "",
+            "import 127.0.0.1:564 /tmp/pub /n/w && cat /n/w/old\n", "",
+            "echo written-afar > /n/w/new; cat /tmp/pub/new\n", "",
+            "import 127.0.0.1 /srv/ramfs /n/r && ls /n/r/tmp/pub\n", "",
+            "import -k /tmp/bad 127.0.0.1 /proc /n/b; echo bad-key-$?\n", "",
+            "exptest 127.0.0.1:564 drop /proc/1/status\n", "", "",
+            "cat /tmp/x.stats; ns | grep imp\n",
+            "cat /dev/log | grep 'exportfs: refused'\n",
+            "poweroff\n"],
+        "exit": EXIT_POWEROFF,
+        "timeout": 240,
+        "checks": [
+            ("listening", matches(r"^exportfs: / on port 564\r?$")),
+            ("imported", contains("imported-0")),
+            ("remote_ls_proc", matches(r"^1\r?$")),
+            ("remote_proc_status", matches(r"^Pid:\s+1\r?$")),
+            ("remote_tree_read", matches(r"^here\r?$")),
+            ("remote_write_read_here", matches(r"^written-afar\r?$")),
+            ("remote_service", matches(r"^new\s+old\r?$")),
+            ("wrong_key_refused", contains("import: 127.0.0.1: the exporter does not know our key")),
+            ("wrong_key_status", contains("bad-key-1")),
+            ("wrong_key_logged", contains("exportfs: refused 127.0.0.1: wrong key")),
+            ("dropped", contains("exptest: dropping with 5 fids")),
+            ("connections_left", matches(r"^connections 3\r?$")),
+        ],
+    },
+    {
         # make run's shell: Debian's busybox sh as init on the console, job
         # control through cons and the process server: ^C ends the
         # foreground job (status 130) and the shell lives; ^Z stops one,
@@ -1801,6 +1897,101 @@ umount /mnt/v9
 #    "peers": [linux_peer("linux", v9fs_copy_script(multivm.addr(0), 564),
 #                          [("copied", contains("V9FS SAME 200 files"))],
 #                          timeout=400)]}
+
+# Two Metta machines (tests/multivm.py): A (10.1.0.1, the boot's own)
+# imports B's /proc and a writable tree of B's after both proved they know
+# the key, lists and reads them (/proc/1/status of B), and writes a file
+# that B's own shell then reads (B sleeps on: a machine whose shell's input
+# ends powers off, and A's poweroff syncs its imports first); a client with another key is refused and
+# B's log says so; a client that drops mid-session leaves no connection
+# behind in B (exportfs's stats: A's two imports alone).
+NET_MODULES = ["net.srv", "virtio-net.drv"]
+EXPORT_KEY = "echo 0123456789abcdef-the-key > /etc/metta/key"
+
+
+def metta_net_boot(i, extra=""):
+    """A Metta machine's first line: its address on the hub, the key."""
+    return (f"echo add {multivm.addr(i)} 255.255.255.0 > /net/ipifc/0/ctl; "
+            f"mkdir -p /etc/metta /tmp/pub /n/b /n/w; {EXPORT_KEY}{extra}\n")
+
+
+BOOTS.append({
+    "name": "exportfs_two_machines",
+    "cmdline": "init=/bin/sh", "smp": 2,
+    "system_modules": [m for m in SYSTEM if m != "root.cpio"] + NET_MODULES,
+    "modules": {"root.cpio": archive_with({
+        "bin/exptest": "modules/exptest"}, programs=True)},
+    "input": [
+        "", "", "",
+        metta_net_boot(0, "; echo 0123456789abcdef-not-it > /tmp/bad"),
+        f"until import {multivm.addr(1)} /proc /n/b; do sleep 2; done; "
+        "echo imported-$?\n", "", "", "",
+        "grep Pid: /n/b/1/status; ls /n/b | grep -cx 1\n", "",
+        f"import {multivm.addr(1)} /tmp/pub /n/w && echo from-machine-a > "
+        "/n/w/from-a; ls /n/w\n", "",
+        f"import -k /tmp/bad {multivm.addr(1)} /proc /n/b; echo bad-key-$?\n",
+        "",
+        f"exptest {multivm.addr(1)}:564 drop /proc/1/status\n", "", "",
+        "echo end > /n/w/done\n", "", "", "", "", "",
+        "poweroff\n"],
+    "exit": EXIT_POWEROFF,
+    "timeout": 300,
+    "checks": [
+        ("imported", contains("imported-0")),
+        ("remote_proc_status", matches(r"^Pid:\s+1\r?$")),
+        ("remote_ls_proc", matches(r"^1\r?$")),
+        ("wrote_remote", matches(r"^from-a\r?$")),
+        ("wrong_key_refused",
+         contains("import: 10.1.0.2: the exporter does not know our key")),
+        ("wrong_key_status", contains("bad-key-1")),
+        ("dropped", contains("exptest: dropping with 5 fids")),
+    ],
+    "peers": [{
+        "name": "b", "serves": True,
+        "cmdline": "init=/bin/sh", "smp": 2,
+        "system_modules": [m for m in SYSTEM if m != "root.cpio"] + NET_MODULES,
+        "modules": {"root.cpio": archive_with({}, programs=True)},
+        "input": [
+            "", "", "", metta_net_boot(1),
+            "exportfs -s /tmp/x.stats / > /tmp/x.out 2>&1 &\n",
+            "until [ -e /tmp/pub/done ]; do sleep 1; done; sleep 3; "
+            "cat /tmp/pub/from-a /tmp/x.stats; "
+            "cat /dev/log | grep 'exportfs: refused'; sleep 600\n"],
+        "exit": EXIT_POWEROFF,
+        "timeout": 300,
+        "checks": [
+            ("read_what_a_wrote", matches(r"^from-machine-a\r?$")),
+            ("wrong_key_logged",
+             contains("exportfs: refused 10.1.0.1: wrong key")),
+            ("drop_left_nothing", matches(r"^connections 2\r?$")),
+            ("accepted", matches(r"^accepted 4\r?$")),
+            ("refused", matches(r"^refused 1\r?$")),
+        ],
+    }],
+})
+
+# Linux's v9fs against Metta's exportfs: Metta (machine 0) exports a
+# writable tree to Linux's address (machine 1) without authentication,
+# and Linux's own 9P client copies 200 files in and out: `make test
+# LONG=1`.
+BOOTS.append({
+    "name": "exportfs_v9fs",
+    "long": True,
+    "peers": [
+        {"name": "metta", "serves": True,
+         "cmdline": "init=/bin/sh", "smp": 2,
+         "system_modules": [m for m in SYSTEM if m != "root.cpio"] + NET_MODULES,
+         "modules": {"root.cpio": archive_with({}, programs=True)},
+         "input": ["", "", "", metta_net_boot(0, "; mkdir -p /tmp/tree"),
+                   f"exportfs -a {multivm.addr(1)}:rw /tmp/tree & sleep 900\n"],
+         "exit": EXIT_POWEROFF, "timeout": 900,
+         "checks": [("v9fs_came", contains(
+             f"exportfs: {multivm.addr(1)} unauthenticated, read-write"))]},
+        linux_peer("linux", v9fs_copy_script(multivm.addr(0), 564),
+                   [("copied", contains("V9FS SAME 200 files"))],
+                   timeout=900),
+    ],
+})
 
 # Two Linux machines and no Metta: one serves with nc, the other pings it
 # and connects; each sees the other's line. It shows the multi-VM support
