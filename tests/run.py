@@ -483,7 +483,11 @@ def run_system_tests(build, tally, nucleus, only=None, jobs=1):
                 group = groups.pop(0)
             for boot in group:
                 mine = BootTally()
-                run_boot(build, boot, nucleus, mine)
+                try:
+                    run_boot(build, boot, nucleus, mine)
+                except Exception as e:  # a harness error fails the boot
+                    mine.result(f"system/{boot['name']}/harness",
+                                f"{type(e).__name__}: {e}")
                 with lock:
                     for name, reason in mine.lines:
                         tally.result(name, reason)
