@@ -479,7 +479,7 @@ struct p9srv_req *p9srv_hold(struct p9srv *s)
 	struct p9srv_req *cur = s->serving;
 	if (!cur || s->just_held)
 		return 0;
-	for (uint32_t i = 0; i < P9SRV_MAXHELD; i++) {
+	for (uint32_t i = 0; i < s->maxheld; i++) {
 		struct p9srv_req *q = &s->held[i];
 		if (q->inuse)
 			continue;
@@ -567,7 +567,7 @@ static void end_held(struct p9srv_req *q)
 
 static void end_held_of_fid(struct p9srv *s, uint64_t conn, uint32_t fid)
 {
-	for (uint32_t i = 0; s->nheld && i < P9SRV_MAXHELD; i++) {
+	for (uint32_t i = 0; s->nheld && i < s->maxheld; i++) {
 		struct p9srv_req *q = &s->held[i];
 		if (q->inuse && q->conn == conn && q->fid == fid)
 			end_held(q);
@@ -577,7 +577,7 @@ static void end_held_of_fid(struct p9srv *s, uint64_t conn, uint32_t fid)
 void p9srv_cancel(struct p9srv *s, uint64_t cookie)
 {
 	uint64_t i = cookie & 0xffff;
-	if (i >= P9SRV_MAXHELD)
+	if (i >= s->maxheld)
 		return;
 	struct p9srv_req *q = &s->held[i];
 	if (q->inuse && q->gen == (uint32_t)(cookie >> 16))
@@ -866,7 +866,7 @@ static const char *t_flush(struct req *r, const struct p9_msg *m)
 	/* A held oldtag ends unanswered; any other was answered already,
 	 * or never existed. Either way Rflush follows at once. */
 	struct p9srv *s = r->s;
-	for (uint32_t i = 0; s->nheld && i < P9SRV_MAXHELD; i++) {
+	for (uint32_t i = 0; s->nheld && i < s->maxheld; i++) {
 		struct p9srv_req *q = &s->held[i];
 		if (q->inuse && q->conn == r->c->id && q->tag == m->oldtag)
 			end_held(q);
@@ -976,6 +976,14 @@ int p9srv_memory(struct p9srv *s, uint64_t conn, uint32_t fid,
 	return s->ops->memory(s->ctx, f->node, slot, pages);
 }
 
+void p9srv_set_held(struct p9srv *s, struct p9srv_req *held, uint32_t n)
+{
+	s->held = held;
+	s->maxheld = n < P9SRV_HELD_LIMIT ? n : P9SRV_HELD_LIMIT;
+	for (uint32_t i = 0; i < s->maxheld; i++)
+		held[i] = (struct p9srv_req){ .s = s };
+}
+
 void p9srv_init(struct p9srv *s, const struct p9srv_ops *ops, void *ctx,
 		uint32_t msize, struct p9srv_conn *conns, uint32_t nconn,
 		struct p9_fid *fids, uint16_t *index, uint64_t *roots,
@@ -993,8 +1001,7 @@ void p9srv_init(struct p9srv *s, const struct p9srv_ops *ops, void *ctx,
 	s->answer = 0;
 	s->drop = 0;
 	s->answer_buf = 0;
-	for (uint32_t i = 0; i < P9SRV_MAXHELD; i++)
-		s->held[i] = (struct p9srv_req){ .s = s };
+	p9srv_set_held(s, s->held_default, P9SRV_MAXHELD);
 	for (uint32_t i = 0; i < nconn; i++) {
 		struct p9srv_conn *c = &conns[i];
 		c->inuse = 0;

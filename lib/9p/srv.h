@@ -146,7 +146,8 @@ struct p9srv_ops {
 
 /* What read and write return after p9srv_hold(): answered later. */
 #define P9SRV_HELD (-100000)
-#define P9SRV_MAXHELD 64 /* held requests per server */
+#define P9SRV_MAXHELD 64 /* held requests per server, unless it gives more */
+#define P9SRV_HELD_LIMIT 65536 /* a cookie names a slot in 16 bits */
 
 /* A request held to be answered later. */
 struct p9srv_req {
@@ -183,8 +184,11 @@ struct p9srv {
 	struct p9srv_conn *conns;
 	uint32_t nconn;
 	uint64_t nextid; /* connection ids are never reused */
-	/* Held requests; the one being served, for p9srv_hold. */
-	struct p9srv_req held[P9SRV_MAXHELD];
+	/* Held requests (held_default, or the server's own array:
+	 * p9srv_set_held); the one being served, for p9srv_hold. */
+	struct p9srv_req held_default[P9SRV_MAXHELD];
+	struct p9srv_req *held;
+	uint32_t maxheld;
 	struct p9srv_req *serving, *just_held;
 	uint32_t nheld;
 	/* The fid the open, read, write or clunk operation being called is
@@ -227,6 +231,14 @@ struct p9srv {
  * fids[nconn * nfid], index[nconn * 2 * nfid] and roots[nconn * nfid].
  * nfid is at most 32767.
  */
+/*
+ * A server that may hold more than P9SRV_MAXHELD requests at once (one
+ * per blocked read, connect or readiness query of every client) gives
+ * its own array of n, after p9srv_init and before serving. n is cut to
+ * P9SRV_HELD_LIMIT.
+ */
+void p9srv_set_held(struct p9srv *s, struct p9srv_req *held, uint32_t n);
+
 void p9srv_init(struct p9srv *s, const struct p9srv_ops *ops, void *ctx,
 		uint32_t msize, struct p9srv_conn *conns, uint32_t nconn,
 		struct p9_fid *fids, uint16_t *index, uint64_t *roots,

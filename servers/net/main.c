@@ -22,6 +22,7 @@
 
 static struct p9srv srv;
 static P9SRV_STORAGE(store, NCONN, NFID);
+static struct p9srv_req held[NET_MAXHELD];
 static uint8_t stacks[3][16384] __attribute__((aligned(16)));
 static uint8_t timer_stack[16384] __attribute__((aligned(16)));
 
@@ -68,6 +69,7 @@ int main(int argc, char **argv, char **envp)
 					 sizeof(ops) / sizeof(ops[0]) };
 	p9srv_init(&srv, &net_ops, 0, P9_PORTAL_MSIZE,
 		   P9SRV_STORAGE_ARGS(store));
+	p9srv_set_held(&srv, held, NET_MAXHELD);
 	p9_portal_init(&srv, PORTAL);
 	p9_portal_lock();
 	lwip_init(); /* the loopback interface, 127.0.0.1, comes up here */

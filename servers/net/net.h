@@ -29,6 +29,10 @@
 
 #define NET_PROTOS     3   /* tcp, udp, icmp */
 #define NET_MAXCONV    256 /* conversations of each protocol */
+/* Requests held at once: a waiting read and a readiness query for every
+ * conversation (lib/9p's default of 64 would refuse the 65th waiting
+ * reader of the whole machine with EBUSY). */
+#define NET_MAXHELD    (2 * NET_PROTOS * NET_MAXCONV)
 #define NET_MAXFNODE   512 /* clone and listen fids (fs.c) */
 #define NET_UDPQ       32  /* datagrams queued on a conversation */
 #define NET_BACKLOG    16  /* default listen backlog */

@@ -975,6 +975,26 @@ static int too_many_held(void)
 	return 0;
 }
 
+/* A server's own array of held requests: more than the default, and
+ * the same refusal past its end. */
+static int more_held_when_given(void)
+{
+	static struct p9srv_req mine[3 * P9SRV_MAXHELD];
+	const int n = (int)(sizeof(mine) / sizeof(mine[0]));
+	CHECK(setup() == 0);
+	p9srv_set_held(&srv, mine, (uint32_t)n);
+	CHECK(open_hello(c1, "f") == 0);
+	uint16_t tag;
+	for (int i = 0; i < n; i++)
+		CHECK(held_read(c1, 2, &tag) == 0);
+	hold_reads = 1;
+	CHECK(tread(c1, 2, 0, 10) == P9_RERROR && is_err("busy"));
+	CHECK(p9srv_nheld(&srv) == (uint32_t)n);
+	p9srv_hangup(&srv, c1);
+	CHECK(p9srv_nheld(&srv) == 0 && dropped == n);
+	return 0;
+}
+
 static int malformed_input(void)
 {
 	CHECK(setup() == 0);
@@ -1345,6 +1365,7 @@ int main(void)
 	RUN(held_read_ends_with_fid_conn_or_caller);
 	RUN(held_sync_answered_later);
 	RUN(too_many_held);
+	RUN(more_held_when_given);
 	RUN(malformed_input);
 	RUN(connections_and_hangup);
 	RUN(ops_know_their_fid);
