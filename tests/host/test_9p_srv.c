@@ -960,29 +960,10 @@ static int held_sync_answered_later(void)
 	return 0;
 }
 
-static int too_many_held(void)
+/* n reads held fill the server: the next is refused (busy); a hangup
+ * lets every one go. */
+static int held_to_the_limit(int n)
 {
-	CHECK(setup() == 0);
-	CHECK(open_hello(c1, "f") == 0);
-	uint16_t tag;
-	for (int i = 0; i < P9SRV_MAXHELD; i++)
-		CHECK(held_read(c1, 2, &tag) == 0);
-	hold_reads = 1;
-	CHECK(tread(c1, 2, 0, 10) == P9_RERROR && is_err("busy"));
-	CHECK(p9srv_nheld(&srv) == P9SRV_MAXHELD);
-	p9srv_hangup(&srv, c1);
-	CHECK(p9srv_nheld(&srv) == 0 && dropped == P9SRV_MAXHELD);
-	return 0;
-}
-
-/* A server's own array of held requests: more than the default, and
- * the same refusal past its end. */
-static int more_held_when_given(void)
-{
-	static struct p9srv_req mine[3 * P9SRV_MAXHELD];
-	const int n = (int)(sizeof(mine) / sizeof(mine[0]));
-	CHECK(setup() == 0);
-	p9srv_set_held(&srv, mine, (uint32_t)n);
 	CHECK(open_hello(c1, "f") == 0);
 	uint16_t tag;
 	for (int i = 0; i < n; i++)
@@ -993,6 +974,23 @@ static int more_held_when_given(void)
 	p9srv_hangup(&srv, c1);
 	CHECK(p9srv_nheld(&srv) == 0 && dropped == n);
 	return 0;
+}
+
+static int too_many_held(void)
+{
+	CHECK(setup() == 0);
+	return held_to_the_limit(P9SRV_MAXHELD);
+}
+
+/* A server's own array of held requests: more than the default, and
+ * the same refusal past its end. */
+static int more_held_when_given(void)
+{
+	static struct p9srv_req mine[3 * P9SRV_MAXHELD];
+	const int n = (int)(sizeof(mine) / sizeof(mine[0]));
+	CHECK(setup() == 0);
+	p9srv_set_held(&srv, mine, (uint32_t)n);
+	return held_to_the_limit(n);
 }
 
 static int malformed_input(void)
