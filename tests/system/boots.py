@@ -1411,7 +1411,8 @@ BOOTS = [
         "input": ["mkdir -p /www && head -c 1048576 /dev/urandom >/www/f && "
                   "md5sum /www/f\n"
                   "sleep 60 | nc -l -p 9000 >/tmp/got & httpd -p 80 -h /www; "
-                  "wait $!; cat /tmp/got\n",
+                  "until grep -q fetched /tmp/got; do sleep 1; done; "
+                  "cat /tmp/got\n",
                   "poweroff\n"],
         "exit": EXIT_POWEROFF,
         "net": "user", "host": HostFetch(),
