@@ -4,6 +4,7 @@ there is anything to plot, a PNG of the Metta/Linux ratios."""
 import json
 import os
 import subprocess
+import sys
 
 MISSING = "n/a"
 HEADER = ["benchmark", "unit", "Metta", "Linux", "Metta/Linux"]
@@ -105,39 +106,70 @@ def write_md(path, rows, facts, commands, runs, notes):
         f.write("\n".join(out) + "\n")
 
 
+# Units where more is better: their ratio is turned over in the picture so
+# that every bar reads the same way (left of 1: Metta better).
+RATE_UNITS = ("MB/s",)
+MATPLOTLIB = "/usr/lib/python3/dist-packages/matplotlib/__init__.py"
+DEBIAN_PYTHON = "/usr/bin/python3"
+
+
+def cost_ratio(row):
+    """Metta's cost over Linux's: the ratio, turned over for a rate."""
+    return 1.0 / row["ratio"] if row["unit"] in RATE_UNITS else row["ratio"]
+
+
 def write_png(path, rows, setup):
-    """A bar chart of the ratios with gnuplot, installed when missing.
-    Returns a message saying what happened."""
-    data = [(r["name"] + " (" + r["unit"] + ")", r["ratio"]) for r in rows
+    """A bar chart of the ratios with matplotlib (Debian's
+    python3-matplotlib, installed when missing), one horizontal bar per row
+    from 1 to the ratio on a log scale, so that 2x better and 2x worse are
+    the same length, with 1.0 marked. Returns what happened."""
+    data = [(r["name"] + " (" + r["unit"] + ")"
+             + (", Linux/Metta" if r["unit"] in RATE_UNITS else ""),
+             cost_ratio(r)) for r in rows
             if r["ratio"] is not None and r["ratio"] > 0]
     if os.path.exists(path):
         os.remove(path)
     if not data:
         return "no ratios yet, so no plot"
-    if subprocess.call(["sh", setup, "gnuplot", "gnuplot-nox"]) != 0:
-        return "gnuplot could not be installed, so no plot"
-    dat = path + ".dat"
-    with open(dat, "w") as f:
-        for label, value in data:
-            f.write('"%s" %g\n' % (label, value))
-    # One horizontal bar per row from 1 to the ratio, on a log scale so
-    # that 2x better and 2x worse are the same length.
-    script = "\n".join([
-        "set terminal png noenhanced size 1000,%d" % (120 + 24 * len(data)),
-        "set output '%s'" % path,
-        "set title 'Metta / Linux  (left of 1: Metta better, except MB/s)'",
-        "set style fill solid 0.6",
-        "set logscale x 2",
-        "set yrange [%d:-1]" % len(data),
-        "set format x '%g'",
-        "set grid xtics",
-        "set key off",
-        "set arrow from 1, graph 0 to 1, graph 1 nohead",
-        "plot '%s' using 2:0:($2<1?$2:1):($2>1?$2:1):($0-0.35):($0+0.35):"
-        "yticlabels(1) with boxxyerror" % dat,
-    ])
-    status = subprocess.run(["gnuplot"], input=script.encode()).returncode
-    os.remove(dat)
+    if subprocess.call(["sh", setup, MATPLOTLIB, "python3-matplotlib"]) != 0:
+        return "matplotlib could not be installed, so no plot"
+    # A child process of Debian's own interpreter, which the package is
+    # for (the runner's python3 may be another), and which sees a package
+    # installed a moment ago.
+    python = DEBIAN_PYTHON if os.path.exists(DEBIAN_PYTHON) else sys.executable
+    status = subprocess.run([python, __file__, "--png", path],
+                            input=json.dumps(data).encode()).returncode
     if status != 0 or not os.path.exists(path):
-        return "gnuplot failed, so no plot"
+        return "matplotlib failed, so no plot"
     return "plot of the ratios in " + path
+
+
+def draw_png(path, data):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    labels = [label for label, _ in data]
+    values = [value for _, value in data]
+    fig, ax = plt.subplots(figsize=(11, 1.2 + 0.3 * len(data)))
+    ys = range(len(data))
+    ax.barh(ys, [v - 1 for v in values], left=1, height=0.7,
+            color=["#2a7a2a" if v <= 1 else "#b03030" for v in values])
+    for y, v in zip(ys, values):
+        ax.text(max(v, 1) * 1.03, y, "%.2fx" % v, va="center", fontsize=8)
+    ax.set_yticks(list(ys))
+    ax.set_yticklabels(labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xscale("log", base=2)
+    lo, hi = min(values + [1]), max(values + [1])
+    ax.set_xlim(lo / 1.5, hi * 2.5)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    ax.axvline(1.0, color="black", linewidth=1.2)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title("Metta / Linux (left of 1.0: Metta better; green: at or "
+                 "under Linux's cost)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+if __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == "--png":
+    draw_png(sys.argv[2], json.load(sys.stdin))
