@@ -198,6 +198,40 @@ def wait_ready(log, pattern, proc):
         time.sleep(0.1)
 
 
+def prompts(log, pattern):
+    """How many prompts (lines the ready pattern matches) log holds."""
+    with open(log, errors="replace") as f:
+        return len(re.findall(pattern, f.read(), re.M))
+
+
+def type_input(p, log, chunks, boot):
+    """Types the boot's console input: the first chunk once the shell is
+    there, each later one INPUT_PAUSE seconds after the last. A "paced"
+    boot (a list of shell commands, each ending at a prompt) instead types
+    a chunk only once a prompt has come since the last one was typed (at
+    most READY_TIMEOUT later), so that a loaded machine running a command
+    longer than the pause never gets the next line's echo in the middle of
+    its output. Empty chunks are pauses."""
+    pattern = boot.get("ready", READY)
+    paced = boot.get("paced", False)
+    waited, seen = False, 0
+    for i, chunk in enumerate(chunks):
+        if i:
+            time.sleep(INPUT_PAUSE)  # lets the last chunk's program start
+        if chunk and not waited:
+            wait_ready(log, pattern, p)
+            waited = True
+        elif chunk and paced:
+            deadline = time.monotonic() + READY_TIMEOUT
+            while (prompts(log, pattern) <= seen and p.poll() is None
+                   and time.monotonic() < deadline):
+                time.sleep(0.1)
+        if chunk:
+            seen = prompts(log, pattern)
+        p.stdin.write(chunk.encode())
+        p.stdin.flush()
+
+
 def wait_process(p, timeout, stop=None):
     """p's exit status, or None if it ran past timeout seconds or stop
     (a threading.Event) was set: then it is killed, with its group."""
@@ -251,15 +285,7 @@ def boot_qemu(iso, boot, log, disk=None, net=None, stop=None):
         chunks = [chunks] if isinstance(chunks, str) else chunks
         for name, value in values.items():
             chunks = [c.replace("{" + name + "}", str(value)) for c in chunks]
-        waited = False
-        for i, chunk in enumerate(chunks):
-            if i:
-                time.sleep(INPUT_PAUSE)  # lets the last chunk's program start
-            if chunk and not waited:
-                wait_ready(log, boot.get("ready", READY), p)
-                waited = True
-            p.stdin.write(chunk.encode())
-            p.stdin.flush()
+        type_input(p, log, chunks, boot)
         p.stdin.close()
         status = wait_process(p, boot.get("timeout", BOOT_TIMEOUT), stop)
     if helper:
