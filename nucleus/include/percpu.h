@@ -1,6 +1,6 @@
 /*
  * Per-CPU data. Each CPU reaches its own struct cpu through GS; the first
- * three fields are read by the syscall entry code (entry.S), so their
+ * four fields are read by the syscall entry code (entry.S), so their
  * offsets are fixed and checked.
  */
 #ifndef NUCLEUS_PERCPU_H
@@ -9,6 +9,7 @@
 #define CPU_OFF_SELF	   0
 #define CPU_OFF_KERNEL_RSP 8
 #define CPU_OFF_USER_RSP   16
+#define CPU_OFF_REFLECT	   24
 
 #ifndef __ASSEMBLER__
 #include <arch/percpu.h>
@@ -25,6 +26,11 @@ struct cpu {
 	struct cpu *self;    /* CPU_OFF_SELF */
 	uint64_t kernel_rsp; /* CPU_OFF_KERNEL_RSP: syscall stack top */
 	uint64_t user_rsp;   /* CPU_OFF_USER_RSP: scratch at entry */
+	/* CPU_OFF_REFLECT: the running thread's domain's reflect_entry (0
+	 * for none), so that entry.S sends a Linux call to the runtime
+	 * without the lock. Written under the lock by arch_switch and by
+	 * domain_set_reflect. */
+	uint64_t reflect_entry;
 	struct thread *current;
 	struct thread *idle;
 	struct thread
@@ -47,6 +53,8 @@ _Static_assert(offsetof(struct cpu, self) == CPU_OFF_SELF, "cpu layout");
 _Static_assert(offsetof(struct cpu, kernel_rsp) == CPU_OFF_KERNEL_RSP,
 	       "cpu layout");
 _Static_assert(offsetof(struct cpu, user_rsp) == CPU_OFF_USER_RSP,
+	       "cpu layout");
+_Static_assert(offsetof(struct cpu, reflect_entry) == CPU_OFF_REFLECT,
 	       "cpu layout");
 
 extern struct cpu cpus[CPU_MAX];

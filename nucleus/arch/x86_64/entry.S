@@ -7,6 +7,7 @@
 #include <arch/gdt.h>
 #include <arch/layout.h>
 #include <metta/status.h>
+#include <metta/syscall.h>
 #include <percpu.h>
 
 #define VEC_SYSCALL 0x100 /* not a real vector: marks a syscall frame */
@@ -141,6 +142,14 @@ safe_write64:
  * user's rip in rcx and rflags in r11, and the user's stack. Build the same
  * struct trap_frame an interrupt would, on the thread's nucleus stack, so
  * that every way out is trap_exit's iretq.
+ *
+ * A Linux-numbered call (below METTA_SYSCALL_BASE) in a domain with a
+ * runtime goes the short way: straight on at the runtime's entry, every
+ * register as the call left them (rcx the return address, r11 the
+ * flags), without the lock or a frame; syscall.c's reflect() does the
+ * same the long way. Nothing else is owed on the way out: a request
+ * from another CPU to switch, suspend or kill this thread comes with an
+ * IPI (sched_kick), which is taken on the runtime's first instruction.
  */
 	.text
 	.global syscall_entry
@@ -152,7 +161,11 @@ syscall_entry:
 	pushq %gs:CPU_OFF_USER_RSP
 	pushq %r11
 	pushq $SEL_UCODE
-	pushq %rcx
+	cmpq $METTA_SYSCALL_BASE, %rax
+	jae 1f
+	cmpq $0, %gs:CPU_OFF_REFLECT
+	jne syscall_reflect
+1:	pushq %rcx
 	pushq $0
 	pushq $VEC_SYSCALL
 	push_registers
@@ -195,6 +208,12 @@ syscall_entry:
 	movq 40(%rsp), %rsp	/* the user's stack: nothing of ours after this */
 	swapgs
 	sysretq
+
+/* The iret frame's rip: the runtime's entry (rcx keeps the return). */
+syscall_reflect:
+	pushq %gs:CPU_OFF_REFLECT
+	swapgs
+	iretq
 
 /*
  * void context_switch(uint64_t *save_rsp, uint64_t new_rsp)
