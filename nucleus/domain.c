@@ -13,7 +13,6 @@
 #include <portal.h>
 #include <sched.h>
 #include <string/kstring.h>
-#include <percpu.h>
 #include <thread.h>
 
 #include <fmt/fmt.h>
@@ -351,17 +350,6 @@ long sys_domain_set_fault(uint32_t domain, uint32_t portal)
 	return STATUS_OK;
 }
 
-/* Every CPU running one of d's threads takes d's new reflect entry at
- * once, not at its next switch (entry.S reads the CPU's copy). */
-static void reflect_publish(struct domain *d)
-{
-	for (int i = 0; i < ncpus; i++) {
-		struct thread *t = cpus[i].current;
-		if (t && t->domain == d)
-			cpus[i].reflect_entry = d->reflect_entry;
-	}
-}
-
 /*
  * Where the domain's other calls (Linux-numbered) go: the entry of the
  * runtime loaded into it, or 0 for none (they fail with ERR_NOTSUP).
@@ -375,7 +363,6 @@ long sys_domain_set_reflect(uint32_t domain, uint64_t entry)
 	if (entry >= USER_TOP)
 		return STATUS_ERR_INVAL;
 	d->reflect_entry = entry;
-	reflect_publish(d);
 	return STATUS_OK;
 }
 

@@ -9,7 +9,7 @@
 #define CPU_OFF_SELF	   0
 #define CPU_OFF_KERNEL_RSP 8
 #define CPU_OFF_USER_RSP   16
-#define CPU_OFF_REFLECT	   24
+#define CPU_OFF_CURRENT	   24
 
 #ifndef __ASSEMBLER__
 #include <arch/percpu.h>
@@ -26,11 +26,7 @@ struct cpu {
 	struct cpu *self;    /* CPU_OFF_SELF */
 	uint64_t kernel_rsp; /* CPU_OFF_KERNEL_RSP: syscall stack top */
 	uint64_t user_rsp;   /* CPU_OFF_USER_RSP: scratch at entry */
-	/* CPU_OFF_REFLECT: the running thread's domain's reflect_entry (0
-	 * for none), so that entry.S sends a Linux call to the runtime
-	 * without the lock. Written under the lock by arch_switch and by
-	 * domain_set_reflect. */
-	uint64_t reflect_entry;
+	/* CPU_OFF_CURRENT */
 	struct thread *current;
 	struct thread *idle;
 	struct thread
@@ -54,8 +50,7 @@ _Static_assert(offsetof(struct cpu, kernel_rsp) == CPU_OFF_KERNEL_RSP,
 	       "cpu layout");
 _Static_assert(offsetof(struct cpu, user_rsp) == CPU_OFF_USER_RSP,
 	       "cpu layout");
-_Static_assert(offsetof(struct cpu, reflect_entry) == CPU_OFF_REFLECT,
-	       "cpu layout");
+_Static_assert(offsetof(struct cpu, current) == CPU_OFF_CURRENT, "cpu layout");
 
 extern struct cpu cpus[CPU_MAX];
 extern int ncpus;

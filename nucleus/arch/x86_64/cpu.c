@@ -186,7 +186,5 @@ void arch_switch(struct thread *prev, struct thread *next)
 			arch_set_user_gs(next->arch.gs_base);
 	}
 	arch_set_kernel_stack(this_cpu(), next->kstack_top);
-	this_cpu()->reflect_entry =
-	    next->domain ? next->domain->reflect_entry : 0;
 	context_switch(&prev->saved_rsp, next->saved_rsp);
 }
