@@ -177,7 +177,16 @@ int pmm_alloc_range(struct pmm *p, uint64_t count, uint64_t align,
 	uint64_t end = limit / PMM_PAGE;
 	if (end > p->npages)
 		end = p->npages;
-	for (uint64_t start = 0; start + count <= end; start += step) {
+	/* The lowest aligned run, as a walk of every aligned start would
+	 * find it, but without looking at pages no run can start at: used
+	 * words are skipped a word at a time, and after a used page in a
+	 * run the next start is past it. (A walk page by page made every
+	 * allocation pay for all the memory other domains hold below.) */
+	for (uint64_t from = 0;;) {
+		uint64_t start = scan(p, from);
+		start = (start + step - 1) / step * step;
+		if (start >= end || count > end - start)
+			return STATUS_ERR_NOMEM;
 		uint64_t n = 0;
 		while (n < count && page_free(p, start + n))
 			n++;
@@ -187,8 +196,8 @@ int pmm_alloc_range(struct pmm *p, uint64_t count, uint64_t align,
 			*phys = start * PMM_PAGE;
 			return STATUS_OK;
 		}
+		from = start + n + 1;
 	}
-	return STATUS_ERR_NOMEM;
 }
 
 int pmm_free(struct pmm *p, uint64_t phys)

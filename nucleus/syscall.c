@@ -19,6 +19,12 @@
 
 #define LOG_MAX 1024
 
+/* What entry.S's short way to the runtime reads. */
+_Static_assert(__builtin_offsetof(struct thread, domain) == 40,
+	       "entry.S's THREAD_DOMAIN");
+_Static_assert(__builtin_offsetof(struct domain, reflect_entry) == 8,
+	       "entry.S's DOMAIN_REFLECT");
+
 void syscall_dispatch(struct trap_frame *f);
 
 /*
@@ -26,7 +32,9 @@ void syscall_dispatch(struct trap_frame *f);
  * program), the thread goes on in the runtime's entry with every register
  * as the call left them (rax the number, the arguments in place), rcx the
  * address to return to and r11 the flags, as the syscall instruction
- * defined them. Elsewhere it is an error.
+ * defined them. Elsewhere it is an error. (A Linux number takes
+ * entry.S's short way, which does the same; this is the way of the
+ * others and of a domain without a runtime.)
  */
 static void reflect(struct trap_frame *f)
 {

@@ -34,6 +34,9 @@ struct mapping;
 
 struct domain {
 	struct kobj obj; /* OBJ_DOMAIN */
+	/* Its runtime's entry for Linux calls (0: none); entry.S reads it
+	 * (DOMAIN_REFLECT, checked in syscall.c). */
+	uint64_t reflect_entry;
 	int id;
 	char name[32];
 	int class; /* enum domain_class */
@@ -47,7 +50,6 @@ struct domain {
 	struct portal *portals;	  /* it owns (linked by owner_next) */
 	struct mapping *mappings; /* memory objects mapped in its space */
 	struct cap fault_cap;	  /* the portal its faults go to, if any */
-	uint64_t reflect_entry;	  /* its runtime's entry for Linux calls */
 	struct kobj *watch;	  /* an event signalled when it dies */
 	uint64_t watch_bits;
 	int nthreads;

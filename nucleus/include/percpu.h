@@ -1,6 +1,6 @@
 /*
  * Per-CPU data. Each CPU reaches its own struct cpu through GS; the first
- * three fields are read by the syscall entry code (entry.S), so their
+ * four fields are read by the syscall entry code (entry.S), so their
  * offsets are fixed and checked.
  */
 #ifndef NUCLEUS_PERCPU_H
@@ -9,6 +9,7 @@
 #define CPU_OFF_SELF	   0
 #define CPU_OFF_KERNEL_RSP 8
 #define CPU_OFF_USER_RSP   16
+#define CPU_OFF_CURRENT	   24
 
 #ifndef __ASSEMBLER__
 #include <arch/percpu.h>
@@ -25,6 +26,7 @@ struct cpu {
 	struct cpu *self;    /* CPU_OFF_SELF */
 	uint64_t kernel_rsp; /* CPU_OFF_KERNEL_RSP: syscall stack top */
 	uint64_t user_rsp;   /* CPU_OFF_USER_RSP: scratch at entry */
+	/* CPU_OFF_CURRENT */
 	struct thread *current;
 	struct thread *idle;
 	struct thread
@@ -48,6 +50,7 @@ _Static_assert(offsetof(struct cpu, kernel_rsp) == CPU_OFF_KERNEL_RSP,
 	       "cpu layout");
 _Static_assert(offsetof(struct cpu, user_rsp) == CPU_OFF_USER_RSP,
 	       "cpu layout");
+_Static_assert(offsetof(struct cpu, current) == CPU_OFF_CURRENT, "cpu layout");
 
 extern struct cpu cpus[CPU_MAX];
 extern int ncpus;

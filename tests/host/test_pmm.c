@@ -100,6 +100,51 @@ static int contiguous_ranges(void)
 	return 0;
 }
 
+/* The lowest aligned free run below end, page by page: what
+ * pmm_alloc_range must find, without walking that way. */
+static uint64_t first_run(uint64_t count, uint64_t step, uint64_t end)
+{
+	for (uint64_t s = 0; s + count <= end; s += step) {
+		uint64_t n = 0;
+		while (n < count && pmm_is_usable(&p, (s + n) * PMM_PAGE) &&
+		       !(p.used[(s + n) / 64] >> ((s + n) % 64) & 1))
+			n++;
+		if (n == count)
+			return s;
+	}
+	return ~0ull;
+}
+
+/* On memory cut into used and free stretches of every length (and across
+ * bitmap words), ranges of several sizes and alignments land where the
+ * page-by-page walk would put them, and fail where it finds none. */
+static int ranges_skip_used_memory(void)
+{
+	setup();
+	uint64_t a, seed = 12345;
+	while (pmm_alloc(&p, &a) == STATUS_OK) /* all used, then holes */
+		;
+	for (uint64_t i = 256; i < p.npages; i++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		if ((seed >> 60) < 5)
+			pmm_free(&p, i * PMM_PAGE);
+	}
+	for (int round = 0; round < 200; round++) {
+		uint64_t count = 1 + round % 7, step = 1u << (round % 4);
+		uint64_t limit = (round % 3 ? 64 : 20) * MiB;
+		uint64_t want = first_run(count, step, limit / PMM_PAGE);
+		int rc = pmm_alloc_range(&p, count, step * PMM_PAGE, limit, &a);
+		if (want == ~0ull) {
+			CHECK(rc == STATUS_ERR_NOMEM);
+			continue;
+		}
+		CHECK(rc == STATUS_OK && a == want * PMM_PAGE);
+		if (round % 2) /* give some back: holes open again */
+			CHECK(pmm_free(&p, a) == STATUS_OK);
+	}
+	return 0;
+}
+
 static int usable_rounds_inwards_reserve_outwards(void)
 {
 	pmm_init(&p, bitmap, 16 * MiB);
@@ -147,6 +192,7 @@ int main(void)
 	RUN(free_restores_count);
 	RUN(bad_frees_are_refused);
 	RUN(contiguous_ranges);
+	RUN(ranges_skip_used_memory);
 	RUN(usable_rounds_inwards_reserve_outwards);
 	RUN(placement_avoids_reserved);
 	RUN(bitmap_size);

@@ -7,11 +7,14 @@
 #include <arch/gdt.h>
 #include <arch/layout.h>
 #include <metta/status.h>
+#include <metta/syscall.h>
 #include <percpu.h>
 
 #define VEC_SYSCALL 0x100 /* not a real vector: marks a syscall frame */
 #define FRAME_VECTOR 120  /* offsetof(struct trap_frame, vector) */
 #define FRAME_RIP 136	  /* offsetof(struct trap_frame, rip) */
+#define THREAD_DOMAIN 40  /* offsetof(struct thread, domain) */
+#define DOMAIN_REFLECT 8  /* offsetof(struct domain, reflect_entry) */
 
 /* Vectors for which the CPU pushes an error code. */
 #define HAS_ERROR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || \
@@ -141,6 +144,16 @@ safe_write64:
  * user's rip in rcx and rflags in r11, and the user's stack. Build the same
  * struct trap_frame an interrupt would, on the thread's nucleus stack, so
  * that every way out is trap_exit's iretq.
+ *
+ * A Linux-numbered call (below METTA_SYSCALL_BASE) in a domain with a
+ * runtime goes the short way: straight on at the runtime's entry, every
+ * register as the call left them (rcx the return address, r11 the
+ * flags), without the lock or a frame; syscall.c's reflect() does the
+ * same the long way. The entry is read from the domain itself (a
+ * running thread's domain lives; domain_set_reflect writes the aligned
+ * word whole). Nothing else is owed on the way out: a request from
+ * another CPU to switch, suspend or kill this thread comes with an IPI
+ * (sched_kick), which is taken on the runtime's first instruction.
  */
 	.text
 	.global syscall_entry
@@ -152,6 +165,9 @@ syscall_entry:
 	pushq %gs:CPU_OFF_USER_RSP
 	pushq %r11
 	pushq $SEL_UCODE
+	cmpq $METTA_SYSCALL_BASE, %rax
+	jb syscall_reflect
+syscall_frame:
 	pushq %rcx
 	pushq $0
 	pushq $VEC_SYSCALL
@@ -195,6 +211,23 @@ syscall_entry:
 	movq 40(%rsp), %rsp	/* the user's stack: nothing of ours after this */
 	swapgs
 	sysretq
+
+/* The iret frame's rip: the runtime's entry (rcx keeps the return), or
+ * the long way without one. rax is kept in the per-CPU scratch, free
+ * now that the user's rsp is in the frame. */
+syscall_reflect:
+	movq %rax, %gs:CPU_OFF_USER_RSP
+	movq %gs:CPU_OFF_CURRENT, %rax
+	movq THREAD_DOMAIN(%rax), %rax
+	movq DOMAIN_REFLECT(%rax), %rax
+	testq %rax, %rax
+	jz 1f
+	pushq %rax
+	movq %gs:CPU_OFF_USER_RSP, %rax
+	swapgs
+	iretq
+1:	movq %gs:CPU_OFF_USER_RSP, %rax
+	jmp syscall_frame
 
 /*
  * void context_switch(uint64_t *save_rsp, uint64_t new_rsp)
