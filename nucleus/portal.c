@@ -12,6 +12,7 @@
 #include <domain.h>
 #include <event.h>
 #include <kmem.h>
+#include <percpu.h>
 #include <portal.h>
 #include <sched.h>
 #include <string/kstring.h>
@@ -287,6 +288,36 @@ static void wake_with(struct thread *t, long result)
 	sched_wake(t);
 }
 
+/* The caller's message has moved to the waiting server: they pair, the
+ * server will run (on the caller's CPU), the caller waits for the reply. */
+static void deliver(struct thread *caller, struct thread *server,
+		    struct portal *p)
+{
+	pop_server(p);
+	pair(caller, server, p);
+	caller->state = THREAD_BLOCKED;
+	server->ipc.result = STATUS_OK;
+	server->wait = WAIT_NONE;
+	server->cpu = caller->cpu; /* the call migrates the server to it */
+}
+
+/* The reply has moved to s's caller: its call returns STATUS_OK when it
+ * runs again (its caller decides when). */
+static void answer(struct thread *s, struct thread *caller)
+{
+	unpair(s);
+	caller->ipc.result = STATUS_OK;
+	caller->wait = WAIT_NONE;
+}
+
+/* s waits at p for the next call. */
+static void wait_at(struct portal *p, struct thread *s)
+{
+	push_server(p, s);
+	s->state = THREAD_BLOCKED;
+	s->wait = WAIT_RECEIVE;
+}
+
 /* ---- calls ---- */
 
 long sys_portal_create(uint32_t dst)
@@ -374,12 +405,7 @@ long sys_call(const uint64_t *a)
 		return call_block(t, p, a);
 	if ((rc = transfer(t, server)))
 		return rc; /* nothing moved; the server keeps waiting */
-	pop_server(p);
-	pair(t, server, p);
-	t->state = THREAD_BLOCKED;
-	server->ipc.result = STATUS_OK;
-	server->wait = WAIT_NONE;
-	server->cpu = t->cpu;	 /* the call migrates the server to our CPU */
+	deliver(t, server, p);
 	sched_switch_to(server); /* back here with the reply */
 	return t->ipc.result;
 }
@@ -398,12 +424,7 @@ long ipc_fault_call(struct cap *c, const uint64_t words[4], uint64_t *answer)
 	struct thread *server = p->servers;
 	if (server) {
 		transfer(t, server); /* words only: cannot fail */
-		pop_server(p);
-		pair(t, server, p);
-		t->state = THREAD_BLOCKED;
-		server->ipc.result = STATUS_OK;
-		server->wait = WAIT_NONE;
-		server->cpu = t->cpu;
+		deliver(t, server, p);
 		sched_switch_to(server);
 	} else {
 		push_caller(p, t);
@@ -436,9 +457,7 @@ static int reply_to_caller(struct thread *s, struct thread **answered)
 	int rc = transfer(s, caller);
 	if (rc)
 		return rc;
-	unpair(s);
-	caller->ipc.result = STATUS_OK;
-	caller->wait = WAIT_NONE;
+	answer(s, caller);
 	*answered = caller;
 	return STATUS_OK;
 }
@@ -484,9 +503,7 @@ long sys_reply_wait(const uint64_t *a)
 			sched_wake(caller);
 		return STATUS_ERR_INTR;
 	}
-	push_server(p, s);
-	s->state = THREAD_BLOCKED;
-	s->wait = WAIT_RECEIVE;
+	wait_at(p, s);
 	/* Straight back to the caller we answered, on its own time. */
 	if (caller && caller->cpu == s->cpu)
 		sched_switch_to(caller);
@@ -513,6 +530,105 @@ long sys_reply(const uint64_t *a)
 	if (rc == STATUS_OK && caller)
 		sched_wake(caller);
 	return rc;
+}
+
+/* ---- the fastpath ---- */
+
+/*
+ * seL4's fastpath.c is the model: the common case of call and reply_wait
+ * (words only, the other party blocked in its own call or reply_wait on
+ * this CPU, nothing pending for either) done in a short straight path,
+ * whose preconditions are checked before anything changes; anything else
+ * (a message descriptor: buffers, capabilities, timeouts; a queued caller;
+ * a dead portal; an interrupt, suspension or restart pending; another CPU;
+ * a fault) goes the general way, sys_call and sys_reply_wait, which stay
+ * the reference: the results are the same (tests/user/nfast.c compares).
+ *
+ * What it saves is the context switch: the thread it switches to is blocked
+ * in a call whose only work left is to return its result, so it leaves for
+ * user mode straight from its saved registers, and the thread that blocks
+ * keeps nothing on its nucleus stack. If the general path switches back to
+ * such a thread, arch_switch makes it resume in ipc_fast_resume, which
+ * finishes its call as sys_call or sys_reply_wait would have.
+ */
+
+int ipc_fastpath_on = 1; /* "fastpath=off" on the command line: never */
+
+/*
+ * Whether `to`, blocked in a call or reply_wait, can leave straight by its
+ * saved registers on this CPU: nothing but its result is left to do. (A
+ * blocked thread is in no run queue, and its frame is its call's, at the
+ * top of its nucleus stack.)
+ */
+static inline int resumable(const struct thread *to, const struct cpu *c)
+{
+	return to->cpu == c && to->state == THREAD_BLOCKED &&
+	       !(to->restart | to->suspend_pending | to->ipc.faulting);
+}
+
+/* The thread that takes the call or reply and leaves by it. */
+static struct thread *fast_partner(struct thread *t, struct portal *p,
+				   int call)
+{
+	if (call)
+		return p->servers;
+	struct thread *caller = t->ipc.caller;
+	if (!caller || caller->wait != WAIT_REPLY || p->callers ||
+	    t->ipc.intr_pending)
+		return NULL; /* nobody to answer, another call, ERR_INTR */
+	return caller;
+}
+
+struct trap_frame *ipc_fastpath(struct trap_frame *f)
+{
+	struct cpu *c = this_cpu();
+	struct thread *t = c->current;
+	int call = f->rax == SYS_call;
+	struct cap *cap;
+	if (!ipc_fastpath_on || f->rsi || c->need_resched ||
+	    t->state != THREAD_RUNNING ||
+	    cap_lookup(&t->domain->caps, (uint32_t)f->rdi, OBJ_PORTAL,
+		       call ? RIGHT_CALL : RIGHT_SERVE, &cap))
+		return NULL;
+	struct portal *p = container_of(cap->obj, struct portal, obj);
+	struct thread *to = p->dead ? NULL : fast_partner(t, p, call);
+	if (!to || !resumable(to, c))
+		return NULL;
+	/* Committed: from here on as sys_call or sys_reply_wait. */
+	t->frame = f;
+	t->ipc.desc = 0;
+	move_words(t, to);
+	if (call) {
+		t->ipc.badge = cap->badge;
+		t->ipc.result = STATUS_OK;
+		deliver(t, to, p);
+	} else {
+		answer(t, to);
+		wait_at(p, t);
+	}
+	t->ipc.resume_nr = f->rax;
+	to->state = THREAD_RUNNING;
+	to->frame->rax = (uint64_t)to->ipc.result;
+	c->current = to;
+	c->calls++;
+	c->fastpath_calls++;
+	arch_switch_direct(t, to);
+	return to->frame; /* the big lock is let go on to's stack */
+}
+
+void ipc_fast_resume(void)
+{
+	sched_finish_switch();
+	struct thread *t = current_thread();
+	if (t->restart && t->ipc.resume_nr == SYS_reply_wait) {
+		/* As sys_reply_wait: an abandoned wait is made again (its
+		 * first argument is still in place). */
+		t->restart = 0;
+		syscall_restart(t, SYS_reply_wait, t->frame->rdi);
+	} else {
+		t->frame->rax = (uint64_t)t->ipc.result;
+	}
+	return_to_user();
 }
 
 /* ---- ends ---- */

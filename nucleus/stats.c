@@ -25,6 +25,7 @@ long sys_stats(uint64_t out)
 	for (int i = 0; i < ncpus && i < METTA_STATS_CPUS; i++) {
 		s.idle_ns[i] = cpus[i].idle_ns;
 		s.calls[i] = cpus[i].calls;
+		s.fastpath[i] = cpus[i].fastpath_calls;
 	}
 	s.pages_total = nucleus_pmm->nusable;
 	s.pages_free = nucleus_pmm->nfree;

@@ -61,6 +61,19 @@ struct reply {
  */
 long ipc_fault_call(struct cap *c, const uint64_t words[4], uint64_t *answer);
 
+/*
+ * The fastpath of call and reply_wait (portal.c): with the big lock held
+ * and f the current thread's call, either does the call and switches to
+ * the thread that runs next, returning that thread's frame to leave the
+ * nucleus by (the caller lets the lock go once on that thread's stack), or
+ * changes nothing and returns NULL (the general path takes the call).
+ */
+struct trap_frame *ipc_fastpath(struct trap_frame *f);
+/* A thread the fastpath switched away from, switched in by the general
+ * path: finishes its call (from arch code, on its own stack). */
+void ipc_fast_resume(void);
+extern int ipc_fastpath_on;
+
 /* Takes t out of any IPC it is part of (it is dying). */
 void ipc_thread_gone(struct thread *t);
 

@@ -29,6 +29,7 @@
 
 extern void syscall_entry(void);
 extern void thread_entry_user(void);
+extern void ipc_fast_resume_entry(void);
 extern void context_switch(uint64_t *save_rsp, uint64_t new_rsp);
 extern char uaccess_smap;
 
@@ -131,6 +132,18 @@ void arch_set_kernel_stack(struct cpu *c, uint64_t top)
 	c->kernel_rsp = top;
 }
 
+/* Makes t's nucleus stack, below its user registers, what context_switch
+ * pops: six callee-saved registers, then the address `to` returns to. */
+static void push_continuation(struct thread *t, void (*to)(void))
+{
+	uint64_t *sp =
+	    (uint64_t *)(t->kstack_top - sizeof(struct trap_frame));
+	*--sp = (uint64_t)to;
+	for (int i = 0; i < 6; i++)
+		*--sp = 0;
+	t->saved_rsp = (uint64_t)sp;
+}
+
 void arch_thread_init_user(struct thread *t, uint64_t entry, uint64_t stack)
 {
 	struct trap_frame *tf =
@@ -141,12 +154,7 @@ void arch_thread_init_user(struct thread *t, uint64_t entry, uint64_t stack)
 	tf->rflags = RFLAGS_IF;
 	tf->rsp = stack;
 	tf->ss = SEL_UDATA;
-	/* What context_switch pops: six callee-saved registers, then ret. */
-	uint64_t *sp = (uint64_t *)tf;
-	*--sp = (uint64_t)thread_entry_user;
-	for (int i = 0; i < 6; i++)
-		*--sp = 0;
-	t->saved_rsp = (uint64_t)sp;
+	push_continuation(t, thread_entry_user);
 	if (t->arch.fpu)
 		memcpy(t->arch.fpu, fpu_initial, sizeof(fpu_initial));
 }
@@ -165,9 +173,12 @@ void arch_set_user_gs(uint64_t gs_base)
 	this_cpu()->arch.gs_loaded = gs_base;
 }
 
-void arch_switch(struct thread *prev, struct thread *next)
+/* Everything of a switch but the nucleus stack: FPU, address space, TLS
+ * bases, and the stack the next entry from user mode lands on. */
+static inline __attribute__((always_inline)) void
+switch_user_state(struct thread *prev, struct thread *next, int prev_live)
 {
-	if (prev->arch.fpu && prev->state != THREAD_DEAD)
+	if (prev->arch.fpu && prev_live)
 		fpu_save(prev->arch.fpu);
 	/* Nucleus threads run on the nucleus's tables, so that a dying
 	 * domain's tables are never in use when they are freed. */
@@ -186,5 +197,18 @@ void arch_switch(struct thread *prev, struct thread *next)
 			arch_set_user_gs(next->arch.gs_base);
 	}
 	arch_set_kernel_stack(this_cpu(), next->kstack_top);
+}
+
+void arch_switch(struct thread *prev, struct thread *next)
+{
+	switch_user_state(prev, next, prev->state != THREAD_DEAD);
+	if (!next->saved_rsp) /* left by the IPC fastpath: finish its call */
+		push_continuation(next, ipc_fast_resume_entry);
 	context_switch(&prev->saved_rsp, next->saved_rsp);
+}
+
+void arch_switch_direct(struct thread *prev, struct thread *next)
+{
+	switch_user_state(prev, next, 1);
+	prev->saved_rsp = 0; /* nothing on its stack: see arch_switch */
 }

@@ -160,6 +160,15 @@ syscall_entry:
 	xorl %ebp, %ebp		/* ends nucleus backtraces here */
 	movq %rsp, %rdi
 	call syscall_dispatch
+	/* The IPC fastpath switched threads without a context switch: it
+	 * returns the other thread's frame, with the big lock still held
+	 * until we are off this thread's stack (see portal.c). */
+	testq %rax, %rax
+	jz syscall_return
+	movq %rax, %rsp
+	movl $0, %gs:CPU_OFF_HOLDS_BKL	/* bkl_unlock() (bkl.h) */
+	incl bkl_now_serving(%rip)
+syscall_return:
 	/*
 	 * Back with sysret when the return address is a canonical user
 	 * address (sysret to a non-canonical one faults in ring 0 on Intel);
@@ -219,6 +228,13 @@ context_switch:
 	popq %rbx
 	popq %rbp
 	ret
+
+/* A thread the IPC fastpath left, switched in again by context_switch: its
+ * call is finished in C, then it leaves as from any call. */
+	.global ipc_fast_resume_entry
+ipc_fast_resume_entry:
+	call ipc_fast_resume
+	jmp syscall_return
 
 /* A new user thread's first instructions, on its nucleus stack whose top
  * holds the user register frame. */
