@@ -4,6 +4,7 @@
  * the whole message or fails with nothing moved. sys_call's fastpath is
  * the common case taken straight: words only, a server waiting.
  */
+#include <arch/switch.h>
 #include <arch/trap.h>
 #include <arch/tsc.h>
 #include <aspace_copy.h>
@@ -566,47 +567,23 @@ static inline int resumable(const struct thread *to, const struct cpu *c)
 	       !(to->restart | to->suspend_pending | to->ipc.faulting);
 }
 
-/* The thread that takes the call or reply and leaves by it. */
-static struct thread *fast_partner(struct thread *t, struct portal *p,
-				   int call)
+/* The portal in `slot` of t's table, alive, if t has `right` to it. */
+static inline struct portal *fast_portal(struct thread *t, uint64_t slot,
+					 uint32_t right, struct cap **cap)
 {
-	if (call)
-		return p->servers;
-	struct thread *caller = t->ipc.caller;
-	if (!caller || caller->wait != WAIT_REPLY || p->callers ||
-	    t->ipc.intr_pending)
-		return NULL; /* nobody to answer, another call, ERR_INTR */
-	return caller;
+	if (cap_lookup(&t->domain->caps, (uint32_t)slot, OBJ_PORTAL, right,
+		       cap))
+		return NULL;
+	struct portal *p = container_of((*cap)->obj, struct portal, obj);
+	return p->dead ? NULL : p;
 }
 
-struct trap_frame *ipc_fastpath(struct trap_frame *f)
+/* t has blocked in its call `nr`; `to` runs now, its call returning its
+ * result. */
+static inline struct trap_frame *fast_switch(struct cpu *c, struct thread *t,
+					     struct thread *to, uint64_t nr)
 {
-	struct cpu *c = this_cpu();
-	struct thread *t = c->current;
-	int call = f->rax == SYS_call;
-	struct cap *cap;
-	if (!ipc_fastpath_on || f->rsi || c->need_resched ||
-	    t->state != THREAD_RUNNING ||
-	    cap_lookup(&t->domain->caps, (uint32_t)f->rdi, OBJ_PORTAL,
-		       call ? RIGHT_CALL : RIGHT_SERVE, &cap))
-		return NULL;
-	struct portal *p = container_of(cap->obj, struct portal, obj);
-	struct thread *to = p->dead ? NULL : fast_partner(t, p, call);
-	if (!to || !resumable(to, c))
-		return NULL;
-	/* Committed: from here on as sys_call or sys_reply_wait. */
-	t->frame = f;
-	t->ipc.desc = 0;
-	move_words(t, to);
-	if (call) {
-		t->ipc.badge = cap->badge;
-		t->ipc.result = STATUS_OK;
-		deliver(t, to, p);
-	} else {
-		answer(t, to);
-		wait_at(p, t);
-	}
-	t->ipc.resume_nr = f->rax;
+	t->ipc.resume_nr = nr;
 	to->state = THREAD_RUNNING;
 	to->frame->rax = (uint64_t)to->ipc.result;
 	c->current = to;
@@ -614,6 +591,59 @@ struct trap_frame *ipc_fastpath(struct trap_frame *f)
 	c->fastpath_calls++;
 	arch_switch_direct(t, to);
 	return to->frame; /* the big lock is let go on to's stack */
+}
+
+/* sys_call when a server waits (transfer's words-only case). */
+static inline struct trap_frame *fast_call(struct cpu *c, struct thread *t,
+					   struct trap_frame *f)
+{
+	struct cap *cap;
+	struct portal *p = fast_portal(t, f->rdi, RIGHT_CALL, &cap);
+	struct thread *server = p ? p->servers : NULL;
+	if (!server || !resumable(server, c))
+		return NULL;
+	t->frame = f;
+	t->ipc.desc = 0;
+	t->ipc.badge = cap->badge;
+	t->ipc.result = STATUS_OK;
+	move_words(t, server);
+	deliver(t, server, p);
+	return fast_switch(c, t, server, SYS_call);
+}
+
+/* sys_reply_wait with a caller to answer and none queued. */
+static inline struct trap_frame *
+fast_reply_wait(struct cpu *c, struct thread *t, struct trap_frame *f)
+{
+	struct cap *cap;
+	struct portal *p = fast_portal(t, f->rdi, RIGHT_SERVE, &cap);
+	struct thread *caller = t->ipc.caller;
+	if (!p || !caller || caller->wait != WAIT_REPLY || p->callers ||
+	    t->ipc.intr_pending || !resumable(caller, c))
+		return NULL; /* or another call, or ERR_INTR, is due */
+	t->frame = f;
+	t->ipc.desc = 0;
+	move_words(t, caller);
+	answer(t, caller);
+	wait_at(p, t);
+	return fast_switch(c, t, caller, SYS_reply_wait);
+}
+
+struct trap_frame *ipc_fastpath(struct trap_frame *f)
+{
+	bkl_lock();
+	struct cpu *c = this_cpu();
+	struct thread *t = c->current;
+	struct trap_frame *to = NULL;
+	/* (A thread killed from another CPU while it waited for the lock is
+	 * not running: syscall_dispatch's business.) */
+	if (ipc_fastpath_on && !f->rsi && !c->need_resched &&
+	    t->state == THREAD_RUNNING)
+		to = f->rax == SYS_call ? fast_call(c, t, f)
+					: fast_reply_wait(c, t, f);
+	if (!to)
+		bkl_unlock(); /* nothing changed: syscall_dispatch takes it */
+	return to;
 }
 
 void ipc_fast_resume(void)

@@ -8,7 +8,6 @@
 #include <bkl.h>
 #include <domain.h>
 #include <kprintf.h>
-#include <portal.h>
 #include <sched.h>
 #include <thread.h>
 #include <uaccess.h>
@@ -20,7 +19,7 @@
 
 #define LOG_MAX 1024
 
-struct trap_frame *syscall_dispatch(struct trap_frame *f);
+void syscall_dispatch(struct trap_frame *f);
 
 /*
  * A call that is not the nucleus's: in a domain with a runtime (a Linux
@@ -42,9 +41,9 @@ static void reflect(struct trap_frame *f)
 	f->vector = VEC_REFLECT; /* out through iretq: rcx and r11 kept */
 }
 
-/* The general path of every call: back to user mode by f. */
-static __attribute__((noinline)) void syscall_general(struct trap_frame *f)
+void syscall_dispatch(struct trap_frame *f)
 {
+	bkl_lock();
 	uint64_t nr = f->rax - METTA_SYSCALL_BASE;
 	if (current_thread()->state == THREAD_DEAD) {
 		/* Killed from another CPU while it waited for the lock: its
@@ -61,20 +60,6 @@ static __attribute__((noinline)) void syscall_general(struct trap_frame *f)
 			f->rax = (uint64_t)r;
 	}
 	return_to_user();
-}
-
-/* NULL when done: back to user mode by f. Otherwise the IPC fastpath
- * switched threads: leave by the frame returned (see ipc_fastpath). */
-struct trap_frame *syscall_dispatch(struct trap_frame *f)
-{
-	bkl_lock();
-	if (f->rax - SYS_call <= SYS_reply_wait - SYS_call) {
-		struct trap_frame *to = ipc_fastpath(f);
-		if (to)
-			return to;
-	}
-	syscall_general(f);
-	return NULL;
 }
 
 long sys_log(uint64_t text, uint64_t len)

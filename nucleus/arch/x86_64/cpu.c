@@ -7,6 +7,7 @@
 #include <arch/gdt.h>
 #include <arch/paging.h>
 #include <arch/percpu.h>
+#include <arch/switch.h>
 #include <arch/thread.h>
 #include <arch/trap.h>
 #include <domain.h>
@@ -33,8 +34,8 @@ extern void ipc_fast_resume_entry(void);
 extern void context_switch(uint64_t *save_rsp, uint64_t new_rsp);
 extern char uaccess_smap;
 
-static int have_xsave;
-static uint64_t xsave_mask;
+int have_xsave;
+uint64_t xsave_mask;
 static uint8_t fpu_initial[4096] __attribute__((aligned(64)));
 
 static void protection_init(void)
@@ -70,30 +71,6 @@ static void xsetbv(uint32_t reg, uint64_t v)
 			   "d"((uint32_t)(v >> 32)));
 }
 
-static void fpu_save(void *area)
-{
-	if (have_xsave)
-		__asm__ volatile("xsave64 (%0)"
-				 :
-				 : "r"(area), "a"((uint32_t)xsave_mask),
-				   "d"((uint32_t)(xsave_mask >> 32))
-				 : "memory");
-	else
-		__asm__ volatile("fxsave64 (%0)" : : "r"(area) : "memory");
-}
-
-static void fpu_restore(const void *area)
-{
-	if (have_xsave)
-		__asm__ volatile("xrstor64 (%0)"
-				 :
-				 : "r"(area), "a"((uint32_t)xsave_mask),
-				   "d"((uint32_t)(xsave_mask >> 32))
-				 : "memory");
-	else
-		__asm__ volatile("fxrstor64 (%0)" : : "r"(area) : "memory");
-}
-
 void fpu_cpu_init(void)
 {
 	uint64_t cr0 = read_cr0();
@@ -124,12 +101,6 @@ void arch_cpu_init(struct cpu *c, const uint64_t ist_tops[3])
 	protection_init();
 	syscall_init();
 	fpu_cpu_init();
-}
-
-void arch_set_kernel_stack(struct cpu *c, uint64_t top)
-{
-	c->arch.tss.rsp[0] = top;
-	c->kernel_rsp = top;
 }
 
 /* Makes t's nucleus stack, below its user registers, what context_switch
@@ -173,42 +144,10 @@ void arch_set_user_gs(uint64_t gs_base)
 	this_cpu()->arch.gs_loaded = gs_base;
 }
 
-/* Everything of a switch but the nucleus stack: FPU, address space, TLS
- * bases, and the stack the next entry from user mode lands on. */
-static inline __attribute__((always_inline)) void
-switch_user_state(struct thread *prev, struct thread *next, int prev_live)
-{
-	if (prev->arch.fpu && prev_live)
-		fpu_save(prev->arch.fpu);
-	/* Nucleus threads run on the nucleus's tables, so that a dying
-	 * domain's tables are never in use when they are freed. */
-	uint64_t root = next->domain ? next->domain->as.root : vm_kernel_root();
-	if (read_cr3() != root)
-		write_cr3(root);
-	if (next->arch.fpu) {
-		fpu_restore(next->arch.fpu);
-		/* The MSR write is dear; threads often share a base (0). */
-		struct arch_cpu *ac = &this_cpu()->arch;
-		if (ac->fs_loaded != next->arch.fs_base) {
-			wrmsr(MSR_FS_BASE, next->arch.fs_base);
-			ac->fs_loaded = next->arch.fs_base;
-		}
-		if (ac->gs_loaded != next->arch.gs_base)
-			arch_set_user_gs(next->arch.gs_base);
-	}
-	arch_set_kernel_stack(this_cpu(), next->kstack_top);
-}
-
 void arch_switch(struct thread *prev, struct thread *next)
 {
-	switch_user_state(prev, next, prev->state != THREAD_DEAD);
+	arch_switch_state(prev, next, prev->state != THREAD_DEAD);
 	if (!next->saved_rsp) /* left by the IPC fastpath: finish its call */
 		push_continuation(next, ipc_fast_resume_entry);
 	context_switch(&prev->saved_rsp, next->saved_rsp);
-}
-
-void arch_switch_direct(struct thread *prev, struct thread *next)
-{
-	switch_user_state(prev, next, 1);
-	prev->saved_rsp = 0; /* nothing on its stack: see arch_switch */
 }

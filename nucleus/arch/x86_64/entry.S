@@ -7,6 +7,7 @@
 #include <arch/gdt.h>
 #include <arch/layout.h>
 #include <metta/status.h>
+#include <metta/syscall_numbers.h>
 #include <percpu.h>
 
 #define VEC_SYSCALL 0x100 /* not a real vector: marks a syscall frame */
@@ -159,15 +160,15 @@ syscall_entry:
 	cld
 	xorl %ebp, %ebp		/* ends nucleus backtraces here */
 	movq %rsp, %rdi
-	call syscall_dispatch
-	/* The IPC fastpath switched threads without a context switch: it
-	 * returns the other thread's frame, with the big lock still held
-	 * until we are off this thread's stack (see portal.c). */
+	/* call and reply_wait try the IPC fastpath first (portal.c). */
+	leaq -SYS_call(%rax), %rdx
+	cmpq $(SYS_reply_wait - SYS_call), %rdx
+	ja 1f
+	call ipc_fastpath
 	testq %rax, %rax
-	jz syscall_return
-	movq %rax, %rsp
-	movl $0, %gs:CPU_OFF_HOLDS_BKL	/* bkl_unlock() (bkl.h) */
-	incl bkl_now_serving(%rip)
+	jnz syscall_fast_exit
+	movq %rsp, %rdi
+1:	call syscall_dispatch
 syscall_return:
 	/*
 	 * Back with sysret when the return address is a canonical user
@@ -204,6 +205,16 @@ syscall_return:
 	movq 40(%rsp), %rsp	/* the user's stack: nothing of ours after this */
 	swapgs
 	sysretq
+
+/* The IPC fastpath switched threads without a context switch: leave by
+ * the other thread's frame, on its stack, then let the big lock go (not
+ * before: the thread we leave may be switched in on its own stack as soon
+ * as the lock is free). */
+syscall_fast_exit:
+	movq %rax, %rsp
+	movl $0, %gs:CPU_OFF_HOLDS_BKL	/* bkl_unlock() (bkl.h) */
+	incl bkl_now_serving(%rip)
+	jmp syscall_return
 
 /*
  * void context_switch(uint64_t *save_rsp, uint64_t new_rsp)

@@ -20,13 +20,6 @@ void arch_thread_init_user(struct thread *t, uint64_t entry, uint64_t stack);
  * Returns when prev is switched back in. */
 void arch_switch(struct thread *prev, struct thread *next);
 
-/* The IPC fastpath's switch: as arch_switch, but prev's nucleus stack is
- * left as it is (nothing on it is needed: it returns to user mode straight
- * from its saved registers) and this returns at once; the caller leaves by
- * next's registers. If prev is later switched in by arch_switch, it
- * finishes its call in ipc_fast_resume. */
-void arch_switch_direct(struct thread *prev, struct thread *next);
-
 /* Sets the running thread's TLS base (FS). */
 void arch_set_tls(uint64_t fs_base);
 /* Sets the running thread's user GS base (in the MSR swapgs brings back). */
