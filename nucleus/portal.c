@@ -194,17 +194,22 @@ static void move_fault_words(struct thread *from, struct thread *to)
 	}
 }
 
-static inline void move_words(struct thread *from, struct thread *to)
+/* Neither is faulting: the words go register to register. */
+static inline void copy_words(struct thread *from, struct thread *to)
 {
-	if (__builtin_expect(from->ipc.faulting | to->ipc.faulting, 0)) {
-		move_fault_words(from, to);
-		return;
-	}
 	struct trap_frame *s = from->frame, *d = to->frame;
 	d->rdx = s->rdx;
 	d->r10 = s->r10;
 	d->r8 = s->r8;
 	d->r9 = s->r9;
+}
+
+static inline void move_words(struct thread *from, struct thread *to)
+{
+	if (__builtin_expect(from->ipc.faulting | to->ipc.faulting, 0))
+		move_fault_words(from, to);
+	else
+		copy_words(from, to);
 }
 
 static void perform(struct transfer *x)
@@ -589,7 +594,7 @@ static inline struct trap_frame *fast_switch(struct cpu *c, struct thread *t,
 	c->current = to;
 	c->calls++;
 	c->fastpath_calls++;
-	arch_switch_direct(t, to);
+	arch_switch_direct(c, t, to);
 	return to->frame; /* the big lock is let go on to's stack */
 }
 
@@ -606,7 +611,7 @@ static inline struct trap_frame *fast_call(struct cpu *c, struct thread *t,
 	t->ipc.desc = 0;
 	t->ipc.badge = cap->badge;
 	t->ipc.result = STATUS_OK;
-	move_words(t, server);
+	copy_words(t, server); /* (t is in a call: not faulting) */
 	deliver(t, server, p);
 	return fast_switch(c, t, server, SYS_call);
 }
@@ -623,7 +628,7 @@ fast_reply_wait(struct cpu *c, struct thread *t, struct trap_frame *f)
 		return NULL; /* or another call, or ERR_INTR, is due */
 	t->frame = f;
 	t->ipc.desc = 0;
-	move_words(t, caller);
+	copy_words(t, caller);
 	answer(t, caller);
 	wait_at(p, t);
 	return fast_switch(c, t, caller, SYS_reply_wait);
@@ -637,13 +642,16 @@ struct trap_frame *ipc_fastpath(struct trap_frame *f)
 	struct trap_frame *to = NULL;
 	/* (A thread killed from another CPU while it waited for the lock is
 	 * not running: syscall_dispatch's business.) */
-	if (ipc_fastpath_on && !f->rsi && !c->need_resched &&
-	    t->state == THREAD_RUNNING)
+	if (__builtin_expect(ipc_fastpath_on && !f->rsi && !c->need_resched &&
+				 t->state == THREAD_RUNNING,
+			     1)) {
 		to = f->rax == SYS_call ? fast_call(c, t, f)
 					: fast_reply_wait(c, t, f);
-	if (!to)
-		bkl_unlock(); /* nothing changed: syscall_dispatch takes it */
-	return to;
+		if (__builtin_expect(to != NULL, 1))
+			return to;
+	}
+	bkl_unlock(); /* nothing changed: syscall_dispatch takes the call */
+	return NULL;
 }
 
 void ipc_fast_resume(void)

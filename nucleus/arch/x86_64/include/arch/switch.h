@@ -39,21 +39,39 @@ static inline void fpu_restore(const void *area)
 		__asm__ volatile("fxrstor64 (%0)" : : "r"(area) : "memory");
 }
 
-/* FPU, address space, TLS bases, and the stack the next entry from user
- * mode lands on (prev_live: prev's FPU state is still wanted). */
+/* prev's FPU state saved, next's loaded (either may have none). */
 static inline __attribute__((always_inline)) void
-arch_switch_state(struct thread *prev, struct thread *next, int prev_live)
+fpu_switch(void *prev_fpu, void *next_fpu)
 {
-	struct cpu *c = this_cpu();
-	if (prev->arch.fpu && prev_live)
-		fpu_save(prev->arch.fpu);
+	if (__builtin_expect(have_xsave && prev_fpu && next_fpu, 1)) {
+		/* The common case in one go: one mask for both. */
+		__asm__ volatile("xsave64 (%0)\n\txrstor64 (%1)"
+				 :
+				 : "r"(prev_fpu), "r"(next_fpu),
+				   "a"((uint32_t)xsave_mask),
+				   "d"((uint32_t)(xsave_mask >> 32))
+				 : "memory");
+		return;
+	}
+	if (prev_fpu)
+		fpu_save(prev_fpu);
+	if (next_fpu)
+		fpu_restore(next_fpu);
+}
+
+/* FPU, address space, TLS bases, and the stack the next entry from user
+ * mode lands on, for CPU c (prev_live: prev's FPU state is still wanted). */
+static inline __attribute__((always_inline)) void
+arch_switch_state(struct cpu *c, struct thread *prev, struct thread *next,
+		  int prev_live)
+{
+	fpu_switch(prev_live ? prev->arch.fpu : NULL, next->arch.fpu);
 	/* Nucleus threads run on the nucleus's tables, so that a dying
 	 * domain's tables are never in use when they are freed. */
 	uint64_t root = next->domain ? next->domain->as.root : vm_kernel_root();
 	if (read_cr3() != root)
 		write_cr3(root);
 	if (next->arch.fpu) {
-		fpu_restore(next->arch.fpu);
 		/* The MSR write is dear; threads often share a base (0). */
 		struct arch_cpu *ac = &c->arch;
 		if (ac->fs_loaded != next->arch.fs_base) {
@@ -75,9 +93,10 @@ arch_switch_state(struct thread *prev, struct thread *next, int prev_live)
  * next's registers. If prev is later switched in by arch_switch, it
  * finishes its call in ipc_fast_resume.
  */
-static inline void arch_switch_direct(struct thread *prev, struct thread *next)
+static inline void arch_switch_direct(struct cpu *c, struct thread *prev,
+				      struct thread *next)
 {
-	arch_switch_state(prev, next, 1);
+	arch_switch_state(c, prev, next, 1);
 	prev->saved_rsp = 0; /* nothing on its stack: see arch_switch */
 }
 
