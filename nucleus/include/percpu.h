@@ -40,8 +40,8 @@ struct cpu {
 	struct runqueue rq;
 	struct timer slice_timer;
 	uint64_t idle_ns; /* time with nothing to run (stats.c) */
-	uint64_t calls;	  /* nucleus calls made here */
-	uint64_t fastpath_calls; /* of them, taken by the IPC fastpath */
+	uint64_t calls;	  /* nucleus calls made here (general path) */
+	uint64_t fastpath_calls; /* and those of the IPC fastpath */
 	struct arch_cpu arch;
 };
 

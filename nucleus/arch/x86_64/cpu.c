@@ -146,7 +146,8 @@ void arch_set_user_gs(uint64_t gs_base)
 
 void arch_switch(struct thread *prev, struct thread *next)
 {
-	arch_switch_state(this_cpu(), prev, next, prev->state != THREAD_DEAD);
+	arch_switch_state(this_cpu(), prev, next, prev->state != THREAD_DEAD,
+			  0);
 	if (!next->saved_rsp) /* left by the IPC fastpath: finish its call */
 		push_continuation(next, ipc_fast_resume_entry);
 	context_switch(&prev->saved_rsp, next->saved_rsp);

@@ -59,19 +59,27 @@ fpu_switch(void *prev_fpu, void *next_fpu)
 		fpu_restore(next_fpu);
 }
 
-/* FPU, address space, TLS bases, and the stack the next entry from user
- * mode lands on, for CPU c (prev_live: prev's FPU state is still wanted). */
+/*
+ * FPU, address space, TLS bases, and the stack the next entry from user
+ * mode lands on, for CPU c. prev_live: prev's FPU state is still wanted;
+ * users: both are user threads (each has a domain and an FPU area), which
+ * the IPC fastpath knows and arch_switch does not.
+ */
 static inline __attribute__((always_inline)) void
 arch_switch_state(struct cpu *c, struct thread *prev, struct thread *next,
-		  int prev_live)
+		  int prev_live, int users)
 {
-	fpu_switch(prev_live ? prev->arch.fpu : NULL, next->arch.fpu);
+	if (users)
+		fpu_switch(prev->arch.fpu, next->arch.fpu);
+	else
+		fpu_switch(prev_live ? prev->arch.fpu : NULL, next->arch.fpu);
 	/* Nucleus threads run on the nucleus's tables, so that a dying
 	 * domain's tables are never in use when they are freed. */
-	uint64_t root = next->domain ? next->domain->as.root : vm_kernel_root();
+	uint64_t root = users || next->domain ? next->domain->as.root
+					      : vm_kernel_root();
 	if (read_cr3() != root)
 		write_cr3(root);
-	if (next->arch.fpu) {
+	if (users || next->arch.fpu) {
 		/* The MSR write is dear; threads often share a base (0). */
 		struct arch_cpu *ac = &c->arch;
 		if (ac->fs_loaded != next->arch.fs_base) {
@@ -96,7 +104,7 @@ arch_switch_state(struct cpu *c, struct thread *prev, struct thread *next,
 static inline void arch_switch_direct(struct cpu *c, struct thread *prev,
 				      struct thread *next)
 {
-	arch_switch_state(c, prev, next, 1);
+	arch_switch_state(c, prev, next, 1, 1);
 	prev->saved_rsp = 0; /* nothing on its stack: see arch_switch */
 }
 
