@@ -641,14 +641,17 @@ fast_reply_wait(struct cpu *c, struct thread *t, struct trap_frame *f)
 __attribute__((optimize("omit-frame-pointer"))) struct trap_frame *
 ipc_fastpath(struct trap_frame *f)
 {
+	/* A descriptor (buffers, capabilities, a timeout) or the switch
+	 * off: the general path, without so much as the lock. */
+	if (f->rsi || !ipc_fastpath_on)
+		return NULL;
 	bkl_lock();
 	struct cpu *c = this_cpu();
 	struct thread *t = c->current;
 	struct trap_frame *to = NULL;
 	/* (A thread killed from another CPU while it waited for the lock is
 	 * not running: syscall_dispatch's business.) */
-	if (__builtin_expect(ipc_fastpath_on && !f->rsi && !c->need_resched &&
-				 t->state == THREAD_RUNNING,
+	if (__builtin_expect(!c->need_resched && t->state == THREAD_RUNNING,
 			     1)) {
 		to = f->rax == SYS_call ? fast_call(c, t, f)
 					: fast_reply_wait(c, t, f);
