@@ -172,7 +172,7 @@ $(MBEDTLS_SRC): $(MBEDTLS_STAMP)
 MBEDTLS_CFLAGS := -I$(MBEDTLS)/include -DMBEDTLS_CONFIG_FILE='"auth/mbedtls_config.h"'
 AUTH_SRC := $(wildcard lib/auth/*.c) $(MBEDTLS_SRC)
 
-USER_TESTS := ntest ncap nipc nreply n9pheld nfork ndomain nsmp nsync ndev ndma nserv nproc ufault ndrv nnet nnetfs
+USER_TESTS := ntest ncap nipc nfast nreply n9pheld nfork ndomain nsmp nsync ndev ndma nserv nproc ufault ndrv nnet nnetfs
 USER_TEST_BINS := $(patsubst %,$(BUILD)/user/tests/%,$(USER_TESTS))
 
 $(BUILD)/user/%.c.o: %.c $(SETUP) Makefile | $(SYSCALL_GEN)

@@ -55,8 +55,22 @@ int aspace_check(struct domain *d, uint64_t addr, size_t n, int write)
 	return STATUS_OK;
 }
 
+/* Where [addr, addr + n) is, if it lies within one page that is there
+ * with the rights: the common case of a descriptor or a result field,
+ * reached with one lookup rather than a check and then a copy's. */
+static inline void *reach_small(struct domain *d, uint64_t addr, size_t n,
+				int write)
+{
+	return n && in_page(addr, n) == n ? reach(d, addr, write) : NULL;
+}
+
 int aspace_read(struct domain *d, uint64_t addr, void *dst, size_t n)
 {
+	void *p = reach_small(d, addr, n, 0);
+	if (p) {
+		memcpy(dst, p, n);
+		return STATUS_OK;
+	}
 	int rc = aspace_check(d, addr, n, 0);
 	for (size_t done = 0; rc == STATUS_OK && done < n;) {
 		size_t k = in_page(addr + done, n - done);
@@ -68,6 +82,11 @@ int aspace_read(struct domain *d, uint64_t addr, void *dst, size_t n)
 
 int aspace_write(struct domain *d, uint64_t addr, const void *src, size_t n)
 {
+	void *p = reach_small(d, addr, n, 1);
+	if (p) {
+		memcpy(p, src, n);
+		return STATUS_OK;
+	}
 	int rc = aspace_check(d, addr, n, 1);
 	for (size_t done = 0; rc == STATUS_OK && done < n;) {
 		size_t k = in_page(addr + done, n - done);

@@ -14,6 +14,7 @@
 #include <domain.h>
 #include <fmt/fmt.h>
 #include <memobj.h>
+#include <portal.h>
 #include <metta/abi.h>
 #include <metta/status.h>
 #include <sched.h>
@@ -134,6 +135,8 @@ void nucleus_main(struct boot_info *bi)
 	char what[32];
 	if (cmdline_get(bi->cmdline, "fault", what, sizeof(what)))
 		fault_inject(what);
+	if (cmdline_is(bi->cmdline, "fastpath", "off"))
+		ipc_fastpath_on = 0; /* every call the general way */
 	if (cmdline_find(bi->cmdline, "test", &(size_t){ 0 }))
 		selftest_run_all(bi);
 	if (cmdline_get(bi->cmdline, "root", what, sizeof(what)))

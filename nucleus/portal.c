@@ -4,6 +4,7 @@
  * the whole message or fails with nothing moved. sys_call's fastpath is
  * the common case taken straight: words only, a server waiting.
  */
+#include <arch/switch.h>
 #include <arch/trap.h>
 #include <arch/tsc.h>
 #include <aspace_copy.h>
@@ -12,6 +13,7 @@
 #include <domain.h>
 #include <event.h>
 #include <kmem.h>
+#include <percpu.h>
 #include <portal.h>
 #include <sched.h>
 #include <string/kstring.h>
@@ -192,17 +194,22 @@ static void move_fault_words(struct thread *from, struct thread *to)
 	}
 }
 
-static inline void move_words(struct thread *from, struct thread *to)
+/* Neither is faulting: the words go register to register. */
+static inline void copy_words(struct thread *from, struct thread *to)
 {
-	if (__builtin_expect(from->ipc.faulting | to->ipc.faulting, 0)) {
-		move_fault_words(from, to);
-		return;
-	}
 	struct trap_frame *s = from->frame, *d = to->frame;
 	d->rdx = s->rdx;
 	d->r10 = s->r10;
 	d->r8 = s->r8;
 	d->r9 = s->r9;
+}
+
+static inline void move_words(struct thread *from, struct thread *to)
+{
+	if (__builtin_expect(from->ipc.faulting | to->ipc.faulting, 0))
+		move_fault_words(from, to);
+	else
+		copy_words(from, to);
 }
 
 static void perform(struct transfer *x)
@@ -285,6 +292,36 @@ static void wake_with(struct thread *t, long result)
 	t->ipc.result = result;
 	t->wait = WAIT_NONE;
 	sched_wake(t);
+}
+
+/* The caller's message has moved to the waiting server: they pair, the
+ * server will run (on the caller's CPU), the caller waits for the reply. */
+static void deliver(struct thread *caller, struct thread *server,
+		    struct portal *p)
+{
+	pop_server(p);
+	pair(caller, server, p);
+	caller->state = THREAD_BLOCKED;
+	server->ipc.result = STATUS_OK;
+	server->wait = WAIT_NONE;
+	server->cpu = caller->cpu; /* the call migrates the server to it */
+}
+
+/* The reply has moved to s's caller: its call returns STATUS_OK when it
+ * runs again (its caller decides when). */
+static void answer(struct thread *s, struct thread *caller)
+{
+	unpair(s);
+	caller->ipc.result = STATUS_OK;
+	caller->wait = WAIT_NONE;
+}
+
+/* s waits at p for the next call. */
+static void wait_at(struct portal *p, struct thread *s)
+{
+	push_server(p, s);
+	s->state = THREAD_BLOCKED;
+	s->wait = WAIT_RECEIVE;
 }
 
 /* ---- calls ---- */
@@ -374,12 +411,7 @@ long sys_call(const uint64_t *a)
 		return call_block(t, p, a);
 	if ((rc = transfer(t, server)))
 		return rc; /* nothing moved; the server keeps waiting */
-	pop_server(p);
-	pair(t, server, p);
-	t->state = THREAD_BLOCKED;
-	server->ipc.result = STATUS_OK;
-	server->wait = WAIT_NONE;
-	server->cpu = t->cpu;	 /* the call migrates the server to our CPU */
+	deliver(t, server, p);
 	sched_switch_to(server); /* back here with the reply */
 	return t->ipc.result;
 }
@@ -398,12 +430,7 @@ long ipc_fault_call(struct cap *c, const uint64_t words[4], uint64_t *answer)
 	struct thread *server = p->servers;
 	if (server) {
 		transfer(t, server); /* words only: cannot fail */
-		pop_server(p);
-		pair(t, server, p);
-		t->state = THREAD_BLOCKED;
-		server->ipc.result = STATUS_OK;
-		server->wait = WAIT_NONE;
-		server->cpu = t->cpu;
+		deliver(t, server, p);
 		sched_switch_to(server);
 	} else {
 		push_caller(p, t);
@@ -436,9 +463,7 @@ static int reply_to_caller(struct thread *s, struct thread **answered)
 	int rc = transfer(s, caller);
 	if (rc)
 		return rc;
-	unpair(s);
-	caller->ipc.result = STATUS_OK;
-	caller->wait = WAIT_NONE;
+	answer(s, caller);
 	*answered = caller;
 	return STATUS_OK;
 }
@@ -484,9 +509,7 @@ long sys_reply_wait(const uint64_t *a)
 			sched_wake(caller);
 		return STATUS_ERR_INTR;
 	}
-	push_server(p, s);
-	s->state = THREAD_BLOCKED;
-	s->wait = WAIT_RECEIVE;
+	wait_at(p, s);
 	/* Straight back to the caller we answered, on its own time. */
 	if (caller && caller->cpu == s->cpu)
 		sched_switch_to(caller);
@@ -513,6 +536,145 @@ long sys_reply(const uint64_t *a)
 	if (rc == STATUS_OK && caller)
 		sched_wake(caller);
 	return rc;
+}
+
+/* ---- the fastpath ---- */
+
+/*
+ * seL4's fastpath.c is the model: the common case of call and reply_wait
+ * (words only, the other party blocked in its own call or reply_wait on
+ * this CPU, nothing pending for either) done in a short straight path,
+ * whose preconditions are checked before anything changes; anything else
+ * (a message descriptor: buffers, capabilities, timeouts; a queued caller;
+ * a dead portal; an interrupt, suspension or restart pending; another CPU;
+ * a fault) goes the general way, sys_call and sys_reply_wait, which stay
+ * the reference: the results are the same (tests/user/nfast.c compares).
+ *
+ * What it saves is the context switch: the thread it switches to is blocked
+ * in a call whose only work left is to return its result, so it leaves for
+ * user mode straight from its saved registers, and the thread that blocks
+ * keeps nothing on its nucleus stack. If the general path switches back to
+ * such a thread, arch_switch makes it resume in ipc_fast_resume, which
+ * finishes its call as sys_call or sys_reply_wait would have.
+ */
+
+int ipc_fastpath_on = 1; /* "fastpath=off" on the command line: never */
+
+/*
+ * Whether `to`, blocked in a call or reply_wait, can leave straight by its
+ * saved registers on this CPU: nothing but its result is left to do. (A
+ * blocked thread is in no run queue, and its frame is its call's, at the
+ * top of its nucleus stack.)
+ */
+static inline int resumable(const struct thread *to, const struct cpu *c)
+{
+	return to->cpu == c && to->state == THREAD_BLOCKED &&
+	       !(to->restart | to->suspend_pending | to->ipc.faulting);
+}
+
+/* The portal in `slot` of t's table, alive, if t has `right` to it. */
+static inline struct portal *fast_portal(struct thread *t, uint64_t slot,
+					 uint32_t right, struct cap **cap)
+{
+	if (cap_lookup(&t->domain->caps, (uint32_t)slot, OBJ_PORTAL, right,
+		       cap))
+		return NULL;
+	struct portal *p = container_of((*cap)->obj, struct portal, obj);
+	return p->dead ? NULL : p;
+}
+
+/* t has blocked in its call `nr`; `to` runs now, its call returning its
+ * result. */
+static inline struct trap_frame *fast_switch(struct cpu *c, struct thread *t,
+					     struct thread *to, uint64_t nr)
+{
+	t->ipc.resume_nr = nr;
+	to->state = THREAD_RUNNING;
+	to->frame->rax = (uint64_t)to->ipc.result;
+	c->current = to;
+	c->fastpath_calls++; /* (counted with calls by sys_stats) */
+	arch_switch_direct(c, t, to);
+	struct trap_frame *out = to->frame;
+	if (!out)
+		__builtin_unreachable(); /* a blocked thread's call's frame */
+	return out; /* the big lock is let go on to's stack */
+}
+
+/* sys_call when a server waits (transfer's words-only case). */
+static inline struct trap_frame *fast_call(struct cpu *c, struct thread *t,
+					   struct trap_frame *f)
+{
+	struct cap *cap;
+	struct portal *p = fast_portal(t, f->rdi, RIGHT_CALL, &cap);
+	struct thread *server = p ? p->servers : NULL;
+	if (!server || !resumable(server, c))
+		return NULL;
+	t->frame = f;
+	t->ipc.desc = 0;
+	t->ipc.badge = cap->badge;
+	t->ipc.result = STATUS_OK;
+	copy_words(t, server); /* (t is in a call: not faulting) */
+	deliver(t, server, p);
+	return fast_switch(c, t, server, SYS_call);
+}
+
+/* sys_reply_wait with a caller to answer and none queued. */
+static inline struct trap_frame *
+fast_reply_wait(struct cpu *c, struct thread *t, struct trap_frame *f)
+{
+	struct cap *cap;
+	struct portal *p = fast_portal(t, f->rdi, RIGHT_SERVE, &cap);
+	struct thread *caller = t->ipc.caller;
+	if (!p || !caller || caller->wait != WAIT_REPLY || p->callers ||
+	    t->ipc.intr_pending || !resumable(caller, c))
+		return NULL; /* or another call, or ERR_INTR, is due */
+	t->frame = f;
+	t->ipc.desc = 0;
+	copy_words(t, caller);
+	answer(t, caller);
+	wait_at(p, t);
+	return fast_switch(c, t, caller, SYS_reply_wait);
+}
+
+/* (Without a frame pointer: it calls nothing a backtrace would go
+ * through, and the two instructions count here.) */
+__attribute__((optimize("omit-frame-pointer"))) struct trap_frame *
+ipc_fastpath(struct trap_frame *f)
+{
+	/* A descriptor (buffers, capabilities, a timeout) or the switch
+	 * off: the general path, without so much as the lock. */
+	if (f->rsi || !ipc_fastpath_on)
+		return NULL;
+	bkl_lock();
+	struct cpu *c = this_cpu();
+	struct thread *t = c->current;
+	struct trap_frame *to = NULL;
+	/* (A thread killed from another CPU while it waited for the lock is
+	 * not running: syscall_dispatch's business.) */
+	if (__builtin_expect(!c->need_resched && t->state == THREAD_RUNNING,
+			     1)) {
+		to = f->rax == SYS_call ? fast_call(c, t, f)
+					: fast_reply_wait(c, t, f);
+		if (__builtin_expect(to != NULL, 1))
+			return to;
+	}
+	bkl_unlock(); /* nothing changed: syscall_dispatch takes the call */
+	return NULL;
+}
+
+void ipc_fast_resume(void)
+{
+	sched_finish_switch();
+	struct thread *t = current_thread();
+	if (t->restart && t->ipc.resume_nr == SYS_reply_wait) {
+		/* As sys_reply_wait: an abandoned wait is made again (its
+		 * first argument is still in place). */
+		t->restart = 0;
+		syscall_restart(t, SYS_reply_wait, t->frame->rdi);
+	} else {
+		t->frame->rax = (uint64_t)t->ipc.result;
+	}
+	return_to_user();
 }
 
 /* ---- ends ---- */

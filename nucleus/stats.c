@@ -24,7 +24,9 @@ long sys_stats(uint64_t out)
 	struct metta_stats s = { .now_ns = clock_ns(), .ncpus = (uint64_t)ncpus };
 	for (int i = 0; i < ncpus && i < METTA_STATS_CPUS; i++) {
 		s.idle_ns[i] = cpus[i].idle_ns;
-		s.calls[i] = cpus[i].calls;
+		/* The fastpath counts its calls apart only. */
+		s.calls[i] = cpus[i].calls + cpus[i].fastpath_calls;
+		s.fastpath[i] = cpus[i].fastpath_calls;
 	}
 	s.pages_total = nucleus_pmm->nusable;
 	s.pages_free = nucleus_pmm->nfree;

@@ -65,6 +65,7 @@ struct metta_stats {
 	uint64_t calls[METTA_STATS_CPUS];   /* nucleus calls made on each CPU */
 	uint64_t pages_total, pages_free;   /* physical memory, 4 KiB pages */
 	uint64_t objects[16];		    /* live objects by type (OBJ_*) */
+	uint64_t fastpath[METTA_STATS_CPUS]; /* of calls, by the IPC fastpath */
 };
 
 /*

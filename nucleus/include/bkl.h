@@ -8,10 +8,31 @@
 #ifndef NUCLEUS_BKL_H
 #define NUCLEUS_BKL_H
 
+#include <percpu.h>
 #include <stdint.h>
 
-void bkl_lock(void);
-void bkl_unlock(void);
+/* A ticket lock (fair between CPUs); inline, as every entry takes it. */
+extern volatile uint32_t bkl_next_ticket, bkl_now_serving;
+void bkl_wait(struct cpu *c, uint32_t ticket); /* until it is ours */
+
+static inline void bkl_lock(void)
+{
+	struct cpu *c = this_cpu();
+	uint32_t ticket =
+	    __atomic_fetch_add(&bkl_next_ticket, 1, __ATOMIC_RELAXED);
+	if (__builtin_expect(__atomic_load_n(&bkl_now_serving,
+					     __ATOMIC_ACQUIRE) != ticket,
+			     0))
+		bkl_wait(c, ticket);
+	c->holds_bkl = 1;
+}
+
+static inline void bkl_unlock(void)
+{
+	this_cpu()->holds_bkl = 0;
+	__atomic_store_n(&bkl_now_serving, bkl_now_serving + 1,
+			 __ATOMIC_RELEASE);
+}
 
 /* Leaves the nucleus for user mode: reschedules if asked, then unlocks. */
 void return_to_user(void);

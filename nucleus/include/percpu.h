@@ -10,6 +10,7 @@
 #define CPU_OFF_KERNEL_RSP 8
 #define CPU_OFF_USER_RSP   16
 #define CPU_OFF_CURRENT	   24
+#define CPU_OFF_HOLDS_BKL  60 /* entry.S lets the lock go after a fastpath */
 
 #ifndef __ASSEMBLER__
 #include <arch/percpu.h>
@@ -41,7 +42,8 @@ struct cpu {
 	struct runqueue rq;
 	struct timer slice_timer;
 	uint64_t idle_ns; /* time with nothing to run (stats.c) */
-	uint64_t calls;	  /* nucleus calls made here */
+	uint64_t calls;	  /* nucleus calls made here (general path) */
+	uint64_t fastpath_calls; /* and those of the IPC fastpath */
 	struct arch_cpu arch;
 };
 
@@ -51,6 +53,8 @@ _Static_assert(offsetof(struct cpu, kernel_rsp) == CPU_OFF_KERNEL_RSP,
 _Static_assert(offsetof(struct cpu, user_rsp) == CPU_OFF_USER_RSP,
 	       "cpu layout");
 _Static_assert(offsetof(struct cpu, current) == CPU_OFF_CURRENT, "cpu layout");
+_Static_assert(offsetof(struct cpu, holds_bkl) == CPU_OFF_HOLDS_BKL,
+	       "cpu layout");
 
 extern struct cpu cpus[CPU_MAX];
 extern int ncpus;

@@ -58,6 +58,7 @@ struct ipc_state {
 	struct portal *served; /* server: where its current call came in */
 	struct reply *held;    /* caller: the reply capability holding it */
 	int intr_pending;      /* THREAD_INTERRUPT met no interruptible call */
+	uint64_t resume_nr;    /* the call the fastpath left it in */
 };
 
 struct thread {

@@ -474,6 +474,49 @@ def user_test_boot(name, program, extra_checks=(), timed=False, devices=()):
     }
 
 
+class FastpathDigests:
+    """The IPC fastpath's equivalence (tests/user/nfast.c): the boot with the
+    fastpath records its digest and checks that the fastpath was taken;
+    its peer with fastpath=off checks the fastpath was not taken and that
+    its digest is the same (the boot's machine is judged first)."""
+
+    LINE = r"FAST digest=([0-9a-f]{16}) ops=\d+ fastpath=(\d+)$"
+
+    def __init__(self):
+        self.digest = None
+
+    def found(self, out):
+        m = re.search(self.LINE, out, re.M)
+        return (m.group(1), int(m.group(2))) if m else (None, None)
+
+    def taken(self, out):
+        digest, calls = self.found(out)
+        self.digest = digest
+        return (None if calls else f"fastpath taken {calls} times") if digest \
+            else "no FAST line"
+
+    def same_without(self, out):
+        digest, calls = self.found(out)
+        if digest is None:
+            return "no FAST line"
+        if calls:
+            return f"fastpath=off took the fastpath {calls} times"
+        return None if digest == self.digest else \
+            f"digest {digest} without the fastpath, {self.digest} with it"
+
+
+def fastpath_boot():
+    """nfast twice at once: with the fastpath and (a peer) without."""
+    digests = FastpathDigests()
+    boot = user_test_boot("user_fastpath", "nfast", [
+        ("fastpath_taken", digests.taken)])
+    off = user_test_boot("off", "nfast", [
+        ("same_digest_without_fastpath", digests.same_without)])
+    off["cmdline"] += " fastpath=off"
+    boot["peers"] = [off]
+    return boot
+
+
 def user_fault_boot(kind, report):
     name = f"ufault-{kind}"
     return {
@@ -786,6 +829,7 @@ BOOTS = [
     user_test_boot("user_nucleus", "ntest", timed=True),  # nucleus calls, registers, FPU
     user_test_boot("user_capabilities", "ncap", timed=True),  # caps, domains, threads, memory, events
     user_test_boot("user_ipc", "nipc", timed=True),  # portals, with 3 x 100,000 calls under load
+    fastpath_boot(),  # the IPC fastpath and the general path agree
     user_test_boot("user_reply", "nreply"),  # answering later, cancellation, notices
     user_test_boot("user_9p_held", "n9pheld"),  # held 9P reads; 100 dead clients
     user_test_boot("user_fork", "nfork"),  # mem_fork: a program copies itself

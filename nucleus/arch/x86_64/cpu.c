@@ -7,6 +7,7 @@
 #include <arch/gdt.h>
 #include <arch/paging.h>
 #include <arch/percpu.h>
+#include <arch/switch.h>
 #include <arch/thread.h>
 #include <arch/trap.h>
 #include <domain.h>
@@ -29,11 +30,12 @@
 
 extern void syscall_entry(void);
 extern void thread_entry_user(void);
+extern void ipc_fast_resume_entry(void);
 extern void context_switch(uint64_t *save_rsp, uint64_t new_rsp);
 extern char uaccess_smap;
 
-static int have_xsave;
-static uint64_t xsave_mask;
+int have_xsave;
+uint64_t xsave_mask;
 static uint8_t fpu_initial[4096] __attribute__((aligned(64)));
 
 static void protection_init(void)
@@ -69,30 +71,6 @@ static void xsetbv(uint32_t reg, uint64_t v)
 			   "d"((uint32_t)(v >> 32)));
 }
 
-static void fpu_save(void *area)
-{
-	if (have_xsave)
-		__asm__ volatile("xsave64 (%0)"
-				 :
-				 : "r"(area), "a"((uint32_t)xsave_mask),
-				   "d"((uint32_t)(xsave_mask >> 32))
-				 : "memory");
-	else
-		__asm__ volatile("fxsave64 (%0)" : : "r"(area) : "memory");
-}
-
-static void fpu_restore(const void *area)
-{
-	if (have_xsave)
-		__asm__ volatile("xrstor64 (%0)"
-				 :
-				 : "r"(area), "a"((uint32_t)xsave_mask),
-				   "d"((uint32_t)(xsave_mask >> 32))
-				 : "memory");
-	else
-		__asm__ volatile("fxrstor64 (%0)" : : "r"(area) : "memory");
-}
-
 void fpu_cpu_init(void)
 {
 	uint64_t cr0 = read_cr0();
@@ -125,10 +103,16 @@ void arch_cpu_init(struct cpu *c, const uint64_t ist_tops[3])
 	fpu_cpu_init();
 }
 
-void arch_set_kernel_stack(struct cpu *c, uint64_t top)
+/* Makes t's nucleus stack, below its user registers, what context_switch
+ * pops: six callee-saved registers, then the address `to` returns to. */
+static void push_continuation(struct thread *t, void (*to)(void))
 {
-	c->arch.tss.rsp[0] = top;
-	c->kernel_rsp = top;
+	uint64_t *sp =
+	    (uint64_t *)(t->kstack_top - sizeof(struct trap_frame));
+	*--sp = (uint64_t)to;
+	for (int i = 0; i < 6; i++)
+		*--sp = 0;
+	t->saved_rsp = (uint64_t)sp;
 }
 
 void arch_thread_init_user(struct thread *t, uint64_t entry, uint64_t stack)
@@ -141,12 +125,7 @@ void arch_thread_init_user(struct thread *t, uint64_t entry, uint64_t stack)
 	tf->rflags = RFLAGS_IF;
 	tf->rsp = stack;
 	tf->ss = SEL_UDATA;
-	/* What context_switch pops: six callee-saved registers, then ret. */
-	uint64_t *sp = (uint64_t *)tf;
-	*--sp = (uint64_t)thread_entry_user;
-	for (int i = 0; i < 6; i++)
-		*--sp = 0;
-	t->saved_rsp = (uint64_t)sp;
+	push_continuation(t, thread_entry_user);
 	if (t->arch.fpu)
 		memcpy(t->arch.fpu, fpu_initial, sizeof(fpu_initial));
 }
@@ -167,24 +146,9 @@ void arch_set_user_gs(uint64_t gs_base)
 
 void arch_switch(struct thread *prev, struct thread *next)
 {
-	if (prev->arch.fpu && prev->state != THREAD_DEAD)
-		fpu_save(prev->arch.fpu);
-	/* Nucleus threads run on the nucleus's tables, so that a dying
-	 * domain's tables are never in use when they are freed. */
-	uint64_t root = next->domain ? next->domain->as.root : vm_kernel_root();
-	if (read_cr3() != root)
-		write_cr3(root);
-	if (next->arch.fpu) {
-		fpu_restore(next->arch.fpu);
-		/* The MSR write is dear; threads often share a base (0). */
-		struct arch_cpu *ac = &this_cpu()->arch;
-		if (ac->fs_loaded != next->arch.fs_base) {
-			wrmsr(MSR_FS_BASE, next->arch.fs_base);
-			ac->fs_loaded = next->arch.fs_base;
-		}
-		if (ac->gs_loaded != next->arch.gs_base)
-			arch_set_user_gs(next->arch.gs_base);
-	}
-	arch_set_kernel_stack(this_cpu(), next->kstack_top);
+	arch_switch_state(this_cpu(), prev, next, prev->state != THREAD_DEAD,
+			  0);
+	if (!next->saved_rsp) /* left by the IPC fastpath: finish its call */
+		push_continuation(next, ipc_fast_resume_entry);
 	context_switch(&prev->saved_rsp, next->saved_rsp);
 }

@@ -8,6 +8,7 @@
 #include <arch/layout.h>
 #include <metta/status.h>
 #include <metta/syscall.h>
+#include <metta/syscall_numbers.h>
 #include <percpu.h>
 
 #define VEC_SYSCALL 0x100 /* not a real vector: marks a syscall frame */
@@ -175,7 +176,16 @@ syscall_frame:
 	cld
 	xorl %ebp, %ebp		/* ends nucleus backtraces here */
 	movq %rsp, %rdi
-	call syscall_dispatch
+	/* call and reply_wait try the IPC fastpath first (portal.c). */
+	leaq -SYS_call(%rax), %rdx
+	cmpq $(SYS_reply_wait - SYS_call), %rdx
+	ja 1f
+	call ipc_fastpath
+	testq %rax, %rax
+	jnz syscall_fast_exit
+	movq %rsp, %rdi
+1:	call syscall_dispatch
+syscall_return:
 	/*
 	 * Back with sysret when the return address is a canonical user
 	 * address (sysret to a non-canonical one faults in ring 0 on Intel);
@@ -229,6 +239,16 @@ syscall_reflect:
 1:	movq %gs:CPU_OFF_USER_RSP, %rax
 	jmp syscall_frame
 
+/* The IPC fastpath switched threads without a context switch: leave by
+ * the other thread's frame, on its stack, then let the big lock go (not
+ * before: the thread we leave may be switched in on its own stack as soon
+ * as the lock is free). */
+syscall_fast_exit:
+	movq %rax, %rsp
+	movl $0, %gs:CPU_OFF_HOLDS_BKL	/* bkl_unlock() (bkl.h) */
+	incl bkl_now_serving(%rip)
+	jmp syscall_return
+
 /*
  * void context_switch(uint64_t *save_rsp, uint64_t new_rsp)
  * Saves the callee-saved registers and stack of the running thread, and
@@ -252,6 +272,13 @@ context_switch:
 	popq %rbx
 	popq %rbp
 	ret
+
+/* A thread the IPC fastpath left, switched in again by context_switch: its
+ * call is finished in C, then it leaves as from any call. */
+	.global ipc_fast_resume_entry
+ipc_fast_resume_entry:
+	call ipc_fast_resume
+	jmp syscall_return
 
 /* A new user thread's first instructions, on its nucleus stack whose top
  * holds the user register frame. */

@@ -18,41 +18,46 @@
 	movq 24(%rbx), %r9
 	.endm
 
-	.macro store_words
-	movq %rdx, 0(%rbx)
-	movq %r10, 8(%rbx)
-	movq %r8, 16(%rbx)
-	movq %r9, 24(%rbx)
-	.endm
-
 	.text
+/* The pointers the answer goes to wait on the stack: the syscall
+ * instruction clobbers rcx and r11, and the words' registers come back
+ * with the answer. */
 	.global metta_call
 metta_call:
-	pushq %rbx
-	movq %rdx, %rbx
-	load_words
+	pushq %rdx		/* w */
+	movq 8(%rdx), %r10
+	movq 16(%rdx), %r8
+	movq 24(%rdx), %r9
+	movq 0(%rdx), %rdx
 	movl $SYS_call, %eax
 	syscall
-	store_words
-	popq %rbx
+	popq %rcx
+	movq %rdx, 0(%rcx)
+	movq %r10, 8(%rcx)
+	movq %r8, 16(%rcx)
+	movq %r9, 24(%rcx)
 	ret
 
 	.global metta_reply_wait
 metta_reply_wait:
-	pushq %rbx
-	pushq %r12
-	movq %rdx, %rbx
-	movq %rcx, %r12
-	load_words
+	pushq %rdx		/* w */
+	pushq %rcx		/* badge */
+	movq 8(%rdx), %r10
+	movq 16(%rdx), %r8
+	movq 24(%rdx), %r9
+	movq 0(%rdx), %rdx
 	movl $SYS_reply_wait, %eax
 	syscall
-	store_words
-	testq %r12, %r12
+	popq %r11
+	popq %rcx
+	movq %rdx, 0(%rcx)
+	movq %r10, 8(%rcx)
+	movq %r8, 16(%rcx)
+	movq %r9, 24(%rcx)
+	testq %r11, %r11
 	jz 1f
-	movq %rdi, (%r12)
-1:	popq %r12
-	popq %rbx
-	ret
+	movq %rdi, (%r11)
+1:	ret
 
 	.global metta_reply
 metta_reply:

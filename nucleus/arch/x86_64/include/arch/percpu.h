@@ -41,7 +41,4 @@ static inline struct cpu *this_cpu(void)
  */
 void arch_cpu_init(struct cpu *c, const uint64_t ist_tops[3]);
 
-/* Where the next entry from user mode lands: the thread's kernel stack. */
-void arch_set_kernel_stack(struct cpu *c, uint64_t top);
-
 #endif
