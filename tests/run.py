@@ -211,9 +211,11 @@ def type_input(p, log, chunks, boot):
     a chunk only once a prompt has come since the last one was typed (at
     most READY_TIMEOUT later), so that a loaded machine running a command
     longer than the pause never gets the next line's echo in the middle of
-    its output. Empty chunks are pauses."""
+    its output ("paced" may be the prompt's pattern, READY by default).
+    Empty chunks are pauses."""
     pattern = boot.get("ready", READY)
     paced = boot.get("paced", False)
+    prompt = paced if isinstance(paced, str) else pattern
     waited, seen = False, 0
     for i, chunk in enumerate(chunks):
         if i:
@@ -223,11 +225,11 @@ def type_input(p, log, chunks, boot):
             waited = True
         elif chunk and paced:
             deadline = time.monotonic() + READY_TIMEOUT
-            while (prompts(log, pattern) <= seen and p.poll() is None
+            while (prompts(log, prompt) <= seen and p.poll() is None
                    and time.monotonic() < deadline):
                 time.sleep(0.1)
         if chunk:
-            seen = prompts(log, pattern)
+            seen = prompts(log, prompt)
         p.stdin.write(chunk.encode())
         p.stdin.flush()
 

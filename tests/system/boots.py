@@ -629,6 +629,7 @@ def storm_boot(name, n):
             "bin/storm.sh": "../tests/system/files/storm.sh"}, programs=True)},
         "input": storm_input(n),
         "exit": EXIT_POWEROFF,
+        "timeout": 300,
         "checks": [
             ("forks_done", contains("forks-done")),
             ("pipes_done", contains("pipes-done")),
@@ -979,6 +980,7 @@ BOOTS = [
                     "net.srv": built("modules/net.srv")},
         "input": "posixtest -e /tmp\necho status $?\nns\npoweroff\n",
         "exit": EXIT_POWEROFF,
+        "timeout": 300,  # about 60 s alone; a loaded machine takes twice that
         "tests": "POSIX",
         "checks": [
             ("all_passed", matches(r"^(msh\$ )?status 0$")),
@@ -1209,6 +1211,7 @@ BOOTS = [
                   "/bin/env /bin/hello.sh first\n", "/bin/env /bin/notelf\n",
                   "/bin/env /bin/cat /proc/self/stat\n",
                   "/bin/env /bin/readlink /proc/self/exe\n", "poweroff\n"],
+        "paced": r"msh( \[\d+\])?\$ ",  # msh's prompt, with a failure's status
         "exit": EXIT_POWEROFF,
         "checks": [
             ("elf_through_a_link", matches(r"(^|\$ )exec-works\r?$")),
