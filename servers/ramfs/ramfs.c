@@ -89,10 +89,10 @@ static int file_mem_create(struct ramfs *f, uint32_t *mem, uint8_t **window)
 	while (w < NWINDOWS && (windows_used[w / 64] >> (w % 64) & 1))
 		w++;
 	uint32_t slot = w < NWINDOWS ? metta_slot_alloc() : 0;
-	if (!slot || metta_mem_create(slot, RAMFS_MAXPAGES))
+	if (!slot || metta_mem_create(slot, RAMFS_MAXPAGES + 1))
 		return -P9_ENOMEM;
 	uint64_t va = WINDOWS_VA + (uint64_t)w * WINDOW_SIZE;
-	if (metta_mem_map(CAP_SELF, slot, 0, va, RAMFS_MAXPAGES,
+	if (metta_mem_map(CAP_SELF, slot, 0, va, RAMFS_MAXPAGES + 1,
 			  RIGHT_READ | RIGHT_WRITE)) {
 		metta_cap_delete(slot);
 		return -P9_ENOMEM;

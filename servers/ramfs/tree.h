@@ -76,6 +76,7 @@ struct ramfs_node {
 	void **ind;  /* RAMFS_PPP data pages */
 	uint8_t *window; /* a file in memory: where its bytes are, else 0 */
 	uint32_t mem;	 /* and its memory object's slot */
+	void *statepage; /* the region page kept for its state page */
 	void **dind; /* RAMFS_PPP pages of RAMFS_PPP data pages */
 	uint16_t namelen;
 	char name[RAMFS_NAME_MAX + 1];
@@ -87,8 +88,9 @@ struct ramfs;
 
 /* What files in memory need from the program around the tree. */
 struct ramfs_mem {
-	/* A new object of RAMFS_MAXPAGES pages, mapped read-write: its slot
-	 * and where: 0 or -P9_ENOMEM. */
+	/* A new object of RAMFS_MAXPAGES pages and a state page after them
+	 * (struct p9_memstate), mapped read-write: its slot and where: 0 or
+	 * -P9_ENOMEM. */
 	int (*create)(struct ramfs *fs, uint32_t *mem, uint8_t **window);
 	void (*destroy)(struct ramfs *fs, uint32_t mem, uint8_t *window);
 	/* Gives pages [first, first + n) of object mem back (they read as
