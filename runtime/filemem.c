@@ -1,9 +1,9 @@
 /*
  * Reading files from their servers' pages, without a call.
  *
- * A server that keeps a file in memory (ramfs: P9_MEMORY with a state
- * page, include/metta/proto.h) lets a client map the file's pages and its
- * state page (length, a change count) read-only. Once a process has read
+ * A server that keeps a file in memory (ramfs: P9_MEMORY and
+ * P9_MEMSTATE, include/metta/proto.h) lets a client map the file's pages
+ * and its state page (length, a change count) read-only. Once a process has read
  * a file through 9P twice in full (FM_FULL_READS reads that filled their
  * buffer: a reader going on, or the same file read again), the runtime
  * maps it and reads from then on copy from the mapping: the length and
@@ -73,14 +73,27 @@ static struct fm_entry *fm_find(const struct loc *l)
 
 static void fm_drop(struct fm_entry *e)
 {
-	if (e->state == FM_MAPPED)
+	if (e->state == FM_MAPPED) {
 		metta_mem_unmap(CAP_SELF, (uint64_t)fm_window(e));
+		metta_mem_unmap(CAP_SELF, (uint64_t)fm_state(e));
+	}
 	e->state = FM_FREE;
 }
 
-/* A fresh entry for l's file (the least recently used one let go). */
+/* Whether e's file is no more (its server said so). */
+static int fm_gone(const struct fm_entry *e)
+{
+	return e->state == FM_MAPPED &&
+	       __atomic_load_n(&fm_state(e)->gone, __ATOMIC_RELAXED);
+}
+
+/* A fresh entry for l's file (the least recently used one let go, and
+ * every file gone: their pages go with our mappings). */
 static struct fm_entry *fm_take(const struct loc *l)
 {
+	for (int i = 0; i < FM_N; i++)
+		if (fm_gone(&fm[i]))
+			fm_drop(&fm[i]);
 	struct fm_entry *e = &fm[0];
 	for (int i = 0; i < FM_N && e->state != FM_FREE; i++)
 		if (fm[i].state == FM_FREE || fm[i].used < e->used)
@@ -93,35 +106,55 @@ static struct fm_entry *fm_take(const struct loc *l)
 	return e;
 }
 
+/* Asks f's server op (P9_MEMORY, P9_MEMSTATE) of f's fid: the slot of
+ * the object it gave, with its reply in w, or 0. */
+static uint32_t fm_ask(struct ofile *f, uint64_t op, uint64_t *w)
+{
+	uint32_t slot = metta_slot_alloc();
+	if (!slot)
+		return 0;
+	w[0] = op;
+	w[1] = f->loc[0].fid;
+	long rc = metta_request(f->loc[0].c->slot, w, 0, 0, 0, 0, 0, 0, slot);
+	if (rc == 0 && w[1] == 0)
+		return slot;
+	metta_cap_delete(slot); /* (none, if refused) */
+	return 0;
+}
+
 /*
- * Maps f's file (P9_MEMORY on its fid) read-only in e's window, with its
- * state page; the capability goes (the mapping keeps the object). On any
- * refusal e is FM_NONE: such a file is read by 9P.
+ * Maps f's file read-only in e's window (P9_MEMORY), and its state page
+ * just after (P9_MEMSTATE); the capabilities go (the mappings keep the
+ * objects). On any refusal e is FM_NONE: such a file is read by 9P.
  */
 static void fm_map(struct fm_entry *e, struct ofile *f)
 {
-	e->state = FM_NONE;
-	uint32_t slot = metta_slot_alloc();
-	if (!slot)
-		return;
-	uint64_t w[4] = { P9_MEMORY, f->loc[0].fid };
-	long rc = metta_request(f->loc[0].c->slot, w, 0, 0, 0, 0, 0, 0, slot);
-	if (rc || w[1]) {
-		metta_cap_delete(slot); /* (none, if refused) */
-		return;
-	}
-	uint64_t pages = w[2];
+	uint64_t w[4] = { 0 }, ws[4] = { 0 };
 	uint8_t *va = fm_window(e);
-	if (w[3] == 1 && pages < FM_SPAN / RT_PAGE &&
-	    metta_mem_map(CAP_SELF, slot, 0, (uint64_t)va, pages + 1,
-			  RIGHT_READ) == 0) {
-		e->pages = pages;
-		e->state = FM_MAPPED;
-		/* The state names its file: a wrong key maps nothing. */
-		if (fm_state(e)->path != e->path)
-			fm_drop(e), e->state = FM_NONE;
+	e->state = FM_NONE;
+	uint32_t data = fm_ask(f, P9_MEMORY, w);
+	uint32_t st = data && w[3] == 1 && w[2] < FM_SPAN / RT_PAGE
+			      ? fm_ask(f, P9_MEMSTATE, ws)
+			      : 0;
+	if (st && metta_mem_map(CAP_SELF, data, 0, (uint64_t)va, w[2],
+				RIGHT_READ) == 0) {
+		if (metta_mem_map(CAP_SELF, st, 0, (uint64_t)va + w[2] * RT_PAGE,
+				  1, RIGHT_READ) == 0) {
+			e->pages = w[2];
+			e->state = FM_MAPPED;
+		} else {
+			metta_mem_unmap(CAP_SELF, (uint64_t)va);
+		}
 	}
-	metta_cap_delete(slot);
+	/* The state names its file: a wrong key maps nothing. */
+	if (e->state == FM_MAPPED && fm_state(e)->path != e->path) {
+		fm_drop(e);
+		e->state = FM_NONE;
+	}
+	if (data)
+		metta_cap_delete(data);
+	if (st)
+		metta_cap_delete(st);
 }
 
 /*
@@ -137,7 +170,7 @@ static long fm_read(struct fm_entry *e, uint64_t ubuf, uint64_t n,
 		uint64_t seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
 		if (seq & 1)
 			return FM_PASS; /* a change under way: its Tread waits */
-		if (__atomic_load_n(&s->gone, __ATOMIC_RELAXED)) {
+		if (fm_gone(e)) {
 			fm_drop(e);
 			return FM_PASS;
 		}
@@ -172,7 +205,9 @@ long filemem_pread(struct ofile *f, uint64_t ubuf, uint64_t n, uint64_t off)
 	long r = file9p_transfer(f, (uint8_t *)ubuf, n, off, 0);
 	if (r <= 0 || (uint64_t)r != n || !fm_candidate(l))
 		return r;
-	if (!e || e->state == FM_FREE)
+	/* Found again: the runtime lock was let go for the Tread, and
+	 * another thread may have changed the table. */
+	if (!(e = fm_find(l)))
 		e = fm_take(l);
 	if (e->state == FM_SEEN && ++e->reads >= FM_FULL_READS)
 		fm_map(e, f);

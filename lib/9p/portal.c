@@ -189,7 +189,8 @@ long p9_portal_op_memory(struct server_call *c)
 {
 	uint64_t id, pages = 0;
 	uint32_t kept = 0, slot = 0;
-	int writable = 0, state = 0;
+	uint32_t state = 0;
+	int writable = 0;
 	if (conn_of(c, &id))
 		return STATUS_ERR_INVAL;
 	metta_mutex_lock(&lock);
@@ -205,7 +206,34 @@ long p9_portal_op_memory(struct server_call *c)
 	metta_mutex_unlock(&lock);
 	c->w[1] = (uint64_t)-err;
 	c->w[2] = err ? 0 : pages;
-	c->w[3] = err ? 0 : (uint64_t)state;
+	c->w[3] = !err && state;
+	if (!err) {
+		c->cap_out = slot;
+		c->give_cap_out = 1;
+	}
+	return STATUS_OK;
+}
+
+/* The state page of an open file in memory (P9_MEMSTATE): a copy of the
+ * fs's capability, read-only whatever the fid may do. */
+long p9_portal_op_memstate(struct server_call *c)
+{
+	uint64_t id, pages = 0;
+	uint32_t kept = 0, state = 0, slot = 0;
+	int writable = 0;
+	if (conn_of(c, &id))
+		return STATUS_ERR_INVAL;
+	metta_mutex_lock(&lock);
+	int err = p9srv_memory(server, id, (uint32_t)c->w[1], &kept, &pages,
+			       &writable, &state);
+	if (!err && !state)
+		err = -P9_ENODEV;
+	if (!err && !(slot = metta_slot_alloc()))
+		err = -P9_ENOMEM;
+	if (!err && metta_cap_copy(state, slot, RIGHT_READ | RIGHT_GRANT, 0))
+		err = -P9_ENOMEM;
+	metta_mutex_unlock(&lock);
+	c->w[1] = (uint64_t)-err;
 	if (!err) {
 		c->cap_out = slot;
 		c->give_cap_out = 1;

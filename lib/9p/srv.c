@@ -961,7 +961,8 @@ long p9srv_serve(struct p9srv *s, uint64_t conn, const uint8_t *in,
 }
 
 int p9srv_memory(struct p9srv *s, uint64_t conn, uint32_t fid,
-		 uint32_t *slot, uint64_t *pages, int *writable, int *state)
+		 uint32_t *slot, uint64_t *pages, int *writable,
+		 uint32_t *state)
 {
 	struct p9srv_conn *c = find_conn(s, conn);
 	struct p9_fid *f = c ? p9_fid_get(&c->fids, fid) : 0;

@@ -181,8 +181,10 @@ static uint64_t pages_of(uint64_t bytes)
 }
 
 /*
- * A file in memory's state page (struct p9_memstate, after its window's
- * RAMFS_MAXPAGES pages), which clients map read-only to read the file
+ * A file in memory's state page (struct p9_memstate, mapped just after
+ * its window's RAMFS_MAXPAGES pages), which clients map read-only
+ * (P9_MEMSTATE: an object of its own, so that no client may write it) to
+ * read the file
  * without a call. Every change of a file's bytes or length is bracketed
  * by change_begin and change_end (seq odd meanwhile), so such a reader
  * sees the file before or after a change, never half of one (proto.h).
@@ -265,7 +267,7 @@ static void node_free(struct ramfs *fs, struct ramfs_node *n)
 		change_end(n);
 		page_free(fs, n->statepage);
 		n->statepage = 0;
-		fs->mem->destroy(fs, n->mem, n->window);
+		fs->mem->destroy(fs, n->mem, n->state, n->window);
 		n->window = 0;
 		n->mem = 0;
 	}
@@ -808,8 +810,8 @@ static int to_memory(struct ramfs *fs, struct ramfs_node *n)
 	    1 + (holes ? holes + index_pages(npg) : 0))
 		return -P9_ENOSPC;
 	uint8_t *window;
-	uint32_t mem;
-	if (fs->mem->create(fs, &mem, &window))
+	uint32_t mem, state;
+	if (fs->mem->create(fs, &mem, &state, &window))
 		return -P9_ENOMEM;
 	n->statepage = page_alloc(fs); /* kept for the state page */
 	fs->mem->discard(fs, 0, (uint64_t)(uintptr_t)n->statepage, 1);
@@ -823,13 +825,14 @@ static int to_memory(struct ramfs *fs, struct ramfs_node *n)
 	}
 	n->window = window;
 	n->mem = mem;
+	n->state = state;
 	memstate(n)->length = n->length;
 	memstate(n)->path = n->path;
 	return 0;
 }
 
 static int op_memory(void *ctx, void *node, uint32_t *slot, uint64_t *pages,
-		     int *state)
+		     uint32_t *state)
 {
 	struct ramfs *fs = ctx;
 	struct ramfs_node *n = ino(node);
@@ -840,7 +843,7 @@ static int op_memory(void *ctx, void *node, uint32_t *slot, uint64_t *pages,
 		return rc;
 	*slot = n->mem;
 	*pages = RAMFS_MAXPAGES;
-	*state = 1;
+	*state = n->state;
 	return 0;
 }
 

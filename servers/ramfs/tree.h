@@ -76,7 +76,8 @@ struct ramfs_node {
 	void **ind;  /* RAMFS_PPP data pages */
 	uint8_t *window; /* a file in memory: where its bytes are, else 0 */
 	uint32_t mem;	 /* and its memory object's slot */
-	void *statepage; /* the region page kept for its state page */
+	uint32_t state;	 /* and its state page's (struct p9_memstate) */
+	void *statepage; /* the region page kept for that page */
 	void **dind; /* RAMFS_PPP pages of RAMFS_PPP data pages */
 	uint16_t namelen;
 	char name[RAMFS_NAME_MAX + 1];
@@ -88,11 +89,13 @@ struct ramfs;
 
 /* What files in memory need from the program around the tree. */
 struct ramfs_mem {
-	/* A new object of RAMFS_MAXPAGES pages and a state page after them
-	 * (struct p9_memstate), mapped read-write: its slot and where: 0 or
-	 * -P9_ENOMEM. */
-	int (*create)(struct ramfs *fs, uint32_t *mem, uint8_t **window);
-	void (*destroy)(struct ramfs *fs, uint32_t mem, uint8_t *window);
+	/* A new object of RAMFS_MAXPAGES pages and a one-page object for
+	 * its state (struct p9_memstate) mapped read-write just after it:
+	 * their slots and where: 0 or -P9_ENOMEM. */
+	int (*create)(struct ramfs *fs, uint32_t *mem, uint32_t *state,
+		      uint8_t **window);
+	void (*destroy)(struct ramfs *fs, uint32_t mem, uint32_t state,
+			uint8_t *window);
 	/* Gives pages [first, first + n) of object mem back (they read as
 	 * zeros after); mem 0: region pages, first being a page's address. */
 	void (*discard)(struct ramfs *fs, uint32_t mem, uint64_t first,

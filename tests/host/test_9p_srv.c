@@ -665,12 +665,12 @@ static int statfs_counts(void)
  * file, and only a file system that keeps memory (ramfs on the host has
  * no memory objects: ENODEV). */
 static int fake_memory(void *ctx, void *node, uint32_t *slot, uint64_t *pages,
-		       int *state)
+		       uint32_t *state)
 {
 	(void)ctx, (void)node;
 	*slot = 77;
 	*pages = 5;
-	*state = 1;
+	*state = 78;
 	return 0;
 }
 
@@ -679,7 +679,8 @@ static int memory_requests(void)
 	CHECK(setup() == 0);
 	uint32_t slot = 0;
 	uint64_t pages = 0;
-	int w = -1, st = -1;
+	int w = -1;
+	uint32_t st = 0;
 	CHECK(walk(c1, 1, 2, 0, 0) == P9_RWALK);
 	CHECK(tcreate(c1, 2, "m", 0644, P9_ORDWR) == P9_RCREATE);
 	CHECK(walk1(c1, 1, 3, "m") == P9_RWALK);
@@ -691,7 +692,7 @@ static int memory_requests(void)
 	ops.memory = fake_memory;
 	CHECK(p9srv_memory(&srv, c1, 3, &slot, &pages, &w, &st) == -P9_EACCES);
 	CHECK(p9srv_memory(&srv, c1, 2, &slot, &pages, &w, &st) == 0);
-	CHECK(slot == 77 && pages == 5 && w == 1 && st == 1);
+	CHECK(slot == 77 && pages == 5 && w == 1 && st == 78);
 	CHECK(walk(c1, 1, 4, 0, 0) == P9_RWALK && topen(c1, 4, P9_OREAD) == P9_ROPEN);
 	CHECK(p9srv_memory(&srv, c1, 4, &slot, &pages, &w, &st) == -P9_ENODEV);
 	CHECK(walk1(c1, 1, 5, "m") == P9_RWALK && topen(c1, 5, P9_OREAD) == P9_ROPEN);

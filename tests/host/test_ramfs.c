@@ -621,7 +621,8 @@ static int corrupt_cpio_refused(void)
  * state page kept as it was when the object went. */
 static struct p9_memstate last_destroyed;
 
-static int fake_create(struct ramfs *f, uint32_t *mem, uint8_t **window)
+static int fake_create(struct ramfs *f, uint32_t *mem, uint32_t *state,
+		       uint8_t **window)
 {
 	(void)f;
 	void *p = mmap(0, RAMFS_MAXFILE + RAMFS_PAGE, PROT_READ | PROT_WRITE,
@@ -629,13 +630,15 @@ static int fake_create(struct ramfs *f, uint32_t *mem, uint8_t **window)
 	if (p == MAP_FAILED)
 		return -P9_ENOMEM;
 	*mem = 7;
+	*state = 8;
 	*window = p;
 	return 0;
 }
 
-static void fake_destroy(struct ramfs *f, uint32_t mem, uint8_t *window)
+static void fake_destroy(struct ramfs *f, uint32_t mem, uint32_t state,
+			 uint8_t *window)
 {
-	(void)f, (void)mem;
+	(void)f, (void)mem, (void)state;
 	memcpy(&last_destroyed, window + RAMFS_MAXFILE, sizeof(last_destroyed));
 	munmap(window, RAMFS_MAXFILE + RAMFS_PAGE);
 }
@@ -662,9 +665,9 @@ static int state_page(void)
 	size_t free0 = ramfs_free_bytes(&fs);
 	uint32_t slot;
 	uint64_t pages;
-	int state = 0;
+	uint32_t state = 0;
 	CHECK(o->memory(&fs, f, &slot, &pages, &state) == 0);
-	CHECK(slot == 7 && pages == RAMFS_MAXPAGES && state == 1);
+	CHECK(slot == 7 && pages == RAMFS_MAXPAGES && state == 8);
 	CHECK(free0 - ramfs_free_bytes(&fs) == RAMFS_PAGE); /* the state's */
 	uint8_t *w = ((struct ramfs_node *)f)->window;
 	const struct p9_memstate *s = (const void *)(w + RAMFS_MAXFILE);
@@ -684,7 +687,7 @@ static int state_page(void)
 	CHECK(put(f, RAMFS_MAXFILE, "y") == -P9_EFBIG && s->seq % 2 == 0);
 	/* A second ask: the same object, nothing more kept. */
 	size_t free1 = ramfs_free_bytes(&fs);
-	CHECK(o->memory(&fs, f, &slot, &pages, &state) == 0 && state == 1);
+	CHECK(o->memory(&fs, f, &slot, &pages, &state) == 0 && state == 8);
 	CHECK(ramfs_free_bytes(&fs) == free1);
 	uint64_t path = s->path;
 	CHECK(o->remove(&fs, f) == 0);
