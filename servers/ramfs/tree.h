@@ -44,6 +44,13 @@
  * client still mapping a file after its last name and fid went keeps
  * the pages it touched; ramfs no longer counts them.) Without `mem`
  * (host tests) no file is memory.
+ *
+ * A file in memory also has a state page (P9_MEMSTATE, struct
+ * p9_memstate in metta/proto.h), an object of its own that clients map
+ * read-only: its length and a change count that is odd while ramfs
+ * changes the file's bytes or length, so that clients read the file from
+ * its pages without a call (tree.c's change_begin/change_end); `gone`
+ * once the file is freed. A region page is kept for it too.
  */
 #ifndef SERVERS_RAMFS_TREE_H
 #define SERVERS_RAMFS_TREE_H
