@@ -216,7 +216,7 @@ static long script(char *path, const char *given)
 /* ---- the switch ---- */
 
 /* The old program's mappings go (and our capabilities to what we
- * mapped); the runtime's own, the state shared with forked processes and
+ * mapped), and the runtime's of files it read; the runtime's own, the state shared with forked processes and
  * the signal page (pending signals outlive an exec) stay. */
 static void unmap_program(void)
 {
@@ -230,6 +230,7 @@ static void unmap_program(void)
 			metta_cap_delete(r->mem);
 	}
 	rt.nregions = 0;
+	filemem_drop_all(); /* files read from their pages (filemem.c) */
 }
 
 /* The process server learns the new program (/proc/N/cmdline, exe,

@@ -233,6 +233,15 @@ long file9p_transfer(struct ofile *f, uint8_t *buf, uint64_t n, uint64_t off,
 long file9p_stat(struct ofile *f, struct lx_stat *st);
 long file9p_chmod(struct ofile *f, int mode);
 long file9p_wstat(struct ofile *f, const struct p9_stat *st);
+/* 9P files read from their server's pages (filemem.c): pread's bytes, 0
+ * or an errno (by 9P when the file is not mapped); the length of l's file
+ * from its state page (0, or -1: ask the server); every mapping let go
+ * (exec); the child's view of the table around a fork (enter 1, then 0):
+ * empty. */
+long filemem_pread(struct ofile *f, uint64_t ubuf, uint64_t n, uint64_t off);
+int filemem_length(const struct loc *l, uint64_t *len);
+void filemem_drop_all(void);
+void filemem_fork_view(int enter);
 /* Streams (pipes, the terminal): the 9P offset carries flags. */
 long stream_read(struct ofile *f, uint64_t ubuf, uint64_t n, uint64_t flags);
 long stream_write(struct ofile *f, uint64_t ubuf, uint64_t n, uint64_t flags);

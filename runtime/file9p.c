@@ -148,6 +148,8 @@ long file9p_chmod(struct ofile *f, int mode)
 
 static long file_length(struct ofile *f, uint64_t *len)
 {
+	if (filemem_length(&f->loc[0], len) == 0)
+		return 0; /* a file in memory: its state page says */
 	struct p9_stat st;
 	int rc = p9c_stat(loc_client(&f->loc[0]), f->loc[0].fid, &st);
 	if (rc == 0)
@@ -224,10 +226,12 @@ long file_memory(int fd, uint32_t *mem, uint64_t *pages)
 	return 0;
 }
 
+/* Reads go by filemem.c, which reads a file in memory from its pages
+ * and the rest by file9p_transfer. */
 static long file9p_pread(struct ofile *f, uint64_t ubuf, uint64_t n,
 			 uint64_t off)
 {
-	return file9p_transfer(f, (uint8_t *)ubuf, n, off, 0);
+	return filemem_pread(f, ubuf, n, off);
 }
 
 static long file9p_pwrite(struct ofile *f, uint64_t ubuf, uint64_t n,

@@ -225,7 +225,9 @@ static long fill_child(uint32_t child, long pid, uint64_t stack,
 		rc = give_caps(child);
 	if (rc == 0) {
 		view_enter(&v, pid, fs);
+		filemem_fork_view(1);
 		rc = give_memory(child);
+		filemem_fork_view(0);
 		view_leave(&v);
 	}
 	uint64_t w[4] = { NESTER_FORK_START, (uint64_t)pid };

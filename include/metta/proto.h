@@ -32,9 +32,34 @@
  * for writing too), whose page 0 is the file's first page, w2 its pages;
  * or w1 a Linux errno (ENODEV: this file is not memory, ask by reading).
  * Every client mapping the object, and every Tread and Twrite of the
- * file, see the same pages (docs/servers.md).
+ * file, see the same pages (docs/servers.md). w3 1: the file has a state
+ * page (P9_MEMSTATE), so a client may read it from the pages without a
+ * call; 0: none.
  */
 #define P9_MEMORY 36
+/*
+ * The state page of a file in memory (struct p9_memstate, below), for
+ * reading it without a call: w1 a fid as for P9_MEMORY. The reply's w1 is
+ * 0 and its capability a one-page object, READ and GRANT only (whoever
+ * may write the file still cannot write its state); or w1 a Linux errno
+ * (ENODEV: the file has none).
+ */
+#define P9_MEMSTATE 38
+/*
+ * The state page of a file in memory, which the server writes and its
+ * clients map read-only. A change of the file's bytes or length makes seq
+ * odd, then changes, then makes seq even again: a reader takes seq (even),
+ * the length, the bytes below it, then seq again; equal, what it read was
+ * the file at one moment (else it reads again, or asks by Tread). gone:
+ * the file is no more (its last name and fid went); drop the mapping.
+ * path: the file's qid path, which never changes.
+ */
+struct p9_memstate {
+	uint64_t seq;
+	uint64_t length;
+	uint64_t gone;
+	uint64_t path; /* the file's qid path */
+};
 /*
  * A file system on a disk (ext2): everything written back, the file
  * system marked clean (unmounted) and the device flushed; answered after.

@@ -183,33 +183,52 @@ long p9_portal_op_hangup(struct server_call *c)
 	return STATUS_OK;
 }
 
-/* The memory object of an open file (P9_MEMORY): a copy of the fs's
- * capability with the rights the fid allows, handed over for good. */
-long p9_portal_op_memory(struct server_call *c)
+/*
+ * A copy of the fs's capability to fid w1's memory object (P9_MEMORY:
+ * with the rights the fid allows) or to its state page's (P9_MEMSTATE:
+ * read-only), handed over for good; w1 0 or an errno, and for P9_MEMORY
+ * w2 its pages and w3 whether it has a state page.
+ */
+static long memory_op(struct server_call *c, int state_page)
 {
 	uint64_t id, pages = 0;
-	uint32_t kept = 0, slot = 0;
+	uint32_t kept = 0, state = 0, slot = 0;
 	int writable = 0;
 	if (conn_of(c, &id))
 		return STATUS_ERR_INVAL;
 	metta_mutex_lock(&lock);
 	int err = p9srv_memory(server, id, (uint32_t)c->w[1], &kept, &pages,
-			       &writable);
+			       &writable, &state);
+	uint64_t rights = RIGHT_READ | RIGHT_GRANT;
+	if (state_page)
+		kept = state; /* never writable */
+	else if (writable)
+		rights |= RIGHT_WRITE;
+	if (!err && !kept)
+		err = -P9_ENODEV;
 	if (!err && !(slot = metta_slot_alloc()))
 		err = -P9_ENOMEM;
-	if (!err && metta_cap_copy(kept, slot,
-				   RIGHT_READ | RIGHT_GRANT |
-					   (writable ? RIGHT_WRITE : 0),
-				   0))
+	if (!err && metta_cap_copy(kept, slot, rights, 0))
 		err = -P9_ENOMEM;
 	metta_mutex_unlock(&lock);
 	c->w[1] = (uint64_t)-err;
-	c->w[2] = err ? 0 : pages;
+	c->w[2] = err || state_page ? 0 : pages;
+	c->w[3] = !err && !state_page && state;
 	if (!err) {
 		c->cap_out = slot;
 		c->give_cap_out = 1;
 	}
 	return STATUS_OK;
+}
+
+long p9_portal_op_memory(struct server_call *c)
+{
+	return memory_op(c, 0);
+}
+
+long p9_portal_op_memstate(struct server_call *c)
+{
+	return memory_op(c, 1);
 }
 
 long p9_portal_op_stats(struct server_call *c)

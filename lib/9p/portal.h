@@ -65,11 +65,13 @@ long p9_portal_op_connect(struct server_call *c);
 long p9_portal_op_hangup(struct server_call *c);
 long p9_portal_op_stats(struct server_call *c);
 long p9_portal_op_memory(struct server_call *c);
-/* The four 9P-over-portal operations, for a server's table of its own. */
+long p9_portal_op_memstate(struct server_call *c);
+/* The 9P-over-portal operations, for a server's table of its own. */
 #define P9_PORTAL_OPS                                                 \
 	[P9_RPC] = p9_portal_op_rpc, [P9_CONNECT] = p9_portal_op_connect, \
 	[P9_HANGUP] = p9_portal_op_hangup, [P9_STATS] = p9_portal_op_stats, \
-	[P9_MEMORY] = p9_portal_op_memory
+	[P9_MEMORY] = p9_portal_op_memory,                          \
+	[P9_MEMSTATE] = p9_portal_op_memstate
 
 /* A program that is only a 9P server: serves s on portal for ever. */
 void p9_serve_portal(struct p9srv *s, uint32_t portal)

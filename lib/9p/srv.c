@@ -961,7 +961,8 @@ long p9srv_serve(struct p9srv *s, uint64_t conn, const uint8_t *in,
 }
 
 int p9srv_memory(struct p9srv *s, uint64_t conn, uint32_t fid,
-		 uint32_t *slot, uint64_t *pages, int *writable)
+		 uint32_t *slot, uint64_t *pages, int *writable,
+		 uint32_t *state)
 {
 	struct p9srv_conn *c = find_conn(s, conn);
 	struct p9_fid *f = c ? p9_fid_get(&c->fids, fid) : 0;
@@ -973,7 +974,8 @@ int p9srv_memory(struct p9srv *s, uint64_t conn, uint32_t fid,
 	if ((f->qid.type & P9_QTDIR) || !s->ops->memory)
 		return -P9_ENODEV;
 	*writable = how == P9_ORDWR;
-	return s->ops->memory(s->ctx, f->node, slot, pages);
+	*state = 0;
+	return s->ops->memory(s->ctx, f->node, slot, pages, state);
 }
 
 void p9srv_set_held(struct p9srv *s, struct p9srv_req *held, uint32_t n)

@@ -137,9 +137,12 @@ struct p9srv_ops {
 	int (*statfs)(void *ctx, void *node, struct p9_statfs *sf);
 	/*
 	 * P9_MEMORY: the memory object holding node's pages (the slot of a
-	 * capability the fs keeps) and its size in pages. 0 or -P9_E*.
+	 * capability the fs keeps) and its size in pages; *state the slot of
+	 * the one-page object holding the file's struct p9_memstate
+	 * (include/metta/proto.h), or 0: none. 0 or -P9_E*.
 	 */
-	int (*memory)(void *ctx, void *node, uint32_t *slot, uint64_t *pages);
+	int (*memory)(void *ctx, void *node, uint32_t *slot, uint64_t *pages,
+		      uint32_t *state);
 	/* A fid naming node goes away (before the library's unref). */
 	void (*clunk)(void *ctx, void *node, uint8_t mode);
 };
@@ -269,12 +272,14 @@ long p9srv_serve(struct p9srv *s, uint64_t conn, const uint8_t *in,
 
 /*
  * P9_MEMORY for fid of connection conn: the fs's capability slot for the
- * file's memory object, its pages, and whether the fid may write. 0, or
+ * file's memory object, its pages, whether the fid may write, and its
+ * state page's object (p9srv_ops.memory; 0: none). 0, or
  * -P9_EBADF (no such fid, not open), -P9_EACCES (open for writing only),
  * -P9_ENODEV (a directory, or an fs without memory).
  */
 int p9srv_memory(struct p9srv *s, uint64_t conn, uint32_t fid,
-		 uint32_t *slot, uint64_t *pages, int *writable);
+		 uint32_t *slot, uint64_t *pages, int *writable,
+		 uint32_t *state);
 
 /*
  * Inside a read or write operation: keep the request being served to

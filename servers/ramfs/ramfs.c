@@ -81,34 +81,57 @@ static long heap_create(uint64_t kib)
 			     RIGHT_READ | RIGHT_WRITE);
 }
 
-/* Files in memory (tree.h): an object and a window for each. */
-static int file_mem_create(struct ramfs *f, uint32_t *mem, uint8_t **window)
+/* An object of n pages mapped read-write at va, in a new slot: the
+ * slot, or 0. */
+static uint32_t object_at(uint64_t va, uint64_t n)
+{
+	uint32_t slot = metta_slot_alloc();
+	if (!slot || metta_mem_create(slot, n))
+		return 0;
+	if (metta_mem_map(CAP_SELF, slot, 0, va, n, RIGHT_READ | RIGHT_WRITE)) {
+		metta_cap_delete(slot);
+		return 0;
+	}
+	return slot;
+}
+
+/* Files in memory (tree.h): an object and a window for each, and the
+ * object of its state page mapped just after. */
+static int file_mem_create(struct ramfs *f, uint32_t *mem, uint32_t *state,
+			   uint8_t **window)
 {
 	(void)f;
 	int w = 0;
 	while (w < NWINDOWS && (windows_used[w / 64] >> (w % 64) & 1))
 		w++;
-	uint32_t slot = w < NWINDOWS ? metta_slot_alloc() : 0;
-	if (!slot || metta_mem_create(slot, RAMFS_MAXPAGES))
+	if (w == NWINDOWS)
 		return -P9_ENOMEM;
 	uint64_t va = WINDOWS_VA + (uint64_t)w * WINDOW_SIZE;
-	if (metta_mem_map(CAP_SELF, slot, 0, va, RAMFS_MAXPAGES,
-			  RIGHT_READ | RIGHT_WRITE)) {
-		metta_cap_delete(slot);
+	uint32_t data = object_at(va, RAMFS_MAXPAGES);
+	uint32_t st = data ? object_at(va + RAMFS_MAXFILE, 1) : 0;
+	if (!st) {
+		if (data) {
+			metta_mem_unmap(CAP_SELF, va);
+			metta_cap_delete(data);
+		}
 		return -P9_ENOMEM;
 	}
 	windows_used[w / 64] |= 1ull << (w % 64);
-	*mem = slot;
+	*mem = data;
+	*state = st;
 	*window = (uint8_t *)va;
 	return 0;
 }
 
-static void file_mem_destroy(struct ramfs *f, uint32_t mem, uint8_t *window)
+static void file_mem_destroy(struct ramfs *f, uint32_t mem, uint32_t state,
+			     uint8_t *window)
 {
 	(void)f;
 	uint64_t w = ((uint64_t)window - WINDOWS_VA) / WINDOW_SIZE;
 	metta_mem_unmap(CAP_SELF, (uint64_t)window);
-	metta_cap_delete(mem); /* clients' mappings keep the object */
+	metta_mem_unmap(CAP_SELF, (uint64_t)window + RAMFS_MAXFILE);
+	metta_cap_delete(mem); /* clients' mappings keep the objects */
+	metta_cap_delete(state);
 	windows_used[w / 64] &= ~(1ull << (w % 64));
 }
 

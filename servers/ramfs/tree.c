@@ -8,6 +8,7 @@
  */
 #include "tree.h"
 
+#include <metta/proto.h>
 #include <metta/status.h>
 #include <string/kstring.h>
 
@@ -179,6 +180,38 @@ static uint64_t pages_of(uint64_t bytes)
 	return (bytes + PAGE - 1) / PAGE;
 }
 
+/*
+ * A file in memory's state page (struct p9_memstate, mapped just after
+ * its window's RAMFS_MAXPAGES pages), which clients map read-only
+ * (P9_MEMSTATE: an object of its own, so that no client may write it) to
+ * read the file
+ * without a call. Every change of a file's bytes or length is bracketed
+ * by change_begin and change_end (seq odd meanwhile), so such a reader
+ * sees the file before or after a change, never half of one (proto.h).
+ */
+static struct p9_memstate *memstate(const struct ramfs_node *n)
+{
+	return (struct p9_memstate *)(n->window + RAMFS_MAXFILE);
+}
+
+static void change_begin(struct ramfs_node *n)
+{
+	if (!n->window)
+		return;
+	struct p9_memstate *s = memstate(n);
+	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE); /* before the bytes change */
+}
+
+static void change_end(struct ramfs_node *n)
+{
+	if (!n->window)
+		return;
+	struct p9_memstate *s = memstate(n);
+	__atomic_store_n(&s->length, n->length, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
+}
+
 /* A file in memory grows to len: a page kept for each of its new pages,
  * so that a client mapping them cannot make ramfs pay beyond its region.
  * Pages kept past the length are invisible, so a failure changes
@@ -208,6 +241,7 @@ static void shrink_in_memory(struct ramfs *fs, struct ramfs_node *n,
 /* Shrink or grow n to len bytes (cannot fail: growing makes a hole). */
 static void resize(struct ramfs *fs, struct ramfs_node *n, uint64_t len)
 {
+	change_begin(n);
 	if (len < n->length && n->window) {
 		shrink_in_memory(fs, n, len);
 	} else if (len < n->length) {
@@ -218,6 +252,7 @@ static void resize(struct ramfs *fs, struct ramfs_node *n, uint64_t len)
 			       PAGE - len % PAGE);
 	}
 	n->length = len;
+	change_end(n);
 }
 
 static void node_free(struct ramfs *fs, struct ramfs_node *n)
@@ -225,7 +260,14 @@ static void node_free(struct ramfs *fs, struct ramfs_node *n)
 	struct ramfs_node *t = n->target;
 	free_pages_from(fs, n, 0);
 	if (n->window) {
-		fs->mem->destroy(fs, n->mem, n->window);
+		/* Clients' mappings outlive the object's last capability
+		 * here: tell them to let go. */
+		change_begin(n);
+		memstate(n)->gone = 1;
+		change_end(n);
+		page_free(fs, n->statepage);
+		n->statepage = 0;
+		fs->mem->destroy(fs, n->mem, n->state, n->window);
 		n->window = 0;
 		n->mem = 0;
 	}
@@ -469,6 +511,7 @@ static long op_write(void *ctx, void *node, uint64_t off, const void *data,
 	if (count > RAMFS_MAXFILE - off)
 		count = (uint32_t)(RAMFS_MAXFILE - off);
 	uint32_t done = 0;
+	change_begin(n);
 	while (done < count) {
 		uint64_t pos = off + done;
 		uint32_t k = PAGE - pos % PAGE;
@@ -481,10 +524,11 @@ static long op_write(void *ctx, void *node, uint64_t off, const void *data,
 		       (const uint8_t *)data + done, k);
 		done += k;
 	}
-	if (done == 0)
-		return -P9_ENOSPC;
 	if (off + done > n->length)
 		n->length = off + done;
+	change_end(n);
+	if (done == 0)
+		return -P9_ENOSPC;
 	touch(fs, n);
 	return done;
 }
@@ -761,12 +805,16 @@ static int to_memory(struct ramfs *fs, struct ramfs_node *n)
 		void **slot = page_slot(fs, n, pg, 0);
 		holes += !slot || !*slot;
 	}
-	if (holes && fs->npages - fs->pages_used < holes + index_pages(npg))
-		return -P9_ENOSPC; /* the index may need pages too */
+	/* The index may need pages too, and the state page one. */
+	if (fs->npages - fs->pages_used <
+	    1 + (holes ? holes + index_pages(npg) : 0))
+		return -P9_ENOSPC;
 	uint8_t *window;
-	uint32_t mem;
-	if (fs->mem->create(fs, &mem, &window))
+	uint32_t mem, state;
+	if (fs->mem->create(fs, &mem, &state, &window))
 		return -P9_ENOMEM;
+	n->statepage = page_alloc(fs); /* kept for the state page */
+	fs->mem->discard(fs, 0, (uint64_t)(uintptr_t)n->statepage, 1);
 	for (uint64_t pg = 0; pg < npg; pg++) {
 		void **slot = page_slot(fs, n, pg, 1);
 		if (*slot)
@@ -777,10 +825,14 @@ static int to_memory(struct ramfs *fs, struct ramfs_node *n)
 	}
 	n->window = window;
 	n->mem = mem;
+	n->state = state;
+	memstate(n)->length = n->length;
+	memstate(n)->path = n->path;
 	return 0;
 }
 
-static int op_memory(void *ctx, void *node, uint32_t *slot, uint64_t *pages)
+static int op_memory(void *ctx, void *node, uint32_t *slot, uint64_t *pages,
+		     uint32_t *state)
 {
 	struct ramfs *fs = ctx;
 	struct ramfs_node *n = ino(node);
@@ -791,6 +843,7 @@ static int op_memory(void *ctx, void *node, uint32_t *slot, uint64_t *pages)
 		return rc;
 	*slot = n->mem;
 	*pages = RAMFS_MAXPAGES;
+	*state = n->state;
 	return 0;
 }
 

@@ -44,6 +44,13 @@
  * client still mapping a file after its last name and fid went keeps
  * the pages it touched; ramfs no longer counts them.) Without `mem`
  * (host tests) no file is memory.
+ *
+ * A file in memory also has a state page (P9_MEMSTATE, struct
+ * p9_memstate in metta/proto.h), an object of its own that clients map
+ * read-only: its length and a change count that is odd while ramfs
+ * changes the file's bytes or length, so that clients read the file from
+ * its pages without a call (tree.c's change_begin/change_end); `gone`
+ * once the file is freed. A region page is kept for it too.
  */
 #ifndef SERVERS_RAMFS_TREE_H
 #define SERVERS_RAMFS_TREE_H
@@ -76,6 +83,8 @@ struct ramfs_node {
 	void **ind;  /* RAMFS_PPP data pages */
 	uint8_t *window; /* a file in memory: where its bytes are, else 0 */
 	uint32_t mem;	 /* and its memory object's slot */
+	uint32_t state;	 /* and its state page's (struct p9_memstate) */
+	void *statepage; /* the region page kept for that page */
 	void **dind; /* RAMFS_PPP pages of RAMFS_PPP data pages */
 	uint16_t namelen;
 	char name[RAMFS_NAME_MAX + 1];
@@ -87,10 +96,13 @@ struct ramfs;
 
 /* What files in memory need from the program around the tree. */
 struct ramfs_mem {
-	/* A new object of RAMFS_MAXPAGES pages, mapped read-write: its slot
-	 * and where: 0 or -P9_ENOMEM. */
-	int (*create)(struct ramfs *fs, uint32_t *mem, uint8_t **window);
-	void (*destroy)(struct ramfs *fs, uint32_t mem, uint8_t *window);
+	/* A new object of RAMFS_MAXPAGES pages and a one-page object for
+	 * its state (struct p9_memstate) mapped read-write just after it:
+	 * their slots and where: 0 or -P9_ENOMEM. */
+	int (*create)(struct ramfs *fs, uint32_t *mem, uint32_t *state,
+		      uint8_t **window);
+	void (*destroy)(struct ramfs *fs, uint32_t mem, uint32_t state,
+			uint8_t *window);
 	/* Gives pages [first, first + n) of object mem back (they read as
 	 * zeros after); mem 0: region pages, first being a page's address. */
 	void (*discard)(struct ramfs *fs, uint32_t mem, uint64_t first,

@@ -664,11 +664,13 @@ static int statfs_counts(void)
 /* P9_MEMORY's checks in the library: only an open fid that may read a
  * file, and only a file system that keeps memory (ramfs on the host has
  * no memory objects: ENODEV). */
-static int fake_memory(void *ctx, void *node, uint32_t *slot, uint64_t *pages)
+static int fake_memory(void *ctx, void *node, uint32_t *slot, uint64_t *pages,
+		       uint32_t *state)
 {
 	(void)ctx, (void)node;
 	*slot = 77;
 	*pages = 5;
+	*state = 78;
 	return 0;
 }
 
@@ -678,22 +680,23 @@ static int memory_requests(void)
 	uint32_t slot = 0;
 	uint64_t pages = 0;
 	int w = -1;
+	uint32_t st = 0;
 	CHECK(walk(c1, 1, 2, 0, 0) == P9_RWALK);
 	CHECK(tcreate(c1, 2, "m", 0644, P9_ORDWR) == P9_RCREATE);
 	CHECK(walk1(c1, 1, 3, "m") == P9_RWALK);
-	CHECK(p9srv_memory(&srv, c1, 99, &slot, &pages, &w) == -P9_EBADF);
-	CHECK(p9srv_memory(&srv, c1 + 100, 2, &slot, &pages, &w) == -P9_EBADF);
-	CHECK(p9srv_memory(&srv, c1, 3, &slot, &pages, &w) == -P9_EBADF);
-	CHECK(p9srv_memory(&srv, c1, 2, &slot, &pages, &w) == -P9_ENODEV);
+	CHECK(p9srv_memory(&srv, c1, 99, &slot, &pages, &w, &st) == -P9_EBADF);
+	CHECK(p9srv_memory(&srv, c1 + 100, 2, &slot, &pages, &w, &st) == -P9_EBADF);
+	CHECK(p9srv_memory(&srv, c1, 3, &slot, &pages, &w, &st) == -P9_EBADF);
+	CHECK(p9srv_memory(&srv, c1, 2, &slot, &pages, &w, &st) == -P9_ENODEV);
 	CHECK(topen(c1, 3, P9_OWRITE) == P9_ROPEN);
 	ops.memory = fake_memory;
-	CHECK(p9srv_memory(&srv, c1, 3, &slot, &pages, &w) == -P9_EACCES);
-	CHECK(p9srv_memory(&srv, c1, 2, &slot, &pages, &w) == 0);
-	CHECK(slot == 77 && pages == 5 && w == 1);
+	CHECK(p9srv_memory(&srv, c1, 3, &slot, &pages, &w, &st) == -P9_EACCES);
+	CHECK(p9srv_memory(&srv, c1, 2, &slot, &pages, &w, &st) == 0);
+	CHECK(slot == 77 && pages == 5 && w == 1 && st == 78);
 	CHECK(walk(c1, 1, 4, 0, 0) == P9_RWALK && topen(c1, 4, P9_OREAD) == P9_ROPEN);
-	CHECK(p9srv_memory(&srv, c1, 4, &slot, &pages, &w) == -P9_ENODEV);
+	CHECK(p9srv_memory(&srv, c1, 4, &slot, &pages, &w, &st) == -P9_ENODEV);
 	CHECK(walk1(c1, 1, 5, "m") == P9_RWALK && topen(c1, 5, P9_OREAD) == P9_ROPEN);
-	CHECK(p9srv_memory(&srv, c1, 5, &slot, &pages, &w) == 0 && w == 0);
+	CHECK(p9srv_memory(&srv, c1, 5, &slot, &pages, &w, &st) == 0 && w == 0);
 	ops.memory = ramfs_ops.memory;
 	return 0;
 }

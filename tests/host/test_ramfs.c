@@ -7,12 +7,14 @@
  * archives (links too).
  */
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "check.h"
 #include "p9ops.h"
 #include "newc.h"
 #include "../../servers/ramfs/tree.h"
 #include "cpio/cpio.h"
+#include <metta/proto.h>
 #include <metta/status.h>
 
 static struct ramfs fs;
@@ -615,6 +617,88 @@ static int corrupt_cpio_refused(void)
 	return 0;
 }
 
+/* Files in memory on the host: each object an anonymous mapping, its
+ * state page kept as it was when the object went. */
+static struct p9_memstate last_destroyed;
+
+static int fake_create(struct ramfs *f, uint32_t *mem, uint32_t *state,
+		       uint8_t **window)
+{
+	(void)f;
+	void *p = mmap(0, RAMFS_MAXFILE + RAMFS_PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -P9_ENOMEM;
+	*mem = 7;
+	*state = 8;
+	*window = p;
+	return 0;
+}
+
+static void fake_destroy(struct ramfs *f, uint32_t mem, uint32_t state,
+			 uint8_t *window)
+{
+	(void)f, (void)mem, (void)state;
+	memcpy(&last_destroyed, window + RAMFS_MAXFILE, sizeof(last_destroyed));
+	munmap(window, RAMFS_MAXFILE + RAMFS_PAGE);
+}
+
+static void fake_discard(struct ramfs *f, uint32_t mem, uint64_t first,
+			 uint64_t n)
+{
+	(void)f, (void)mem, (void)first, (void)n; /* (the region's: kept) */
+}
+
+static const struct ramfs_mem fake_mem = { fake_create, fake_destroy,
+					   fake_discard };
+
+/* A file in memory's state page (P9_MEMORY, proto.h): its length after
+ * every write, truncation and open with OTRUNC, the change count even
+ * between operations and moved by each, its qid path, and gone when the
+ * file goes; one region page is kept for it. */
+static int state_page(void)
+{
+	CHECK(ramfs_init(&fs, region(1 << 20), 1 << 20, 0, "metta") == 0);
+	fs.mem = &fake_mem;
+	void *r = root(), *f = mk(r, "f", 0644);
+	CHECK(put(f, 0, "hello") == 5);
+	size_t free0 = ramfs_free_bytes(&fs);
+	uint32_t slot;
+	uint64_t pages;
+	uint32_t state = 0;
+	CHECK(o->memory(&fs, f, &slot, &pages, &state) == 0);
+	CHECK(slot == 7 && pages == RAMFS_MAXPAGES && state == 8);
+	CHECK(free0 - ramfs_free_bytes(&fs) == RAMFS_PAGE); /* the state's */
+	uint8_t *w = ((struct ramfs_node *)f)->window;
+	const struct p9_memstate *s = (const void *)(w + RAMFS_MAXFILE);
+	CHECK(s->length == 5 && s->seq % 2 == 0 && !s->gone);
+	CHECK(s->path == st(f).qid.path && memcmp(w, "hello", 5) == 0);
+	uint64_t seq = s->seq;
+	CHECK(put(f, RAMFS_PAGE, "x") == 1);
+	CHECK(s->length == RAMFS_PAGE + 1 && w[RAMFS_PAGE] == 'x');
+	CHECK(s->seq == seq + 2);
+	struct p9_stat ws = blank();
+	ws.length = 3;
+	CHECK(o->wstat(&fs, f, &ws) == 0);
+	CHECK(s->length == 3 && s->seq == seq + 4 && w[3] == 0 && w[4] == 0);
+	CHECK(o->open(&fs, f, P9_OWRITE | P9_OTRUNC) == 0);
+	CHECK(s->length == 0 && s->seq == seq + 6);
+	/* A write that fails (too far) leaves the count even. */
+	CHECK(put(f, RAMFS_MAXFILE, "y") == -P9_EFBIG && s->seq % 2 == 0);
+	/* A second ask: the same object, nothing more kept. */
+	size_t free1 = ramfs_free_bytes(&fs);
+	CHECK(o->memory(&fs, f, &slot, &pages, &state) == 0 && state == 8);
+	CHECK(ramfs_free_bytes(&fs) == free1);
+	uint64_t path = s->path;
+	CHECK(o->remove(&fs, f) == 0);
+	o->unref(&fs, f);
+	CHECK(last_destroyed.gone == 1 && last_destroyed.path == path);
+	CHECK(last_destroyed.seq % 2 == 0);
+	CHECK(ramfs_free_bytes(&fs) >= free0); /* its pages back, state's too */
+	fs.mem = 0;
+	return 0;
+}
+
 int main(void)
 {
 	o = &ramfs_ops;
@@ -633,5 +717,6 @@ int main(void)
 	RUN(cpio_path_through_link);
 	RUN(corrupt_cpio_refused);
 	RUN(named_pipes);
+	RUN(state_page);
 	return check_done();
 }

@@ -246,7 +246,7 @@ static const struct pt_test *lists[] = { pt_thread_tests };
 #else
 static const struct pt_test *lists[] = {
 	pt_file_tests, pt_fd_tests, pt_dir_tests, pt_rename_tests, pt_fs_tests,
-	pt_mem_tests,
+	pt_mem_tests, pt_share_tests,
 	pt_proc_tests, pt_err_tests, pt_dev_tests, pt_link_tests, pt_pipe_tests,
 	pt_fifo_tests, pt_unix_tests, pt_inet_tests, pt_fork_tests, pt_thread_tests,
 	pt_exec_tests, pt_signal_tests, pt_poll_tests, pt_tty_tests,

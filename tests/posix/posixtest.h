@@ -138,6 +138,7 @@ extern const struct pt_test pt_dir_tests[];
 extern const struct pt_test pt_rename_tests[];
 extern const struct pt_test pt_fs_tests[];
 extern const struct pt_test pt_mem_tests[];
+extern const struct pt_test pt_share_tests[];
 extern const struct pt_test pt_proc_tests[];
 extern const struct pt_test pt_thread_tests[];
 extern const struct pt_test pt_err_tests[];

@@ -621,7 +621,8 @@ def charge_grew_by_at_most(kib):
 def storm_boot(name, n):
     return {
         # Processes come and go: nothing stays behind in any server or
-        # in any domain's quota (forks, exits, waits, pipes).
+        # in any domain's quota (forks, exits, waits, pipes, files read
+        # from ramfs's pages).
         "name": name,
         "cmdline": "", "smp": 2,
         "system_modules": [m for m in SYSTEM if m != "root.cpio"],
