@@ -136,7 +136,7 @@ void nucleus_main(struct boot_info *bi)
 	if (cmdline_get(bi->cmdline, "fault", what, sizeof(what)))
 		fault_inject(what);
 	if (cmdline_is(bi->cmdline, "fastpath", "off"))
-		ipc_fastpath_on = 0; /* every call the general way */
+		ipc_fastpath_span = 0; /* every call the general way */
 	if (cmdline_find(bi->cmdline, "test", &(size_t){ 0 }))
 		selftest_run_all(bi);
 	if (cmdline_get(bi->cmdline, "root", what, sizeof(what)))

@@ -558,7 +558,9 @@ long sys_reply(const uint64_t *a)
  * finishes its call as sys_call or sys_reply_wait would have.
  */
 
-int ipc_fastpath_on = 1; /* "fastpath=off" on the command line: never */
+/* How many calls from SYS_call on syscall_entry sends here: call and
+ * reply_wait, or none ("fastpath=off" on the command line). */
+uint64_t ipc_fastpath_span = 2;
 
 /*
  * Whether `to`, blocked in a call or reply_wait, can leave straight by its
@@ -636,16 +638,16 @@ fast_reply_wait(struct cpu *c, struct thread *t, struct trap_frame *f)
 	return fast_switch(c, t, caller, SYS_reply_wait);
 }
 
-/* (Without a frame pointer: it calls nothing a backtrace would go
- * through, and the two instructions count here.) */
+/*
+ * syscall_entry has checked the call's number and that it has no
+ * descriptor (buffers, capabilities, a timeout), and taken the big lock.
+ * (Without a frame pointer: it calls nothing a backtrace would go through,
+ * and nothing at all, so that it needs none of the registers a call keeps:
+ * the entry has them in the frame.)
+ */
 __attribute__((optimize("omit-frame-pointer"))) struct trap_frame *
 ipc_fastpath(struct trap_frame *f)
 {
-	/* A descriptor (buffers, capabilities, a timeout) or the switch
-	 * off: the general path, without so much as the lock. */
-	if (f->rsi || !ipc_fastpath_on)
-		return NULL;
-	bkl_lock();
 	struct cpu *c = this_cpu();
 	struct thread *t = c->current;
 	struct trap_frame *to = NULL;

@@ -63,8 +63,8 @@ long ipc_fault_call(struct cap *c, const uint64_t words[4], uint64_t *answer);
 
 /*
  * The fastpath of call and reply_wait (portal.c), called from the syscall
- * entry with f the current thread's call: takes the big lock and either
- * does the call and switches to the thread that runs next, returning that
+ * entry with f the current thread's call (words only) and the big lock
+ * taken: either does the call and switches to the thread that runs next, returning that
  * thread's frame to leave the nucleus by (the entry code lets the lock go
  * once it is on that thread's stack), or lets the lock go having changed
  * nothing and returns NULL (syscall_dispatch then takes the call).
@@ -73,7 +73,7 @@ struct trap_frame *ipc_fastpath(struct trap_frame *f);
 /* A thread the fastpath switched away from, switched in by the general
  * path: finishes its call (from arch code, on its own stack). */
 void ipc_fast_resume(void);
-extern int ipc_fastpath_on;
+extern uint64_t ipc_fastpath_span;
 
 /* Takes t out of any IPC it is part of (it is dying). */
 void ipc_thread_gone(struct thread *t);

@@ -36,6 +36,7 @@ extern char uaccess_smap;
 
 int have_xsave;
 uint64_t xsave_mask;
+uint32_t xsave_mask_lo, xsave_mask_hi;
 static uint8_t fpu_initial[4096] __attribute__((aligned(64)));
 
 static void protection_init(void)
@@ -83,6 +84,8 @@ void fpu_cpu_init(void)
 		/* x87, SSE, AVX and the AVX-512 parts the CPU has. */
 		xsave_mask = cpuid(0xd, 0).eax & 0xe7;
 		xsetbv(0, xsave_mask);
+		xsave_mask_lo = (uint32_t)xsave_mask;
+		xsave_mask_hi = (uint32_t)(xsave_mask >> 32);
 		if (cpuid(0xd, 0).ebx > sizeof(fpu_initial))
 			panic("XSAVE area of %u bytes", cpuid(0xd, 0).ebx);
 		have_xsave = 1;

@@ -41,12 +41,17 @@
 	pushq %r15
 	.endm
 
-	.macro pop_registers
+/* With sysret=1, rcx and r11 are skipped: sysret loads them itself. */
+	.macro pop_registers sysret=0
 	popq %r15
 	popq %r14
 	popq %r13
 	popq %r12
+	.if \sysret
+	addq $8, %rsp		/* r11 */
+	.else
 	popq %r11
+	.endif
 	popq %r10
 	popq %r9
 	popq %r8
@@ -54,9 +59,33 @@
 	popq %rdi
 	popq %rsi
 	popq %rdx
+	.if \sysret
+	addq $8, %rsp		/* rcx */
+	.else
 	popq %rcx
+	.endif
 	popq %rbx
 	popq %rax
+	.endm
+
+/*
+ * Leaves a syscall frame at rsp: with sysret when the return address is a
+ * canonical user address (sysret to a non-canonical one faults in ring 0
+ * on Intel); otherwise, or for a frame made up by thread_ctl, with iretq.
+ * sysret takes rip from rcx and rflags from r11, which the syscall
+ * instruction clobbered anyway.
+ */
+	.macro sysret_frame
+	movq FRAME_RIP(%rsp), %rcx
+	movq $USER_TOP, %r11
+	cmpq %r11, %rcx
+	jae trap_exit
+	pop_registers 1
+	movq 16(%rsp), %rcx	/* rip, past vector and error */
+	movq 32(%rsp), %r11	/* rflags */
+	movq 40(%rsp), %rsp	/* the user's stack: nothing of ours after this */
+	swapgs
+	sysretq
 	.endm
 
 	.macro trap_stub v
@@ -173,54 +202,57 @@ syscall_frame:
 	pushq $0
 	pushq $VEC_SYSCALL
 	push_registers
-	cld
-	xorl %ebp, %ebp		/* ends nucleus backtraces here */
+	/* (No cld: FMASK clears DF on every syscall.) */
 	movq %rsp, %rdi
-	/* call and reply_wait try the IPC fastpath first (portal.c). */
+	/*
+	 * call and reply_wait without a descriptor try the IPC fastpath
+	 * first (portal.c). The big lock is taken here (bkl_lock, bkl.h), so
+	 * that ipc_fastpath calls nothing and needs no register kept: the
+	 * frame holds them all. ipc_fastpath_span is 2, or 0 when the
+	 * fastpath is off.
+	 */
 	leaq -SYS_call(%rax), %rdx
-	cmpq $(SYS_reply_wait - SYS_call), %rdx
-	ja 1f
+	cmpq ipc_fastpath_span(%rip), %rdx
+	jae 1f
+	testq %rsi, %rsi
+	jnz 1f
+	movl $1, %edx
+	lock xaddl %edx, bkl_next_ticket(%rip)
+	cmpl bkl_now_serving(%rip), %edx
+	jne syscall_fast_wait
+2:	movl $1, %gs:CPU_OFF_HOLDS_BKL
 	call ipc_fastpath
 	testq %rax, %rax
-	jnz syscall_fast_exit
-	movq %rsp, %rdi
-1:	call syscall_dispatch
+	jz 3f
+	/*
+	 * It switched threads without a context switch: leave by the other
+	 * thread's frame (its call's: a syscall frame), on its stack, then
+	 * let the big lock go (not before: the thread we leave may be
+	 * switched in on its own stack as soon as the lock is free).
+	 */
+	movq %rax, %rsp
+	movl $0, %gs:CPU_OFF_HOLDS_BKL	/* bkl_unlock() (bkl.h) */
+	incl bkl_now_serving(%rip)
+	sysret_frame
+3:	movq %rsp, %rdi
+1:	xorl %ebp, %ebp		/* ends nucleus backtraces here */
+	call syscall_dispatch
 syscall_return:
 	/*
-	 * Back with sysret when the return address is a canonical user
-	 * address (sysret to a non-canonical one faults in ring 0 on Intel);
-	 * otherwise, or for a frame made up by thread_ctl, with iretq.
-	 * sysret takes rip from rcx and rflags from r11, which the syscall
-	 * instruction clobbered anyway. A call reflected to the domain's
-	 * runtime (vector changed by the dispatch) needs rcx and r11 as the
-	 * frame has them: iretq too.
+	 * A call reflected to the domain's runtime (vector changed by the
+	 * dispatch) needs rcx and r11 as the frame has them: iretq.
 	 */
 	cmpq $VEC_SYSCALL, FRAME_VECTOR(%rsp)
 	jne trap_exit
-	movq FRAME_RIP(%rsp), %rcx
-	movq $USER_TOP, %r11
-	cmpq %r11, %rcx
-	jae trap_exit
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	addq $8, %rsp		/* r11 */
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	addq $8, %rsp		/* rcx */
-	popq %rbx
-	popq %rax
-	movq 16(%rsp), %rcx	/* rip, past vector and error */
-	movq 32(%rsp), %r11	/* rflags */
-	movq 40(%rsp), %rsp	/* the user's stack: nothing of ours after this */
-	swapgs
-	sysretq
+	sysret_frame
+
+/* The lock was not free: wait for our ticket (edx), then on. */
+syscall_fast_wait:
+	movq %gs:CPU_OFF_SELF, %rdi
+	movl %edx, %esi
+	call bkl_wait
+	movq %rsp, %rdi
+	jmp 2b
 
 /* The iret frame's rip: the runtime's entry (rcx keeps the return), or
  * the long way without one. rax is kept in the per-CPU scratch, free
@@ -238,16 +270,6 @@ syscall_reflect:
 	iretq
 1:	movq %gs:CPU_OFF_USER_RSP, %rax
 	jmp syscall_frame
-
-/* The IPC fastpath switched threads without a context switch: leave by
- * the other thread's frame, on its stack, then let the big lock go (not
- * before: the thread we leave may be switched in on its own stack as soon
- * as the lock is free). */
-syscall_fast_exit:
-	movq %rax, %rsp
-	movl $0, %gs:CPU_OFF_HOLDS_BKL	/* bkl_unlock() (bkl.h) */
-	incl bkl_now_serving(%rip)
-	jmp syscall_return
 
 /*
  * void context_switch(uint64_t *save_rsp, uint64_t new_rsp)

@@ -14,6 +14,7 @@
 
 extern int have_xsave; /* else FXSAVE */
 extern uint64_t xsave_mask;
+extern uint32_t xsave_mask_lo, xsave_mask_hi; /* its halves, for edx:eax */
 
 static inline void fpu_save(void *area)
 {
@@ -69,7 +70,14 @@ static inline __attribute__((always_inline)) void
 arch_switch_state(struct cpu *c, struct thread *prev, struct thread *next,
 		  int prev_live, int users)
 {
-	if (users)
+	if (users && __builtin_expect(have_xsave, 1))
+		/* Both have an FPU area: one mask for both, no tests. */
+		__asm__ volatile("xsave64 (%0)\n\txrstor64 (%1)"
+				 :
+				 : "r"(prev->arch.fpu), "r"(next->arch.fpu),
+				   "a"(xsave_mask_lo), "d"(xsave_mask_hi)
+				 : "memory");
+	else if (users)
 		fpu_switch(prev->arch.fpu, next->arch.fpu);
 	else
 		fpu_switch(prev_live ? prev->arch.fpu : NULL, next->arch.fpu);
@@ -86,8 +94,12 @@ arch_switch_state(struct cpu *c, struct thread *prev, struct thread *next,
 			wrmsr(MSR_FS_BASE, next->arch.fs_base);
 			ac->fs_loaded = next->arch.fs_base;
 		}
-		if (ac->gs_loaded != next->arch.gs_base)
-			arch_set_user_gs(next->arch.gs_base);
+		if (ac->gs_loaded != next->arch.gs_base) {
+			/* (arch_set_user_gs, inline: the fastpath calls
+			 * nothing) */
+			wrmsr(MSR_KERNEL_GS_BASE, next->arch.gs_base);
+			ac->gs_loaded = next->arch.gs_base;
+		}
 	}
 	/* Where the next entry from user mode lands: its nucleus stack. */
 	c->arch.tss.rsp[0] = next->kstack_top;
