@@ -76,13 +76,11 @@
  * instruction clobbered anyway.
  */
 	.macro sysret_frame
-	movq FRAME_RIP(%rsp), %rcx
-	movq $USER_TOP, %r11
-	cmpq %r11, %rcx
+	movq FRAME_RIP(%rsp), %rcx	/* (kept by pop_registers 1) */
+	cmpq sysret_rip_limit(%rip), %rcx
 	jae trap_exit
 	pop_registers 1
-	movq 16(%rsp), %rcx	/* rip, past vector and error */
-	movq 32(%rsp), %r11	/* rflags */
+	movq 32(%rsp), %r11	/* rflags, past vector, error, rip, cs */
 	movq 40(%rsp), %rsp	/* the user's stack: nothing of ours after this */
 	swapgs
 	sysretq
@@ -245,6 +243,12 @@ syscall_return:
 	cmpq $VEC_SYSCALL, FRAME_VECTOR(%rsp)
 	jne trap_exit
 	sysret_frame
+
+	.section .rodata
+	.balign 8
+sysret_rip_limit:		/* (cmp takes no 64-bit immediate) */
+	.quad USER_TOP
+	.text
 
 /* The lock was not free: wait for our ticket (edx), then on. */
 syscall_fast_wait:
