@@ -560,7 +560,9 @@ long sys_reply(const uint64_t *a)
 
 /* How many calls from SYS_call on syscall_entry sends here: call and
  * reply_wait, or none ("fastpath=off" on the command line). */
-uint64_t ipc_fastpath_span = 2;
+uint64_t ipc_fastpath_span = SYS_reply_wait - SYS_call + 1;
+_Static_assert(SYS_reply_wait == SYS_call + 1,
+	       "the fastpath takes these two numbers and no other");
 
 /*
  * Whether `to`, blocked in a call or reply_wait, can leave straight by its
