@@ -28,6 +28,7 @@ struct conn {
 	char service[NAMES_MAX_NAME + 1];
 	uint32_t service_slot, slot;
 	int up;
+	int no_direct; /* the server has no P9_READ, P9_WRITE (file9p.c) */
 	struct p9c c;
 	uint32_t rootfid;
 };

@@ -43,6 +43,20 @@
  */
 #define P9_SYNCFS 37
 
+/*
+ * A local client's short ways (the runtime's), beside P9_RPC on the same
+ * connection and with the same fids, checks and holds; a server without
+ * them answers STATUS_ERR_NOTSUP and the client speaks plain 9P.
+ * P9_READ is a Tread without its message: w1 a fid, w2 the offset, w3 the
+ * count; the reply's data the bytes (straight into the caller's receive
+ * buffer), w1 0 or a Linux errno, w2 the count. P9_WRITE is a Twrite: w1
+ * the fid, w2 the offset, the data the bytes; reply w1 0 or an errno, w2
+ * the count written. Neither carries a tag: a caller that gives up ends
+ * a held one (no Tflush).
+ */
+#define P9_READ 38
+#define P9_WRITE 39
+
 /* names: the directory of services. */
 #define NAMES_REGISTER 1   /* data: name; cap: the portal (registrar only) */
 #define NAMES_LOOKUP 2     /* data: name; reply cap: the portal */

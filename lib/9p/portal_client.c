@@ -19,6 +19,36 @@ long p9_portal_rpc(void *ctx, const uint8_t *t, uint32_t tlen, uint8_t *r,
 	return rc ? -P9_EIO : (long)got;
 }
 
+/* The result of a P9_READ or P9_WRITE request (rc) and its reply w. */
+static long raw_result(long rc, const uint64_t *w)
+{
+	if (rc == STATUS_ERR_NOTSUP)
+		return -P9_ENOTSUP;
+	if (rc == STATUS_ERR_INTR)
+		return -P9_EINTR;
+	if (rc)
+		return -P9_EIO;
+	return w[1] ? -(long)w[1] : (long)w[2];
+}
+
+long p9_portal_read(uint32_t conn, uint32_t fid, uint64_t offset, void *buf,
+		    uint32_t count)
+{
+	uint64_t w[4] = { P9_READ, fid, offset, count }, got = 0;
+	long rc = metta_request(conn, w, 0, 0, buf, count, &got, 0, 0);
+	long n = raw_result(rc, w);
+	return n > (long)got ? -P9_EIO : n; /* the bytes it says came */
+}
+
+long p9_portal_write(uint32_t conn, uint32_t fid, uint64_t offset,
+		     const void *buf, uint32_t count)
+{
+	uint64_t w[4] = { P9_WRITE, fid, offset };
+	long rc = metta_request(conn, w, buf, count, 0, 0, 0, 0, 0);
+	long n = raw_result(rc, w);
+	return n > (long)count ? -P9_EIO : n;
+}
+
 int p9_portal_connect(struct p9c *c, uint32_t service, uint32_t conn,
 		      uint8_t *tbuf, uint8_t *rbuf)
 {

@@ -268,6 +268,21 @@ long p9srv_serve(struct p9srv *s, uint64_t conn, const uint8_t *in,
 		 size_t inlen, uint8_t *out, size_t outcap);
 
 /*
+ * P9_READ and P9_WRITE (metta/proto.h): a Tread or Twrite of fid of
+ * connection conn without the message around it, with the same checks,
+ * holds and answers. p9srv_read reads up to count bytes (cut to the
+ * connection's msize less P9_IOHDR) into buf; p9srv_write writes data.
+ * Returns the bytes moved, a negative errno (an unknown connection or fid:
+ * -P9_EBADF or the errno of Tread's Rerror), or P9SRV_HELD: held, with tag
+ * P9_NOTAG; its answer is then an Rread, Rwrite or Rerror as ever, which
+ * the transport turns back into words.
+ */
+long p9srv_read(struct p9srv *s, uint64_t conn, uint32_t fid, uint64_t offset,
+		uint8_t *buf, uint32_t count);
+long p9srv_write(struct p9srv *s, uint64_t conn, uint32_t fid,
+		 uint64_t offset, const uint8_t *data, uint32_t count);
+
+/*
  * P9_MEMORY for fid of connection conn: the fs's capability slot for the
  * file's memory object, its pages, and whether the fid may write. 0, or
  * -P9_EBADF (no such fid, not open), -P9_EACCES (open for writing only),

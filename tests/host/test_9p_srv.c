@@ -858,6 +858,47 @@ static int held_read(uint64_t c, uint32_t fid, uint16_t *tag)
 	return 0;
 }
 
+/* P9_READ and P9_WRITE's library side: a Tread and Twrite without the
+ * message, the same checks, and held ones answered with tag NOTAG. */
+static int raw_read_and_write(void)
+{
+	CHECK(setup() == 0);
+	CHECK(open_hello(c1, "f") == 0);
+	uint8_t b[64];
+	CHECK(p9srv_read(&srv, c1, 2, 1, b, sizeof(b)) == 4);
+	CHECK(memcmp(b, "ello", 4) == 0);
+	CHECK(p9srv_read(&srv, c1, 2, 5, b, sizeof(b)) == 0); /* the end */
+	CHECK(p9srv_write(&srv, c1, 2, 5, (const uint8_t *)" you", 4) == 4);
+	CHECK(tread(c1, 2, 0, 100) == P9_RREAD && r.count == 9);
+	CHECK(memcmp(r.data, "hello you", 9) == 0);
+	/* Bad input: unknown connection, fid, a fid not open, a directory
+	 * written, a count cut to the msize. */
+	CHECK(p9srv_read(&srv, 9999, 2, 0, b, 4) == -P9_EBADF);
+	CHECK(p9srv_read(&srv, c2, 2, 0, b, 4) == -P9_EBADF); /* no version */
+	CHECK(p9srv_read(&srv, c1, 77, 0, b, 4) == -P9_EBADF);
+	CHECK(p9srv_write(&srv, c1, 77, 0, b, 4) == -P9_EBADF);
+	CHECK(walk(c1, 1, 3, 0, 0) == P9_RWALK);
+	CHECK(p9srv_read(&srv, c1, 3, 0, b, 4) < 0);  /* not open */
+	CHECK(p9srv_write(&srv, c1, 1, 0, b, 4) < 0); /* the root */
+	static uint8_t big[2 * MSIZE];
+	memset(big, 'x', sizeof(big));
+	CHECK(p9srv_write(&srv, c1, 2, 0, big, sizeof(big)) ==
+	      MSIZE - P9_IOHDR);
+	CHECK(p9srv_read(&srv, c1, 2, 0, big, sizeof(big)) ==
+	      MSIZE - P9_IOHDR);
+	/* Held: answered as an Rread with no tag. */
+	hold_reads = 1;
+	CHECK(p9srv_read(&srv, c1, 2, 0, b, 10) == P9SRV_HELD);
+	hold_reads = 0;
+	CHECK(p9srv_nheld(&srv) == 1 && last_held->tag == P9_NOTAG);
+	CHECK(p9srv_respond_read(last_held, "later", 5) == 0);
+	struct p9_msg a;
+	CHECK(p9_decode(answered, (size_t)answered_len, &a) == 0);
+	CHECK(a.type == P9_RREAD && a.tag == P9_NOTAG && a.count == 5);
+	CHECK(p9srv_nheld(&srv) == 0);
+	return 0;
+}
+
 static int held_read_answered_later(void)
 {
 	CHECK(setup() == 0);
@@ -1359,6 +1400,7 @@ int main(void)
 	RUN(clunked_fid_is_dead);
 	RUN(flush_gets_rflush);
 	RUN(held_read_answered_later);
+	RUN(raw_read_and_write);
 	RUN(held_read_flushed);
 	RUN(held_read_ends_with_fid_conn_or_caller);
 	RUN(held_sync_answered_later);
