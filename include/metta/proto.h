@@ -56,6 +56,19 @@
  */
 #define P9_READ 38
 #define P9_WRITE 39
+/*
+ * Several T-messages back to back in one call's data (at most
+ * P9_BATCH_MAX), answered together: the reply's data is their R-messages
+ * back to back, in order, each as if it came alone (a Twalk then a Topen
+ * of its new fid: an open in one round trip). A message that could wait
+ * (Tread, Twrite, Twstat) or changes the connection (Tversion, Tflush)
+ * gets Rerror; a broken size ends the batch with an Rerror of tag NOTAG;
+ * when the reply has no room for more, it holds the answers of those done
+ * so far (the rest were not done). Plain 9P2000 stays the protocol of
+ * every other peer.
+ */
+#define P9_BATCH 40
+#define P9_BATCH_MAX 8
 
 /* names: the directory of services. */
 #define NAMES_REGISTER 1   /* data: name; cap: the portal (registrar only) */

@@ -94,26 +94,89 @@ int p9c_attach(struct p9c *c, uint32_t fid, const char *uname,
 	return rc;
 }
 
-int p9c_walk(struct p9c *c, uint32_t fid, uint32_t newfid, int n,
-	     const char *const *names, struct p9_qid *last)
+/* The Twalk of newfid from fid through names[n] into m: 0 or an errno. */
+static int walk_msg(struct p9_msg *m, uint32_t fid, uint32_t newfid, int n,
+		    const char *const *names)
 {
-	struct p9_msg m = { .type = P9_TWALK, .fid = fid, .newfid = newfid };
+	*m = (struct p9_msg){ .type = P9_TWALK, .fid = fid, .newfid = newfid };
 	if (n < 0 || n > P9_MAXWELEM)
 		return -P9_EINVAL;
-	m.nwname = (uint16_t)n;
+	m->nwname = (uint16_t)n;
 	for (int i = 0; i < n; i++) {
-		m.wname[i] = p9_str(names[i]);
-		if (m.wname[i].len != strlen(names[i]))
+		m->wname[i] = p9_str(names[i]);
+		if (m->wname[i].len != strlen(names[i]))
 			return -P9_ENAMETOOLONG;
 	}
-	int rc = exchange(c, &m);
-	if (rc)
-		return rc;
+	return 0;
+}
+
+/* What the Rwalk in c->reply for n names means (p9c_walk). */
+static int walk_result(struct p9c *c, int n, struct p9_qid *last)
+{
 	int walked = c->reply.nwqid;
 	if (walked > n || (n > 0 && walked == 0))
 		return -P9_EIO; /* a first-name failure must be Rerror */
 	if (last && walked)
 		*last = c->reply.wqid[walked - 1];
+	return walked;
+}
+
+int p9c_walk(struct p9c *c, uint32_t fid, uint32_t newfid, int n,
+	     const char *const *names, struct p9_qid *last)
+{
+	struct p9_msg m;
+	int rc = walk_msg(&m, fid, newfid, n, names);
+	if (rc == 0)
+		rc = exchange(c, &m);
+	return rc ? rc : walk_result(c, n, last);
+}
+
+/* The R-message at r[got] (its length in *len), decoded into c->reply:
+ * 0 when it is type with tag, else an errno. */
+static int batch_reply(struct p9c *c, const uint8_t *r, size_t got,
+		       uint8_t type, uint16_t tag, size_t *len)
+{
+	*len = got >= 4 ? r[0] | r[1] << 8 | r[2] << 16 | (size_t)r[3] << 24
+			: 0;
+	struct p9_msg *m = &c->reply;
+	if (*len < P9_HEADER || *len > got || p9_decode(r, *len, m) ||
+	    m->tag != tag)
+		return -P9_EIO;
+	if (m->type == P9_RERROR)
+		return -p9_errno(m->ename.s, m->ename.len);
+	return m->type == type ? 0 : -P9_EIO;
+}
+
+int p9c_walk_open(struct p9c *c, uint32_t fid, uint32_t newfid, int n,
+		  const char *const *names, struct p9_qid *last, uint8_t mode,
+		  int *open_rc)
+{
+	*open_rc = -P9_ENOTSUP;
+	struct p9_msg w, o = { .type = P9_TOPEN, .fid = newfid, .mode = mode };
+	int rc = walk_msg(&w, fid, newfid, n, names);
+	if (rc || !c->batch || n < 1)
+		return rc ? rc : p9c_walk(c, fid, newfid, n, names, last);
+	uint32_t room = c->msize ? c->msize : c->bufsize;
+	w.tag = next_tag(c), o.tag = next_tag(c);
+	long k = p9_encode(c->t, room, &w);
+	long k2 = k > 0 ? p9_encode(c->t + k, room - (uint32_t)k, &o) : -1;
+	if (k2 < 0)
+		return -P9_ENAMETOOLONG;
+	long got = c->batch(c->ctx, c->t, (uint32_t)(k + k2), c->r, c->bufsize);
+	if (got == -P9_ENOTSUP) {
+		c->batch = 0;
+		return p9c_walk(c, fid, newfid, n, names, last);
+	}
+	if (got < 0)
+		return (int)got; /* a batch is never held: nothing to flush */
+	size_t len;
+	rc = batch_reply(c, c->r, (size_t)got, P9_RWALK, w.tag, &len);
+	if (rc)
+		return rc;
+	int walked = walk_result(c, n, last);
+	if (walked == n)
+		*open_rc = batch_reply(c, c->r + len, (size_t)got - len,
+				       P9_ROPEN, o.tag, &len);
 	return walked;
 }
 

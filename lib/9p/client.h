@@ -23,6 +23,9 @@ typedef long (*p9c_rpc_fn)(void *ctx, const uint8_t *t, uint32_t tlen,
 
 struct p9c {
 	p9c_rpc_fn rpc;
+	/* Several T-messages in one exchange, their R-messages back to back
+	 * (Metta's P9_BATCH); 0 when the transport has none. */
+	p9c_rpc_fn batch;
 	void *ctx;
 	uint32_t msize; /* agreed with Tversion */
 	uint16_t tag;
@@ -55,6 +58,16 @@ int p9c_attach(struct p9c *c, uint32_t fid, const char *uname,
  */
 int p9c_walk(struct p9c *c, uint32_t fid, uint32_t newfid, int n,
 	     const char *const *names, struct p9_qid *last);
+
+/*
+ * p9c_walk, then a Topen of newfid with mode, in one exchange when the
+ * transport has a batch (and n >= 1): *open_rc is 0 when newfid is open,
+ * else the open's errno (-P9_ENOTSUP: not tried, the caller opens as
+ * ever; the transport's -P9_ENOTSUP also clears c->batch).
+ */
+int p9c_walk_open(struct p9c *c, uint32_t fid, uint32_t newfid, int n,
+		  const char *const *names, struct p9_qid *last, uint8_t mode,
+		  int *open_rc);
 
 int p9c_open(struct p9c *c, uint32_t fid, uint8_t mode, struct p9_qid *qid);
 int p9c_create(struct p9c *c, uint32_t fid, const char *name, uint32_t perm,

@@ -183,11 +183,10 @@ long p9_portal_op_rpc(struct server_call *c)
  * with the bytes read in c->reply when `data`. Under the lock. */
 static long raw_reply(struct server_call *c, long n, int data)
 {
-	if (n == P9SRV_HELD)
-		n = keep(server->just_held, RAW_HANDLE) ? SERVER_HELD
-							: -P9_EBUSY;
-	if (n == SERVER_HELD)
+	if (n == P9SRV_HELD && keep(server->just_held, RAW_HANDLE))
 		return SERVER_HELD;
+	if (n == P9SRV_HELD)
+		n = -P9_EBUSY;
 	c->w[1] = n < 0 ? (uint64_t)-n : 0;
 	c->w[2] = n < 0 ? 0 : (uint64_t)n;
 	c->reply_len = n > 0 && data ? (uint64_t)n : 0;
@@ -219,6 +218,19 @@ long p9_portal_op_write(struct server_call *c)
 	n = raw_reply(c, n, 0);
 	metta_mutex_unlock(&lock);
 	return n;
+}
+
+long p9_portal_op_batch(struct server_call *c)
+{
+	uint64_t id;
+	if (conn_of(c, &id))
+		return STATUS_ERR_INVAL;
+	metta_mutex_lock(&lock);
+	long n = p9srv_serve_batch(server, id, c->data, c->len, c->reply,
+				   SERVER_BUF);
+	metta_mutex_unlock(&lock);
+	c->reply_len = (uint64_t)n;
+	return STATUS_OK;
 }
 
 /* A new connection: a capability badged with its id, handed over for

@@ -45,7 +45,10 @@ long p9_portal_read(uint32_t conn, uint32_t fid, uint64_t offset, void *buf,
 long p9_portal_write(uint32_t conn, uint32_t fid, uint64_t offset,
 		     const void *buf, uint32_t count);
 
-/* A p9c_rpc_fn: ctx is the connection's slot, as (uintptr_t). */
+/* p9c_rpc_fns: ctx is the connection's slot, as (uintptr_t). The batch
+ * (P9_BATCH) gives -P9_ENOTSUP when the server has none. */
+long p9_portal_batch(void *ctx, const uint8_t *t, uint32_t tlen, uint8_t *r,
+		     uint32_t rcap);
 long p9_portal_rpc(void *ctx, const uint8_t *t, uint32_t tlen, uint8_t *r,
 		   uint32_t rcap);
 
@@ -80,12 +83,13 @@ long p9_portal_op_stats(struct server_call *c);
 long p9_portal_op_memory(struct server_call *c);
 long p9_portal_op_read(struct server_call *c);
 long p9_portal_op_write(struct server_call *c);
+long p9_portal_op_batch(struct server_call *c);
 /* The 9P-over-portal operations, for a server's table of its own. */
 #define P9_PORTAL_OPS                                                    \
 	[P9_RPC] = p9_portal_op_rpc, [P9_CONNECT] = p9_portal_op_connect,    \
 	[P9_HANGUP] = p9_portal_op_hangup, [P9_STATS] = p9_portal_op_stats,  \
 	[P9_MEMORY] = p9_portal_op_memory, [P9_READ] = p9_portal_op_read,    \
-	[P9_WRITE] = p9_portal_op_write
+	[P9_WRITE] = p9_portal_op_write, [P9_BATCH] = p9_portal_op_batch
 
 /* A program that is only a 9P server: serves s on portal for ever. */
 void p9_serve_portal(struct p9srv *s, uint32_t portal)

@@ -8,15 +8,32 @@
 #include "9p/errstr.h"
 #include "9p/portal.h"
 
-long p9_portal_rpc(void *ctx, const uint8_t *t, uint32_t tlen, uint8_t *r,
-		   uint32_t rcap)
+/* One call of operation op carrying messages t[tlen], the answer in
+ * r[rcap]: its length or an errno. */
+static long exchange(uint64_t op, void *ctx, const uint8_t *t, uint32_t tlen,
+		     uint8_t *r, uint32_t rcap)
 {
-	uint64_t w[4] = { P9_RPC }, got = 0;
+	uint64_t w[4] = { op }, got = 0;
 	long rc = metta_request((uint32_t)(uintptr_t)ctx, w, t, tlen, r, rcap,
 				&got, 0, 0);
 	if (rc == STATUS_ERR_INTR)
 		return -P9_EINTR; /* the client flushes the tag */
+	if (rc == STATUS_ERR_NOTSUP)
+		return -P9_ENOTSUP;
 	return rc ? -P9_EIO : (long)got;
+}
+
+long p9_portal_rpc(void *ctx, const uint8_t *t, uint32_t tlen, uint8_t *r,
+		   uint32_t rcap)
+{
+	long n = exchange(P9_RPC, ctx, t, tlen, r, rcap);
+	return n == -P9_ENOTSUP ? -P9_EIO : n;
+}
+
+long p9_portal_batch(void *ctx, const uint8_t *t, uint32_t tlen, uint8_t *r,
+		     uint32_t rcap)
+{
+	return exchange(P9_BATCH, ctx, t, tlen, r, rcap);
 }
 
 /* The result of a P9_READ or P9_WRITE request (rc) and its reply w. */

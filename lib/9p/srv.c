@@ -1031,6 +1031,42 @@ long p9srv_write(struct p9srv *s, uint64_t conn, uint32_t fid,
 	return raw_result(s, err, done);
 }
 
+/* Whether a T-message of this type may come in a batch: not one that
+ * could be held or that changes the connection. */
+static int batchable(uint8_t type)
+{
+	return type != P9_TREAD && type != P9_TWRITE && type != P9_TWSTAT &&
+	       type != P9_TVERSION && type != P9_TFLUSH;
+}
+
+long p9srv_serve_batch(struct p9srv *s, uint64_t conn, const uint8_t *in,
+		       size_t inlen, uint8_t *out, size_t outcap)
+{
+	size_t used = 0;
+	for (int k = 0; inlen > 0 && outcap - used >= P9SRV_MINOUT; k++) {
+		uint32_t size = inlen >= 4 ? le32(in) : 0;
+		struct req r = { .s = s, .out = out + used, .cap = outcap - used,
+				 .tag = size >= P9_HEADER ? le16(in + 5)
+							  : P9_NOTAG };
+		long n;
+		if (size < P9_HEADER || size > inlen || k == P9_BATCH_MAX) {
+			r.tag = P9_NOTAG;
+			n = rerror(&r, "malformed message");
+			inlen = 0; /* nothing after it can be trusted */
+		} else if (!batchable(in[4])) {
+			n = rerror(&r, "not allowed in a batch");
+		} else {
+			n = p9srv_serve(s, conn, in, size, r.out, r.cap);
+		}
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+		in += size < inlen ? size : inlen;
+		inlen -= size < inlen ? size : inlen;
+	}
+	return (long)used;
+}
+
 int p9srv_memory(struct p9srv *s, uint64_t conn, uint32_t fid,
 		 uint32_t *slot, uint64_t *pages, int *writable)
 {

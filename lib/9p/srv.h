@@ -283,6 +283,14 @@ long p9srv_write(struct p9srv *s, uint64_t conn, uint32_t fid,
 		 uint64_t offset, const uint8_t *data, uint32_t count);
 
 /*
+ * P9_BATCH (metta/proto.h): the T-messages in[inlen] back to back, each
+ * served as p9srv_serve would, their R-messages back to back in
+ * out[outcap]: their total length (0 when outcap is too small for one).
+ */
+long p9srv_serve_batch(struct p9srv *s, uint64_t conn, const uint8_t *in,
+		       size_t inlen, uint8_t *out, size_t outcap);
+
+/*
  * P9_MEMORY for fid of connection conn: the fs's capability slot for the
  * file's memory object, its pages, and whether the fid may write. 0, or
  * -P9_EBADF (no such fid, not open), -P9_EACCES (open for writing only),
