@@ -60,7 +60,7 @@ int aspace_check(struct domain *d, uint64_t addr, size_t n, int write)
  * through reach() when it is there (the common case: IPC checked it in
  * prepare, or a descriptor on a stack), through aspace_check (bringing it
  * in) only when it is not. A walk of the page tables is most of what a
- * small message costs (docs/nucleus.md).
+ * small message costs: portal.rtt4k 5,450 -> 3,935 instructions.
  */
 static void *reach_in(struct domain *d, uint64_t addr, size_t k, int write,
 		      int *rc)

@@ -13,6 +13,7 @@
 #include "9p/srv.h"
 #include "9p/synth.h"
 #include "../../servers/ramfs/tree.h"
+#include <metta/proto.h>
 #include <metta/status.h>
 
 #define MSIZE 8192
@@ -899,6 +900,113 @@ static int raw_read_and_write(void)
 	return 0;
 }
 
+/* The next R-message of a batch reply at *at (of total n) into r. */
+static int next_reply(long n, size_t *at)
+{
+	if (*at + 4 > (size_t)n)
+		return -1;
+	uint32_t len = rbuf[*at] | rbuf[*at + 1] << 8 | rbuf[*at + 2] << 16 |
+		       (uint32_t)rbuf[*at + 3] << 24;
+	if (*at + len > (size_t)n || p9_decode(rbuf + *at, len, &r))
+		return -1;
+	*at += len;
+	return r.type;
+}
+
+/* m appended to the batch being built in tbuf at *used. */
+static void put(struct p9_msg *m, size_t *used)
+{
+	m->tag = next_tag++ % 0xfff0;
+	*used += (size_t)p9_encode(tbuf + *used, sizeof(tbuf) - *used, m);
+}
+
+/* P9_BATCH: a walk and an open together; a walk that fails partway
+ * (the open then finds no fid); an open refused after its walk (the fid
+ * stays, for the client to clunk); messages not allowed; broken sizes. */
+static int batches(void)
+{
+	CHECK(setup() == 0);
+	CHECK(open_hello(c1, "f") == 0);
+	CHECK(tfid(c1, P9_TCLUNK, 2) == P9_RCLUNK);
+	uint32_t fids = p9srv_nfids(&srv);
+	const char *names[] = { "f", "g" };
+	struct p9_msg w = { .type = P9_TWALK, .fid = 1, .newfid = 5,
+			    .nwname = 1, .wname = { p9_str("f") } };
+	struct p9_msg o = { .type = P9_TOPEN, .fid = 5, .mode = P9_OREAD };
+	size_t used = 0, at = 0;
+	put(&w, &used), put(&o, &used);
+	long n = p9srv_serve_batch(&srv, c1, tbuf, used, rbuf, sizeof(rbuf));
+	CHECK(next_reply(n, &at) == P9_RWALK && r.nwqid == 1);
+	CHECK(next_reply(n, &at) == P9_ROPEN && at == (size_t)n);
+	CHECK(p9srv_read(&srv, c1, 5, 0, answered, 5) == 5);
+	/* Through a file: the walk stops, the open has no fid. */
+	w.newfid = 6, w.nwname = 2, w.wname[1] = p9_str(names[1]);
+	o.fid = 6, used = at = 0;
+	put(&w, &used), put(&o, &used);
+	n = p9srv_serve_batch(&srv, c1, tbuf, used, rbuf, sizeof(rbuf));
+	CHECK(next_reply(n, &at) == P9_RWALK && r.nwqid == 1);
+	CHECK(next_reply(n, &at) == P9_RERROR && is_err("unknown fid"));
+	CHECK(p9srv_nfids(&srv) == fids + 1);
+	/* Refused after the walk: fid 7 is walked, not open. */
+	CHECK(walk1(c1, 1, 8, "f") == P9_RWALK);
+	struct p9_stat st = blank();
+	st.mode = 0;
+	CHECK(twstat(c1, 8, &st) == P9_RWSTAT);
+	w.newfid = 7, w.nwname = 1, o.fid = 7, used = at = 0;
+	put(&w, &used), put(&o, &used);
+	srv.conns[0].uname[0] = 'x'; /* not the owner: no permission */
+	n = p9srv_serve_batch(&srv, c1, tbuf, used, rbuf, sizeof(rbuf));
+	srv.conns[0].uname[0] = 'm';
+	CHECK(next_reply(n, &at) == P9_RWALK);
+	CHECK(next_reply(n, &at) == P9_RERROR);
+	CHECK(p9srv_read(&srv, c1, 7, 0, answered, 5) == -P9_EBADF ||
+	      p9srv_read(&srv, c1, 7, 0, answered, 5) < 0);
+	CHECK(tfid(c1, P9_TCLUNK, 7) == P9_RCLUNK);
+	/* Not in a batch: reads, writes, wstat, version, flush. */
+	struct p9_msg rd = { .type = P9_TREAD, .fid = 5, .count = 5 };
+	struct p9_msg vs = { .type = P9_TVERSION, .msize = MSIZE,
+			     .version = p9_str("9P2000") };
+	used = at = 0;
+	put(&rd, &used), put(&vs, &used);
+	n = p9srv_serve_batch(&srv, c1, tbuf, used, rbuf, sizeof(rbuf));
+	CHECK(next_reply(n, &at) == P9_RERROR &&
+	      is_err("not allowed in a batch"));
+	CHECK(next_reply(n, &at) == P9_RERROR && at == (size_t)n);
+	CHECK(tfid(c1, P9_TSTAT, 5) == P9_RSTAT); /* no version reset */
+	/* A broken size ends the batch; a message cut short too. */
+	used = at = 0;
+	put(&rd, &used);
+	tbuf[used] = 3, tbuf[used + 1] = tbuf[used + 2] = tbuf[used + 3] = 0;
+	n = p9srv_serve_batch(&srv, c1, tbuf, used + 4, rbuf, sizeof(rbuf));
+	CHECK(next_reply(n, &at) == P9_RERROR);
+	CHECK(next_reply(n, &at) == P9_RERROR && r.tag == P9_NOTAG);
+	CHECK(at == (size_t)n);
+	n = p9srv_serve_batch(&srv, c1, tbuf, used - 1, rbuf, sizeof(rbuf));
+	at = 0;
+	CHECK(next_reply(n, &at) == P9_RERROR && r.tag == P9_NOTAG);
+	/* Too many messages: the ninth is refused, and nothing after. */
+	used = at = 0;
+	struct p9_msg sf = { .type = P9_TSTAT, .fid = 5 };
+	for (int i = 0; i < P9_BATCH_MAX + 2; i++)
+		put(&sf, &used);
+	n = p9srv_serve_batch(&srv, c1, tbuf, used, rbuf, sizeof(rbuf));
+	for (int i = 0; i < P9_BATCH_MAX; i++)
+		CHECK(next_reply(n, &at) == P9_RSTAT);
+	CHECK(next_reply(n, &at) == P9_RERROR && at == (size_t)n);
+	/* No room for a reply: nothing done. */
+	CHECK(p9srv_serve_batch(&srv, c1, tbuf, used, rbuf, 100) == 0);
+	/* Garbage never crashes and always ends. */
+	srand(11);
+	for (int i = 0; i < 5000; i++) {
+		size_t len = (size_t)rand() % 200;
+		for (size_t j = 0; j < len; j++)
+			tbuf[j] = (uint8_t)rand();
+		n = p9srv_serve_batch(&srv, c1, tbuf, len, rbuf, sizeof(rbuf));
+		CHECK(n >= 0 && (size_t)n <= sizeof(rbuf));
+	}
+	return 0;
+}
+
 static int held_read_answered_later(void)
 {
 	CHECK(setup() == 0);
@@ -1401,6 +1509,7 @@ int main(void)
 	RUN(flush_gets_rflush);
 	RUN(held_read_answered_later);
 	RUN(raw_read_and_write);
+	RUN(batches);
 	RUN(held_read_flushed);
 	RUN(held_read_ends_with_fid_conn_or_caller);
 	RUN(held_sync_answered_later);
