@@ -29,13 +29,14 @@ uint8_t rt_tbuf[P9_PORTAL_MSIZE], rt_rbuf[P9_PORTAL_MSIZE];
 
 /* A request on a connection: the server may hold it (a pipe's read), so
  * the runtime lock is let go meanwhile (thread.h). */
-static long unlocked(p9c_rpc_fn fn, void *ctx, const uint8_t *t,
-		     uint32_t tlen, uint8_t *r, uint32_t rcap)
+static long unlocked(int batch, void *ctx, const uint8_t *t, uint32_t tlen,
+		     uint8_t *r, uint32_t rcap, uint64_t *flags)
 {
 	if (rt_take_intr())
 		return -P9_EINTR;
 	rt_unlock();
-	long rc = fn(ctx, t, tlen, r, rcap);
+	long rc = batch ? p9_portal_batch(ctx, t, tlen, r, rcap, flags)
+			: p9_portal_rpc(ctx, t, tlen, r, rcap);
 	rt_lock();
 	return rc;
 }
@@ -43,14 +44,21 @@ static long unlocked(p9c_rpc_fn fn, void *ctx, const uint8_t *t,
 static long rpc_unlocked(void *ctx, const uint8_t *t, uint32_t tlen,
 			 uint8_t *r, uint32_t rcap)
 {
-	return unlocked(p9_portal_rpc, ctx, t, tlen, r, rcap);
+	return unlocked(0, ctx, t, tlen, r, rcap, 0);
 }
 
-/* A walk and an open in one call (P9_BATCH): p9c_walk_open. */
+/* Several messages in one call (P9_BATCH: p9c_walk_open, clunks sent
+ * later); the server says whether its readers' clunks may wait. */
 static long batch_unlocked(void *ctx, const uint8_t *t, uint32_t tlen,
 			   uint8_t *r, uint32_t rcap)
 {
-	return unlocked(p9_portal_batch, ctx, t, tlen, r, rcap);
+	uint64_t flags = 0;
+	long rc = unlocked(1, ctx, t, tlen, r, rcap, &flags);
+	for (int i = 0; rc >= 0 && i < MAX_CONNS; i++)
+		if (rt.conns[i].up && rt.conns[i].c.ctx == ctx)
+			rt.conns[i].quiet_clunk =
+				!!(flags & P9_BATCH_QUIET_CLUNK);
+	return rc;
 }
 
 /* The calling thread's client of connection c: the connection's own for
@@ -64,6 +72,8 @@ static struct p9c *conn_client(struct conn *c)
 	struct p9c *p = &t->p9[c - rt.conns];
 	*p = (struct p9c){ .rpc = c->c.rpc,
 			   .batch = c->c.batch,
+			   .later = c->c.later,
+			   .nlater = c->c.nlater,
 			   .ctx = c->c.ctx,
 			   .msize = c->c.msize,
 			   .tags = c->c.tags,
@@ -131,6 +141,9 @@ static int conn_up(struct conn *c)
 	c->c.r = rt_rbuf;
 	c->c.rpc = rpc_unlocked;
 	c->c.batch = batch_unlocked;
+	c->c.later = c->later;
+	c->c.nlater = &c->nlater;
+	c->nlater = c->quiet_clunk = 0;
 	if (rc) {
 		rt_log("cannot attach to %s: error %d", c->service, -rc);
 		return rc;
@@ -180,6 +193,22 @@ void loc_clunk(struct loc *l)
 	if (l->c)
 		p9c_clunk(conn_client(l->c), l->fid);
 	l->c = 0;
+}
+
+void loc_clunk_later(struct loc *l)
+{
+	if (l->c && l->c->quiet_clunk)
+		p9c_clunk_later(conn_client(l->c), l->fid);
+	else if (l->c)
+		p9c_clunk(conn_client(l->c), l->fid);
+	l->c = 0;
+}
+
+void ns_flush_later(void)
+{
+	for (int i = 0; i < MAX_CONNS; i++)
+		if (rt.conns[i].up && rt.conns[i].nlater)
+			p9c_flush_later(conn_client(&rt.conns[i]));
 }
 
 /* ---- paths ---- */

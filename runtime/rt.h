@@ -108,6 +108,11 @@ int ns_walk_union(const char *path, struct loc *out, int max);
 /* The directory where a new `path` would be created and its last name. */
 int ns_walk_parent(const char *path, struct loc *dir, const char **name);
 void loc_clunk(struct loc *l);
+/* loc_clunk without waiting where the server allows it (its clunk goes
+ * with the next batch on that connection: p9c_clunk_later). */
+void loc_clunk_later(struct loc *l);
+/* Sends every connection's waiting clunks (the process ends). */
+void ns_flush_later(void);
 /* A fresh attach of service's tree with aname (a connection made on first
  * use): 0 and its fid in out, or an errno. */
 int ns_attach(const char *service, const char *aname, struct loc *out);

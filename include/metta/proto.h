@@ -69,6 +69,10 @@
  */
 #define P9_BATCH 40
 #define P9_BATCH_MAX 8
+/* The batch reply's w1: a clunk of a fid open only for reading changes
+ * nothing any client sees (a plain file server's), so a client may send
+ * it later, in front of its next batch. */
+#define P9_BATCH_QUIET_CLUNK 1
 
 /* names: the directory of services. */
 #define NAMES_REGISTER 1   /* data: name; cap: the portal (registrar only) */

@@ -230,6 +230,7 @@ long p9_portal_op_batch(struct server_call *c)
 				   SERVER_BUF);
 	metta_mutex_unlock(&lock);
 	c->reply_len = (uint64_t)n;
+	c->w[1] = server->quiet_clunk ? P9_BATCH_QUIET_CLUNK : 0;
 	return STATUS_OK;
 }
 

@@ -46,9 +46,10 @@ long p9_portal_write(uint32_t conn, uint32_t fid, uint64_t offset,
 		     const void *buf, uint32_t count);
 
 /* p9c_rpc_fns: ctx is the connection's slot, as (uintptr_t). The batch
- * (P9_BATCH) gives -P9_ENOTSUP when the server has none. */
+ * (P9_BATCH) gives -P9_ENOTSUP when the server has none, and the reply's
+ * flags (P9_BATCH_QUIET_CLUNK) in *flags. */
 long p9_portal_batch(void *ctx, const uint8_t *t, uint32_t tlen, uint8_t *r,
-		     uint32_t rcap);
+		     uint32_t rcap, uint64_t *flags);
 long p9_portal_rpc(void *ctx, const uint8_t *t, uint32_t tlen, uint8_t *r,
 		   uint32_t rcap);
 

@@ -9,13 +9,14 @@
 #include "9p/portal.h"
 
 /* One call of operation op carrying messages t[tlen], the answer in
- * r[rcap]: its length or an errno. */
+ * r[rcap]: its length or an errno; the reply's w1 in *w1. */
 static long exchange(uint64_t op, void *ctx, const uint8_t *t, uint32_t tlen,
-		     uint8_t *r, uint32_t rcap)
+		     uint8_t *r, uint32_t rcap, uint64_t *w1)
 {
 	uint64_t w[4] = { op }, got = 0;
 	long rc = metta_request((uint32_t)(uintptr_t)ctx, w, t, tlen, r, rcap,
 				&got, 0, 0);
+	*w1 = rc ? 0 : w[1];
 	if (rc == STATUS_ERR_INTR)
 		return -P9_EINTR; /* the client flushes the tag */
 	if (rc == STATUS_ERR_NOTSUP)
@@ -26,14 +27,15 @@ static long exchange(uint64_t op, void *ctx, const uint8_t *t, uint32_t tlen,
 long p9_portal_rpc(void *ctx, const uint8_t *t, uint32_t tlen, uint8_t *r,
 		   uint32_t rcap)
 {
-	long n = exchange(P9_RPC, ctx, t, tlen, r, rcap);
+	uint64_t w1;
+	long n = exchange(P9_RPC, ctx, t, tlen, r, rcap, &w1);
 	return n == -P9_ENOTSUP ? -P9_EIO : n;
 }
 
 long p9_portal_batch(void *ctx, const uint8_t *t, uint32_t tlen, uint8_t *r,
-		     uint32_t rcap)
+		     uint32_t rcap, uint64_t *flags)
 {
-	return exchange(P9_BATCH, ctx, t, tlen, r, rcap);
+	return exchange(P9_BATCH, ctx, t, tlen, r, rcap, flags);
 }
 
 /* The result of a P9_READ or P9_WRITE request (rc) and its reply w. */

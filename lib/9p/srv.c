@@ -1031,14 +1031,6 @@ long p9srv_write(struct p9srv *s, uint64_t conn, uint32_t fid,
 	return raw_result(s, err, done);
 }
 
-/* Whether a T-message of this type may come in a batch: not one that
- * could be held or that changes the connection. */
-static int batchable(uint8_t type)
-{
-	return type != P9_TREAD && type != P9_TWRITE && type != P9_TWSTAT &&
-	       type != P9_TVERSION && type != P9_TFLUSH;
-}
-
 long p9srv_serve_batch(struct p9srv *s, uint64_t conn, const uint8_t *in,
 		       size_t inlen, uint8_t *out, size_t outcap)
 {
@@ -1053,7 +1045,7 @@ long p9srv_serve_batch(struct p9srv *s, uint64_t conn, const uint8_t *in,
 			r.tag = P9_NOTAG;
 			n = rerror(&r, "malformed message");
 			inlen = 0; /* nothing after it can be trusted */
-		} else if (!batchable(in[4])) {
+		} else if (!p9_batchable(in[4])) {
 			n = rerror(&r, "not allowed in a batch");
 		} else {
 			n = p9srv_serve(s, conn, in, size, r.out, r.cap);
@@ -1108,6 +1100,7 @@ void p9srv_init(struct p9srv *s, const struct p9srv_ops *ops, void *ctx,
 	s->answer = 0;
 	s->drop = 0;
 	s->answer_buf = 0;
+	s->quiet_clunk = 0;
 	p9srv_set_held(s, s->held_default, P9SRV_MAXHELD);
 	for (uint32_t i = 0; i < nconn; i++) {
 		struct p9srv_conn *c = &conns[i];

@@ -204,6 +204,10 @@ struct p9srv {
 		      size_t len); /* 0, or -P9_EINTR: nobody waits now */
 	void (*drop)(struct p9srv *s, uint64_t handle);
 	uint8_t *answer_buf; /* msize bytes, for encoding answers */
+	/* The fs's: a clunk of a fid open only for reading changes nothing
+	 * any client sees (P9_BATCH_QUIET_CLUNK): no clunk hook, and a node
+	 * unref'd is only memory. 0 unless the fs sets it after init. */
+	int quiet_clunk;
 };
 
 /*

@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "9p/9p.h"
+#include "9p/client.h"
 #include "9p/srv.h"
 #include "9p/synth.h"
 #include "../../servers/ramfs/tree.h"
@@ -1007,6 +1008,81 @@ static int batches(void)
 	return 0;
 }
 
+/* lib/9p's client over this server (connection c1): rpc, and batch
+ * while batch_on. */
+static int batch_on = 1, batches_sent;
+static long loop_rpc(void *ctx, const uint8_t *t, uint32_t tlen, uint8_t *rb,
+		     uint32_t rcap)
+{
+	(void)ctx;
+	return p9srv_serve(&srv, c1, t, tlen, rb, rcap);
+}
+
+static long loop_batch(void *ctx, const uint8_t *t, uint32_t tlen,
+		       uint8_t *rb, uint32_t rcap)
+{
+	(void)ctx;
+	if (!batch_on)
+		return -P9_ENOTSUP;
+	batches_sent++;
+	return p9srv_serve_batch(&srv, c1, t, tlen, rb, rcap);
+}
+
+/* The client's walk + open in one batch, clunks that wait for the next
+ * batch (and go first before a Tread), and plain 9P when the server has
+ * no batches. */
+static int client_batches_and_later_clunks(void)
+{
+	CHECK(setup() == 0);
+	CHECK(open_hello(c1, "f") == 0);
+	CHECK(tfid(c1, P9_TCLUNK, 2) == P9_RCLUNK);
+	static uint8_t ct[MSIZE], cr[MSIZE];
+	static struct p9c cl;
+	uint32_t later[P9C_LATER];
+	int nlater = 0;
+	cl = (struct p9c){ .rpc = loop_rpc, .batch = loop_batch,
+			   .later = later, .nlater = &nlater, .t = ct,
+			   .r = cr, .bufsize = MSIZE, .msize = MSIZE };
+	const char *f = "f", *bad[] = { "f", "g" };
+	int orc;
+	struct p9_qid q;
+	uint32_t fids = p9srv_nfids(&srv);
+	CHECK(p9c_walk_open(&cl, 1, 10, 1, &f, &q, P9_OREAD, &orc) == 1);
+	CHECK(orc == 0 && batches_sent == 1);
+	CHECK(p9srv_read(&srv, c1, 10, 0, answered, 5) == 5);
+	/* Partway: ENOTDIR's walk stops at f, nothing opened or left. */
+	CHECK(p9c_walk_open(&cl, 1, 11, 2, bad, &q, P9_OREAD, &orc) == 1);
+	CHECK(orc == -P9_ENOTSUP && p9srv_nfids(&srv) == fids + 1);
+	/* The clunk waits, then goes with the next batchable request. */
+	CHECK(p9c_clunk_later(&cl, 10) == 0 && nlater == 1);
+	CHECK(p9srv_nfids(&srv) == fids + 1);
+	struct p9_stat st;
+	CHECK(p9c_stat(&cl, 1, &st) == 0 && nlater == 0);
+	CHECK(p9srv_nfids(&srv) == fids);
+	/* Before a Tread, the waiting clunks go on their own. */
+	CHECK(p9c_walk_open(&cl, 1, 12, 1, &f, &q, P9_OREAD, &orc) == 1);
+	CHECK(p9c_walk_open(&cl, 1, 13, 1, &f, &q, P9_OREAD, &orc) == 1);
+	CHECK(p9c_clunk_later(&cl, 12) == 0);
+	const uint8_t *data;
+	CHECK(p9c_read_ref(&cl, 13, 0, 5, &data) == 5 && nlater == 0);
+	CHECK(p9srv_nfids(&srv) == fids + 1);
+	/* A full list is sent before the next waits; a fid clunked twice
+	 * (a forked copy's list) is a harmless Rerror. */
+	for (int i = 0; i < P9C_LATER + 1; i++)
+		CHECK(p9c_clunk_later(&cl, 13) == 0);
+	CHECK(nlater == 1);
+	p9c_flush_later(&cl);
+	CHECK(nlater == 0 && p9srv_nfids(&srv) == fids);
+	/* No batches: plain 9P, and clunks at once. */
+	batch_on = 0;
+	CHECK(p9c_walk_open(&cl, 1, 14, 1, &f, &q, P9_OREAD, &orc) == 1);
+	CHECK(orc == -P9_ENOTSUP && cl.batch == 0);
+	CHECK(p9c_clunk_later(&cl, 14) == 0 && nlater == 0);
+	CHECK(p9srv_nfids(&srv) == fids);
+	batch_on = 1;
+	return 0;
+}
+
 static int held_read_answered_later(void)
 {
 	CHECK(setup() == 0);
@@ -1510,6 +1586,7 @@ int main(void)
 	RUN(held_read_answered_later);
 	RUN(raw_read_and_write);
 	RUN(batches);
+	RUN(client_batches_and_later_clunks);
 	RUN(held_read_flushed);
 	RUN(held_read_ends_with_fid_conn_or_caller);
 	RUN(held_sync_answered_later);
