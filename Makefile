@@ -459,7 +459,7 @@ host_src_relay := servers/import/relay.c commands/posix/exportsrv.c \
 host_cflags_relay := $(MBEDTLS_CFLAGS)
 host_src_9p_fid := lib/9p/fid.c
 host_src_9p_srv := lib/9p/9p.c lib/9p/fid.c lib/9p/srv.c lib/9p/errstr.c \
-	lib/9p/synth.c servers/ramfs/tree.c lib/cpio/cpio.c
+	lib/9p/synth.c lib/9p/client.c servers/ramfs/tree.c lib/cpio/cpio.c
 host_src_ramfs := lib/9p/9p.c lib/9p/fid.c lib/9p/srv.c lib/9p/errstr.c \
 	servers/ramfs/tree.c lib/cpio/cpio.c
 host_src_cpio := lib/cpio/cpio.c

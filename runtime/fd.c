@@ -200,6 +200,7 @@ void fd_close_all(void)
 	if (!rt.fdt)
 		return;
 	table_close(rt.fdt);
+	ns_flush_later(); /* the clunks that waited: nothing stays open */
 	__atomic_store_n(&rt.fdt->owner, FDT_FREE, __ATOMIC_RELEASE);
 	rt.fdt = 0;
 }

@@ -160,6 +160,30 @@ static long file_length(struct ofile *f, uint64_t *len)
 /* ---- moving bytes ---- */
 
 /*
+ * A piece by P9_READ or P9_WRITE (metta/proto.h): the bytes go straight
+ * between the program's buffer and the server, no 9P message and no copy
+ * of ours. -P9_ENOTSUP when 9P must do it: a server without the
+ * operations (not asked again on that connection), or a read into a
+ * buffer not all writable (the 9P path gives Linux's EFAULT rule).
+ */
+static long piece_direct(struct loc *l, uint8_t *buf, uint32_t k,
+			 uint64_t off, int write)
+{
+	struct conn *c = l->c;
+	if (c->no_direct || (!write && user_writable((uint64_t)buf, k)))
+		return -P9_ENOTSUP;
+	if (rt_take_intr())
+		return -P9_EINTR;
+	rt_unlock(); /* the server may hold it, as any request (ns.c) */
+	long r = write ? p9_portal_write(c->slot, l->fid, off, buf, k)
+		       : p9_portal_read(c->slot, l->fid, off, buf, k);
+	rt_lock();
+	if (r == -P9_ENOTSUP)
+		c->no_direct = 1;
+	return r;
+}
+
+/*
  * One 9P-sized piece at off, read into or written from buf: the bytes
  * moved, or an errno. Like Linux, a read needs somewhere to put only the
  * bytes that arrive: EFAULT otherwise.
@@ -167,11 +191,14 @@ static long file_length(struct ofile *f, uint64_t *len)
 static long piece(struct ofile *f, uint8_t *buf, uint32_t k, uint64_t off,
 		  int write)
 {
+	long r = piece_direct(&f->loc[0], buf, k, off, write);
+	if (r != -P9_ENOTSUP)
+		return r;
 	struct p9c *c = loc_client(&f->loc[0]);
 	if (write)
 		return p9c_write(c, f->loc[0].fid, off, buf, k);
 	const uint8_t *data;
-	long r = p9c_read_ref(c, f->loc[0].fid, off, k, &data);
+	r = p9c_read_ref(c, f->loc[0].fid, off, k, &data);
 	if (r > 0 && user_writable((uint64_t)buf, (uint64_t)r))
 		return -P9_EFAULT;
 	if (r > 0)
@@ -292,8 +319,22 @@ static long file9p_sync(struct ofile *f)
 	return rc == -P9_ENOTSUP ? 0 : rc;
 }
 
+/*
+ * A file open only for reading is clunked without waiting (its clunk
+ * rides with the next batch to its server), where the server says such a
+ * clunk changes nothing anyone sees: close then costs no round trip.
+ */
+static void file9p_close(struct ofile *f)
+{
+	if ((f->flags & LX_O_ACCMODE) != LX_O_RDONLY || f->nloc != 1)
+		return; /* ofile_put clunks it now */
+	loc_clunk_later(&f->loc[0]);
+	f->nloc = 0;
+}
+
 const struct file_ops file9p_ops = {
 	.kind = "file",
+	.close = file9p_close,
 	.read = file9p_read,
 	.write = file9p_write,
 	.pread = file9p_pread,

@@ -29,14 +29,35 @@ uint8_t rt_tbuf[P9_PORTAL_MSIZE], rt_rbuf[P9_PORTAL_MSIZE];
 
 /* A request on a connection: the server may hold it (a pipe's read), so
  * the runtime lock is let go meanwhile (thread.h). */
-static long rpc_unlocked(void *ctx, const uint8_t *t, uint32_t tlen,
-			 uint8_t *r, uint32_t rcap)
+static long unlocked(int batch, void *ctx, const uint8_t *t, uint32_t tlen,
+		     uint8_t *r, uint32_t rcap, uint64_t *flags)
 {
 	if (rt_take_intr())
 		return -P9_EINTR;
 	rt_unlock();
-	long rc = p9_portal_rpc(ctx, t, tlen, r, rcap);
+	long rc = batch ? p9_portal_batch(ctx, t, tlen, r, rcap, flags)
+			: p9_portal_rpc(ctx, t, tlen, r, rcap);
 	rt_lock();
+	return rc;
+}
+
+static long rpc_unlocked(void *ctx, const uint8_t *t, uint32_t tlen,
+			 uint8_t *r, uint32_t rcap)
+{
+	return unlocked(0, ctx, t, tlen, r, rcap, 0);
+}
+
+/* Several messages in one call (P9_BATCH: p9c_walk_open, clunks sent
+ * later); the server says whether its readers' clunks may wait. */
+static long batch_unlocked(void *ctx, const uint8_t *t, uint32_t tlen,
+			   uint8_t *r, uint32_t rcap)
+{
+	uint64_t flags = 0;
+	long rc = unlocked(1, ctx, t, tlen, r, rcap, &flags);
+	for (int i = 0; rc >= 0 && i < MAX_CONNS; i++)
+		if (rt.conns[i].up && rt.conns[i].c.ctx == ctx)
+			rt.conns[i].quiet_clunk =
+				!!(flags & P9_BATCH_QUIET_CLUNK);
 	return rc;
 }
 
@@ -50,6 +71,9 @@ static struct p9c *conn_client(struct conn *c)
 		return &c->c;
 	struct p9c *p = &t->p9[c - rt.conns];
 	*p = (struct p9c){ .rpc = c->c.rpc,
+			   .batch = c->c.batch,
+			   .later = c->c.later,
+			   .nlater = c->c.nlater,
 			   .ctx = c->c.ctx,
 			   .msize = c->c.msize,
 			   .tags = c->c.tags,
@@ -116,6 +140,10 @@ static int conn_up(struct conn *c)
 	c->c.t = rt_tbuf;
 	c->c.r = rt_rbuf;
 	c->c.rpc = rpc_unlocked;
+	c->c.batch = batch_unlocked;
+	c->c.later = c->later;
+	c->c.nlater = &c->nlater;
+	c->nlater = c->quiet_clunk = 0;
 	if (rc) {
 		rt_log("cannot attach to %s: error %d", c->service, -rc);
 		return rc;
@@ -165,6 +193,22 @@ void loc_clunk(struct loc *l)
 	if (l->c)
 		p9c_clunk(conn_client(l->c), l->fid);
 	l->c = 0;
+}
+
+void loc_clunk_later(struct loc *l)
+{
+	if (l->c && l->c->quiet_clunk)
+		p9c_clunk_later(conn_client(l->c), l->fid);
+	else if (l->c)
+		p9c_clunk(conn_client(l->c), l->fid);
+	l->c = 0;
+}
+
+void ns_flush_later(void)
+{
+	for (int i = 0; i < MAX_CONNS; i++)
+		if (rt.conns[i].up && rt.conns[i].nlater)
+			p9c_flush_later(conn_client(&rt.conns[i]));
 }
 
 /* ---- paths ---- */
@@ -251,10 +295,13 @@ static struct mnt *find_mount(const char *path, const char **rest)
 /*
  * Walks a new fid from c's root through names[0..n): 0 and *out; or an
  * errno. Either way *walked is how many names were walked and *qid the
- * last of those's qid (the root's when none).
+ * last of those's qid (the root's when none). With an ask, the walk's
+ * fid is opened in the same round trip where the server can (ask->rc 0:
+ * it is open).
  */
 static int walk_names(struct conn *c, const char *const *names, int n,
-		      struct loc *out, int *walked, struct p9_qid *qid)
+		      struct loc *out, int *walked, struct p9_qid *qid,
+		      struct open_ask *ask)
 {
 	uint32_t fid = new_fid(), from = c->rootfid;
 	int done = 0, rc;
@@ -262,8 +309,13 @@ static int walk_names(struct conn *c, const char *const *names, int n,
 	do {
 		int k = n - done > P9_MAXWELEM ? P9_MAXWELEM : n - done;
 		struct p9_qid last = *qid;
-		rc = p9c_walk(conn_client(c), from, fid, k, names + done,
-			      &last);
+		if (ask && ask->mode >= 0 && k == n)
+			rc = p9c_walk_open(conn_client(c), from, fid, k, names,
+					   &last, (uint8_t)ask->mode,
+					   &ask->rc);
+		else
+			rc = p9c_walk(conn_client(c), from, fid, k,
+				      names + done, &last);
 		/* No fid left for us on that server: the open files of
 		 * processes gone without their runtime may hold them. */
 		if (rc == -P9_EMFILE && from != fid && fd_sweep())
@@ -318,7 +370,8 @@ static int read_link(struct loc *l, char *target)
  */
 #define NS_LINK 1
 static int walk_src(const struct src *s, const char *rest, int follow,
-		    struct loc *out, int *at, char *target)
+		    struct loc *out, int *at, char *target,
+		    struct open_ask *ask)
 {
 	char buf[SPATH_MAX + RT_PATH_MAX + 2];
 	const char *names[MAX_NAMES];
@@ -332,17 +385,21 @@ static int walk_src(const struct src *s, const char *rest, int follow,
 	if (n < 0 || nsrc < 0)
 		return n < 0 ? n : nsrc;
 	struct p9_qid qid;
-	rc = walk_names(s->c, names, n, out, &walked, &qid);
+	if (ask)
+		ask->rc = -P9_ENOTSUP;
+	rc = walk_names(s->c, names, n, out, &walked, &qid, ask);
 	int link = (qid.type & P9_QTSYMLINK) && walked > nsrc &&
 		   (walked < n || (rc == 0 && follow));
 	if (!link)
 		return rc;
+	if (ask)
+		ask->rc = -P9_ENOTSUP; /* a link is not what was opened */
 	if (rc == 0)
 		loc_clunk(out); /* read again below: one path for both */
 	if (!at)
 		return -P9_ENOTDIR;
 	*at = walked - 1 - nsrc;
-	if ((rc = walk_names(s->c, names, walked, out, &walked, &qid)))
+	if ((rc = walk_names(s->c, names, walked, out, &walked, &qid, 0)))
 		return rc;
 	rc = read_link(out, target);
 	return rc < 0 ? rc : NS_LINK;
@@ -374,12 +431,14 @@ static int substitute(char *path, const char *rest, int at, const char *target)
 
 /* One pass over path's mount: the first source that has it wins. */
 static int walk_once(const char *path, int follow, struct loc *out,
-		     const char **rest, int *at, char *target)
+		     const char **rest, int *at, char *target,
+		     struct open_ask *ask)
 {
 	struct mnt *m = find_mount(path, rest);
 	int first = -P9_ENOENT;
 	for (int i = 0; m && i < m->n; i++) {
-		int rc = walk_src(&m->s[i], *rest, follow, out, at, target);
+		int rc = walk_src(&m->s[i], *rest, follow, out, at, target,
+				  ask);
 		if (rc >= 0)
 			return rc;
 		if (i == 0)
@@ -390,10 +449,17 @@ static int walk_once(const char *path, int follow, struct loc *out,
 
 int ns_lookup(char *path, int follow, struct loc *out)
 {
+	return ns_lookup_open(path, follow, out, 0);
+}
+
+int ns_lookup_open(char *path, int follow, struct loc *out,
+		   struct open_ask *ask)
+{
 	char target[RT_PATH_MAX];
 	for (int links = 0;; links++) {
 		const char *rest;
-		int at, rc = walk_once(path, follow, out, &rest, &at, target);
+		int at, rc = walk_once(path, follow, out, &rest, &at, target,
+				       ask);
 		if (rc != NS_LINK)
 			return rc;
 		if (links == NS_MAX_LINKS)
@@ -406,7 +472,7 @@ int ns_lookup(char *path, int follow, struct loc *out)
 int ns_walk(const char *path, struct loc *out)
 {
 	const char *rest;
-	return walk_once(path, 0, out, &rest, 0, 0);
+	return walk_once(path, 0, out, &rest, 0, 0, 0);
 }
 
 int ns_is_union(const char *path)
@@ -426,7 +492,7 @@ int ns_walk_union(const char *path, struct loc *out, int max)
 	}
 	int n = 0, first = -P9_ENOENT;
 	for (int i = 0; i < m->n && n < max; i++) {
-		int rc = walk_src(&m->s[i], "", 0, &out[n], 0, 0);
+		int rc = walk_src(&m->s[i], "", 0, &out[n], 0, 0, 0);
 		if (rc == 0)
 			n++;
 		else if (i == 0)
@@ -453,7 +519,7 @@ int ns_walk_parent(const char *path, struct loc *dir, const char **name)
 		/* A union: creation goes to the first source that allows it. */
 		for (int i = 0; i < m->n; i++)
 			if (m->s[i].create)
-				return walk_src(&m->s[i], "", 0, dir, 0, 0);
+				return walk_src(&m->s[i], "", 0, dir, 0, 0, 0);
 		return -P9_EACCES;
 	}
 	return ns_walk(parent, dir);
@@ -495,7 +561,7 @@ static int source_at(const char *path, struct src *out, int *dir)
 		return -P9_ENOENT;
 	for (int i = 0; i < m->n; i++) {
 		struct loc l;
-		if (walk_src(&m->s[i], rest, 0, &l, 0, 0))
+		if (walk_src(&m->s[i], rest, 0, &l, 0, 0, 0))
 			continue;
 		*dir = l.qid.type & P9_QTDIR;
 		loc_clunk(&l);
@@ -529,7 +595,7 @@ void ns_sync(void)
 			for (int k = 0; k < ndone; k++)
 				seen |= done[k] == s->c;
 			struct loc l;
-			if (seen || walk_src(s, "", 0, &l, 0, 0))
+			if (seen || walk_src(s, "", 0, &l, 0, 0, 0))
 				continue;
 			done[ndone++] = s->c;
 			struct p9_stat st;

@@ -60,14 +60,20 @@ static long user_path(int dirfd, uint64_t upath, struct upath *out,
  * followed, the last one when follow or when a trailing slash asks for a
  * directory; p->path becomes the path found (or where it would be).
  */
-static int walk_user(struct upath *p, int follow, struct loc *l)
+static int walk_user_open(struct upath *p, int follow, struct loc *l,
+			  struct open_ask *ask)
 {
-	int rc = ns_lookup(p->path, follow || p->want_dir, l);
+	int rc = ns_lookup_open(p->path, follow || p->want_dir, l, ask);
 	if (rc == 0 && p->want_dir && !(l->qid.type & P9_QTDIR)) {
 		loc_clunk(l);
 		rc = -P9_ENOTDIR;
 	}
 	return rc;
+}
+
+static int walk_user(struct upath *p, int follow, struct loc *l)
+{
+	return walk_user_open(p, follow, l, 0);
 }
 
 static const char *last_name(const char *path)
@@ -261,8 +267,9 @@ static long open_found(struct ofile *f, const struct upath *p, int flags)
 	f->ops = dir ? &dir_ops : tty ? &tty_ops : &file9p_ops;
 	if (dir || (flags & LX_O_PATH))
 		return 0; /* directories open on their first read */
-	long rc = p9c_open(loc_client(&f->loc[0]), f->loc[0].fid,
-			   open_mode(flags), 0);
+	long rc = (f->opened & 1) ? 0
+				  : p9c_open(loc_client(&f->loc[0]),
+					     f->loc[0].fid, open_mode(flags), 0);
 	if (rc && !tty && is_fifo(&f->loc[0]))
 		return fifo_open(f, flags);
 	return rc || !tty ? rc : tty_opened(f, name);
@@ -296,6 +303,19 @@ static int is_service_entry(const struct loc *l, int flags)
 }
 
 /*
+ * Whether open may ask for the file to be opened with its walk
+ * (ns_lookup_open), before it knows what the file is: only when opening
+ * anything the walk may find changes nothing the open would then refuse
+ * (O_TRUNC truncates, O_DIRECTORY and a trailing slash refuse files,
+ * O_PATH and O_EXCL open nothing).
+ */
+static int speculate(const struct upath *p, int flags)
+{
+	return !(flags & (LX_O_TRUNC | LX_O_DIRECTORY | LX_O_PATH | LX_O_EXCL)) &&
+	       !p->want_dir;
+}
+
+/*
  * What the path names, for open: a fid in f->loc (every member of a
  * union directory), or -ENOENT with p->path where it would be created.
  * O_NOFOLLOW (and O_CREAT with O_EXCL) do not follow a last link; a link
@@ -306,7 +326,8 @@ static long open_walk(struct ofile *f, struct upath *p, int flags)
 	int excl = (flags & LX_O_CREAT) && (flags & LX_O_EXCL);
 	int follow = !(flags & LX_O_NOFOLLOW) && !excl;
 	struct loc l;
-	long rc = walk_user(p, follow, &l);
+	struct open_ask ask = { speculate(p, flags) ? open_mode(flags) : -1, 0 };
+	long rc = walk_user_open(p, follow, &l, &ask);
 	if (rc)
 		return rc;
 	if (excl || ((l.qid.type & P9_QTSYMLINK) && !(flags & LX_O_PATH))) {
@@ -316,6 +337,9 @@ static long open_walk(struct ofile *f, struct upath *p, int flags)
 	if (!ns_is_union(p->path)) {
 		f->loc[0] = l;
 		f->nloc = 1;
+		/* Opened with the walk: a directory is open for its reads, a
+		 * file needs no Topen (open_found). */
+		f->opened = ask.mode >= 0 && ask.rc == 0;
 		return 0;
 	}
 	loc_clunk(&l);

@@ -88,6 +88,18 @@ int ns_walk(const char *path, struct loc *out);
  */
 #define NS_MAX_LINKS 40
 int ns_lookup(char *path, int follow, struct loc *out);
+/*
+ * ns_lookup that also opens what it finds with 9P mode `mode` in the
+ * walk's round trip, where the server can (P9_BATCH): rc is then 0 and
+ * out's fid open; else an errno (-P9_ENOTSUP: not tried), and the fid
+ * is not open. A link found is not opened.
+ */
+struct open_ask {
+	int mode; /* a 9P open mode, or -1: do not open */
+	int rc;
+};
+int ns_lookup_open(char *path, int follow, struct loc *out,
+		   struct open_ask *ask);
 /* Whether path is a mount point with several sources. */
 int ns_is_union(const char *path);
 /* Every directory of the union at path (one unless it is a mount point
@@ -96,6 +108,11 @@ int ns_walk_union(const char *path, struct loc *out, int max);
 /* The directory where a new `path` would be created and its last name. */
 int ns_walk_parent(const char *path, struct loc *dir, const char **name);
 void loc_clunk(struct loc *l);
+/* loc_clunk without waiting where the server allows it (its clunk goes
+ * with the next batch on that connection: p9c_clunk_later). */
+void loc_clunk_later(struct loc *l);
+/* Sends every connection's waiting clunks (the process ends). */
+void ns_flush_later(void);
 /* A fresh attach of service's tree with aname (a connection made on first
  * use): 0 and its fid in out, or an errno. */
 int ns_attach(const char *service, const char *aname, struct loc *out);

@@ -28,6 +28,11 @@ struct conn {
 	char service[NAMES_MAX_NAME + 1];
 	uint32_t service_slot, slot;
 	int up;
+	int no_direct; /* the server has no P9_READ, P9_WRITE (file9p.c) */
+	/* Its readers' clunks may wait for the next batch (ns.c,
+	 * P9_BATCH_QUIET_CLUNK), and those waiting. */
+	int quiet_clunk, nlater;
+	uint32_t later[P9C_LATER];
 	struct p9c c;
 	uint32_t rootfid;
 };

@@ -68,6 +68,37 @@ struct p9_memstate {
  */
 #define P9_SYNCFS 37
 
+/*
+ * A local client's short ways (the runtime's), beside P9_RPC on the same
+ * connection and with the same fids, checks and holds; a server without
+ * them answers STATUS_ERR_NOTSUP and the client speaks plain 9P.
+ * P9_READ is a Tread without its message: w1 a fid, w2 the offset, w3 the
+ * count; the reply's data the bytes (straight into the caller's receive
+ * buffer), w1 0 or a Linux errno, w2 the count. P9_WRITE is a Twrite: w1
+ * the fid, w2 the offset, the data the bytes; reply w1 0 or an errno, w2
+ * the count written. Neither carries a tag: a caller that gives up ends
+ * a held one (no Tflush).
+ */
+#define P9_READ 39
+#define P9_WRITE 40
+/*
+ * Several T-messages back to back in one call's data (at most
+ * P9_BATCH_MAX), answered together: the reply's data is their R-messages
+ * back to back, in order, each as if it came alone (a Twalk then a Topen
+ * of its new fid: an open in one round trip). A message that could wait
+ * (Tread, Twrite, Twstat) or changes the connection (Tversion, Tflush)
+ * gets Rerror; a broken size ends the batch with an Rerror of tag NOTAG;
+ * when the reply has no room for more, it holds the answers of those done
+ * so far (the rest were not done). Plain 9P2000 stays the protocol of
+ * every other peer.
+ */
+#define P9_BATCH 41
+#define P9_BATCH_MAX 8
+/* The batch reply's w1: a clunk of a fid open only for reading changes
+ * nothing any client sees (a plain file server's), so a client may send
+ * it later, in front of its next batch. */
+#define P9_BATCH_QUIET_CLUNK 1
+
 /* names: the directory of services. */
 #define NAMES_REGISTER 1   /* data: name; cap: the portal (registrar only) */
 #define NAMES_LOOKUP 2     /* data: name; reply cap: the portal */

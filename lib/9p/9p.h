@@ -68,6 +68,14 @@ enum p9_type {
 #define P9_NOTAG    0xffffu
 #define P9_NOFID    0xffffffffu
 #define P9_MAXWELEM 16	/* most names in one Twalk */
+
+/* Whether a T-message may go in a batch (metta/proto.h's P9_BATCH): not
+ * one a server could hold nor one that changes the connection. */
+static inline int p9_batchable(uint8_t type)
+{
+	return type != P9_TREAD && type != P9_TWRITE && type != P9_TWSTAT &&
+	       type != P9_TVERSION && type != P9_TFLUSH;
+}
 #define P9_HEADER   7	/* size[4] type[1] tag[2] */
 #define P9_IOHDR    24	/* header of Tread/Twrite/Rread beyond data */
 #define P9_MINMSIZE 256 /* smallest msize we agree to */

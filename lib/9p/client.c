@@ -1,4 +1,5 @@
 /* A 9P2000 client over any transport: see client.h. */
+#include <metta/proto.h> /* P9_BATCH_MAX */
 #include <metta/status.h>
 #include <string/kstring.h>
 
@@ -36,6 +37,101 @@ static void flush(struct p9c *c, uint16_t oldtag)
 	}
 }
 
+/* ---- clunks that do not wait (p9c_clunk_later) ---- */
+
+/*
+ * The waiting clunks (at most max), taken off the list into fids[] and
+ * their Tclunks encoded at c->t: their bytes, the count in *n.
+ */
+static size_t take_later(struct p9c *c, int max, uint32_t *fids, int *n)
+{
+	size_t used = 0;
+	uint32_t room = c->msize ? c->msize : c->bufsize;
+	*n = 0;
+	while (c->later && c->batch && *n < *c->nlater && *n < max) {
+		struct p9_msg k = { .type = P9_TCLUNK, .tag = next_tag(c),
+				    .fid = c->later[*n] };
+		long len = p9_encode(c->t + used, room - used, &k);
+		if (len < 0)
+			break;
+		fids[(*n)++] = k.fid;
+		used += (size_t)len;
+	}
+	for (int i = *n; c->later && i < *c->nlater; i++)
+		c->later[i - *n] = c->later[i];
+	if (c->later)
+		*c->nlater -= *n;
+	return used;
+}
+
+/* A batch carrying them failed: they wait again (where there is room:
+ * else the connection's end clunks them). */
+static void put_back(struct p9c *c, const uint32_t *fids, int n)
+{
+	if (!c->later)
+		return;
+	for (int i = 0; i < n && *c->nlater < P9C_LATER; i++)
+		c->later[(*c->nlater)++] = fids[i];
+}
+
+/* The offset of the reply after the first n in r[got], or -1. */
+static long skip_replies(const uint8_t *r, size_t got, int n)
+{
+	size_t at = 0;
+	for (int i = 0; i < n; i++) {
+		if (at + 4 > got)
+			return -1;
+		size_t len = r[at] | r[at + 1] << 8 | r[at + 2] << 16 |
+			     (size_t)r[at + 3] << 24;
+		if (len < P9_HEADER || len > got - at)
+			return -1;
+		at += len;
+	}
+	return (long)at;
+}
+
+/* Sends c->t[len] (the clunks taken, fids[n], then what follows them)
+ * as one batch, or by rpc when n is 0: the reply after the clunks' in
+ * c->r from *at, its length; or an errno (the clunks then wait again). */
+static long send(struct p9c *c, size_t len, const uint32_t *fids, int n,
+		 size_t *at)
+{
+	*at = 0;
+	if (!n)
+		return c->rpc(c->ctx, c->t, (uint32_t)len, c->r, c->bufsize);
+	long got = c->batch(c->ctx, c->t, (uint32_t)len, c->r, c->bufsize);
+	long skip = got < 0 ? -1 : skip_replies(c->r, (size_t)got, n);
+	if (got < 0) {
+		put_back(c, fids, n);
+		return got;
+	}
+	if (skip < 0)
+		return -P9_EIO;
+	*at = (size_t)skip;
+	return got - skip;
+}
+
+void p9c_flush_later(struct p9c *c)
+{
+	uint32_t fids[P9C_LATER];
+	int n;
+	size_t at, len = take_later(c, P9C_LATER, fids, &n);
+	if (n)
+		send(c, len, fids, n, &at);
+}
+
+int p9c_clunk_later(struct p9c *c, uint32_t fid)
+{
+	if (!c->later || !c->batch)
+		return p9c_clunk(c, fid);
+	if (*c->nlater == P9C_LATER)
+		p9c_flush_later(c);
+	if (*c->nlater == P9C_LATER)
+		return p9c_clunk(c, fid);
+	c->later[(*c->nlater)++] = fid;
+	return 0;
+}
+
 /*
  * One exchange: m (its type and fields set) goes out with the next tag;
  * the reply is decoded into c->reply and must be type + 1 with that tag.
@@ -43,17 +139,27 @@ static void flush(struct p9c *c, uint16_t oldtag)
  */
 static int exchange(struct p9c *c, struct p9_msg *m)
 {
+	uint32_t fids[P9C_LATER];
+	int nk = 0;
+	size_t off = 0, at;
+	if (c->later && *c->nlater && !p9_batchable(m->type))
+		p9c_flush_later(c); /* first, on their own */
+	else if (c->later && *c->nlater)
+		off = take_later(c, P9_BATCH_MAX - 1, fids, &nk);
 	m->tag = next_tag(c);
-	long n = p9_encode(c->t, c->msize ? c->msize : c->bufsize, m);
+	uint32_t room = c->msize ? c->msize : c->bufsize;
+	long n = p9_encode(c->t + off, room - off, m);
+	if (n < 0)
+		put_back(c, fids, nk);
 	if (n < 0)
 		return n == STATUS_ERR_RANGE ? -P9_EINVAL : -P9_EIO;
-	long got = c->rpc(c->ctx, c->t, (uint32_t)n, c->r, c->bufsize);
+	long got = send(c, off + (size_t)n, fids, nk, &at);
 	if (got == -P9_EINTR)
 		flush(c, m->tag);
 	if (got < 0)
 		return (int)got;
 	struct p9_msg *r = &c->reply;
-	if (p9_decode(c->r, (size_t)got, r) || r->tag != m->tag)
+	if (p9_decode(c->r + at, (size_t)got, r) || r->tag != m->tag)
 		return -P9_EIO;
 	if (r->type == P9_RERROR)
 		return -p9_errno(r->ename.s, r->ename.len);
@@ -94,26 +200,101 @@ int p9c_attach(struct p9c *c, uint32_t fid, const char *uname,
 	return rc;
 }
 
-int p9c_walk(struct p9c *c, uint32_t fid, uint32_t newfid, int n,
-	     const char *const *names, struct p9_qid *last)
+/* The Twalk of newfid from fid through names[n] into m: 0 or an errno. */
+static int walk_msg(struct p9_msg *m, uint32_t fid, uint32_t newfid, int n,
+		    const char *const *names)
 {
-	struct p9_msg m = { .type = P9_TWALK, .fid = fid, .newfid = newfid };
+	*m = (struct p9_msg){ .type = P9_TWALK, .fid = fid, .newfid = newfid };
 	if (n < 0 || n > P9_MAXWELEM)
 		return -P9_EINVAL;
-	m.nwname = (uint16_t)n;
+	m->nwname = (uint16_t)n;
 	for (int i = 0; i < n; i++) {
-		m.wname[i] = p9_str(names[i]);
-		if (m.wname[i].len != strlen(names[i]))
+		m->wname[i] = p9_str(names[i]);
+		if (m->wname[i].len != strlen(names[i]))
 			return -P9_ENAMETOOLONG;
 	}
-	int rc = exchange(c, &m);
-	if (rc)
-		return rc;
+	return 0;
+}
+
+/* What the Rwalk in c->reply for n names means (p9c_walk). */
+static int walk_result(struct p9c *c, int n, struct p9_qid *last)
+{
 	int walked = c->reply.nwqid;
 	if (walked > n || (n > 0 && walked == 0))
 		return -P9_EIO; /* a first-name failure must be Rerror */
 	if (last && walked)
 		*last = c->reply.wqid[walked - 1];
+	return walked;
+}
+
+int p9c_walk(struct p9c *c, uint32_t fid, uint32_t newfid, int n,
+	     const char *const *names, struct p9_qid *last)
+{
+	struct p9_msg m;
+	int rc = walk_msg(&m, fid, newfid, n, names);
+	if (rc == 0)
+		rc = exchange(c, &m);
+	return rc ? rc : walk_result(c, n, last);
+}
+
+/* The R-message at r[got] (its length in *len), decoded into c->reply:
+ * 0 when it is type with tag, else an errno. */
+static int batch_reply(struct p9c *c, const uint8_t *r, size_t got,
+		       uint8_t type, uint16_t tag, size_t *len)
+{
+	*len = got >= 4 ? r[0] | r[1] << 8 | r[2] << 16 | (size_t)r[3] << 24
+			: 0;
+	struct p9_msg *m = &c->reply;
+	if (*len < P9_HEADER || *len > got || p9_decode(r, *len, m) ||
+	    m->tag != tag)
+		return -P9_EIO;
+	if (m->type == P9_RERROR)
+		return -p9_errno(m->ename.s, m->ename.len);
+	return m->type == type ? 0 : -P9_EIO;
+}
+
+int p9c_walk_open(struct p9c *c, uint32_t fid, uint32_t newfid, int n,
+		  const char *const *names, struct p9_qid *last, uint8_t mode,
+		  int *open_rc)
+{
+	*open_rc = -P9_ENOTSUP;
+	struct p9_msg w, o = { .type = P9_TOPEN, .fid = newfid, .mode = mode };
+	int rc = walk_msg(&w, fid, newfid, n, names);
+	if (rc || !c->batch || n < 1)
+		return rc ? rc : p9c_walk(c, fid, newfid, n, names, last);
+	uint32_t room = c->msize ? c->msize : c->bufsize, fids[P9C_LATER];
+	int nk;
+	size_t off = take_later(c, P9_BATCH_MAX - 2, fids, &nk);
+	w.tag = next_tag(c), o.tag = next_tag(c);
+	long k = p9_encode(c->t + off, room - off, &w);
+	long k2 = k > 0 ? p9_encode(c->t + off + k, room - off - k, &o) : -1;
+	if (k2 < 0)
+		put_back(c, fids, nk);
+	if (k2 < 0)
+		return -P9_ENAMETOOLONG;
+	long got = c->batch(c->ctx, c->t, (uint32_t)(off + (size_t)(k + k2)),
+			    c->r, c->bufsize);
+	if (got == -P9_ENOTSUP) {
+		c->batch = 0;
+		put_back(c, fids, nk);
+		return p9c_walk(c, fid, newfid, n, names, last);
+	}
+	if (got < 0)
+		put_back(c, fids, nk);
+	if (got < 0)
+		return (int)got; /* a batch is never held: nothing to flush */
+	long skip = skip_replies(c->r, (size_t)got, nk);
+	if (skip < 0)
+		return -P9_EIO;
+	size_t len, rest = (size_t)(got - skip);
+	const uint8_t *r = c->r + skip;
+	rc = batch_reply(c, r, rest, P9_RWALK, w.tag, &len);
+	if (rc)
+		return rc;
+	int walked = walk_result(c, n, last);
+	if (walked == n)
+		*open_rc = batch_reply(c, r + len, rest - len, P9_ROPEN, o.tag,
+				       &len);
 	return walked;
 }
 

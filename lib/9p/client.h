@@ -23,6 +23,14 @@ typedef long (*p9c_rpc_fn)(void *ctx, const uint8_t *t, uint32_t tlen,
 
 struct p9c {
 	p9c_rpc_fn rpc;
+	/* Several T-messages in one exchange, their R-messages back to back
+	 * (Metta's P9_BATCH); 0 when the transport has none. */
+	p9c_rpc_fn batch;
+	/* Fids to clunk without waiting (p9c_clunk_later), the client's
+	 * storage of P9C_LATER; their Tclunks go in front of the next
+	 * batchable request's batch. 0: clunks wait. */
+	uint32_t *later;
+	int *nlater;
 	void *ctx;
 	uint32_t msize; /* agreed with Tversion */
 	uint16_t tag;
@@ -55,6 +63,30 @@ int p9c_attach(struct p9c *c, uint32_t fid, const char *uname,
  */
 int p9c_walk(struct p9c *c, uint32_t fid, uint32_t newfid, int n,
 	     const char *const *names, struct p9_qid *last);
+
+/*
+ * p9c_walk, then a Topen of newfid with mode, in one exchange when the
+ * transport has a batch (and n >= 1): *open_rc is 0 when newfid is open,
+ * else the open's errno (-P9_ENOTSUP: not tried, the caller opens as
+ * ever; the transport's -P9_ENOTSUP also clears c->batch).
+ */
+int p9c_walk_open(struct p9c *c, uint32_t fid, uint32_t newfid, int n,
+		  const char *const *names, struct p9_qid *last, uint8_t mode,
+		  int *open_rc);
+
+#define P9C_LATER 6 /* clunks waiting for a batch, at most */
+/*
+ * Clunks fid without waiting for it, for a caller that knows the server
+ * has batches and that this clunk changes nothing others see
+ * (P9_BATCH_QUIET_CLUNK): its Tclunk goes in the batch of the next
+ * request on this connection that may be batched (every one but Tread,
+ * Twrite, Twstat, Tversion, Tflush, which send the waiting clunks first),
+ * so the server sees it before anything we ask later. With no room (after
+ * sending those waiting), or no batch, it clunks now. 0 or an errno.
+ */
+int p9c_clunk_later(struct p9c *c, uint32_t fid);
+/* Sends the waiting clunks now (one batch): before the end, say. */
+void p9c_flush_later(struct p9c *c);
 
 int p9c_open(struct p9c *c, uint32_t fid, uint8_t mode, struct p9_qid *qid);
 int p9c_create(struct p9c *c, uint32_t fid, const char *name, uint32_t perm,

@@ -22,12 +22,35 @@ void p9_portal_on_cancel(void (*fn)(uint64_t cookie))
 	own_cancel = fn;
 }
 
+/* A held P9_READ or P9_WRITE: its caller wants words, not an R-message. */
+#define RAW_HANDLE (1ull << 32)
+
+/* The R-message msg as P9_READ's or P9_WRITE's reply (proto.h). */
+static long answer_raw(uint32_t slot, const uint8_t *msg, size_t len)
+{
+	struct p9_msg m;
+	uint64_t w[3] = { 0 }, n = 0;
+	const void *data = 0;
+	if (p9_decode(msg, len, &m))
+		w[0] = P9_EIO;
+	else if (m.type == P9_RERROR)
+		w[0] = (uint64_t)p9_errno(m.ename.s, m.ename.len);
+	else
+		w[1] = m.count;
+	if (!w[0] && m.type == P9_RREAD)
+		data = m.data, n = m.count;
+	return server_answer(slot, STATUS_OK, w, data, n);
+}
+
 /* A held request's caller is a reply capability (handle: its slot). */
 static int answer(struct p9srv *s, uint64_t handle, const uint8_t *msg,
 		  size_t len)
 {
 	(void)s;
-	long rc = server_answer((uint32_t)handle, STATUS_OK, 0, msg, len);
+	long rc = handle & RAW_HANDLE
+			  ? answer_raw((uint32_t)handle, msg, len)
+			  : server_answer((uint32_t)handle, STATUS_OK, 0, msg,
+					  len);
 	return rc == STATUS_OK ? 0 : -P9_EINTR;
 }
 
@@ -112,20 +135,27 @@ static int conn_of(const struct server_call *c, uint64_t *id)
 	return c->badge & P9_CONN_BADGE ? 0 : STATUS_ERR_INVAL; /* connect first */
 }
 
-/* The request just held keeps its caller in a reply capability; if that
- * cannot be, it is answered now with an error. Under the lock. */
+/* The request just held keeps its caller in a reply capability (its
+ * handle: the slot and `flags`): 1; or 0, the request ended. Under the
+ * lock. */
+static int keep(struct p9srv_req *q, uint64_t flags)
+{
+	uint32_t slot = server_hold(p9srv_cookie(q));
+	q->handle = slot ? slot | flags : 0;
+	if (!slot)
+		p9srv_cancel(server, p9srv_cookie(q));
+	return slot != 0;
+}
+
+/* The request just held keeps its caller; if that cannot be, it is
+ * answered now with an error. Under the lock. */
 static long hold(struct server_call *c)
 {
 	struct p9srv_req *q = server->just_held;
-	uint32_t slot = server_hold(p9srv_cookie(q));
-	if (slot) {
-		q->handle = slot;
-		return SERVER_HELD;
-	}
-	/* Answer it now, through the reply buffer, as an error. */
 	uint16_t tag = q->tag;
-	q->handle = 0;
-	p9srv_cancel(server, p9srv_cookie(q));
+	if (keep(q, 0))
+		return SERVER_HELD;
+	/* Answer it now, through the reply buffer, as an error. */
 	struct p9_msg m = { .type = P9_RERROR, .tag = tag,
 			    .ename = p9_str(p9_errstr(P9_EBUSY)) };
 	return p9_encode(c->reply, SERVER_BUF, &m);
@@ -146,6 +176,61 @@ long p9_portal_op_rpc(struct server_call *c)
 	if (n == SERVER_HELD)
 		return SERVER_HELD;
 	c->reply_len = (uint64_t)n;
+	return STATUS_OK;
+}
+
+/* P9_READ's or P9_WRITE's reply for p9srv_read's or p9srv_write's n,
+ * with the bytes read in c->reply when `data`. Under the lock. */
+static long raw_reply(struct server_call *c, long n, int data)
+{
+	if (n == P9SRV_HELD && keep(server->just_held, RAW_HANDLE))
+		return SERVER_HELD;
+	if (n == P9SRV_HELD)
+		n = -P9_EBUSY;
+	c->w[1] = n < 0 ? (uint64_t)-n : 0;
+	c->w[2] = n < 0 ? 0 : (uint64_t)n;
+	c->reply_len = n > 0 && data ? (uint64_t)n : 0;
+	return STATUS_OK;
+}
+
+long p9_portal_op_read(struct server_call *c)
+{
+	uint64_t id;
+	if (conn_of(c, &id))
+		return STATUS_ERR_INVAL;
+	uint32_t count = c->w[3] < SERVER_BUF ? (uint32_t)c->w[3] : SERVER_BUF;
+	metta_mutex_lock(&lock);
+	long n = p9srv_read(server, id, (uint32_t)c->w[1], c->w[2], c->reply,
+			    count);
+	n = raw_reply(c, n, 1);
+	metta_mutex_unlock(&lock);
+	return n;
+}
+
+long p9_portal_op_write(struct server_call *c)
+{
+	uint64_t id;
+	if (conn_of(c, &id))
+		return STATUS_ERR_INVAL;
+	metta_mutex_lock(&lock);
+	long n = p9srv_write(server, id, (uint32_t)c->w[1], c->w[2], c->data,
+			     (uint32_t)c->len);
+	n = raw_reply(c, n, 0);
+	metta_mutex_unlock(&lock);
+	return n;
+}
+
+long p9_portal_op_batch(struct server_call *c)
+{
+	uint64_t id;
+	if (conn_of(c, &id))
+		return STATUS_ERR_INVAL;
+	metta_mutex_lock(&lock);
+	long n = p9srv_serve_batch(server, id, c->data, c->len, c->reply,
+				   SERVER_BUF);
+	metta_mutex_unlock(&lock);
+	c->reply_len = (uint64_t)n;
+	c->w[1] = server->quiet_clunk ? P9_BATCH_QUIET_CLUNK : 0;
 	return STATUS_OK;
 }
 

@@ -32,7 +32,24 @@ int p9_portal_connect(struct p9c *c, uint32_t service, uint32_t conn,
 /* Ends the connection in slot conn (the server clunks its fids). */
 void p9_portal_hangup(uint32_t conn);
 
-/* A p9c_rpc_fn: ctx is the connection's slot, as (uintptr_t). */
+/*
+ * P9_READ and P9_WRITE on the connection in slot conn (metta/proto.h):
+ * the bytes go straight between buf and the server, no 9P message and no
+ * copy on our side. The count moved, a negative errno, -P9_ENOTSUP when
+ * the server has not these operations (speak 9P), or -P9_EINTR when our
+ * caller was interrupted (the server ends the request: no flush). buf
+ * must be writable for count bytes (read).
+ */
+long p9_portal_read(uint32_t conn, uint32_t fid, uint64_t offset, void *buf,
+		    uint32_t count);
+long p9_portal_write(uint32_t conn, uint32_t fid, uint64_t offset,
+		     const void *buf, uint32_t count);
+
+/* p9c_rpc_fns: ctx is the connection's slot, as (uintptr_t). The batch
+ * (P9_BATCH) gives -P9_ENOTSUP when the server has none, and the reply's
+ * flags (P9_BATCH_QUIET_CLUNK) in *flags. */
+long p9_portal_batch(void *ctx, const uint8_t *t, uint32_t tlen, uint8_t *r,
+		     uint32_t rcap, uint64_t *flags);
 long p9_portal_rpc(void *ctx, const uint8_t *t, uint32_t tlen, uint8_t *r,
 		   uint32_t rcap);
 
@@ -66,12 +83,16 @@ long p9_portal_op_hangup(struct server_call *c);
 long p9_portal_op_stats(struct server_call *c);
 long p9_portal_op_memory(struct server_call *c);
 long p9_portal_op_memstate(struct server_call *c);
+long p9_portal_op_read(struct server_call *c);
+long p9_portal_op_write(struct server_call *c);
+long p9_portal_op_batch(struct server_call *c);
 /* The 9P-over-portal operations, for a server's table of its own. */
-#define P9_PORTAL_OPS                                                 \
-	[P9_RPC] = p9_portal_op_rpc, [P9_CONNECT] = p9_portal_op_connect, \
-	[P9_HANGUP] = p9_portal_op_hangup, [P9_STATS] = p9_portal_op_stats, \
-	[P9_MEMORY] = p9_portal_op_memory,                          \
-	[P9_MEMSTATE] = p9_portal_op_memstate
+#define P9_PORTAL_OPS                                                    \
+	[P9_RPC] = p9_portal_op_rpc, [P9_CONNECT] = p9_portal_op_connect,    \
+	[P9_HANGUP] = p9_portal_op_hangup, [P9_STATS] = p9_portal_op_stats,  \
+	[P9_MEMORY] = p9_portal_op_memory,                                   \
+	[P9_MEMSTATE] = p9_portal_op_memstate, [P9_READ] = p9_portal_op_read, \
+	[P9_WRITE] = p9_portal_op_write, [P9_BATCH] = p9_portal_op_batch
 
 /* A program that is only a 9P server: serves s on portal for ever. */
 void p9_serve_portal(struct p9srv *s, uint32_t portal)

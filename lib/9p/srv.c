@@ -12,6 +12,7 @@
 #include <metta/status.h>
 
 #include "bytes/le.h"
+#include "string/kstring.h"
 
 /* Access bits of a mode's rwx triple. */
 #define AREAD  4
@@ -451,17 +452,17 @@ static const char *dirread(struct req *r, struct p9_fid *f, uint64_t offset,
 static const char held_marker[] = "held";
 
 /* The request a read or write op may hold (p9srv_hold). */
-static void serving(struct req *r, const struct p9_msg *m, struct p9_fid *f,
-		    uint32_t count)
+static void serving(struct req *r, uint8_t type, uint64_t offset,
+		    struct p9_fid *f, uint32_t count)
 {
 	struct p9srv_req *q = &r->serving;
 	*q = (struct p9srv_req){ .s = r->s,
 				 .conn = r->c->id,
 				 .tag = r->tag,
-				 .type = m->type,
+				 .type = type,
 				 .fid = f->fid,
 				 .node = f->node,
-				 .offset = m->offset,
+				 .offset = offset,
 				 .count = count };
 	r->s->serving = q;
 	r->s->op_conn = r->c->id;
@@ -626,66 +627,90 @@ int p9srv_respond_error(struct p9srv_req *q, int err)
 	return answer(q, &m);
 }
 
-static const char *t_read(struct req *r, const struct p9_msg *m)
+/* What a read or write op's rc of at most count bytes means: *n bytes,
+ * or an error (held_marker: held). */
+static const char *moved(struct req *r, long rc, uint32_t count, uint32_t *n)
 {
-	struct p9_fid *f = p9_fid_get(&r->c->fids, m->fid);
-	if (!f)
-		return "unknown fid";
-	/* A readiness query (poll) and the pipe server's SOCK_INFO read no
-	 * data: any open file may ask. */
-	int query = (m->offset & (READY_QUERY | SOCK_INFO)) &&
-		    !(f->qid.type & P9_QTDIR);
-	if (f->mode == P9_FID_CLOSED ||
-	    ((f->mode & 3) == P9_OWRITE && !query))
-		return "file not open for reading";
-	uint32_t count = m->count;
-	if (count > r->cap - RREAD_HDR)
-		count = (uint32_t)(r->cap - RREAD_HDR);
-	uint8_t *buf = r->out + RREAD_HDR;
-	uint32_t got = 0;
-	if (f->qid.type & P9_QTDIR) {
-		const char *err = dirread(r, f, m->offset, buf, count, &got);
-		if (err)
-			return err;
-	} else {
-		if (!ops(r)->read)
-			return "operation not supported";
-		serving(r, m, f, count);
-		long rc = ops(r)->read(ctx(r), f->node, m->offset, buf, count);
-		if (rc == P9SRV_HELD)
-			return held(r);
-		if (rc < 0)
-			return fserr(rc);
-		if (rc > (long)count)
-			return "i/o error";
-		got = (uint32_t)rc;
-	}
-	put_le(r->out + P9_HEADER, got, 4);
-	return finish(r, P9_RREAD, RREAD_HDR + (size_t)got);
-}
-
-static const char *t_write(struct req *r, const struct p9_msg *m)
-{
-	struct p9_fid *f = p9_fid_get(&r->c->fids, m->fid);
-	if (!f)
-		return "unknown fid";
-	uint8_t acc = f->mode & 3;
-	if (f->mode == P9_FID_CLOSED || (acc != P9_OWRITE && acc != P9_ORDWR))
-		return "file not open for writing";
-	uint32_t count = m->count;
-	if (count > r->c->msize - P9_IOHDR)
-		count = r->c->msize - P9_IOHDR;
-	if (!ops(r)->write)
-		return "operation not supported";
-	serving(r, m, f, count);
-	long rc = ops(r)->write(ctx(r), f->node, m->offset, m->data, count);
 	if (rc == P9SRV_HELD)
 		return held(r);
 	if (rc < 0)
 		return fserr(rc);
 	if (rc > (long)count)
 		return "i/o error";
-	struct p9_msg a = { .type = P9_RWRITE, .count = (uint32_t)rc };
+	*n = (uint32_t)rc;
+	return 0;
+}
+
+/*
+ * The read of fid at offset into buf[count] (count within the reply's
+ * room): *got bytes, or an error (held_marker: held). Tread's and
+ * P9_READ's.
+ */
+static const char *read_fid(struct req *r, uint32_t fid, uint64_t offset,
+			    uint8_t *buf, uint32_t count, uint32_t *got)
+{
+	struct p9_fid *f = p9_fid_get(&r->c->fids, fid);
+	if (!f)
+		return "unknown fid";
+	/* A readiness query (poll) and the pipe server's SOCK_INFO read no
+	 * data: any open file may ask. */
+	int query = (offset & (READY_QUERY | SOCK_INFO)) &&
+		    !(f->qid.type & P9_QTDIR);
+	if (f->mode == P9_FID_CLOSED ||
+	    ((f->mode & 3) == P9_OWRITE && !query))
+		return "file not open for reading";
+	*got = 0;
+	if (f->qid.type & P9_QTDIR)
+		return dirread(r, f, offset, buf, count, got);
+	if (!ops(r)->read)
+		return "operation not supported";
+	serving(r, P9_TREAD, offset, f, count);
+	return moved(r, ops(r)->read(ctx(r), f->node, offset, buf, count),
+		     count, got);
+}
+
+static const char *t_read(struct req *r, const struct p9_msg *m)
+{
+	uint32_t count = m->count, got;
+	if (count > r->cap - RREAD_HDR)
+		count = (uint32_t)(r->cap - RREAD_HDR);
+	const char *err = read_fid(r, m->fid, m->offset, r->out + RREAD_HDR,
+				   count, &got);
+	if (err)
+		return err;
+	put_le(r->out + P9_HEADER, got, 4);
+	return finish(r, P9_RREAD, RREAD_HDR + (size_t)got);
+}
+
+/* The write of data[count] to fid at offset: *done bytes, or an error
+ * (held_marker: held). Twrite's and P9_WRITE's. */
+static const char *write_fid(struct req *r, uint32_t fid, uint64_t offset,
+			     const uint8_t *data, uint32_t count,
+			     uint32_t *done)
+{
+	struct p9_fid *f = p9_fid_get(&r->c->fids, fid);
+	if (!f)
+		return "unknown fid";
+	uint8_t acc = f->mode & 3;
+	if (f->mode == P9_FID_CLOSED || (acc != P9_OWRITE && acc != P9_ORDWR))
+		return "file not open for writing";
+	if (count > r->c->msize - P9_IOHDR)
+		count = r->c->msize - P9_IOHDR;
+	if (!ops(r)->write)
+		return "operation not supported";
+	serving(r, P9_TWRITE, offset, f, count);
+	return moved(r, ops(r)->write(ctx(r), f->node, offset, data, count),
+		     count, done);
+}
+
+static const char *t_write(struct req *r, const struct p9_msg *m)
+{
+	uint32_t done;
+	const char *err = write_fid(r, m->fid, m->offset, m->data, m->count,
+				    &done);
+	if (err)
+		return err;
+	struct p9_msg a = { .type = P9_RWRITE, .count = done };
 	return send(r, &a);
 }
 
@@ -790,7 +815,8 @@ static const char *t_wstat(struct req *r, const struct p9_msg *m)
 		return err;
 	if (!ops(r)->wstat)
 		return "operation not supported";
-	serving(r, m, f, 0); /* a sync may be held until it is done */
+	/* a sync may be held until it is done */
+	serving(r, m->type, m->offset, f, 0);
 	rc = ops(r)->wstat(ctx(r), f->node, &w);
 	if (rc == P9SRV_HELD)
 		return held(r);
@@ -960,6 +986,79 @@ long p9srv_serve(struct p9srv *s, uint64_t conn, const uint8_t *in,
 	return err ? rerror(&r, err) : r.len;
 }
 
+/* A request of conn with no T-message (P9_READ, P9_WRITE): 0 and *r, or
+ * -P9_EBADF for an unknown connection. */
+static int raw_req(struct p9srv *s, uint64_t conn, uint8_t *out, size_t cap,
+		   struct req *r)
+{
+	*r = (struct req){ .s = s, .out = out, .cap = cap, .tag = P9_NOTAG };
+	r->c = find_conn(s, conn);
+	return r->c && r->c->versioned ? 0 : -P9_EBADF;
+}
+
+/* The end of a raw request: what dispatch's string means as a result. */
+static long raw_result(struct p9srv *s, const char *err, uint32_t n)
+{
+	s->serving = 0;
+	if (err == held_marker)
+		return P9SRV_HELD;
+	return err ? -p9_errno(err, strlen(err)) : (long)n;
+}
+
+long p9srv_read(struct p9srv *s, uint64_t conn, uint32_t fid, uint64_t offset,
+		uint8_t *buf, uint32_t count)
+{
+	struct req r;
+	uint32_t got = 0;
+	int rc = raw_req(s, conn, buf, count, &r);
+	if (rc)
+		return rc;
+	if (count > r.c->msize - P9_IOHDR)
+		count = r.c->msize - P9_IOHDR;
+	const char *err = read_fid(&r, fid, offset, buf, count, &got);
+	return raw_result(s, err, got);
+}
+
+long p9srv_write(struct p9srv *s, uint64_t conn, uint32_t fid,
+		 uint64_t offset, const uint8_t *data, uint32_t count)
+{
+	struct req r;
+	uint32_t done = 0;
+	int rc = raw_req(s, conn, 0, 0, &r);
+	if (rc)
+		return rc;
+	const char *err = write_fid(&r, fid, offset, data, count, &done);
+	return raw_result(s, err, done);
+}
+
+long p9srv_serve_batch(struct p9srv *s, uint64_t conn, const uint8_t *in,
+		       size_t inlen, uint8_t *out, size_t outcap)
+{
+	size_t used = 0;
+	for (int k = 0; inlen > 0 && outcap - used >= P9SRV_MINOUT; k++) {
+		uint32_t size = inlen >= 4 ? le32(in) : 0;
+		struct req r = { .s = s, .out = out + used, .cap = outcap - used,
+				 .tag = size >= P9_HEADER ? le16(in + 5)
+							  : P9_NOTAG };
+		long n;
+		if (size < P9_HEADER || size > inlen || k == P9_BATCH_MAX) {
+			r.tag = P9_NOTAG;
+			n = rerror(&r, "malformed message");
+			inlen = 0; /* nothing after it can be trusted */
+		} else if (!p9_batchable(in[4])) {
+			n = rerror(&r, "not allowed in a batch");
+		} else {
+			n = p9srv_serve(s, conn, in, size, r.out, r.cap);
+		}
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+		in += size < inlen ? size : inlen;
+		inlen -= size < inlen ? size : inlen;
+	}
+	return (long)used;
+}
+
 int p9srv_memory(struct p9srv *s, uint64_t conn, uint32_t fid,
 		 uint32_t *slot, uint64_t *pages, int *writable,
 		 uint32_t *state)
@@ -1003,6 +1102,7 @@ void p9srv_init(struct p9srv *s, const struct p9srv_ops *ops, void *ctx,
 	s->answer = 0;
 	s->drop = 0;
 	s->answer_buf = 0;
+	s->quiet_clunk = 0;
 	p9srv_set_held(s, s->held_default, P9SRV_MAXHELD);
 	for (uint32_t i = 0; i < nconn; i++) {
 		struct p9srv_conn *c = &conns[i];

@@ -207,6 +207,10 @@ struct p9srv {
 		      size_t len); /* 0, or -P9_EINTR: nobody waits now */
 	void (*drop)(struct p9srv *s, uint64_t handle);
 	uint8_t *answer_buf; /* msize bytes, for encoding answers */
+	/* The fs's: a clunk of a fid open only for reading changes nothing
+	 * any client sees (P9_BATCH_QUIET_CLUNK): no clunk hook, and a node
+	 * unref'd is only memory. 0 unless the fs sets it after init. */
+	int quiet_clunk;
 };
 
 /*
@@ -269,6 +273,29 @@ void p9srv_hangup(struct p9srv *s, uint64_t conn);
  */
 long p9srv_serve(struct p9srv *s, uint64_t conn, const uint8_t *in,
 		 size_t inlen, uint8_t *out, size_t outcap);
+
+/*
+ * P9_READ and P9_WRITE (metta/proto.h): a Tread or Twrite of fid of
+ * connection conn without the message around it, with the same checks,
+ * holds and answers. p9srv_read reads up to count bytes (cut to the
+ * connection's msize less P9_IOHDR) into buf; p9srv_write writes data.
+ * Returns the bytes moved, a negative errno (an unknown connection or fid:
+ * -P9_EBADF or the errno of Tread's Rerror), or P9SRV_HELD: held, with tag
+ * P9_NOTAG; its answer is then an Rread, Rwrite or Rerror as ever, which
+ * the transport turns back into words.
+ */
+long p9srv_read(struct p9srv *s, uint64_t conn, uint32_t fid, uint64_t offset,
+		uint8_t *buf, uint32_t count);
+long p9srv_write(struct p9srv *s, uint64_t conn, uint32_t fid,
+		 uint64_t offset, const uint8_t *data, uint32_t count);
+
+/*
+ * P9_BATCH (metta/proto.h): the T-messages in[inlen] back to back, each
+ * served as p9srv_serve would, their R-messages back to back in
+ * out[outcap]: their total length (0 when outcap is too small for one).
+ */
+long p9srv_serve_batch(struct p9srv *s, uint64_t conn, const uint8_t *in,
+		       size_t inlen, uint8_t *out, size_t outcap);
 
 /*
  * P9_MEMORY for fid of connection conn: the fs's capability slot for the

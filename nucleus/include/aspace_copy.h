@@ -20,6 +20,11 @@ struct domain;
  * STATUS_ERR_FAULT, or ERR_QUOTA / ERR_NOMEM when a page could not be had.
  */
 int aspace_check(struct domain *d, uint64_t addr, size_t n, int write);
+/*
+ * Each page is brought in as aspace_check would; a failure may leave the
+ * pages before it moved (a caller that must move all or nothing checks
+ * first, as IPC's prepare does).
+ */
 int aspace_read(struct domain *d, uint64_t addr, void *dst, size_t n);
 int aspace_write(struct domain *d, uint64_t addr, const void *src, size_t n);
 /* Copies n bytes between two spaces (the same one is fine). */

@@ -10,9 +10,11 @@
 
 #include "check.h"
 #include "9p/9p.h"
+#include "9p/client.h"
 #include "9p/srv.h"
 #include "9p/synth.h"
 #include "../../servers/ramfs/tree.h"
+#include <metta/proto.h>
 #include <metta/status.h>
 
 #define MSIZE 8192
@@ -861,6 +863,229 @@ static int held_read(uint64_t c, uint32_t fid, uint16_t *tag)
 	return 0;
 }
 
+/* P9_READ and P9_WRITE's library side: a Tread and Twrite without the
+ * message, the same checks, and held ones answered with tag NOTAG. */
+static int raw_read_and_write(void)
+{
+	CHECK(setup() == 0);
+	CHECK(open_hello(c1, "f") == 0);
+	uint8_t b[64];
+	CHECK(p9srv_read(&srv, c1, 2, 1, b, sizeof(b)) == 4);
+	CHECK(memcmp(b, "ello", 4) == 0);
+	CHECK(p9srv_read(&srv, c1, 2, 5, b, sizeof(b)) == 0); /* the end */
+	CHECK(p9srv_write(&srv, c1, 2, 5, (const uint8_t *)" you", 4) == 4);
+	CHECK(tread(c1, 2, 0, 100) == P9_RREAD && r.count == 9);
+	CHECK(memcmp(r.data, "hello you", 9) == 0);
+	/* Bad input: unknown connection, fid, a fid not open, a directory
+	 * written, a count cut to the msize. */
+	CHECK(p9srv_read(&srv, 9999, 2, 0, b, 4) == -P9_EBADF);
+	CHECK(p9srv_read(&srv, c2, 2, 0, b, 4) == -P9_EBADF); /* no version */
+	CHECK(p9srv_read(&srv, c1, 77, 0, b, 4) == -P9_EBADF);
+	CHECK(p9srv_write(&srv, c1, 77, 0, b, 4) == -P9_EBADF);
+	CHECK(walk(c1, 1, 3, 0, 0) == P9_RWALK);
+	CHECK(p9srv_read(&srv, c1, 3, 0, b, 4) < 0);  /* not open */
+	CHECK(p9srv_write(&srv, c1, 1, 0, b, 4) < 0); /* the root */
+	static uint8_t big[2 * MSIZE];
+	memset(big, 'x', sizeof(big));
+	CHECK(p9srv_write(&srv, c1, 2, 0, big, sizeof(big)) ==
+	      MSIZE - P9_IOHDR);
+	CHECK(p9srv_read(&srv, c1, 2, 0, big, sizeof(big)) ==
+	      MSIZE - P9_IOHDR);
+	/* Held: answered as an Rread with no tag. */
+	hold_reads = 1;
+	CHECK(p9srv_read(&srv, c1, 2, 0, b, 10) == P9SRV_HELD);
+	hold_reads = 0;
+	CHECK(p9srv_nheld(&srv) == 1 && last_held->tag == P9_NOTAG);
+	CHECK(p9srv_respond_read(last_held, "later", 5) == 0);
+	struct p9_msg a;
+	CHECK(p9_decode(answered, (size_t)answered_len, &a) == 0);
+	CHECK(a.type == P9_RREAD && a.tag == P9_NOTAG && a.count == 5);
+	CHECK(p9srv_nheld(&srv) == 0);
+	return 0;
+}
+
+/* The next R-message of a batch reply at *at (of total n) into r. */
+static int next_reply(long n, size_t *at)
+{
+	if (*at + 4 > (size_t)n)
+		return -1;
+	uint32_t len = rbuf[*at] | rbuf[*at + 1] << 8 | rbuf[*at + 2] << 16 |
+		       (uint32_t)rbuf[*at + 3] << 24;
+	if (*at + len > (size_t)n || p9_decode(rbuf + *at, len, &r))
+		return -1;
+	*at += len;
+	return r.type;
+}
+
+/* m appended to the batch being built in tbuf at *used. */
+static void put(struct p9_msg *m, size_t *used)
+{
+	m->tag = next_tag++ % 0xfff0;
+	*used += (size_t)p9_encode(tbuf + *used, sizeof(tbuf) - *used, m);
+}
+
+/* P9_BATCH: a walk and an open together; a walk that fails partway
+ * (the open then finds no fid); an open refused after its walk (the fid
+ * stays, for the client to clunk); messages not allowed; broken sizes. */
+static int batches(void)
+{
+	CHECK(setup() == 0);
+	CHECK(open_hello(c1, "f") == 0);
+	CHECK(tfid(c1, P9_TCLUNK, 2) == P9_RCLUNK);
+	uint32_t fids = p9srv_nfids(&srv);
+	const char *names[] = { "f", "g" };
+	struct p9_msg w = { .type = P9_TWALK, .fid = 1, .newfid = 5,
+			    .nwname = 1, .wname = { p9_str("f") } };
+	struct p9_msg o = { .type = P9_TOPEN, .fid = 5, .mode = P9_OREAD };
+	size_t used = 0, at = 0;
+	put(&w, &used), put(&o, &used);
+	long n = p9srv_serve_batch(&srv, c1, tbuf, used, rbuf, sizeof(rbuf));
+	CHECK(next_reply(n, &at) == P9_RWALK && r.nwqid == 1);
+	CHECK(next_reply(n, &at) == P9_ROPEN && at == (size_t)n);
+	CHECK(p9srv_read(&srv, c1, 5, 0, answered, 5) == 5);
+	/* Through a file: the walk stops, the open has no fid. */
+	w.newfid = 6, w.nwname = 2, w.wname[1] = p9_str(names[1]);
+	o.fid = 6, used = at = 0;
+	put(&w, &used), put(&o, &used);
+	n = p9srv_serve_batch(&srv, c1, tbuf, used, rbuf, sizeof(rbuf));
+	CHECK(next_reply(n, &at) == P9_RWALK && r.nwqid == 1);
+	CHECK(next_reply(n, &at) == P9_RERROR && is_err("unknown fid"));
+	CHECK(p9srv_nfids(&srv) == fids + 1);
+	/* Refused after the walk: fid 7 is walked, not open. */
+	CHECK(walk1(c1, 1, 8, "f") == P9_RWALK);
+	struct p9_stat st = blank();
+	st.mode = 0;
+	CHECK(twstat(c1, 8, &st) == P9_RWSTAT);
+	w.newfid = 7, w.nwname = 1, o.fid = 7, used = at = 0;
+	put(&w, &used), put(&o, &used);
+	srv.conns[0].uname[0] = 'x'; /* not the owner: no permission */
+	n = p9srv_serve_batch(&srv, c1, tbuf, used, rbuf, sizeof(rbuf));
+	srv.conns[0].uname[0] = 'm';
+	CHECK(next_reply(n, &at) == P9_RWALK);
+	CHECK(next_reply(n, &at) == P9_RERROR);
+	CHECK(p9srv_read(&srv, c1, 7, 0, answered, 5) == -P9_EBADF ||
+	      p9srv_read(&srv, c1, 7, 0, answered, 5) < 0);
+	CHECK(tfid(c1, P9_TCLUNK, 7) == P9_RCLUNK);
+	/* Not in a batch: reads, writes, wstat, version, flush. */
+	struct p9_msg rd = { .type = P9_TREAD, .fid = 5, .count = 5 };
+	struct p9_msg vs = { .type = P9_TVERSION, .msize = MSIZE,
+			     .version = p9_str("9P2000") };
+	used = at = 0;
+	put(&rd, &used), put(&vs, &used);
+	n = p9srv_serve_batch(&srv, c1, tbuf, used, rbuf, sizeof(rbuf));
+	CHECK(next_reply(n, &at) == P9_RERROR &&
+	      is_err("not allowed in a batch"));
+	CHECK(next_reply(n, &at) == P9_RERROR && at == (size_t)n);
+	CHECK(tfid(c1, P9_TSTAT, 5) == P9_RSTAT); /* no version reset */
+	/* A broken size ends the batch; a message cut short too. */
+	used = at = 0;
+	put(&rd, &used);
+	tbuf[used] = 3, tbuf[used + 1] = tbuf[used + 2] = tbuf[used + 3] = 0;
+	n = p9srv_serve_batch(&srv, c1, tbuf, used + 4, rbuf, sizeof(rbuf));
+	CHECK(next_reply(n, &at) == P9_RERROR);
+	CHECK(next_reply(n, &at) == P9_RERROR && r.tag == P9_NOTAG);
+	CHECK(at == (size_t)n);
+	n = p9srv_serve_batch(&srv, c1, tbuf, used - 1, rbuf, sizeof(rbuf));
+	at = 0;
+	CHECK(next_reply(n, &at) == P9_RERROR && r.tag == P9_NOTAG);
+	/* Too many messages: the ninth is refused, and nothing after. */
+	used = at = 0;
+	struct p9_msg sf = { .type = P9_TSTAT, .fid = 5 };
+	for (int i = 0; i < P9_BATCH_MAX + 2; i++)
+		put(&sf, &used);
+	n = p9srv_serve_batch(&srv, c1, tbuf, used, rbuf, sizeof(rbuf));
+	for (int i = 0; i < P9_BATCH_MAX; i++)
+		CHECK(next_reply(n, &at) == P9_RSTAT);
+	CHECK(next_reply(n, &at) == P9_RERROR && at == (size_t)n);
+	/* No room for a reply: nothing done. */
+	CHECK(p9srv_serve_batch(&srv, c1, tbuf, used, rbuf, 100) == 0);
+	/* Garbage never crashes and always ends. */
+	srand(11);
+	for (int i = 0; i < 5000; i++) {
+		size_t len = (size_t)rand() % 200;
+		for (size_t j = 0; j < len; j++)
+			tbuf[j] = (uint8_t)rand();
+		n = p9srv_serve_batch(&srv, c1, tbuf, len, rbuf, sizeof(rbuf));
+		CHECK(n >= 0 && (size_t)n <= sizeof(rbuf));
+	}
+	return 0;
+}
+
+/* lib/9p's client over this server (connection c1): rpc, and batch
+ * while batch_on. */
+static int batch_on = 1, batches_sent;
+static long loop_rpc(void *ctx, const uint8_t *t, uint32_t tlen, uint8_t *rb,
+		     uint32_t rcap)
+{
+	(void)ctx;
+	return p9srv_serve(&srv, c1, t, tlen, rb, rcap);
+}
+
+static long loop_batch(void *ctx, const uint8_t *t, uint32_t tlen,
+		       uint8_t *rb, uint32_t rcap)
+{
+	(void)ctx;
+	if (!batch_on)
+		return -P9_ENOTSUP;
+	batches_sent++;
+	return p9srv_serve_batch(&srv, c1, t, tlen, rb, rcap);
+}
+
+/* The client's walk + open in one batch, clunks that wait for the next
+ * batch (and go first before a Tread), and plain 9P when the server has
+ * no batches. */
+static int client_batches_and_later_clunks(void)
+{
+	CHECK(setup() == 0);
+	CHECK(open_hello(c1, "f") == 0);
+	CHECK(tfid(c1, P9_TCLUNK, 2) == P9_RCLUNK);
+	static uint8_t ct[MSIZE], cr[MSIZE];
+	static struct p9c cl;
+	uint32_t later[P9C_LATER];
+	int nlater = 0;
+	cl = (struct p9c){ .rpc = loop_rpc, .batch = loop_batch,
+			   .later = later, .nlater = &nlater, .t = ct,
+			   .r = cr, .bufsize = MSIZE, .msize = MSIZE };
+	const char *f = "f", *bad[] = { "f", "g" };
+	int orc;
+	struct p9_qid q;
+	uint32_t fids = p9srv_nfids(&srv);
+	CHECK(p9c_walk_open(&cl, 1, 10, 1, &f, &q, P9_OREAD, &orc) == 1);
+	CHECK(orc == 0 && batches_sent == 1);
+	CHECK(p9srv_read(&srv, c1, 10, 0, answered, 5) == 5);
+	/* Partway: ENOTDIR's walk stops at f, nothing opened or left. */
+	CHECK(p9c_walk_open(&cl, 1, 11, 2, bad, &q, P9_OREAD, &orc) == 1);
+	CHECK(orc == -P9_ENOTSUP && p9srv_nfids(&srv) == fids + 1);
+	/* The clunk waits, then goes with the next batchable request. */
+	CHECK(p9c_clunk_later(&cl, 10) == 0 && nlater == 1);
+	CHECK(p9srv_nfids(&srv) == fids + 1);
+	struct p9_stat st;
+	CHECK(p9c_stat(&cl, 1, &st) == 0 && nlater == 0);
+	CHECK(p9srv_nfids(&srv) == fids);
+	/* Before a Tread, the waiting clunks go on their own. */
+	CHECK(p9c_walk_open(&cl, 1, 12, 1, &f, &q, P9_OREAD, &orc) == 1);
+	CHECK(p9c_walk_open(&cl, 1, 13, 1, &f, &q, P9_OREAD, &orc) == 1);
+	CHECK(p9c_clunk_later(&cl, 12) == 0);
+	const uint8_t *data;
+	CHECK(p9c_read_ref(&cl, 13, 0, 5, &data) == 5 && nlater == 0);
+	CHECK(p9srv_nfids(&srv) == fids + 1);
+	/* A full list is sent before the next waits; a fid clunked twice
+	 * (a forked copy's list) is a harmless Rerror. */
+	for (int i = 0; i < P9C_LATER + 1; i++)
+		CHECK(p9c_clunk_later(&cl, 13) == 0);
+	CHECK(nlater == 1);
+	p9c_flush_later(&cl);
+	CHECK(nlater == 0 && p9srv_nfids(&srv) == fids);
+	/* No batches: plain 9P, and clunks at once. */
+	batch_on = 0;
+	CHECK(p9c_walk_open(&cl, 1, 14, 1, &f, &q, P9_OREAD, &orc) == 1);
+	CHECK(orc == -P9_ENOTSUP && cl.batch == 0);
+	CHECK(p9c_clunk_later(&cl, 14) == 0 && nlater == 0);
+	CHECK(p9srv_nfids(&srv) == fids);
+	batch_on = 1;
+	return 0;
+}
+
 static int held_read_answered_later(void)
 {
 	CHECK(setup() == 0);
@@ -1362,6 +1587,9 @@ int main(void)
 	RUN(clunked_fid_is_dead);
 	RUN(flush_gets_rflush);
 	RUN(held_read_answered_later);
+	RUN(raw_read_and_write);
+	RUN(batches);
+	RUN(client_batches_and_later_clunks);
 	RUN(held_read_flushed);
 	RUN(held_read_ends_with_fid_conn_or_caller);
 	RUN(held_sync_answered_later);
