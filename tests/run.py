@@ -137,8 +137,9 @@ def make_iso_unlocked(build, boot, nucleus):
     return iso
 
 
-def monitor_session(path, steps, transcript):
-    """Talks to QEMU's monitor: (seconds to wait, command) steps; what the
+def monitor_session(path, steps, transcript, ready=None):
+    """Talks to QEMU's monitor: (seconds to wait, command) steps, the first
+    counted from when ready() returns (the shell is there); what the
     monitor answers is appended to transcript."""
     import socket
     for _ in range(100):
@@ -151,6 +152,8 @@ def monitor_session(path, steps, transcript):
     else:
         return
     s.settimeout(0.3)
+    if ready:
+        ready()
     for delay, command in steps:
         time.sleep(delay)
         try:
@@ -267,7 +270,8 @@ def boot_qemu(iso, boot, log, disk=None, net=None, stop=None):
             os.unlink(sock)
         extra += ["-monitor", f"unix:{sock},server,nowait"]
         helper = threading.Thread(target=monitor_session,
-                                  args=(sock, boot["monitor"], transcript))
+                                  args=(sock, boot["monitor"], transcript,
+                                        lambda: wait_ready(log, boot.get("ready", READY), p)))
     # A host-side program the guest talks to (boot key "host": an object
     # with start(), giving {name: value} put into the input's {name}s,
     # and stop()); it binds 127.0.0.1 only.

@@ -1361,8 +1361,9 @@ BOOTS = [
         "name": "shell_keyboard_and_screen",
         "cmdline": "", "smp": 2,
         "system_modules": SYSTEM,
-        "input": [""] * 7,  # keeps the serial input open ~18 s
-        "monitor": [(5, "sendkey n"), (0.2, "sendkey a"), (0.2, "sendkey m"),
+        # keeps the serial input open ~18 s after the shell is there
+        "input": ["\n"] + [""] * 6,
+        "monitor": [(1, "sendkey n"), (0.2, "sendkey a"), (0.2, "sendkey m"),
                     (0.2, "sendkey e"), (0.2, "sendkey s"), (0.2, "sendkey ret"),
                     (2, "xp /2000hx 0xb8000")],
         "exit": EXIT_POWEROFF,
