@@ -293,9 +293,11 @@ static struct mnt *find_mount(const char *path, const char **rest)
 	struct mnt *best = 0;
 	size_t best_len = 0;
 	for (int i = 0; i < rt.nmnts; i++) {
-		size_t k = strlen(rt.mnts[i].path);
-		const char *r = under(rt.mnts[i].path, k, path);
-		if (r && (!best || k > best_len)) {
+		size_t k = rt.mnts[i].len;
+		const char *r = best && k <= best_len
+				    ? 0 /* cannot be a longer match */
+				    : under(rt.mnts[i].path, k, path);
+		if (r) {
 			best = &rt.mnts[i], best_len = k, *rest = r;
 		}
 	}
@@ -646,6 +648,7 @@ static int add_source(const char *mp, const struct src *s, int flags)
 		}
 		m = &rt.mnts[rt.nmnts++];
 		strcpy(m->path, mp);
+		m->len = strlen(mp);
 		m->n = 0;
 		if (flags & (NS_BEFORE | NS_AFTER))
 			m->s[m->n++] = orig;
