@@ -55,6 +55,11 @@ int aspace_check(struct domain *d, uint64_t addr, size_t n, int write)
 	return STATUS_OK;
 }
 
+void *aspace_reach(struct domain *d, uint64_t addr, size_t n, int write)
+{
+	return n && in_page(addr, n) == n ? reach(d, addr, write) : NULL;
+}
+
 /*
  * The reads, writes and copies below take each page once: straight
  * through reach() when it is there (the common case: IPC checked it in

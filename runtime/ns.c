@@ -213,14 +213,25 @@ void ns_flush_later(void)
 
 /* ---- paths ---- */
 
+/* "a/b" into buf (cap bytes): its length, or -1 when it does not fit. The
+ * join of every lookup: a format would cost an open ~500 instructions. */
+static int path_join(char *buf, size_t cap, const char *a, const char *b)
+{
+	size_t ka = strlen(a), kb = strlen(b);
+	if (ka + 1 + kb >= cap)
+		return -1;
+	memcpy(buf, a, ka);
+	buf[ka] = '/';
+	memcpy(buf + ka + 1, b, kb + 1);
+	return (int)(ka + 1 + kb);
+}
+
 int path_clean(const char *cwd, const char *in, char *out)
 {
 	char tmp[RT_PATH_MAX];
 	if (!*in)
 		return -P9_ENOENT;
-	int n =
-	    fmt_snprintf(tmp, sizeof(tmp), "%s/%s", *in == '/' ? "" : cwd, in);
-	if (n < 0 || n >= (int)sizeof(tmp))
+	if (path_join(tmp, sizeof(tmp), *in == '/' ? "" : cwd, in) < 0)
 		return -P9_ENAMETOOLONG;
 	size_t len = 0;
 	for (char *p = tmp; *p;) {
@@ -268,9 +279,8 @@ static int split(char *buf, const char **names, int max)
 }
 
 /* Does mount point m hold path (component-wise)? Returns the rest. */
-static const char *under(const char *m, const char *path)
+static const char *under(const char *m, size_t k, const char *path)
 {
-	size_t k = strlen(m);
 	if (k == 1)
 		return path + 1; /* "/" holds everything */
 	if (strncmp(m, path, k) || (path[k] && path[k] != '/'))
@@ -283,9 +293,11 @@ static struct mnt *find_mount(const char *path, const char **rest)
 	struct mnt *best = 0;
 	size_t best_len = 0;
 	for (int i = 0; i < rt.nmnts; i++) {
-		const char *r = under(rt.mnts[i].path, path);
-		size_t k = strlen(rt.mnts[i].path);
-		if (r && (!best || k > best_len)) {
+		size_t k = rt.mnts[i].len;
+		const char *r = best && k <= best_len
+				    ? 0 /* cannot be a longer match */
+				    : under(rt.mnts[i].path, k, path);
+		if (r) {
 			best = &rt.mnts[i], best_len = k, *rest = r;
 		}
 	}
@@ -380,7 +392,7 @@ static int walk_src(const struct src *s, const char *rest, int follow,
 		return rc;
 	strcpy(buf, s->spath);
 	int nsrc = split(buf, names, MAX_NAMES); /* the source's own */
-	fmt_snprintf(buf, sizeof(buf), "%s/%s", s->spath, rest);
+	path_join(buf, sizeof(buf), s->spath, rest); /* fits: buf's size */
 	int n = split(buf, names, MAX_NAMES);
 	if (n < 0 || nsrc < 0)
 		return n < 0 ? n : nsrc;
@@ -636,6 +648,7 @@ static int add_source(const char *mp, const struct src *s, int flags)
 		}
 		m = &rt.mnts[rt.nmnts++];
 		strcpy(m->path, mp);
+		m->len = strlen(mp);
 		m->n = 0;
 		if (flags & (NS_BEFORE | NS_AFTER))
 			m->s[m->n++] = orig;

@@ -23,6 +23,12 @@ struct upath {
 
 /* ---- paths ---- */
 
+static const char *last_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
 /*
  * The clean absolute path of `upath` (a user pointer) relative to dirfd
  * (AT_FDCWD or a directory's descriptor).
@@ -37,7 +43,7 @@ static long user_path(int dirfd, uint64_t upath, struct upath *out,
 	if (n == 0 && !empty_ok)
 		return -P9_ENOENT;
 	out->want_dir = n > 0 && raw[n - 1] == '/';
-	const char *last = strrchr(raw, '/') ? strrchr(raw, '/') + 1 : raw;
+	const char *last = last_name(raw);
 	out->dots = !strcmp(last, ".") ? 1 : !strcmp(last, "..") ? 2 : 0;
 	const char *base = rt.cwd;
 	if (raw[0] != '/' && dirfd != LX_AT_FDCWD) {
@@ -74,12 +80,6 @@ static int walk_user_open(struct upath *p, int follow, struct loc *l,
 static int walk_user(struct upath *p, int follow, struct loc *l)
 {
 	return walk_user_open(p, follow, l, 0);
-}
-
-static const char *last_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s ? s + 1 : path;
 }
 
 /*

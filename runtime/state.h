@@ -47,6 +47,7 @@ struct src {
 /* A mount point and its union of sources, searched in order (ns.c). */
 struct mnt {
 	char path[SPATH_MAX];
+	size_t len; /* strlen(path): every lookup compares with each */
 	int n;
 	struct src s[NS_MAX_UNION];
 };

@@ -27,6 +27,13 @@ int aspace_check(struct domain *d, uint64_t addr, size_t n, int write);
  */
 int aspace_read(struct domain *d, uint64_t addr, void *dst, size_t n);
 int aspace_write(struct domain *d, uint64_t addr, const void *src, size_t n);
+/*
+ * The direct-map address of [addr, addr+n) when it lies in one page of
+ * d's user memory that is there with `write` rights; NULL otherwise (and
+ * for n 0), nothing brought in. It stays good only while d's mappings do:
+ * IPC takes it in prepare for perform, with nothing in between.
+ */
+void *aspace_reach(struct domain *d, uint64_t addr, size_t n, int write);
 /* Copies n bytes between two spaces (the same one is fine). */
 int aspace_copy(struct domain *dst, uint64_t dst_addr, struct domain *src,
 		uint64_t src_addr, size_t n);

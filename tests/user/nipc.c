@@ -172,6 +172,37 @@ static int data_is_copied_whole(void)
 	return 0;
 }
 
+/* A descriptor or data across a page boundary cannot be taken where
+ * prepare found it in one page: the transfer walks again, and the bytes
+ * and the result fields still arrive whole (the nucleus's two ways). */
+static uint8_t two_pages[2 * 4096] __attribute__((aligned(4096)));
+
+static int descriptors_and_data_across_pages(void)
+{
+	for (int k = 0; k < 2; k++) {
+		/* k 0: the descriptor straddles the pages; 1: the data. */
+		uint64_t edge = (uint64_t)two_pages + 4096;
+		struct metta_msg *m =
+		    (struct metta_msg *)(k ? two_pages : (uint8_t *)edge - 24);
+		uint8_t *data = k ? (uint8_t *)edge - 50 : out;
+		for (int i = 0; i < 100; i++)
+			data[i] = (uint8_t)(i + k);
+		memset(back, 0, 100);
+		*m = (struct metta_msg){
+			.send_buf = (uint64_t)data, .send_len = 100,
+			.recv_buf = (uint64_t)back, .recv_size = 100,
+		};
+		uint64_t w[4] = { OP_DATA };
+		UCHECK(metta_call(P, m, w) == 0, "case %d: call failed", k);
+		UCHECK(m->recv_len == 100 && w[1] == 100,
+		       "case %d: %lu came back", k, (unsigned long)m->recv_len);
+		for (int i = 0; i < 100; i++)
+			UCHECK(back[i] == (uint8_t)(99 - i + k),
+			       "case %d: byte %d wrong", k, i);
+	}
+	return 0;
+}
+
 static int oversized_or_bad_messages_fail_whole(void)
 {
 	uint64_t got;
@@ -339,6 +370,8 @@ static const struct utest tests[] = {
 	{ "short_and_general_paths_agree", short_and_general_paths_agree },
 	{ "badge_and_rights", badge_and_rights },
 	{ "data_is_copied_whole", data_is_copied_whole },
+	{ "descriptors_and_data_across_pages",
+	  descriptors_and_data_across_pages },
 	{ "oversized_or_bad_messages_fail_whole", oversized_or_bad_messages_fail_whole },
 	{ "capabilities_travel", capabilities_travel },
 	{ "call_times_out_without_server", call_times_out_without_server },

@@ -11,7 +11,9 @@ function (with -s, in the order they ran: runs of one function).
         --function round_trip_0 --entry 3
 
 User programs share addresses: the first address space (CR3) seen is the
-first --user file, the next the second, and so on. This is how
+first --user file, the next the second, and so on; a Linux program and
+the runtime share one (--user build/bench/bin/bench,build/modules/runtime,
+and --within small_batch --entry 2 for bench's file.read4k open). This is how
 docs/nucleus.md's breakdown of a portal round trip was counted; its total
 agrees with `make bench`'s figure under -icount (which adds the measuring
 loop's share).
@@ -30,12 +32,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qemu  # noqa: E402
 
 KERNEL_HALF = 0xffff800000000000
-STEPS_MAX = 20000
+STEPS_MAX = 40000
 
 GDB_SCRIPT = r'''
 import gdb
 gdb.execute("set pagination off")
 gdb.execute("target remote :%(port)d")
+if %(within)d:
+    gdb.execute("hbreak *%(within)d")
+    gdb.execute("continue")
+    gdb.execute("delete")
 gdb.execute("hbreak *%(start)d")
 for _ in range(%(entry)d):
     gdb.execute("continue")
@@ -52,16 +58,21 @@ gdb.execute("kill")
 '''
 
 
-def symbols(elf):
-    """Sorted (address, name) of elf's functions."""
-    out = subprocess.run(["nm", "-n", elf], capture_output=True, text=True,
-                         check=True).stdout
+def symbols(elves):
+    """Sorted (address, name) of the functions of elves, a comma-separated
+    list of ELF files sharing one address space (a Linux program and the
+    runtime); with more than one, names carry their file's name."""
     syms = []
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[1] in "tTwW":
-            syms.append((int(parts[0], 16), parts[2]))
-    return syms
+    files = elves.split(",")
+    for elf in files:
+        out = subprocess.run(["nm", "-n", elf], capture_output=True,
+                             text=True, check=True).stdout
+        tag = os.path.basename(elf) + ":" if len(files) > 1 else ""
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[1] in "tTwW":
+                syms.append((int(parts[0], 16), tag + parts[2]))
+    return sorted(syms)
 
 
 def name_of(syms, pc):
@@ -75,14 +86,14 @@ def free_port():
         return s.getsockname()[1]
 
 
-def trace(iso, start, entry):
+def trace(iso, start, entry, within=0):
     """[(pc, cr3)] of one call, from its entry to its return."""
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "trace")
         script = os.path.join(tmp, "trace.py")
         with open(script, "w") as f:
-            f.write(GDB_SCRIPT % {"port": port, "start": start, "entry": entry,
+            f.write(GDB_SCRIPT % {"port": port, "start": start, "entry": entry, "within": within,
                                   "out": out, "steps": STEPS_MAX})
         vm = subprocess.Popen(
             [qemu.QEMU, "-M", "pc", "-accel", "tcg", "-cpu", qemu.CPU,
@@ -110,13 +121,18 @@ def main():
     ap.add_argument("--function", required=True, help="in the first --user")
     ap.add_argument("--entry", type=int, default=3,
                     help="which entry of it to follow (default 3)")
+    ap.add_argument("--within", help="a function of the first --user "
+                    "entered first: entries of --function are counted from "
+                    "there")
     ap.add_argument("-s", "--sequence", action="store_true")
     args = ap.parse_args()
     users = [symbols(u) for u in args.user]
-    start = dict((n, a) for a, n in users[0])[args.function]
+    by_name = dict((n.split(":")[-1], a) for a, n in reversed(users[0]))
+    start = by_name[args.function]
+    within = by_name[args.within] if args.within else 0
     nucleus = symbols(args.nucleus)
     spaces, counts, runs = [], collections.Counter(), []
-    steps = trace(args.iso, start, args.entry)
+    steps = trace(args.iso, start, args.entry, within)
     for pc, cr3 in steps:
         if pc >= KERNEL_HALF:
             name = "nucleus:" + name_of(nucleus, pc)
@@ -124,7 +140,9 @@ def main():
             if cr3 not in spaces:
                 spaces.append(cr3)
             i = min(spaces.index(cr3), len(users) - 1)
-            name = f"{os.path.basename(args.user[i])}:{name_of(users[i], pc)}"
+            name = name_of(users[i], pc)
+            if ":" not in name:
+                name = f"{os.path.basename(args.user[i])}:{name}"
         counts[name] += 1
         if runs and runs[-1][0] == name:
             runs[-1][1] += 1
