@@ -172,7 +172,7 @@ $(MBEDTLS_SRC): $(MBEDTLS_STAMP)
 MBEDTLS_CFLAGS := -I$(MBEDTLS)/include -DMBEDTLS_CONFIG_FILE='"auth/mbedtls_config.h"'
 AUTH_SRC := $(wildcard lib/auth/*.c) $(MBEDTLS_SRC)
 
-USER_TESTS := ntest ncap nipc nreply n9pheld nfork ndomain nsmp nsync ndev ndma nserv nproc ufault ndrv nnet nnetfs
+USER_TESTS := nfuzz ntest ncap nipc nreply n9pheld nfork ndomain nsmp nsync ndev ndma nserv nproc ufault ndrv nnet nnetfs
 USER_TEST_BINS := $(patsubst %,$(BUILD)/user/tests/%,$(USER_TESTS))
 
 $(BUILD)/user/%.c.o: %.c $(SETUP) Makefile | $(SYSCALL_GEN)
@@ -416,7 +416,7 @@ $(BUILD)/modules/root.cpio: tools/mkcpio.py $(shell find rootfs -type f 2>/dev/n
 
 # ndomain, ndev and ndma carry the child program's image inside them, nfork the
 # forker's (programs they spawn: _binary_NAME_start/_end).
-EMBEDDED := child forker
+EMBEDDED := child forker fuzzer
 $(patsubst %,$(BUILD)/user/tests/%,$(EMBEDDED)): $(BUILD)/user/tests/%: \
 		$(BUILD)/user/tests/user/%.c.o $(LIBMETTA)
 	@$(LD) $(ULDFLAGS) -e _start -o $@ $< $(LIBMETTA)
@@ -425,6 +425,10 @@ $(BUILD)/user/tests/%.bin.o: $(BUILD)/user/tests/%
 $(BUILD)/user/tests/ndomain $(BUILD)/user/tests/ndev $(BUILD)/user/tests/ndma: \
 		$(BUILD)/user/tests/%: \
 		$(BUILD)/user/tests/user/%.c.o $(BUILD)/user/tests/child.bin.o $(LIBMETTA)
+	@echo "  ULD     $@"
+	@$(LD) $(ULDFLAGS) -e _start -o $@ $^
+$(BUILD)/user/tests/nfuzz: $(BUILD)/user/tests/user/nfuzz.c.o \
+		$(BUILD)/user/tests/fuzzer.bin.o $(LIBMETTA)
 	@echo "  ULD     $@"
 	@$(LD) $(ULDFLAGS) -e _start -o $@ $^
 $(BUILD)/user/tests/nfork: $(BUILD)/user/tests/user/nfork.c.o \

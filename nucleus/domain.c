@@ -22,8 +22,7 @@
 #include <uaccess.h>
 
 #define EXIT_FAIL 0x11
-#define SLOT_PAGES \
-	((CAP_SLOTS * sizeof(struct cap) + PAGE_SIZE - 1) / PAGE_SIZE)
+#define SLOT_PAGES DOMAIN_SLOT_PAGES
 
 static struct kmem_cache domain_cache;
 static int next_domain_id = 1;
@@ -375,6 +374,10 @@ long sys_domain_watch(uint32_t domain, uint32_t event, uint64_t bits)
 	if (rc || (rc = cap_lookup(&current_domain()->caps, event, OBJ_EVENT,
 				   RIGHT_WRITE, &e)))
 		return rc;
+	/* Its death is for others to watch: a domain that could set its own
+	 * watch would replace its nester's, which then never learns of it. */
+	if (d == current_domain())
+		return STATUS_ERR_DENIED;
 	if (d->finished) {
 		event_raise(container_of(e->obj, struct event, obj), bits);
 		return STATUS_OK;

@@ -748,3 +748,13 @@ static void portal_release(struct kobj *o)
 	kmem_free(&portal_cache, &d->quota, p);
 	kobj_put(&d->obj);
 }
+
+void portal_each_badge(struct portal *p,
+		       void (*fn)(struct domain *payer, uint64_t badge,
+				  uint64_t count, void *arg),
+		       void *arg)
+{
+	for (int i = 0; i < PORTAL_BADGE_BUCKETS; i++)
+		for (struct badge_ref *b = p->badges[i]; b; b = b->next)
+			fn(b->payer, b->badge, b->count, arg);
+}

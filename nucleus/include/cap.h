@@ -23,6 +23,7 @@
 struct kobj {
 	uint16_t type;
 	uint32_t refs;
+	uint32_t expect; /* the consistency check's count of its holders */
 };
 
 struct cap {

@@ -81,6 +81,13 @@ void reply_detach(struct thread *t);
 /* ...and t returns ERR_INTR from it. */
 void reply_interrupt(struct thread *t);
 
+/* Calls fn on each badge record of p (the consistency check): who pays
+ * for it, its badge and how many capabilities carry it. */
+void portal_each_badge(struct portal *p,
+		       void (*fn)(struct domain *payer, uint64_t badge,
+				  uint64_t count, void *arg),
+		       void *arg);
+
 /* Ends every portal d owns: their callers and servers get ERR_DEAD. */
 void portals_owner_gone(struct domain *d);
 

@@ -493,6 +493,27 @@ def user_fault_boot(kind, report):
 
 
 
+def nucleus_fuzz_boot(calls, seed=1, name="nucleus_fuzz", timeout=600):
+    """The nucleus fuzzer (tests/user/nfuzz.c and fuzzer.c): `calls` random
+    nucleus calls from an application domain's threads on two CPUs, the
+    nucleus's consistency check between and during batches. A panic ends
+    the boot; a hang is the harness's timeout or the program's own."""
+    return {
+        "name": name,
+        "cmdline": f"root=nfuzz fuzz.calls={calls} fuzz.seed={seed}",
+        "smp": 2,
+        "timeout": timeout,
+        "modules": {"nfuzz": built("user/tests/nfuzz")},
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("fuzz_completed",
+             matches(rf"^(\[[^]]*\] )?nucleus fuzz: {calls} calls, 0 inconsistencies, 0 failures$")),
+            ("root_domain_reported", contains("root domain nfuzz ended with status 0")),
+            ("no_panic", lacks("PANIC")),
+        ],
+    }
+
+
 SERVICES = "ramfs pipe cons proc names log"
 
 
@@ -800,6 +821,7 @@ BOOTS = [
     user_test_boot("user_smp", "nsmp", [  # two CPUs, TLB shootdown
         ("both_cpus_running", contains("smp: 2 of them running")),
     ]),  # not timed: under -icount QEMU runs the CPUs in turn, not at once
+    nucleus_fuzz_boot(1000000),  # random nucleus calls, checked: 10^6
     user_test_boot("user_sync", "nsync"),  # mutex, semaphore, barrier, await
     user_test_boot("user_devices", "ndev"),  # ports, an RTC interrupt, VGA memory
     # DMA memory, MSI lines, device memory: QEMU's edu device raises MSIs
