@@ -757,4 +757,10 @@ void portal_each_badge(struct portal *p,
 	for (int i = 0; i < PORTAL_BADGE_BUCKETS; i++)
 		for (struct badge_ref *b = p->badges[i]; b; b = b->next)
 			fn(b->payer, b->badge, b->count, arg);
+	/* A badge whose last capability went waits as a notice, unread. */
+	for (struct portal_notice *n = p->notices; n; n = n->next) {
+		struct badge_ref *b = container_of(n, struct badge_ref, notice);
+		if (n->kind == PORTAL_GONE && *find_badge(p, b->badge) != b)
+			fn(b->payer, b->badge, b->count, arg);
+	}
 }

@@ -11,7 +11,7 @@ dir=$(dirname "$0")
 mkdir -p "$build/fuzz/modules" "$(dirname "$log")"
 cp "$build/user/tests/nfuzz" "$build/fuzz/modules/nfuzz"
 iso=$build/fuzz/nucleus-fuzz-$seed.iso
-sh "$dir/mkiso.sh" "$iso" "root=nfuzz fuzz.calls=$calls fuzz.seed=$seed" \
+sh "$dir/mkiso.sh" "$iso" "root=nfuzz fuzz.calls=$calls fuzz.seed=$seed ${FUZZ_OPTIONS:-}" \
 	"$nucleus" "$build/fuzz/modules/nfuzz"
 ACCEL=tcg TESTEXIT=1 SMP=2 sh "$dir/qemu.sh" "$iso" </dev/null |
 	tee "$log" | grep --line-buffered "nucleus fuzz\|check:\|PANIC\|panic" || true

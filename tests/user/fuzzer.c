@@ -39,6 +39,7 @@
 #define S_SERVER    15
 #define S_WORKER    16 /* .. + MAX_WORKERS */
 #define S_FAULT	    20 /* our faults' portal (badged) */
+#define S_HELD	    21 /* .. + MAX_WORKERS: a caller we cannot answer */
 
 #define FUZZ_VA	   0x50000000000ull /* 3 pages mapped, then unmapped */
 #define FUZZ_PAGES 3
@@ -162,8 +163,16 @@ static uint64_t descriptor(uint64_t *s, int w)
 		m->send_caps[i] = slot(s);
 		m->recv_caps[i] = slot(s);
 	}
-	m->timeout_us = below(s, 2) ? 1 + below(s, 2000) : 0;
+	m->timeout_us = below(s, 4) ? 1 + below(s, 200) : 0;
 	return (uint64_t)m;
+}
+
+/* A caller we cannot answer (its descriptor unreadable now: a reply
+ * fails and it still waits): held and let go, it gets ERR_DEAD. */
+static void drop_caller(uint32_t held)
+{
+	if (metta_reply_save(held, 0) == 0)
+		metta_cap_delete(held);
 }
 
 static long raw(uint64_t nr, uint64_t a, uint64_t b, uint64_t c, uint64_t d,
@@ -211,8 +220,12 @@ static void fuzz_call(uint64_t *s, int w)
 			       (uint32_t)rights(s));
 		return;
 	case SYS_domain_create - METTA_SYSCALL_BASE:
+		/* Children below us only: an application may make a child of
+		 * its own class at a higher priority, whose threads then starve
+		 * ours (and every application's) - a finding, not a crash. */
 		metta_domain_create(slot(s), (int64_t)number(s),
-				    (int64_t)number(s),
+				    below(s, 2) ? METTA_PRIO_LOW
+						: (int64_t)(3 + below(s, 1u << 31)),
 				    below(s, 2) ? below(s, 1 << 20) : length(s));
 		return;
 	case SYS_domain_kill - METTA_SYSCALL_BASE:
@@ -233,11 +246,15 @@ static void fuzz_call(uint64_t *s, int w)
 		return;
 	case SYS_reply_wait - METTA_SYSCALL_BASE: {
 		uint64_t badge;
-		/* Caught a caller (another worker): answer it at once. */
+		/* Caught a caller (another worker): answer it now, or hold
+		 * it (interruptible). A fuzzed answer that fails leaves it
+		 * waiting: a plain one then. */
 		if (metta_reply_wait(slot(s), (struct metta_msg *)descriptor(s, w),
 				     r, &badge) >= 0 &&
-		    (below(s, 2) || metta_reply_save(slot(s), next(s))))
-			metta_reply((struct metta_msg *)descriptor(s, w), r);
+		    (below(s, 2) || metta_reply_save(slot(s), next(s))) &&
+		    metta_reply((struct metta_msg *)descriptor(s, w), r) &&
+		    metta_reply(0, r))
+			drop_caller(S_HELD + (uint32_t)w);
 		return;
 	}
 	case SYS_reply - METTA_SYSCALL_BASE:
@@ -277,10 +294,13 @@ static void fuzz_call(uint64_t *s, int w)
 	/* Our own reflection entry would take the out-of-range numbers. */
 	if ((nr == SYS_domain_set_reflect - METTA_SYSCALL_BASE ||
 	     nr == SYS_domain_set_fault - METTA_SYSCALL_BASE) &&
-	    a[0] < FIRST_POOL)
+	    (uint32_t)a[0] < FIRST_POOL) /* slots are 32 bits */
 		a[0] = slot(s);
+	/* Waits short: a worker that blocks waits for the next interrupt. */
 	if (nr == SYS_sleep - METTA_SYSCALL_BASE)
-		a[0] = below(s, 2000);
+		a[0] = below(s, 200);
+	if (nr == SYS_event_wait - METTA_SYSCALL_BASE)
+		a[2] = 1 + below(s, 200);
 	if (nr >= SYS_nucleus_check - METTA_SYSCALL_BASE && below(s, 2)) {
 		/* Out of range: above the last, or any number at all (below
 		 * the base: a Linux number, ERR_NOTSUP without a runtime). */
@@ -380,6 +400,8 @@ static void server(void)
 		long rc = metta_reply_wait(S_PORTAL, m, w, &badge);
 		if (rc >= 0 && badge == FAULT_BADGE)
 			report_fault(w);
+		if (rc < 0) /* the answer failed (or the receive): let go */
+			drop_caller(S_HELD + MAX_WORKERS);
 		*m = (struct metta_msg){ 0 };
 		w[0] = 1; /* a fault: the domain ends */
 	}
@@ -407,11 +429,12 @@ static uint64_t parse(const char *p)
 	return v;
 }
 
-/* The yield loop children run: mov $SYS_yield, %eax; syscall; jmp. */
+/* The loop children run: sleep 10 ms, again (mov $SYS_sleep, %eax;
+ * mov $10000, %edi; syscall; jmp): live threads that cost little. */
 static long setup(void)
 {
-	static const uint8_t loop[] = { 0xb8, 0, 0, 0, 0, 0x0f, 0x05, 0xeb,
-					0xf7 };
+	static const uint8_t loop[] = { 0xb8, 0, 0, 0, 0, 0xbf, 0x10, 0x27, 0,
+					0, 0x0f, 0x05, 0xeb, 0xf2 };
 	long rc;
 	if ((rc = metta_mem_create(S_BUF, FUZZ_PAGES + 1)) ||
 	    (rc = metta_mem_map(CAP_SELF, S_BUF, 0, FUZZ_VA, FUZZ_PAGES,
@@ -427,9 +450,9 @@ static long setup(void)
 	uint8_t *code = (uint8_t *)CODE_VA;
 	for (unsigned i = 0; i < sizeof(loop); i++)
 		code[i] = loop[i];
-	uint32_t yield = SYS_yield;
+	uint32_t sleep = SYS_sleep;
 	for (int i = 0; i < 4; i++)
-		code[1 + i] = (uint8_t)(yield >> (8 * i));
+		code[1 + i] = (uint8_t)(sleep >> (8 * i));
 	return start(S_SERVER, server, MAX_WORKERS, 0);
 }
 
@@ -451,6 +474,8 @@ int main(int argc, char **argv, char **envp)
 		metta_printf("fuzzer: setup: %s", status_text((int)rc));
 		return 3;
 	}
+	uint64_t seen = 0, still = 0, shown = (uint64_t)metta_clock();
+	int verbose = argc > 4;
 	for (;;) {
 		metta_sleep(1000);
 		uint64_t sum = 0;
@@ -461,5 +486,23 @@ int main(int argc, char **argv, char **envp)
 		}
 		if (sum >= per_worker * (uint64_t)nworkers)
 			return 0;
+		if (verbose && (uint64_t)metta_clock() - shown > 5000000000ull) {
+			shown = (uint64_t)metta_clock();
+			for (int i = 0; i < nworkers; i++)
+				metta_printf("fuzzer: worker %d: %lu calls, in call "
+					     "%lu, state %ld", i, done[i], last[i],
+					     metta_thread_ctl(S_WORKER + (uint32_t)i,
+							      THREAD_STATE, 0));
+		}
+		still = sum == seen ? still + 1 : 0;
+		seen = sum;
+		if (still == 10000) { /* 10 s without a call made */
+			metta_printf("fuzzer: no progress at %lu calls", sum);
+			for (int i = 0; i < nworkers; i++)
+				metta_printf("fuzzer: worker %d: %lu calls, in call "
+					     "%lu, state %ld", i, done[i], last[i],
+					     metta_thread_ctl(S_WORKER + (uint32_t)i,
+							      THREAD_STATE, 0));
+		}
 	}
 }

@@ -27,7 +27,7 @@ extern const uint8_t _binary_fuzzer_start[], _binary_fuzzer_end[];
 #define T	 41 /* its first thread */
 #define EV	 42 /* signalled when it dies */
 #define INFO_VA	 0x40000000ull
-#define CHECK_US 200000 /* how often to check while a batch runs */
+#define CHECK_US 2000000 /* how often to check while a batch runs */
 
 static uint64_t option(const char *cmdline, const char *key, uint64_t dflt)
 {
@@ -63,14 +63,15 @@ static uint64_t check(void)
 }
 
 static char args[3][24];
+static int verbose; /* fuzz.verbose=1: the fuzzer reports its workers */
 
 static long spawn(uint64_t seed, uint64_t calls, uint64_t workers)
 {
 	fmt_snprintf(args[0], sizeof(args[0]), "%lu", seed);
 	fmt_snprintf(args[1], sizeof(args[1]), "%lu", calls);
 	fmt_snprintf(args[2], sizeof(args[2]), "%lu", workers);
-	const char *argv[] = { "fuzzer", args[0], args[1], args[2] };
-	struct metta_spawn a = { .argc = 4, .argv = argv,
+	const char *argv[] = { "fuzzer", args[0], args[1], args[2], "v" };
+	struct metta_spawn a = { .argc = verbose ? 5 : 4, .argv = argv,
 				 .class = METTA_CLASS_APPLICATION,
 				 .prio = METTA_PRIO_NORM, .quota = 8 << 20,
 				 .populate = 1 };
@@ -107,9 +108,13 @@ static void batch(struct run *r, uint64_t b, uint64_t calls)
 		if (waited % 5000000 == 0) {
 			struct metta_domain_info i;
 			metta_domain_info(D, &i);
+			struct metta_stats st;
+			metta_stats(&st);
 			metta_printf("nucleus fuzz: batch %lu: waited %lu s (child: "
-				     "%ld threads, dead %ld)", b, waited / 1000000,
-				     i.threads, i.dead);
+				     "%ld threads, dead %ld; calls %lu %lu; "
+				     "threads %lu domains %lu)", b, waited / 1000000,
+				     i.threads, i.dead, st.calls[0], st.calls[1],
+				     st.objects[OBJ_THREAD], st.objects[OBJ_DOMAIN]);
 		}
 		if (waited >= r->hang_us) {
 			metta_printf("nucleus fuzz: HANG: batch %lu did not end in "
@@ -153,6 +158,7 @@ int main(int argc, char **argv, char **envp)
 		.workers = option(bi->cmdline, "fuzz.workers", 3),
 		.hang_us = option(bi->cmdline, "fuzz.hang", 600) * 1000000,
 	};
+	verbose = option(bi->cmdline, "fuzz.verbose", 0) != 0;
 	metta_printf("nucleus fuzz: %lu calls, seed %lu, %lu per batch, %lu "
 		     "workers", r.calls, r.seed, r.batch, r.workers);
 	r.problems = check();
