@@ -40,7 +40,7 @@ NUCLEUS_OBJ := $(patsubst %,$(BUILD)/nucleus/%.o,$(NUCLEUS_SRC))
 NUCLEUS := $(BUILD)/nucleus/nucleus.elf
 ISO := $(BUILD)/metta.iso
 
-.PHONY: all iso run disk debug test test-soak test-busybox host-tests fuzz clean setup format FORCE
+.PHONY: all iso run disk debug test test-soak test-busybox host-tests fuzz fuzz-nucleus clean setup format FORCE
 all: iso
 iso: $(ISO)
 
@@ -527,6 +527,14 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SETUP)
 	@echo "  FUZZCC  $@"
 	@clang $(FUZZ_CFLAGS) -o $@ $< $(fuzz_src_$*)
 $(foreach t,$(FUZZ_TARGETS),$(eval $(BUILD)/fuzz/fuzz_$(t): $(fuzz_src_$(t))))
+
+# The nucleus fuzzer for longer than make test's 10^6 calls:
+# make fuzz-nucleus CALLS=100000000 SEED=7 (tests/user/nfuzz.c; the log in
+# build/fuzz/). Fails on a panic, a hang or an inconsistency.
+CALLS ?= 1000000
+SEED ?= 1
+fuzz-nucleus: $(NUCLEUS) $(BUILD)/user/tests/nfuzz
+	@sh tools/fuzz-nucleus.sh $(BUILD) $(NUCLEUS) $(CALLS) $(SEED)
 
 # Fuzz longer than make test does: make fuzz FUZZ_SECONDS=600
 fuzz: $(FUZZ_BINS)

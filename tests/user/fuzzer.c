@@ -393,15 +393,18 @@ static void server(void)
 {
 	uint64_t w[4] = { 1, 0, 0, 0 }, badge;
 	struct metta_msg *m = &msgs[MAX_WORKERS];
+	int failed = 0;
 	for (;;) {
 		*m = (struct metta_msg){ .recv_buf = FUZZ_VA,
 					 .recv_size = 4096 };
 		w[0] = 1;
-		long rc = metta_reply_wait(S_PORTAL, m, w, &badge);
+		/* After a failure, words only: the fuzz area may be gone. */
+		long rc = metta_reply_wait(S_PORTAL, failed ? 0 : m, w, &badge);
 		if (rc >= 0 && badge == FAULT_BADGE)
 			report_fault(w);
 		if (rc < 0) /* the answer failed (or the receive): let go */
 			drop_caller(S_HELD + MAX_WORKERS);
+		failed = rc < 0 && !failed;
 		*m = (struct metta_msg){ 0 };
 		w[0] = 1; /* a fault: the domain ends */
 	}
