@@ -289,11 +289,13 @@ struct badge_walk {
 };
 
 static void hold_badge(struct domain *payer, uint64_t badge, uint64_t count,
-		       void *arg)
+		       int gone, void *arg)
 {
 	struct badge_walk *w = arg;
 	hold(&payer->obj, "a badge record");
 	charge(payer, ck.badge->size, "a badge record");
+	if (gone)
+		return;
 	uint64_t n = badged_caps(w->p, badge);
 	if (n != count)
 		PROBLEM("portal %p badge %lx: %lu capabilities, counts %lu\n",

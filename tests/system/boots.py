@@ -509,7 +509,8 @@ def nucleus_fuzz_boot(calls, seed=1, name="nucleus_fuzz", timeout=600):
             ("fuzz_completed",
              matches(rf"^(\[[^]]*\] )?nucleus fuzz: {calls} calls, 0 inconsistencies, 0 failures$")),
             ("root_domain_reported", contains("root domain nfuzz ended with status 0")),
-            ("no_panic", lacks("PANIC")),
+            ("no_panic", lacks("NUCLEUS PANIC")),
+            ("check_clean", lacks("check: ")),
         ],
     }
 
