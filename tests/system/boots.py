@@ -947,6 +947,22 @@ BOOTS = [
         ],
     },
     {
+        # Random Linux calls with hostile arguments from forked children
+        # (tests/posix/t_fuzz.c): a child may die as Linux would kill it,
+        # the system carries on and the suite's files still work after.
+        "name": "posix_fuzz",
+        "cmdline": "", "smp": 2,
+        "system_modules": SYSTEM,
+        "modules": {"posixtest": built("modules/posixtest")},
+        "input": "posixtest -t fuzz /tmp\necho status $?\npoweroff\n",
+        "exit": EXIT_POWEROFF,
+        "tests": "POSIX",
+        "checks": [
+            ("all_passed", matches(r"^(msh\$ )?status 0$")),
+            ("no_panic", lacks("NUCLEUS PANIC")),
+        ],
+    },
+    {
         # The musl-built POSIX suite (tests/posix) on Metta: every call of
         # the runtime and its errors, on ramfs, with /dev from the servers;
         # -e fills ramfs to ENOSPC and frees it again.
@@ -956,7 +972,7 @@ BOOTS = [
         # (net.srv: the inet tests' sockets, over loopback)
         "modules": {"posixtest": built("modules/posixtest"),
                     "net.srv": built("modules/net.srv")},
-        "input": "posixtest -e /tmp\necho status $?\nns\npoweroff\n",
+        "input": "posixtest -e /tmp -x fuzz\necho status $?\nns\npoweroff\n",
         "exit": EXIT_POWEROFF,
         "tests": "POSIX",
         "checks": [
