@@ -36,7 +36,8 @@ struct kmem_page_source {
 
 void kmem_init(const struct kmem_page_source *src);
 
-/* Sets up a cache; size must be 1..KMEM_MAX_OBJECT: 0 or STATUS_ERR_INVAL. */
+/* Sets up a cache, once (it joins the list kmem_cache_find searches);
+ * size must be 1..KMEM_MAX_OBJECT: 0 or STATUS_ERR_INVAL. */
 int kmem_cache_init(struct kmem_cache *c, const char *name, size_t size);
 
 /*
