@@ -10,7 +10,7 @@
  * The command line says how much: fuzz.calls=N (default 1000000),
  * fuzz.seed=S (1), fuzz.batch=B calls per child (20000),
  * fuzz.workers=W threads (3). A batch that does not end within
- * fuzz.hang=SECONDS (600) of the guest's clock is a hang. A nucleus panic
+ * fuzz.hang=SECONDS (120) of the guest's clock is a hang. A nucleus panic
  * ends the boot (its output fails the run). Prints a line per batch and
  * at the end "nucleus fuzz: N calls, K inconsistencies"; exits 0 only
  * when every batch ended by itself, K is 0 and nothing leaked.
@@ -156,7 +156,7 @@ int main(int argc, char **argv, char **envp)
 		.calls = option(bi->cmdline, "fuzz.calls", 1000000),
 		.batch = option(bi->cmdline, "fuzz.batch", 20000),
 		.workers = option(bi->cmdline, "fuzz.workers", 3),
-		.hang_us = option(bi->cmdline, "fuzz.hang", 600) * 1000000,
+		.hang_us = option(bi->cmdline, "fuzz.hang", 120) * 1000000,
 	};
 	verbose = option(bi->cmdline, "fuzz.verbose", 0) != 0;
 	metta_printf("nucleus fuzz: %lu calls, seed %lu, %lu per batch, %lu "
