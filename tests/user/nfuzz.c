@@ -27,7 +27,7 @@ extern const uint8_t _binary_fuzzer_start[], _binary_fuzzer_end[];
 #define T	 41 /* its first thread */
 #define EV	 42 /* signalled when it dies */
 #define INFO_VA	 0x40000000ull
-#define CHECK_US 2000000 /* how often to check while a batch runs */
+#define CHECK_US 1000000 /* how often to check while a batch runs */
 
 static uint64_t option(const char *cmdline, const char *key, uint64_t dflt)
 {
