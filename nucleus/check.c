@@ -44,10 +44,10 @@ static struct {
 } ck;
 
 /* Counts a problem and logs the first few. */
-#define PROBLEM(...)                                       \
-	do {                                               \
-		if (ck.problems++ < CHECK_LOG)             \
-			kprintf("check: " __VA_ARGS__);    \
+#define PROBLEM(...)                                    \
+	do {                                            \
+		if (ck.problems++ < CHECK_LOG)          \
+			kprintf("check: " __VA_ARGS__); \
 	} while (0)
 
 /* Whether o is an object the check counts (one of the caches'). */
@@ -55,15 +55,27 @@ static int counted(const struct kobj *o)
 {
 	struct kmem_cache *c = NULL;
 	switch (o->type) {
-	case OBJ_DOMAIN: c = ck.domain; break;
-	case OBJ_EVENT: c = ck.event; break;
-	case OBJ_MEMORY: c = ck.memobj; break;
-	case OBJ_PORTAL: c = ck.portal; break;
-	case OBJ_REPLY: c = ck.reply; break;
+	case OBJ_DOMAIN:
+		c = ck.domain;
+		break;
+	case OBJ_EVENT:
+		c = ck.event;
+		break;
+	case OBJ_MEMORY:
+		c = ck.memobj;
+		break;
+	case OBJ_PORTAL:
+		c = ck.portal;
+		break;
+	case OBJ_REPLY:
+		c = ck.reply;
+		break;
 	case OBJ_THREAD:
 		return kmem_owns(ck.thread,
 				 container_of(o, struct thread, obj));
-	default: c = ck.device; break;
+	default:
+		c = ck.device;
+		break;
 	}
 	return kmem_owns(c, o);
 }
@@ -123,11 +135,12 @@ static void check_cap_links(struct domain *d, uint32_t i, struct cap *c)
 	    (c->next && c->next->prev != c) ||
 	    (c->child && c->child->parent != c) ||
 	    (c->parent && !c->parent->obj))
-		PROBLEM("domain %d slot %u: derivation links disagree\n",
-			d->id, i);
+		PROBLEM("domain %d slot %u: derivation links disagree\n", d->id,
+			i);
 	if (c->weak && c->obj != &d->obj)
-		PROBLEM("domain %d slot %u: weak capability to another object\n",
-			d->id, i);
+		PROBLEM(
+		    "domain %d slot %u: weak capability to another object\n",
+		    d->id, i);
 }
 
 static void hold_caps(struct domain *d)
@@ -161,7 +174,8 @@ static void check_page(uint64_t va, uint64_t pa, int owned, void *arg)
 			if (memobj_page(m->mo, i) != pa)
 				PROBLEM("domain %d va %lx maps %lx, its object "
 					"has %lx\n",
-					w->d->id, va, pa, memobj_page(m->mo, i));
+					w->d->id, va, pa,
+					memobj_page(m->mo, i));
 			return;
 		}
 	PROBLEM("domain %d va %lx maps %lx outside every mapping\n", w->d->id,
@@ -247,7 +261,8 @@ static void hold_event(void *mem, void *arg)
 static void count_index(const struct memobj *m, uint64_t *pages,
 			uint64_t *leaves)
 {
-	uint64_t n = (m->npages + MEMOBJ_LEAF_ENTRIES - 1) / MEMOBJ_LEAF_ENTRIES;
+	uint64_t n =
+	    (m->npages + MEMOBJ_LEAF_ENTRIES - 1) / MEMOBJ_LEAF_ENTRIES;
 	for (uint64_t l = 0; l < n; l++) {
 		if (!m->top[l])
 			continue;
@@ -410,11 +425,12 @@ static void find_caches(void)
  * are threads, whose kobj is not first (arg non-NULL says so). */
 static void each_object(void (*fn)(void *, void *))
 {
-	struct kmem_cache *plain[] = { ck.event, ck.memobj, ck.portal,
-				       ck.reply, ck.device };
+	struct kmem_cache *plain[] = { ck.event, ck.memobj, ck.portal, ck.reply,
+				       ck.device };
 	for (unsigned i = 0; i < sizeof(plain) / sizeof(*plain); i++)
 		if (plain[i] && kmem_each(plain[i], fn, NULL))
-			PROBLEM("cache %s has a corrupt slab\n", plain[i]->name);
+			PROBLEM("cache %s has a corrupt slab\n",
+				plain[i]->name);
 	if (ck.thread && kmem_each(ck.thread, fn, ck.thread))
 		PROBLEM("cache thread has a corrupt slab\n");
 }
