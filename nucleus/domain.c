@@ -99,6 +99,12 @@ int domain_create(struct domain *nester, const char *name, int class, int prio,
 	/* A domain may create only its own class or a lower one. */
 	if (nester && (class < nester->class || nester->dead))
 		return STATUS_ERR_INVAL;
+	/* Nor, but for a driver (the root places its servers), a child of its
+	 * own class above its own priority: its threads would outrank every
+	 * other domain of the class (found by the nucleus fuzzer). */
+	if (nester && class == nester->class && nester->class != CLASS_DRIVER &&
+	    prio < nester->prio)
+		return STATUS_ERR_INVAL;
 	if (!domain_cache.size) {
 		kmem_cache_init(&domain_cache, "domain", sizeof(struct domain));
 		kobj_set_release(OBJ_DOMAIN, domain_release);

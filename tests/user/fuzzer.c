@@ -220,12 +220,8 @@ static void fuzz_call(uint64_t *s, int w)
 			       (uint32_t)rights(s));
 		return;
 	case SYS_domain_create - METTA_SYSCALL_BASE:
-		/* Children below us only: an application may make a child of
-		 * its own class at a higher priority, whose threads then starve
-		 * ours (and every application's) - a finding, not a crash. */
 		metta_domain_create(slot(s), (int64_t)number(s),
-				    below(s, 2) ? METTA_PRIO_LOW
-						: (int64_t)(3 + below(s, 1u << 31)),
+				    (int64_t)number(s),
 				    below(s, 2) ? below(s, 1 << 20) : length(s));
 		return;
 	case SYS_domain_kill - METTA_SYSCALL_BASE:
