@@ -441,6 +441,26 @@ static void each(struct kmem_cache *c, void (*fn)(void *, void *))
 		PROBLEM("cache %s has a corrupt slab\n", c->name);
 }
 
+extern uint64_t kobj_live[OBJ_TYPES];
+
+/* The stats call's live counts (cap.c) against the caches' objects. */
+static void check_live_counts(void)
+{
+	struct {
+		uint16_t type;
+		struct kmem_cache *c;
+	} kinds[] = { { OBJ_DOMAIN, ck.domain }, { OBJ_EVENT, ck.event },
+		      { OBJ_MEMORY, ck.memobj }, { OBJ_PORTAL, ck.portal },
+		      { OBJ_REPLY, ck.reply } };
+	for (unsigned i = 0; i < sizeof(kinds) / sizeof(*kinds); i++) {
+		uint64_t n = kinds[i].c ? kinds[i].c->objects : 0;
+		if (kobj_live[kinds[i].type] != n)
+			PROBLEM("%lu live %ss counted, %lu allocated\n",
+				kobj_live[kinds[i].type],
+				type_name(kinds[i].type), n);
+	}
+}
+
 static void hold_log(void)
 {
 	struct kobj *mem, *event;
@@ -466,6 +486,7 @@ uint64_t nucleus_check(void)
 	if (ck.mapping && ck.mappings != ck.mapping->objects)
 		PROBLEM("%lu mappings on domains' lists, %lu allocated\n",
 			ck.mappings, ck.mapping->objects);
+	check_live_counts();
 	each(ck.domain, compare_domain);
 	each_object(compare_obj);
 	return ck.problems;

@@ -126,6 +126,7 @@ int domain_create(struct domain *nester, const char *name, int class, int prio,
 	if (rc == STATUS_OK && (rc = aspace_create(&d->as, &d->quota)))
 		free_slots(d);
 	if (rc) {
+		kobj_forget(&d->obj); /* out of the live count (the stats call) */
 		kmem_free(&domain_cache, pq, d);
 		quota_release(pq, quota_bytes);
 		return rc;
