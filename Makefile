@@ -40,7 +40,7 @@ NUCLEUS_OBJ := $(patsubst %,$(BUILD)/nucleus/%.o,$(NUCLEUS_SRC))
 NUCLEUS := $(BUILD)/nucleus/nucleus.elf
 ISO := $(BUILD)/metta.iso
 
-.PHONY: all iso run disk debug test test-soak test-busybox host-tests fuzz clean setup format FORCE
+.PHONY: all iso run disk debug test test-soak test-busybox host-tests fuzz fuzz-nucleus clean setup format FORCE
 all: iso
 iso: $(ISO)
 
@@ -172,7 +172,7 @@ $(MBEDTLS_SRC): $(MBEDTLS_STAMP)
 MBEDTLS_CFLAGS := -I$(MBEDTLS)/include -DMBEDTLS_CONFIG_FILE='"auth/mbedtls_config.h"'
 AUTH_SRC := $(wildcard lib/auth/*.c) $(MBEDTLS_SRC)
 
-USER_TESTS := ntest ncap nipc nfast nreply n9pheld nfork ndomain nsmp nsync ndev ndma nserv nproc ufault ndrv nnet nnetfs
+USER_TESTS := nfuzz ntest ncap nipc nfast nreply n9pheld nfork ndomain nsmp nsync ndev ndma nserv nproc ufault ndrv nnet nnetfs
 USER_TEST_BINS := $(patsubst %,$(BUILD)/user/tests/%,$(USER_TESTS))
 
 $(BUILD)/user/%.c.o: %.c $(SETUP) Makefile | $(SYSCALL_GEN)
@@ -416,7 +416,7 @@ $(BUILD)/modules/root.cpio: tools/mkcpio.py $(shell find rootfs -type f 2>/dev/n
 
 # ndomain, ndev and ndma carry the child program's image inside them, nfork the
 # forker's (programs they spawn: _binary_NAME_start/_end).
-EMBEDDED := child forker
+EMBEDDED := child forker fuzzer
 $(patsubst %,$(BUILD)/user/tests/%,$(EMBEDDED)): $(BUILD)/user/tests/%: \
 		$(BUILD)/user/tests/user/%.c.o $(LIBMETTA)
 	@$(LD) $(ULDFLAGS) -e _start -o $@ $< $(LIBMETTA)
@@ -425,6 +425,10 @@ $(BUILD)/user/tests/%.bin.o: $(BUILD)/user/tests/%
 $(BUILD)/user/tests/ndomain $(BUILD)/user/tests/ndev $(BUILD)/user/tests/ndma: \
 		$(BUILD)/user/tests/%: \
 		$(BUILD)/user/tests/user/%.c.o $(BUILD)/user/tests/child.bin.o $(LIBMETTA)
+	@echo "  ULD     $@"
+	@$(LD) $(ULDFLAGS) -e _start -o $@ $^
+$(BUILD)/user/tests/nfuzz: $(BUILD)/user/tests/user/nfuzz.c.o \
+		$(BUILD)/user/tests/fuzzer.bin.o $(LIBMETTA)
 	@echo "  ULD     $@"
 	@$(LD) $(ULDFLAGS) -e _start -o $@ $^
 $(BUILD)/user/tests/nfork: $(BUILD)/user/tests/user/nfork.c.o \
@@ -523,6 +527,14 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SETUP)
 	@echo "  FUZZCC  $@"
 	@clang $(FUZZ_CFLAGS) -o $@ $< $(fuzz_src_$*)
 $(foreach t,$(FUZZ_TARGETS),$(eval $(BUILD)/fuzz/fuzz_$(t): $(fuzz_src_$(t))))
+
+# The nucleus fuzzer for longer than make test's 10^6 calls:
+# make fuzz-nucleus CALLS=100000000 SEED=7 (tests/user/nfuzz.c; the log in
+# build/fuzz/). Fails on a panic, a hang or an inconsistency.
+CALLS ?= 1000000
+SEED ?= 1
+fuzz-nucleus: $(NUCLEUS) $(BUILD)/user/tests/nfuzz
+	@sh tools/fuzz-nucleus.sh $(BUILD) $(NUCLEUS) $(CALLS) $(SEED)
 
 # Fuzz longer than make test does: make fuzz FUZZ_SECONDS=600
 fuzz: $(FUZZ_BINS)

@@ -35,6 +35,13 @@ void kobj_init(struct kobj *o, uint16_t type)
 		kobj_live[type]++;
 }
 
+void kobj_forget(struct kobj *o)
+{
+	if (o->type < OBJ_TYPES)
+		kobj_live[o->type]--;
+	o->refs = 0;
+}
+
 void kobj_get(struct kobj *o)
 {
 	o->refs++;

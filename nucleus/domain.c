@@ -22,8 +22,7 @@
 #include <uaccess.h>
 
 #define EXIT_FAIL 0x11
-#define SLOT_PAGES \
-	((CAP_SLOTS * sizeof(struct cap) + PAGE_SIZE - 1) / PAGE_SIZE)
+#define SLOT_PAGES DOMAIN_SLOT_PAGES
 
 static struct kmem_cache domain_cache;
 static int next_domain_id = 1;
@@ -100,6 +99,12 @@ int domain_create(struct domain *nester, const char *name, int class, int prio,
 	/* A domain may create only its own class or a lower one. */
 	if (nester && (class < nester->class || nester->dead))
 		return STATUS_ERR_INVAL;
+	/* Nor, but for a driver (the root places its servers), a child of its
+	 * own class above its own priority: its threads would outrank every
+	 * other domain of the class (found by the nucleus fuzzer). */
+	if (nester && class == nester->class && nester->class != CLASS_DRIVER &&
+	    prio < nester->prio)
+		return STATUS_ERR_INVAL;
 	if (!domain_cache.size) {
 		kmem_cache_init(&domain_cache, "domain", sizeof(struct domain));
 		kobj_set_release(OBJ_DOMAIN, domain_release);
@@ -121,6 +126,7 @@ int domain_create(struct domain *nester, const char *name, int class, int prio,
 	if (rc == STATUS_OK && (rc = aspace_create(&d->as, &d->quota)))
 		free_slots(d);
 	if (rc) {
+		kobj_forget(&d->obj); /* out of the live count (the stats call) */
 		kmem_free(&domain_cache, pq, d);
 		quota_release(pq, quota_bytes);
 		return rc;
@@ -375,6 +381,10 @@ long sys_domain_watch(uint32_t domain, uint32_t event, uint64_t bits)
 	if (rc || (rc = cap_lookup(&current_domain()->caps, event, OBJ_EVENT,
 				   RIGHT_WRITE, &e)))
 		return rc;
+	/* Its death is for others to watch: a domain that could set its own
+	 * watch would replace its nester's, which then never learns of it. */
+	if (d == current_domain())
+		return STATUS_ERR_DENIED;
 	if (d->finished) {
 		event_raise(container_of(e->obj, struct event, obj), bits);
 		return STATUS_OK;

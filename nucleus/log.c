@@ -122,3 +122,9 @@ long sys_log_register(uint32_t mem, uint32_t event, uint64_t bits)
 		log_ring_write(&early[i % EARLY_SIZE], 1);
 	return STATUS_OK;
 }
+
+void log_holds(struct kobj **mem, struct kobj **event)
+{
+	*mem = ring.mem ? &ring.mem->obj : NULL;
+	*event = ring.event ? &ring.event->obj : NULL;
+}

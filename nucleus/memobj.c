@@ -20,7 +20,8 @@
 #include <nucleus/syscall_table.h>
 
 #define MAX_PAGES    (1ull << 20) /* 4 GiB in one object */
-#define LEAF_ENTRIES (PAGE_SIZE / sizeof(uint64_t))
+#define LEAF_ENTRIES MEMOBJ_LEAF_ENTRIES
+_Static_assert(LEAF_ENTRIES == PAGE_SIZE / sizeof(uint64_t), "a leaf a page");
 /* A leaf entry: a page's physical address, and in its low bits: */
 #define ENTRY_COW  1ull /* the page may be shared: copy before a write */
 #define ENTRY_ADDR (~(uint64_t)(PAGE_SIZE - 1))

@@ -965,3 +965,20 @@ static void portal_release(struct kobj *o)
 	kmem_free(&portal_cache, &d->quota, p);
 	kobj_put(&d->obj);
 }
+
+void portal_each_badge(struct portal *p,
+		       void (*fn)(struct domain *payer, uint64_t badge,
+				  uint64_t count, int gone, void *arg),
+		       void *arg)
+{
+	for (int i = 0; i < PORTAL_BADGE_BUCKETS; i++)
+		for (struct badge_ref *b = p->badges[i]; b; b = b->next)
+			fn(b->payer, b->badge, b->count, 0, arg);
+	/* A badge whose last capability went waits as a notice, unread (a
+	 * new capability with that badge since has a new record). */
+	for (struct portal_notice *n = p->notices; n; n = n->next) {
+		struct badge_ref *b = container_of(n, struct badge_ref, notice);
+		if (n->kind == PORTAL_GONE && *find_badge(p, b->badge) != b)
+			fn(b->payer, b->badge, b->count, 1, arg);
+	}
+}

@@ -23,6 +23,7 @@
 struct kobj {
 	uint16_t type;
 	uint32_t refs;
+	uint32_t expect; /* the consistency check's count of its holders */
 };
 
 struct cap {
@@ -54,6 +55,9 @@ typedef int (*kobj_badge_fn)(struct kobj *obj, uint64_t badge, int delta);
 void kobj_set_badge_hook(uint16_t type, kobj_badge_fn fn);
 
 void kobj_init(struct kobj *o, uint16_t type);
+/* An object whose creation failed after kobj_init, freed by its creator:
+ * it leaves the live counts (nothing is released). */
+void kobj_forget(struct kobj *o);
 void kobj_get(struct kobj *o);
 /* Drops a reference; the last one releases the object. */
 void kobj_put(struct kobj *o);

@@ -32,6 +32,10 @@ struct mapping;
 /* Exit status of a domain whose nester died. */
 #define DOMAIN_EXIT_NESTER_DIED 0x200
 
+/* Pages of a domain's capability table (charged to it while it has one). */
+#define DOMAIN_SLOT_PAGES \
+	((CAP_SLOTS * sizeof(struct cap) + PAGE_SIZE - 1) / PAGE_SIZE)
+
 struct domain {
 	struct kobj obj; /* OBJ_DOMAIN */
 	/* Its runtime's entry for Linux calls (0: none); entry.S reads it
@@ -57,6 +61,7 @@ struct domain {
 	int dead;
 	int finished; /* threads, space and table are gone */
 	int64_t exit_status;
+	uint64_t expect_used; /* the consistency check's sum of its charges */
 };
 
 /*

@@ -26,6 +26,7 @@ struct kmem_cache {
 	struct slab *full;
 	uint64_t objects; /* allocated now */
 	uint64_t slabs;
+	struct kmem_cache *next_cache; /* every cache (the consistency check) */
 };
 
 struct kmem_page_source {
@@ -35,7 +36,8 @@ struct kmem_page_source {
 
 void kmem_init(const struct kmem_page_source *src);
 
-/* Sets up a cache; size must be 1..KMEM_MAX_OBJECT: 0 or STATUS_ERR_INVAL. */
+/* Sets up a cache, once (it joins the list kmem_cache_find searches);
+ * size must be 1..KMEM_MAX_OBJECT: 0 or STATUS_ERR_INVAL. */
 int kmem_cache_init(struct kmem_cache *c, const char *name, size_t size);
 
 /*
@@ -49,5 +51,21 @@ int kmem_alloc(struct kmem_cache *c, struct quota *q, void **obj);
  * changed) if obj is not an allocated object of this cache.
  */
 int kmem_free(struct kmem_cache *c, struct quota *q, void *obj);
+
+/* The cache named `name` that kmem_cache_init set up, or NULL. */
+struct kmem_cache *kmem_cache_find(const char *name);
+
+/*
+ * Calls fn on every allocated object of c. Returns 0, or
+ * STATUS_ERR_INVAL when a slab is corrupt (a bad header, a free list
+ * that leaves its slab or loops, counts that disagree): the objects of
+ * such a slab are skipped. For the consistency check.
+ */
+int kmem_each(struct kmem_cache *c, void (*fn)(void *obj, void *arg),
+	      void *arg);
+
+/* Whether obj is an allocated object of c (a pointer the nucleus holds
+ * that may be checked before it is followed). */
+int kmem_owns(const struct kmem_cache *c, const void *obj);
 
 #endif

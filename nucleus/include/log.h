@@ -10,4 +10,9 @@ struct domain;
 /* A dying domain that registered the ring stops being the log. */
 void log_domain_gone(struct domain *d);
 
+struct kobj;
+/* The objects the registered log ring holds (the consistency check):
+ * NULL when none is registered. */
+void log_holds(struct kobj **mem, struct kobj **event);
+
 #endif

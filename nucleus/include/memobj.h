@@ -39,6 +39,7 @@
 struct domain;
 struct mapping;
 
+#define MEMOBJ_LEAF_ENTRIES 512 /* pages a leaf of the index names */
 #define MEMOBJ_SMALL_TOP 4 /* leaves an object indexes inside itself */
 
 struct memobj {

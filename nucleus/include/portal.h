@@ -95,6 +95,14 @@ void reply_detach(struct thread *t);
 /* ...and t returns ERR_INTR from it. */
 void reply_interrupt(struct thread *t);
 
+/* Calls fn on each badge record of p (the consistency check): who pays
+ * for it, its badge, how many capabilities carry it, and whether it is
+ * a gone badge's record waiting as a notice (its count no longer kept). */
+void portal_each_badge(struct portal *p,
+		       void (*fn)(struct domain *payer, uint64_t badge,
+				  uint64_t count, int gone, void *arg),
+		       void *arg);
+
 /* Ends every portal d owns: their callers and servers get ERR_DEAD. */
 void portals_owner_gone(struct domain *d);
 

@@ -153,6 +153,37 @@ static int quota_arithmetic(void)
 	return 0;
 }
 
+static void count_one(void *obj, void *arg)
+{
+	(void)obj;
+	++*(int *)arg;
+}
+
+/* The consistency check's view: every allocated object, none free. */
+static int each_sees_allocated_objects(void)
+{
+	struct kmem_cache c;
+	struct quota q = { "t", 1 << 20, 0 };
+	void *objs[200];
+	kmem_init(&source);
+	CHECK(kmem_cache_init(&c, "each", 64) == 0);
+	CHECK(kmem_cache_find("each") == &c);
+	for (int i = 0; i < 200; i++)
+		CHECK(kmem_alloc(&c, &q, &objs[i]) == 0);
+	for (int i = 0; i < 200; i += 2)
+		CHECK(kmem_free(&c, &q, objs[i]) == 0);
+	int n = 0;
+	CHECK(kmem_each(&c, count_one, &n) == 0);
+	CHECK(n == 100);
+	CHECK(kmem_owns(&c, objs[1]) && !kmem_owns(&c, objs[2]));
+	CHECK(!kmem_owns(&c, (char *)objs[1] + 8));
+	for (int i = 1; i < 200; i += 2)
+		CHECK(kmem_free(&c, &q, objs[i]) == 0);
+	n = 0;
+	CHECK(kmem_each(&c, count_one, &n) == 0 && n == 0);
+	return 0;
+}
+
 int main(void)
 {
 	RUN(alloc_free_round_trip);
@@ -162,5 +193,6 @@ int main(void)
 	RUN(bad_frees_are_refused);
 	RUN(cache_sizes);
 	RUN(quota_arithmetic);
+	RUN(each_sees_allocated_objects);
 	return check_done();
 }

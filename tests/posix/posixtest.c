@@ -250,7 +250,8 @@ static const struct pt_test *lists[] = {
 	pt_proc_tests, pt_err_tests, pt_dev_tests, pt_link_tests, pt_pipe_tests,
 	pt_fifo_tests, pt_unix_tests, pt_inet_tests, pt_fork_tests, pt_thread_tests,
 	pt_exec_tests, pt_signal_tests, pt_poll_tests, pt_tty_tests,
-	pt_procfs_tests, pt_9p_tests, pt_image_tests, /* dropped where they cannot run */
+	pt_procfs_tests, pt_9p_tests, pt_image_tests, pt_fuzz_tests,
+	/* dropped where they cannot run */
 };
 static const struct pt_test no_tests[] = { { 0, 0 } };
 

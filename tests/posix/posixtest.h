@@ -161,6 +161,7 @@ extern const struct pt_test pt_poll_tests[];
 /* The terminal, typed at (Metta's console): only when asked for (-t tty),
  * as they read what is typed. */
 extern const struct pt_test pt_tty_tests[];
+extern const struct pt_test pt_fuzz_tests[];
 
 /* The ENOSPC test (t_enospc.c); runs only with POSIXTEST_ENOSPC set. */
 void pt_test_enospc(void);

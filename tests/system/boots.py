@@ -536,6 +536,28 @@ def user_fault_boot(kind, report):
 
 
 
+def nucleus_fuzz_boot(calls, seed=1, name="nucleus_fuzz", timeout=600):
+    """The nucleus fuzzer (tests/user/nfuzz.c and fuzzer.c): `calls` random
+    nucleus calls from an application domain's threads on two CPUs, the
+    nucleus's consistency check between and during batches. A panic ends
+    the boot; a hang is the harness's timeout or the program's own."""
+    return {
+        "name": name,
+        "cmdline": f"root=nfuzz fuzz.calls={calls} fuzz.seed={seed}",
+        "smp": 2,
+        "timeout": timeout,
+        "modules": {"nfuzz": built("user/tests/nfuzz")},
+        "exit": EXIT_POWEROFF,
+        "checks": [
+            ("fuzz_completed",
+             matches(rf"^(\[[^]]*\] )?nucleus fuzz: {calls} calls, 0 inconsistencies, 0 failures$")),
+            ("root_domain_reported", contains("root domain nfuzz ended with status 0")),
+            ("no_panic", lacks("NUCLEUS PANIC")),
+            ("check_clean", lacks("check: ")),
+        ],
+    }
+
+
 SERVICES = "ramfs pipe cons proc names log"
 
 
@@ -846,6 +868,7 @@ BOOTS = [
     user_test_boot("user_smp", "nsmp", [  # two CPUs, TLB shootdown
         ("both_cpus_running", contains("smp: 2 of them running")),
     ]),  # not timed: under -icount QEMU runs the CPUs in turn, not at once
+    nucleus_fuzz_boot(1000000),  # random nucleus calls, checked: 10^6
     user_test_boot("user_sync", "nsync"),  # mutex, semaphore, barrier, await
     user_test_boot("user_devices", "ndev"),  # ports, an RTC interrupt, VGA memory
     # DMA memory, MSI lines, device memory: QEMU's edu device raises MSIs
@@ -970,6 +993,22 @@ BOOTS = [
         ],
     },
     {
+        # Random Linux calls with hostile arguments from forked children
+        # (tests/posix/t_fuzz.c): a child may die as Linux would kill it,
+        # the system carries on and the suite's files still work after.
+        "name": "posix_fuzz",
+        "cmdline": "", "smp": 2,
+        "system_modules": SYSTEM,
+        "modules": {"posixtest": built("modules/posixtest")},
+        "input": "posixtest -t fuzz /tmp\necho status $?\npoweroff\n",
+        "exit": EXIT_POWEROFF,
+        "tests": "POSIX",
+        "checks": [
+            ("all_passed", matches(r"^(msh\$ )?status 0$")),
+            ("no_panic", lacks("NUCLEUS PANIC")),
+        ],
+    },
+    {
         # The musl-built POSIX suite (tests/posix) on Metta: every call of
         # the runtime and its errors, on ramfs, with /dev from the servers;
         # -e fills ramfs to ENOSPC and frees it again.
@@ -979,7 +1018,7 @@ BOOTS = [
         # (net.srv: the inet tests' sockets, over loopback)
         "modules": {"posixtest": built("modules/posixtest"),
                     "net.srv": built("modules/net.srv")},
-        "input": "posixtest -e /tmp\necho status $?\nns\npoweroff\n",
+        "input": "posixtest -e /tmp -x fuzz\necho status $?\nns\npoweroff\n",
         "exit": EXIT_POWEROFF,
         "timeout": 300,  # about 60 s alone; a loaded machine takes twice that
         "tests": "POSIX",

@@ -82,8 +82,16 @@ static int classes(void)
 		return 1;
 	if (metta_domain_create(20, METTA_CLASS_SERVER, 1, 4096) != STATUS_ERR_INVAL)
 		return 2;
+	/* Nor one above our own priority (NORM), which would outrank every
+	 * other application (found by the nucleus fuzzer). */
+	if (metta_domain_create(20, METTA_CLASS_APPLICATION, METTA_PRIO_HIGH,
+				64 * 1024) != STATUS_ERR_INVAL)
+		return 5;
 	if (metta_domain_create(20, METTA_CLASS_APPLICATION, 1, 64 * 1024) != 0)
 		return 3;
+	/* The nucleus's consistency check is a driver's call. */
+	if (metta_nucleus_check() != STATUS_ERR_DENIED)
+		return 6;
 	/* Our table is ours: the parent's slot 10 means nothing here. */
 	if (metta_cap_info(10) != STATUS_ERR_BADCAP)
 		return 4;

@@ -741,7 +741,20 @@ static int bad_thread_and_domain_calls(void)
 	return 0;
 }
 
+/* Found by the nucleus fuzzer: a domain that set its own death watch
+ * replaced its nester's, and the nester never learnt that it died. */
+static int cannot_watch_itself(void)
+{
+	const uint32_t ev = 200;
+	UCHECK(metta_event_create(ev) == 0, "event");
+	long rc = metta_domain_watch(CAP_SELF, ev, 1);
+	metta_cap_delete(ev);
+	UCHECK(rc == STATUS_ERR_DENIED, "watching ourselves: %ld", rc);
+	return 0;
+}
+
 static const struct utest tests[] = {
+	{ "cannot_watch_itself", cannot_watch_itself },
 	{ "self_capability", self_capability },
 	{ "bad_slots_are_errors", bad_slots_are_errors },
 	{ "copies_only_shrink_rights", copies_only_shrink_rights },

@@ -104,6 +104,7 @@ static int application_cannot_climb(void)
 	UCHECK(metta_event_wait(EV, 0x8, 5000000) == 0x8, "no exit event");
 	int64_t st = wait_dead();
 	UCHECK(st == 0, "child reported %ld (1/2: made a higher class, "
+			"5: a higher priority, 6: ran the nucleus check, "
 			"4: saw our capability)", st);
 	forget_child();
 	return 0;

@@ -226,6 +226,40 @@ static void free_tables(struct aspace *as, uint64_t *table, int level)
 	as->table_pages--;
 }
 
+/* aspace_each_page below `table` (at `level`, covering from `base`). */
+static uint64_t each_below(const uint64_t *table, int level, uint64_t base,
+			   void (*fn)(uint64_t, uint64_t, int, void *),
+			   void *arg)
+{
+	uint64_t tables = 1;
+	for (int i = 0; i < 512; i++) {
+		uint64_t e = table[i];
+		uint64_t va = base + ((uint64_t)i << (12 + 9 * level));
+		if (!(e & PTE_P))
+			continue;
+		if (level > 0 && !(e & PTE_PS))
+			tables += each_below(phys_to_virt(e & PTE_ADDR),
+					     level - 1, va, fn, arg);
+		else
+			fn(va, e & PTE_ADDR, !!(e & PTE_OWNED), arg);
+	}
+	return tables;
+}
+
+uint64_t aspace_each_page(const struct aspace *as,
+			  void (*fn)(uint64_t va, uint64_t pa, int owned,
+				     void *arg),
+			  void *arg)
+{
+	const uint64_t *root = phys_to_virt(as->root);
+	uint64_t tables = 1;
+	for (int i = 0; i < 256; i++)
+		if (root[i] & PTE_P)
+			tables += each_below(phys_to_virt(root[i] & PTE_ADDR),
+					     2, (uint64_t)i << 39, fn, arg);
+	return tables;
+}
+
 void aspace_destroy(struct aspace *as)
 {
 	uint64_t *root = phys_to_virt(as->root);

@@ -73,6 +73,16 @@ int aspace_map(struct aspace *as, uint64_t va, uint64_t pa, unsigned rights);
 int aspace_unmap(struct aspace *as, uint64_t va, uint64_t *pa);
 int aspace_lookup(const struct aspace *as, uint64_t va, uint64_t *pa,
 		  unsigned *rights);
+/*
+ * For the consistency check: calls fn on every page mapped in the user
+ * half of as (its address, physical address, and whether as owns it,
+ * VM_OWNED), and returns the number of table pages (the root counted),
+ * which must equal as->table_pages.
+ */
+uint64_t aspace_each_page(const struct aspace *as,
+			  void (*fn)(uint64_t va, uint64_t pa, int owned,
+				     void *arg),
+			  void *arg);
 /* The nucleus's own page-table root (for nucleus threads). */
 uint64_t vm_kernel_root(void);
 
