@@ -8,6 +8,7 @@
 #include <bkl.h>
 #include <domain.h>
 #include <kprintf.h>
+#include <offsets.h>
 #include <sched.h>
 #include <thread.h>
 #include <uaccess.h>
@@ -20,10 +21,11 @@
 #define LOG_MAX 1024
 
 /* What entry.S's short way to the runtime reads. */
-_Static_assert(__builtin_offsetof(struct thread, domain) == 40,
-	       "entry.S's THREAD_DOMAIN");
-_Static_assert(__builtin_offsetof(struct domain, reflect_entry) == 8,
-	       "entry.S's DOMAIN_REFLECT");
+_Static_assert(__builtin_offsetof(struct thread, domain) == THREAD_DOMAIN,
+	       "offsets.h's THREAD_DOMAIN");
+_Static_assert(__builtin_offsetof(struct domain, reflect_entry) ==
+		       DOMAIN_REFLECT,
+	       "offsets.h's DOMAIN_REFLECT");
 
 void syscall_dispatch(struct trap_frame *f);
 

@@ -39,7 +39,7 @@ struct mapping;
 struct domain {
 	struct kobj obj; /* OBJ_DOMAIN */
 	/* Its runtime's entry for Linux calls (0: none); entry.S reads it
-	 * (DOMAIN_REFLECT, checked in syscall.c). */
+	 * (offsets.h DOMAIN_REFLECT, checked in syscall.c). */
 	uint64_t reflect_entry;
 	int id;
 	char name[32];

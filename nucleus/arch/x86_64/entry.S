@@ -9,13 +9,12 @@
 #include <metta/status.h>
 #include <metta/syscall.h>
 #include <metta/syscall_numbers.h>
+#include <offsets.h>
 #include <percpu.h>
 
 #define VEC_SYSCALL 0x100 /* not a real vector: marks a syscall frame */
 #define FRAME_VECTOR 120  /* offsetof(struct trap_frame, vector) */
 #define FRAME_RIP 136	  /* offsetof(struct trap_frame, rip) */
-#define THREAD_DOMAIN 40  /* offsetof(struct thread, domain) */
-#define DOMAIN_REFLECT 8  /* offsetof(struct domain, reflect_entry) */
 
 /* Vectors for which the CPU pushes an error code. */
 #define HAS_ERROR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || \
