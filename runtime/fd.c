@@ -108,6 +108,7 @@ static void table_close(struct fd_table *t)
 		if (f)
 			ofile_put(f);
 	}
+	ocache_table_close(t->parked);
 }
 
 /* A free table, claimed for owner with no descriptor open: 0 if none. */
@@ -120,6 +121,7 @@ static struct fd_table *table_claim(int32_t owner)
 			    !take(&t->owner, FDT_FREE, FDT_BUSY))
 				continue;
 			memset(t->fds, 0, sizeof(t->fds));
+			memset(t->parked, 0, sizeof(t->parked));
 			t->affinity = 0;
 			__atomic_store_n(&t->owner, owner, __ATOMIC_RELEASE);
 			return t;

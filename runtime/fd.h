@@ -180,6 +180,12 @@ struct ofile {
 	uint64_t dir_offset, cookie;
 	struct dirbuf *buf;
 	struct sock sock; /* a socket's */
+	/* A plain file opened for reading whose walk may be reused once it
+	 * is closed (opencache.c): the namespace it was opened in (0: not
+	 * reusable) and its server's tree version before the walk. */
+	uint32_t reuse_ns;
+	uint8_t reuse_stamped; /* reuse_version was read (opencache.c) */
+	uint64_t reuse_version;
 };
 
 /* The open file of fd, or 0 (EBADF). */
@@ -242,6 +248,24 @@ long filemem_pread(struct ofile *f, uint64_t ubuf, uint64_t n, uint64_t off);
 int filemem_length(const struct loc *l, uint64_t *len);
 void filemem_drop_all(void);
 void filemem_fork_view(int enter);
+
+/*
+ * Opens without a call (opencache.c): a read-only open's fid, kept at its
+ * close, opened again by the same path while its server's tree version
+ * has not moved. ocache_take: 0 and the fid in *out, or -1 (walk).
+ * ocache_stamp: whether c shares its tree version, and then *version.
+ * ocache_opened: f was opened by a walk (stamped: with version read
+ * before it). ocache_close: f parked (1) or not (0: the caller clunks it).
+ */
+#define OC_N 8 /* fids kept per process */
+int ocache_take(const char *path, struct ofile *f);
+int ocache_stamp(const struct conn *c, uint64_t *version);
+void ocache_opened(struct ofile *f, int stamped, uint64_t version);
+int ocache_close(struct ofile *f);
+void ocache_flush(void);	/* our namespace changed */
+int ocache_release(void); /* every fid kept let go: how many */
+void ocache_fork_view(int enter);
+void ocache_table_close(struct loc *parked);
 /* Streams (pipes, the terminal): the 9P offset carries flags. */
 long stream_read(struct ofile *f, uint64_t ubuf, uint64_t n, uint64_t flags);
 long stream_write(struct ofile *f, uint64_t ubuf, uint64_t n, uint64_t flags);

@@ -320,7 +320,8 @@ static long file9p_sync(struct ofile *f)
 }
 
 /*
- * A file open only for reading is clunked without waiting (its clunk
+ * A file open only for reading is kept for its next open (opencache.c),
+ * or clunked without waiting (its clunk
  * rides with the next batch to its server), where the server says such a
  * clunk changes nothing anyone sees: close then costs no round trip.
  */
@@ -328,6 +329,8 @@ static void file9p_close(struct ofile *f)
 {
 	if ((f->flags & LX_O_ACCMODE) != LX_O_RDONLY || f->nloc != 1)
 		return; /* ofile_put clunks it now */
+	if (ocache_close(f))
+		return; /* kept for the next open of its path (opencache.c) */
 	loc_clunk_later(&f->loc[0]);
 	f->nloc = 0;
 }

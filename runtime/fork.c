@@ -226,7 +226,9 @@ static long fill_child(uint32_t child, long pid, uint64_t stack,
 	if (rc == 0) {
 		view_enter(&v, pid, fs);
 		filemem_fork_view(1);
+		ocache_fork_view(1);
 		rc = give_memory(child);
+		ocache_fork_view(0);
 		filemem_fork_view(0);
 		view_leave(&v);
 	}

@@ -330,7 +330,8 @@ static int walk_names(struct conn *c, const char *const *names, int n,
 				      names + done, &last);
 		/* No fid left for us on that server: the open files of
 		 * processes gone without their runtime may hold them. */
-		if (rc == -P9_EMFILE && from != fid && fd_sweep())
+		if (rc == -P9_EMFILE && from != fid &&
+		    (fd_sweep() + ocache_release()))
 			rc = p9c_walk(conn_client(c), from, fid, k,
 				      names + done, &last);
 		if (rc >= 0 && rc < k) {
@@ -397,15 +398,19 @@ static int walk_src(const struct src *s, const char *rest, int follow,
 	if (n < 0 || nsrc < 0)
 		return n < 0 ? n : nsrc;
 	struct p9_qid qid;
-	if (ask)
+	if (ask) {
 		ask->rc = -P9_ENOTSUP;
+		ask->stamped = ocache_stamp(s->c, &ask->version);
+	}
 	rc = walk_names(s->c, names, n, out, &walked, &qid, ask);
 	int link = (qid.type & P9_QTSYMLINK) && walked > nsrc &&
 		   (walked < n || (rc == 0 && follow));
 	if (!link)
 		return rc;
-	if (ask)
+	if (ask) {
 		ask->rc = -P9_ENOTSUP; /* a link is not what was opened */
+		ask->stamped = 0;
+	}
 	if (rc == 0)
 		loc_clunk(out); /* read again below: one path for both */
 	if (!at)
@@ -451,6 +456,8 @@ static int walk_once(const char *path, int follow, struct loc *out,
 	for (int i = 0; m && i < m->n; i++) {
 		int rc = walk_src(&m->s[i], *rest, follow, out, at, target,
 				  ask);
+		if (rc >= 0 && ask && m->n > 1)
+			ask->stamped = 0; /* the other sources may change */
 		if (rc >= 0)
 			return rc;
 		if (i == 0)
@@ -632,6 +639,7 @@ int ns_file_source(const char *path, char *service, char *spath)
 
 static int add_source(const char *mp, const struct src *s, int flags)
 {
+	ocache_flush(); /* names may mean other files now */
 	struct mnt *m = 0;
 	for (int i = 0; i < rt.nmnts; i++)
 		if (!strcmp(rt.mnts[i].path, mp))
@@ -696,6 +704,7 @@ int ns_unmount(const char *mp)
 	for (int i = 0; i < rt.nmnts; i++) {
 		if (!strcmp(rt.mnts[i].path, mp)) {
 			rt.mnts[i] = rt.mnts[--rt.nmnts];
+			ocache_flush();
 			report();
 			return 0;
 		}
@@ -788,6 +797,7 @@ int ns_reload(void)
 		return rc ? rc : (int)k;
 	text[n] = 0;
 	rt.nmnts = 0;
+	ocache_flush();
 	return ns_init(text);
 }
 

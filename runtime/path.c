@@ -321,13 +321,13 @@ static int speculate(const struct upath *p, int flags)
  * O_NOFOLLOW (and O_CREAT with O_EXCL) do not follow a last link; a link
  * opened so is ELOOP, unless only its place is wanted (O_PATH).
  */
-static long open_walk(struct ofile *f, struct upath *p, int flags)
+static long open_walk(struct ofile *f, struct upath *p, int flags,
+		      struct open_ask *ask)
 {
 	int excl = (flags & LX_O_CREAT) && (flags & LX_O_EXCL);
 	int follow = !(flags & LX_O_NOFOLLOW) && !excl;
 	struct loc l;
-	struct open_ask ask = { speculate(p, flags) ? open_mode(flags) : -1, 0 };
-	long rc = walk_user_open(p, follow, &l, &ask);
+	long rc = walk_user_open(p, follow, &l, ask);
 	if (rc)
 		return rc;
 	if (excl || ((l.qid.type & P9_QTSYMLINK) && !(flags & LX_O_PATH))) {
@@ -339,7 +339,7 @@ static long open_walk(struct ofile *f, struct upath *p, int flags)
 		f->nloc = 1;
 		/* Opened with the walk: a directory is open for its reads, a
 		 * file needs no Topen (open_found). */
-		f->opened = ask.mode >= 0 && ask.rc == 0;
+		f->opened = ask->mode >= 0 && ask->rc == 0;
 		return 0;
 	}
 	loc_clunk(&l);
@@ -369,7 +369,16 @@ static long open_upath(struct upath *p, int flags, int mode)
 	if (!f)
 		return -P9_ENFILE;
 	f->flags = flags & (LX_O_ACCMODE | LX_O_APPEND | LX_O_NONBLOCK);
-	long rc = open_walk(f, p, flags);
+	/* Read-only and nothing but an open asked: a fid kept from an
+	 * earlier open of the path may do, while nothing has changed what
+	 * a walk would find (opencache.c). */
+	int spec = speculate(p, flags);
+	int again = spec && (flags & LX_O_ACCMODE) == LX_O_RDONLY;
+	struct open_ask ask = { spec ? open_mode(flags) : -1, 0, 0, 0 };
+	long rc = 0;
+	if (again && ocache_take(p->path, f) == 0)
+		goto found;
+	rc = open_walk(f, p, flags, &ask);
 	if (rc == 0 && is_service_entry(&f->loc[0], flags)) {
 		/* /srv/NAME for reading and writing: a raw 9P channel. */
 		loc_clunk(&f->loc[0]);
@@ -378,9 +387,12 @@ static long open_upath(struct upath *p, int flags, int mode)
 		rc = chan_open(f, last_name(p->path));
 	} else if (rc == 0) {
 		rc = open_found(f, p, flags);
+		if (rc == 0 && again && f->nloc == 1)
+			ocache_opened(f, ask.stamped, ask.version);
 	} else if (rc == -P9_ENOENT && (flags & LX_O_CREAT)) {
 		rc = create_file(f, p->path, flags, mode);
 	}
+found:
 	strcpy(f->path, p->path);
 	int fd = rc ? 0 : fd_install(f, 0, !!(flags & LX_O_CLOEXEC));
 	if (rc || fd < 0) {

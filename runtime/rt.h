@@ -97,6 +97,10 @@ int ns_lookup(char *path, int follow, struct loc *out);
 struct open_ask {
 	int mode; /* a 9P open mode, or -1: do not open */
 	int rc;
+	/* The walk was made in one source of its mount, followed no link,
+	 * and its server's tree version was version before it (opencache.c). */
+	int stamped;
+	uint64_t version;
 };
 int ns_lookup_open(char *path, int follow, struct loc *out,
 		   struct open_ask *ask);

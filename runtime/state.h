@@ -89,6 +89,9 @@ struct fd_table {
 	 * so that the processes of a fork group see each other's (`taskset
 	 * -p` of the shell from a pipeline); kept by fork and exec. */
 	uint64_t affinity;
+	/* Fids the process keeps open for reopening them (opencache.c),
+	 * here so that whoever frees the table clunks them. */
+	struct loc parked[OC_N];
 };
 #define FDT_FREE  0
 #define FDT_BUSY  (-1) /* being claimed or released */
@@ -107,6 +110,7 @@ struct fd_table {
 struct shared_state {
 	uint32_t nextfid; /* the next fid, on any connection */
 	uint32_t nexttag; /* the next 9P tag (mod P9_NOTAG) */
+	uint32_t nextns;  /* namespace ids (opencache.c) */
 	struct ofile files[MAX_FILES];
 	struct dirbuf dirbufs[MAX_DIRBUFS];
 	struct fd_table tables[MAX_FD_TABLES];

@@ -99,6 +99,22 @@ struct p9_memstate {
  * it later, in front of its next batch. */
 #define P9_BATCH_QUIET_CLUNK 1
 
+/*
+ * The version of a server's tree, for opening without a call: no fid;
+ * the reply's w1 is 0 and its capability a one-page object holding a
+ * struct p9_treestate, READ and GRANT only; or w1 a Linux errno (ENODEV:
+ * this server's names may change by other means than 9P, as /proc's do).
+ * The server adds to version before it serves any message that may
+ * change what a walk finds or may open: Tcreate, Tremove, Tlink,
+ * Trenameat, a Twstat of a name, mode or owner, an ORCLOSE fid's clunk.
+ * A client that read version v before a walk may reuse what the walk
+ * found while version is still v (runtime/opencache.c).
+ */
+#define P9_TREESTATE 42
+struct p9_treestate {
+	uint64_t version;
+};
+
 /* names: the directory of services. */
 #define NAMES_REGISTER 1   /* data: name; cap: the portal (registrar only) */
 #define NAMES_LOOKUP 2     /* data: name; reply cap: the portal */

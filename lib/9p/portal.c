@@ -306,6 +306,50 @@ static long memory_op(struct server_call *c, int state_page)
 	return STATUS_OK;
 }
 
+/*
+ * P9_TREESTATE: a read-only copy of the tree version's object, for a
+ * server that shares it (p9_portal_share_tree); ENODEV for one whose
+ * names change by other means.
+ */
+long p9_portal_op_treestate(struct server_call *c)
+{
+	uint64_t id;
+	uint32_t slot = 0;
+	int err = 0;
+	if (conn_of(c, &id))
+		return STATUS_ERR_INVAL;
+	metta_mutex_lock(&lock);
+	if (!server->tree_slot)
+		err = -P9_ENODEV;
+	else if (!(slot = metta_slot_alloc()))
+		err = -P9_ENOMEM;
+	else if (metta_cap_copy(server->tree_slot, slot,
+				RIGHT_READ | RIGHT_GRANT, 0))
+		err = -P9_ENOMEM;
+	metta_mutex_unlock(&lock);
+	c->w[1] = (uint64_t)-err;
+	if (!err) {
+		c->cap_out = slot;
+		c->give_cap_out = 1;
+	}
+	return STATUS_OK;
+}
+
+int p9_portal_share_tree(struct p9srv *s)
+{
+	uint32_t slot = metta_slot_alloc();
+	if (!slot || metta_mem_create(slot, 1))
+		return -P9_ENOMEM;
+	if (metta_mem_map(CAP_SELF, slot, 0, P9_PORTAL_TREE_VA, 1,
+			  RIGHT_READ | RIGHT_WRITE)) {
+		metta_cap_delete(slot);
+		return -P9_ENOMEM;
+	}
+	s->tree_version = &((struct p9_treestate *)P9_PORTAL_TREE_VA)->version;
+	s->tree_slot = slot;
+	return 0;
+}
+
 long p9_portal_op_memory(struct server_call *c)
 {
 	return memory_op(c, 0);

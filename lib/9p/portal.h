@@ -86,13 +86,23 @@ long p9_portal_op_memstate(struct server_call *c);
 long p9_portal_op_read(struct server_call *c);
 long p9_portal_op_write(struct server_call *c);
 long p9_portal_op_batch(struct server_call *c);
+long p9_portal_op_treestate(struct server_call *c);
+/*
+ * Shares s's tree version with its clients (P9_TREESTATE): for a file
+ * system whose names change only by 9P (ramfs, ext2), before serving. Its
+ * page is mapped at P9_PORTAL_TREE_VA, which such a server leaves free.
+ * 0 or -P9_ENOMEM (then clients walk every time, as before).
+ */
+#define P9_PORTAL_TREE_VA 0x5f0000000000ull
+int p9_portal_share_tree(struct p9srv *s);
 /* The 9P-over-portal operations, for a server's table of its own. */
 #define P9_PORTAL_OPS                                                    \
 	[P9_RPC] = p9_portal_op_rpc, [P9_CONNECT] = p9_portal_op_connect,    \
 	[P9_HANGUP] = p9_portal_op_hangup, [P9_STATS] = p9_portal_op_stats,  \
 	[P9_MEMORY] = p9_portal_op_memory,                                   \
 	[P9_MEMSTATE] = p9_portal_op_memstate, [P9_READ] = p9_portal_op_read, \
-	[P9_WRITE] = p9_portal_op_write, [P9_BATCH] = p9_portal_op_batch
+	[P9_WRITE] = p9_portal_op_write, [P9_BATCH] = p9_portal_op_batch,     \
+	[P9_TREESTATE] = p9_portal_op_treestate
 
 /* A program that is only a 9P server: serves s on portal for ever. */
 void p9_serve_portal(struct p9srv *s, uint32_t portal)

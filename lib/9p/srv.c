@@ -125,6 +125,14 @@ static uint32_t slot_of(const struct p9srv_conn *c, const struct p9_fid *f)
  */
 static void end_held_of_fid(struct p9srv *s, uint64_t conn, uint32_t fid);
 
+/* What a walk finds or may open is about to change (P9_TREESTATE):
+ * clients reusing earlier walks must walk again. */
+static void tree_changes(struct p9srv *s)
+{
+	if (s->tree_version)
+		__atomic_add_fetch(s->tree_version, 1, __ATOMIC_RELEASE);
+}
+
 static void release(struct p9srv *s, struct p9srv_conn *c, struct p9_fid *f,
 		    int rclose)
 {
@@ -134,8 +142,10 @@ static void release(struct p9srv *s, struct p9srv_conn *c, struct p9_fid *f,
 	void *node = f->node;
 	uint8_t mode = f->mode;
 	if (rclose && mode != P9_FID_CLOSED && (mode & P9_ORCLOSE) &&
-	    s->ops->remove)
+	    s->ops->remove) {
+		tree_changes(s);
 		s->ops->remove(s->ctx, node);
+	}
 	if (s->ops->clunk)
 		s->ops->clunk(s->ctx, node, mode);
 	s->ops->unref(s->ctx, node);
@@ -815,6 +825,8 @@ static const char *t_wstat(struct req *r, const struct p9_msg *m)
 		return err;
 	if (!ops(r)->wstat)
 		return "operation not supported";
+	if (w.name.len || w.mode != ~0u || w.uid.len || w.gid.len)
+		tree_changes(r->s); /* not a length, times or a sync */
 	/* a sync may be held until it is done */
 	serving(r, m->type, m->offset, f, 0);
 	rc = ops(r)->wstat(ctx(r), f->node, &w);
@@ -918,6 +930,7 @@ static const char *dispatch(struct req *r, const struct p9_msg *m)
 	case P9_TOPEN:
 		return t_open(r, m);
 	case P9_TCREATE:
+		tree_changes(r->s);
 		return t_create(r, m);
 	case P9_TREAD:
 		return t_read(r, m);
@@ -926,12 +939,15 @@ static const char *dispatch(struct req *r, const struct p9_msg *m)
 	case P9_TCLUNK:
 		return t_clunk(r, m);
 	case P9_TREMOVE:
+		tree_changes(r->s);
 		return t_remove(r, m);
 	case P9_TSTAT:
 		return t_stat(r, m);
 	case P9_TLINK:
+		tree_changes(r->s);
 		return t_link(r, m);
 	case P9_TRENAMEAT:
+		tree_changes(r->s);
 		return t_renameat(r, m);
 	case P9_TSTATFS:
 		return t_statfs(r, m);
@@ -1103,6 +1119,8 @@ void p9srv_init(struct p9srv *s, const struct p9srv_ops *ops, void *ctx,
 	s->drop = 0;
 	s->answer_buf = 0;
 	s->quiet_clunk = 0;
+	s->tree_version = 0;
+	s->tree_slot = 0;
 	p9srv_set_held(s, s->held_default, P9SRV_MAXHELD);
 	for (uint32_t i = 0; i < nconn; i++) {
 		struct p9srv_conn *c = &conns[i];

@@ -211,6 +211,11 @@ struct p9srv {
 	 * any client sees (P9_BATCH_QUIET_CLUNK): no clunk hook, and a node
 	 * unref'd is only memory. 0 unless the fs sets it after init. */
 	int quiet_clunk;
+	/* The fs's tree version (P9_TREESTATE, metta/proto.h), where the
+	 * transport shares it, or 0: the library adds to it before every
+	 * message that may change a name or a permission. */
+	uint64_t *tree_version;
+	uint32_t tree_slot; /* the object holding it (the transport's) */
 };
 
 /*

@@ -187,5 +187,6 @@ int main(int argc, char **argv, char **envp)
 		     (unsigned long)(ramfs_free_bytes(&fs) / 1024));
 	p9srv_init(&srv, &ramfs_ops, &fs, MSIZE, P9SRV_STORAGE_ARGS(store));
 	srv.quiet_clunk = 1; /* files in memory: a reader's clunk is unseen */
+	p9_portal_share_tree(&srv); /* its names change only by 9P */
 	p9_serve_portal(&srv, PORTAL);
 }

@@ -521,6 +521,49 @@ static uint64_t qpath(uint64_t c, uint32_t fid, const char *name)
 }
 
 /* Trenameat across directories: the file keeps its qid, fids follow. */
+/*
+ * The tree version (P9_TREESTATE) moves before every message that may
+ * change what a walk finds or may open, and for nothing else: clients
+ * reuse their walks while it stands still (runtime/opencache.c).
+ */
+static int tree_version_moves(void)
+{
+	uint64_t v = 0, was;
+	CHECK(setup() == 0);
+	srv.tree_version = &v;
+#define MOVES(expr) (was = v, (expr) && v > was)
+#define STILL(expr) (was = v, (expr) && v == was)
+	CHECK(walk(c1, 1, 2, 0, 0) == P9_RWALK); /* 2: the root */
+	CHECK(MOVES(tcreate(c1, 2, "f", 0644, P9_ORDWR) == P9_RCREATE));
+	CHECK(STILL(twrite(c1, 2, 0, "bytes") == P9_RWRITE));
+	CHECK(STILL(tread(c1, 2, 0, 10) == P9_RREAD));
+	CHECK(STILL(tfid(c1, P9_TSTAT, 2) == P9_RSTAT));
+	struct p9_stat w = blank();
+	w.length = 2; /* a length, times, a sync: names stay */
+	CHECK(STILL(twstat(c1, 2, &w) == P9_RWSTAT));
+	w = blank();
+	CHECK(STILL(twstat(c1, 2, &w) == P9_RWSTAT));
+	w.mode = 0600;
+	CHECK(MOVES(twstat(c1, 2, &w) == P9_RWSTAT));
+	w = blank();
+	w.name = p9_str("g");
+	CHECK(MOVES(twstat(c1, 2, &w) == P9_RWSTAT));
+	CHECK(STILL(walk1(c1, 1, 3, "g") == P9_RWALK));
+	CHECK(STILL(tfid(c1, P9_TCLUNK, 2) == P9_RCLUNK));
+	CHECK(MOVES(trename(c1, 1, "g", 1, "h") == P9_RRENAMEAT));
+	CHECK(MOVES(tfid(c1, P9_TREMOVE, 3) == P9_RREMOVE));
+	/* A file that goes with its fid's clunk (ORCLOSE). */
+	CHECK(walk(c1, 1, 4, 0, 0) == P9_RWALK);
+	CHECK(tcreate(c1, 4, "t", 0644, P9_OWRITE | P9_ORCLOSE) ==
+	      P9_RCREATE);
+	CHECK(MOVES(tfid(c1, P9_TCLUNK, 4) == P9_RCLUNK));
+	CHECK(walk1(c1, 1, 5, "t") == P9_RERROR);
+#undef MOVES
+#undef STILL
+	srv.tree_version = 0;
+	return 0;
+}
+
 static int renames(void)
 {
 	CHECK(setup() == 0);
@@ -1600,6 +1643,7 @@ int main(void)
 	RUN(ops_know_their_fid);
 	RUN(wstat_rules);
 	RUN(hard_links);
+	RUN(tree_version_moves);
 	RUN(renames);
 	RUN(rename_refusals);
 	RUN(statfs_counts);

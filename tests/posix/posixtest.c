@@ -25,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/utsname.h>
+#include <spawn.h>
+#include <sys/wait.h>
 
 const char *pt_name;
 int pt_failed;
@@ -246,7 +248,7 @@ static const struct pt_test *lists[] = { pt_thread_tests };
 #else
 static const struct pt_test *lists[] = {
 	pt_file_tests, pt_fd_tests, pt_dir_tests, pt_rename_tests, pt_fs_tests,
-	pt_mem_tests, pt_share_tests,
+	pt_mem_tests, pt_share_tests, pt_reopen_tests,
 	pt_proc_tests, pt_err_tests, pt_dev_tests, pt_link_tests, pt_pipe_tests,
 	pt_fifo_tests, pt_unix_tests, pt_inet_tests, pt_fork_tests, pt_thread_tests,
 	pt_exec_tests, pt_signal_tests, pt_poll_tests, pt_tty_tests,
@@ -414,4 +416,15 @@ int main(int argc, char **argv)
 
 	pt_say("POSIX END %d %d", passed, failed);
 	return failed ? 1 : 0;
+}
+
+int pt_sh(const char *cmd)
+{
+	char *argv[] = { "sh", "-c", (char *)cmd, 0 };
+	pid_t pid;
+	int st;
+	if (posix_spawn(&pid, "/bin/sh", 0, 0, argv, environ) ||
+	    waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

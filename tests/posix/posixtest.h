@@ -73,6 +73,9 @@ long pt_readlink(const char *path, char *buf, size_t size);
 /* Whether we run on Metta: it answers sysname "Linux" (for glibc), its
  * release says. */
 int pt_on_metta(void);
+/* Runs sh -c cmd (another program, its own runtime): its exit status,
+ * or -1. */
+int pt_sh(const char *cmd);
 
 /* The expression's value as a long, with errno cleared before it. */
 #define PT_EVAL(expr) ({ errno = 0; (long)(expr); })
@@ -139,6 +142,7 @@ extern const struct pt_test pt_rename_tests[];
 extern const struct pt_test pt_fs_tests[];
 extern const struct pt_test pt_mem_tests[];
 extern const struct pt_test pt_share_tests[];
+extern const struct pt_test pt_reopen_tests[];
 extern const struct pt_test pt_proc_tests[];
 extern const struct pt_test pt_thread_tests[];
 extern const struct pt_test pt_err_tests[];

@@ -248,17 +248,6 @@ static void t_share_many_files(void)
 	}
 }
 
-/* Runs sh -c cmd (another program, its own runtime): its exit status. */
-static int sh(const char *cmd)
-{
-	char *argv[] = { "sh", "-c", (char *)cmd, 0 };
-	pid_t pid;
-	int st;
-	if (posix_spawn(&pid, "/bin/sh", 0, 0, argv, environ) ||
-	    waitpid(pid, &st, 0) != pid)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 /*
  * Another program (the shell) appends to a file we read from its pages,
@@ -270,17 +259,17 @@ static void t_share_other_program(void)
 	OK(pt_mkfile("o", "0123456789", 10, 0644));
 	int fd = OK(open("o", O_RDWR));
 	OK(read_twice(fd, 10));
-	EQ(sh("printf appended >> o"), 0);
+	EQ(pt_sh("printf appended >> o"), 0);
 	CHECKF(reads(fd, 40, 0, "0123456789appended", 18),
 	       "another program's append is not seen at once");
-	EQ(sh("printf AB | dd of=o bs=1 seek=2 conv=notrunc 2>/dev/null"), 0);
+	EQ(pt_sh("printf AB | dd of=o bs=1 seek=2 conv=notrunc 2>/dev/null"), 0);
 	CHECK(reads(fd, 40, 0, "01AB456789appended", 18));
 	EQ(pwrite(fd, "ours", 4, 6), 4);
-	EQ(sh("cat o > copy"), 0);
+	EQ(pt_sh("cat o > copy"), 0);
 	CHECKF(pt_holds("copy", "01AB45ours"
 				"appended"),
 	       "another program does not see our write");
-	EQ(sh(": > o"), 0); /* truncated by another program */
+	EQ(pt_sh(": > o"), 0); /* truncated by another program */
 	EQ(pread(fd, (char[8]){ 0 }, 8, 0), 0);
 	OK(close(fd));
 	OK(unlink("o"));
