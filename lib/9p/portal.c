@@ -337,14 +337,9 @@ long p9_portal_op_treestate(struct server_call *c)
 
 int p9_portal_share_tree(struct p9srv *s)
 {
-	uint32_t slot = metta_slot_alloc();
-	if (!slot || metta_mem_create(slot, 1))
+	uint32_t slot = metta_mem_at(P9_PORTAL_TREE_VA, 1);
+	if (!slot)
 		return -P9_ENOMEM;
-	if (metta_mem_map(CAP_SELF, slot, 0, P9_PORTAL_TREE_VA, 1,
-			  RIGHT_READ | RIGHT_WRITE)) {
-		metta_cap_delete(slot);
-		return -P9_ENOMEM;
-	}
 	s->tree_version = &((struct p9_treestate *)P9_PORTAL_TREE_VA)->version;
 	s->tree_slot = slot;
 	return 0;

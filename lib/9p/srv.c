@@ -1089,6 +1089,8 @@ int p9srv_memory(struct p9srv *s, uint64_t conn, uint32_t fid,
 	if ((f->qid.type & P9_QTDIR) || !s->ops->memory)
 		return -P9_ENODEV;
 	*writable = how == P9_ORDWR;
+	if (*writable && s->memory_copies)
+		return -P9_ENODEV; /* read by 9P, written by 9P */
 	*state = 0;
 	return s->ops->memory(s->ctx, f->node, slot, pages, state);
 }
@@ -1120,6 +1122,7 @@ void p9srv_init(struct p9srv *s, const struct p9srv_ops *ops, void *ctx,
 	s->answer_buf = 0;
 	s->quiet_clunk = 0;
 	s->tree_version = 0;
+	s->memory_copies = 0;
 	s->tree_slot = 0;
 	p9srv_set_held(s, s->held_default, P9SRV_MAXHELD);
 	for (uint32_t i = 0; i < nconn; i++) {

@@ -215,6 +215,10 @@ struct p9srv {
 	 * transport shares it, or 0: the library adds to it before every
 	 * message that may change a name or a permission. */
 	uint64_t *tree_version;
+	/* The fs's: its memory objects (P9_MEMORY) are copies of its files
+	 * it keeps in step with their writes (ext2's), not the files: a fid
+	 * open for writing gets none, since stores would not reach them. */
+	int memory_copies;
 	uint32_t tree_slot; /* the object holding it (the transport's) */
 };
 

@@ -31,6 +31,9 @@ long metta_reply_send(uint32_t reply, struct metta_msg *msg, uint64_t w[4]);
 uint32_t metta_slot_alloc(void);
 /* A slot metta_slot_alloc must never hand out (kept empty on purpose). */
 void metta_slot_reserve(uint32_t slot);
+/* A new memory object of `pages` zeroed pages mapped read-write at va,
+ * in a new slot: the slot, or 0 (no slot, no quota, va taken). */
+uint32_t metta_mem_at(uint64_t va, uint64_t pages);
 
 /* What a new program gets. */
 struct metta_spawn {

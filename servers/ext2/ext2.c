@@ -206,6 +206,7 @@ int main(int argc, char **argv, char **envp)
 	p9srv_init(&srv, &ext2srv_ops, &fs, MSIZE, P9SRV_STORAGE_ARGS(store));
 	srv.quiet_clunk = 1; /* a reader's clunk is unseen */
 	p9_portal_share_tree(&srv); /* its names change only by 9P */
+	ext2srv_pages_init(&srv);   /* files read from memory (pages.c) */
 	static const server_op ops[] = { P9_PORTAL_OPS, [P9_SYNCFS] =
 							    op_syncfs };
 	static struct server s = { PORTAL, ops, sizeof(ops) / sizeof(ops[0]) };

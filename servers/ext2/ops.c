@@ -30,6 +30,7 @@ static struct ext2_dirent dent;
 static uint32_t rd_dir, rd_index;
 static uint64_t rd_pos;
 static int refusal; /* ext2srv_refuse's */
+const struct ext2srv_pages *ext2srv_pages;
 
 void ext2srv_refuse(int err)
 {
@@ -66,6 +67,8 @@ static void op_unref(void *ctx, void *node)
 	if (--n->refs)
 		return;
 	ext2_close(ctx, n->ino);
+	if (ext2srv_pages)
+		ext2srv_pages->released(ctx, n->ino);
 	n->nextfree = freelist;
 	freelist = n;
 }
@@ -173,6 +176,15 @@ static int op_stat(void *ctx, void *node, struct p9_stat *st)
 	return fill_stat(ctx, n->ino, n->name, n->namelen, st);
 }
 
+/* A regular file's new length, its copy in memory (pages.c) following. */
+static int truncate_file(struct ext2 *fs, uint32_t ino, uint64_t size)
+{
+	int rc = ext2_truncate(fs, ino, size);
+	if (rc == 0 && ext2srv_pages)
+		ext2srv_pages->resized(ino, size);
+	return rc;
+}
+
 static int op_open(void *ctx, void *node, uint8_t mode)
 {
 	struct node *n = node;
@@ -184,7 +196,7 @@ static int op_open(void *ctx, void *node, uint8_t mode)
 	if (type == EXT2_S_IFIFO || type == EXT2_S_IFSOCK)
 		return -P9_ENXIO; /* the pipe server's (as ramfs) */
 	if ((mode & P9_OTRUNC) && type == EXT2_S_IFREG && a.size)
-		return ext2_truncate(ctx, n->ino, 0);
+		return truncate_file(ctx, n->ino, 0);
 	return 0;
 }
 
@@ -246,7 +258,10 @@ static long op_write(void *ctx, void *node, uint64_t off, const void *data,
 		rc = ext2_set_symlink(ctx, n->ino, data, count);
 		return rc ? rc : (long)count;
 	}
-	return ext2_write(ctx, n->ino, off, data, count);
+	long done = ext2_write(ctx, n->ino, off, data, count);
+	if (done > 0 && ext2srv_pages)
+		ext2srv_pages->wrote(n->ino, off, data, (size_t)done);
+	return done;
 }
 
 /* create(5)'s masking by the directory's permissions; a link's 0777. */
@@ -360,7 +375,7 @@ static int op_wstat(void *ctx, void *node, const struct p9_stat *st)
 	};
 	int rc = 0;
 	if (st->length != ~0ull)
-		rc = ext2_truncate(ctx, n->ino, st->length);
+		rc = truncate_file(ctx, n->ino, st->length);
 	if (!rc && (sa.mode != EXT2_KEEP || sa.gid != EXT2_KEEP ||
 		    sa.atime != EXT2_KEEP || sa.mtime != EXT2_KEEP))
 		rc = ext2_setattr(ctx, n->ino, &sa);
@@ -381,6 +396,15 @@ static int op_rename(void *ctx, void *olddir, struct p9_str oldname,
 	return ext2_rename(ctx, ((struct node *)olddir)->ino, oldname.s,
 			   oldname.len, ((struct node *)newdir)->ino, newname.s,
 			   newname.len);
+}
+
+static int op_memory(void *ctx, void *node, uint32_t *mem, uint64_t *pages,
+		     uint32_t *state)
+{
+	if (!ext2srv_pages)
+		return -P9_ENODEV;
+	return ext2srv_pages->memory(ctx, ((struct node *)node)->ino, mem,
+				     pages, state);
 }
 
 static int op_statfs(void *ctx, void *node, struct p9_statfs *sf)
@@ -415,4 +439,5 @@ const struct p9srv_ops ext2srv_ops = {
 	.link = op_link,
 	.rename = op_rename,
 	.statfs = op_statfs,
+	.memory = op_memory,
 };

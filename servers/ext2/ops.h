@@ -18,4 +18,20 @@ extern const struct p9srv_ops ext2srv_ops; /* ctx: the struct ext2 */
  * server stays up rather than being restarted again and again. */
 void ext2srv_refuse(int err);
 
+/*
+ * Files kept in memory for reading without a call (pages.c): P9_MEMORY's
+ * operation for an inode, and what must follow every change of a file's
+ * bytes or length, and every fid let go. 0 (the host tests): none.
+ */
+struct ext2srv_pages {
+	int (*memory)(struct ext2 *fs, uint32_t ino, uint32_t *mem,
+		      uint64_t *pages, uint32_t *state);
+	void (*wrote)(uint32_t ino, uint64_t off, const void *data, size_t n);
+	void (*resized)(uint32_t ino, uint64_t size);
+	void (*released)(struct ext2 *fs, uint32_t ino);
+};
+extern const struct ext2srv_pages *ext2srv_pages;
+/* pages.c's, for s (before serving). */
+void ext2srv_pages_init(struct p9srv *s);
+
 #endif

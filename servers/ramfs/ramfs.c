@@ -81,20 +81,6 @@ static long heap_create(uint64_t kib)
 			     RIGHT_READ | RIGHT_WRITE);
 }
 
-/* An object of n pages mapped read-write at va, in a new slot: the
- * slot, or 0. */
-static uint32_t object_at(uint64_t va, uint64_t n)
-{
-	uint32_t slot = metta_slot_alloc();
-	if (!slot || metta_mem_create(slot, n))
-		return 0;
-	if (metta_mem_map(CAP_SELF, slot, 0, va, n, RIGHT_READ | RIGHT_WRITE)) {
-		metta_cap_delete(slot);
-		return 0;
-	}
-	return slot;
-}
-
 /* Files in memory (tree.h): an object and a window for each, and the
  * object of its state page mapped just after. */
 static int file_mem_create(struct ramfs *f, uint32_t *mem, uint32_t *state,
@@ -107,8 +93,8 @@ static int file_mem_create(struct ramfs *f, uint32_t *mem, uint32_t *state,
 	if (w == NWINDOWS)
 		return -P9_ENOMEM;
 	uint64_t va = WINDOWS_VA + (uint64_t)w * WINDOW_SIZE;
-	uint32_t data = object_at(va, RAMFS_MAXPAGES);
-	uint32_t st = data ? object_at(va + RAMFS_MAXFILE, 1) : 0;
+	uint32_t data = metta_mem_at(va, RAMFS_MAXPAGES);
+	uint32_t st = data ? metta_mem_at(va + RAMFS_MAXFILE, 1) : 0;
 	if (!st) {
 		if (data) {
 			metta_mem_unmap(CAP_SELF, va);

@@ -742,6 +742,12 @@ static int memory_requests(void)
 	CHECK(p9srv_memory(&srv, c1, 4, &slot, &pages, &w, &st) == -P9_ENODEV);
 	CHECK(walk1(c1, 1, 5, "m") == P9_RWALK && topen(c1, 5, P9_OREAD) == P9_ROPEN);
 	CHECK(p9srv_memory(&srv, c1, 5, &slot, &pages, &w, &st) == 0 && w == 0);
+	/* A fs whose objects are copies (ext2): none for a fid that
+	 * writes, since its stores would not reach the file. */
+	srv.memory_copies = 1;
+	CHECK(p9srv_memory(&srv, c1, 2, &slot, &pages, &w, &st) == -P9_ENODEV);
+	CHECK(p9srv_memory(&srv, c1, 5, &slot, &pages, &w, &st) == 0 && w == 0);
+	srv.memory_copies = 0;
 	ops.memory = ramfs_ops.memory;
 	return 0;
 }

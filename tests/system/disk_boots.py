@@ -168,6 +168,28 @@ def big_read_back(out):
     return None if m.group(1) == want else f"md5 {m.group(1)}, want {want}"
 
 
+def posix_on_ext2(name, image, args, timeout, long=False):
+    """A boot running posixtest ARGS in /pt on a fresh ext2 root; the host's
+    e2fsck judges the disk afterwards."""
+    boot = {
+        "name": name,
+        "cmdline": "", "smp": 2, "mem": 512,
+        "system_modules": disk_system_modules(),
+        "modules": {"posixtest": boots.built("modules/posixtest")},
+        "disk": {"image": image, "make": fresh_disk("128M")},
+        "input": "/bin/busybox mkdir -m 777 /pt\n"
+                 f"posixtest {args} /pt\necho status $?\npoweroff\n",
+        "timeout": timeout,
+        "exit": boots.EXIT_POWEROFF,
+        "tests": "POSIX",
+        "checks": [("all_passed", boots.matches(r"^(msh\$ )?status 0$"))],
+        "after": [("e2fsck_clean", e2fsck_clean)],
+    }
+    if long:
+        boot["long"] = True
+    return boot
+
+
 def disk_system_modules():
     """The system's modules and the disk's driver (pci starts it)."""
     return list(boots.SYSTEM) + ["virtio-blk.drv"]
@@ -235,28 +257,21 @@ def boots_list():
                     image, "cat /e/t") == "0123" else "/e/t"),
             ],
         },
-        {
-            # The POSIX suite (which passes on Linux's file systems) in
-            # /pt, a directory (0777: create(5) masks by its permissions)
-            # of the ext2 root, but for the tests of what ramfs
-            # alone does: its page counts in statfs, files as memory
-            # (P9_MEMORY: ext2's shared mappings are the runtime's private
-            # copies) and raw 9P to /srv/ramfs.
-            "name": "posix_suite_ext2",
-            "long": True,  # 77 s: `make test LONG=1`
-            "cmdline": "", "smp": 2, "mem": 512,
-            "system_modules": disk_system_modules(),
-            "modules": {"posixtest": boots.built("modules/posixtest")},
-            "disk": {"image": "ext2-posix.img", "make": fresh_disk("128M")},
-            "input": "/bin/busybox mkdir -m 777 /pt\n"
-                     "posixtest -x fs_statfs -x mmap_shared -x shm_open -x p9_ "
-                     "/pt\necho status $?\npoweroff\n",
-            "timeout": 500,
-            "exit": boots.EXIT_POWEROFF,
-            "tests": "POSIX",
-            "checks": [("all_passed", boots.matches(r"^(msh\$ )?status 0$"))],
-            "after": [("e2fsck_clean", e2fsck_clean)],
-        },
+        # The POSIX suite (which passes on Linux's file systems) in /pt,
+        # a directory (0777: create(5) masks by its permissions) of the
+        # ext2 root, but for the tests of what ramfs alone does: its page
+        # counts in statfs, shared writable mappings (P9_MEMORY: ext2's
+        # objects are copies, so a writer's mapping is the runtime's
+        # private copy) and raw 9P to /srv/ramfs.
+        posix_on_ext2("posix_suite_ext2", "ext2-posix.img",
+                      "-x fs_statfs -x mmap_shared -x shm_open -x p9_",
+                      timeout=500, long=True),  # 77 s: `make test LONG=1`
+        # Files read from memory on the disk's file system: ext2's copies
+        # kept in step with every write (servers/ext2/pages.c), and paths
+        # opened again without a call checked against its tree version
+        # (runtime/opencache.c): the share_* and reopen_* tests.
+        posix_on_ext2("share_ext2", "ext2-share.img",
+                      "-t share_ -t reopen_", timeout=300),
         {
             # The workload, then a clean power-off; the host checks.
             "name": "disk_workload",
