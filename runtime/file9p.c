@@ -355,8 +355,9 @@ const struct file_ops file9p_ops = {
 /*
  * One read of a stream, the 9P offset carrying flags (PIPE_NOWAIT, the
  * caller's group): what the server has (a line, the bytes a pipe holds),
- * 0 at its end. The bytes are lost when ubuf cannot take them, as on
- * Linux.
+ * 0 at its end; by P9_READ where the server has it (a held read whose
+ * caller gives up gives its bytes back to the server, as with Tflush).
+ * The bytes are lost when ubuf cannot take them, as on Linux (by 9P).
  */
 long stream_read(struct ofile *f, uint64_t ubuf, uint64_t n, uint64_t flags)
 {
@@ -365,8 +366,11 @@ long stream_read(struct ofile *f, uint64_t ubuf, uint64_t n, uint64_t flags)
 	uint32_t k = n > unit ? unit : (uint32_t)n;
 	if (k == 0)
 		return 0;
+	long r = piece_direct(&f->loc[0], (uint8_t *)ubuf, k, flags, 0);
+	if (r != -P9_ENOTSUP)
+		return r;
 	const uint8_t *data;
-	long r = p9c_read_ref(c, f->loc[0].fid, flags, k, &data);
+	r = p9c_read_ref(c, f->loc[0].fid, flags, k, &data);
 	if (r > 0 && user_writable(ubuf, (uint64_t)r))
 		return -P9_EFAULT;
 	if (r > 0)
@@ -391,8 +395,10 @@ long stream_write_loc(struct loc *l, uint64_t ubuf, uint64_t n, uint64_t flags)
 	uint64_t done = 0;
 	while (done < n) {
 		uint32_t k = n - done > unit ? unit : (uint32_t)(n - done);
-		long r = p9c_write(c, l->fid, flags,
-				   (const uint8_t *)ubuf + done, k);
+		long r = piece_direct(l, (uint8_t *)ubuf + done, k, flags, 1);
+		if (r == -P9_ENOTSUP)
+			r = p9c_write(c, l->fid, flags,
+				      (const uint8_t *)ubuf + done, k);
 		if (r <= 0)
 			return done ? (long)done : (r ? r : -P9_EIO);
 		done += (uint64_t)r;
